@@ -1,0 +1,3 @@
+module github.com/sendguard/sendguard
+
+go 1.26

@@ -1,0 +1,112 @@
+// Package rules inspects an outbound message and decides what happens to it.
+//
+// It is pure: no network, no spool, no clock except where a caller passes one.
+// Analysis produces a Report (recipients, findings, attachment facts, errors);
+// the policy (rules/policy) turns a Report into a Decision. An unreadable part
+// is never a failure of the analysis: it becomes an "unscannable" finding that
+// the policy can act on.
+//
+// Sub-packages:
+//   - rules/detect: PII and keyword detectors over UTF-8 text.
+//   - rules/extract: streaming MIME walk and text extraction from every part
+//     and attachment (charsets, OOXML, PDF, zip, message/rfc822), with limits.
+//   - rules/recipients: To/Cc/Bcc analysis, internal/external, look-alikes.
+//   - rules/policy: ordered policy rules (CEL conditions) over a Report.
+package rules
+
+// Action names are part of the `check -json` contract.
+const (
+	ActionDeliver      = "deliver"
+	ActionReject       = "reject"
+	ActionHoldSender   = "hold_sender"
+	ActionHoldApprover = "hold_approver"
+	ActionHoldReview   = "hold_review"
+	ActionDelay        = "delay"
+	ActionBcc          = "bcc"
+	ActionEncrypt      = "encrypt"
+	ActionLink         = "link"
+)
+
+// DetectorUnscannable names the finding recorded for a part that could not be
+// read (encrypted, corrupt, over a limit, unsupported format).
+const DetectorUnscannable = "unscannable"
+
+// Report is the result of analysing one message. Its JSON form is the
+// `sendguard check -json` contract (see design.md); fields added here must
+// keep the existing names.
+type Report struct {
+	Recipients  Recipients   `json:"recipients"`
+	Findings    []Finding    `json:"findings"`
+	Attachments []Attachment `json:"attachments"`
+	// Errors are problems met while reading the message (broken addresses,
+	// malformed MIME, undecodable charsets). They never stop the analysis.
+	Errors []string `json:"errors"`
+
+	Subject string `json:"subject,omitempty"`
+	From    string `json:"from,omitempty"`   // header From address, lower-cased
+	Sender  string `json:"sender,omitempty"` // envelope MAIL FROM
+	Size    int64  `json:"size"`            // message size in bytes
+}
+
+// Recipients summarises who receives the message and how visibly.
+type Recipients struct {
+	Total                  int         `json:"total"`
+	External               int         `json:"external"`
+	VisibleExternal        int         `json:"visible_external"`
+	VisibleExternalDomains []string    `json:"visible_external_domains"`
+	ExternalDomains        []string    `json:"external_domains"`
+	Lookalike              []Lookalike `json:"lookalike"`
+	// FirstTimeDomains are external domains this organisation has never
+	// delivered to before.
+	FirstTimeDomains []string    `json:"first_time_domains"`
+	List             []Recipient `json:"list"`
+}
+
+// Recipient is one envelope or header recipient.
+type Recipient struct {
+	Address  string `json:"address"`        // lower-cased domain, punycode
+	Name     string `json:"name,omitempty"` // decoded display name
+	Field    string `json:"field"`          // "to", "cc" or "bcc" (envelope only)
+	Domain   string `json:"domain"`
+	External bool   `json:"external"`
+	// Envelope is true when the address is an envelope recipient; header-only
+	// addresses (in To/Cc but not RCPT TO) are listed with Envelope false.
+	Envelope bool `json:"envelope"`
+}
+
+// Lookalike is an external domain that resembles an internal or partner one.
+type Lookalike struct {
+	Address   string `json:"address"`
+	Resembles string `json:"resembles"`
+	Reason    string `json:"reason,omitempty"` // e.g. "homoglyph rn/m", "tld swap"
+}
+
+// Finding is what one detector found in one location.
+type Finding struct {
+	Detector string `json:"detector"`
+	// Count is the number of distinct values found in this location.
+	Count int `json:"count"`
+	// Records is, for tabular data, the number of rows carrying personal data.
+	Records  int      `json:"records,omitempty"`
+	Location string   `json:"location"` // "body" or "attachment:NAME[/INNER...]"
+	Samples  []string `json:"samples"`  // masked, at most a few
+	// Values are the distinct raw values; only `check -reveal` prints them.
+	Values []string `json:"values,omitempty"`
+	// Reason explains an unscannable finding ("encrypted zip", "zip bomb: ratio").
+	Reason string `json:"reason,omitempty"`
+}
+
+// Attachment describes one part that is not a message body, nested ones
+// (inside zips or attached messages) included.
+type Attachment struct {
+	Name         string `json:"name"`          // decoded file name
+	Location     string `json:"location"`      // as in Finding.Location
+	Type         string `json:"type"`          // sniffed MIME type
+	DeclaredType string `json:"declared_type"` // Content-Type as sent
+	Size         int64  `json:"size"`          // decoded size in bytes
+	Encrypted    bool   `json:"encrypted"`
+	Depth        int    `json:"depth"` // 0 for a top-level attachment
+	Executable   bool   `json:"executable,omitempty"`
+	Archive      bool   `json:"archive,omitempty"`
+	Unscannable  string `json:"unscannable,omitempty"` // reason, if not read
+}
