@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sendguard/sendguard/gateway"
+)
+
+// queueCmd talks to the running instance over its admin socket.
+func queueCmd(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: sendguard queue list|show ID|retry ID|delete ID [-config FILE]")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("queue "+sub, flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	all := fs.Bool("all", false, "list: include finished messages")
+	state := fs.String("state", "", "list: only this state (queued, held, delivered, bounced, ...)")
+	asJSON := fs.Bool("json", false, "list: print JSON")
+	// Accept flags before or after the ID.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	c := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	needID := func() (string, error) {
+		if len(pos) != 1 {
+			return "", fmt.Errorf("usage: sendguard queue %s ID", sub)
+		}
+		return url.PathEscape(pos[0]), nil
+	}
+	switch sub {
+	case "list":
+		q := url.Values{}
+		if *all {
+			q.Set("all", "1")
+		}
+		if *state != "" {
+			q.Set("state", *state)
+		}
+		var list []gateway.Summary
+		body, err := c.do("GET", "/v1/queue?"+q.Encode())
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			os.Stdout.Write(body)
+			return nil
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tRECEIVED\tFROM\tRCPTS\tPENDING\tSIZE\tTRIES\tNEXT/ERROR")
+		for _, s := range list {
+			next := ""
+			if !s.NextAttempt.IsZero() && s.State == "queued" {
+				next = s.NextAttempt.Local().Format("15:04:05")
+			}
+			if s.LastError != "" {
+				next += " " + s.LastError
+			}
+			from := s.MailFrom
+			if from == "" {
+				from = "<>"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.ID, s.State,
+				s.ReceivedAt.Local().Format(time.DateTime), from, s.Rcpts, s.Pending, s.Size, s.Attempts, next)
+		}
+		tw.Flush()
+		fmt.Printf("%d message(s)\n", len(list))
+		return nil
+	case "show":
+		id, err := needID()
+		if err != nil {
+			return err
+		}
+		body, err := c.do("GET", "/v1/queue/"+id)
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(body)
+		return nil
+	case "retry", "delete":
+		id, err := needID()
+		if err != nil {
+			return err
+		}
+		method, path := "POST", "/v1/queue/"+id+"/retry"
+		if sub == "delete" {
+			method, path = "DELETE", "/v1/queue/"+id
+		}
+		body, err := c.do(method, path)
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(body)
+		return nil
+	}
+	return fmt.Errorf("unknown queue command %q", sub)
+}
+
+type admin struct {
+	hc *http.Client
+}
+
+func adminClient(sock string) *admin {
+	return &admin{hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}}
+}
+
+func (a *admin) do(method, path string) ([]byte, error) {
+	req, err := http.NewRequest(method, "http://sendguard"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the running sendguard (is it running with this config?): %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct{ Error string }
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return nil, errors.New(e.Error)
+		}
+		return nil, fmt.Errorf("admin API: %s", resp.Status)
+	}
+	return body, nil
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// shutdownGrace bounds how long SIGTERM waits for DATA phases and delivery
+// attempts in progress.
+const shutdownGrace = 30 * time.Second
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	if *cfgPath == "" {
+		log.Warn("running on the embedded demo configuration: loopback only, data in " + cfg.DataDir)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, cfg, log)
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Parse("embedded default config", config.DefaultYAML)
+	}
+	return config.Load(path)
+}
+
+func newLogger(c config.Log) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// run wires the pipeline and owns the shutdown order: stop accepting SMTP,
+// finish DATA in progress, stop HTTP, stop delivery workers, close the
+// store last.
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data_dir: %w", err)
+	}
+	store, err := spool.Open(cfg.DataDir, log.With("component", "spool"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := gateway.NewMetrics(reg, func() map[string]int {
+		counts, _ := store.Counts()
+		out := map[string]int{}
+		for s, n := range counts {
+			out[string(s)] = n
+		}
+		return out
+	})
+
+	tr, closeTr, err := newTransport(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeTr()
+	runner := gateway.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
+
+	insp, err := newInspector(cfg, log, store)
+	if err != nil {
+		return err
+	}
+	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
+		Metrics: metrics, OnQueued: runner.Wake})
+	if err != nil {
+		return err
+	}
+
+	smtpLn, err := net.Listen("tcp", cfg.SMTP.Listen)
+	if err != nil {
+		return fmt.Errorf("smtp.listen: %w", err)
+	}
+	webLn, err := net.Listen("tcp", cfg.Web.Listen)
+	if err != nil {
+		smtpLn.Close()
+		return fmt.Errorf("web.listen: %w", err)
+	}
+	adminLn, err := listenUnix(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	if err != nil {
+		smtpLn.Close()
+		webLn.Close()
+		return err
+	}
+
+	web := http.NewServeMux()
+	web.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	if cfg.Delivery.NextHop == "" {
+		registerOutbox(web, filepath.Join(cfg.DataDir, "outbox"))
+	}
+	webSrv := &http.Server{Handler: securityHeaders(web), ReadHeaderTimeout: 10 * time.Second}
+	admin := &gateway.Admin{Store: store, Runner: runner, Log: log.With("component", "admin")}
+	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, stopRunner := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	goRun := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	goRun("delivery", func() error { runner.Run(runCtx); return nil })
+	goRun("smtp", func() error { return srv.Serve(smtpLn) })
+	goRun("web", func() error { return webSrv.Serve(webLn) })
+	goRun("admin", func() error { return adminSrv.Serve(adminLn) })
+	log.Info("sendguard started", "version", version, "smtp", smtpLn.Addr().String(),
+		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-errc:
+		log.Error("component failed, shutting down", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("smtp shutdown", "err", err)
+	}
+	webSrv.Shutdown(sctx)
+	adminSrv.Shutdown(sctx)
+	stopRunner()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+func nextHopName(cfg *config.Config) string {
+	if cfg.Delivery.NextHop == "" {
+		return "demo outbox"
+	}
+	return cfg.Delivery.NextHop
+}
+
+// listenUnix opens the admin socket with mode 0600, replacing a stale one
+// (the bbolt lock already guarantees no other sendguard owns data_dir).
+func listenUnix(path string) (net.Listener, error) {
+	os.Remove(path)
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	return ln, nil
+}
+
+// securityHeaders applies the headers every page gets.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}

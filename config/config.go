@@ -1,0 +1,143 @@
+// Package config holds sendguard's typed configuration: YAML keys, defaults,
+// and validation.
+//
+// Invariants: a Config returned by Load or Parse is complete (defaults
+// applied) and valid; it is never mutated after start. Validation reports
+// every problem at once, each naming the key and, where known, the YAML line.
+// Unsafe settings (an open relay, AUTH without TLS) are refused.
+package config
+
+import (
+	_ "embed"
+	"time"
+)
+
+// DefaultYAML is the embedded demo configuration used by `sendguard serve`
+// with no -config flag.
+//
+//go:embed default.yaml
+var DefaultYAML []byte
+
+// Config is the whole configuration. The YAML key of each field is fixed by
+// its tag; design.md fixes smtp.listen, smtp.trusted_networks,
+// delivery.next_hop, data_dir, web.listen, web.base_url, internal_domains and
+// partner_domains.
+type Config struct {
+	DataDir         string   `yaml:"data_dir"`
+	Hostname        string   `yaml:"hostname"`
+	InternalDomains []string `yaml:"internal_domains"`
+	PartnerDomains  []string `yaml:"partner_domains"`
+	// Policy is a policy file; empty means the embedded default policy.
+	Policy   string   `yaml:"policy"`
+	SMTP     SMTP     `yaml:"smtp"`
+	Delivery Delivery `yaml:"delivery"`
+	Web      Web      `yaml:"web"`
+	Log      Log      `yaml:"log"`
+}
+
+// SMTP configures the inbound listener that the corporate MTA relays to.
+type SMTP struct {
+	Listen string `yaml:"listen"`
+	// TrustedNetworks may relay without authentication (CIDRs or addresses).
+	TrustedNetworks []string `yaml:"trusted_networks"`
+	TLS             TLS      `yaml:"tls"`
+	// Users may relay after SMTP AUTH (PLAIN/LOGIN), only over TLS.
+	Users               []User        `yaml:"users"`
+	MaxMessageBytes     int64         `yaml:"max_message_bytes"`
+	MaxRecipients       int           `yaml:"max_recipients"`
+	MaxLineLength       int           `yaml:"max_line_length"`
+	CommandTimeout      time.Duration `yaml:"command_timeout"`
+	DataTimeout         time.Duration `yaml:"data_timeout"`
+	MaxConnections      int           `yaml:"max_connections"`
+	MaxConnectionsPerIP int           `yaml:"max_connections_per_ip"`
+	// BareLF is "reject" (default: 554 5.6.0, as Postfix
+	// smtpd_forbid_bare_newline) or "normalize" (rewrite to CRLF).
+	BareLF string `yaml:"bare_lf"`
+}
+
+// TLS names a certificate and key in PEM files.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// User is an SMTP AUTH account. PasswordHash is a bcrypt hash
+// (`sendguard passwd-hash` prints one).
+type User struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// Delivery configures the outbound side.
+type Delivery struct {
+	// NextHop is "host:port", "[host]:port" or "mx". Empty means the demo
+	// outbox under data_dir (only for trying sendguard out).
+	NextHop string `yaml:"next_hop"`
+	// TLS is "opportunistic" (default), "required" or "none".
+	TLS       string `yaml:"tls"`
+	TLSVerify bool   `yaml:"tls_verify"`
+	Username  string `yaml:"username"`
+	// PasswordFile holds the next hop's AUTH password; never put it inline.
+	PasswordFile    string        `yaml:"password_file"`
+	Workers         int           `yaml:"workers"`
+	MaxConnsPerDest int           `yaml:"max_conns_per_dest"`
+	QueueLifetime   time.Duration `yaml:"queue_lifetime"`
+	// Retry is the backoff schedule for temporary failures; the last step
+	// repeats until QueueLifetime.
+	Retry          []time.Duration `yaml:"retry"`
+	ConnectTimeout time.Duration   `yaml:"connect_timeout"`
+	CommandTimeout time.Duration   `yaml:"command_timeout"`
+	// Retention keeps records of finished messages (delivered, bounced) for
+	// `sendguard queue show`, then purges them.
+	Retention time.Duration `yaml:"retention"`
+}
+
+// Web configures the HTTP listener: pages, console, metrics.
+type Web struct {
+	Listen  string `yaml:"listen"`
+	BaseURL string `yaml:"base_url"`
+	TLS     TLS    `yaml:"tls"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Defaults returns the values used for every key a file leaves out.
+func Defaults() Config {
+	return Config{
+		DataDir:  "./data",
+		Hostname: "",
+		SMTP: SMTP{
+			Listen:              "127.0.0.1:2525",
+			TrustedNetworks:     []string{"127.0.0.0/8", "::1/128"},
+			MaxMessageBytes:     50 << 20,
+			MaxRecipients:       1000,
+			MaxLineLength:       64 << 10,
+			CommandTimeout:      5 * time.Minute,
+			DataTimeout:         2 * time.Minute,
+			MaxConnections:      200,
+			MaxConnectionsPerIP: 50,
+			BareLF:              "reject",
+		},
+		Delivery: Delivery{
+			TLS:             "opportunistic",
+			TLSVerify:       true,
+			Workers:         32,
+			MaxConnsPerDest: 10,
+			QueueLifetime:   5 * 24 * time.Hour,
+			Retry: []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute,
+				30 * time.Minute, time.Hour},
+			ConnectTimeout: 30 * time.Second,
+			CommandTimeout: 5 * time.Minute,
+			Retention:      7 * 24 * time.Hour,
+		},
+		Web: Web{
+			Listen:  "127.0.0.1:8025",
+			BaseURL: "http://127.0.0.1:8025",
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}

@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/spool"
+)
+
+// AdminSocket is the admin API's Unix socket, relative to data_dir. Only
+// the account running sendguard (mode 0600) can use it; the queue CLI
+// talks to it, so no admin token exists to leak.
+const AdminSocket = "admin.sock"
+
+// Admin serves the queue operations shared by the CLI (and later the
+// console): list, show, retry, delete.
+type Admin struct {
+	Store  *spool.Store
+	Runner *Runner
+	Log    *slog.Logger
+	// Extra routes (e.g. hold release) registered by other components.
+	Mux *http.ServeMux
+}
+
+// Summary is one line of `sendguard queue list`.
+type Summary struct {
+	ID          string    `json:"id"`
+	State       string    `json:"state"`
+	Kind        string    `json:"kind"`
+	MailFrom    string    `json:"mail_from"`
+	Rcpts       int       `json:"rcpts"`
+	Pending     int       `json:"pending"`
+	Size        int64     `json:"size"`
+	ReceivedAt  time.Time `json:"received_at"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Subject     string    `json:"subject,omitempty"`
+}
+
+// Handler returns the admin API.
+func (a *Admin) Handler() http.Handler {
+	mux := a.Mux
+	if mux == nil {
+		mux = http.NewServeMux()
+	}
+	mux.HandleFunc("GET /v1/queue", a.list)
+	mux.HandleFunc("GET /v1/queue/{id}", a.show)
+	mux.HandleFunc("POST /v1/queue/{id}/retry", a.retry)
+	mux.HandleFunc("DELETE /v1/queue/{id}", a.delete)
+	return mux
+}
+
+func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	all := r.URL.Query().Get("all") != ""
+	out := []Summary{}
+	err := a.Store.ForEach(func(rec *spool.Record) bool {
+		if state != "" && string(rec.State) != state {
+			return true
+		}
+		if state == "" && !all && rec.State.Final() {
+			return true
+		}
+		out = append(out, Summary{ID: rec.ID, State: string(rec.State), Kind: string(rec.Kind), MailFrom: rec.MailFrom,
+			Rcpts: len(rec.Rcpts), Pending: len(rec.Pending()), Size: rec.Size, ReceivedAt: rec.ReceivedAt,
+			Attempts: rec.Attempts, NextAttempt: rec.NextAttempt, LastError: rec.LastError, Subject: rec.Subject})
+		return true
+	})
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
+func (a *Admin) show(w http.ResponseWriter, r *http.Request) {
+	rec, err := a.Store.Get(r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, rec)
+}
+
+func (a *Admin) retry(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := a.Store.Update(id, func(tx *bbolt.Tx, rec *spool.Record) error {
+		if rec.State != spool.StateQueued {
+			return errNotQueued
+		}
+		rec.NextAttempt = time.Now()
+		return nil
+	})
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.Log.Info("retry requested by admin", "queue_id", id)
+	if a.Runner != nil {
+		a.Runner.Wake(id)
+	}
+	writeJSON(w, map[string]string{"id": id, "result": "retry scheduled"})
+}
+
+func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := a.Store.Commit(func(tx *bbolt.Tx) error { return spool.DeleteTx(tx, id) })
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.Store.RemoveBody(id)
+	a.Store.RemoveBody(id + ".orig")
+	a.Log.Warn("message deleted by admin", "queue_id", id)
+	writeJSON(w, map[string]string{"id": id, "result": "deleted"})
+}
+
+var errNotQueued = errors.New("message is not queued for delivery")
+
+func (a *Admin) fail(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, spool.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, errNotQueued):
+		code = http.StatusConflict
+	default:
+		a.Log.Error("admin request", "err", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+

@@ -1,0 +1,386 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Transport makes one delivery attempt to the next hop.
+type Transport interface {
+	Deliver(ctx context.Context, d *Delivery) []Result
+}
+
+// Delivery is one attempt: the envelope for the recipients still pending and
+// a way to stream the body (called once per connection attempt).
+type Delivery struct {
+	QueueID  string
+	MailFrom string
+	Rcpts    []spool.Rcpt
+	Size     int64
+	UTF8     bool
+	EightBit bool
+	DSNRet   string
+	DSNEnvID string
+	Body     func() (io.ReadCloser, error)
+}
+
+// Result is one recipient's outcome of an attempt.
+type Result struct {
+	Rcpt      string
+	Delivered bool
+	Temporary bool
+	Code      int
+	Enhanced  string
+	Message   string
+	Remote    string
+}
+
+// DSNBuilder renders a delivery status notification for the failed
+// recipients of rec; body reads the original message.
+type DSNBuilder func(rec *spool.Record, failed []spool.Rcpt, body io.Reader) ([]byte, error)
+
+// Runner delivers queued messages: it picks due records from the spool,
+// hands them to the Transport, records each recipient's result, schedules
+// retries and generates DSNs.
+//
+// Retry schedule (RFC 5321 §4.5.4.1 asks for at least 30 minutes between
+// tries after the first, and for giving up after 4–5 days): by default 1m,
+// 5m, 15m, 30m, 1h, then hourly until delivery.queue_lifetime (5 days),
+// configurable as delivery.retry.
+type Runner struct {
+	store   *spool.Store
+	tr      Transport
+	dsn     DSNBuilder
+	cfg     *config.Config
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+
+	wake     chan struct{}
+	mu       sync.Mutex
+	inflight map[string]bool
+}
+
+// NewRunner builds the delivery runner.
+func NewRunner(cfg *config.Config, store *spool.Store, tr Transport, dsn DSNBuilder, log *slog.Logger, m *Metrics) *Runner {
+	return &Runner{store: store, tr: tr, dsn: dsn, cfg: cfg, log: log.With("component", "delivery"),
+		metrics: m, now: time.Now, wake: make(chan struct{}, 1), inflight: map[string]bool{}}
+}
+
+// Wake makes the runner look for due messages now.
+func (r *Runner) Wake(string) {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for attempts in progress.
+func (r *Runner) Run(ctx context.Context) {
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range r.cfg.Delivery.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range jobs {
+				r.attempt(ctx, id)
+				r.mu.Lock()
+				delete(r.inflight, id)
+				r.mu.Unlock()
+				r.Wake("")
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+	const batch = 256
+	for {
+		ids, next, err := r.store.Due(r.now(), batch)
+		if err != nil {
+			r.log.Error("read due messages", "err", err)
+		}
+		dispatched := 0
+		for _, id := range ids {
+			r.mu.Lock()
+			busy := r.inflight[id]
+			if !busy {
+				r.inflight[id] = true
+			}
+			r.mu.Unlock()
+			if busy {
+				continue
+			}
+			select {
+			case jobs <- id:
+				dispatched++
+			case <-ctx.Done():
+				return
+			}
+		}
+		wait := time.Second
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(r.now()), time.Millisecond))
+		}
+		if dispatched > 0 && len(ids) == batch {
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// attempt makes one delivery attempt for a queued message.
+func (r *Runner) attempt(ctx context.Context, id string) {
+	log := r.log.With("queue_id", id)
+	defer func() {
+		if p := recover(); p != nil {
+			// A message that crashes delivery is parked (held) instead of
+			// being retried forever.
+			log.Error("panic in delivery; message parked as held", "panic", p, "stack", string(debug.Stack()))
+			r.store.Update(id, func(tx *bbolt.Tx, rec *spool.Record) error {
+				rec.State = spool.StateHeld
+				rec.LastError = "internal error during delivery"
+				return nil
+			})
+		}
+	}()
+	rec, err := r.store.Get(id)
+	if err != nil || rec.State != spool.StateQueued {
+		return
+	}
+	now := r.now()
+	var pending []spool.Rcpt
+	for _, rc := range rec.Rcpts {
+		if rc.Status == spool.RcptPending {
+			pending = append(pending, rc)
+		}
+	}
+	var results []Result
+	if len(pending) > 0 && now.Before(rec.Expires) {
+		d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: pending, Size: rec.Size, UTF8: rec.UTF8,
+			EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
+			Body: func() (io.ReadCloser, error) { return r.store.OpenBody(id) }}
+		results = r.tr.Deliver(ctx, d)
+		if ctx.Err() != nil {
+			// Shutting down: the attempt's outcome is unknown for anyone
+			// not confirmed; they stay pending and are retried on start.
+			results = keepDelivered(results)
+		}
+	}
+	now = r.now()
+	out := applyResults(rec, results, now, r.cfg.Delivery.Retry)
+	r.record(log, rec, out, now)
+}
+
+func keepDelivered(rs []Result) []Result {
+	var out []Result
+	for _, r := range rs {
+		if r.Delivered {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// outcome is what one attempt changed.
+type outcome struct {
+	delivered, deferred int
+	failed              []spool.Rcpt // newly failed (permanent or expired)
+	expired             bool
+}
+
+// applyResults updates rec in memory from an attempt's results.
+func applyResults(rec *spool.Record, results []Result, now time.Time, retry []time.Duration) outcome {
+	var o outcome
+	byAddr := map[string]Result{}
+	for _, res := range results {
+		byAddr[res.Rcpt] = res
+	}
+	if len(results) > 0 {
+		rec.Attempts++
+	}
+	for i := range rec.Rcpts {
+		rc := &rec.Rcpts[i]
+		res, ok := byAddr[rc.Addr]
+		if rc.Status != spool.RcptPending || !ok {
+			continue
+		}
+		rc.Code, rc.Enhanced, rc.Message, rc.Remote, rc.Updated = res.Code, res.Enhanced, res.Message, res.Remote, now
+		switch {
+		case res.Delivered:
+			rc.Status = spool.RcptDelivered
+			o.delivered++
+		case !res.Temporary:
+			rc.Status = spool.RcptFailed
+			o.failed = append(o.failed, *rc)
+		default:
+			o.deferred++
+			rec.LastError = fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Message)
+		}
+	}
+	if len(rec.Pending()) > 0 {
+		if !now.Before(rec.Expires) {
+			// Queue lifetime over: RFC 3463 4.4.7, delivery time expired.
+			o.expired = true
+			for i := range rec.Rcpts {
+				rc := &rec.Rcpts[i]
+				if rc.Status != spool.RcptPending {
+					continue
+				}
+				rc.Status = spool.RcptFailed
+				rc.Enhanced = "4.4.7"
+				if rc.Message == "" {
+					rc.Message = "Delivery time expired"
+				} else {
+					rc.Message = "Delivery time expired; last error: " + rc.Message
+				}
+				rc.Updated = now
+				o.failed = append(o.failed, *rc)
+			}
+		} else {
+			step := retry[min(max(rec.Attempts-1, 0), len(retry)-1)]
+			rec.NextAttempt = now.Add(step)
+			return o
+		}
+	}
+	rec.FinishedAt = now
+	rec.State = spool.StateDelivered
+	for _, rc := range rec.Rcpts {
+		if rc.Status == spool.RcptFailed {
+			rec.State = spool.StateBounced
+		}
+	}
+	if o.expired {
+		rec.State = spool.StateExpired
+	}
+	return o
+}
+
+// record commits an attempt's outcome, with a DSN for newly failed
+// recipients in the same transaction.
+func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time.Time) {
+	var dsnRec *spool.Record
+	if len(o.failed) > 0 && r.dsn != nil && ShouldBounce(rec.MailFrom) && rec.Kind != spool.KindDSN {
+		var err error
+		dsnRec, err = r.spoolDSN(rec, o.failed, now)
+		if err != nil {
+			// The failure is still recorded; the sender is not told. Log
+			// loudly: this is an operational problem (disk).
+			log.Error("generate DSN", "err", err)
+		}
+	}
+	err := r.store.Update(rec.ID, func(tx *bbolt.Tx, cur *spool.Record) error {
+		if cur.State != spool.StateQueued {
+			return errStateChanged
+		}
+		*cur = *rec
+		if dsnRec != nil {
+			return spool.PutTx(tx, dsnRec)
+		}
+		return nil
+	})
+	if err != nil {
+		if dsnRec != nil {
+			r.store.RemoveBody(dsnRec.ID)
+		}
+		if err != errStateChanged {
+			log.Error("record delivery result", "err", err)
+		}
+		return
+	}
+	r.metrics.delivered.Add(float64(o.delivered))
+	r.metrics.deferred.Add(float64(o.deferred))
+	r.metrics.bounced.Add(float64(len(o.failed)))
+	for _, rc := range o.failed {
+		log.Warn("recipient failed", "rcpt", rc.Addr, "code", rc.Code, "enhanced", rc.Enhanced, "reply", rc.Message)
+	}
+	if dsnRec != nil {
+		r.metrics.dsnSent.Inc()
+		log.Info("DSN queued", "dsn_id", dsnRec.ID, "to", dsnRec.Rcpts[0].Addr)
+		r.Wake(dsnRec.ID)
+	}
+	if rec.State.Final() {
+		r.store.RemoveBody(rec.ID)
+		if rec.State == spool.StateDelivered {
+			r.metrics.deliveryLat.Observe(now.Sub(rec.ReceivedAt).Seconds())
+		}
+		log.Info("message finished", "state", rec.State, "attempts", rec.Attempts)
+	} else if o.deferred > 0 {
+		log.Info("delivery deferred", "pending", len(rec.Pending()), "next_attempt", rec.NextAttempt.Format(time.RFC3339), "last_error", rec.LastError)
+	} else if o.delivered > 0 {
+		log.Info("recipients delivered", "count", o.delivered)
+	}
+}
+
+var errStateChanged = fmt.Errorf("message state changed during delivery")
+
+// spoolDSN writes a DSN as a new message from the null sender to the
+// original sender and returns its record (not yet committed).
+func (r *Runner) spoolDSN(rec *spool.Record, failed []spool.Rcpt, now time.Time) (*spool.Record, error) {
+	body, err := r.store.OpenBody(rec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("open original: %w", err)
+	}
+	defer body.Close()
+	data, err := r.dsn(rec, failed, body)
+	if err != nil {
+		return nil, err
+	}
+	id := spool.NewID()
+	bw, err := r.store.Create(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := bw.Write(data); err != nil {
+		bw.Abort()
+		return nil, err
+	}
+	sum, err := bw.Commit()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.store.SyncDir(); err != nil {
+		r.store.RemoveBody(id)
+		return nil, err
+	}
+	return &spool.Record{
+		ID: id, Kind: spool.KindDSN, State: spool.StateQueued, MailFrom: "",
+		Rcpts: []spool.Rcpt{{Addr: rec.MailFrom, Status: spool.RcptPending}},
+		Size:  int64(len(data)), SHA256: sum, ReceivedAt: now, NextAttempt: now,
+		Expires:  now.Add(r.cfg.Delivery.QueueLifetime),
+		Subject:  "Undelivered Mail Returned to Sender",
+		UTF8:     rec.UTF8,
+		EightBit: true,
+	}, nil
+}
+
+// ShouldBounce reports whether a failure may be reported to mailFrom: never
+// to the null sender (RFC 5321 §4.5.5) or a mailer daemon, which would loop.
+func ShouldBounce(mailFrom string) bool {
+	if mailFrom == "" {
+		return false
+	}
+	local, _, _ := strings.Cut(mailFrom, "@")
+	return !strings.EqualFold(local, "mailer-daemon")
+}

@@ -1,0 +1,249 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Inspector analyses a spooled message and decides what happens to it. It
+// must not fail on message content (an unreadable part is a finding); an
+// error means sendguard itself could not work, and the client is asked to
+// retry.
+type Inspector interface {
+	Inspect(ctx context.Context, in *Inbound) (*Verdict, error)
+}
+
+// Inbound is a message that has been spooled but not yet accepted.
+type Inbound struct {
+	Env     *Envelope
+	Store   *spool.Store
+	Path    string // the spooled body, Received header included
+	Size    int64
+	Client  string // client IP
+	Auth    string // authenticated user
+	Arrival time.Time
+}
+
+// Verdict is what acceptance does with a message.
+type Verdict struct {
+	// Reject refuses the message with 550 5.7.1 and this reason.
+	Reject       bool
+	RejectReason string
+
+	// Hold keeps the message out of the delivery queue; Persist runs in the
+	// acceptance transaction to record why (the hold store).
+	Hold    bool
+	Persist func(tx *bbolt.Tx, rec *spool.Record) error
+	// After runs once the message is accepted (e.g. sending a notice).
+	After func(rec *spool.Record)
+
+	// BodySuffix, if set, names a derived file (ID.suffix) written by the
+	// inspector that replaces the original body for delivery (a rewrite:
+	// Bcc conversion, encrypted attachments).
+	BodySuffix string
+
+	Actions   []string
+	Subject   string
+	MessageID string
+	Report    json.RawMessage
+	Decision  json.RawMessage
+}
+
+// receive runs the pipeline for one message: spool → inspect → decide →
+// persist → reply. It returns the SMTP reply as an error value.
+func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Reader) error {
+	start := time.Now()
+	qid := env.QueueID
+	bw, err := s.store.Create(qid)
+	if err != nil {
+		log.Error("create spool file", "err", err)
+		return internalError(qid)
+	}
+	io.WriteString(bw, receivedHeader(s.hostname, ci, env, start))
+	chk := newDataChecker(bw, s.cfg.SMTP.BareLF == "normalize")
+	_, err = io.Copy(chk, r)
+	if err == nil {
+		err = chk.Close()
+	}
+	if err != nil {
+		bw.Abort()
+		return s.dataError(log, qid, err)
+	}
+	size := bw.Size()
+	sum, err := bw.Commit()
+	if err != nil {
+		log.Error("spool message", "err", err)
+		return internalError(qid)
+	}
+
+	rec := &spool.Record{
+		ID: qid, Kind: spool.KindMail, State: spool.StateQueued, MailFrom: env.MailFrom,
+		Rcpts: env.Rcpts, Size: size, SHA256: sum, ReceivedAt: start, NextAttempt: start,
+		Expires: start.Add(s.cfg.Delivery.QueueLifetime), ClientIP: ci.ip.String(), Helo: ci.helo,
+		AuthUser: ci.user, DSNRet: env.DSNRet, DSNEnvID: env.DSNEnvID, UTF8: env.UTF8, EightBit: env.EightBit,
+	}
+	v := &Verdict{}
+	if s.inspector != nil {
+		in := &Inbound{Env: env, Store: s.store, Path: s.store.BodyPath(qid), Size: size,
+			Client: ci.ip.String(), Auth: ci.user, Arrival: start}
+		v, err = s.inspect(in)
+		if err != nil {
+			s.store.RemoveBody(qid)
+			log.Error("inspect message", "err", err)
+			return internalError(qid)
+		}
+	}
+	if v.Reject {
+		s.store.RemoveBody(qid)
+		removeDerived(s.store, qid, v)
+		s.metrics.rejected.WithLabelValues("policy").Inc()
+		log.Info("message rejected by policy", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "actions", v.Actions)
+		return policyReject(v.RejectReason)
+	}
+	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
+	if v.BodySuffix != "" {
+		if err := promoteDerived(s.store, qid, v.BodySuffix); err != nil {
+			s.store.RemoveBody(qid)
+			log.Error("use rewritten body", "err", err)
+			return internalError(qid)
+		}
+	}
+	if v.Hold {
+		rec.State = spool.StateHeld
+	}
+	err = s.store.Accept(rec, func(tx *bbolt.Tx) error {
+		if v.Persist != nil {
+			return v.Persist(tx, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		s.store.RemoveBody(qid)
+		removeDerived(s.store, qid, v)
+		log.Error("commit message record", "err", err)
+		return internalError(qid)
+	}
+	s.metrics.received.Inc()
+	s.metrics.receivedSize.Add(float64(size))
+	s.metrics.acceptLat.Observe(time.Since(start).Seconds())
+	for _, a := range v.Actions {
+		s.metrics.actions.WithLabelValues(a).Inc()
+	}
+	log.Info("message accepted", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "size", size,
+		"state", rec.State, "actions", v.Actions)
+	if v.After != nil {
+		v.After(rec)
+	}
+	if rec.State == spool.StateQueued {
+		s.onQueued(qid)
+	}
+	return queued(qid)
+}
+
+// inspect runs the inspector and turns a panic into an error: a message
+// that crashes the analysis must not crash the server.
+func (s *Server) inspect(in *Inbound) (v *Verdict, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("inspector panic: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return s.inspector.Inspect(ctx, in)
+}
+
+// dataError maps a failure while reading DATA to the client's reply.
+func (s *Server) dataError(log *slog.Logger, qid string, err error) error {
+	var se *smtp.SMTPError
+	switch {
+	case errors.Is(err, smtp.ErrDataTooLarge):
+		s.metrics.rejected.WithLabelValues("size").Inc()
+		return errTooBig
+	case errors.As(err, &se):
+		reason := "data"
+		switch se {
+		case errBareLF:
+			reason = "bare_lf"
+		case errHeaderTooBig:
+			reason = "header_size"
+		case errLoop:
+			reason = "loop"
+		case errTimeout:
+			reason = "timeout"
+		}
+		s.metrics.rejected.WithLabelValues(reason).Inc()
+		log.Warn("message refused", "reason", reason)
+		return se
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		log.Warn("connection lost during DATA")
+		return err
+	}
+	log.Error("receive message", "err", err)
+	return internalError(qid)
+}
+
+func promoteDerived(st *spool.Store, qid, suffix string) error {
+	// The rewritten copy becomes the body; the original is kept next to it
+	// (ID.orig) for review and audit.
+	if err := renameSync(st.BodyPath(qid), st.BodyPath(qid)+".orig"); err != nil {
+		return err
+	}
+	return renameSync(st.BodyPath(qid)+"."+suffix, st.BodyPath(qid))
+}
+
+func removeDerived(st *spool.Store, qid string, v *Verdict) {
+	if v.BodySuffix != "" {
+		st.RemoveBody(qid + "." + v.BodySuffix)
+	}
+}
+
+// receivedHeader is the trace field we add (RFC 5321 §4.4). The "for"
+// clause names the recipient only when there is exactly one, so a Bcc
+// recipient is never revealed to the others.
+func receivedHeader(host string, ci connInfo, env *Envelope, t time.Time) string {
+	proto := "ESMTP"
+	if ci.tls {
+		proto += "S"
+	}
+	if ci.user != "" {
+		proto += "A"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n\tby %s (sendguard) with %s id %s",
+		headerSafe(ci.helo), ci.ip, headerSafe(host), proto, env.QueueID)
+	if len(env.Rcpts) == 1 {
+		fmt.Fprintf(&b, "\r\n\tfor <%s>", headerSafe(env.Rcpts[0].Addr))
+	}
+	fmt.Fprintf(&b, ";\r\n\t%s\r\n", t.Format(time.RFC1123Z))
+	return b.String()
+}
+
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r == 0x7f || r == '(' || r == ')' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func renameSync(from, to string) error {
+	// The directory fsync happens in Store.Accept, before the commit.
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("rename spool file: %w", err)
+	}
+	return nil
+}

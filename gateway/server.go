@@ -1,0 +1,189 @@
+// Package gateway is sendguard's SMTP front and back: it receives mail from
+// the corporate MTA, hands each message through spool → inspect → decide →
+// persist before answering, and delivers queued mail to the next hop.
+//
+// Invariants: 250 is sent only after the body file, the spool directory and
+// the record are fsynced; every internal failure reaches the client as a
+// temporary 451 4.3.0 (codes.go); nothing is relayed for a client that is
+// neither in smtp.trusted_networks nor authenticated over TLS.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Server is the inbound SMTP server.
+type Server struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	store     *spool.Store
+	inspector Inspector
+	metrics   *Metrics
+	onQueued  func(id string) // wakes the delivery runner
+	hostname  string
+
+	trusted       []netip.Prefix
+	users         map[string][]byte
+	dummyHash     []byte
+	authFailDelay time.Duration
+
+	smtp *smtp.Server
+	lim  *connLimiter
+
+	mu       sync.RWMutex
+	shutting bool
+	inflight sync.WaitGroup // DATA phases in progress
+}
+
+// Options are the server's dependencies.
+type Options struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Store     *spool.Store
+	Inspector Inspector // nil: deliver everything as is
+	Metrics   *Metrics
+	OnQueued  func(id string)
+}
+
+// NewServer builds the inbound server.
+func NewServer(o Options) (*Server, error) {
+	cfg := o.Config
+	s := &Server{
+		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store, inspector: o.Inspector,
+		metrics: o.Metrics, onQueued: o.OnQueued, hostname: Hostname(cfg),
+		users: map[string][]byte{}, authFailDelay: time.Second,
+	}
+	if s.onQueued == nil {
+		s.onQueued = func(string) {}
+	}
+	for _, n := range cfg.SMTP.TrustedNetworks {
+		p, err := config.ParsePrefix(n)
+		if err != nil {
+			return nil, fmt.Errorf("smtp.trusted_networks: %w", err)
+		}
+		s.trusted = append(s.trusted, p)
+	}
+	for _, u := range cfg.SMTP.Users {
+		s.users[u.Name] = []byte(u.PasswordHash)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("unused"), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, err
+	}
+	s.dummyHash = h
+
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = s.hostname
+	srv.MaxMessageBytes = cfg.SMTP.MaxMessageBytes
+	srv.MaxRecipients = cfg.SMTP.MaxRecipients
+	srv.MaxLineLength = cfg.SMTP.MaxLineLength
+	srv.ReadTimeout = cfg.SMTP.CommandTimeout
+	srv.WriteTimeout = cfg.SMTP.CommandTimeout
+	srv.EnableSMTPUTF8 = true
+	srv.EnableDSN = true
+	srv.AllowInsecureAuth = false
+	srv.ErrorLog = slogAdapter{s.log}
+	if cfg.SMTP.TLS.Cert != "" {
+		cert, err := config.LoadCertificate(cfg.SMTP.TLS)
+		if err != nil {
+			return nil, err
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	s.smtp = srv
+	s.lim = newConnLimiter(cfg.SMTP.MaxConnections, cfg.SMTP.MaxConnectionsPerIP)
+	return s, nil
+}
+
+// Hostname is the name sendguard uses in HELO, Received and DSNs.
+func Hostname(cfg *config.Config) string {
+	if cfg.Hostname != "" {
+		return cfg.Hostname
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
+}
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.smtp.Serve(&limitListener{Listener: l, lim: s.lim, srv: s})
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets DATA phases in progress finish until ctx
+// ends, then closes every connection. Clients between transactions are
+// disconnected; their MTA retries.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting = true
+	s.mu.Unlock()
+	go s.smtp.Shutdown(context.Background()) // closes the listeners now
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("smtp shutdown: %w", ctx.Err())
+	}
+	s.smtp.Close()
+	return err
+}
+
+// beginData registers a DATA phase; it fails once shutdown has begun.
+func (s *Server) beginData() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.shutting {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}
+
+func (s *Server) isTrusted(ip netip.Addr) bool {
+	for _, p := range s.trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+	ip := addrIP(c.Conn().RemoteAddr())
+	sess := &session{
+		srv: s, conn: c, ip: ip, trusted: s.isTrusted(ip),
+		log: s.log.With("conn", fmt.Sprintf("%p", c)[2:], "client_ip", ip.String()),
+	}
+	return sess, nil
+}
+
+// slogAdapter sends go-smtp's own error log to slog.
+type slogAdapter struct{ log *slog.Logger }
+
+func (a slogAdapter) Printf(format string, v ...any) { a.log.Warn(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Println(v ...any)               { a.log.Warn(fmt.Sprint(v...)) }

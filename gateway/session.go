@@ -1,0 +1,237 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sendguard/sendguard/spool"
+)
+
+// session is one SMTP connection from the corporate MTA.
+type session struct {
+	srv     *Server
+	conn    *smtp.Conn
+	log     *slog.Logger
+	ip      netip.Addr
+	trusted bool
+	user    string // authenticated user, if any
+
+	env *Envelope // current transaction
+}
+
+// Envelope is one SMTP transaction's envelope.
+type Envelope struct {
+	QueueID  string
+	MailFrom string
+	Rcpts    []spool.Rcpt
+	UTF8     bool
+	EightBit bool
+	DSNRet   string
+	DSNEnvID string
+	Size     int64 // SIZE parameter, 0 if not given
+}
+
+// Addresses returns the envelope recipients' addresses.
+func (e *Envelope) Addresses() []string {
+	out := make([]string, len(e.Rcpts))
+	for i, r := range e.Rcpts {
+		out[i] = r.Addr
+	}
+	return out
+}
+
+func (s *session) AuthMechanisms() []string {
+	if len(s.srv.users) == 0 {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && identity != username {
+				return errAuthFailed
+			}
+			return s.authenticate(username, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{auth: s.authenticate}, nil
+	}
+	return nil, errAuthMech
+}
+
+// authenticate checks a password against the configured bcrypt hash. A
+// failure costs the client a second, which slows guessing.
+func (s *session) authenticate(user, pass string) error {
+	hash, ok := s.srv.users[user]
+	if !ok {
+		// Spend the same time as a real check so user names do not leak.
+		hash = s.srv.dummyHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || !ok {
+		s.log.Warn("smtp auth failed", "user", user)
+		s.srv.metrics.authFailures.Inc()
+		time.Sleep(s.srv.authFailDelay)
+		return errAuthFailed
+	}
+	s.user = user
+	s.log = s.log.With("user", user)
+	s.log.Info("smtp auth ok")
+	return nil
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if !s.trusted && s.user == "" {
+		s.srv.metrics.rejected.WithLabelValues("relay_denied").Inc()
+		s.log.Warn("relay denied", "mail_from", from)
+		return errRelayDenied
+	}
+	if from != "" && !validAddress(from) {
+		return errBadSender
+	}
+	if opts != nil && opts.Size > s.srv.cfg.SMTP.MaxMessageBytes {
+		s.srv.metrics.rejected.WithLabelValues("size").Inc()
+		return errTooBig
+	}
+	env := &Envelope{QueueID: spool.NewID(), MailFrom: from}
+	if opts != nil {
+		env.UTF8 = opts.UTF8
+		env.EightBit = opts.Body == smtp.Body8BitMIME
+		env.DSNRet = string(opts.Return)
+		env.DSNEnvID = opts.EnvelopeID
+		env.Size = opts.Size
+	}
+	s.env = env
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.env == nil {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
+	}
+	if !validAddress(to) {
+		return errBadRcpt
+	}
+	r := spool.Rcpt{Addr: to, Status: spool.RcptPending}
+	if opts != nil {
+		var notify []string
+		for _, n := range opts.Notify {
+			notify = append(notify, string(n))
+		}
+		r.Notify = strings.Join(notify, ",")
+		if opts.OriginalRecipient != "" {
+			r.ORcpt = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+		}
+	}
+	s.env.Rcpts = append(s.env.Rcpts, r)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	env := s.env
+	if env == nil {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
+	}
+	if !s.srv.beginData() {
+		return errShuttingDown
+	}
+	defer s.srv.inflight.Done()
+	log := s.log.With("queue_id", env.QueueID)
+	ir := &idleReader{r: r, conn: s.conn.Conn(), timeout: s.srv.cfg.SMTP.DataTimeout}
+	err := s.srv.receive(log, s.info(), env, ir)
+	if errors.Is(err, errTimeout) {
+		// The rest of the body must never be read as commands.
+		s.conn.Conn().Close()
+	}
+	return err
+}
+
+// info describes the connection for the Received header and the record.
+func (s *session) info() connInfo {
+	_, tlsOn := s.conn.TLSConnectionState()
+	return connInfo{ip: s.ip, helo: s.conn.Hostname(), tls: tlsOn, user: s.user}
+}
+
+func (s *session) Reset() { s.env = nil }
+
+func (s *session) Logout() error { return nil }
+
+// validAddress accepts what an MTA relays: local@domain with no spaces or
+// control characters (the MTA in front has already checked syntax; this
+// only refuses what would break headers or file names downstream).
+func validAddress(a string) bool {
+	if len(a) > 320 {
+		return false
+	}
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 {
+		return false
+	}
+	for _, c := range a {
+		if c <= ' ' || c == 0x7f || c == '<' || c == '>' {
+			return false
+		}
+	}
+	return true
+}
+
+// loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
+// which Exchange and many MTAs still use.
+type loginServer struct {
+	auth func(user, pass string) error
+	step int
+	user string
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step = 1
+		if len(resp) > 0 { // initial response carries the user name
+			l.user = string(resp)
+			l.step = 2
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.user = string(resp)
+		l.step = 2
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step = 3
+		return nil, true, l.auth(l.user, string(resp))
+	}
+	return nil, true, fmt.Errorf("unexpected AUTH LOGIN step")
+}
+
+// connInfo is what the pipeline needs to know about the client.
+type connInfo struct {
+	ip   netip.Addr
+	helo string
+	tls  bool
+	user string
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

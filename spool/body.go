@@ -1,0 +1,76 @@
+package spool
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"os"
+)
+
+// BodyWriter streams a message's bytes into its spool file while hashing.
+type BodyWriter struct {
+	f    *os.File
+	w    *bufio.Writer
+	h    hash.Hash
+	n    int64
+	path string
+}
+
+// Create starts the body file for id. Call Commit to make it durable or
+// Abort to remove it.
+func (s *Store) Create(id string) (*BodyWriter, error) {
+	return createBody(s.BodyPath(id))
+}
+
+// CreateDerived starts a file next to the message's body, e.g. a rewritten
+// copy ("ID.out"); it belongs to the message and goes with it.
+func (s *Store) CreateDerived(id, suffix string) (*BodyWriter, error) {
+	return createBody(s.BodyPath(id) + "." + suffix)
+}
+
+func createBody(path string) (*BodyWriter, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	h := sha256.New()
+	return &BodyWriter{f: f, w: bufio.NewWriterSize(f, 64<<10), h: h, path: path}, nil
+}
+
+func (b *BodyWriter) Write(p []byte) (int, error) {
+	n, err := b.w.Write(p)
+	b.h.Write(p[:n])
+	b.n += int64(n)
+	return n, err
+}
+
+// Size is the number of bytes written so far.
+func (b *BodyWriter) Size() int64 { return b.n }
+
+// Path is the file being written.
+func (b *BodyWriter) Path() string { return b.path }
+
+// Commit flushes, fsyncs and closes the file, returning its SHA-256.
+func (b *BodyWriter) Commit() (string, error) {
+	if err := b.w.Flush(); err != nil {
+		b.Abort()
+		return "", fmt.Errorf("write spool file: %w", err)
+	}
+	if err := b.f.Sync(); err != nil {
+		b.Abort()
+		return "", fmt.Errorf("fsync spool file: %w", err)
+	}
+	if err := b.f.Close(); err != nil {
+		os.Remove(b.path)
+		return "", fmt.Errorf("close spool file: %w", err)
+	}
+	return hex.EncodeToString(b.h.Sum(nil)), nil
+}
+
+// Abort discards the file.
+func (b *BodyWriter) Abort() {
+	b.f.Close()
+	os.Remove(b.path)
+}

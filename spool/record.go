@@ -1,0 +1,116 @@
+package spool
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// State is where a message is in its life. See design.md:
+// received → [held → released] → queued → delivered | bounced,
+// or rejected | cancelled | expired.
+type State string
+
+// Message states. "received" is never stored: a message becomes a record
+// only once it is owned (queued or held).
+const (
+	StateQueued    State = "queued"
+	StateHeld      State = "held"
+	StateDelivered State = "delivered"
+	StateBounced   State = "bounced" // finished, at least one recipient failed
+	StateExpired   State = "expired"
+	StateRejected  State = "rejected"
+	StateCancelled State = "cancelled"
+)
+
+// Final reports whether no more work is done on a message in this state.
+func (s State) Final() bool {
+	switch s {
+	case StateDelivered, StateBounced, StateExpired, StateRejected, StateCancelled:
+		return true
+	}
+	return false
+}
+
+// Kind tells ordinary mail from mail sendguard generates itself.
+type Kind string
+
+// Message kinds.
+const (
+	KindMail   Kind = "mail"
+	KindDSN    Kind = "dsn"    // delivery status notification (null sender)
+	KindNotice Kind = "notice" // notice to a sender, approver or reviewer
+)
+
+// RcptStatus is one recipient's delivery state.
+type RcptStatus string
+
+// Recipient states.
+const (
+	RcptPending   RcptStatus = "pending"
+	RcptDelivered RcptStatus = "delivered"
+	RcptFailed    RcptStatus = "failed"
+)
+
+// Rcpt is one envelope recipient and its delivery result.
+type Rcpt struct {
+	Addr     string     `json:"addr"`
+	Status   RcptStatus `json:"status"`
+	Code     int        `json:"code,omitempty"`
+	Enhanced string     `json:"enhanced,omitempty"`
+	Message  string     `json:"message,omitempty"`
+	Remote   string     `json:"remote,omitempty"`
+	Updated  time.Time  `json:"updated,omitzero"`
+	// DSN parameters (RFC 3461) carried through to the next hop.
+	Notify string `json:"notify,omitempty"`
+	ORcpt  string `json:"orcpt,omitempty"`
+}
+
+// Record is the metadata of one spooled message. The body is a file in the
+// spool directory named by ID.
+type Record struct {
+	ID       string `json:"id"`
+	Kind     Kind   `json:"kind"`
+	State    State  `json:"state"`
+	MailFrom string `json:"mail_from"`
+	Rcpts    []Rcpt `json:"rcpts"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"`
+
+	MessageID string `json:"message_id,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+
+	ReceivedAt time.Time `json:"received_at"`
+	ClientIP   string    `json:"client_ip,omitempty"`
+	Helo       string    `json:"helo,omitempty"`
+	AuthUser   string    `json:"auth_user,omitempty"`
+
+	// Delivery scheduling.
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	Expires     time.Time `json:"expires"`
+	LastError   string    `json:"last_error,omitempty"`
+	FinishedAt  time.Time `json:"finished_at,omitzero"`
+
+	// DSN envelope parameters (RFC 3461) and body type.
+	DSNRet   string `json:"dsn_ret,omitempty"`
+	DSNEnvID string `json:"dsn_envid,omitempty"`
+	UTF8     bool   `json:"utf8,omitempty"`
+	EightBit bool   `json:"eight_bit,omitempty"`
+
+	// Analysis and decision (rules.Report and policy decision as JSON).
+	Report   json.RawMessage `json:"report,omitempty"`
+	Decision json.RawMessage `json:"decision,omitempty"`
+	// Actions applied on acceptance (e.g. "bcc", "encrypt").
+	Applied []string `json:"applied,omitempty"`
+}
+
+// Pending lists the recipients still to be delivered.
+func (r *Record) Pending() []string {
+	var out []string
+	for _, rc := range r.Rcpts {
+		if rc.Status == RcptPending {
+			out = append(out, rc.Addr)
+		}
+	}
+	return out
+}

@@ -1,0 +1,361 @@
+// Package spool owns every accepted message: its bytes in files, its
+// metadata and state in bbolt.
+//
+// Durability order (a message is owned only after all of it):
+//  1. the body is written to data_dir/spool/ID and fsynced (BodyWriter.Commit);
+//  2. the spool directory is fsynced, so the file's name is durable;
+//  3. the record is committed to bbolt (two fsyncs).
+//
+// Only then may the SMTP server answer 250. Steps 2 and 3 are shared by
+// concurrent sessions (group commit): one directory fsync and one bbolt
+// commit serve every message that arrived while the previous commit ran, so
+// throughput does not collapse to one commit per message.
+//
+// On Open, body files without a record (the client never got 250) are
+// removed, and records whose body is missing are reported.
+package spool
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+var (
+	// ErrNotFound means no record has that ID.
+	ErrNotFound = errors.New("no such message")
+	// ErrClosed means the store is shutting down.
+	ErrClosed = errors.New("spool closed")
+)
+
+var (
+	bucketMsgs = []byte("msgs")
+	bucketDue  = []byte("due") // key: next attempt (unix ns, big-endian) + ID
+)
+
+// Store is the spool. It is safe for concurrent use.
+type Store struct {
+	db      *bbolt.DB
+	dir     string // body files
+	log     *slog.Logger
+	commits chan *commitReq
+
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{}
+}
+
+// Open opens (or creates) the spool under dataDir.
+func Open(dataDir string, log *slog.Logger) (*Store, error) {
+	dir := filepath.Join(dataDir, "spool")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create spool dir: %w", err)
+	}
+	db, err := bbolt.Open(filepath.Join(dataDir, "sendguard.db"), 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open database (is another sendguard running on %s?): %w", dataDir, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketMsgs, bucketDue} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create buckets: %w", err)
+	}
+	s := &Store{db: db, dir: dir, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
+	if err := s.reconcile(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.committer()
+	return s, nil
+}
+
+// DB is the shared database; other stores (hold, history) keep their
+// buckets in it so that a transition and an enqueue commit together.
+func (s *Store) DB() *bbolt.DB { return s.db }
+
+// Dir is the directory of body files.
+func (s *Store) Dir() string { return s.dir }
+
+// Close stops the committer and closes the database. Pending commits finish.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.commits)
+	s.mu.Unlock()
+	<-s.done
+	return s.db.Close()
+}
+
+// NewID returns a queue ID: sortable by arrival time, unguessable enough to
+// be unique without coordination (40 random bits per nanosecond).
+func NewID() string {
+	var b [13]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	rand.Read(b[8:])
+	return idEncoding.EncodeToString(b[:])
+}
+
+var idEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// ValidID reports whether s has the shape of a queue ID (so it is safe in a
+// file name).
+func ValidID(s string) bool {
+	if len(s) != 21 {
+		return false
+	}
+	_, err := idEncoding.DecodeString(s)
+	return err == nil
+}
+
+// BodyPath is the file holding a message's bytes.
+func (s *Store) BodyPath(id string) string { return filepath.Join(s.dir, id) }
+
+// OpenBody opens a message's bytes for reading.
+func (s *Store) OpenBody(id string) (*os.File, error) {
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
+	return os.Open(s.BodyPath(id))
+}
+
+// RemoveBody deletes a body file once its record is final.
+func (s *Store) RemoveBody(id string) error {
+	err := os.Remove(s.BodyPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Accept makes a message owned: fsyncs the spool directory and commits the
+// record (and whatever extra writes in the same transaction, e.g. a hold
+// record). The body must have been committed with BodyWriter.Commit.
+func (s *Store) Accept(rec *Record, extra func(tx *bbolt.Tx) error) error {
+	return s.commit(true, func(tx *bbolt.Tx) error {
+		if err := PutTx(tx, rec); err != nil {
+			return err
+		}
+		if extra != nil {
+			return extra(tx)
+		}
+		return nil
+	})
+}
+
+// Get reads a record.
+func (s *Store) Get(id string) (*Record, error) {
+	var rec *Record
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		rec, err = GetTx(tx, id)
+		return err
+	})
+	return rec, err
+}
+
+// Update changes a record in a group-committed transaction. fn may return
+// an error to abort without writing.
+func (s *Store) Update(id string, fn func(tx *bbolt.Tx, rec *Record) error) error {
+	return s.commit(false, func(tx *bbolt.Tx) error {
+		rec, err := GetTx(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, rec); err != nil {
+			return err
+		}
+		return PutTx(tx, rec)
+	})
+}
+
+// Commit runs fn in a group-committed write transaction.
+func (s *Store) Commit(fn func(tx *bbolt.Tx) error) error { return s.commit(false, fn) }
+
+// GetTx reads a record inside a transaction.
+func GetTx(tx *bbolt.Tx, id string) (*Record, error) {
+	v := tx.Bucket(bucketMsgs).Get([]byte(id))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	rec := new(Record)
+	if err := json.Unmarshal(v, rec); err != nil {
+		return nil, fmt.Errorf("decode record %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// PutTx writes a record and keeps the due index in step: a queued record is
+// indexed by its next attempt; any other state is not in the index.
+func PutTx(tx *bbolt.Tx, rec *Record) error {
+	msgs := tx.Bucket(bucketMsgs)
+	due := tx.Bucket(bucketDue)
+	if old := msgs.Get([]byte(rec.ID)); old != nil {
+		var prev Record
+		if err := json.Unmarshal(old, &prev); err == nil && prev.State == StateQueued {
+			if err := due.Delete(dueKey(prev.NextAttempt, prev.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	if err := msgs.Put([]byte(rec.ID), v); err != nil {
+		return err
+	}
+	if rec.State == StateQueued {
+		return due.Put(dueKey(rec.NextAttempt, rec.ID), nil)
+	}
+	return nil
+}
+
+// DeleteTx removes a record (and its index entry). The body file is removed
+// by the caller after commit.
+func DeleteTx(tx *bbolt.Tx, id string) error {
+	rec, err := GetTx(tx, id)
+	if err != nil {
+		return err
+	}
+	if rec.State == StateQueued {
+		if err := tx.Bucket(bucketDue).Delete(dueKey(rec.NextAttempt, rec.ID)); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketMsgs).Delete([]byte(id))
+}
+
+// EnqueueTx moves a record to queued, due now. The hold store calls it in
+// the transaction that releases a message, so release and enqueue are one
+// atomic step.
+func EnqueueTx(tx *bbolt.Tx, id string, now time.Time) error {
+	rec, err := GetTx(tx, id)
+	if err != nil {
+		return err
+	}
+	rec.State = StateQueued
+	rec.NextAttempt = now
+	return PutTx(tx, rec)
+}
+
+func dueKey(t time.Time, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	return append(k, id...)
+}
+
+// Due lists up to limit queued IDs whose next attempt is at or before now,
+// earliest first, and the time of the next attempt after those (zero if
+// none).
+func (s *Store) Due(now time.Time, limit int) (ids []string, next time.Time, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketDue).Cursor()
+		nowKey := dueKey(now, "")
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if bytes.Compare(k[:8], nowKey[:8]) > 0 || len(ids) >= limit {
+				next = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
+				return nil
+			}
+			ids = append(ids, string(k[8:]))
+		}
+		return nil
+	})
+	return ids, next, err
+}
+
+// ForEach calls fn for every record, in ID (arrival) order, until it
+// returns false.
+func (s *Store) ForEach(fn func(rec *Record) bool) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMsgs).ForEach(func(k, v []byte) error {
+			rec := new(Record)
+			if err := json.Unmarshal(v, rec); err != nil {
+				return fmt.Errorf("decode record %s: %w", k, err)
+			}
+			if !fn(rec) {
+				return errStop
+			}
+			return nil
+		})
+	})
+}
+
+var errStop = errors.New("stop")
+
+// Counts returns the number of records in each state.
+func (s *Store) Counts() (map[State]int, error) {
+	counts := map[State]int{}
+	err := s.ForEach(func(rec *Record) bool { counts[rec.State]++; return true })
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return counts, err
+}
+
+// reconcile removes body files that were never acknowledged and reports
+// records whose body is missing.
+func (s *Store) reconcile() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("read spool dir: %w", err)
+	}
+	files := map[string]bool{}
+	for _, e := range entries {
+		files[e.Name()] = true
+	}
+	var orphans []string
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		msgs := tx.Bucket(bucketMsgs)
+		for name := range files {
+			// Derived files (ID.something) belong to their message.
+			id, _, _ := strings.Cut(name, ".")
+			if msgs.Get([]byte(id)) == nil {
+				orphans = append(orphans, name)
+			}
+		}
+		return msgs.ForEach(func(k, v []byte) error {
+			var rec Record
+			if json.Unmarshal(v, &rec) == nil && !rec.State.Final() && !files[string(k)] {
+				s.log.Error("spooled message has no body file", "queue_id", string(k), "state", rec.State)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile spool: %w", err)
+	}
+	for _, name := range orphans {
+		// Never acknowledged with 250 (or a leftover of a finished
+		// message): safe to remove.
+		if err := os.Remove(filepath.Join(s.dir, name)); err != nil {
+			return fmt.Errorf("remove unacknowledged body: %w", err)
+		}
+	}
+	if len(orphans) > 0 {
+		s.log.Info("removed unacknowledged spool files", "count", len(orphans))
+	}
+	return nil
+}
