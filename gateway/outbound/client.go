@@ -1,0 +1,241 @@
+package outbound
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxParallelDests bounds the destinations one Deliver call works on at once.
+const maxParallelDests = 4
+
+// Client delivers messages to the next hop. It is safe for concurrent use.
+type Client struct {
+	cfg  Config
+	hop  nextHop
+	log  *slog.Logger
+	pool *pool
+}
+
+// New validates cfg (reporting every problem at once) and returns a Client.
+func New(cfg Config, log *slog.Logger) (*Client, error) {
+	c := cfg.withDefaults()
+	hop, err := c.validate()
+	if err != nil {
+		return nil, fmt.Errorf("outbound config: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{cfg: c, hop: hop, log: log.With("component", "outbound"), pool: newPool()}, nil
+}
+
+// Close sends QUIT on every idle connection and closes it. Deliveries in
+// progress finish; their connections are closed instead of pooled, and
+// later Deliver calls fail temporarily.
+func (cl *Client) Close() error {
+	var wg sync.WaitGroup
+	for _, s := range cl.pool.drain() {
+		wg.Go(func() { cl.quit(s) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// group is the recipients that share one destination.
+type group struct {
+	key    string // pool key
+	domain string // recipient domain (mx mode)
+	idx    []int  // indexes into Envelope.Rcpts
+}
+
+// Deliver makes one delivery attempt for every recipient of env and returns
+// one result per recipient, in order. Recipients are grouped by
+// destination (their domain in mx mode, else the one next hop) with one
+// SMTP transaction per destination.
+func (cl *Client) Deliver(ctx context.Context, env Envelope, body BodyFunc) []RcptResult {
+	results := make([]RcptResult, len(env.Rcpts))
+	groups := cl.group(env, results)
+	sem := make(chan struct{}, maxParallelDests)
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			cl.deliverGroup(ctx, env, g, body, results)
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+func (cl *Client) group(env Envelope, results []RcptResult) []group {
+	var groups []group
+	byKey := map[string]int{}
+	for i, rcpt := range env.Rcpts {
+		results[i].Rcpt = rcpt
+		at := strings.LastIndexByte(rcpt, '@')
+		if at <= 0 || at == len(rcpt)-1 || strings.ContainsAny(rcpt, "\r\n<> ") {
+			setFailure(&results[i], permFailure(553, "5.1.3", "bad recipient address syntax"))
+			continue
+		}
+		key, domain := "relay:"+cl.cfg.NextHop, ""
+		if cl.hop.mx {
+			domain = strings.TrimSuffix(strings.ToLower(rcpt[at+1:]), ".")
+			key = "mx:" + domain
+		}
+		gi, ok := byKey[key]
+		if !ok {
+			gi = len(groups)
+			byKey[key] = gi
+			groups = append(groups, group{key: key, domain: domain})
+		}
+		groups[gi].idx = append(groups[gi].idx, i)
+	}
+	return groups
+}
+
+func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body BodyFunc, results []RcptResult) {
+	start := time.Now()
+	failAll := func(f *failure) {
+		for _, i := range g.idx {
+			setFailure(&results[i], f)
+		}
+		cl.log.Warn("delivery attempt failed", "dest", g.key, "remote", f.host, "rcpts", len(g.idx),
+			"code", f.code, "status", f.enhanced, "temporary", f.temp, "took", time.Since(start))
+	}
+	d, ok := cl.pool.get(g.key, cl.cfg.MaxConnsPerDest)
+	if !ok {
+		failAll(tempFailure("4.3.2", "delivery client is shutting down"))
+		return
+	}
+	defer cl.pool.put(d)
+
+	s, reused, f := cl.session(ctx, d, g)
+	if f != nil {
+		failAll(f)
+		return
+	}
+	reusable := cl.transact(ctx, s, env, g, body, results)
+	cl.finish(d, s, reusable)
+
+	var ok2, temp, perm int
+	for _, i := range g.idx {
+		switch r := results[i]; {
+		case r.Delivered:
+			ok2++
+		case r.Temporary:
+			temp++
+		default:
+			perm++
+		}
+	}
+	cl.log.Info("delivery attempt", "dest", g.key, "remote", s.host, "tls", s.tls, "reused", reused,
+		"delivered", ok2, "deferred", temp, "bounced", perm, "took", time.Since(start))
+}
+
+// session returns a ready session for d: a pooled one that answers RSET, or
+// a new one through the destination's addresses in order.
+func (cl *Client) session(ctx context.Context, d *dest, g group) (*session, bool, *failure) {
+	for {
+		s, slot, err := d.acquire(ctx)
+		if err != nil {
+			return nil, false, tempFailure("4.4.7", "no connection before deadline: %v", err)
+		}
+		if slot {
+			s, f := cl.open(ctx, g)
+			if f != nil {
+				cl.pool.release(d)
+				return nil, false, f
+			}
+			return s, false, nil
+		}
+		if cl.alive(ctx, s) {
+			return s, true, nil
+		}
+		cl.discard(d, s)
+	}
+}
+
+// alive checks a pooled session with RSET (which also clears any state).
+func (cl *Client) alive(ctx context.Context, s *session) bool {
+	if time.Since(s.since) > cl.cfg.IdleTimeout || s.msgs >= cl.cfg.MaxMsgsPerConn {
+		return false
+	}
+	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
+	err := s.c.Reset()
+	return stop() && err == nil
+}
+
+// open dials the destination's addresses in order until one gives a session.
+func (cl *Client) open(ctx context.Context, g group) (*session, *failure) {
+	targets, f := cl.resolve(ctx, g.domain)
+	if f != nil {
+		return nil, f
+	}
+	var last *failure
+	allPerm := true
+	for _, t := range targets {
+		s, err := cl.connect(ctx, t)
+		if err == nil {
+			return s, nil
+		}
+		last = classify(err)
+		allPerm = allPerm && !last.temp
+		cl.log.Info("next hop address failed", "dest", g.key, "remote", t.host, "addr", t.addr,
+			"code", last.code, "status", last.enhanced)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if last == nil {
+		return nil, tempFailure("4.4.1", "no address to try")
+	}
+	// Every address refusing us with 5xx is final; anything else may pass.
+	if !allPerm && !last.temp {
+		f := *last
+		f.temp = true
+		if f.code/100 == 5 {
+			f.code = 451
+			f.enhanced = "4" + f.enhanced[1:]
+		}
+		last = &f
+	}
+	return nil, last
+}
+
+// finish pools a reusable session or closes it.
+func (cl *Client) finish(d *dest, s *session, reusable bool) {
+	if reusable && cl.cfg.IdleTimeout > 0 && s.msgs < cl.cfg.MaxMsgsPerConn &&
+		cl.pool.park(d, s, cl.cfg.IdleTimeout, cl.quit) {
+		return
+	}
+	if reusable {
+		cl.quit(s)
+	} else {
+		s.conn.Close()
+	}
+	cl.pool.release(d)
+}
+
+func (cl *Client) discard(d *dest, s *session) {
+	s.conn.Close()
+	cl.pool.release(d)
+}
+
+// quit ends a healthy session politely, waiting briefly for the reply.
+func (cl *Client) quit(s *session) {
+	s.c.CommandTimeout = min(cl.cfg.CommandTimeout, 5*time.Second)
+	if err := s.c.Quit(); err != nil {
+		s.conn.Close()
+	}
+}
+
+func setFailure(r *RcptResult, f *failure) {
+	r.Code, r.Enhanced, r.Message = f.code, f.enhanced, f.msg
+	r.Temporary, r.Delivered, r.FromPeer = f.temp, false, f.fromPeer
+	r.RemoteHost = f.host
+}

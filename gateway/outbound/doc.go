@@ -1,0 +1,17 @@
+// Package outbound performs one delivery attempt of a spooled message to the
+// next hop: a configured smarthost or, in "mx" mode, each recipient domain's
+// MX hosts (RFC 5321 §5.1).
+//
+// Invariants:
+//   - Every recipient passed to Deliver gets exactly one RcptResult, in the
+//     order given; a result is either Delivered, Temporary (retry later) or
+//     permanent (bounce). Anything unknown is Temporary: nothing is lost.
+//   - The body is streamed from the BodyFunc; it is never held in memory.
+//     If reading it fails mid-transfer, the connection is dropped without
+//     the terminating dot, so a truncated message is never delivered.
+//   - With TLS "required" nothing but EHLO and STARTTLS is ever sent in
+//     clear; credentials are only sent over TLS unless explicitly allowed.
+//   - At most MaxConnsPerDest connections (busy plus idle) are open to a
+//     destination at any time.
+//   - Bodies and passwords are never logged.
+package outbound

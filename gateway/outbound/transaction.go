@@ -1,0 +1,215 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+)
+
+// transact runs one MAIL/RCPT/DATA transaction for g's recipients on s,
+// filling their results. It reports whether s is still in a known state
+// and may be reused.
+func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g group, body BodyFunc, results []RcptResult) bool {
+	fail := func(idx []int, f *failure) {
+		if f.host == "" {
+			f.host = s.host
+		}
+		for _, i := range idx {
+			setFailure(&results[i], f)
+		}
+	}
+	// After a peer reply the session is in sync, unless it is closing (421).
+	inSync := func(f *failure) bool { return f.fromPeer && f.code != 421 }
+
+	if f := cl.precheck(s, env); f != nil {
+		fail(g.idx, f)
+		return true
+	}
+	r, err := body()
+	if err != nil {
+		fail(g.idx, tempFailure("4.3.0", "cannot open spooled message"))
+		cl.log.Error("open message body", "err", err)
+		return true
+	}
+	defer r.Close()
+
+	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
+	defer stop()
+
+	if err := s.c.Mail(env.MailFrom, cl.mailOptions(s, env)); err != nil {
+		f := classify(err)
+		fail(g.idx, f)
+		return inSync(f)
+	}
+	var accepted []int
+	for n, i := range g.idx {
+		rcpt := env.Rcpts[i]
+		if err := s.c.Rcpt(rcpt, cl.rcptOptions(env, rcpt)); err != nil {
+			f := classify(err)
+			if !inSync(f) {
+				// The connection broke: nobody, accepted or not, is done.
+				fail(append(accepted, g.idx[n:]...), f)
+				return false
+			}
+			fail([]int{i}, f)
+			continue
+		}
+		accepted = append(accepted, i)
+	}
+	if len(accepted) == 0 {
+		return true // the next user sends RSET
+	}
+	w, err := s.c.Data()
+	if err != nil {
+		f := classify(err)
+		fail(accepted, f)
+		return inSync(f)
+	}
+	src := &errReader{r: r}
+	if _, err := io.Copy(w, src); err != nil {
+		// Never send the final dot after a short copy: drop the connection
+		// so the peer discards the partial message.
+		s.conn.Close()
+		if src.err != nil {
+			cl.log.Error("read message body", "err", src.err)
+			fail(accepted, tempFailure("4.3.0", "error reading spooled message"))
+		} else {
+			fail(accepted, classify(err))
+		}
+		return false
+	}
+	resp, err := w.CloseWithResponse()
+	s.msgs++
+	if err != nil {
+		f := classify(err)
+		fail(accepted, f)
+		return inSync(f)
+	}
+	enh, text := splitEnhanced(resp.StatusText)
+	for _, i := range accepted {
+		results[i] = RcptResult{Rcpt: env.Rcpts[i], Code: 250, Enhanced: enh, Message: text,
+			Delivered: true, RemoteHost: s.host, FromPeer: true}
+	}
+	return ctx.Err() == nil
+}
+
+// precheck refuses, before MAIL, what the peer told us it cannot take.
+func (cl *Client) precheck(s *session, env Envelope) *failure {
+	if max, ok := s.c.MaxMessageSize(); ok && max > 0 && env.Size > int64(max) {
+		f := permFailure(552, "5.3.4", "message size %d exceeds the %d bytes %s accepts", env.Size, max, s.host)
+		return f
+	}
+	if env.SMTPUTF8 {
+		if ok, _ := s.c.Extension("SMTPUTF8"); !ok {
+			return permFailure(550, "5.6.7", "%s does not support SMTPUTF8, which this message needs", s.host)
+		}
+	}
+	return nil
+}
+
+func (cl *Client) mailOptions(s *session, env Envelope) *smtp.MailOptions {
+	o := &smtp.MailOptions{Size: env.Size, UTF8: env.SMTPUTF8}
+	switch strings.ToUpper(env.Ret) {
+	case RetFull:
+		o.Return = smtp.DSNReturnFull
+	case RetHdrs:
+		o.Return = smtp.DSNReturnHeaders
+	}
+	if printableASCII(env.EnvID) {
+		o.EnvelopeID = env.EnvID
+	}
+	return o
+}
+
+func (cl *Client) rcptOptions(env Envelope, rcpt string) *smtp.RcptOptions {
+	p, ok := env.RcptDSN[rcpt]
+	if !ok {
+		return nil
+	}
+	o := &smtp.RcptOptions{}
+	if n := notifySet(p.Notify); n != nil {
+		o.Notify = n
+	}
+	if p.ORcpt != "" && !strings.ContainsAny(p.ORcpt, "\r\n") {
+		o.OriginalRecipient = p.ORcpt
+		o.OriginalRecipientType = smtp.DSNAddressTypeRFC822
+		if !printableASCII(p.ORcpt) {
+			o.OriginalRecipientType = smtp.DSNAddressTypeUTF8
+		}
+	}
+	return o
+}
+
+// notifySet returns a valid NOTIFY set (RFC 3461 §4.1) or nil: go-smtp
+// refuses a malformed one, which would fail the whole recipient.
+func notifySet(in []string) []smtp.DSNNotify {
+	var out []smtp.DSNNotify
+	never := false
+	for _, v := range in {
+		switch n := smtp.DSNNotify(strings.ToUpper(v)); n {
+		case smtp.DSNNotifyNever:
+			never = true
+		case smtp.DSNNotifySuccess, smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed:
+			if !containsNotify(out, n) {
+				out = append(out, n)
+			}
+		default:
+			return nil
+		}
+	}
+	if never {
+		if len(out) > 0 {
+			return nil
+		}
+		return []smtp.DSNNotify{smtp.DSNNotifyNever}
+	}
+	return out
+}
+
+func containsNotify(s []smtp.DSNNotify, n smtp.DSNNotify) bool {
+	for _, x := range s {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// splitEnhanced splits "2.0.0 Ok: queued" into its enhanced code and text.
+func splitEnhanced(s string) (string, string) {
+	s = oneLine(s)
+	code, rest, ok := strings.Cut(s, " ")
+	var a, b, c int
+	if n, _ := fmt.Sscanf(code, "%d.%d.%d", &a, &b, &c); ok && n == 3 {
+		return code, rest
+	}
+	return "2.0.0", s
+}
+
+// errReader remembers a read error so that it is told apart from a write
+// error to the peer.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
+}
