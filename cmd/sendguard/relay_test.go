@@ -227,26 +227,20 @@ func TestSMTPAuthOnlyOverTLS(t *testing.T) {
 		t.Fatalf("MAIL unauthenticated: %q", got)
 	}
 
-	c, err := smtp.Dial(in.smtp)
+	c, err := smtp.DialStartTLS(in.smtp, insecureTLS())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.StartTLS(insecureTLS()); err != nil {
-		t.Fatal(err)
-	}
 	if err := c.Auth(saslPlain("mta", "wrong password")); err == nil || !strings.Contains(err.Error(), "535") {
 		t.Fatalf("wrong password: %v", err)
 	}
 	c.Close()
-	c, err = smtp.Dial(in.smtp)
+	c, err = smtp.DialStartTLS(in.smtp, insecureTLS())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.StartTLS(insecureTLS()); err != nil {
-		t.Fatal(err)
-	}
 	if err := c.Auth(saslPlain("mta", "correct horse battery")); err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +293,7 @@ func TestPermanentFailureSendsDSN(t *testing.T) {
 			t.Errorf("DSN lacks %q", want)
 		}
 	}
-	if bytes.Contains(dsn.Data, []byte("ok@ext.example.net")) {
+	if bytes.Contains(dsn.Data, []byte("Final-Recipient: rfc822; ok@ext.example.net")) {
 		t.Error("DSN names the recipient that was delivered")
 	}
 	// A bounce of the null sender is never bounced again.
