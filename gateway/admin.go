@@ -144,4 +144,3 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
 }
-

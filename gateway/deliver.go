@@ -6,13 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/gateway/dsn"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -281,7 +281,7 @@ func applyResults(rec *spool.Record, results []Result, now time.Time, retry []ti
 // recipients in the same transaction.
 func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time.Time) {
 	var dsnRec *spool.Record
-	if len(o.failed) > 0 && r.dsn != nil && ShouldBounce(rec.MailFrom) && rec.Kind != spool.KindDSN {
+	if len(o.failed) > 0 && r.dsn != nil && dsn.ShouldBounce(rec.MailFrom) && rec.Kind != spool.KindDSN {
 		var err error
 		dsnRec, err = r.spoolDSN(rec, o.failed, now)
 		if err != nil {
@@ -373,14 +373,4 @@ func (r *Runner) spoolDSN(rec *spool.Record, failed []spool.Rcpt, now time.Time)
 		UTF8:     rec.UTF8,
 		EightBit: true,
 	}, nil
-}
-
-// ShouldBounce reports whether a failure may be reported to mailFrom: never
-// to the null sender (RFC 5321 §4.5.5) or a mailer daemon, which would loop.
-func ShouldBounce(mailFrom string) bool {
-	if mailFrom == "" {
-		return false
-	}
-	local, _, _ := strings.Cut(mailFrom, "@")
-	return !strings.EqualFold(local, "mailer-daemon")
 }

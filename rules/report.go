@@ -45,7 +45,7 @@ type Report struct {
 	Subject string `json:"subject,omitempty"`
 	From    string `json:"from,omitempty"`   // header From address, lower-cased
 	Sender  string `json:"sender,omitempty"` // envelope MAIL FROM
-	Size    int64  `json:"size"`            // message size in bytes
+	Size    int64  `json:"size"`             // message size in bytes
 }
 
 // Recipients summarises who receives the message and how visibly.

@@ -66,6 +66,7 @@ type instance struct {
 	cmd     *exec.Cmd
 	logf    *os.File
 	done    chan error
+	mu      sync.Mutex // serialises kill/stop
 }
 
 // newInstance writes a config for a sendguard with its data in a temp dir
@@ -131,6 +132,8 @@ func (in *instance) start() {
 
 // kill sends SIGKILL (a crash) and reaps the process.
 func (in *instance) kill() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	if in.cmd == nil || in.cmd.Process == nil {
 		return
 	}
@@ -142,6 +145,8 @@ func (in *instance) kill() {
 
 // stop sends SIGTERM and waits for a clean exit.
 func (in *instance) stop() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	in.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-in.done:
@@ -149,7 +154,9 @@ func (in *instance) stop() error {
 		in.logf.Close()
 		return err
 	case <-time.After(40 * time.Second):
-		in.kill()
+		in.cmd.Process.Signal(syscall.SIGKILL)
+		<-in.done
+		in.cmd = nil
 		return fmt.Errorf("no exit within 40s of SIGTERM")
 	}
 }

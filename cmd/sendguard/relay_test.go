@@ -321,7 +321,8 @@ func TestKillNineLosesNothing(t *testing.T) {
 	var mu sync.Mutex
 	accepted := map[string]bool{}
 	rounds := 4
-	per := 120
+	per := 1500
+	interrupted := 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range rounds {
 		in.start()
@@ -342,15 +343,20 @@ func TestKillNineLosesNothing(t *testing.T) {
 				}
 			}()
 		}
-		killAt := time.Duration(50+rng.IntN(400)) * time.Millisecond
+		killAt := time.Duration(200+rng.IntN(400)) * time.Millisecond
 		timer := time.AfterFunc(killAt, in.kill)
 		for i := range per {
 			next <- i
 		}
 		close(next)
 		wg.Wait()
-		timer.Stop()
+		if !timer.Stop() {
+			interrupted++ // killed while messages were in flight
+		}
 		in.kill()
+	}
+	if interrupted == 0 {
+		t.Fatal("no round was killed mid-flight; the test proves nothing")
 	}
 	in.start()
 	mu.Lock()
