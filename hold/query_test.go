@@ -161,6 +161,9 @@ func TestListMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
+	if err := f.s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c, err := f.s.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 func TestCreateGet(t *testing.T) {
@@ -103,5 +105,48 @@ func TestReopen(t *testing.T) {
 func TestNewNilDB(t *testing.T) {
 	if _, err := New(nil, Options{}); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
+	}
+}
+
+func TestCheckFindsDamage(t *testing.T) {
+	damage := map[string]func(tx *bbolt.Tx) error{
+		"posting lost": func(tx *bbolt.Tx) error {
+			c := tx.Bucket(bucketIndex).Cursor()
+			k, _ := c.First()
+			return tx.Bucket(bucketIndex).Delete(append([]byte(nil), k...))
+		},
+		"stray deadline": func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketDeadlines).Put(timeID(time.Unix(5, 0), "ghost"), nil)
+		},
+		"count off": func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketCounts).Put([]byte(StateHeld), u64(7))
+		},
+		"token orphaned": func(tx *bbolt.Tx) error {
+			h := tokenHash(1)
+			return tx.Bucket(bucketTokenMsg).Delete(concat(lp(nil, "A"), h[:]))
+		},
+	}
+	for name, fn := range damage {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, Options{})
+			ctx := context.Background()
+			f.create("A", KindSender, time.Hour)
+			f.create("B", KindReview, 0)
+			if err := f.s.AddToken(ctx, Token{Hash: tokenHash(1), MessageID: "A", Role: RoleSender, Expires: f.clock.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.s.Transition(ctx, "B", StateRejected, alice, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.s.Check(ctx); err != nil {
+				t.Fatalf("healthy store: %v", err)
+			}
+			if err := f.db.Update(fn); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.s.Check(ctx); err == nil {
+				t.Fatal("damage not found")
+			}
+		})
 	}
 }

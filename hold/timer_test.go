@@ -208,6 +208,9 @@ func TestPurge(t *testing.T) {
 	if stray != 2 { // the two released records' reports
 		t.Fatalf("stray keys %d", stray)
 	}
+	if err := f.s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
 	ev, _ := f.s.Events(ctx, "rej")
 	if last := ev[len(ev)-1]; last.Action != ActionPurge {
 		t.Fatalf("no purge event: %+v", last)
