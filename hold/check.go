@@ -110,8 +110,16 @@ func checkTokenLinks(tx *bbolt.Tx) []error {
 		linked++
 		return nil
 	})
-	if n := tokens.Stats().KeyN; n != linked {
-		errs = append(errs, fmt.Errorf("%d tokens, %d links", n, linked))
+	expiring := 0
+	tx.Bucket(bucketTokenExp).ForEach(func(k, _ []byte) error {
+		expiring++
+		if len(k) != 8+32 || tokens.Get(k[8:]) == nil {
+			errs = append(errs, fmt.Errorf("token expiry %x without token", k))
+		}
+		return nil
+	})
+	if n := tokens.Stats().KeyN; n != linked || n != expiring {
+		errs = append(errs, fmt.Errorf("%d tokens, %d links, %d expiry entries", n, linked, expiring))
 	}
 	return errs
 }

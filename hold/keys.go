@@ -15,6 +15,7 @@ var (
 	bucketCounts    = []byte("hold_counts")    // state or state/kind → uint64
 	bucketTokens    = []byte("hold_tokens")    // sha256(token) → token JSON
 	bucketTokenMsg  = []byte("hold_token_msg") // lp(id) ‖ hash → nil
+	bucketTokenExp  = []byte("hold_token_exp") // expires(8) ‖ hash → nil
 	bucketEvents    = []byte("audit_events")   // seq(8) → event JSON
 	bucketEventMsg  = []byte("audit_by_msg")   // lp(id) ‖ seq(8) → nil
 	bucketAuditMeta = []byte("audit_meta")     // "head" → seq(8) ‖ hash(32)
@@ -22,7 +23,7 @@ var (
 
 var allBuckets = [][]byte{
 	bucketRecords, bucketReports, bucketIndex, bucketDeadlines, bucketPurge,
-	bucketCounts, bucketTokens, bucketTokenMsg, bucketEvents, bucketEventMsg, bucketAuditMeta,
+	bucketCounts, bucketTokens, bucketTokenMsg, bucketTokenExp, bucketEvents, bucketEventMsg, bucketAuditMeta,
 }
 
 var keyHead = []byte("head")

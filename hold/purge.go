@@ -11,43 +11,66 @@ import (
 // purgeBatch is how many records one purge transaction deletes.
 const purgeBatch = 500
 
+// PurgeResult counts what one Purge deleted.
+type PurgeResult struct {
+	Records int // rejected, cancelled and expired records
+	Tokens  int // tokens that expired before the cutoff, of any record
+}
+
 // Purge deletes rejected, cancelled and expired records decided before
-// cutoff, with their reports, tokens and index entries, and calls OnPurge
-// for each in the same transaction. Each purge is an audit event; audit
-// events themselves are never deleted. It returns how many it deleted.
-func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
-	total := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		n := 0
-		err := s.db.Update(func(tx *bbolt.Tx) error {
-			var keys [][]byte
-			end := timeKey(cutoff)
-			c := tx.Bucket(bucketPurge).Cursor()
-			for k, _ := c.First(); k != nil && len(keys) < purgeBatch; k, _ = c.Next() {
-				if string(k[:8]) >= string(end) {
-					break
-				}
-				keys = append(keys, append([]byte(nil), k...))
+// cutoff, with their reports, tokens and index entries, calling OnPurge for
+// each in the same transaction, and every token of any record that expired
+// before cutoff. Each purged record is an audit event; audit events
+// themselves are never deleted. Work goes in batches of bounded
+// transactions; an OnPurge error stops the purge and is returned.
+func (s *Store) Purge(ctx context.Context, cutoff time.Time) (PurgeResult, error) {
+	var res PurgeResult
+	end := timeKey(cutoff)
+	for _, step := range []struct {
+		bucket []byte
+		one    func(tx *bbolt.Tx, key []byte) error
+		count  *int
+	}{
+		{bucketPurge, s.purgeOne, &res.Records},
+		{bucketTokenExp, purgeToken, &res.Tokens},
+	} {
+		for {
+			if err := ctx.Err(); err != nil {
+				return res, err
 			}
-			for _, k := range keys {
-				if err := s.purgeOne(tx, k); err != nil {
-					return err
+			n := 0
+			err := s.db.Update(func(tx *bbolt.Tx) error {
+				var keys [][]byte
+				c := tx.Bucket(step.bucket).Cursor()
+				for k, _ := c.First(); k != nil && len(keys) < purgeBatch && string(k[:8]) < string(end); k, _ = c.Next() {
+					keys = append(keys, append([]byte(nil), k...))
 				}
+				for _, k := range keys {
+					if err := step.one(tx, k); err != nil {
+						return err
+					}
+				}
+				n = len(keys)
+				return nil
+			})
+			if err != nil {
+				return res, fmt.Errorf("purge: %w", err)
 			}
-			n = len(keys)
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("purge: %w", err)
-		}
-		total += n
-		if n < purgeBatch {
-			return total, nil
+			*step.count += n
+			if n < purgeBatch {
+				break
+			}
 		}
 	}
+	return res, nil
+}
+
+// purgeToken deletes the token behind an expiry index key.
+func purgeToken(tx *bbolt.Tx, key []byte) error {
+	if err := tx.Bucket(bucketTokenExp).Delete(key); err != nil {
+		return fmt.Errorf("delete token expiry: %w", err)
+	}
+	return deleteToken(tx, [32]byte(key[8:]))
 }
 
 func (s *Store) purgeOne(tx *bbolt.Tx, key []byte) error {

@@ -121,6 +121,10 @@ func TestCheckFindsDamage(t *testing.T) {
 		"count off": func(tx *bbolt.Tx) error {
 			return tx.Bucket(bucketCounts).Put([]byte(StateHeld), u64(7))
 		},
+		"token expiry lost": func(tx *bbolt.Tx) error {
+			k, _ := tx.Bucket(bucketTokenExp).Cursor().First()
+			return tx.Bucket(bucketTokenExp).Delete(append([]byte(nil), k...))
+		},
 		"token orphaned": func(tx *bbolt.Tx) error {
 			h := tokenHash(1)
 			return tx.Bucket(bucketTokenMsg).Delete(concat(lp(nil, "A"), h[:]))

@@ -123,8 +123,12 @@ func (s *Store) Run(ctx context.Context, interval, retention time.Duration) erro
 			s.log.Warn("tick", "err", err)
 		}
 		if retention > 0 && now.Sub(lastPurge) >= time.Hour {
-			if _, err := s.Purge(ctx, now.Add(-retention)); err != nil && ctx.Err() == nil {
+			res, err := s.Purge(ctx, now.Add(-retention))
+			if err != nil && ctx.Err() == nil {
 				s.log.Warn("purge", "err", err)
+			}
+			if res.Records+res.Tokens > 0 {
+				s.log.Info("purged", "records", res.Records, "tokens", res.Tokens)
 			}
 			lastPurge = now
 		}

@@ -158,8 +158,15 @@ func TestPurge(t *testing.T) {
 		f.create(id, KindSender, time.Hour)
 	}
 	f.create("held", KindSender, 0)
-	if err := f.s.AddToken(ctx, Token{Hash: tokenHash(1), MessageID: "rej", Role: RoleSender, Expires: f.clock.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
+	for i, tok := range []Token{
+		{MessageID: "rej", Role: RoleSender, Expires: f.clock.Now().Add(time.Hour)},
+		{MessageID: "rel", Role: RoleSender, Expires: f.clock.Now().Add(30 * time.Minute)},
+		{MessageID: "rel", Role: RoleRecipientDownload, Expires: f.clock.Now().Add(48 * time.Hour)},
+	} {
+		tok.Hash = tokenHash(i + 1)
+		if err := f.s.AddToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.s.Transition(ctx, "rej", StateRejected, alice, "")
 	f.s.Transition(ctx, "can", StateCancelled, alice, "")
@@ -172,16 +179,21 @@ func TestPurge(t *testing.T) {
 
 	cutoff := f.clock.Now().Add(-time.Hour)
 	n, err := f.s.Purge(ctx, cutoff)
-	if err != nil || n != 2 || len(purged) != 2 {
-		t.Fatalf("purge: %d %v %v", n, err, purged)
+	if err != nil || n.Records != 2 || n.Tokens != 1 || len(purged) != 2 {
+		t.Fatalf("purge: %+v %v %v", n, err, purged)
 	}
 	for _, id := range []string{"rej", "can"} {
 		if _, err := f.s.Get(ctx, id); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("%s survived: %v", id, err)
 		}
 	}
-	if _, _, err := f.s.LookupToken(ctx, tokenHash(1), RoleSender, f.clock.Now()); !errors.Is(err, ErrTokenUnknown) {
-		t.Fatalf("token survived: %v", err)
+	for i := 1; i <= 2; i++ {
+		if _, _, err := f.s.LookupToken(ctx, tokenHash(i), RoleSender, f.clock.Now()); !errors.Is(err, ErrTokenUnknown) {
+			t.Fatalf("token %d survived: %v", i, err)
+		}
+	}
+	if _, _, err := f.s.LookupToken(ctx, tokenHash(3), RoleRecipientDownload, f.clock.Now()); err != nil {
+		t.Fatalf("live token purged: %v", err)
 	}
 	for _, id := range []string{"exp", "rel", "held"} {
 		if _, err := f.s.Get(ctx, id); err != nil {
@@ -189,8 +201,8 @@ func TestPurge(t *testing.T) {
 		}
 	}
 	f.clock.Advance(30 * 24 * time.Hour)
-	if n, _ := f.s.Purge(ctx, f.clock.Now()); n != 1 {
-		t.Fatalf("second purge %d", n)
+	if n, _ := f.s.Purge(ctx, f.clock.Now()); n.Records != 1 || n.Tokens != 1 {
+		t.Fatalf("second purge %+v", n)
 	}
 	c, _ := f.s.Counts(ctx)
 	if c.ByState[StateReleased] != 2 || c.ByState[StateExpired] != 0 || c.ByState[StateRejected] != 0 {
@@ -202,7 +214,8 @@ func TestPurge(t *testing.T) {
 	}
 	var stray int
 	f.db.View(func(tx *bbolt.Tx) error {
-		stray = tx.Bucket(bucketTokenMsg).Stats().KeyN + tx.Bucket(bucketReports).Stats().KeyN
+		stray = tx.Bucket(bucketTokenMsg).Stats().KeyN + tx.Bucket(bucketTokenExp).Stats().KeyN +
+			tx.Bucket(bucketTokens).Stats().KeyN + tx.Bucket(bucketReports).Stats().KeyN
 		return nil
 	})
 	if stray != 2 { // the two released records' reports

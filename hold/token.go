@@ -69,6 +69,9 @@ func (s *Store) AddTokenTx(tx *bbolt.Tx, t Token) error {
 	if err := tx.Bucket(bucketTokenMsg).Put(concat(lp(nil, t.MessageID), t.Hash[:]), nil); err != nil {
 		return fmt.Errorf("put token index: %w", err)
 	}
+	if err := tx.Bucket(bucketTokenExp).Put(concat(timeKey(t.Expires), t.Hash[:]), nil); err != nil {
+		return fmt.Errorf("put token expiry: %w", err)
+	}
 	return nil
 }
 
@@ -171,21 +174,39 @@ func putToken(tx *bbolt.Tx, t *Token) error {
 
 // deleteTokensTx removes every token bound to a message.
 func deleteTokensTx(tx *bbolt.Tx, id string) error {
-	idx := tx.Bucket(bucketTokenMsg)
-	tokens := tx.Bucket(bucketTokens)
 	prefix := lp(nil, id)
-	var keys [][]byte
-	c := idx.Cursor()
+	var hashes [][32]byte
+	c := tx.Bucket(bucketTokenMsg).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, append([]byte(nil), k...))
+		hashes = append(hashes, [32]byte(k[len(prefix):]))
 	}
-	for _, k := range keys {
-		if err := tokens.Delete(k[len(prefix):]); err != nil {
-			return fmt.Errorf("delete token: %w", err)
+	for _, h := range hashes {
+		if err := deleteToken(tx, h); err != nil {
+			return err
 		}
-		if err := idx.Delete(k); err != nil {
-			return fmt.Errorf("delete token index: %w", err)
-		}
+	}
+	return nil
+}
+
+// deleteToken removes a token with its message link and expiry entry.
+func deleteToken(tx *bbolt.Tx, hash [32]byte) error {
+	tokens := tx.Bucket(bucketTokens)
+	v := tokens.Get(hash[:])
+	if v == nil {
+		return nil
+	}
+	var t Token
+	if err := json.Unmarshal(v, &t); err != nil {
+		return fmt.Errorf("decode token: %w", err)
+	}
+	if err := tx.Bucket(bucketTokenMsg).Delete(concat(lp(nil, t.MessageID), hash[:])); err != nil {
+		return fmt.Errorf("delete token link: %w", err)
+	}
+	if err := tx.Bucket(bucketTokenExp).Delete(concat(timeKey(t.Expires), hash[:])); err != nil {
+		return fmt.Errorf("delete token expiry: %w", err)
+	}
+	if err := tokens.Delete(hash[:]); err != nil {
+		return fmt.Errorf("delete token: %w", err)
 	}
 	return nil
 }
