@@ -25,4 +25,31 @@
 //   - The audit log is append-only and hash-chained: every event carries the
 //     hash of the previous event's canonical bytes, and event times never
 //     decrease. Verify finds the first broken link.
+//
+// Using it: the gateway opens the DB and calls New with its hooks
+// (OnRelease enqueues the message, OnDecided queues notices, OnPurge drops
+// spool files), creates holds with CreateTx in the spool's own transaction
+// together with AddTokenTx for the notice links, and runs Run (or calls
+// Tick and Purge) for deadlines and retention. Pages call LookupToken on
+// GET and TransitionWithToken on POST; the console calls List, Counts,
+// Get, Transition, Events and EventsRange; an admin check calls Check and
+// Verify.
+//
+// Storage, all keys big-endian where numeric:
+//
+//	hold_records    id → Record JSON (without the report)
+//	hold_reports    id → rules.Report JSON as given
+//	hold_index      field ‖ lp(value) ‖ created(8) ‖ id → nil   (List postings)
+//	hold_deadlines  deadline(8) ‖ id → nil                       (held only)
+//	hold_purge      decided(8) ‖ id → nil                        (rejected/cancelled/expired)
+//	hold_counts     state, held/kind → uint64
+//	hold_tokens     sha256(token) → Token JSON
+//	hold_token_msg  lp(id) ‖ hash → nil
+//	hold_token_exp  expires(8) ‖ hash → nil
+//	audit_events    seq(8) → Event JSON
+//	audit_by_msg    lp(id) ‖ seq(8) → nil
+//	audit_meta      "head" → seq(8) ‖ hash(32) ‖ time(8)
+//
+// lp is a 2-byte length prefix, so no value's keys are a prefix of
+// another's.
 package hold

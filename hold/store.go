@@ -13,7 +13,9 @@ import (
 
 // Options configure a Store. The hooks run inside the store's update
 // transaction: whatever they write commits with the transition, and an error
-// from them rolls the whole transition back.
+// from them rolls the whole transition back. They get a copy of the record
+// as it is after the change, without its report; they must not start
+// transactions of their own on the DB (bbolt would deadlock).
 type Options struct {
 	// OnRelease is called when a record becomes released (by a person, a
 	// token or a delay's deadline); the gateway enqueues the message here.
