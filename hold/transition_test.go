@@ -211,8 +211,16 @@ func TestRace(t *testing.T) {
 			f := newFixture(t, Options{OnRelease: q.hook})
 			ctx := context.Background()
 			f.create("M", KindApprover, time.Minute)
-			for i := range 50 {
-				f.s.AddToken(ctx, Token{Hash: tokenHash(i), MessageID: "M", Role: RoleApprover, Expires: f.clock.Now().Add(time.Hour)})
+			err := f.db.Update(func(tx *bbolt.Tx) error {
+				for i := range 50 {
+					if err := f.s.AddTokenTx(tx, Token{Hash: tokenHash(i), MessageID: "M", Role: RoleApprover, Expires: f.clock.Now().Add(time.Hour)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 			targets := []State{StateReleased, StateReleased, StateRejected, StateCancelled}
 			var wins, decided atomic.Int64
