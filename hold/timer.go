@@ -107,14 +107,15 @@ func (s *Store) Tick(ctx context.Context, now time.Time) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Run calls Tick every interval until ctx ends, and Purge with retention
-// once an hour when retention > 0. Deadlines are stored, so a restart
-// resumes every timer; Run decides at most interval late.
+// Run calls Tick until ctx ends: at the earliest pending deadline, and at
+// least every interval (which also catches holds created meanwhile by
+// other code paths). When retention > 0 it purges once an hour. Deadlines
+// are stored, so a restart resumes every timer.
 func (s *Store) Run(ctx context.Context, interval, retention time.Duration) error {
 	if interval <= 0 {
 		return fmt.Errorf("%w: tick interval %v", ErrInvalid, interval)
 	}
-	t := time.NewTicker(interval)
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	var lastPurge time.Time
 	for {
@@ -132,6 +133,11 @@ func (s *Store) Run(ctx context.Context, interval, retention time.Duration) erro
 			}
 			lastPurge = now
 		}
+		wait := interval
+		if next, ok, err := s.NextDeadline(ctx); err == nil && ok {
+			wait = min(interval, max(next.Sub(s.now()), time.Millisecond))
+		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil

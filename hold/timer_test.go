@@ -232,3 +232,32 @@ func TestPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Run wakes at the next deadline, not only at its interval.
+func TestRunWakesAtDeadline(t *testing.T) {
+	f := newFixture(t, Options{})
+	s, err := New(f.db, Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := sampleRecord("D", KindDelay)
+	r.CreatedAt = time.Now()
+	r.Deadline = time.Now().Add(50 * time.Millisecond)
+	if err := s.Create(ctx, r, System, ""); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, time.Hour, 0) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for f.state("D") == StateHeld && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := f.state("D"); st != StateReleased {
+		t.Fatalf("D %s", st)
+	}
+}

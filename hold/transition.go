@@ -28,7 +28,7 @@ var errRollback = errors.New("rollback")
 
 // Transition moves a held record to another state in one transaction:
 // state check, new state, indexes, audit event and hooks. It returns the
-// record as it is afterwards. When the record was already decided, or its
+// record as it is afterwards, without its report. When the record was already decided, or its
 // deadline had passed (which decides it first), the error is a
 // *DecidedError and the record shows the outcome.
 func (s *Store) Transition(ctx context.Context, id string, to State, actor Actor, reason string, opts ...TransitionOption) (*Record, error) {
