@@ -16,7 +16,7 @@ const (
 	// maxNameBytes keeps names under common 255-byte filesystem limits.
 	maxNameBytes = 240
 	// fallbackName replaces a name that sanitises to nothing.
-	fallbackName = "attachment"
+	fallbackName     = "attachment"
 	extraUnicodePath = 0x7075
 )
 
