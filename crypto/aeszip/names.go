@@ -23,10 +23,10 @@ const (
 // SanitizeName turns an attachment file name into a safe zip entry name:
 // the last path component only (both / and \ separate), NFC, no control,
 // bidirectional-override or other invisible format characters, no
-// characters Windows forbids (<>:"|?*), no leading or trailing spaces and no
-// trailing dots, not a Windows reserved device name (CON, NUL, COM1, ...),
+// characters Windows forbids (<>:"|?*), no leading or trailing spaces or
+// dots, not a Windows reserved device name (CON, NUL, COM1, ...),
 // at most 240 bytes keeping the extension. Japanese and other letters are
-// kept. A name that ends up empty or all dots becomes "attachment".
+// kept. A name that ends up empty becomes "attachment".
 func SanitizeName(name string) string {
 	name = strings.ToValidUTF8(name, "_")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
@@ -39,14 +39,14 @@ func SanitizeName(name string) string {
 			return -1
 		case strings.ContainsRune(`<>:"|?*`, r):
 			return '_'
-		case unicode.IsSpace(r):
+		case unicode.IsSpace(r) && r != '\u3000': // keep the ideographic space
 			return ' '
 		}
 		return r
 	}, name)
-	name = strings.TrimLeft(name, " ")
+	name = strings.TrimLeft(name, " .") // a leading dot hides the file on Unix
 	name = strings.TrimRight(name, " .")
-	if strings.Trim(name, ".") == "" {
+	if name == "" {
 		return fallbackName
 	}
 	if isReservedWindowsName(name) {
