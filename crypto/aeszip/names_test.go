@@ -40,7 +40,7 @@ func TestSanitizeName(t *testing.T) {
 		{"lpt9", "_lpt9"},
 		{"COM10.txt", "COM10.txt"},
 		{"console.txt", "console.txt"},
-		{"\xff\xfe.txt", "_.txt"}, // one replacement per invalid run
+		{"\xff\xfe.txt", "_.txt"},  // one replacement per invalid run
 		{"か\u3099ぎ.txt", "がぎ.txt"}, // NFD from macOS becomes NFC
 	} {
 		if got := aeszip.SanitizeName(tc.in); got != tc.want {
