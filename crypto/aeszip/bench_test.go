@@ -1,0 +1,128 @@
+package aeszip_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sendguard/sendguard/crypto/aeszip"
+)
+
+const benchSize = 16 << 20
+
+func benchData(b *testing.B) []byte {
+	b.Helper()
+	data, err := io.ReadAll(newTextReader(benchSize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+func writePlain(b *testing.B, data []byte) {
+	zw := zip.NewWriter(io.Discard)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "data.csv", Method: zip.Deflate})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		b.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func writeEncrypted(b *testing.B, data []byte, enc aeszip.Encryption, dir string) {
+	zw, err := aeszip.NewWriter(io.Discard, aeszip.Options{Password: testPassword, Encryption: enc, TempDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := zw.Add("data.csv", time.Now(), bytes.NewReader(data)); err != nil {
+		b.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// write7zz runs `7zz a -tzip -mem=AES256` single-threaded on the same
+// data, from and to the page cache.
+func write7zz(b *testing.B, bin, dir, input string) {
+	out := filepath.Join(dir, "7zz.zip")
+	os.Remove(out)
+	if msg, err := run(b, dir, bin, "a", "-tzip", "-mem=AES256", "-mmt=1", "-p"+testPassword, out, input); err != nil {
+		b.Fatalf("7zz: %v\n%s", err, msg)
+	}
+}
+
+// BenchmarkWrite measures each writer alone on 16 MiB of CSV-like text.
+func BenchmarkWrite(b *testing.B) {
+	data := benchData(b)
+	dir := b.TempDir()
+	b.Run("plain-deflate", func(b *testing.B) {
+		b.SetBytes(benchSize)
+		for b.Loop() {
+			writePlain(b, data)
+		}
+	})
+	b.Run("aes256", func(b *testing.B) {
+		b.SetBytes(benchSize)
+		for b.Loop() {
+			writeEncrypted(b, data, aeszip.AES256, dir)
+		}
+	})
+	b.Run("zipcrypto", func(b *testing.B) {
+		b.SetBytes(benchSize)
+		for b.Loop() {
+			writeEncrypted(b, data, aeszip.ZipCrypto, dir)
+		}
+	})
+	b.Run("7zz-aes256", func(b *testing.B) {
+		bin := tool(b, "7zz")
+		input := filepath.Join(dir, "data.csv")
+		if err := os.WriteFile(input, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(benchSize)
+		for b.Loop() {
+			write7zz(b, bin, dir, input)
+		}
+	})
+}
+
+// BenchmarkRatios runs all writers back to back in every iteration, so that
+// they share the machine's load, and reports each one's time as a ratio of
+// plain archive/zip deflate (1.00 = no overhead).
+func BenchmarkRatios(b *testing.B) {
+	bin := tool(b, "7zz")
+	data := benchData(b)
+	dir := b.TempDir()
+	input := filepath.Join(dir, "data.csv")
+	if err := os.WriteFile(input, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var plain, aes, zc, sz time.Duration
+	timed := func(d *time.Duration, f func()) {
+		start := time.Now()
+		f()
+		*d += time.Since(start)
+	}
+	for b.Loop() {
+		timed(&plain, func() { writePlain(b, data) })
+		timed(&aes, func() { writeEncrypted(b, data, aeszip.AES256, dir) })
+		timed(&zc, func() { writeEncrypted(b, data, aeszip.ZipCrypto, dir) })
+		timed(&sz, func() { write7zz(b, bin, dir, input) })
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(benchSize)/1e6/(plain.Seconds()/n), "plain-MB/s")
+	b.ReportMetric(float64(benchSize)/1e6/(aes.Seconds()/n), "aes-MB/s")
+	b.ReportMetric(aes.Seconds()/plain.Seconds(), "aes/plain")
+	b.ReportMetric(zc.Seconds()/plain.Seconds(), "zipcrypto/plain")
+	b.ReportMetric(sz.Seconds()/plain.Seconds(), "7zz/plain")
+	b.ReportMetric(aes.Seconds()/sz.Seconds(), "aes/7zz")
+}

@@ -1,0 +1,24 @@
+// Package aeszip writes and reads password-protected zip archives: the
+// container sendguard puts a risky message's attachments in before delivery.
+//
+// The writer produces WinZip AES-256 (AE-2) entries on top of the standard
+// archive/zip (Writer.CreateRaw): compression method 99, general-purpose bit
+// 0, extra field 0x9901, entry data salt ‖ password verifier ‖ AES-CTR
+// ciphertext of the deflated data ‖ HMAC-SHA1-80, keys from
+// PBKDF2-HMAC-SHA1 (1000 iterations), CRC stored as 0. Traditional PKWARE
+// encryption (ZipCrypto) is available only as an explicit compatibility
+// option, because it is weak (see ZipCrypto).
+//
+// Invariants:
+//   - Memory does not grow with entry size: each entry is deflated and
+//     encrypted in one pass into a temporary file (to learn its sizes before
+//     the local header is written) and then copied into the archive. The
+//     temporary file only ever holds ciphertext; it is unlinked as soon as it
+//     is created where the OS allows.
+//   - Entry names are sanitised (SanitizeName) and unique within an archive.
+//   - The password is never logged or formatted (Options redacts it).
+//   - The reader (Open, Decrypt) verifies the password verifier before
+//     returning data and the HMAC (AE-2) or CRC (AE-1, ZipCrypto) at the end
+//     of the entry; a caller must discard what it read if the final read
+//     fails.
+package aeszip

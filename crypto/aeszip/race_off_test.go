@@ -1,0 +1,5 @@
+//go:build !race
+
+package aeszip_test
+
+const raceEnabled = false

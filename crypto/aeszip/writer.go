@@ -1,0 +1,300 @@
+package aeszip
+
+import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// ErrTooLarge is returned for an entry whose data reaches 4 GiB: the writer
+// does not produce Zip64 entries.
+var ErrTooLarge = errors.New("aeszip: entry too large (4 GiB limit)")
+
+// errClosed is returned by Add and Close after Close.
+var errClosed = errors.New("aeszip: writer closed")
+
+const (
+	copyBufSize   = 64 << 10
+	maxEntrySize  = 1<<32 - 1
+	creatorUnix   = 3
+	versionMadeBy = creatorUnix<<8 | 63 // APPNOTE 6.3: UTF-8 names
+	entryMode     = 0o644
+)
+
+// Writer writes an encrypted zip archive to an io.Writer, one entry at a
+// time. It is not safe for concurrent use.
+type Writer struct {
+	opt     Options
+	zw      *zip.Writer
+	fw      *flate.Writer
+	tmp     *os.File
+	tmpPath string // set only if the temp file could not be unlinked early
+	buf     []byte
+	cbuf    []byte
+	used    map[string]struct{}
+	err     error // sticky: the archive is broken after a failed copy
+	closed  bool
+}
+
+// NewWriter returns a Writer that writes an archive to w with the given
+// options. Close must be called to write the central directory; it does
+// not close w.
+func NewWriter(w io.Writer, opt Options) (*Writer, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	if opt.Encryption == ZipCrypto && opt.Logger != nil {
+		opt.Logger.Warn("zip attachments use ZipCrypto, which is weak; prefer AES256",
+			"component", "aeszip")
+	}
+	return &Writer{
+		opt:  opt,
+		zw:   zip.NewWriter(w),
+		used: make(map[string]struct{}),
+	}, nil
+}
+
+// Add reads r to EOF and stores it as an encrypted, deflated entry named
+// SanitizeName(name) (made unique within the archive), modified at the
+// given time. If reading r fails, nothing is added and the Writer stays
+// usable; if writing the archive fails, the Writer is broken and every later
+// call returns that error. It returns the name used.
+func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, error) {
+	if w.closed {
+		return "", errClosed
+	}
+	if w.err != nil {
+		return "", w.err
+	}
+	if err := w.prepareTemp(); err != nil {
+		return "", err
+	}
+	fh := &zip.FileHeader{
+		CreatorVersion: versionMadeBy,
+		Modified:       modified,
+	}
+	setDOSTime(fh, modified)
+	fh.SetMode(entryMode)
+	fh.CreatorVersion = versionMadeBy
+	if err := w.encryptToTemp(fh, r); err != nil {
+		return "", err
+	}
+	entryName := uniqueName(SanitizeName(name), w.used)
+	enc := encodeName(entryName, w.opt.Names)
+	fh.Name = enc.raw
+	if enc.utf8 {
+		fh.Flags |= 1 << 11
+	}
+	fh.Extra = append(fh.Extra, enc.extra...)
+	fh.Extra = append(fh.Extra, extendedTimestamp(modified)...)
+	if err := w.copyEntry(fh); err != nil {
+		w.err = fmt.Errorf("aeszip: write entry: %w", err)
+		return "", w.err
+	}
+	return entryName, nil
+}
+
+// prepareTemp creates the temp file on first use and empties it.
+func (w *Writer) prepareTemp() error {
+	if w.tmp == nil {
+		f, err := os.CreateTemp(w.opt.TempDir, "sendguard-zip-*")
+		if err != nil {
+			return fmt.Errorf("aeszip: create temp file: %w", err)
+		}
+		if err := os.Remove(f.Name()); err != nil {
+			w.tmpPath = f.Name()
+		}
+		w.tmp = f
+		w.buf = make([]byte, copyBufSize)
+		w.cbuf = make([]byte, copyBufSize)
+		return nil
+	}
+	if _, err := w.tmp.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("aeszip: rewind temp file: %w", err)
+	}
+	if err := w.tmp.Truncate(0); err != nil {
+		return fmt.Errorf("aeszip: truncate temp file: %w", err)
+	}
+	return nil
+}
+
+// encryptToTemp deflates and encrypts r into the temp file and fills in
+// the method, flags, sizes, CRC and encryption extra field of fh.
+func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
+	bw := bufio.NewWriterSize(w.tmp, copyBufSize)
+	var (
+		sink   io.Writer
+		finish func() error
+	)
+	switch w.opt.Encryption {
+	case AES256:
+		salt := make([]byte, 16)
+		if _, err := rand.Read(salt); err != nil {
+			return fmt.Errorf("aeszip: salt: %w", err)
+		}
+		keys, err := deriveAESKeys(w.opt.Password, salt, 32)
+		if err != nil {
+			return fmt.Errorf("aeszip: %w", err)
+		}
+		bw.Write(salt)
+		bw.Write(keys.verifier[:])
+		enc := newAESEncrypter(bw, keys, w.cbuf)
+		sink, finish = enc, enc.Finish
+		fh.Method = methodAES
+		fh.Flags = 1
+		fh.ReaderVersion = versionNeedAES
+		fh.Extra = aesExtra(zip.Deflate)
+	case ZipCrypto:
+		// Bit 3 (data descriptor) makes the check byte the high byte of
+		// the DOS time, which is known before the CRC.
+		fh.Method = zip.Deflate
+		fh.Flags = 1 | 1<<3
+		fh.ReaderVersion = versionNeedZip2
+		keys := newZipCryptoKeys(w.opt.Password)
+		var hdr [zipCryptoHeaderLen]byte
+		if _, err := rand.Read(hdr[:zipCryptoHeaderLen-1]); err != nil {
+			return fmt.Errorf("aeszip: encryption header: %w", err)
+		}
+		hdr[zipCryptoHeaderLen-1] = byte(fh.ModifiedTime >> 8)
+		keys.encrypt(hdr[:], hdr[:])
+		bw.Write(hdr[:])
+		sink, finish = &zipCryptoWriter{w: bw, keys: keys, buf: w.cbuf}, func() error { return nil }
+	}
+	if w.fw == nil {
+		fw, err := flate.NewWriter(sink, w.opt.level())
+		if err != nil {
+			return fmt.Errorf("aeszip: deflate: %w", err)
+		}
+		w.fw = fw
+	} else {
+		w.fw.Reset(sink)
+	}
+	crc := crc32.NewIEEE()
+	var in io.Writer = w.fw
+	if w.opt.Encryption == ZipCrypto {
+		in = io.MultiWriter(w.fw, crc)
+	}
+	n, err := io.CopyBuffer(in, io.LimitReader(r, maxEntrySize+1), w.buf)
+	if err != nil {
+		return fmt.Errorf("aeszip: read entry data: %w", err)
+	}
+	if n > maxEntrySize {
+		return ErrTooLarge
+	}
+	if err := w.fw.Close(); err != nil {
+		return fmt.Errorf("aeszip: deflate: %w", err)
+	}
+	if err := finish(); err != nil {
+		return fmt.Errorf("aeszip: write temp file: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("aeszip: write temp file: %w", err)
+	}
+	size, err := w.tmp.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("aeszip: temp file size: %w", err)
+	}
+	if size > maxEntrySize {
+		return ErrTooLarge
+	}
+	fh.UncompressedSize64 = uint64(n)
+	fh.CompressedSize64 = uint64(size)
+	if w.opt.Encryption == ZipCrypto {
+		fh.CRC32 = crc.Sum32() // AE-2 stores 0
+	}
+	return nil
+}
+
+// copyEntry writes the local header and the temp file into the archive.
+func (w *Writer) copyEntry(fh *zip.FileHeader) error {
+	dst, err := w.zw.CreateRaw(fh)
+	if err != nil {
+		return err
+	}
+	if _, err := w.tmp.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewind temp file: %w", err)
+	}
+	n, err := io.CopyBuffer(dst, io.LimitReader(w.tmp, int64(fh.CompressedSize64)), w.buf)
+	if err != nil {
+		return err
+	}
+	if n != int64(fh.CompressedSize64) {
+		return fmt.Errorf("temp file: %w", io.ErrUnexpectedEOF)
+	}
+	return nil
+}
+
+// Close writes the central directory and removes the temp file. It does
+// not close the underlying writer.
+func (w *Writer) Close() error {
+	if w.closed {
+		return errClosed
+	}
+	w.closed = true
+	var errs []error
+	if w.err != nil {
+		errs = append(errs, w.err)
+	} else if err := w.zw.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("aeszip: write central directory: %w", err))
+	}
+	if w.tmp != nil {
+		if err := w.tmp.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("aeszip: close temp file: %w", err))
+		}
+		if w.tmpPath != "" {
+			if err := os.Remove(w.tmpPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("aeszip: remove temp file: %w", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// aesExtra is the 0x9901 extra field: AE-2, vendor "AE", AES-256 and the
+// real compression method.
+func aesExtra(method uint16) []byte {
+	b := make([]byte, 0, 11)
+	b = binary.LittleEndian.AppendUint16(b, extraAES)
+	b = binary.LittleEndian.AppendUint16(b, 7)
+	b = binary.LittleEndian.AppendUint16(b, aesVendorAE2)
+	b = append(b, 'A', 'E', aesStrength256)
+	return binary.LittleEndian.AppendUint16(b, method)
+}
+
+// extendedTimestamp is the 0x5455 extra field with the modification time
+// in UTC, which CreateRaw does not add.
+func extendedTimestamp(t time.Time) []byte {
+	if t.IsZero() {
+		return nil
+	}
+	secs := t.Unix()
+	if secs < 0 || secs > 1<<32-1 {
+		return nil
+	}
+	b := make([]byte, 0, 9)
+	b = binary.LittleEndian.AppendUint16(b, 0x5455)
+	b = binary.LittleEndian.AppendUint16(b, 5)
+	b = append(b, 1) // modification time present
+	return binary.LittleEndian.AppendUint32(b, uint32(secs))
+}
+
+// setDOSTime fills the MS-DOS date and time fields from t's wall clock,
+// clamped to the representable range 1980–2107.
+func setDOSTime(fh *zip.FileHeader, t time.Time) {
+	if t.IsZero() || t.Year() < 1980 {
+		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	} else if t.Year() > 2107 {
+		t = time.Date(2107, 12, 31, 23, 59, 58, 0, time.UTC)
+	}
+	fh.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	fh.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
+}
