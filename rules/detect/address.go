@@ -12,9 +12,11 @@ var prefectures = []string{
 }
 
 // designatedCities are written without their prefecture; they count as an
-// address only when a ward (…区) follows.
+// address only when a ward (…区) follows. さいたま市 is left out: its lead
+// character is too common a kana to trigger on, and 埼玉県さいたま市 is found
+// through the prefecture.
 var designatedCities = []string{
-	"札幌市", "仙台市", "さいたま市", "千葉市", "横浜市", "川崎市", "相模原市",
+	"札幌市", "仙台市", "千葉市", "横浜市", "川崎市", "相模原市",
 	"新潟市", "静岡市", "浜松市", "名古屋市", "京都市", "大阪市", "堺市", "神戸市",
 	"岡山市", "広島市", "北九州市", "福岡市", "熊本市",
 }
@@ -25,14 +27,14 @@ type place struct {
 }
 
 // placeIndex maps a lead rune to the prefectures and cities starting with it.
-type placeIndex map[rune][]place
+type placeIndex struct{ m *runeMap[place] }
 
 func newPlaceIndex() placeIndex {
-	x := placeIndex{}
+	x := placeIndex{m: newRuneMap[place]()}
 	add := func(names []string, city bool) {
 		for _, n := range names {
 			r, _ := utf8.DecodeRuneInString(n)
-			x[r] = append(x[r], place{name: []byte(n), city: city})
+			x.m.add(r, place{name: []byte(n), city: city})
 		}
 	}
 	add(prefectures, false)
@@ -42,7 +44,7 @@ func newPlaceIndex() placeIndex {
 
 // at returns the place name starting at b[i] (lead rune r), if any.
 func (x placeIndex) at(b []byte, i, end int, r rune) (place, bool) {
-	for _, p := range x[r] {
+	for _, p := range x.m.get(r) {
 		if i+len(p.name) <= end && string(b[i:i+len(p.name)]) == string(p.name) {
 			return p, true
 		}

@@ -1,5 +1,7 @@
 package detect
 
+import "unicode/utf8"
+
 // Context categories: what a nearby word (or a table column header) says a
 // number is.
 const (
@@ -104,17 +106,21 @@ var contextWords = []struct {
 	{"コード", catNegative}, {"code", catNegative},
 }
 
+// maxCtxWordLen bounds the byte length of every context word.
+const maxCtxWordLen = 32
+
 type ctxWord struct {
 	w     []byte // lower-case for ASCII words
 	cat   uint8
 	ascii bool
 }
 
-// ctxIndex buckets context words by their first byte (ASCII lower-cased).
-type ctxIndex [256][]ctxWord
+// ctxIndex finds context words by their first rune (ASCII lower-cased),
+// so a window is searched with one probe per character.
+type ctxIndex struct{ m *runeMap[ctxWord] }
 
 func newCtxIndex() *ctxIndex {
-	var x ctxIndex
+	x := &ctxIndex{m: newRuneMap[ctxWord]()}
 	for _, cw := range contextWords {
 		w := []byte(cw.w)
 		ascii := true
@@ -124,9 +130,27 @@ func newCtxIndex() *ctxIndex {
 			}
 			w[i] = lowerASCII(c)
 		}
-		x[w[0]] = append(x[w[0]], ctxWord{w: w, cat: cw.cat, ascii: ascii})
+		r, _ := utf8.DecodeRune(w)
+		x.m.add(r, ctxWord{w: w, cat: cw.cat, ascii: ascii})
 	}
-	return &x
+	return x
+}
+
+// at returns the words starting with the rune at b[p], or nil.
+func (x *ctxIndex) at(b []byte, p, end int) []ctxWord {
+	c := b[p]
+	var r rune
+	switch {
+	case c < 0x80:
+		r = rune(lowerASCII(c))
+	case c >= 0xE0 && c < 0xF0 && p+2 < end:
+		r = rune(c&0x0F)<<12 | rune(b[p+1]&0x3F)<<6 | rune(b[p+2]&0x3F)
+	case c&0xC0 == 0x80:
+		return nil // continuation byte
+	default:
+		r, _ = utf8.DecodeRune(b[p:end])
+	}
+	return x.m.get(r)
 }
 
 // matchAt reports whether w occurs at b[p:end] (ASCII case-insensitively),
@@ -154,11 +178,12 @@ func (w *ctxWord) matchAt(b []byte, lo, p, end int) bool {
 
 // best returns the category of the word ending nearest to end (ties: the
 // longer word) among words lying wholly inside b[from:end]; lo bounds the
-// boundary check.
+// boundary check. It scans backwards and stops once no word starting
+// further back could end nearer.
 func (x *ctxIndex) best(b []byte, lo, from, end int) uint8 {
 	cat, bestEnd, bestLen := catNone, -1, 0
-	for p := from; p < end; p++ {
-		bucket := x[lowerASCII(b[p])]
+	for p := end - 1; p >= from && p+maxCtxWordLen >= bestEnd; p-- {
+		bucket := x.at(b, p, end)
 		for i := range bucket {
 			w := &bucket[i]
 			if !w.matchAt(b, lo, p, end) {
@@ -177,7 +202,7 @@ func (x *ctxIndex) best(b []byte, lo, from, end int) uint8 {
 // b[from:end] (ties: the longer word).
 func (x *ctxIndex) first(b []byte, lo, from, end int) uint8 {
 	for p := from; p < end; p++ {
-		bucket := x[lowerASCII(b[p])]
+		bucket := x.at(b, p, end)
 		cat, bestLen := catNone, 0
 		for i := range bucket {
 			w := &bucket[i]

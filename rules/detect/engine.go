@@ -57,9 +57,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	if enabled[detAddress] || enabled[detPostal] {
-		for r := range e.places {
-			e.setWide(r)
-		}
+		e.places.m.each(e.setWide)
 	}
 	e.asciiTab = e.ascii
 	e.asciiTab[','] = actDelim

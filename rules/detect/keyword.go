@@ -11,6 +11,10 @@ import (
 type kwTrie struct {
 	nodes []kwNode
 	words []string // canonical dictionary entries
+	// rootASCII maps a lower-case ASCII first character to its node; 0 is
+	// "none" because no edge leads back to the root.
+	rootASCII [128]int32
+	rootWide  *runeMap[int32]
 }
 
 type kwNode struct {
@@ -53,6 +57,14 @@ func newKwTrie(words []string) *kwTrie {
 			t.nodes[n].ascii = ascii
 		}
 	}
+	t.rootWide = newRuneMap[int32]()
+	for _, e := range t.nodes[0].edges {
+		if e.r < utf8.RuneSelf {
+			t.rootASCII[e.r] = e.to
+		} else {
+			t.rootWide.add(e.r, e.to)
+		}
+	}
 	return t
 }
 
@@ -76,6 +88,16 @@ func (t *kwTrie) child(n int, r rune) int {
 }
 
 func (t *kwTrie) next(n int, r rune) int {
+	if n == 0 {
+		if r < utf8.RuneSelf {
+			if to := t.rootASCII[r]; to != 0 {
+				return int(to)
+			}
+		} else if to := t.rootWide.get(r); to != nil {
+			return int(to[0])
+		}
+		return -1
+	}
 	for _, e := range t.nodes[n].edges {
 		if e.r == r {
 			return int(e.to)

@@ -1,5 +1,7 @@
 package detect
 
+import "bytes"
+
 // Separators between digit groups.
 const (
 	sepNone uint8 = iota
@@ -28,6 +30,15 @@ type group struct {
 // number tokenises the digit groups starting at b[i] and classifies them.
 // It returns the offset after the token.
 func (s *scanner) number(i, end int) int {
+	// Fast path: most digit runs in prose are short (dates, amounts, times)
+	// and not followed by a separator; nothing can match them.
+	q := i
+	for q < end && s.b[q] >= '0' && s.b[q] <= '9' {
+		q++
+	}
+	if q-i < minNumberLen && q > i && (q == end || !maybeSeparator(s.b[q])) {
+		return q
+	}
 	s.digits = s.digits[:0]
 	s.groups = s.groups[:0]
 	p, sep := i, sepNone
@@ -64,6 +75,9 @@ func (s *scanner) separator(p, end int) (int, uint8) {
 	spaces, dashes, parens := 0, 0, 0
 	q := p
 	for k := 0; k < maxSepRunes && q < end; k++ {
+		if !maybeSeparator(s.b[q]) {
+			break
+		}
 		r, n := fold(s.b, q, end)
 		switch {
 		case r == ' ':
@@ -87,6 +101,18 @@ func (s *scanner) separator(p, end int) (int, uint8) {
 		return q, sepDash
 	}
 	return q, sepSpace
+}
+
+// maybeSeparator filters on the first byte: ASCII space, dash and
+// parentheses, and the lead bytes of the non-ASCII spaces and dashes (C2
+// no-break space, E2 dashes and minus, E3 ideographic space and ー, EF
+// full-width forms).
+func maybeSeparator(c byte) bool {
+	switch c {
+	case ' ', '-', '(', ')', 0xC2, 0xE2, 0xE3, 0xEF:
+		return true
+	}
+	return false
 }
 
 // prefix describes what stands immediately before a number token.
@@ -169,15 +195,15 @@ func (s *scanner) classifyToken(start, tokEnd, end int) {
 	}
 	pre := s.prefixOf(start)
 	post := s.attachedAfter(tokEnd, end)
-	var atoms [maxGroups + 1]int
-	na := 0
+	atoms := s.atoms[:0]
 	for gi, g := range s.groups {
 		if gi == 0 || g.sep == sepSpace {
-			atoms[na] = gi
-			na++
+			atoms = append(atoms, gi)
 		}
 	}
-	atoms[na] = len(s.groups)
+	na := len(atoms)
+	atoms = append(atoms, len(s.groups))
+	s.atoms = atoms
 	for a := 0; a < na; {
 		k := min(maxSpanAtoms, na-a)
 		for ; k > 0; k-- {
@@ -225,7 +251,13 @@ func (s *scanner) classify(sp span, pre prefix, post bool, end int) bool {
 		}
 	}
 	ls := lens[:len(gs)]
-	ctx := func() uint8 { return s.context(start, stop, end) }
+	cat, known := catNone, false
+	ctx := func() uint8 {
+		if !known {
+			cat, known = s.context(start, stop, end), true
+		}
+		return cat
+	}
 
 	if sp.first && !(sp.last && post) {
 		switch {
@@ -294,13 +326,10 @@ func (s *scanner) context(start, stop, end int) uint8 {
 // lineWindowStart moves from forward so that the window [from, start)
 // contains at most one line break.
 func lineWindowStart(b []byte, from, start int) int {
-	seen := 0
-	for p := start - 1; p >= from; p-- {
-		if b[p] == '\n' {
-			seen++
-			if seen == 2 {
-				return p + 1
-			}
+	w := b[from:start]
+	if nl := bytes.LastIndexByte(w, '\n'); nl >= 0 {
+		if nl2 := bytes.LastIndexByte(w[:nl], '\n'); nl2 >= 0 {
+			return from + nl2 + 1
 		}
 	}
 	return from

@@ -12,6 +12,7 @@ type scanner struct {
 
 	digits []byte
 	groups []group
+	atoms  []int
 	val    []byte
 }
 
@@ -114,6 +115,9 @@ func (s *scanner) onWide(i, end int, r rune) int {
 }
 
 func (s *scanner) keyword(i, end int) int {
+	if i > s.lo && isASCIIAlnum(rune(s.b[i-1])) {
+		return i + 1 // inside a word: ASCII keywords start words
+	}
 	if w, after := s.e.kw.match(s.b, s.lo, i, end); w != 0 {
 		s.emitKeyword(w)
 		return after
