@@ -131,7 +131,7 @@ func (x placeIndex) address(dst []byte, b []byte, i, end int, p place) (out []by
 		case r < utf8.RuneSelf:
 			out = append(out, byte(r))
 		default:
-			out = utf8.AppendRune(out, raw)
+			out = append(out, b[q:q+sz]...)
 		}
 		prevDigit = isASCIIDigit(r)
 		q += sz

@@ -70,9 +70,6 @@ type Config struct {
 	Disabled []string
 	// MaxSamples bounds masked samples per detector (default 3).
 	MaxSamples int
-	// MaxDistinct bounds the distinct values counted per detector (default
-	// 100,000); beyond it Count stops growing and Truncated is set.
-	MaxDistinct int
 	// RetainValues keeps up to MaxValues raw (normalised) values per detector
 	// for the `-reveal` debug mode. Off by default: results hold no raw PII.
 	RetainValues bool
@@ -81,10 +78,9 @@ type Config struct {
 }
 
 const (
-	defaultMaxSamples  = 3
-	defaultMaxDistinct = 100_000
-	defaultMaxValues   = 1000
-	maxKeywordRunes    = 64
+	defaultMaxSamples = 3
+	defaultMaxValues  = 1000
+	maxKeywordRunes   = 64
 )
 
 // normalise fills defaults and returns every problem at once.
@@ -112,14 +108,11 @@ func (c Config) normalise() (Config, [numDetectors]bool, error) {
 		}
 	}
 	switch {
-	case c.MaxSamples < 0, c.MaxDistinct < 0, c.MaxValues < 0:
-		errs = append(errs, errors.New("max_samples, max_distinct and max_values must not be negative"))
+	case c.MaxSamples < 0, c.MaxValues < 0:
+		errs = append(errs, errors.New("max_samples and max_values must not be negative"))
 	}
 	if c.MaxSamples == 0 {
 		c.MaxSamples = defaultMaxSamples
-	}
-	if c.MaxDistinct == 0 {
-		c.MaxDistinct = defaultMaxDistinct
 	}
 	if c.MaxValues == 0 {
 		c.MaxValues = defaultMaxValues

@@ -23,6 +23,6 @@
 //     errors. The keyword detector is the exception by design: its values are
 //     dictionary entries, not personal data, and its samples name them.
 //   - Work and memory are bounded: every look-behind and look-ahead has a
-//     fixed window, distinct values are counted by 64-bit hash up to
-//     Config.MaxDistinct per detector.
+//     fixed window; distinct values are counted by 64-bit hash, exactly up
+//     to 4,096 per detector and then by a 16 KiB HyperLogLog sketch.
 package detect

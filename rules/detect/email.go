@@ -35,7 +35,12 @@ func (s *scanner) email(at, atLen, end int) int {
 		v = append(v, lowerASCII(byte(r)))
 		p += sz
 	}
-	v = bytes.Trim(v, ".")
+	for len(v) > 0 && v[0] == '.' {
+		v = v[1:]
+	}
+	for len(v) > 0 && v[len(v)-1] == '.' {
+		v = v[:len(v)-1]
+	}
 	if len(v) == 0 {
 		return next
 	}

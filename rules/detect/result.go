@@ -1,9 +1,6 @@
 package detect
 
-import (
-	"errors"
-	"hash/fnv"
-)
+import "errors"
 
 // Result is what one scan (or several merged scans) found.
 type Result struct {
@@ -34,45 +31,43 @@ type Hit struct {
 	// Values are the first distinct normalised values, present only when
 	// the Engine was built with RetainValues (the -reveal debug mode).
 	Values []string `json:"-"`
-	// Truncated is set when Count reached Config.MaxDistinct.
-	Truncated bool `json:"truncated,omitempty"`
+	// Approximate is set when Count is an estimate (≈0.8% standard error):
+	// exact counting stops after 4,096 distinct values.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
 var ErrForeignResult = errors.New("merge results of different engines")
 
 type valueSet struct {
-	seen      map[uint64]struct{}
-	samples   []string
-	values    []string
-	records   int
-	truncated bool
+	seen    distinct
+	samples []string
+	values  []string
+	records int
 }
 
 func newResult(cfg *Config) *Result { return &Result{cfg: cfg} }
 
+// hash64 is FNV-1a, written out so that the hot path does not allocate.
 func hash64(v []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(v)
-	return h.Sum64()
+	h := uint64(14695981039346656037)
+	for _, c := range v {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // add records the normalised value v for detector d.
 func (r *Result) add(d int, v []byte) {
 	vs := r.sets[d]
 	if vs == nil {
-		vs = &valueSet{seen: map[uint64]struct{}{}}
+		vs = &valueSet{}
 		r.sets[d] = vs
 	}
-	h := hash64(v)
-	if _, ok := vs.seen[h]; ok {
+	if !vs.seen.add(hash64(v)) || vs.seen.approximate() {
 		return
 	}
-	if len(vs.seen) >= r.cfg.MaxDistinct {
-		vs.truncated = true
-		return
-	}
-	vs.seen[h] = struct{}{}
 	if len(vs.samples) < r.cfg.MaxSamples {
 		vs.samples = append(vs.samples, mask(d, v))
 	}
@@ -100,25 +95,14 @@ func (r *Result) Merge(o *Result) error {
 		}
 		vs := r.sets[d]
 		if vs == nil {
-			vs = &valueSet{seen: make(map[uint64]struct{}, len(os.seen))}
+			vs = &valueSet{}
 			r.sets[d] = vs
 		}
 		vs.records += os.records
-		vs.truncated = vs.truncated || os.truncated
 		// o's samples and values belong to its first distinct values; keep
-		// those that are new to r. Hashes of retained entries are
-		// recomputed from the values when present.
+		// those that are new to r.
 		r.mergeSamples(vs, os)
-		for h := range os.seen {
-			if _, ok := vs.seen[h]; ok {
-				continue
-			}
-			if len(vs.seen) >= r.cfg.MaxDistinct {
-				vs.truncated = true
-				break
-			}
-			vs.seen[h] = struct{}{}
-		}
+		vs.seen.merge(&os.seen)
 	}
 	return nil
 }
@@ -129,7 +113,7 @@ func (r *Result) Merge(o *Result) error {
 func (r *Result) mergeSamples(vs, os *valueSet) {
 	if len(os.values) > 0 {
 		for i, v := range os.values {
-			if _, ok := vs.seen[hash64([]byte(v))]; ok {
+			if vs.seen.has(hash64([]byte(v))) {
 				continue
 			}
 			if len(vs.values) < r.cfg.MaxValues {
@@ -177,15 +161,15 @@ func (r *Result) Hit(name string) (Hit, bool) {
 
 func (r *Result) hit(d int) (Hit, bool) {
 	vs := r.sets[d]
-	if vs == nil || len(vs.seen) == 0 {
+	if vs == nil {
 		return Hit{}, false
 	}
 	return Hit{
-		Detector:  detectorNames[d],
-		Count:     len(vs.seen),
-		Records:   vs.records,
-		Samples:   append([]string(nil), vs.samples...),
-		Values:    append([]string(nil), vs.values...),
-		Truncated: vs.truncated,
+		Detector:    detectorNames[d],
+		Count:       vs.seen.count(),
+		Records:     vs.records,
+		Samples:     append([]string(nil), vs.samples...),
+		Values:      append([]string(nil), vs.values...),
+		Approximate: vs.seen.approximate(),
 	}, true
 }

@@ -75,11 +75,51 @@ func (s *scanner) endCell(p int) {
 
 // blankRow reports a row of nothing but delimiters, quotes and spaces.
 func blankRow(row []byte) bool {
-	return len(bytes.Trim(row, " \t\r\"',;\u3000")) == 0
+	for i := 0; i < len(row); {
+		switch c := row[i]; {
+		case c == ',' || c == ';' || cellPad(c):
+			i++
+		case ideographicSpaceAt(row, i):
+			i += 3
+		default:
+			return false
+		}
+	}
+	return true
 }
 
+func cellPad(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '"' || c == '\''
+}
+
+func ideographicSpaceAt(b []byte, i int) bool {
+	return i+2 < len(b) && b[i] == 0xE3 && b[i+1] == 0x80 && b[i+2] == 0x80
+}
+
+// trimCell strips padding, quotes and ideographic spaces around a cell.
 func trimCell(c []byte) []byte {
-	return bytes.Trim(c, " \t\r\"'\u3000")
+	for len(c) > 0 {
+		switch {
+		case cellPad(c[0]):
+			c = c[1:]
+		case ideographicSpaceAt(c, 0):
+			c = c[3:]
+		default:
+			goto right
+		}
+	}
+right:
+	for len(c) > 0 {
+		switch {
+		case cellPad(c[len(c)-1]):
+			c = c[:len(c)-1]
+		case len(c) >= 3 && ideographicSpaceAt(c, len(c)-3):
+			c = c[:len(c)-3]
+		default:
+			return c
+		}
+	}
+	return c
 }
 
 // endRow closes the row ending at b[p]: the first rows may be the header;

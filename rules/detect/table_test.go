@@ -173,14 +173,32 @@ func TestMergeParts(t *testing.T) {
 	}
 }
 
-func TestMaxDistinctTruncates(t *testing.T) {
-	e := newTestEngine(t, Config{MaxDistinct: 5})
-	var buf bytes.Buffer
-	for i := range 20 {
-		fmt.Fprintf(&buf, "090-%04d-0000\n", i)
+func TestDistinctCount(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	phones := func(from, to int) []byte {
+		var buf bytes.Buffer
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&buf, "090-%04d-%04d\n", i/10000, i%10000)
+		}
+		return buf.Bytes()
 	}
-	h, _ := e.Scan(buf.Bytes(), false).Hit(JPPhone)
-	if h.Count != 5 || !h.Truncated {
-		t.Errorf("got count %d truncated %v", h.Count, h.Truncated)
+	h, _ := e.Scan(phones(0, exactLimit), false).Hit(JPPhone)
+	if h.Count != exactLimit || h.Approximate {
+		t.Errorf("exact range: count %d approximate %v", h.Count, h.Approximate)
+	}
+	for _, n := range []int{exactLimit + 1, 20_000, 200_000} {
+		r := e.Scan(phones(0, n), false)
+		h, _ := r.Hit(JPPhone)
+		if !h.Approximate || h.Count < n*97/100 || h.Count > n*103/100 {
+			t.Errorf("%d phones: count %d approximate %v", n, h.Count, h.Approximate)
+		}
+		// Merging overlapping halves counts the union.
+		a := e.Scan(phones(0, n*2/3), false)
+		if err := a.Merge(e.Scan(phones(n/3, n), false)); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := a.Hit(JPPhone); h.Count < n*97/100 || h.Count > n*103/100 {
+			t.Errorf("%d phones merged: count %d", n, h.Count)
+		}
 	}
 }
