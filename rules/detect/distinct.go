@@ -50,8 +50,7 @@ func (d *distinct) has(h uint64) bool {
 }
 
 func (d *distinct) hllAdd(h uint64) bool {
-	// h comes from FNV-1a, whose low bits mix poorly; a final avalanche
-	// spreads them before the register index is taken.
+	// A final avalanche keeps the estimate sound for any 64-bit hash.
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"hash/maphash"
 	"unicode/utf8"
 )
 
@@ -13,6 +14,7 @@ type Engine struct {
 	ctx     *ctxIndex
 	places  placeIndex
 	kw      *kwTrie
+	seed    maphash.Seed // distinct-value hashing; one per Engine
 	// ascii maps an ASCII byte to the action it may start; wide is a bitmap
 	// over the BMP of runes that may start a match.
 	ascii    [128]uint8
@@ -37,7 +39,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detect config: %w", err)
 	}
-	e := &Engine{cfg: c, enabled: enabled, ctx: newCtxIndex(), places: newPlaceIndex()}
+	e := &Engine{cfg: c, enabled: enabled, ctx: newCtxIndex(), places: newPlaceIndex(), seed: maphash.MakeSeed()}
 	e.kw = newKwTrie(c.Keywords)
 	for d := '0'; d <= '9'; d++ {
 		e.ascii[d] = actDigit

@@ -40,7 +40,7 @@ func piiLine(rng *rand.Rand) string {
 	n := rng.IntN(10000)
 	switch rng.IntN(6) {
 	case 0:
-		return fmt.Sprintf("担当者の連絡先は 090-%04d-%04d、メールは user%d@example.co.jp です。", n, 9999-n, n)
+		return fmt.Sprintf("担当者の連絡先は 090-%04d-%04d、メールは user%d@example.co.jp です。", 1000+n%9000, 9999-n, n)
 	case 1:
 		return fmt.Sprintf("送付先：〒100-%04d %s%d-%d-%d %s様", n, places[n%len(places)], n%9+1, n%20+1, n%30+1, familyNames[n%10])
 	case 2:
@@ -95,7 +95,7 @@ func genCustomerCSV(rows int, seed uint64) []byte {
 		fam, giv := familyNames[rng.IntN(10)], givenNames[rng.IntN(10)]
 		fmt.Fprintf(&b, "C%06d,%s %s,%03d-%04d,%s%d-%d-%d,0%d0-%04d-%04d,cust%06d@example.ne.jp,19%02d/%02d/%02d,\"%s\"\r\n",
 			i, fam, giv, rng.IntN(1000), rng.IntN(10000), places[rng.IntN(len(places))], rng.IntN(9)+1,
-			rng.IntN(20)+1, rng.IntN(30)+1, 7+rng.IntN(3), rng.IntN(10000), rng.IntN(10000), i,
+			rng.IntN(20)+1, rng.IntN(30)+1, 7+rng.IntN(3), 1000+rng.IntN(9000), rng.IntN(10000), i,
 			50+rng.IntN(50), rng.IntN(12)+1, rng.IntN(28)+1, proseLines[rng.IntN(6)])
 	}
 	return b.Bytes()

@@ -1,11 +1,14 @@
 package detect
 
-import "errors"
+import (
+	"errors"
+	"hash/maphash"
+)
 
 // Result is what one scan (or several merged scans) found.
 type Result struct {
 	sets [numDetectors]*valueSet
-	cfg  *Config
+	e    *Engine // for limits and the hash seed
 
 	// Rows is the number of data rows in tabular input (header excluded).
 	Rows int
@@ -46,17 +49,11 @@ type valueSet struct {
 	records int
 }
 
-func newResult(cfg *Config) *Result { return &Result{cfg: cfg} }
+func newResult(e *Engine) *Result { return &Result{e: e} }
 
-// hash64 is FNV-1a, written out so that the hot path does not allocate.
-func hash64(v []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range v {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
-}
+// hash64 hashes a value with the Engine's seed, so results of one Engine
+// merge.
+func (r *Result) hash64(v []byte) uint64 { return maphash.Bytes(r.e.seed, v) }
 
 // add records the normalised value v for detector d.
 func (r *Result) add(d int, v []byte) {
@@ -65,13 +62,13 @@ func (r *Result) add(d int, v []byte) {
 		vs = &valueSet{}
 		r.sets[d] = vs
 	}
-	if !vs.seen.add(hash64(v)) || vs.seen.approximate() {
+	if !vs.seen.add(r.hash64(v)) || vs.seen.approximate() {
 		return
 	}
-	if len(vs.samples) < r.cfg.MaxSamples {
+	if len(vs.samples) < r.e.cfg.MaxSamples {
 		vs.samples = append(vs.samples, mask(d, v))
 	}
-	if len(vs.values) < r.cfg.MaxValues {
+	if len(vs.values) < r.e.cfg.MaxValues {
 		vs.values = append(vs.values, string(v))
 	}
 }
@@ -83,7 +80,7 @@ func (r *Result) Merge(o *Result) error {
 	if o == nil {
 		return nil
 	}
-	if r.cfg != o.cfg {
+	if r.e != o.e {
 		return ErrForeignResult
 	}
 	r.Rows += o.Rows
@@ -113,20 +110,20 @@ func (r *Result) Merge(o *Result) error {
 func (r *Result) mergeSamples(vs, os *valueSet) {
 	if len(os.values) > 0 {
 		for i, v := range os.values {
-			if vs.seen.has(hash64([]byte(v))) {
+			if vs.seen.has(r.hash64([]byte(v))) {
 				continue
 			}
-			if len(vs.values) < r.cfg.MaxValues {
+			if len(vs.values) < r.e.cfg.MaxValues {
 				vs.values = append(vs.values, v)
 			}
-			if i < len(os.samples) && len(vs.samples) < r.cfg.MaxSamples {
+			if i < len(os.samples) && len(vs.samples) < r.e.cfg.MaxSamples {
 				vs.samples = append(vs.samples, os.samples[i])
 			}
 		}
 		return
 	}
 	for _, smp := range os.samples {
-		if len(vs.samples) >= r.cfg.MaxSamples {
+		if len(vs.samples) >= r.e.cfg.MaxSamples {
 			return
 		}
 		dup := false

@@ -17,7 +17,7 @@ type scanner struct {
 }
 
 func (e *Engine) newScanner(tabular bool) *scanner {
-	return &scanner{e: e, res: newResult(&e.cfg), tabular: tabular}
+	return &scanner{e: e, res: newResult(e), tabular: tabular}
 }
 
 // run scans b[start:end]. In tabular mode every '\n' inside it (outside
