@@ -1,0 +1,144 @@
+package detect
+
+import "unicode/utf8"
+
+var prefectures = []string{
+	"北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県",
+	"栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県",
+	"石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
+	"滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県",
+	"岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+	"佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+}
+
+// designatedCities are written without their prefecture; they count as an
+// address only when a ward (…区) follows. さいたま市 is left out: its lead
+// character is too common a kana to trigger on, and 埼玉県さいたま市 is found
+// through the prefecture.
+var designatedCities = []string{
+	"札幌市", "仙台市", "千葉市", "横浜市", "川崎市", "相模原市",
+	"新潟市", "静岡市", "浜松市", "名古屋市", "京都市", "大阪市", "堺市", "神戸市",
+	"岡山市", "広島市", "北九州市", "福岡市", "熊本市",
+}
+
+type place struct {
+	name []byte
+	city bool
+}
+
+// placeIndex maps a lead rune to the prefectures and cities starting with it.
+type placeIndex struct{ m *runeMap[place] }
+
+func newPlaceIndex() placeIndex {
+	x := placeIndex{m: newRuneMap[place]()}
+	add := func(names []string, city bool) {
+		for _, n := range names {
+			r, _ := utf8.DecodeRuneInString(n)
+			x.m.add(r, place{name: []byte(n), city: city})
+		}
+	}
+	add(prefectures, false)
+	add(designatedCities, true)
+	return x
+}
+
+// at returns the place name starting at b[i] (lead rune r), if any.
+func (x placeIndex) at(b []byte, i, end int, r rune) (place, bool) {
+	for _, p := range x.m.get(r) {
+		if i+len(p.name) <= end && string(b[i:i+len(p.name)]) == string(p.name) {
+			return p, true
+		}
+	}
+	return place{}, false
+}
+
+const (
+	maxMunicipalityRunes = 10
+	maxAddressRunes      = 48
+)
+
+// municipalitySuffix reports the characters that end a municipality name.
+func municipalitySuffix(r rune) bool {
+	return r == '市' || r == '区' || r == '町' || r == '村' || r == '郡'
+}
+
+// particle reports hiragana that cannot occur inside a place name but join
+// words in prose ("東京都の予算は市…").
+func particle(r rune) bool {
+	switch r {
+	case 'の', 'は', 'が', 'を', 'に', 'で', 'と', 'も', 'へ', 'や', 'よ', 'ね', 'か':
+		return true
+	}
+	return false
+}
+
+func placeRune(r rune) bool {
+	switch {
+	case r >= 0x4E00 && r <= 0x9FFF, r == '々', r == 'ヶ', r == 'ケ', r == 'ヵ':
+		return true
+	case r >= 0x30A1 && r <= 0x30FA: // katakana
+		return true
+	case r >= 0x3041 && r <= 0x3096:
+		return !particle(r)
+	}
+	return false
+}
+
+// addressRune reports characters that may continue an address after the
+// municipality: place characters, digits, letters, dashes and the
+// chome/banchi markers.
+func addressRune(r rune) bool {
+	return placeRune(r) || r >= 0x3041 && r <= 0x3096 || isASCIIAlnum(r) || isDash(r) ||
+		r == '・' || r == '#'
+}
+
+// address matches prefecture (or designated city) + municipality at b[i] and
+// appends the normalised address (folded digits and dashes, cut at the first
+// delimiter or maxAddressRunes) to dst. It returns the end of the place name
+// and the appended value, or ok false.
+func (x placeIndex) address(dst []byte, b []byte, i, end int, p place) (out []byte, muniEnd int, ok bool) {
+	pos := i + len(p.name)
+	// Municipality: 1..maxMunicipalityRunes place runes ending in a suffix.
+	// A designated city needs a ward: …区.
+	found := -1
+	n := 0
+	for q := pos; q < end && n <= maxMunicipalityRunes; n++ {
+		r, sz := utf8.DecodeRune(b[q:end])
+		if !placeRune(r) {
+			break
+		}
+		q += sz
+		if n > 0 && (municipalitySuffix(r) && !p.city || p.city && r == '区') {
+			found = q
+			break
+		}
+	}
+	if found < 0 {
+		return dst, 0, false
+	}
+	out = append(dst, b[i:found]...)
+	runes := utf8.RuneCount(b[i:found])
+	prevDigit := false
+	for q := found; q < end && runes < maxAddressRunes; runes++ {
+		raw, sz := utf8.DecodeRune(b[q:end])
+		r := foldRune(raw)
+		if !addressRune(r) {
+			break
+		}
+		switch {
+		case isDash(r) && (r != 'ー' && r != 0xFF70 || prevDigit):
+			out = append(out, '-')
+		case r < utf8.RuneSelf:
+			out = append(out, byte(r))
+		default:
+			out = append(out, b[q:q+sz]...)
+		}
+		prevDigit = isASCIIDigit(r)
+		q += sz
+	}
+	// Trailing dashes are punctuation, not part of the address.
+	for len(out) > 0 && out[len(out)-1] == '-' {
+		out = out[:len(out)-1]
+	}
+	return out, found, true
+}

@@ -1,0 +1,218 @@
+package detect
+
+import "unicode/utf8"
+
+// Context categories: what a nearby word (or a table column header) says a
+// number is.
+const (
+	catNone uint8 = iota
+	catName
+	catEmail
+	catAddress
+	catBirth
+	catGender
+	catOther // non-personal labels (会社名, 商品名) that shadow shorter words
+	catMyNumber
+	catCorporate
+	catCard
+	catPhone
+	catPostal
+	catBank
+	catPassport
+	catLicense
+	catNegative // order, invoice, tracking, product and member numbers
+)
+
+// neutral reports categories that never veto a detector.
+func neutral(c uint8) bool { return c <= catOther }
+
+// personalCat reports categories that make a table column personal data.
+func personalCat(c uint8) bool {
+	switch c {
+	case catName, catEmail, catAddress, catBirth, catGender, catMyNumber,
+		catCard, catPhone, catPostal, catBank, catPassport, catLicense:
+		return true
+	}
+	return false
+}
+
+// contextWords are matched case-insensitively (ASCII) on the raw bytes.
+// ASCII words need a non-letter on both sides. When several words match,
+// the one ending nearest the number wins, ties going to the longer word, so
+// "ポイントカード番号" beats "カード番号".
+var contextWords = []struct {
+	w   string
+	cat uint8
+}{
+	{"マイナンバー", catMyNumber}, {"個人番号", catMyNumber}, {"my number", catMyNumber},
+	{"mynumber", catMyNumber}, {"my_number", catMyNumber}, {"my-number", catMyNumber},
+	{"ﾏｲﾅﾝﾊﾞｰ", catMyNumber},
+
+	{"法人番号", catCorporate}, {"corporate number", catCorporate}, {"corporate no", catCorporate},
+
+	{"カード", catCard}, {"クレジット", catCard}, {"card", catCard}, {"visa", catCard},
+	{"mastercard", catCard}, {"jcb", catCard}, {"amex", catCard}, {"有効期限", catCard},
+	{"セキュリティコード", catCard}, {"credit", catCard},
+
+	{"電話", catPhone}, {"tel", catPhone}, {"携帯", catPhone}, {"phone", catPhone}, {"telephone", catPhone},
+	{"fax", catPhone}, {"ファックス", catPhone}, {"ファクス", catPhone}, {"連絡先", catPhone},
+	{"℡", catPhone}, {"☎", catPhone}, {"mobile", catPhone}, {"内線", catPhone},
+
+	{"〒", catPostal}, {"郵便番号", catPostal}, {"郵便", catPostal}, {"zip", catPostal},
+	{"zip code", catPostal}, {"postal", catPostal}, {"postcode", catPostal}, {"post code", catPostal},
+
+	{"住所", catAddress}, {"所在地", catAddress}, {"address", catAddress}, {"住まい", catAddress},
+
+	{"銀行", catBank}, {"支店", catBank}, {"口座", catBank}, {"普通", catBank}, {"当座", catBank},
+	{"信用金庫", catBank}, {"信金", catBank}, {"ゆうちょ", catBank}, {"預金", catBank},
+	{"bank", catBank}, {"account", catBank}, {"acct", catBank}, {"振込", catBank}, {"振込先", catBank},
+
+	{"旅券", catPassport}, {"パスポート", catPassport}, {"passport", catPassport},
+
+	{"免許", catLicense}, {"license", catLicense}, {"licence", catLicense},
+
+	{"メール", catEmail}, {"mail", catEmail}, {"email", catEmail}, {"e-mail", catEmail},
+
+	{"氏名", catName}, {"名前", catName}, {"フリガナ", catName}, {"ふりがな", catName},
+	{"顧客名", catName}, {"会員名", catName}, {"宛名", catName}, {"姓名", catName},
+	{"name", catName}, {"full name", catName}, {"first name", catName}, {"last name", catName},
+	{"customer", catName},
+
+	{"生年月日", catBirth}, {"誕生日", catBirth}, {"birth", catBirth}, {"birthday", catBirth},
+	{"date of birth", catBirth}, {"dob", catBirth},
+	{"性別", catGender}, {"gender", catGender}, {"sex", catGender},
+
+	{"会社名", catOther}, {"商品名", catOther}, {"品名", catOther}, {"件名", catOther},
+	{"company name", catOther}, {"product name", catOther}, {"file name", catOther},
+	{"item name", catOther}, {"user name", catOther}, {"host name", catOther},
+
+	{"注文番号", catNegative}, {"注文", catNegative}, {"ご注文", catNegative},
+	{"伝票番号", catNegative}, {"伝票", catNegative}, {"送り状", catNegative},
+	{"お問い合わせ番号", catNegative}, {"問い合わせ番号", catNegative}, {"問合せ番号", catNegative},
+	{"お問合せ番号", catNegative}, {"追跡番号", catNegative}, {"配送番号", catNegative},
+	{"請求書", catNegative}, {"請求番号", catNegative}, {"請求", catNegative}, {"見積", catNegative},
+	{"受付番号", catNegative}, {"管理番号", catNegative}, {"品番", catNegative}, {"型番", catNegative},
+	{"商品コード", catNegative}, {"商品番号", catNegative}, {"製品番号", catNegative},
+	{"製造番号", catNegative}, {"シリアル", catNegative}, {"ロット", catNegative},
+	{"取引番号", catNegative}, {"決済番号", catNegative}, {"予約番号", catNegative},
+	{"会員番号", catNegative}, {"顧客番号", catNegative}, {"社員番号", catNegative},
+	{"ポイントカード番号", catNegative}, {"会員カード番号", catNegative}, {"ポイントカード", catNegative},
+	{"領収", catNegative}, {"レシート", catNegative}, {"チケット", catNegative}, {"バージョン", catNegative},
+	{"order", catNegative}, {"invoice", catNegative}, {"tracking", catNegative},
+	{"sku", catNegative}, {"item", catNegative}, {"ref", catNegative}, {"reference", catNegative},
+	{"receipt", catNegative}, {"serial", catNegative}, {"lot", catNegative},
+	{"jan", catNegative}, {"isbn", catNegative}, {"id", catNegative}, {"version", catNegative},
+	{"ticket", catNegative}, {"transaction", catNegative}, {"booking", catNegative},
+	{"コード", catNegative}, {"code", catNegative},
+}
+
+// maxCtxWordLen bounds the byte length of every context word.
+const maxCtxWordLen = 32
+
+type ctxWord struct {
+	w     []byte // lower-case for ASCII words
+	cat   uint8
+	ascii bool
+}
+
+// ctxIndex finds context words by their first rune (ASCII lower-cased),
+// so a window is searched with one probe per character.
+type ctxIndex struct{ m *runeMap[ctxWord] }
+
+func newCtxIndex() *ctxIndex {
+	x := &ctxIndex{m: newRuneMap[ctxWord]()}
+	for _, cw := range contextWords {
+		w := []byte(cw.w)
+		ascii := true
+		for i, c := range w {
+			if c >= 0x80 {
+				ascii = false
+			}
+			w[i] = lowerASCII(c)
+		}
+		r, _ := utf8.DecodeRune(w)
+		x.m.add(r, ctxWord{w: w, cat: cw.cat, ascii: ascii})
+	}
+	return x
+}
+
+// at returns the words starting with the rune at b[p], or nil.
+func (x *ctxIndex) at(b []byte, p, end int) []ctxWord {
+	c := b[p]
+	var r rune
+	switch {
+	case c < 0x80:
+		r = rune(lowerASCII(c))
+	case c >= 0xE0 && c < 0xF0 && p+2 < end:
+		r = rune(c&0x0F)<<12 | rune(b[p+1]&0x3F)<<6 | rune(b[p+2]&0x3F)
+	case c&0xC0 == 0x80:
+		return nil // continuation byte
+	default:
+		r, _ = utf8.DecodeRune(b[p:end])
+	}
+	return x.m.get(r)
+}
+
+// matchAt reports whether w occurs at b[p:end] (ASCII case-insensitively),
+// with word boundaries for ASCII words.
+func (w *ctxWord) matchAt(b []byte, lo, p, end int) bool {
+	n := len(w.w)
+	if p+n > end {
+		return false
+	}
+	for k := 1; k < n; k++ {
+		if lowerASCII(b[p+k]) != w.w[k] {
+			return false
+		}
+	}
+	if w.ascii {
+		if p > lo && isASCIILetter(rune(b[p-1])) {
+			return false
+		}
+		if p+n < end && isASCIILetter(rune(b[p+n])) {
+			return false
+		}
+	}
+	return true
+}
+
+// best returns the category of the word ending nearest to end (ties: the
+// longer word) among words lying wholly inside b[from:end]; lo bounds the
+// boundary check. It scans backwards and stops once no word starting
+// further back could end nearer.
+func (x *ctxIndex) best(b []byte, lo, from, end int) uint8 {
+	cat, bestEnd, bestLen := catNone, -1, 0
+	for p := end - 1; p >= from && p+maxCtxWordLen >= bestEnd; p-- {
+		bucket := x.at(b, p, end)
+		for i := range bucket {
+			w := &bucket[i]
+			if !w.matchAt(b, lo, p, end) {
+				continue
+			}
+			e := p + len(w.w)
+			if e > bestEnd || e == bestEnd && len(w.w) > bestLen {
+				cat, bestEnd, bestLen = w.cat, e, len(w.w)
+			}
+		}
+	}
+	return cat
+}
+
+// first returns the category of the word starting nearest to from inside
+// b[from:end] (ties: the longer word).
+func (x *ctxIndex) first(b []byte, lo, from, end int) uint8 {
+	for p := from; p < end; p++ {
+		bucket := x.at(b, p, end)
+		cat, bestLen := catNone, 0
+		for i := range bucket {
+			w := &bucket[i]
+			if len(w.w) > bestLen && w.matchAt(b, lo, p, end) {
+				cat, bestLen = w.cat, len(w.w)
+			}
+		}
+		if bestLen > 0 {
+			return cat
+		}
+	}
+	return catNone
+}

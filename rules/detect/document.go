@@ -1,0 +1,105 @@
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"unicode/utf8"
+)
+
+const (
+	// keepContext is how much already-scanned text a Document keeps so that
+	// context words and e-mail local parts before a chunk boundary count.
+	keepContext = 256
+	// maxLine bounds how much a Document buffers waiting for a line break.
+	maxLine = 1 << 20
+)
+
+// ErrClosed is returned by Write after Result.
+var ErrClosed = errors.New("detect: document already finished")
+
+// Document scans one document written in chunks of any size (an io.Writer):
+// it scans whole lines and carries the rest, so numbers, keywords and table
+// rows split across chunks are found as if scanned at once. Not safe for
+// concurrent use.
+type Document struct {
+	s    *scanner
+	buf  []byte
+	pos  int // scanned up to here
+	done bool
+}
+
+// NewDocument starts a chunked scan; see Scan for tabular.
+func (e *Engine) NewDocument(tabular bool) *Document {
+	return &Document{s: e.newScanner(tabular)}
+}
+
+// Write buffers p and scans every complete line.
+func (d *Document) Write(p []byte) (int, error) {
+	if d.done {
+		return 0, ErrClosed
+	}
+	d.buf = append(d.buf, p...)
+	cut := lastLineEnd(d.buf, d.pos)
+	if cut < 0 && len(d.buf)-d.pos > maxLine {
+		cut = runeStart(d.buf, len(d.buf)-keepContext)
+	}
+	if cut > d.pos {
+		d.scan(cut)
+		d.compact()
+	}
+	return len(p), nil
+}
+
+// Result scans what is left and returns the result. Later writes fail.
+func (d *Document) Result() *Result {
+	if !d.done {
+		d.scan(len(d.buf))
+		d.s.finish(len(d.buf))
+		d.done = true
+		d.buf = nil
+	}
+	return d.s.res
+}
+
+func (d *Document) scan(end int) {
+	d.s.b = d.buf
+	d.s.run(d.pos, end)
+	d.pos = end
+}
+
+// compact drops scanned bytes except keepContext of look-behind, and shifts
+// the scanner's offsets with them.
+func (d *Document) compact() {
+	drop := runeStart(d.buf, d.pos-keepContext)
+	if drop <= 0 {
+		return
+	}
+	n := copy(d.buf, d.buf[drop:])
+	d.buf = d.buf[:n]
+	d.pos -= drop
+	t := &d.s.tab
+	t.cellStart = max(0, t.cellStart-drop)
+	t.rowStart = max(0, t.rowStart-drop)
+	d.s.lo = 0
+}
+
+// lastLineEnd returns the offset after the last '\n' in b[from:], or -1.
+func lastLineEnd(b []byte, from int) int {
+	i := bytes.LastIndexByte(b[from:], '\n')
+	if i < 0 {
+		return -1
+	}
+	return from + i + 1
+}
+
+// runeStart moves i back to the start of a UTF-8 sequence; it returns 0 for
+// i <= 0.
+func runeStart(b []byte, i int) int {
+	if i <= 0 {
+		return 0
+	}
+	for k := 0; k < utf8.UTFMax && i > 0 && !utf8.RuneStart(b[i]); k++ {
+		i--
+	}
+	return i
+}

@@ -1,0 +1,172 @@
+package detect
+
+import (
+	"errors"
+	"hash/maphash"
+)
+
+// Result is what one scan (or several merged scans) found.
+type Result struct {
+	sets [numDetectors]*valueSet
+	e    *Engine // for limits and the hash seed
+
+	// Rows is the number of data rows in tabular input (header excluded).
+	Rows int
+	// Records is the number of data rows carrying personal data: rows with at
+	// least one hit of a detector other than keyword, plus, when the header
+	// names a person column, rows whose person column and at least one other
+	// personal column (address, phone, e-mail, birth date, …) are non-empty.
+	Records int
+	// CustomerList is set when a header names a person column plus another
+	// personal column, or three personal columns: the table lists people.
+	CustomerList bool
+}
+
+// Hit is one detector's findings. Values is never marshalled.
+type Hit struct {
+	Detector string `json:"detector"`
+	// Count is the number of distinct normalised values.
+	Count int `json:"count"`
+	// Records is the number of table rows where this detector hit.
+	Records int `json:"records,omitempty"`
+	// Samples are masked values, in order of first appearance.
+	Samples []string `json:"samples"`
+	// Values are the first distinct normalised values, present only when
+	// the Engine was built with RetainValues (the -reveal debug mode).
+	Values []string `json:"-"`
+	// Approximate is set when Count is an estimate (≈0.8% standard error):
+	// exact counting stops after 4,096 distinct values.
+	Approximate bool `json:"approximate,omitempty"`
+}
+
+// ErrForeignResult is returned by Merge for results of another Engine.
+var ErrForeignResult = errors.New("merge results of different engines")
+
+type valueSet struct {
+	seen    distinct
+	samples []string
+	values  []string
+	records int
+}
+
+func newResult(e *Engine) *Result { return &Result{e: e} }
+
+// hash64 hashes a value with the Engine's seed, so results of one Engine
+// merge.
+func (r *Result) hash64(v []byte) uint64 { return maphash.Bytes(r.e.seed, v) }
+
+// add records the normalised value v for detector d.
+func (r *Result) add(d int, v []byte) {
+	vs := r.sets[d]
+	if vs == nil {
+		vs = &valueSet{}
+		r.sets[d] = vs
+	}
+	if !vs.seen.add(r.hash64(v)) || vs.seen.approximate() {
+		return
+	}
+	if len(vs.samples) < r.e.cfg.MaxSamples {
+		vs.samples = append(vs.samples, mask(d, v))
+	}
+	if len(vs.values) < r.e.cfg.MaxValues {
+		vs.values = append(vs.values, string(v))
+	}
+}
+
+// Merge adds o (a later chunk or another part of the same document) into r.
+// Samples and values keep first-appearance order: r's first, then o's.
+// Both results must come from the same Engine.
+func (r *Result) Merge(o *Result) error {
+	if o == nil {
+		return nil
+	}
+	if r.e != o.e {
+		return ErrForeignResult
+	}
+	r.Rows += o.Rows
+	r.Records += o.Records
+	r.CustomerList = r.CustomerList || o.CustomerList
+	for d, os := range o.sets {
+		if os == nil {
+			continue
+		}
+		vs := r.sets[d]
+		if vs == nil {
+			vs = &valueSet{}
+			r.sets[d] = vs
+		}
+		vs.records += os.records
+		// o's samples and values belong to its first distinct values; keep
+		// those that are new to r.
+		r.mergeSamples(vs, os)
+		vs.seen.merge(&os.seen)
+	}
+	return nil
+}
+
+// mergeSamples appends o's samples and values that r has not seen. Without
+// retained values a sample is new when r's count of distinct values is still
+// below MaxSamples and the masked text is not already listed.
+func (r *Result) mergeSamples(vs, os *valueSet) {
+	if len(os.values) > 0 {
+		for i, v := range os.values {
+			if vs.seen.has(r.hash64([]byte(v))) {
+				continue
+			}
+			if len(vs.values) < r.e.cfg.MaxValues {
+				vs.values = append(vs.values, v)
+			}
+			if i < len(os.samples) && len(vs.samples) < r.e.cfg.MaxSamples {
+				vs.samples = append(vs.samples, os.samples[i])
+			}
+		}
+		return
+	}
+	for _, smp := range os.samples {
+		if len(vs.samples) >= r.e.cfg.MaxSamples {
+			return
+		}
+		dup := false
+		for _, have := range vs.samples {
+			dup = dup || have == smp
+		}
+		if !dup {
+			vs.samples = append(vs.samples, smp)
+		}
+	}
+}
+
+// Hits returns the findings of every detector that hit, in report order.
+func (r *Result) Hits() []Hit {
+	var hs []Hit
+	for d := range numDetectors {
+		if h, ok := r.hit(d); ok {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+// Hit returns the findings of the named detector.
+func (r *Result) Hit(name string) (Hit, bool) {
+	d := detectorIndex(name)
+	if d < 0 {
+		return Hit{}, false
+	}
+	return r.hit(d)
+}
+
+func (r *Result) hit(d int) (Hit, bool) {
+	vs := r.sets[d]
+	if vs == nil {
+		return Hit{}, false
+	}
+	return Hit{
+		Detector:    detectorNames[d],
+		Count:       vs.seen.count(),
+		Records:     vs.records,
+		Samples:     append([]string(nil), vs.samples...),
+		Values:      append([]string(nil), vs.values...),
+		Approximate: vs.seen.approximate(),
+	}, true
+}

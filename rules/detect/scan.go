@@ -1,0 +1,150 @@
+package detect
+
+// scanner holds the state of one document scan.
+type scanner struct {
+	e   *Engine
+	res *Result
+	b   []byte // bytes under scan; offsets below index into it
+	lo  int    // context never reads before b[lo]
+
+	tab     table // tabular state; used when tabular is set
+	tabular bool
+
+	digits []byte
+	groups []group
+	atoms  []int
+	val    []byte
+}
+
+func (e *Engine) newScanner(tabular bool) *scanner {
+	return &scanner{e: e, res: newResult(e), tabular: tabular}
+}
+
+// run scans b[start:end]. In tabular mode every '\n' inside it (outside
+// quotes) ends a row.
+func (s *scanner) run(start, end int) {
+	b := s.b[:end]
+	table := &s.e.ascii
+	if s.tabular {
+		table = &s.e.asciiTab
+		if s.tab.delim == 0 {
+			s.tab.detectDelim(b, start)
+		}
+	}
+	wide := &s.e.wide
+	i := start
+	for i < len(b) {
+		c := b[i]
+		if c < 0x80 {
+			act := table[c]
+			if act == actNone {
+				i++
+				continue
+			}
+			i = s.onASCII(i, end, act)
+			continue
+		}
+		if c >= 0xE0 && c < 0xF0 && i+2 < len(b) {
+			r := rune(c&0x0F)<<12 | rune(b[i+1]&0x3F)<<6 | rune(b[i+2]&0x3F)
+			if wide[r>>6]&(1<<(r&63)) == 0 || b[i+1]&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 {
+				i += 3
+				continue
+			}
+			i = s.onWide(i, end, r)
+			continue
+		}
+		i++
+	}
+}
+
+func (s *scanner) onASCII(i, end int, act uint8) int {
+	switch act {
+	case actDigit:
+		return s.number(i, end)
+	case actAt:
+		return s.email(i, 1, end)
+	case actKeyword:
+		return s.keyword(i, end)
+	case actDelim:
+		if s.b[i] == s.tab.delim && !s.tab.inQuote {
+			s.endCell(i)
+			s.tab.col++
+			s.tab.cellStart = i + 1
+		}
+	case actQuote:
+		s.tab.inQuote = !s.tab.inQuote
+	case actNewline:
+		if !s.tab.inQuote {
+			s.endCell(i)
+			s.endRow(i)
+			s.tab.startRow(i + 1)
+			if s.tab.delim == 0 {
+				s.tab.detectDelim(s.b[:end], i+1)
+			}
+		}
+	}
+	return i + 1
+}
+
+func (s *scanner) onWide(i, end int, r rune) int {
+	switch {
+	case r >= 0xFF10 && r <= 0xFF19:
+		return s.number(i, end)
+	case r == 0xFF20:
+		return s.email(i, 3, end)
+	}
+	if s.e.enabled[detKeyword] {
+		if w, after := s.e.kw.match(s.b, s.lo, i, end); w != 0 {
+			s.emitKeyword(w)
+			return after
+		}
+	}
+	if s.e.enabled[detAddress] {
+		if p, ok := s.e.places.at(s.b, i, end, r); ok {
+			if v, muniEnd, ok := s.e.places.address(s.val[:0], s.b, i, end, p); ok {
+				s.val = v
+				s.emit(detAddress, v)
+				// The municipality may itself be a designated city
+				// (大阪府大阪市…): one address, one match.
+				return muniEnd
+			}
+			return i + len(p.name)
+		}
+	}
+	return i + 3
+}
+
+func (s *scanner) keyword(i, end int) int {
+	if i > s.lo && isASCIIAlnum(rune(s.b[i-1])) {
+		return i + 1 // inside a word: ASCII keywords start words
+	}
+	if w, after := s.e.kw.match(s.b, s.lo, i, end); w != 0 {
+		s.emitKeyword(w)
+		return after
+	}
+	return i + 1
+}
+
+func (s *scanner) emitKeyword(w int) {
+	s.val = append(s.val[:0], s.e.kw.words[w-1]...)
+	s.emit(detKeyword, s.val)
+}
+
+// emit records a hit for detector d with normalised value v.
+func (s *scanner) emit(d int, v []byte) {
+	if !s.e.enabled[d] {
+		return
+	}
+	s.res.add(d, v)
+	if s.tabular {
+		s.tab.rowDet |= 1 << d
+	}
+}
+
+// finish ends the last row and closes the result.
+func (s *scanner) finish(end int) {
+	if s.tabular {
+		s.endCell(end)
+		s.endRow(end)
+	}
+}
