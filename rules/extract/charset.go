@@ -76,15 +76,18 @@ func lookupCharset(label string) encoding.Encoding {
 
 // encodingName names an encoding for Part.Charset.
 func encodingName(e encoding.Encoding) string {
+	if e == unicode.UTF8BOM {
+		return "utf-8"
+	}
 	if n, err := htmlindex.Name(e); err == nil {
-		return n
+		return strings.ToLower(n)
 	}
 	if n, err := ianaindex.MIME.Name(e); err == nil {
-		return n
+		return strings.ToLower(n)
 	}
 	if s, ok := e.(fmt.Stringer); ok {
 		n, _, _ := strings.Cut(s.String(), " (")
-		return n
+		return strings.ToLower(n)
 	}
 	return "unknown"
 }
@@ -129,8 +132,8 @@ func toValidUTF8(b []byte) ([]byte, int) {
 const detectSample = 64 << 10
 
 // detectCharset guesses the encoding of undeclared text. The order follows
-// what works on short Japanese text: BOM, valid UTF-8, ISO-2022-JP escapes,
-// UTF-16 without BOM by its zero bytes, then a strict trial decode as
+// what works on short Japanese text: BOM, ISO-2022-JP escapes, UTF-16
+// without BOM by its zero bytes, valid UTF-8, then a strict trial decode as
 // Shift_JIS (CP932) and EUC-JP scored by invalid sequences, kana and kanji.
 // Text neither Japanese encoding reads cleanly is taken as Windows-1252,
 // which decodes every byte. (A statistical detector such as chardet guesses
@@ -148,15 +151,17 @@ func detectCharset(b []byte) encoding.Encoding {
 	if len(s) > detectSample {
 		s = s[:detectSample]
 	}
-	if validUTF8Prefix(s, len(s) < len(b)) {
-		return unicode.UTF8
-	}
+	// ISO-2022-JP and ASCII-range UTF-16 are also valid UTF-8: look for
+	// their marks (escape sequences, zero bytes) first.
 	if bytes.Contains(s, []byte("\x1b$B")) || bytes.Contains(s, []byte("\x1b$@")) ||
 		bytes.Contains(s, []byte("\x1b(J")) || bytes.Contains(s, []byte("\x1b(I")) {
 		return japanese.ISO2022JP
 	}
 	if e := utf16ByZeros(s); e != nil {
 		return e
+	}
+	if validUTF8Prefix(s, len(s) < len(b)) {
+		return unicode.UTF8
 	}
 	sj := scoreJapanese(japanese.ShiftJIS, s)
 	eu := scoreJapanese(japanese.EUCJP, s)

@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// limitError is returned by readers that stop at a limit; the part being
-// read becomes unscannable with this reason.
+// limitError is returned by readers that stop at a limit or at corrupt
+// data; the part being read becomes unscannable with this reason.
 type limitError struct{ reason string }
 
 func (e *limitError) Error() string { return e.reason }

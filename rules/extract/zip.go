@@ -126,8 +126,12 @@ func (ir *inflateReader) Read(p []byte) (int, error) {
 			return n, &limitError{"time limit exceeded"}
 		}
 	}
-	if errors.Is(err, zip.ErrChecksum) {
-		return n, fmt.Errorf("zip entry: %w", err)
+	if err != nil && err != io.EOF {
+		var le *limitError
+		if !errors.As(err, &le) {
+			// a checksum or format error: what was read is not the file
+			return n, &limitError{"corrupt zip entry: " + shortErr(err)}
+		}
 	}
 	return n, err
 }
