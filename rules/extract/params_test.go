@@ -55,7 +55,7 @@ func TestBase64Lenient(t *testing.T) {
 		{"aGVs\r\nbG8=\r\n", "hello", 0},
 		{"aGVsbG8=d29ybGQ=", "helloworld", 0}, // concatenated encodings
 		{"aGV*sbG!8=", "hello", 2},
-		{"aGVsbG8", "hello", 0}, // missing padding
+		{"aGVsbG8", "hello", 0},     // missing padding
 		{"-_-_", "\xfb\xff\xbf", 0}, // URL-safe alphabet
 	}
 	for _, tc := range tests {
