@@ -138,7 +138,7 @@ const detectSample = 64 << 10
 // Text neither Japanese encoding reads cleanly is taken as Windows-1252,
 // which decodes every byte. (A statistical detector such as chardet guesses
 // wrong on short Japanese strings and adds nothing after this order.)
-func detectCharset(b []byte) encoding.Encoding {
+func detectCharset(b []byte, cut bool) encoding.Encoding {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
 		return unicode.UTF8BOM
@@ -160,7 +160,7 @@ func detectCharset(b []byte) encoding.Encoding {
 	if e := utf16ByZeros(s); e != nil {
 		return e
 	}
-	if validUTF8Prefix(s, len(s) < len(b)) {
+	if validUTF8Prefix(s, cut || len(s) < len(b)) {
 		return unicode.UTF8
 	}
 	sj := scoreJapanese(japanese.ShiftJIS, s)
@@ -243,13 +243,19 @@ func scoreJapanese(e encoding.Encoding, s []byte) int {
 // it decodes cleanly; otherwise, or when none is declared, the charset is
 // detected. It returns the text, the charset used and a problem to record.
 func decodeText(raw []byte, declared string) (text []byte, used string, problem string) {
+	return decodeCut(raw, declared, false)
+}
+
+// decodeCut is decodeText for raw bytes that may end inside a character
+// (cut at a size limit).
+func decodeCut(raw []byte, declared string, cut bool) (text []byte, used string, problem string) {
 	d := lookupCharset(declared)
 	if d != nil {
 		out, bad := decodeWith(d, raw)
 		if bad == 0 {
 			return out, encodingName(d), ""
 		}
-		det := detectCharset(raw)
+		det := detectCharset(raw, cut)
 		if encodingName(det) != encodingName(d) {
 			if out2, bad2 := decodeWith(det, raw); bad2 < bad {
 				return out2, encodingName(det), "declared charset " + declared + " does not match content; read as " + encodingName(det)
@@ -257,7 +263,7 @@ func decodeText(raw []byte, declared string) (text []byte, used string, problem 
 		}
 		return out, encodingName(d), "invalid " + declared + " sequences replaced"
 	}
-	det := detectCharset(raw)
+	det := detectCharset(raw, cut)
 	out, bad := decodeWith(det, raw)
 	if declared != "" && !isASCIILabel(declared) && !isNoCharset(declared) {
 		problem = "unknown charset " + declared + "; detected " + encodingName(det)

@@ -205,7 +205,7 @@ func looksText(head []byte) bool {
 // any of the supported charsets.
 func (w *walker) textFile(f file, r io.Reader, k kind, sniffed string) result {
 	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
-	text, used := w.decode(f.loc, raw, f.charset, k == kindHTML)
+	text, used := w.decode(f.loc, raw, f.charset, k == kindHTML, truncated)
 	text, cut := capText(text, w.lim.MaxPartText)
 	res := result{text: text, charset: used, truncated: truncated || cut, contentType: sniffed}
 	if k == kindTabular || k == kindText && looksTabular(text) {

@@ -133,7 +133,7 @@ func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
 	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
 	w.readProblem(loc, r)
 	p := &Part{Location: loc, ContentType: mt, Truncated: truncated}
-	p.Text, p.Charset = w.decode(loc, raw, cs, mt == "text/html")
+	p.Text, p.Charset = w.decode(loc, raw, cs, mt == "text/html", truncated)
 	p.Text, truncated = capText(p.Text, w.lim.MaxPartText)
 	p.Truncated = p.Truncated || truncated
 	if p.Truncated {
@@ -144,11 +144,11 @@ func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
 
 // decode turns raw text into UTF-8 (rendering HTML), recording charset
 // problems.
-func (w *walker) decode(loc string, raw []byte, cs string, isHTML bool) ([]byte, string) {
+func (w *walker) decode(loc string, raw []byte, cs string, isHTML, cut bool) ([]byte, string) {
 	if isHTML && cs == "" {
 		cs = htmlMetaCharset(raw)
 	}
-	text, used, problem := decodeText(raw, cs)
+	text, used, problem := decodeCut(raw, cs, cut)
 	if problem != "" {
 		w.errorf(loc, "%s", problem)
 	}
