@@ -243,12 +243,9 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 					col = cellCol
 					continue
 				}
-				// keep columns aligned, but a far-away cell costs one gap
-				gap := min(cellCol-col, 64)
-				for i := 1; i < gap; i++ {
-					line = append(line, '\t')
-				}
-				if col > 0 || gap > 1 {
+				// keep columns aligned (one tab per column step, capped
+				// so a far-away cell cannot blow a line up)
+				for range min(cellCol-max(col, 1), 64) {
 					line = append(line, '\t')
 				}
 				line = appendCell(line, s)
