@@ -34,13 +34,14 @@ type base64Reader struct {
 	buf  []byte
 	acc  uint32
 	bits uint
-	out  []byte
+	out  []byte // decoded bytes not yet returned, a window of outBuf
+	obuf []byte
 	bad  int
 	err  error
 }
 
 func newBase64Reader(r io.Reader) *base64Reader {
-	return &base64Reader{r: r, buf: make([]byte, 16<<10)}
+	return &base64Reader{r: r, buf: make([]byte, 16<<10), obuf: make([]byte, 0, 12<<10+3)}
 }
 
 var b64val = func() (t [256]int8) {
@@ -69,7 +70,7 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 			return 0, d.err
 		}
 		n, err := d.r.Read(d.buf)
-		out := d.out[:0]
+		out := d.obuf[:0]
 		for _, c := range d.buf[:n] {
 			v := b64val[c]
 			if v < 0 {
@@ -103,9 +104,10 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 // qpReader decodes quoted-printable leniently: malformed escapes are kept
 // literally instead of failing like mime/quotedprintable.
 type qpReader struct {
-	br  *bufio.Reader
-	out []byte
-	err error
+	br   *bufio.Reader
+	out  []byte // decoded bytes not yet returned, a window of obuf
+	obuf []byte
+	err  error
 }
 
 func newQPReader(r io.Reader) *qpReader { return &qpReader{br: bufio.NewReaderSize(r, 16<<10)} }
@@ -121,7 +123,8 @@ func (q *qpReader) Read(p []byte) (int, error) {
 		} else if err != nil {
 			q.err = err
 		}
-		q.out = decodeQPLine(q.out[:0], line)
+		q.obuf = decodeQPLine(q.obuf[:0], line)
+		q.out = q.obuf
 	}
 	n := copy(p, q.out)
 	q.out = q.out[n:]
