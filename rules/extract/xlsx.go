@@ -2,6 +2,7 @@ package extract
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -133,49 +134,50 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	d.CharsetReader = charsetReader
+	s := newXMLScanner(rc)
 	var out []string
-	var cur strings.Builder
+	var cur []byte
 	var total int64
 	budget := 2 * w.lim.MaxPartText
 	inSI, inT, inPh := false, false, 0
 	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
+		if err := s.next(); err != nil {
+			if err == io.EOF {
+				return out, nil
+			}
 			return out, err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch s.kind {
+		case tokStart:
+			switch string(s.name) {
 			case "si":
-				inSI = true
-				cur.Reset()
+				inSI, cur = true, cur[:0]
 			case "t":
 				inT = true
 			case "rPh":
 				inPh++
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case tokSelfClose:
+			if string(s.name) == "si" {
+				out = append(out, "")
+			}
+		case tokEnd:
+			switch string(s.name) {
 			case "si":
 				inSI = false
-				s := ""
-				if total += int64(cur.Len()); total <= budget {
-					s = cur.String()
+				str := ""
+				if total += int64(len(cur)); total <= budget {
+					str = string(cur)
 				}
-				out = append(out, s)
+				out = append(out, str)
 			case "t":
 				inT = false
 			case "rPh":
 				inPh = max(0, inPh-1)
 			}
-		case xml.CharData:
+		case tokText:
 			if inSI && inT && inPh == 0 {
-				cur.Write(t)
+				cur = append(cur, s.text...)
 			}
 		}
 	}
@@ -190,45 +192,48 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 		return err
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	d.CharsetReader = charsetReader
-	var line []byte
-	var val []byte
+	s := newXMLScanner(rc)
+	var line, val []byte
 	col, cellCol := 0, 0
-	cellType := ""
+	var cellType string
 	inV, inIS, inPh, inT := false, false, 0, false
 	filled := false
 	for !tb.full {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
+		if err := s.next(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch s.kind {
+		case tokStart, tokSelfClose:
+			self := s.kind == tokSelfClose
+			switch string(s.name) {
 			case "row":
 				line, col, filled = line[:0], 0, false
 			case "c":
-				cellType = attr(t, "t")
-				cellCol = colIndex(attr(t, "r"))
+				cellType = cellTypeName(s.attr("t"))
+				cellCol = colIndex(string(s.attr("r")))
 				if cellCol <= col {
 					cellCol = col + 1
 				}
 				val = val[:0]
+				if self {
+					col = cellCol
+				}
 			case "v":
-				inV = true
+				inV = !self
 			case "is":
-				inIS = true
+				inIS = !self
 			case "t":
-				inT = true
+				inT = !self
 			case "rPh":
-				inPh++
+				if !self {
+					inPh++
+				}
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case tokEnd:
+			switch string(s.name) {
 			case "v":
 				inV = false
 			case "is":
@@ -238,8 +243,8 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 			case "rPh":
 				inPh = max(0, inPh-1)
 			case "c":
-				s := cellText(cellType, val, sst)
-				if len(s) == 0 {
+				text := cellText(cellType, val, sst)
+				if len(text) == 0 {
 					col = cellCol
 					continue
 				}
@@ -248,7 +253,7 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 				for range min(cellCol-max(col, 1), 64) {
 					line = append(line, '\t')
 				}
-				line = appendCell(line, s)
+				line = appendCell(line, text)
 				col, filled = cellCol, true
 			case "row":
 				if filled {
@@ -256,19 +261,34 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 					tb.byte('\n')
 				}
 			}
-		case xml.CharData:
+		case tokText:
 			if inV || inIS && inT && inPh == 0 {
-				val = append(val, t...)
+				val = append(val, s.text...)
 			}
 		}
 	}
 	return nil
 }
 
+// cellTypeName interns the few cell types so a row does not allocate.
+func cellTypeName(t []byte) string {
+	switch string(t) {
+	case "s":
+		return "s"
+	case "b":
+		return "b"
+	case "inlineStr":
+		return "inlineStr"
+	case "str":
+		return "str"
+	}
+	return ""
+}
+
 func cellText(typ string, val []byte, sst []string) []byte {
 	switch typ {
 	case "s":
-		i, err := strconv.Atoi(strings.TrimSpace(string(val)))
+		i, err := strconv.Atoi(string(bytes.TrimSpace(val)))
 		if err != nil || i < 0 || i >= len(sst) {
 			return nil
 		}
