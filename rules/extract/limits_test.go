@@ -281,3 +281,19 @@ func TestCorruptInputs(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderTolerance(t *testing.T) {
+	// an mbox From_ line before the header, a junk line inside it, and a
+	// body that starts without the blank line
+	msg := "From sender@example.com Mon Apr  1 09:00:00 2026\r\nSubject: =?UTF-8?B?5rCP5ZCN?=\r\nno colon here\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\nマイナンバー 123456789018\r\n次の行\r\n"
+	m, parts := walkBytes(t, []byte(msg), DefaultLimits())
+	if m.Subject != "氏名" || m.Header.Get("Content-Type") == "" {
+		t.Errorf("subject %q content-type %q", m.Subject, m.Header.Get("Content-Type"))
+	}
+	if len(parts) != 1 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	wantText(t, parts[0], "マイナンバー 123456789018\r\n次の行")
+	wantError(t, m, "header not ended by a blank line")
+}

@@ -165,7 +165,7 @@ func (w *walker) attachedMessage(att *rules.Attachment, r io.Reader) (result, er
 		return result{unscannable: fmt.Sprintf("nesting deeper than %d", w.lim.MaxDepth)}, nil
 	}
 	br := bufio.NewReaderSize(r, 16<<10)
-	h := w.readHeader(br, att.Location)
+	h, pre := w.readHeader(br, att.Location)
 	var sum strings.Builder
 	for _, k := range []string{"From", "To", "Cc", "Subject", "Date"} {
 		for _, v := range h.Values(k) {
@@ -173,7 +173,7 @@ func (w *walker) attachedMessage(att *rules.Attachment, r io.Reader) (result, er
 		}
 	}
 	sc := scope{bodyLoc: att.Location, prefix: att.Location, depth: att.Depth + 1}
-	err := w.entity(h, br, sc, 0)
+	err := w.entity(h, withPrefix(pre, br), sc, 0)
 	return result{text: []byte(sum.String()), contentType: "message/rfc822", charset: "utf-8"}, err
 }
 

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,10 +91,10 @@ func Walk(ctx context.Context, r io.Reader, lim Limits, fn func(p *Part) error) 
 	w := &walker{ctx: wctx, lim: lim, fn: fn, msg: &Message{}}
 	cr := &ctxReader{ctx: wctx, r: r}
 	br := bufio.NewReaderSize(cr, 32<<10)
-	h := w.readHeader(br, "")
+	h, pre := w.readHeader(br, "")
 	w.msg.Header = mail.Header{Header: messageHeader(h)}
 	w.fillMessage(h)
-	err := w.entity(h, br, scope{bodyLoc: "body"}, 0)
+	err := w.entity(h, withPrefix(pre, br), scope{bodyLoc: "body"}, 0)
 	w.msg.Size = cr.n
 	var cb callbackError
 	switch {
@@ -185,7 +186,10 @@ func (w *walker) enter(loc string) error {
 
 // readHeader reads a header block, skipping malformed lines instead of
 // stopping at them (go-message's reader returns at the first bad line).
-func (w *walker) readHeader(br *bufio.Reader, loc string) textproto.Header {
+// When a malformed line is followed by something that is not a header
+// field, the header lacked its blank line: the malformed line is returned
+// as the start of the body.
+func (w *walker) readHeader(br *bufio.Reader, loc string) (textproto.Header, []byte) {
 	var h textproto.Header
 	for range 1000 {
 		part, err := textproto.ReadHeader(br)
@@ -194,15 +198,50 @@ func (w *walker) readHeader(br *bufio.Reader, loc string) textproto.Header {
 			h.Add(fields.Key(), fields.Value())
 		}
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return h
+			return h, nil
 		}
-		if !strings.Contains(err.Error(), "malformed MIME header") {
-			w.errorf(loc, "read header: %v", err)
-			return h
+		msg := err.Error()
+		if !strings.Contains(msg, "malformed MIME header") {
+			w.errorf(loc, "read header: %s", shortErr(err))
+			return h, nil
 		}
 		w.errorf(loc, "header: %s", shortErr(err))
+		if !looksLikeHeaderLine(peekLine(br)) {
+			w.errorf(loc, "header not ended by a blank line; the rest is read as body")
+			_, bad, _ := strings.Cut(msg, ": ")
+			_, bad, _ = strings.Cut(bad, ": ")
+			return h, []byte(bad)
+		}
 	}
-	return h
+	return h, nil
+}
+
+// peekLine returns the next line without consuming it (at most 998
+// bytes, the RFC 5322 line limit).
+func peekLine(br *bufio.Reader) []byte {
+	b, _ := br.Peek(998)
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i+1]
+	}
+	return b
+}
+
+// looksLikeHeaderLine: a field ("Name: value"), a continuation, a blank
+// line ending the header, or the end of input.
+func looksLikeHeaderLine(l []byte) bool {
+	if len(bytes.TrimRight(l, "\r\n")) == 0 || l[0] == ' ' || l[0] == '\t' {
+		return true
+	}
+	colon := bytes.IndexByte(l, ':')
+	if colon <= 0 {
+		return false
+	}
+	for _, c := range bytes.TrimRight(l[:colon], " \t") {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func shortErr(err error) string {
@@ -238,4 +277,12 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// withPrefix puts bytes taken for a header line back in front of the body.
+func withPrefix(pre []byte, r io.Reader) io.Reader {
+	if len(pre) == 0 {
+		return r
+	}
+	return io.MultiReader(bytes.NewReader(pre), r)
 }
