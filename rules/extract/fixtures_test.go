@@ -306,6 +306,10 @@ func TestFixtures(t *testing.T) {
 			if !pdf.Attachment.Encrypted || pdf.Unscannable != "encrypted PDF" {
 				t.Errorf("locked pdf %+v", pdf.Attachment)
 			}
+			doc := part(t, parts, "attachment:protected.docx", 0)
+			if !doc.Attachment.Encrypted || doc.Unscannable != "encrypted Office document" || doc.Attachment.Type != "application/x-ole-storage" {
+				t.Errorf("encrypted docx %+v", doc.Attachment)
+			}
 		}},
 	}
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.eml"))

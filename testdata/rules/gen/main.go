@@ -575,5 +575,83 @@ func mixedMail() []byte {
 		attachment("application/octet-stream", "setup.exe", exe),
 		attachment("application/octet-stream", "slides.pptx", pptxFile()),
 		attachment("application/pdf", "locked.pdf", pdfFile("秘密", true)),
+		attachment("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "protected.docx", encryptedOOXML()),
 	)
+}
+
+// encryptedOOXML builds what Office writes for a password-protected
+// document: a CDFV2 (OLE compound file, version 3) holding the streams
+// EncryptionInfo and EncryptedPackage. The stream contents are filler;
+// both are 4 KiB so they live in regular sectors (no mini stream).
+func encryptedOOXML() []byte {
+	const sector = 512
+	const (
+		freeSect = 0xFFFFFFFF
+		endChain = 0xFFFFFFFE
+		fatSect  = 0xFFFFFFFD
+		noStream = 0xFFFFFFFF
+	)
+	le32 := func(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+	le16 := func(b []byte, v uint16) { b[0], b[1] = byte(v), byte(v>>8) }
+	// sectors: 0 FAT, 1 directory, 2-9 EncryptionInfo, 10-17 EncryptedPackage
+	hdr := make([]byte, sector)
+	copy(hdr, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
+	le16(hdr[24:], 0x003E)
+	le16(hdr[26:], 3)
+	le16(hdr[28:], 0xFFFE)
+	le16(hdr[30:], 9)
+	le16(hdr[32:], 6)
+	le32(hdr[44:], 1)          // FAT sectors
+	le32(hdr[48:], 1)          // first directory sector
+	le32(hdr[56:], 4096)       // mini stream cutoff
+	le32(hdr[60:], endChain)   // first mini FAT sector
+	le32(hdr[68:], endChain)   // first DIFAT sector
+	for i := 0; i < 109; i++ { // DIFAT in the header
+		le32(hdr[76+4*i:], freeSect)
+	}
+	le32(hdr[76:], 0)
+	fat := make([]byte, sector)
+	for i := 0; i < sector/4; i++ {
+		le32(fat[4*i:], freeSect)
+	}
+	le32(fat[0:], fatSect)
+	le32(fat[4:], endChain)
+	for _, start := range []int{2, 10} {
+		for i := start; i < start+7; i++ {
+			le32(fat[4*i:], uint32(i+1))
+		}
+		le32(fat[4*(start+7):], endChain)
+	}
+	dir := make([]byte, sector)
+	entry := func(i int, name string, typ byte, child, right uint32, start uint32, size uint32) {
+		e := dir[128*i : 128*(i+1)]
+		u := enc(unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), name)
+		copy(e, u)
+		le16(e[64:], uint16(len(u)+2))
+		e[66], e[67] = typ, 1 // black
+		le32(e[68:], noStream)
+		le32(e[72:], right)
+		le32(e[76:], child)
+		le32(e[116:], start)
+		le32(e[120:], size)
+	}
+	entry(0, "Root Entry", 5, 1, noStream, endChain, 0)
+	entry(1, "EncryptionInfo", 2, noStream, 2, 2, 4096)
+	entry(2, "EncryptedPackage", 2, noStream, noStream, 10, 4096)
+	for i := 3; i < 4; i++ {
+		e := dir[128*i:]
+		le32(e[68:], noStream)
+		le32(e[72:], noStream)
+		le32(e[76:], noStream)
+	}
+	var b bytes.Buffer
+	b.Write(hdr)
+	b.Write(fat)
+	b.Write(dir)
+	info := make([]byte, 4096)
+	copy(info, []byte{0x04, 0x00, 0x04, 0x00, 0x40, 0x00, 0x00, 0x00}) // agile encryption version 4.4
+	copy(info[8:], "<?xml version=\"1.0\"?><encryption/>")
+	b.Write(info)
+	b.Write(bytes.Repeat([]byte{0x3c, 0xa7, 0x51, 0x0e}, 1024))
+	return b.Bytes()
 }
