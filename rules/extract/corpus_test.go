@@ -1,0 +1,70 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+const corpusDir = "/work/shared/corpus/public"
+
+// TestCorpus walks every file of the public corpus (mail and not): no
+// panic, no hang, bounded memory, and every yielded part well formed.
+func TestCorpus(t *testing.T) {
+	if _, err := os.Stat(corpusDir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus missing: %v", err)
+		}
+		t.Skipf("corpus not present: %v", err)
+	}
+	var files []string
+	_ = filepath.WalkDir(corpusDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 50 {
+		t.Fatalf("only %d corpus files", len(files))
+	}
+	lim := DefaultLimits()
+	lim.Timeout = 10 * time.Second
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		parts := 0
+		msg, err := Walk(context.Background(), bytes.NewReader(data), lim, func(pt *Part) error {
+			parts++
+			if pt.Location == "" {
+				t.Errorf("%s: empty location", p)
+			}
+			if int64(len(pt.Text)) > lim.MaxPartText {
+				t.Errorf("%s: text over limit", p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if d := time.Since(start); d > 12*time.Second {
+			t.Errorf("%s: took %v", p, d)
+		}
+		if msg.Size != int64(len(data)) && !msg.Incomplete {
+			t.Errorf("%s: read %d of %d bytes", p, msg.Size, len(data))
+		}
+		if testing.Verbose() {
+			t.Logf("%s: %d parts, %d errors %q", p[len(corpusDir):], parts, len(msg.Errors), msg.Errors)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+// Package extract walks a raw RFC 5322 message and yields, for every body
+// part and every attachment (recursively through zip archives and attached
+// messages), its facts and its text decoded to UTF-8, for the detectors.
+//
+// Invariants:
+//   - Streaming: the MIME structure is read once with go-message's textproto
+//     reader; memory is bounded by one part's text (Limits.MaxPartText) plus,
+//     for formats that need random access (zip, OOXML, PDF), one buffered
+//     attachment (in memory up to Limits.MaxMemory, then in a temporary
+//     file) and never more than Limits.MaxAttachment.
+//   - Tolerant: malformed MIME, unknown transfer encodings, corrupt base64,
+//     missing final boundaries and bad charsets are recorded in
+//     Message.Errors and never stop the walk; whatever can be read is yielded.
+//   - Bounded: nesting depth, entry count, inflated size and compression
+//     ratio (zip bombs), per-part text and total time are limited; a part
+//     over a limit is yielded with Part.Unscannable set, never silently
+//     dropped.
+//   - A part that cannot be read (encrypted, corrupt, legacy or unknown
+//     binary format) is yielded with Unscannable set to the reason; encrypted
+//     content also sets Attachment.Encrypted.
+//   - Containers (zip archives, attached messages) are yielded after their
+//     contents, so their sizes and flags are final.
+//
+// Text is not normalised (no NFKC): detectors normalise and keep the values
+// as written.
+package extract

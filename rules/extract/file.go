@@ -1,0 +1,248 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/gabriel-vasile/mimetype"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+// file is an attachment or an archive entry about to be read.
+type file struct {
+	name     string // decoded file name (may contain a path inside archives)
+	loc      string
+	declared string // declared media type ("" inside archives)
+	charset  string // declared charset
+	depth    int
+}
+
+// result is what a format reader got out of a file.
+type result struct {
+	text        []byte
+	contentType string
+	charset     string
+	tabular     bool
+	truncated   bool
+	unscannable string
+}
+
+// sniffLen is how much of a file content sniffing sees (mimetype's default).
+const sniffLen = 3072
+
+// file sniffs a file's true type, reads it with the matching reader and
+// yields it after its contents (for containers), with its decoded size.
+func (w *walker) file(f file, r io.Reader) error {
+	att := &rules.Attachment{Name: f.name, Location: f.loc, DeclaredType: f.declared, Depth: f.depth}
+	rr := &recordingReader{r: r}
+	head := make([]byte, sniffLen)
+	n, _ := io.ReadFull(rr, head)
+	head = head[:n]
+	mt := mimetype.Detect(head)
+	att.Type = baseType(mt.String())
+	att.Executable = isExecutable(mt) || hasRiskyExtension(f.name)
+	src := io.MultiReader(bytes.NewReader(head), rr)
+
+	var res result
+	var err error
+	switch k := classify(mt, f, head); k {
+	case kindMessage:
+		att.Type = "message/rfc822"
+		res, err = w.attachedMessage(att, src)
+	case kindText, kindHTML, kindTabular:
+		res = w.textFile(f, src, k, att.Type)
+	case kindZip, kindPDF, kindOLE:
+		res, err = w.randomAccess(att, src, k)
+	case kindMedia:
+		// images, audio, video, fonts: no text to read
+	case kindArchiveOther:
+		att.Archive = true
+		res.unscannable = "archive format " + att.Type + " not supported"
+	case kindExecutable:
+		res.unscannable = "executable (" + att.Type + ")"
+	default:
+		res.unscannable = "unsupported format " + att.Type
+	}
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, src)
+	att.Size = rr.n
+	if reason := rr.limitReason(); reason != "" {
+		res.unscannable = reason
+	}
+	w.readProblem(f.loc, rr)
+	if res.truncated {
+		w.errorf(f.loc, "text cut at %d bytes", w.lim.MaxPartText)
+	}
+	ct := res.contentType
+	if ct == "" {
+		ct = att.Type
+	}
+	return w.yield(&Part{
+		Location:    f.loc,
+		Attachment:  att,
+		ContentType: ct,
+		Charset:     res.charset,
+		Text:        res.text,
+		Truncated:   res.truncated,
+		Tabular:     res.tabular,
+		Unscannable: res.unscannable,
+	})
+}
+
+type kind int
+
+const (
+	kindUnknown kind = iota
+	kindText
+	kindHTML
+	kindTabular
+	kindMessage
+	kindZip
+	kindPDF
+	kindOLE
+	kindMedia
+	kindArchiveOther
+	kindExecutable
+)
+
+// classify picks the reader by sniffed type. The declared type and the
+// name are used only where content cannot tell (an attached message is
+// declared; CSV is text that sniffing may call plain).
+func classify(mt *mimetype.MIME, f file, head []byte) kind {
+	ext := strings.ToLower(path.Ext(f.name))
+	switch {
+	case f.declared == "message/rfc822" || f.declared == "message/global":
+		return kindMessage
+	case isA(mt, "application/zip"):
+		return kindZip
+	case isA(mt, "application/pdf"):
+		return kindPDF
+	case isA(mt, "application/x-ole-storage"):
+		return kindOLE
+	case isExecutable(mt):
+		return kindExecutable
+	case isA(mt, "message/rfc822") && (ext == ".eml" || ext == ".msg" || ext == ""):
+		return kindMessage
+	case isA(mt, "text/html") || isA(mt, "application/xhtml+xml"):
+		return kindHTML
+	case isA(mt, "text/csv") || isA(mt, "text/tab-separated-values") || ext == ".csv" || ext == ".tsv":
+		if isA(mt, "text/plain") || isA(mt, "application/octet-stream") && looksText(head) {
+			return kindTabular
+		}
+	}
+	t := mt.String()
+	switch {
+	case isA(mt, "text/plain"), strings.HasPrefix(t, "text/"), isA(mt, "application/json"), isA(mt, "application/xml"), isA(mt, "text/xml"):
+		return kindText
+	case isA(mt, "application/gzip"), isA(mt, "application/x-tar"), isA(mt, "application/x-7z-compressed"),
+		isA(mt, "application/x-rar-compressed"), isA(mt, "application/x-bzip2"), isA(mt, "application/x-xz"),
+		isA(mt, "application/x-lzh-compressed"), isA(mt, "application/zstd"):
+		return kindArchiveOther
+	case strings.HasPrefix(t, "image/"), strings.HasPrefix(t, "audio/"), strings.HasPrefix(t, "video/"), strings.HasPrefix(t, "font/"):
+		return kindMedia
+	case isA(mt, "application/octet-stream") && looksText(head):
+		// UTF-16 without BOM and similar: text that sniffing calls binary
+		return kindText
+	}
+	return kindUnknown
+}
+
+// isA reports whether mt is t or a descendant of t (docx is a zip).
+func isA(mt *mimetype.MIME, t string) bool {
+	for m := mt; m != nil; m = m.Parent() {
+		if m.Is(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func isExecutable(mt *mimetype.MIME) bool {
+	for _, t := range []string{
+		"application/vnd.microsoft.portable-executable", "application/x-elf", "application/x-mach-binary",
+		"application/x-msdownload", "application/x-ms-installer", "application/x-dosexec",
+		"application/java-archive", "application/x-java-applet", "application/vnd.android.package-archive",
+		"application/x-ms-shortcut",
+	} {
+		if isA(mt, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasRiskyExtension flags scripts and installers that are text or zips to
+// a sniffer but run when opened.
+func hasRiskyExtension(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".exe", ".com", ".scr", ".pif", ".bat", ".cmd", ".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh",
+		".ps1", ".hta", ".msi", ".msp", ".jar", ".lnk", ".cpl", ".dll", ".reg", ".iso", ".img", ".vhd":
+		return true
+	}
+	return false
+}
+
+func baseType(t string) string {
+	if i := strings.IndexByte(t, ';'); i >= 0 {
+		t = t[:i]
+	}
+	return strings.TrimSpace(t)
+}
+
+// looksText reports whether bytes that sniffing called binary decode
+// cleanly as UTF-16 (the usual case of text sniffing misses).
+func looksText(head []byte) bool {
+	return len(head) >= 4 && utf16ByZeros(head) != nil
+}
+
+// textFile reads a text attachment (plain, CSV/TSV, JSON, XML, HTML) in
+// any of the supported charsets.
+func (w *walker) textFile(f file, r io.Reader, k kind, sniffed string) result {
+	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
+	text, used := w.decode(f.loc, raw, f.charset, k == kindHTML, truncated)
+	text, cut := capText(text, w.lim.MaxPartText)
+	res := result{text: text, charset: used, truncated: truncated || cut, contentType: sniffed}
+	if k == kindTabular || k == kindText && looksTabular(text) {
+		res.tabular = true
+	}
+	if k == kindHTML {
+		res.contentType = "text/html"
+	}
+	return res
+}
+
+// looksTabular recognises delimited text that sniffing did not call CSV:
+// at least three lines with the same non-zero number of tabs or commas.
+func looksTabular(text []byte) bool {
+	lines := bytes.SplitN(text, []byte("\n"), 12)
+	if len(lines) < 4 {
+		return false
+	}
+	lines = lines[:len(lines)-1]
+	for _, sep := range []byte{'\t', ','} {
+		want := bytes.Count(lines[0], []byte{sep})
+		if want == 0 {
+			continue
+		}
+		same := 0
+		for _, l := range lines[1:] {
+			if bytes.Count(l, []byte{sep}) == want {
+				same++
+			}
+		}
+		if same >= 2 && same*10 >= (len(lines)-1)*8 {
+			return true
+		}
+	}
+	return false
+}
+
+func unscannablef(format string, args ...any) result {
+	return result{unscannable: fmt.Sprintf(format, args...)}
+}

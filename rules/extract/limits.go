@@ -1,0 +1,83 @@
+package extract
+
+import "time"
+
+// Limits bound the work done on one message. Zero fields take the value
+// from DefaultLimits.
+type Limits struct {
+	// MaxDepth is the deepest container nesting read: a top-level
+	// attachment has depth 0, a file inside it depth 1, and so on.
+	MaxDepth int
+	// MaxEntries caps the MIME parts plus archive entries visited.
+	MaxEntries int
+	// MaxInflated caps the bytes decompressed from archives (zip, OOXML)
+	// over the whole message.
+	MaxInflated int64
+	// MaxRatio is the largest accepted uncompressed/compressed ratio of one
+	// archive entry.
+	MaxRatio int64
+	// MaxPartText caps the UTF-8 text yielded for one part; longer text is
+	// cut and Part.Truncated set.
+	MaxPartText int64
+	// MaxMemory is how much of one attachment is held in memory when a
+	// format needs random access; beyond it the bytes go to a temporary
+	// file in TempDir.
+	MaxMemory int64
+	// MaxAttachment is the largest attachment (or archive entry) buffered
+	// for random access; larger ones are unscannable.
+	MaxAttachment int64
+	// Timeout bounds the whole walk.
+	Timeout time.Duration
+	// PDFTimeout bounds the text extraction of one PDF.
+	PDFTimeout time.Duration
+	// TempDir is where large attachments are spilled ("" = os.TempDir()).
+	TempDir string
+}
+
+// DefaultLimits returns limits suited to a gateway that accepts messages of
+// a few tens of megabytes.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxDepth:      5,
+		MaxEntries:    2000,
+		MaxInflated:   512 << 20,
+		MaxRatio:      100,
+		MaxPartText:   8 << 20,
+		MaxMemory:     16 << 20,
+		MaxAttachment: 128 << 20,
+		Timeout:       60 * time.Second,
+		PDFTimeout:    15 * time.Second,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = d.MaxEntries
+	}
+	if l.MaxInflated <= 0 {
+		l.MaxInflated = d.MaxInflated
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.MaxPartText <= 0 {
+		l.MaxPartText = d.MaxPartText
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = d.MaxMemory
+	}
+	if l.MaxAttachment <= 0 {
+		l.MaxAttachment = d.MaxAttachment
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = d.Timeout
+	}
+	if l.PDFTimeout <= 0 {
+		l.PDFTimeout = d.PDFTimeout
+	}
+	return l
+}

@@ -1,0 +1,203 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+func messageHeader(h textproto.Header) message.Header { return message.Header{Header: h} }
+
+// entity walks one MIME entity: a multipart container, an attached message,
+// a body text or an attachment.
+func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting int) error {
+	ctRaw := h.Get("Content-Type")
+	mt, ctp := parseParams(ctRaw)
+	if !strings.Contains(mt, "/") {
+		if strings.TrimSpace(ctRaw) != "" {
+			w.errorf(sc.bodyLoc, "malformed Content-Type %s; read as text/plain", quoteShort(ctRaw))
+		}
+		mt, ctp = "text/plain", map[string]string{"charset": ctp["charset"]}
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		if b := ctp["boundary"]; b != "" && nesting < maxMIMENesting {
+			return w.multipart(body, b, sc, nesting+1)
+		}
+		if nesting >= maxMIMENesting {
+			w.errorf(sc.bodyLoc, "multipart nesting over %d; read as text", maxMIMENesting)
+		} else {
+			w.errorf(sc.bodyLoc, "multipart without boundary; read as text")
+		}
+		mt = "text/plain"
+	}
+	disp, dp := parseParams(h.Get("Content-Disposition"))
+	name := dp["filename"]
+	if name == "" {
+		name = ctp["name"]
+	}
+	loc := sc.bodyLoc
+	attach := disp == "attachment" || name != "" || !strings.HasPrefix(mt, "text/")
+	if attach {
+		name = w.cleanName(name, mt)
+		loc = sc.attachmentLoc(name)
+	}
+	if err := w.enter(loc); err != nil {
+		return err
+	}
+	dec, problem := transferDecoder(h.Get("Content-Transfer-Encoding"), body)
+	if problem != "" {
+		w.errorf(loc, "%s", problem)
+	}
+	rr := &recordingReader{r: dec}
+	var err error
+	switch {
+	case attach:
+		f := file{name: name, loc: loc, declared: mt, charset: ctp["charset"], depth: sc.depth}
+		err = w.file(f, rr)
+	default:
+		err = w.bodyText(loc, mt, ctp["charset"], rr)
+	}
+	if b, ok := dec.(*base64Reader); ok && b.problem() != "" {
+		w.errorf(loc, "%s", b.problem())
+	}
+	return err
+}
+
+// multipart walks the parts of a multipart body. When go-message cannot go
+// on (a malformed part header, junk between parts, a missing final
+// boundary), what was read has been yielded and the rest is reported.
+func (w *walker) multipart(body io.Reader, boundary string, sc scope, nesting int) error {
+	pre := &preamble{r: body, max: w.lim.MaxPartText}
+	mr := textproto.NewMultipartReader(pre, boundary)
+	for i := 0; i <= w.lim.MaxEntries; i++ {
+		p, err := mr.NextPart()
+		if i == 0 && err != nil && w.ctx.Err() == nil {
+			// no part at all: whatever the body holds is its text
+			w.errorf(sc.bodyLoc, "multipart with no parts; body read as text")
+			_, _ = io.Copy(io.Discard, pre)
+			return w.bodyText(sc.bodyLoc, "text/plain", "", &recordingReader{r: bytes.NewReader(pre.buf.Bytes())})
+		}
+		pre.done()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if w.ctx.Err() != nil {
+				return w.enter(sc.bodyLoc) // records the time limit
+			}
+			if strings.Contains(err.Error(), "EOF") {
+				w.errorf(sc.bodyLoc, "multipart: missing final boundary")
+			} else {
+				w.errorf(sc.bodyLoc, "multipart: %s; rest of the multipart not read", shortErr(err))
+				w.msg.Incomplete = true
+			}
+			return nil
+		}
+		if err := w.entity(p.Header, p, sc, nesting); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cleanName makes a file name usable in a location: control characters
+// and surrounding space removed, unnamed parts numbered.
+func (w *walker) cleanName(name, mt string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" {
+		w.unnamed++
+		name = fmt.Sprintf("part-%d", w.unnamed)
+		if mt == "message/rfc822" || mt == "message/global" {
+			name += ".eml"
+		}
+	}
+	return name
+}
+
+// bodyText yields a text/* body part.
+func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
+	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
+	w.readProblem(loc, r)
+	p := &Part{Location: loc, ContentType: mt, Truncated: truncated}
+	p.Text, p.Charset = w.decode(loc, raw, cs, mt == "text/html", truncated)
+	p.Text, truncated = capText(p.Text, w.lim.MaxPartText)
+	p.Truncated = p.Truncated || truncated
+	if p.Truncated {
+		w.errorf(loc, "text cut at %d bytes", w.lim.MaxPartText)
+	}
+	return w.yield(p)
+}
+
+// decode turns raw text into UTF-8 (rendering HTML), recording charset
+// problems.
+func (w *walker) decode(loc string, raw []byte, cs string, isHTML, cut bool) ([]byte, string) {
+	if isHTML && cs == "" {
+		cs = htmlMetaCharset(raw)
+	}
+	text, used, problem := decodeCut(raw, cs, cut)
+	if problem != "" {
+		w.errorf(loc, "%s", problem)
+	}
+	if isHTML {
+		text = htmlToText(text)
+	}
+	return text, used
+}
+
+// attachedMessage walks a message/rfc822 attachment: its header summary is
+// the container's text, its body and attachments are walked below it.
+func (w *walker) attachedMessage(att *rules.Attachment, r io.Reader) (result, error) {
+	if att.Depth+1 > w.lim.MaxDepth {
+		return result{unscannable: fmt.Sprintf("nesting deeper than %d", w.lim.MaxDepth)}, nil
+	}
+	br := bufio.NewReaderSize(r, 16<<10)
+	h, pre := w.readHeader(br, att.Location)
+	var sum strings.Builder
+	for _, k := range []string{"From", "To", "Cc", "Subject", "Date"} {
+		for _, v := range h.Values(k) {
+			sum.WriteString(k + ": " + decodeWordsOrRaw(v) + "\n")
+		}
+	}
+	sc := scope{bodyLoc: att.Location, prefix: att.Location, depth: att.Depth + 1}
+	err := w.entity(h, withPrefix(pre, br), sc, 0)
+	return result{text: []byte(sum.String()), contentType: "message/rfc822", charset: "utf-8"}, err
+}
+
+// preamble keeps the first bytes of a multipart body until its first part
+// is found, so a multipart whose boundary never appears is still read.
+type preamble struct {
+	r       io.Reader
+	buf     bytes.Buffer
+	max     int64
+	stopped bool
+}
+
+func (p *preamble) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if !p.stopped {
+		room := p.max - int64(p.buf.Len())
+		p.buf.Write(b[:min(int64(n), max(room, 0))])
+	}
+	return n, err
+}
+
+func (p *preamble) done() {
+	if !p.stopped {
+		p.stopped = true
+		p.buf = bytes.Buffer{}
+	}
+}

@@ -1,0 +1,75 @@
+package extract
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+// spilled is a file's bytes made randomly accessible: in memory up to
+// Limits.MaxMemory, else in a temporary file removed by close.
+type spilled struct {
+	io.ReaderAt
+	size  int64
+	close func()
+}
+
+// spill reads r for a format that needs random access. It returns a
+// limitError when r is larger than Limits.MaxAttachment.
+func (w *walker) spill(r io.Reader) (*spilled, error) {
+	var mem bytes.Buffer
+	n, err := io.Copy(&mem, io.LimitReader(r, w.lim.MaxMemory+1))
+	if err != nil {
+		return nil, err
+	}
+	if n <= w.lim.MaxMemory {
+		return &spilled{ReaderAt: bytes.NewReader(mem.Bytes()), size: n, close: func() {}}, nil
+	}
+	f, err := os.CreateTemp(w.lim.TempDir, "sendguard-extract-*")
+	if err != nil {
+		return nil, fmt.Errorf("create spill file: %w", err)
+	}
+	done := func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+	if _, err := f.Write(mem.Bytes()); err != nil {
+		done()
+		return nil, fmt.Errorf("write spill file: %w", err)
+	}
+	m, err := io.Copy(f, io.LimitReader(r, w.lim.MaxAttachment-n+1))
+	if err != nil {
+		done()
+		return nil, err
+	}
+	if n+m > w.lim.MaxAttachment {
+		done()
+		return nil, &limitError{fmt.Sprintf("larger than %d bytes", w.lim.MaxAttachment)}
+	}
+	return &spilled{ReaderAt: f, size: n + m, close: done}, nil
+}
+
+// randomAccess buffers a zip, OOXML, PDF or OLE file and reads it.
+func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (result, error) {
+	sp, err := w.spill(r)
+	if err != nil {
+		var le *limitError
+		if errors.As(err, &le) {
+			return result{unscannable: le.reason}, nil
+		}
+		return unscannablef("read: %s", shortErr(err)), nil
+	}
+	defer sp.close()
+	switch k {
+	case kindZip:
+		return w.zipFile(att, sp)
+	case kindPDF:
+		return w.pdfFile(att, sp), nil
+	default:
+		return w.oleFile(att, sp), nil
+	}
+}

@@ -1,0 +1,177 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// transferDecoder undoes a Content-Transfer-Encoding. Unknown encodings are
+// read as-is and reported; "7-bit", "8bits" and similar misspellings are
+// accepted silently as identity encodings.
+func transferDecoder(cte string, r io.Reader) (io.Reader, string) {
+	c := strings.ToLower(strings.Trim(strings.TrimSpace(cte), `";`))
+	switch {
+	case c == "" || c == "7bit" || c == "8bit" || c == "binary":
+		return r, ""
+	case strings.Contains(c, "base64"):
+		return newBase64Reader(r), ""
+	case strings.Contains(c, "quoted"):
+		return newQPReader(r), ""
+	case strings.HasPrefix(c, "7") || strings.HasPrefix(c, "8") || c == "plain" || c == "none":
+		return r, ""
+	}
+	return r, "unknown transfer encoding " + quoteShort(cte) + "; read as-is"
+}
+
+// base64Reader decodes base64 leniently: characters outside the alphabet
+// are skipped (counted in bad), URL-safe characters are accepted, and
+// padding in the middle (concatenated encodings) restarts the quantum.
+type base64Reader struct {
+	r    io.Reader
+	buf  []byte
+	acc  uint32
+	bits uint
+	out  []byte // decoded bytes not yet returned, a window of outBuf
+	obuf []byte
+	bad  int
+	err  error
+}
+
+func newBase64Reader(r io.Reader) *base64Reader {
+	return &base64Reader{r: r, buf: make([]byte, 16<<10), obuf: make([]byte, 0, 12<<10+3)}
+}
+
+var b64val = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = int8(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// problem reports skipped characters once the stream is read.
+func (d *base64Reader) problem() string {
+	if d.bad == 0 {
+		return ""
+	}
+	return "base64: " + strconv.Itoa(d.bad) + " invalid characters skipped"
+}
+
+func (d *base64Reader) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		n, err := d.r.Read(d.buf)
+		out := d.obuf[:0]
+		for _, c := range d.buf[:n] {
+			v := b64val[c]
+			if v < 0 {
+				switch c {
+				case '=':
+					d.acc, d.bits = 0, 0
+				case ' ', '\t', '\r', '\n':
+				default:
+					d.bad++
+				}
+				continue
+			}
+			d.acc = d.acc<<6 | uint32(v)
+			d.bits += 6
+			if d.bits >= 8 {
+				d.bits -= 8
+				out = append(out, byte(d.acc>>d.bits))
+				d.acc &= 1<<d.bits - 1
+			}
+		}
+		d.out = out
+		if err != nil {
+			d.err = err
+		}
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+// qpReader decodes quoted-printable leniently: malformed escapes are kept
+// literally instead of failing like mime/quotedprintable.
+type qpReader struct {
+	br   *bufio.Reader
+	out  []byte // decoded bytes not yet returned, a window of obuf
+	obuf []byte
+	err  error
+}
+
+func newQPReader(r io.Reader) *qpReader { return &qpReader{br: bufio.NewReaderSize(r, 16<<10)} }
+
+func (q *qpReader) Read(p []byte) (int, error) {
+	for len(q.out) == 0 {
+		if q.err != nil {
+			return 0, q.err
+		}
+		line, err := q.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			err = nil // a very long line: decode it in pieces
+		} else if err != nil {
+			q.err = err
+		}
+		q.obuf = decodeQPLine(q.obuf[:0], line)
+		q.out = q.obuf
+	}
+	n := copy(p, q.out)
+	q.out = q.out[n:]
+	return n, nil
+}
+
+func decodeQPLine(dst, line []byte) []byte {
+	hasNL := bytes.HasSuffix(line, []byte("\n"))
+	body := bytes.TrimRight(line, " \t\r\n")
+	soft := bytes.HasSuffix(body, []byte("="))
+	if soft {
+		body = body[:len(body)-1]
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c == '=' && i+2 < len(body) {
+			if h, ok := unhex(body[i+1]); ok {
+				if l, ok := unhex(body[i+2]); ok {
+					dst = append(dst, h<<4|l)
+					i += 2
+					continue
+				}
+			}
+		}
+		dst = append(dst, c)
+	}
+	if hasNL && !soft {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return strings.ToValidUTF8(`"`+s+`"`, "?")
+}

