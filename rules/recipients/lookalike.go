@@ -38,7 +38,7 @@ type target struct {
 	suffix  string // co.jp
 	skel    []rune // skeleton of label
 	skelStr string
-	dehyph  string // skeleton without hyphens
+	dehyph  string   // skeleton without hyphens
 	forms   []string // the whole domain glued into one label: example-co-jp, examplecojp
 }
 
