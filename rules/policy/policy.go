@@ -31,14 +31,14 @@ type Policy struct {
 
 // rule is one compiled rule.
 type rule struct {
-	name     string
-	when     string
-	prog     cel.Program
-	always   bool // condition is the literal true
-	actions  []string
-	cont     bool
-	reason   Reason
-	params   Params
+	name    string
+	when    string
+	prog    cel.Program
+	always  bool // condition is the literal true
+	actions []string
+	cont    bool
+	reason  Reason
+	params  Params
 }
 
 func (r *rule) has(action string) bool {
