@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -18,7 +19,7 @@ type ruleSpec struct {
 	Params   Params
 
 	line, whenLine, actionsLine, paramsLine, reasonLine int
-	whenBlock                                           bool // block scalar: CEL line 1 is the line after the key
+	whenStyle                                           yaml.Style
 	hasDelayMinutes                                     bool
 }
 
@@ -29,7 +30,8 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 func parseFile(data []byte, ps *problems) []*ruleSpec {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		ps.add(yamlErrLine(err), "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := yamlSyntaxError(err)
+		ps.add(line, "", "%s", msg)
 		return nil
 	}
 	if len(doc.Content) == 0 {
@@ -116,7 +118,7 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 		case "when":
 			decode(v, "when", &s.When)
 			s.whenLine = v.Line
-			s.whenBlock = v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+			s.whenStyle = v.Style
 		case "actions":
 			s.actionsLine = v.Line
 			if v.Kind == yaml.ScalarNode { // "actions: deliver" is a natural slip
@@ -187,17 +189,25 @@ func yamlKeys(dst any) map[string]bool {
 	return nil
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+var lineRE = regexp.MustCompile(`^yaml: line (\d+): `)
 
-// yamlErrLine extracts the line number from a yaml.v3 syntax error.
-func yamlErrLine(err error) int {
-	m := lineRE.FindStringSubmatch(err.Error())
+// yamlSyntaxError splits a yaml.v3 syntax error into a 1-based line and a
+// message. yaml.v3 prints scanner errors with 1-based lines but parser errors
+// ("did not find expected ...") with the 0-based line of the enclosing
+// construct; the latter is shifted here.
+func yamlSyntaxError(err error) (int, string) {
+	msg := err.Error()
+	m := lineRE.FindStringSubmatch(msg)
 	if m == nil {
-		return 0
+		return 0, strings.TrimPrefix(msg, "yaml: ")
 	}
-	var n int
-	fmt.Sscanf(m[1], "%d", &n)
-	return n
+	n, _ := strconv.Atoi(m[1])
+	msg = msg[len(m[0]):]
+	if strings.HasPrefix(msg, "did not find expected") {
+		n++
+		msg += " (in the construct starting here)"
+	}
+	return n, msg
 }
 
 // decodeMsg shortens a yaml.v3 decode error ("yaml: unmarshal errors:\n  line

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -64,6 +65,7 @@ func Load(path string) (*Policy, error) {
 func Parse(name string, data []byte) (*Policy, error) {
 	ps := &problems{file: name}
 	specs := parseFile(data, ps)
+	src := bytes.Split(data, []byte("\n"))
 	env, err := newEnv()
 	if err != nil {
 		return nil, err
@@ -82,7 +84,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 		validateActions(s, ps)
 		r := &rule{name: s.Name, when: s.When, actions: s.Actions, cont: s.Continue, reason: s.Reason, params: s.Params}
 		r.reason.Rule = s.Name
-		r.prog, r.always = compile(env, s, ps)
+		r.prog, r.always = compile(env, s, src, ps)
 		if r.always && !r.cont && alwaysRule == "" {
 			alwaysRule = s.Name
 		}
@@ -95,22 +97,17 @@ func Parse(name string, data []byte) (*Policy, error) {
 }
 
 // compile type-checks a condition and plans its program.
-func compile(env *cel.Env, s *ruleSpec, ps *problems) (cel.Program, bool) {
+func compile(env *cel.Env, s *ruleSpec, src [][]byte, ps *problems) (cel.Program, bool) {
 	when := strings.TrimSpace(s.When)
 	if when == "" {
 		ps.add(s.whenLine, s.Name, "when is required (write \"true\" to always match)")
 		return nil, false
 	}
-	ast, iss := env.Compile(when)
+	ast, iss := env.Compile(s.When)
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
-			line := s.whenLine
-			if s.whenBlock {
-				line += e.Location.Line()
-			} else {
-				line += e.Location.Line() - 1
-			}
-			ps.add(line, s.Name, "when: %s (column %d)", e.Message, e.Location.Column()+1)
+			line := s.whenSourceLine(src, e.Location.Line(), e.Location.Column())
+			ps.add(line, s.Name, "when: %s (line %d, column %d of the condition)", e.Message, e.Location.Line(), e.Location.Column()+1)
 		}
 		return nil, false
 	}
