@@ -1,6 +1,7 @@
 package recipients
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"mime"
@@ -10,7 +11,6 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/japanese"
-	"golang.org/x/text/transform"
 )
 
 // japaneseCharsets maps the labels Japanese mailers put in encoded words to
@@ -48,12 +48,23 @@ func lookupCharset(name string) (encoding.Encoding, error) {
 	return e, nil
 }
 
+// charsetReader decodes one encoded word. Words are short, so decoding in
+// one call and returning a bytes.Reader (which mime copies without a buffer)
+// is far cheaper than a streaming transform.Reader.
 func charsetReader(name string, r io.Reader) (io.Reader, error) {
 	e, err := lookupCharset(name)
 	if err != nil {
 		return nil, err
 	}
-	return transform.NewReader(r, e.NewDecoder()), nil
+	in, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read encoded word: %w", err)
+	}
+	out, err := e.NewDecoder().Bytes(in)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", name, err)
+	}
+	return bytes.NewReader(out), nil
 }
 
 // wordDecoder is stateless apart from its CharsetReader, so one value can be

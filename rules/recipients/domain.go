@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -35,7 +36,17 @@ func NormalizeDomain(d string) (string, error) {
 	if d == "" {
 		return "", fmt.Errorf("%w: empty", ErrBadDomain)
 	}
+	if a, ok := plainASCII(d); ok {
+		return a, nil
+	}
+	if !utf8.ValidString(d) {
+		return strings.ToLower(strings.ToValidUTF8(d, "\uFFFD")), fmt.Errorf("%w %q: not UTF-8", ErrBadDomain, d)
+	}
 	a, err := idna.Lookup.ToASCII(d)
+	if err == nil {
+		// ToASCII encodes some labels it cannot decode again (U+FFFD).
+		_, err = idna.Lookup.ToUnicode(a)
+	}
 	if err != nil {
 		return strings.ToLower(d), fmt.Errorf("%w %q: %w", ErrBadDomain, d, err)
 	}
@@ -108,4 +119,29 @@ func (s domainSet) all() []string {
 		out = append(out, suf[1:])
 	}
 	return out
+}
+
+// plainASCII is the fast path for the common case: an LDH host name with no
+// A-labels, which IDNA would only lower-case.
+func plainASCII(d string) (string, bool) {
+	if len(d) > 253 {
+		return "", false
+	}
+	labelStart := 0
+	for i := 0; i <= len(d); i++ {
+		if i == len(d) || d[i] == '.' {
+			l := d[labelStart:i]
+			if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+				(len(l) >= 4 && l[2] == '-' && l[3] == '-') {
+				return "", false // empty, too long, or xn-- and other reserved forms
+			}
+			labelStart = i + 1
+			continue
+		}
+		c := d[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return "", false
+		}
+	}
+	return strings.ToLower(d), true
 }
