@@ -23,7 +23,7 @@ var swapSuffixes = map[string]bool{
 	"io": true, "cm": true, "om": true, "cn": true, "com.cn": true, "asia": true,
 }
 
-// Thresholds, in runes of the label's skeleton.
+// Thresholds, in visual length of the label's skeleton (see visualLen).
 const (
 	minSwapLabel     = 3 // identical label under a confusable suffix
 	minAnySuffix     = 4 // identical label (or skeleton) under any suffix
@@ -40,6 +40,7 @@ type target struct {
 	skelStr string
 	dehyph  string   // skeleton without hyphens
 	forms   []string // the whole domain glued into one label: example-co-jp, examplecojp
+	skelDom string   // skeleton of every label, dot-joined
 }
 
 // LookalikeChecker finds domains that resemble protected (internal and
@@ -66,7 +67,13 @@ func NewLookalikeChecker(domains ...string) *LookalikeChecker {
 		c.exact[reg] = true
 		label, suffix := splitRegistrable(reg)
 		skel, _ := skeleton(unicodeLabel(label))
+		skelDom := make([]string, 0, 3)
+		for _, l := range strings.Split(reg, ".") {
+			sl, _ := skeleton(unicodeLabel(l))
+			skelDom = append(skelDom, sl)
+		}
 		c.targets = append(c.targets, target{
+			skelDom: strings.Join(skelDom, "."),
 			domain:  reg,
 			label:   label,
 			suffix:  suffix,
@@ -89,10 +96,10 @@ func splitRegistrable(reg string) (label, suffix string) {
 
 // unicodeLabel returns the Unicode form of an A-label (or the input).
 func unicodeLabel(l string) string {
-	if !strings.HasPrefix(l, "xn--") {
+	if len(l) < 4 || !strings.EqualFold(l[:4], "xn--") {
 		return l
 	}
-	u, err := idna.Punycode.ToUnicode(l)
+	u, err := idna.Punycode.ToUnicode(strings.ToLower(l))
 	if err != nil {
 		return l
 	}
@@ -162,7 +169,7 @@ func subdomainTrick(t *target, sub []string) (Match, bool) {
 		folded[i], _ = skeleton(l)
 	}
 	joined := strings.Join(folded, ".")
-	tskel := t.skelStr + "." + t.suffix
+	tskel := t.skelDom
 	if joined == tskel || strings.HasPrefix(joined, tskel+".") || strings.HasSuffix(joined, "."+tskel) || strings.Contains(joined, "."+tskel+".") {
 		return Match{Resembles: t.domain, Reason: "subdomain trick (" + t.domain + " as a subdomain)"}, true
 	}
@@ -186,14 +193,21 @@ type candidate struct {
 	notes   []string
 }
 
-// compare scores a candidate against one target; lower is closer.
+// compare scores a candidate against one target; lower is closer. The kind
+// of resemblance dominates (identical label, homoglyph, hyphen, edits); ties
+// go to the target with the same suffix, then to a confusable suffix.
 func (c *candidate) compare(t *target) (score int, reason string, ok bool) {
-	n := len(t.skel)
+	n := visualLen(t.skel)
 	sameSuffix := c.suffix == t.suffix
 	swapped := !sameSuffix && swapSuffixes[c.suffix] && swapSuffixes[t.suffix]
-	suffixOK := func(minAny int) bool {
-		return sameSuffix || (swapped && n >= minSwapLabel) || n >= minAny
+	penalty := 2
+	switch {
+	case sameSuffix:
+		penalty = 0
+	case swapped:
+		penalty = 1
 	}
+	suffixOK := sameSuffix || (swapped && n >= minSwapLabel) || n >= minAnySuffix
 	tld := ""
 	if !sameSuffix {
 		tld = "tld swap (." + t.suffix + " → ." + c.suffix + ")"
@@ -205,15 +219,16 @@ func (c *candidate) compare(t *target) (score int, reason string, ok bool) {
 		return r + ", " + tld
 	}
 	switch {
-	case c.label == t.label && !sameSuffix:
-		if (swapped && n >= minSwapLabel) || n >= minAnySuffix {
-			return 0, tld, true
+	case c.label == t.label:
+		// Same registrable domain was excluded, so the suffix differs.
+		if suffixOK {
+			return penalty, tld, true
 		}
 		return 0, "", false
-	case c.skelStr == t.skelStr && n >= minSwapLabel && suffixOK(minAnySuffix):
-		return 1, with(homoglyphReason(c.notes)), true
-	case strings.ReplaceAll(c.skelStr, "-", "") == t.dehyph && n >= minAnySuffix && suffixOK(minAnySuffix):
-		return 2, with("hyphen added or dropped"), true
+	case c.skelStr == t.skelStr && n >= minSwapLabel && suffixOK:
+		return 3 + penalty, with(homoglyphReason(c.notes)), true
+	case strings.ReplaceAll(c.skelStr, "-", "") == t.dehyph && n >= minAnySuffix && suffixOK:
+		return 6 + penalty, with("hyphen added or dropped"), true
 	}
 	if !sameSuffix && !swapped {
 		return 0, "", false
@@ -235,7 +250,7 @@ func (c *candidate) compare(t *target) (score int, reason string, ok bool) {
 	if len(c.notes) > 0 {
 		r += " after folding " + strings.Join(c.notes, ", ")
 	}
-	return 2 + d, with(r), true
+	return 6 + 3*d + penalty, with(r), true
 }
 
 func homoglyphReason(notes []string) string {
@@ -243,4 +258,19 @@ func homoglyphReason(notes []string) string {
 		return "homoglyph"
 	}
 	return "homoglyph (" + strings.Join(notes, ", ") + ")"
+}
+
+// visualLen counts a label's length as a reader weighs it: one per Latin
+// letter or digit, two per CJK or other wide character, so that a two-kanji
+// label is as distinctive as a four-letter one.
+func visualLen(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		if r >= 0x2E80 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
 }

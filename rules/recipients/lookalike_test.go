@@ -6,7 +6,8 @@ import (
 )
 
 func TestLookalike(t *testing.T) {
-	c := NewLookalikeChecker("example.com", "*.example.com", "partner.co.jp", "sendguard-demo.jp", "abc.co.jp", "mail.com", "burn.net")
+	c := NewLookalikeChecker("example.com", "*.example.com", "partner.co.jp", "sendguard-demo.jp", "abc.co.jp", "mail.com", "burn.net",
+		"wakeup.jp", "dental.co.jp", "example.cl", "例え.jp")
 	tests := []struct {
 		domain    string
 		resembles string // "" = must not match
@@ -45,6 +46,17 @@ func TestLookalike(t *testing.T) {
 		{"bum.net", "burn.net", "homoglyph"},
 		{"vvebmail.example.org", "example.com", "tld swap"},
 		{"exampie.com", "example.com", "edit distance 1"},
+		{"XN--XAMPLE-2OF.COM", "example.com", "Cyrillic"},
+		{"examp1e.co.jp", "example.com", "homoglyph (1/l), tld swap (.com → .co.jp)"},
+		{"vvakeup.jp", "wakeup.jp", "vv/w"},
+		{"clental.co.jp", "dental.co.jp", "cl/d"},
+		{"dental.co.jp.login.example.net", "dental.co.jp", "subdomain trick"},
+		{"shop.example.cl", "", ""},
+		{"example.cl.evil.net", "example.cl", "subdomain trick"},
+		{"pаrtner.co.jp", "partner.co.jp", "Cyrillic а"},
+		{"例え.com", "xn--r8jz45g.jp", "tld swap"},
+		{"例.jp", "", ""},
+		{"ｐａｒｔｎｅｒ.co.jp", "", ""}, // full-width maps to the partner itself
 		{"examp0le.com", "example.com", "edit distance 1 after folding 0/o"},
 		{"axampla.com", "", ""}, // distance 2 at length 7: too far
 		// Hard negatives.
