@@ -17,6 +17,7 @@ type activation struct {
 	r      *rules.Report
 	from   string
 	sender string
+	fns    boundFuncs // each made on first use
 }
 
 func newActivation(r *rules.Report) *activation {
@@ -49,21 +50,41 @@ func (a *activation) ResolveName(name string) (any, bool) {
 // Parent implements interpreter.Activation.
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-// ResolveFunction implements interpreter.FunctionActivation.
+// ResolveFunction implements interpreter.FunctionActivation. Every program
+// resolves its late-bound functions once per evaluation; each closure is made
+// on first use and shared by the rules that follow.
 func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) {
+	var slot *functions.LateBoundOp
+	var build func() functions.LateBoundOp
 	switch name {
 	case fnFinding:
-		return a.finding, true
-	case fnRecords:
-		return func(string, ...ref.Val) ref.Val { return types.Int(records(a.r)) }, true
-	case fnMaxRecords:
-		return func(string, ...ref.Val) ref.Val { return types.Int(maxRecords(a.r)) }, true
+		slot, build = &a.fns.finding, func() functions.LateBoundOp { return a.finding }
 	case fnHasAttachment:
-		return a.hasAttachment, true
+		slot, build = &a.fns.hasAttachment, func() functions.LateBoundOp { return a.hasAttachment }
+	case fnRecords:
+		slot, build = &a.fns.records, func() functions.LateBoundOp {
+			return func(string, ...ref.Val) ref.Val { return types.Int(records(a.r)) }
+		}
+	case fnMaxRecords:
+		slot, build = &a.fns.maxRecords, func() functions.LateBoundOp {
+			return func(string, ...ref.Val) ref.Val { return types.Int(maxRecords(a.r)) }
+		}
 	case fnUnscannable:
-		return func(string, ...ref.Val) ref.Val { return types.Int(unscannable(a.r)) }, true
+		slot, build = &a.fns.unscannable, func() functions.LateBoundOp {
+			return func(string, ...ref.Val) ref.Val { return types.Int(unscannable(a.r)) }
+		}
+	default:
+		return nil, false
 	}
-	return nil, false
+	if *slot == nil {
+		*slot = build()
+	}
+	return *slot, true
+}
+
+// boundFuncs are the helper implementations bound to one report.
+type boundFuncs struct {
+	finding, hasAttachment, records, maxRecords, unscannable functions.LateBoundOp
 }
 
 func (a *activation) finding(overload string, args ...ref.Val) ref.Val {

@@ -1,6 +1,10 @@
 package policy
 
-import "github.com/sendguard/sendguard/rules"
+import (
+	"slices"
+
+	"github.com/sendguard/sendguard/rules"
+)
 
 // Reason explains a rule's decision to the sender, in Japanese and English.
 type Reason struct {
@@ -49,113 +53,111 @@ func (d *Decision) Has(action string) bool {
 	return false
 }
 
-// actionOrder is the fixed order of Decision.Actions; holdRank orders the
-// hold kinds, strongest first.
-var (
-	actionOrder = []string{
-		rules.ActionReject, rules.ActionHoldReview, rules.ActionHoldApprover, rules.ActionHoldSender,
-		rules.ActionDelay, rules.ActionBcc, rules.ActionEncrypt, rules.ActionLink, rules.ActionDeliver,
-	}
-	holdKinds = []string{rules.ActionHoldReview, rules.ActionHoldApprover, rules.ActionHoldSender, rules.ActionDelay}
+// actionOrder is the fixed order of Decision.Actions; the hold kinds come
+// first among the non-reject actions, strongest first.
+var actionOrder = []string{
+	rules.ActionReject, rules.ActionHoldReview, rules.ActionHoldApprover, rules.ActionHoldSender,
+	rules.ActionDelay, rules.ActionBcc, rules.ActionEncrypt, rules.ActionLink, rules.ActionDeliver,
+}
+
+// Indexes into actionOrder.
+const (
+	idxReject = iota
+	idxHoldReview
+	idxHoldApprover
+	idxHoldSender
+	idxDelay
+	idxBcc
+	idxEncrypt
+	idxLink
+	idxDeliver
+	numActions
 )
 
-func isKnownAction(a string) bool {
-	for _, k := range actionOrder {
+// actionIndex returns the index of a in actionOrder, or -1.
+func actionIndex(a string) int {
+	for i, k := range actionOrder {
 		if k == a {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 func isHold(a string) bool {
-	for _, k := range holdKinds {
-		if k == a {
-			return true
-		}
-	}
-	return false
+	i := actionIndex(a)
+	return i >= idxHoldReview && i <= idxDelay
 }
 
 // combine merges the contributions of the matched rules (in order) following
 // the semantics in the package doc.
 func combine(matched []*rule) Decision {
-	d := Decision{Actions: []string{}, Rules: []string{}, Reasons: []Reason{}}
+	d := Decision{Actions: []string{}, Rules: make([]string, 0, len(matched)), Reasons: []Reason{}}
 	if len(matched) == 0 {
 		d.Actions = append(d.Actions, rules.ActionDeliver)
 		return d
 	}
 	var (
-		present   = map[string]*rule{} // action → first rule contributing it
-		transform string               // encrypt or link, first contributed
+		first     [numActions]*rule // first rule contributing each action
+		transform = -1              // encrypt or link, first contributed
 	)
 	for _, r := range matched {
 		d.Rules = append(d.Rules, r.name)
 		if r.reason.JA != "" || r.reason.EN != "" {
 			d.Reasons = append(d.Reasons, r.reason)
 		}
-		for _, a := range r.actions {
-			if _, ok := present[a]; !ok {
-				present[a] = r
+		for _, i := range r.actionIdx {
+			if first[i] == nil {
+				first[i] = r
 			}
-			if transform == "" && (a == rules.ActionEncrypt || a == rules.ActionLink) {
-				transform = a
+			if transform < 0 && (i == idxEncrypt || i == idxLink) {
+				transform = i
 			}
 		}
 	}
-	keep := map[string]bool{}
-	switch {
-	case present[rules.ActionReject] != nil:
-		keep[rules.ActionReject] = true
-	default:
-		for _, h := range holdKinds {
-			if present[h] != nil {
-				keep[h] = true
+	var keep [numActions]bool
+	if first[idxReject] != nil {
+		keep[idxReject] = true
+	} else {
+		for i := idxHoldReview; i <= idxDelay; i++ {
+			if first[i] != nil {
+				keep[i] = true
 				break
 			}
 		}
-		keep[rules.ActionBcc] = present[rules.ActionBcc] != nil
-		if transform != "" {
+		keep[idxBcc] = first[idxBcc] != nil
+		if transform >= 0 {
 			keep[transform] = true
 		}
-		if len(trueKeys(keep)) == 0 {
-			keep[rules.ActionDeliver] = true
+		if keep == ([numActions]bool{}) {
+			keep[idxDeliver] = true
 		}
 	}
-	for _, a := range actionOrder {
-		if keep[a] {
-			d.Actions = append(d.Actions, a)
+	for i, k := range keep {
+		if k {
+			d.Actions = append(d.Actions, actionOrder[i])
 		}
 	}
-	if keep[rules.ActionDelay] {
-		d.Params.DelayMinutes = present[rules.ActionDelay].params.DelayMinutes
+	if keep[idxDelay] {
+		d.Params.DelayMinutes = first[idxDelay].params.DelayMinutes
 	}
-	if keep[rules.ActionEncrypt] {
-		d.Params.EncryptPassword = present[rules.ActionEncrypt].params.EncryptPassword
+	if keep[idxEncrypt] {
+		d.Params.EncryptPassword = first[idxEncrypt].params.EncryptPassword
 		if d.Params.EncryptPassword == "" {
 			d.Params.EncryptPassword = PasswordSender
 		}
 	}
-	if keep[rules.ActionHoldApprover] {
-		seen := map[string]bool{}
+	if keep[idxHoldApprover] {
 		for _, r := range matched {
+			if !r.has(rules.ActionHoldApprover) {
+				continue
+			}
 			for _, a := range r.params.Approvers {
-				if !seen[a] && r.has(rules.ActionHoldApprover) {
-					seen[a] = true
+				if !slices.Contains(d.Params.Approvers, a) {
 					d.Params.Approvers = append(d.Params.Approvers, a)
 				}
 			}
 		}
 	}
 	return d
-}
-
-func trueKeys(m map[string]bool) []string {
-	var out []string
-	for k, v := range m {
-		if v {
-			out = append(out, k)
-		}
-	}
-	return out
 }

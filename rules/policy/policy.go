@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -37,9 +38,11 @@ type rule struct {
 	prog    cel.Program
 	always  bool // condition is the literal true
 	actions []string
-	cont    bool
-	reason  Reason
-	params  Params
+	// actionIdx are the actions as indexes into actionOrder, for combine.
+	actionIdx []int
+	cont      bool
+	reason    Reason
+	params    Params
 }
 
 func (r *rule) has(action string) bool {
@@ -84,6 +87,11 @@ func Parse(name string, data []byte) (*Policy, error) {
 		validateActions(s, ps)
 		r := &rule{name: s.Name, when: s.When, actions: s.Actions, cont: s.Continue, reason: s.Reason, params: s.Params}
 		r.reason.Rule = s.Name
+		for _, a := range s.Actions {
+			if i := actionIndex(a); i >= 0 && !slices.Contains(r.actionIdx, i) {
+				r.actionIdx = append(r.actionIdx, i)
+			}
+		}
 		r.prog, r.always = compile(env, s, src, ps)
 		if r.always && !r.cont && alwaysRule == "" {
 			alwaysRule = s.Name
@@ -134,7 +142,7 @@ func validateActions(s *ruleSpec, ps *problems) {
 	var holds []string
 	for _, a := range s.Actions {
 		switch {
-		case !isKnownAction(a):
+		case actionIndex(a) < 0:
 			ps.add(line, s.Name, "actions: unknown action %q (want one of %s)", a, strings.Join(actionOrder, ", "))
 		case seen[a]:
 			ps.add(line, s.Name, "actions: %s listed twice", a)
