@@ -104,10 +104,12 @@ func recoverSpec(s string) (name, spec string) {
 		}
 		return unquote(strings.TrimSpace(s[:lt])), strings.TrimSpace(rest)
 	}
+	// An unbalanced quote hides the brackets from lastTopLevel; the word
+	// carrying '@' may still wear them.
 	fields := strings.Fields(s)
 	for i := len(fields) - 1; i >= 0; i-- {
 		if strings.Contains(fields[i], "@") {
-			return unquote(strings.Join(fields[:i], " ")), fields[i]
+			return strings.Trim(unquote(strings.Join(fields[:i], " ")), "\" "), strings.Trim(fields[i], "<>")
 		}
 	}
 	return "", strings.TrimSpace(s)

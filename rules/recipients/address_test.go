@@ -44,7 +44,11 @@ func TestParseList(t *testing.T) {
 		{"a@example.com,\r\n b@example.com", []addr{{"", "a@example.com", ""}, {"", "b@example.com", ""}}, 0},
 		{"", nil, 0},
 		{" , ,", nil, 0},
-		{"\"unterminated <a@example.com>", nil, 1},
+		{"\"unterminated <a@example.com>", []addr{{"unterminated", "a@example.com", ""}}, 0},
+		{"\"Sato, Jiro <s@example.com>, b@example.com", []addr{{"Jiro", "s@example.com", ""}, {"", "b@example.com", ""}}, 1},
+		{"(open comment a@example.com, b@example.com", []addr{{"open comment", "a@example.com", ""}, {"", "b@example.com", ""}}, 0},
+		{"<a@example.com, b@example.com", []addr{{"", "a@example.com", ""}, {"", "b@example.com", ""}}, 0},
+		{"a@example.com, \"x\" (y <z", []addr{{"", "a@example.com", ""}}, 1},
 	}
 	for _, tt := range tests {
 		got, errs := ParseList(tt.in)

@@ -8,18 +8,37 @@ type item struct {
 	group string
 }
 
+// maxResplits bounds how many unbalanced quotes, comments or brackets
+// splitList neutralises before giving up on a list.
+const maxResplits = 16
+
 // splitList splits an address list at top-level commas, and at the ':' and
 // ';' of groups, respecting quoted strings, comments and angle brackets, so
-// that one broken mailbox cannot swallow its neighbours. It never fails:
-// unbalanced quotes or brackets run to the end of the input.
+// that one broken mailbox cannot swallow its neighbours. It never fails: a
+// quote, comment or bracket left open at the end is taken as a literal
+// character and the list is split again.
 func splitList(s string) []item {
+	for range maxResplits {
+		items, open := splitOnce(s)
+		if open < 0 {
+			return items
+		}
+		s = s[:open] + " " + s[open+1:]
+	}
+	items, _ := splitOnce(s)
+	return items
+}
+
+// splitOnce does one pass of splitList. open is the index of the quote,
+// parenthesis or angle bracket still open at the end, or -1.
+func splitOnce(s string) (items []item, open int) {
 	var (
-		items   []item
 		group   string
 		start   int
 		inQuote bool
 		depth   int // comment nesting
 		inAngle bool
+		opened  int // where the construct still open began
 		emit    = func(end int) {
 			if t := strings.TrimSpace(s[start:end]); t != "" {
 				items = append(items, item{text: t, group: group})
@@ -47,11 +66,11 @@ func splitList(s string) []item {
 				inAngle = false
 			}
 		case c == '"':
-			inQuote = true
+			inQuote, opened = true, i
 		case c == '(':
-			depth = 1
+			depth, opened = 1, i
 		case c == '<':
-			inAngle = true
+			inAngle, opened = true, i
 		case c == ',':
 			emit(i)
 			start = i + 1
@@ -64,8 +83,11 @@ func splitList(s string) []item {
 			start = i + 1
 		}
 	}
+	if inQuote || depth > 0 || inAngle {
+		return nil, opened
+	}
 	emit(len(s))
-	return items
+	return items, -1
 }
 
 // stripComments removes RFC 5322 comments outside quoted strings.
