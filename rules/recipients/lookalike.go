@@ -1,6 +1,7 @@
 package recipients
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,9 +39,10 @@ type target struct {
 	suffix  string // co.jp
 	skel    []rune // skeleton of label
 	skelStr string
+	notes   []string // what folding changed in the label (rn/m in "modern")
 	dehyph  string   // skeleton without hyphens
-	forms   []string // the whole domain glued into one label: example-co-jp, examplecojp
 	skelDom string   // skeleton of every label, dot-joined
+	forms   []string // skelDom glued into one label: example-co-jp, examplecojp
 }
 
 // LookalikeChecker finds domains that resemble protected (internal and
@@ -66,21 +68,23 @@ func NewLookalikeChecker(domains ...string) *LookalikeChecker {
 		}
 		c.exact[reg] = true
 		label, suffix := splitRegistrable(reg)
-		skel, _ := skeleton(unicodeLabel(label))
+		skel, notes := skeleton(unicodeLabel(label))
 		skelDom := make([]string, 0, 3)
 		for _, l := range strings.Split(reg, ".") {
 			sl, _ := skeleton(unicodeLabel(l))
 			skelDom = append(skelDom, sl)
 		}
+		sd := strings.Join(skelDom, ".")
 		c.targets = append(c.targets, target{
-			skelDom: strings.Join(skelDom, "."),
 			domain:  reg,
 			label:   label,
 			suffix:  suffix,
 			skel:    []rune(skel),
 			skelStr: skel,
+			notes:   notes,
 			dehyph:  strings.ReplaceAll(skel, "-", ""),
-			forms:   []string{strings.ReplaceAll(reg, ".", "-"), strings.ReplaceAll(reg, ".", "")},
+			skelDom: sd,
+			forms:   []string{strings.ReplaceAll(sd, ".", "-"), strings.ReplaceAll(sd, ".", "")},
 		})
 	}
 	sort.Slice(c.targets, func(i, j int) bool { return c.targets[i].domain < c.targets[j].domain })
@@ -142,9 +146,9 @@ func (c *LookalikeChecker) Check(domain string) (Match, bool) {
 	return best, bestScore >= 0
 }
 
-// displayLabels returns the labels of domain as the reader sees them (case and
-// script and width kept), or the Unicode
-// labels of the canonical form when the two disagree on the label count.
+// displayLabels returns the labels of domain as the reader sees them (case,
+// script and width kept), or the Unicode labels of the canonical form when
+// the two disagree on the label count.
 func displayLabels(raw, canonical string) []string {
 	raw = strings.NewReplacer("．", ".", "。", ".", "｡", ".").Replace(strings.TrimSpace(raw))
 	labels := strings.Split(strings.TrimSuffix(raw, "."), ".")
@@ -161,7 +165,7 @@ func displayLabels(raw, canonical string) []string {
 // subdomainTrick finds a protected domain spelled out in the subdomain part:
 // example.com.evil.net, example-com.evil.net.
 func subdomainTrick(t *target, sub []string) (Match, bool) {
-	if len(sub) == 0 || len(t.label) < minSwapLabel {
+	if len(sub) == 0 || visualLen(t.skel) < minSwapLabel {
 		return Match{}, false
 	}
 	folded := make([]string, len(sub))
@@ -226,9 +230,15 @@ func (c *candidate) compare(t *target) (score int, reason string, ok bool) {
 		}
 		return 0, "", false
 	case c.skelStr == t.skelStr && n >= minSwapLabel && suffixOK:
-		return 3 + penalty, with(homoglyphReason(c.notes)), true
+		notes := c.notes
+		if len(notes) == 0 {
+			notes = t.notes // "modem" posing as "modern"
+		}
+		return 3 + penalty, with(homoglyphReason(notes)), true
 	case strings.ReplaceAll(c.skelStr, "-", "") == t.dehyph && n >= minAnySuffix && suffixOK:
 		return 6 + penalty, with("hyphen added or dropped"), true
+	case n >= minSwapLabel && slices.Contains(t.forms, c.skelStr):
+		return 6 + penalty, "whole domain spelled in the label (" + c.raw + ")", true
 	}
 	if !sameSuffix && !swapped {
 		return 0, "", false

@@ -7,7 +7,7 @@ import (
 
 func TestLookalike(t *testing.T) {
 	c := NewLookalikeChecker("example.com", "*.example.com", "partner.co.jp", "sendguard-demo.jp", "abc.co.jp", "mail.com", "burn.net",
-		"wakeup.jp", "dental.co.jp", "example.cl", "例え.jp")
+		"wakeup.jp", "dental.co.jp", "example.cl", "例え.jp", "modern.net", "clinic.jp")
 	tests := []struct {
 		domain    string
 		resembles string // "" = must not match
@@ -57,6 +57,12 @@ func TestLookalike(t *testing.T) {
 		{"例え.com", "xn--r8jz45g.jp", "tld swap"},
 		{"例.jp", "", ""},
 		{"ｐａｒｔｎｅｒ.co.jp", "", ""}, // full-width maps to the partner itself
+		{"modem.net", "modern.net", "homoglyph (rn/m)"},
+		{"clinic-jp.evil.net", "clinic.jp", "subdomain trick"},
+		{"example-com.github.io", "example.com", "whole domain spelled"},
+		{"examplecom.net", "example.com", "whole domain spelled"},
+		{"github.io", "", ""},
+		{"modest.net", "", ""},
 		{"examp0le.com", "example.com", "edit distance 1 after folding 0/o"},
 		{"axampla.com", "", ""}, // distance 2 at length 7: too far
 		// Hard negatives.
