@@ -1,0 +1,67 @@
+// Package policy turns an analysis report (rules.Report) into a decision:
+// which actions sendguard takes on a message, which rules asked for them and
+// why, in Japanese and English.
+//
+// A policy is a YAML file of ordered rules:
+//
+//	version: 1
+//	rules:
+//	  - name: pii-external
+//	    when: recipients.external > 0 && finding("mynumber") > 0
+//	    actions: [hold_review]
+//	    continue: false
+//	    reason: {ja: "…", en: "…"}
+//	    params: {approvers: [boss@example.com]}
+//
+// `when` is a CEL expression over the report, type-checked when the policy is
+// loaded. Its variables are recipients (rules.Recipients), findings
+// (list of rules.Finding), attachments (list of rules.Attachment), errors
+// (list of string), subject, from, sender (strings, from and sender
+// lower-cased) and size (int); fields use their JSON names
+// (recipients.visible_external, a.declared_type). Helper functions:
+//
+//	finding(name)             distinct values a detector found, over all locations
+//	finding(name, prefix)     the same, only in locations starting with prefix
+//	records()                 rows carrying personal data, summed over locations
+//	                          (the largest count per location)
+//	max_records()             the largest row count of any one finding
+//	has_attachment()          whether the message has any attachment
+//	has_attachment(ext)       whether an attachment name ends in ext (".xlsx"),
+//	                          case-insensitively
+//	unscannable()             parts that could not be read (distinct locations)
+//
+// plus the CEL standard library, its string extensions and sets.
+//
+// Semantics, in this order:
+//
+//  1. Rules are tried in file order. A matching rule marked `continue`
+//     contributes its actions and evaluation goes on; the first matching rule
+//     not marked `continue` contributes its actions and ends evaluation.
+//     Rules that do not match contribute nothing. If no rule matches the
+//     decision is [deliver].
+//  2. A rule whose condition fails at run time (an index out of range, say)
+//     counts as matched: a policy mistake holds mail rather than letting it
+//     out. The failure is listed in Decision.Errors.
+//  3. Contributed actions are combined: reject overrides everything; of the
+//     hold kinds only the strongest stays (hold_review > hold_approver >
+//     hold_sender > delay); of encrypt and link the one contributed first
+//     stays; deliver stays only when nothing else does. Actions are listed
+//     in the fixed order reject, hold_review, hold_approver, hold_sender,
+//     delay, bcc, encrypt, link, deliver.
+//  4. Params follow their action: delay_minutes and encrypt_password come
+//     from the rule that contributed the surviving delay or encrypt action
+//     (encrypt_password defaults to "sender"); approvers are the union over
+//     the rules that contributed hold_approver.
+//  5. Decision.Rules and Decision.Reasons list every contributing rule in
+//     order, including those whose actions were overridden.
+//
+// Load-time validation reports every problem at once, each with the YAML line
+// and rule name: unknown keys, actions or params; reject combined with other
+// actions; two hold kinds, encrypt with link, or deliver with anything in one
+// rule; params without their action; a delay without delay_minutes; a reject
+// without an English (SMTP-safe) reason; duplicate names; conditions that do
+// not compile or are not boolean; rules made unreachable by an earlier rule
+// whose condition is the literal true.
+//
+// A Policy is immutable and safe for concurrent use.
+package policy

@@ -1,0 +1,72 @@
+package policy
+
+import (
+	"fmt"
+	"reflect"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/ext"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+// Variable names visible to conditions.
+const (
+	varRecipients  = "recipients"
+	varFindings    = "findings"
+	varAttachments = "attachments"
+	varErrors      = "errors"
+	varSubject     = "subject"
+	varFrom        = "from"
+	varSender      = "sender"
+	varSize        = "size"
+)
+
+// Helper function names and overload ids.
+const (
+	fnFinding       = "finding"
+	fnRecords       = "records"
+	fnMaxRecords    = "max_records"
+	fnHasAttachment = "has_attachment"
+	fnUnscannable   = "unscannable"
+
+	ovFinding         = "finding_string"
+	ovFindingAt       = "finding_string_string"
+	ovRecords         = "records_void"
+	ovMaxRecords      = "max_records_void"
+	ovHasAttachment   = "has_attachment_void"
+	ovHasAttachmentEx = "has_attachment_string"
+	ovUnscannable     = "unscannable_void"
+)
+
+// newEnv declares the report types, variables and helpers. Helpers are late
+// bound: their implementation closes over the report of one evaluation.
+func newEnv() (*cel.Env, error) {
+	late := cel.LateFunctionBinding()
+	env, err := cel.NewEnv(
+		ext.NativeTypes(reflect.TypeFor[rules.Report](), ext.ParseStructTag("json")),
+		ext.Strings(),
+		ext.Sets(),
+		cel.Variable(varRecipients, cel.ObjectType("rules.Recipients")),
+		cel.Variable(varFindings, cel.ListType(cel.ObjectType("rules.Finding"))),
+		cel.Variable(varAttachments, cel.ListType(cel.ObjectType("rules.Attachment"))),
+		cel.Variable(varErrors, cel.ListType(cel.StringType)),
+		cel.Variable(varSubject, cel.StringType),
+		cel.Variable(varFrom, cel.StringType),
+		cel.Variable(varSender, cel.StringType),
+		cel.Variable(varSize, cel.IntType),
+		cel.Function(fnFinding,
+			cel.Overload(ovFinding, []*cel.Type{cel.StringType}, cel.IntType, late),
+			cel.Overload(ovFindingAt, []*cel.Type{cel.StringType, cel.StringType}, cel.IntType, late)),
+		cel.Function(fnRecords, cel.Overload(ovRecords, nil, cel.IntType, late)),
+		cel.Function(fnMaxRecords, cel.Overload(ovMaxRecords, nil, cel.IntType, late)),
+		cel.Function(fnHasAttachment,
+			cel.Overload(ovHasAttachment, nil, cel.BoolType, late),
+			cel.Overload(ovHasAttachmentEx, []*cel.Type{cel.StringType}, cel.BoolType, late)),
+		cel.Function(fnUnscannable, cel.Overload(ovUnscannable, nil, cel.IntType, late)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("policy: cel environment: %w", err)
+	}
+	return env, nil
+}

@@ -1,0 +1,223 @@
+package recipients
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// ErrBadAddress reports an address that could not be recovered.
+var ErrBadAddress = errors.New("invalid address")
+
+// maxErrText bounds how much of a broken address is quoted in an error.
+const maxErrText = 80
+
+// Address is one parsed mailbox.
+type Address struct {
+	Name   string // decoded display name
+	Local  string // local part, unquoted
+	Domain string // canonical domain (see NormalizeDomain)
+	// RawDomain is the domain as written, kept for look-alike checks where
+	// case and script matter (an upper-case I posing as l).
+	RawDomain string
+	Group     string // group name when the address was inside a group
+}
+
+// String returns the address in canonical, lower-cased form, quoting the
+// local part when it needs quotes.
+func (a Address) String() string {
+	return strings.ToLower(quoteLocal(a.Local)) + "@" + a.Domain
+}
+
+// key identifies an address for de-duplication and envelope matching.
+func (a Address) key() string { return strings.ToLower(a.Local) + "@" + a.Domain }
+
+var addrParser = &mail.AddressParser{WordDecoder: wordDecoder}
+
+// ParseList parses an RFC 5322 address-list (one header field value)
+// tolerantly. Every address that can be recovered is returned; the others
+// are reported as errors wrapping ErrBadAddress. Group names are recorded on
+// their members; empty groups ("undisclosed-recipients:;") yield nothing.
+func ParseList(s string) ([]Address, []error) {
+	s = unfold(s)
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var (
+		out  []Address
+		errs []error
+	)
+	for _, it := range splitList(s) {
+		a, err := parseItem(it.text)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		a.Group = it.group
+		out = append(out, a)
+	}
+	return out, errs
+}
+
+// ParseEnvelope parses an envelope address (RCPT TO), with or without angle
+// brackets.
+func ParseEnvelope(s string) (Address, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = s[1 : len(s)-1]
+	}
+	return fromAddrSpec("", s, s, false)
+}
+
+// unfold removes header folding.
+func unfold(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// parseItem parses one mailbox: strictly first, then by recovering the
+// addr-spec from angle brackets or the token carrying '@'.
+func parseItem(s string) (Address, error) {
+	if m, err := addrParser.Parse(s); err == nil {
+		return fromAddrSpec(decodeName(m.Name), m.Address, s, true)
+	}
+	stripped := stripComments(s)
+	if m, err := addrParser.Parse(stripped); err == nil {
+		return fromAddrSpec(decodeName(m.Name), m.Address, s, true)
+	}
+	name, spec := recoverSpec(stripped)
+	return fromAddrSpec(decodeName(name), spec, s, false)
+}
+
+// recoverSpec finds the addr-spec in text net/mail rejected: the content of
+// the last <...> (or of an unclosed '<'), else the last word containing '@'.
+func recoverSpec(s string) (name, spec string) {
+	if lt := lastTopLevel(s, '<'); lt >= 0 {
+		rest := s[lt+1:]
+		if gt := strings.IndexByte(rest, '>'); gt >= 0 {
+			rest = rest[:gt]
+		}
+		return unquote(strings.TrimSpace(s[:lt])), strings.TrimSpace(rest)
+	}
+	// An unbalanced quote hides the brackets from lastTopLevel; the word
+	// carrying '@' may still wear them.
+	fields := strings.Fields(s)
+	for i := len(fields) - 1; i >= 0; i-- {
+		if strings.Contains(fields[i], "@") {
+			return strings.Trim(unquote(strings.Join(fields[:i], " ")), "\" "), strings.Trim(fields[i], "<>")
+		}
+	}
+	return "", strings.TrimSpace(s)
+}
+
+// lastTopLevel returns the index of the last c outside quoted strings.
+func lastTopLevel(s string, c byte) int {
+	idx, inQuote := -1, false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && inQuote:
+			i++
+		case s[i] == '"':
+			inQuote = !inQuote
+		case s[i] == c && !inQuote:
+			idx = i
+		}
+	}
+	return idx
+}
+
+// fromAddrSpec validates local@domain and builds an Address; orig is the
+// item text quoted in errors. parsed says net/mail already validated and
+// unquoted the local part.
+func fromAddrSpec(name, spec, orig string, parsed bool) (Address, error) {
+	at := strings.LastIndexByte(spec, '@')
+	if at <= 0 || at == len(spec)-1 {
+		return Address{}, badAddress(orig, "missing local part, '@' or domain")
+	}
+	local, rawDomain := spec[:at], spec[at+1:]
+	switch {
+	case parsed:
+	case len(local) >= 2 && strings.HasPrefix(local, "\"") && strings.HasSuffix(local, "\""):
+		local = unquote(local)
+	case strings.ContainsAny(local, " \t<>(),;:@\"[]\\"):
+		return Address{}, badAddress(orig, "invalid local part")
+	}
+	if local == "" {
+		return Address{}, badAddress(orig, "empty local part")
+	}
+	domain, err := NormalizeDomain(rawDomain)
+	if err != nil {
+		return Address{}, badAddress(orig, err.Error())
+	}
+	return Address{Name: name, Local: local, Domain: domain, RawDomain: rawDomain}, nil
+}
+
+func badAddress(orig, why string) error {
+	orig = strings.TrimSpace(orig)
+	if len(orig) > maxErrText {
+		orig = strings.ToValidUTF8(orig[:maxErrText], "") + "…"
+	}
+	return fmt.Errorf("%w %q: %s", ErrBadAddress, orig, why)
+}
+
+// unquote removes surrounding double quotes and backslash escapes.
+func unquote(s string) string {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return s
+	}
+	s = s[1 : len(s)-1]
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// quoteLocal quotes a local part that is not a dot-atom.
+func quoteLocal(l string) string {
+	if isDotAtom(l) {
+		return l
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range l {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		if r == '.' || r >= 0x80 || isAtext(byte(r)) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}

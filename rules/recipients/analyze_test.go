@@ -1,0 +1,147 @@
+package recipients
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sendguard/sendguard/rules"
+)
+
+func newTestAnalyzer(t *testing.T) *Analyzer {
+	t.Helper()
+	an, err := New(Config{
+		InternalDomains: []string{"example.com", "*.example.com", "例え.jp"},
+		PartnerDomains:  []string{"partner.co.jp"},
+	}, NewMemoryHistory("known.client-a.net", "Client-C.ORG."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return an
+}
+
+func TestNewRejectsBadDomains(t *testing.T) {
+	_, err := New(Config{InternalDomains: []string{"ok.example", "bad domain"}, PartnerDomains: []string{"a..b"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "bad domain") || !strings.Contains(err.Error(), "a..b") {
+		t.Fatalf("New with bad domains: err = %v, want both named", err)
+	}
+}
+
+func TestInternal(t *testing.T) {
+	an := newTestAnalyzer(t)
+	tests := map[string]bool{
+		"example.com":          true,
+		"EXAMPLE.COM.":         true,
+		"hr.example.com":       true,
+		"a.b.example.com":      true,
+		"xn--r8jz45g.jp":       true,
+		"例え.JP":                true,
+		"example.com.evil.net": false,
+		"notexample.com":       false,
+		"example.co.jp":        false,
+		"partner.co.jp":        false,
+	}
+	for d, want := range tests {
+		if got := an.Internal(d); got != want {
+			t.Errorf("Internal(%q) = %v, want %v", d, got, want)
+		}
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	an := newTestAnalyzer(t)
+	res := an.Analyze(Input{
+		From: "=?UTF-8?B?5Za25qWt6YOo?= <Sales@Example.com>",
+		To:   []string{"Boss <boss@example.com>, =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <Yamada@Partner.co.jp>"},
+		Cc:   []string{"x@known.client-a.net, broken@, team: y@exarnple.com;", "z@Client-c.org"},
+		Envelope: []string{
+			"<boss@example.com>", "<yamada@partner.co.jp>", "<x@known.client-a.net>",
+			"<y@exarnple.com>", "<hidden@bcc-only.client-b.net>", "<HIDDEN@bcc-only.client-b.net>",
+			"<ops@hr.example.com>", "<bad>",
+		},
+	})
+	if res.From != "sales@example.com" {
+		t.Errorf("From = %q", res.From)
+	}
+	r := res.Recipients
+	if r.Total != 6 || r.External != 4 || r.VisibleExternal != 4 {
+		t.Errorf("total/external/visible = %d/%d/%d, want 6/4/4", r.Total, r.External, r.VisibleExternal)
+	}
+	wantVisible := []string{"client-c.org", "exarnple.com", "known.client-a.net", "partner.co.jp"}
+	if !reflect.DeepEqual(r.VisibleExternalDomains, wantVisible) {
+		t.Errorf("VisibleExternalDomains = %q, want %q", r.VisibleExternalDomains, wantVisible)
+	}
+	// z@client-c.org is visible but not an envelope recipient of this copy.
+	wantExt := []string{"bcc-only.client-b.net", "exarnple.com", "known.client-a.net", "partner.co.jp"}
+	if !reflect.DeepEqual(r.ExternalDomains, wantExt) {
+		t.Errorf("ExternalDomains = %q, want %q", r.ExternalDomains, wantExt)
+	}
+	wantFirst := []string{"bcc-only.client-b.net", "exarnple.com"}
+	if !reflect.DeepEqual(r.FirstTimeDomains, wantFirst) {
+		t.Errorf("FirstTimeDomains = %q, want %q", r.FirstTimeDomains, wantFirst)
+	}
+	if len(r.Lookalike) != 1 || r.Lookalike[0].Address != "y@exarnple.com" || r.Lookalike[0].Resembles != "example.com" {
+		t.Errorf("Lookalike = %+v", r.Lookalike)
+	}
+	if len(res.Errors) != 2 || !strings.HasPrefix(res.Errors[0], "Cc: ") || !strings.HasPrefix(res.Errors[1], "RCPT TO: ") {
+		t.Errorf("Errors = %q, want one Cc and one RCPT TO error", res.Errors)
+	}
+	want := []rules.Recipient{
+		{Address: "boss@example.com", Name: "Boss", Field: "to", Domain: "example.com", Envelope: true},
+		{Address: "yamada@partner.co.jp", Name: "山田", Field: "to", Domain: "partner.co.jp", External: true, Envelope: true},
+		{Address: "x@known.client-a.net", Field: "cc", Domain: "known.client-a.net", External: true, Envelope: true},
+		{Address: "y@exarnple.com", Field: "cc", Domain: "exarnple.com", External: true, Envelope: true},
+		{Address: "z@client-c.org", Field: "cc", Domain: "client-c.org", External: true},
+		{Address: "hidden@bcc-only.client-b.net", Field: "bcc", Domain: "bcc-only.client-b.net", External: true, Envelope: true},
+		{Address: "ops@hr.example.com", Field: "bcc", Domain: "hr.example.com", Envelope: true},
+	}
+	if !reflect.DeepEqual(r.List, want) {
+		t.Errorf("List =\n%+v\nwant\n%+v", r.List, want)
+	}
+}
+
+func TestAnalyzeOffline(t *testing.T) {
+	an := newTestAnalyzer(t)
+	res := an.Analyze(Input{
+		To:  []string{"undisclosed-recipients:;"},
+		Bcc: []string{"a@customer.client-d.net, b@customer.client-d.net, c@example.com"},
+	})
+	r := res.Recipients
+	if r.Total != 3 || r.External != 2 || r.VisibleExternal != 0 || len(r.VisibleExternalDomains) != 0 {
+		t.Errorf("offline counts = %+v", r)
+	}
+	if !reflect.DeepEqual(r.ExternalDomains, []string{"customer.client-d.net"}) {
+		t.Errorf("ExternalDomains = %q", r.ExternalDomains)
+	}
+	for _, rc := range r.List {
+		if rc.Field != "bcc" || !rc.Envelope {
+			t.Errorf("recipient %+v: want bcc envelope", rc)
+		}
+	}
+}
+
+func TestAnalyzeEmpty(t *testing.T) {
+	res := newTestAnalyzer(t).Analyze(Input{})
+	r := res.Recipients
+	if r.Total != 0 || r.ExternalDomains == nil || r.Lookalike == nil || r.FirstTimeDomains == nil || r.VisibleExternalDomains == nil || r.List == nil {
+		t.Errorf("empty analysis = %+v; lists must be non-nil for JSON", r)
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("errors = %q", res.Errors)
+	}
+}
+
+func TestAnalyzeBccOnlyExternal(t *testing.T) {
+	an := newTestAnalyzer(t)
+	res := an.Analyze(Input{
+		To:       []string{"team@example.com"},
+		Envelope: []string{"team@example.com", "leak@competitor.client-e.net"},
+	})
+	r := res.Recipients
+	if r.External != 1 || r.VisibleExternal != 0 || len(r.VisibleExternalDomains) != 0 {
+		t.Errorf("bcc-only external: %+v", r)
+	}
+	if r.List[1].Field != "bcc" || !r.List[1].External {
+		t.Errorf("bcc recipient = %+v", r.List[1])
+	}
+}
