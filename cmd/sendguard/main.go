@@ -26,6 +26,8 @@ func main() {
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "serve":
 		err = serve(args)
+	case "check":
+		err = check(args)
 	case "queue":
 		err = queueCmd(args)
 	case "config":

@@ -1,0 +1,171 @@
+// Package inspect runs the whole analysis of one message — content
+// extraction, detectors, recipient analysis — and the policy over its
+// report. It is what `sendguard check` and the gateway call.
+//
+// Invariants: it reads the message once, streaming (extract.Walk); it never
+// fails on message content (problems become report errors or unscannable
+// findings); raw detector values reach the report only when Reveal is set.
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+
+	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/detect"
+	"github.com/sendguard/sendguard/rules/extract"
+	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/rules/recipients"
+)
+
+// Config configures an Inspector.
+type Config struct {
+	InternalDomains []string
+	PartnerDomains  []string
+	// History says which external domains the organisation has delivered
+	// to before; nil knows none.
+	History recipients.History
+	// Keywords replaces the confidentiality dictionary when non-nil.
+	Keywords []string
+	// Policy decides; nil uses the embedded default policy.
+	Policy *policy.Policy
+	// Limits bound extraction; zero fields take the defaults.
+	Limits extract.Limits
+	// Reveal keeps raw matched values in findings (`check -reveal`).
+	Reveal bool
+}
+
+// Inspector analyses messages. It is safe for concurrent use.
+type Inspector struct {
+	rcpt   *recipients.Analyzer
+	det    *detect.Engine
+	policy *policy.Policy
+	lim    extract.Limits
+}
+
+// New builds an Inspector.
+func New(cfg Config) (*Inspector, error) {
+	rc, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains}, cfg.History)
+	if err != nil {
+		return nil, err
+	}
+	det, err := detect.New(detect.Config{Keywords: cfg.Keywords, RetainValues: cfg.Reveal})
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	pol := cfg.Policy
+	if pol == nil {
+		if pol, err = policy.Default(); err != nil {
+			return nil, fmt.Errorf("default policy: %w", err)
+		}
+	}
+	lim := cfg.Limits
+	if lim == (extract.Limits{}) {
+		lim = extract.DefaultLimits()
+	}
+	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim}, nil
+}
+
+// Envelope is the SMTP envelope of the message, if known. An offline check
+// of a saved message has none: header recipients stand in.
+type Envelope struct {
+	MailFrom string
+	Rcpts    []string
+}
+
+// Result is one message's analysis and decision.
+type Result struct {
+	Report    *rules.Report
+	Decision  policy.Decision
+	MessageID string
+}
+
+// Inspect analyses the message read from r and evaluates the policy.
+func (in *Inspector) Inspect(ctx context.Context, r io.Reader, env Envelope) (*Result, error) {
+	rep, msg, err := in.Analyze(ctx, r, env)
+	if err != nil {
+		return nil, err
+	}
+	d := in.policy.Evaluate(rep)
+	return &Result{Report: rep, Decision: d, MessageID: msg.MessageID}, nil
+}
+
+// location accumulates one location's detector results (a body has a text
+// and an HTML alternative: both are "body" and count once).
+type location struct {
+	name string
+	res  *detect.Result
+}
+
+// Analyze builds the report without evaluating the policy.
+func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*rules.Report, *extract.Message, error) {
+	rep := &rules.Report{Sender: env.MailFrom, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
+	var locs []*location
+	byName := map[string]*location{}
+	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
+		if p.Attachment != nil {
+			rep.Attachments = append(rep.Attachments, *p.Attachment)
+		}
+		if p.Unscannable != "" {
+			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorUnscannable, Count: 1,
+				Location: p.Location, Samples: []string{}, Reason: p.Unscannable})
+		}
+		if len(p.Text) == 0 {
+			return nil
+		}
+		res := in.det.Scan(p.Text, p.Tabular)
+		if l, ok := byName[p.Location]; ok {
+			return l.res.Merge(res)
+		}
+		l := &location{name: p.Location, res: res}
+		byName[p.Location] = l
+		locs = append(locs, l)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyse message: %w", err)
+	}
+	for _, l := range locs {
+		for _, h := range l.res.Hits() {
+			f := rules.Finding{Detector: h.Detector, Count: h.Count, Location: l.name, Samples: h.Samples}
+			if f.Samples == nil {
+				f.Samples = []string{}
+			}
+			if h.Detector != detect.Keyword {
+				f.Records = l.res.Records
+			}
+			f.Values = h.Values
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
+	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
+
+	ri := recipients.Input{From: msg.From, Envelope: env.Rcpts}
+	if msg.To != "" {
+		ri.To = []string{msg.To}
+	}
+	if msg.Cc != "" {
+		ri.Cc = []string{msg.Cc}
+	}
+	if len(env.Rcpts) == 0 {
+		if bcc := msg.Header.Get("Bcc"); bcc != "" {
+			ri.Bcc = []string{bcc}
+		}
+	}
+	rr := in.rcpt.Analyze(ri)
+	rep.Recipients = rr.Recipients
+	rep.From = rr.From
+	rep.Subject = msg.Subject
+	rep.Size = msg.Size
+	rep.Errors = append(rep.Errors, msg.Errors...)
+	rep.Errors = append(rep.Errors, rr.Errors...)
+	if msg.Incomplete {
+		rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorUnscannable, Count: 1,
+			Location: "message", Samples: []string{}, Reason: "analysis stopped at a limit before the end of the message"})
+	}
+	rep.Findings = slices.Clip(rep.Findings)
+	return rep, msg, nil
+}
