@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -21,6 +22,7 @@ const AdminSocket = "admin.sock"
 // console): list, show, retry, delete.
 type Admin struct {
 	Store  *spool.Store
+	Holds  *hold.Store
 	Runner *Runner
 	Log    *slog.Logger
 	// Extra routes (e.g. hold release) registered by other components.
@@ -53,6 +55,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/queue/{id}", a.show)
 	mux.HandleFunc("POST /v1/queue/{id}/retry", a.retry)
 	mux.HandleFunc("DELETE /v1/queue/{id}", a.delete)
+	mux.HandleFunc("POST /v1/hold/{id}/{action}", a.decide)
 	return mux
 }
 
@@ -119,6 +122,38 @@ func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
 	a.Store.RemoveBody(id + ".orig")
 	a.Log.Warn("message deleted by admin", "queue_id", id)
 	writeJSON(w, map[string]string{"id": id, "result": "deleted"})
+}
+
+// decide releases or rejects a held message as the admin (CLI).
+func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var to hold.State
+	switch r.PathValue("action") {
+	case "release":
+		to = hold.StateReleased
+	case "reject":
+		to = hold.StateRejected
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	reason := r.URL.Query().Get("reason")
+	actor := hold.Actor{Name: "admin-cli", Role: "admin"}
+	if _, err := a.Holds.Transition(r.Context(), id, to, actor, reason); err != nil {
+		code := http.StatusConflict
+		if errors.Is(err, hold.ErrNotFound) {
+			code = http.StatusNotFound
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	a.Log.Info("held message decided by admin", "queue_id", id, "state", to)
+	if a.Runner != nil {
+		a.Runner.Wake(id)
+	}
+	writeJSON(w, map[string]string{"id": id, "result": string(to)})
 }
 
 var errNotQueued = errors.New("message is not queued for delivery")

@@ -54,7 +54,7 @@ func usage() {
   sendguard serve [-config FILE]         run the gateway (embedded demo config without -config)
   sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
                                          analyse messages offline and show the policy's decision
-  sendguard queue list [-all] [-state S] | show ID | retry ID | delete ID   [-config FILE]
+  sendguard queue list [-all] [-state S] | show ID | retry ID | delete ID | release ID | reject ID [-reason R]   [-config FILE]
   sendguard config check FILE            validate a configuration file
   sendguard passwd-hash                  read a password on stdin, print a bcrypt hash for smtp.users
   sendguard version

@@ -140,13 +140,13 @@ func TestPostfixRelayhostThroughSendguard(t *testing.T) {
 	in.start()
 	pf := startPostfix(t, in.smtp)
 
-	msg := testMessage("alice@example.com", []string{"bob@partner.example.net"}, "via-postfix", "Relayed by Postfix.")
-	if err := pf.sendmail("alice@example.com", []string{"bob@partner.example.net"}, msg); err != nil {
+	msg := testMessage("alice@example.com", []string{"bob@partner.test"}, "via-postfix", "Relayed by Postfix.")
+	if err := pf.sendmail("alice@example.com", []string{"bob@partner.test"}, msg); err != nil {
 		t.Fatal(err)
 	}
 	// And over SMTP into Postfix's smtpd.
-	msg2 := testMessage("carol@example.com", []string{"dave@partner.example.net"}, "via-postfix-smtp", "Over SMTP.")
-	if err := sendMail(pf.smtpd, "carol@example.com", []string{"dave@partner.example.net"}, msg2); err != nil {
+	msg2 := testMessage("carol@example.com", []string{"dave@partner.test"}, "via-postfix-smtp", "Over SMTP.")
+	if err := sendMail(pf.smtpd, "carol@example.com", []string{"dave@partner.test"}, msg2); err != nil {
 		t.Fatalf("submit to postfix smtpd: %v\n%s", err, pf.log())
 	}
 	got, err := sk.Wait(2, 60*time.Second)

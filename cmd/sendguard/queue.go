@@ -21,7 +21,7 @@ import (
 // queueCmd talks to the running instance over its admin socket.
 func queueCmd(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: sendguard queue list|show ID|retry ID|delete ID [-config FILE]")
+		return errors.New("usage: sendguard queue list|show ID|retry ID|delete ID|release ID|reject ID [-reason TEXT] [-config FILE]")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("queue "+sub, flag.ContinueOnError)
@@ -29,6 +29,7 @@ func queueCmd(args []string) error {
 	all := fs.Bool("all", false, "list: include finished messages")
 	state := fs.String("state", "", "list: only this state (queued, held, delivered, bounced, ...)")
 	asJSON := fs.Bool("json", false, "list: print JSON")
+	reason := fs.String("reason", "", "release/reject: the reason recorded in the audit log")
 	// Accept flags before or after the ID.
 	var pos []string
 	for {
@@ -99,6 +100,17 @@ func queueCmd(args []string) error {
 			return err
 		}
 		body, err := c.do("GET", "/v1/queue/"+id)
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(body)
+		return nil
+	case "release", "reject":
+		id, err := needID()
+		if err != nil {
+			return err
+		}
+		body, err := c.do("POST", "/v1/hold/"+id+"/"+sub+"?reason="+url.QueryEscape(*reason))
 		if err != nil {
 			return err
 		}

@@ -38,9 +38,9 @@ func TestRelayIsByteFaithful(t *testing.T) {
 
 	// Header folding, 8-bit UTF-8, a long line and a dot-stuffed line must
 	// all arrive exactly as sent.
-	msg := []byte("From: =?UTF-8?B?5bGx55Sw?= <yamada@example.com>\r\nTo: a@ext.example.net,\r\n  b@ext.example.net\r\nSubject: テスト\r\nMessage-ID: <faithful@test>\r\nX-Odd:   spaces\t kept \r\n\r\n" +
+	msg := []byte("From: =?UTF-8?B?5bGx55Sw?= <yamada@example.com>\r\nTo: a@ext.test,\r\n  b@ext.test\r\nSubject: テスト\r\nMessage-ID: <faithful@test>\r\nX-Odd:   spaces\t kept \r\n\r\n" +
 		"こんにちは\r\n.leading dot\r\n" + strings.Repeat("x", 5000) + "\r\nend\r\n")
-	if err := sendMail(in.smtp, "yamada@example.com", []string{"a@ext.example.net", "b@ext.example.net"}, msg); err != nil {
+	if err := sendMail(in.smtp, "yamada@example.com", []string{"a@ext.test", "b@ext.test"}, msg); err != nil {
 		t.Fatal(err)
 	}
 	got, err := sk.Wait(1, 10*time.Second)
@@ -88,7 +88,7 @@ func TestNextHopDownThenUp(t *testing.T) {
 	const n = 5
 	for i := range n {
 		id := fmt.Sprintf("down-%d", i)
-		if err := sendMail(in.smtp, "s@example.com", []string{"r@ext.example.net"}, testMessage("s@example.com", []string{"r@ext.example.net"}, id, "x")); err != nil {
+		if err := sendMail(in.smtp, "s@example.com", []string{"r@ext.test"}, testMessage("s@example.com", []string{"r@ext.test"}, id, "x")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,7 +134,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		}, "552 5.3.4"},
 		{"oversize data", func(s *rawSession) string {
 			s.cmd("MAIL FROM:<a@example.com>")
-			s.cmd("RCPT TO:<b@ext.example.net>")
+			s.cmd("RCPT TO:<b@ext.test>")
 			s.cmd("DATA")
 			s.send("Subject: big\r\n\r\n" + strings.Repeat("0123456789abcdef\r\n", 400) + ".\r\n")
 			return s.reply()
@@ -142,27 +142,27 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		{"too many recipients", func(s *rawSession) string {
 			s.cmd("MAIL FROM:<a@example.com>")
 			for i := range 3 {
-				s.cmd(fmt.Sprintf("RCPT TO:<r%d@ext.example.net>", i))
+				s.cmd(fmt.Sprintf("RCPT TO:<r%d@ext.test>", i))
 			}
-			return s.cmd("RCPT TO:<r4@ext.example.net>")
+			return s.cmd("RCPT TO:<r4@ext.test>")
 		}, "452 4.5.3"},
 		{"bare LF", func(s *rawSession) string {
 			s.cmd("MAIL FROM:<a@example.com>")
-			s.cmd("RCPT TO:<b@ext.example.net>")
+			s.cmd("RCPT TO:<b@ext.test>")
 			s.cmd("DATA")
 			s.send("Subject: lf\r\n\r\nline one\nline two\r\n.\r\n")
 			return s.reply()
 		}, "554 5.6.0"},
 		{"smuggling", func(s *rawSession) string {
 			s.cmd("MAIL FROM:<a@example.com>")
-			s.cmd("RCPT TO:<b@ext.example.net>")
+			s.cmd("RCPT TO:<b@ext.test>")
 			s.cmd("DATA")
-			s.send("Subject: smuggle\r\n\r\nhello\n.\r\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@ext.example.net>\r\nDATA\r\nspoof\r\n.\r\n")
+			s.send("Subject: smuggle\r\n\r\nhello\n.\r\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@ext.test>\r\nDATA\r\nspoof\r\n.\r\n")
 			return s.reply()
 		}, "554 5.6.0"},
 		{"bare CR", func(s *rawSession) string {
 			s.cmd("MAIL FROM:<a@example.com>")
-			s.cmd("RCPT TO:<b@ext.example.net>")
+			s.cmd("RCPT TO:<b@ext.test>")
 			s.cmd("DATA")
 			s.send("Subject: cr\r\n\r\nline one\rline two\r\n.\r\n")
 			return s.reply()
@@ -244,8 +244,8 @@ func TestSMTPAuthOnlyOverTLS(t *testing.T) {
 	if err := c.Auth(saslPlain("mta", "correct horse battery")); err != nil {
 		t.Fatal(err)
 	}
-	msg := testMessage("a@example.com", []string{"b@ext.example.net"}, "auth", "hi")
-	if err := c.SendMail("a@example.com", []string{"b@ext.example.net"}, bytes.NewReader(msg)); err != nil {
+	msg := testMessage("a@example.com", []string{"b@ext.test"}, "auth", "hi")
+	if err := c.SendMail("a@example.com", []string{"b@ext.test"}, bytes.NewReader(msg)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := sk.Wait(1, 10*time.Second)
@@ -267,8 +267,8 @@ func TestPermanentFailureSendsDSN(t *testing.T) {
 	})
 	in := newInstance(t, sk.Addr, "")
 	in.start()
-	msg := testMessage("sender@example.com", []string{"nobody@ext.example.net", "ok@ext.example.net"}, "dsn", "hello")
-	if err := sendMail(in.smtp, "sender@example.com", []string{"nobody@ext.example.net", "ok@ext.example.net"}, msg); err != nil {
+	msg := testMessage("sender@example.com", []string{"nobody@ext.test", "ok@ext.test"}, "dsn", "hello")
+	if err := sendMail(in.smtp, "sender@example.com", []string{"nobody@ext.test", "ok@ext.test"}, msg); err != nil {
 		t.Fatal(err)
 	}
 	got, err := sk.Wait(2, 10*time.Second)
@@ -287,20 +287,20 @@ func TestPermanentFailureSendsDSN(t *testing.T) {
 	if len(dsn.To) != 1 || dsn.To[0] != "sender@example.com" {
 		t.Fatalf("DSN to %q", dsn.To)
 	}
-	for _, want := range []string{"multipart/report", "report-type=delivery-status", "Final-Recipient: rfc822; nobody@ext.example.net",
+	for _, want := range []string{"multipart/report", "report-type=delivery-status", "Final-Recipient: rfc822; nobody@ext.test",
 		"Action: failed", "Status: 5.1.1", "Message-ID: <dsn@test>"} {
 		if !bytes.Contains(dsn.Data, []byte(want)) {
 			t.Errorf("DSN lacks %q", want)
 		}
 	}
-	if bytes.Contains(dsn.Data, []byte("Final-Recipient: rfc822; ok@ext.example.net")) {
+	if bytes.Contains(dsn.Data, []byte("Final-Recipient: rfc822; ok@ext.test")) {
 		t.Error("DSN names the recipient that was delivered")
 	}
 	// A bounce of the null sender is never bounced again.
 	sk.SetRcptErr(func(string) *smtp.SMTPError {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No"}
 	})
-	if err := sendMail(in.smtp, "", []string{"x@ext.example.net"}, testMessage("", []string{"x@ext.example.net"}, "null", "x")); err != nil {
+	if err := sendMail(in.smtp, "", []string{"x@ext.test"}, testMessage("", []string{"x@ext.test"}, "null", "x")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
@@ -334,8 +334,8 @@ func TestKillNineLosesNothing(t *testing.T) {
 				defer wg.Done()
 				for i := range next {
 					id := fmt.Sprintf("k%d-%d", round, i)
-					msg := testMessage("s@example.com", []string{"r@ext.example.net"}, id, strings.Repeat("crash test body ", 60))
-					if err := sendMail(in.smtp, "s@example.com", []string{"r@ext.example.net"}, msg); err == nil {
+					msg := testMessage("s@example.com", []string{"r@ext.test"}, id, strings.Repeat("crash test body ", 60))
+					if err := sendMail(in.smtp, "s@example.com", []string{"r@ext.test"}, msg); err == nil {
 						mu.Lock()
 						accepted[id] = true
 						mu.Unlock()
@@ -394,7 +394,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	sk := startSink(t)
 	in := newInstance(t, sk.Addr, "")
 	in.start()
-	if err := sendMail(in.smtp, "s@example.com", []string{"r@ext.example.net"}, testMessage("s@example.com", []string{"r@ext.example.net"}, "term", "x")); err != nil {
+	if err := sendMail(in.smtp, "s@example.com", []string{"r@ext.test"}, testMessage("s@example.com", []string{"r@ext.test"}, "term", "x")); err != nil {
 		t.Fatal(err)
 	}
 	if err := in.stop(); err != nil {

@@ -18,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -95,10 +97,24 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer closeTr()
 	runner := gateway.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
 
-	insp, err := newInspector(cfg, log, store)
+	holds, err := hold.New(store.DB(), hold.Options{
+		OnRelease: gateway.ReleaseHook(time.Now),
+		OnDecided: gateway.DecidedHook(time.Now),
+		OnPurge: func(_ *bbolt.Tx, rec *hold.Record) error {
+			store.RemoveBody(rec.ID)
+			store.RemoveBody(rec.ID + ".orig")
+			return nil
+		},
+		Logger: log.With("component", "hold"),
+	})
 	if err != nil {
 		return err
 	}
+	rulesInsp, err := newRulesInspector(cfg, false, nil)
+	if err != nil {
+		return err
+	}
+	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Log: log}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
 	if err != nil {
@@ -128,7 +144,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		registerOutbox(web, filepath.Join(cfg.DataDir, "outbox"))
 	}
 	webSrv := &http.Server{Handler: securityHeaders(web), ReadHeaderTimeout: 10 * time.Second}
-	admin := &gateway.Admin{Store: store, Runner: runner, Log: log.With("component", "admin")}
+	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin")}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
@@ -144,6 +160,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}()
 	}
 	goRun("delivery", func() error { runner.Run(runCtx); return nil })
+	goRun("hold timers", func() error {
+		err := holds.Run(runCtx, 30*time.Second, 7*24*time.Hour)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	})
 	goRun("smtp", func() error { return srv.Serve(smtpLn) })
 	goRun("web", func() error { return webSrv.Serve(webLn) })
 	goRun("admin", func() error { return adminSrv.Serve(adminLn) })

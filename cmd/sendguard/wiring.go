@@ -50,7 +50,3 @@ func buildDSN(cfg *config.Config) gateway.DSNBuilder {
 		return dsn.Build(p)
 	}
 }
-
-func newInspector(cfg *config.Config, log *slog.Logger, store *spool.Store) (gateway.Inspector, error) {
-	return nil, nil
-}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHeldMessageReleasedAndRejected: the policy holds a mass-exposure mail
+// and a look-alike mail; nothing reaches the next hop until an admin
+// releases one; the rejected one never leaves.
+func TestHeldMessageReleasedAndRejected(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+
+	var many []string
+	for i := range 12 {
+		many = append(many, fmt.Sprintf("c%d@customer%d.test", i, i))
+	}
+	if err := sendMail(in.smtp, "alice@example.com", many, testMessage("alice@example.com", many, "mass", "newsletter")); err != nil {
+		t.Fatal(err)
+	}
+	look := []string{"ceo@exarnple.com"}
+	if err := sendMail(in.smtp, "alice@example.com", look, testMessage("alice@example.com", look, "look", "invoice")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(sk.Messages()); n != 0 {
+		t.Fatalf("%d held messages reached the next hop", n)
+	}
+	out, err := in.cli("queue", "list", "-state", "held")
+	if err != nil || strings.Count(out, " held ") != 2 {
+		t.Fatalf("queue list -state held: %v\n%s", err, out)
+	}
+	ids := regexp.MustCompile(`(?m)^([0-9A-Z]{21})\s`).FindAllStringSubmatch(out, -1)
+	show := func(id string) string { s, _ := in.cli("queue", "show", id); return s }
+	var massID, lookID string
+	for _, m := range ids {
+		if strings.Contains(show(m[1]), "c0@customer0.test") {
+			massID = m[1]
+		} else {
+			lookID = m[1]
+		}
+	}
+	if massID == "" || lookID == "" {
+		t.Fatalf("could not tell the held messages apart:\n%s", out)
+	}
+	if !strings.Contains(show(massID), "mass-exposure") || !strings.Contains(show(lookID), "lookalike") {
+		t.Fatalf("decisions not recorded:\n%s\n%s", show(massID), show(lookID))
+	}
+	if out, err := in.cli("queue", "release", massID, "-reason", "checked with the sender"); err != nil {
+		t.Fatalf("release: %v %s", err, out)
+	}
+	if out, err := in.cli("queue", "reject", lookID, "-reason", "typo in the domain"); err != nil {
+		t.Fatalf("reject: %v %s", err, out)
+	}
+	got, err := sk.Wait(1, 10*time.Second)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, in.logs())
+	}
+	if !strings.Contains(string(got[0].Data), "Message-ID: <mass@test>") || len(got[0].To) != 12 {
+		t.Fatalf("released message: to=%d\n%.300s", len(got[0].To), got[0].Data)
+	}
+	// A second release is refused: the decision is final.
+	if out, err := in.cli("queue", "release", massID); err == nil {
+		t.Fatalf("second release accepted: %s", out)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(sk.Messages()); n != 1 {
+		t.Fatalf("%d messages at the sink, want 1 (the rejected one must not leave)", n)
+	}
+	if !strings.Contains(show(lookID), `"state": "rejected"`) {
+		t.Fatalf("rejected message state:\n%s", show(lookID))
+	}
+}

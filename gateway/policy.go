@@ -1,0 +1,183 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/inspect"
+	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// DefaultHoldExpiry is how long a held message waits for a decision.
+const DefaultHoldExpiry = 72 * time.Hour
+
+// PolicyInspector is the Inspector of a running gateway: it analyses the
+// spooled message, evaluates the policy and turns the decision into what
+// acceptance does (reject, hold, deliver).
+type PolicyInspector struct {
+	Rules  *inspect.Inspector
+	Holds  *hold.Store
+	Log    *slog.Logger
+	Expiry time.Duration // 0: DefaultHoldExpiry
+}
+
+// Inspect implements Inspector.
+func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, error) {
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open spooled message: %w", err)
+	}
+	defer f.Close()
+	res, err := p.Rules.Inspect(ctx, f, inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()})
+	if err != nil {
+		return nil, err
+	}
+	rep := res.Report
+	for i := range rep.Findings {
+		rep.Findings[i].Values = nil // raw PII is never stored
+	}
+	d := res.Decision
+	repJSON, err := json.Marshal(rep)
+	if err != nil {
+		return nil, err
+	}
+	decJSON, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verdict{Actions: d.Actions, Subject: rep.Subject, MessageID: res.MessageID, Report: repJSON, Decision: decJSON}
+	if d.Has(rules.ActionReject) {
+		v.Reject = true
+		v.RejectReason = reasonText(d, "en")
+		return v, nil
+	}
+	kind, ok := holdKind(d)
+	if !ok {
+		return v, nil
+	}
+	v.Hold = true
+	deadline := in.Arrival.Add(p.expiry())
+	if kind == hold.KindDelay {
+		deadline = in.Arrival.Add(time.Duration(max(d.Params.DelayMinutes, 1)) * time.Minute)
+	}
+	hr := &hold.Record{
+		ID: in.Env.QueueID, Kind: kind, CreatedAt: in.Arrival, Deadline: deadline,
+		Sender: in.Env.MailFrom, Subject: rep.Subject, Recipients: summarize(rep, in.Env),
+		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules, Reasons: reasonTexts(d)},
+		Approvers: d.Params.Approvers, Report: repJSON,
+	}
+	v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error {
+		return p.Holds.CreateTx(tx, hr, hold.System, strings.Join(d.Rules, ","))
+	}
+	return v, nil
+}
+
+func (p *PolicyInspector) expiry() time.Duration {
+	if p.Expiry > 0 {
+		return p.Expiry
+	}
+	return DefaultHoldExpiry
+}
+
+// holdKind maps the decision to a hold. Actions that rewrite the message
+// (bcc, encrypt, link) are not applied on acceptance yet: such a message is
+// held for the security team rather than sent unprotected.
+func holdKind(d policy.Decision) (hold.Kind, bool) {
+	switch {
+	case d.Has(rules.ActionHoldReview):
+		return hold.KindReview, true
+	case d.Has(rules.ActionHoldApprover):
+		return hold.KindApprover, true
+	case d.Has(rules.ActionHoldSender):
+		return hold.KindSender, true
+	case d.Has(rules.ActionDelay):
+		return hold.KindDelay, true
+	case d.Has(rules.ActionEncrypt), d.Has(rules.ActionLink), d.Has(rules.ActionBcc):
+		return hold.KindReview, true
+	}
+	return "", false
+}
+
+func reasonText(d policy.Decision, lang string) string {
+	var parts []string
+	for _, r := range d.Reasons {
+		if t := r.Text(lang); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func reasonTexts(d policy.Decision) []string {
+	var out []string
+	for _, r := range d.Reasons {
+		if t := r.Text("en"); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// summarize is the recipient summary the hold list shows.
+func summarize(rep *rules.Report, env *Envelope) hold.RecipientSummary {
+	s := hold.RecipientSummary{Total: len(env.Rcpts), External: rep.Recipients.External}
+	seen := map[string]bool{}
+	for _, rc := range env.Rcpts {
+		_, dom, _ := strings.Cut(rc.Addr, "@")
+		dom = strings.ToLower(dom)
+		if !seen[dom] {
+			seen[dom] = true
+			s.Domains = append(s.Domains, dom)
+		}
+		if len(s.Addresses) < 10 {
+			s.Addresses = append(s.Addresses, rc.Addr)
+		}
+	}
+	return s
+}
+
+// ReleaseHook is hold.Options.OnRelease: the released message is queued
+// for delivery in the same transaction as the release.
+func ReleaseHook(now func() time.Time) func(tx *bbolt.Tx, rec *hold.Record) error {
+	return func(tx *bbolt.Tx, rec *hold.Record) error {
+		if rec.Mode != "" && rec.Mode != hold.ModeAsIs {
+			return fmt.Errorf("release mode %q is not available yet", rec.Mode)
+		}
+		return spool.EnqueueTx(tx, rec.ID, now())
+	}
+}
+
+// DecidedHook is hold.Options.OnDecided: a message that leaves the hold
+// other than by release is finished in the spool.
+func DecidedHook(now func() time.Time) func(tx *bbolt.Tx, rec *hold.Record, from hold.State) error {
+	return func(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
+		var st spool.State
+		switch rec.State {
+		case hold.StateRejected:
+			st = spool.StateRejected
+		case hold.StateCancelled:
+			st = spool.StateCancelled
+		case hold.StateExpired:
+			st = spool.StateExpired
+		default:
+			return nil
+		}
+		srec, err := spool.GetTx(tx, rec.ID)
+		if err != nil {
+			return err
+		}
+		srec.State = st
+		srec.FinishedAt = now()
+		return spool.PutTx(tx, srec)
+	}
+}
