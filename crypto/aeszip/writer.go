@@ -78,10 +78,7 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	if err := w.prepareTemp(); err != nil {
 		return "", err
 	}
-	fh := &zip.FileHeader{
-		CreatorVersion: versionMadeBy,
-		Modified:       modified,
-	}
+	fh := &zip.FileHeader{}
 	setDOSTime(fh, modified)
 	fh.SetMode(entryMode)
 	fh.CreatorVersion = versionMadeBy
