@@ -237,7 +237,7 @@ func TestKeys(t *testing.T) {
 	mk, _ := atrest.NewMasterKey(secret)
 	var logged bytes.Buffer
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("k", "key", mk)
-	for _, s := range []string{fmt.Sprint(mk), fmt.Sprintf("%+v", mk), logged.String()} {
+	for _, s := range []string{fmt.Sprint(mk), fmt.Sprintf("%+v %#v", mk, mk), logged.String()} {
 		if strings.Contains(s, "4242") || strings.Contains(s, "BBBB") {
 			t.Errorf("master key secret printed: %s", s)
 		}
