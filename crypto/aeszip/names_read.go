@@ -13,7 +13,7 @@ import (
 // Name returns the Unicode name of a zip entry as its creator meant it:
 // the Info-ZIP Unicode Path extra field when it matches the header name,
 // else the header name if it is flagged or valid UTF-8, else the header name
-// decoded as CP932 (what Japanese Windows writes). Invalid bytes become
+// decoded as CP932 (what Japanese Windows writes). Undecodable bytes become
 // U+FFFD. The name is not sanitised.
 func Name(f *zip.File) string {
 	if u, ok := unicodePathFromExtra(f.Extra, f.Name); ok {

@@ -212,3 +212,33 @@ func deflated(b []byte) []byte {
 	out.ReadFrom(r)
 	return out.Bytes()
 }
+
+// TestNameOfForeignEntries reads names as Japanese Windows and macOS write
+// them: CP932 without any flag, and unflagged UTF-8.
+func TestNameOfForeignEntries(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, raw := range []string{
+		"\x8c\xa9\x90\xcf\x8f\x91.txt", // 見積書.txt in CP932
+		"報告.txt",                       // UTF-8, bit 11 clear
+		"\xff\xfe\xfd.txt",             // neither
+	} {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: raw, NonUTF8: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zw.Close()
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"見積書.txt", "報告.txt", "\uFFFD\uFFFD\uFFFD.txt"}
+	for i, f := range zr.File {
+		if f.Flags&0x800 != 0 {
+			t.Fatalf("entry %d flagged UTF-8", i)
+		}
+		if got := aeszip.Name(f); got != want[i] {
+			t.Errorf("Name(entry %d) = %q, want %q", i, got, want[i])
+		}
+	}
+}

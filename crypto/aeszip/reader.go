@@ -68,8 +68,10 @@ func parseAESExtra(extra []byte) (aesInfo, bool) {
 // is reported by Open as ErrPassword (for ZipCrypto 1 in 256 wrong passwords
 // pass and fail later). The authentication code (AE-2), CRC (AE-1,
 // ZipCrypto) and uncompressed size are checked when the entry has been read
-// to its end: the final Read returns ErrAuthentication or ErrSize instead of
-// io.EOF, and everything read before must then be discarded. Open never
+// to its end: the final Read returns ErrAuthentication (tampered, corrupt,
+// or for ZipCrypto possibly a wrong password) or ErrSize (an authentic
+// AE-2 entry whose size differs from its header) instead of io.EOF, and
+// everything read before must then be discarded. Open never
 // returns more bytes than the header's uncompressed size, which bounds
 // decompression bombs.
 func Open(f *zip.File, password string) (io.ReadCloser, error) {
@@ -199,7 +201,7 @@ func (e *entryReader) Read(p []byte) (int, error) {
 	}
 	n, err := e.src.Read(p)
 	if uint64(n) > e.remain {
-		e.err = ErrSize
+		e.err = e.fail(ErrSize)
 		return 0, e.err
 	}
 	e.remain -= uint64(n)
@@ -215,26 +217,31 @@ func (e *entryReader) Read(p []byte) (int, error) {
 	return n, e.err
 }
 
-// fail explains a read or decompression error: with a MAC, tampering is
-// told apart from a damaged but authentic entry; without one (ZipCrypto),
-// a wrong password or tampering looks like corrupt data.
+// fail explains an entry that cannot be read to a good end. With a MAC
+// (AE-2), a failing MAC means tampering or a damaged file, and a valid one
+// means authentic but bad content (err: corrupt deflate data, or a size
+// that differs from the header). Without a MAC (ZipCrypto, AE-1), a wrong
+// password, tampering and corruption look alike: all are ErrAuthentication.
 func (e *entryReader) fail(err error) error {
-	if e.macked {
-		if ferr := e.final(); ferr != nil {
-			if errors.Is(ferr, ErrAuthentication) {
-				return ferr
-			}
-			return fmt.Errorf("aeszip: read entry: %w", ferr)
-		}
-		return fmt.Errorf("aeszip: read entry: %w", err)
+	if !e.macked {
+		return fmt.Errorf("%w: %w", ErrAuthentication, err)
 	}
-	return fmt.Errorf("%w: %w", ErrAuthentication, err)
+	if ferr := e.final(); ferr != nil {
+		if errors.Is(ferr, ErrAuthentication) {
+			return ferr
+		}
+		return fmt.Errorf("aeszip: read entry: %w", ferr)
+	}
+	if errors.Is(err, ErrSize) {
+		return err
+	}
+	return fmt.Errorf("aeszip: read entry: %w", err)
 }
 
 // finish runs at the end of the decompressed data.
 func (e *entryReader) finish() error {
 	if e.remain != 0 {
-		return ErrSize
+		return e.fail(ErrSize)
 	}
 	if err := e.final(); err != nil {
 		if errors.Is(err, ErrAuthentication) {

@@ -78,10 +78,7 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	if err := w.prepareTemp(); err != nil {
 		return "", err
 	}
-	fh := &zip.FileHeader{
-		CreatorVersion: versionMadeBy,
-		Modified:       modified,
-	}
+	fh := &zip.FileHeader{}
 	setDOSTime(fh, modified)
 	fh.SetMode(entryMode)
 	fh.CreatorVersion = versionMadeBy
@@ -298,3 +295,9 @@ func setDOSTime(fh *zip.FileHeader, t time.Time) {
 	fh.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
 	fh.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
 }
+
+// String describes the Writer without its password.
+func (w *Writer) String() string { return "aeszip.Writer(" + w.opt.String() + ")" }
+
+// GoString keeps %#v from printing the password.
+func (w *Writer) GoString() string { return w.String() }

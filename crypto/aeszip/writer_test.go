@@ -40,10 +40,12 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logged, nil))
 	logger.Info("options", "opt", opt)
 	opt.Logger = logger
-	if _, err := aeszip.NewWriter(io.Discard, opt); err != nil {
+	zw, err := aeszip.NewWriter(io.Discard, opt)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{fmt.Sprint(opt), fmt.Sprintf("%+v %#v %s", opt, opt, opt), logged.String()} {
+	for _, s := range []string{fmt.Sprint(opt), fmt.Sprintf("%+v %#v %s", opt, opt, opt), logged.String(),
+		fmt.Sprintf("%v %+v %#v", zw, zw, zw)} {
 		if strings.Contains(s, testPassword) {
 			t.Errorf("password printed: %s", s)
 		}

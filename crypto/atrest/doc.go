@@ -15,6 +15,8 @@
 //   - The reader releases only plaintext of chunks that have been
 //     authenticated; on error, data already returned is a prefix of the
 //     original that ends at a chunk boundary.
+//   - Reader streams; ReadSeeker gives random access (HTTP range requests)
+//     and checks the last chunk before serving anything.
 //   - Memory is bounded by the chunk size (default 64 KiB), whatever the file
 //     size.
 //   - Keys are never logged; MasterKey prints only its ID.

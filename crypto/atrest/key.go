@@ -57,6 +57,9 @@ func (mk *MasterKey) ID() string { return hex.EncodeToString(mk.id[:]) }
 // String prints only the ID.
 func (mk *MasterKey) String() string { return "atrest.MasterKey(" + mk.ID() + ")" }
 
+// GoString prints only the ID.
+func (mk *MasterKey) GoString() string { return mk.String() }
+
 // LogValue prints only the ID.
 func (mk *MasterKey) LogValue() slog.Value { return slog.StringValue(mk.String()) }
 
