@@ -27,7 +27,7 @@ func TestLoadRelay(t *testing.T) {
 		n = v
 	}
 	sinkAddr := freePort(t)
-	sinkCmd := exec.Command("/usr/sbin/smtp-sink", "-c", sinkAddr, "256")
+	sinkCmd := exec.Command("/usr/sbin/smtp-sink", "-u", "postfix", sinkAddr, "256")
 	if err := sinkCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
