@@ -295,6 +295,9 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 			return errStateChanged
 		}
 		*cur = *rec
+		if err := learnTx(tx, rec, now); err != nil {
+			return err
+		}
 		if dsnRec != nil {
 			return spool.PutTx(tx, dsnRec)
 		}

@@ -76,3 +76,42 @@ func TestHeldMessageReleasedAndRejected(t *testing.T) {
 		t.Fatalf("rejected message state:\n%s", show(lookID))
 	}
 }
+
+// TestFirstTimeDomainsAreLearned: a domain is first-time until mail to it
+// has been delivered once.
+func TestFirstTimeDomainsAreLearned(t *testing.T) {
+	seen := ""
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	firstTime := func(id string) bool {
+		out, _ := in.cli("queue", "show", id)
+		return regexp.MustCompile(`"first_time_domains": \[\s*"newpartner.test"`).MatchString(out)
+	}
+	send := func(tag string) string {
+		to := []string{"x@newpartner.test"}
+		if err := sendMail(in.smtp, "a@example.com", to, testMessage("a@example.com", to, tag, "hi")); err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		waitFor(t, 5*time.Second, func() bool {
+			out, _ := in.cli("queue", "list", "-all")
+			for _, l := range strings.Split(out, "\n") {
+				if f := strings.Fields(l); len(f) > 0 && len(f[0]) == 21 && !strings.Contains(seen, f[0]) {
+					id = f[0]
+				}
+			}
+			return id != ""
+		})
+		seen += id
+		return id
+	}
+	first := send("first")
+	if _, err := sk.Wait(1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	second := send("second")
+	if !firstTime(first) || firstTime(second) {
+		t.Fatalf("first-time flags: first=%v second=%v", firstTime(first), firstTime(second))
+	}
+}

@@ -110,7 +110,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	rulesInsp, err := newRulesInspector(cfg, false, nil)
+	history, err := gateway.NewHistory(store.DB())
+	if err != nil {
+		return err
+	}
+	rulesInsp, err := newRulesInspector(cfg, false, history)
 	if err != nil {
 		return err
 	}
