@@ -301,15 +301,18 @@ func (s *scanner) classify(sp span, pre prefix, post bool, end int) bool {
 }
 
 // context returns the category of the context for the number at
-// b[start:stop]: the table column's header when it has one, else the nearest
+// b[start:stop]: the table column's header when it names one, else the nearest
 // context word before the number (across at most one line break, or within
 // the cell for tables), else the first one after it on the same line/cell.
 func (s *scanner) context(start, stop, end int) uint8 {
 	from := max(s.lo, start-lookBehind)
 	to := min(end, stop+lookAhead)
+	col := catNone
 	if s.tabular {
-		if c := s.tab.colCat(); c != catNone {
-			return c
+		// A header that names what the column holds decides; a neutral one
+		// (氏名, 備考) lets words inside the cell speak first.
+		if col = s.tab.colCat(); col != catNone && !neutral(col) {
+			return col
 		}
 		from = max(from, s.tab.cellStart)
 		to = s.tab.cellEnd(s.b, stop, to)
@@ -320,7 +323,10 @@ func (s *scanner) context(start, stop, end int) uint8 {
 	if c := s.e.ctx.best(s.b, s.lo, from, start); c != catNone {
 		return c
 	}
-	return s.e.ctx.first(s.b, s.lo, stop, to)
+	if c := s.e.ctx.first(s.b, s.lo, stop, to); c != catNone {
+		return c
+	}
+	return col
 }
 
 // lineWindowStart moves from forward so that the window [from, start)

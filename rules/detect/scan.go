@@ -72,8 +72,25 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 			s.tab.cellStart = i + 1
 		}
 	case actQuote:
-		s.tab.inQuote = !s.tab.inQuote
+		// RFC 4180: a quote opens a field only at its start; inside a
+		// quoted field "" is a literal quote. A stray quote (5'10") leaves
+		// the row structure alone.
+		switch {
+		case !s.tab.inQuote:
+			s.tab.inQuote = i == s.tab.cellStart
+			s.tab.quotedLines = 0
+		case i+1 < end && s.b[i+1] == '"':
+			return i + 2
+		default:
+			s.tab.inQuote = false
+		}
 	case actNewline:
+		if s.tab.inQuote {
+			// An unterminated quote must not swallow the rest of the file.
+			if s.tab.quotedLines++; s.tab.quotedLines > maxQuotedLines {
+				s.tab.inQuote = false
+			}
+		}
 		if !s.tab.inQuote {
 			s.endCell(i)
 			s.endRow(i)

@@ -82,6 +82,28 @@ func TestTableQuotedNewline(t *testing.T) {
 	}
 }
 
+func TestTableQuotes(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	csv := "名前,身長,電話\n" +
+		"山田,5'10\",090-1111-2222\n" + // stray quotes inside an unquoted field
+		"鈴木,\"He said \"\"hi, there\"\"\",090-3333-4444\n" + // escaped quotes and a comma
+		"佐藤,\"090-5555-6666\n03-1234-5678\",\n" // two phones on two lines of one cell
+	r := e.Scan([]byte(csv), true)
+	h, _ := r.Hit(JPPhone)
+	if r.Rows != 3 || r.Records != 3 || h.Count != 4 {
+		t.Errorf("rows %d records %d phones %d, want 3 3 4", r.Rows, r.Records, h.Count)
+	}
+	// An unterminated quote stops mattering after maxQuotedLines lines.
+	var b strings.Builder
+	b.WriteString("名前,電話\n\"unterminated,x\n")
+	for range maxQuotedLines + 10 {
+		b.WriteString("山田,090-1111-2222\n")
+	}
+	if r := e.Scan([]byte(b.String()), true); r.Rows < 5 {
+		t.Errorf("unterminated quote swallowed the table: rows %d", r.Rows)
+	}
+}
+
 func TestShiftJISCustomerList(t *testing.T) {
 	sjis, _, err := transform.Bytes(japanese.ShiftJIS.NewEncoder(), []byte(customerCSV))
 	if err != nil {
@@ -200,5 +222,18 @@ func TestDistinctCount(t *testing.T) {
 		if h, _ := a.Hit(JPPhone); h.Count < n*97/100 || h.Count > n*103/100 {
 			t.Errorf("%d phones merged: count %d", n, h.Count)
 		}
+	}
+}
+
+// Many small writes without a line break stay linear.
+func TestDocumentSmallWritesLongLine(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	d := e.NewDocument(false)
+	chunk := []byte("1234 ")
+	for range maxLine/5 + 20_000 { // just past maxLine in 5-byte writes
+		d.Write(chunk)
+	}
+	if hs := d.Result().Hits(); len(hs) != 0 {
+		t.Errorf("hits in a run of short numbers: %+v", hs)
 	}
 }
