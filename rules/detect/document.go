@@ -76,12 +76,18 @@ func (d *Document) scan(end int) {
 // the scanner's offsets with them.
 func (d *Document) compact() {
 	drop := runeStart(d.buf, d.pos-keepContext)
+	// Keep a table row that continues (a quoted line break) whole, up to
+	// maxLine, so that its header and blank checks see all of it.
+	if t := &d.s.tab; d.s.tabular && t.rowStart < drop && len(d.buf)-t.rowStart <= maxLine {
+		drop = t.rowStart
+	}
 	if drop <= 0 {
 		return
 	}
 	n := copy(d.buf, d.buf[drop:])
 	d.buf = d.buf[:n]
 	d.pos -= drop
+	d.s.base += drop
 	t := &d.s.tab
 	t.cellStart = max(0, t.cellStart-drop)
 	t.rowStart = max(0, t.rowStart-drop)
