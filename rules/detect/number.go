@@ -130,7 +130,7 @@ func (s *scanner) prefixOf(i int) prefix {
 	switch {
 	case r1 < 0:
 	case isASCIILetter(r1):
-		p.attached = true
+		p.attached = !s.labelBefore(i)
 		r2, n2 := foldLast(s.b, s.lo, i-n1)
 		r3, _ := foldLast(s.b, s.lo, i-n1-n2)
 		upper := r1 >= 'A' && r1 <= 'Z'
@@ -155,6 +155,30 @@ func (s *scanner) prefixOf(i int) prefix {
 		}
 	}
 	return p
+}
+
+// labelBefore reports a field label glued to the number ("TEL03-…",
+// "FAX06…"): a short run of ASCII letters that is a phone label.
+func (s *scanner) labelBefore(i int) bool {
+	var w [8]byte
+	n := 0
+	p := i
+	for ; p > s.lo && n < len(w); n++ {
+		c := s.b[p-1]
+		if !isASCIILetter(rune(c)) {
+			break
+		}
+		w[len(w)-1-n] = lowerASCII(c)
+		p--
+	}
+	if p > s.lo && isASCIILetter(rune(s.b[p-1])) {
+		return false // a longer word: HOTEL03…
+	}
+	switch string(w[len(w)-n:]) {
+	case "tel", "fax", "phone", "mobile", "cell":
+		return true
+	}
+	return false
 }
 
 // attachedAfter reports whether the token ending at b[p] continues as a code,

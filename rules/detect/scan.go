@@ -131,12 +131,12 @@ func (s *scanner) onWide(i, end int, r rune) int {
 	}
 	if s.e.enabled[detAddress] {
 		if p, ok := s.e.places.at(s.b, i, end, r); ok {
-			if v, muniEnd, ok := s.e.places.address(s.val[:0], s.b, i, end, p); ok {
-				s.val = v
-				s.emit(detAddress, v)
-				// The municipality may itself be a designated city
-				// (大阪府大阪市…): one address, one match.
-				return muniEnd
+			if rawEnd, ok := s.address(i, end, p); ok {
+				s.emit(detAddress, s.val)
+				// The rest belongs to this address: its house numbers are
+				// not phone numbers, its city (大阪府大阪市…) not a second
+				// address.
+				return rawEnd
 			}
 			return i + len(p.name)
 		}
