@@ -44,7 +44,7 @@ type Hit struct {
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
-var ErrForeignResult = errors.New("merge results of different engines")
+var ErrForeignResult = errors.New("detect: merge results of different engines")
 
 type valueSet struct {
 	seen    distinct

@@ -237,3 +237,24 @@ func TestDocumentSmallWritesLongLine(t *testing.T) {
 		t.Errorf("hits in a run of short numbers: %+v", hs)
 	}
 }
+
+func TestTableEveryColumnKind(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	tsv := "Name\tPassport\t運転免許証番号\t口座番号\tカード番号\t法人番号\tE-mail\tTEL\n" +
+		"Taro Yamada\tTK1234567\t301234567890\t1234567\t4111111111111111\t7000012050002\ttaro@example.com\t0312345678\n"
+	r := e.Scan([]byte(tsv), true)
+	want := map[string]string{
+		Passport: "TK1234567", DriversLicense: "301234567890", BankAccount: "1234567",
+		CreditCard: "4111111111111111", CorporateNumber: "7000012050002",
+		EmailAddress: "taro@example.com", JPPhone: "0312345678",
+	}
+	for det, v := range want {
+		h, ok := r.Hit(det)
+		if !ok || len(h.Values) != 1 || h.Values[0] != v || h.Records != 1 {
+			t.Errorf("%s: got %+v, want %s in 1 record", det, h, v)
+		}
+	}
+	if len(r.Hits()) != len(want) || !r.CustomerList || r.Records != 1 {
+		t.Errorf("hits %d customer %v records %d", len(r.Hits()), r.CustomerList, r.Records)
+	}
+}
