@@ -92,11 +92,13 @@ func addressRune(r rune) bool {
 		r == '・' || r == '#'
 }
 
-// address matches prefecture (or designated city) + municipality at b[i] and
-// appends the normalised address (folded digits and dashes, cut at the first
-// delimiter or maxAddressRunes) to dst. It returns the end of the place name
-// and the appended value, or ok false.
-func (x placeIndex) address(dst []byte, b []byte, i, end int, p place) (out []byte, muniEnd int, ok bool) {
+// address matches prefecture (or designated city) + municipality at b[i]
+// and leaves the normalised address (folded digits and dashes) in s.val. The
+// address runs to the first delimiter, context word (電話, TEL, メール, …),
+// letter right after a digit ("1-2-3TEL…"), or maxAddressRunes. It returns
+// the offset after the raw address.
+func (s *scanner) address(i, end int, p place) (rawEnd int, ok bool) {
+	b := s.b
 	pos := i + len(p.name)
 	// Municipality: 1..maxMunicipalityRunes place runes ending in a suffix.
 	// A designated city needs a ward: …区.
@@ -114,15 +116,16 @@ func (x placeIndex) address(dst []byte, b []byte, i, end int, p place) (out []by
 		}
 	}
 	if found < 0 {
-		return dst, 0, false
+		return 0, false
 	}
-	out = append(dst, b[i:found]...)
+	out := append(s.val[:0], b[i:found]...)
 	runes := utf8.RuneCount(b[i:found])
 	prevDigit := false
-	for q := found; q < end && runes < maxAddressRunes; runes++ {
+	q := found
+	for ; q < end && runes < maxAddressRunes; runes++ {
 		raw, sz := utf8.DecodeRune(b[q:end])
 		r := foldRune(raw)
-		if !addressRune(r) {
+		if !addressRune(r) || prevDigit && isASCIILetter(r) || s.e.ctx.startsAt(b, s.lo, q, end) {
 			break
 		}
 		switch {
@@ -140,5 +143,6 @@ func (x placeIndex) address(dst []byte, b []byte, i, end int, p place) (out []by
 	for len(out) > 0 && out[len(out)-1] == '-' {
 		out = out[:len(out)-1]
 	}
-	return out, found, true
+	s.val = out
+	return q, true
 }

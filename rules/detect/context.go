@@ -198,6 +198,17 @@ func (x *ctxIndex) best(b []byte, lo, from, end int) uint8 {
 	return cat
 }
 
+// startsAt reports whether a context word starts at b[p].
+func (x *ctxIndex) startsAt(b []byte, lo, p, end int) bool {
+	bucket := x.at(b, p, end)
+	for i := range bucket {
+		if bucket[i].matchAt(b, lo, p, end) {
+			return true
+		}
+	}
+	return false
+}
+
 // first returns the category of the word starting nearest to from inside
 // b[from:end] (ties: the longer word).
 func (x *ctxIndex) first(b []byte, lo, from, end int) uint8 {

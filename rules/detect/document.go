@@ -39,7 +39,12 @@ func (d *Document) Write(p []byte) (int, error) {
 		return 0, ErrClosed
 	}
 	d.buf = append(d.buf, p...)
-	cut := lastLineEnd(d.buf, d.pos)
+	// Only p can hold a new line break: searching the whole carry again
+	// would make many small writes quadratic.
+	cut := -1
+	if nl := bytes.LastIndexByte(p, '\n'); nl >= 0 {
+		cut = len(d.buf) - len(p) + nl + 1
+	}
 	if cut < 0 && len(d.buf)-d.pos > maxLine {
 		cut = runeStart(d.buf, len(d.buf)-keepContext)
 	}
@@ -71,25 +76,22 @@ func (d *Document) scan(end int) {
 // the scanner's offsets with them.
 func (d *Document) compact() {
 	drop := runeStart(d.buf, d.pos-keepContext)
+	// Keep a table row that continues (a quoted line break) whole, up to
+	// maxLine, so that its header and blank checks see all of it.
+	if t := &d.s.tab; d.s.tabular && t.rowStart < drop && len(d.buf)-t.rowStart <= maxLine {
+		drop = t.rowStart
+	}
 	if drop <= 0 {
 		return
 	}
 	n := copy(d.buf, d.buf[drop:])
 	d.buf = d.buf[:n]
 	d.pos -= drop
+	d.s.base += drop
 	t := &d.s.tab
 	t.cellStart = max(0, t.cellStart-drop)
 	t.rowStart = max(0, t.rowStart-drop)
 	d.s.lo = 0
-}
-
-// lastLineEnd returns the offset after the last '\n' in b[from:], or -1.
-func lastLineEnd(b []byte, from int) int {
-	i := bytes.LastIndexByte(b[from:], '\n')
-	if i < 0 {
-		return -1
-	}
-	return from + i + 1
 }
 
 // runeStart moves i back to the start of a UTF-8 sequence; it returns 0 for

@@ -13,8 +13,15 @@ func localRune(r rune) bool {
 
 func domainRune(r rune) bool { return isASCIIAlnum(r) || r == '.' || r == '-' }
 
-// fileExts are "top-level domains" that are really file names ("icon@2x.png").
-var fileExts = []string{"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "css", "js", "pdf"}
+// fileExt reports "top-level domains" that are really file names
+// ("icon@2x.png").
+func fileExt(tld []byte) bool {
+	switch string(tld) {
+	case "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "css", "js", "pdf":
+		return true
+	}
+	return false
+}
 
 // email matches an address around the '@' (or '＠', atLen 3) at b[at]. It
 // returns the offset to resume scanning from.
@@ -31,7 +38,10 @@ func (s *scanner) email(at, atLen, end int) int {
 	}
 	v := s.val[:0]
 	for p := j; p < at; {
-		r, sz := fold(s.b, p, at)
+		r, sz := rune(s.b[p]), 1
+		if r >= 0x80 {
+			r, sz = fold(s.b, p, at)
+		}
 		v = append(v, lowerASCII(byte(r)))
 		p += sz
 	}
@@ -48,7 +58,10 @@ func (s *scanner) email(at, atLen, end int) int {
 	dom := len(v)
 	p := next
 	for n := 0; n < maxDomainRunes && p < end; n++ {
-		r, sz := fold(s.b, p, end)
+		r, sz := rune(s.b[p]), 1
+		if r >= 0x80 {
+			r, sz = fold(s.b, p, end)
+		}
 		if !domainRune(r) {
 			break
 		}
@@ -83,10 +96,5 @@ func validDomain(d []byte) bool {
 			return false
 		}
 	}
-	for _, ext := range fileExts {
-		if string(tld) == ext {
-			return false
-		}
-	}
-	return true
+	return !fileExt(tld)
 }

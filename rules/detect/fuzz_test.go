@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -28,8 +29,11 @@ func FuzzScan(f *testing.F) {
 			d.Write(b[:n])
 			b = b[n:]
 		}
-		if got, want := len(d.Result().Hits()), len(r.Hits()); got != want {
-			t.Errorf("chunked scan found %d detectors, one scan %d", got, want)
+		got := d.Result()
+		if fmt.Sprint(got.Hits()) != fmt.Sprint(r.Hits()) || got.Rows != r.Rows ||
+			got.Records != r.Records || got.Lines != r.Lines || got.CustomerList != r.CustomerList {
+			t.Errorf("chunked scan differs:\n got %+v %d %d %d\nwant %+v %d %d %d", got.Hits(),
+				got.Rows, got.Records, got.Lines, r.Hits(), r.Rows, r.Records, r.Lines)
 		}
 		for _, h := range r.Hits() {
 			if h.Count <= 0 || len(h.Samples) > 4 || len(h.Values) > 50 || len(h.Values) > h.Count {

@@ -130,7 +130,7 @@ func (s *scanner) prefixOf(i int) prefix {
 	switch {
 	case r1 < 0:
 	case isASCIILetter(r1):
-		p.attached = true
+		p.attached = !s.labelBefore(i)
 		r2, n2 := foldLast(s.b, s.lo, i-n1)
 		r3, _ := foldLast(s.b, s.lo, i-n1-n2)
 		upper := r1 >= 'A' && r1 <= 'Z'
@@ -155,6 +155,30 @@ func (s *scanner) prefixOf(i int) prefix {
 		}
 	}
 	return p
+}
+
+// labelBefore reports a field label glued to the number ("TEL03-…",
+// "FAX06…"): a short run of ASCII letters that is a phone label.
+func (s *scanner) labelBefore(i int) bool {
+	var w [8]byte
+	n := 0
+	p := i
+	for ; p > s.lo && n < len(w); n++ {
+		c := s.b[p-1]
+		if !isASCIILetter(rune(c)) {
+			break
+		}
+		w[len(w)-1-n] = lowerASCII(c)
+		p--
+	}
+	if p > s.lo && isASCIILetter(rune(s.b[p-1])) {
+		return false // a longer word: HOTEL03…
+	}
+	switch string(w[len(w)-n:]) {
+	case "tel", "fax", "phone", "mobile", "cell":
+		return true
+	}
+	return false
 }
 
 // attachedAfter reports whether the token ending at b[p] continues as a code,
@@ -301,15 +325,18 @@ func (s *scanner) classify(sp span, pre prefix, post bool, end int) bool {
 }
 
 // context returns the category of the context for the number at
-// b[start:stop]: the table column's header when it has one, else the nearest
+// b[start:stop]: the table column's header when it names one, else the nearest
 // context word before the number (across at most one line break, or within
 // the cell for tables), else the first one after it on the same line/cell.
 func (s *scanner) context(start, stop, end int) uint8 {
 	from := max(s.lo, start-lookBehind)
 	to := min(end, stop+lookAhead)
+	col := catNone
 	if s.tabular {
-		if c := s.tab.colCat(); c != catNone {
-			return c
+		// A header that names what the column holds decides; a neutral one
+		// (氏名, 備考) lets words inside the cell speak first.
+		if col = s.tab.colCat(); col != catNone && !neutral(col) {
+			return col
 		}
 		from = max(from, s.tab.cellStart)
 		to = s.tab.cellEnd(s.b, stop, to)
@@ -320,7 +347,10 @@ func (s *scanner) context(start, stop, end int) uint8 {
 	if c := s.e.ctx.best(s.b, s.lo, from, start); c != catNone {
 		return c
 	}
-	return s.e.ctx.first(s.b, s.lo, stop, to)
+	if c := s.e.ctx.first(s.b, s.lo, stop, to); c != catNone {
+		return c
+	}
+	return col
 }
 
 // lineWindowStart moves from forward so that the window [from, start)

@@ -82,6 +82,8 @@ func TestPhone(t *testing.T) {
 		{"landline 4-2-4", "0467-12-3456", []string{"0467123456"}},
 		{"landline 5-1-4", "01267-2-3456", []string{"0126723456"}},
 		{"parens", "TEL:03(1234)5678", []string{"0312345678"}},
+		{"glued label", "TEL03-1234-5678 FAX06-1234-5678", []string{"0312345678", "0612345678"}},
+		{"glued word is not a label", "HOTEL03-1234-5678", nil},
 		{"leading parens", "（03）1234-5678", []string{"0312345678"}},
 		{"free dial", "0120-123-456", []string{"0120123456"}},
 		{"0800", "0800-123-4567", []string{"08001234567"}},

@@ -81,8 +81,8 @@ func TestCustomerListVolume(t *testing.T) {
 	e := newTestEngine(t, Config{})
 	csv := genCustomerCSV(1200, 9)
 	r := e.Scan(csv, true)
-	if !r.CustomerList || r.Rows != 1200 || r.Records != 1200 {
-		t.Fatalf("customer %v rows %d records %d", r.CustomerList, r.Rows, r.Records)
+	if !r.CustomerList || r.Rows != 1200 || r.Records != 1200 || r.Lines != 1200 {
+		t.Fatalf("customer %v rows %d records %d lines %d", r.CustomerList, r.Rows, r.Records, r.Lines)
 	}
 	for _, det := range []string{JPPhone, EmailAddress, JPAddress, PostalCode} {
 		h, ok := r.Hit(det)
@@ -111,4 +111,28 @@ func TestConcurrentScans(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A list pasted into a mail body counts by lines.
+func TestProseListLines(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	var sb strings.Builder
+	sb.WriteString("【社外秘】顧客一覧です。\n\n")
+	for i := range 60 {
+		fmt.Fprintf(&sb, "%d. 山田%d様 090-%04d-1234 / user%d@example.jp\n", i+1, i, 1000+i, i)
+		if i%10 == 0 {
+			sb.WriteString("----\n")
+		}
+	}
+	want := e.Scan([]byte(sb.String()), false)
+	if want.Lines != 60 || want.Records != 0 {
+		t.Errorf("lines %d records %d, want 60 0", want.Lines, want.Records)
+	}
+	d := e.NewDocument(false)
+	for b := []byte(sb.String()); len(b) > 0; b = b[min(13, len(b)):] {
+		d.Write(b[:min(13, len(b))])
+	}
+	if got := d.Result().Lines; got != 60 {
+		t.Errorf("chunked: lines %d, want 60", got)
+	}
 }

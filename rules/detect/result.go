@@ -17,6 +17,10 @@ type Result struct {
 	// names a person column, rows whose person column and at least one other
 	// personal column (address, phone, e-mail, birth date, …) are non-empty.
 	Records int
+	// Lines is the number of lines carrying at least one personal-data hit
+	// (any detector but keyword), in prose and tables alike: a list pasted
+	// into a mail body shows here.
+	Lines int
 	// CustomerList is set when a header names a person column plus another
 	// personal column, or three personal columns: the table lists people.
 	CustomerList bool
@@ -40,7 +44,7 @@ type Hit struct {
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
-var ErrForeignResult = errors.New("merge results of different engines")
+var ErrForeignResult = errors.New("detect: merge results of different engines")
 
 type valueSet struct {
 	seen    distinct
@@ -85,6 +89,7 @@ func (r *Result) Merge(o *Result) error {
 	}
 	r.Rows += o.Rows
 	r.Records += o.Records
+	r.Lines += o.Lines
 	r.CustomerList = r.CustomerList || o.CustomerList
 	for d, os := range o.sets {
 		if os == nil {

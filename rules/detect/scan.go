@@ -1,5 +1,7 @@
 package detect
 
+import "bytes"
+
 // scanner holds the state of one document scan.
 type scanner struct {
 	e   *Engine
@@ -9,6 +11,10 @@ type scanner struct {
 
 	tab     table // tabular state; used when tabular is set
 	tabular bool
+
+	at       int // offset of the trigger being handled
+	base     int // bytes a Document has dropped before b[0]
+	lineDone int // absolute offset past the last line counted in Lines
 
 	digits []byte
 	groups []group
@@ -41,15 +47,22 @@ func (s *scanner) run(start, end int) {
 				i++
 				continue
 			}
+			s.at = i
 			i = s.onASCII(i, end, act)
 			continue
 		}
 		if c >= 0xE0 && c < 0xF0 && i+2 < len(b) {
-			r := rune(c&0x0F)<<12 | rune(b[i+1]&0x3F)<<6 | rune(b[i+2]&0x3F)
-			if wide[r>>6]&(1<<(r&63)) == 0 || b[i+1]&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 {
+			c1, c2 := b[i+1], b[i+2]
+			if (uint16(c1)<<8|uint16(c2))&0xC0C0 != 0x8080 {
+				i++ // invalid UTF-8: never skip what may be a line break or digit
+				continue
+			}
+			r := rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
+			if wide[r>>6]&(1<<(r&63)) == 0 {
 				i += 3
 				continue
 			}
+			s.at = i
 			i = s.onWide(i, end, r)
 			continue
 		}
@@ -72,8 +85,25 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 			s.tab.cellStart = i + 1
 		}
 	case actQuote:
-		s.tab.inQuote = !s.tab.inQuote
+		// RFC 4180: a quote opens a field only at its start; inside a
+		// quoted field "" is a literal quote. A stray quote (5'10") leaves
+		// the row structure alone.
+		switch {
+		case !s.tab.inQuote:
+			s.tab.inQuote = i == s.tab.cellStart
+			s.tab.quotedLines = 0
+		case i+1 < end && s.b[i+1] == '"':
+			return i + 2
+		default:
+			s.tab.inQuote = false
+		}
 	case actNewline:
+		if s.tab.inQuote {
+			// An unterminated quote must not swallow the rest of the file.
+			if s.tab.quotedLines++; s.tab.quotedLines > maxQuotedLines {
+				s.tab.inQuote = false
+			}
+		}
 		if !s.tab.inQuote {
 			s.endCell(i)
 			s.endRow(i)
@@ -101,12 +131,12 @@ func (s *scanner) onWide(i, end int, r rune) int {
 	}
 	if s.e.enabled[detAddress] {
 		if p, ok := s.e.places.at(s.b, i, end, r); ok {
-			if v, muniEnd, ok := s.e.places.address(s.val[:0], s.b, i, end, p); ok {
-				s.val = v
-				s.emit(detAddress, v)
-				// The municipality may itself be a designated city
-				// (大阪府大阪市…): one address, one match.
-				return muniEnd
+			if rawEnd, ok := s.address(i, end, p); ok {
+				s.emit(detAddress, s.val)
+				// The rest belongs to this address: its house numbers are
+				// not phone numbers, its city (大阪府大阪市…) not a second
+				// address.
+				return rawEnd
 			}
 			return i + len(p.name)
 		}
@@ -138,6 +168,14 @@ func (s *scanner) emit(d int, v []byte) {
 	s.res.add(d, v)
 	if s.tabular {
 		s.tab.rowDet |= 1 << d
+	}
+	if d != detKeyword && s.base+s.at >= s.lineDone {
+		s.res.Lines++
+		nl := bytes.IndexByte(s.b[s.at:], '\n')
+		if nl < 0 {
+			nl = len(s.b) - s.at
+		}
+		s.lineDone = s.base + s.at + nl + 1
 	}
 }
 

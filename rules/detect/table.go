@@ -5,22 +5,24 @@ import "bytes"
 const (
 	maxHeaderSearchRows = 5  // a header must be among the first rows
 	maxHeaderCellBytes  = 64 // longer cells are data, not column names
+	maxQuotedLines      = 64 // line breaks allowed inside one quoted field
 )
 
 // table is the tabular state of a scan: delimiter, position in the current
 // row, and the header's column categories.
 type table struct {
-	delim     byte // ',' or '\t'; 0 until a line shows one
-	inQuote   bool
-	col       int
-	cellStart int
-	rowStart  int
-	rowDet    uint16 // detectors hit in the current row
-	rowCats   uint32 // personal column categories non-empty in this row
-	rowsSeen  int    // rows including the header and preamble
-	decided   bool   // header found or search given up
-	cols      []uint8
-	nameCols  bool
+	delim       byte // ',' or '\t'; 0 until a line shows one
+	inQuote     bool
+	quotedLines int // line breaks seen inside the current quoted field
+	col         int
+	cellStart   int
+	rowStart    int
+	rowDet      uint16 // detectors hit in the current row
+	rowCats     uint32 // personal column categories non-empty in this row
+	rowsSeen    int    // rows including the header and preamble
+	decided     bool   // header found or search given up
+	cols        []uint8
+	nameCols    bool
 }
 
 func (t *table) startRow(p int) {

@@ -82,6 +82,28 @@ func TestTableQuotedNewline(t *testing.T) {
 	}
 }
 
+func TestTableQuotes(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	csv := "名前,身長,電話\n" +
+		"山田,5'10\",090-1111-2222\n" + // stray quotes inside an unquoted field
+		"鈴木,\"He said \"\"hi, there\"\"\",090-3333-4444\n" + // escaped quotes and a comma
+		"佐藤,\"090-5555-6666\n03-1234-5678\",\n" // two phones on two lines of one cell
+	r := e.Scan([]byte(csv), true)
+	h, _ := r.Hit(JPPhone)
+	if r.Rows != 3 || r.Records != 3 || h.Count != 4 {
+		t.Errorf("rows %d records %d phones %d, want 3 3 4", r.Rows, r.Records, h.Count)
+	}
+	// An unterminated quote stops mattering after maxQuotedLines lines.
+	var b strings.Builder
+	b.WriteString("名前,電話\n\"unterminated,x\n")
+	for range maxQuotedLines + 10 {
+		b.WriteString("山田,090-1111-2222\n")
+	}
+	if r := e.Scan([]byte(b.String()), true); r.Rows < 5 {
+		t.Errorf("unterminated quote swallowed the table: rows %d", r.Rows)
+	}
+}
+
 func TestShiftJISCustomerList(t *testing.T) {
 	sjis, _, err := transform.Bytes(japanese.ShiftJIS.NewEncoder(), []byte(customerCSV))
 	if err != nil {
@@ -200,5 +222,39 @@ func TestDistinctCount(t *testing.T) {
 		if h, _ := a.Hit(JPPhone); h.Count < n*97/100 || h.Count > n*103/100 {
 			t.Errorf("%d phones merged: count %d", n, h.Count)
 		}
+	}
+}
+
+// Many small writes without a line break stay linear.
+func TestDocumentSmallWritesLongLine(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	d := e.NewDocument(false)
+	chunk := []byte("1234 ")
+	for range maxLine/5 + 20_000 { // just past maxLine in 5-byte writes
+		d.Write(chunk)
+	}
+	if hs := d.Result().Hits(); len(hs) != 0 {
+		t.Errorf("hits in a run of short numbers: %+v", hs)
+	}
+}
+
+func TestTableEveryColumnKind(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	tsv := "Name\tPassport\t運転免許証番号\t口座番号\tカード番号\t法人番号\tE-mail\tTEL\n" +
+		"Taro Yamada\tTK1234567\t301234567890\t1234567\t4111111111111111\t7000012050002\ttaro@example.com\t0312345678\n"
+	r := e.Scan([]byte(tsv), true)
+	want := map[string]string{
+		Passport: "TK1234567", DriversLicense: "301234567890", BankAccount: "1234567",
+		CreditCard: "4111111111111111", CorporateNumber: "7000012050002",
+		EmailAddress: "taro@example.com", JPPhone: "0312345678",
+	}
+	for det, v := range want {
+		h, ok := r.Hit(det)
+		if !ok || len(h.Values) != 1 || h.Values[0] != v || h.Records != 1 {
+			t.Errorf("%s: got %+v, want %s in 1 record", det, h, v)
+		}
+	}
+	if len(r.Hits()) != len(want) || !r.CustomerList || r.Records != 1 {
+		t.Errorf("hits %d customer %v records %d", len(r.Hits()), r.CustomerList, r.Records)
 	}
 }

@@ -29,12 +29,23 @@ func TestAddress(t *testing.T) {
 		{"prefecture city", "大阪府大阪市北区梅田3-1-1", []string{"大阪府大阪市北区梅田3-1-1"}},
 		{"hiragana city", "茨城県つくば市千現1-2-1", []string{"茨城県つくば市千現1-2-1"}},
 		{"csv cell", "山田,神奈川県横浜市西区みなとみらい2-2-1,090", []string{"神奈川県横浜市西区みなとみらい2-2-1"}},
+		{"glued phone", "東京都港区芝5-7-1電話03-1234-5678", []string{"東京都港区芝5-7-1"}},
+		{"glued TEL", "東京都港区芝5-7-1TEL03-1234-5678", []string{"東京都港区芝5-7-1"}},
 		{"prose prefecture", "東京都の予算は市場で話題になった", nil},
 		{"governor", "東京都知事が会見した", nil},
 		{"university", "東京都市大学", nil},
 		{"designated city without ward", "横浜市の人口", nil},
 		{"bare prefecture", "大阪府", nil},
 	})
+}
+
+func TestAddressKeepsFollowingPhone(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	for _, text := range []string{"東京都港区芝5-7-1電話03-1234-5678", "東京都港区芝5-7-1TEL03-1234-5678"} {
+		if got := valuesOf(e, text, false, JPPhone); len(got) != 1 || got[0] != "0312345678" {
+			t.Errorf("%q: phones %q", text, got)
+		}
+	}
 }
 
 func TestKeyword(t *testing.T) {
