@@ -23,7 +23,7 @@ func typicalMail(tb testing.TB) []byte {
 	for i := range 200 {
 		csv.WriteString(surnamesT[i%len(surnamesT)] + " " + givenT[i%len(givenT)] + ",東京都千代田区丸の内1-1-1,090-1111-2222,user@mail.example.jp\n")
 	}
-	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), digits(14<<10)...)
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), digits(35<<10)...)
 	return buildMail(
 		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"+text,
 		"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"+html,
