@@ -50,10 +50,12 @@ func benchWalk(b *testing.B, data []byte, lim Limits) {
 	}
 }
 
+// benchCopy moves the bytes through io.Copy's buffer (the reader hides
+// WriteTo, which would hand io.Discard the whole slice without a copy).
 func benchCopy(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := io.Copy(io.Discard, bytes.NewReader(data)); err != nil {
+		if _, err := io.Copy(io.Discard, onlyReader{bytes.NewReader(data)}); err != nil {
 			b.Fatal(err)
 		}
 	}
