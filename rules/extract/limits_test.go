@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/japanese"
 )
 
 // buildMail assembles a multipart/mixed message from raw parts
@@ -344,5 +346,28 @@ func TestFallbackRecoversParts(t *testing.T) {
 	m, parts := walkBytes(t, []byte(brokenStructure), lim)
 	if !m.Incomplete || len(parts) != 1 {
 		t.Errorf("over MaxFallback: incomplete %v, %d parts", m.Incomplete, len(parts))
+	}
+}
+
+func TestZipNamesAndNestedMessage(t *testing.T) {
+	sjisName := string(mustEncode(t, japanese.ShiftJIS, "顧客名簿.csv"))
+	eml := "From: x@partner.co.jp\r\nSubject: =?UTF-8?B?5rOo5paH?=\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"I\"\r\n\r\n--I\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n注文 090-3333-4444\r\n" +
+		"--I\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"inner.csv\"\r\n\r\na,b\r\n1,2\r\n--I--\r\n"
+	z := zipOf(t, [2]any{sjisName, "氏名,電話\n"}, [2]any{"mail/fwd.eml", eml})
+	m, parts := walkBytes(t, buildMail(attachPart("a.zip", "application/zip", z)), DefaultLimits())
+	wantNoErrors(t, m)
+	wantLocations(t, parts,
+		"attachment:a.zip/顧客名簿.csv",
+		"attachment:a.zip/mail/fwd.eml",
+		"attachment:a.zip/mail/fwd.eml/inner.csv",
+		"attachment:a.zip/mail/fwd.eml",
+		"attachment:a.zip")
+	if len(parts) == 5 {
+		wantText(t, parts[1], "注文 090-3333-4444")
+		if parts[2].Attachment.Depth != 2 || !parts[2].Tabular {
+			t.Errorf("inner csv %+v", parts[2].Attachment)
+		}
+		wantText(t, parts[3], "Subject: 注文")
 	}
 }
