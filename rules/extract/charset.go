@@ -129,7 +129,7 @@ func toValidUTF8(b []byte) ([]byte, int) {
 }
 
 // detectSample bounds the bytes examined by charset detection.
-const detectSample = 64 << 10
+const detectSample = 16 << 10
 
 // detectCharset guesses the encoding of undeclared text. The order follows
 // what works on short Japanese text: BOM, ISO-2022-JP escapes, UTF-16

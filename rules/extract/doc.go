@@ -7,10 +7,17 @@
 //     reader; memory is bounded by one part's text (Limits.MaxPartText) plus,
 //     for formats that need random access (zip, OOXML, PDF), one buffered
 //     attachment (in memory up to Limits.MaxMemory, then in a temporary
-//     file) and never more than Limits.MaxAttachment.
+//     file) and never more than Limits.MaxAttachment. A reader that cannot
+//     seek also keeps its first Limits.MaxFallback bytes for the re-read
+//     below; pass an *os.File (the spool file) to avoid that copy.
 //   - Tolerant: malformed MIME, unknown transfer encodings, corrupt base64,
 //     missing final boundaries and bad charsets are recorded in
 //     Message.Errors and never stop the walk; whatever can be read is yielded.
+//     These shims live in the streaming path. Where go-message cannot go on
+//     inside a multipart (a broken part header, a mangled boundary), the
+//     message is re-read once with enmime, bounded by Limits.MaxFallback,
+//     and only the parts the walk missed are yielded; if that is not
+//     possible, Message.Incomplete is set.
 //   - Bounded: nesting depth, entry count, inflated size and compression
 //     ratio (zip bombs), per-part text and total time are limited; a part
 //     over a limit is yielded with Part.Unscannable set, never silently

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
 
@@ -205,7 +208,15 @@ func looksText(head []byte) bool {
 // any of the supported charsets.
 func (w *walker) textFile(f file, r io.Reader, k kind, sniffed string) result {
 	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
-	text, used := w.decode(f.loc, raw, f.charset, k == kindHTML, truncated)
+	cs := f.charset
+	if cs == "" {
+		cs = xmlDeclCharset(raw)
+	}
+	text, used := w.decode(f.loc, raw, cs, k == kindHTML, truncated)
+	if sniffed == "application/json" || sniffed == "application/x-ndjson" {
+		// ASCII-safe exports write every non-ASCII character as \uXXXX
+		text = unescapeJSONUnicode(text)
+	}
 	text, cut := capText(text, w.lim.MaxPartText)
 	res := result{text: text, charset: used, truncated: truncated || cut, contentType: sniffed}
 	if k == kindTabular || k == kindText && looksTabular(text) {
@@ -245,4 +256,74 @@ func looksTabular(text []byte) bool {
 
 func unscannablef(format string, args ...any) result {
 	return result{unscannable: fmt.Sprintf(format, args...)}
+}
+
+// xmlDeclCharset returns the encoding named by an XML declaration.
+func xmlDeclCharset(raw []byte) string {
+	head := raw[:min(len(raw), 200)]
+	if !bytes.HasPrefix(bytes.TrimLeft(head, "\xef\xbb\xbf \t\r\n"), []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(head, []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	decl := head[:end]
+	i := bytes.Index(decl, []byte("encoding="))
+	if i < 0 || i+10 > len(decl) {
+		return ""
+	}
+	v := decl[i+9:]
+	q := v[0]
+	if q != '"' && q != '\'' {
+		return ""
+	}
+	j := bytes.IndexByte(v[1:], q)
+	if j < 0 {
+		return ""
+	}
+	return string(v[1 : 1+j])
+}
+
+// unescapeJSONUnicode replaces \uXXXX escapes (surrogate pairs included)
+// with the characters, leaving everything else as written.
+func unescapeJSONUnicode(t []byte) []byte {
+	if !bytes.Contains(t, []byte(`\u`)) {
+		return t
+	}
+	out := make([]byte, 0, len(t))
+	for i := 0; i < len(t); i++ {
+		if t[i] == '\\' && i+1 < len(t) && t[i+1] == '\\' {
+			out = append(out, t[i], t[i+1])
+			i++
+			continue
+		}
+		if r, n := jsonEscape(t[i:]); n > 0 {
+			if utf16.IsSurrogate(r) {
+				if r2, n2 := jsonEscape(t[i+n:]); n2 > 0 {
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						out = utf8.AppendRune(out, d)
+						i += n + n2 - 1
+						continue
+					}
+				}
+			}
+			out = utf8.AppendRune(out, r)
+			i += n - 1
+			continue
+		}
+		out = append(out, t[i])
+	}
+	return out
+}
+
+func jsonEscape(t []byte) (rune, int) {
+	if len(t) < 6 || t[0] != '\\' || t[1] != 'u' {
+		return 0, 0
+	}
+	v, err := strconv.ParseUint(string(t[2:6]), 16, 16)
+	if err != nil {
+		return 0, 0
+	}
+	return rune(v), 6
 }

@@ -295,7 +295,7 @@ func TestFixtures(t *testing.T) {
 			html := part(t, parts, "attachment:page.html", 0)
 			wantText(t, html, "ページ本文 <重要>")
 			noText(t, html, "alert")
-			wantText(t, part(t, parts, "attachment:data.json", 0), `"name":"小林 花子"`)
+			wantText(t, part(t, parts, "attachment:data.json", 0), `"name":"小林 花子"`, `"memo":"機密"`)
 			exe := part(t, parts, "attachment:setup.exe", 0)
 			if !exe.Attachment.Executable || exe.Unscannable == "" {
 				t.Errorf("exe %+v", exe.Attachment)

@@ -26,6 +26,11 @@ type Limits struct {
 	// MaxAttachment is the largest attachment (or archive entry) buffered
 	// for random access; larger ones are unscannable.
 	MaxAttachment int64
+	// MaxFallback is the largest message re-read by the tolerant parser
+	// (enmime) after go-message stops at a broken MIME structure. That
+	// parser holds the message in memory; for a reader that cannot seek,
+	// the first MaxFallback bytes are kept while walking.
+	MaxFallback int64
 	// Timeout bounds the whole walk.
 	Timeout time.Duration
 	// PDFTimeout bounds the text extraction of one PDF.
@@ -45,6 +50,7 @@ func DefaultLimits() Limits {
 		MaxPartText:   8 << 20,
 		MaxMemory:     16 << 20,
 		MaxAttachment: 128 << 20,
+		MaxFallback:   8 << 20,
 		Timeout:       60 * time.Second,
 		PDFTimeout:    15 * time.Second,
 	}
@@ -72,6 +78,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAttachment <= 0 {
 		l.MaxAttachment = d.MaxAttachment
+	}
+	if l.MaxFallback <= 0 {
+		l.MaxFallback = d.MaxFallback
 	}
 	if l.Timeout <= 0 {
 		l.Timeout = d.Timeout

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/japanese"
 )
 
 // buildMail assembles a multipart/mixed message from raw parts
@@ -296,4 +298,76 @@ func TestHeaderTolerance(t *testing.T) {
 	}
 	wantText(t, parts[0], "マイナンバー 123456789018\r\n次の行")
 	wantError(t, m, "header not ended by a blank line")
+}
+
+// brokenStructure has a part header with a broken line: go-message stops
+// there, the tolerant re-read recovers the parts after it.
+const brokenStructure = "From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n" +
+	"Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n" +
+	"--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n本文 03-1111-2222\r\n" +
+	"--B\r\nContent-Type: text/csv;\r\nname=\"list.csv\"\r\nContent-Disposition: attachment; filename=\"list.csv\"\r\n\r\n" +
+	"氏名,電話\r\n山田,090-1111-2222\r\n" +
+	"--B\r\nContent-Type: text/plain; name=\"after.txt\"\r\n\r\n後の添付 123456789018\r\n" +
+	"--B--\r\n"
+
+// onlyReader hides Seek, as a network stream would.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+func TestFallbackRecoversParts(t *testing.T) {
+	for _, seekable := range []bool{true, false} {
+		var r io.Reader = strings.NewReader(brokenStructure)
+		if !seekable {
+			r = onlyReader{r}
+		}
+		var parts []Part
+		m, err := Walk(context.Background(), r, DefaultLimits(), func(p *Part) error {
+			c := *p
+			c.Text = append([]byte(nil), p.Text...)
+			parts = append(parts, c)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Incomplete {
+			t.Errorf("seekable %v: incomplete %q", seekable, m.Errors)
+		}
+		wantLocations(t, parts, "body", "attachment:list.csv", "attachment:after.txt")
+		if len(parts) == 3 {
+			wantText(t, parts[1], "山田,090-1111-2222")
+			wantText(t, parts[2], "後の添付 123456789018")
+		}
+		wantError(t, m, "re-read by the tolerant parser: 2 more parts")
+	}
+	lim := DefaultLimits()
+	lim.MaxFallback = 100
+	m, parts := walkBytes(t, []byte(brokenStructure), lim)
+	if !m.Incomplete || len(parts) != 1 {
+		t.Errorf("over MaxFallback: incomplete %v, %d parts", m.Incomplete, len(parts))
+	}
+}
+
+func TestZipNamesAndNestedMessage(t *testing.T) {
+	sjisName := string(mustEncode(t, japanese.ShiftJIS, "顧客名簿.csv"))
+	eml := "From: x@partner.co.jp\r\nSubject: =?UTF-8?B?5rOo5paH?=\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"I\"\r\n\r\n--I\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n注文 090-3333-4444\r\n" +
+		"--I\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"inner.csv\"\r\n\r\na,b\r\n1,2\r\n--I--\r\n"
+	z := zipOf(t, [2]any{sjisName, "氏名,電話\n"}, [2]any{"mail/fwd.eml", eml})
+	m, parts := walkBytes(t, buildMail(attachPart("a.zip", "application/zip", z)), DefaultLimits())
+	wantNoErrors(t, m)
+	wantLocations(t, parts,
+		"attachment:a.zip/顧客名簿.csv",
+		"attachment:a.zip/mail/fwd.eml",
+		"attachment:a.zip/mail/fwd.eml/inner.csv",
+		"attachment:a.zip/mail/fwd.eml",
+		"attachment:a.zip")
+	if len(parts) == 5 {
+		wantText(t, parts[1], "注文 090-3333-4444")
+		if parts[2].Attachment.Depth != 2 || !parts[2].Tabular {
+			t.Errorf("inner csv %+v", parts[2].Attachment)
+		}
+		wantText(t, parts[3], "Subject: 注文")
+	}
 }

@@ -96,8 +96,8 @@ func (w *walker) multipart(body io.Reader, boundary string, sc scope, nesting in
 			if strings.Contains(err.Error(), "EOF") {
 				w.errorf(sc.bodyLoc, "multipart: missing final boundary")
 			} else {
-				w.errorf(sc.bodyLoc, "multipart: %s; rest of the multipart not read", shortErr(err))
-				w.msg.Incomplete = true
+				w.errorf(sc.bodyLoc, "multipart: %s", shortErr(err))
+				w.broken = true
 			}
 			return nil
 		}
@@ -130,6 +130,11 @@ func (w *walker) cleanName(name, mt string) string {
 
 // bodyText yields a text/* body part.
 func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
+	return w.yield(w.bodyPart(loc, mt, cs, r))
+}
+
+// bodyPart reads a text/* body part.
+func (w *walker) bodyPart(loc, mt, cs string, r *recordingReader) *Part {
 	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
 	w.readProblem(loc, r)
 	p := &Part{Location: loc, ContentType: mt, Truncated: truncated}
@@ -139,7 +144,7 @@ func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
 	if p.Truncated {
 		w.errorf(loc, "text cut at %d bytes", w.lim.MaxPartText)
 	}
-	return w.yield(p)
+	return p
 }
 
 // decode turns raw text into UTF-8 (rendering HTML), recording charset

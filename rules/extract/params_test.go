@@ -132,3 +132,16 @@ func TestHTMLToText(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONAndXMLText(t *testing.T) {
+	if got := string(unescapeJSONUnicode([]byte(`{"n":"\u5c71\u7530","e":"\ud83d\ude00","raw":"\\u0041","bad":"\u12"}`))); got != `{"n":"山田","e":"😀","raw":"\\u0041","bad":"\u12"}` {
+		t.Errorf("json: %s", got)
+	}
+	xml := append([]byte(`<?xml version="1.0" encoding="EUC-JP"?><r>`), mustEncode(t, japanese.EUCJP, "住所")...)
+	if cs := xmlDeclCharset(xml); cs != "EUC-JP" {
+		t.Errorf("xml declaration charset %q", cs)
+	}
+	if cs := xmlDeclCharset([]byte(`<r encoding="x"/>`)); cs != "" {
+		t.Errorf("not a declaration: %q", cs)
+	}
+}

@@ -88,14 +88,23 @@ func Walk(ctx context.Context, r io.Reader, lim Limits, fn func(p *Part) error) 
 	lim = lim.withDefaults()
 	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
-	w := &walker{ctx: wctx, lim: lim, fn: fn, msg: &Message{}}
-	cr := &ctxReader{ctx: wctx, r: r}
+	w := &walker{ctx: wctx, lim: lim, fn: fn, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{}}
+	src := newReplay(r, lim.MaxFallback)
+	cr := &ctxReader{ctx: wctx, r: src}
 	br := bufio.NewReaderSize(cr, 32<<10)
 	h, pre := w.readHeader(br, "")
 	w.msg.Header = mail.Header{Header: messageHeader(h)}
 	w.fillMessage(h)
 	err := w.entity(h, withPrefix(pre, br), scope{bodyLoc: "body"}, 0)
+	if err == nil {
+		// the rest (an epilogue, or what a broken structure hid) still
+		// counts towards the size and the tolerant re-read
+		_, _ = io.Copy(io.Discard, br)
+	}
 	w.msg.Size = cr.n
+	if err == nil && w.broken && wctx.Err() == nil {
+		err = w.fallback(src)
+	}
 	var cb callbackError
 	switch {
 	case errors.As(err, &cb):
@@ -123,6 +132,13 @@ type walker struct {
 	msg      *Message
 	entries  int
 	inflated int64
+	// broken is set when go-message could not finish a multipart; the
+	// message is then re-read by the tolerant parser (fallback.go).
+	broken bool
+	// seen and seenText record what was yielded (locations, hashes of
+	// body texts) so the tolerant re-read yields only what was missed.
+	seen     map[string]bool
+	seenText map[uint64]bool
 	unnamed  int
 }
 
@@ -162,6 +178,11 @@ func (w *walker) yield(p *Part) error {
 		p.Attachment.Unscannable = p.Unscannable
 	}
 	w.msg.Parts++
+	if p.Attachment != nil {
+		w.seen[p.Location] = true
+	} else {
+		w.seenText[textHash(p.Location, p.Text)] = true
+	}
 	if err := w.fn(p); err != nil {
 		return callbackError{err}
 	}

@@ -3,7 +3,6 @@ package extract
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"io"
 	"sort"
@@ -58,16 +57,16 @@ func (w *walker) xlsxSheets(loc string, idx map[string]*zip.File) []*zip.File {
 	var ids []string
 	targets := map[string]string{}
 	if f := idx["xl/workbook.xml"]; f != nil {
-		_ = w.eachStart(f, func(d *xml.Decoder, e xml.StartElement) {
-			if e.Name.Local == "sheet" {
-				ids = append(ids, attr(e, "id"))
+		_ = w.eachStart(f, func(s *xmlScanner) {
+			if string(s.name) == "sheet" {
+				ids = append(ids, string(s.attr("id")))
 			}
 		})
 	}
 	if f := idx["xl/_rels/workbook.xml.rels"]; f != nil {
-		_ = w.eachStart(f, func(d *xml.Decoder, e xml.StartElement) {
-			if e.Name.Local == "Relationship" {
-				targets[attr(e, "Id")] = resolveTarget("xl/workbook.xml", attr(e, "Target"))
+		_ = w.eachStart(f, func(s *xmlScanner) {
+			if string(s.name) == "Relationship" {
+				targets[string(s.attr("Id"))] = resolveTarget("xl/workbook.xml", string(s.attr("Target")))
 			}
 		})
 	}
@@ -92,36 +91,25 @@ func (w *walker) xlsxSheets(loc string, idx map[string]*zip.File) []*zip.File {
 	return append(out, rest...)
 }
 
-// eachStart calls fn for every start element of a part.
-func (w *walker) eachStart(f *zip.File, fn func(*xml.Decoder, xml.StartElement)) error {
+// eachStart calls fn for every start (or empty) element of a part.
+func (w *walker) eachStart(f *zip.File, fn func(*xmlScanner)) error {
 	rc, err := w.openPart(f)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	d.CharsetReader = charsetReader
+	s := newXMLScanner(rc)
 	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
+		if err := s.next(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
 			return err
 		}
-		if e, ok := tok.(xml.StartElement); ok {
-			fn(d, e)
+		if s.kind == tokStart || s.kind == tokSelfClose {
+			fn(s)
 		}
 	}
-}
-
-func attr(e xml.StartElement, local string) string {
-	for _, a := range e.Attr {
-		if a.Name.Local == local {
-			return a.Value
-		}
-	}
-	return ""
 }
 
 // sharedStrings reads the shared-string table. Phonetic runs (rPh, the

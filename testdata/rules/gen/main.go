@@ -571,7 +571,7 @@ func mixedMail() []byte {
 		attachment("application/octet-stream", "一覧.tsv", utf16csv),
 		attachment("application/octet-stream", "memo.txt", enc(japanese.EUCJP, "メモ: 運転免許証番号 123456789012\n")),
 		attachment("text/html", "page.html", []byte(`<html><head><meta charset="Shift_JIS"><script>alert("x")</script></head><body><p>`+string(enc(japanese.ShiftJIS, "ページ本文 &lt;重要&gt;"))+`</p></body></html>`)),
-		attachment("application/json", "data.json", []byte(`{"name":"小林 花子","phone":"03-7777-8888"}`)),
+		attachment("application/json", "data.json", []byte(`{"name":"小林 花子","phone":"03-7777-8888","memo":"\u6a5f\u5bc6"}`)),
 		attachment("application/octet-stream", "setup.exe", exe),
 		attachment("application/octet-stream", "slides.pptx", pptxFile()),
 		attachment("application/pdf", "locked.pdf", pdfFile("秘密", true)),
