@@ -77,11 +77,15 @@ func parseFile(data []byte, ps *problems) []*ruleSpec {
 }
 
 func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
+	line := n.Line
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias // a repeated rule (- *name): problems point at the alias
+	}
 	if n.Kind != yaml.MappingNode {
 		ps.add(n.Line, "", "a rule must be a mapping")
 		return nil
 	}
-	s := &ruleSpec{line: n.Line}
+	s := &ruleSpec{line: line}
 	// The name first, so that every later problem can name the rule.
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == "name" {
