@@ -131,6 +131,18 @@ func TestAnalyzeEmpty(t *testing.T) {
 	}
 }
 
+func TestFirstTimeDomains(t *testing.T) {
+	an := newTestAnalyzer(t)
+	res := an.Analyze(Input{Envelope: []string{
+		"a@mail.partner.co.jp", "b@partner.co.jp", "c@sub.known.client-a.net", "d@client-a.net", "h@other.client-a.net",
+		"e@new.example.jp", "f@Client-C.org", "g@www.client-c.org",
+	}})
+	want := []string{"client-a.net", "new.example.jp", "other.client-a.net"}
+	if got := res.Recipients.FirstTimeDomains; !reflect.DeepEqual(got, want) {
+		t.Fatalf("FirstTimeDomains = %q, want %q", got, want)
+	}
+}
+
 func TestAnalyzeBccOnlyExternal(t *testing.T) {
 	an := newTestAnalyzer(t)
 	res := an.Analyze(Input{
