@@ -40,7 +40,7 @@ var addrParser = &mail.AddressParser{WordDecoder: wordDecoder}
 // are reported as errors wrapping ErrBadAddress. Group names are recorded on
 // their members; empty groups ("undisclosed-recipients:;") yield nothing.
 func ParseList(s string) ([]Address, []error) {
-	s = unfold(s)
+	s = mergeEncodedWords(decodeRawISO2022JP(unfold(s)))
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}

@@ -21,6 +21,9 @@ func FuzzParseList(f *testing.F) {
 		"a@日本.jp, b@ｅｘａｍｐｌｅ．ｃｏｍ．",
 		"\"unterminated <a@example.com>",
 		"a@[192.0.2.1]",
+		"\x1b$BNkLZ\x1b(B <suzuki@example.jp>",
+		"=?UTF-8?B?5bGx5w==?= =?UTF-8?B?lLAg5aSq6YOO?= <yamada@example.jp>",
+		"=?UTF-8?Q?=E5=96?= =?UTF-8?Q?=B6=E6=A5=AD?= <sales@example.jp>",
 	} {
 		f.Add(s)
 	}
