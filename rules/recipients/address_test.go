@@ -44,7 +44,8 @@ func TestParseList(t *testing.T) {
 		{"John Q. Public <jqp@example.com>", []addr{{"John Q. Public", "jqp@example.com", ""}}, 0},
 		{"Tanaka, Ichiro <t@example.com>", []addr{{"Ichiro", "t@example.com", ""}}, 1}, // unquoted comma splits the name
 		{"\"Tanaka, Ichiro\" <t@example.com>", []addr{{"Tanaka, Ichiro", "t@example.com", ""}}, 0},
-		{"a@exa_mple.com", nil, 1},
+		{"a@exa_mple.com", []addr{{"", "a@exa_mple.com", ""}}, 1},
+		{"a@EXA_MPLE.com., b@x..y", []addr{{"", "a@exa_mple.com", ""}, {"", "b@x..y", ""}}, 2},
 		{"@example.com, a@", nil, 2},
 		{"a@b@example.com", nil, 1},
 		{"a@[192.0.2.1]", []addr{{"", "a@[192.0.2.1]", ""}}, 0},

@@ -134,9 +134,10 @@ func (an *Analyzer) Analyze(in Input) Result {
 		a, err := ParseEnvelope(r)
 		if err != nil {
 			addErr("RCPT TO", []error{err})
-			continue
 		}
-		add(a, "bcc", false, true)
+		if a.Domain != "" {
+			add(a, "bcc", false, true)
+		}
 	}
 
 	res.Recipients = an.summarise(order)
