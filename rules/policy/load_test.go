@@ -201,6 +201,15 @@ func TestLoad(t *testing.T) {
 	if len(p.RuleNames()) != 5 {
 		t.Fatalf("rules = %q", p.RuleNames())
 	}
+	info := p.Rules()
+	if info[3].Name != "external-attachment" || info[3].When != "recipients.external > 0 && size(attachments) > 0" ||
+		info[3].Params.EncryptPassword != "sender" || info[3].Reason.JA == "" || info[0].When == "" {
+		t.Fatalf("Rules()[3] = %+v", info[3])
+	}
+	info[3].Actions[0] = "deliver"
+	if p.Rules()[3].Actions[0] != "encrypt" {
+		t.Fatal("Rules exposes internal slices")
+	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Load(missing) = %v, want ErrNotExist", err)
 	}

@@ -226,6 +226,28 @@ func (p *Policy) RuleNames() []string {
 	return out
 }
 
+// RuleInfo describes one loaded rule, for display (console, config check).
+type RuleInfo struct {
+	Name     string   `json:"name"`
+	When     string   `json:"when"`
+	Actions  []string `json:"actions"`
+	Continue bool     `json:"continue,omitempty"`
+	Reason   Reason   `json:"reason"`
+	Params   Params   `json:"params"`
+}
+
+// Rules describes the loaded rules in order. The result is a copy.
+func (p *Policy) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(p.rules))
+	for i, r := range p.rules {
+		out[i] = RuleInfo{
+			Name: r.name, When: r.when, Actions: slices.Clone(r.actions), Continue: r.cont, Reason: r.reason,
+			Params: Params{DelayMinutes: r.params.DelayMinutes, EncryptPassword: r.params.EncryptPassword, Approvers: slices.Clone(r.params.Approvers)},
+		}
+	}
+	return out
+}
+
 // Evaluate decides what happens to the message a report describes. It never
 // fails: see the package doc for how run-time errors count.
 func (p *Policy) Evaluate(report *rules.Report) Decision {
