@@ -20,7 +20,15 @@ type ruleSpec struct {
 
 	line, whenLine, actionsLine, paramsLine, reasonLine int
 	whenStyle                                           yaml.Style
-	hasDelayMinutes                                     bool
+	paramLines                                          map[string]int // line of each params key
+}
+
+// paramLine returns the line of a params key, or of params itself.
+func (s *ruleSpec) paramLine(key string) int {
+	if l, ok := s.paramLines[key]; ok {
+		return l
+	}
+	return s.paramsLine
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
@@ -140,10 +148,9 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 		case "params":
 			s.paramsLine = v.Line
 			decodeStrict(v, rule, "params", &s.Params, ps)
+			s.paramLines = map[string]int{}
 			for j := 0; j+1 < len(v.Content); j += 2 {
-				if v.Content[j].Value == "delay_minutes" {
-					s.hasDelayMinutes = true
-				}
+				s.paramLines[v.Content[j].Value] = v.Content[j].Line
 			}
 		default:
 			ps.add(k.Line, rule, "unknown key %q (want name, description, when, actions, continue, reason, params)", k.Value)

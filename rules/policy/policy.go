@@ -164,30 +164,30 @@ func validateActions(s *ruleSpec, ps *problems) {
 		ps.add(line, s.Name, "actions: encrypt and link both replace attachments; choose one")
 	}
 
-	pl := s.paramsLine
+	_, hasDelay := s.paramLines["delay_minutes"]
 	switch {
-	case s.hasDelayMinutes && !seen[rules.ActionDelay]:
-		ps.add(pl, s.Name, "params: delay_minutes needs the delay action")
-	case seen[rules.ActionDelay] && !s.hasDelayMinutes:
-		ps.add(pl, s.Name, "params: the delay action needs delay_minutes")
+	case hasDelay && !seen[rules.ActionDelay]:
+		ps.add(s.paramLine("delay_minutes"), s.Name, "params: delay_minutes needs the delay action")
+	case seen[rules.ActionDelay] && !hasDelay:
+		ps.add(s.paramsLine, s.Name, "params: the delay action needs delay_minutes")
 	case seen[rules.ActionDelay] && (s.Params.DelayMinutes < 1 || s.Params.DelayMinutes > maxDelayMinutes):
-		ps.add(pl, s.Name, "params: delay_minutes must be between 1 and %d", maxDelayMinutes)
+		ps.add(s.paramLine("delay_minutes"), s.Name, "params: delay_minutes must be between 1 and %d", maxDelayMinutes)
 	}
 	switch s.Params.EncryptPassword {
 	case "":
 	case PasswordSender, PasswordRecipient, PasswordPreset:
 		if !seen[rules.ActionEncrypt] {
-			ps.add(pl, s.Name, "params: encrypt_password needs the encrypt action")
+			ps.add(s.paramLine("encrypt_password"), s.Name, "params: encrypt_password needs the encrypt action")
 		}
 	default:
-		ps.add(pl, s.Name, "params: encrypt_password must be sender, recipient or preset")
+		ps.add(s.paramLine("encrypt_password"), s.Name, "params: encrypt_password must be sender, recipient or preset")
 	}
 	if len(s.Params.Approvers) > 0 && !seen[rules.ActionHoldApprover] {
-		ps.add(pl, s.Name, "params: approvers need the hold_approver action")
+		ps.add(s.paramLine("approvers"), s.Name, "params: approvers need the hold_approver action")
 	}
 	for _, a := range s.Params.Approvers {
 		if m, err := mail.ParseAddress(a); err != nil || m.Name != "" {
-			ps.add(pl, s.Name, "params: approver %q is not an address", a)
+			ps.add(s.paramLine("approvers"), s.Name, "params: approver %q is not an address", a)
 		}
 	}
 
