@@ -21,6 +21,15 @@ type ruleSpec struct {
 	line, whenLine, actionsLine, paramsLine, reasonLine int
 	whenStyle                                           yaml.Style
 	paramLines                                          map[string]int // line of each params key
+	actionLines                                         []int          // line of each action, when a list
+}
+
+// actionLine returns the line of the i-th action, or of actions itself.
+func (s *ruleSpec) actionLine(i int) int {
+	if i < len(s.actionLines) && len(s.actionLines) == len(s.Actions) {
+		return s.actionLines[i]
+	}
+	return s.actionsLine
 }
 
 // paramLine returns the line of a params key, or of params itself.
@@ -139,6 +148,9 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 				s.Actions = []string{a}
 			} else {
 				decode(v, "actions", &s.Actions)
+				for _, item := range v.Content {
+					s.actionLines = append(s.actionLines, item.Line)
+				}
 			}
 		case "continue":
 			decode(v, "continue", &s.Continue)

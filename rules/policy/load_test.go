@@ -112,7 +112,17 @@ rules:
     actions: [delay]
     params: {delay_minutes: 0}
     reason: {en: wait}
+  - name: block-list
+    when: "false"
+    actions:
+      - bcc
+      - hold
+      - bcc
+    reason: {en: x}
 `, []wantProblem{
+			{18, "block-list", `unknown action "hold"`},
+			{19, "block-list", "bcc listed twice"},
+			{14, "block-list", "unreachable"},
 			{2, "all", "needs a reason"},
 			{5, "later", `unreachable: rule "all" before it always matches`},
 			{8, "later", "printable ASCII"},

@@ -140,12 +140,12 @@ func validateActions(s *ruleSpec, ps *problems) {
 	}
 	seen := map[string]bool{}
 	var holds []string
-	for _, a := range s.Actions {
+	for i, a := range s.Actions {
 		switch {
 		case actionIndex(a) < 0:
-			ps.add(line, s.Name, "actions: unknown action %q (want one of %s)", a, strings.Join(actionOrder, ", "))
+			ps.add(s.actionLine(i), s.Name, "actions: unknown action %q (want one of %s)", a, strings.Join(actionOrder, ", "))
 		case seen[a]:
-			ps.add(line, s.Name, "actions: %s listed twice", a)
+			ps.add(s.actionLine(i), s.Name, "actions: %s listed twice", a)
 		case isHold(a):
 			holds = append(holds, a)
 		}
