@@ -254,3 +254,26 @@ func TestConcurrentEvaluate(t *testing.T) {
 		}
 	}
 }
+
+func TestYAMLForms(t *testing.T) {
+	p := mustParse(t, `version: 1
+rules:
+  - &hold
+    name: unquoted-true
+    when: true
+    continue: true
+    actions: bcc
+    reason: {en: x}
+  - {name: flow, when: 'size(attachments) > 0', actions: [encrypt], reason: {ja: 暗号化}}
+`)
+	d := p.Evaluate(synth(attachment("a.pdf")))
+	if !reflect.DeepEqual(d.Actions, []string{"bcc", "encrypt"}) || !reflect.DeepEqual(d.Rules, []string{"unquoted-true", "flow"}) {
+		t.Fatalf("decision = %+v", d)
+	}
+	if _, err := Parse("p.yaml", []byte("rules:\n  - &a {name: a, when: 'true', actions: [bcc], continue: true, reason: {en: x}}\n  - *a\n")); err == nil || !strings.Contains(err.Error(), "p.yaml:3: rule \"a\": duplicate rule name") {
+		t.Fatalf("alias rule: err = %v, want a duplicate-name problem on line 3", err)
+	}
+	if p := mustParse(t, "rules: []\n"); !reflect.DeepEqual(p.Evaluate(synth()).Actions, []string{"deliver"}) {
+		t.Fatal("an empty policy must deliver")
+	}
+}

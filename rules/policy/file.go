@@ -20,7 +20,24 @@ type ruleSpec struct {
 
 	line, whenLine, actionsLine, paramsLine, reasonLine int
 	whenStyle                                           yaml.Style
-	hasDelayMinutes                                     bool
+	paramLines                                          map[string]int // line of each params key
+	actionLines                                         []int          // line of each action, when a list
+}
+
+// actionLine returns the line of the i-th action, or of actions itself.
+func (s *ruleSpec) actionLine(i int) int {
+	if i < len(s.actionLines) && len(s.actionLines) == len(s.Actions) {
+		return s.actionLines[i]
+	}
+	return s.actionsLine
+}
+
+// paramLine returns the line of a params key, or of params itself.
+func (s *ruleSpec) paramLine(key string) int {
+	if l, ok := s.paramLines[key]; ok {
+		return l
+	}
+	return s.paramsLine
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
@@ -77,11 +94,15 @@ func parseFile(data []byte, ps *problems) []*ruleSpec {
 }
 
 func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
+	line := n.Line
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias // a repeated rule (- *name): problems point at the alias
+	}
 	if n.Kind != yaml.MappingNode {
 		ps.add(n.Line, "", "a rule must be a mapping")
 		return nil
 	}
-	s := &ruleSpec{line: n.Line}
+	s := &ruleSpec{line: line}
 	// The name first, so that every later problem can name the rule.
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == "name" {
@@ -127,6 +148,9 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 				s.Actions = []string{a}
 			} else {
 				decode(v, "actions", &s.Actions)
+				for _, item := range v.Content {
+					s.actionLines = append(s.actionLines, item.Line)
+				}
 			}
 		case "continue":
 			decode(v, "continue", &s.Continue)
@@ -136,10 +160,9 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 		case "params":
 			s.paramsLine = v.Line
 			decodeStrict(v, rule, "params", &s.Params, ps)
+			s.paramLines = map[string]int{}
 			for j := 0; j+1 < len(v.Content); j += 2 {
-				if v.Content[j].Value == "delay_minutes" {
-					s.hasDelayMinutes = true
-				}
+				s.paramLines[v.Content[j].Value] = v.Content[j].Line
 			}
 		default:
 			ps.add(k.Line, rule, "unknown key %q (want name, description, when, actions, continue, reason, params)", k.Value)

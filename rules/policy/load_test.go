@@ -67,8 +67,8 @@ rules:
 			{19, "bad-params", "encrypt and link"},
 			{21, "bad-params", "delay action needs delay_minutes"},
 			{21, "bad-params", "encrypt_password must be sender, recipient or preset"},
-			{21, "bad-params", "approvers need the hold_approver action"},
-			{21, "bad-params", "approver \"not an address\" is not an address"},
+			{22, "bad-params", "approvers need the hold_approver action"},
+			{22, "bad-params", "approver \"not an address\" is not an address"},
 			{23, "bad-params", "params: unknown key \"colour\""},
 			{25, "bad-params", "unknown key \"priority\""},
 			{26, "bad-cel", "duplicate rule name (first at line 3)"},
@@ -112,7 +112,17 @@ rules:
     actions: [delay]
     params: {delay_minutes: 0}
     reason: {en: wait}
+  - name: block-list
+    when: "false"
+    actions:
+      - bcc
+      - hold
+      - bcc
+    reason: {en: x}
 `, []wantProblem{
+			{18, "block-list", `unknown action "hold"`},
+			{19, "block-list", "bcc listed twice"},
+			{14, "block-list", "unreachable"},
 			{2, "all", "needs a reason"},
 			{5, "later", `unreachable: rule "all" before it always matches`},
 			{8, "later", "printable ASCII"},
@@ -200,6 +210,15 @@ func TestLoad(t *testing.T) {
 	}
 	if len(p.RuleNames()) != 5 {
 		t.Fatalf("rules = %q", p.RuleNames())
+	}
+	info := p.Rules()
+	if info[3].Name != "external-attachment" || info[3].When != "recipients.external > 0 && size(attachments) > 0" ||
+		info[3].Params.EncryptPassword != "sender" || info[3].Reason.JA == "" || info[0].When == "" {
+		t.Fatalf("Rules()[3] = %+v", info[3])
+	}
+	info[3].Actions[0] = "deliver"
+	if p.Rules()[3].Actions[0] != "encrypt" {
+		t.Fatal("Rules exposes internal slices")
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Load(missing) = %v, want ErrNotExist", err)

@@ -140,12 +140,12 @@ func validateActions(s *ruleSpec, ps *problems) {
 	}
 	seen := map[string]bool{}
 	var holds []string
-	for _, a := range s.Actions {
+	for i, a := range s.Actions {
 		switch {
 		case actionIndex(a) < 0:
-			ps.add(line, s.Name, "actions: unknown action %q (want one of %s)", a, strings.Join(actionOrder, ", "))
+			ps.add(s.actionLine(i), s.Name, "actions: unknown action %q (want one of %s)", a, strings.Join(actionOrder, ", "))
 		case seen[a]:
-			ps.add(line, s.Name, "actions: %s listed twice", a)
+			ps.add(s.actionLine(i), s.Name, "actions: %s listed twice", a)
 		case isHold(a):
 			holds = append(holds, a)
 		}
@@ -164,30 +164,30 @@ func validateActions(s *ruleSpec, ps *problems) {
 		ps.add(line, s.Name, "actions: encrypt and link both replace attachments; choose one")
 	}
 
-	pl := s.paramsLine
+	_, hasDelay := s.paramLines["delay_minutes"]
 	switch {
-	case s.hasDelayMinutes && !seen[rules.ActionDelay]:
-		ps.add(pl, s.Name, "params: delay_minutes needs the delay action")
-	case seen[rules.ActionDelay] && !s.hasDelayMinutes:
-		ps.add(pl, s.Name, "params: the delay action needs delay_minutes")
+	case hasDelay && !seen[rules.ActionDelay]:
+		ps.add(s.paramLine("delay_minutes"), s.Name, "params: delay_minutes needs the delay action")
+	case seen[rules.ActionDelay] && !hasDelay:
+		ps.add(s.paramsLine, s.Name, "params: the delay action needs delay_minutes")
 	case seen[rules.ActionDelay] && (s.Params.DelayMinutes < 1 || s.Params.DelayMinutes > maxDelayMinutes):
-		ps.add(pl, s.Name, "params: delay_minutes must be between 1 and %d", maxDelayMinutes)
+		ps.add(s.paramLine("delay_minutes"), s.Name, "params: delay_minutes must be between 1 and %d", maxDelayMinutes)
 	}
 	switch s.Params.EncryptPassword {
 	case "":
 	case PasswordSender, PasswordRecipient, PasswordPreset:
 		if !seen[rules.ActionEncrypt] {
-			ps.add(pl, s.Name, "params: encrypt_password needs the encrypt action")
+			ps.add(s.paramLine("encrypt_password"), s.Name, "params: encrypt_password needs the encrypt action")
 		}
 	default:
-		ps.add(pl, s.Name, "params: encrypt_password must be sender, recipient or preset")
+		ps.add(s.paramLine("encrypt_password"), s.Name, "params: encrypt_password must be sender, recipient or preset")
 	}
 	if len(s.Params.Approvers) > 0 && !seen[rules.ActionHoldApprover] {
-		ps.add(pl, s.Name, "params: approvers need the hold_approver action")
+		ps.add(s.paramLine("approvers"), s.Name, "params: approvers need the hold_approver action")
 	}
 	for _, a := range s.Params.Approvers {
 		if m, err := mail.ParseAddress(a); err != nil || m.Name != "" {
-			ps.add(pl, s.Name, "params: approver %q is not an address", a)
+			ps.add(s.paramLine("approvers"), s.Name, "params: approver %q is not an address", a)
 		}
 	}
 
@@ -222,6 +222,28 @@ func (p *Policy) RuleNames() []string {
 	out := make([]string, len(p.rules))
 	for i, r := range p.rules {
 		out[i] = r.name
+	}
+	return out
+}
+
+// RuleInfo describes one loaded rule, for display (console, config check).
+type RuleInfo struct {
+	Name     string   `json:"name"`
+	When     string   `json:"when"`
+	Actions  []string `json:"actions"`
+	Continue bool     `json:"continue,omitempty"`
+	Reason   Reason   `json:"reason"`
+	Params   Params   `json:"params"`
+}
+
+// Rules describes the loaded rules in order. The result is a copy.
+func (p *Policy) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(p.rules))
+	for i, r := range p.rules {
+		out[i] = RuleInfo{
+			Name: r.name, When: r.when, Actions: slices.Clone(r.actions), Continue: r.cont, Reason: r.reason,
+			Params: Params{DelayMinutes: r.params.DelayMinutes, EncryptPassword: r.params.EncryptPassword, Approvers: slices.Clone(r.params.Approvers)},
+		}
 	}
 	return out
 }

@@ -37,10 +37,12 @@ var addrParser = &mail.AddressParser{WordDecoder: wordDecoder}
 
 // ParseList parses an RFC 5322 address-list (one header field value)
 // tolerantly. Every address that can be recovered is returned; the others
-// are reported as errors wrapping ErrBadAddress. Group names are recorded on
-// their members; empty groups ("undisclosed-recipients:;") yield nothing.
+// are reported as errors wrapping ErrBadAddress. An address whose domain is
+// not a valid host name is both returned (domain lower-cased as written) and
+// reported. Group names are recorded on their members; empty groups
+// ("undisclosed-recipients:;") yield nothing.
 func ParseList(s string) ([]Address, []error) {
-	s = unfold(s)
+	s = mergeEncodedWords(decodeRawISO2022JP(unfold(s)))
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
@@ -52,16 +54,18 @@ func ParseList(s string) ([]Address, []error) {
 		a, err := parseItem(it.text)
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		a.Group = it.group
-		out = append(out, a)
+		if a.Domain != "" {
+			a.Group = it.group
+			out = append(out, a)
+		}
 	}
 	return out, errs
 }
 
 // ParseEnvelope parses an envelope address (RCPT TO), with or without angle
-// brackets.
+// brackets. Like ParseList, it returns an address with an invalid domain
+// together with the error; the address is usable when its Domain is set.
 func ParseEnvelope(s string) (Address, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
@@ -150,11 +154,15 @@ func fromAddrSpec(name, spec, orig string, parsed bool) (Address, error) {
 	if local == "" {
 		return Address{}, badAddress(orig, "empty local part")
 	}
+	a := Address{Name: name, Local: local, RawDomain: rawDomain}
 	domain, err := NormalizeDomain(rawDomain)
+	a.Domain = domain
 	if err != nil {
-		return Address{}, badAddress(orig, err.Error())
+		// Kept (lower-cased, as written) so that the recipient still counts:
+		// it can never be internal, and dropping it would hide it.
+		return a, badAddress(orig, err.Error())
 	}
-	return Address{Name: name, Local: local, Domain: domain, RawDomain: rawDomain}, nil
+	return a, nil
 }
 
 func badAddress(orig, why string) error {

@@ -24,6 +24,13 @@ func TestParseList(t *testing.T) {
 		{"\"=?UTF-8?B?5Za25qWt6YOo?=\" <sales@example.jp>", []addr{{"営業部", "sales@example.jp", ""}}, 0},
 		{"=?iso-2022-jp?b?GyRCOzNFRBsoQg==?= <y@example.jp>, =?CP932?B?jbKToQ==?= <s@example.jp>", []addr{{"山田", "y@example.jp", ""}, {"佐藤", "s@example.jp", ""}}, 0},
 		{"\x97\xe9\x96\xd8 <suzuki@example.jp>", []addr{{"鈴木", "suzuki@example.jp", ""}}, 0},
+		{"\x1b$BNkLZ\x1b(B <suzuki@example.jp>", []addr{{"鈴木", "suzuki@example.jp", ""}}, 0},
+		// Multi-byte characters split across encoded words.
+		{"=?UTF-8?B?5bGx5w==?= =?UTF-8?B?lLAg5aSq6YOO?= <yamada@example.jp>", []addr{{"山田 太郎", "yamada@example.jp", ""}}, 0},
+		{"=?Shift_JIS?B?jQ==?=\r\n =?shift_jis?B?spOh?= <sato@example.jp>, x@example.jp", []addr{{"佐藤", "sato@example.jp", ""}, {"", "x@example.jp", ""}}, 0},
+		{"=?UTF-8?Q?=E5=96?= =?UTF-8?Q?=B6=E6=A5=AD?= <sales@example.jp>", []addr{{"営業", "sales@example.jp", ""}}, 0},
+		{"=?UTF-8?B?5Za2?= x =?UTF-8?B?5qWt?= <a@example.jp>", []addr{{"営 x 業", "a@example.jp", ""}}, 0},
+		{"=?UTF-8?B?5Za2?= =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <a@example.jp>", []addr{{"営山田", "a@example.jp", ""}}, 0},
 		{"\"john doe\"@example.com", []addr{{"", "\"john doe\"@example.com", ""}}, 0},
 		{"\"a\\\"b\"@example.com", []addr{{"", "\"a\\\"b\"@example.com", ""}}, 0},
 		{"a@example.com (Alice)", []addr{{"Alice", "a@example.com", ""}}, 0},
@@ -37,7 +44,8 @@ func TestParseList(t *testing.T) {
 		{"John Q. Public <jqp@example.com>", []addr{{"John Q. Public", "jqp@example.com", ""}}, 0},
 		{"Tanaka, Ichiro <t@example.com>", []addr{{"Ichiro", "t@example.com", ""}}, 1}, // unquoted comma splits the name
 		{"\"Tanaka, Ichiro\" <t@example.com>", []addr{{"Tanaka, Ichiro", "t@example.com", ""}}, 0},
-		{"a@exa_mple.com", nil, 1},
+		{"a@exa_mple.com", []addr{{"", "a@exa_mple.com", ""}}, 1},
+		{"a@EXA_MPLE.com., b@x..y", []addr{{"", "a@exa_mple.com", ""}, {"", "b@x..y", ""}}, 2},
 		{"@example.com, a@", nil, 2},
 		{"a@b@example.com", nil, 1},
 		{"a@[192.0.2.1]", []addr{{"", "a@[192.0.2.1]", ""}}, 0},

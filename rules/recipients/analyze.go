@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/sendguard/sendguard/rules"
 )
@@ -133,9 +134,10 @@ func (an *Analyzer) Analyze(in Input) Result {
 		a, err := ParseEnvelope(r)
 		if err != nil {
 			addErr("RCPT TO", []error{err})
-			continue
 		}
-		add(a, "bcc", false, true)
+		if a.Domain != "" {
+			add(a, "bcc", false, true)
+		}
 	}
 
 	res.Recipients = an.summarise(order)
@@ -194,11 +196,28 @@ func (an *Analyzer) summarise(order []*entry) rules.Recipients {
 	r.VisibleExternalDomains = sortedKeys(visibleDomains)
 	r.ExternalDomains = sortedKeys(externalDomains)
 	for _, d := range r.ExternalDomains {
-		if !an.partner.contains(d) && !an.history.Known(d) {
+		if !an.known(d) {
 			r.FirstTimeDomains = append(r.FirstTimeDomains, d)
 		}
 	}
 	return r
+}
+
+// known reports whether mail has gone to d before: d or a parent of it, up
+// to its registrable domain, is a partner's or in the history (a new host
+// name of a known organisation is not a new correspondent).
+func (an *Analyzer) known(d string) bool {
+	reg := registrable(d)
+	for {
+		if an.partner.contains(d) || an.history.Known(d) {
+			return true
+		}
+		_, parent, ok := strings.Cut(d, ".")
+		if d == reg || !ok || len(parent) < len(reg) {
+			return false
+		}
+		d = parent
+	}
 }
 
 func sortedKeys(m map[string]struct{}) []string {

@@ -131,15 +131,31 @@ func TestAnalyzeEmpty(t *testing.T) {
 	}
 }
 
+func TestFirstTimeDomains(t *testing.T) {
+	an := newTestAnalyzer(t)
+	res := an.Analyze(Input{Envelope: []string{
+		"a@mail.partner.co.jp", "b@partner.co.jp", "c@sub.known.client-a.net", "d@client-a.net", "h@other.client-a.net",
+		"e@new.example.jp", "f@Client-C.org", "g@www.client-c.org",
+	}})
+	want := []string{"client-a.net", "new.example.jp", "other.client-a.net"}
+	if got := res.Recipients.FirstTimeDomains; !reflect.DeepEqual(got, want) {
+		t.Fatalf("FirstTimeDomains = %q, want %q", got, want)
+	}
+}
+
 func TestAnalyzeBccOnlyExternal(t *testing.T) {
 	an := newTestAnalyzer(t)
 	res := an.Analyze(Input{
 		To:       []string{"team@example.com"},
-		Envelope: []string{"team@example.com", "leak@competitor.client-e.net"},
+		Envelope: []string{"team@example.com", "leak@competitor.client-e.net", "odd@Exa_mple.com"},
 	})
 	r := res.Recipients
-	if r.External != 1 || r.VisibleExternal != 0 || len(r.VisibleExternalDomains) != 0 {
+	if r.External != 2 || r.VisibleExternal != 0 || len(r.VisibleExternalDomains) != 0 {
 		t.Errorf("bcc-only external: %+v", r)
+	}
+	// An invalid domain still counts, as external, with an error.
+	if len(res.Errors) != 1 || r.List[2].Address != "odd@exa_mple.com" || !r.List[2].External {
+		t.Errorf("invalid domain: errors %q, list %+v", res.Errors, r.List)
 	}
 	if r.List[1].Field != "bcc" || !r.List[1].External {
 		t.Errorf("bcc recipient = %+v", r.List[1])

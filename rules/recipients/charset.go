@@ -99,3 +99,17 @@ func decode8bit(s string) string {
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
+
+// decodeRawISO2022JP converts a header value written in raw ISO-2022-JP (as
+// old Japanese mailers did, without encoded words) to UTF-8. It must run
+// before splitting: the escape sequences contain '(' and '$'.
+func decodeRawISO2022JP(s string) string {
+	if !strings.Contains(s, "\x1b$") {
+		return s
+	}
+	d, err := japanese.ISO2022JP.NewDecoder().String(s)
+	if err != nil {
+		return s
+	}
+	return d
+}

@@ -18,6 +18,8 @@
 //     check of a saved message) the header To/Cc/Bcc addresses stand in for it.
 //   - A domain that is, or shares its registrable domain with, an internal or
 //     partner domain is never a look-alike.
+//   - A domain is first-time unless it, or a parent of it up to its
+//     registrable domain, is a partner domain or known to the History.
 //
 // The package is pure: no network, no clock, no global mutable state. An
 // Analyzer is safe for concurrent use if its History is.

@@ -3,7 +3,10 @@ package recipients
 import "sync"
 
 // History tells whether the organisation has delivered to a domain before.
-// Domains are passed in canonical form (lower-case punycode).
+// Domains are passed in canonical form (NormalizeDomain: lower-case
+// punycode, no trailing dot); a persistent implementation should store them
+// in that form too. Implementations used by a shared Analyzer must be safe
+// for concurrent use.
 type History interface {
 	Known(domain string) bool
 }

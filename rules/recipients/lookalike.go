@@ -1,7 +1,6 @@
 package recipients
 
 import (
-	"slices"
 	"sort"
 	"strings"
 
@@ -237,7 +236,9 @@ func (c *candidate) compare(t *target) (score int, reason string, ok bool) {
 		return 3 + penalty, with(homoglyphReason(notes)), true
 	case strings.ReplaceAll(c.skelStr, "-", "") == t.dehyph && n >= minAnySuffix && suffixOK:
 		return 6 + penalty, with("hyphen added or dropped"), true
-	case n >= minSwapLabel && slices.Contains(t.forms, c.skelStr):
+	case n >= minSwapLabel && c.skelStr == t.forms[0], n >= minEditLabel && c.skelStr == t.forms[1]:
+		// Glued without a hyphen, short names collide with real ones
+		// (ntt.com and nttcom.co.jp).
 		return 6 + penalty, "whole domain spelled in the label (" + c.raw + ")", true
 	}
 	if !sameSuffix && !swapped {
