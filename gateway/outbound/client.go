@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,16 @@ func (cl *Client) Deliver(ctx context.Context, env Envelope, body BodyFunc) []Rc
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			defer func() {
+				// A bug must not take the gateway down nor lose the
+				// message: the recipients are retried later.
+				if p := recover(); p != nil {
+					cl.log.Error("panic in delivery", "dest", g.key, "panic", p, "stack", string(debug.Stack()))
+					for _, i := range g.idx {
+						setFailure(&results[i], tempFailure("4.3.0", "internal error"))
+					}
+				}
+			}()
 			cl.deliverGroup(ctx, env, g, body, results)
 		})
 	}
@@ -129,7 +140,14 @@ func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body 
 		failAll(f)
 		return
 	}
+	finished := false
+	defer func() {
+		if !finished { // transact panicked: give the connection and slot back
+			cl.discard(d, s)
+		}
+	}()
 	reusable := cl.transact(ctx, s, env, g, body, results)
+	finished = true
 	cl.finish(d, s, reusable)
 
 	var ok2, temp, perm int
