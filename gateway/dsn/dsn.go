@@ -46,7 +46,7 @@ type Recipient struct {
 	// when the failure was local (then Reason explains it).
 	Diagnostic     string
 	Reason         string // local explanation, e.g. "null MX", shown in the text part
-	RemoteMTA      string // peer host name, "" if none was reached
+	RemoteMTA      string // peer host name or "name[ip]", "" if none was reached
 	LastAttempt    time.Time
 	WillRetryUntil time.Time // delayed: when sendguard gives up
 }
@@ -212,8 +212,8 @@ func statusPart(p Params) []byte {
 		fmt.Fprintf(&b, "Final-Recipient: %s; %s\r\n", addrType(r.Final), cleanAddr(r.Final))
 		fmt.Fprintf(&b, "Action: %s\r\n", r.Action)
 		fmt.Fprintf(&b, "Status: %s\r\n", statusCode(r))
-		if r.RemoteMTA != "" {
-			fmt.Fprintf(&b, "Remote-MTA: dns; %s\r\n", clean(r.RemoteMTA))
+		if name := remoteName(r.RemoteMTA); name != "" {
+			fmt.Fprintf(&b, "Remote-MTA: dns; %s\r\n", name)
 		}
 		if r.Diagnostic != "" {
 			fmt.Fprintf(&b, "Diagnostic-Code: smtp; %s\r\n", limit(clean(r.Diagnostic), 900))
@@ -226,6 +226,21 @@ func statusPart(p Params) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// remoteName is the host name of "name[ip]" (the form outbound reports);
+// the address stays in the text part only.
+func remoteName(s string) string {
+	s = clean(s)
+	if i := strings.IndexByte(s, '['); i > 0 && strings.HasSuffix(s, "]") {
+		return s[:i]
+	}
+	return s
+}
+
+// Diagnostic formats an SMTP reply for Recipient.Diagnostic.
+func Diagnostic(code int, enhanced, text string) string {
+	return clean(strings.TrimSpace(fmt.Sprintf("%d %s %s", code, enhanced, text)))
 }
 
 // statusCode returns a valid RFC 3463 code for r: its own when well formed,

@@ -44,7 +44,7 @@ func failedParams() Params {
 		Recipients: []Recipient{
 			{Final: "nobody@partner.example", Original: "nobody@partner.example", Action: Failed, Status: "5.1.1",
 				Diagnostic: "550 5.1.1 <nobody@partner.example>: Recipient address rejected",
-				RemoteMTA:  "mx.partner.example", LastAttempt: now},
+				RemoteMTA:  "mx.partner.example[192.0.2.25]", LastAttempt: now},
 			{Final: "x@nullmx.example", Action: Failed, Status: "5.1.10", Reason: "domain does not accept mail (null MX)", LastAttempt: now},
 		},
 	}
@@ -171,7 +171,7 @@ func TestFailedDSN(t *testing.T) {
 		t.Errorf("Subject = %q", subj)
 	}
 	for _, want := range []string{"配信できませんでした", "could not be delivered", "<nobody@partner.example>",
-		"550 5.1.1", "null MX", "(mx.partner.example)"} {
+		"550 5.1.1", "null MX", "(mx.partner.example[192.0.2.25])"} {
 		if !strings.Contains(p.text, want) {
 			t.Errorf("text part lacks %q:\n%s", want, p.text)
 		}
@@ -349,6 +349,12 @@ func TestBuildValidates(t *testing.T) {
 	}
 	if got := parse(t, raw).rcpts[0].Get("Status"); got != "4.0.0" {
 		t.Errorf("Status = %q", got)
+	}
+}
+
+func TestDiagnostic(t *testing.T) {
+	if got := Diagnostic(550, "5.1.1", "no such\r\nuser"); got != "550 5.1.1 no such user" {
+		t.Errorf("Diagnostic = %q", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,16 @@ func (cl *Client) Deliver(ctx context.Context, env Envelope, body BodyFunc) []Rc
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			defer func() {
+				// A bug must not take the gateway down nor lose the
+				// message: the recipients are retried later.
+				if p := recover(); p != nil {
+					cl.log.Error("panic in delivery", "dest", g.key, "panic", p, "stack", string(debug.Stack()))
+					for _, i := range g.idx {
+						setFailure(&results[i], tempFailure("4.3.0", "internal error"))
+					}
+				}
+			}()
 			cl.deliverGroup(ctx, env, g, body, results)
 		})
 	}
@@ -95,7 +106,17 @@ func (cl *Client) group(env Envelope, results []RcptResult) []group {
 		}
 		groups[gi].idx = append(groups[gi].idx, i)
 	}
-	return groups
+	// RFC 5321 §4.5.3.1.8: a server must take 100 recipients per
+	// transaction, not more; larger groups go in several transactions.
+	var out []group
+	for _, g := range groups {
+		for len(g.idx) > cl.cfg.MaxRcptsPerTxn {
+			out = append(out, group{key: g.key, domain: g.domain, idx: g.idx[:cl.cfg.MaxRcptsPerTxn:cl.cfg.MaxRcptsPerTxn]})
+			g.idx = g.idx[cl.cfg.MaxRcptsPerTxn:]
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body BodyFunc, results []RcptResult) {
@@ -119,7 +140,14 @@ func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body 
 		failAll(f)
 		return
 	}
+	finished := false
+	defer func() {
+		if !finished { // transact panicked: give the connection and slot back
+			cl.discard(d, s)
+		}
+	}()
 	reusable := cl.transact(ctx, s, env, g, body, results)
+	finished = true
 	cl.finish(d, s, reusable)
 
 	var ok2, temp, perm int
@@ -177,14 +205,12 @@ func (cl *Client) open(ctx context.Context, g group) (*session, *failure) {
 		return nil, f
 	}
 	var last *failure
-	allPerm := true
 	for _, t := range targets {
 		s, err := cl.connect(ctx, t)
 		if err == nil {
 			return s, nil
 		}
 		last = classify(err)
-		allPerm = allPerm && !last.temp
 		cl.log.Info("next hop address failed", "dest", g.key, "remote", t.host, "addr", t.addr,
 			"code", last.code, "status", last.enhanced)
 		if ctx.Err() != nil {
@@ -194,14 +220,14 @@ func (cl *Client) open(ctx context.Context, g group) (*session, *failure) {
 	if last == nil {
 		return nil, tempFailure("4.4.1", "no address to try")
 	}
-	// Every address refusing us with 5xx is final; anything else may pass.
-	if !allPerm && !last.temp {
+	// A peer refusing the session (5xx greeting or HELO) is not a verdict
+	// on the recipients, and a broken smarthost must not bounce all mail:
+	// setup failures always defer, as with Postfix's smtp_skip_5xx_greeting.
+	if !last.temp {
 		f := *last
-		f.temp = true
-		if f.code/100 == 5 {
-			f.code = 451
-			f.enhanced = "4" + f.enhanced[1:]
-		}
+		f.temp, f.fromPeer = true, false
+		f.msg = fmt.Sprintf("%s refused the session: %d %s %s", f.host, f.code, f.enhanced, f.msg)
+		f.code, f.enhanced = 451, "4"+f.enhanced[1:]
 		last = &f
 	}
 	return nil, last

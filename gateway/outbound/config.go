@@ -76,6 +76,9 @@ type Config struct {
 	// MaxMsgsPerConn closes a connection after this many transactions;
 	// default 100.
 	MaxMsgsPerConn int
+	// MaxRcptsPerTxn splits larger recipient lists into several
+	// transactions; default 100 (RFC 5321 §4.5.3.1.8).
+	MaxRcptsPerTxn int
 	// MaxAddrsPerDest bounds the addresses tried per delivery (MX hosts ×
 	// their addresses); default 5.
 	MaxAddrsPerDest int
@@ -118,6 +121,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.MaxMsgsPerConn == 0 {
 		d.MaxMsgsPerConn = 100
+	}
+	if d.MaxRcptsPerTxn == 0 {
+		d.MaxRcptsPerTxn = 100
 	}
 	if d.MaxAddrsPerDest == 0 {
 		d.MaxAddrsPerDest = 5
@@ -164,6 +170,7 @@ func (c *Config) validate() (nextHop, error) {
 	}
 	for name, v := range map[string]int{
 		"MaxConnsPerDest": c.MaxConnsPerDest, "MaxMsgsPerConn": c.MaxMsgsPerConn, "MaxAddrsPerDest": c.MaxAddrsPerDest,
+		"MaxRcptsPerTxn": c.MaxRcptsPerTxn,
 	} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("%s: must not be negative", name))

@@ -87,6 +87,13 @@ func (cl *Client) dialOnce(ctx context.Context, t target, tryTLS bool) (*session
 	s.c.CommandTimeout = cl.cfg.CommandTimeout
 	s.c.SubmissionTimeout = cl.cfg.DataTimeout
 	if err := s.c.Hello(cl.cfg.HeloName); err != nil {
+		// With TLS 1.3 the peer may reject the handshake only after our
+		// side finished it: the alert arrives with the first reply.
+		var se *smtp.SMTPError
+		if s.tls && !errors.As(err, &se) && ctx.Err() == nil && cl.tlsFallbackAllowed() {
+			raw.Close()
+			return nil, fmt.Errorf("%w: %w", errTLSFallback, err)
+		}
 		return fail(err)
 	}
 	if ctx.Err() != nil {
@@ -138,7 +145,7 @@ func (cl *Client) startTLS(ctx context.Context, conn net.Conn, t target) (net.Co
 	// From here on a failure may fall back to plain text only when neither
 	// TLS nor verification is required.
 	soft := func(err error) error {
-		if !required && !cl.cfg.TLSVerify {
+		if cl.tlsFallbackAllowed() {
 			return fmt.Errorf("%w: %w", errTLSFallback, err)
 		}
 		return &failure{code: 451, enhanced: "4.7.5", temp: true,
@@ -170,6 +177,12 @@ func (cl *Client) startTLS(ctx context.Context, conn net.Conn, t target) (net.Co
 		return nil, soft(err)
 	}
 	return &prefacedConn{Conn: tc, r: io.MultiReader(strings.NewReader("220 continue\r\n"), tc)}, nil
+}
+
+// tlsFallbackAllowed says whether a failed TLS attempt may be retried in
+// plain text: only when neither TLS nor verification is required.
+func (cl *Client) tlsFallbackAllowed() bool {
+	return cl.cfg.TLS == TLSOpportunistic && !cl.cfg.TLSVerify
 }
 
 // auth authenticates when credentials are configured and the peer offers

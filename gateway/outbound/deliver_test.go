@@ -94,6 +94,29 @@ func TestDeliverBytesExact(t *testing.T) {
 	}
 }
 
+func TestNullSender(t *testing.T) {
+	s := startSink(t, sinkOpts{})
+	c := newClient(t, Config{NextHop: relay(s), TLS: TLSNone})
+	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "", Rcpts: []string{"b@x.test"}}))
+	if !strings.Contains(s.rawText(), "MAIL FROM:<>") || s.messages()[0].from != "" {
+		t.Fatalf("null sender not sent as <>: %q", s.rawText())
+	}
+}
+
+func TestPanicInBodyIsContained(t *testing.T) {
+	s := startSink(t, sinkOpts{})
+	c := newClient(t, Config{NextHop: relay(s), TLS: TLSNone, MaxConnsPerDest: 1})
+	r := c.Deliver(context.Background(), Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}},
+		func() (io.ReadCloser, error) { panic("spool bug") })[0]
+	if r.Delivered || !r.Temporary || r.Rcpt != "b@x.test" {
+		t.Fatalf("result %+v", r)
+	}
+	// The only connection slot was given back.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	wantDelivered(t, c.Deliver(ctx, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}, bodyOf(testBody)))
+}
+
 func TestPerRecipientReplies(t *testing.T) {
 	s := startSink(t, sinkOpts{rcpt: func(to string) error {
 		switch {
