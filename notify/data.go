@@ -1,0 +1,29 @@
+package notify
+
+import (
+	"github.com/sendguard/sendguard/templates"
+)
+
+// data is what one language's rendering of a notice sees.
+type data struct {
+	Lang     string
+	Kind     Kind
+	S        templates.Summary
+	Link     string
+	Reason   string
+	Deadline string
+	Detailed bool
+	cat      *templates.Catalog
+}
+
+// T translates key.
+func (d *data) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
+
+// Rule explains a policy rule by name, or shows the name.
+func (d *data) Rule(name string) string { return d.cat.Rule(d.Lang, name) }
+
+// Field names a recipient field (to, cc, bcc).
+func (d *data) Field(f string) string { return d.cat.Field(d.Lang, f) }
+
+// Finding describes a finding with its masked samples.
+func (d *data) Finding(f templates.FindingView) string { return d.cat.Finding(d.Lang, f) }

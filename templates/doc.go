@@ -1,0 +1,17 @@
+// Package templates holds the embedded notice-mail and link-page templates,
+// their Japanese and English message catalogs, the static CSS and script,
+// and the Summary both notices and pages show of a held message.
+//
+// Invariants:
+//   - Everything is embedded: pages load no external asset.
+//   - A Summary never carries unmasked finding values, only the report's
+//     masked samples.
+//   - Every key a template asks for exists in every catalog (tested).
+package templates
+
+import "embed"
+
+// FS holds mail/, pages/, static/ and i18n/.
+//
+//go:embed mail pages static i18n
+var FS embed.FS

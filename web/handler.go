@@ -1,0 +1,214 @@
+package web
+
+import (
+	"crypto/rand"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/templates"
+)
+
+// RoleDelay is the role of a delay notice's cancel link.
+const RoleDelay hold.Role = "delay"
+
+// roles are the token roles these pages serve, tried in this order.
+var roles = [...]hold.Role{hold.RoleSender, hold.RoleApprover, RoleDelay}
+
+// Security headers on every response. The CSP allows only this handler's
+// own CSS and script; there is no inline script or style on any page.
+const csp = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// maxFormBytes bounds a POST body; the largest field is a 500-character
+// rejection reason.
+const maxFormBytes = 16 << 10
+
+// Config are a Handler's dependencies and settings.
+type Config struct {
+	Store *hold.Store
+	// BaseURL is web.base_url, e.g. "https://sendguard.example.com/"; the
+	// pages live at its path + "h/{token}", the assets at its path +
+	// "static/". Its scheme and host are the only Origin a POST may have.
+	BaseURL string
+	Logger  *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone of times shown; nil means UTC.
+	Location *time.Location
+	// CSRFKey signs the forms' CSRF tokens (32 bytes or more). Empty means
+	// a random key per process: a form opened before a restart is refused
+	// once, and reopening the link gives a fresh one.
+	CSRFKey []byte
+	// DefaultLang is used when neither the browser nor the record names a
+	// supported language; empty means "en".
+	DefaultLang string
+	// MaxFailures unknown or malformed tokens per client IP within
+	// FailureWindow block that IP until the window ends; zero means 20 per
+	// 10 minutes.
+	MaxFailures   int
+	FailureWindow time.Duration
+	// ClientIP returns the client's address; nil means the connection's
+	// remote address. Set it when a trusted reverse proxy is in front.
+	ClientIP func(*http.Request) string
+}
+
+// Handler serves the link pages. It is safe for concurrent use.
+type Handler struct {
+	store    *hold.Store
+	basePath string
+	origin   string
+	log      *slog.Logger
+	now      func() time.Time
+	loc      *time.Location
+	csrfKey  []byte
+	defLang  string
+	lim      *limiter
+	clientIP func(*http.Request) string
+	cat      *templates.Catalog
+	pages    map[string]*template.Template
+	static   map[string]asset
+	mux      *http.ServeMux
+}
+
+type asset struct {
+	ctype string
+	body  []byte
+}
+
+// New builds the handler and parses its embedded templates.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("web: nil store")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("web: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+	}
+	h := &Handler{
+		store: cfg.Store, basePath: strings.TrimSuffix(base.Path, "/") + "/",
+		origin: base.Scheme + "://" + base.Host, log: cfg.Logger, now: cfg.Now, loc: cfg.Location,
+		csrfKey: cfg.CSRFKey, defLang: cfg.DefaultLang, clientIP: cfg.ClientIP,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = h.log.With("component", "web")
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.loc == nil {
+		h.loc = time.UTC
+	}
+	switch {
+	case len(h.csrfKey) == 0:
+		h.csrfKey = make([]byte, 32)
+		if _, err := rand.Read(h.csrfKey); err != nil {
+			return nil, fmt.Errorf("web: csrf key: %w", err)
+		}
+	case len(h.csrfKey) < 32:
+		return nil, fmt.Errorf("web: csrf key shorter than 32 bytes")
+	}
+	if h.defLang == "" {
+		h.defLang = "en"
+	}
+	if !templates.Supported(h.defLang) {
+		return nil, fmt.Errorf("web: unsupported default language %q", h.defLang)
+	}
+	if h.clientIP == nil {
+		h.clientIP = remoteIP
+	}
+	maxFail, win := cfg.MaxFailures, cfg.FailureWindow
+	if maxFail <= 0 {
+		maxFail = 20
+	}
+	if win <= 0 {
+		win = 10 * time.Minute
+	}
+	h.lim = newLimiter(maxFail, win, 10000)
+	if h.cat, err = templates.LoadCatalog(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if err := h.parse(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("GET "+h.basePath+"h/{token}", h.get)
+	h.mux.HandleFunc("POST "+h.basePath+"h/{token}", h.post)
+	h.mux.HandleFunc("GET "+h.basePath+"static/{name}", h.asset)
+	h.mux.HandleFunc("/", h.notFound)
+	return h, nil
+}
+
+func (h *Handler) parse() error {
+	funcs := template.FuncMap{
+		"size":          templates.FormatSize,
+		"ackDomain":     templates.AckDomain,
+		"ackAttachment": templates.AckAttachment,
+	}
+	h.pages = map[string]*template.Template{}
+	for _, name := range []string{"confirm", "approve", "cancel", "result"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "pages/layout.html", "pages/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("parse page %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	h.static = map[string]asset{}
+	for name, ctype := range map[string]string{
+		"style.css":  "text/css; charset=utf-8",
+		"confirm.js": "text/javascript; charset=utf-8",
+	} {
+		b, err := fs.ReadFile(templates.FS, "static/"+name)
+		if err != nil {
+			return fmt.Errorf("read asset: %w", err)
+		}
+		h.static[name] = asset{ctype: ctype, body: b}
+	}
+	return nil
+}
+
+// Link returns the page URL of a token's text under the base URL.
+func (h *Handler) Link(token string) string { return h.origin + h.basePath + "h/" + token }
+
+// ServeHTTP sets the security headers and dispatches.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", csp)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.static[r.PathValue("name")]
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	_, _ = w.Write(a.body)
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.result(w, r, h.lang(r, nil), http.StatusNotFound, "not_found", nil)
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
