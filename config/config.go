@@ -32,7 +32,33 @@ type Config struct {
 	SMTP     SMTP     `yaml:"smtp"`
 	Delivery Delivery `yaml:"delivery"`
 	Web      Web      `yaml:"web"`
+	Notify   Notify   `yaml:"notify"`
+	Hold     Hold     `yaml:"hold"`
 	Log      Log      `yaml:"log"`
+}
+
+// Notify configures the notice mails sent to senders and approvers.
+type Notify struct {
+	// From is the notices' From address; empty means
+	// sendguard@<first internal domain>.
+	From string `yaml:"from"`
+	// Language is "ja", "en", or empty for both (Japanese first).
+	Language string `yaml:"language"`
+	// Relay delivers notices (host:port or [host]:port), e.g. the internal
+	// MTA; empty means the next hop.
+	Relay string `yaml:"relay"`
+}
+
+// Hold configures held messages.
+type Hold struct {
+	// ExpireAfter is how long a held message waits for a decision.
+	ExpireAfter time.Duration `yaml:"expire_after"`
+	// Retention keeps cancelled, rejected and expired messages (and their
+	// bodies) for review, then purges them.
+	Retention time.Duration `yaml:"retention"`
+	// Approvers maps a sender address, @domain or "*" to approver addresses
+	// for hold_approver rules without their own approvers.
+	Approvers map[string][]string `yaml:"approvers"`
 }
 
 // SMTP configures the inbound listener that the corporate MTA relays to.
@@ -138,6 +164,7 @@ func Defaults() Config {
 			Listen:  "127.0.0.1:8025",
 			BaseURL: "http://127.0.0.1:8025",
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Hold: Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -120,6 +121,10 @@ func sectionOf(typ string) string {
 		return "web."
 	case "Log":
 		return "log."
+	case "Notify":
+		return "notify."
+	case "Hold":
+		return "hold."
 	case "TLS":
 		return "tls."
 	case "User":
@@ -202,6 +207,34 @@ func (v *validator) check(c *Config) {
 	v.checkSMTP(&c.SMTP)
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
+	if c.Notify.From != "" {
+		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
+			v.add("notify.from", "%q is not an address", c.Notify.From)
+		}
+	}
+	switch c.Notify.Language {
+	case "", "ja", "en":
+	default:
+		v.add("notify.language", "must be ja, en or empty (both), not %q", c.Notify.Language)
+	}
+	if c.Notify.Relay != "" {
+		if _, port, err := net.SplitHostPort(c.Notify.Relay); err != nil || port == "" {
+			v.add("notify.relay", "%q must be host:port or [host]:port", c.Notify.Relay)
+		}
+	}
+	if c.Hold.ExpireAfter < time.Second {
+		v.add("hold.expire_after", "must be at least 1s")
+	}
+	if c.Hold.Retention < 0 {
+		v.add("hold.retention", "must not be negative")
+	}
+	for k, list := range c.Hold.Approvers {
+		for i, a := range list {
+			if _, err := mail.ParseAddress(a); err != nil {
+				v.add(fmt.Sprintf("hold.approvers.%s[%d]", k, i), "%q is not an address", a)
+			}
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -70,6 +70,10 @@ type Runner struct {
 	wake     chan struct{}
 	mu       sync.Mutex
 	inflight map[string]bool
+
+	// NoticeTransport, if set, carries sendguard's own mail (notices and
+	// DSNs, addressed to people inside the company) instead of the next hop.
+	NoticeTransport Transport
 }
 
 // NewRunner builds the delivery runner.
@@ -181,7 +185,11 @@ func (r *Runner) attempt(ctx context.Context, id string) {
 		d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: pending, Size: rec.Size, UTF8: rec.UTF8,
 			EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
 			Body: func() (io.ReadCloser, error) { return r.store.OpenBody(id) }}
-		results = r.tr.Deliver(ctx, d)
+		tr := r.tr
+		if r.NoticeTransport != nil && rec.Kind != spool.KindMail {
+			tr = r.NoticeTransport
+		}
+		results = tr.Deliver(ctx, d)
 		if ctx.Err() != nil {
 			// Shutting down: the attempt's outcome is unknown for anyone
 			// not confirmed; they stay pending and are retried on start.

@@ -25,10 +25,13 @@ const DefaultHoldExpiry = 72 * time.Hour
 // spooled message, evaluates the policy and turns the decision into what
 // acceptance does (reject, hold, deliver).
 type PolicyInspector struct {
-	Rules  *inspect.Inspector
-	Holds  *hold.Store
-	Log    *slog.Logger
-	Expiry time.Duration // 0: DefaultHoldExpiry
+	Rules    *inspect.Inspector
+	Holds    *hold.Store
+	Notifier *Notifier // nil: no notices
+	Log      *slog.Logger
+	Expiry   time.Duration // 0: DefaultHoldExpiry
+	// Approvers names the approvers of a sender when the rule names none.
+	Approvers func(sender string) []string
 }
 
 // Inspect implements Inspector.
@@ -76,9 +79,27 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules, Reasons: reasonTexts(d)},
 		Approvers: d.Params.Approvers, Report: repJSON,
 	}
-	v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error {
-		return p.Holds.CreateTx(tx, hr, hold.System, strings.Join(d.Rules, ","))
+	if kind == hold.KindApprover && len(hr.Approvers) == 0 && p.Approvers != nil {
+		hr.Approvers = p.Approvers(in.Env.MailFrom)
 	}
+	if kind == hold.KindApprover && len(hr.Approvers) == 0 {
+		// Nobody could approve: the security team decides instead.
+		hr.Kind = hold.KindReview
+	}
+	var notices *Prepared
+	if p.Notifier != nil {
+		hr.Language = p.Notifier.Lang
+		if notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
+			return nil, err
+		}
+	}
+	v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error {
+		if err := p.Holds.CreateTx(tx, hr, hold.System, strings.Join(d.Rules, ",")); err != nil {
+			return err
+		}
+		return notices.PersistTx(tx, p.Holds)
+	}
+	v.Discard = func() { notices.Discard(in.Store) }
 	return v, nil
 }
 

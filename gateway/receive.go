@@ -46,8 +46,11 @@ type Verdict struct {
 	// acceptance transaction to record why (the hold store).
 	Hold    bool
 	Persist func(tx *bbolt.Tx, rec *spool.Record) error
-	// After runs once the message is accepted (e.g. sending a notice).
+	// After runs once the message is accepted.
 	After func(rec *spool.Record)
+	// Discard undoes the inspector's side effects (files it wrote) when the
+	// message is not accepted after all.
+	Discard func()
 
 	// BodySuffix, if set, names a derived file (ID.suffix) written by the
 	// inspector that replaces the original body for delivery (a rewrite:
@@ -108,6 +111,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	if v.Reject {
 		s.store.RemoveBody(qid)
 		removeDerived(s.store, qid, v)
+		v.discard()
 		s.metrics.rejected.WithLabelValues("policy").Inc()
 		log.Info("message rejected by policy", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "actions", v.Actions)
 		return policyReject(v.RejectReason)
@@ -116,6 +120,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	if v.BodySuffix != "" {
 		if err := promoteDerived(s.store, qid, v.BodySuffix); err != nil {
 			s.store.RemoveBody(qid)
+			v.discard()
 			log.Error("use rewritten body", "err", err)
 			return internalError(qid)
 		}
@@ -132,6 +137,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	if err != nil {
 		s.store.RemoveBody(qid)
 		removeDerived(s.store, qid, v)
+		v.discard()
 		log.Error("commit message record", "err", err)
 		return internalError(qid)
 	}
@@ -146,9 +152,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	if v.After != nil {
 		v.After(rec)
 	}
-	if rec.State == spool.StateQueued {
-		s.onQueued(qid)
-	}
+	s.onQueued(qid) // notices of a hold are queued too
 	return queued(qid)
 }
 
@@ -246,4 +250,10 @@ func renameSync(from, to string) error {
 		return fmt.Errorf("rename spool file: %w", err)
 	}
 	return nil
+}
+
+func (v *Verdict) discard() {
+	if v.Discard != nil {
+		v.Discard()
+	}
 }

@@ -23,7 +23,9 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/spool"
+	"github.com/sendguard/sendguard/web"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for DATA phases and delivery
@@ -96,10 +98,25 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	defer closeTr()
 	runner := gateway.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
+	if cfg.Notify.Relay != "" {
+		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
+		if err != nil {
+			return err
+		}
+		defer closeN()
+		runner.NoticeTransport = ntr
+	}
 
+	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, Lifetime: cfg.Delivery.QueueLifetime,
+		NewToken: web.NewToken}
 	holds, err := hold.New(store.DB(), hold.Options{
 		OnRelease: gateway.ReleaseHook(time.Now),
-		OnDecided: gateway.DecidedHook(time.Now),
+		OnDecided: func(tx *bbolt.Tx, rec *hold.Record, from hold.State) error {
+			if err := gateway.DecidedHook(time.Now)(tx, rec, from); err != nil {
+				return err
+			}
+			return notifier.DecidedTx(tx, rec, time.Now())
+		},
 		OnPurge: func(_ *bbolt.Tx, rec *hold.Record) error {
 			store.RemoveBody(rec.ID)
 			store.RemoveBody(rec.ID + ".orig")
@@ -110,6 +127,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
+		DefaultLang: defaultLang(cfg.Notify.Language)})
+	if err != nil {
+		return err
+	}
+	builder, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg)})
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	notifier.Builder, notifier.Link = builder, pages.Link
 	history, err := gateway.NewHistory(store.DB())
 	if err != nil {
 		return err
@@ -118,7 +145,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Log: log}
+	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
+		Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
 	if err != nil {
@@ -141,13 +169,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 
-	web := http.NewServeMux()
-	web.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	if cfg.Delivery.NextHop == "" {
-		registerOutbox(web, filepath.Join(cfg.DataDir, "outbox"))
+		registerOutbox(mux, filepath.Join(cfg.DataDir, "outbox"))
 	}
-	webSrv := &http.Server{Handler: securityHeaders(web), ReadHeaderTimeout: 10 * time.Second}
+	mux.Handle("/h/", pages)
+	mux.Handle("/static/", pages)
+	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin")}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 

@@ -18,9 +18,15 @@ type smtpTransport struct {
 }
 
 func newSMTPTransport(cfg *config.Config, log *slog.Logger) (gateway.Transport, func(), error) {
+	return newRelayTransport(cfg, cfg.Delivery.NextHop, log)
+}
+
+// newRelayTransport delivers to hop with the delivery settings (TLS, AUTH,
+// timeouts) of the config.
+func newRelayTransport(cfg *config.Config, hop string, log *slog.Logger) (gateway.Transport, func(), error) {
 	d := cfg.Delivery
 	oc := outbound.Config{
-		NextHop:         d.NextHop,
+		NextHop:         hop,
 		HeloName:        gateway.Hostname(cfg),
 		TLS:             outbound.TLSPolicy(d.TLS),
 		TLSVerify:       d.TLSVerify,

@@ -50,3 +50,43 @@ func buildDSN(cfg *config.Config) gateway.DSNBuilder {
 		return dsn.Build(p)
 	}
 }
+
+// noticeFrom is the From address of notices.
+func noticeFrom(cfg *config.Config) string {
+	if cfg.Notify.From != "" {
+		return cfg.Notify.From
+	}
+	dom := "localhost"
+	for _, d := range cfg.InternalDomains {
+		if !strings.HasPrefix(d, "*.") {
+			dom = d
+			break
+		}
+	}
+	return "sendguard <sendguard@" + dom + ">"
+}
+
+func defaultLang(l string) string {
+	if l == "" {
+		return "ja"
+	}
+	return l
+}
+
+// approversOf looks up hold.approvers by sender address, then @domain,
+// then "*".
+func approversOf(cfg *config.Config) func(sender string) []string {
+	m := cfg.Hold.Approvers
+	return func(sender string) []string {
+		s := strings.ToLower(sender)
+		if a, ok := m[s]; ok {
+			return a
+		}
+		if _, dom, ok := strings.Cut(s, "@"); ok {
+			if a, ok := m["@"+dom]; ok {
+				return a
+			}
+		}
+		return m["*"]
+	}
+}

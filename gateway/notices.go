@@ -1,0 +1,184 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Notifier queues notice mails (confirm links, outcomes) as spool messages
+// of kind notice from the null sender, so they are as durable as mail and
+// a notice never bounces back into a loop (RFC 3834 §3.3).
+type Notifier struct {
+	Store    *spool.Store
+	Builder  *notify.Builder
+	Link     func(token string) string // page URL of a token
+	NewToken func() (string, [32]byte, error)
+	Lang     string // "ja", "en" or "" for both
+	Lifetime time.Duration
+}
+
+// Prepared are notices written to the spool but not yet committed, with the
+// link tokens they carry.
+type Prepared struct {
+	recs   []*spool.Record
+	tokens []hold.Token
+}
+
+// PersistTx commits the tokens and notice records in the caller's
+// transaction (the one that creates the hold).
+func (p *Prepared) PersistTx(tx *bbolt.Tx, holds *hold.Store) error {
+	if p == nil {
+		return nil
+	}
+	for _, t := range p.tokens {
+		if err := holds.AddTokenTx(tx, t); err != nil {
+			return err
+		}
+	}
+	for _, r := range p.recs {
+		if err := spool.PutTx(tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Discard removes the notice files of a hold that was not committed.
+func (p *Prepared) Discard(st *spool.Store) {
+	if p == nil {
+		return
+	}
+	for _, r := range p.recs {
+		st.RemoveBody(r.ID)
+	}
+}
+
+// ForHold prepares the notices of a new hold: the sender's confirm (or
+// cancel, or "held for review") notice and the approvers' notices.
+func (n *Notifier) ForHold(hr *hold.Record, rep *rules.Report, now time.Time) (*Prepared, error) {
+	p := &Prepared{}
+	sender := hr.Sender
+	withLink := func(kind notify.Kind, role hold.Role, to []string) error {
+		text, hash, err := n.NewToken()
+		if err != nil {
+			return err
+		}
+		p.tokens = append(p.tokens, hold.Token{Hash: hash, MessageID: hr.ID, Role: role, CreatedAt: now, Expires: hr.Deadline})
+		return n.write(p, notify.Notice{Kind: kind, Lang: n.Lang, To: to, Hold: hr, Report: rep, Link: n.Link(text)}, now)
+	}
+	var err error
+	switch hr.Kind {
+	case hold.KindSender:
+		if sender != "" {
+			err = withLink(notify.KindConfirm, hold.RoleSender, []string{sender})
+		}
+	case hold.KindDelay:
+		if sender != "" {
+			err = withLink(notify.KindDelay, hold.RoleSender, []string{sender})
+		}
+	case hold.KindApprover:
+		for _, a := range hr.Approvers {
+			if err = withLink(notify.KindApprove, hold.RoleApprover, []string{a}); err != nil {
+				break
+			}
+		}
+		if err == nil && sender != "" {
+			err = n.write(p, notify.Notice{Kind: notify.KindReviewNotice, Lang: n.Lang, To: []string{sender}, Hold: hr, Report: rep}, now)
+		}
+	case hold.KindReview:
+		if sender != "" {
+			err = n.write(p, notify.Notice{Kind: notify.KindReviewNotice, Lang: n.Lang, To: []string{sender}, Hold: hr, Report: rep}, now)
+		}
+	}
+	if err != nil {
+		p.Discard(n.Store)
+		return nil, err
+	}
+	return p, nil
+}
+
+// DecidedTx queues the sender's notice about an outcome, inside the hold
+// transition's transaction. A sender's own decision (confirm, cancel) and
+// a delay running out need no notice of release.
+func (n *Notifier) DecidedTx(tx *bbolt.Tx, rec *hold.Record, now time.Time) error {
+	if rec.Sender == "" {
+		return nil
+	}
+	var kind notify.Kind
+	switch rec.State {
+	case hold.StateRejected:
+		kind = notify.KindRejected
+	case hold.StateCancelled:
+		kind = notify.KindCancelled
+	case hold.StateExpired:
+		kind = notify.KindExpired
+	case hold.StateReleased:
+		if rec.DecidedBy.Role == string(hold.RoleSender) || rec.DecidedBy.Role == "system" {
+			return nil
+		}
+		kind = notify.KindReleased
+	default:
+		return nil
+	}
+	p := &Prepared{}
+	if err := n.write(p, notify.Notice{Kind: kind, Lang: n.Lang, To: []string{rec.Sender}, Hold: rec, Reason: rec.Reason}, now); err != nil {
+		return err
+	}
+	if err := n.Store.SyncDir(); err != nil {
+		p.Discard(n.Store)
+		return err
+	}
+	for _, r := range p.recs {
+		if err := spool.PutTx(tx, r); err != nil {
+			p.Discard(n.Store)
+			return err
+		}
+	}
+	return nil
+}
+
+// write renders one notice and spools its bytes (fsynced).
+func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
+	data, err := n.Builder.Build(nt)
+	if err != nil {
+		return fmt.Errorf("build %s notice: %w", nt.Kind, err)
+	}
+	id := spool.NewID()
+	bw, err := n.Store.Create(id)
+	if err != nil {
+		return err
+	}
+	if _, err := bw.Write(data); err != nil {
+		bw.Abort()
+		return err
+	}
+	sum, err := bw.Commit()
+	if err != nil {
+		return err
+	}
+	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, MailFrom: "",
+		Size: int64(len(data)), SHA256: sum, ReceivedAt: now, NextAttempt: now, Expires: now.Add(n.Lifetime),
+		Subject: string(nt.Kind) + " notice for " + nt.Hold.ID, UTF8: hasNonASCII(nt.To), EightBit: true}
+	for _, a := range nt.To {
+		rec.Rcpts = append(rec.Rcpts, spool.Rcpt{Addr: a, Status: spool.RcptPending})
+	}
+	p.recs = append(p.recs, rec)
+	return nil
+}
+
+func hasNonASCII(addrs []string) bool {
+	for _, a := range addrs {
+		if strings.IndexFunc(a, func(r rune) bool { return r >= 0x80 }) >= 0 {
+			return true
+		}
+	}
+	return false
+}
