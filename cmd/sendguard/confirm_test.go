@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"github.com/sendguard/sendguard/internal/sink"
+)
+
+// The sender-confirmation flow end to end with the real binary: a held
+// mail, its notice at the sink, the link followed, the page's form posted.
+
+var linkRE = regexp.MustCompile(`https?://[^\s"<>]+/h/[A-Za-z0-9_-]{43}`)
+
+// noticeText returns the decoded text/plain part of a notice.
+func noticeText(t testing.TB, data []byte) string {
+	t.Helper()
+	mr, err := mail.CreateReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("notice is not MIME: %v", err)
+	}
+	var out strings.Builder
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read notice: %v", err)
+		}
+		if ih, ok := p.Header.(*mail.InlineHeader); ok {
+			if ct, _, _ := ih.ContentType(); ct == "text/plain" {
+				b, _ := io.ReadAll(p.Body)
+				out.Write(b)
+			}
+		}
+	}
+	return out.String()
+}
+
+// waitNotice waits for a notice to rcpt whose text contains want.
+func waitNotice(t testing.TB, sk *sink.Sink, rcpt, want string) string {
+	t.Helper()
+	var text string
+	waitFor(t, 15*time.Second, func() bool {
+		for _, m := range sk.Messages() {
+			if m.From != "" || len(m.To) != 1 || m.To[0] != rcpt {
+				continue
+			}
+			if s := noticeText(t, m.Data); strings.Contains(s, want) {
+				text = s
+				return true
+			}
+		}
+		return false
+	})
+	return text
+}
+
+func massRecipients(tag string) []string {
+	var to []string
+	for i := range 12 {
+		to = append(to, fmt.Sprintf("%s%d@customer%d.test", tag, i, i))
+	}
+	return to
+}
+
+// pageForm fetches a link page and returns the form fields a person would
+// submit: the CSRF token, the language and every acknowledgement box.
+func pageForm(t testing.TB, link string) (url.Values, string) {
+	t.Helper()
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s\n%s", link, resp.Status, body)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Fatalf("page CSP = %q", csp)
+	}
+	f := url.Values{}
+	if m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body); m != nil {
+		f.Set("csrf", string(m[1]))
+	}
+	if m := regexp.MustCompile(`name="lang" value="([^"]+)"`).FindSubmatch(body); m != nil {
+		f.Set("lang", string(m[1]))
+	}
+	for _, m := range regexp.MustCompile(`name="ack" value="([^"]+)"`).FindAllSubmatch(body, -1) {
+		f.Add("ack", string(m[1]))
+	}
+	return f, string(body)
+}
+
+func post(t testing.TB, link string, f url.Values) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", link, strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	u, _ := url.Parse(link)
+	req.Header.Set("Origin", u.Scheme+"://"+u.Host)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func countByID(sk *sink.Sink, id string) int {
+	n := 0
+	for _, m := range sk.Messages() {
+		if m.From != "" && bytes.Contains(m.Data, []byte("Message-ID: <"+id+"@test>")) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSenderConfirmsHeldMail(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+
+	to := massRecipients("c")
+	if err := sendMail(in.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "confirm-me", "newsletter")); err != nil {
+		t.Fatal(err)
+	}
+	text := waitNotice(t, sk, "alice@example.com", "/h/")
+	link := linkRE.FindString(text)
+	if link == "" || !strings.HasPrefix(link, "http://"+in.web) {
+		t.Fatalf("no link to this instance in the notice:\n%s", text)
+	}
+	// A prefetching scanner: GETs change nothing.
+	for range 3 {
+		pageForm(t, link)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if countByID(sk, "confirm-me") != 0 {
+		t.Fatal("a GET released the message")
+	}
+	f, page := pageForm(t, link)
+	if len(f["ack"]) < 2 || !strings.Contains(page, "customer1.test") {
+		t.Fatalf("confirm page lacks the recipients or their boxes (acks=%v)", f["ack"])
+	}
+	// Without every box ticked, Send is refused and nothing moves.
+	partial := url.Values{"csrf": f["csrf"], "lang": f["lang"], "ack": f["ack"][:1], "action": {"send"}}
+	if code, _ := post(t, link, partial); code == 200 {
+		time.Sleep(300 * time.Millisecond)
+	}
+	if countByID(sk, "confirm-me") != 0 {
+		t.Fatal("sent without every acknowledgement")
+	}
+	// A forged request without the CSRF token changes nothing.
+	forged := url.Values{"ack": f["ack"], "action": {"send"}}
+	if code, _ := post(t, link, forged); code != http.StatusForbidden {
+		t.Fatalf("POST without CSRF: %d", code)
+	}
+	// 50 concurrent confirmations of one link: exactly one delivery.
+	f.Set("action", "send")
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			post(t, link, f)
+		}()
+	}
+	wg.Wait()
+	waitFor(t, 15*time.Second, func() bool { return countByID(sk, "confirm-me") == 1 })
+	time.Sleep(time.Second)
+	if n := countByID(sk, "confirm-me"); n != 1 {
+		t.Fatalf("delivered %d times", n)
+	}
+	msgs := mailsFrom(sk, "alice@example.com")
+	if len(msgs[0].To) != 12 {
+		t.Fatalf("released to %d recipients, want 12", len(msgs[0].To))
+	}
+	// The link is spent: replaying it changes nothing and says so.
+	if code, body := post(t, link, f); code == 200 && !strings.Contains(body, "already") && !strings.Contains(body, "既に") {
+		t.Fatalf("replayed link: %d\n%.500s", code, body)
+	}
+}
+
+func TestSenderCancelsHeldMail(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	to := massRecipients("d")
+	if err := sendMail(in.smtp, "bob@example.com", to, testMessage("bob@example.com", to, "cancel-me", "oops")); err != nil {
+		t.Fatal(err)
+	}
+	link := linkRE.FindString(waitNotice(t, sk, "bob@example.com", "/h/"))
+	f, _ := pageForm(t, link)
+	f.Set("action", "cancel")
+	if code, body := post(t, link, f); code != 200 {
+		t.Fatalf("cancel: %d\n%.500s", code, body)
+	}
+	// The sender hears that it was cancelled; the mail never leaves.
+	waitNotice(t, sk, "bob@example.com", "cancel")
+	time.Sleep(time.Second)
+	if n := countByID(sk, "cancel-me"); n != 0 {
+		t.Fatalf("cancelled mail delivered %d times", n)
+	}
+	// Wrong, truncated and forged tokens get a clear page and change nothing.
+	for _, bad := range []string{link[:len(link)-5], link[:len(link)-1] + "A", "http://" + in.web + "/h/" + strings.Repeat("A", 43)} {
+		resp, err := http.Get(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatalf("bad link %s answered 200", bad)
+		}
+	}
+}
+
+func TestHeldMailExpires(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "hold:\n  expire_after: 2s\n")
+	in.start()
+	to := massRecipients("e")
+	if err := sendMail(in.smtp, "carol@example.com", to, testMessage("carol@example.com", to, "expire-me", "late")); err != nil {
+		t.Fatal(err)
+	}
+	waitNotice(t, sk, "carol@example.com", "/h/")
+	// Nobody decides: after the deadline the sender is told, nothing leaves.
+	waitNotice(t, sk, "carol@example.com", "expire")
+	if n := countByID(sk, "expire-me"); n != 0 {
+		t.Fatalf("expired mail delivered %d times", n)
+	}
+}
