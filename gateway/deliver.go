@@ -71,6 +71,9 @@ type Runner struct {
 	mu       sync.Mutex
 	inflight map[string]bool
 
+	attemptCtx context.Context // ends only on Abort: shutdown lets attempts finish
+	abort      context.CancelFunc
+
 	// NoticeTransport, if set, carries sendguard's own mail (notices and
 	// DSNs, addressed to people inside the company) instead of the next hop.
 	NoticeTransport Transport
@@ -78,9 +81,15 @@ type Runner struct {
 
 // NewRunner builds the delivery runner.
 func NewRunner(cfg *config.Config, store *spool.Store, tr Transport, dsn DSNBuilder, log *slog.Logger, m *Metrics) *Runner {
+	actx, abort := context.WithCancel(context.Background())
 	return &Runner{store: store, tr: tr, dsn: dsn, cfg: cfg, log: log.With("component", "delivery"),
-		metrics: m, now: time.Now, wake: make(chan struct{}, 1), inflight: map[string]bool{}}
+		metrics: m, now: time.Now, wake: make(chan struct{}, 1), inflight: map[string]bool{},
+		attemptCtx: actx, abort: abort}
 }
+
+// Abort cancels delivery attempts in progress (after the shutdown grace);
+// their recipients stay pending and are retried after restart.
+func (r *Runner) Abort() { r.abort() }
 
 // Wake makes the runner look for due messages now.
 func (r *Runner) Wake(string) {
@@ -90,7 +99,8 @@ func (r *Runner) Wake(string) {
 	}
 }
 
-// Run delivers until ctx ends, then waits for attempts in progress.
+// Run delivers until ctx ends, then lets attempts in progress finish
+// (Abort cuts them short).
 func (r *Runner) Run(ctx context.Context) {
 	jobs := make(chan string)
 	var wg sync.WaitGroup
@@ -99,7 +109,7 @@ func (r *Runner) Run(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for id := range jobs {
-				r.attempt(ctx, id)
+				r.attempt(r.attemptCtx, id)
 				r.mu.Lock()
 				delete(r.inflight, id)
 				r.mu.Unlock()

@@ -182,6 +182,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
+	runnerDone := make(chan struct{})
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	goRun := func(name string, fn func() error) {
@@ -193,7 +194,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			}
 		}()
 	}
-	goRun("delivery", func() error { runner.Run(runCtx); return nil })
+	goRun("delivery", func() error { runner.Run(runCtx); close(runnerDone); return nil })
 	goRun("hold timers", func() error {
 		err := holds.Run(runCtx, 30*time.Second, 7*24*time.Hour)
 		if errors.Is(err, context.Canceled) {
@@ -222,6 +223,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	webSrv.Shutdown(sctx)
 	adminSrv.Shutdown(sctx)
 	stopRunner()
+	select {
+	case <-runnerDone:
+	case <-sctx.Done():
+		log.Warn("delivery attempts still running at the end of the grace period; aborting them")
+		runner.Abort()
+	}
 	wg.Wait()
 	log.Info("stopped")
 	return runErr
