@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -241,4 +242,70 @@ func TestHeldMailExpires(t *testing.T) {
 	if n := countByID(sk, "expire-me"); n != 0 {
 		t.Fatalf("expired mail delivered %d times", n)
 	}
+}
+
+// TestDelayReleasesUnlessCancelled: the classic 一時保留. A delayed mail
+// leaves by itself when the delay ends; one the sender cancels never does.
+func TestDelayReleasesUnlessCancelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a one-minute delay")
+	}
+	t.Parallel()
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	policyPath := in.dir + "/policy.yaml"
+	pol := `version: 1
+rules:
+  - name: send-delay
+    when: recipients.external > 0
+    actions: [delay]
+    params:
+      delay_minutes: 1
+    reason:
+      ja: 送信を1分間保留します。
+      en: Sending is delayed by one minute.
+  - name: default
+    when: "true"
+    actions: [deliver]
+`
+	if err := writeFile(policyPath, pol); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := readFile(in.cfgPath)
+	writeFile(in.cfgPath, cfg+"policy: "+policyPath+"\n")
+	in.start()
+
+	keep, drop := []string{"k@partner.test"}, []string{"d@partner.test"}
+	start := time.Now()
+	if err := sendMail(in.smtp, "dave@example.com", keep, testMessage("dave@example.com", keep, "delayed", "x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendMail(in.smtp, "erin@example.com", drop, testMessage("erin@example.com", drop, "dropped", "x")); err != nil {
+		t.Fatal(err)
+	}
+	waitNotice(t, sk, "dave@example.com", "/h/")
+	link := linkRE.FindString(waitNotice(t, sk, "erin@example.com", "/h/"))
+	f, _ := pageForm(t, link)
+	f.Set("action", "cancel")
+	if code, body := post(t, link, f); code != 200 {
+		t.Fatalf("cancel: %d %.300s", code, body)
+	}
+	if countByID(sk, "delayed") != 0 {
+		t.Fatal("delayed mail left before its delay")
+	}
+	waitFor(t, 100*time.Second, func() bool { return countByID(sk, "delayed") == 1 })
+	if d := time.Since(start); d < 55*time.Second {
+		t.Fatalf("delayed mail left after %s, before the one-minute delay", d)
+	}
+	time.Sleep(2 * time.Second)
+	if n := countByID(sk, "dropped"); n != 0 {
+		t.Fatalf("cancelled delayed mail delivered %d times", n)
+	}
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
