@@ -359,3 +359,49 @@ func (s *Store) reconcile() error {
 	}
 	return nil
 }
+
+// Purge deletes records that finished before cutoff, with their files.
+// It works in batches so the write lock is never held for long.
+func (s *Store) Purge(cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		var ids []string
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketMsgs).ForEach(func(k, v []byte) error {
+				var rec Record
+				if json.Unmarshal(v, &rec) == nil && rec.State.Final() && !rec.FinishedAt.IsZero() && rec.FinishedAt.Before(cutoff) {
+					ids = append(ids, string(k))
+					if len(ids) >= 500 {
+						return errStop
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return total, err
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		err = s.commit(false, func(tx *bbolt.Tx) error {
+			for _, id := range ids {
+				if err := DeleteTx(tx, id); err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		for _, id := range ids {
+			s.RemoveBody(id)
+			s.RemoveBody(id + ".orig")
+		}
+		total += len(ids)
+		if len(ids) < 500 {
+			return total, nil
+		}
+	}
+}

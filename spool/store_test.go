@@ -134,3 +134,35 @@ func BenchmarkAccept(b *testing.B) {
 		})
 	})
 }
+
+func TestPurgeFinished(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	old := spoolOne(t, s, StateQueued, time.Now())
+	fresh := spoolOne(t, s, StateQueued, time.Now())
+	queued := spoolOne(t, s, StateQueued, time.Now())
+	for id, fin := range map[string]time.Time{old: time.Now().Add(-48 * time.Hour), fresh: time.Now()} {
+		err := s.Update(id, func(_ *bbolt.Tx, r *Record) error {
+			r.State, r.FinishedAt = StateDelivered, fin
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Purge(time.Now().Add(-24 * time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if _, err := s.Get(old); err != ErrNotFound {
+		t.Fatalf("old record still there: %v", err)
+	}
+	if _, err := os.Stat(s.BodyPath(old)); !os.IsNotExist(err) {
+		t.Fatal("old body still there")
+	}
+	for _, id := range []string{fresh, queued} {
+		if _, err := s.Get(id); err != nil {
+			t.Fatalf("%s purged: %v", id, err)
+		}
+	}
+}

@@ -195,8 +195,24 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}()
 	}
 	goRun("delivery", func() error { runner.Run(runCtx); close(runnerDone); return nil })
+	goRun("spool purge", func() error {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			if n, err := store.Purge(time.Now().Add(-cfg.Delivery.Retention)); err != nil {
+				log.Error("purge finished messages", "err", err)
+			} else if n > 0 {
+				log.Info("purged finished messages", "count", n)
+			}
+			select {
+			case <-runCtx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
 	goRun("hold timers", func() error {
-		err := holds.Run(runCtx, 30*time.Second, 7*24*time.Hour)
+		err := holds.Run(runCtx, 30*time.Second, cfg.Hold.Retention)
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}
