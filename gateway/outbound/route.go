@@ -21,6 +21,9 @@ type target struct {
 func (cl *Client) resolve(ctx context.Context, domain string) ([]target, *failure) {
 	hop := cl.hop
 	if hop.mx {
+		if strings.HasPrefix(domain, "[") {
+			return addressLiteral(domain, cl.cfg.MXPort)
+		}
 		return cl.mxTargets(ctx, domain, cl.cfg.MXPort)
 	}
 	if hop.lookMX {
@@ -35,6 +38,20 @@ func (cl *Client) resolve(ctx context.Context, domain string) ([]target, *failur
 		return nil, tempFailure("4.4.3", "cannot resolve next hop %s: %s", hop.host, oneLine(err.Error()))
 	}
 	return cl.targetsFor(hop.host, addrs, hop.port, nil), nil
+}
+
+// addressLiteral handles user@[192.0.2.1] and user@[IPv6:2001:db8::1]
+// (RFC 5321 §4.1.3): no DNS, the address is the destination.
+func addressLiteral(domain string, port int) ([]target, *failure) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(domain, "["), "]")
+	if len(inner) > 5 && strings.EqualFold(inner[:5], "IPv6:") {
+		inner = inner[5:]
+	}
+	ip := net.ParseIP(inner)
+	if ip == nil || !strings.HasSuffix(domain, "]") {
+		return nil, permFailure(553, "5.1.2", "bad address literal %s", domain)
+	}
+	return []target{{host: ip.String(), addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))}}, nil
 }
 
 // mxTargets implements RFC 5321 §5.1: MX records by preference (shuffled
