@@ -53,6 +53,8 @@ var mxZones = map[string]mockdns.Zone{
 	"implicit.test.": {A: []string{"127.0.0.2"}},
 	// RFC 7505 null MX.
 	"nullmx.test.": {MX: []net.MX{{Host: ".", Pref: 0}}, A: []string{"127.0.0.2"}},
+	// IDN: 例え.jp as DNS stores it.
+	"xn--r8jz45g.jp.": {A: []string{"127.0.0.3"}},
 	// SERVFAIL.
 	"broken.test.": {Err: errors.New("servfail")},
 	// MX whose host does not exist.
@@ -76,6 +78,7 @@ func TestMXDelivery(t *testing.T) {
 		{"u@broken.test", false, true, "4.4.3", nil},
 		{"u@lame.test", false, false, "5.4.4", nil},
 		{"u@[127.0.0.3]", true, false, "2.0.0", w.mx2},
+		{"u@例え.jp", true, false, "2.0.0", w.mx2},
 		{"u@[IPv6:::1]:x", false, false, "5.1.2", nil},
 	} {
 		t.Run(tc.rcpt, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // target is one address to try for a destination.
@@ -59,6 +61,14 @@ func addressLiteral(domain string, port int) ([]target, *failure) {
 // RFC 7505 null MX as a permanent failure.
 func (cl *Client) mxTargets(ctx context.Context, domain string, port int) ([]target, *failure) {
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	if !isASCII(domain) {
+		// Internationalised domain (例え.jp): DNS knows its A-label form.
+		a, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return nil, permFailure(553, "5.1.2", "bad domain name %s", domain)
+		}
+		domain = a
+	}
 	mxs, err := cl.cfg.Resolver.LookupMX(ctx, domain)
 	implicit := false
 	switch {
@@ -149,4 +159,13 @@ func errString(err error) string {
 		return "no addresses"
 	}
 	return err.Error()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
