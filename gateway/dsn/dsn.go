@@ -107,7 +107,7 @@ func Build(p Params) ([]byte, error) {
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, fmt.Errorf("dsn: message id: %w", err)
 		}
-		p.MessageID = hex.EncodeToString(b[:]) + "@" + clean(p.ReportingMTA)
+		p.MessageID = hex.EncodeToString(b[:]) + "@" + cleanHost(p.ReportingMTA)
 	}
 	if p.MaxFull <= 0 {
 		p.MaxFull = DefaultMaxFull
@@ -171,12 +171,12 @@ func failedAny(p Params) bool {
 }
 
 func writeTopHeaders(b *bytes.Buffer, p Params, orig []byte, full bool, boundary string) {
-	mta := clean(p.ReportingMTA)
+	mta := cleanHost(p.ReportingMTA)
 	subject := "Delayed Mail (still being retried) / 配信遅延のお知らせ"
 	if failedAny(p) {
 		subject = "Undelivered Mail Returned to Sender / 配信不能のお知らせ"
 	}
-	fmt.Fprintf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", mta)
+	fmt.Fprintf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", cleanAddr(mta))
 	fmt.Fprintf(b, "To: <%s>\r\n", cleanAddr(p.To))
 	// Encoded words are folded one per line to stay under 78 characters.
 	enc := strings.ReplaceAll(mime.BEncoding.Encode("UTF-8", subject), "?= =?", "?=\r\n =?")
@@ -194,12 +194,12 @@ func writeTopHeaders(b *bytes.Buffer, p Params, orig []byte, full bool, boundary
 // statusPart renders the message/delivery-status body (RFC 3464 §2.2, §2.3).
 func statusPart(p Params) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Reporting-MTA: dns; %s\r\n", clean(p.ReportingMTA))
+	fmt.Fprintf(&b, "Reporting-MTA: dns; %s\r\n", cleanHost(p.ReportingMTA))
 	if p.QueueID != "" {
-		fmt.Fprintf(&b, "X-Sendguard-Queue-ID: %s\r\n", clean(p.QueueID))
+		fmt.Fprintf(&b, "X-Sendguard-Queue-ID: %s\r\n", cleanHost(p.QueueID))
 	}
 	if p.EnvID != "" {
-		fmt.Fprintf(&b, "Original-Envelope-Id: %s\r\n", clean(p.EnvID))
+		fmt.Fprintf(&b, "Original-Envelope-Id: %s\r\n", cleanHost(p.EnvID))
 	}
 	if !p.ArrivalDate.IsZero() {
 		fmt.Fprintf(&b, "Arrival-Date: %s\r\n", p.ArrivalDate.Format(time.RFC1123Z))
@@ -231,7 +231,7 @@ func statusPart(p Params) []byte {
 // remoteName is the host name of "name[ip]" (the form outbound reports);
 // the address stays in the text part only.
 func remoteName(s string) string {
-	s = clean(s)
+	s = cleanHost(s)
 	if i := strings.IndexByte(s, '['); i > 0 && strings.HasSuffix(s, "]") {
 		return s[:i]
 	}
@@ -261,7 +261,7 @@ func statusCode(r Recipient) string {
 // humanText is the bilingual notification, quoted-printable encoded.
 func humanText(p Params, truncated bool) []byte {
 	var t strings.Builder
-	mta := clean(p.ReportingMTA)
+	mta := cleanHost(p.ReportingMTA)
 	if failedAny(p) {
 		fmt.Fprintf(&t, "このメールは %s のメールシステムからの自動通知です。\n", mta)
 		t.WriteString("お送りいただいたメールを、以下の宛先に配信できませんでした。\n")
@@ -292,7 +292,7 @@ func humanText(p Params, truncated bool) []byte {
 			fmt.Fprintf(&t, "    %s\n", limit(clean(detail), 900))
 		}
 		if r.RemoteMTA != "" {
-			fmt.Fprintf(&t, "    (%s)\n", clean(r.RemoteMTA))
+			fmt.Fprintf(&t, "    (%s)\n", cleanHost(r.RemoteMTA))
 		}
 		if r.Action == Delayed && !r.WillRetryUntil.IsZero() {
 			fmt.Fprintf(&t, "    再試行期限 / will retry until: %s\n", r.WillRetryUntil.Format(time.RFC1123Z))
@@ -452,10 +452,15 @@ func clean(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// cleanAddr is clean for an address that goes inside <...>.
+// cleanAddr is clean for an address that goes inside <...>, bounded so
+// that no field line nears the 998-byte limit (RFC 5322 §2.1.1).
 func cleanAddr(s string) string {
-	return strings.NewReplacer("<", "", ">", "", " ", "").Replace(clean(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "<"), ">")))
+	a := strings.NewReplacer("<", "", ">", "", " ", "").Replace(clean(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "<"), ">")))
+	return limit(a, 400)
 }
+
+// cleanHost is clean for a host name or id field.
+func cleanHost(s string) string { return limit(clean(s), 255) }
 
 func limit(s string, n int) string {
 	if len(s) <= n {

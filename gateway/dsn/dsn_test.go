@@ -125,7 +125,7 @@ func parse(t *testing.T, raw []byte) parsed {
 		t.Errorf("part 1 is %s %v", ct, params)
 	}
 	p.text = string(bodies[0])
-	if ct, _, _ := parts[1].Header.ContentType(); ct != "message/delivery-status" {
+	if ct, _, _ := parts[1].Header.ContentType(); ct != "message/delivery-status" && ct != "message/global-delivery-status" {
 		t.Errorf("part 2 is %s", ct)
 	}
 	br := bufio.NewReader(bytes.NewReader(bodies[1]))
@@ -349,6 +349,23 @@ func TestBuildValidates(t *testing.T) {
 	}
 	if got := parse(t, raw).rcpts[0].Get("Status"); got != "4.0.0" {
 		t.Errorf("Status = %q", got)
+	}
+}
+
+func TestUTF8Recipient(t *testing.T) {
+	p := failedParams()
+	p.Recipients = p.Recipients[:1]
+	p.Recipients[0].Final = "山田@例え.jp"
+	raw, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parse(t, raw)
+	if !bytes.Contains(raw, []byte("Content-Type: message/global-delivery-status\r\n")) {
+		t.Error("UTF-8 address reported in message/delivery-status (RFC 6533 needs the global type)")
+	}
+	if got := d.rcpts[0].Get("Final-Recipient"); got != "utf-8; 山田@例え.jp" {
+		t.Errorf("Final-Recipient = %q", got)
 	}
 }
 

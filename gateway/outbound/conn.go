@@ -72,17 +72,15 @@ func (cl *Client) dialOnce(ctx context.Context, t target, tryTLS bool) (*session
 		return nil, &f
 	}
 	conn := net.Conn(&deadlineConn{Conn: raw, timeout: cl.cfg.DataTimeout})
-	if tryTLS {
-		conn, err = cl.startTLS(ctx, conn, t)
-		switch {
-		case errors.Is(err, errTLSFallback):
-			raw.Close()
-			return nil, err
-		case err != nil:
-			return fail(err)
-		}
-		_, s.tls = conn.(*prefacedConn).Conn.(*tls.Conn)
+	conn, err = cl.negotiate(ctx, conn, t, tryTLS)
+	switch {
+	case errors.Is(err, errTLSFallback):
+		raw.Close()
+		return nil, err
+	case err != nil:
+		return fail(err)
 	}
+	_, s.tls = conn.(*prefacedConn).Conn.(*tls.Conn)
 	s.c = smtp.NewClient(conn)
 	s.c.CommandTimeout = cl.cfg.CommandTimeout
 	s.c.SubmissionTimeout = cl.cfg.DataTimeout
@@ -102,25 +100,41 @@ func (cl *Client) dialOnce(ctx context.Context, t target, tryTLS bool) (*session
 	return s, nil
 }
 
-// startTLS reads the greeting, sends EHLO and, when offered, STARTTLS. It
-// does this itself because go-smtp can only start TLS before our own EHLO
-// name is set. The returned conn replays a synthetic greeting so that a
-// fresh smtp.Client can take over at the EHLO stage (a second EHLO is
-// allowed at any time, RFC 5321 §4.1.4).
-func (cl *Client) startTLS(ctx context.Context, conn net.Conn, t target) (net.Conn, error) {
+// negotiate reads the greeting and, with tryTLS, sends EHLO and (when
+// offered) STARTTLS. It does this itself because go-smtp can only start TLS
+// before our own EHLO name is set, and hides the greeting. The returned
+// conn replays a synthetic greeting so that a fresh smtp.Client can take
+// over at the EHLO stage (a second EHLO is allowed at any time, RFC 5321
+// §4.1.4).
+func (cl *Client) negotiate(ctx context.Context, conn net.Conn, t target, tryTLS bool) (net.Conn, error) {
 	br := bufio.NewReader(conn)
 	tp := textproto.NewReader(br)
 	_ = conn.SetReadDeadline(time.Now().Add(cl.cfg.CommandTimeout))
 	defer conn.SetReadDeadline(time.Time{})
 
-	if _, msg, err := tp.ReadResponse(220); err != nil {
+	_, msg, err := tp.ReadResponse(220)
+	if err != nil {
 		return nil, replyError(err, msg)
+	}
+	// The greeting starts with the server's name (RFC 5321 §4.2). Our own
+	// name there means the next hop is this gateway: a mail loop
+	// (Postfix: "mail for ... loops back to myself").
+	if name, _, _ := strings.Cut(strings.TrimSpace(msg), " "); strings.EqualFold(strings.TrimSuffix(name, "."), cl.cfg.HeloName) {
+		cl.log.Error("next hop greets with our own name: mail loop", "remote", t.host, "addr", t.addr)
+		return nil, &failure{code: 451, enhanced: "4.4.6", temp: true,
+			msg: fmt.Sprintf("mail for %s loops back to myself", t.host)}
+	}
+	plain := func() net.Conn {
+		return &prefacedConn{Conn: conn, r: io.MultiReader(strings.NewReader("220 continue\r\n"), br)}
+	}
+	if !tryTLS {
+		return plain(), nil
 	}
 	if _, err := fmt.Fprintf(conn, "EHLO %s\r\n", cl.cfg.HeloName); err != nil {
 		return nil, err
 	}
 	offered := false
-	_, msg, err := tp.ReadResponse(250)
+	_, msg, err = tp.ReadResponse(250)
 	switch {
 	case err == nil:
 		for _, line := range strings.Split(msg, "\n")[1:] {
@@ -140,7 +154,7 @@ func (cl *Client) startTLS(ctx context.Context, conn net.Conn, t target) (net.Co
 			return nil, &failure{code: 451, enhanced: "4.7.0", temp: true,
 				msg: fmt.Sprintf("TLS required but %s does not offer STARTTLS", t.host)}
 		}
-		return &prefacedConn{Conn: conn, r: io.MultiReader(strings.NewReader("220 continue\r\n"), br)}, nil
+		return plain(), nil
 	}
 	// From here on a failure may fall back to plain text only when neither
 	// TLS nor verification is required.

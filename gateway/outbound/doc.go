@@ -13,5 +13,10 @@
 //     clear; credentials are only sent over TLS unless explicitly allowed.
 //   - At most MaxConnsPerDest connections (busy plus idle) are open to a
 //     destination at any time.
-//   - Bodies and passwords are never logged.
+//   - A refused session (5xx greeting, failed AUTH, a next hop greeting
+//     with our own name) defers rather than bounces: it says nothing about
+//     the recipients, and a broken smarthost must not bounce all mail.
+//   - A pooled connection is only reused after it answers RSET.
+//   - Bodies and passwords are never logged, nor are recipient addresses
+//     (only destinations and counts).
 package outbound

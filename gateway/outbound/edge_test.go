@@ -128,3 +128,17 @@ func TestRecipientsSplitIntoTransactions(t *testing.T) {
 		t.Fatalf("transactions %v, recipients %v", sizes, seen)
 	}
 }
+
+func TestMailLoopDetected(t *testing.T) {
+	for _, policy := range []TLSPolicy{TLSNone, TLSOpportunistic} {
+		s := startSink(t, sinkOpts{domain: "GW.example.com"})
+		c := newClient(t, Config{NextHop: relay(s), TLS: policy, HeloName: "gw.example.com"})
+		r := deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}})[0]
+		if r.Delivered || !r.Temporary || r.Enhanced != "4.4.6" || !strings.Contains(r.Message, "loops back") {
+			t.Fatalf("%s: result %+v", policy, r)
+		}
+		if strings.Contains(s.rawText(), "MAIL") {
+			t.Fatalf("%s: MAIL sent to ourselves", policy)
+		}
+	}
+}

@@ -55,6 +55,9 @@ func classify(err error) *failure {
 
 func fromSMTPError(se *smtp.SMTPError) *failure {
 	class := se.Code / 100
+	if class != 5 {
+		class = 4 // an unexpected 1xx-3xx reply is treated as a temporary failure
+	}
 	found, text := stripEnhanced(se.Message, class)
 	f := &failure{code: se.Code, msg: text, fromPeer: true, temp: class != 5}
 	e := se.EnhancedCode

@@ -53,6 +53,8 @@ var mxZones = map[string]mockdns.Zone{
 	"implicit.test.": {A: []string{"127.0.0.2"}},
 	// RFC 7505 null MX.
 	"nullmx.test.": {MX: []net.MX{{Host: ".", Pref: 0}}, A: []string{"127.0.0.2"}},
+	// IDN: 例え.jp as DNS stores it.
+	"xn--r8jz45g.jp.": {A: []string{"127.0.0.3"}},
 	// SERVFAIL.
 	"broken.test.": {Err: errors.New("servfail")},
 	// MX whose host does not exist.
@@ -75,6 +77,9 @@ func TestMXDelivery(t *testing.T) {
 		{"u@nxdomain.test", false, false, "5.1.2", nil},
 		{"u@broken.test", false, true, "4.4.3", nil},
 		{"u@lame.test", false, false, "5.4.4", nil},
+		{"u@[127.0.0.3]", true, false, "2.0.0", w.mx2},
+		{"u@例え.jp", true, false, "2.0.0", w.mx2},
+		{"u@[IPv6:::1]:x", false, false, "5.1.2", nil},
 	} {
 		t.Run(tc.rcpt, func(t *testing.T) {
 			before1, before2 := len(w.mx1.messages()), len(w.mx2.messages())
@@ -92,7 +97,7 @@ func TestMXDelivery(t *testing.T) {
 				if got1 != 0 || got2 != 1 {
 					t.Fatalf("mx1 got %d, mx2 got %d; want mx2", got1, got2)
 				}
-				if !strings.HasPrefix(r.RemoteHost, "live.down.test[127.0.0.3]") {
+				if tc.rcpt == "u@down.test" && !strings.HasPrefix(r.RemoteHost, "live.down.test[127.0.0.3]") {
 					t.Errorf("RemoteHost = %q", r.RemoteHost)
 				}
 			default:

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // target is one address to try for a destination.
@@ -21,6 +23,9 @@ type target struct {
 func (cl *Client) resolve(ctx context.Context, domain string) ([]target, *failure) {
 	hop := cl.hop
 	if hop.mx {
+		if strings.HasPrefix(domain, "[") {
+			return addressLiteral(domain, cl.cfg.MXPort)
+		}
 		return cl.mxTargets(ctx, domain, cl.cfg.MXPort)
 	}
 	if hop.lookMX {
@@ -37,11 +42,33 @@ func (cl *Client) resolve(ctx context.Context, domain string) ([]target, *failur
 	return cl.targetsFor(hop.host, addrs, hop.port, nil), nil
 }
 
+// addressLiteral handles user@[192.0.2.1] and user@[IPv6:2001:db8::1]
+// (RFC 5321 §4.1.3): no DNS, the address is the destination.
+func addressLiteral(domain string, port int) ([]target, *failure) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(domain, "["), "]")
+	if len(inner) > 5 && strings.EqualFold(inner[:5], "IPv6:") {
+		inner = inner[5:]
+	}
+	ip := net.ParseIP(inner)
+	if ip == nil || !strings.HasSuffix(domain, "]") {
+		return nil, permFailure(553, "5.1.2", "bad address literal %s", domain)
+	}
+	return []target{{host: ip.String(), addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))}}, nil
+}
+
 // mxTargets implements RFC 5321 §5.1: MX records by preference (shuffled
 // among equals), the domain itself as implicit MX when it has none, and
 // RFC 7505 null MX as a permanent failure.
 func (cl *Client) mxTargets(ctx context.Context, domain string, port int) ([]target, *failure) {
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	if !isASCII(domain) {
+		// Internationalised domain (例え.jp): DNS knows its A-label form.
+		a, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return nil, permFailure(553, "5.1.2", "bad domain name %s", domain)
+		}
+		domain = a
+	}
 	mxs, err := cl.cfg.Resolver.LookupMX(ctx, domain)
 	implicit := false
 	switch {
@@ -132,4 +159,13 @@ func errString(err error) string {
 		return "no addresses"
 	}
 	return err.Error()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -32,6 +32,7 @@ type sinkOpts struct {
 	data      func(rcpts []string) error
 	dataWait  time.Duration // delay before answering DATA
 	discard   bool          // count messages, keep no bodies (benchmarks)
+	domain    string        // name in the greeting; default sink.test
 }
 
 // received is one message the sink accepted.
@@ -73,6 +74,9 @@ func startSink(t testing.TB, o sinkOpts) *sink {
 		return &sinkSession{s: s, conn: c}, nil
 	}))
 	srv.Domain = "sink.test"
+	if o.domain != "" {
+		srv.Domain = o.domain
+	}
 	srv.TLSConfig = o.tls
 	srv.AllowInsecureAuth = o.plainAuth
 	srv.EnableDSN = o.dsn
