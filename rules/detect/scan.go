@@ -1,6 +1,9 @@
 package detect
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // scanner holds the state of one document scan.
 type scanner struct {
@@ -65,6 +68,13 @@ func (s *scanner) run(start, end int) {
 			s.at = i
 			i = s.onWide(i, end, r)
 			continue
+		}
+		if s.e.otherLead[c] { // a keyword starting with a 2- or 4-byte rune
+			if r, n := utf8.DecodeRune(b[i:]); n > 1 {
+				s.at = i
+				i = s.onWide(i, end, r)
+				continue
+			}
 		}
 		i++
 	}
@@ -141,7 +151,7 @@ func (s *scanner) onWide(i, end int, r rune) int {
 			return i + len(p.name)
 		}
 	}
-	return i + 3
+	return i + utf8.RuneLen(r)
 }
 
 func (s *scanner) keyword(i, end int) int {
