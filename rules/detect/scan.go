@@ -15,9 +15,10 @@ type scanner struct {
 	tab     table // tabular state; used when tabular is set
 	tabular bool
 
-	at       int // offset of the trigger being handled
-	base     int // bytes a Document has dropped before b[0]
-	lineDone int // absolute offset past the last line counted in Lines
+	at       int  // offset of the trigger being handled
+	base     int  // bytes a Document has dropped before b[0]
+	lineDone int  // prose: absolute offset past the last line counted in Lines
+	lineHit  bool // tables: the current line has a personal-data hit
 
 	digits []byte
 	groups []group
@@ -130,6 +131,10 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 			s.tab.inQuote = false
 		}
 	case actNewline:
+		if s.lineHit {
+			s.res.Lines++
+			s.lineHit = false
+		}
 		if s.tab.inQuote {
 			// An unterminated quote must not swallow the rest of the file.
 			if s.tab.quotedLines++; s.tab.quotedLines > maxQuotedLines {
@@ -201,7 +206,14 @@ func (s *scanner) emit(d int, v []byte) {
 	if s.tabular {
 		s.tab.rowDet |= 1 << d
 	}
-	if d != detKeyword && s.base+s.at >= s.lineDone {
+	if d == detKeyword {
+		return
+	}
+	if s.tabular { // the newline trigger counts the line
+		s.lineHit = true
+		return
+	}
+	if s.base+s.at >= s.lineDone {
 		s.res.Lines++
 		nl := bytes.IndexByte(s.b[s.at:], '\n')
 		if nl < 0 {
@@ -216,5 +228,8 @@ func (s *scanner) finish(end int) {
 	if s.tabular {
 		s.endCell(end)
 		s.endRow(end)
+		if s.lineHit {
+			s.res.Lines++
+		}
 	}
 }
