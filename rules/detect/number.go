@@ -39,33 +39,39 @@ func (s *scanner) number(i, end int) int {
 	if q-i < minNumberLen && q > i && (q == end || !maybeSeparator(s.b[q])) {
 		return q
 	}
-	s.digits = s.digits[:0]
-	s.groups = s.groups[:0]
+	b := s.b
+	digits, groups := s.digits[:0], s.groups[:0]
 	p, sep := i, sepNone
 	for {
-		g := group{start: p, d0: len(s.digits), sep: sep}
+		g := group{start: p, d0: len(digits), sep: sep}
 		for p < end {
-			d, n := digitAt(s.b, p, end)
+			if c := b[p]; c >= '0' && c <= '9' { // ASCII first: the common case
+				digits = append(digits, c)
+				p++
+				continue
+			}
+			d, n := digitAt(b, p, end)
 			if n == 0 {
 				break
 			}
-			s.digits = append(s.digits, d)
+			digits = append(digits, d)
 			p += n
 		}
-		g.end, g.d1 = p, len(s.digits)
-		s.groups = append(s.groups, g)
-		if len(s.groups) >= maxGroups {
+		g.end, g.d1 = p, len(digits)
+		groups = append(groups, g)
+		if len(groups) >= maxGroups {
 			break
 		}
 		q, k := s.separator(p, end)
 		if k == sepNone || q >= end {
 			break
 		}
-		if _, n := digitAt(s.b, q, end); n == 0 {
+		if _, n := digitAt(b, q, end); n == 0 {
 			break
 		}
 		p, sep = q, k
 	}
+	s.digits, s.groups = digits, groups
 	s.classifyToken(i, p, end)
 	return p
 }
@@ -75,10 +81,14 @@ func (s *scanner) separator(p, end int) (int, uint8) {
 	spaces, dashes, parens := 0, 0, 0
 	q := p
 	for k := 0; k < maxSepRunes && q < end; k++ {
-		if !maybeSeparator(s.b[q]) {
+		c := s.b[q]
+		if !maybeSeparator(c) {
 			break
 		}
-		r, n := fold(s.b, q, end)
+		r, n := rune(c), 1
+		if c >= 0x80 {
+			r, n = fold(s.b, q, end)
+		}
 		switch {
 		case r == ' ':
 			spaces++
