@@ -156,9 +156,11 @@ func (s *scanner) prefixOf(i int) prefix {
 		p.attached = isASCIIAlnum(r2)
 	case isASCIIDigit(r1):
 		p.attached = true
+	case r1 == '.': // "Tel.03-…" is labelled; "v1.2", "No.1234…" are codes
+		p.attached = !s.labelBefore(i - n1)
 	default:
 		switch r1 {
-		case '_', '.', '/', '#', '\\', '@', '$', '=', '?', '&', '¥', '￥', '№', '%':
+		case '_', '/', '#', '\\', '@', '$', '=', '?', '&', '¥', '￥', '№', '%':
 			p.attached = true
 		}
 	}
@@ -166,20 +168,19 @@ func (s *scanner) prefixOf(i int) prefix {
 }
 
 // labelBefore reports a field label glued to the number ("TEL03-…",
-// "FAX06…"): a short run of ASCII letters that is a phone label.
+// "ＦＡＸ06…"): a short run of letters that is a phone label.
 func (s *scanner) labelBefore(i int) bool {
 	var w [8]byte
-	n := 0
-	p := i
-	for ; p > s.lo && n < len(w); n++ {
-		c := s.b[p-1]
-		if !isASCIILetter(rune(c)) {
+	n, p := 0, i
+	for ; n < len(w); n++ {
+		r, sz := foldLast(s.b, s.lo, p)
+		if !isASCIILetter(r) {
 			break
 		}
-		w[len(w)-1-n] = lowerASCII(c)
-		p--
+		w[len(w)-1-n] = lowerASCII(byte(r))
+		p -= sz
 	}
-	if p > s.lo && isASCIILetter(rune(s.b[p-1])) {
+	if r, _ := foldLast(s.b, s.lo, p); isASCIILetter(r) {
 		return false // a longer word: HOTEL03…
 	}
 	switch string(w[len(w)-n:]) {
