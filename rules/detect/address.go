@@ -112,6 +112,7 @@ func (s *scanner) address(i, end int, p place) (rawEnd int, ok bool) {
 		q += sz
 		if n > 0 && (municipalitySuffix(r) && !p.city || p.city && r == '区') {
 			found = q
+			n++
 			break
 		}
 	}
@@ -119,13 +120,17 @@ func (s *scanner) address(i, end int, p place) (rawEnd int, ok bool) {
 		return 0, false
 	}
 	out := append(s.val[:0], b[i:found]...)
-	runes := utf8.RuneCount(b[i:found])
+	runes := utf8.RuneCount(p.name) + n
 	prevDigit := false
 	q := found
 	for ; q < end && runes < maxAddressRunes; runes++ {
-		raw, sz := utf8.DecodeRune(b[q:end])
+		raw, sz := rune(b[q]), 1
+		if raw >= utf8.RuneSelf {
+			raw, sz = utf8.DecodeRune(b[q:end])
+		}
 		r := foldRune(raw)
-		if !addressRune(r) || prevDigit && isASCIILetter(r) || s.e.ctx.startsAt(b, s.lo, q, end) {
+		if !addressRune(r) || prevDigit && isASCIILetter(r) ||
+			s.e.ctx.mayStart(raw) && s.e.ctx.startsAt(b, s.lo, q, end) {
 			break
 		}
 		switch {

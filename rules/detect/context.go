@@ -117,7 +117,17 @@ type ctxWord struct {
 
 // ctxIndex finds context words by their first rune (ASCII lower-cased),
 // so a window is searched with one probe per character.
-type ctxIndex struct{ m *runeMap[ctxWord] }
+type ctxIndex struct {
+	m *runeMap[ctxWord]
+	// lead is a bitmap over the BMP of runes that start a word, both ASCII
+	// cases included, for a cheap "could a word start here" test.
+	lead [1 << 10]uint64
+}
+
+// mayStart reports whether some context word starts with r.
+func (x *ctxIndex) mayStart(r rune) bool {
+	return r <= 0xFFFF && x.lead[r>>6]&(1<<(r&63)) != 0
+}
 
 func newCtxIndex() *ctxIndex {
 	x := &ctxIndex{m: newRuneMap[ctxWord]()}
@@ -132,6 +142,10 @@ func newCtxIndex() *ctxIndex {
 		}
 		r, _ := utf8.DecodeRune(w)
 		x.m.add(r, ctxWord{w: w, cat: cw.cat, ascii: ascii})
+		x.lead[r>>6] |= 1 << (r & 63)
+		if r >= 'a' && r <= 'z' {
+			x.lead[(r-0x20)>>6] |= 1 << ((r - 0x20) & 63)
+		}
 	}
 	return x
 }

@@ -84,8 +84,13 @@ func (s *scanner) email(at, atLen, end int) int {
 // two or more letters, and no file extension as TLD.
 func validDomain(d []byte) bool {
 	dot := bytes.LastIndexByte(d, '.')
-	if dot <= 0 || bytes.Contains(d, []byte("..")) || d[0] == '-' || d[0] == '.' {
+	if dot <= 0 || d[0] == '-' || d[0] == '.' {
 		return false
+	}
+	for i := 1; i < len(d); i++ {
+		if d[i] == '.' && d[i-1] == '.' {
+			return false // empty label
+		}
 	}
 	tld := d[dot+1:]
 	if len(tld) < 2 {

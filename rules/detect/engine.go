@@ -20,6 +20,9 @@ type Engine struct {
 	ascii    [128]uint8
 	asciiTab [128]uint8
 	wide     [1 << 10]uint64
+	// otherLead marks lead bytes of keyword first runes outside the
+	// three-byte range (Latin, Cyrillic, emoji), which take a slower path.
+	otherLead [256]bool
 }
 
 // ASCII trigger actions.
@@ -71,7 +74,10 @@ func New(cfg Config) (*Engine, error) {
 
 func (e *Engine) setWide(r rune) {
 	if r < 0x800 || r > 0xFFFF {
-		return // only three-byte sequences reach the bitmap
+		var buf [utf8.UTFMax]byte
+		utf8.EncodeRune(buf[:], r)
+		e.otherLead[buf[0]] = true
+		return
 	}
 	e.wide[r>>6] |= 1 << (r & 63)
 }

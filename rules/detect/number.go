@@ -1,7 +1,5 @@
 package detect
 
-import "bytes"
-
 // Separators between digit groups.
 const (
 	sepNone uint8 = iota
@@ -39,33 +37,39 @@ func (s *scanner) number(i, end int) int {
 	if q-i < minNumberLen && q > i && (q == end || !maybeSeparator(s.b[q])) {
 		return q
 	}
-	s.digits = s.digits[:0]
-	s.groups = s.groups[:0]
+	b := s.b
+	digits, groups := s.digits[:0], s.groups[:0]
 	p, sep := i, sepNone
 	for {
-		g := group{start: p, d0: len(s.digits), sep: sep}
+		g := group{start: p, d0: len(digits), sep: sep}
 		for p < end {
-			d, n := digitAt(s.b, p, end)
+			if c := b[p]; c >= '0' && c <= '9' { // ASCII first: the common case
+				digits = append(digits, c)
+				p++
+				continue
+			}
+			d, n := digitAt(b, p, end)
 			if n == 0 {
 				break
 			}
-			s.digits = append(s.digits, d)
+			digits = append(digits, d)
 			p += n
 		}
-		g.end, g.d1 = p, len(s.digits)
-		s.groups = append(s.groups, g)
-		if len(s.groups) >= maxGroups {
+		g.end, g.d1 = p, len(digits)
+		groups = append(groups, g)
+		if len(groups) >= maxGroups {
 			break
 		}
 		q, k := s.separator(p, end)
 		if k == sepNone || q >= end {
 			break
 		}
-		if _, n := digitAt(s.b, q, end); n == 0 {
+		if _, n := digitAt(b, q, end); n == 0 {
 			break
 		}
 		p, sep = q, k
 	}
+	s.digits, s.groups = digits, groups
 	s.classifyToken(i, p, end)
 	return p
 }
@@ -75,10 +79,14 @@ func (s *scanner) separator(p, end int) (int, uint8) {
 	spaces, dashes, parens := 0, 0, 0
 	q := p
 	for k := 0; k < maxSepRunes && q < end; k++ {
-		if !maybeSeparator(s.b[q]) {
+		c := s.b[q]
+		if !maybeSeparator(c) {
 			break
 		}
-		r, n := fold(s.b, q, end)
+		r, n := rune(c), 1
+		if c >= 0x80 {
+			r, n = fold(s.b, q, end)
+		}
 		switch {
 		case r == ' ':
 			spaces++
@@ -148,9 +156,11 @@ func (s *scanner) prefixOf(i int) prefix {
 		p.attached = isASCIIAlnum(r2)
 	case isASCIIDigit(r1):
 		p.attached = true
+	case r1 == '.': // "Tel.03-…" is labelled; "v1.2", "No.1234…" are codes
+		p.attached = !s.labelBefore(i - n1)
 	default:
 		switch r1 {
-		case '_', '.', '/', '#', '\\', '@', '$', '=', '?', '&', '¥', '￥', '№', '%':
+		case '_', '/', '#', '\\', '@', '$', '=', '?', '&', '¥', '￥', '№', '%':
 			p.attached = true
 		}
 	}
@@ -158,20 +168,19 @@ func (s *scanner) prefixOf(i int) prefix {
 }
 
 // labelBefore reports a field label glued to the number ("TEL03-…",
-// "FAX06…"): a short run of ASCII letters that is a phone label.
+// "ＦＡＸ06…"): a short run of letters that is a phone label.
 func (s *scanner) labelBefore(i int) bool {
 	var w [8]byte
-	n := 0
-	p := i
-	for ; p > s.lo && n < len(w); n++ {
-		c := s.b[p-1]
-		if !isASCIILetter(rune(c)) {
+	n, p := 0, i
+	for ; n < len(w); n++ {
+		r, sz := foldLast(s.b, s.lo, p)
+		if !isASCIILetter(r) {
 			break
 		}
-		w[len(w)-1-n] = lowerASCII(c)
-		p--
+		w[len(w)-1-n] = lowerASCII(byte(r))
+		p -= sz
 	}
-	if p > s.lo && isASCIILetter(rune(s.b[p-1])) {
+	if r, _ := foldLast(s.b, s.lo, p); isASCIILetter(r) {
 		return false // a longer word: HOTEL03…
 	}
 	switch string(w[len(w)-n:]) {
@@ -208,275 +217,4 @@ func (s *scanner) attachedAfter(p, end int) bool {
 		return isASCIIAlnum(r2)
 	}
 	return false
-}
-
-// classifyToken splits the token's groups into atoms (groups joined by
-// dashes or parentheses, which are never split) and tries spans of
-// space-joined atoms, longest first, against every numeric detector.
-func (s *scanner) classifyToken(start, tokEnd, end int) {
-	if len(s.digits) < minNumberLen {
-		return
-	}
-	pre := s.prefixOf(start)
-	post := s.attachedAfter(tokEnd, end)
-	atoms := s.atoms[:0]
-	for gi, g := range s.groups {
-		if gi == 0 || g.sep == sepSpace {
-			atoms = append(atoms, gi)
-		}
-	}
-	na := len(atoms)
-	atoms = append(atoms, len(s.groups))
-	s.atoms = atoms
-	for a := 0; a < na; {
-		k := min(maxSpanAtoms, na-a)
-		for ; k > 0; k-- {
-			g0, g1 := atoms[a], atoms[a+k]
-			nd := s.groups[g1-1].d1 - s.groups[g0].d0
-			if nd > maxNumberLen && !(a == 0 && pre.plus) {
-				continue
-			}
-			if nd < minNumberLen {
-				k = 0
-				break
-			}
-			sp := span{g0: g0, g1: g1, first: a == 0, last: a+k == na}
-			if s.classify(sp, pre, post, end) {
-				break
-			}
-		}
-		if k <= 0 {
-			k = 1
-		}
-		a += k
-	}
-}
-
-// span is a candidate number: groups [g0, g1) of the current token.
-type span struct {
-	g0, g1      int
-	first, last bool
-}
-
-func (s *scanner) classify(sp span, pre prefix, post bool, end int) bool {
-	gs := s.groups[sp.g0:sp.g1]
-	d := s.digits[gs[0].d0:gs[len(gs)-1].d1]
-	start, stop := gs[0].start, gs[len(gs)-1].end
-	attached := sp.first && pre.attached || sp.last && post
-	var lens [maxSpanGroups]int
-	if len(gs) > maxSpanGroups {
-		return false
-	}
-	paren := false
-	for i, g := range gs {
-		lens[i] = g.d1 - g.d0
-		if g.sep == sepParen && i > 0 {
-			paren = true
-		}
-	}
-	ls := lens[:len(gs)]
-	cat, known := catNone, false
-	ctx := func() uint8 {
-		if !known {
-			cat, known = s.context(start, stop, end), true
-		}
-		return cat
-	}
-
-	if sp.first && !(sp.last && post) {
-		switch {
-		case pre.plus && len(d) >= 11 && d[0] == '8' && d[1] == '1':
-			if s.intlPhone(d, ctx) {
-				return true
-			}
-		case pre.letters >= 0 && len(ls) == 1 && len(d) == 7:
-			if ctx() == catPassport {
-				s.val = append(append(s.val[:0], pre.l1, pre.l2), d...)
-				s.emit(detPassport, s.val)
-				return true
-			}
-		case pre.t && len(ls) == 1 && len(d) == 13 && corporateValid(d):
-			s.emit(detCorporate, d)
-			return true
-		}
-	}
-	if attached || len(d) > maxNumberLen {
-		return false
-	}
-	if paren {
-		return (len(d) == 10 || len(d) == 11) && s.phone(d, ls, ctx)
-	}
-	switch len(d) {
-	case 7:
-		return s.sevenDigits(d, ls, stop, end, ctx)
-	case 10, 11:
-		return s.phone(d, ls, ctx)
-	case 12:
-		return s.twelveDigits(d, ls, ctx)
-	case 13:
-		if s.corporate(d, ls, ctx) {
-			return true
-		}
-	}
-	if len(d) >= 13 {
-		return s.card(d, ls, ctx)
-	}
-	return false
-}
-
-// context returns the category of the context for the number at
-// b[start:stop]: the table column's header when it names one, else the nearest
-// context word before the number (across at most one line break, or within
-// the cell for tables), else the first one after it on the same line/cell.
-func (s *scanner) context(start, stop, end int) uint8 {
-	from := max(s.lo, start-lookBehind)
-	to := min(end, stop+lookAhead)
-	col := catNone
-	if s.tabular {
-		// A header that names what the column holds decides; a neutral one
-		// (氏名, 備考) lets words inside the cell speak first.
-		if col = s.tab.colCat(); col != catNone && !neutral(col) {
-			return col
-		}
-		from = max(from, s.tab.cellStart)
-		to = s.tab.cellEnd(s.b, stop, to)
-	} else {
-		from = lineWindowStart(s.b, from, start)
-		to = lineEnd(s.b, stop, to)
-	}
-	if c := s.e.ctx.best(s.b, s.lo, from, start); c != catNone {
-		return c
-	}
-	if c := s.e.ctx.first(s.b, s.lo, stop, to); c != catNone {
-		return c
-	}
-	return col
-}
-
-// lineWindowStart moves from forward so that the window [from, start)
-// contains at most one line break.
-func lineWindowStart(b []byte, from, start int) int {
-	w := b[from:start]
-	if nl := bytes.LastIndexByte(w, '\n'); nl >= 0 {
-		if nl2 := bytes.LastIndexByte(w[:nl], '\n'); nl2 >= 0 {
-			return from + nl2 + 1
-		}
-	}
-	return from
-}
-
-func lineEnd(b []byte, stop, to int) int {
-	for p := stop; p < to; p++ {
-		if b[p] == '\n' || b[p] == '\r' {
-			return p
-		}
-	}
-	return to
-}
-
-func (s *scanner) sevenDigits(d []byte, ls []int, stop, end int, ctx func() uint8) bool {
-	grouped := len(ls) == 2 && ls[0] == 3 && ls[1] == 4
-	if len(ls) != 1 && !grouped {
-		return false
-	}
-	switch c := ctx(); {
-	case c == catPostal,
-		grouped && (c == catAddress || c == catNone && s.addressFollows(stop, end)):
-		s.emit(detPostal, d)
-		return true
-	case c == catBank:
-		s.emit(detBank, d)
-		return true
-	}
-	return false
-}
-
-// addressFollows reports a prefecture right after b[p] (spaces skipped).
-func (s *scanner) addressFollows(p, end int) bool {
-	for k := 0; k < 3 && p < end; k++ {
-		r, n := fold(s.b, p, end)
-		if r != ' ' {
-			if _, ok := s.e.places.at(s.b, p, end, r); ok {
-				return true
-			}
-			return false
-		}
-		p += n
-	}
-	return false
-}
-
-func (s *scanner) phone(d []byte, ls []int, ctx func() uint8) bool {
-	if !phoneValid(d) || !phoneGrouping(d, ls) {
-		return false
-	}
-	c := ctx()
-	if !neutral(c) && c != catPhone {
-		return false
-	}
-	if len(ls) == 1 && len(d) == 10 && c != catPhone {
-		return false // a bare 10-digit number is too often a code
-	}
-	s.emit(detPhone, d)
-	return true
-}
-
-// intlPhone handles "+81" forms: the country code replaces the trunk 0.
-func (s *scanner) intlPhone(d []byte, ctx func() uint8) bool {
-	s.val = append(s.val[:0], '0')
-	rest := d[2:]
-	if len(rest) > 0 && rest[0] == '0' { // "+81 (0)90…" written with the trunk 0
-		rest = rest[1:]
-	}
-	s.val = append(s.val, rest...)
-	if !phoneValid(s.val) {
-		return false
-	}
-	if c := ctx(); !neutral(c) && c != catPhone {
-		return false
-	}
-	s.emit(detPhone, s.val)
-	return true
-}
-
-func (s *scanner) twelveDigits(d []byte, ls []int, ctx func() uint8) bool {
-	g444 := len(ls) == 3 && ls[0] == 4 && ls[1] == 4 && ls[2] == 4
-	if len(ls) != 1 && !g444 {
-		return false
-	}
-	switch c := ctx(); {
-	case c == catLicense:
-		s.emit(detLicense, d)
-		return true
-	case !myNumberValid(d):
-		return false
-	case c == catMyNumber, g444 && neutral(c):
-		s.emit(detMyNumber, d)
-		return true
-	}
-	return false
-}
-
-func (s *scanner) corporate(d []byte, ls []int, ctx func() uint8) bool {
-	g1444 := len(ls) == 4 && ls[0] == 1 && ls[1] == 4 && ls[2] == 4 && ls[3] == 4
-	if len(ls) != 1 && !g1444 || !corporateValid(d) {
-		return false
-	}
-	if c := ctx(); c == catCorporate || g1444 && neutral(c) {
-		s.emit(detCorporate, d)
-		return true
-	}
-	return false
-}
-
-func (s *scanner) card(d []byte, ls []int, ctx func() uint8) bool {
-	if !cardGrouping(ls) || !cardIssuer(d) || !luhnValid(d) {
-		return false
-	}
-	c := ctx()
-	if c != catCard && (!neutral(c) || len(d) == 13) {
-		return false
-	}
-	s.emit(detCard, d)
-	return true
 }

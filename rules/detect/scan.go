@@ -1,6 +1,9 @@
 package detect
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // scanner holds the state of one document scan.
 type scanner struct {
@@ -12,9 +15,10 @@ type scanner struct {
 	tab     table // tabular state; used when tabular is set
 	tabular bool
 
-	at       int // offset of the trigger being handled
-	base     int // bytes a Document has dropped before b[0]
-	lineDone int // absolute offset past the last line counted in Lines
+	at       int  // offset of the trigger being handled
+	base     int  // bytes a Document has dropped before b[0]
+	lineDone int  // prose: absolute offset past the last line counted in Lines
+	lineHit  bool // tables: the current line has a personal-data hit
 
 	digits []byte
 	groups []group
@@ -28,6 +32,11 @@ func (e *Engine) newScanner(tabular bool) *scanner {
 
 // run scans b[start:end]. In tabular mode every '\n' inside it (outside
 // quotes) ends a row.
+//
+// The loop tests for a three-byte lead first (Japanese text is mostly
+// three-byte runes) and keeps the rune bitmap test to one load; measured
+// here this shape runs at 0.9 of a plain byte loop, against 0.7 for an
+// ASCII-first loop.
 func (s *scanner) run(start, end int) {
 	b := s.b[:end]
 	table := &s.e.ascii
@@ -39,35 +48,59 @@ func (s *scanner) run(start, end int) {
 	}
 	wide := &s.e.wide
 	i := start
-	for i < len(b) {
+	for i < end-2 {
 		c := b[i]
-		if c < 0x80 {
-			act := table[c]
-			if act == actNone {
-				i++
-				continue
-			}
-			s.at = i
-			i = s.onASCII(i, end, act)
-			continue
-		}
-		if c >= 0xE0 && c < 0xF0 && i+2 < len(b) {
+		if c-0xE0 < 0x10 {
 			c1, c2 := b[i+1], b[i+2]
-			if (uint16(c1)<<8|uint16(c2))&0xC0C0 != 0x8080 {
-				i++ // invalid UTF-8: never skip what may be a line break or digit
+			// An invalid sequence advances one byte so that it never hides
+			// a line break or digit.
+			if (uint16(c1)<<8|uint16(c2))&0xC0C0 == 0x8080 {
+				if wide[uint(c&0x0F)<<6|uint(c1&0x3F)]&(1<<(c2&63)) == 0 {
+					i += 3
+					continue
+				}
+				s.at = i
+				i = s.onWide(i, end, rune(c&0x0F)<<12|rune(c1&0x3F)<<6|rune(c2&0x3F))
 				continue
 			}
-			r := rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
-			if wide[r>>6]&(1<<(r&63)) == 0 {
-				i += 3
+		} else if c < 0x80 {
+			if act := table[c]; act != actNone {
+				s.at = i
+				i = s.onASCII(i, end, act)
 				continue
 			}
-			s.at = i
-			i = s.onWide(i, end, r)
+		} else if s.e.otherLead[c] {
+			i = s.other(i, end)
 			continue
 		}
 		i++
 	}
+	// The last two bytes cannot hold a three-byte rune.
+	for i < end {
+		c := b[i]
+		if c < 0x80 {
+			if act := table[c]; act != actNone {
+				s.at = i
+				i = s.onASCII(i, end, act)
+				continue
+			}
+		} else if s.e.otherLead[c] {
+			i = s.other(i, end)
+			continue
+		}
+		i++
+	}
+}
+
+// other handles a rune outside ASCII and the three-byte range that may start
+// a keyword.
+func (s *scanner) other(i, end int) int {
+	r, n := utf8.DecodeRune(s.b[i:end])
+	if n <= 1 {
+		return i + 1
+	}
+	s.at = i
+	return s.onWide(i, end, r)
 }
 
 func (s *scanner) onASCII(i, end int, act uint8) int {
@@ -98,6 +131,10 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 			s.tab.inQuote = false
 		}
 	case actNewline:
+		if s.lineHit {
+			s.res.Lines++
+			s.lineHit = false
+		}
 		if s.tab.inQuote {
 			// An unterminated quote must not swallow the rest of the file.
 			if s.tab.quotedLines++; s.tab.quotedLines > maxQuotedLines {
@@ -141,7 +178,7 @@ func (s *scanner) onWide(i, end int, r rune) int {
 			return i + len(p.name)
 		}
 	}
-	return i + 3
+	return i + utf8.RuneLen(r)
 }
 
 func (s *scanner) keyword(i, end int) int {
@@ -169,7 +206,14 @@ func (s *scanner) emit(d int, v []byte) {
 	if s.tabular {
 		s.tab.rowDet |= 1 << d
 	}
-	if d != detKeyword && s.base+s.at >= s.lineDone {
+	if d == detKeyword {
+		return
+	}
+	if s.tabular { // the newline trigger counts the line
+		s.lineHit = true
+		return
+	}
+	if s.base+s.at >= s.lineDone {
 		s.res.Lines++
 		nl := bytes.IndexByte(s.b[s.at:], '\n')
 		if nl < 0 {
@@ -184,5 +228,8 @@ func (s *scanner) finish(end int) {
 	if s.tabular {
 		s.endCell(end)
 		s.endRow(end)
+		if s.lineHit {
+			s.res.Lines++
+		}
 	}
 }
