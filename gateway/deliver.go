@@ -44,6 +44,7 @@ type Result struct {
 	Enhanced  string
 	Message   string
 	Remote    string
+	FromPeer  bool
 }
 
 // DSNBuilder renders a delivery status notification for the failed
@@ -244,7 +245,7 @@ func applyResults(rec *spool.Record, results []Result, now time.Time, retry []ti
 		if rc.Status != spool.RcptPending || !ok {
 			continue
 		}
-		rc.Code, rc.Enhanced, rc.Message, rc.Remote, rc.Updated = res.Code, res.Enhanced, res.Message, res.Remote, now
+		rc.Code, rc.Enhanced, rc.Message, rc.Remote, rc.FromPeer, rc.Updated = res.Code, res.Enhanced, res.Message, res.Remote, res.FromPeer, now
 		switch {
 		case res.Delivered:
 			rc.Status = spool.RcptDelivered

@@ -42,7 +42,7 @@ func newRelayTransport(cfg *config.Config, hop string, log *slog.Logger) (gatewa
 		}
 		oc.Password = strings.TrimRight(string(pw), "\r\n")
 	}
-	c, err := outbound.New(oc, log.With("component", "outbound"))
+	c, err := outbound.New(oc, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("delivery: %w", err)
 	}
@@ -69,7 +69,7 @@ func (t *smtpTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gate
 	out := make([]gateway.Result, len(res))
 	for i, r := range res {
 		out[i] = gateway.Result{Rcpt: r.Rcpt, Delivered: r.Delivered, Temporary: r.Temporary, Code: r.Code,
-			Enhanced: r.Enhanced, Message: r.Message, Remote: r.RemoteHost}
+			Enhanced: r.Enhanced, Message: r.Message, Remote: r.RemoteHost, FromPeer: r.FromPeer}
 	}
 	return out
 }

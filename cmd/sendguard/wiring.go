@@ -40,7 +40,7 @@ func buildDSN(cfg *config.Config) gateway.DSNBuilder {
 			if r.Status[0] == '4' { // expired after temporary failures
 				r.Status = "5" + r.Status[1:]
 			}
-			if rc.Code > 0 && rc.Remote != "" {
+			if rc.FromPeer {
 				r.Diagnostic = fmt.Sprintf("%d %s %s", rc.Code, rc.Enhanced, rc.Message)
 			} else {
 				r.Reason = rc.Message
