@@ -61,8 +61,8 @@ type Rcpt struct {
 	Remote   string     `json:"remote,omitempty"`
 	// FromPeer: Code and Message are the remote server's own reply (a DSN
 	// then quotes them as Diagnostic-Code), not a local explanation.
-	FromPeer bool `json:"from_peer,omitempty"`
-	Updated  time.Time  `json:"updated,omitzero"`
+	FromPeer bool      `json:"from_peer,omitempty"`
+	Updated  time.Time `json:"updated,omitzero"`
 	// DSN parameters (RFC 3461) carried through to the next hop.
 	Notify string `json:"notify,omitempty"`
 	ORcpt  string `json:"orcpt,omitempty"`
