@@ -119,7 +119,6 @@ func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Store.RemoveBody(id)
-	a.Store.RemoveBody(id + ".orig")
 	a.Log.Warn("message deleted by admin", "queue_id", id)
 	writeJSON(w, map[string]string{"id": id, "result": "deleted"})
 }

@@ -195,7 +195,7 @@ func (r *Runner) attempt(ctx context.Context, id string) {
 	if len(pending) > 0 && now.Before(rec.Expires) {
 		d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: pending, Size: rec.Size, UTF8: rec.UTF8,
 			EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
-			Body: func() (io.ReadCloser, error) { return r.store.OpenBody(id) }}
+			Body: func() (io.ReadCloser, error) { return r.store.OpenDeliverable(rec) }}
 		tr := r.tr
 		if r.NoticeTransport != nil && rec.Kind != spool.KindMail {
 			tr = r.NoticeTransport

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -167,15 +169,64 @@ func summarize(rep *rules.Report, env *Envelope) hold.RecipientSummary {
 	return s
 }
 
-// ReleaseHook is hold.Options.OnRelease: the released message is queued
-// for delivery in the same transaction as the release.
-func ReleaseHook(now func() time.Time) func(tx *bbolt.Tx, rec *hold.Record) error {
-	return func(tx *bbolt.Tx, rec *hold.Record) error {
-		if rec.Mode != "" && rec.Mode != hold.ModeAsIs {
-			return fmt.Errorf("release mode %q is not available yet", rec.Mode)
-		}
-		return spool.EnqueueTx(tx, rec.ID, now())
+// Releaser is hold.Options.OnRelease: the released message is queued for
+// delivery in the same transaction as the release. A release in Bcc mode
+// first writes the rewritten copy (ID.bcc) that delivery will use; if the
+// transaction does not commit, the copy is an unused file purged with the
+// message.
+type Releaser struct {
+	Store *spool.Store
+	// Internal tells internal domains; every other address is moved out of
+	// To/Cc by a Bcc release.
+	Internal func(domain string) bool
+	Now      func() time.Time
+}
+
+// OnRelease implements the hook.
+func (r *Releaser) OnRelease(tx *bbolt.Tx, rec *hold.Record) error {
+	srec, err := spool.GetTx(tx, rec.ID)
+	if err != nil {
+		return err
 	}
+	switch rec.Mode {
+	case "", hold.ModeAsIs:
+	case hold.ModeBcc:
+		if err := r.writeBcc(srec); err != nil {
+			return err
+		}
+		srec.BodySuffix = "bcc"
+		srec.Applied = append(srec.Applied, rules.ActionBcc)
+	default:
+		return fmt.Errorf("release mode %q is not available", rec.Mode)
+	}
+	srec.State = spool.StateQueued
+	srec.NextAttempt = r.Now()
+	return spool.PutTx(tx, srec)
+}
+
+func (r *Releaser) writeBcc(srec *spool.Record) error {
+	src, err := r.Store.OpenBody(srec.ID)
+	if err != nil {
+		return fmt.Errorf("open held message: %w", err)
+	}
+	defer src.Close()
+	r.Store.RemoveDerived(srec.ID, "bcc") // a copy left by an earlier attempt
+	bw, err := r.Store.CreateDerived(srec.ID, "bcc")
+	if err != nil {
+		return err
+	}
+	_, err = rewrite.Bcc(bw, src, func(addr string) bool {
+		_, dom, _ := strings.Cut(addr, "@")
+		return !r.Internal(dom)
+	})
+	if err != nil && !errors.Is(err, rewrite.ErrFieldKept) {
+		bw.Abort()
+		return fmt.Errorf("convert to Bcc: %w", err)
+	}
+	if _, err := bw.Commit(); err != nil {
+		return err
+	}
+	return r.Store.SyncDir()
 }
 
 // DecidedHook is hold.Options.OnDecided: a message that leaves the hold

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -53,8 +52,8 @@ type Verdict struct {
 	Discard func()
 
 	// BodySuffix, if set, names a derived file (ID.suffix) written by the
-	// inspector that replaces the original body for delivery (a rewrite:
-	// Bcc conversion, encrypted attachments).
+	// inspector that is delivered instead of the original body (a rewrite:
+	// Bcc conversion, encrypted attachments); the original stays for review.
 	BodySuffix string
 
 	Actions   []string
@@ -117,14 +116,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		return policyReject(v.RejectReason)
 	}
 	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
-	if v.BodySuffix != "" {
-		if err := promoteDerived(s.store, qid, v.BodySuffix); err != nil {
-			s.store.RemoveBody(qid)
-			v.discard()
-			log.Error("use rewritten body", "err", err)
-			return internalError(qid)
-		}
-	}
+	rec.BodySuffix = v.BodySuffix
 	if v.Hold {
 		rec.State = spool.StateHeld
 	}
@@ -199,18 +191,9 @@ func (s *Server) dataError(log *slog.Logger, qid string, err error) error {
 	return internalError(qid)
 }
 
-func promoteDerived(st *spool.Store, qid, suffix string) error {
-	// The rewritten copy becomes the body; the original is kept next to it
-	// (ID.orig) for review and audit.
-	if err := renameSync(st.BodyPath(qid), st.BodyPath(qid)+".orig"); err != nil {
-		return err
-	}
-	return renameSync(st.BodyPath(qid)+"."+suffix, st.BodyPath(qid))
-}
-
 func removeDerived(st *spool.Store, qid string, v *Verdict) {
 	if v.BodySuffix != "" {
-		st.RemoveBody(qid + "." + v.BodySuffix)
+		st.RemoveDerived(qid, v.BodySuffix)
 	}
 }
 
@@ -242,14 +225,6 @@ func headerSafe(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func renameSync(from, to string) error {
-	// The directory fsync happens in Store.Accept, before the commit.
-	if err := os.Rename(from, to); err != nil {
-		return fmt.Errorf("rename spool file: %w", err)
-	}
-	return nil
 }
 
 func (v *Verdict) discard() {

@@ -74,3 +74,8 @@ func (b *BodyWriter) Abort() {
 	b.f.Close()
 	os.Remove(b.path)
 }
+
+// RemoveDerived deletes one derived copy of a message.
+func (s *Store) RemoveDerived(id, suffix string) {
+	os.Remove(s.BodyPath(id) + "." + suffix)
+}

@@ -105,6 +105,9 @@ type Record struct {
 	Decision json.RawMessage `json:"decision,omitempty"`
 	// Actions applied on acceptance (e.g. "bcc", "encrypt").
 	Applied []string `json:"applied,omitempty"`
+	// BodySuffix names the rewritten copy (ID.suffix) that is delivered
+	// instead of the original body, e.g. "bcc" after a release in Bcc.
+	BodySuffix string `json:"body_suffix,omitempty"`
 }
 
 // Pending lists the recipients still to be delivered.

@@ -141,11 +141,30 @@ func (s *Store) OpenBody(id string) (*os.File, error) {
 	return os.Open(s.BodyPath(id))
 }
 
-// RemoveBody deletes a body file once its record is final.
+// OpenDeliverable opens the bytes to deliver: the rewritten copy if the
+// record names one, else the body as received.
+func (s *Store) OpenDeliverable(rec *Record) (*os.File, error) {
+	if !ValidID(rec.ID) {
+		return nil, ErrNotFound
+	}
+	if rec.BodySuffix != "" {
+		return os.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)
+	}
+	return os.Open(s.BodyPath(rec.ID))
+}
+
+// RemoveBody deletes a message's files (the body and every derived copy)
+// once its record is final or gone.
 func (s *Store) RemoveBody(id string) error {
 	err := os.Remove(s.BodyPath(id))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		err = nil
+	}
+	if ValidID(id) {
+		derived, _ := filepath.Glob(s.BodyPath(id) + ".*")
+		for _, f := range derived {
+			os.Remove(f)
+		}
 	}
 	return err
 }
@@ -397,7 +416,6 @@ func (s *Store) Purge(cutoff time.Time) (int, error) {
 		}
 		for _, id := range ids {
 			s.RemoveBody(id)
-			s.RemoveBody(id + ".orig")
 		}
 		total += len(ids)
 		if len(ids) < 500 {

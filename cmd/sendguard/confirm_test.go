@@ -309,3 +309,47 @@ func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
 }
+
+// TestSenderSendsInBcc: "send with all recipients in Bcc" — To/Cc keep no
+// external address, every envelope recipient still gets the mail, and
+// every other byte is as sent.
+func TestSenderSendsInBcc(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	to := massRecipients("b")
+	all := append([]string{"team@example.com"}, to...)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: Alice <alice@example.com>\r\nTo: %s\r\nCc: Team <team@example.com>\r\nSubject: =?UTF-8?B?5qGI5YaF?=\r\nMessage-ID: <bcc-me@test>\r\n\r\nHello all.\r\n", angleList(to))
+	if err := sendMail(in.smtp, "alice@example.com", all, b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	link := linkRE.FindString(waitNotice(t, sk, "alice@example.com", "/h/"))
+	f, page := pageForm(t, link)
+	if !strings.Contains(page, `value="send_bcc"`) {
+		t.Fatal("confirm page of a mass-exposure hold offers no Bcc conversion")
+	}
+	f.Set("action", "send_bcc")
+	if code, body := post(t, link, f); code != 200 {
+		t.Fatalf("send_bcc: %d %.300s", code, body)
+	}
+	waitFor(t, 15*time.Second, func() bool { return countByID(sk, "bcc-me") == 1 })
+	m := mailsFrom(sk, "alice@example.com")[0]
+	if len(m.To) != len(all) {
+		t.Fatalf("envelope has %d recipients, want %d", len(m.To), len(all))
+	}
+	hdr, body, _ := strings.Cut(string(m.Data), "\r\n\r\n")
+	for _, a := range to {
+		if strings.Contains(hdr, a) {
+			t.Fatalf("external %s still visible:\n%s", a, hdr)
+		}
+	}
+	for _, keep := range []string{"Cc: Team <team@example.com>", "Subject: =?UTF-8?B?5qGI5YaF?=", "From: Alice <alice@example.com>", "To: undisclosed-recipients:;"} {
+		if !strings.Contains(hdr, keep) {
+			t.Errorf("header lacks %q:\n%s", keep, hdr)
+		}
+	}
+	if body != "Hello all.\r\n" {
+		t.Errorf("body changed: %q", body)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/rules/recipients"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 )
@@ -107,10 +108,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		runner.NoticeTransport = ntr
 	}
 
+	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
+	if err != nil {
+		return err
+	}
+	releaser := &gateway.Releaser{Store: store, Internal: internal.Internal, Now: time.Now}
 	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, Lifetime: cfg.Delivery.QueueLifetime,
 		NewToken: web.NewToken}
 	holds, err := hold.New(store.DB(), hold.Options{
-		OnRelease: gateway.ReleaseHook(time.Now),
+		OnRelease: releaser.OnRelease,
 		OnDecided: func(tx *bbolt.Tx, rec *hold.Record, from hold.State) error {
 			if err := gateway.DecidedHook(time.Now)(tx, rec, from); err != nil {
 				return err
@@ -119,7 +125,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		},
 		OnPurge: func(_ *bbolt.Tx, rec *hold.Record) error {
 			store.RemoveBody(rec.ID)
-			store.RemoveBody(rec.ID + ".orig")
 			return nil
 		},
 		Logger: log.With("component", "hold"),
