@@ -56,6 +56,8 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/queue/{id}/retry", a.retry)
 	mux.HandleFunc("DELETE /v1/queue/{id}", a.delete)
 	mux.HandleFunc("POST /v1/hold/{id}/{action}", a.decide)
+	mux.HandleFunc("GET /v1/hold/{id}/events", a.events)
+	mux.HandleFunc("GET /v1/audit/verify", a.verify)
 	return mux
 }
 
@@ -153,6 +155,28 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 		a.Runner.Wake(id)
 	}
 	writeJSON(w, map[string]string{"id": id, "result": string(to)})
+}
+
+// events is a held message's audit history.
+func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
+	evs, err := a.Holds.Events(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, evs)
+}
+
+// verify checks the audit log's hash chain.
+func (a *Admin) verify(w http.ResponseWriter, r *http.Request) {
+	n, err := a.Holds.Verify(r.Context())
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		json.NewEncoder(w).Encode(map[string]any{"ok": false, "events": n, "error": err.Error()})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "events": n})
 }
 
 var errNotQueued = errors.New("message is not queued for delivery")

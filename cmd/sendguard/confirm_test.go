@@ -353,3 +353,36 @@ func TestSenderSendsInBcc(t *testing.T) {
 		t.Errorf("body changed: %q", body)
 	}
 }
+
+// TestConfirmThenCrash: kill -9 right after the sender's confirmation was
+// answered; after restart the mail is delivered exactly once (release and
+// enqueue are one transaction).
+func TestConfirmThenCrash(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	const n = 3
+	for i := range n {
+		id := fmt.Sprintf("crash-confirm-%d", i)
+		to := massRecipients(fmt.Sprintf("x%d-", i))
+		from := fmt.Sprintf("u%d@example.com", i)
+		if err := sendMail(in.smtp, from, to, testMessage(from, to, id, "x")); err != nil {
+			t.Fatal(err)
+		}
+		link := linkRE.FindString(waitNotice(t, sk, from, "/h/"))
+		f, _ := pageForm(t, link)
+		f.Set("action", "send")
+		if code, body := post(t, link, f); code != 200 {
+			t.Fatalf("confirm: %d %.300s", code, body)
+		}
+		in.kill()
+		in.start()
+		waitFor(t, 15*time.Second, func() bool { return countByID(sk, id) >= 1 })
+	}
+	time.Sleep(time.Second)
+	for i := range n {
+		if c := countByID(sk, fmt.Sprintf("crash-confirm-%d", i)); c != 1 {
+			t.Fatalf("message %d delivered %d times", i, c)
+		}
+	}
+}

@@ -74,6 +74,13 @@ func TestHeldMessageReleasedAndRejected(t *testing.T) {
 	if !strings.Contains(show(lookID), `"state": "rejected"`) {
 		t.Fatalf("rejected message state:\n%s", show(lookID))
 	}
+	hist, err := in.cli("queue", "history", massID)
+	if err != nil || !strings.Contains(hist, "admin-cli") || !strings.Contains(hist, "checked with the sender") || !strings.Contains(hist, "held → released") {
+		t.Fatalf("history: %v\n%s", err, hist)
+	}
+	if out, err := in.cli("audit", "verify"); err != nil || !strings.Contains(out, `"ok": true`) {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
 }
 
 // TestFirstTimeDomainsAreLearned: a domain is first-time until mail to it

@@ -30,6 +30,8 @@ func main() {
 		err = check(args)
 	case "queue":
 		err = queueCmd(args)
+	case "audit":
+		err = auditCmd(args)
 	case "config":
 		err = configCmd(args)
 	case "passwd-hash":
@@ -54,7 +56,8 @@ func usage() {
   sendguard serve [-config FILE]         run the gateway (embedded demo config without -config)
   sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
                                          analyse messages offline and show the policy's decision
-  sendguard queue list [-all] [-state S] | show ID | retry ID | delete ID | release ID | reject ID [-reason R]   [-config FILE]
+  sendguard queue list [-all] [-state S] | show ID | history ID | retry ID | delete ID | release ID | reject ID [-reason R]   [-config FILE]
+  sendguard audit verify [-config FILE]  check the audit log's hash chain
   sendguard config check FILE            validate a configuration file
   sendguard passwd-hash                  read a password on stdin, print a bcrypt hash for smtp.users
   sendguard version

@@ -21,7 +21,7 @@ import (
 // queueCmd talks to the running instance over its admin socket.
 func queueCmd(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: sendguard queue list|show ID|retry ID|delete ID|release ID|reject ID [-reason TEXT] [-config FILE]")
+		return errors.New("usage: sendguard queue list|show ID|history ID|retry ID|delete ID|release ID|reject ID [-reason TEXT] [-config FILE]")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("queue "+sub, flag.ContinueOnError)
@@ -105,6 +105,42 @@ func queueCmd(args []string) error {
 		}
 		os.Stdout.Write(body)
 		return nil
+	case "history":
+		id, err := needID()
+		if err != nil {
+			return err
+		}
+		body, err := c.do("GET", "/v1/hold/"+id+"/events")
+		if err != nil {
+			return err
+		}
+		var evs []struct {
+			Seq    uint64
+			Time   time.Time
+			Actor  struct{ Name, Role, IP string }
+			Action string
+			From   string
+			To     string
+			Mode   string
+			Reason string
+		}
+		if err := json.Unmarshal(body, &evs); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tROLE\tIP\tACTION\tSTATE\tREASON")
+		for _, e := range evs {
+			state := e.To
+			if e.From != "" {
+				state = e.From + " → " + e.To
+			}
+			if e.Mode != "" {
+				state += " (" + e.Mode + ")"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime),
+				e.Actor.Name, e.Actor.Role, e.Actor.IP, e.Action, state, e.Reason)
+		}
+		return tw.Flush()
 	case "release", "reject":
 		id, err := needID()
 		if err != nil {
@@ -170,4 +206,27 @@ func (a *admin) do(method, path string) ([]byte, error) {
 		return nil, fmt.Errorf("admin API: %s", resp.Status)
 	}
 	return body, nil
+}
+
+// auditCmd: `sendguard audit verify` checks the running instance's audit
+// hash chain.
+func auditCmd(args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: sendguard audit verify [-config FILE]")
+	}
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	body, err := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket)).do("GET", "/v1/audit/verify")
+	if err != nil {
+		return fmt.Errorf("audit chain: %w", err)
+	}
+	os.Stdout.Write(body)
+	return nil
 }
