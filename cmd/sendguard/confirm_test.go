@@ -386,3 +386,64 @@ func TestConfirmThenCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestApproverDecides: hold_approver sends the approver a link; an approval
+// releases the mail and tells the sender; a rejection keeps it and tells
+// the sender why.
+func TestApproverDecides(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "hold:\n  approvers:\n    \"@example.com\": [boss@example.com]\n")
+	policyPath := in.dir + "/policy.yaml"
+	writeFile(policyPath, `version: 1
+rules:
+  - name: needs-approval
+    when: recipients.external > 0
+    actions: [hold_approver]
+    reason:
+      ja: 上長の承認が必要です。
+      en: A manager must approve mail to outside recipients.
+  - name: default
+    when: "true"
+    actions: [deliver]
+`)
+	cfg, _ := readFile(in.cfgPath)
+	writeFile(in.cfgPath, cfg+"policy: "+policyPath+"\n")
+	in.start()
+
+	decide := func(from, id, action, reason string) {
+		to := []string{"client@partner.test"}
+		if err := sendMail(in.smtp, from, to, testMessage(from, to, id, "please approve")); err != nil {
+			t.Fatal(err)
+		}
+		var link string
+		waitFor(t, 15*time.Second, func() bool {
+			for _, m := range sk.Messages() {
+				if m.From == "" && len(m.To) == 1 && m.To[0] == "boss@example.com" {
+					if l := linkRE.FindString(noticeText(t, m.Data)); l != "" && strings.Contains(noticeText(t, m.Data), id) {
+						link = l
+						return true
+					}
+				}
+			}
+			return false
+		})
+		f, page := pageForm(t, link)
+		if !strings.Contains(page, `value="approve"`) {
+			t.Fatal("approver page has no approve button")
+		}
+		f.Set("action", action)
+		f.Set("reason", reason)
+		if code, body := post(t, link, f); code != 200 {
+			t.Fatalf("%s: %d %.300s", action, code, body)
+		}
+	}
+	decide("dan@example.com", "approve-me", "approve", "")
+	waitFor(t, 15*time.Second, func() bool { return countByID(sk, "approve-me") == 1 })
+	waitNotice(t, sk, "dan@example.com", "approve-me")
+
+	decide("eve@example.com", "reject-me", "reject", "wrong customer list")
+	waitNotice(t, sk, "eve@example.com", "wrong customer list")
+	if countByID(sk, "reject-me") != 0 {
+		t.Fatal("rejected mail delivered")
+	}
+}
