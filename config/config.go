@@ -44,6 +44,9 @@ type Notify struct {
 	From string `yaml:"from"`
 	// Language is "ja", "en", or empty for both (Japanese first).
 	Language string `yaml:"language"`
+	// Languages overrides Language per recipient address or "@domain" of
+	// the notice (e.g. "@example.co.jp": ja, "alice@example.com": en).
+	Languages map[string]string `yaml:"languages"`
 	// Relay delivers notices (host:port or [host]:port), e.g. the internal
 	// MTA; empty means the next hop.
 	Relay string `yaml:"relay"`

@@ -217,6 +217,11 @@ func (v *validator) check(c *Config) {
 	default:
 		v.add("notify.language", "must be ja, en or empty (both), not %q", c.Notify.Language)
 	}
+	for k, l := range c.Notify.Languages {
+		if l != "ja" && l != "en" {
+			v.add("notify.languages."+k, "must be ja or en, not %q", l)
+		}
+	}
 	if c.Notify.Relay != "" {
 		if _, port, err := net.SplitHostPort(c.Notify.Relay); err != nil || port == "" {
 			v.add("notify.relay", "%q must be host:port or [host]:port", c.Notify.Relay)

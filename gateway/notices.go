@@ -22,6 +22,8 @@ type Notifier struct {
 	Link     func(token string) string // page URL of a token
 	NewToken func() (string, [32]byte, error)
 	Lang     string // "ja", "en" or "" for both
+	// LangOf overrides Lang per notice recipient (nil: Lang for all).
+	LangOf   func(addr string) string
 	Lifetime time.Duration
 }
 
@@ -147,6 +149,9 @@ func (n *Notifier) DecidedTx(tx *bbolt.Tx, rec *hold.Record, now time.Time) erro
 
 // write renders one notice and spools its bytes (fsynced).
 func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
+	if n.LangOf != nil && len(nt.To) == 1 {
+		nt.Lang = n.LangOf(nt.To[0])
+	}
 	data, err := n.Builder.Build(nt)
 	if err != nil {
 		return fmt.Errorf("build %s notice: %w", nt.Kind, err)

@@ -91,6 +91,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	var notices *Prepared
 	if p.Notifier != nil {
 		hr.Language = p.Notifier.Lang
+		if p.Notifier.LangOf != nil && hr.Sender != "" {
+			hr.Language = p.Notifier.LangOf(hr.Sender)
+		}
 		if notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
 			return nil, err
 		}

@@ -197,13 +197,17 @@ func TestSenderConfirmsHeldMail(t *testing.T) {
 
 func TestSenderCancelsHeldMail(t *testing.T) {
 	sk := startSink(t)
-	in := newInstance(t, sk.Addr, "")
+	in := newInstance(t, sk.Addr, "notify:\n  languages:\n    bob@example.com: en\n")
 	in.start()
 	to := massRecipients("d")
 	if err := sendMail(in.smtp, "bob@example.com", to, testMessage("bob@example.com", to, "cancel-me", "oops")); err != nil {
 		t.Fatal(err)
 	}
-	link := linkRE.FindString(waitNotice(t, sk, "bob@example.com", "/h/"))
+	notice := waitNotice(t, sk, "bob@example.com", "/h/")
+	if strings.ContainsFunc(notice, func(r rune) bool { return r >= 0x3040 && r <= 0x30ff }) {
+		t.Fatalf("notice to a sender configured for English contains Japanese:\n%s", notice)
+	}
+	link := linkRE.FindString(notice)
 	f, _ := pageForm(t, link)
 	f.Set("action", "cancel")
 	if code, body := post(t, link, f); code != 200 {

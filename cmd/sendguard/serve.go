@@ -113,8 +113,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	releaser := &gateway.Releaser{Store: store, Internal: internal.Internal, Now: time.Now}
-	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, Lifetime: cfg.Delivery.QueueLifetime,
-		NewToken: web.NewToken}
+	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, LangOf: languageOf(cfg),
+		Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
 	holds, err := hold.New(store.DB(), hold.Options{
 		OnRelease: releaser.OnRelease,
 		OnDecided: func(tx *bbolt.Tx, rec *hold.Record, from hold.State) error {

@@ -90,3 +90,21 @@ func approversOf(cfg *config.Config) func(sender string) []string {
 		return m["*"]
 	}
 }
+
+// languageOf picks a notice's language by address, then @domain, then
+// notify.language.
+func languageOf(cfg *config.Config) func(addr string) string {
+	m := cfg.Notify.Languages
+	return func(addr string) string {
+		a := strings.ToLower(addr)
+		if l, ok := m[a]; ok {
+			return l
+		}
+		if _, dom, ok := strings.Cut(a, "@"); ok {
+			if l, ok := m["@"+dom]; ok {
+				return l
+			}
+		}
+		return cfg.Notify.Language
+	}
+}
