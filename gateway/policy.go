@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -78,7 +79,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	hr := &hold.Record{
 		ID: in.Env.QueueID, Kind: kind, CreatedAt: in.Arrival, Deadline: deadline,
 		Sender: in.Env.MailFrom, Subject: rep.Subject, Recipients: summarize(rep, in.Env),
-		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules, Reasons: reasonTexts(d)},
+		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules},
 		Approvers: d.Params.Approvers, Report: repJSON,
 	}
 	if kind == hold.KindApprover && len(hr.Approvers) == 0 && p.Approvers != nil {
@@ -94,6 +95,12 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		if p.Notifier.LangOf != nil && hr.Sender != "" {
 			hr.Language = p.Notifier.LangOf(hr.Sender)
 		}
+	}
+	// The policy's own words, in the sender's language (Japanese when
+	// notices are bilingual: the pages add each rule's description in
+	// the reader's language).
+	hr.Decision.Reasons = reasonTexts(d, cmp.Or(hr.Language, "ja"))
+	if p.Notifier != nil {
 		if notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
 			return nil, err
 		}
@@ -144,10 +151,10 @@ func reasonText(d policy.Decision, lang string) string {
 	return strings.Join(parts, " ")
 }
 
-func reasonTexts(d policy.Decision) []string {
+func reasonTexts(d policy.Decision, lang string) []string {
 	var out []string
 	for _, r := range d.Reasons {
-		if t := r.Text("en"); t != "" {
+		if t := r.Text(lang); t != "" {
 			out = append(out, t)
 		}
 	}
