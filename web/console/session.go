@@ -65,7 +65,9 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func sessionKey(id string) [32]byte { return sha256.Sum256([]byte("sendguard/console/session\x00" + id)) }
+func sessionKey(id string) [32]byte {
+	return sha256.Sum256([]byte("sendguard/console/session\x00" + id))
+}
 
 func constantEqual(a, b string) bool {
 	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
