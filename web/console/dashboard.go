@@ -145,6 +145,9 @@ func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang stri
 			continue
 		}
 		for _, det := range reportDetectors(full.Report) {
+			if h.cat.has("det." + det) {
+				det = h.cat.T(lang, "det."+det)
+			}
 			byDet[det]++
 		}
 	}
