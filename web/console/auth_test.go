@@ -1,0 +1,358 @@
+package console
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sendguard/sendguard/hold"
+)
+
+func TestSignInPasswordAndTOTP(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("rita", RoleReviewer)
+	c := e.client()
+	c.login("rita")
+	ev := e.events(hold.EventFilter{Action: auditSignIn})
+	if len(ev) != 1 || ev[0].Actor.Name != "rita" || ev[0].Actor.Role != RoleReviewer ||
+		ev[0].Actor.IP != "127.0.0.1" || ev[0].Actor.UserAgent != "console-test" || ev[0].Reason != "password+totp" {
+		t.Fatalf("sign-in events: %+v", ev)
+	}
+
+	// Wrong password, then right password but wrong code.
+	c2 := e.client()
+	c2.get("/console/login")
+	r := c2.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {"wrong password!"}})
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "login-form") {
+		t.Fatalf("wrong password: %d", r.status)
+	}
+	r = c2.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("right password: %d", r.status)
+	}
+	c2.get("/console/totp")
+	e.clock.Advance(30 * time.Second)
+	r = c2.postCSRF("/console/totp", url.Values{"code": {"000000"}})
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("wrong code: %d", r.status)
+	}
+	if r := c2.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("queue after wrong code: %d", r.status)
+	}
+	// A code already used (replayed) is refused too.
+	used := e.code("rita")
+	c3 := e.client()
+	c3.get("/console/login")
+	c3.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}})
+	c3.get("/console/totp")
+	if r := c3.postCSRF("/console/totp", url.Values{"code": {used}}); r.status != http.StatusSeeOther {
+		t.Fatalf("fresh code: %d", r.status)
+	}
+	c4 := e.client()
+	c4.get("/console/login")
+	c4.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}})
+	c4.get("/console/totp")
+	if r := c4.postCSRF("/console/totp", url.Values{"code": {used}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("replayed code: %d", r.status)
+	}
+	failed := e.events(hold.EventFilter{Action: auditSignInFailed})
+	reasons := map[string]int{}
+	for _, f := range failed {
+		reasons[f.Reason]++
+	}
+	if reasons["password"] != 1 || reasons["totp"] != 2 {
+		t.Fatalf("failed sign-in events: %v", reasons)
+	}
+}
+
+func TestSignInRateLimited(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxFailuresPerUser = 3; c.MaxFailuresPerIP = 6 })
+	e.addUser("rita", RoleReviewer)
+	c := e.client()
+	c.get("/console/login")
+	for i := range 3 {
+		if r := c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {"not the password"}}); r.status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, r.status)
+		}
+	}
+	// The account is locked for this window even with the right password.
+	if r := c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}}); r.status != http.StatusTooManyRequests {
+		t.Fatalf("locked account: %d", r.status)
+	}
+	// Per IP: other names fail until the IP's budget is used up.
+	for i := range 3 {
+		c.postCSRF("/console/login", url.Values{"user": {"nobody" + string(rune('a'+i))}, "password": {"guess guess guess"}})
+	}
+	if r := c.postCSRF("/console/login", url.Values{"user": {"other"}, "password": {"guess guess guess"}}); r.status != http.StatusTooManyRequests {
+		t.Fatalf("blocked IP: %d", r.status)
+	}
+	if n := len(e.events(hold.EventFilter{Action: auditSignInFailed})); n != 8 {
+		t.Fatalf("failed sign-in events: %d, want 8", n)
+	}
+	// After the window the account signs in.
+	e.clock.Advance(16 * time.Minute)
+	c2 := e.client()
+	c2.login("rita")
+}
+
+func TestSessionFixation(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("rita", RoleReviewer)
+	c := e.client()
+	c.get("/console/login")
+	pre := c.cookie()
+	c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}})
+	mid := c.cookie()
+	c.get("/console/totp")
+	c.postCSRF("/console/totp", url.Values{"code": {e.code("rita")}})
+	post := c.cookie()
+	if pre == "" || pre == mid || mid == post || pre == post {
+		t.Fatalf("session IDs not renewed: %q %q %q", pre, mid, post)
+	}
+	for _, old := range []string{pre, mid} {
+		a := e.client()
+		u, _ := url.Parse(e.srv.URL + "/console/")
+		a.c.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: old, Path: "/console/"}})
+		if r := a.get("/console/queue"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/console/login") {
+			t.Fatalf("old cookie still valid: %d", r.status)
+		}
+	}
+	if r := c.get("/console/queue"); r.status != http.StatusOK {
+		t.Fatalf("new cookie: %d", r.status)
+	}
+	// The cookie's attributes.
+	r := e.client().get("/console/login")
+	sc := r.header.Get("Set-Cookie")
+	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/console/"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("cookie %q lacks %s", sc, want)
+		}
+	}
+	if strings.Contains(sc, "Secure") {
+		t.Errorf("http base URL but Secure cookie: %q", sc)
+	}
+}
+
+func TestSecureCookieOnHTTPS(t *testing.T) {
+	e := newEnv(t, nil)
+	h, err := New(Config{Hold: e.hold, DB: e.sp.DB(), BaseURL: "https://mail.example.com/gw/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &recorder{h: http.Header{}}
+	req, _ := http.NewRequest("GET", "https://mail.example.com/gw/console/login", nil)
+	req.RemoteAddr = "127.0.0.1:5000"
+	h.ServeHTTP(w, req)
+	sc := w.h.Get("Set-Cookie")
+	if w.code != 200 || !strings.Contains(sc, "Secure") || !strings.Contains(sc, "Path=/gw/console/") {
+		t.Fatalf("https cookie: %d %q", w.code, sc)
+	}
+}
+
+type recorder struct {
+	h    http.Header
+	code int
+	body strings.Builder
+}
+
+func (r *recorder) Header() http.Header { return r.h }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = 200
+	}
+	return r.body.Write(b)
+}
+func (r *recorder) WriteHeader(c int) { r.code = c }
+
+func TestSessionTimeouts(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("rita", RoleReviewer)
+	c := e.client()
+	c.login("rita")
+	e.clock.Advance(29 * time.Minute)
+	if r := c.get("/console/queue"); r.status != http.StatusOK {
+		t.Fatalf("29 min idle: %d", r.status)
+	}
+	e.clock.Advance(31 * time.Minute)
+	if r := c.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("31 min idle: %d", r.status)
+	}
+	c.login("rita")
+	for range 36 { // 12 hours of activity every 20 minutes
+		e.clock.Advance(20 * time.Minute)
+		if r := c.get("/console/audit"); r.status != http.StatusOK {
+			break
+		}
+	}
+	if r := c.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("after 12 h: %d", r.status)
+	}
+}
+
+func TestOpenRedirectRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("rita", RoleReviewer)
+	for next, want := range map[string]string{
+		"https://evil.example":          "/console/",
+		"//evil.example/console/":       "/console/",
+		"/console//evil.example":        "/console/",
+		"/console/\\evil.example":       "/console/",
+		"/\\evil.example":               "/console/",
+		"javascript:alert(1)":           "/console/",
+		"/console/queue?state=rejected": "/console/queue?state=rejected",
+	} {
+		c := e.client()
+		c.get("/console/login?next=" + url.QueryEscape(next))
+		c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}})
+		c.get("/console/totp")
+		r := c.postCSRF("/console/totp", url.Values{"code": {e.code("rita")}})
+		if got := r.header.Get("Location"); got != want {
+			t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
+		}
+		// The language switch's next is checked the same way.
+		c.get("/console/")
+		r = c.postCSRF("/console/lang", url.Values{"lang": {"ja"}, "next": {next}})
+		if got := r.header.Get("Location"); got != want {
+			t.Errorf("lang next=%q: redirected to %q, want %q", next, got, want)
+		}
+	}
+	// A signed-out visit to a page comes back to it after sign-in.
+	c := e.client()
+	r := c.get("/console/audit?action=signin")
+	if loc := r.header.Get("Location"); loc != "/console/login?next="+url.QueryEscape("/console/audit?action=signin") {
+		t.Fatalf("signed-out redirect: %q", loc)
+	}
+}
+
+func TestProxySignIn(t *testing.T) {
+	trusted := func(c *Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.ProxyUserHeader = "X-Forwarded-User"
+	}
+	e := newEnv(t, trusted)
+	e.addUser("sso-admin", RoleAdmin)
+	c := e.client()
+	req, _ := http.NewRequest("GET", e.srv.URL+"/console/queue", nil)
+	req.Header.Set("X-Forwarded-User", "sso-admin")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	if r := c.do(req); r.status != http.StatusOK || !strings.Contains(r.body, "sso-admin") {
+		t.Fatalf("proxy sign-in: %d", r.status)
+	}
+	ev := e.events(hold.EventFilter{Action: auditSignIn})
+	if len(ev) != 1 || ev[0].Reason != "proxy" || ev[0].Actor.IP != "198.51.100.7" {
+		t.Fatalf("proxy sign-in event: %+v", ev)
+	}
+	// An unknown user is not signed in.
+	req, _ = http.NewRequest("GET", e.srv.URL+"/console/queue", nil)
+	req.Header.Set("X-Forwarded-User", "mallory")
+	if r := e.client().do(req); r.status != http.StatusSeeOther {
+		t.Fatalf("unknown proxy user: %d", r.status)
+	}
+
+	// The header from an address that is not a trusted proxy is ignored.
+	e2 := newEnv(t, func(c *Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		c.ProxyUserHeader = "X-Forwarded-User"
+	})
+	e2.addUser("sso-admin", RoleAdmin)
+	req, _ = http.NewRequest("GET", e2.srv.URL+"/console/queue", nil)
+	req.Header.Set("X-Forwarded-User", "sso-admin")
+	if r := e2.client().do(req); r.status != http.StatusSeeOther {
+		t.Fatalf("untrusted proxy header honoured: %d", r.status)
+	}
+	if _, err := New(Config{Hold: e.hold, DB: e.sp.DB(), BaseURL: "http://x/", ProxyUserHeader: "X-User"}); err == nil {
+		t.Fatal("proxy header without trusted proxies accepted")
+	}
+}
+
+func TestUsers(t *testing.T) {
+	e := newEnv(t, nil)
+	u := e.h.Users()
+	if _, err := u.AddUser("x", "root", testPassword); err == nil {
+		t.Error("unknown role accepted")
+	}
+	if _, err := u.AddUser("x", RoleViewer, "short"); err == nil {
+		t.Error("short password accepted")
+	}
+	if _, err := u.AddUser("bad name", RoleViewer, testPassword); err == nil {
+		t.Error("name with space accepted")
+	}
+	e.addUser("vera", RoleViewer)
+	if _, err := u.AddUser("Vera", RoleViewer, testPassword); err == nil {
+		t.Error("duplicate (case-insensitive) accepted")
+	}
+	tu, err := u.AddUser("tom", RoleViewer, testPassword)
+	if err != nil || !strings.HasPrefix(tu, "otpauth://totp/") || !strings.Contains(tu, "issuer=sendguard") {
+		t.Fatalf("totp url %q, %v", tu, err)
+	}
+	// A new password replaces the old one.
+	if err := u.SetPassword("vera", "another long password"); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	c.get("/console/login")
+	if r := c.postCSRF("/console/login", url.Values{"user": {"vera"}, "password": {testPassword}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("old password: %d", r.status)
+	}
+	if err := u.SetPassword("vera", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	// A reset TOTP secret makes the old secret's codes fail.
+	old := e.secrets["vera"]
+	nu, err := u.ResetTOTP("vera")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, _ := url.Parse(nu)
+	if pu.Query().Get("secret") == old {
+		t.Fatal("secret not changed")
+	}
+	c.postCSRF("/console/login", url.Values{"user": {"vera"}, "password": {testPassword}})
+	c.get("/console/totp")
+	if r := c.postCSRF("/console/totp", url.Values{"code": {e.code("vera")}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("old secret's code: %d", r.status)
+	}
+	e.secrets["vera"] = pu.Query().Get("secret")
+	if r := c.postCSRF("/console/totp", url.Values{"code": {e.code("vera")}}); r.status != http.StatusSeeOther {
+		t.Fatalf("new secret's code: %d", r.status)
+	}
+	if _, err := u.ResetTOTP("nobody"); err == nil {
+		t.Error("reset of unknown user")
+	}
+	// A demoted user loses the right at once.
+	rc := e.client()
+	e.addUser("rob", RoleReviewer)
+	rc.login("rob")
+	if err := u.SetRole("rob", RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	if r := rc.get("/console/"); !strings.Contains(r.body, "role-viewer") {
+		t.Fatal("role not re-read")
+	}
+	_ = cookiejar.Options{}
+}
+
+func TestPasswordHash(t *testing.T) {
+	h, err := hashPassword("pässwörd 123456", testArgon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := hashPassword("pässwörd 123456", testArgon)
+	if h == h2 {
+		t.Fatal("same salt twice")
+	}
+	for pw, want := range map[string]bool{"pässwörd 123456": true, "password 123456": false, "": false} {
+		if ok, err := checkPassword(pw, h); ok != want || err != nil {
+			t.Errorf("check %q: %v %v", pw, ok, err)
+		}
+	}
+	for _, bad := range []string{"", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=99999999,t=1,p=1$AA$AA", h[:len(h)-50]} {
+		if ok, err := checkPassword("x", bad); ok || err == nil {
+			t.Errorf("malformed hash %q accepted", bad)
+		}
+	}
+}

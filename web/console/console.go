@@ -1,0 +1,293 @@
+package console
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rules/inspect"
+	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/spool"
+)
+
+//go:embed assets
+var assetsFS embed.FS
+
+// csp allows only the console's own script and style, no inline code, no
+// framing, no forms to elsewhere.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Request limits.
+const (
+	maxFormBytes        = 64 << 10
+	defaultMaxUpload    = 25 << 20
+	defaultMaxBodyParse = 25 << 20
+)
+
+// TestFunc analyses an uploaded message with the active policy (the
+// policy page's "test a message").
+type TestFunc func(ctx context.Context, r io.Reader) (*inspect.Result, error)
+
+// Config are a Handler's dependencies and settings.
+type Config struct {
+	Hold  *hold.Store
+	Spool *spool.Store
+	// DB is the gateway's bbolt DB; the console keeps its accounts and
+	// sessions there in buckets prefixed console_.
+	DB *bbolt.DB
+	// BaseURL is web.base_url; the console lives at its path + "console/".
+	// An https base URL makes the session cookie Secure.
+	BaseURL string
+	Logger  *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone of times shown; nil means UTC.
+	Location *time.Location
+
+	// Policy is the active policy's rules, shown on the policy page.
+	Policy []policy.RuleInfo
+	// Test runs analyse + decide on an uploaded .eml; nil hides the form.
+	Test TestFunc
+	// MaxUpload bounds an uploaded .eml; zero means 25 MiB.
+	MaxUpload int64
+	// InternalDomains tell internal from external recipient domains on the
+	// dashboard and message view.
+	InternalDomains []string
+
+	// DisableTOTP turns off the second factor for password sign-in. It is
+	// enforced by default; only a test bench should turn it off.
+	DisableTOTP bool
+	// TrustedProxies are the addresses of reverse proxies whose headers are
+	// believed: X-Forwarded-For for the client IP and, if ProxyUserHeader
+	// is set, the signed-in user name (single sign-on). Requests from any
+	// other address have those headers ignored.
+	TrustedProxies []netip.Prefix
+	// ProxyUserHeader is the header carrying the user the proxy
+	// authenticated (e.g. "X-Forwarded-User"). The name must be a local
+	// account, whose role applies; empty disables proxy sign-in.
+	ProxyUserHeader string
+	// MaxFailuresPerIP and MaxFailuresPerUser failed sign-ins within
+	// FailureWindow block further attempts from that IP or for that account
+	// until the window ends; zero means 20, 5 and 15 minutes.
+	MaxFailuresPerIP   int
+	MaxFailuresPerUser int
+	FailureWindow      time.Duration
+}
+
+// Handler serves the console. It is safe for concurrent use.
+type Handler struct {
+	hold    *hold.Store
+	spool   *spool.Store
+	db      *bbolt.DB
+	users   *Users
+	prefix  string // base path + "console/"
+	origin  string
+	secure  bool
+	log     *slog.Logger
+	now     func() time.Time
+	loc     *time.Location
+	rules   []policy.RuleInfo
+	test    TestFunc
+	maxUp   int64
+	intern  map[string]bool
+	noTOTP  bool
+	proxies []netip.Prefix
+	proxyH  string
+	ipLim   *limiter
+	userLim *limiter
+	cat     catalog
+	pages   pageSet
+	static  map[string]asset
+	mux     *http.ServeMux
+
+	dashMu sync.Mutex
+	dash   *dashboard // cached for dashTTL
+}
+
+type asset struct {
+	ctype string
+	body  []byte
+}
+
+// New builds the handler, creating its buckets and parsing its templates.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Hold == nil || cfg.DB == nil {
+		return nil, fmt.Errorf("console: hold store and db are required")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("console: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+	}
+	h := &Handler{
+		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
+		prefix: strings.TrimSuffix(base.Path, "/") + "/console/",
+		origin: base.Scheme + "://" + base.Host, secure: base.Scheme == "https",
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, rules: cfg.Policy, test: cfg.Test,
+		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
+		intern: map[string]bool{},
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = h.log.With("component", "console")
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.loc == nil {
+		h.loc = time.UTC
+	}
+	if h.maxUp <= 0 {
+		h.maxUp = defaultMaxUpload
+	}
+	for _, d := range cfg.InternalDomains {
+		h.intern[strings.ToLower(strings.TrimSpace(d))] = true
+	}
+	if h.proxyH != "" && len(h.proxies) == 0 {
+		return nil, fmt.Errorf("console: proxy user header set without trusted proxies")
+	}
+	ipMax, userMax, win := cfg.MaxFailuresPerIP, cfg.MaxFailuresPerUser, cfg.FailureWindow
+	if ipMax <= 0 {
+		ipMax = 20
+	}
+	if userMax <= 0 {
+		userMax = 5
+	}
+	if win <= 0 {
+		win = 15 * time.Minute
+	}
+	h.ipLim, h.userLim = newLimiter(ipMax, win, 10000), newLimiter(userMax, win, 10000)
+	if h.users, err = NewUsers(cfg.DB, "", h.now); err != nil {
+		return nil, err
+	}
+	err = cfg.DB.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketSessions)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("console: create sessions bucket: %w", err)
+	}
+	if h.cat, err = loadCatalog(); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	if h.pages, err = parsePages(h); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	if h.static, err = loadStatic(); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	h.routes()
+	return h, nil
+}
+
+// Users returns the account manager sharing the console's DB.
+func (h *Handler) Users() *Users { return h.users }
+
+// Prefix is the path the console is mounted at, ending in "/".
+func (h *Handler) Prefix() string { return h.prefix }
+
+func (h *Handler) routes() {
+	p := h.prefix
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+p+"static/{name}", h.asset)
+	m.HandleFunc("GET "+p+"login", h.loginForm)
+	m.HandleFunc("POST "+p+"login", h.loginPost)
+	m.HandleFunc("GET "+p+"totp", h.totpForm)
+	m.HandleFunc("POST "+p+"totp", h.totpPost)
+	m.HandleFunc("POST "+p+"logout", h.action(RoleViewer, h.logout))
+	m.HandleFunc("POST "+p+"lang", h.action(RoleViewer, h.setLang))
+
+	m.HandleFunc("GET "+p+"{$}", h.page(RoleViewer, h.dashboardPage))
+	m.HandleFunc("GET "+p+"queue", h.page(RoleViewer, h.queuePage))
+	m.HandleFunc("GET "+p+"msg/{id}", h.page(RoleViewer, h.messagePage))
+	m.HandleFunc("GET "+p+"msg/{id}/att/{n}", h.page(RoleAdmin, h.attachment))
+	m.HandleFunc("POST "+p+"msg/{id}/release", h.action(RoleReviewer, h.release))
+	m.HandleFunc("POST "+p+"msg/{id}/reject", h.action(RoleReviewer, h.reject))
+	m.HandleFunc("POST "+p+"bulk", h.action(RoleReviewer, h.bulk))
+	m.HandleFunc("GET "+p+"audit", h.page(RoleViewer, h.auditPage))
+	m.HandleFunc("GET "+p+"audit/export", h.page(RoleViewer, h.auditExport))
+	m.HandleFunc("POST "+p+"audit/verify", h.action(RoleAdmin, h.auditVerify))
+	m.HandleFunc("GET "+p+"policy", h.page(RoleViewer, h.policyPage))
+	m.HandleFunc("POST "+p+"policy/test", h.action(RoleReviewer, h.policyTest))
+	m.HandleFunc("/", h.notFound)
+	h.mux = m
+}
+
+// ServeHTTP sets the security headers and dispatches.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", csp)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if h.secure {
+		hd.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.static[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	_, _ = w.Write(a.body)
+}
+
+// trustedPeer reports whether the connection comes from a trusted proxy.
+func (h *Handler) trustedPeer(r *http.Request) bool {
+	if len(h.proxies) == 0 {
+		return false
+	}
+	ip, err := netip.ParseAddr(remoteIP(r))
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range h.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the connection's address, or the proxy's last
+// X-Forwarded-For hop when a trusted proxy connects.
+func (h *Handler) clientIP(r *http.Request) string {
+	if h.trustedPeer(r) {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip, err := netip.ParseAddr(strings.TrimSpace(parts[len(parts)-1])); err == nil {
+				return ip.String()
+			}
+		}
+	}
+	return remoteIP(r)
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

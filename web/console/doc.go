@@ -1,0 +1,38 @@
+// Package console serves the security team's console under BASE/console/:
+// sign-in, the held queue and message view with release and reject, the
+// audit log with export and chain verification, a dashboard of trends and
+// the active policy with a "test a message" form, in Japanese and English.
+//
+// Invariants:
+//   - Every page but sign-in and the static assets needs a session. Session
+//     IDs are 256 random bits; only their SHA-256 is stored (bucket
+//     console_sessions), so a copy of the DB does not yield a live cookie.
+//     A session dies after 30 minutes idle or 12 hours in all. Each sign-in
+//     step (form, password, second factor) issues a fresh ID and deletes
+//     the previous one, so a cookie planted before sign-in never becomes
+//     signed in.
+//   - A state change is a POST carrying the session's CSRF token and not
+//     sent cross-site (Origin, Sec-Fetch-Site); anything else is 403 and
+//     changes nothing. GET never changes held messages or accounts; it may
+//     append audit events (downloads, exports).
+//   - Roles: viewer reads; reviewer also releases and rejects; admin also
+//     downloads attachments and verifies the audit chain. The role is read
+//     from the account on every request, so a demotion takes effect at once.
+//   - Every sign-in attempt, success or failure, and every decision is an
+//     audit event with the actor's name, role, IP and user agent.
+//   - Mail content is untrusted: it is only ever shown escaped, as text;
+//     the mail's HTML is never rendered, and raw detector values are never
+//     shown (only the report's masked samples).
+//   - Every response carries a strict CSP with no inline script or style.
+//
+// Storage (buckets in the gateway's DB, prefix console_):
+//
+//	console_users     name → user JSON (argon2id hash, TOTP secret, role, language)
+//	console_sessions  sha256(session id) → session JSON
+//
+// The detector filter of the queue reads reports of the records it shows:
+// it walks the filtered listing page by page and keeps the records whose
+// report has a finding of that detector, reading at most detectorScan
+// records per request and offering "continue" when the budget runs out.
+// There is no detector index.
+package console

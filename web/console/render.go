@@ -1,0 +1,176 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// catalog holds every console text in English and Japanese.
+type catalog map[string][2]string
+
+func loadCatalog() (catalog, error) {
+	b, err := assetsFS.ReadFile("assets/i18n.json")
+	if err != nil {
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	var c catalog
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("parse catalog: %w", err)
+	}
+	return c, nil
+}
+
+// T returns key's text in lang, formatted with args; a missing key shows
+// itself so a gap is visible, not fatal.
+func (c catalog) T(lang, key string, args ...any) string {
+	v, ok := c[key]
+	if !ok {
+		return key
+	}
+	s := v[0]
+	if lang == "ja" && v[1] != "" {
+		s = v[1]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// has reports whether the catalog names key (for optional labels).
+func (c catalog) has(key string) bool { _, ok := c[key]; return ok }
+
+type pageSet map[string]*template.Template
+
+var pageNames = []string{"login", "totp", "dashboard", "queue", "message", "confirm", "audit", "policy", "error"}
+
+func parsePages(h *Handler) (pageSet, error) {
+	ps := pageSet{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(template.FuncMap{
+			"join": strings.Join,
+			"inc":  func(i int) int { return i + 1 },
+		}).ParseFS(assetsFS, "assets/templates/layout.html", "assets/templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		ps[name] = t
+	}
+	return ps, nil
+}
+
+func loadStatic() (map[string]asset, error) {
+	out := map[string]asset{}
+	types := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
+	err := fs.WalkDir(assetsFS, "assets/static", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := assetsFS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(path, "assets/static/")
+		ct := types[name[strings.LastIndexByte(name, '.'):]]
+		if ct == "" {
+			return fmt.Errorf("static %s: unknown type", name)
+		}
+		out[name] = asset{ctype: ct, body: b}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read static: %w", err)
+	}
+	return out, nil
+}
+
+// pageData is what every page template sees; D is the page's own data.
+type pageData struct {
+	Lang    string
+	Prefix  string
+	Title   string
+	Nav     string
+	User    string
+	Role    string
+	CSRF    string
+	CanAct  bool
+	IsAdmin bool
+	Notice  string // catalog key of a success message
+	Error   string // catalog key of an error message
+	Self    string // this page's path and query, for the language switch
+	D       any
+
+	cat catalog
+	loc *time.Location
+}
+
+// T translates key.
+func (d *pageData) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
+
+// TOr translates prefix+key, or shows key itself when there is no text.
+func (d *pageData) TOr(prefix, key string) string {
+	if d.cat.has(prefix + key) {
+		return d.cat.T(d.Lang, prefix+key)
+	}
+	return key
+}
+
+// Time formats a time in the console's zone.
+func (d *pageData) Time(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(d.loc).Format("2006-01-02 15:04:05")
+}
+
+// Short formats a time without seconds.
+func (d *pageData) Short(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(d.loc).Format("01-02 15:04")
+}
+
+func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageData {
+	d := &pageData{Prefix: h.prefix, Title: title, Nav: nav, cat: h.cat, loc: h.loc, Self: r.URL.RequestURI()}
+	d.Lang = h.lang(r, rc)
+	if rc != nil && rc.user != nil {
+		d.User, d.Role, d.CSRF = rc.user.Name, rc.user.Role, rc.sess.CSRF
+		d.CanAct = roleRank(rc.user.Role) >= roleRank(RoleReviewer)
+		d.IsAdmin = rc.user.Role == RoleAdmin
+	} else if rc != nil && rc.sess != nil {
+		d.CSRF = rc.sess.CSRF
+	}
+	return d
+}
+
+// render executes a page into a buffer first, so a template error never
+// sends half a page.
+func (h *Handler) render(w http.ResponseWriter, status int, name string, d *pageData) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		h.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail shows an error page with a catalog message.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, key string) {
+	d := h.newPage(r, rc, "error.title", "")
+	d.Error = key
+	h.render(w, status, "error", d)
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, nil, http.StatusNotFound, "error.not_found")
+}
