@@ -19,6 +19,7 @@ type partScanner struct {
 	out       []byte // bytes of the current part ready to return
 	buf       []byte
 	eol       []byte // line ending read but not yet known to be content
+	eolBuf    [2]byte
 	lineStart bool
 	partDone  bool
 	closed    bool   // the close delimiter was read
@@ -106,7 +107,7 @@ func (s *partScanner) Read(p []byte) (int, error) {
 		case err == nil:
 			body, eol := splitEOL(line)
 			s.buf = append(s.buf, body...)
-			s.eol = append(s.eol, eol...)
+			s.eol = s.eolBuf[:copy(s.eolBuf[:], eol)]
 			s.lineStart = true
 		default:
 			s.buf = append(s.buf, line...)

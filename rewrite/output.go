@@ -142,7 +142,7 @@ func rfc2231Escape(s string) string {
 // writeBase64 encodes r in lines of 76 characters (RFC 2045 §6.8), with no
 // line ending after the last line.
 func writeBase64(w io.Writer, r io.Reader, eol string) error {
-	lw := &lineWrapper{w: w, eol: eol}
+	lw := &lineWrapper{w: w, eol: []byte(eol)}
 	enc := base64.NewEncoder(base64.StdEncoding, lw)
 	if _, err := io.Copy(enc, r); err != nil {
 		return fmt.Errorf("rewrite: encode base64: %w", err)
@@ -155,7 +155,7 @@ func writeBase64(w io.Writer, r io.Reader, eol string) error {
 
 type lineWrapper struct {
 	w   io.Writer
-	eol string
+	eol []byte
 	col int
 }
 
@@ -163,7 +163,7 @@ func (l *lineWrapper) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		if l.col == 76 {
-			if _, err := io.WriteString(l.w, l.eol); err != nil {
+			if _, err := l.w.Write(l.eol); err != nil {
 				return n, err
 			}
 			l.col = 0
