@@ -137,7 +137,6 @@ func decodeZipPart(t *testing.T, r io.Reader) *os.File {
 	}
 }
 
-
 // TestBccLargeBodyStreams checks that Bcc streams the body: a 50 MB body
 // (5 MB with -short or -race) costs a bounded, size-independent allocation.
 func TestBccLargeBodyStreams(t *testing.T) {
