@@ -139,3 +139,13 @@ func unfold(s string) string {
 	s = strings.ReplaceAll(s, "\n", "")
 	return strings.TrimSpace(s)
 }
+
+// get returns the unfolded value of the first field named k.
+func (h *rawHeader) get(k string) string {
+	for _, f := range h.fields {
+		if strings.EqualFold(f.name, k) {
+			return f.value()
+		}
+	}
+	return ""
+}

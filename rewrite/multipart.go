@@ -1,0 +1,156 @@
+package rewrite
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// partScanner splits a multipart body (RFC 2046 §5.1.1) into its raw
+// parts without decoding or copying them whole. It is an io.Reader over the
+// current part: the preamble first, then each part after next. The line
+// ending before a delimiter line belongs to the delimiter, so a part's
+// bytes are exactly those between two delimiter lines.
+type partScanner struct {
+	br        *bufio.Reader
+	dash      []byte // "--" + boundary
+	out       []byte // bytes of the current part ready to return
+	buf       []byte
+	eol       []byte // line ending read but not yet known to be content
+	eolBuf    [2]byte
+	lineStart bool
+	partDone  bool
+	closed    bool   // the close delimiter was read
+	closeRest []byte // the close delimiter line after "--boundary--"
+	parts     int
+}
+
+func newPartScanner(r io.Reader, boundary string) *partScanner {
+	return &partScanner{
+		br:        bufio.NewReaderSize(r, bufSize),
+		dash:      []byte("--" + boundary),
+		lineStart: true,
+	}
+}
+
+// maxPreamble bounds the preamble and epilogue kept in memory.
+const maxPreamble = 64 << 10
+
+// preamble reads what precedes the first delimiter.
+func (s *partScanner) preamble() ([]byte, error) {
+	p, err := io.ReadAll(io.LimitReader(s, maxPreamble+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(p) > maxPreamble {
+		return nil, fmt.Errorf("%w: multipart preamble over %d bytes", ErrMalformed, maxPreamble)
+	}
+	if s.closed {
+		return nil, fmt.Errorf("%w: multipart without parts", ErrMalformed)
+	}
+	return p, nil
+}
+
+// next moves to the next part, skipping what is left of the current one.
+// It returns false after the close delimiter.
+func (s *partScanner) next() (bool, error) {
+	if !s.partDone {
+		if _, err := io.Copy(io.Discard, s); err != nil {
+			return false, err
+		}
+	}
+	if s.closed {
+		return false, nil
+	}
+	s.partDone, s.lineStart, s.eol, s.out = false, true, nil, nil
+	s.parts++
+	return true, nil
+}
+
+// epilogue returns the bytes after the close delimiter line.
+func (s *partScanner) epilogue() ([]byte, error) {
+	p, err := io.ReadAll(io.LimitReader(s.br, maxPreamble+1))
+	if err != nil {
+		return nil, fmt.Errorf("read epilogue: %w", err)
+	}
+	if len(p) > maxPreamble {
+		return nil, fmt.Errorf("%w: multipart epilogue over %d bytes", ErrMalformed, maxPreamble)
+	}
+	return p, nil
+}
+
+func (s *partScanner) Read(p []byte) (int, error) {
+	for len(s.out) == 0 {
+		if s.partDone {
+			return 0, io.EOF
+		}
+		line, err := s.br.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && err != io.EOF {
+			return 0, fmt.Errorf("read multipart: %w", err)
+		}
+		complete := err == nil || err == io.EOF
+		if s.lineStart && complete && len(line) > 0 {
+			if kind := s.delimiter(line); kind != 0 {
+				s.partDone, s.eol = true, nil
+				if kind == 2 {
+					s.closed = true
+					s.closeRest = append([]byte(nil), line[len(s.dash)+2:]...)
+				}
+				return 0, io.EOF
+			}
+		}
+		s.buf = append(s.buf[:0], s.eol...)
+		s.eol = nil
+		switch {
+		case err == nil:
+			body, eol := splitEOL(line)
+			s.buf = append(s.buf, body...)
+			s.eol = s.eolBuf[:copy(s.eolBuf[:], eol)]
+			s.lineStart = true
+		default:
+			s.buf = append(s.buf, line...)
+			s.lineStart = false
+		}
+		s.out = s.buf
+		if err == io.EOF && len(s.out) == 0 {
+			return 0, fmt.Errorf("%w: multipart not terminated", ErrMalformed)
+		}
+		if err == io.EOF {
+			// Return what is left; the next call reports the error.
+			s.eol = nil
+		}
+	}
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	return n, nil
+}
+
+// delimiter returns 1 for a delimiter line, 2 for the close delimiter and
+// 0 otherwise. Trailing spaces and tabs (transport padding) are allowed.
+func (s *partScanner) delimiter(line []byte) int {
+	if !bytes.HasPrefix(line, s.dash) {
+		return 0
+	}
+	rest, _ := splitEOL(line[len(s.dash):])
+	kind := 1
+	if bytes.HasPrefix(rest, []byte("--")) {
+		kind, rest = 2, rest[2:]
+	}
+	if len(bytes.Trim(rest, " \t")) != 0 {
+		return 0
+	}
+	return kind
+}
+
+// splitEOL splits a trailing "\r\n" or "\n" off a line.
+func splitEOL(line []byte) (body, eol []byte) {
+	switch {
+	case bytes.HasSuffix(line, []byte("\r\n")):
+		return line[:len(line)-2], line[len(line)-2:]
+	case bytes.HasSuffix(line, []byte("\n")):
+		return line[:len(line)-1], line[len(line)-1:]
+	}
+	return line, nil
+}

@@ -1,0 +1,181 @@
+package rewrite
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"strings"
+)
+
+// write assembles the rewritten message: the top header, the note, the
+// kept parts, the zip part and the close delimiter with the epilogue.
+func (e *encrypter) write(dst io.Writer) error {
+	eol := e.top.eol
+	bw := bufio.NewWriterSize(dst, bufSize)
+	if err := e.writeTopHeader(bw); err != nil {
+		return err
+	}
+	d := "--" + e.boundary
+	if len(e.preamble) > 0 {
+		bw.Write(e.preamble)
+		bw.WriteString(eol)
+	}
+	bw.WriteString(d + eol)
+	bw.WriteString("Content-Type: text/plain; charset=UTF-8" + eol +
+		"Content-Transfer-Encoding: base64" + eol + eol)
+	if err := writeBase64(bw, strings.NewReader(e.note()), eol); err != nil {
+		return err
+	}
+	kept, err := e.kept.reader()
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(bw, kept); err != nil {
+		return fmt.Errorf("rewrite: copy kept parts: %w", err)
+	}
+	bw.WriteString(eol + d + eol)
+	bw.WriteString(zipPartHeader(e.res.ZipName, eol) + eol)
+	zr, err := e.zipFile.reader()
+	if err != nil {
+		return err
+	}
+	if err := writeBase64(bw, zr, eol); err != nil {
+		return err
+	}
+	closeRest := e.closeRest
+	if e.single {
+		closeRest = []byte(eol)
+	}
+	bw.WriteString(eol + d + "--")
+	bw.Write(closeRest)
+	bw.Write(e.epilogue)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("rewrite: write message: %w", err)
+	}
+	return nil
+}
+
+// writeTopHeader copies the top header; a single-part message loses its
+// Content-* fields to the zip and becomes multipart/mixed.
+func (e *encrypter) writeTopHeader(bw *bufio.Writer) error {
+	eol := e.top.eol
+	if !e.single {
+		bw.Write(e.top.bytes())
+		return nil
+	}
+	ct := `Content-Type: multipart/mixed; boundary="` + e.boundary + `"` + eol
+	hasVersion := false
+	for _, f := range e.top.fields {
+		if strings.EqualFold(f.name, "MIME-Version") {
+			hasVersion = true
+		}
+	}
+	if !hasVersion {
+		ct = "MIME-Version: 1.0" + eol + ct
+	}
+	for _, f := range e.top.fields {
+		if strings.HasPrefix(strings.ToLower(f.name), "content-") {
+			if ct != "" {
+				bw.WriteString(ct)
+				ct = ""
+			}
+			continue
+		}
+		bw.Write(f.raw)
+	}
+	bw.WriteString(ct) // no Content-* field at all
+	end := string(e.top.end)
+	if end == "" {
+		end = eol
+	}
+	_, err := bw.WriteString(end)
+	return err
+}
+
+// zipPartHeader names the zip three ways: RFC 2231 (filename*), a plain
+// ASCII fallback (filename) and RFC 2047 in the Content-Type name, which
+// older Japanese mailers read.
+func zipPartHeader(name, eol string) string {
+	return "Content-Type: application/zip;" + eol +
+		` name="` + mime.BEncoding.Encode("UTF-8", name) + `"` + eol +
+		"Content-Disposition: attachment;" + eol +
+		` filename="` + asciiFallback(name) + `";` + eol +
+		" filename*=UTF-8''" + rfc2231Escape(name) + eol +
+		"Content-Transfer-Encoding: base64" + eol
+}
+
+// asciiFallback keeps the ASCII letters of name, for readers without
+// RFC 2231 support.
+func asciiFallback(name string) string {
+	stem := strings.TrimSuffix(name, ".zip")
+	var b strings.Builder
+	for _, r := range stem {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("-_.()[] ", r):
+			b.WriteRune(r)
+		}
+	}
+	s := strings.Trim(b.String(), " ._-")
+	if strings.IndexFunc(s, func(r rune) bool { return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) < 0 {
+		s = "attachments"
+	}
+	return s + ".zip"
+}
+
+// rfc2231Escape percent-encodes everything outside RFC 2231 attribute-char.
+func rfc2231Escape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString(strings.ToUpper(url.PathEscape(string([]byte{c}))))
+	}
+	return b.String()
+}
+
+// writeBase64 encodes r in lines of 76 characters (RFC 2045 §6.8), with no
+// line ending after the last line.
+func writeBase64(w io.Writer, r io.Reader, eol string) error {
+	lw := &lineWrapper{w: w, eol: []byte(eol)}
+	enc := base64.NewEncoder(base64.StdEncoding, lw)
+	if _, err := io.Copy(enc, r); err != nil {
+		return fmt.Errorf("rewrite: encode base64: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("rewrite: encode base64: %w", err)
+	}
+	return nil
+}
+
+type lineWrapper struct {
+	w   io.Writer
+	eol []byte
+	col int
+}
+
+func (l *lineWrapper) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if l.col == 76 {
+			if _, err := l.w.Write(l.eol); err != nil {
+				return n, err
+			}
+			l.col = 0
+		}
+		k := min(76-l.col, len(p))
+		m, err := l.w.Write(p[:k])
+		n += m
+		l.col += m
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
+}

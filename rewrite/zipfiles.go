@@ -1,0 +1,163 @@
+package rewrite
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
+	"github.com/sendguard/sendguard/crypto/aeszip"
+)
+
+// addFile decodes one attachment's body and adds it to the zip.
+func (e *encrypter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
+	idx := len(e.res.Files) + 1
+	dec, err := decodeBody(h.get("Content-Transfer-Encoding"), body)
+	if err != nil {
+		return fmt.Errorf("attachment %d: %w", idx, err)
+	}
+	name := p.filename
+	if p.isMessage {
+		bdec := bufio.NewReaderSize(dec, 16<<10)
+		dec = bdec
+		if name == "" {
+			name = peekSubject(bdec)
+		}
+		if name == "" {
+			name = "message"
+		}
+		if !strings.HasSuffix(strings.ToLower(name), ".eml") {
+			name += ".eml"
+		}
+	}
+	if name == "" {
+		name = fmt.Sprintf("attachment%d%s", idx, extensionFor(p.contentType))
+	}
+	sum := sha256.New()
+	cnt := &counter{}
+	used, err := e.zw.Add(name, e.opt.Modified, io.TeeReader(dec, io.MultiWriter(sum, cnt)))
+	if err != nil {
+		return fmt.Errorf("attachment %d: %w", idx, err)
+	}
+	e.res.Files = append(e.res.Files, ZippedFile{
+		Name:        used,
+		ContentType: p.contentType,
+		Size:        cnt.n,
+		SHA256:      hex.EncodeToString(sum.Sum(nil)),
+	})
+	return nil
+}
+
+type counter struct{ n int64 }
+
+func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// decodeBody undoes a Content-Transfer-Encoding (RFC 2045 §6).
+func decodeBody(cte string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "", "7bit", "8bit", "binary":
+		return r, nil
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, &spaceSkipper{r: r}), nil
+	case "quoted-printable":
+		return quotedprintable.NewReader(r), nil
+	}
+	return nil, ErrUnknownEncoding
+}
+
+// spaceSkipper drops the spaces and tabs some mailers leave at the end of
+// base64 lines; encoding/base64 already skips CR and LF.
+type spaceSkipper struct{ r io.Reader }
+
+func (s *spaceSkipper) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		j := 0
+		for _, c := range p[:n] {
+			if c != ' ' && c != '\t' {
+				p[j] = c
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
+
+// peekSubject reads the Subject of an attached message from its first
+// 16 KiB without consuming them.
+func peekSubject(br *bufio.Reader) string {
+	b, _ := br.Peek(16 << 10)
+	h, err := textproto.ReadHeader(bufio.NewReader(strings.NewReader(string(b))))
+	if err != nil && h.Len() == 0 {
+		return ""
+	}
+	return decodeWords(h.Get("Subject"))
+}
+
+// extensionFor names a file that came without a name.
+func extensionFor(ct string) string {
+	switch ct {
+	case "application/pdf":
+		return ".pdf"
+	case "application/zip", "application/x-zip-compressed":
+		return ".zip"
+	case "image/png":
+		return ".png"
+	case "image/jpeg":
+		return ".jpg"
+	case "image/gif":
+		return ".gif"
+	case "text/csv":
+		return ".csv"
+	case "text/html":
+		return ".html"
+	case "text/plain":
+		return ".txt"
+	}
+	return ".bin"
+}
+
+// finishZip closes the archive and chooses its name: the file's own name
+// for a single file, else the subject, else the first file's name.
+func (e *encrypter) finishZip() error {
+	if err := e.zw.Close(); err != nil {
+		return fmt.Errorf("rewrite: close zip: %w", err)
+	}
+	e.res.ZipSize = e.zipFile.size()
+	base := ""
+	if len(e.res.Files) > 1 {
+		base = e.subject
+	}
+	if strings.TrimSpace(base) == "" {
+		base = e.res.Files[0].Name
+		if i := strings.LastIndexByte(base, '.'); i > 0 {
+			base = base[:i]
+		}
+	}
+	e.res.ZipName = zipName(base)
+	return nil
+}
+
+// maxZipStem keeps the zip name and its encodings on short header lines.
+const maxZipStem = 60
+
+// zipName sanitises a stem (no path, no reserved characters) and adds .zip.
+func zipName(stem string) string {
+	stem = aeszip.SanitizeName(stem)
+	if utf8.RuneCountInString(stem) > maxZipStem {
+		r := []rune(stem)
+		stem = strings.TrimRight(string(r[:maxZipStem]), " .")
+	}
+	if stem == "" {
+		stem = "attachments"
+	}
+	return stem + ".zip"
+}
