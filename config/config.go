@@ -34,7 +34,28 @@ type Config struct {
 	Web      Web      `yaml:"web"`
 	Notify   Notify   `yaml:"notify"`
 	Hold     Hold     `yaml:"hold"`
+	Encrypt  Encrypt  `yaml:"encrypt"`
 	Log      Log      `yaml:"log"`
+}
+
+// Encrypt configures the encrypt action: attachments replaced by one
+// password-protected zip.
+type Encrypt struct {
+	// PasswordLength of generated passwords (default 12, no look-alike
+	// characters).
+	PasswordLength int `yaml:"password_length"`
+	// ZipCrypto selects traditional ZipCrypto instead of AES-256. It is
+	// WEAK (known-plaintext attack) and exists only because Windows
+	// Explorer opens it without extra tools.
+	ZipCrypto bool `yaml:"zip_crypto"`
+	// CP932Names stores Japanese file names for old Windows Explorer.
+	CP932Names bool `yaml:"cp932_names"`
+	// RecipientDelay is how long after the mail the password mail follows
+	// in "recipient" mode (PPAP compatibility).
+	RecipientDelay time.Duration `yaml:"recipient_delay"`
+	// PresetPasswordsFile is a YAML map of recipient domain to the password
+	// agreed with that organisation, for "preset" mode. Keep it 0600.
+	PresetPasswordsFile string `yaml:"preset_passwords_file"`
 }
 
 // Notify configures the notice mails sent to senders and approvers.
@@ -167,7 +188,8 @@ func Defaults() Config {
 			Listen:  "127.0.0.1:8025",
 			BaseURL: "http://127.0.0.1:8025",
 		},
-		Hold: Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
+		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
+		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Log:  Log{Level: "info", Format: "text"},
 	}
 }

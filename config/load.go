@@ -125,6 +125,8 @@ func sectionOf(typ string) string {
 		return "notify."
 	case "Hold":
 		return "hold."
+	case "Encrypt":
+		return "encrypt."
 	case "TLS":
 		return "tls."
 	case "User":
@@ -232,6 +234,17 @@ func (v *validator) check(c *Config) {
 	}
 	if c.Hold.Retention < 0 {
 		v.add("hold.retention", "must not be negative")
+	}
+	if c.Encrypt.PasswordLength < 8 || c.Encrypt.PasswordLength > 64 {
+		v.add("encrypt.password_length", "must be between 8 and 64")
+	}
+	if c.Encrypt.RecipientDelay < 0 {
+		v.add("encrypt.recipient_delay", "must not be negative")
+	}
+	if c.Encrypt.PresetPasswordsFile != "" {
+		if _, err := LoadPresets(c.Encrypt.PresetPasswordsFile); err != nil {
+			v.add("encrypt.preset_passwords_file", "%v", err)
+		}
 	}
 	for k, list := range c.Hold.Approvers {
 		for i, a := range list {
@@ -455,4 +468,26 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// LoadPresets reads a preset passwords file: a YAML map of recipient
+// domain to password (printable ASCII, at least 8 characters).
+func LoadPresets(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read preset passwords: %w", unwrapPath(err))
+	}
+	m := map[string]string{}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("preset passwords: %w", err)
+	}
+	out := map[string]string{}
+	for d, pw := range m {
+		if len(pw) < 8 || strings.IndexFunc(pw, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+			// Never echo the password itself.
+			return nil, fmt.Errorf("preset password for %s must be at least 8 printable ASCII characters", d)
+		}
+		out[strings.ToLower(strings.TrimSuffix(d, "."))] = pw
+	}
+	return out, nil
 }

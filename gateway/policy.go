@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,10 @@ type PolicyInspector struct {
 	Rules    *inspect.Inspector
 	Holds    *hold.Store
 	Notifier *Notifier // nil: no notices
+	// Encryptor applies the encrypt action; nil holds such mail for review.
+	Encryptor *Encryptor
+	// Internal tells internal domains (for Bcc conversion).
+	Internal func(domain string) bool
 	Log      *slog.Logger
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
@@ -68,8 +73,16 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return v, nil
 	}
 	kind, ok := holdKind(d)
+	why := strings.Join(d.Rules, ",")
 	if !ok {
-		return v, nil
+		err := p.rewrite(v, d, in, rep)
+		if err == nil {
+			return v, nil
+		}
+		// A rewrite the policy asked for could not be done: the security
+		// team decides rather than the mail leaving unprotected.
+		p.Log.Warn("policy action could not be applied; holding for review", "queue_id", in.Env.QueueID, "err", err)
+		kind, why = hold.KindReview, "rewrite failed: "+err.Error()
 	}
 	v.Hold = true
 	deadline := in.Arrival.Add(p.expiry())
@@ -106,13 +119,44 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		}
 	}
 	v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error {
-		if err := p.Holds.CreateTx(tx, hr, hold.System, strings.Join(d.Rules, ",")); err != nil {
+		if err := p.Holds.CreateTx(tx, hr, hold.System, why); err != nil {
 			return err
 		}
 		return notices.PersistTx(tx, p.Holds)
 	}
 	v.Discard = func() { notices.Discard(in.Store) }
 	return v, nil
+}
+
+// rewrite applies the decision's rewriting actions to a message that is not
+// held: Bcc conversion, then attachment encryption.
+func (p *PolicyInspector) rewrite(v *Verdict, d policy.Decision, in *Inbound, rep *rules.Report) error {
+	id := in.Env.QueueID
+	suffix := ""
+	if d.Has(rules.ActionBcc) {
+		if err := writeBcc(in.Store, id, p.Internal); err != nil {
+			return err
+		}
+		suffix = "bcc"
+	}
+	if d.Has(rules.ActionEncrypt) {
+		if p.Encryptor == nil {
+			return errors.New("encryption is not configured")
+		}
+		enc, err := p.Encryptor.Apply(id, suffix, in.Env.MailFrom, in.Env.Addresses(), rep.Subject, d.Params.EncryptPassword, in.Arrival)
+		switch {
+		case errors.Is(err, ErrNothingToEncrypt):
+		case err != nil:
+			in.Store.RemoveBody(id + "." + suffix)
+			return fmt.Errorf("encrypt attachments: %w", err)
+		default:
+			suffix = enc.Suffix
+			v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error { return enc.Notices.PersistTx(tx, nil) }
+			v.Discard = func() { enc.Notices.Discard(in.Store) }
+		}
+	}
+	v.BodySuffix = suffix
+	return nil
 }
 
 func (p *PolicyInspector) expiry() time.Duration {
@@ -122,9 +166,9 @@ func (p *PolicyInspector) expiry() time.Duration {
 	return DefaultHoldExpiry
 }
 
-// holdKind maps the decision to a hold. Actions that rewrite the message
-// (bcc, encrypt, link) are not applied on acceptance yet: such a message is
-// held for the security team rather than sent unprotected.
+// holdKind maps the decision to a hold. The link action is not available
+// in this build: such a message is held for the security team rather than
+// sent unprotected.
 func holdKind(d policy.Decision) (hold.Kind, bool) {
 	switch {
 	case d.Has(rules.ActionHoldReview):
@@ -135,7 +179,7 @@ func holdKind(d policy.Decision) (hold.Kind, bool) {
 		return hold.KindSender, true
 	case d.Has(rules.ActionDelay):
 		return hold.KindDelay, true
-	case d.Has(rules.ActionEncrypt), d.Has(rules.ActionLink), d.Has(rules.ActionBcc):
+	case d.Has(rules.ActionLink):
 		return hold.KindReview, true
 	}
 	return "", false
@@ -181,15 +225,17 @@ func summarize(rep *rules.Report, env *Envelope) hold.RecipientSummary {
 
 // Releaser is hold.Options.OnRelease: the released message is queued for
 // delivery in the same transaction as the release. A release in Bcc mode
-// first writes the rewritten copy (ID.bcc) that delivery will use; if the
-// transaction does not commit, the copy is an unused file purged with the
-// message.
+// (or of a decision that asked for bcc) first writes the rewritten copy
+// ID.bcc; one in encrypt mode (or of a decision that asked for encrypt)
+// writes ID.enc and queues the password notice. Delivery uses the last
+// copy. If the transaction does not commit, the copies are unused files
+// purged with the message; if a rewrite fails, the release fails and the
+// message stays held.
 type Releaser struct {
-	Store *spool.Store
-	// Internal tells internal domains; every other address is moved out of
-	// To/Cc by a Bcc release.
-	Internal func(domain string) bool
-	Now      func() time.Time
+	Store     *spool.Store
+	Internal  func(domain string) bool // every other domain is external
+	Encryptor *Encryptor
+	Now       func() time.Time
 }
 
 // OnRelease implements the hook.
@@ -199,35 +245,64 @@ func (r *Releaser) OnRelease(tx *bbolt.Tx, rec *hold.Record) error {
 		return err
 	}
 	switch rec.Mode {
-	case "", hold.ModeAsIs:
-	case hold.ModeBcc:
-		if err := r.writeBcc(srec); err != nil {
-			return err
-		}
-		srec.BodySuffix = "bcc"
-		srec.Applied = append(srec.Applied, rules.ActionBcc)
+	case "", hold.ModeAsIs, hold.ModeBcc, hold.ModeEncrypt:
 	default:
 		return fmt.Errorf("release mode %q is not available", rec.Mode)
 	}
+	suffix := ""
+	if rec.Mode == hold.ModeBcc || slices.Contains(rec.Decision.Actions, rules.ActionBcc) {
+		if err := writeBcc(r.Store, srec.ID, r.Internal); err != nil {
+			return err
+		}
+		suffix = "bcc"
+		srec.Applied = append(srec.Applied, rules.ActionBcc)
+	}
+	if rec.Mode == hold.ModeEncrypt || slices.Contains(rec.Decision.Actions, rules.ActionEncrypt) {
+		if r.Encryptor == nil {
+			return errors.New("encryption is not configured")
+		}
+		var rcpts []string
+		for _, rc := range srec.Rcpts {
+			rcpts = append(rcpts, rc.Addr)
+		}
+		enc, err := r.Encryptor.Apply(srec.ID, suffix, srec.MailFrom, rcpts, srec.Subject, PasswordToSender, r.Now())
+		switch {
+		case errors.Is(err, ErrNothingToEncrypt):
+		case err != nil:
+			return fmt.Errorf("encrypt attachments: %w", err)
+		default:
+			if err := r.Store.SyncDir(); err != nil {
+				return err
+			}
+			if err := enc.Notices.PersistTx(tx, nil); err != nil {
+				return err
+			}
+			suffix = enc.Suffix
+			srec.Applied = append(srec.Applied, rules.ActionEncrypt)
+		}
+	}
+	srec.BodySuffix = suffix
 	srec.State = spool.StateQueued
 	srec.NextAttempt = r.Now()
 	return spool.PutTx(tx, srec)
 }
 
-func (r *Releaser) writeBcc(srec *spool.Record) error {
-	src, err := r.Store.OpenBody(srec.ID)
+// writeBcc writes ID.bcc: the message with every external address moved
+// out of To/Cc, every other byte unchanged.
+func writeBcc(store *spool.Store, id string, internal func(string) bool) error {
+	src, err := store.OpenBody(id)
 	if err != nil {
 		return fmt.Errorf("open held message: %w", err)
 	}
 	defer src.Close()
-	r.Store.RemoveDerived(srec.ID, "bcc") // a copy left by an earlier attempt
-	bw, err := r.Store.CreateDerived(srec.ID, "bcc")
+	store.RemoveDerived(id, "bcc") // a copy left by an earlier attempt
+	bw, err := store.CreateDerived(id, "bcc")
 	if err != nil {
 		return err
 	}
 	_, err = rewrite.Bcc(bw, src, func(addr string) bool {
 		_, dom, _ := strings.Cut(addr, "@")
-		return !r.Internal(dom)
+		return !internal(dom)
 	})
 	if err != nil && !errors.Is(err, rewrite.ErrFieldKept) {
 		bw.Abort()
@@ -236,7 +311,7 @@ func (r *Releaser) writeBcc(srec *spool.Record) error {
 	if _, err := bw.Commit(); err != nil {
 		return err
 	}
-	return r.Store.SyncDir()
+	return store.SyncDir()
 }
 
 // DecidedHook is hold.Options.OnDecided: a message that leaves the hold

@@ -123,6 +123,8 @@ func (in *instance) start() {
 		}
 		select {
 		case err := <-in.done:
+			in.cmd = nil // reaped: nothing left to kill
+			in.logf.Close()
 			in.t.Fatalf("sendguard exited: %v\n%s", err, in.logs())
 		case <-time.After(50 * time.Millisecond):
 		}

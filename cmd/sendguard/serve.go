@@ -112,7 +112,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	releaser := &gateway.Releaser{Store: store, Internal: internal.Internal, Now: time.Now}
+	encryptor, err := newEncryptor(cfg, store, internal.Internal)
+	if err != nil {
+		return err
+	}
+	releaser := &gateway.Releaser{Store: store, Internal: internal.Internal, Encryptor: encryptor, Now: time.Now}
 	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, LangOf: languageOf(cfg),
 		Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
 	holds, err := hold.New(store.DB(), hold.Options{
@@ -151,6 +155,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
+		Encryptor: encryptor, Internal: internal.Internal,
 		Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})

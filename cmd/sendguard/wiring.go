@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/crypto/aeszip"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
 	"github.com/sendguard/sendguard/spool"
@@ -107,4 +108,23 @@ func languageOf(cfg *config.Config) func(addr string) string {
 		}
 		return cfg.Notify.Language
 	}
+}
+
+func newEncryptor(cfg *config.Config, store *spool.Store, internal func(string) bool) (*gateway.Encryptor, error) {
+	e := &gateway.Encryptor{Store: store, From: noticeFrom(cfg), PasswordLength: cfg.Encrypt.PasswordLength,
+		RecipientDelay: cfg.Encrypt.RecipientDelay, Internal: internal, Lifetime: cfg.Delivery.QueueLifetime}
+	if cfg.Encrypt.ZipCrypto {
+		e.Zip.Encryption = aeszip.ZipCrypto
+	}
+	if cfg.Encrypt.CP932Names {
+		e.Zip.Names = aeszip.CP932
+	}
+	if cfg.Encrypt.PresetPasswordsFile != "" {
+		p, err := config.LoadPresets(cfg.Encrypt.PresetPasswordsFile)
+		if err != nil {
+			return nil, err
+		}
+		e.Presets = p
+	}
+	return e, nil
 }
