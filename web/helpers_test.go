@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -81,7 +82,8 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	cfg := Config{Store: e.store, BaseURL: e.srv.URL + "/", Now: e.clock.Now}
+	cfg := Config{Store: e.store, BaseURL: e.srv.URL + "/", Now: e.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -277,4 +279,13 @@ func newServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// testLog sends the handler's log to the test's output.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Helper()
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -229,7 +229,8 @@ func TestCSRFAndOrigin(t *testing.T) {
 		{"cross-site fetch", confirmForm(csrf, "send", acks), []string{"Sec-Fetch-Site", "cross-site"}},
 		{"same-site fetch", confirmForm(csrf, "send", acks), []string{"Sec-Fetch-Site", "same-site"}},
 		{"foreign origin", confirmForm(csrf, "send", acks), []string{"Origin", "https://evil.example"}},
-		{"null origin", confirmForm(csrf, "send", acks), []string{"Origin", "null"}},
+		{"null origin, cross-site", confirmForm(csrf, "send", acks), []string{"Origin", "null", "Sec-Fetch-Site", "cross-site"}},
+		{"null origin, no csrf", confirmForm("", "send", acks), []string{"Origin", "null"}},
 	}
 	for _, c := range cases {
 		r := e.post(e.url(tok), c.form, c.hdr...)
@@ -240,10 +241,18 @@ func TestCSRFAndOrigin(t *testing.T) {
 	if got := e.record(id).State; got != hold.StateHeld || e.releases.Load() != 0 {
 		t.Fatalf("state %s after refused posts", got)
 	}
-	// Without Origin and Sec-Fetch-Site (an old client) the CSRF token suffices.
+	// Without Origin and Sec-Fetch-Site (an old client) the CSRF token
+	// suffices; so it does with "Origin: null", which a same-origin form
+	// sends under Referrer-Policy: no-referrer.
 	r := e.post(e.url(tok), confirmForm(csrf, "send", acks), "Origin", "", "Sec-Fetch-Site", "")
 	if r.status != http.StatusOK {
 		t.Errorf("post without origin headers: %d", r.status)
+	}
+	id2 := e.holdMsg("m2", hold.KindSender, sampleReport(), "lookalike")
+	tok2 := e.token(id2, hold.RoleSender, time.Hour)
+	csrf2, acks2 := e.form(e.url(tok2))
+	if r := e.post(e.url(tok2), confirmForm(csrf2, "send", acks2), "Origin", "null"); r.status != http.StatusOK {
+		t.Errorf("same-origin post with Origin null: %d", r.status)
 	}
 }
 
