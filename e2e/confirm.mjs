@@ -57,6 +57,17 @@ try {
   check(await page.locator('.domain.look').count() >= 1, 'look-alike domain highlighted');
   await page.screenshot({ path: join(artifacts, 'confirm-page.png'), fullPage: true });
 
+  // The same page on a phone, in Japanese; a GET changes nothing.
+  const phoneJa = await context.newPage();
+  await phoneJa.setViewportSize({ width: 390, height: 844 });
+  phoneJa.on('pageerror', (e) => problems.push('page error (phone): ' + e.message));
+  await phoneJa.goto(url + '?lang=ja');
+  check(await phoneJa.locator('button[value=send]').isDisabled(), 'Send disabled on the phone page');
+  const overflow = await phoneJa.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, 'no horizontal scrolling on a phone, overflow ' + overflow);
+  await phoneJa.screenshot({ path: join(artifacts, 'confirm-page-phone-ja.png'), fullPage: true });
+  await phoneJa.close();
+
   for (let i = 0; i < n - 1; i++) {
     await boxes.nth(i).check();
     check(await send.isDisabled(), `Send still disabled with ${i + 1} of ${n} boxes ticked`);

@@ -67,7 +67,7 @@ func TestBrowserConfirm(t *testing.T) {
 	if !strings.Contains(rec.DecidedBy.UserAgent, "Chrome") || rec.DecidedBy.IP != "127.0.0.1" {
 		t.Errorf("actor %+v", rec.DecidedBy)
 	}
-	for _, f := range []string{"confirm-page.png", "confirm-ticked.png", "confirm-done.png", "confirm-already-phone.png"} {
+	for _, f := range []string{"confirm-page.png", "confirm-page-phone-ja.png", "confirm-ticked.png", "confirm-done.png", "confirm-already-phone.png"} {
 		if !exists(filepath.Join(artifacts, f)) {
 			t.Errorf("screenshot %s missing", f)
 		}
