@@ -633,3 +633,42 @@ func TestBasePath(t *testing.T) {
 		t.Errorf("page outside base path: %d", r.status)
 	}
 }
+
+func TestOversizedFormRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.holdMsg("m1", hold.KindApprover, sampleReport(), "pii-external")
+	tok := e.token(id, hold.RoleApprover, time.Hour)
+	csrf, _ := e.form(e.url(tok))
+	r := e.post(e.url(tok), values("csrf", csrf, "action", "reject", "reason", strings.Repeat("x", maxFormBytes)))
+	if r.status != http.StatusBadRequest {
+		t.Errorf("oversized form: %d", r.status)
+	}
+	r = e.post(e.url(tok), values("csrf", csrf, "action", "reject", "reason", strings.Repeat("長", maxReasonRunes+1)))
+	if r.status != http.StatusUnprocessableEntity {
+		t.Errorf("over-long reason: %d", r.status)
+	}
+	if got := e.record(id).State; got != hold.StateHeld {
+		t.Errorf("state %s", got)
+	}
+}
+
+func TestDecidedElsewhereShowsOutcome(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.holdMsg("m1", hold.KindSender, sampleReport(), "lookalike")
+	tok := e.token(id, hold.RoleSender, time.Hour)
+	csrf, acks := e.form(e.url(tok))
+	admin := hold.Actor{Name: "secteam@example.com", Role: "reviewer", IP: "192.0.2.7"}
+	if _, err := e.store.Transition(context.Background(), id, hold.StateRejected, admin, "no"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.get(e.url(tok))
+	if r.status != http.StatusConflict || !strings.Contains(r.body, "secteam@example.com") || !strings.Contains(r.body, "Rejected") {
+		t.Errorf("GET: %d\n%s", r.status, r.body)
+	}
+	if r := e.post(e.url(tok), confirmForm(csrf, "send", acks)); r.status != http.StatusConflict {
+		t.Errorf("POST: %d", r.status)
+	}
+	if e.releases.Load() != 0 || e.record(id).State != hold.StateRejected {
+		t.Error("a decided message changed")
+	}
+}
