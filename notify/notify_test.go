@@ -33,7 +33,7 @@ func (fixedRand) Read(p []byte) (int, error) {
 
 var testNow = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 
-func newTestBuilder(t *testing.T) *Builder {
+func newTestBuilder(t testing.TB) *Builder {
 	t.Helper()
 	b, err := NewBuilder(Options{
 		From: "sendguard <sendguard@example.com>", Location: time.FixedZone("JST", 9*3600),

@@ -9,8 +9,9 @@
 //     message released, rejected or cancelled in one transaction, exactly
 //     once however many requests race.
 //   - A POST must carry the CSRF token of its link (an HMAC under a key the
-//     pages never show) and must not come from another site (Origin and
-//     Sec-Fetch-Site); otherwise it is refused with 403 and nothing changes.
+//     pages never show) and must not come from another site (Sec-Fetch-Site,
+//     or an Origin other than the base URL's); otherwise it is refused with
+//     403 and nothing changes.
 //   - The sender's "Send" is refused unless every external domain and every
 //     top-level attachment was acknowledged; the page's script only mirrors
 //     this rule.

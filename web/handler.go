@@ -163,8 +163,9 @@ func (h *Handler) parse() error {
 	}
 	h.static = map[string]asset{}
 	for name, ctype := range map[string]string{
-		"style.css":  "text/css; charset=utf-8",
-		"confirm.js": "text/javascript; charset=utf-8",
+		"style.css":   "text/css; charset=utf-8",
+		"confirm.js":  "text/javascript; charset=utf-8",
+		"favicon.svg": "image/svg+xml",
 	} {
 		b, err := fs.ReadFile(templates.FS, "static/"+name)
 		if err != nil {

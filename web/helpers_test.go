@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,7 +43,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is a real hold store on a temp bbolt DB behind the handler on a
 // loopback HTTP server.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	store    *hold.Store
 	h        *Handler
 	srv      *httptest.Server
@@ -52,7 +53,7 @@ type env struct {
 	modes    []hold.ReleaseMode
 }
 
-func newEnv(t *testing.T, mutate func(*Config)) *env {
+func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}}
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "sendguard.db"), 0o600, &bbolt.Options{Timeout: time.Second})
@@ -81,7 +82,8 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	cfg := Config{Store: e.store, BaseURL: e.srv.URL + "/", Now: e.clock.Now}
+	cfg := Config{Store: e.store, BaseURL: e.srv.URL + "/", Now: e.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -272,9 +274,18 @@ func massReport() *rules.Report {
 	return rep
 }
 
-func newServer(t *testing.T, h http.Handler) string {
+func newServer(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// testLog sends the handler's log to the test's output.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Helper()
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

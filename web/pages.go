@@ -227,15 +227,21 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 }
 
 // crossSite reports a POST that a browser marks as coming from another
-// site, or whose Origin is not the base URL's.
+// site (Sec-Fetch-Site, which scripts cannot set), or whose Origin names
+// another origin than the base URL's. "Origin: null" is what browsers send
+// for a same-origin form under Referrer-Policy: no-referrer, so it proves
+// nothing either way; the CSRF token decides then.
 func (h *Handler) crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin":
 	default:
 		return true
 	}
-	o := r.Header.Get("Origin")
-	return o != "" && o != h.origin
+	switch o := r.Header.Get("Origin"); o {
+	case "", "null", h.origin:
+		return false
+	}
+	return true
 }
 
 // actorName is who the audit log names for a link's user: links are bound

@@ -229,7 +229,8 @@ func TestCSRFAndOrigin(t *testing.T) {
 		{"cross-site fetch", confirmForm(csrf, "send", acks), []string{"Sec-Fetch-Site", "cross-site"}},
 		{"same-site fetch", confirmForm(csrf, "send", acks), []string{"Sec-Fetch-Site", "same-site"}},
 		{"foreign origin", confirmForm(csrf, "send", acks), []string{"Origin", "https://evil.example"}},
-		{"null origin", confirmForm(csrf, "send", acks), []string{"Origin", "null"}},
+		{"null origin, cross-site", confirmForm(csrf, "send", acks), []string{"Origin", "null", "Sec-Fetch-Site", "cross-site"}},
+		{"null origin, no csrf", confirmForm("", "send", acks), []string{"Origin", "null"}},
 	}
 	for _, c := range cases {
 		r := e.post(e.url(tok), c.form, c.hdr...)
@@ -240,10 +241,18 @@ func TestCSRFAndOrigin(t *testing.T) {
 	if got := e.record(id).State; got != hold.StateHeld || e.releases.Load() != 0 {
 		t.Fatalf("state %s after refused posts", got)
 	}
-	// Without Origin and Sec-Fetch-Site (an old client) the CSRF token suffices.
+	// Without Origin and Sec-Fetch-Site (an old client) the CSRF token
+	// suffices; so it does with "Origin: null", which a same-origin form
+	// sends under Referrer-Policy: no-referrer.
 	r := e.post(e.url(tok), confirmForm(csrf, "send", acks), "Origin", "", "Sec-Fetch-Site", "")
 	if r.status != http.StatusOK {
 		t.Errorf("post without origin headers: %d", r.status)
+	}
+	id2 := e.holdMsg("m2", hold.KindSender, sampleReport(), "lookalike")
+	tok2 := e.token(id2, hold.RoleSender, time.Hour)
+	csrf2, acks2 := e.form(e.url(tok2))
+	if r := e.post(e.url(tok2), confirmForm(csrf2, "send", acks2), "Origin", "null"); r.status != http.StatusOK {
+		t.Errorf("same-origin post with Origin null: %d", r.status)
 	}
 }
 
@@ -622,5 +631,44 @@ func TestBasePath(t *testing.T) {
 	}
 	if r := e.get(srv + "/h/" + tok); r.status != http.StatusNotFound {
 		t.Errorf("page outside base path: %d", r.status)
+	}
+}
+
+func TestOversizedFormRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.holdMsg("m1", hold.KindApprover, sampleReport(), "pii-external")
+	tok := e.token(id, hold.RoleApprover, time.Hour)
+	csrf, _ := e.form(e.url(tok))
+	r := e.post(e.url(tok), values("csrf", csrf, "action", "reject", "reason", strings.Repeat("x", maxFormBytes)))
+	if r.status != http.StatusBadRequest {
+		t.Errorf("oversized form: %d", r.status)
+	}
+	r = e.post(e.url(tok), values("csrf", csrf, "action", "reject", "reason", strings.Repeat("長", maxReasonRunes+1)))
+	if r.status != http.StatusUnprocessableEntity {
+		t.Errorf("over-long reason: %d", r.status)
+	}
+	if got := e.record(id).State; got != hold.StateHeld {
+		t.Errorf("state %s", got)
+	}
+}
+
+func TestDecidedElsewhereShowsOutcome(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.holdMsg("m1", hold.KindSender, sampleReport(), "lookalike")
+	tok := e.token(id, hold.RoleSender, time.Hour)
+	csrf, acks := e.form(e.url(tok))
+	admin := hold.Actor{Name: "secteam@example.com", Role: "reviewer", IP: "192.0.2.7"}
+	if _, err := e.store.Transition(context.Background(), id, hold.StateRejected, admin, "no"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.get(e.url(tok))
+	if r.status != http.StatusConflict || !strings.Contains(r.body, "secteam@example.com") || !strings.Contains(r.body, "Rejected") {
+		t.Errorf("GET: %d\n%s", r.status, r.body)
+	}
+	if r := e.post(e.url(tok), confirmForm(csrf, "send", acks)); r.status != http.StatusConflict {
+		t.Errorf("POST: %d", r.status)
+	}
+	if e.releases.Load() != 0 || e.record(id).State != hold.StateRejected {
+		t.Error("a decided message changed")
 	}
 }
