@@ -34,6 +34,8 @@ func TestAddress(t *testing.T) {
 		{"csv cell", "山田,神奈川県横浜市西区みなとみらい2-2-1,090", []string{"神奈川県横浜市西区みなとみらい2-2-1"}},
 		{"glued phone", "東京都港区芝5-7-1電話03-1234-5678", []string{"東京都港区芝5-7-1"}},
 		{"glued TEL", "東京都港区芝5-7-1TEL03-1234-5678", []string{"東京都港区芝5-7-1"}},
+		{"particle ends", "弊社は東京都千代田区にある", []string{"東京都千代田区"}},
+		{"particle inside a name", "東京都千代田区丸の内1-1、霞が関2-1", []string{"東京都千代田区丸の内1-1"}},
 		{"prose prefecture", "東京都の予算は市場で話題になった", nil},
 		{"governor", "東京都知事が会見した", nil},
 		{"university", "東京都市大学", nil},
