@@ -138,8 +138,19 @@ func (s *scanner) address(i, end int, p place) (rawEnd int, ok bool) {
 	q := found
 	for ; q < end && runes < maxAddressRunes; runes++ {
 		raw, sz := rune(b[q]), 1
-		if raw >= utf8.RuneSelf {
+		if c := b[q]; c >= 0xE0 && c < 0xF0 && q+2 < end && (uint16(b[q+1])<<8|uint16(b[q+2]))&0xC0C0 == 0x8080 {
+			raw, sz = rune(c&0x0F)<<12|rune(b[q+1]&0x3F)<<6|rune(b[q+2]&0x3F), 3
+		} else if raw >= utf8.RuneSelf {
 			raw, sz = utf8.DecodeRune(b[q:end])
+		}
+		if isKanji(raw) { // the common case, kept short
+			if s.e.ctx.mayStart(raw) && s.e.ctx.startsAt(b, s.lo, q, end) {
+				break
+			}
+			out = append(out, b[q:q+sz]...)
+			prevDigit, prevKanji, prevKana = false, true, false
+			q += sz
+			continue
 		}
 		r := foldRune(raw)
 		if !addressRune(r) || prevDigit && isASCIILetter(r) ||
