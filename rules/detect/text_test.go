@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,7 @@ func TestEmail(t *testing.T) {
 		{"trailing dot", "mail me at a.b@example.com.", []string{"a.b@example.com"}},
 		{"japanese before", "担当：sato@example.com", []string{"sato@example.com"}},
 		{"no tld", "root@localhost", nil},
+		{"label too long", "a@" + strings.Repeat("x", 64) + ".com", nil},
 		{"file name", "icon@2x.png", nil},
 		{"numeric tld", "user@10.0.0.1", nil},
 		{"bare at", "@ example", nil},
