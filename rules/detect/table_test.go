@@ -260,3 +260,22 @@ func TestTableEveryColumnKind(t *testing.T) {
 		t.Errorf("hits %d customer %v records %d", len(r.Hits()), r.CustomerList, r.Records)
 	}
 }
+
+// Text tables in mail bodies: cell borders end numbers, values inside cells
+// are found with the cell's or line's context.
+func TestTextTable(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	body := "| 氏名 | 電話 | マイナンバー |\n|---|---|---|\n" +
+		"| 山田 | 090-1234-5678 | 1234 5678 9018 |\n" +
+		"| 鈴木 | ０３－１２３４－５６７８ | ― |\n"
+	r := e.Scan([]byte(body), false)
+	if got := valuesOf(e, body, false, JPPhone); fmt.Sprint(got) != "[0312345678 09012345678]" {
+		t.Errorf("phones %q", got)
+	}
+	if _, ok := r.Hit(MyNumber); !ok {
+		t.Error("4-4-4 My Number in a text table not found")
+	}
+	if r.Lines != 2 {
+		t.Errorf("lines %d, want 2", r.Lines)
+	}
+}
