@@ -84,6 +84,19 @@ func placeRune(r rune) bool {
 	return false
 }
 
+func isKanji(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF || r == '々' }
+
+// particleInName reports a particle between two kanji, as in 丸の内 or
+// 霞が関. Inside a kana word (みなとみらい) particles are letters; elsewhere
+// (港区にある…) they end the address.
+func (s *scanner) particleInName(q, sz, end int, prevKanji bool) bool {
+	if !prevKanji || q+sz >= end {
+		return false
+	}
+	next, _ := utf8.DecodeRune(s.b[q+sz : end])
+	return isKanji(next)
+}
+
 // addressRune reports characters that may continue an address after the
 // municipality: place characters, digits, letters, dashes and the
 // chome/banchi markers.
@@ -121,18 +134,31 @@ func (s *scanner) address(i, end int, p place) (rawEnd int, ok bool) {
 	}
 	out := append(s.val[:0], b[i:found]...)
 	runes := utf8.RuneCount(p.name) + n
-	prevDigit := false
+	prevDigit, prevKanji, prevKana := false, true, false
 	q := found
 	for ; q < end && runes < maxAddressRunes; runes++ {
 		raw, sz := rune(b[q]), 1
-		if raw >= utf8.RuneSelf {
+		if c := b[q]; c >= 0xE0 && c < 0xF0 && q+2 < end && (uint16(b[q+1])<<8|uint16(b[q+2]))&0xC0C0 == 0x8080 {
+			raw, sz = rune(c&0x0F)<<12|rune(b[q+1]&0x3F)<<6|rune(b[q+2]&0x3F), 3
+		} else if raw >= utf8.RuneSelf {
 			raw, sz = utf8.DecodeRune(b[q:end])
+		}
+		if isKanji(raw) { // the common case, kept short
+			if s.e.ctx.mayStart(raw) && s.e.ctx.startsAt(b, s.lo, q, end) {
+				break
+			}
+			out = append(out, b[q:q+sz]...)
+			prevDigit, prevKanji, prevKana = false, true, false
+			q += sz
+			continue
 		}
 		r := foldRune(raw)
 		if !addressRune(r) || prevDigit && isASCIILetter(r) ||
+			particle(r) && !prevKana && !s.particleInName(q, sz, end, prevKanji) ||
 			s.e.ctx.mayStart(raw) && s.e.ctx.startsAt(b, s.lo, q, end) {
 			break
 		}
+		prevKanji, prevKana = isKanji(r), r >= 0x3041 && r <= 0x3096
 		switch {
 		case isDash(r) && (r != 'ー' && r != 0xFF70 || prevDigit):
 			out = append(out, '-')

@@ -87,10 +87,18 @@ func validDomain(d []byte) bool {
 	if dot <= 0 || d[0] == '-' || d[0] == '.' {
 		return false
 	}
-	for i := 1; i < len(d); i++ {
-		if d[i] == '.' && d[i-1] == '.' {
+	label := 0
+	for i, c := range d {
+		if c != '.' {
+			if label++; label > 63 {
+				return false // RFC 1035 label limit
+			}
+			continue
+		}
+		if i > 0 && d[i-1] == '.' {
 			return false // empty label
 		}
+		label = 0
 	}
 	tld := d[dot+1:]
 	if len(tld) < 2 {

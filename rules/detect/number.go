@@ -30,14 +30,14 @@ type group struct {
 func (s *scanner) number(i, end int) int {
 	// Fast path: most digit runs in prose are short (dates, amounts, times)
 	// and not followed by a separator; nothing can match them.
+	b := s.b[:end]
 	q := i
-	for q < end && s.b[q] >= '0' && s.b[q] <= '9' {
+	for q < len(b) && b[q] >= '0' && b[q] <= '9' {
 		q++
 	}
-	if q-i < minNumberLen && q > i && (q == end || !maybeSeparator(s.b[q])) {
+	if q-i < minNumberLen && q > i && (q == len(b) || !maybeSeparator(b[q])) {
 		return q
 	}
-	b := s.b
 	digits, groups := s.digits[:0], s.groups[:0]
 	p, sep := i, sepNone
 	for {

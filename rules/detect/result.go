@@ -78,8 +78,10 @@ func (r *Result) add(d int, v []byte) {
 }
 
 // Merge adds o (a later chunk or another part of the same document) into r.
-// Samples and values keep first-appearance order: r's first, then o's.
-// Both results must come from the same Engine.
+// Distinct values are united; Rows, Records and Lines add up, so merging two
+// renderings of the same text (text/plain and text/html) counts their lines
+// twice. Samples and values keep first-appearance order: r's first, then
+// o's. Both results must come from the same Engine.
 func (r *Result) Merge(o *Result) error {
 	if o == nil {
 		return nil

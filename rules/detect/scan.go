@@ -42,7 +42,10 @@ func (s *scanner) run(start, end int) {
 	table := &s.e.ascii
 	if s.tabular {
 		table = &s.e.asciiTab
-		if s.tab.delim == 0 {
+		// The delimiter is read from the first line that starts a row
+		// and shows one; a chunk that begins inside a quoted field is not
+		// such a line.
+		if s.tab.delim == 0 && !s.tab.inQuote && start == s.tab.rowStart {
 			s.tab.detectDelim(b, start)
 		}
 	}

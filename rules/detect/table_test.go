@@ -208,10 +208,12 @@ func TestDistinctCount(t *testing.T) {
 	if h.Count != exactLimit || h.Approximate {
 		t.Errorf("exact range: count %d approximate %v", h.Count, h.Approximate)
 	}
+	// The sketch's standard error is 0.8% and the hash seed differs per run:
+	// ±5% is more than six standard errors, so the test does not flake.
 	for _, n := range []int{exactLimit + 1, 20_000, 200_000} {
 		r := e.Scan(phones(0, n), false)
 		h, _ := r.Hit(JPPhone)
-		if !h.Approximate || h.Count < n*97/100 || h.Count > n*103/100 {
+		if !h.Approximate || h.Count < n*95/100 || h.Count > n*105/100 {
 			t.Errorf("%d phones: count %d approximate %v", n, h.Count, h.Approximate)
 		}
 		// Merging overlapping halves counts the union.
@@ -219,7 +221,7 @@ func TestDistinctCount(t *testing.T) {
 		if err := a.Merge(e.Scan(phones(n/3, n), false)); err != nil {
 			t.Fatal(err)
 		}
-		if h, _ := a.Hit(JPPhone); h.Count < n*97/100 || h.Count > n*103/100 {
+		if h, _ := a.Hit(JPPhone); h.Count < n*95/100 || h.Count > n*105/100 {
 			t.Errorf("%d phones merged: count %d", n, h.Count)
 		}
 	}
@@ -256,5 +258,24 @@ func TestTableEveryColumnKind(t *testing.T) {
 	}
 	if len(r.Hits()) != len(want) || !r.CustomerList || r.Records != 1 {
 		t.Errorf("hits %d customer %v records %d", len(r.Hits()), r.CustomerList, r.Records)
+	}
+}
+
+// Text tables in mail bodies: cell borders end numbers, values inside cells
+// are found with the cell's or line's context.
+func TestTextTable(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	body := "| 氏名 | 電話 | マイナンバー |\n|---|---|---|\n" +
+		"| 山田 | 090-1234-5678 | 1234 5678 9018 |\n" +
+		"| 鈴木 | ０３－１２３４－５６７８ | ― |\n"
+	r := e.Scan([]byte(body), false)
+	if got := valuesOf(e, body, false, JPPhone); fmt.Sprint(got) != "[0312345678 09012345678]" {
+		t.Errorf("phones %q", got)
+	}
+	if _, ok := r.Hit(MyNumber); !ok {
+		t.Error("4-4-4 My Number in a text table not found")
+	}
+	if r.Lines != 2 {
+		t.Errorf("lines %d, want 2", r.Lines)
 	}
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,7 @@ func TestEmail(t *testing.T) {
 		{"trailing dot", "mail me at a.b@example.com.", []string{"a.b@example.com"}},
 		{"japanese before", "担当：sato@example.com", []string{"sato@example.com"}},
 		{"no tld", "root@localhost", nil},
+		{"label too long", "a@" + strings.Repeat("x", 64) + ".com", nil},
 		{"file name", "icon@2x.png", nil},
 		{"numeric tld", "user@10.0.0.1", nil},
 		{"bare at", "@ example", nil},
@@ -34,6 +36,8 @@ func TestAddress(t *testing.T) {
 		{"csv cell", "山田,神奈川県横浜市西区みなとみらい2-2-1,090", []string{"神奈川県横浜市西区みなとみらい2-2-1"}},
 		{"glued phone", "東京都港区芝5-7-1電話03-1234-5678", []string{"東京都港区芝5-7-1"}},
 		{"glued TEL", "東京都港区芝5-7-1TEL03-1234-5678", []string{"東京都港区芝5-7-1"}},
+		{"particle ends", "弊社は東京都千代田区にある", []string{"東京都千代田区"}},
+		{"particle inside a name", "東京都千代田区丸の内1-1、霞が関2-1", []string{"東京都千代田区丸の内1-1"}},
 		{"prose prefecture", "東京都の予算は市場で話題になった", nil},
 		{"governor", "東京都知事が会見した", nil},
 		{"university", "東京都市大学", nil},
