@@ -459,7 +459,7 @@ func TestCSPOnEveryResponse(t *testing.T) {
 	b := e.client()
 	b.login(tok)
 	var rs []resp
-	for _, p := range []string{"/d/" + tok, "/d/" + tok + "/file/0", "/d/static/style.css", "/d/revoke/" + c.RevokeToken.Text(),
+	for _, p := range []string{"/d/" + tok, "/d/" + tok + "/file/0", "/d/static/style.css", "/d/static/favicon.svg", "/d/revoke/" + c.RevokeToken.Text(),
 		"/d/nope", "/d/", "/elsewhere", "/d/" + tok + "/file/9", "/d/a/b/c/d"} {
 		rs = append(rs, b.get(p))
 	}

@@ -79,7 +79,12 @@ type Handler struct {
 	clientIP   func(*http.Request) string
 	cat        catalog
 	pages      map[string]*template.Template
-	css        []byte
+	static     map[string]asset
+}
+
+type asset struct {
+	ctype string
+	body  []byte
 }
 
 // NewHandler builds the handler and parses its embedded templates.
@@ -157,11 +162,14 @@ func (h *Handler) parse() error {
 		}
 		h.pages[name] = t
 	}
-	css, err := assets.ReadFile("assets/style.css")
-	if err != nil {
-		return fmt.Errorf("read stylesheet: %w", err)
+	h.static = map[string]asset{}
+	for name, ctype := range map[string]string{"style.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"} {
+		b, err := assets.ReadFile("assets/" + name)
+		if err != nil {
+			return fmt.Errorf("read asset: %w", err)
+		}
+		h.static[name] = asset{ctype: ctype, body: b}
 	}
-	h.css = css
 	return nil
 }
 
@@ -178,7 +186,7 @@ func (h *Handler) RevokeLink(tok string) string { return h.origin + h.basePath +
 
 // ServeHTTP sets the security headers and routes:
 //
-//	GET  d/static/style.css
+//	GET  d/static/{style.css,favicon.svg}
 //	GET  d/{token}             package page (never changes anything)
 //	POST d/{token}             action=send_code: mail a one-time code
 //	POST d/{token}/verify      code: start a download session
@@ -189,7 +197,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" with our own forms, and the Origin check below would
+	// have to accept null. Link tokens still never leave in a Referer.
+	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
@@ -203,10 +214,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	seg := strings.Split(rest, "/")
 	get, post := r.Method == http.MethodGet, r.Method == http.MethodPost
 	switch {
-	case len(seg) == 2 && seg[0] == "static" && seg[1] == "style.css" && get:
-		hd.Set("Content-Type", "text/css; charset=utf-8")
+	case len(seg) == 2 && seg[0] == "static" && h.static[seg[1]].body != nil && get:
+		a := h.static[seg[1]]
+		hd.Set("Content-Type", a.ctype)
 		hd.Set("Cache-Control", "public, max-age=3600")
-		_, _ = w.Write(h.css)
+		_, _ = w.Write(a.body)
 	case len(seg) == 2 && seg[0] == "revoke" && get:
 		h.revokePage(w, r, seg[1])
 	case len(seg) == 2 && seg[0] == "revoke" && post:
