@@ -67,6 +67,10 @@ func (s *Store) OpenFile(ctx context.Context, h token.Hash, n int, c Client) (*F
 		f.Close()
 		return nil, err
 	}
+	if fr.Size() != a.Info.Files[n].Size {
+		f.Close()
+		return nil, fmt.Errorf("link: file %d of %s has %d bytes, record says %d", n, a.Info.ID, fr.Size(), a.Info.Files[n].Size)
+	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		a, err := resolveTx(tx, h)
 		if err != nil {
@@ -105,10 +109,6 @@ func (s *Store) OpenFile(ctx context.Context, h token.Hash, n int, c Client) (*F
 	if err != nil {
 		f.Close()
 		return nil, err
-	}
-	if fr.Size() != fr.File.Size {
-		f.Close()
-		return nil, fmt.Errorf("link: file %d of %s has %d bytes, record says %d", n, a.Info.ID, fr.Size(), fr.File.Size)
 	}
 	return fr, nil
 }

@@ -184,6 +184,16 @@ func (h *Handler) Link(tok string) string { return h.origin + h.linkPath(tok) }
 // RevokeLink is the sender's page URL for a revocation token's text.
 func (h *Handler) RevokeLink(tok string) string { return h.origin + h.basePath + "d/revoke/" + tok }
 
+// NoteLinks are the recipients' download URLs of a created package, for
+// NoteText.
+func (h *Handler) NoteLinks(c *Created) []NoteLink {
+	out := make([]NoteLink, 0, len(c.Links))
+	for _, l := range c.Links {
+		out = append(out, NoteLink{Recipient: l.Recipient, URL: h.Link(l.Token.Text())})
+	}
+	return out
+}
+
 // ServeHTTP sets the security headers and routes:
 //
 //	GET  d/static/{style.css,favicon.svg}

@@ -94,7 +94,7 @@ func (h *Handler) describe(d *pageData, info *Info, linkPath string) {
 		if left := info.Remaining(n); left >= 0 {
 			v.Left = d.T("label.left", left)
 		}
-		if linkPath != "" {
+		if linkPath != "" && info.Remaining(n) != 0 {
 			v.URL = linkPath + "/file/" + itoa(n)
 		}
 		d.Files = append(d.Files, v)
