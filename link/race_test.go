@@ -117,4 +117,3 @@ func TestExhaustedFileHidden(t *testing.T) {
 		t.Errorf("page after one download:\n%s", page.body)
 	}
 }
-
