@@ -170,8 +170,10 @@ func (s *Store) validate(p *Package) error {
 	if p.MessageID == "" || len(p.MessageID) > maxIDLen {
 		problems = append(problems, "message id empty or too long")
 	}
-	if _, err := mail.ParseAddress(p.Sender); err != nil || strings.ContainsAny(p.Sender, "\r\n") {
+	if a, err := mail.ParseAddress(p.Sender); err != nil || strings.ContainsAny(p.Sender, "\r\n") {
 		problems = append(problems, "sender is not an address")
+	} else {
+		p.Sender = a.Address
 	}
 	if len(p.Recipients) == 0 || len(p.Recipients) > s.opts.MaxRecipients {
 		problems = append(problems, fmt.Sprintf("%d recipients, want 1 to %d", len(p.Recipients), s.opts.MaxRecipients))

@@ -33,6 +33,7 @@ type pageData struct {
 	Log       []logView
 
 	Result, Body string // result pages
+	Footer       string // catalog key of the footer
 
 	cat catalog
 }
@@ -73,7 +74,7 @@ func (h *Handler) newPage(r *http.Request, lang, self string) *pageData {
 	if self == "" {
 		self = r.URL.Path
 	}
-	d := &pageData{Lang: lang, Prefix: h.Prefix(), Self: self, cat: h.cat}
+	d := &pageData{Lang: lang, Prefix: h.Prefix(), Self: self, Footer: "footer", cat: h.cat}
 	for _, l := range langs {
 		d.Langs = append(d.Langs, langLink{
 			Code: l, Label: h.cat.T(l, "lang.name"), Current: l == lang,
@@ -117,11 +118,14 @@ func (h *Handler) render(w http.ResponseWriter, status int, page string, d *page
 
 // result shows a page that only says what happened; lang "" means the
 // request's language.
-func (h *Handler) result(w http.ResponseWriter, r *http.Request, lang string, status int, kind string) {
+func (h *Handler) result(w http.ResponseWriter, r *http.Request, lang string, status int, kind string, footer ...string) {
 	if lang == "" {
 		lang = h.lang(r)
 	}
 	d := h.newPage(r, lang, "")
+	if len(footer) > 0 {
+		d.Footer = footer[0]
+	}
 	d.Result = kind
 	d.Title = d.T("result." + kind + ".title")
 	d.Body = d.T("result." + kind + ".body")

@@ -12,6 +12,7 @@ import (
 func (h *Handler) senderPage(w http.ResponseWriter, r *http.Request, status int, t token.Token, info *Info) {
 	d := h.newPage(r, h.lang(r), h.Prefix()+"revoke/"+t.Text())
 	d.Title = d.T("rv.title")
+	d.Footer = "footer.sender"
 	d.CSRF = h.csrfToken(t)
 	h.describe(d, info, "")
 	d.Recipients = info.Recipients
@@ -59,7 +60,7 @@ func (h *Handler) revokePost(w http.ResponseWriter, r *http.Request, text string
 	switch {
 	case err == nil:
 		h.log.Info("link revoked by sender", "package", info.ID, "ip", ip)
-		h.result(w, r, "", http.StatusOK, "revoked_done")
+		h.result(w, r, "", http.StatusOK, "revoked_done", "footer.sender")
 	case errors.Is(err, ErrRevoked), errors.Is(err, ErrExpired):
 		if info == nil {
 			info = a.Info

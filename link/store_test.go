@@ -292,3 +292,28 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Error("short key accepted")
 	}
 }
+
+func TestRunPurges(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.create(e.pkg())
+	e.clock.Advance(8 * 24 * time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.store.Run(ctx, 10*time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(e.dir, c.ID)); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not purge")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}
