@@ -1,8 +1,10 @@
 package link
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -82,6 +84,45 @@ func BenchmarkDownload50MB(b *testing.B) {
 			if err != nil || n != size || res.StatusCode != http.StatusOK {
 				b.Fatal(n, err, res.StatusCode)
 			}
+		}
+	})
+}
+
+// BenchmarkCreate50MB compares storing a 50 MB attachment (encrypt, fsync,
+// rename, directory fsync, commit) with writing and fsyncing its
+// plaintext in the same run.
+//
+// Run: go test ./link -run '^$' -bench Create50MB -benchtime 3x
+func BenchmarkCreate50MB(b *testing.B) {
+	const size = 50 << 20
+	e := newEnv(b, nil)
+	data := make([]byte, size)
+	if _, err := rand.Read(data); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	b.Run("plain-write-fsync", func(b *testing.B) {
+		b.SetBytes(size)
+		i := 0
+		for b.Loop() {
+			i++
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("plain-%d.bin", i)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.CopyBuffer(f, bytes.NewReader(data), make([]byte, 128<<10)); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
+	})
+	b.Run("create", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			e.create(e.pkg(FileIn{Name: "big.bin", Reader: bytes.NewReader(data)}))
 		}
 	})
 }

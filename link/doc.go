@@ -27,8 +27,24 @@
 //     retention period.
 //   - Pages: GET never changes state; every POST needs the link's CSRF
 //     token and a same-origin request. Every response carries a strict CSP
-//     without any script. Unknown or malformed tokens are rate-limited per
-//     client IP. Raw tokens, codes and keys are never logged.
+//     without any script; downloads are served as attachments with
+//     nosniff and a sandbox CSP. Unknown or malformed tokens and wrong
+//     codes are rate-limited per client IP. The download session is an
+//     HttpOnly, SameSite=Strict cookie scoped to the link's path and
+//     MAC-bound to its token. Raw tokens, codes and keys are never logged.
+//
+// Using it: the gateway loads the key with LoadOrCreateKey(data_dir/link.key),
+// makes the Store with New on its bbolt DB (passing the hold store as
+// Auditor) and runs Store.Run for purging. For a message whose policy says
+// "link", the rewriter streams the attachments into Store.Create, puts
+// NoteText (with Handler.NoteLinks) where they were, and the sender gets
+// SenderNoteText with Handler.RevokeLink. The Handler is mounted at
+// Handler.Prefix() (BASE/d/) on web.listen; its Mailer queues the code
+// mails as notices.
+//
+// Downloads are whole files (no Range requests): each request is one
+// counted download, so a resumable download manager cannot multiply the
+// limit.
 //
 // Storage (buckets prefixed link_ in the gateway's bbolt DB):
 //
