@@ -39,6 +39,10 @@ func mustCatalog() catalog {
 // recipient's own (a recipient can use only theirs: the code goes to the
 // recipient's address). Lines end in "\n"; untrusted text (file names,
 // addresses) is reduced to one line.
+//
+// A shared body must list only recipients visible in To/Cc: a Bcc
+// recipient's link names their address, so Bcc recipients need a copy of
+// their own with only their link.
 func NoteText(lang string, n Note, links ...NoteLink) string {
 	c := mustCatalog()
 	var b strings.Builder
