@@ -8,7 +8,7 @@ import (
 )
 
 // The rewriter puts this text where the attachments were; lang's text
-// comes first.
+// comes first. File names are left out unless Note.ListNames is set.
 func ExampleNoteText() {
 	note := link.Note{
 		Files:   []link.File{{Name: "見積書.pdf", Size: 250 << 10}},
@@ -20,13 +20,11 @@ func ExampleNoteText() {
 	// Download: https://sendguard.example.com/d/TOKEN
 	// Available until: Wed 8 Apr 2026 09:00 UTC
 	// Open the link and request a one-time code; it is sent to your own e-mail address.
-	// Files:
-	//   - 見積書.pdf (250.0 KB)
+	// Total size: 250.0 KB
 	//
 	// このメールの添付ファイル（1 件）は、誤送信防止のため sendguard によりダウンロードリンクに置き換えられました。
 	// ダウンロード: https://sendguard.example.com/d/TOKEN
 	// 有効期限: 2026年4月8日(水) 09:00 UTC
 	// リンクを開いて確認コードを送信すると、受信者ご本人のメールアドレスにコードが届きます。
-	// ファイル:
-	//   - 見積書.pdf (250.0 KB)
+	// 合計サイズ: 250.0 KB
 }

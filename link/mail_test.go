@@ -13,7 +13,7 @@ func TestNoteText(t *testing.T) {
 	n := Note{
 		Files:    []File{{Name: "見積書.pdf", Size: 120 << 10}, {Name: "evil\r\nBcc: x@y.example", Size: 10}},
 		Expires:  time.Date(2026, 4, 8, 9, 0, 0, 0, time.UTC),
-		Location: jst,
+		Location: jst, ListNames: true,
 	}
 	one := NoteText("ja", n, NoteLink{Recipient: "alice@partner.co.jp", URL: "https://sg.example.com/d/TOKEN"})
 	for _, want := range []string{
@@ -36,6 +36,10 @@ func TestNoteText(t *testing.T) {
 	}
 	if strings.Index(en, "Download") > strings.Index(en, "ダウンロード") && strings.Index(en, "For a@") > strings.Index(en, "様:") {
 		t.Error("English note does not come first")
+	}
+	n.ListNames = false
+	if hidden := NoteText("en", n, NoteLink{"a@x.example", "https://s/d/A"}); strings.Contains(hidden, "見積書") || !strings.Contains(hidden, "Total size: 120.0 KB") {
+		t.Errorf("names listed without ListNames:\n%s", hidden)
 	}
 	s := SenderNoteText("en", n, "https://s/d/revoke/R")
 	if !strings.Contains(s, "withdraw the link: https://s/d/revoke/R") || !strings.Contains(s, "リンクの無効化: https://s/d/revoke/R") {

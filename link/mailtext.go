@@ -10,9 +10,13 @@ import (
 
 // Note describes a package for the text that replaces its attachments.
 type Note struct {
-	Files    []File
-	Expires  time.Time
-	Location *time.Location // time zone of the expiry shown; nil means UTC
+	Files []File
+	// ListNames lists the file names. Off by default: a name can itself be
+	// confidential, and the note travels in the mail that may have gone to
+	// the wrong person; the download page shows the names.
+	ListNames bool
+	Expires   time.Time
+	Location  *time.Location // time zone of the expiry shown; nil means UTC
 }
 
 // NoteLink is one recipient's download URL.
@@ -92,8 +96,15 @@ func writeNote(b *strings.Builder, c catalog, l string, n Note, links []NoteLink
 	if len(links) > 0 {
 		fmt.Fprintf(b, "%s\n", c.T(l, "note.how"))
 	}
-	fmt.Fprintf(b, "%s\n", c.T(l, "note.files"))
+	var total int64
 	for _, f := range n.Files {
-		fmt.Fprintf(b, "  - %s (%s)\n", templates.OneLine(f.Name), templates.FormatSize(f.Size))
+		total += f.Size
+	}
+	fmt.Fprintf(b, "%s\n", c.T(l, "note.size", templates.FormatSize(total)))
+	if n.ListNames {
+		fmt.Fprintf(b, "%s\n", c.T(l, "note.files"))
+		for _, f := range n.Files {
+			fmt.Fprintf(b, "  - %s (%s)\n", templates.OneLine(f.Name), templates.FormatSize(f.Size))
+		}
 	}
 }
