@@ -190,6 +190,6 @@ func Defaults() Config {
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
-		Log:  Log{Level: "info", Format: "text"},
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
