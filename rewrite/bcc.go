@@ -13,11 +13,11 @@ type Result struct {
 	// Moved lists the addr-specs removed from To and Cc, in header order.
 	// The caller keeps them as envelope recipients (RCPT TO), which makes
 	// them blind copies.
-	Moved []string
+	Moved []string `json:"moved"`
 	// Kept counts the addresses left visible in To and Cc.
-	Kept int
+	Kept int `json:"kept"`
 	// Changed lists the names of the fields rewritten or dropped.
-	Changed []string
+	Changed []string `json:"changed"`
 }
 
 // bufSize is the read buffer for streaming bodies.
