@@ -129,6 +129,8 @@ type encrypter struct {
 	kept     *spool
 	zipFile  *spool
 	zw       *aeszip.Writer
+	// zipClosed is set once zw.Close ran (finishZip).
+	zipClosed bool
 	// closeRest and epilogue follow the top-level close delimiter.
 	closeRest, epilogue []byte
 	subject             string
@@ -164,13 +166,17 @@ func newEncrypter(opt EncryptOptions) (*encrypter, error) {
 		e.kept.close()
 		return nil, err
 	}
-	e.close = func() {
+	if e.zw, err = aeszip.NewWriter(e.zipFile, zo); err != nil {
 		e.kept.close()
 		e.zipFile.close()
-	}
-	if e.zw, err = aeszip.NewWriter(e.zipFile, zo); err != nil {
-		e.close()
 		return nil, fmt.Errorf("rewrite: %w", err)
+	}
+	e.close = func() {
+		if !e.zipClosed {
+			_ = e.zw.Close() // releases its temp file; the archive is discarded
+		}
+		e.kept.close()
+		e.zipFile.close()
 	}
 	return e, nil
 }

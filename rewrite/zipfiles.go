@@ -128,6 +128,7 @@ func extensionFor(ct string) string {
 // finishZip closes the archive and chooses its name: the file's own name
 // for a single file, else the subject, else the first file's name.
 func (e *encrypter) finishZip() error {
+	e.zipClosed = true
 	if err := e.zw.Close(); err != nil {
 		return fmt.Errorf("rewrite: close zip: %w", err)
 	}
