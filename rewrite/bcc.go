@@ -36,8 +36,15 @@ const bufSize = 64 << 10
 // parsed is copied unchanged and reported: the error then matches
 // ErrFieldKept and dst holds a complete message. On any other error dst
 // must be discarded; header errors are found before anything is written.
+//
+// external receives each addr-spec as written (local@domain, domain case
+// kept); it should compare domains case-insensitively and decide for
+// internationalised domains itself.
 func Bcc(dst io.Writer, src io.Reader, external func(addr string) bool) (Result, error) {
 	var res Result
+	if external == nil {
+		return res, errors.New("rewrite: Bcc needs an external-address predicate")
+	}
 	br := bufio.NewReaderSize(src, bufSize)
 	h, err := readRawHeader(br)
 	if err != nil {

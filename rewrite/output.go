@@ -12,6 +12,8 @@ import (
 
 // write assembles the rewritten message: the top header, the note, the
 // kept parts, the zip part and the close delimiter with the epilogue.
+// bufio.Writer keeps its first error, which Flush or the next copy
+// reports, so single writes are not checked.
 func (e *encrypter) write(dst io.Writer) error {
 	eol := e.top.eol
 	bw := bufio.NewWriterSize(dst, bufSize)
