@@ -21,6 +21,7 @@ type partInfo struct {
 	filename    string // decoded, may be empty
 	isMessage   bool   // message/rfc822 or message/global
 	protected   bool   // signed or encrypted (S/MIME, PGP/MIME)
+	broken      bool   // a multipart without a usable boundary
 }
 
 // protectedTypes cannot change without breaking a signature or are
@@ -59,8 +60,12 @@ func classify(h *rawHeader, class string) partInfo {
 		p.protected = true // kept whole
 	case strings.HasPrefix(ct, "multipart/"):
 		b := ctp["boundary"]
-		if ct == "multipart/report" || b == "" || !validBoundary(b) {
+		if ct == "multipart/report" {
 			return p // kept whole: a report describes the mail itself
+		}
+		if !usableBoundary(b) {
+			p.broken = true // attachments could hide in it: refuse
+			return p
 		}
 		p.kind, p.boundary, p.class = partContainer, b, "mixed" // RFC 2046: unknown subtypes are mixed
 		if ct == "multipart/alternative" || ct == "multipart/related" {
@@ -79,18 +84,15 @@ func classify(h *rawHeader, class string) partInfo {
 	return p
 }
 
-// validBoundary checks RFC 2046 §5.1.1: 1 to 70 characters of bchars, not
-// ending in a space.
-func validBoundary(b string) bool {
-	if len(b) == 0 || len(b) > 70 || b[len(b)-1] == ' ' {
+// usableBoundary accepts what RFC 2046 §5.1.1 allows and, leniently,
+// longer boundaries (up to 200 bytes) and other printable ASCII, which
+// mailers do send: the scanner only needs to find the delimiter lines.
+func usableBoundary(b string) bool {
+	if len(b) == 0 || len(b) > 200 {
 		return false
 	}
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("'()+_,-./:=? ", rune(c)) {
+		if b[i] < 0x20 || b[i] > 0x7e {
 			return false
 		}
 	}

@@ -135,8 +135,8 @@ type encrypter struct {
 	res                 EncryptResult
 }
 
-// maxDepth bounds nested multiparts searched for attachments; deeper
-// containers are kept whole.
+// maxDepth bounds nested multiparts; deeper nesting is refused as
+// malformed (real mail stays under 5).
 const maxDepth = 16
 
 func newEncrypter(opt EncryptOptions) (*encrypter, error) {
@@ -193,6 +193,9 @@ func (e *encrypter) read(src io.Reader) error {
 	p := classify(h, "mixed")
 	if p.protected {
 		return ErrSignedOrEncrypted
+	}
+	if p.broken {
+		return fmt.Errorf("%w: multipart without a usable boundary", ErrMalformed)
 	}
 	switch {
 	case p.kind == partContainer && p.class == "mixed":
@@ -269,8 +272,11 @@ func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool, class s
 			return written, fmt.Errorf("part %d: %w", s.parts, err)
 		}
 		p := classify(ph, class)
+		if p.broken {
+			return written, fmt.Errorf("part %d: %w: multipart without a usable boundary", s.parts, ErrMalformed)
+		}
 		if p.kind == partContainer && depth+1 >= maxDepth {
-			p.kind = partKept
+			return written, fmt.Errorf("%w: multiparts nested over %d levels", ErrMalformed, maxDepth)
 		}
 		switch p.kind {
 		case partAttachment:

@@ -37,6 +37,12 @@ func TestEncryptStructures(t *testing.T) {
 			keep:  []string{"Content-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR"},
 		},
 		{
+			name: "100-character boundary",
+			msg: "Content-Type: multipart/mixed; boundary=\"" + strings.Repeat("x", 100) + "\"\r\n\r\n--" + strings.Repeat("x", 100) +
+				"\r\nContent-Disposition: attachment; filename=a.bin\r\n\r\nA\r\n--" + strings.Repeat("x", 100) + "--\r\n",
+			files: []string{"a.bin"},
+		},
+		{
 			name: "same names are made unique, unsafe names sanitised",
 			msg: "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename=\"../x/a.txt\"\r\n\r\n1\r\n--b\r\n" +
 				"Content-Disposition: attachment; filename=\"a.txt\"\r\n\r\n2\r\n--b\r\nContent-Disposition: attachment; filename=\"CON.txt\"\r\n\r\n3\r\n--b--\r\n",

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/emersion/go-message/textproto"
 	"io"
 	"mime"
@@ -353,11 +354,15 @@ func TestEncryptErrorsWriteNothing(t *testing.T) {
 		in   string
 		want error
 	}{
-		"unknown encoding": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--b--\r\n", ErrUnknownEncoding},
-		"unterminated":     {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n", ErrMalformed},
-		"no parts":         {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n", ErrMalformed},
-		"no boundary line": {"Content-Type: multipart/mixed; boundary=b\r\n\r\nnothing here\r\n", ErrMalformed},
-		"bad header":       {"Content-Type multipart/mixed\r\n\r\n", ErrMalformed},
+		"unknown encoding":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--b--\r\n", ErrUnknownEncoding},
+		"unterminated":       {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n", ErrMalformed},
+		"no parts":           {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n", ErrMalformed},
+		"no boundary line":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\nnothing here\r\n", ErrMalformed},
+		"bad header":         {"Content-Type multipart/mixed\r\n\r\n", ErrMalformed},
+		"corrupt base64":     {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAB!@\r\n--b--\r\n", ErrMalformed},
+		"no boundary":        {"Content-Type: multipart/mixed\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
+		"nested no boundary": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/alternative\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
+		"too deep":           {deepMessage(20), ErrMalformed},
 	}
 	for name, c := range cases {
 		var out bytes.Buffer
@@ -374,6 +379,27 @@ func TestEncryptErrorsWriteNothing(t *testing.T) {
 	_, err = EncryptAttachments(&out, bytes.NewReader(readFixture(t, "enc-single.eml")), EncryptOptions{Password: "x", PasswordDelivery: "pigeon"})
 	if err == nil {
 		t.Error("unknown delivery accepted")
+	}
+}
+
+// deepMessage nests n multipart/mixed levels around one attachment.
+func deepMessage(n int) string {
+	var b strings.Builder
+	b.WriteString("Content-Type: multipart/mixed; boundary=b0\r\n\r\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i-1, i)
+	}
+	fmt.Fprintf(&b, "--b%d\r\nContent-Type: application/pdf\r\n\r\nx\r\n", n-1)
+	for i := n - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "--b%d--\r\n", i)
+	}
+	return b.String()
+}
+
+func TestEncryptDepthLimit(t *testing.T) {
+	_, res := encrypt(t, []byte(deepMessage(maxDepth-1)), testOptions())
+	if len(res.Files) != 1 {
+		t.Errorf("files %+v", res.Files)
 	}
 }
 
