@@ -113,7 +113,8 @@ func parseMailbox(text string) (string, error) {
 			return a.Address, nil
 		}
 	}
-	return "", fmt.Errorf("%w: %v", ErrBadAddress, err)
+	// net/mail's messages can quote the input: keep personal data out.
+	return "", ErrBadAddress
 }
 
 // stripComments removes RFC 5322 comments outside quoted strings.

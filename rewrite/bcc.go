@@ -13,11 +13,11 @@ type Result struct {
 	// Moved lists the addr-specs removed from To and Cc, in header order.
 	// The caller keeps them as envelope recipients (RCPT TO), which makes
 	// them blind copies.
-	Moved []string
+	Moved []string `json:"moved"`
 	// Kept counts the addresses left visible in To and Cc.
-	Kept int
+	Kept int `json:"kept"`
 	// Changed lists the names of the fields rewritten or dropped.
-	Changed []string
+	Changed []string `json:"changed"`
 }
 
 // bufSize is the read buffer for streaming bodies.
@@ -36,8 +36,15 @@ const bufSize = 64 << 10
 // parsed is copied unchanged and reported: the error then matches
 // ErrFieldKept and dst holds a complete message. On any other error dst
 // must be discarded; header errors are found before anything is written.
+//
+// external receives each addr-spec as written (local@domain, domain case
+// kept); it should compare domains case-insensitively and decide for
+// internationalised domains itself.
 func Bcc(dst io.Writer, src io.Reader, external func(addr string) bool) (Result, error) {
 	var res Result
+	if external == nil {
+		return res, errors.New("rewrite: Bcc needs an external-address predicate")
+	}
 	br := bufio.NewReaderSize(src, bufSize)
 	h, err := readRawHeader(br)
 	if err != nil {

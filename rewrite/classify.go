@@ -16,23 +16,35 @@ const (
 type partInfo struct {
 	kind        partKind
 	contentType string
+	class       string // for containers: "mixed", "alternative" or "related"
 	boundary    string
 	filename    string // decoded, may be empty
 	isMessage   bool   // message/rfc822 or message/global
+	protected   bool   // signed or encrypted (S/MIME, PGP/MIME)
+	broken      bool   // a multipart without a usable boundary
 }
 
-// opaque multipart subtypes are kept whole: see EncryptAttachments.
-var opaqueMultipart = map[string]bool{
-	"multipart/alternative": true,
-	"multipart/related":     true,
-	"multipart/signed":      true,
-	"multipart/encrypted":   true,
-	"multipart/report":      true,
+// protectedTypes cannot change without breaking a signature or are
+// already encrypted end to end: they are kept whole, and a message that is
+// one of them is refused (ErrSignedOrEncrypted).
+var protectedTypes = map[string]bool{
+	"multipart/signed":            true,
+	"multipart/encrypted":         true,
+	"application/pkcs7-mime":      true,
+	"application/x-pkcs7-mime":    true,
+	"application/pkcs7-signature": true,
 }
 
-// classify decides what happens to a part (the same rule applies to the
-// message itself).
-func classify(h *rawHeader) partInfo {
+// classify decides what happens to a part of a container of the given
+// class ("mixed" for the message itself).
+//
+// In mixed, a leaf is an attachment if it is a message, has disposition
+// attachment or a file name, or is not text. In alternative and related,
+// which render the body, only messages, parts with disposition attachment
+// and named non-text parts are attachments, except images with a
+// Content-ID (inline images the HTML refers to): Apple Mail, for one, puts
+// files inside the HTML branch of an alternative.
+func classify(h *rawHeader, class string) partInfo {
 	ct, ctp := parseParams(h.get("Content-Type"))
 	if ct == "" || !strings.Contains(ct, "/") {
 		ct = "text/plain" // RFC 2045 §5.2 default
@@ -42,38 +54,45 @@ func classify(h *rawHeader) partInfo {
 	if p.filename == "" {
 		p.filename = ctp["name"]
 	}
+	isText := strings.HasPrefix(ct, "text/")
 	switch {
+	case protectedTypes[ct]:
+		p.protected = true // kept whole
 	case strings.HasPrefix(ct, "multipart/"):
-		if b := ctp["boundary"]; b != "" && !opaqueMultipart[ct] && validBoundary(b) {
-			p.kind, p.boundary = partContainer, b
+		b := ctp["boundary"]
+		if ct == "multipart/report" {
+			return p // kept whole: a report describes the mail itself
 		}
-		return p // kept whole otherwise
+		if !usableBoundary(b) {
+			p.broken = true // attachments could hide in it: refuse
+			return p
+		}
+		p.kind, p.boundary, p.class = partContainer, b, "mixed" // RFC 2046: unknown subtypes are mixed
+		if ct == "multipart/alternative" || ct == "multipart/related" {
+			p.class = strings.TrimPrefix(ct, "multipart/")
+		}
 	case ct == "message/rfc822" || ct == "message/global":
 		p.kind, p.isMessage = partAttachment, true
-	case disp == "attachment", p.filename != "":
+	case disp == "attachment":
 		p.kind = partAttachment
-	case strings.HasPrefix(ct, "text/"):
-		p.kind = partKept
-	case strings.HasPrefix(ct, "message/"):
-		p.kind = partKept // delivery-status and the like describe the mail itself
-	default:
+	case class == "mixed" && (p.filename != "" || !isText && !strings.HasPrefix(ct, "message/")):
+		p.kind = partAttachment
+	case class != "mixed" && p.filename != "" && !isText &&
+		!(strings.HasPrefix(ct, "image/") && h.get("Content-ID") != ""):
 		p.kind = partAttachment
 	}
 	return p
 }
 
-// validBoundary checks RFC 2046 §5.1.1: 1 to 70 characters of bchars, not
-// ending in a space.
-func validBoundary(b string) bool {
-	if len(b) == 0 || len(b) > 70 || b[len(b)-1] == ' ' {
+// usableBoundary accepts what RFC 2046 §5.1.1 allows and, leniently,
+// longer boundaries (up to 200 bytes) and other printable ASCII, which
+// mailers do send: the scanner only needs to find the delimiter lines.
+func usableBoundary(b string) bool {
+	if len(b) == 0 || len(b) > 200 {
 		return false
 	}
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("'()+_,-./:=? ", rune(c)) {
+		if b[i] < 0x20 || b[i] > 0x7e {
 			return false
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
@@ -62,38 +62,45 @@ type EncryptResult struct {
 }
 
 // EncryptAttachments copies the message from src to dst with its
-// attachments replaced by one encrypted application/zip part and a short
-// bilingual note (Japanese, then English) placed first.
+// attachments replaced by one encrypted application/zip part (the last
+// part of the top-level multipart/mixed) and a short bilingual note
+// (Japanese, then English) placed first.
 //
-// What is an attachment: in a multipart/mixed body (or any multipart
-// subtype other than alternative, related, signed, encrypted and report,
-// which RFC 2046 says to treat as mixed), a leaf part that has
-// Content-Disposition: attachment, or a file name, or a type that is not
-// text/*. Nested mixed parts are searched too. multipart/alternative and
-// multipart/related are kept whole: they render the body, and inline
-// images referenced by Content-ID belong to it. Signed and encrypted
-// multiparts are kept whole as well (their parts cannot change). An
-// attached message (message/rfc822 or message/global) is one attachment,
-// zipped as NAME.eml without unpacking the attachments inside it. A
-// single-part message is an attachment if its type is not text/* or it has
-// a file name or attachment disposition; it then becomes multipart/mixed.
+// What is an attachment (see classify): in a multipart/mixed (or an
+// unknown multipart subtype, which RFC 2046 says to treat as mixed), a leaf
+// part that is an attached message, has Content-Disposition: attachment or
+// a file name, or is not text. multipart/alternative and multipart/related
+// render the body and are searched with a narrower rule: only attached
+// messages, parts with disposition attachment and named non-text parts
+// count, and images with a Content-ID (inline images the HTML refers to)
+// always stay; Apple Mail puts files inside the HTML branch of an
+// alternative. Text parts without a file name always stay. An attached
+// message (message/rfc822 or message/global) is one attachment, zipped as
+// NAME.eml (its file name, else its Subject) without unpacking the
+// attachments inside it. Already encrypted archives are wrapped like any
+// file. multipart/report is kept whole. A message signed or encrypted as a
+// whole (multipart/signed, multipart/encrypted, S/MIME) is refused with
+// ErrSignedOrEncrypted.
 //
-// Faithfulness: when the top level is already multipart, its header is
+// Faithfulness: when the top level is multipart/mixed, its header is
 // copied unchanged (the boundary is reused: base64 lines never contain
-// "--") and every kept part's bytes are identical; nested containers keep
-// their header and kept parts. A single-part message loses its Content-*
-// fields (they described the attachment, now in the zip) and gets a
-// multipart/mixed Content-Type (and MIME-Version if missing).
+// "--") and every kept part's bytes are identical. A container that loses
+// some parts keeps its header and the other parts' bytes; one that loses
+// all its parts is removed. When the top level is anything else it becomes
+// multipart/mixed (new boundary; MIME-Version added if missing): the top
+// Content-* fields move to the wrapped alternative/related body, or, for a
+// single-part attachment, into the zip with the part.
 //
-// Nothing is written to dst unless the rewrite succeeds: the input is
-// spooled to temporary files first. A message without attachments returns
-// ErrNoAttachments.
+// Nothing is written to dst unless the rewrite succeeds: kept parts and
+// the zip are spooled to temporary files first (memory stays bounded). A
+// message without attachments returns ErrNoAttachments. If writing to dst
+// fails, dst must be discarded.
 func EncryptAttachments(dst io.Writer, src io.Reader, opt EncryptOptions) (EncryptResult, error) {
 	e, err := newEncrypter(opt)
 	if err != nil {
 		return EncryptResult{}, err
 	}
-	defer e.close()
+	defer e.cleanup()
 	if err := e.read(src); err != nil {
 		return EncryptResult{}, err
 	}
@@ -114,21 +121,22 @@ func EncryptAttachments(dst io.Writer, src io.Reader, opt EncryptOptions) (Encry
 type encrypter struct {
 	opt      EncryptOptions
 	top      *rawHeader
-	single   bool // top level was a single part
+	wrap     bool // the top level was not multipart/mixed: a new one is made
 	boundary string
 	preamble []byte
-	close    func()
 	kept     *spool
 	zipFile  *spool
 	zw       *aeszip.Writer
+	// zipClosed is set once zw.Close ran (finishZip).
+	zipClosed bool
 	// closeRest and epilogue follow the top-level close delimiter.
 	closeRest, epilogue []byte
 	subject             string
 	res                 EncryptResult
 }
 
-// maxDepth bounds nested multiparts searched for attachments; deeper
-// containers are kept whole.
+// maxDepth bounds nested multiparts; deeper nesting is refused as
+// malformed (real mail stays under 5).
 const maxDepth = 16
 
 func newEncrypter(opt EncryptOptions) (*encrypter, error) {
@@ -156,15 +164,21 @@ func newEncrypter(opt EncryptOptions) (*encrypter, error) {
 		e.kept.close()
 		return nil, err
 	}
-	e.close = func() {
+	if e.zw, err = aeszip.NewWriter(e.zipFile, zo); err != nil {
 		e.kept.close()
 		e.zipFile.close()
-	}
-	if e.zw, err = aeszip.NewWriter(e.zipFile, zo); err != nil {
-		e.close()
 		return nil, fmt.Errorf("rewrite: %w", err)
 	}
 	return e, nil
+}
+
+// cleanup releases the temporary files.
+func (e *encrypter) cleanup() {
+	if !e.zipClosed {
+		_ = e.zw.Close() // releases its temp file; the archive is discarded
+	}
+	e.kept.close()
+	e.zipFile.close()
 }
 
 // read parses src, spooling kept parts and zipping attachments.
@@ -176,43 +190,65 @@ func (e *encrypter) read(src io.Reader) error {
 	}
 	e.top = h
 	e.subject = decodeWords(h.get("Subject"))
-	p := classify(h)
-	switch p.kind {
-	case partContainer:
+	p := classify(h, "mixed")
+	if p.protected {
+		return ErrSignedOrEncrypted
+	}
+	if p.broken {
+		return fmt.Errorf("%w: multipart without a usable boundary", ErrMalformed)
+	}
+	switch {
+	case p.kind == partContainer && p.class == "mixed":
 		e.boundary = p.boundary
 		s := newPartScanner(br, p.boundary)
 		if e.preamble, err = s.preamble(); err != nil {
 			return err
 		}
-		if _, err := e.walk(s, e.kept, 0, true); err != nil {
+		if _, err := e.walk(s, e.kept, 0, true, p.class); err != nil {
 			return err
 		}
 		e.closeRest = s.closeRest
 		if e.epilogue, err = s.epilogue(); err != nil {
 			return err
 		}
-	case partAttachment:
-		e.single = true
-		b, err := randomBoundary(e.opt.Rand)
-		if err != nil {
+		return nil
+	case p.kind == partContainer:
+		// An alternative or related body: it becomes the second part of a
+		// new multipart/mixed, under its own Content-* fields.
+		e.wrap = true
+		if e.boundary, err = randomBoundary(e.opt.Rand); err != nil {
 			return err
 		}
-		e.boundary = b
-		if err := e.addFile(h, p, br); err != nil {
+		var ch []byte
+		for _, f := range h.fields {
+			if isContentField(f.name) {
+				ch = append(ch, f.raw...)
+			}
+		}
+		ch = append(ch, h.eol...)
+		_, err := e.container(e.kept, ch, br, p, 0)
+		return err
+	case p.kind == partAttachment:
+		e.wrap = true
+		if e.boundary, err = randomBoundary(e.opt.Rand); err != nil {
 			return err
 		}
-	default:
-		return ErrNoAttachments
+		return e.addFile(h, p, br)
 	}
-	return nil
+	return ErrNoAttachments
 }
 
-// walk copies the kept parts of a mixed container to w, each after a
-// delimiter, and zips the attachments. It returns the number of parts
-// written to w. lead says whether the first delimiter needs the line
-// ending that separates it from what precedes it (none after an empty
-// preamble).
-func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool) (int, error) {
+func isContentField(name string) bool {
+	return strings.HasPrefix(strings.ToLower(name), "content-")
+}
+
+// walk copies the kept parts of a container to w, each after a
+// delimiter, and zips the attachments. class is the container's kind
+// ("mixed", "alternative" or "related"), which decides what counts as an
+// attachment. It returns the number of parts written to w. lead says
+// whether the first delimiter needs the line ending that separates it from
+// what precedes it (none after an empty preamble).
+func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool, class string) (int, error) {
 	written := 0
 	eol := e.top.eol
 	delim := func() error {
@@ -235,9 +271,12 @@ func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool) (int, e
 		if err != nil {
 			return written, fmt.Errorf("part %d: %w", s.parts, err)
 		}
-		p := classify(ph)
+		p := classify(ph, class)
+		if p.broken {
+			return written, fmt.Errorf("part %d: %w: multipart without a usable boundary", s.parts, ErrMalformed)
+		}
 		if p.kind == partContainer && depth+1 >= maxDepth {
-			p.kind = partKept
+			return written, fmt.Errorf("%w: multiparts nested over %d levels", ErrMalformed, maxDepth)
 		}
 		switch p.kind {
 		case partAttachment:
@@ -249,18 +288,7 @@ func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool) (int, e
 			if err := delim(); err != nil {
 				return written, err
 			}
-			if _, err := w.Write(ph.bytes()); err != nil {
-				return written, err
-			}
-			inner := newPartScanner(pbr, p.boundary)
-			pre, err := inner.preamble()
-			if err != nil {
-				return written, err
-			}
-			if _, err := w.Write(pre); err != nil {
-				return written, err
-			}
-			n, err := e.walk(inner, w, depth+1, len(pre) > 0)
+			n, err := e.container(w, ph.bytes(), pbr, p, depth+1)
 			if err != nil {
 				return written, err
 			}
@@ -271,19 +299,6 @@ func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool) (int, e
 					return written, err
 				}
 				continue
-			}
-			epi, err := inner.epilogue()
-			if err != nil {
-				return written, err
-			}
-			if err := w.writeString(eol + "--" + p.boundary + "--"); err != nil {
-				return written, err
-			}
-			if _, err := w.Write(inner.closeRest); err != nil {
-				return written, err
-			}
-			if _, err := w.Write(epi); err != nil {
-				return written, err
 			}
 			written++
 		default:
@@ -302,79 +317,43 @@ func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool) (int, e
 	}
 }
 
+// container writes a multipart entity (header, preamble, kept parts, close
+// delimiter, epilogue) to w. It returns the number of parts kept; with none
+// the caller removes what was written.
+func (e *encrypter) container(w *spool, header []byte, body io.Reader, p partInfo, depth int) (int, error) {
+	if _, err := w.Write(header); err != nil {
+		return 0, err
+	}
+	inner := newPartScanner(body, p.boundary)
+	pre, err := inner.preamble()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(pre); err != nil {
+		return 0, err
+	}
+	n, err := e.walk(inner, w, depth, len(pre) > 0, p.class)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	epi, err := inner.epilogue()
+	if err != nil {
+		return n, err
+	}
+	if err := w.writeString(e.top.eol + "--" + p.boundary + "--"); err != nil {
+		return n, err
+	}
+	if _, err := w.Write(inner.closeRest); err != nil {
+		return n, err
+	}
+	_, err = w.Write(epi)
+	return n, err
+}
+
 func randomBoundary(r io.Reader) (string, error) {
 	var b [15]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "", fmt.Errorf("rewrite: draw boundary: %w", err)
 	}
 	return "sendguard-" + hex.EncodeToString(b[:]), nil
-}
-
-// spool is a temporary file written through a buffer that can be cut back
-// to an earlier size. The file is unlinked at once where the OS allows.
-type spool struct {
-	f    *os.File
-	path string // set only if unlinking failed
-	bw   *bufio.Writer
-	n    int64
-}
-
-func newSpool(dir string) (*spool, error) {
-	f, err := os.CreateTemp(dir, "sendguard-rewrite-*")
-	if err != nil {
-		return nil, fmt.Errorf("rewrite: create temp file: %w", err)
-	}
-	s := &spool{f: f, bw: bufio.NewWriterSize(f, bufSize)}
-	if err := os.Remove(f.Name()); err != nil {
-		s.path = f.Name()
-	}
-	return s, nil
-}
-
-func (s *spool) Write(p []byte) (int, error) {
-	n, err := s.bw.Write(p)
-	s.n += int64(n)
-	if err != nil {
-		return n, fmt.Errorf("rewrite: write temp file: %w", err)
-	}
-	return n, nil
-}
-
-func (s *spool) writeString(v string) error {
-	_, err := io.WriteString(s, v)
-	return err
-}
-
-func (s *spool) size() int64 { return s.n }
-
-func (s *spool) truncate(n int64) error {
-	if err := s.bw.Flush(); err != nil {
-		return fmt.Errorf("rewrite: flush temp file: %w", err)
-	}
-	if err := s.f.Truncate(n); err != nil {
-		return fmt.Errorf("rewrite: truncate temp file: %w", err)
-	}
-	if _, err := s.f.Seek(n, io.SeekStart); err != nil {
-		return fmt.Errorf("rewrite: seek temp file: %w", err)
-	}
-	s.n = n
-	return nil
-}
-
-// reader flushes the spool and returns a reader over its whole content.
-func (s *spool) reader() (io.Reader, error) {
-	if err := s.bw.Flush(); err != nil {
-		return nil, fmt.Errorf("rewrite: flush temp file: %w", err)
-	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("rewrite: rewind temp file: %w", err)
-	}
-	return io.LimitReader(s.f, s.n), nil
-}
-
-func (s *spool) close() {
-	_ = s.f.Close()
-	if s.path != "" {
-		_ = os.Remove(s.path)
-	}
 }

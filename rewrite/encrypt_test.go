@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/emersion/go-message/textproto"
 	"io"
 	"mime"
@@ -51,12 +52,14 @@ type encCase struct {
 	file      string
 	keptParts []int
 	files     []string
+	wrap      bool // top level not multipart/mixed: a new one is made
 }
 
 var encCases = []encCase{
-	{"enc-japanese.eml", []int{0}, []string{"顧客リスト.csv", "見積書\u30002026年度.pdf", "売上報告（第3四半期）.xlsx"}},
-	{"enc-nested.eml", []int{0, 4}, []string{"report.pdf", "転送_ 契約書.eml", "notes.txt"}},
-	{"enc-single.eml", nil, []string{"invoice.pdf"}},
+	{"enc-japanese.eml", []int{0}, []string{"顧客リスト.csv", "見積書\u30002026年度.pdf", "売上報告（第3四半期）.xlsx"}, false},
+	{"enc-nested.eml", []int{0, 4}, []string{"report.pdf", "転送_ 契約書.eml", "notes.txt"}, false},
+	{"enc-single.eml", nil, []string{"invoice.pdf"}, true},
+	{"enc-apple.eml", []int{0}, []string{"資料.pdf"}, true},
 }
 
 func encrypt(t testing.TB, in []byte, opt EncryptOptions) ([]byte, EncryptResult) {
@@ -101,7 +104,7 @@ func TestEncryptFaithful(t *testing.T) {
 			n1, r1, b1 := rawFields(t, in)
 			n2, r2, _ := rawFields(t, out)
 			skip := []string{"Content-Type", "Content-Transfer-Encoding"}
-			if c.keptParts == nil { // single part: its Content-* went into the zip
+			if c.wrap { // its Content-* fields moved into a part or the zip
 				skip = append(skip, "Content-Disposition", "MIME-Version")
 			}
 			k1, k2 := fieldsExcept(n1, r1, skip...), fieldsExcept(n2, r2, skip...)
@@ -116,8 +119,13 @@ func TestEncryptFaithful(t *testing.T) {
 			if c.keptParts == nil {
 				return
 			}
-			if len(r1) != len(r2) {
-				t.Error("multipart top header must be kept whole")
+			if !c.wrap && len(r1) != len(r2) {
+				t.Error("multipart/mixed top header must be kept whole")
+			}
+			for i, n := range n1 {
+				if c.wrap && strings.HasPrefix(strings.ToLower(n), "content-") && !bytes.Contains(out, r1[i]) {
+					t.Errorf("%s of the wrapped body lost: %q", n, r1[i])
+				}
 			}
 			h := message.Header{}
 			for i, n := range n1 {
@@ -230,8 +238,11 @@ func zipFromOutput(t testing.TB, out []byte, wantName string) []byte {
 func expectedFiles(t testing.TB, in []byte) [][]byte {
 	t.Helper()
 	var files [][]byte
-	var walk func(r *bufio.Reader, opaque bool)
-	walk = func(r *bufio.Reader, opaque bool) {
+	// class is the parent container: in alternative and related only
+	// explicit attachments and named non-text parts other than inline
+	// images count.
+	var walk func(r *bufio.Reader, class string)
+	walk = func(r *bufio.Reader, class string) {
 		h, err := textproto.ReadHeader(r)
 		if err != nil {
 			t.Fatal(err)
@@ -252,7 +263,11 @@ func expectedFiles(t testing.TB, in []byte) [][]byte {
 				if _, err := raw.ReadFrom(p); err != nil {
 					t.Fatal(err)
 				}
-				walk(bufio.NewReader(&raw), opaque || ct == "multipart/related" || ct == "multipart/alternative")
+				sub := "mixed"
+				if ct == "multipart/related" || ct == "multipart/alternative" {
+					sub = ct
+				}
+				walk(bufio.NewReader(&raw), sub)
 			}
 		}
 		var body io.Reader = r
@@ -266,12 +281,17 @@ func expectedFiles(t testing.TB, in []byte) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		disp, _, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
-		if !opaque && (disp == "attachment" || ct != "" && !strings.HasPrefix(ct, "text/")) {
+		disp, dp, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+		text := ct == "" || strings.HasPrefix(ct, "text/")
+		named := dp["filename"] != "" || params["name"] != ""
+		inline := strings.HasPrefix(ct, "image/") && h.Get("Content-Id") != ""
+		if disp == "attachment" || ct == "message/rfc822" ||
+			class == "mixed" && (!text || named) ||
+			class != "mixed" && named && !text && !inline {
 			files = append(files, b)
 		}
 	}
-	walk(bufio.NewReader(bytes.NewReader(in)), false)
+	walk(bufio.NewReader(bytes.NewReader(in)), "mixed")
 	return files
 }
 
@@ -311,6 +331,14 @@ func TestEncryptZipContents(t *testing.T) {
 	}
 }
 
+func TestEncryptSignedRefused(t *testing.T) {
+	var out bytes.Buffer
+	_, err := EncryptAttachments(&out, bytes.NewReader(readFixture(t, "enc-signed.eml")), testOptions())
+	if !errors.Is(err, ErrSignedOrEncrypted) || out.Len() != 0 {
+		t.Errorf("err %v, %d bytes written", err, out.Len())
+	}
+}
+
 func TestEncryptNoAttachments(t *testing.T) {
 	for _, f := range []string{"enc-noattach.eml", "bcc-folded.eml", "bcc-groups.eml"} {
 		var out bytes.Buffer
@@ -326,11 +354,15 @@ func TestEncryptErrorsWriteNothing(t *testing.T) {
 		in   string
 		want error
 	}{
-		"unknown encoding": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--b--\r\n", ErrUnknownEncoding},
-		"unterminated":     {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n", ErrMalformed},
-		"no parts":         {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n", ErrMalformed},
-		"no boundary line": {"Content-Type: multipart/mixed; boundary=b\r\n\r\nnothing here\r\n", ErrMalformed},
-		"bad header":       {"Content-Type multipart/mixed\r\n\r\n", ErrMalformed},
+		"unknown encoding":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--b--\r\n", ErrUnknownEncoding},
+		"unterminated":       {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n", ErrMalformed},
+		"no parts":           {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n", ErrMalformed},
+		"no boundary line":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\nnothing here\r\n", ErrMalformed},
+		"bad header":         {"Content-Type multipart/mixed\r\n\r\n", ErrMalformed},
+		"corrupt base64":     {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAB!@\r\n--b--\r\n", ErrMalformed},
+		"no boundary":        {"Content-Type: multipart/mixed\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
+		"nested no boundary": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/alternative\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
+		"too deep":           {deepMessage(20), ErrMalformed},
 	}
 	for name, c := range cases {
 		var out bytes.Buffer
@@ -347,6 +379,27 @@ func TestEncryptErrorsWriteNothing(t *testing.T) {
 	_, err = EncryptAttachments(&out, bytes.NewReader(readFixture(t, "enc-single.eml")), EncryptOptions{Password: "x", PasswordDelivery: "pigeon"})
 	if err == nil {
 		t.Error("unknown delivery accepted")
+	}
+}
+
+// deepMessage nests n multipart/mixed levels around one attachment.
+func deepMessage(n int) string {
+	var b strings.Builder
+	b.WriteString("Content-Type: multipart/mixed; boundary=b0\r\n\r\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i-1, i)
+	}
+	fmt.Fprintf(&b, "--b%d\r\nContent-Type: application/pdf\r\n\r\nx\r\n", n-1)
+	for i := n - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "--b%d--\r\n", i)
+	}
+	return b.String()
+}
+
+func TestEncryptDepthLimit(t *testing.T) {
+	_, res := encrypt(t, []byte(deepMessage(maxDepth-1)), testOptions())
+	if len(res.Files) != 1 {
+		t.Errorf("files %+v", res.Files)
 	}
 }
 

@@ -23,6 +23,11 @@ var (
 	// ErrNoAttachments is returned by EncryptAttachments for a message
 	// without attachments; nothing is written to dst.
 	ErrNoAttachments = errors.New("rewrite: message has no attachments")
+	// ErrSignedOrEncrypted is returned by EncryptAttachments for a message
+	// that is signed or encrypted as a whole (multipart/signed,
+	// multipart/encrypted, S/MIME): its attachments cannot be replaced
+	// without breaking it. Nothing is written to dst; hold the message.
+	ErrSignedOrEncrypted = errors.New("rewrite: message is signed or encrypted")
 	// ErrUnknownEncoding means an attachment's Content-Transfer-Encoding is
 	// not one the rewriter can decode, so its original bytes are unknown.
 	ErrUnknownEncoding = errors.New("rewrite: unknown content-transfer-encoding")

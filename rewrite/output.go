@@ -12,6 +12,8 @@ import (
 
 // write assembles the rewritten message: the top header, the note, the
 // kept parts, the zip part and the close delimiter with the epilogue.
+// bufio.Writer keeps its first error, which Flush or the next copy
+// reports, so single writes are not checked.
 func (e *encrypter) write(dst io.Writer) error {
 	eol := e.top.eol
 	bw := bufio.NewWriterSize(dst, bufSize)
@@ -33,6 +35,9 @@ func (e *encrypter) write(dst io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if e.wrap && e.kept.size() > 0 {
+		bw.WriteString(eol + d + eol) // the original alternative/related body
+	}
 	if _, err := io.Copy(bw, kept); err != nil {
 		return fmt.Errorf("rewrite: copy kept parts: %w", err)
 	}
@@ -46,7 +51,7 @@ func (e *encrypter) write(dst io.Writer) error {
 		return err
 	}
 	closeRest := e.closeRest
-	if e.single {
+	if e.wrap {
 		closeRest = []byte(eol)
 	}
 	bw.WriteString(eol + d + "--")
@@ -62,7 +67,7 @@ func (e *encrypter) write(dst io.Writer) error {
 // Content-* fields to the zip and becomes multipart/mixed.
 func (e *encrypter) writeTopHeader(bw *bufio.Writer) error {
 	eol := e.top.eol
-	if !e.single {
+	if !e.wrap {
 		bw.Write(e.top.bytes())
 		return nil
 	}
@@ -77,7 +82,7 @@ func (e *encrypter) writeTopHeader(bw *bufio.Writer) error {
 		ct = "MIME-Version: 1.0" + eol + ct
 	}
 	for _, f := range e.top.fields {
-		if strings.HasPrefix(strings.ToLower(f.name), "content-") {
+		if isContentField(f.name) {
 			if ct != "" {
 				bw.WriteString(ct)
 				ct = ""

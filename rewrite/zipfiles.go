@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime/quotedprintable"
@@ -41,7 +42,7 @@ func (e *encrypter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 	}
 	sum := sha256.New()
 	cnt := &counter{}
-	used, err := e.zw.Add(name, e.opt.Modified, io.TeeReader(dec, io.MultiWriter(sum, cnt)))
+	used, err := e.zw.Add(name, e.opt.Modified, io.TeeReader(&malformedOnError{r: dec}, io.MultiWriter(sum, cnt)))
 	if err != nil {
 		return fmt.Errorf("attachment %d: %w", idx, err)
 	}
@@ -52,6 +53,18 @@ func (e *encrypter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 		SHA256:      hex.EncodeToString(sum.Sum(nil)),
 	})
 	return nil
+}
+
+// malformedOnError marks read errors (corrupt base64, a truncated
+// multipart) as ErrMalformed, apart from archive write errors.
+type malformedOnError struct{ r io.Reader }
+
+func (m *malformedOnError) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, ErrMalformed) {
+		err = fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return n, err
 }
 
 type counter struct{ n int64 }
@@ -128,6 +141,7 @@ func extensionFor(ct string) string {
 // finishZip closes the archive and chooses its name: the file's own name
 // for a single file, else the subject, else the first file's name.
 func (e *encrypter) finishZip() error {
+	e.zipClosed = true
 	if err := e.zw.Close(); err != nil {
 		return fmt.Errorf("rewrite: close zip: %w", err)
 	}

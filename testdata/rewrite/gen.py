@@ -257,3 +257,77 @@ Content-Type: text/html; charset=UTF-8
 <p>html</p>
 --a--
 """)
+
+# Apple Mail style: files inside the HTML branch of an alternative.
+write("enc-apple.eml", f"""From: sender@example.com
+To: customer@partner.co.jp
+Subject: =?UTF-8?B?{base64.b64encode("資料送付".encode()).decode()}?=
+Mime-Version: 1.0 (Mac OS X Mail 16.0)
+Content-Type: multipart/alternative;
+\tboundary="Apple-Mail=_ALT"
+Content-Transfer-Encoding: 7bit
+
+--Apple-Mail=_ALT
+Content-Transfer-Encoding: quoted-printable
+Content-Type: text/plain;
+\tcharset=utf-8
+
+=E8=B3=87=E6=96=99=E3=81=A7=E3=81=99=E3=80=82
+
+--Apple-Mail=_ALT
+Content-Type: multipart/mixed;
+\tboundary="Apple-Mail=_MIX"
+
+--Apple-Mail=_MIX
+Content-Transfer-Encoding: 7bit
+Content-Type: text/html;
+\tcharset=us-ascii
+
+<html><body>Here it is:</body></html>
+--Apple-Mail=_MIX
+Content-Disposition: inline;
+\tfilename*=utf-8''%E8%B3%87%E6%96%99.pdf
+Content-Type: application/pdf;
+\tx-unix-mode=0644;
+\tname="=?utf-8?B?6LOH5paZLnBkZg==?="
+Content-Transfer-Encoding: base64
+
+{b64lines(pdf)}
+--Apple-Mail=_MIX
+Content-Transfer-Encoding: 7bit
+Content-Type: text/html;
+\tcharset=us-ascii
+
+<html><body>Thanks</body></html>
+--Apple-Mail=_MIX--
+
+--Apple-Mail=_ALT--
+""")
+
+write("enc-signed.eml", """From: sender@example.com
+To: customer@partner.co.jp
+Subject: signed
+MIME-Version: 1.0
+Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="s"
+
+--s
+Content-Type: multipart/mixed; boundary="m"
+
+--m
+Content-Type: text/plain
+
+signed body
+--m
+Content-Type: application/pdf; name="a.pdf"
+Content-Disposition: attachment; filename="a.pdf"
+Content-Transfer-Encoding: base64
+
+JVBERi0=
+--m--
+--s
+Content-Type: application/pkcs7-signature; name="smime.p7s"
+Content-Transfer-Encoding: base64
+
+AAAA
+--s--
+""")
