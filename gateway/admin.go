@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -24,7 +25,9 @@ type Admin struct {
 	Store  *spool.Store
 	Holds  *hold.Store
 	Runner *Runner
-	Log    *slog.Logger
+	// Users manages console accounts (sendguard user ...); nil disables it.
+	Users UserAdmin
+	Log   *slog.Logger
 	// Extra routes (e.g. hold release) registered by other components.
 	Mux *http.ServeMux
 }
@@ -58,6 +61,9 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/hold/{id}/{action}", a.decide)
 	mux.HandleFunc("GET /v1/hold/{id}/events", a.events)
 	mux.HandleFunc("GET /v1/audit/verify", a.verify)
+	mux.HandleFunc("POST /v1/users", a.userAdd)
+	mux.HandleFunc("POST /v1/users/{name}/password", a.userPasswd)
+	mux.HandleFunc("POST /v1/users/{name}/totp-reset", a.userTOTP)
 	return mux
 }
 
@@ -179,6 +185,75 @@ func (a *Admin) verify(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ok": true, "events": n})
 }
 
+// UserAdmin is what the CLI needs of the console's accounts.
+type UserAdmin interface {
+	AddUser(name, role, password string) (totpURL string, err error)
+	SetPassword(name, password string) error
+	ResetTOTP(name string) (totpURL string, err error)
+}
+
+type userReq struct {
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Password string `json:"password"`
+}
+
+func (a *Admin) readUser(w http.ResponseWriter, r *http.Request) (userReq, bool) {
+	var u userReq
+	if a.Users == nil {
+		a.fail(w, errors.New("console accounts are not available"))
+		return u, false
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&u); err != nil {
+		a.fail(w, fmt.Errorf("bad request: %w", err))
+		return u, false
+	}
+	return u, true
+}
+
+func (a *Admin) userAdd(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.readUser(w, r)
+	if !ok {
+		return
+	}
+	url, err := a.Users.AddUser(u.Name, u.Role, u.Password)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	a.Log.Info("console user added", "user", u.Name, "role", u.Role)
+	writeJSON(w, map[string]string{"name": u.Name, "totp_url": url})
+}
+
+func (a *Admin) userPasswd(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.readUser(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if err := a.Users.SetPassword(name, u.Password); err != nil {
+		badRequest(w, err)
+		return
+	}
+	a.Log.Info("console password changed", "user", name)
+	writeJSON(w, map[string]string{"name": name, "result": "password changed"})
+}
+
+func (a *Admin) userTOTP(w http.ResponseWriter, r *http.Request) {
+	if a.Users == nil {
+		a.fail(w, errors.New("console accounts are not available"))
+		return
+	}
+	name := r.PathValue("name")
+	url, err := a.Users.ResetTOTP(name)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	a.Log.Info("console TOTP reset", "user", name)
+	writeJSON(w, map[string]string{"name": name, "totp_url": url})
+}
+
 var errNotQueued = errors.New("message is not queued for delivery")
 
 func (a *Admin) fail(w http.ResponseWriter, err error) {
@@ -193,6 +268,13 @@ func (a *Admin) fail(w http.ResponseWriter, err error) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+// badRequest answers a refused admin request (the error is the caller's).
+func badRequest(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
 	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 }
 

@@ -4,6 +4,8 @@
 //	sendguard serve [-config FILE]          run the gateway (embedded demo config without -config)
 //	sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
 //	sendguard queue list|show ID|retry ID|delete ID [-config FILE]
+//	sendguard user add|passwd|totp-reset NAME [-role R] [-config FILE]
+//	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
 //	sendguard version
@@ -30,6 +32,8 @@ func main() {
 		err = check(args)
 	case "queue":
 		err = queueCmd(args)
+	case "user":
+		err = userCmd(args)
 	case "audit":
 		err = auditCmd(args)
 	case "config":
@@ -57,6 +61,8 @@ func usage() {
   sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
                                          analyse messages offline and show the policy's decision
   sendguard queue list [-all] [-state S] | show ID | history ID | retry ID | delete ID | release ID | reject ID [-reason R]   [-config FILE]
+  sendguard user add NAME [-role R] | passwd NAME | totp-reset NAME   [-config FILE]
+                                         console accounts (password on stdin; prints the TOTP enrolment URL)
   sendguard audit verify [-config FILE]  check the audit log's hash chain
   sendguard config check FILE            validate a configuration file
   sendguard passwd-hash                  read a password on stdin, print a bcrypt hash for smtp.users

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -184,28 +185,42 @@ func adminClient(sock string) *admin {
 	}}}
 }
 
-func (a *admin) do(method, path string) ([]byte, error) {
-	req, err := http.NewRequest(method, "http://sendguard"+path, nil)
+func (a *admin) do(method, path string) ([]byte, error) { return a.doJSON(method, path, nil) }
+
+// doJSON sends body (if not nil) as JSON.
+func (a *admin) doJSON(method, path string, body any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://sendguard"+path, rd)
 	if err != nil {
 		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the running sendguard (is it running with this config?): %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		if json.Unmarshal(out, &e) == nil && e.Error != "" {
 			return nil, errors.New(e.Error)
 		}
 		return nil, fmt.Errorf("admin API: %s", resp.Status)
 	}
-	return body, nil
+	return out, nil
 }
 
 // auditCmd: `sendguard audit verify` checks the running instance's audit

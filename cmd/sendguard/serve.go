@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,9 +25,11 @@ import (
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
+	"github.com/sendguard/sendguard/web/console"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for DATA phases and delivery
@@ -136,8 +139,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
+	if err != nil {
+		return err
+	}
 	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
-		DefaultLang: defaultLang(cfg.Notify.Language)})
+		DefaultLang: defaultLang(cfg.Notify.Language), CSRFKey: csrfKey})
 	if err != nil {
 		return err
 	}
@@ -187,8 +194,18 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	mux.Handle("/h/", pages)
 	mux.Handle("/static/", pages)
+	testFn := func(ctx context.Context, r io.Reader) (*inspect.Result, error) {
+		return rulesInsp.Inspect(ctx, r, inspect.Envelope{})
+	}
+	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
+		Logger: log, Policy: policyRules(cfg), Test: testFn, InternalDomains: cfg.InternalDomains})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	mux.Handle(cons.Prefix(), cons)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin")}
+	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
+		Users: cons.Users()}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"github.com/sendguard/sendguard/rules/policy"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -127,4 +131,36 @@ func newEncryptor(cfg *config.Config, store *spool.Store, internal func(string) 
 		e.Presets = p
 	}
 	return e, nil
+}
+
+// loadOrCreateSecret reads a 32-byte key from path, creating it (0600) on
+// first start, so signed forms and sessions survive a restart.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// policyRules describes the active policy for the console.
+func policyRules(cfg *config.Config) []policy.RuleInfo {
+	p, err := policy.Default()
+	if cfg.Policy != "" {
+		p, err = policy.Load(cfg.Policy)
+	}
+	if err != nil {
+		return nil
+	}
+	return p.Rules()
 }
