@@ -96,9 +96,14 @@ func (in *Inspector) Inspect(ctx context.Context, r io.Reader, env Envelope) (*R
 // location accumulates one location's detector results (a body has a text
 // and an HTML alternative: both are "body" and count once).
 type location struct {
-	name string
-	res  *detect.Result
+	name    string
+	res     *detect.Result
+	records int // rows (or pasted list lines) carrying personal data
 }
+
+// partRecords counts a part's personal-data records: table rows, or, for
+// a list pasted into prose, the lines with a personal-data hit.
+func partRecords(r *detect.Result) int { return max(r.Records, r.Lines) }
 
 // Analyze builds the report without evaluating the policy.
 func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*rules.Report, *extract.Message, error) {
@@ -118,9 +123,12 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 		}
 		res := in.det.Scan(p.Text, p.Tabular)
 		if l, ok := byName[p.Location]; ok {
+			// The text and HTML versions of one body: the larger count,
+			// not the sum.
+			l.records = max(l.records, partRecords(res))
 			return l.res.Merge(res)
 		}
-		l := &location{name: p.Location, res: res}
+		l := &location{name: p.Location, res: res, records: partRecords(res)}
 		byName[p.Location] = l
 		locs = append(locs, l)
 		return nil
@@ -135,7 +143,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				f.Samples = []string{}
 			}
 			if h.Detector != detect.Keyword {
-				f.Records = l.res.Records
+				f.Records = l.records
 			}
 			f.Values = h.Values
 			rep.Findings = append(rep.Findings, f)
