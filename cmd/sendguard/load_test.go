@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -125,4 +127,61 @@ func peakRSS(pid int) int {
 		}
 	}
 	return 0
+}
+
+// TestLoadMemoryFlat measures sendguard's peak RSS while 20 sessions send
+// messages with a 10 KB and then a 4 MB attachment (a fresh instance each):
+// bodies are streamed to the spool and attachments are never held whole,
+// so the peak must not grow with message size times concurrency.
+//
+//	SENDGUARD_LOAD=1 go test -run TestLoadMemoryFlat -v ./cmd/sendguard
+func TestLoadMemoryFlat(t *testing.T) {
+	if os.Getenv("SENDGUARD_LOAD") == "" {
+		t.Skip("set SENDGUARD_LOAD=1 to run the memory measurement")
+	}
+	peak := func(size int) int {
+		sk := startSink(t)
+		in := newInstance(t, sk.Addr, "")
+		cfg, _ := os.ReadFile(in.cfgPath)
+		os.WriteFile(in.cfgPath, []byte(strings.Replace(string(cfg), "level: debug", "level: warn", 1)), 0o600)
+		in.start()
+		blob := make([]byte, size)
+		for i := range blob {
+			blob[i] = byte(i*7919 + i/13)
+		}
+		msg := binaryMail(blob)
+		var wg sync.WaitGroup
+		for s := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 3 {
+					to := []string{fmt.Sprintf("r%d@example.com", s)} // internal: no encryption, pure relay + inspection
+					if err := sendMail(in.smtp, "a@example.com", to, msg); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if _, err := sk.Wait(60, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return peakRSS(in.cmd.Process.Pid)
+	}
+	small, large := peak(10<<10), peak(4<<20)
+	t.Logf("peak RSS, 20 sessions x 3 messages: 10 KB attachments %d KiB, 4 MB attachments %d KiB (%.2fx for 400x the size)",
+		small, large, float64(large)/float64(small))
+}
+
+func binaryMail(blob []byte) []byte {
+	var b strings.Builder
+	b.WriteString("From: <a@example.com>\r\nTo: <r@example.com>\r\nSubject: blob\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"blob.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(blob)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--b--\r\n")
+	return []byte(b.String())
 }

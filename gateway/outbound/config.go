@@ -182,6 +182,15 @@ func (c *Config) validate() (nextHop, error) {
 	return hop, errors.Join(errs...)
 }
 
+// bracketed is a "[host]" next hop: no MX lookup, and the host must be
+// there.
+func bracketed(s, host string, port int) (nextHop, error) {
+	if host == "" || strings.ContainsAny(host, " /[]") {
+		return nextHop{}, fmt.Errorf("bad host in %q", s)
+	}
+	return nextHop{host: host, port: port}, nil
+}
+
 func parseNextHop(s string, defPort int) (nextHop, error) {
 	if s == "" {
 		return nextHop{}, errors.New("empty (want host:port, [host]:port or mx)")
@@ -198,10 +207,10 @@ func parseNextHop(s string, defPort int) (nextHop, error) {
 		host, port = h, n
 		// SplitHostPort strips the brackets of "[host]:port".
 		if strings.HasPrefix(s, "[") {
-			return nextHop{host: host, port: port}, nil
+			return bracketed(s, host, port)
 		}
 	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		return nextHop{host: s[1 : len(s)-1], port: port}, nil
+		return bracketed(s, s[1:len(s)-1], port)
 	}
 	if host == "" || strings.ContainsAny(host, " /[]") {
 		return nextHop{}, fmt.Errorf("bad host in %q", s)

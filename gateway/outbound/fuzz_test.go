@@ -36,7 +36,7 @@ func FuzzReplyClassification(f *testing.F) {
 }
 
 func FuzzParseNextHop(f *testing.F) {
-	for _, s := range []string{"mx", "relay.example:25", "[relay.example]:587", "[::1]:25", "1.2.3.4", "[", "a:b:c"} {
+	for _, s := range []string{"mx", "relay.example:25", "[relay.example]:587", "[::1]:25", "1.2.3.4", "[", "a:b:c", "[]", "[]:25"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
