@@ -45,7 +45,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // tlog sends log lines to the test's log.
-type tlog struct{ t *testing.T }
+type tlog struct{ t testing.TB }
 
 func (l tlog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
@@ -61,7 +61,7 @@ const testPassword = "correct horse battery"
 // env is a real spool and hold store on a temp bbolt DB behind the console
 // on a loopback HTTP server.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	sp       *spool.Store
 	hold     *hold.Store
 	h        *Handler
@@ -71,7 +71,7 @@ type env struct {
 	secrets  map[string]string // user → TOTP secret
 }
 
-func newEnv(t *testing.T, mutate func(*Config)) *env {
+func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}, secrets: map[string]string{}}
 	sp, err := spool.Open(t.TempDir(), nil)
@@ -145,7 +145,7 @@ func (e *env) code(name string) string {
 
 // client is a browser without automatic redirects.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	c   *http.Client
 	ua  string
