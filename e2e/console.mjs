@@ -97,6 +97,11 @@ try {
 
   step('policy');
   await page.goto(base + 'policy');
+  await page.setInputFiles('#test-form input[name=eml]', env('TEST_EML'));
+  await Promise.all([page.waitForURL(/\/console\/policy\/test$/), page.click('#test-form button[type=submit]')]);
+  const verdict = await page.textContent('#test-result');
+  if (!verdict.includes('hold_review')) throw new Error(`test verdict: ${verdict}`);
+  if ((await page.content()).includes(env('RAW_VALUE'))) throw new Error('raw detector value shown');
   await shot('11-policy.png');
 
   step('Japanese');

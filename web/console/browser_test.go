@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 )
 
@@ -47,7 +49,24 @@ func TestBrowserConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *Config) { c.Policy = pol.Rules() })
+	// The real inspector, keeping raw values as `check -reveal` does, so
+	// the test shows the console drops them.
+	insp, err := inspect.New(inspect.Config{InternalDomains: []string{"example.com"}, PartnerDomains: []string{"partner.co.jp"}, Policy: pol, Reveal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) {
+		c.Policy = pol.Rules()
+		c.Test = func(ctx context.Context, r io.Reader) (*inspect.Result, error) {
+			return insp.Inspect(ctx, r, inspect.Envelope{})
+		}
+	})
+	eml := filepath.Join(t.TempDir(), "test.eml")
+	err = os.WriteFile(eml, []byte("From: suzuki@example.com\r\nTo: yamada@partner.co.jp\r\nSubject: =?UTF-8?B?5YCL5Lq655Wq5Y+3?=\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n山田様\r\nマイナンバー（個人番号）: 1234 5678 9018\r\nよろしくお願いします。\r\n"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.addUser("tanaka", RoleAdmin)
 	ext := func(addr, name string) rules.Recipient {
 		return rules.Recipient{Address: addr, Name: name, Field: "to", Domain: addr[strings.IndexByte(addr, '@')+1:], External: true, Envelope: true}
@@ -62,7 +81,8 @@ func TestBrowserConsole(t *testing.T) {
 		atts:  []rules.Attachment{{Name: "顧客一覧.xlsx", Location: "attachment:顧客一覧.xlsx", Type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Size: 48213}}})
 	reject := e.seed(msg{subject: "Re: 見積書 <script>alert(1)</script>", sender: "ito@example.com", kind: hold.KindSender, rules: []string{"lookalike"},
 		rcpts: []rules.Recipient{ext("buyer@exarnple.com", "<img src=x onerror=alert(1)>")}, age: 2 * time.Hour,
-		findings: []rules.Finding{{Detector: "credit_card", Count: 1, Location: "body", Samples: []string{"4111********1111"}}}})
+		lookalike: []rules.Lookalike{{Address: "buyer@exarnple.com", Resembles: "example.com", Reason: "homoglyph rn/m"}},
+		findings:  []rules.Finding{{Detector: "credit_card", Count: 1, Location: "body", Samples: []string{"4111********1111"}}}})
 	e.seed(msg{subject: "Q4 price list for all distributors", sender: "kato@example.com", rules: []string{"mass-exposure"}, kind: hold.KindSender, age: time.Hour,
 		rcpts: []rules.Recipient{ext("a@dist-one.example", ""), ext("b@dist-two.example", ""), ext("c@dist-three.example", ""), ext("d@dist-four.example", ""), ext("e@dist-five.example", "")}})
 	e.seed(msg{subject: "給与明細（11月分）", sender: "hr@example.com", findings: []rules.Finding{{Detector: "bank_account", Count: 3, Location: "body", Samples: []string{"普通 ****567"}}}, age: 30 * time.Minute,
@@ -82,6 +102,7 @@ func TestBrowserConsole(t *testing.T) {
 		"CONSOLE_USER=tanaka", "CONSOLE_PASSWORD="+testPassword, "CONSOLE_CODE="+e.code("tanaka"),
 		"RELEASE_SUBJECT=【社外秘】顧客一覧の送付（確認用）", "REJECT_SUBJECT=Re: 見積書",
 		"REJECT_REASON=宛先ドメインが取引先と異なります（exarnple.com）", "FILTER_DOMAIN=partner.co.jp",
+		"TEST_EML="+eml, "RAW_VALUE=9018",
 		"ARTIFACTS="+shots, "DOWNLOADS="+downloads, "USER_DATA_DIR="+t.TempDir(),
 	)
 	out, err := cmd.CombinedOutput()

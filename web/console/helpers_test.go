@@ -239,15 +239,16 @@ func (c *client) cookie() string {
 
 // msg describes a held message to seed.
 type msg struct {
-	subject  string
-	sender   string
-	rcpts    []rules.Recipient
-	findings []rules.Finding
-	atts     []rules.Attachment
-	body     string // raw RFC 5322 bytes; built from subject if empty
-	kind     hold.Kind
-	rules    []string
-	age      time.Duration
+	subject   string
+	sender    string
+	rcpts     []rules.Recipient
+	findings  []rules.Finding
+	atts      []rules.Attachment
+	lookalike []rules.Lookalike
+	body      string // raw RFC 5322 bytes; built from subject if empty
+	kind      hold.Kind
+	rules     []string
+	age       time.Duration
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -288,7 +289,7 @@ func (e *env) seed(m msg) string {
 			ext++
 		}
 	}
-	rep.Recipients = rules.Recipients{Total: len(m.rcpts), External: ext, List: m.rcpts}
+	rep.Recipients = rules.Recipients{Total: len(m.rcpts), External: ext, List: m.rcpts, Lookalike: m.lookalike}
 	rj, _ := json.Marshal(rep)
 	now := e.clock.Now()
 	srec := &spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateHeld, MailFrom: m.sender,

@@ -139,6 +139,10 @@ func (d *pageData) Short(t time.Time) string {
 
 func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageData {
 	d := &pageData{Prefix: h.prefix, Title: title, Nav: nav, cat: h.cat, loc: h.loc, Self: r.URL.RequestURI()}
+	if r.Method != http.MethodGet {
+		// The language switch returns to a page it can GET.
+		d.Self = h.prefix + strings.TrimPrefix(nav, "dash")
+	}
 	d.Lang = h.lang(r, rc)
 	if rc != nil && rc.user != nil {
 		d.User, d.Role, d.CSRF = rc.user.Name, rc.user.Role, rc.sess.CSRF
