@@ -356,3 +356,34 @@ func TestPasswordHash(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadersOnEveryResponse(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("vera", RoleViewer)
+	c := e.client()
+	for _, p := range []string{"/console/login", "/console/static/console.css", "/console/static/console.js", "/console/static/favicon.svg",
+		"/console/static/nope.css", "/console/nope", "/console/queue", "/nowhere"} {
+		r := c.get(p) // client.do checks the CSP header
+		for k, v := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"} {
+			if r.header.Get(k) != v {
+				t.Errorf("%s: %s = %q", p, k, r.header.Get(k))
+			}
+		}
+		if strings.HasSuffix(p, ".css") && r.status == 200 && r.header.Get("Content-Type") != "text/css; charset=utf-8" {
+			t.Errorf("%s: content type %q", p, r.header.Get("Content-Type"))
+		}
+	}
+	c.login("vera")
+	for _, p := range []string{"/console/", "/console/queue", "/console/audit", "/console/policy", "/console/audit/export?format=csv", "/console/msg/nope"} {
+		if r := c.get(p); r.status >= 500 {
+			t.Errorf("%s: %d", p, r.status)
+		}
+	}
+	// No page carries inline script or style (the CSP would block it).
+	r := c.get("/console/")
+	for _, bad := range []string{"<script>", "style=", " onclick=", " onload="} {
+		if strings.Contains(r.body, bad) {
+			t.Errorf("dashboard has %q", bad)
+		}
+	}
+}

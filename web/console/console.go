@@ -114,7 +114,7 @@ type Handler struct {
 	mux     *http.ServeMux
 
 	dashMu sync.Mutex
-	dash   *dashboard // cached for dashTTL
+	dash   map[string]*dashboard // by language, each kept for dashTTL
 }
 
 type asset struct {
@@ -137,7 +137,7 @@ func New(cfg Config) (*Handler, error) {
 		origin: base.Scheme + "://" + base.Host, secure: base.Scheme == "https",
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, rules: cfg.Policy, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
-		intern: map[string]bool{},
+		intern: map[string]bool{}, dash: map[string]*dashboard{},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

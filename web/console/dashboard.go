@@ -57,14 +57,14 @@ func (h *Handler) dashboard(ctx context.Context, lang string) (*dashboard, error
 	h.dashMu.Lock()
 	defer h.dashMu.Unlock()
 	now := h.now()
-	if h.dash != nil && now.Sub(h.dash.At) < dashTTL && h.dash.Legend[0].Name == h.cat.T(lang, "state.held") {
-		return h.dash, nil
+	if d := h.dash[lang]; d != nil && now.Sub(d.At) >= 0 && now.Sub(d.At) < dashTTL {
+		return d, nil
 	}
 	d, err := h.computeDashboard(ctx, now, lang)
 	if err != nil {
 		return nil, err
 	}
-	h.dash = d
+	h.dash[lang] = d
 	return d, nil
 }
 

@@ -25,6 +25,18 @@
 //     shown (only the report's masked samples).
 //   - Every response carries a strict CSP with no inline script or style.
 //
+// Single sign-on: with Config.TrustedProxies and Config.ProxyUserHeader
+// set, a request whose connection comes from a trusted proxy address and
+// carries that header (e.g. X-Forwarded-User from oauth2-proxy, Apache
+// mod_auth_mellon or an IdP-aware load balancer) is signed in as that
+// local account, with the account's role, without password or TOTP: the
+// proxy did the authentication. The header is ignored from every other
+// address, so the console must only be reachable through the proxy (or
+// on loopback behind it), and the proxy must strip the header from what
+// clients send. The proxy's last X-Forwarded-For hop becomes the client IP
+// in the audit log. The account must exist (sendguard user add), so roles
+// stay managed here.
+//
 // Storage (buckets in the gateway's DB, prefix console_):
 //
 //	console_users     name → user JSON (argon2id hash, TOTP secret, role, language)
