@@ -74,8 +74,8 @@ func TestSignInRateLimited(t *testing.T) {
 	e.addUser("rita", RoleReviewer)
 	c := e.client()
 	c.get("/console/login")
-	for i := range 3 {
-		if r := c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {"not the password"}}); r.status != http.StatusUnauthorized {
+	for i, name := range []string{"rita", "RITA", " Rita"} { // case variants share the account's budget
+		if r := c.postCSRF("/console/login", url.Values{"user": {name}, "password": {"not the password"}}); r.status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i, r.status)
 		}
 	}
@@ -289,9 +289,14 @@ func TestUsers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(tu, "otpauth://totp/") || !strings.Contains(tu, "issuer=sendguard") {
 		t.Fatalf("totp url %q, %v", tu, err)
 	}
-	// A new password replaces the old one.
+	// A new password replaces the old one and ends the account's sessions.
+	live := e.client()
+	live.login("vera")
 	if err := u.SetPassword("vera", "another long password"); err != nil {
 		t.Fatal(err)
+	}
+	if r := live.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("session survived a password change: %d", r.status)
 	}
 	c := e.client()
 	c.get("/console/login")
@@ -334,6 +339,14 @@ func TestUsers(t *testing.T) {
 		t.Fatal("role not re-read")
 	}
 	_ = cookiejar.Options{}
+}
+
+func TestRFC5987(t *testing.T) {
+	for in, want := range map[string]string{"a b.pdf": "a%20b.pdf", "顧客.csv": "%E9%A1%A7%E5%AE%A2.csv", `x";y=z`: "x%22%3By%3Dz", "a\r\nb": "a%0D%0Ab"} {
+		if got := rfc5987(in); got != want {
+			t.Errorf("rfc5987(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestPasswordHash(t *testing.T) {

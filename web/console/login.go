@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/sendguard/sendguard/hold"
 )
@@ -72,7 +73,8 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	name := printable(r.PostFormValue("user"), 64)
+	// Lower-cased like account names, so case variants share one budget.
+	name := strings.ToLower(strings.TrimSpace(printable(r.PostFormValue("user"), 64)))
 	ip, now := h.clientIP(r), h.now()
 	if h.ipLim.blocked(ip, now) || h.userLim.blocked(name, now) {
 		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "rate limited"})

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -202,6 +201,22 @@ func (h *Handler) parseSpooled(f *os.File) (*enmime.Envelope, error) {
 	return enmime.ReadEnvelope(io.LimitReader(f, defaultMaxBodyParse))
 }
 
+// rfc5987 percent-encodes a file name for filename*= (RFC 8187): every
+// byte but attr-char.
+func rfc5987(s string) string {
+	const attr = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attr, c) >= 0) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
 func parts(env *enmime.Envelope) []*enmime.Part {
 	return append(append([]*enmime.Part(nil), env.Attachments...), env.Inlines...)
 }
@@ -238,7 +253,7 @@ func (h *Handler) attachment(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	h.audit(r, hold.Event{MessageID: id, Actor: rc.actor, Action: auditDownload, Reason: name})
 	hd := w.Header()
 	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("Content-Disposition", "attachment; filename=\"download.bin\"; filename*=UTF-8''"+url.PathEscape(name))
+	hd.Set("Content-Disposition", "attachment; filename=\"download.bin\"; filename*=UTF-8''"+rfc5987(name))
 	hd.Set("Content-Length", strconv.Itoa(len(p.Content)))
 	_, _ = w.Write(p.Content)
 }
