@@ -65,7 +65,11 @@ try {
   step('open and release');
   await Promise.all([page.waitForURL(/\/console\/msg\//), page.click(`text=${env('RELEASE_SUBJECT')}`)]);
   await page.waitForSelector('#release-form');
+  const frame = page.frameLocator('#mail-html');
+  const frameText = await frame.locator('body').textContent();
+  if (!frameText.includes('顧客一覧')) throw new Error(`sanitised HTML frame: ${frameText}`);
   await shot('06-message.png');
+  await page.locator('#mail-html').screenshot({ path: path.join(shots, '06b-message-html.png') });
   await page.check('input[name=mode][value=bcc]');
   await Promise.all([page.waitForURL(/done=released/), page.click('#release-btn')]);
   const state = await page.textContent('#msg-state');
@@ -112,7 +116,12 @@ try {
   await page.waitForSelector('svg.chart');
   await shot('13-dashboard-ja.png');
 
-  if (consoleErrors.length) throw new Error(`browser console errors: ${consoleErrors.join(' | ')}`);
+  // The held mail's remote image (a tracking pixel) must be blocked by the
+  // frame's CSP; any other console error is a failure.
+  const pixel = (m) => m.includes('track.example') && m.includes('Content Security Policy');
+  if (!consoleErrors.some(pixel)) throw new Error('the remote image in the mail was not blocked');
+  const other = consoleErrors.filter((m) => !pixel(m));
+  if (other.length) throw new Error(`browser console errors: ${other.join(' | ')}`);
   console.log('ok');
 } catch (err) {
   await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});

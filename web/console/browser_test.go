@@ -76,7 +76,13 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	mynum := []rules.Finding{{Detector: "mynumber", Count: 52, Records: 52, Location: "attachment:顧客一覧.xlsx", Samples: []string{"1234********", "5678********"}},
 		{Detector: "jp_address", Count: 48, Location: "attachment:顧客一覧.xlsx", Samples: []string{"東京都千代田区****"}}}
-	release := e.seed(msg{subject: "【社外秘】顧客一覧の送付（確認用）", sender: "suzuki@example.com", findings: mynum, age: 3 * time.Hour,
+	htmlBody := "From: =?UTF-8?B?6Yi05pyoIOS4gOmDjg==?= <suzuki@example.com>\r\nTo: =?UTF-8?B?5bGx55SwIOWkqumDjg==?= <yamada@partner.co.jp>\r\nCc: sato@example.com\r\n" +
+		"Subject: =?UTF-8?B?44CQ56S+5aSW56eY44CR6aGn5a6i5LiA6Kan44Gu6YCB5LuY77yI56K66KqN55So77yJ?=\r\nDate: Fri, 20 Nov 2026 15:00:00 +0900\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n山田様\r\n\r\nいつもお世話になっております。\r\nご依頼の顧客一覧を添付いたします。\r\nご確認のほどよろしくお願いいたします。\r\n\r\n鈴木\r\n" +
+		"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>山田様</p><p>いつもお世話になっております。<br>ご依頼の<b>顧客一覧</b>を添付いたします。</p>" +
+		"<p>ご確認のほどよろしくお願いいたします。</p><img src=\"https://track.example/p.gif\"><script>alert(1)</script><p>鈴木</p>\r\n--b--\r\n"
+	release := e.seed(msg{subject: "【社外秘】顧客一覧の送付（確認用）", sender: "suzuki@example.com", findings: mynum, age: 3 * time.Hour, body: htmlBody,
 		rcpts: []rules.Recipient{ext("yamada@partner.co.jp", "山田 太郎"), in("sato@example.com")},
 		atts:  []rules.Attachment{{Name: "顧客一覧.xlsx", Location: "attachment:顧客一覧.xlsx", Type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Size: 48213}}})
 	reject := e.seed(msg{subject: "Re: 見積書 <script>alert(1)</script>", sender: "ito@example.com", kind: hold.KindSender, rules: []string{"lookalike"},

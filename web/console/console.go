@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/microcosm-cc/bluemonday"
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
@@ -113,6 +114,8 @@ type Handler struct {
 	static  map[string]asset
 	mux     *http.ServeMux
 
+	sanitize *bluemonday.Policy
+
 	dashMu sync.Mutex
 	dash   map[string]*dashboard // by language, each kept for dashTTL
 }
@@ -188,6 +191,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.static, err = loadStatic(); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
+	h.sanitize = newSanitizer()
 	h.routes()
 	return h, nil
 }
@@ -213,6 +217,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+p+"queue", h.page(RoleViewer, h.queuePage))
 	m.HandleFunc("GET "+p+"msg/{id}", h.page(RoleViewer, h.messagePage))
 	m.HandleFunc("GET "+p+"msg/{id}/att/{n}", h.page(RoleAdmin, h.attachment))
+	m.HandleFunc("GET "+p+"msg/{id}/html", h.page(RoleViewer, h.mailHTML))
 	m.HandleFunc("POST "+p+"msg/{id}/release", h.action(RoleReviewer, h.release))
 	m.HandleFunc("POST "+p+"msg/{id}/reject", h.action(RoleReviewer, h.reject))
 	m.HandleFunc("POST "+p+"bulk", h.action(RoleReviewer, h.bulk))

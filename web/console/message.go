@@ -42,6 +42,7 @@ type parsedBody struct {
 	Text      string
 	Truncated bool
 	Parts     []partInfo
+	HasHTML   bool
 	Problem   string // catalog key when the body could not be read
 }
 
@@ -100,6 +101,9 @@ func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		d.Error = "msg.reason_required"
 	}
 	d.D = v
+	if v.Body.HasHTML {
+		w.Header().Set("Content-Security-Policy", cspMessage)
+	}
 	h.render(w, http.StatusOK, "message", d)
 }
 
@@ -188,6 +192,7 @@ func (h *Handler) readBody(id string) parsedBody {
 		text, pb.Truncated = strings.ToValidUTF8(text[:maxBodyText], ""), true
 	}
 	pb.Text = strings.ReplaceAll(text, "\r\n", "\n")
+	pb.HasHTML = env.HTML != ""
 	for i, p := range parts(env) {
 		pb.Parts = append(pb.Parts, partInfo{N: i, Name: printable(p.FileName, 200), Type: p.ContentType, Size: len(p.Content)})
 	}
