@@ -99,6 +99,24 @@ func TestSignInRateLimited(t *testing.T) {
 	c2.login("rita")
 }
 
+func TestSignInFormsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	e.h.formLim = newLimiter(3, 10*time.Minute, 10)
+	c := e.client()
+	for i := range 3 {
+		if r := c.get("/console/login"); r.status != http.StatusOK {
+			t.Fatalf("form %d: %d", i, r.status)
+		}
+	}
+	if r := c.get("/console/login"); r.status != http.StatusTooManyRequests {
+		t.Fatalf("fourth form: %d", r.status)
+	}
+	e.clock.Advance(11 * time.Minute)
+	if r := c.get("/console/login"); r.status != http.StatusOK {
+		t.Fatalf("after the window: %d", r.status)
+	}
+}
+
 func TestSessionFixation(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addUser("rita", RoleReviewer)

@@ -33,6 +33,7 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 // Request limits.
 const (
+	maxFormsPerIP       = 120
 	maxFormBytes        = 64 << 10
 	defaultMaxUpload    = 25 << 20
 	defaultMaxBodyParse = 25 << 20
@@ -109,6 +110,7 @@ type Handler struct {
 	proxyH  string
 	ipLim   *limiter
 	userLim *limiter
+	formLim *limiter // sign-in forms (new sessions) per IP
 	cat     catalog
 	pages   pageSet
 	static  map[string]asset
@@ -172,6 +174,9 @@ func New(cfg Config) (*Handler, error) {
 		win = 15 * time.Minute
 	}
 	h.ipLim, h.userLim = newLimiter(ipMax, win, 10000), newLimiter(userMax, win, 10000)
+	// Every sign-in form is a stored session: bound how fast one address
+	// can create them.
+	h.formLim = newLimiter(maxFormsPerIP, 10*time.Minute, 10000)
 	if h.users, err = NewUsers(cfg.DB, "", h.now); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,12 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.orDefault(h.safeNext(r.URL.Query().Get("next"))), http.StatusSeeOther)
 		return
 	}
+	ip, now := h.clientIP(r), h.now()
+	if h.formLim.blocked(ip, now) {
+		h.fail(w, r, nil, http.StatusTooManyRequests, "login.blocked")
+		return
+	}
+	h.formLim.fail(ip, now)
 	s := &session{Stage: stageForm, Next: h.safeNext(r.URL.Query().Get("next"))}
 	if l := r.URL.Query().Get("lang"); l == "ja" || l == "en" {
 		s.Lang = l
