@@ -167,7 +167,7 @@ func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang stri
 		}
 	}
 	d.Legend = []series{
-		{Name: h.cat.T(lang, "state.held"), Color: seriesColors[0], Values: held},
+		{Name: h.cat.T(lang, "dash.s_held"), Color: seriesColors[0], Values: held},
 		{Name: h.cat.T(lang, "state.released"), Color: seriesColors[1], Values: released},
 		{Name: h.cat.T(lang, "state.rejected"), Color: seriesColors[2], Values: rejected},
 		{Name: h.cat.T(lang, "state.delivered"), Color: seriesColors[3], Values: delivered},
