@@ -343,6 +343,17 @@ func TestUsers(t *testing.T) {
 	if r := c.postCSRF("/console/totp", url.Values{"code": {e.code("vera")}}); r.status != http.StatusSeeOther {
 		t.Fatalf("new secret's code: %d", r.status)
 	}
+	// A disabled account is signed out and cannot sign in.
+	if err := u.SetDisabled("vera", true); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("disabled account still signed in: %d", r.status)
+	}
+	c.get("/console/login")
+	if r := c.postCSRF("/console/login", url.Values{"user": {"vera"}, "password": {testPassword}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("disabled account signs in: %d", r.status)
+	}
 	if _, err := u.ResetTOTP("nobody"); err == nil {
 		t.Error("reset of unknown user")
 	}

@@ -199,6 +199,14 @@ func (u *Users) SetRole(name, role string) error {
 	})
 }
 
+// SetDisabled blocks or unblocks an account; blocking ends its sessions.
+func (u *Users) SetDisabled(name string, disabled bool) error {
+	return u.update(name, func(rec *user) error {
+		rec.Disabled = disabled
+		return nil
+	}, disabled)
+}
+
 // SetLanguage stores the account's console language ("ja" or "en").
 func (u *Users) SetLanguage(name, lang string) error {
 	if lang != "ja" && lang != "en" {
