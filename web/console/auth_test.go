@@ -69,6 +69,28 @@ func TestSignInPasswordAndTOTP(t *testing.T) {
 	}
 }
 
+func TestSignInLanguage(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("sato", RoleViewer)
+	c := e.client()
+	r := c.get("/console/login?lang=ja")
+	mustContain(t, r.body, `lang="ja"`, "ユーザー名", "パスワード")
+	c.postCSRF("/console/login", url.Values{"user": {"sato"}, "password": {testPassword}})
+	if r := c.get("/console/totp"); !strings.Contains(r.body, "確認コード") {
+		t.Fatal("second factor page not in Japanese")
+	}
+	c.postCSRF("/console/totp", url.Values{"code": {e.code("sato")}})
+	if u, _ := e.h.users.get("sato"); u.Lang != "ja" {
+		t.Fatalf("language not kept with the account: %q", u.Lang)
+	}
+	// The browser's preference applies before any choice.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/console/login", nil)
+	req.Header.Set("Accept-Language", "ja-JP,ja;q=0.9,en;q=0.8")
+	if r := e.client().do(req); !strings.Contains(r.body, `lang="ja"`) {
+		t.Fatal("Accept-Language ignored")
+	}
+}
+
 func TestSignInRateLimited(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxFailuresPerUser = 3; c.MaxFailuresPerIP = 6 })
 	e.addUser("rita", RoleReviewer)
