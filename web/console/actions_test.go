@@ -197,6 +197,9 @@ func TestBulkNeedsConfirmation(t *testing.T) {
 	if r.status != http.StatusSeeOther || e.releases.Load() != 2 {
 		t.Fatalf("confirmed: %d, releases %d", r.status, e.releases.Load())
 	}
+	if r := c.get(r.header.Get("Location")); !strings.Contains(r.body, "2 messages processed, 0 not") {
+		t.Fatal("bulk result notice")
+	}
 	rec, _ := e.hold.Get(context.Background(), ids[0])
 	if rec.Mode != hold.ModeEncrypt || e.state(ids[2]) != hold.StateHeld {
 		t.Fatalf("mode %s, third %s", rec.Mode, e.state(ids[2]))

@@ -118,12 +118,11 @@ func (h *Handler) page(minRole string, fn handlerFunc) http.HandlerFunc {
 }
 
 // action wraps a POST: same-site, a signed-in user of at least minRole
-// and the session's CSRF token, or 403 and nothing happens.
+// and the session's CSRF token, or 403 and nothing happens. The body is
+// read only once the sender is known to be allowed, so nobody else can
+// make the server parse an upload.
 func (h *Handler) action(minRole string, fn handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.parseForm(w, r) {
-			return
-		}
 		if !h.sameSite(r) {
 			h.fail(w, r, nil, http.StatusForbidden, "error.csrf")
 			return
@@ -133,12 +132,15 @@ func (h *Handler) action(minRole string, fn handlerFunc) http.HandlerFunc {
 			h.fail(w, r, nil, http.StatusForbidden, "error.signed_out")
 			return
 		}
-		if !constantEqual(r.PostFormValue("csrf"), rc.sess.CSRF) {
-			h.fail(w, r, rc, http.StatusForbidden, "error.csrf")
-			return
-		}
 		if roleRank(rc.user.Role) < roleRank(minRole) {
 			h.fail(w, r, rc, http.StatusForbidden, "error.forbidden")
+			return
+		}
+		if !h.parseForm(w, r) {
+			return
+		}
+		if !constantEqual(r.PostFormValue("csrf"), rc.sess.CSRF) {
+			h.fail(w, r, rc, http.StatusForbidden, "error.csrf")
 			return
 		}
 		fn(w, r, rc)

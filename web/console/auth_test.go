@@ -69,13 +69,35 @@ func TestSignInPasswordAndTOTP(t *testing.T) {
 	}
 }
 
+func TestSignInLanguage(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("sato", RoleViewer)
+	c := e.client()
+	r := c.get("/console/login?lang=ja")
+	mustContain(t, r.body, `lang="ja"`, "ユーザー名", "パスワード")
+	c.postCSRF("/console/login", url.Values{"user": {"sato"}, "password": {testPassword}})
+	if r := c.get("/console/totp"); !strings.Contains(r.body, "確認コード") {
+		t.Fatal("second factor page not in Japanese")
+	}
+	c.postCSRF("/console/totp", url.Values{"code": {e.code("sato")}})
+	if u, _ := e.h.users.get("sato"); u.Lang != "ja" {
+		t.Fatalf("language not kept with the account: %q", u.Lang)
+	}
+	// The browser's preference applies before any choice.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/console/login", nil)
+	req.Header.Set("Accept-Language", "ja-JP,ja;q=0.9,en;q=0.8")
+	if r := e.client().do(req); !strings.Contains(r.body, `lang="ja"`) {
+		t.Fatal("Accept-Language ignored")
+	}
+}
+
 func TestSignInRateLimited(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxFailuresPerUser = 3; c.MaxFailuresPerIP = 6 })
 	e.addUser("rita", RoleReviewer)
 	c := e.client()
 	c.get("/console/login")
-	for i := range 3 {
-		if r := c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {"not the password"}}); r.status != http.StatusUnauthorized {
+	for i, name := range []string{"rita", "RITA", " Rita"} { // case variants share the account's budget
+		if r := c.postCSRF("/console/login", url.Values{"user": {name}, "password": {"not the password"}}); r.status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i, r.status)
 		}
 	}
@@ -97,6 +119,24 @@ func TestSignInRateLimited(t *testing.T) {
 	e.clock.Advance(16 * time.Minute)
 	c2 := e.client()
 	c2.login("rita")
+}
+
+func TestSignInFormsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	e.h.formLim = newLimiter(3, 10*time.Minute, 10)
+	c := e.client()
+	for i := range 3 {
+		if r := c.get("/console/login"); r.status != http.StatusOK {
+			t.Fatalf("form %d: %d", i, r.status)
+		}
+	}
+	if r := c.get("/console/login"); r.status != http.StatusTooManyRequests {
+		t.Fatalf("fourth form: %d", r.status)
+	}
+	e.clock.Advance(11 * time.Minute)
+	if r := c.get("/console/login"); r.status != http.StatusOK {
+		t.Fatalf("after the window: %d", r.status)
+	}
 }
 
 func TestSessionFixation(t *testing.T) {
@@ -289,9 +329,14 @@ func TestUsers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(tu, "otpauth://totp/") || !strings.Contains(tu, "issuer=sendguard") {
 		t.Fatalf("totp url %q, %v", tu, err)
 	}
-	// A new password replaces the old one.
+	// A new password replaces the old one and ends the account's sessions.
+	live := e.client()
+	live.login("vera")
 	if err := u.SetPassword("vera", "another long password"); err != nil {
 		t.Fatal(err)
+	}
+	if r := live.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("session survived a password change: %d", r.status)
 	}
 	c := e.client()
 	c.get("/console/login")
@@ -320,6 +365,17 @@ func TestUsers(t *testing.T) {
 	if r := c.postCSRF("/console/totp", url.Values{"code": {e.code("vera")}}); r.status != http.StatusSeeOther {
 		t.Fatalf("new secret's code: %d", r.status)
 	}
+	// A disabled account is signed out and cannot sign in.
+	if err := u.SetDisabled("vera", true); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.get("/console/queue"); r.status != http.StatusSeeOther {
+		t.Fatalf("disabled account still signed in: %d", r.status)
+	}
+	c.get("/console/login")
+	if r := c.postCSRF("/console/login", url.Values{"user": {"vera"}, "password": {testPassword}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("disabled account signs in: %d", r.status)
+	}
 	if _, err := u.ResetTOTP("nobody"); err == nil {
 		t.Error("reset of unknown user")
 	}
@@ -334,6 +390,14 @@ func TestUsers(t *testing.T) {
 		t.Fatal("role not re-read")
 	}
 	_ = cookiejar.Options{}
+}
+
+func TestRFC5987(t *testing.T) {
+	for in, want := range map[string]string{"a b.pdf": "a%20b.pdf", "顧客.csv": "%E9%A1%A7%E5%AE%A2.csv", `x";y=z`: "x%22%3By%3Dz", "a\r\nb": "a%0D%0Ab"} {
+		if got := rfc5987(in); got != want {
+			t.Errorf("rfc5987(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestPasswordHash(t *testing.T) {
@@ -353,6 +417,37 @@ func TestPasswordHash(t *testing.T) {
 	for _, bad := range []string{"", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=99999999,t=1,p=1$AA$AA", h[:len(h)-50]} {
 		if ok, err := checkPassword("x", bad); ok || err == nil {
 			t.Errorf("malformed hash %q accepted", bad)
+		}
+	}
+}
+
+func TestHeadersOnEveryResponse(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("vera", RoleViewer)
+	c := e.client()
+	for _, p := range []string{"/console/login", "/console/static/console.css", "/console/static/console.js", "/console/static/favicon.svg",
+		"/console/static/nope.css", "/console/nope", "/console/queue", "/nowhere"} {
+		r := c.get(p) // client.do checks the CSP header
+		for k, v := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"} {
+			if r.header.Get(k) != v {
+				t.Errorf("%s: %s = %q", p, k, r.header.Get(k))
+			}
+		}
+		if strings.HasSuffix(p, ".css") && r.status == 200 && r.header.Get("Content-Type") != "text/css; charset=utf-8" {
+			t.Errorf("%s: content type %q", p, r.header.Get("Content-Type"))
+		}
+	}
+	c.login("vera")
+	for _, p := range []string{"/console/", "/console/queue", "/console/audit", "/console/policy", "/console/audit/export?format=csv", "/console/msg/nope"} {
+		if r := c.get(p); r.status >= 500 {
+			t.Errorf("%s: %d", p, r.status)
+		}
+	}
+	// No page carries inline script or style (the CSP would block it).
+	r := c.get("/console/")
+	for _, bad := range []string{"<script>", "style=", " onclick=", " onload="} {
+		if strings.Contains(r.body, bad) {
+			t.Errorf("dashboard has %q", bad)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/microcosm-cc/bluemonday"
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
@@ -32,6 +33,7 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 // Request limits.
 const (
+	maxFormsPerIP       = 120
 	maxFormBytes        = 64 << 10
 	defaultMaxUpload    = 25 << 20
 	defaultMaxBodyParse = 25 << 20
@@ -108,13 +110,16 @@ type Handler struct {
 	proxyH  string
 	ipLim   *limiter
 	userLim *limiter
+	formLim *limiter // sign-in forms (new sessions) per IP
 	cat     catalog
 	pages   pageSet
 	static  map[string]asset
 	mux     *http.ServeMux
 
+	sanitize *bluemonday.Policy
+
 	dashMu sync.Mutex
-	dash   *dashboard // cached for dashTTL
+	dash   map[string]*dashboard // by language, each kept for dashTTL
 }
 
 type asset struct {
@@ -137,7 +142,7 @@ func New(cfg Config) (*Handler, error) {
 		origin: base.Scheme + "://" + base.Host, secure: base.Scheme == "https",
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, rules: cfg.Policy, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
-		intern: map[string]bool{},
+		intern: map[string]bool{}, dash: map[string]*dashboard{},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -169,6 +174,9 @@ func New(cfg Config) (*Handler, error) {
 		win = 15 * time.Minute
 	}
 	h.ipLim, h.userLim = newLimiter(ipMax, win, 10000), newLimiter(userMax, win, 10000)
+	// Every sign-in form is a stored session: bound how fast one address
+	// can create them.
+	h.formLim = newLimiter(maxFormsPerIP, 10*time.Minute, 10000)
 	if h.users, err = NewUsers(cfg.DB, "", h.now); err != nil {
 		return nil, err
 	}
@@ -188,6 +196,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.static, err = loadStatic(); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
+	h.sanitize = newSanitizer()
 	h.routes()
 	return h, nil
 }
@@ -213,6 +222,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+p+"queue", h.page(RoleViewer, h.queuePage))
 	m.HandleFunc("GET "+p+"msg/{id}", h.page(RoleViewer, h.messagePage))
 	m.HandleFunc("GET "+p+"msg/{id}/att/{n}", h.page(RoleAdmin, h.attachment))
+	m.HandleFunc("GET "+p+"msg/{id}/html", h.page(RoleViewer, h.mailHTML))
 	m.HandleFunc("POST "+p+"msg/{id}/release", h.action(RoleReviewer, h.release))
 	m.HandleFunc("POST "+p+"msg/{id}/reject", h.action(RoleReviewer, h.reject))
 	m.HandleFunc("POST "+p+"bulk", h.action(RoleReviewer, h.bulk))
@@ -230,7 +240,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer Chromium sends
+	// "Origin: null" with form POSTs, which the same-site check refuses.
+	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")

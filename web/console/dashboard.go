@@ -57,14 +57,14 @@ func (h *Handler) dashboard(ctx context.Context, lang string) (*dashboard, error
 	h.dashMu.Lock()
 	defer h.dashMu.Unlock()
 	now := h.now()
-	if h.dash != nil && now.Sub(h.dash.At) < dashTTL && h.dash.Legend[0].Name == h.cat.T(lang, "state.held") {
-		return h.dash, nil
+	if d := h.dash[lang]; d != nil && now.Sub(d.At) >= 0 && now.Sub(d.At) < dashTTL {
+		return d, nil
 	}
 	d, err := h.computeDashboard(ctx, now, lang)
 	if err != nil {
 		return nil, err
 	}
-	h.dash = d
+	h.dash[lang] = d
 	return d, nil
 }
 
@@ -167,7 +167,7 @@ func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang stri
 		}
 	}
 	d.Legend = []series{
-		{Name: h.cat.T(lang, "state.held"), Color: seriesColors[0], Values: held},
+		{Name: h.cat.T(lang, "dash.s_held"), Color: seriesColors[0], Values: held},
 		{Name: h.cat.T(lang, "state.released"), Color: seriesColors[1], Values: released},
 		{Name: h.cat.T(lang, "state.rejected"), Color: seriesColors[2], Values: rejected},
 		{Name: h.cat.T(lang, "state.delivered"), Color: seriesColors[3], Values: delivered},

@@ -20,10 +20,26 @@
 //     from the account on every request, so a demotion takes effect at once.
 //   - Every sign-in attempt, success or failure, and every decision is an
 //     audit event with the actor's name, role, IP and user agent.
-//   - Mail content is untrusted: it is only ever shown escaped, as text;
-//     the mail's HTML is never rendered, and raw detector values are never
-//     shown (only the report's masked samples).
-//   - Every response carries a strict CSP with no inline script or style.
+//   - Mail content is untrusted: it is shown escaped, as text. A mail's
+//     HTML part is only ever shown sanitised (bluemonday: no script,
+//     style, form, frame or non-http(s) link) inside a sandboxed iframe
+//     whose document has its own CSP (no script, no remote loads, unique
+//     origin), so tracking pixels do not fire. Raw detector values are
+//     never shown (only the report's masked samples).
+//   - Every response carries a strict CSP with no inline script or style;
+//     only the message page adds frame-src 'self' for that iframe.
+//
+// Single sign-on: with Config.TrustedProxies and Config.ProxyUserHeader
+// set, a request whose connection comes from a trusted proxy address and
+// carries that header (e.g. X-Forwarded-User from oauth2-proxy, Apache
+// mod_auth_mellon or an IdP-aware load balancer) is signed in as that
+// local account, with the account's role, without password or TOTP: the
+// proxy did the authentication. The header is ignored from every other
+// address, so the console must only be reachable through the proxy (or
+// on loopback behind it), and the proxy must strip the header from what
+// clients send. The proxy's last X-Forwarded-For hop becomes the client IP
+// in the audit log. The account must exist (sendguard user add), so roles
+// stay managed here.
 //
 // Storage (buckets in the gateway's DB, prefix console_):
 //

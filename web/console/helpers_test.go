@@ -45,7 +45,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // tlog sends log lines to the test's log.
-type tlog struct{ t *testing.T }
+type tlog struct{ t testing.TB }
 
 func (l tlog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
@@ -61,7 +61,7 @@ const testPassword = "correct horse battery"
 // env is a real spool and hold store on a temp bbolt DB behind the console
 // on a loopback HTTP server.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	sp       *spool.Store
 	hold     *hold.Store
 	h        *Handler
@@ -71,7 +71,7 @@ type env struct {
 	secrets  map[string]string // user → TOTP secret
 }
 
-func newEnv(t *testing.T, mutate func(*Config)) *env {
+func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}, secrets: map[string]string{}}
 	sp, err := spool.Open(t.TempDir(), nil)
@@ -145,7 +145,7 @@ func (e *env) code(name string) string {
 
 // client is a browser without automatic redirects.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	c   *http.Client
 	ua  string
@@ -180,7 +180,7 @@ func (c *client) do(req *http.Request) resp {
 	if m := csrfRe.FindSubmatch(b); m != nil {
 		c.csr = html.UnescapeString(string(m[1]))
 	}
-	if r.Header.Get("Content-Security-Policy") != csp {
+	if got := r.Header.Get("Content-Security-Policy"); got != csp && got != cspMessage && got != cspMailHTML {
 		c.t.Errorf("%s %s: CSP header %q", req.Method, req.URL.Path, r.Header.Get("Content-Security-Policy"))
 	}
 	return resp{status: r.StatusCode, body: string(b), header: r.Header}
@@ -239,15 +239,16 @@ func (c *client) cookie() string {
 
 // msg describes a held message to seed.
 type msg struct {
-	subject  string
-	sender   string
-	rcpts    []rules.Recipient
-	findings []rules.Finding
-	atts     []rules.Attachment
-	body     string // raw RFC 5322 bytes; built from subject if empty
-	kind     hold.Kind
-	rules    []string
-	age      time.Duration
+	subject   string
+	sender    string
+	rcpts     []rules.Recipient
+	findings  []rules.Finding
+	atts      []rules.Attachment
+	lookalike []rules.Lookalike
+	body      string // raw RFC 5322 bytes; built from subject if empty
+	kind      hold.Kind
+	rules     []string
+	age       time.Duration
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -288,7 +289,7 @@ func (e *env) seed(m msg) string {
 			ext++
 		}
 	}
-	rep.Recipients = rules.Recipients{Total: len(m.rcpts), External: ext, List: m.rcpts}
+	rep.Recipients = rules.Recipients{Total: len(m.rcpts), External: ext, List: m.rcpts, Lookalike: m.lookalike}
 	rj, _ := json.Marshal(rep)
 	now := e.clock.Now()
 	srec := &spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateHeld, MailFrom: m.sender,

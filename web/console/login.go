@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/sendguard/sendguard/hold"
 )
@@ -20,6 +21,12 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.orDefault(h.safeNext(r.URL.Query().Get("next"))), http.StatusSeeOther)
 		return
 	}
+	ip, now := h.clientIP(r), h.now()
+	if h.formLim.blocked(ip, now) {
+		h.fail(w, r, nil, http.StatusTooManyRequests, "login.blocked")
+		return
+	}
+	h.formLim.fail(ip, now)
 	s := &session{Stage: stageForm, Next: h.safeNext(r.URL.Query().Get("next"))}
 	if l := r.URL.Query().Get("lang"); l == "ja" || l == "en" {
 		s.Lang = l
@@ -72,7 +79,8 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	name := printable(r.PostFormValue("user"), 64)
+	// Lower-cased like account names, so case variants share one budget.
+	name := strings.ToLower(strings.TrimSpace(printable(r.PostFormValue("user"), 64)))
 	ip, now := h.clientIP(r), h.now()
 	if h.ipLim.blocked(ip, now) || h.userLim.blocked(name, now) {
 		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "rate limited"})

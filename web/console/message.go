@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -43,6 +42,7 @@ type parsedBody struct {
 	Text      string
 	Truncated bool
 	Parts     []partInfo
+	HasHTML   bool
 	Problem   string // catalog key when the body could not be read
 }
 
@@ -101,6 +101,9 @@ func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		d.Error = "msg.reason_required"
 	}
 	d.D = v
+	if v.Body.HasHTML {
+		w.Header().Set("Content-Security-Policy", cspMessage)
+	}
 	h.render(w, http.StatusOK, "message", d)
 }
 
@@ -189,6 +192,7 @@ func (h *Handler) readBody(id string) parsedBody {
 		text, pb.Truncated = strings.ToValidUTF8(text[:maxBodyText], ""), true
 	}
 	pb.Text = strings.ReplaceAll(text, "\r\n", "\n")
+	pb.HasHTML = env.HTML != ""
 	for i, p := range parts(env) {
 		pb.Parts = append(pb.Parts, partInfo{N: i, Name: printable(p.FileName, 200), Type: p.ContentType, Size: len(p.Content)})
 	}
@@ -200,6 +204,22 @@ func (h *Handler) parseSpooled(f *os.File) (*enmime.Envelope, error) {
 		return nil, err
 	}
 	return enmime.ReadEnvelope(io.LimitReader(f, defaultMaxBodyParse))
+}
+
+// rfc5987 percent-encodes a file name for filename*= (RFC 8187): every
+// byte but attr-char.
+func rfc5987(s string) string {
+	const attr = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attr, c) >= 0) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 func parts(env *enmime.Envelope) []*enmime.Part {
@@ -238,7 +258,7 @@ func (h *Handler) attachment(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	h.audit(r, hold.Event{MessageID: id, Actor: rc.actor, Action: auditDownload, Reason: name})
 	hd := w.Header()
 	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("Content-Disposition", "attachment; filename=\"download.bin\"; filename*=UTF-8''"+url.PathEscape(name))
+	hd.Set("Content-Disposition", "attachment; filename=\"download.bin\"; filename*=UTF-8''"+rfc5987(name))
 	hd.Set("Content-Length", strconv.Itoa(len(p.Content)))
 	_, _ = w.Write(p.Content)
 }

@@ -224,8 +224,9 @@ func (h *Handler) queuePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		v.Next = h.prefix + "queue?" + base.Encode()
 		v.Truncate = q.Detector != "" && len(res.Records) < q.Limit
 	}
-	if n := r.URL.Query().Get("done"); n != "" {
-		d.Notice = "queue.done"
+	if done, err := strconv.Atoi(r.URL.Query().Get("done")); err == nil {
+		failed, _ := strconv.Atoi(r.URL.Query().Get("failed"))
+		d.Notice, d.NoticeArgs = "queue.done", []any{done, failed}
 	}
 	v.Elapsed = time.Since(start).Round(100 * time.Microsecond).String()
 	d.D = v

@@ -92,19 +92,20 @@ func loadStatic() (map[string]asset, error) {
 
 // pageData is what every page template sees; D is the page's own data.
 type pageData struct {
-	Lang    string
-	Prefix  string
-	Title   string
-	Nav     string
-	User    string
-	Role    string
-	CSRF    string
-	CanAct  bool
-	IsAdmin bool
-	Notice  string // catalog key of a success message
-	Error   string // catalog key of an error message
-	Self    string // this page's path and query, for the language switch
-	D       any
+	Lang       string
+	Prefix     string
+	Title      string
+	Nav        string
+	User       string
+	Role       string
+	CSRF       string
+	CanAct     bool
+	IsAdmin    bool
+	Notice     string // catalog key of a success message
+	NoticeArgs []any
+	Error      string // catalog key of an error message
+	Self       string // this page's path and query, for the language switch
+	D          any
 
 	cat catalog
 	loc *time.Location
@@ -112,6 +113,9 @@ type pageData struct {
 
 // T translates key.
 func (d *pageData) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
+
+// TA translates key with a slice of arguments (for Notice).
+func (d *pageData) TA(key string, args []any) string { return d.cat.T(d.Lang, key, args...) }
 
 // TOr translates prefix+key, or shows key itself when there is no text.
 func (d *pageData) TOr(prefix, key string) string {
@@ -139,6 +143,10 @@ func (d *pageData) Short(t time.Time) string {
 
 func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageData {
 	d := &pageData{Prefix: h.prefix, Title: title, Nav: nav, cat: h.cat, loc: h.loc, Self: r.URL.RequestURI()}
+	if r.Method != http.MethodGet {
+		// The language switch returns to a page it can GET.
+		d.Self = h.prefix + strings.TrimPrefix(nav, "dash")
+	}
 	d.Lang = h.lang(r, rc)
 	if rc != nil && rc.user != nil {
 		d.User, d.Role, d.CSRF = rc.user.Name, rc.user.Role, rc.sess.CSRF

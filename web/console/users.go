@@ -167,7 +167,7 @@ func (u *Users) SetPassword(name, password string) error {
 	return u.update(name, func(rec *user) error {
 		rec.PasswordHash = hash
 		return nil
-	})
+	}, true)
 }
 
 // ResetTOTP gives an account a new TOTP secret and returns its otpauth://
@@ -181,7 +181,7 @@ func (u *Users) ResetTOTP(name string) (totpURL string, err error) {
 	err = u.update(name, func(rec *user) error {
 		rec.TOTPSecret, rec.LastTOTPStep = key.Secret(), 0
 		return nil
-	})
+	}, true)
 	if err != nil {
 		return "", err
 	}
@@ -197,6 +197,14 @@ func (u *Users) SetRole(name, role string) error {
 		rec.Role = role
 		return nil
 	})
+}
+
+// SetDisabled blocks or unblocks an account; blocking ends its sessions.
+func (u *Users) SetDisabled(name string, disabled bool) error {
+	return u.update(name, func(rec *user) error {
+		rec.Disabled = disabled
+		return nil
+	}, disabled)
 }
 
 // SetLanguage stores the account's console language ("ja" or "en").
@@ -218,7 +226,9 @@ func (u *Users) newTOTP(name string) (*otp.Key, error) {
 	return key, nil
 }
 
-func (u *Users) update(name string, fn func(*user) error) error {
+// update changes one account; with revoke its sessions end in the same
+// transaction (a new password or second factor signs everyone out).
+func (u *Users) update(name string, fn func(*user) error, revoke ...bool) error {
 	name = strings.ToLower(strings.TrimSpace(name))
 	return u.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketUsers)
@@ -229,8 +239,38 @@ func (u *Users) update(name string, fn func(*user) error) error {
 		if err := fn(rec); err != nil {
 			return err
 		}
+		if len(revoke) > 0 && revoke[0] {
+			if err := revokeSessions(tx, name); err != nil {
+				return err
+			}
+		}
 		return putUser(b, rec)
 	})
+}
+
+// revokeSessions deletes every session of an account.
+func revokeSessions(tx *bbolt.Tx, name string) error {
+	b := tx.Bucket(bucketSessions)
+	if b == nil {
+		return nil
+	}
+	var dead [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var s session
+		if json.Unmarshal(v, &s) != nil || s.User == name {
+			dead = append(dead, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // get reads an account.
@@ -248,7 +288,7 @@ func (u *Users) get(name string) (*user, error) {
 // 30-second step of clock skew each way, and refuses a step already used,
 // so an observed code cannot be replayed.
 func (u *Users) checkTOTP(name, code string, now time.Time) (bool, error) {
-	code = strings.TrimSpace(code)
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) != 6 {
 		return false, nil
 	}
