@@ -74,7 +74,7 @@ func TestQueueAt100k(t *testing.T) {
 	}
 	n := 100_000
 	if raceEnabled {
-		n = 25_000 // seeding under the race detector is slow; the figures come from the normal run
+		n = 10_000 // seeding under the race detector is slow; the figures come from the normal run
 	}
 	e := newEnv(t, nil)
 	e.addUser("vera", RoleViewer)
