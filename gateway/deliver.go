@@ -193,14 +193,30 @@ func (r *Runner) attempt(ctx context.Context, id string) {
 	}
 	var results []Result
 	if len(pending) > 0 && now.Before(rec.Expires) {
-		d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: pending, Size: rec.Size, UTF8: rec.UTF8,
-			EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
-			Body: func() (io.ReadCloser, error) { return r.store.OpenDeliverable(rec) }}
 		tr := r.tr
 		if r.NoticeTransport != nil && rec.Kind != spool.KindMail {
 			tr = r.NoticeTransport
 		}
-		results = tr.Deliver(ctx, d)
+		// Recipients with their own copy are delivered in their own
+		// transaction; everyone else shares the message's body.
+		groups := map[string][]spool.Rcpt{}
+		var order []string
+		for _, rc := range pending {
+			if _, ok := groups[rc.Body]; !ok {
+				order = append(order, rc.Body)
+			}
+			groups[rc.Body] = append(groups[rc.Body], rc)
+		}
+		for _, body := range order {
+			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
+			if body != "" {
+				view.BodySuffix = body
+			}
+			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[body], Size: rec.Size, UTF8: rec.UTF8,
+				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
+				Body: func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) }}
+			results = append(results, tr.Deliver(ctx, d)...)
+		}
 		if ctx.Err() != nil {
 			// Shutting down: the attempt's outcome is unknown for anyone
 			// not confirmed; they stay pending and are retried on start.

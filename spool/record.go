@@ -63,6 +63,9 @@ type Rcpt struct {
 	// then quotes them as Diagnostic-Code), not a local explanation.
 	FromPeer bool      `json:"from_peer,omitempty"`
 	Updated  time.Time `json:"updated,omitzero"`
+	// Body, if set, names this recipient's own copy (ID.Body), e.g. a mail
+	// whose note carries this recipient's download link.
+	Body string `json:"body,omitempty"`
 	// DSN parameters (RFC 3461) carried through to the next hop.
 	Notify string `json:"notify,omitempty"`
 	ORcpt  string `json:"orcpt,omitempty"`
