@@ -143,8 +143,14 @@ func (e *Encryptor) notice(p *Prepared, to []string, n pwNotice, due time.Time) 
 	if err != nil {
 		return err
 	}
+	return spoolNotice(e.Store, p, to, data, "password notice", due, e.Lifetime)
+}
+
+// spoolNotice writes a notice's bytes (fsynced) and adds its record, due
+// at due, to p.
+func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration) error {
 	id := spool.NewID()
-	bw, err := e.Store.Create(id)
+	bw, err := st.Create(id)
 	if err != nil {
 		return err
 	}
@@ -154,8 +160,8 @@ func (e *Encryptor) notice(p *Prepared, to []string, n pwNotice, due time.Time) 
 		return err
 	}
 	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, Size: int64(len(data)),
-		SHA256: sum, ReceivedAt: due, NextAttempt: due, Expires: due.Add(e.Lifetime),
-		Subject: "password notice", EightBit: true}
+		SHA256: sum, ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
+		UTF8: hasNonASCII(to)}
 	for _, a := range to {
 		rec.Rcpts = append(rec.Rcpts, spool.Rcpt{Addr: a, Status: spool.RcptPending})
 	}
@@ -209,7 +215,11 @@ func (n pwNotice) render(from, to string, date time.Time) ([]byte, error) {
 		fmt.Fprintf(&body, "  Recipients: %s\n", strings.Join(n.rcpts, ", "))
 	}
 	body.WriteString("\n-- \nsendguard\n")
+	return renderTextNotice(from, to, "[sendguard] パスワードのお知らせ / Password: "+subj, body.String(), date)
+}
 
+// renderTextNotice builds a plain-text UTF-8 notice mail (base64, CRLF).
+func renderTextNotice(from, to, subject, text string, date time.Time) ([]byte, error) {
 	var h mail.Header
 	h.SetDate(date)
 	if err := h.GenerateMessageID(); err != nil {
@@ -221,7 +231,7 @@ func (n pwNotice) render(from, to string, date time.Time) ([]byte, error) {
 	}
 	h.SetAddressList("From", []*mail.Address{fa})
 	h.SetAddressList("To", []*mail.Address{{Address: to}})
-	h.SetSubject("[sendguard] パスワードのお知らせ / Password: " + subj)
+	h.SetSubject(oneLine(subject))
 	h.Set("Auto-Submitted", "auto-generated")
 	h.Set("MIME-Version", "1.0")
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
@@ -231,7 +241,8 @@ func (n pwNotice) render(from, to string, date time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Write([]byte(strings.ReplaceAll(body.String(), "\n", "\r\n"))); err != nil {
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
+	if _, err := w.Write([]byte(text)); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {

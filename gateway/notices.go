@@ -156,27 +156,7 @@ func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("build %s notice: %w", nt.Kind, err)
 	}
-	id := spool.NewID()
-	bw, err := n.Store.Create(id)
-	if err != nil {
-		return err
-	}
-	if _, err := bw.Write(data); err != nil {
-		bw.Abort()
-		return err
-	}
-	sum, err := bw.Commit()
-	if err != nil {
-		return err
-	}
-	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, MailFrom: "",
-		Size: int64(len(data)), SHA256: sum, ReceivedAt: now, NextAttempt: now, Expires: now.Add(n.Lifetime),
-		Subject: string(nt.Kind) + " notice for " + nt.Hold.ID, UTF8: hasNonASCII(nt.To), EightBit: true}
-	for _, a := range nt.To {
-		rec.Rcpts = append(rec.Rcpts, spool.Rcpt{Addr: a, Status: spool.RcptPending})
-	}
-	p.recs = append(p.recs, rec)
-	return nil
+	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Hold.ID, now, n.Lifetime)
 }
 
 func hasNonASCII(addrs []string) bool {
