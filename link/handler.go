@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/sendguard/sendguard/internal/ratelimit"
 	"html/template"
 	"log/slog"
 	"net"
@@ -75,7 +76,7 @@ type Handler struct {
 	secret     []byte
 	defLang    string
 	sessionTTL time.Duration
-	lim        *limiter
+	lim        *ratelimit.Limiter
 	clientIP   func(*http.Request) string
 	cat        catalog
 	pages      map[string]*template.Template
@@ -143,7 +144,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if win <= 0 {
 		win = 10 * time.Minute
 	}
-	h.lim = newLimiter(maxFail, win, 10000)
+	h.lim = ratelimit.New(maxFail, win, 10000)
 	if h.cat, err = loadCatalog(); err != nil {
 		return nil, fmt.Errorf("link: %w", err)
 	}

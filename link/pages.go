@@ -17,20 +17,20 @@ import (
 // returns ok false.
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, text string, want Role) (token.Token, *Access, bool) {
 	ip := h.clientIP(r)
-	if h.lim.blocked(ip, h.now()) {
+	if h.lim.Blocked(ip, h.now()) {
 		h.result(w, r, "", http.StatusTooManyRequests, "rate_limited")
 		return token.Token{}, nil, false
 	}
 	t, err := token.Parse(text)
 	if err != nil {
-		h.lim.fail(ip, h.now())
+		h.lim.Fail(ip, h.now())
 		h.result(w, r, "", http.StatusNotFound, "invalid")
 		return token.Token{}, nil, false
 	}
 	a, err := h.store.Resolve(r.Context(), t.Hash())
 	switch {
 	case errors.Is(err, ErrNotFound):
-		h.lim.fail(ip, h.now())
+		h.lim.Fail(ip, h.now())
 		h.result(w, r, "", http.StatusNotFound, "invalid")
 		return token.Token{}, nil, false
 	case err != nil:
@@ -194,10 +194,10 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, text string) {
 	case errors.Is(err, ErrCodeMalformed):
 		msg, codeForm = "err.code_malformed", true
 	case errors.As(err, &wrong):
-		h.lim.fail(ip, h.now())
+		h.lim.Fail(ip, h.now())
 		msg, codeForm = "err.code_wrong", true
 	case errors.Is(err, ErrCodeLocked):
-		h.lim.fail(ip, h.now())
+		h.lim.Fail(ip, h.now())
 		msg = "err.code_locked"
 	case errors.Is(err, ErrCodeExpired):
 		msg = "err.code_expired"

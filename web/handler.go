@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"fmt"
+	"github.com/sendguard/sendguard/internal/ratelimit"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -70,7 +71,7 @@ type Handler struct {
 	loc      *time.Location
 	csrfKey  []byte
 	defLang  string
-	lim      *limiter
+	lim      *ratelimit.Limiter
 	clientIP func(*http.Request) string
 	cat      *templates.Catalog
 	pages    map[string]*template.Template
@@ -132,7 +133,7 @@ func New(cfg Config) (*Handler, error) {
 	if win <= 0 {
 		win = 10 * time.Minute
 	}
-	h.lim = newLimiter(maxFail, win, 10000)
+	h.lim = ratelimit.New(maxFail, win, 10000)
 	if h.cat, err = templates.LoadCatalog(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

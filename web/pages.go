@@ -45,13 +45,13 @@ func (h *Handler) pastDeadline(rec *hold.Record) *hold.DecidedError {
 // get shows the page for a link. It reads and never writes.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	ip := h.clientIP(r)
-	if h.lim.blocked(ip, h.now()) {
+	if h.lim.Blocked(ip, h.now()) {
 		h.result(w, r, h.lang(r, nil), http.StatusTooManyRequests, "rate_limited", nil)
 		return
 	}
 	raw, hash, ok := parseToken(r.PathValue("token"))
 	if !ok {
-		h.lim.fail(ip, h.now())
+		h.lim.Fail(ip, h.now())
 		h.result(w, r, h.lang(r, nil), http.StatusNotFound, "invalid", nil)
 		return
 	}
@@ -59,7 +59,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r, rec)
 	if err != nil {
 		if h.lookupErrorPage(w, r, lang, rec, err) {
-			h.lim.fail(ip, h.now())
+			h.lim.Fail(ip, h.now())
 		}
 		return
 	}
@@ -142,7 +142,7 @@ func actionFor(page, action string, s templates.Summary) (act, bool) {
 // acknowledgements, then makes the one transition.
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	ip := h.clientIP(r)
-	if h.lim.blocked(ip, h.now()) {
+	if h.lim.Blocked(ip, h.now()) {
 		h.result(w, r, h.lang(r, nil), http.StatusTooManyRequests, "rate_limited", nil)
 		return
 	}
@@ -158,7 +158,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, hash, ok := parseToken(r.PathValue("token"))
 	if !ok {
-		h.lim.fail(ip, h.now())
+		h.lim.Fail(ip, h.now())
 		h.result(w, r, h.lang(r, nil), http.StatusNotFound, "invalid", nil)
 		return
 	}
@@ -171,7 +171,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r, rec)
 	if err != nil {
 		if h.lookupErrorPage(w, r, lang, rec, err) {
-			h.lim.fail(ip, h.now())
+			h.lim.Fail(ip, h.now())
 		}
 		return
 	}
@@ -217,7 +217,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if h.lookupErrorPage(w, r, lang, rec, err) {
-			h.lim.fail(ip, h.now())
+			h.lim.Fail(ip, h.now())
 		}
 		return
 	}

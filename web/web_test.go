@@ -469,22 +469,6 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestLimiterBounded(t *testing.T) {
-	l := newLimiter(2, time.Minute, 4)
-	now := time.Unix(0, 0)
-	for i := range 10 {
-		l.fail(string(rune('a'+i)), now.Add(time.Duration(i)*time.Second))
-	}
-	if len(l.hits) > 4 {
-		t.Errorf("limiter holds %d keys", len(l.hits))
-	}
-	l.fail("z", now)
-	l.fail("z", now)
-	if !l.blocked("z", now) || l.blocked("y", now) {
-		t.Error("blocking wrong")
-	}
-}
-
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	e := newEnv(t, nil)
 	id := e.holdMsg("m1", hold.KindSender, sampleReport(), "lookalike")

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"github.com/sendguard/sendguard/internal/ratelimit"
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
@@ -123,7 +124,7 @@ func TestSignInRateLimited(t *testing.T) {
 
 func TestSignInFormsBounded(t *testing.T) {
 	e := newEnv(t, nil)
-	e.h.formLim = newLimiter(3, 10*time.Minute, 10)
+	e.h.formLim = ratelimit.New(3, 10*time.Minute, 10)
 	c := e.client()
 	for i := range 3 {
 		if r := c.get("/console/login"); r.status != http.StatusOK {

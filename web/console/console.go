@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/sendguard/sendguard/internal/ratelimit"
 	"io"
 	"log/slog"
 	"net"
@@ -108,9 +109,9 @@ type Handler struct {
 	noTOTP  bool
 	proxies []netip.Prefix
 	proxyH  string
-	ipLim   *limiter
-	userLim *limiter
-	formLim *limiter // sign-in forms (new sessions) per IP
+	ipLim   *ratelimit.Limiter
+	userLim *ratelimit.Limiter
+	formLim *ratelimit.Limiter // sign-in forms (new sessions) per IP
 	cat     catalog
 	pages   pageSet
 	static  map[string]asset
@@ -173,10 +174,10 @@ func New(cfg Config) (*Handler, error) {
 	if win <= 0 {
 		win = 15 * time.Minute
 	}
-	h.ipLim, h.userLim = newLimiter(ipMax, win, 10000), newLimiter(userMax, win, 10000)
+	h.ipLim, h.userLim = ratelimit.New(ipMax, win, 10000), ratelimit.New(userMax, win, 10000)
 	// Every sign-in form is a stored session: bound how fast one address
 	// can create them.
-	h.formLim = newLimiter(maxFormsPerIP, 10*time.Minute, 10000)
+	h.formLim = ratelimit.New(maxFormsPerIP, 10*time.Minute, 10000)
 	if h.users, err = NewUsers(cfg.DB, "", h.now); err != nil {
 		return nil, err
 	}

@@ -22,11 +22,11 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, now := h.clientIP(r), h.now()
-	if h.formLim.blocked(ip, now) {
+	if h.formLim.Blocked(ip, now) {
 		h.fail(w, r, nil, http.StatusTooManyRequests, "login.blocked")
 		return
 	}
-	h.formLim.fail(ip, now)
+	h.formLim.Fail(ip, now)
 	s := &session{Stage: stageForm, Next: h.safeNext(r.URL.Query().Get("next"))}
 	if l := r.URL.Query().Get("lang"); l == "ja" || l == "en" {
 		s.Lang = l
@@ -82,7 +82,7 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	// Lower-cased like account names, so case variants share one budget.
 	name := strings.ToLower(strings.TrimSpace(printable(r.PostFormValue("user"), 64)))
 	ip, now := h.clientIP(r), h.now()
-	if h.ipLim.blocked(ip, now) || h.userLim.blocked(name, now) {
+	if h.ipLim.Blocked(ip, now) || h.userLim.Blocked(name, now) {
 		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "rate limited"})
 		h.showLogin(w, r, s, http.StatusTooManyRequests, name, "login.blocked")
 		return
@@ -100,8 +100,8 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
 			h.log.Error("read user", "err", err)
 		}
-		h.ipLim.fail(ip, now)
-		h.userLim.fail(name, now)
+		h.ipLim.Fail(ip, now)
+		h.userLim.Fail(name, now)
 		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "password"})
 		h.showLogin(w, r, s, http.StatusUnauthorized, name, "login.failed")
 		return
@@ -146,7 +146,7 @@ func (h *Handler) totpPost(w http.ResponseWriter, r *http.Request) {
 		d.Error = key
 		h.render(w, status, "totp", d)
 	}
-	if h.ipLim.blocked(ip, now) || h.userLim.blocked(u.Name, now) {
+	if h.ipLim.Blocked(ip, now) || h.userLim.Blocked(u.Name, now) {
 		fail(http.StatusTooManyRequests, "login.blocked", "rate limited")
 		return
 	}
@@ -155,8 +155,8 @@ func (h *Handler) totpPost(w http.ResponseWriter, r *http.Request) {
 		h.log.Error("check totp", "err", err)
 	}
 	if !ok {
-		h.ipLim.fail(ip, now)
-		h.userLim.fail(u.Name, now)
+		h.ipLim.Fail(ip, now)
+		h.userLim.Fail(u.Name, now)
 		fail(http.StatusUnauthorized, "totp.failed", "totp")
 		return
 	}
@@ -171,7 +171,7 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, s *sessio
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h.userLim.reset(u.Name)
+	h.userLim.Reset(u.Name)
 	h.audit(r, hold.Event{Actor: h.actor(r, u.Name, u.Role), Action: auditSignIn, Reason: how})
 	if u.Lang == "" && s.Lang != "" {
 		_ = h.users.SetLanguage(u.Name, s.Lang)
