@@ -1,12 +1,9 @@
 package rewrite
 
 import (
-	"bufio"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
@@ -101,43 +98,37 @@ func EncryptAttachments(dst io.Writer, src io.Reader, opt EncryptOptions) (Encry
 		return EncryptResult{}, err
 	}
 	defer e.cleanup()
-	if err := e.read(src); err != nil {
+	if err := e.rw.read(src); err != nil {
 		return EncryptResult{}, err
 	}
-	if len(e.res.Files) == 0 {
+	if len(e.rw.files) == 0 {
 		return EncryptResult{}, ErrNoAttachments
 	}
 	if err := e.finishZip(); err != nil {
 		return EncryptResult{}, err
 	}
-	if err := e.write(dst); err != nil {
+	zr, err := e.zipFile.reader()
+	if err != nil {
+		return EncryptResult{}, err
+	}
+	zip := &trailingPart{header: zipPartHeader(e.res.ZipName, e.rw.top.eol), body: zr}
+	if err := e.rw.write(dst, e.note(), zip); err != nil {
 		return EncryptResult{}, err
 	}
 	return e.res, nil
 }
 
-// encrypter holds one rewrite's state: the kept parts spooled to a temp
-// file, the zip being built in another, and the top-level pieces.
+// encrypter is the zip sink of one EncryptAttachments call: the archive is
+// built in a temp file while the rewriter parses.
 type encrypter struct {
-	opt      EncryptOptions
-	top      *rawHeader
-	wrap     bool // the top level was not multipart/mixed: a new one is made
-	boundary string
-	preamble []byte
-	kept     *spool
-	zipFile  *spool
-	zw       *aeszip.Writer
+	opt     EncryptOptions
+	rw      *rewriter
+	zipFile *spool
+	zw      *aeszip.Writer
 	// zipClosed is set once zw.Close ran (finishZip).
 	zipClosed bool
-	// closeRest and epilogue follow the top-level close delimiter.
-	closeRest, epilogue []byte
-	subject             string
-	res                 EncryptResult
+	res       EncryptResult
 }
-
-// maxDepth bounds nested multiparts; deeper nesting is refused as
-// malformed (real mail stays under 5).
-const maxDepth = 16
 
 func newEncrypter(opt EncryptOptions) (*encrypter, error) {
 	switch opt.PasswordDelivery {
@@ -157,19 +148,24 @@ func newEncrypter(opt EncryptOptions) (*encrypter, error) {
 	zo.Password = opt.Password
 	e := &encrypter{opt: opt}
 	var err error
-	if e.kept, err = newSpool(zo.TempDir); err != nil {
+	if e.rw, err = newRewriter(e, opt.Rand, zo.TempDir); err != nil {
 		return nil, err
 	}
 	if e.zipFile, err = newSpool(zo.TempDir); err != nil {
-		e.kept.close()
+		e.rw.close()
 		return nil, err
 	}
 	if e.zw, err = aeszip.NewWriter(e.zipFile, zo); err != nil {
-		e.kept.close()
+		e.rw.close()
 		e.zipFile.close()
 		return nil, fmt.Errorf("rewrite: %w", err)
 	}
 	return e, nil
+}
+
+// put adds one attachment to the zip (fileSink).
+func (e *encrypter) put(name, _ string, r io.Reader) (string, error) {
+	return e.zw.Add(name, e.opt.Modified, r)
 }
 
 // cleanup releases the temporary files.
@@ -177,183 +173,6 @@ func (e *encrypter) cleanup() {
 	if !e.zipClosed {
 		_ = e.zw.Close() // releases its temp file; the archive is discarded
 	}
-	e.kept.close()
+	e.rw.close()
 	e.zipFile.close()
-}
-
-// read parses src, spooling kept parts and zipping attachments.
-func (e *encrypter) read(src io.Reader) error {
-	br := bufio.NewReaderSize(src, bufSize)
-	h, err := readRawHeader(br)
-	if err != nil {
-		return err
-	}
-	e.top = h
-	e.subject = decodeWords(h.get("Subject"))
-	p := classify(h, "mixed")
-	if p.protected {
-		return ErrSignedOrEncrypted
-	}
-	if p.broken {
-		return fmt.Errorf("%w: multipart without a usable boundary", ErrMalformed)
-	}
-	switch {
-	case p.kind == partContainer && p.class == "mixed":
-		e.boundary = p.boundary
-		s := newPartScanner(br, p.boundary)
-		if e.preamble, err = s.preamble(); err != nil {
-			return err
-		}
-		if _, err := e.walk(s, e.kept, 0, true, p.class); err != nil {
-			return err
-		}
-		e.closeRest = s.closeRest
-		if e.epilogue, err = s.epilogue(); err != nil {
-			return err
-		}
-		return nil
-	case p.kind == partContainer:
-		// An alternative or related body: it becomes the second part of a
-		// new multipart/mixed, under its own Content-* fields.
-		e.wrap = true
-		if e.boundary, err = randomBoundary(e.opt.Rand); err != nil {
-			return err
-		}
-		var ch []byte
-		for _, f := range h.fields {
-			if isContentField(f.name) {
-				ch = append(ch, f.raw...)
-			}
-		}
-		ch = append(ch, h.eol...)
-		_, err := e.container(e.kept, ch, br, p, 0)
-		return err
-	case p.kind == partAttachment:
-		e.wrap = true
-		if e.boundary, err = randomBoundary(e.opt.Rand); err != nil {
-			return err
-		}
-		return e.addFile(h, p, br)
-	}
-	return ErrNoAttachments
-}
-
-func isContentField(name string) bool {
-	return strings.HasPrefix(strings.ToLower(name), "content-")
-}
-
-// walk copies the kept parts of a container to w, each after a
-// delimiter, and zips the attachments. class is the container's kind
-// ("mixed", "alternative" or "related"), which decides what counts as an
-// attachment. It returns the number of parts written to w. lead says
-// whether the first delimiter needs the line ending that separates it from
-// what precedes it (none after an empty preamble).
-func (e *encrypter) walk(s *partScanner, w *spool, depth int, lead bool, class string) (int, error) {
-	written := 0
-	eol := e.top.eol
-	delim := func() error {
-		d := "--" + string(s.dash[2:]) + eol
-		if written > 0 || lead {
-			d = eol + d
-		}
-		return w.writeString(d)
-	}
-	for {
-		ok, err := s.next()
-		if err != nil {
-			return written, err
-		}
-		if !ok {
-			return written, nil
-		}
-		pbr := bufio.NewReaderSize(s, 4<<10)
-		ph, err := readRawHeader(pbr)
-		if err != nil {
-			return written, fmt.Errorf("part %d: %w", s.parts, err)
-		}
-		p := classify(ph, class)
-		if p.broken {
-			return written, fmt.Errorf("part %d: %w: multipart without a usable boundary", s.parts, ErrMalformed)
-		}
-		if p.kind == partContainer && depth+1 >= maxDepth {
-			return written, fmt.Errorf("%w: multiparts nested over %d levels", ErrMalformed, maxDepth)
-		}
-		switch p.kind {
-		case partAttachment:
-			if err := e.addFile(ph, p, pbr); err != nil {
-				return written, err
-			}
-		case partContainer:
-			mark := w.size()
-			if err := delim(); err != nil {
-				return written, err
-			}
-			n, err := e.container(w, ph.bytes(), pbr, p, depth+1)
-			if err != nil {
-				return written, err
-			}
-			if n == 0 {
-				// Every part was an attachment: an empty multipart is
-				// invalid, so the container goes too.
-				if err := w.truncate(mark); err != nil {
-					return written, err
-				}
-				continue
-			}
-			written++
-		default:
-			if err := delim(); err != nil {
-				return written, err
-			}
-			if _, err := w.Write(ph.bytes()); err != nil {
-				return written, err
-			}
-			if _, err := io.Copy(w, pbr); err != nil {
-				return written, fmt.Errorf("copy part %d: %w", s.parts, err)
-			}
-			e.res.KeptParts++
-			written++
-		}
-	}
-}
-
-// container writes a multipart entity (header, preamble, kept parts, close
-// delimiter, epilogue) to w. It returns the number of parts kept; with none
-// the caller removes what was written.
-func (e *encrypter) container(w *spool, header []byte, body io.Reader, p partInfo, depth int) (int, error) {
-	if _, err := w.Write(header); err != nil {
-		return 0, err
-	}
-	inner := newPartScanner(body, p.boundary)
-	pre, err := inner.preamble()
-	if err != nil {
-		return 0, err
-	}
-	if _, err := w.Write(pre); err != nil {
-		return 0, err
-	}
-	n, err := e.walk(inner, w, depth, len(pre) > 0, p.class)
-	if err != nil || n == 0 {
-		return n, err
-	}
-	epi, err := inner.epilogue()
-	if err != nil {
-		return n, err
-	}
-	if err := w.writeString(e.top.eol + "--" + p.boundary + "--"); err != nil {
-		return n, err
-	}
-	if _, err := w.Write(inner.closeRest); err != nil {
-		return n, err
-	}
-	_, err = w.Write(epi)
-	return n, err
-}
-
-func randomBoundary(r io.Reader) (string, error) {
-	var b [15]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("rewrite: draw boundary: %w", err)
-	}
-	return "sendguard-" + hex.EncodeToString(b[:]), nil
 }

@@ -101,53 +101,61 @@ func TestEncryptFaithful(t *testing.T) {
 		t.Run(c.file, func(t *testing.T) {
 			in := readFixture(t, c.file)
 			out, _ := encrypt(t, in, testOptions())
-			n1, r1, b1 := rawFields(t, in)
-			n2, r2, _ := rawFields(t, out)
-			skip := []string{"Content-Type", "Content-Transfer-Encoding"}
-			if c.wrap { // its Content-* fields moved into a part or the zip
-				skip = append(skip, "Content-Disposition", "MIME-Version")
-			}
-			k1, k2 := fieldsExcept(n1, r1, skip...), fieldsExcept(n2, r2, skip...)
-			if len(k1) != len(k2) {
-				t.Fatalf("%d header fields kept, want %d", len(k2), len(k1))
-			}
-			for i := range k1 {
-				if !bytes.Equal(k1[i], k2[i]) {
-					t.Errorf("header field changed: %q -> %q", k1[i], k2[i])
-				}
-			}
-			if c.keptParts == nil {
-				return
-			}
-			if !c.wrap && len(r1) != len(r2) {
-				t.Error("multipart/mixed top header must be kept whole")
-			}
-			for i, n := range n1 {
-				if c.wrap && strings.HasPrefix(strings.ToLower(n), "content-") && !bytes.Contains(out, r1[i]) {
-					t.Errorf("%s of the wrapped body lost: %q", n, r1[i])
-				}
-			}
-			h := message.Header{}
-			for i, n := range n1 {
-				if strings.EqualFold(n, "Content-Type") {
-					h.AddRaw(r1[i])
-				}
-			}
-			_, params, err := h.ContentType()
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts := splitParts(b1, params["boundary"])
-			kept := map[int]bool{}
-			for _, i := range c.keptParts {
-				kept[i] = true
-			}
-			for i, p := range parts {
-				if kept[i] != bytes.Contains(out, p) {
-					t.Errorf("part %d: kept=%v but found in output=%v", i, kept[i], !kept[i])
-				}
-			}
+			checkFaithful(t, c, in, out)
 		})
+	}
+}
+
+// checkFaithful checks that out keeps the top header fields of in (all of
+// them for a multipart/mixed top level) and exactly the parts c.keptParts
+// of its top-level multipart, byte for byte.
+func checkFaithful(t *testing.T, c encCase, in, out []byte) {
+	t.Helper()
+	n1, r1, b1 := rawFields(t, in)
+	n2, r2, _ := rawFields(t, out)
+	skip := []string{"Content-Type", "Content-Transfer-Encoding"}
+	if c.wrap { // its Content-* fields moved into a part or the zip
+		skip = append(skip, "Content-Disposition", "MIME-Version")
+	}
+	k1, k2 := fieldsExcept(n1, r1, skip...), fieldsExcept(n2, r2, skip...)
+	if len(k1) != len(k2) {
+		t.Fatalf("%d header fields kept, want %d", len(k2), len(k1))
+	}
+	for i := range k1 {
+		if !bytes.Equal(k1[i], k2[i]) {
+			t.Errorf("header field changed: %q -> %q", k1[i], k2[i])
+		}
+	}
+	if c.keptParts == nil {
+		return
+	}
+	if !c.wrap && len(r1) != len(r2) {
+		t.Error("multipart/mixed top header must be kept whole")
+	}
+	for i, n := range n1 {
+		if c.wrap && strings.HasPrefix(strings.ToLower(n), "content-") && !bytes.Contains(out, r1[i]) {
+			t.Errorf("%s of the wrapped body lost: %q", n, r1[i])
+		}
+	}
+	h := message.Header{}
+	for i, n := range n1 {
+		if strings.EqualFold(n, "Content-Type") {
+			h.AddRaw(r1[i])
+		}
+	}
+	_, params, err := h.ContentType()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := splitParts(b1, params["boundary"])
+	kept := map[int]bool{}
+	for _, i := range c.keptParts {
+		kept[i] = true
+	}
+	for i, p := range parts {
+		if kept[i] != bytes.Contains(out, p) {
+			t.Errorf("part %d: kept=%v but found in output=%v", i, kept[i], !kept[i])
+		}
 	}
 }
 
@@ -349,22 +357,25 @@ func TestEncryptNoAttachments(t *testing.T) {
 	}
 }
 
+// refusalCases are malformed inputs that EncryptAttachments and
+// ReplaceAttachments refuse with the same error.
+var refusalCases = map[string]struct {
+	in   string
+	want error
+}{
+	"unknown encoding":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--b--\r\n", ErrUnknownEncoding},
+	"unterminated":       {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n", ErrMalformed},
+	"no parts":           {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n", ErrMalformed},
+	"no boundary line":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\nnothing here\r\n", ErrMalformed},
+	"bad header":         {"Content-Type multipart/mixed\r\n\r\n", ErrMalformed},
+	"corrupt base64":     {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAB!@\r\n--b--\r\n", ErrMalformed},
+	"no boundary":        {"Content-Type: multipart/mixed\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
+	"nested no boundary": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/alternative\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
+	"too deep":           {deepMessage(20), ErrMalformed},
+}
+
 func TestEncryptErrorsWriteNothing(t *testing.T) {
-	cases := map[string]struct {
-		in   string
-		want error
-	}{
-		"unknown encoding":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nabc\r\n--b--\r\n", ErrUnknownEncoding},
-		"unterminated":       {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n", ErrMalformed},
-		"no parts":           {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n", ErrMalformed},
-		"no boundary line":   {"Content-Type: multipart/mixed; boundary=b\r\n\r\nnothing here\r\n", ErrMalformed},
-		"bad header":         {"Content-Type multipart/mixed\r\n\r\n", ErrMalformed},
-		"corrupt base64":     {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAB!@\r\n--b--\r\n", ErrMalformed},
-		"no boundary":        {"Content-Type: multipart/mixed\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
-		"nested no boundary": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/alternative\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
-		"too deep":           {deepMessage(20), ErrMalformed},
-	}
-	for name, c := range cases {
+	for name, c := range refusalCases {
 		var out bytes.Buffer
 		_, err := EncryptAttachments(&out, strings.NewReader(c.in), testOptions())
 		if !errors.Is(err, c.want) || out.Len() != 0 {

@@ -10,7 +10,7 @@ import (
 // the zip but no attachment (file names can be confidential) and never the
 // password.
 func (e *encrypter) note() string {
-	eol := e.top.eol
+	eol := e.rw.top.eol
 	var ja, en []string
 	ja = append(ja, "このメールの添付ファイルは、誤送信対策のためパスワード付きZIPファイル「"+e.res.ZipName+"」にまとめて暗号化されています。")
 	en = append(en, "The attachments of this message have been protected: they were put into the password-protected ZIP file \""+e.res.ZipName+"\".")

@@ -10,53 +10,56 @@ import (
 	"strings"
 )
 
+// trailingPart is a part written after the kept ones (the zip): its
+// header, then its body in base64.
+type trailingPart struct {
+	header string // fields, each ending in the message's line ending
+	body   io.Reader
+}
+
 // write assembles the rewritten message: the top header, the note, the
-// kept parts, the zip part and the close delimiter with the epilogue.
+// kept parts, the optional trailing part and the close delimiter with the
+// epilogue. It only reads the rewriter's state (the kept parts through a
+// section reader), so it may run many times, concurrently.
 // bufio.Writer keeps its first error, which Flush or the next copy
 // reports, so single writes are not checked.
-func (e *encrypter) write(dst io.Writer) error {
-	eol := e.top.eol
+func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error {
+	eol := rw.top.eol
 	bw := bufio.NewWriterSize(dst, bufSize)
-	if err := e.writeTopHeader(bw); err != nil {
+	if err := rw.writeTopHeader(bw); err != nil {
 		return err
 	}
-	d := "--" + e.boundary
-	if len(e.preamble) > 0 {
-		bw.Write(e.preamble)
+	d := "--" + rw.boundary
+	if len(rw.preamble) > 0 {
+		bw.Write(rw.preamble)
 		bw.WriteString(eol)
 	}
 	bw.WriteString(d + eol)
 	bw.WriteString("Content-Type: text/plain; charset=UTF-8" + eol +
 		"Content-Transfer-Encoding: base64" + eol + eol)
-	if err := writeBase64(bw, strings.NewReader(e.note()), eol); err != nil {
+	if err := writeBase64(bw, strings.NewReader(note), eol); err != nil {
 		return err
 	}
-	kept, err := e.kept.reader()
-	if err != nil {
-		return err
-	}
-	if e.wrap && e.kept.size() > 0 {
+	if rw.wrap && rw.kept.size() > 0 {
 		bw.WriteString(eol + d + eol) // the original alternative/related body
 	}
-	if _, err := io.Copy(bw, kept); err != nil {
+	if _, err := io.Copy(bw, rw.kept.section()); err != nil {
 		return fmt.Errorf("rewrite: copy kept parts: %w", err)
 	}
-	bw.WriteString(eol + d + eol)
-	bw.WriteString(zipPartHeader(e.res.ZipName, eol) + eol)
-	zr, err := e.zipFile.reader()
-	if err != nil {
-		return err
+	if last != nil {
+		bw.WriteString(eol + d + eol)
+		bw.WriteString(last.header + eol)
+		if err := writeBase64(bw, last.body, eol); err != nil {
+			return err
+		}
 	}
-	if err := writeBase64(bw, zr, eol); err != nil {
-		return err
-	}
-	closeRest := e.closeRest
-	if e.wrap {
+	closeRest := rw.closeRest
+	if rw.wrap {
 		closeRest = []byte(eol)
 	}
 	bw.WriteString(eol + d + "--")
 	bw.Write(closeRest)
-	bw.Write(e.epilogue)
+	bw.Write(rw.epilogue)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("rewrite: write message: %w", err)
 	}
@@ -64,16 +67,16 @@ func (e *encrypter) write(dst io.Writer) error {
 }
 
 // writeTopHeader copies the top header; a single-part message loses its
-// Content-* fields to the zip and becomes multipart/mixed.
-func (e *encrypter) writeTopHeader(bw *bufio.Writer) error {
-	eol := e.top.eol
-	if !e.wrap {
-		bw.Write(e.top.bytes())
+// Content-* fields (to the zip or the store) and becomes multipart/mixed.
+func (rw *rewriter) writeTopHeader(bw *bufio.Writer) error {
+	eol := rw.top.eol
+	if !rw.wrap {
+		bw.Write(rw.top.bytes())
 		return nil
 	}
-	ct := `Content-Type: multipart/mixed; boundary="` + e.boundary + `"` + eol
+	ct := `Content-Type: multipart/mixed; boundary="` + rw.boundary + `"` + eol
 	hasVersion := false
-	for _, f := range e.top.fields {
+	for _, f := range rw.top.fields {
 		if strings.EqualFold(f.name, "MIME-Version") {
 			hasVersion = true
 		}
@@ -81,7 +84,7 @@ func (e *encrypter) writeTopHeader(bw *bufio.Writer) error {
 	if !hasVersion {
 		ct = "MIME-Version: 1.0" + eol + ct
 	}
-	for _, f := range e.top.fields {
+	for _, f := range rw.top.fields {
 		if isContentField(f.name) {
 			if ct != "" {
 				bw.WriteString(ct)
@@ -92,7 +95,7 @@ func (e *encrypter) writeTopHeader(bw *bufio.Writer) error {
 		bw.Write(f.raw)
 	}
 	bw.WriteString(ct) // no Content-* field at all
-	end := string(e.top.end)
+	end := string(rw.top.end)
 	if end == "" {
 		end = eol
 	}

@@ -58,15 +58,26 @@ func (s *spool) truncate(n int64) error {
 	return nil
 }
 
+// flush writes the buffer out; section then sees every byte written.
+func (s *spool) flush() error {
+	if err := s.bw.Flush(); err != nil {
+		return fmt.Errorf("rewrite: flush temp file: %w", err)
+	}
+	return nil
+}
+
+// section reads the content flushed so far with ReadAt, leaving the file
+// offset alone: readers may run concurrently.
+func (s *spool) section() *io.SectionReader {
+	return io.NewSectionReader(s.f, 0, s.n)
+}
+
 // reader flushes the spool and returns a reader over its whole content.
 func (s *spool) reader() (io.Reader, error) {
-	if err := s.bw.Flush(); err != nil {
-		return nil, fmt.Errorf("rewrite: flush temp file: %w", err)
+	if err := s.flush(); err != nil {
+		return nil, err
 	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("rewrite: rewind temp file: %w", err)
-	}
-	return io.LimitReader(s.f, s.n), nil
+	return s.section(), nil
 }
 
 func (s *spool) close() {

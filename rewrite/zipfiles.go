@@ -16,9 +16,10 @@ import (
 	"github.com/sendguard/sendguard/crypto/aeszip"
 )
 
-// addFile decodes one attachment's body and adds it to the zip.
-func (e *encrypter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
-	idx := len(e.res.Files) + 1
+// addFile decodes one attachment's body, names it and hands it to the
+// sink, recording its size and hash.
+func (rw *rewriter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
+	idx := len(rw.files) + 1
 	dec, err := decodeBody(h.get("Content-Transfer-Encoding"), body)
 	if err != nil {
 		return fmt.Errorf("attachment %d: %w", idx, err)
@@ -42,11 +43,11 @@ func (e *encrypter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 	}
 	sum := sha256.New()
 	cnt := &counter{}
-	used, err := e.zw.Add(name, e.opt.Modified, io.TeeReader(&malformedOnError{r: dec}, io.MultiWriter(sum, cnt)))
+	used, err := rw.sink.put(name, p.contentType, io.TeeReader(&malformedOnError{r: dec}, io.MultiWriter(sum, cnt)))
 	if err != nil {
 		return fmt.Errorf("attachment %d: %w", idx, err)
 	}
-	e.res.Files = append(e.res.Files, ZippedFile{
+	rw.files = append(rw.files, ZippedFile{
 		Name:        used,
 		ContentType: p.contentType,
 		Size:        cnt.n,
@@ -145,10 +146,12 @@ func (e *encrypter) finishZip() error {
 	if err := e.zw.Close(); err != nil {
 		return fmt.Errorf("rewrite: close zip: %w", err)
 	}
+	e.res.Files = e.rw.files
+	e.res.KeptParts = e.rw.keptParts
 	e.res.ZipSize = e.zipFile.size()
 	base := ""
 	if len(e.res.Files) > 1 {
-		base = e.subject
+		base = e.rw.subject
 	}
 	if strings.TrimSpace(base) == "" {
 		base = e.res.Files[0].Name
