@@ -35,7 +35,16 @@ type Config struct {
 	Notify   Notify   `yaml:"notify"`
 	Hold     Hold     `yaml:"hold"`
 	Encrypt  Encrypt  `yaml:"encrypt"`
+	Link     Link     `yaml:"link"`
 	Log      Log      `yaml:"log"`
+}
+
+// Link configures the link action: attachments replaced by download links.
+type Link struct {
+	// ExpireAfter is how long links work; files are deleted afterwards.
+	ExpireAfter time.Duration `yaml:"expire_after"`
+	// MaxDownloads bounds the downloads of each file (0: no limit).
+	MaxDownloads int `yaml:"max_downloads"`
 }
 
 // Encrypt configures the encrypt action: attachments replaced by one
@@ -190,6 +199,7 @@ func Defaults() Config {
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
+		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }

@@ -127,6 +127,8 @@ func sectionOf(typ string) string {
 		return "hold."
 	case "Encrypt":
 		return "encrypt."
+	case "Link":
+		return "link."
 	case "TLS":
 		return "tls."
 	case "User":
@@ -245,6 +247,12 @@ func (v *validator) check(c *Config) {
 		if _, err := LoadPresets(c.Encrypt.PresetPasswordsFile); err != nil {
 			v.add("encrypt.preset_passwords_file", "%v", err)
 		}
+	}
+	if c.Link.ExpireAfter < time.Minute {
+		v.add("link.expire_after", "must be at least 1m")
+	}
+	if c.Link.MaxDownloads < 0 {
+		v.add("link.max_downloads", "must not be negative")
 	}
 	for k, list := range c.Hold.Approvers {
 		for i, a := range list {

@@ -146,6 +146,20 @@ func (e *Encryptor) notice(p *Prepared, to []string, n pwNotice, due time.Time) 
 	return spoolNotice(e.Store, p, to, data, "password notice", due, e.Lifetime)
 }
 
+// QueueNotice spools a notice and commits it at once (for notices that
+// belong to no acceptance or transition, e.g. one-time download codes).
+func QueueNotice(st *spool.Store, to []string, data []byte, what string, now time.Time, lifetime time.Duration) error {
+	p := &Prepared{}
+	if err := spoolNotice(st, p, to, data, what, now, lifetime); err != nil {
+		return err
+	}
+	err := st.Accept(p.recs[0], nil)
+	if err != nil {
+		p.Discard(st)
+	}
+	return err
+}
+
 // spoolNotice writes a notice's bytes (fsynced) and adds its record, due
 // at due, to p.
 func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration) error {

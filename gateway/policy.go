@@ -34,6 +34,8 @@ type PolicyInspector struct {
 	Notifier *Notifier // nil: no notices
 	// Encryptor applies the encrypt action; nil holds such mail for review.
 	Encryptor *Encryptor
+	// Linker applies the link action; nil holds such mail for review.
+	Linker *Linker
 	// Internal tells internal domains (for Bcc conversion).
 	Internal func(domain string) bool
 	Log      *slog.Logger
@@ -139,6 +141,24 @@ func (p *PolicyInspector) rewrite(v *Verdict, d policy.Decision, in *Inbound, re
 		}
 		suffix = "bcc"
 	}
+	if d.Has(rules.ActionLink) {
+		if p.Linker == nil {
+			return errors.New("download links are not configured")
+		}
+		ln, err := p.Linker.Apply(context.Background(), id, suffix, in.Env.MailFrom, in.Env.Addresses(), rep.Subject, in.Arrival)
+		switch {
+		case errors.Is(err, rewrite.ErrNoAttachments):
+		case err != nil:
+			return fmt.Errorf("replace attachments by links: %w", err)
+		default:
+			v.RcptBodies = ln.RcptBodies
+			v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error { return ln.Notices.PersistTx(tx, nil) }
+			v.Discard = func() {
+				ln.Notices.Discard(in.Store)
+				p.Linker.Links.RevokeID(context.Background(), ln.PackageID, hold.System)
+			}
+		}
+	}
 	if d.Has(rules.ActionEncrypt) {
 		if p.Encryptor == nil {
 			return errors.New("encryption is not configured")
@@ -166,9 +186,7 @@ func (p *PolicyInspector) expiry() time.Duration {
 	return DefaultHoldExpiry
 }
 
-// holdKind maps the decision to a hold. The link action is not available
-// in this build: such a message is held for the security team rather than
-// sent unprotected.
+// holdKind maps the decision to a hold.
 func holdKind(d policy.Decision) (hold.Kind, bool) {
 	switch {
 	case d.Has(rules.ActionHoldReview):
@@ -179,8 +197,6 @@ func holdKind(d policy.Decision) (hold.Kind, bool) {
 		return hold.KindSender, true
 	case d.Has(rules.ActionDelay):
 		return hold.KindDelay, true
-	case d.Has(rules.ActionLink):
-		return hold.KindReview, true
 	}
 	return "", false
 }

@@ -51,6 +51,10 @@ type Verdict struct {
 	// message is not accepted after all.
 	Discard func()
 
+	// RcptBodies gives recipients their own copy (ID.suffix) of the
+	// message, e.g. one carrying their own download link.
+	RcptBodies map[string]string
+
 	// BodySuffix, if set, names a derived file (ID.suffix) written by the
 	// inspector that is delivered instead of the original body (a rewrite:
 	// Bcc conversion, encrypted attachments); the original stays for review.
@@ -117,6 +121,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	}
 	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
 	rec.BodySuffix = v.BodySuffix
+	applyRcptBodies(rec, v.RcptBodies)
 	if v.Hold {
 		rec.State = spool.StateHeld
 	}

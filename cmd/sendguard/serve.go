@@ -24,6 +24,7 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
@@ -161,8 +162,33 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	linkKey, err := link.LoadOrCreateKey(filepath.Join(cfg.DataDir, link.KeyFile))
+	if err != nil {
+		return err
+	}
+	links, err := link.New(store.DB(), filepath.Join(cfg.DataDir, "links"), linkKey,
+		link.Options{Audit: holds, Logger: log.With("component", "link")})
+	if err != nil {
+		return err
+	}
+	linkSecret, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "link-web.key"))
+	if err != nil {
+		return err
+	}
+	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
+		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg.Notify.Language),
+		Mailer: func(ctx context.Context, to string, msg []byte) error {
+			// One-time codes travel as notices: spooled like any mail.
+			return gateway.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
+		}})
+	if err != nil {
+		return err
+	}
+	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, From: noticeFrom(cfg),
+		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: languageOf(cfg),
+		Lifetime: cfg.Delivery.QueueLifetime}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
-		Encryptor: encryptor, Internal: internal.Internal,
+		Encryptor: encryptor, Linker: linker, Internal: internal.Internal,
 		Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
@@ -203,6 +229,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return fmt.Errorf("console: %w", err)
 	}
 	mux.Handle(cons.Prefix(), cons)
+	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users()}
@@ -238,6 +265,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			}
 		}
 	})
+	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
 	goRun("hold timers", func() error {
 		err := holds.Run(runCtx, 30*time.Second, cfg.Hold.Retention)
 		if errors.Is(err, context.Canceled) {
