@@ -63,8 +63,10 @@ func classify(h *rawHeader, class string) partInfo {
 		if ct == "multipart/report" {
 			return p // kept whole: a report describes the mail itself
 		}
-		if !usableBoundary(b) {
-			p.broken = true // attachments could hide in it: refuse
+		if !usableBoundary(b) || !isToken(strings.TrimPrefix(ct, "multipart/")) {
+			// Attachments could hide in it, and readers that cannot parse
+			// the type (an empty subtype) would not see our parts: refuse.
+			p.broken = true
 			return p
 		}
 		p.kind, p.boundary, p.class = partContainer, b, "mixed" // RFC 2046: unknown subtypes are mixed
@@ -82,6 +84,19 @@ func classify(h *rawHeader, class string) partInfo {
 		p.kind = partAttachment
 	}
 	return p
+}
+
+// isToken reports whether s is an RFC 2045 token (a media subtype).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // usableBoundary accepts what RFC 2046 §5.1.1 allows and, leniently,

@@ -1,7 +1,10 @@
 // Package rewrite changes an outbound message before delivery when the
-// policy says so: Bcc moves external recipients out of To and Cc, and
+// policy says so: Bcc moves external recipients out of To and Cc,
 // EncryptAttachments replaces the attachments with one password-protected
-// zip (crypto/aeszip).
+// zip (crypto/aeszip), and ReplaceAttachments hands them to a store and
+// writes the message once per recipient, each copy with its own note (the
+// download link). The last two share one parser, classifier and writer, so
+// they agree on what an attachment is and on every kept byte.
 //
 // Invariants:
 //   - Byte-faithful: header fields and MIME parts that a rewrite does not
@@ -10,7 +13,8 @@
 //     function's documentation change.
 //   - Streaming: memory does not grow with message or attachment size. A
 //     header block is held in memory up to 1 MiB; bodies are streamed, and
-//     EncryptAttachments spools through temporary files.
+//     EncryptAttachments and ReplaceAttachments spool through temporary
+//     files.
 //   - The output is valid MIME that go-message and enmime both parse.
 //   - Errors never carry addresses, file names or other message content.
 //   - Neither function touches the envelope: the caller keeps RCPT TO.

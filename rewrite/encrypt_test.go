@@ -372,6 +372,7 @@ var refusalCases = map[string]struct {
 	"no boundary":        {"Content-Type: multipart/mixed\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
 	"nested no boundary": {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/alternative\r\n\r\nx\r\n--b--\r\n", ErrMalformed},
 	"too deep":           {deepMessage(20), ErrMalformed},
+	"empty subtype":      {"Content-Type: multipart/; boundary=c\n\n--c\nContent-Disposition: attachment\n\nx\n--c--\n", ErrMalformed},
 }
 
 func TestEncryptErrorsWriteNothing(t *testing.T) {

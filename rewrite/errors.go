@@ -20,13 +20,15 @@ var (
 	// valid message, but external addresses may still be visible in the
 	// fields listed in the FieldError values joined into the error.
 	ErrFieldKept = errors.New("rewrite: address field left unchanged")
-	// ErrNoAttachments is returned by EncryptAttachments for a message
-	// without attachments; nothing is written to dst.
+	// ErrNoAttachments is returned by EncryptAttachments and
+	// ReplaceAttachments for a message without attachments; nothing is
+	// written to dst.
 	ErrNoAttachments = errors.New("rewrite: message has no attachments")
-	// ErrSignedOrEncrypted is returned by EncryptAttachments for a message
-	// that is signed or encrypted as a whole (multipart/signed,
-	// multipart/encrypted, S/MIME): its attachments cannot be replaced
-	// without breaking it. Nothing is written to dst; hold the message.
+	// ErrSignedOrEncrypted is returned by EncryptAttachments and
+	// ReplaceAttachments for a message that is signed or encrypted as a
+	// whole (multipart/signed, multipart/encrypted, S/MIME): its
+	// attachments cannot be replaced without breaking it. Nothing is
+	// written to dst; hold the message.
 	ErrSignedOrEncrypted = errors.New("rewrite: message is signed or encrypted")
 	// ErrUnknownEncoding means an attachment's Content-Transfer-Encoding is
 	// not one the rewriter can decode, so its original bytes are unknown.

@@ -2,6 +2,7 @@ package rewrite_test
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -23,4 +24,35 @@ func ExampleBcc() {
 	//
 	// body
 	// [yamada@partner.co.jp other@client.jp] <nil>
+}
+
+func ExampleReplaceAttachments() {
+	msg := "From: me@example.com\r\nTo: a@partner.co.jp, b@client.jp\r\nSubject: files\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b\r\nContent-Type: application/pdf; name=\"q.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n"
+	store := func(f rewrite.AttachmentFile, r io.Reader) error {
+		b, err := io.ReadAll(r) // a real store encrypts at rest, streaming
+		fmt.Printf("stored %s (%s): %q\n", f.Name, f.ContentType, b)
+		return err
+	}
+	r, err := rewrite.ReplaceAttachments(strings.NewReader(msg), rewrite.ReplaceOptions{Store: store})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	for _, rcpt := range []string{"a@partner.co.jp", "b@client.jp"} {
+		var out strings.Builder
+		note := "Download: https://sendguard.example.com/d/TOKEN-FOR-" + rcpt + "\n"
+		if err := r.Write(&out, note); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(rcpt, strings.Count(out.String(), "see attached"), strings.Contains(out.String(), "JVBERi0="))
+	}
+	// Output:
+	// stored q.pdf (application/pdf): "%PDF-"
+	// a@partner.co.jp 1 false
+	// b@client.jp 1 false
 }

@@ -59,6 +59,7 @@ func TestReplaceReleasesFiles(t *testing.T) {
 		[]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n\r\nabc\r\n"),
 	}
 	drain := func(_ AttachmentFile, r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }
+	failing := func(AttachmentFile, io.Reader) error { return io.ErrShortWrite }
 	before := count()
 	for i := 0; i < 5; i++ {
 		for _, in := range inputs {
@@ -66,6 +67,9 @@ func TestReplaceReleasesFiles(t *testing.T) {
 			if err == nil {
 				_ = r.Write(io.Discard, "x")
 				_ = r.Close()
+			}
+			if _, err := ReplaceAttachments(bytes.NewReader(in), replaceOptions(failing)); err == nil {
+				t.Error("a failing Store succeeded")
 			}
 		}
 	}

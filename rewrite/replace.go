@@ -24,7 +24,9 @@ type AttachmentFile struct {
 // ReplaceOptions configures ReplaceAttachments.
 type ReplaceOptions struct {
 	// Store receives each attachment's decoded bytes, streamed, in message
-	// order. It must read r to the end; an error aborts the rewrite.
+	// order. It must read r to the end before returning (r is not valid
+	// afterwards); an error aborts the rewrite. A read error from r (a
+	// corrupt attachment) wraps ErrMalformed.
 	Store func(f AttachmentFile, r io.Reader) error
 	// TempDir holds the spooled kept parts; empty means os.TempDir().
 	TempDir string
