@@ -85,6 +85,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		// team decides rather than the mail leaving unprotected.
 		p.Log.Warn("policy action could not be applied; holding for review", "queue_id", in.Env.QueueID, "err", err)
 		kind, why = hold.KindReview, "rewrite failed: "+err.Error()
+		// A reviewer's release must not retry the rewrite that failed.
+		d.Actions = []string{rules.ActionHoldReview}
+		v.Actions = d.Actions
 	}
 	v.Hold = true
 	deadline := in.Arrival.Add(p.expiry())
@@ -251,6 +254,7 @@ type Releaser struct {
 	Store     *spool.Store
 	Internal  func(domain string) bool // every other domain is external
 	Encryptor *Encryptor
+	Linker    *Linker
 	Now       func() time.Time
 }
 
@@ -273,13 +277,33 @@ func (r *Releaser) OnRelease(tx *bbolt.Tx, rec *hold.Record) error {
 		suffix = "bcc"
 		srec.Applied = append(srec.Applied, rules.ActionBcc)
 	}
+	var rcpts []string
+	for _, rc := range srec.Rcpts {
+		rcpts = append(rcpts, rc.Addr)
+	}
+	if rec.Mode != hold.ModeEncrypt && slices.Contains(rec.Decision.Actions, rules.ActionLink) {
+		if r.Linker == nil {
+			return errors.New("download links are not configured")
+		}
+		ln, err := r.Linker.Apply(context.Background(), srec.ID, suffix, srec.MailFrom, rcpts, srec.Subject, r.Now())
+		switch {
+		case errors.Is(err, rewrite.ErrNoAttachments):
+		case err != nil:
+			return fmt.Errorf("replace attachments by links: %w", err)
+		default:
+			if err := r.Store.SyncDir(); err != nil {
+				return err
+			}
+			if err := ln.Notices.PersistTx(tx, nil); err != nil {
+				return err
+			}
+			applyRcptBodies(srec, ln.RcptBodies)
+			srec.Applied = append(srec.Applied, rules.ActionLink)
+		}
+	}
 	if rec.Mode == hold.ModeEncrypt || slices.Contains(rec.Decision.Actions, rules.ActionEncrypt) {
 		if r.Encryptor == nil {
 			return errors.New("encryption is not configured")
-		}
-		var rcpts []string
-		for _, rc := range srec.Rcpts {
-			rcpts = append(rcpts, rc.Addr)
 		}
 		enc, err := r.Encryptor.Apply(srec.ID, suffix, srec.MailFrom, rcpts, srec.Subject, PasswordToSender, r.Now())
 		switch {

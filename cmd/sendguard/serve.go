@@ -187,6 +187,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, From: noticeFrom(cfg),
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: languageOf(cfg),
 		Lifetime: cfg.Delivery.QueueLifetime}
+	releaser.Linker = linker
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
 		Encryptor: encryptor, Linker: linker, Internal: internal.Internal,
 		Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
