@@ -211,3 +211,36 @@ rules:
 		}
 	}
 }
+
+// TestUnencryptableHeldThenReleased: a signed message cannot be rewritten
+// (its parts must not change), so instead of leaving in clear it is held
+// for review; the reviewer's release sends it as it is.
+func TestUnencryptableHeldThenReleased(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	signed := "From: <alice@example.com>\r\nTo: <buyer@partner.test>\r\nSubject: signed quote\r\nMessage-ID: <signed1@test>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"s1\"\r\n\r\n" +
+		"--s1\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nquote attached\r\n" +
+		"--b1\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"quote.csv\"\r\n\r\nA-100,3,1200\r\n--b1--\r\n\r\n" +
+		"--s1\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\nMIIBAA==\r\n--s1--\r\n"
+	if err := sendMail(in.smtp, "alice@example.com", []string{"buyer@partner.test"}, []byte(signed)); err != nil {
+		t.Fatal(err)
+	}
+	waitNotice(t, sk, "alice@example.com", "signed quote")
+	out, err := in.cli("queue", "list", "-state", "held")
+	ids := regexp.MustCompile(`(?m)^([0-9A-Z]{21})\s`).FindStringSubmatch(out)
+	if err != nil || ids == nil {
+		t.Fatalf("the unencryptable mail was not held: %v\n%s", err, out)
+	}
+	if len(mailsFrom(sk, "alice@example.com")) != 0 {
+		t.Fatal("the mail left although it could not be encrypted")
+	}
+	if out, err := in.cli("queue", "release", ids[1], "-reason", "signed contract, checked"); err != nil {
+		t.Fatalf("release: %v %s", err, out)
+	}
+	m := waitMail(t, sk, "alice@example.com")
+	if !bytes.Contains(m.Data, []byte("multipart/signed")) || !bytes.Contains(m.Data, []byte("A-100,3,1200")) {
+		t.Fatalf("released mail changed:\n%.400s", m.Data)
+	}
+}
