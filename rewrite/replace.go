@@ -140,7 +140,7 @@ type storeSink struct {
 }
 
 func (s *storeSink) put(name, contentType string, r io.Reader) (string, error) {
-	used := uniqueName(aeszip.SanitizeName(name), s.used)
+	used := aeszip.UniqueName(aeszip.SanitizeName(name), s.used)
 	if err := s.store(AttachmentFile{Name: used, ContentType: contentType}, r); err != nil {
 		return "", fmt.Errorf("rewrite: store: %w", err)
 	}

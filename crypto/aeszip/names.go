@@ -91,9 +91,12 @@ func truncateName(name string, limit int) string {
 	return strings.TrimRight(name[:keep], " .") + ext
 }
 
-// uniqueName returns name, or "stem (n).ext" for the first n ≥ 2 not yet in
-// used. Names compare case-insensitively, as on Windows and macOS.
-func uniqueName(name string, used map[string]struct{}) string {
+// UniqueName returns name, or "stem (n).ext" for the first n ≥ 2 not yet in
+// used, and records it in used. Names compare case-insensitively, as on
+// Windows and macOS. Writer.Add names entries with SanitizeName then
+// UniqueName; code that must name files as a zip would (download links)
+// does the same.
+func UniqueName(name string, used map[string]struct{}) string {
 	candidate := name
 	stem, ext := name, ""
 	if i := strings.LastIndexByte(name, '.'); i > 0 {

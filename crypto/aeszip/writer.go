@@ -85,7 +85,7 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	if err := w.encryptToTemp(fh, r); err != nil {
 		return "", err
 	}
-	entryName := uniqueName(SanitizeName(name), w.used)
+	entryName := UniqueName(SanitizeName(name), w.used)
 	enc := encodeName(entryName, w.opt.Names)
 	fh.Name = enc.raw
 	if enc.utf8 {
