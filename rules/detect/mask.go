@@ -17,10 +17,7 @@ func mask(d int, v []byte) string {
 	case detCard:
 		return "****-****-****-" + string(v[max(0, len(v)-4):])
 	case detPhone:
-		if len(v) < 8 {
-			return strings.Repeat("*", len(v))
-		}
-		return string(v[:3]) + "-****-" + string(v[len(v)-4:])
+		return phoneMask(v)
 	case detPostal:
 		return keep(v, 3, 0)[:3] + "-****"
 	case detBank:
@@ -39,6 +36,21 @@ func mask(d int, v []byte) string {
 		return string(v)
 	}
 	return strings.Repeat("*", len(v))
+}
+
+// phoneMask shows the kind of number and its last digits. A landline's
+// area code has two to five digits, so none of it is shown rather than a
+// wrong split (031-… for Tokyo's 03).
+func phoneMask(v []byte) string {
+	switch {
+	case len(v) < 8:
+		return strings.Repeat("*", len(v))
+	case len(v) == 11: // mobile, IP phone: 0X0-XXXX-XXXX
+		return string(v[:3]) + "-****-" + string(v[len(v)-4:])
+	case bytes.HasPrefix(v, []byte("0120")) || bytes.HasPrefix(v, []byte("0800")):
+		return string(v[:4]) + "-***-" + string(v[len(v)-3:])
+	}
+	return string(v[:1]) + strings.Repeat("*", len(v)-5) + "-" + string(v[len(v)-4:])
 }
 
 // keep shows the first head and last tail bytes and stars the rest; at least
