@@ -41,8 +41,9 @@ var (
 )
 
 var (
-	bucketMsgs = []byte("msgs")
-	bucketDue  = []byte("due") // key: next attempt (unix ns, big-endian) + ID
+	bucketMsgs   = []byte("msgs")
+	bucketDue    = []byte("due")    // key: next attempt (unix ns, big-endian) + ID
+	bucketCounts = []byte("counts") // state → number of records (uint64), kept in step by PutTx/DeleteTx
 )
 
 // Store is the spool. It is safe for concurrent use.
@@ -72,6 +73,9 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if tx.Bucket(bucketCounts) == nil {
+			return rebuildCountsTx(tx)
 		}
 		return nil
 	})
@@ -233,11 +237,19 @@ func PutTx(tx *bbolt.Tx, rec *Record) error {
 	due := tx.Bucket(bucketDue)
 	if old := msgs.Get([]byte(rec.ID)); old != nil {
 		var prev Record
-		if err := json.Unmarshal(old, &prev); err == nil && prev.State == StateQueued {
-			if err := due.Delete(dueKey(prev.NextAttempt, prev.ID)); err != nil {
+		if err := json.Unmarshal(old, &prev); err == nil {
+			if prev.State == StateQueued {
+				if err := due.Delete(dueKey(prev.NextAttempt, prev.ID)); err != nil {
+					return err
+				}
+			}
+			if err := addCount(tx, prev.State, -1); err != nil {
 				return err
 			}
 		}
+	}
+	if err := addCount(tx, rec.State, 1); err != nil {
+		return err
 	}
 	v, err := json.Marshal(rec)
 	if err != nil {
@@ -263,6 +275,9 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 		if err := tx.Bucket(bucketDue).Delete(dueKey(rec.NextAttempt, rec.ID)); err != nil {
 			return err
 		}
+	}
+	if err := addCount(tx, rec.State, -1); err != nil {
+		return err
 	}
 	return tx.Bucket(bucketMsgs).Delete([]byte(id))
 }
@@ -325,13 +340,63 @@ func (s *Store) ForEach(fn func(rec *Record) bool) error {
 var errStop = errors.New("stop")
 
 // Counts returns the number of records in each state.
+// Counts returns the number of records in each state, from counters kept
+// in step with every write (a metrics scrape reads a handful of keys, not
+// every record).
 func (s *Store) Counts() (map[State]int, error) {
 	counts := map[State]int{}
-	err := s.ForEach(func(rec *Record) bool { counts[rec.State]++; return true })
-	if errors.Is(err, errStop) {
-		err = nil
-	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
+			if n := int(binary.BigEndian.Uint64(v)); n > 0 {
+				counts[State(k)] = n
+			}
+			return nil
+		})
+	})
 	return counts, err
+}
+
+func addCount(tx *bbolt.Tx, st State, delta int) error {
+	b := tx.Bucket(bucketCounts)
+	var n uint64
+	if v := b.Get([]byte(st)); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	switch {
+	case delta < 0 && n == 0:
+		return nil
+	case delta < 0:
+		n--
+	default:
+		n++
+	}
+	return b.Put([]byte(st), binary.BigEndian.AppendUint64(nil, n))
+}
+
+// rebuildCountsTx counts every record once (a database from before the
+// counters existed).
+func rebuildCountsTx(tx *bbolt.Tx) error {
+	b, err := tx.CreateBucket(bucketCounts)
+	if err != nil {
+		return err
+	}
+	counts := map[State]uint64{}
+	err = tx.Bucket(bucketMsgs).ForEach(func(_, v []byte) error {
+		var rec Record
+		if json.Unmarshal(v, &rec) == nil {
+			counts[rec.State]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for st, n := range counts {
+		if err := b.Put([]byte(st), binary.BigEndian.AppendUint64(nil, n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reconcile removes body files that were never acknowledged and reports

@@ -166,3 +166,36 @@ func TestPurgeFinished(t *testing.T) {
 		}
 	}
 }
+
+// Counters follow every write and survive a rebuild from the records.
+func TestCountsFollowWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	a := spoolOne(t, s, StateQueued, time.Now())
+	spoolOne(t, s, StateQueued, time.Now())
+	spoolOne(t, s, StateHeld, time.Time{})
+	s.Update(a, func(_ *bbolt.Tx, r *Record) error { r.State = StateDelivered; return nil })
+	want := map[State]int{StateQueued: 1, StateHeld: 1, StateDelivered: 1}
+	check := func(s *Store) {
+		t.Helper()
+		got, err := s.Counts()
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("counts %v, %v; want %v", got, err, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("counts %v, want %v", got, want)
+			}
+		}
+	}
+	check(s)
+	s.Commit(func(tx *bbolt.Tx) error { return DeleteTx(tx, a) })
+	delete(want, StateDelivered)
+	check(s)
+	// An old database without counters gets them rebuilt on open.
+	s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bucketCounts) })
+	s.Close()
+	s = openTest(t, dir)
+	defer s.Close()
+	check(s)
+}
