@@ -60,6 +60,11 @@ func TestRelayIsByteFaithful(t *testing.T) {
 	}
 	// The body file is removed once delivered.
 	waitFor(t, 5*time.Second, func() bool { return spoolFiles(t, in) == 0 })
+	// The operator sees it in the metrics.
+	waitFor(t, 5*time.Second, func() bool {
+		return metric(t, in.web, `sendguard_queue_depth{state="delivered"}`) == 1 &&
+			metric(t, in.web, "sendguard_received_total") == 1 && metric(t, in.web, "sendguard_delivered_total") == 2
+	})
 }
 
 func waitFor(t testing.TB, d time.Duration, cond func() bool) {
