@@ -451,3 +451,31 @@ rules:
 		t.Fatal("rejected mail delivered")
 	}
 }
+
+// TestNoticesUseNotifyRelay: notices go to notify.relay (the internal MTA),
+// mail to the next hop.
+func TestNoticesUseNotifyRelay(t *testing.T) {
+	sk := startSink(t)
+	internal := startSink(t)
+	in := newInstance(t, sk.Addr, fmt.Sprintf("notify:\n  relay: %q\n", internal.Addr))
+	in.start()
+	to := massRecipients("n")
+	if err := sendMail(in.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "via-relay", "x")); err != nil {
+		t.Fatal(err)
+	}
+	link := linkRE.FindString(waitNotice(t, internal, "alice@example.com", "/h/"))
+	for _, m := range sk.Messages() {
+		if m.From == "" {
+			t.Fatal("a notice went to the next hop instead of notify.relay")
+		}
+	}
+	f, _ := pageForm(t, link)
+	f.Set("action", "send")
+	if code, body := post(t, link, f); code != 200 {
+		t.Fatalf("confirm: %d %.300s", code, body)
+	}
+	waitFor(t, 15*time.Second, func() bool { return countByID(sk, "via-relay") == 1 })
+	if countByID(internal, "via-relay") != 0 {
+		t.Fatal("the mail itself went to notify.relay")
+	}
+}
