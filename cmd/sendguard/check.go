@@ -90,19 +90,28 @@ func check(args []string) error {
 	return nil
 }
 
+// newRulesInspector builds the analysis with the configured (or embedded)
+// policy; the policy is returned too, for the console's policy page.
 func newRulesInspector(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, error) {
+	insp, _, err := newRulesInspectorPolicy(cfg, reveal, hist)
+	return insp, err
+}
+
+func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, *policy.Policy, error) {
 	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal}
 	if hist != nil {
 		ic.History = hist
 	}
+	p, err := policy.Default()
 	if cfg.Policy != "" {
-		p, err := policy.Load(cfg.Policy)
-		if err != nil {
-			return nil, err
-		}
-		ic.Policy = p
+		p, err = policy.Load(cfg.Policy)
 	}
-	return inspect.New(ic)
+	if err != nil {
+		return nil, nil, err
+	}
+	ic.Policy = p
+	insp, err := inspect.New(ic)
+	return insp, p, err
 }
 
 func checkFile(insp *inspect.Inspector, path string, reveal bool) (*checkOutput, error) {

@@ -158,7 +158,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	rulesInsp, err := newRulesInspector(cfg, false, history)
+	rulesInsp, pol, err := newRulesInspectorPolicy(cfg, false, history)
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return rulesInsp.Inspect(ctx, r, inspect.Envelope{})
 	}
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
-		Logger: log, Policy: policyRules(cfg), Test: testFn, InternalDomains: cfg.InternalDomains})
+		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

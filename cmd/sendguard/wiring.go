@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/sendguard/sendguard/rules/policy"
 	"io"
 	"log/slog"
 	"os"
@@ -151,16 +150,4 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return b, nil
-}
-
-// policyRules describes the active policy for the console.
-func policyRules(cfg *config.Config) []policy.RuleInfo {
-	p, err := policy.Default()
-	if cfg.Policy != "" {
-		p, err = policy.Load(cfg.Policy)
-	}
-	if err != nil {
-		return nil
-	}
-	return p.Rules()
 }
