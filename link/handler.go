@@ -2,14 +2,12 @@ package link
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"github.com/sendguard/sendguard/internal/ratelimit"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -96,15 +94,18 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if _, err := headerAddress(cfg.From); err != nil {
 		return nil, fmt.Errorf("link: code mail sender: %w", err)
 	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("link: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+	base, err := webbase.ParseBase(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("link: %w", err)
+	}
+	secret, err := webbase.Key(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("link: secret: %w", err)
 	}
 	h := &Handler{
-		store: cfg.Store, basePath: strings.TrimSuffix(base.Path, "/") + "/",
-		origin: base.Scheme + "://" + base.Host, secure: base.Scheme == "https",
+		store: cfg.Store, basePath: base.Path, origin: base.Origin, secure: base.Secure,
 		mailer: cfg.Mailer, from: cfg.From, log: cfg.Logger, now: cfg.Now, loc: cfg.Location,
-		secret: cfg.Secret, defLang: cfg.DefaultLang, sessionTTL: cfg.SessionTTL, clientIP: cfg.ClientIP,
+		secret: secret, defLang: cfg.DefaultLang, sessionTTL: cfg.SessionTTL, clientIP: cfg.ClientIP,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -116,15 +117,6 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if h.loc == nil {
 		h.loc = time.UTC
 	}
-	switch {
-	case len(h.secret) == 0:
-		h.secret = make([]byte, 32)
-		if _, err := rand.Read(h.secret); err != nil {
-			return nil, fmt.Errorf("link: secret: %w", err)
-		}
-	case len(h.secret) < 32:
-		return nil, fmt.Errorf("link: secret shorter than 32 bytes")
-	}
 	if h.defLang == "" {
 		h.defLang = langs[0]
 	}
@@ -135,7 +127,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		h.sessionTTL = 30 * time.Minute
 	}
 	if h.clientIP == nil {
-		h.clientIP = remoteIP
+		h.clientIP = webbase.RemoteIP
 	}
 	maxFail, win := cfg.MaxFailures, cfg.FailureWindow
 	if maxFail <= 0 {
@@ -206,16 +198,7 @@ func (h *Handler) NoteLinks(c *Created) []NoteLink {
 //	POST d/revoke/{token}      withdraw the link
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	// same-origin, not no-referrer: under no-referrer browsers send
-	// "Origin: null" with our own forms, and the Origin check below would
-	// have to accept null. Link tokens still never leave in a Referer.
-	hd.Set("Referrer-Policy", "same-origin")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	webbase.SetHeaders(hd, csp)
 
 	rest, ok := strings.CutPrefix(r.URL.Path, h.Prefix())
 	if !ok {
@@ -248,24 +231,4 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.result(w, r, "", http.StatusNotFound, "not_found")
 	}
-}
-
-// crossSite reports a POST that a browser marks as coming from another
-// site, or whose Origin is not the base URL's.
-func (h *Handler) crossSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin":
-	default:
-		return true
-	}
-	o := r.Header.Get("Origin")
-	return o != "" && o != h.origin
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -3,6 +3,7 @@ package link
 import (
 	"errors"
 	"fmt"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"io"
 	"net/http"
 	"strconv"
@@ -47,7 +48,7 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, text string, w
 // form checks a POST's origin and body and parses the form; on failure it
 // has written the page.
 func (h *Handler) form(w http.ResponseWriter, r *http.Request) bool {
-	if h.crossSite(r) {
+	if webbase.CrossSite(r, h.origin) {
 		h.log.Warn("cross-site post refused", "ip", h.clientIP(r), "origin", r.Header.Get("Origin"))
 		h.result(w, r, "", http.StatusForbidden, "forbidden")
 		return false

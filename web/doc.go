@@ -16,7 +16,7 @@
 //     top-level attachment was acknowledged; the page's script only mirrors
 //     this rule.
 //   - Every response carries a strict CSP (no inline script or style), no
-//     caching, no referrer and nosniff. Untrusted mail content is escaped;
+//     caching, a same-origin referrer policy and nosniff. Untrusted mail content is escaped;
 //     the held mail's own HTML is never rendered.
 //   - Raw link tokens are never logged; requests with unknown or malformed
 //     tokens are rate-limited per client IP.

@@ -1,16 +1,13 @@
 package web
 
 import (
-	"crypto/rand"
 	"fmt"
 	"github.com/sendguard/sendguard/internal/ratelimit"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
@@ -89,14 +86,17 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("web: nil store")
 	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("web: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+	base, err := webbase.ParseBase(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	key, err := webbase.Key(cfg.CSRFKey)
+	if err != nil {
+		return nil, fmt.Errorf("web: csrf key: %w", err)
 	}
 	h := &Handler{
-		store: cfg.Store, basePath: strings.TrimSuffix(base.Path, "/") + "/",
-		origin: base.Scheme + "://" + base.Host, log: cfg.Logger, now: cfg.Now, loc: cfg.Location,
-		csrfKey: cfg.CSRFKey, defLang: cfg.DefaultLang, clientIP: cfg.ClientIP,
+		store: cfg.Store, basePath: base.Path, origin: base.Origin, log: cfg.Logger, now: cfg.Now,
+		loc: cfg.Location, csrfKey: key, defLang: cfg.DefaultLang, clientIP: cfg.ClientIP,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -108,15 +108,6 @@ func New(cfg Config) (*Handler, error) {
 	if h.loc == nil {
 		h.loc = time.UTC
 	}
-	switch {
-	case len(h.csrfKey) == 0:
-		h.csrfKey = make([]byte, 32)
-		if _, err := rand.Read(h.csrfKey); err != nil {
-			return nil, fmt.Errorf("web: csrf key: %w", err)
-		}
-	case len(h.csrfKey) < 32:
-		return nil, fmt.Errorf("web: csrf key shorter than 32 bytes")
-	}
 	if h.defLang == "" {
 		h.defLang = "en"
 	}
@@ -124,7 +115,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("web: unsupported default language %q", h.defLang)
 	}
 	if h.clientIP == nil {
-		h.clientIP = remoteIP
+		h.clientIP = webbase.RemoteIP
 	}
 	maxFail, win := cfg.MaxFailures, cfg.FailureWindow
 	if maxFail <= 0 {
@@ -182,14 +173,7 @@ func (h *Handler) Link(token string) string { return h.origin + h.basePath + "h/
 
 // ServeHTTP sets the security headers and dispatches.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	webbase.SetHeaders(w.Header(), csp)
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -205,12 +189,4 @@ func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.result(w, r, h.lang(r, nil), http.StatusNotFound, "not_found", nil)
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

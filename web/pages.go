@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"net/http"
 	"slices"
 	"strings"
@@ -146,7 +147,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		h.result(w, r, h.lang(r, nil), http.StatusTooManyRequests, "rate_limited", nil)
 		return
 	}
-	if h.crossSite(r) {
+	if webbase.CrossSite(r, h.origin) {
 		h.log.Warn("cross-site post refused", "ip", ip, "origin", r.Header.Get("Origin"))
 		h.result(w, r, h.lang(r, nil), http.StatusForbidden, "forbidden", nil)
 		return
@@ -224,24 +225,6 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	h.log.Info("hold decided by link", "id", done.ID, "role", role, "state", done.State, "mode", done.Mode, "ip", ip)
 	done.Report = rec.Report
 	h.result(w, r, lang, http.StatusOK, a.result, done)
-}
-
-// crossSite reports a POST that a browser marks as coming from another
-// site (Sec-Fetch-Site, which scripts cannot set), or whose Origin names
-// another origin than the base URL's. "Origin: null" is what browsers send
-// for a same-origin form under Referrer-Policy: no-referrer, so it proves
-// nothing either way; the CSRF token decides then.
-func (h *Handler) crossSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin":
-	default:
-		return true
-	}
-	switch o := r.Header.Get("Origin"); o {
-	case "", "null", h.origin:
-		return false
-	}
-	return true
 }
 
 // actorName is who the audit log names for a link's user: links are bound

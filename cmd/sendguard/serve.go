@@ -24,6 +24,7 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules/inspect"
@@ -326,13 +327,11 @@ func listenUnix(path string) (net.Listener, error) {
 	return ln, nil
 }
 
-// securityHeaders applies the headers every page gets.
+// securityHeaders applies the headers every page gets (the outbox,
+// metrics and health pages; the other surfaces set their own).
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Header().Set("X-Frame-Options", "DENY")
+		webbase.SetHeaders(w.Header(), "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.ServeHTTP(w, r)
 	})
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"net/http"
 	"net/url"
 	"strings"
@@ -123,7 +124,7 @@ func (h *Handler) page(minRole string, fn handlerFunc) http.HandlerFunc {
 // make the server parse an upload.
 func (h *Handler) action(minRole string, fn handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.sameSite(r) {
+		if webbase.CrossSite(r, h.origin) {
 			h.fail(w, r, nil, http.StatusForbidden, "error.csrf")
 			return
 		}
@@ -163,18 +164,6 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
 			status = http.StatusRequestEntityTooLarge
 		}
 		h.fail(w, r, nil, status, "error.bad_request")
-		return false
-	}
-	return true
-}
-
-// sameSite refuses requests a browser marks as cross-site or that carry
-// another Origin.
-func (h *Handler) sameSite(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
-		return false
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != h.origin {
 		return false
 	}
 	return true

@@ -5,12 +5,11 @@ import (
 	"embed"
 	"fmt"
 	"github.com/sendguard/sendguard/internal/ratelimit"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -133,14 +132,13 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Hold == nil || cfg.DB == nil {
 		return nil, fmt.Errorf("console: hold store and db are required")
 	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("console: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+	base, err := webbase.ParseBase(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
-		prefix: strings.TrimSuffix(base.Path, "/") + "/console/",
-		origin: base.Scheme + "://" + base.Host, secure: base.Scheme == "https",
+		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, rules: cfg.Policy, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{},
@@ -239,15 +237,7 @@ func (h *Handler) routes() {
 // ServeHTTP sets the security headers and dispatches.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	// same-origin, not no-referrer: under no-referrer Chromium sends
-	// "Origin: null" with form POSTs, which the same-site check refuses.
-	hd.Set("Referrer-Policy", "same-origin")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	webbase.SetHeaders(hd, csp)
 	if h.secure {
 		hd.Set("Strict-Transport-Security", "max-age=31536000")
 	}
@@ -270,7 +260,7 @@ func (h *Handler) trustedPeer(r *http.Request) bool {
 	if len(h.proxies) == 0 {
 		return false
 	}
-	ip, err := netip.ParseAddr(remoteIP(r))
+	ip, err := netip.ParseAddr(webbase.RemoteIP(r))
 	if err != nil {
 		return false
 	}
@@ -294,13 +284,5 @@ func (h *Handler) clientIP(r *http.Request) string {
 			}
 		}
 	}
-	return remoteIP(r)
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return webbase.RemoteIP(r)
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"github.com/sendguard/sendguard/internal/webbase"
 	"net/http"
 	"strings"
 
@@ -62,7 +63,7 @@ func (h *Handler) signInSession(w http.ResponseWriter, r *http.Request, stage st
 		return nil
 	}
 	s := h.loadSession(r)
-	if s == nil || s.Stage != stage || !h.sameSite(r) || !constantEqual(r.PostFormValue("csrf"), s.CSRF) {
+	if s == nil || s.Stage != stage || webbase.CrossSite(r, h.origin) || !constantEqual(r.PostFormValue("csrf"), s.CSRF) {
 		ns := &session{Stage: stageForm}
 		if err := h.startSession(w, s, ns); err != nil {
 			http.Error(w, "internal error", http.StatusInternalServerError)
