@@ -4,7 +4,7 @@
 //
 // Usage: node confirm.mjs URL ARTIFACT_DIR
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { chromium } from 'playwright-core';
+import { check, launch, watchdog as startWatchdog } from './chromium.mjs';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,26 +16,13 @@ if (!url || !artifacts) {
 }
 mkdirSync(artifacts, { recursive: true });
 
-const watchdog = setTimeout(() => {
-  console.error('timeout');
-  process.exit(2);
-}, 90_000);
-
-function check(cond, msg) {
-  if (!cond) {
-    throw new Error('check failed: ' + msg);
-  }
-}
+const watchdog = startWatchdog();
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'sendguard-chromium-'));
 let context;
 let failed = false;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  context = await launch(userDataDir, {
     viewport: { width: 960, height: 900 },
     locale: 'en-US',
   });

@@ -7,7 +7,7 @@
 //   ARTIFACTS         directory for screenshots
 //   DOWNLOADS         directory for the exported audit log
 //   USER_DATA_DIR     a fresh Chromium profile directory
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import path from 'node:path';
 
 const env = (k) => {
@@ -19,11 +19,7 @@ const base = env('CONSOLE_URL');
 const shots = env('ARTIFACTS');
 const step = (msg) => console.log(`step: ${msg}`);
 
-const context = await chromium.launchPersistentContext(env('USER_DATA_DIR'), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+const context = await launch(env('USER_DATA_DIR'), {
   acceptDownloads: true,
   viewport: { width: 1360, height: 900 },
   locale: 'en-US',

@@ -7,7 +7,7 @@
 // Usage: node link.mjs LINK_URL REVOKE_URL CODE_URL SHA256 ARTIFACT_DIR
 // CODE_URL answers 200 with the last code mailed, 404 before any.
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { chromium } from 'playwright-core';
+import { check, launch, watchdog as startWatchdog } from './chromium.mjs';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,16 +20,7 @@ if (!artifacts) {
 }
 mkdirSync(artifacts, { recursive: true });
 
-const watchdog = setTimeout(() => {
-  console.error('timeout');
-  process.exit(2);
-}, 90_000);
-
-function check(cond, msg) {
-  if (!cond) {
-    throw new Error('check failed: ' + msg);
-  }
-}
+const watchdog = startWatchdog();
 
 // fetchCode polls the Go test's endpoint until the mailed code is there.
 async function fetchCode(previous) {
@@ -52,11 +43,7 @@ let context;
 let page;
 let failed = false;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  context = await launch(userDataDir, {
     viewport: { width: 960, height: 900 },
     locale: 'en-US',
     acceptDownloads: true,
