@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/sendguard/sendguard/internal/ratelimit"
 	"github.com/sendguard/sendguard/internal/webbase"
+	"github.com/sendguard/sendguard/templates"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -158,6 +159,9 @@ func (h *Handler) parse() error {
 	h.static = map[string]asset{}
 	for name, ctype := range map[string]string{"style.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"} {
 		b, err := assets.ReadFile("assets/" + name)
+		if err == nil && name == "style.css" {
+			b, err = templates.StyleSheet(b) // the look shared with the sender pages
+		}
 		if err != nil {
 			return fmt.Errorf("read asset: %w", err)
 		}

@@ -15,3 +15,13 @@ import "embed"
 //
 //go:embed mail pages static i18n
 var FS embed.FS
+
+// StyleSheet is a page set's stylesheet: the shared base (static/base.css)
+// followed by the set's own rules, so every sendguard page looks alike.
+func StyleSheet(own []byte) ([]byte, error) {
+	base, err := FS.ReadFile("static/base.css")
+	if err != nil {
+		return nil, err
+	}
+	return append(append(base[:len(base):len(base)], '\n'), own...), nil
+}

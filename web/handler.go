@@ -160,6 +160,9 @@ func (h *Handler) parse() error {
 		"favicon.svg": "image/svg+xml",
 	} {
 		b, err := fs.ReadFile(templates.FS, "static/"+name)
+		if err == nil && name == "style.css" {
+			b, err = templates.StyleSheet(b)
+		}
 		if err != nil {
 			return fmt.Errorf("read asset: %w", err)
 		}
