@@ -3,34 +3,16 @@ package hold
 import (
 	"context"
 	"fmt"
+	"github.com/sendguard/sendguard/internal/testclock"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
 )
 
-// fakeClock is an injected clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 }
 
 func openDB(t testing.TB, path string) *bbolt.DB {
@@ -48,7 +30,7 @@ type fixture struct {
 	path  string
 	db    *bbolt.DB
 	s     *Store
-	clock *fakeClock
+	clock *testclock.Clock
 	opts  Options
 }
 

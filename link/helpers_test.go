@@ -3,6 +3,7 @@ package link
 import (
 	"bytes"
 	"context"
+	"github.com/sendguard/sendguard/internal/testclock"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -25,24 +26,6 @@ import (
 	"github.com/sendguard/sendguard/hold"
 )
 
-// clock is a test clock moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // sentMail is a code mail captured from the handler's Mailer.
 type sentMail struct {
 	To  string
@@ -60,7 +43,7 @@ type env struct {
 	store *Store
 	h     *Handler
 	srv   *httptest.Server
-	clock *clock
+	clock *testclock.Clock
 
 	mu       sync.Mutex
 	mails    []sentMail
@@ -69,7 +52,7 @@ type env struct {
 
 func newEnv(t testing.TB, mutate func(*Options, *Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, clock: testclock.New(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))}
 	tmp := t.TempDir()
 	db, err := bbolt.Open(filepath.Join(tmp, "sendguard.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {

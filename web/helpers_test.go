@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"github.com/sendguard/sendguard/internal/testclock"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,24 +23,6 @@ import (
 	"github.com/sendguard/sendguard/rules"
 )
 
-// clock is a test clock moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a real hold store on a temp bbolt DB behind the handler on a
 // loopback HTTP server.
 type env struct {
@@ -47,7 +30,7 @@ type env struct {
 	store    *hold.Store
 	h        *Handler
 	srv      *httptest.Server
-	clock    *clock
+	clock    *testclock.Clock
 	releases atomic.Int64
 	mu       sync.Mutex
 	modes    []hold.ReleaseMode
@@ -55,7 +38,7 @@ type env struct {
 
 func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, clock: testclock.New(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))}
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "sendguard.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)

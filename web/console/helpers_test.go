@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sendguard/sendguard/internal/testclock"
 	"html"
 	"io"
 	"log/slog"
@@ -25,24 +26,6 @@ import (
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
 )
-
-// clock is a test clock moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // tlog sends log lines to the test's log.
 type tlog struct{ t testing.TB }
@@ -66,14 +49,14 @@ type env struct {
 	hold     *hold.Store
 	h        *Handler
 	srv      *httptest.Server
-	clock    *clock
+	clock    *testclock.Clock
 	releases atomic.Int64
 	secrets  map[string]string // user → TOTP secret
 }
 
 func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}, secrets: map[string]string{}}
+	e := &env{t: t, clock: testclock.New(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)), secrets: map[string]string{}}
 	sp, err := spool.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
