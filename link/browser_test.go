@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/sendguard/sendguard/internal/browsertest"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,37 +15,14 @@ import (
 	"time"
 )
 
-// chromiumPath is Debian's chromium; the test never downloads a browser.
-const chromiumPath = "/usr/bin/chromium"
-
 // TestBrowserLink runs e2e/link.mjs in headless Chromium against a real
 // store and handler: request a code, type the code captured from the mail
 // (served to the script on a second loopback port), download and compare
 // bytes, revoke, see the clear page. It skips when node, chromium or
 // e2e/node_modules are missing, unless CI is set.
 func TestBrowserLink(t *testing.T) {
-	node, err := exec.LookPath("node")
-	script, _ := filepath.Abs(filepath.Join("..", "e2e", "link.mjs"))
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node"
-	case !exists(chromiumPath):
-		missing = chromiumPath
-	case !exists(filepath.Join("..", "e2e", "node_modules", "playwright-core")):
-		missing = "e2e/node_modules (run npm ci in e2e/)"
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("browser test needs %s", missing)
-		}
-		t.Skipf("browser test needs %s", missing)
-	}
-	artifacts := os.Getenv("ARTIFACT_DIR")
-	if artifacts == "" {
-		artifacts, _ = filepath.Abs(filepath.Join("..", "test-artifacts"))
-	}
-	artifacts = filepath.Join(artifacts, "link")
+	node, script := browsertest.Script(t, "link.mjs")
+	artifacts := browsertest.Artifacts(t, "link")
 
 	// The browser runs on the wall clock: so does this store.
 	e := newEnv(t, func(o *Options, c *Config) { o.Now, c.Now = time.Now, time.Now })
@@ -97,13 +74,8 @@ func TestBrowserLink(t *testing.T) {
 	}
 	for _, f := range []string{"link-page.png", "link-code-form.png", "link-verified.png", "link-sender-log.png",
 		"link-revoked-sender.png", "link-revoked.png", "link-revoked-ja-phone.png"} {
-		if !exists(filepath.Join(artifacts, f)) {
+		if !browsertest.Exists(filepath.Join(artifacts, f)) {
 			t.Errorf("screenshot %s missing", f)
 		}
 	}
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

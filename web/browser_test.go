@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-	"os"
+	"github.com/sendguard/sendguard/internal/browsertest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,36 +12,13 @@ import (
 	"github.com/sendguard/sendguard/hold"
 )
 
-// chromiumPath is Debian's chromium; the test never downloads a browser.
-const chromiumPath = "/usr/bin/chromium"
-
 // TestBrowserConfirm runs e2e/confirm.mjs in headless Chromium against a
 // real handler and store: Send stays disabled until every box is ticked,
 // then the message is released exactly once. It skips when node, chromium
 // or e2e/node_modules are missing, unless CI is set.
 func TestBrowserConfirm(t *testing.T) {
-	node, err := exec.LookPath("node")
-	script, _ := filepath.Abs(filepath.Join("..", "e2e", "confirm.mjs"))
-	modules := filepath.Join("..", "e2e", "node_modules", "playwright-core")
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node"
-	case !exists(chromiumPath):
-		missing = chromiumPath
-	case !exists(modules):
-		missing = "e2e/node_modules (run npm ci in e2e/)"
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("browser test needs %s", missing)
-		}
-		t.Skipf("browser test needs %s", missing)
-	}
-	artifacts := os.Getenv("ARTIFACT_DIR")
-	if artifacts == "" {
-		artifacts, _ = filepath.Abs(filepath.Join("..", "test-artifacts"))
-	}
+	node, script := browsertest.Script(t, "confirm.mjs")
+	artifacts := browsertest.Artifacts(t, "")
 
 	e := newEnv(t, nil)
 	id := e.holdMsg("m1", hold.KindSender, sampleReport(), "lookalike")
@@ -68,13 +45,8 @@ func TestBrowserConfirm(t *testing.T) {
 		t.Errorf("actor %+v", rec.DecidedBy)
 	}
 	for _, f := range []string{"confirm-page.png", "confirm-page-phone-ja.png", "confirm-ticked.png", "confirm-done.png", "confirm-already-phone.png"} {
-		if !exists(filepath.Join(artifacts, f)) {
+		if !browsertest.Exists(filepath.Join(artifacts, f)) {
 			t.Errorf("screenshot %s missing", f)
 		}
 	}
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"github.com/sendguard/sendguard/internal/browsertest"
 	"io"
 	"os"
 	"os/exec"
@@ -16,34 +17,13 @@ import (
 	"github.com/sendguard/sendguard/rules/policy"
 )
 
-// needTool skips the test when a tool is missing, unless CI is set: then
-// a missing tool is a failure.
-func needTool(t *testing.T, ok bool, what string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is missing (CI is set)", what)
-	}
-	t.Skipf("%s is missing", what)
-}
-
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 // TestBrowserConsole drives e2e/console.mjs in the system Chromium: sign in
 // with password and TOTP, filter the queue, release one message, reject
 // another, see the bulk confirmation, verify and export the audit log, and
 // save screenshots of every main page under test-artifacts/console/.
 func TestBrowserConsole(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	needTool(t, err == nil, "node")
-	needTool(t, exists("/usr/bin/chromium"), "/usr/bin/chromium")
-	needTool(t, exists(filepath.Join(root, "e2e/node_modules/playwright-core")), "e2e/node_modules (run npm ci in e2e)")
+	node, script := browsertest.Script(t, "console.mjs")
+	root := browsertest.Root(t)
 
 	pol, err := policy.Default()
 	if err != nil {
@@ -94,14 +74,14 @@ func TestBrowserConsole(t *testing.T) {
 	e.seed(msg{subject: "給与明細（11月分）", sender: "hr@example.com", findings: []rules.Finding{{Detector: "bank_account", Count: 3, Location: "body", Samples: []string{"普通 ****567"}}}, age: 30 * time.Minute,
 		rcpts: []rules.Recipient{ext("tax@accounting-firm.co.jp", "会計事務所")}})
 
-	shots := filepath.Join(root, "test-artifacts/console")
+	shots := browsertest.Artifacts(t, "console")
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	downloads := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "e2e/console.mjs"))
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = filepath.Join(root, "e2e")
 	cmd.Env = append(os.Environ(),
 		"CONSOLE_URL="+e.srv.URL+"/console/",
