@@ -14,6 +14,7 @@ require (
 
 require (
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
+	github.com/emersion/go-msgauth v0.7.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 )
 
