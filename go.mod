@@ -3,6 +3,7 @@ module github.com/sendguard/sendguard
 go 1.26.0
 
 require (
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
 	github.com/pquerna/otp v1.5.0
@@ -14,7 +15,6 @@ require (
 
 require (
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
-	github.com/emersion/go-msgauth v0.7.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 )
 

@@ -36,6 +36,7 @@ type Config struct {
 	Hold     Hold     `yaml:"hold"`
 	Encrypt  Encrypt  `yaml:"encrypt"`
 	Link     Link     `yaml:"link"`
+	DKIM     DKIM     `yaml:"dkim"`
 	Log      Log      `yaml:"log"`
 }
 

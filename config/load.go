@@ -133,6 +133,10 @@ func sectionOf(typ string) string {
 		return "tls."
 	case "User":
 		return "smtp.users[]."
+	case "DKIM":
+		return "dkim."
+	case "DKIMDomain":
+		return "dkim.domains.<domain>."
 	}
 	return ""
 }
@@ -211,6 +215,7 @@ func (v *validator) check(c *Config) {
 	v.checkSMTP(&c.SMTP)
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
+	v.checkDKIM(&c.DKIM)
 	if c.Notify.From != "" {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			v.add("notify.from", "%q is not an address", c.Notify.From)
