@@ -7,6 +7,7 @@
 //	sendguard user add|passwd|totp-reset NAME [-role R] [-config FILE]
 //	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
+//	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
 //	sendguard version
 package main
@@ -38,6 +39,8 @@ func main() {
 		err = auditCmd(args)
 	case "config":
 		err = configCmd(args)
+	case "dkim":
+		err = dkimCmd(args)
 	case "passwd-hash":
 		err = passwdHash()
 	case "version", "-version", "--version":
@@ -65,6 +68,8 @@ func usage() {
                                          console accounts (password on stdin; prints the TOTP enrolment URL)
   sendguard audit verify [-config FILE]  check the audit log's hash chain
   sendguard config check FILE            validate a configuration file
+  sendguard dkim keygen [-type rsa|ed25519] [-bits 2048] [-out FILE] DOMAIN SELECTOR
+                                         write a DKIM key (0600) and print its DNS TXT record
   sendguard passwd-hash                  read a password on stdin, print a bcrypt hash for smtp.users
   sendguard version
 `)

@@ -103,6 +103,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeTr()
+	signer, err := newDKIMSigner(cfg)
+	if err != nil {
+		return err
+	}
+	tr = withDKIM(tr, signer, log)
 	runner := gateway.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
@@ -110,7 +115,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		defer closeN()
-		runner.NoticeTransport = ntr
+		runner.NoticeTransport = withDKIM(ntr, signer, log)
 	}
 
 	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/crypto/dkim"
+	"github.com/sendguard/sendguard/gateway"
+)
+
+// dkimCmd runs `sendguard dkim keygen`.
+func dkimCmd(args []string) error {
+	const usage = "usage: sendguard dkim keygen [-type rsa|ed25519] [-bits 2048] [-out FILE] DOMAIN SELECTOR"
+	if len(args) == 0 || args[0] != "keygen" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("dkim keygen", flag.ContinueOnError)
+	typ := fs.String("type", "rsa", "key type: rsa (understood by every receiver) or ed25519 (RFC 8463)")
+	bits := fs.Int("bits", 2048, "RSA key size (at least 2048)")
+	out := fs.String("out", "", "private key file (default SELECTOR.DOMAIN.key); never overwritten")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return errors.New(usage)
+	}
+	domain, selector := fs.Arg(0), fs.Arg(1)
+	if err := dkim.CheckSelector(selector); err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = selector + "." + domain + ".key"
+	}
+	key, pemData, err := dkim.GenerateKey(*typ, *bits)
+	if err != nil {
+		return err
+	}
+	rec, err := dkim.RecordValue(key)
+	if err != nil {
+		return err
+	}
+	// O_EXCL: an existing key may be published in DNS already.
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write key: %w", err)
+	}
+	if _, err := f.Write(pemData); err != nil {
+		f.Close()
+		os.Remove(*out)
+		return fmt.Errorf("write key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write key: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "wrote the private key to %s (mode 0600; make it readable by the sendguard user only)\n"+
+		"publish this DNS record, then add to the configuration:\n"+
+		"  dkim:\n    domains:\n      %s:\n        selector: %s\n        key_file: %s\n\n", *out, domain, selector, *out)
+	fmt.Println(dkim.ZoneRecord(domain, selector, rec))
+	return nil
+}
+
+// newDKIMSigner loads the configured keys once; nil when none are set.
+func newDKIMSigner(cfg *config.Config) (*dkim.Signer, error) {
+	if len(cfg.DKIM.Domains) == 0 {
+		return nil, nil
+	}
+	s, err := dkim.New(cfg.DKIM.SignerDomains())
+	if err != nil {
+		return nil, fmt.Errorf("dkim: %w", err)
+	}
+	return s, nil
+}
+
+// signingTransport signs each message on its way to the next hop: the
+// last step, after every rewrite, for mail and for sendguard's own
+// notices and DSNs alike. The signature is computed once per attempt and
+// shared by every destination of that attempt.
+type signingTransport struct {
+	next   gateway.Transport
+	signer *dkim.Signer
+	log    *slog.Logger
+}
+
+func withDKIM(tr gateway.Transport, s *dkim.Signer, log *slog.Logger) gateway.Transport {
+	if s == nil {
+		return tr
+	}
+	log = log.With("component", "dkim")
+	log.Info("signing outgoing mail", "domains", s.Domains())
+	return &signingTransport{next: tr, signer: s, log: log}
+}
+
+func (t *signingTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gateway.Result {
+	body, extra, err := t.signer.Wrap(d.Body)
+	if err != nil {
+		// Reading the spooled message failed: try again later rather than
+		// send it unsigned.
+		t.log.Error("sign message", "queue_id", d.QueueID, "err", err)
+		out := make([]gateway.Result, len(d.Rcpts))
+		for i, r := range d.Rcpts {
+			out[i] = gateway.Result{Rcpt: r.Addr, Temporary: true, Code: 451, Enhanced: "4.3.0", Message: "cannot sign message"}
+		}
+		return out
+	}
+	signed := *d
+	signed.Body = body
+	if signed.Size > 0 {
+		signed.Size += extra
+	}
+	t.log.Debug("signed", "queue_id", d.QueueID, "signed", extra > 0)
+	return t.next.Deliver(ctx, &signed)
+}
