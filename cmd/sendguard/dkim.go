@@ -69,7 +69,7 @@ func dkimCmd(args []string) error {
 }
 
 // newDKIMSigner loads the configured keys once; nil when none are set.
-func newDKIMSigner(cfg *config.Config) (*dkim.Signer, error) {
+func newDKIMSigner(cfg *config.Config, log *slog.Logger) (*dkim.Signer, error) {
 	if len(cfg.DKIM.Domains) == 0 {
 		return nil, nil
 	}
@@ -77,6 +77,7 @@ func newDKIMSigner(cfg *config.Config) (*dkim.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dkim: %w", err)
 	}
+	log.Info("DKIM signing outgoing mail", "component", "dkim", "domains", s.Domains())
 	return s, nil
 }
 
@@ -94,9 +95,7 @@ func withDKIM(tr gateway.Transport, s *dkim.Signer, log *slog.Logger) gateway.Tr
 	if s == nil {
 		return tr
 	}
-	log = log.With("component", "dkim")
-	log.Info("signing outgoing mail", "domains", s.Domains())
-	return &signingTransport{next: tr, signer: s, log: log}
+	return &signingTransport{next: tr, signer: s, log: log.With("component", "dkim")}
 }
 
 func (t *signingTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gateway.Result {

@@ -103,7 +103,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeTr()
-	signer, err := newDKIMSigner(cfg)
+	signer, err := newDKIMSigner(cfg, log)
 	if err != nil {
 		return err
 	}
