@@ -100,6 +100,10 @@ func withDKIM(tr gateway.Transport, s *dkim.Signer, log *slog.Logger) gateway.Tr
 
 func (t *signingTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gateway.Result {
 	body, extra, err := t.signer.Wrap(d.Body)
+	if errors.Is(err, dkim.ErrUnsignable) {
+		t.log.Warn("sending unsigned", "queue_id", d.QueueID, "err", err)
+		return t.next.Deliver(ctx, d)
+	}
 	if err != nil {
 		// Reading the spooled message failed: try again later rather than
 		// send it unsigned.

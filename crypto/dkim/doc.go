@@ -8,7 +8,9 @@
 //     key file other users can read, is refused with the file's name.
 //   - A message is signed with the domain of its (first) From address, or
 //     the closest configured parent domain (DMARC relaxed alignment); a
-//     message whose From has no configured domain passes unchanged.
+//     message whose From has no configured domain passes unchanged, and so
+//     does one that can never be signed (ErrUnsignable: a header over
+//     1 MiB), rather than wait in the queue until it expires.
 //   - Signing streams: the message is read twice from its opener (once to
 //     hash, once to send, with the DKIM-Signature field in front), so a
 //     large body is never held in memory. The opener must return the same

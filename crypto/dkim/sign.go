@@ -27,6 +27,11 @@ var DefaultHeaders = []string{
 	"Content-Transfer-Encoding", "Content-Transfer-Encoding", "Content-Disposition", "Content-Language",
 }
 
+// ErrUnsignable reports a message that cannot be signed whatever the
+// retries (a header beyond maxHeaderBytes): send it unsigned rather than
+// hold it until it expires.
+var ErrUnsignable = errors.New("message cannot be signed")
+
 // maxHeaderBytes bounds the header read before the From domain is known.
 const maxHeaderBytes = 1 << 20
 
@@ -239,7 +244,7 @@ func readHeader(br *bufio.Reader) ([]byte, error) {
 			}
 		}
 		if len(hdr) > maxHeaderBytes {
-			return nil, fmt.Errorf("header longer than %d bytes", maxHeaderBytes)
+			return nil, fmt.Errorf("%w: header longer than %d bytes", ErrUnsignable, maxHeaderBytes)
 		}
 	}
 }

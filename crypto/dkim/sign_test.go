@@ -191,6 +191,11 @@ func TestDomainSelection(t *testing.T) {
 			t.Errorf("From %q: signature %q, want %q", tc.from, field, tc.want)
 		}
 	}
+	// A header too large to sign is reported as such, not as an I/O error.
+	huge := "From: <a@example.com>\r\nX-Big: " + strings.Repeat("x", maxHeaderBytes) + "\r\n\r\nbody\r\n"
+	if _, err := s.Signature(strings.NewReader(huge)); !errors.Is(err, ErrUnsignable) {
+		t.Errorf("huge header: %v", err)
+	}
 	// An unsigned message keeps its opener and size.
 	orig := fileOpener(t, []byte("From: <a@other.test>\r\n\r\nx\r\n"))
 	open, extra, err := s.Wrap(orig)
