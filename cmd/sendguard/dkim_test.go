@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +51,7 @@ func keygen(t *testing.T, dir string, args ...string) (string, string) {
 	return keyPath, value.String()
 }
 
-// TestDKIMSignedAtLastHop: rewritten (Bcc), encrypted and untouched mail
+// TestDKIMSignedAtLastHop: rewritten (Bcc, link), encrypted and untouched mail
 // and sendguard's own notices and DSNs leave signed for the From domain,
 // and both go-msgauth and Debian's python3-dkim verify them against the
 // record `sendguard dkim keygen` printed. Untouched mail keeps its
@@ -75,6 +76,12 @@ rules:
     reason:
       ja: 社外の宛先を Bcc に変更しました。
       en: External recipients were moved to Bcc.
+  - name: links
+    when: subject.contains("link") && size(attachments) > 0
+    actions: [link]
+    reason:
+      ja: 添付ファイルはダウンロードリンクに置き換えました。
+      en: Attachments were replaced by download links.
   - name: external-attachment
     when: recipients.external > 0 && size(attachments) > 0
     actions: [encrypt]
@@ -119,6 +126,7 @@ rules:
 		{[]string{"bob@partner.test"}, plain},
 		{mass, testMessage("alice@example.com", mass, "bcc", "To many customers.")},
 		{[]string{"buyer@partner.test"}, attachmentMail("alice@example.com", "buyer@partner.test", "enc")},
+		{[]string{"buyer@partner.test"}, attachmentMail("alice@example.com", "buyer@partner.test", "link")},
 		{[]string{"nobody@partner.test"}, testMessage("alice@example.com", []string{"nobody@partner.test"}, "bounce", "Lost.")},
 	} {
 		if err := sendMail(in.smtp, "alice@example.com", m.to, m.msg); err != nil {
@@ -139,20 +147,23 @@ rules:
 				got["bcc"] = m.Data
 			case m.From == "alice@example.com" && byID("enc")(m):
 				got["encrypted"] = m.Data
+			case m.From == "alice@example.com" && byID("link")(m):
+				got["linked"] = m.Data
 			case m.From == "" && bytes.Contains(m.Data, []byte("MAILER-DAEMON@gw.example.com")):
 				got["dsn"] = m.Data
 			case m.From == "" && strings.Contains(noticeText(t, m.Data), "Password:"):
 				got["password notice"] = m.Data
 			}
 		}
-		return len(got) == 5
+		return len(got) == 6
 	})
 
 	if bytes.Contains(headerOf(got["bcc"]), []byte("c1@one.test")) {
 		t.Fatal("the Bcc rewrite did not happen")
 	}
-	if bytes.Contains(got["encrypted"], []byte("filename=\"quote.csv\"")) {
-		t.Fatal("the encrypt rewrite did not happen")
+	csv64 := base64.StdEncoding.EncodeToString([]byte(csvBody))
+	if bytes.Contains(got["encrypted"], []byte(csv64)) || bytes.Contains(got["linked"], []byte(csv64)) {
+		t.Fatal("the encrypt or link rewrite did not happen")
 	}
 	for name, data := range got {
 		if !bytes.HasPrefix(data, []byte("DKIM-Signature: ")) {
