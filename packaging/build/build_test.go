@@ -131,6 +131,14 @@ func TestDebIsReproducible(t *testing.T) {
 				t.Errorf("systemd-analyze verify: %s", line)
 			}
 		}
+		// The hardening, scored by systemd itself (0 best, 10 worst).
+		unit := filepath.Join(root, "usr/lib/systemd/system/sendguard.service")
+		out, err = exec.Command(sa, "security", "--offline=true", "--threshold=20", unit).CombinedOutput()
+		if err != nil {
+			t.Errorf("systemd-analyze security: exposure above 2.0 (%v)\n%s", err, out)
+		} else if i := bytes.Index(out, []byte("Overall exposure level")); i >= 0 {
+			t.Logf("%s", bytes.TrimSpace(out[i:]))
+		}
 	}
 }
 
