@@ -112,6 +112,47 @@ type SMTP struct {
 	// BareLF is "reject" (default: 554 5.6.0, as Postfix
 	// smtpd_forbid_bare_newline) or "normalize" (rewrite to CRLF).
 	BareLF string `yaml:"bare_lf"`
+	// TrustedMinPrefixV4 and TrustedMinPrefixV6 refuse any trusted network
+	// wider than this prefix length; TrustedMaxShare refuses trusted
+	// networks whose union covers more than this share of the IPv4 or the
+	// IPv6 address space. Together they keep an open relay from being
+	// configured in pieces (0.0.0.0/1 + 128.0.0.0/1).
+	TrustedMinPrefixV4 int     `yaml:"trusted_min_prefix_v4"`
+	TrustedMinPrefixV6 int     `yaml:"trusted_min_prefix_v6"`
+	TrustedMaxShare    float64 `yaml:"trusted_max_share"`
+	// Untrusted bounds clients outside trusted_networks until they
+	// authenticate, so they can never take the trusted MTA's slots.
+	Untrusted Untrusted `yaml:"untrusted"`
+	// AuthBackoff slows down failed SMTP AUTH per client IP and per
+	// account and client network.
+	AuthBackoff AuthBackoff `yaml:"auth_backoff"`
+}
+
+// Untrusted limits clients that are neither in smtp.trusted_networks nor
+// authenticated yet. They have their own connection pool, separate from
+// smtp.max_connections, and a short life until AUTH succeeds.
+type Untrusted struct {
+	MaxConnections      int `yaml:"max_connections"`
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// AuthTimeout is how long such a client may stay connected without
+	// authenticating, whatever it sends.
+	AuthTimeout time.Duration `yaml:"auth_timeout"`
+	// MaxCommands bounds the commands (NOOP, RSET, EHLO, ... counted as
+	// round trips) before authentication.
+	MaxCommands int `yaml:"max_commands"`
+	// MaxRefused refused commands (MAIL, RCPT, AUTH) end the connection
+	// with 421 4.7.0.
+	MaxRefused int `yaml:"max_refused"`
+}
+
+// AuthBackoff is the exponential back-off on failed SMTP AUTH: after the
+// free failures each attempt waits Base, doubling up to Max; attempts
+// during the wait get 454 4.7.0 without their password being checked.
+type AuthBackoff struct {
+	PerIPFree      int           `yaml:"per_ip_free"`
+	PerAccountFree int           `yaml:"per_account_free"`
+	Base           time.Duration `yaml:"base"`
+	Max            time.Duration `yaml:"max"`
 }
 
 // TLS names a certificate and key in PEM files.
@@ -156,6 +197,21 @@ type Web struct {
 	Listen  string `yaml:"listen"`
 	BaseURL string `yaml:"base_url"`
 	TLS     TLS    `yaml:"tls"`
+	// ReadTimeout bounds reading one request, headers and body.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds each write of a response: a download continues
+	// as long as the client keeps reading.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections without a request.
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes int           `yaml:"max_header_bytes"`
+	// MaxBodyBytes bounds any request body (the console's .eml test upload
+	// is the largest).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxConnections caps open connections; beyond it new ones wait in the
+	// listen queue and idle keep-alive connections are closed first.
+	MaxConnections      int `yaml:"max_connections"`
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 }
 
 // Log configures logging.
@@ -180,6 +236,17 @@ func Defaults() Config {
 			MaxConnections:      200,
 			MaxConnectionsPerIP: 50,
 			BareLF:              "reject",
+			TrustedMinPrefixV4:  8,
+			TrustedMinPrefixV6:  32,
+			TrustedMaxShare:     1.0 / 64,
+			Untrusted: Untrusted{
+				MaxConnections:      30,
+				MaxConnectionsPerIP: 5,
+				AuthTimeout:         20 * time.Second,
+				MaxCommands:         30,
+				MaxRefused:          5,
+			},
+			AuthBackoff: AuthBackoff{PerIPFree: 10, PerAccountFree: 5, Base: time.Second, Max: 10 * time.Minute},
 		},
 		Delivery: Delivery{
 			TLS:             "opportunistic",
@@ -194,8 +261,15 @@ func Defaults() Config {
 			Retention:      7 * 24 * time.Hour,
 		},
 		Web: Web{
-			Listen:  "127.0.0.1:8025",
-			BaseURL: "http://127.0.0.1:8025",
+			Listen:              "127.0.0.1:8025",
+			BaseURL:             "http://127.0.0.1:8025",
+			ReadTimeout:         30 * time.Second,
+			WriteTimeout:        60 * time.Second,
+			IdleTimeout:         30 * time.Second,
+			MaxHeaderBytes:      32 << 10,
+			MaxBodyBytes:        26 << 20,
+			MaxConnections:      512,
+			MaxConnectionsPerIP: 128,
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},

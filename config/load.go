@@ -131,6 +131,10 @@ func sectionOf(typ string) string {
 		return "link."
 	case "TLS":
 		return "tls."
+	case "Untrusted":
+		return "smtp.untrusted."
+	case "AuthBackoff":
+		return "smtp.auth_backoff."
 	case "User":
 		return "smtp.users[]."
 	}
@@ -284,6 +288,8 @@ func (v *validator) checkSMTP(s *SMTP) {
 			v.add(fmt.Sprintf("smtp.trusted_networks[%d]", i), "%q trusts every address: that is an open relay", n)
 		}
 	}
+	v.checkTrusted(s)
+	v.checkUntrusted(s)
 	hasTLS := v.checkTLS("smtp.tls", s.TLS)
 	if len(s.Users) > 0 && !hasTLS {
 		v.add("smtp.users", "SMTP AUTH needs smtp.tls (passwords are never accepted in clear)")
@@ -383,6 +389,7 @@ func (v *validator) checkWeb(w *Web) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.add("web.base_url", "%q must be an absolute http(s) URL", w.BaseURL)
 	}
+	v.checkWebLimits(w)
 	hasTLS := v.checkTLS("web.tls", w.TLS)
 	if host, _, err := net.SplitHostPort(w.Listen); err == nil && !hasTLS {
 		if ip, err := netip.ParseAddr(host); host == "" || (err == nil && !ip.IsLoopback()) {
