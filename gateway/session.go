@@ -2,17 +2,13 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
-	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sendguard/sendguard/spool"
 )
@@ -24,7 +20,8 @@ type session struct {
 	log     *slog.Logger
 	ip      netip.Addr
 	trusted bool
-	user    string // authenticated user, if any
+	user    string     // authenticated user, if any
+	guard   *connGuard // outsider limits until AUTH succeeds (hygiene.go)
 
 	env *Envelope // current transaction
 }
@@ -48,48 +45,6 @@ func (e *Envelope) Addresses() []string {
 		out[i] = r.Addr
 	}
 	return out
-}
-
-func (s *session) AuthMechanisms() []string {
-	if len(s.srv.users) == 0 {
-		return nil
-	}
-	return []string{sasl.Plain, sasl.Login}
-}
-
-func (s *session) Auth(mech string) (sasl.Server, error) {
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(identity, username, password string) error {
-			if identity != "" && identity != username {
-				return errAuthFailed
-			}
-			return s.authenticate(username, password)
-		}), nil
-	case sasl.Login:
-		return &loginServer{auth: s.authenticate}, nil
-	}
-	return nil, errAuthMech
-}
-
-// authenticate checks a password against the configured bcrypt hash. A
-// failure costs the client a second, which slows guessing.
-func (s *session) authenticate(user, pass string) error {
-	hash, ok := s.srv.users[user]
-	if !ok {
-		// Spend the same time as a real check so user names do not leak.
-		hash = s.srv.dummyHash
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || !ok {
-		s.log.Warn("smtp auth failed", "user", user)
-		s.srv.metrics.authFailures.Inc()
-		time.Sleep(s.srv.authFailDelay)
-		return errAuthFailed
-	}
-	s.user = user
-	s.log = s.log.With("user", user)
-	s.log.Info("smtp auth ok")
-	return nil
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
@@ -185,35 +140,6 @@ func validAddress(a string) bool {
 		}
 	}
 	return true
-}
-
-// loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
-// which Exchange and many MTAs still use.
-type loginServer struct {
-	auth func(user, pass string) error
-	step int
-	user string
-}
-
-func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
-	switch l.step {
-	case 0:
-		l.step = 1
-		if len(resp) > 0 { // initial response carries the user name
-			l.user = string(resp)
-			l.step = 2
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 1:
-		l.user = string(resp)
-		l.step = 2
-		return []byte("Password:"), false, nil
-	case 2:
-		l.step = 3
-		return nil, true, l.auth(l.user, string(resp))
-	}
-	return nil, true, fmt.Errorf("unexpected AUTH LOGIN step")
 }
 
 // connInfo is what the pipeline needs to know about the client.
