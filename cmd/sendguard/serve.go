@@ -232,7 +232,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
-	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	webSrv, err := newWebServer(cfg, securityHeaders(mux), log)
+	if err != nil {
+		return err
+	}
 	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users()}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
