@@ -102,7 +102,8 @@ func TestSignInRateLimited(t *testing.T) {
 			t.Fatalf("attempt %d: %d", i, r.status)
 		}
 	}
-	// The account is locked for this window even with the right password.
+	// The account is now in back-off from this network: even the right
+	// password is not checked until the delay has passed.
 	if r := c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}}); r.status != http.StatusTooManyRequests {
 		t.Fatalf("locked account: %d", r.status)
 	}
@@ -116,7 +117,7 @@ func TestSignInRateLimited(t *testing.T) {
 	if n := len(e.events(hold.EventFilter{Action: auditSignInFailed})); n != 8 {
 		t.Fatalf("failed sign-in events: %d, want 8", n)
 	}
-	// After the window the account signs in.
+	// After the delay the account signs in.
 	e.clock.Advance(16 * time.Minute)
 	c2 := e.client()
 	c2.login("rita")

@@ -81,12 +81,13 @@ type Config struct {
 	// authenticated (e.g. "X-Forwarded-User"). The name must be a local
 	// account, whose role applies; empty disables proxy sign-in.
 	ProxyUserHeader string
-	// MaxFailuresPerIP and MaxFailuresPerUser failed sign-ins within
-	// FailureWindow block further attempts from that IP or for that account
-	// until the window ends; zero means 20, 5 and 15 minutes.
+	// MaxFailuresPerIP failed sign-ins from one address, and
+	// MaxFailuresPerUser for one account from one network (/24, /64), are
+	// free; then each attempt waits a second, doubling up to MaxBackoff
+	// (lockout.go). Zero means 20, 5 and 15 minutes.
 	MaxFailuresPerIP   int
 	MaxFailuresPerUser int
-	FailureWindow      time.Duration
+	MaxBackoff         time.Duration
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -108,8 +109,8 @@ type Handler struct {
 	noTOTP  bool
 	proxies []netip.Prefix
 	proxyH  string
-	ipLim   *ratelimit.Limiter
-	userLim *ratelimit.Limiter
+	ipLim   *ratelimit.Backoff // by client IP
+	userLim *ratelimit.Backoff // by account and client network
 	formLim *ratelimit.Limiter // sign-in forms (new sessions) per IP
 	cat     catalog
 	pages   pageSet
@@ -162,17 +163,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.proxyH != "" && len(h.proxies) == 0 {
 		return nil, fmt.Errorf("console: proxy user header set without trusted proxies")
 	}
-	ipMax, userMax, win := cfg.MaxFailuresPerIP, cfg.MaxFailuresPerUser, cfg.FailureWindow
-	if ipMax <= 0 {
-		ipMax = 20
-	}
-	if userMax <= 0 {
-		userMax = 5
-	}
-	if win <= 0 {
-		win = 15 * time.Minute
-	}
-	h.ipLim, h.userLim = ratelimit.New(ipMax, win, 10000), ratelimit.New(userMax, win, 10000)
+	h.ipLim, h.userLim = newSignInLimits(cfg)
 	// Every sign-in form is a stored session: bound how fast one address
 	// can create them.
 	h.formLim = ratelimit.New(maxFormsPerIP, 10*time.Minute, 10000)
