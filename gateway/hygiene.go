@@ -148,11 +148,20 @@ func (c *limitConn) SetWriteDeadline(t time.Time) error {
 	return c.Conn.SetWriteDeadline(t)
 }
 
+// SetDeadline clamps like the two above but counts no command: go-smtp
+// uses it for nothing that reads a command line.
 func (c *limitConn) SetDeadline(t time.Time) error {
-	if c.guard == nil {
+	g := c.guard
+	if g == nil {
 		return c.Conn.SetDeadline(t)
 	}
-	if err := c.SetReadDeadline(t); err != nil {
+	g.mu.Lock()
+	rt := t
+	if !g.lifted && (rt.IsZero() || rt.After(g.deadline)) {
+		rt = g.deadline
+	}
+	g.mu.Unlock()
+	if err := c.Conn.SetReadDeadline(rt); err != nil {
 		return err
 	}
 	return c.SetWriteDeadline(t)
