@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"syscall"
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/internal/webserve"
@@ -14,6 +15,7 @@ import (
 // timeouts, size limits, connection caps and, with web.tls, HTTPS.
 func newWebServer(cfg *config.Config, h http.Handler, log *slog.Logger) (*webserve.Server, error) {
 	w := cfg.Web
+	warnFDLimit(cfg, log)
 	var tlsCfg *tls.Config
 	if w.TLS.Cert != "" {
 		cert, err := config.LoadCertificate(w.TLS)
@@ -28,4 +30,24 @@ func newWebServer(cfg *config.Config, h http.Handler, log *slog.Logger) (*webser
 		MaxConnections: w.MaxConnections, MaxConnectionsPerIP: w.MaxConnectionsPerIP,
 		TLS: tlsCfg, Log: log,
 	}, h), nil
+}
+
+// fdReserve is what the spool, the store, delivery and notices need
+// besides the listeners' connections.
+const fdReserve = 256
+
+// warnFDLimit says so when the open-file limit cannot hold every
+// connection the listeners allow plus the spool's files: then a flood on
+// one listener would starve the others and the spool of descriptors.
+func warnFDLimit(cfg *config.Config, log *slog.Logger) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return
+	}
+	need := uint64(cfg.SMTP.MaxConnections+cfg.SMTP.Untrusted.MaxConnections+cfg.Web.MaxConnections) +
+		uint64(cfg.Delivery.Workers) + fdReserve
+	if rl.Cur < need {
+		log.Warn("open-file limit is below what the connection caps allow: raise it (LimitNOFILE) or lower smtp.max_connections, smtp.untrusted.max_connections or web.max_connections",
+			"limit", rl.Cur, "needed", need)
+	}
 }
