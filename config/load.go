@@ -428,20 +428,22 @@ func (v *validator) checkTLS(key string, t TLS) bool {
 	return true
 }
 
-// ParsePrefix accepts a CIDR or a single address.
+// ParsePrefix accepts a CIDR or a single address. IPv4-mapped IPv6
+// (::ffff:a.b.c.d) becomes the IPv4 prefix it maps, as client addresses
+// are compared unmapped.
 func ParsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return p, err
 		}
-		return p.Masked(), nil
+		return unmapPrefix(p.Masked()), nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Prefix{}, err
 	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 var domainLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)

@@ -15,6 +15,7 @@ func TestTrustedNetworksSplitOpenRelayRefused(t *testing.T) {
 		{"IPv6 halves", "['::/1', '8000::/1']",
 			[]string{"smtp.trusted_networks[0]", "smtp.trusted_networks[1]", "wider than /32", "smtp.trusted_min_prefix_v6"}},
 		{"IPv4-mapped halves", "['::ffff:0.0.0.0/97']", []string{"wider than /8"}},
+		{"IPv4-mapped everything", "['::ffff:0.0.0.0/96']", []string{"trusts every address"}},
 		{"many /8s", "[1.0.0.0/8, 2.0.0.0/8, 3.0.0.0/8, 4.0.0.0/8, 5.0.0.0/8, 6.0.0.0/8]",
 			[]string{"smtp.trusted_networks: together", "2.344% of the IPv4 address space", "smtp.trusted_max_share"}},
 	} {
@@ -46,6 +47,9 @@ func TestTrustedNetworksUnionCountedOnce(t *testing.T) {
 	// The limits are the admin's to set, within bounds.
 	if _, err := Parse("t.yaml", []byte("smtp:\n  trusted_networks: [0.0.0.0/1]\n  trusted_min_prefix_v4: 1\n  trusted_max_share: 0.6\n")); err != nil {
 		t.Fatalf("explicitly relaxed limits refused: %v", err)
+	}
+	if p, err := ParsePrefix("::ffff:192.0.2.1"); err != nil || p.String() != "192.0.2.1/32" {
+		t.Fatalf("mapped address: %v %v", p, err)
 	}
 	_, err := Parse("t.yaml", []byte("smtp:\n  trusted_max_share: 1\n  trusted_min_prefix_v4: 40\n"))
 	if err == nil || !strings.Contains(err.Error(), "smtp.trusted_max_share") || !strings.Contains(err.Error(), "smtp.trusted_min_prefix_v4") {
