@@ -109,9 +109,6 @@ type SMTP struct {
 	DataTimeout         time.Duration `yaml:"data_timeout"`
 	MaxConnections      int           `yaml:"max_connections"`
 	MaxConnectionsPerIP int           `yaml:"max_connections_per_ip"`
-	// BareLF is "reject" (default: 554 5.6.0, as Postfix
-	// smtpd_forbid_bare_newline) or "normalize" (rewrite to CRLF).
-	BareLF string `yaml:"bare_lf"`
 	// TrustedMinPrefixV4 and TrustedMinPrefixV6 refuse any trusted network
 	// wider than this prefix length; TrustedMaxShare refuses trusted
 	// networks whose union covers more than this share of the IPv4 or the
@@ -126,33 +123,9 @@ type SMTP struct {
 	// AuthBackoff slows down failed SMTP AUTH per client IP and per
 	// account and client network.
 	AuthBackoff AuthBackoff `yaml:"auth_backoff"`
-}
-
-// Untrusted limits clients that are neither in smtp.trusted_networks nor
-// authenticated yet. They have their own connection pool, separate from
-// smtp.max_connections, and a short life until AUTH succeeds.
-type Untrusted struct {
-	MaxConnections      int `yaml:"max_connections"`
-	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
-	// AuthTimeout is how long such a client may stay connected without
-	// authenticating, whatever it sends.
-	AuthTimeout time.Duration `yaml:"auth_timeout"`
-	// MaxCommands bounds the commands (NOOP, RSET, EHLO, ... counted as
-	// round trips) before authentication.
-	MaxCommands int `yaml:"max_commands"`
-	// MaxRefused refused commands (MAIL, RCPT, AUTH) end the connection
-	// with 421 4.7.0.
-	MaxRefused int `yaml:"max_refused"`
-}
-
-// AuthBackoff is the exponential back-off on failed SMTP AUTH: after the
-// free failures each attempt waits Base, doubling up to Max; attempts
-// during the wait get 454 4.7.0 without their password being checked.
-type AuthBackoff struct {
-	PerIPFree      int           `yaml:"per_ip_free"`
-	PerAccountFree int           `yaml:"per_account_free"`
-	Base           time.Duration `yaml:"base"`
-	Max            time.Duration `yaml:"max"`
+	// BareLF is "reject" (default: 554 5.6.0, as Postfix
+	// smtpd_forbid_bare_newline) or "normalize" (rewrite to CRLF).
+	BareLF string `yaml:"bare_lf"`
 }
 
 // TLS names a certificate and key in PEM files.
@@ -226,8 +199,19 @@ func Defaults() Config {
 		DataDir:  "./data",
 		Hostname: "",
 		SMTP: SMTP{
-			Listen:              "127.0.0.1:2525",
-			TrustedNetworks:     []string{"127.0.0.0/8", "::1/128"},
+			Listen:             "127.0.0.1:2525",
+			TrustedNetworks:    []string{"127.0.0.0/8", "::1/128"},
+			TrustedMinPrefixV4: 8,
+			TrustedMinPrefixV6: 32,
+			TrustedMaxShare:    1.0 / 64,
+			Untrusted: Untrusted{
+				MaxConnections:      30,
+				MaxConnectionsPerIP: 5,
+				AuthTimeout:         20 * time.Second,
+				MaxCommands:         30,
+				MaxRefused:          5,
+			},
+			AuthBackoff:         AuthBackoff{PerIPFree: 10, PerAccountFree: 5, Base: time.Second, Max: 10 * time.Minute},
 			MaxMessageBytes:     50 << 20,
 			MaxRecipients:       1000,
 			MaxLineLength:       64 << 10,
@@ -236,17 +220,6 @@ func Defaults() Config {
 			MaxConnections:      200,
 			MaxConnectionsPerIP: 50,
 			BareLF:              "reject",
-			TrustedMinPrefixV4:  8,
-			TrustedMinPrefixV6:  32,
-			TrustedMaxShare:     1.0 / 64,
-			Untrusted: Untrusted{
-				MaxConnections:      30,
-				MaxConnectionsPerIP: 5,
-				AuthTimeout:         20 * time.Second,
-				MaxCommands:         30,
-				MaxRefused:          5,
-			},
-			AuthBackoff: AuthBackoff{PerIPFree: 10, PerAccountFree: 5, Base: time.Second, Max: 10 * time.Minute},
 		},
 		Delivery: Delivery{
 			TLS:             "opportunistic",

@@ -2,6 +2,33 @@ package config
 
 import "time"
 
+// Untrusted limits clients that are neither in smtp.trusted_networks nor
+// authenticated yet. They have their own connection pool, separate from
+// smtp.max_connections, and a short life until AUTH succeeds.
+type Untrusted struct {
+	MaxConnections      int `yaml:"max_connections"`
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// AuthTimeout is how long such a client may stay connected without
+	// authenticating, whatever it sends.
+	AuthTimeout time.Duration `yaml:"auth_timeout"`
+	// MaxCommands bounds the commands (NOOP, RSET, EHLO, ... counted as
+	// round trips) before authentication.
+	MaxCommands int `yaml:"max_commands"`
+	// MaxRefused refused commands (MAIL, RCPT, AUTH) end the connection
+	// with 421 4.7.0.
+	MaxRefused int `yaml:"max_refused"`
+}
+
+// AuthBackoff is the exponential back-off on failed SMTP AUTH: after the
+// free failures each attempt waits Base, doubling up to Max; attempts
+// during the wait get 454 4.7.0 without their password being checked.
+type AuthBackoff struct {
+	PerIPFree      int           `yaml:"per_ip_free"`
+	PerAccountFree int           `yaml:"per_account_free"`
+	Base           time.Duration `yaml:"base"`
+	Max            time.Duration `yaml:"max"`
+}
+
 // checkUntrusted validates the limits on unauthenticated outsiders and
 // the AUTH back-off.
 func (v *validator) checkUntrusted(s *SMTP) {

@@ -108,32 +108,3 @@ func (s *session) authenticate(user, pass string, allowed bool) error {
 	s.srv.promote(s)
 	return nil
 }
-
-// loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
-// which Exchange and many MTAs still use.
-type loginServer struct {
-	auth func(user, pass string) error
-	step int
-	user string
-}
-
-func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
-	switch l.step {
-	case 0:
-		l.step = 1
-		if len(resp) > 0 { // initial response carries the user name
-			l.user = string(resp)
-			l.step = 2
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 1:
-		l.user = string(resp)
-		l.step = 2
-		return []byte("Password:"), false, nil
-	case 2:
-		l.step = 3
-		return nil, true, l.auth(l.user, string(resp))
-	}
-	return nil, true, fmt.Errorf("unexpected AUTH LOGIN step")
-}
