@@ -232,10 +232,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
-	webSrv, err := newWebServer(cfg, securityHeaders(mux), log)
-	if err != nil {
-		return err
-	}
+	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users()}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -279,7 +276,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	})
 	goRun("smtp", func() error { return srv.Serve(smtpLn) })
-	goRun("web", func() error { return webSrv.Serve(webLn) })
+	goRun("web", serveWeb(webSrv, webLn, cfg, log))
 	goRun("admin", func() error { return adminSrv.Serve(adminLn) })
 	log.Info("sendguard started", "version", version, "smtp", smtpLn.Addr().String(),
 		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir)

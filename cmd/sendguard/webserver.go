@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"syscall"
 
@@ -11,25 +12,27 @@ import (
 	"github.com/sendguard/sendguard/internal/webserve"
 )
 
-// newWebServer builds the web listener's server from the web.* keys:
-// timeouts, size limits, connection caps and, with web.tls, HTTPS.
-func newWebServer(cfg *config.Config, h http.Handler, log *slog.Logger) (*webserve.Server, error) {
+// serveWeb applies the web.* keys to srv — timeouts, size limits,
+// connection caps and, with web.tls, HTTPS — and returns the function that
+// serves ln with them until srv.Shutdown.
+func serveWeb(srv *http.Server, ln net.Listener, cfg *config.Config, log *slog.Logger) func() error {
 	w := cfg.Web
 	warnFDLimit(cfg, log)
 	var tlsCfg *tls.Config
 	if w.TLS.Cert != "" {
 		cert, err := config.LoadCertificate(w.TLS)
 		if err != nil {
-			return nil, fmt.Errorf("web.tls: %w", err)
+			return func() error { return fmt.Errorf("web.tls: %w", err) }
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	return webserve.New(webserve.Config{
+	ws := webserve.New(webserve.Config{
 		ReadTimeout: w.ReadTimeout, WriteTimeout: w.WriteTimeout, IdleTimeout: w.IdleTimeout,
 		MaxHeaderBytes: w.MaxHeaderBytes, MaxBodyBytes: w.MaxBodyBytes,
 		MaxConnections: w.MaxConnections, MaxConnectionsPerIP: w.MaxConnectionsPerIP,
 		TLS: tlsCfg, Log: log,
-	}, h), nil
+	}, srv)
+	return func() error { return ws.Serve(ln) }
 }
 
 // fdReserve is what the spool, the store, delivery and notices need

@@ -40,31 +40,31 @@ type Config struct {
 // maxHeaderTime bounds reading request headers, whatever ReadTimeout is.
 const maxHeaderTime = 10 * time.Second
 
-// Server is the web listener's HTTP server.
+// Server serves an http.Server under the limits.
 type Server struct {
 	cfg   Config
 	http  *http.Server
 	conns *connTable
 }
 
-// New builds a server for h under c's limits.
-func New(c Config, h http.Handler) *Server {
+// New applies c's limits to srv — its handler is wrapped, its timeouts,
+// size limit, TLS and connection-state hook are set — and returns the
+// Server that serves it. srv.Shutdown (or the Server's) stops it.
+func New(c Config, srv *http.Server) *Server {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: c, conns: newConnTable(c.MaxConnections, c.MaxConnectionsPerIP)}
-	s.http = &http.Server{
-		Handler:           s.limits(h),
-		ReadHeaderTimeout: min(maxHeaderTime, c.ReadTimeout),
-		ReadTimeout:       c.ReadTimeout,
-		WriteTimeout:      c.WriteTimeout,
-		IdleTimeout:       c.IdleTimeout,
-		MaxHeaderBytes:    c.MaxHeaderBytes,
-		TLSConfig:         c.TLS,
-		ConnState:         s.conns.state,
-		// Handshake failures and timeouts are the client's business.
-		ErrorLog: slog.NewLogLogger(c.Log.With("component", "web").Handler(), slog.LevelDebug),
-	}
+	s := &Server{cfg: c, http: srv, conns: newConnTable(c.MaxConnections, c.MaxConnectionsPerIP)}
+	srv.Handler = s.limits(srv.Handler)
+	srv.ReadHeaderTimeout = min(maxHeaderTime, c.ReadTimeout)
+	srv.ReadTimeout = c.ReadTimeout
+	srv.WriteTimeout = c.WriteTimeout
+	srv.IdleTimeout = c.IdleTimeout
+	srv.MaxHeaderBytes = c.MaxHeaderBytes
+	srv.TLSConfig = c.TLS
+	srv.ConnState = s.conns.state
+	// Handshake failures and timeouts are the client's business.
+	srv.ErrorLog = slog.NewLogLogger(c.Log.With("component", "web").Handler(), slog.LevelDebug)
 	return s
 }
 

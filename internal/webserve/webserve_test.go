@@ -24,7 +24,7 @@ func start(t *testing.T, c Config, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(c, h)
+	s := New(c, &http.Server{Handler: h})
 	done := make(chan struct{})
 	go func() { s.Serve(ln); close(done) }()
 	t.Cleanup(func() {
