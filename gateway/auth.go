@@ -25,8 +25,8 @@ func errAuthThrottled(wait time.Duration) *smtp.SMTPError {
 		Message: fmt.Sprintf("Too many failed authentications, try again in %d s", int(wait.Seconds()+0.999))}
 }
 
-// maxAuthKeyName bounds the user name in a back-off key: the name is the
-// client's, and the table must stay small.
+// maxAuthKeyName bounds the user name in back-off keys and logs: the name
+// is the client's, and the table must stay small.
 const maxAuthKeyName = 256
 
 // placeholderHash returns a bcrypt hash of a fixed password no account has,
@@ -83,10 +83,11 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 func (s *session) authenticate(user, pass string, allowed bool) error {
 	now := time.Now()
 	ipKey := s.ip.String()
-	acctKey := ratelimit.AccountKey(user[:min(len(user), maxAuthKeyName)], ipKey)
+	name := user[:min(len(user), maxAuthKeyName)] // for keys and logs
+	acctKey := ratelimit.AccountKey(name, ipKey)
 	if wait := max(s.srv.authIP.Wait(ipKey, now), s.srv.authAcct.Wait(acctKey, now)); wait > 0 {
 		s.srv.metrics.rejected.WithLabelValues("auth_throttled").Inc()
-		s.log.Warn("smtp auth throttled", "user", user, "wait", wait.Round(time.Second))
+		s.log.Warn("smtp auth throttled", "user", name, "wait", wait.Round(time.Second))
 		return s.refused(errAuthThrottled(wait))
 	}
 	hash, ok := s.srv.users[user]
@@ -96,7 +97,7 @@ func (s *session) authenticate(user, pass string, allowed bool) error {
 	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || !ok || !allowed {
 		s.srv.authIP.Fail(ipKey, now)
 		s.srv.authAcct.Fail(acctKey, now)
-		s.log.Warn("smtp auth failed", "user", user)
+		s.log.Warn("smtp auth failed", "user", name)
 		s.srv.metrics.authFailures.Inc()
 		return s.refused(errAuthFailed)
 	}
