@@ -5,7 +5,9 @@
 // Invariants: 250 is sent only after the body file, the spool directory and
 // the record are fsynced; every internal failure reaches the client as a
 // temporary 451 4.3.0 (codes.go); nothing is relayed for a client that is
-// neither in smtp.trusted_networks nor authenticated over TLS.
+// neither in smtp.trusted_networks nor authenticated over TLS; such
+// outsiders never hold a slot of the trusted pool, and are disconnected
+// after smtp.untrusted's deadline and command limits (hygiene.go).
 package gateway
 
 import (
