@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestConfigRefusesSplitOpenRelay(t *testing.T) {
@@ -104,5 +106,62 @@ func TestWebListenerClosesSlowClients(t *testing.T) {
 	}
 	if !strings.Contains(in.logs(), "sendguard started") {
 		t.Fatal("no start line in the log")
+	}
+}
+
+// TestOutsidersCannotStarveTrustedMTA floods the running binary from
+// untrusted loopback addresses, as in the report: 200 outsiders used to
+// hold every slot and the MTA got 421.
+func TestOutsidersCannotStarveTrustedMTA(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	cert, key := writeTestCert(t, in.dir)
+	h, err := bcrypt.GenerateFromPassword([]byte("correct horse battery"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(in.cfgPath)
+	cfg = bytes.Replace(cfg, []byte("trusted_networks: [127.0.0.0/8]"), []byte(fmt.Sprintf(
+		"trusted_networks: [127.0.0.1/32]\n  max_connections: 20\n  tls: {cert: %s, key: %s}\n  users:\n    - name: mta\n      password_hash: %q",
+		cert, key, h)), 1)
+	os.WriteFile(in.cfgPath, cfg, 0o600)
+	in.start()
+
+	held := 0
+	for i := range 60 {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(fmt.Sprintf("127.0.0.%d", 2+i%20))}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", in.smtp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		s := &rawSession{c: c, r: bufio.NewReader(c)}
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		if g := s.reply(); !strings.HasPrefix(g, "220") {
+			continue
+		}
+		held++
+		s.cmd("EHLO outsider.test")
+		s.cmd("MAIL FROM:<x@evil.test>")
+		s.cmd("NOOP")
+	}
+	if held != 30 {
+		t.Fatalf("outsiders hold %d connections, want smtp.untrusted.max_connections (30)", held)
+	}
+	// The trusted MTA (plain SMTP from 127.0.0.1, as a relayhost on the
+	// same network would) is greeted and relays.
+	m := dialRaw(t, in.smtp)
+	if g := m.reply(); !strings.HasPrefix(g, "220") {
+		t.Fatalf("trusted MTA greeted with %q during the flood", g)
+	}
+	m.cmd("EHLO mta.example.com")
+	for _, step := range [][2]string{{"MAIL FROM:<a@example.com>", "250"}, {"RCPT TO:<b@ext.test>", "250"}, {"DATA", "354"},
+		{string(testMessage("a@example.com", []string{"b@ext.test"}, "flood", "hello")) + ".", "250"}} {
+		if got := m.cmd(step[0]); !strings.HasPrefix(got, step[1]) {
+			t.Fatalf("trusted MTA during the flood: %.40q -> %q", step[0], got)
+		}
+	}
+	if _, err := sk.Wait(1, 10*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
