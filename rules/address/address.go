@@ -64,7 +64,9 @@ type Address struct {
 func (a Address) Routed() bool { return a.Routing != 0 }
 
 // String returns the wire form: the local part quoted when it is not a
-// dot-atom (RFC 5321 §4.1.2), '@', the domain as written.
+// dot-atom (RFC 5321 §4.1.2), '@', the domain as written. A source route is
+// not kept: RFC 5321 §3.6.1 and Appendix C let a relay ignore it, and the
+// mailbox after it is where the mail then goes.
 func (a Address) String() string { return QuoteLocal(a.Local) + "@" + a.Domain }
 
 // ASCII reports whether the wire form is plain ASCII, i.e. needs no
@@ -126,14 +128,17 @@ func FromSMTP(s string) (Address, error) {
 
 // finish validates the parts and fills in the domain forms and routing.
 func finish(a Address, local, domain, orig string) (Address, error) {
-	if len(orig) > maxPath {
-		return a, syntax(orig, "longer than 256 octets")
-	}
 	if local == "" {
 		return a, syntax(orig, "empty local part")
 	}
-	if len(local) > maxLocal {
+	// The limits apply to the wire form, quotes included, so that what is
+	// accepted here can always be relayed.
+	q := QuoteLocal(local)
+	if len(q) > maxLocal {
 		return a, syntax(orig, "local part longer than 64 octets")
+	}
+	if len(q)+1+len(domain)+2 > maxPath {
+		return a, syntax(orig, "path longer than 256 octets")
 	}
 	if !utf8.ValidString(local) || !utf8.ValidString(domain) {
 		return a, fmt.Errorf("%w %q: not valid UTF-8", ErrSyntax, clip(orig))

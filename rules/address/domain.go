@@ -21,9 +21,8 @@ var ErrBadDomain = errors.New("invalid domain")
 // classify the address.
 func NormalizeDomain(d string) (string, error) {
 	d = strings.TrimSpace(d)
-	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
-		// Address literal: nothing to map.
-		return strings.ToLower(d), nil
+	if strings.HasPrefix(d, "[") {
+		return addressLiteral(d)
 	}
 	// One trailing dot is the absolute form of the same name; the full-width
 	// and ideographic dots are mapped by IDNA but not trimmed by it.

@@ -201,6 +201,10 @@ func fromAddrSpec(name, spec, orig string, parsed bool) (Address, error) {
 		a.Invalid = true
 		return a, badAddress(orig, err.Error())
 	}
+	if strings.ContainsFunc(local, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		a.Invalid = true
+		return a, badAddress(orig, "control character in the local part")
+	}
 	if routedAt {
 		return a, badAddress(orig, "unquoted '@' in the local part")
 	}
