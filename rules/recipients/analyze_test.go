@@ -163,3 +163,42 @@ func TestAnalyzeBccOnlyExternal(t *testing.T) {
 		t.Errorf("bcc recipient = %+v", r.List[1])
 	}
 }
+
+// TestAnalyzeRoutedAddresses: every form a next hop could route elsewhere
+// than its domain counts as one external recipient with a look-alike entry
+// (so the default policy holds it), never as zero recipients or internal.
+func TestAnalyzeRoutedAddresses(t *testing.T) {
+	an := newTestAnalyzer(t)
+	for _, tt := range []struct {
+		rcpt, domain, shown string
+	}{
+		{"<x@example.com@evil.example>", "evil.example", "example.com"},
+		{`<"x@example.com"@evil.example>`, "evil.example", "example.com"},
+		{"<x%evil.example@example.com>", "example.com", "evil.example"},
+		{"<evil.example!x@example.com>", "example.com", "evil.example"},
+		{"<@evil.example:x@example.com>", "example.com", "example.com"},
+		{"<x@exa_mple.com>", "exa_mple.com", ""},
+		{"<garbage>", "", ""},
+	} {
+		for _, in := range []Input{
+			{Envelope: []string{tt.rcpt}},
+			// Offline: the header recipient stands in for the envelope.
+			{To: []string{strings.Trim(tt.rcpt, "<>")}},
+		} {
+			r := an.Analyze(in).Recipients
+			if r.Total != 1 || r.External != 1 || len(r.List) != 1 || !r.List[0].External || r.List[0].Domain != tt.domain {
+				if len(in.To) > 0 && (tt.rcpt == "<garbage>" || strings.HasPrefix(tt.rcpt, "<@")) {
+					continue // not an address in a header at all
+				}
+				t.Errorf("%+v: total/external %d/%d, list %+v", in, r.Total, r.External, r.List)
+				continue
+			}
+			if tt.shown == "" {
+				continue
+			}
+			if len(r.Lookalike) != 1 || r.Lookalike[0].Resembles != tt.shown || !strings.HasPrefix(r.Lookalike[0].Reason, "routed address") {
+				t.Errorf("%+v: lookalike %+v, want resembles %q", in, r.Lookalike, tt.shown)
+			}
+		}
+	}
+}
