@@ -312,3 +312,33 @@ func heldMessages(t *testing.T, in *instance) []string {
 	}
 	return ids
 }
+
+// TestPostfixRoutedRecipientBounced: behind a real Postfix, a routed
+// recipient is refused by sendguard at RCPT and Postfix bounces it to the
+// sender (a DSN, through sendguard); the routed address never reaches the
+// next hop.
+func TestPostfixRoutedRecipientBounced(t *testing.T) {
+	requirePostfix(t)
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	pf := startPostfix(t, in.smtp)
+	for _, rcpt := range []string{`"x@example.com"@evil.example`, "x%evil.example@example.com"} {
+		msg := testMessage("alice@example.com", []string{"y@example.com"}, "routed", cardBody)
+		if err := sendMail(pf.smtpd, "alice@example.com", []string{rcpt}, msg); err != nil {
+			t.Fatalf("submit %s to postfix: %v\n%s", rcpt, err, pf.log())
+		}
+	}
+	got, err := sk.Wait(2, 60*time.Second)
+	if err != nil {
+		t.Fatalf("%v\npostfix log:\n%s\nsendguard log:\n%s", err, pf.log(), in.logs())
+	}
+	for _, m := range got {
+		if len(m.To) != 1 || m.To[0] != "alice@example.com" || !strings.Contains(string(m.Data), "553 5.1.3") {
+			t.Errorf("next hop got a message to %q, want only bounces to the sender:\n%.600s", m.To, m.Data)
+		}
+	}
+	if log := pf.log(); strings.Count(log, "status=bounced") != 2 || !strings.Contains(log, `<"x@example.com"@evil.example>`) {
+		t.Errorf("postfix did not bounce both with the quoted form kept:\n%s", log)
+	}
+}
