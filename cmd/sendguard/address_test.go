@@ -172,8 +172,10 @@ func TestLongLinesBouncePermanently(t *testing.T) {
 		if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
 			t.Fatalf("DATA: %s", r)
 		}
+		start := time.Now()
 		go s.send("Subject: long\r\n\r\n" + strings.Repeat("x", n) + "\r\nend\r\n.\r\n")
 		r := s.reply()
+		t.Logf("%d-byte line: %q after %s", n, r, time.Since(start))
 		if !strings.HasPrefix(r, "552 5.3.4 ") || !strings.Contains(r, "65536") {
 			t.Errorf("%d-byte line: reply %q, want 552 5.3.4 naming the limit", n, r)
 		}
