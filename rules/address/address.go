@@ -50,8 +50,8 @@ func (r Routing) String() string {
 type Address struct {
 	// Local is the local part's content: unquoted, escapes removed.
 	Local string
-	// Domain is the domain as written (U-labels kept), without brackets'
-	// content changed.
+	// Domain is the domain as written: case, U-labels and address literal
+	// spelling kept.
 	Domain string
 	// ASCIIDomain is the canonical routing domain: IDNA A-labels, lower
 	// case; address literals lower-cased. Analysis and MX routing use it.
