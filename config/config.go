@@ -126,6 +126,11 @@ type SMTP struct {
 	// BareLF is "reject" (default: 554 5.6.0, as Postfix
 	// smtpd_forbid_bare_newline) or "normalize" (rewrite to CRLF).
 	BareLF string `yaml:"bare_lf"`
+	// RoutedAddresses is "refuse" (default: 553 5.1.3 at RCPT) or
+	// "external": recipients that a next hop could route elsewhere than
+	// their domain ('@' in the local part, '%' or '!' routing) are
+	// accepted, counted as external and held for the sender to check.
+	RoutedAddresses string `yaml:"routed_addresses"`
 }
 
 // TLS names a certificate and key in PEM files.
@@ -220,6 +225,7 @@ func Defaults() Config {
 			MaxConnections:      200,
 			MaxConnectionsPerIP: 50,
 			BareLF:              "reject",
+			RoutedAddresses:     "refuse",
 		},
 		Delivery: Delivery{
 			TLS:             "opportunistic",

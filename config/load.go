@@ -334,6 +334,11 @@ func (v *validator) checkSMTP(s *SMTP) {
 	default:
 		v.add("smtp.bare_lf", "must be reject or normalize, not %q", s.BareLF)
 	}
+	switch s.RoutedAddresses {
+	case "refuse", "external":
+	default:
+		v.add("smtp.routed_addresses", "must be refuse or external, not %q", s.RoutedAddresses)
+	}
 }
 
 func (v *validator) checkDelivery(d *Delivery) {

@@ -100,7 +100,9 @@ func NewServer(o Options) (*Server, error) {
 	srv.Domain = s.hostname
 	srv.MaxMessageBytes = cfg.SMTP.MaxMessageBytes
 	srv.MaxRecipients = cfg.SMTP.MaxRecipients
-	srv.MaxLineLength = cfg.SMTP.MaxLineLength
+	// go-smtp applies its limit to DATA too; ours (dataChecker) must refuse
+	// first, with a reply, so the library's is higher (see drainData).
+	srv.MaxLineLength = cfg.SMTP.MaxLineLength + lineLimitSlack
 	srv.ReadTimeout = cfg.SMTP.CommandTimeout
 	srv.WriteTimeout = cfg.SMTP.CommandTimeout
 	srv.EnableSMTPUTF8 = true

@@ -54,8 +54,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.log.Warn("relay denied", "mail_from", from)
 		return errRelayDenied
 	}
-	if from != "" && !validAddress(from) {
-		return errBadSender
+	smtputf8 := opts != nil && opts.UTF8
+	if from != "" {
+		a, rerr := s.envelopeAddress(from, smtputf8, false)
+		if rerr != nil {
+			s.srv.metrics.rejected.WithLabelValues("bad_address").Inc()
+			return rerr
+		}
+		from = a.String()
 	}
 	if opts != nil && opts.Size > s.srv.cfg.SMTP.MaxMessageBytes {
 		s.srv.metrics.rejected.WithLabelValues("size").Inc()
@@ -77,10 +83,20 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if s.env == nil {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
-	if !validAddress(to) {
-		return errBadRcpt
+	a, rerr := s.envelopeAddress(to, s.env.UTF8, true)
+	if rerr != nil {
+		reason := "bad_address"
+		if a.Routed() {
+			reason = "routed_address"
+		}
+		s.srv.metrics.rejected.WithLabelValues(reason).Inc()
+		s.log.Warn("recipient refused", "reason", reason, "reply", rerr.EnhancedCode)
+		return rerr
 	}
-	r := spool.Rcpt{Addr: to, Status: spool.RcptPending}
+	if a.Routed() {
+		s.log.Warn("routed recipient accepted as external", "routing", a.Routing.String())
+	}
+	r := spool.Rcpt{Addr: a.String(), Status: spool.RcptPending}
 	if opts != nil {
 		var notify []string
 		for _, n := range opts.Notify {
@@ -123,25 +139,6 @@ func (s *session) info() connInfo {
 func (s *session) Reset() { s.env = nil }
 
 func (s *session) Logout() error { return nil }
-
-// validAddress accepts what an MTA relays: local@domain with no spaces or
-// control characters (the MTA in front has already checked syntax; this
-// only refuses what would break headers or file names downstream).
-func validAddress(a string) bool {
-	if len(a) > 320 {
-		return false
-	}
-	at := strings.LastIndexByte(a, '@')
-	if at <= 0 || at == len(a)-1 {
-		return false
-	}
-	for _, c := range a {
-		if c <= ' ' || c == 0x7f || c == '<' || c == '>' {
-			return false
-		}
-	}
-	return true
-}
 
 // loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
 // which Exchange and many MTAs still use.

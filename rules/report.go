@@ -11,6 +11,8 @@
 //   - rules/extract: streaming MIME walk and text extraction from every part
 //     and attachment (charsets, OOXML, PDF, zip, message/rfc822), with limits.
 //   - rules/recipients: To/Cc/Bcc analysis, internal/external, look-alikes.
+//   - rules/address: the envelope address parser shared with the gateway's
+//     SMTP session and outbound routing.
 //   - rules/policy: ordered policy rules (CEL conditions) over a Report.
 package rules
 
