@@ -216,6 +216,14 @@ func (v *validator) check(c *Config) {
 			v.add("notify.from", "%q is not an address", c.Notify.From)
 		}
 	}
+	if c.DefaultLanguage != "ja" && c.DefaultLanguage != "en" {
+		v.add("default_language", "must be ja or en, not %q", c.DefaultLanguage)
+	}
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			v.add("time_zone", "unknown time zone %q (an IANA name such as Asia/Tokyo)", c.TimeZone)
+		}
+	}
 	switch c.Notify.Language {
 	case "", "ja", "en":
 	default:

@@ -25,6 +25,9 @@ type Options struct {
 	// Rand supplies Message-ID and boundary randomness; nil means
 	// crypto/rand.
 	Rand io.Reader
+	// DefaultLanguage leads a bilingual notice; empty means
+	// templates.DefaultLanguage.
+	DefaultLanguage string
 }
 
 // Builder renders notices. It is safe for concurrent use.
@@ -34,6 +37,7 @@ type Builder struct {
 	loc    *time.Location
 	now    func() time.Time
 	rand   io.Reader
+	first  string
 	cat    *templates.Catalog
 	text   *texttemplate.Template
 	html   *htmltemplate.Template
@@ -51,7 +55,7 @@ func NewBuilder(o Options) (*Builder, error) {
 	}
 	b := &Builder{
 		from: from, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:],
-		loc: o.Location, now: o.Now, rand: o.Rand, cat: cat,
+		loc: o.Location, now: o.Now, rand: o.Rand, cat: cat, first: o.DefaultLanguage,
 	}
 	if b.loc == nil {
 		b.loc = time.UTC
@@ -91,7 +95,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		}
 		to = append(to, a)
 	}
-	langs := []string{"ja", "en"}
+	langs := templates.Ordered(b.first)
 	if n.Lang != "" {
 		langs = []string{n.Lang}
 	}

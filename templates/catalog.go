@@ -8,8 +8,43 @@ import (
 	"strings"
 )
 
-// Languages sendguard speaks, the first being the fallback.
-var languages = [...]string{"en", "ja"}
+// Languages sendguard speaks.
+var languages = [...]string{"ja", "en"}
+
+// DefaultLanguage is the language of every page and mail when the
+// configuration names none (config default_language): sendguard is made
+// for Japanese offices.
+const DefaultLanguage = "ja"
+
+// Ordered returns the supported languages with first (when supported)
+// leading: the order of a bilingual mail.
+func Ordered(first string) []string {
+	if !Supported(first) {
+		first = DefaultLanguage
+	}
+	out := []string{first}
+	for _, l := range languages {
+		if l != first {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Pick is the one language rule of pages: the reader's explicit choice,
+// then the browser's Accept-Language, then def (the configured default).
+func Pick(choice, acceptLanguage, def string) string {
+	if Supported(choice) {
+		return choice
+	}
+	if l := Negotiate(acceptLanguage); l != "" {
+		return l
+	}
+	if Supported(def) {
+		return def
+	}
+	return DefaultLanguage
+}
 
 // Languages returns the supported language tags.
 func Languages() []string { return languages[:] }

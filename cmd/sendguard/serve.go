@@ -113,6 +113,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		runner.NoticeTransport = ntr
 	}
 
+	loc := cfg.Location()
 	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
 	if err != nil {
 		return err
@@ -146,11 +147,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
-		DefaultLang: defaultLang(cfg.Notify.Language), CSRFKey: csrfKey})
+		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc})
 	if err != nil {
 		return err
 	}
-	builder, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg)})
+	builder, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg), Location: loc, DefaultLanguage: cfg.DefaultLanguage})
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
@@ -177,7 +178,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
-		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg.Notify.Language),
+		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			// One-time codes travel as notices: spooled like any mail.
 			return gateway.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
@@ -186,7 +187,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, From: noticeFrom(cfg),
-		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: languageOf(cfg),
+		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
 	releaser.Linker = linker
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
@@ -226,7 +227,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return rulesInsp.Inspect(ctx, r, inspect.Envelope{})
 	}
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
-		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains})
+		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
+		Location: loc, DefaultLang: cfg.DefaultLanguage})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

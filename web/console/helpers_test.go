@@ -84,7 +84,9 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	cfg := Config{
 		Hold: e.hold, Spool: sp, DB: sp.DB(), BaseURL: e.srv.URL + "/", Now: e.clock.Now,
 		InternalDomains: []string{"example.com"},
-		Logger:          slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Most tests read English texts; the Japanese default is tested apart.
+		DefaultLang: "en",
+		Logger:      slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if mutate != nil {
 		mutate(&cfg)
