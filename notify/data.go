@@ -19,8 +19,11 @@ type data struct {
 // T translates key.
 func (d *data) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
 
-// Rule explains a policy rule by name, or shows the name.
-func (d *data) Rule(name string) string { return d.cat.Rule(d.Lang, name) }
+// Why is the "why held" list in the reader's language.
+func (d *data) Why() []string { return d.cat.Why(d.Lang, d.S) }
+
+// Unscannable says in plain words why a part could not be checked.
+func (d *data) Unscannable(reason string) string { return d.cat.Unscannable(d.Lang, reason) }
 
 // Field names a recipient field (to, cc, bcc).
 func (d *data) Field(f string) string { return d.cat.Field(d.Lang, f) }

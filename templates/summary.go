@@ -40,7 +40,9 @@ type Summary struct {
 	BodyFindings    []FindingView
 	OtherFindings   []FindingView // findings at a location no attachment names
 	Rules           []string
-	Reasons         []string
+	// Reasons are the policy's reasons in both languages; Catalog.Why
+	// turns them and Rules into the reader's "why held" list.
+	Reasons []hold.Reason
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool
@@ -110,7 +112,14 @@ func NewSummary(rec *hold.Record, rep *rules.Report) Summary {
 		Subject: firstNonEmpty(rec.Subject, rep.Subject), Sender: firstNonEmpty(rec.Sender, rep.Sender),
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
 		Lookalikes: rep.Recipients.Lookalike,
-		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Reasons,
+		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Localized,
+	}
+	if len(s.Reasons) == 0 {
+		// A record from before reasons were kept per language: its one
+		// language is all there is.
+		for _, t := range rec.Decision.Reasons {
+			s.Reasons = append(s.Reasons, hold.Reason{JA: t, EN: t})
+		}
 	}
 	s.Domains = groupRecipients(rec, rep)
 	for _, g := range s.Domains {

@@ -43,8 +43,11 @@ type langLink struct {
 // T translates key.
 func (d *pageData) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
 
-// Rule explains a policy rule.
-func (d *pageData) Rule(name string) string { return d.cat.Rule(d.Lang, name) }
+// Why is the "why held" list in the reader's language.
+func (d *pageData) Why() []string { return d.cat.Why(d.Lang, d.S) }
+
+// Unscannable says in plain words why a part could not be checked.
+func (d *pageData) Unscannable(reason string) string { return d.cat.Unscannable(d.Lang, reason) }
 
 // Field names a recipient field.
 func (d *pageData) Field(f string) string { return d.cat.Field(d.Lang, f) }

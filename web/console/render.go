@@ -6,9 +6,11 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -109,20 +111,40 @@ func (d *pageData) TOr(prefix, key string) string {
 	return key
 }
 
+// ReasonsOf is a decision's policy reasons in the console's language
+// (a record from before per-language reasons has one language only).
+func (d *pageData) ReasonsOf(dec hold.Decision) []string {
+	if len(dec.Localized) == 0 {
+		return dec.Reasons
+	}
+	var out []string
+	for _, r := range dec.Localized {
+		t := r.JA
+		if d.Lang == "en" && r.EN != "" || t == "" {
+			t = r.EN
+		}
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Time formats a time in the console's zone.
 func (d *pageData) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(d.loc).Format("2006-01-02 15:04:05")
+	return t.In(d.loc).Format("2006-01-02 15:04:05 MST")
 }
 
-// Short formats a time without seconds.
+// Short formats a time without seconds, still with its zone: a reviewer
+// in another office must not misread it.
 func (d *pageData) Short(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(d.loc).Format("01-02 15:04")
+	return t.In(d.loc).Format("01-02 15:04 MST")
 }
 
 func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageData {
