@@ -67,7 +67,13 @@ try {
   await shot('06-message.png');
   await page.locator('#mail-html').screenshot({ path: path.join(shots, '06b-message-html.png') });
   await page.check('input[name=mode][value=bcc]');
-  await Promise.all([page.waitForURL(/done=released/), page.click('#release-btn')]);
+  await page.fill('#release-note', 'internal: ticket 42');
+  await Promise.all([page.waitForURL(/\/release$/), page.click('#release-btn')]);
+  // A release asks for confirmation and says what it will do.
+  const effects = await page.textContent('#confirm-effects');
+  if (!/Bcc/.test(effects) || !effects.includes('ticket 42')) throw new Error(`release confirmation: ${effects}`);
+  await shot('06c-release-confirm.png');
+  await Promise.all([page.waitForURL(/done=released/), page.click('#confirm-btn')]);
   const state = await page.textContent('#msg-state');
   if (!/Released/.test(state)) throw new Error(`state after release: ${state}`);
   await shot('07-released.png');

@@ -143,7 +143,14 @@ func TestReleaseAndReject(t *testing.T) {
 	c.ua = "Mozilla/5.0 test"
 	c.login("rita")
 	c.get("/console/msg/" + a)
-	r := c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"bcc"}, "reason": {"checked with sender"}})
+	// A release first shows what it will do, and does nothing yet.
+	r := c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"bcc"}, "reason": {"checked with sender"}, "note": {"ticket 42"}})
+	mustContain(t, r.body, `id="confirm-form"`, `action="/console/msg/`+a+`/release"`, "External To/Cc recipients are moved to Bcc",
+		"checked with sender", "ticket 42", `name="confirm" value="1"`, `name="mode" value="bcc"`)
+	if r.status != http.StatusOK || e.state(a) != hold.StateHeld || e.releases.Load() != 0 {
+		t.Fatalf("release before confirmation: %d %s", r.status, e.state(a))
+	}
+	r = c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"bcc"}, "reason": {"checked with sender"}, "note": {"ticket 42"}, "confirm": {"1"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/console/msg/"+a+"?done=released" {
 		t.Fatalf("release: %d %q", r.status, r.header.Get("Location"))
 	}
@@ -155,8 +162,15 @@ func TestReleaseAndReject(t *testing.T) {
 		rec.DecidedBy.Role != RoleReviewer || rec.DecidedBy.IP != "127.0.0.1" || rec.DecidedBy.UserAgent != "Mozilla/5.0 test" {
 		t.Fatalf("released record: %+v", rec)
 	}
+	// The reason goes to the sender (the record); the note only to the audit log.
+	if rec.Reason != "checked with sender" {
+		t.Fatalf("record reason %q", rec.Reason)
+	}
+	if ev := e.events(hold.EventFilter{MessageID: a, Action: auditNote}); len(ev) != 1 || ev[0].Reason != "ticket 42" || ev[0].Actor.Name != "rita" {
+		t.Fatalf("note event: %+v", ev)
+	}
 	// A second click is refused and does not release again.
-	r = c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"as_is"}})
+	r = c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"as_is"}, "confirm": {"1"}})
 	if r.status != http.StatusConflict || e.releases.Load() != 1 {
 		t.Fatalf("second release: %d, releases %d", r.status, e.releases.Load())
 	}
