@@ -107,14 +107,15 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 	if !n.Kind.detailed() {
 		deadline = time.Time{} // an outcome notice has no deadline left
 	}
+	kind := n.textKind()
 	var text bytes.Buffer
 	var bodies []htmltemplate.HTML
 	var subjects []string
 	for i, lang := range langs {
 		d := &data{
-			Lang: lang, Kind: n.Kind, S: summary, Link: n.Link, Reason: n.Reason,
+			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: n.Reason,
 			Detailed: n.Kind.detailed(), Deadline: templates.FormatTime(lang, deadline, b.loc),
-			cat: b.cat,
+			Approvers: templates.OneLine(strings.Join(n.Hold.Approvers, ", ")), cat: b.cat,
 		}
 		if !n.Kind.needsLink() {
 			d.Link = "" // review and outcome notices offer no action
@@ -131,7 +132,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		}
 		// The html-body template escaped every value it wrote.
 		bodies = append(bodies, htmltemplate.HTML(h.String()))
-		subjects = append(subjects, b.cat.T(lang, "mail."+string(n.Kind)+".subject"))
+		subjects = append(subjects, b.cat.T(lang, "mail."+string(kind)+".subject"))
 	}
 	title := "[sendguard] " + strings.Join(subjects, " / ") + ": " + summary.Subject
 	var html bytes.Buffer

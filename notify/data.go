@@ -13,7 +13,18 @@ type data struct {
 	Reason   string
 	Deadline string
 	Detailed bool
-	cat      *templates.Catalog
+	// Approvers name who must act on an approver hold ("a@x, b@x").
+	Approvers string
+	cat       *templates.Catalog
+}
+
+// Intro is the notice's first sentence; the sender of an approver hold
+// learns whose approval it waits for.
+func (d *data) Intro() string {
+	if d.Kind == kindApproverNotice {
+		return d.T("mail.approver_notice.intro", d.Approvers)
+	}
+	return d.T("mail." + string(d.Kind) + ".intro")
 }
 
 // T translates key.
