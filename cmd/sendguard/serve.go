@@ -236,7 +236,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users()}
+		Users: cons.Users(), Mux: userRoutes(cons.Users())}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
