@@ -100,7 +100,7 @@ func TestConfigCheckCompilesThePolicy(t *testing.T) {
 	goodPolicy := write("policy.yaml", "rules:\n  - name: all\n    when: 'true'\n    actions: [deliver]\n")
 	for _, tc := range []struct {
 		name, cfg, want string
-		code           int
+		code            int
 	}{
 		{"ok", "internal_domains: [example.com]\npolicy: " + goodPolicy + "\n", "ok", 0},
 		{"bad policy", "internal_domains: [example.com]\npolicy: " + badPolicy + "\n", "broken", 1},

@@ -2,8 +2,8 @@ package main
 
 import (
 	"net/http"
-	"regexp"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
