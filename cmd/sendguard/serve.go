@@ -32,6 +32,7 @@ import (
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 	"github.com/sendguard/sendguard/web/console"
+	"github.com/sendguard/sendguard/web/outbox"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for DATA phases and delivery
@@ -219,7 +220,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	if cfg.Delivery.NextHop == "" {
-		registerOutbox(mux, filepath.Join(cfg.DataDir, "outbox"))
+		ob, err := outbox.New(outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), Location: loc,
+			DefaultLang: defaultLang(cfg), Logger: log.With("component", "outbox")})
+		if err != nil {
+			return err
+		}
+		ob.Register(mux)
 	}
 	mux.Handle("/h/", pages)
 	mux.Handle("/static/", pages)
