@@ -54,3 +54,22 @@ func TestBilingualOrderFollowsDefaultLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The reason of an outcome notice is a person's word (a reviewer's or an
+// approver's), never the machine text of the sender's own click or a timer.
+func TestOutcomeReasonOnlyFromPeople(t *testing.T) {
+	b := newTestBuilder(t)
+	for role, want := range map[string]bool{"sender": false, "system": false, "reviewer": true, "approver": true} {
+		n := noticeFor(KindReleased, "en")
+		n.Reason = "checked with the customer"
+		n.Hold.DecidedBy = hold.Actor{Name: "x", Role: role}
+		msg, err := b.Build(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := checkWellFormed(t, msg)
+		if got := strings.Contains(text, "checked with the customer"); got != want {
+			t.Errorf("decided by %s: reason shown %v, want %v", role, got, want)
+		}
+	}
+}

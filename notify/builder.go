@@ -11,6 +11,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -108,12 +109,18 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		deadline = time.Time{} // an outcome notice has no deadline left
 	}
 	kind := n.textKind()
+	reason := n.Reason
+	if r := n.Hold.DecidedBy.Role; r == string(hold.RoleSender) || r == hold.System.Role {
+		// The sender's own click and the timers record machine text
+		// ("confirmed by sender"), not a word to the sender.
+		reason = ""
+	}
 	var text bytes.Buffer
 	var bodies []htmltemplate.HTML
 	var subjects []string
 	for i, lang := range langs {
 		d := &data{
-			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: n.Reason,
+			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: reason,
 			Detailed: n.Kind.detailed(), Deadline: templates.FormatTime(lang, deadline, b.loc),
 			Approvers: templates.OneLine(strings.Join(n.Hold.Approvers, ", ")), cat: b.cat,
 		}

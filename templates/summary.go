@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -163,6 +164,18 @@ func (s Summary) Acks() []string {
 	return out
 }
 
+// AttachmentAcks are the attachment boxes only: what "send with all
+// recipients in Bcc" needs ticked.
+func (s Summary) AttachmentAcks() []string {
+	var out []string
+	for _, a := range s.Attachments {
+		if a.Depth == 0 {
+			out = append(out, AckAttachment(a.Index))
+		}
+	}
+	return out
+}
+
 // AckDomain is the checkbox value for an external domain.
 func AckDomain(d string) string { return "d:" + d }
 
@@ -220,7 +233,7 @@ func groupRecipients(rec *hold.Record, rep *rules.Report) []DomainGroup {
 			}
 			return 1
 		}
-		return strings.Compare(a.Domain, b.Domain)
+		return NaturalCompare(a.Domain, b.Domain)
 	})
 	return out
 }
@@ -265,4 +278,36 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// NaturalCompare orders strings as people count: runs of digits by value,
+// so customer2 comes before customer10.
+func NaturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,5 +78,14 @@ func TestUnscannableInPlainWords(t *testing.T) {
 	f := c.Finding("ja", FindingView{Detector: "unscannable", Count: 1, Reason: "unreadable PDF: not a PDF file: invalid header"})
 	if strings.Contains(f, "invalid header") || !strings.Contains(f, c.T("ja", "unscan.broken")) {
 		t.Errorf("finding line = %q", f)
+	}
+}
+
+func TestNaturalCompare(t *testing.T) {
+	in := []string{"customer10.example", "customer2.example", "customer1.example", "a.example", "customer02.example", "b1", "b"}
+	slices.SortFunc(in, NaturalCompare)
+	want := []string{"a.example", "b", "b1", "customer1.example", "customer2.example", "customer02.example", "customer10.example"}
+	if !reflect.DeepEqual(in, want) {
+		t.Fatalf("sorted = %q", in)
 	}
 }
