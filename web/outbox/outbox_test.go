@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sendguard/sendguard/internal/browsertest"
+	"github.com/sendguard/sendguard/templates"
 )
 
 // A notice as the gateway writes it: quoted-printable Japanese, an RFC
@@ -126,4 +129,57 @@ func TestPagesInBothLanguages(t *testing.T) {
 			t.Errorf("%s: %d, want 404", bad, code)
 		}
 	}
+}
+
+// TestBrowserOutbox looks at the outbox list and a notice in Chromium, in
+// both languages, at desktop and phone sizes: decoded Japanese, the
+// confirm link clickable, the attachment listed, times with their zone.
+func TestBrowserOutbox(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Q1.eml"), []byte(sampleMail), 0o600)
+	os.WriteFile(filepath.Join(dir, "Q1.json"), []byte(`{"queue_id":"Q1","rcpts":["alice@example.com"],"delivered":"2026-04-06T14:15:00Z"}`), 0o600)
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Dir: dir, Location: tokyo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	css, err := templates.StyleSheet(mustRead(t, "static/style.css"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css")
+		w.Write(css)
+	})
+	mux.HandleFunc("GET /static/favicon.svg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Write(mustRead(t, "static/favicon.svg"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	browsertest.CheckPages(t, "outbox", []browsertest.Page{
+		{Name: "outbox-list-ja", URL: srv.URL + "/outbox?lang=ja", Lang: "ja",
+			Expect: []string{"デモ専用", "送信前の確認のお願い", "sendguard からの通知", "23:15 JST"}},
+		{Name: "outbox-list-en", URL: srv.URL + "/outbox?lang=en", Lang: "en",
+			Expect: []string{"Demo only", "送信前の確認のお願い", "sendguard notice", "23:15 JST"}},
+		{Name: "outbox-notice-ja", URL: srv.URL + "/outbox/Q1.eml?lang=ja", Lang: "ja",
+			Expect: []string{"確認ページ: http://127.0.0.1:8025/h/TOKEN", "quote.csv", "添付ファイル: 1件", "JST"},
+			Absent: []string{"=E7", "quoted-printable"}, Enabled: []string{"a[href='http://127.0.0.1:8025/h/TOKEN']"}},
+		{Name: "outbox-notice-en", URL: srv.URL + "/outbox/Q1.eml?lang=en", Lang: "en",
+			Expect: []string{"Attachments: 1", "From", "JST"}, Enabled: []string{"a[href='http://127.0.0.1:8025/h/TOKEN']"}},
+	})
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := templates.FS.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

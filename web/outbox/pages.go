@@ -5,7 +5,7 @@ package outbox
 const pageTemplates = `
 {{define "head"}}<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.T "title"}}</title><link rel="stylesheet" href="/static/style.css"></head><body>
+<title>{{.T "title"}}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/style.css"></head><body>
 <header class="top"><span class="brand">sendguard</span>
 <nav class="langs">{{range .Langs}}{{if .Current}}<span lang="{{.Code}}">{{.Label}}</span>{{else}}<a href="{{.URL}}" lang="{{.Code}}" hreflang="{{.Code}}">{{.Label}}</a>{{end}} {{end}}</nav></header>
 <main>
@@ -33,14 +33,12 @@ const pageTemplates = `
 <p><a href="/outbox?lang={{.Lang}}" id="back">← {{.T "back"}}</a></p>
 {{with .M}}
 <h1 id="mail-subject">{{if .Subject}}{{.Subject}}{{else}}{{$.T "no_subject"}}{{end}}</h1>
-<section class="card">
 <dl class="meta" id="mail-headers">
 <dt>{{$.T "from"}}</dt><dd>{{range .From}}{{.}} {{end}}</dd>
 <dt>{{$.T "to"}}</dt><dd>{{range $i, $a := .To}}{{if $i}}, {{end}}{{$a}}{{end}}</dd>
 {{with .Cc}}<dt>Cc</dt><dd>{{range $i, $a := .}}{{if $i}}, {{end}}{{$a}}{{end}}</dd>{{end}}
 {{with .DateText}}<dt>{{$.T "date"}}</dt><dd id="mail-date">{{.}}</dd>{{end}}
 </dl>
-</section>
 {{with .Attachments}}
 <section class="card" aria-labelledby="att-h"><h2 id="att-h">{{$.T "attachments" (len .)}}</h2>
 <ul id="mail-attachments">{{range .}}<li><strong>{{if .Name}}{{.Name}}{{else}}{{$.T "unnamed"}}{{end}}</strong> <span class="count">{{.Type}} · {{.Size}}</span></li>{{end}}</ul>
