@@ -522,3 +522,28 @@ func TestCatalogComplete(t *testing.T) {
 		}
 	}
 }
+
+// The reviewer's internal note never reaches the sender: the rejection
+// notice carries the reason only.
+func TestNoteNeverReachesTheSender(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("rita", RoleReviewer)
+	id := e.seed(msg{subject: "salary", sender: "taro@example.com"})
+	c := e.client()
+	c.login("rita")
+	c.get("/console/msg/" + id)
+	c.postCSRF("/console/msg/"+id+"/reject", url.Values{"reason": {"給与明細は社外に送れません"}, "note": {"SECRET-NOTE: HR ticket 7"}})
+	if e.state(id) != hold.StateRejected {
+		t.Fatalf("state %s", e.state(id))
+	}
+	mails := e.noticesTo("taro@example.com")
+	if len(mails) != 1 {
+		t.Fatalf("%d notices to the sender", len(mails))
+	}
+	if !strings.Contains(mails[0], "給与明細は社外に送れません") || strings.Contains(mails[0], "SECRET-NOTE") {
+		t.Fatalf("rejection notice:\n%s", mails[0])
+	}
+	if ev := e.events(hold.EventFilter{MessageID: id, Action: auditNote}); len(ev) != 1 || ev[0].Reason != "SECRET-NOTE: HR ticket 7" {
+		t.Fatalf("note event: %+v", ev)
+	}
+}
