@@ -51,6 +51,7 @@ try {
   step('queue and filter');
   await page.goto(base + 'queue');
   const all = await page.locator('#queue-table tbody tr').count();
+  if (!(await page.textContent('#queue-table')).includes(env('ZONE'))) throw new Error(`queue times without the zone ${env('ZONE')}`);
   await shot('04-queue.png');
   await page.fill('#f-domain', env('FILTER_DOMAIN'));
   await Promise.all([page.waitForURL(/domain=/), page.click('#apply-filter')]);
@@ -117,6 +118,20 @@ try {
   await page.goto(base);
   await page.waitForSelector('svg.chart');
   await shot('13-dashboard-ja.png');
+
+  step('Japanese at phone size');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(base + 'queue?state=held');
+  if (await page.getAttribute('html', 'lang') !== 'ja') throw new Error('console not in Japanese after the switch');
+  await shot('14-queue-ja-phone.png');
+  await Promise.all([page.waitForURL(/\/console\/msg\//), page.locator('#queue-table td.subject a').first().click()]);
+  const msgText = await page.textContent('body');
+  for (const want of ['内部メモ', '送信者へのメッセージ', env('ZONE')]) {
+    if (!msgText.includes(want)) throw new Error(`Japanese message page lacks ${want}`);
+  }
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`message page scrolls sideways on a phone: ${overflow}px`);
+  await shot('15-message-ja-phone.png');
 
   // The held mail's remote image (a tracking pixel) must be blocked by the
   // frame's CSP; any other console error is a failure.
