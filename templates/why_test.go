@@ -89,3 +89,14 @@ func TestNaturalCompare(t *testing.T) {
 		t.Fatalf("sorted = %q", in)
 	}
 }
+
+func TestMaskPreview(t *testing.T) {
+	got := MaskPreview("山田様\r\nカード 4111-1111-1111-1111、電話 03-1234-5678、部屋 12。\r\n連絡先 yamada.taro@example.jp まで\x1b[31m", 200)
+	want := "山田様\nカード ****-****-****-****、電話 **-****-****、部屋 12。\n連絡先 ***********@example.jp まで [31m"
+	if got != want {
+		t.Fatalf("MaskPreview =\n%q\nwant\n%q", got, want)
+	}
+	if got := MaskPreview("あいうえおかきくけこ", 5); got != "あいうえお…" {
+		t.Fatalf("cut = %q", got)
+	}
+}

@@ -83,6 +83,9 @@ func (h *Handler) rolePage(w http.ResponseWriter, r *http.Request, status int, l
 	switch page {
 	case "confirm":
 		d.Acking, d.Acks = true, d.S.Acks()
+		if h.preview != nil {
+			d.Preview = h.preview(rec.ID)
+		}
 		d.Title = h.cat.T(lang, "page.confirm.title")
 	case "approve":
 		d.Title = h.cat.T(lang, "page.approve.title")

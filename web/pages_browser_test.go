@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/browsertest"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/templates"
 )
 
 var reasonMass = hold.Reason{Rule: "mass-exposure",
@@ -72,15 +74,21 @@ func TestBrowserSenderPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *Config) { c.Location = tokyo })
+	e := newEnv(t, func(c *Config) {
+		c.Location = tokyo
+		c.Preview = func(string) string {
+			return templates.MaskPreview("いつもお世話になっております。\n電話 03-1234-5678 まで", 280)
+		}
+	})
 	mass := e.url(e.token(e.holdWith("mass", hold.KindSender, customersReport(), nil, reasonMass), hold.RoleSender, time.Hour))
 	reasonBoss := hold.Reason{Rule: "hr-to-outside", JA: "人事ファイルは上長の承認が必要です。", EN: "HR files need your manager's approval."}
 	appr := e.url(e.token(e.holdWith("appr", hold.KindApprover, sampleReport(), []string{"boss@example.com"}, reasonBoss), hold.RoleSender, time.Hour))
 	order := []string{"customer1.example", "customer2.example", "customer9.example", "customer10.example", "customer12.example"}
 	browsertest.CheckPages(t, "sender-pages", []browsertest.Page{
 		{Name: "confirm-mass-en", URL: mass + "?lang=en", Lang: "en",
-			Expect: []string{reasonMass.EN, "JST", "Check all 12 external domains"}, Absent: []string{reasonMass.JA, "mass-exposure"},
-			Order: order, Enabled: []string{"button[value=send_bcc]"}, Disabled: []string{"button[value=send]"}},
+			Expect: []string{reasonMass.EN, "JST", "Check all 12 external domains", "The start of the message", "電話 **-****-****"},
+			Absent: []string{reasonMass.JA, "mass-exposure", "1234"},
+			Order:  order, Enabled: []string{"button[value=send_bcc]"}, Disabled: []string{"button[value=send]"}},
 		{Name: "confirm-mass-ja", URL: mass + "?lang=ja", Lang: "ja",
 			Expect: []string{reasonMass.JA, "JST", "2026年4月6日(月) 23:15 JST"}, Absent: []string{reasonMass.EN},
 			Order: order, Enabled: []string{"button[value=send_bcc]"}, Disabled: []string{"button[value=send]"}},
@@ -92,4 +100,17 @@ func TestBrowserSenderPages(t *testing.T) {
 		{Name: "withdraw-approver-ja", URL: appr + "?lang=ja", Lang: "ja",
 			Expect: []string{"承認者(boss@example.com)の承認を待っています", reasonBoss.JA}, Absent: []string{reasonBoss.EN, "hr-to-outside"}},
 	})
+}
+
+// Without a choice or a browser preference, pages are in the configured
+// default language, Japanese unless configured otherwise.
+func TestPagesDefaultToJapanese(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.DefaultLang = "" })
+	tok := e.token(e.holdMsg("m1", hold.KindSender, sampleReport(), "lookalike"), hold.RoleSender, time.Hour)
+	if r := e.get(e.url(tok)); !strings.Contains(r.body, `lang="ja"`) {
+		t.Fatal("page not in Japanese by default")
+	}
+	if r := e.get(e.url(tok), "Accept-Language", "en-GB,en;q=0.8"); !strings.Contains(r.body, `lang="en"`) {
+		t.Fatal("Accept-Language ignored")
+	}
 }

@@ -19,6 +19,8 @@ type pageData struct {
 	Langs   []langLink
 	CSRF    string
 	Variant string // cancel page: "delay" or "withdraw"
+	// Preview is the start of the message's text, masked.
+	Preview string
 	// Waiting names who decides a message held for approval ("a@x, b@x").
 	Waiting string
 	// NoticeKind names the deadline label ("confirm", "approve", ...).

@@ -148,7 +148,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
-		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc})
+		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc,
+		Preview: func(id string) string { return bodyPreview(store, id) }})
 	if err != nil {
 		return err
 	}
