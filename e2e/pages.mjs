@@ -67,10 +67,10 @@ try {
         }
       }
       for (const sel of p.enabled ?? []) {
-        check(await page.locator(sel).isEnabled(), `${where}: ${sel} disabled`);
+        check(await page.locator(sel).first().isEnabled(), `${where}: ${sel} disabled`);
       }
       for (const sel of p.disabled ?? []) {
-        check(await page.locator(sel).isDisabled(), `${where}: ${sel} enabled`);
+        check(await page.locator(sel).first().isDisabled(), `${where}: ${sel} enabled`);
       }
       if (size === 'phone') {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
