@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	_ "time/tzdata" // time_zone works on hosts without a zone database
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,10 +39,14 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	if err := fs.Parse(args); err != nil {
+	c := newCommand("serve", "serve [-config FILE]\n\nRun the gateway; without -config, the embedded demo configuration (loopback only, data in ./data).")
+	cfgPath := c.configFlag()
+	pos, err := c.parse(args)
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usageError("serve takes no arguments (did you mean -config %s?)", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
