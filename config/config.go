@@ -28,7 +28,13 @@ type Config struct {
 	InternalDomains []string `yaml:"internal_domains"`
 	PartnerDomains  []string `yaml:"partner_domains"`
 	// Policy is a policy file; empty means the embedded default policy.
-	Policy   string   `yaml:"policy"`
+	Policy string `yaml:"policy"`
+	// DefaultLanguage ("ja" or "en") is the language of pages and mails
+	// when neither the reader nor notify.language chooses one.
+	DefaultLanguage string `yaml:"default_language"`
+	// TimeZone is an IANA zone ("Asia/Tokyo") for every time shown in
+	// notices, pages, the console and the CLI; empty means the system's.
+	TimeZone string   `yaml:"time_zone"`
 	SMTP     SMTP     `yaml:"smtp"`
 	Delivery Delivery `yaml:"delivery"`
 	Web      Web      `yaml:"web"`
@@ -201,8 +207,9 @@ type Log struct {
 // Defaults returns the values used for every key a file leaves out.
 func Defaults() Config {
 	return Config{
-		DataDir:  "./data",
-		Hostname: "",
+		DataDir:         "./data",
+		Hostname:        "",
+		DefaultLanguage: "ja",
 		SMTP: SMTP{
 			Listen:             "127.0.0.1:2525",
 			TrustedNetworks:    []string{"127.0.0.0/8", "::1/128"},
@@ -255,4 +262,17 @@ func Defaults() Config {
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},
 	}
+}
+
+// Location is the time zone of time_zone (validated at load), or the
+// system's when it is empty.
+func (c *Config) Location() *time.Location {
+	if c.TimeZone == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
 }

@@ -70,7 +70,13 @@ func Parse(name string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		cerr.Problems = append(cerr.Problems, yamlProblems(err)...)
+		for _, p := range yamlProblems(err) {
+			if p.Key == "" && p.Line > 0 {
+				// "cannot unmarshal !!str into int" says what, not where.
+				p.Key = keyAtLine(&root, p.Line)
+			}
+			cerr.Problems = append(cerr.Problems, p)
+		}
 		return nil, cerr
 	}
 	v := validator{root: &root}
@@ -218,6 +224,14 @@ func (v *validator) check(c *Config) {
 	if c.Notify.From != "" {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			v.add("notify.from", "%q is not an address", c.Notify.From)
+		}
+	}
+	if c.DefaultLanguage != "ja" && c.DefaultLanguage != "en" {
+		v.add("default_language", "must be ja or en, not %q", c.DefaultLanguage)
+	}
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			v.add("time_zone", "unknown time zone %q (an IANA name such as Asia/Tokyo)", c.TimeZone)
 		}
 	}
 	switch c.Notify.Language {
@@ -512,4 +526,46 @@ func LoadPresets(path string) (map[string]string, error) {
 		out[strings.ToLower(strings.TrimSuffix(d, "."))] = pw
 	}
 	return out, nil
+}
+
+// keyAtLine is the dotted path of the outermost mapping key or sequence
+// item written on line ("smtp.max_recipients", "smtp.trusted_networks[1]").
+func keyAtLine(n *yaml.Node, line int) string {
+	var walk func(n *yaml.Node, path string) string
+	walk = func(n *yaml.Node, path string) string {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if k := walk(c, path); k != "" {
+					return k
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if k.Line == line {
+					return p
+				}
+				if found := walk(v, p); found != "" {
+					return found
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if c.Line == line {
+					return p
+				}
+				if found := walk(c, p); found != "" {
+					return found
+				}
+			}
+		}
+		return ""
+	}
+	return walk(n, "")
 }

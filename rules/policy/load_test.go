@@ -134,7 +134,7 @@ rules:
     when: size(attachments) > 0
     continue: maybe
     actions: []
-    reason: plain text
+    reason: [plain, text]
   - name: x
     when: ""
     actions: [bcc, bcc]

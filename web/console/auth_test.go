@@ -453,3 +453,26 @@ func TestHeadersOnEveryResponse(t *testing.T) {
 		}
 	}
 }
+
+// One language rule for every page: without a choice the console follows
+// the browser, then the configured default, which is Japanese.
+func TestConsoleDefaultLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		def, accept, want string
+	}{
+		{"", "", `lang="ja"`},
+		{"", "en-US,en;q=0.9", `lang="en"`},
+		{"en", "", `lang="en"`},
+		{"en", "ja", `lang="ja"`},
+	} {
+		e := newEnv(t, func(c *Config) { c.DefaultLang = tc.def })
+		c := e.client()
+		req, _ := http.NewRequest("GET", e.srv.URL+"/console/login", nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Language", tc.accept)
+		}
+		if r := c.do(req); !strings.Contains(r.body, tc.want) {
+			t.Errorf("default %q, Accept-Language %q: page lacks %s", tc.def, tc.accept, tc.want)
+		}
+	}
+}

@@ -21,6 +21,8 @@ import (
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
+
+	"github.com/sendguard/sendguard/templates"
 )
 
 //go:embed assets
@@ -58,6 +60,9 @@ type Config struct {
 	Now func() time.Time
 	// Location is the time zone of times shown; nil means UTC.
 	Location *time.Location
+	// DefaultLang is the console's language when neither the account, the
+	// session nor the browser names one; empty means templates.DefaultLanguage.
+	DefaultLang string
 
 	// Policy is the active policy's rules, shown on the policy page.
 	Policy []policy.RuleInfo
@@ -102,6 +107,7 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	loc     *time.Location
+	defLang string
 	rules   []policy.RuleInfo
 	test    TestFunc
 	maxUp   int64
@@ -140,7 +146,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, rules: cfg.Policy, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{},
 	}
@@ -150,6 +156,9 @@ func New(cfg Config) (*Handler, error) {
 	h.log = h.log.With("component", "console")
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if !templates.Supported(h.defLang) {
+		h.defLang = templates.DefaultLanguage
 	}
 	if h.loc == nil {
 		h.loc = time.UTC
