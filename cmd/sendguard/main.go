@@ -14,12 +14,17 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/sendguard/sendguard/rules/extract"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// First: a re-executed PDF extraction worker serves its one file and
+	// exits here, before any flag parsing or configuration.
+	extract.ServeWorker()
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
