@@ -2,12 +2,8 @@ package extract
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/adler32"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,110 +12,19 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sendguard/sendguard/internal/testpdf"
 )
 
-// pdfWithContent builds a one-page PDF whose content stream is stream,
-// with the given /Filter ("" for none) and a correct cross-reference table.
-func pdfWithContent(stream []byte, filter string) []byte {
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) {
-		offs = append(offs, b.Len())
-		b.WriteString(s)
-	}
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	obj("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
-	obj("2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n")
-	obj("3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R " +
-		"/Resources << /Font << /F1 5 0 R >> >> >>\nendobj\n")
-	f := ""
-	if filter != "" {
-		f = " /Filter /" + filter
-	}
-	obj(fmt.Sprintf("4 0 obj\n<< /Length %d%s >>\nstream\n", len(stream), f))
-	b.Write(stream)
-	b.WriteString("\nendstream\nendobj\n")
-	obj("5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
-}
+func pdfWithContent(stream []byte, filter string) []byte { return testpdf.WithContent(stream, filter) }
 
-// pdfBomb returns a one-page PDF whose ≈1.5 MB content stream inflates to
-// ≈1 GiB of text-showing operators. Deflate blocks of a periodic input
-// after a sync flush are identical, so one block is repeated instead of
-// compressing a gigabyte.
 func pdfBomb(t testing.TB) []byte {
 	t.Helper()
-	bombOnce.Do(func() { bomb, bombErr = makePDFBomb() })
-	if bombErr != nil {
-		t.Fatal(bombErr)
-	}
-	return bomb
-}
-
-var (
-	bombOnce sync.Once
-	bomb     []byte
-	bombErr  error
-)
-
-func makePDFBomb() ([]byte, error) {
-	chunk := bytes.Repeat([]byte("(A) Tj "), 1<<20/7)
-	const chunks = 1024
-	var b bytes.Buffer
-	fw, err := flate.NewWriter(&b, flate.BestCompression)
+	b, err := testpdf.Bomb()
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	var blocks [][]byte
-	for range 3 {
-		fw.Write(chunk)
-		fw.Flush()
-		blocks = append(blocks, bytes.Clone(b.Bytes()))
-		b.Reset()
-	}
-	fw.Close()
-	tail := bytes.Clone(b.Bytes())
-	if !bytes.Equal(blocks[1], blocks[2]) {
-		return nil, errors.New("deflate blocks of a periodic input differ; cannot build the bomb cheaply")
-	}
-	sum, n := adler32.Checksum(chunk), int64(len(chunk))
-	for c := 1; c < chunks; c *= 2 { // chunks is a power of two
-		sum, n = adlerCombine(sum, sum, n), 2*n
-	}
-	var z bytes.Buffer
-	z.Write([]byte{0x78, 0xda})
-	z.Write(blocks[0])
-	for range chunks - 1 {
-		z.Write(blocks[1])
-	}
-	z.Write(tail)
-	z.Write(binary.BigEndian.AppendUint32(nil, sum))
-	return pdfWithContent(z.Bytes(), "FlateDecode"), nil
-}
-
-// adlerCombine is the Adler-32 of a‖b from theirs and b's length (zlib's
-// adler32_combine).
-func adlerCombine(a, b uint32, lenB int64) uint32 {
-	const mod = 65521
-	rem := uint64(lenB % mod)
-	s1 := uint64(a & 0xffff)
-	s2 := rem * s1 % mod
-	s1 += uint64(b&0xffff) + mod - 1
-	s2 += uint64(a>>16) + uint64(b>>16) + mod - rem
-	return uint32(s2%mod)<<16 | uint32(s1%mod)
-}
-
-func TestAdlerCombine(t *testing.T) {
-	x, y := []byte("(A) Tj (B) Tj "), bytes.Repeat([]byte("xyz"), 40000)
-	if got, want := adlerCombine(adler32.Checksum(x), adler32.Checksum(y), int64(len(y))), adler32.Checksum(append(bytes.Clone(x), y...)); got != want {
-		t.Fatalf("combine = %08x, want %08x", got, want)
-	}
+	return b
 }
 
 func pdfMail(name string, pdf []byte) []byte {
