@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,6 +135,9 @@ func TestPDFBombStoppedByBudget(t *testing.T) {
 				t.Errorf("workers left: %v (running %d)", pids, lim.Sandbox.Running())
 			}
 			// the gateway process itself must not have gone on parsing
+			if st := allStacks(); strings.Contains(st, "dslipak/pdf") {
+				t.Errorf("a goroutine of this process is in the PDF reader:\n%s", st)
+			}
 			before := selfCPU(t)
 			time.Sleep(500 * time.Millisecond)
 			if used := selfCPU(t) - before; used > 300*time.Millisecond {
@@ -141,6 +145,11 @@ func TestPDFBombStoppedByBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
 }
 
 // selfCPU is this process's user+system CPU time.
@@ -267,5 +276,16 @@ func TestParseAnswerRejectsMalformed(t *testing.T) {
 	}
 	if _, err := parseAnswer(b.Bytes(), true); err == nil {
 		t.Error("accepted an answer over its cap")
+	}
+}
+
+// Without ServeWorker in main the parser is not run at all, rather than
+// unbounded in the gateway's process.
+func TestPDFWithoutWorkerHookIsUnscannable(t *testing.T) {
+	workerReady.Store(false)
+	defer workerReady.Store(true)
+	_, parts := walkBytes(t, pdfMail("a.pdf", pdfWithContent([]byte("BT /F1 12 Tf (hello) Tj ET"), "")), Limits{})
+	if p := part(t, parts, "attachment:a.pdf", 0); p.Unscannable != "PDF text extraction is not available in this program" || len(p.Text) != 0 {
+		t.Fatalf("unscannable = %q, text %q", p.Unscannable, p.Text)
 	}
 }
