@@ -289,3 +289,24 @@ func TestPDFWithoutWorkerHookIsUnscannable(t *testing.T) {
 		t.Fatalf("unscannable = %q, text %q", p.Unscannable, p.Text)
 	}
 }
+
+// The tolerant re-read (enmime) cannot be interrupted and is quadratic in
+// the number of parts: a broken message with tens of thousands of tiny
+// parts is not handed to it, and the walk keeps to its time limit.
+func TestFallbackRefusesPartFlood(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(brokenStructure[:strings.Index(brokenStructure, "--B--")])
+	for i := 0; b.Len() < 2<<20; i++ {
+		fmt.Fprintf(&b, "--B\r\nContent-Type: text/plain; name=\"a%d.txt\"\r\n\r\nx\r\n", i)
+	}
+	b.WriteString("--B--\r\n")
+	start := time.Now()
+	m, _ := walkBytes(t, []byte(b.String()), Limits{Timeout: 2 * time.Second})
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("walk took %v with a 2s limit", d)
+	}
+	if !m.Incomplete {
+		t.Error("message not marked incomplete")
+	}
+	wantError(t, m, "MIME delimiter lines (over 2000)")
+}
