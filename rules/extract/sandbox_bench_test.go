@@ -72,4 +72,3 @@ func benchPDFs(b *testing.B) []benchPDF {
 		{"20k-lines", pdfWithContent(z.Bytes(), "FlateDecode")},
 	}
 }
-
