@@ -188,9 +188,12 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) 
 	if !workerReady.Load() {
 		return nil, &stopError{reasonNoWorker}
 	}
-	exe, err := os.Executable()
+	exe, err := ownExecutable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	if ctx.Err() != nil {
+		return nil, &stopError{reasonQueue}
 	}
 	select {
 	case s.slots <- struct{}{}:
@@ -256,6 +259,17 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) 
 		return nil, &stopError{reasonCrash}
 	}
 	return a, nil
+}
+
+// ownExecutable is the running binary: /proc/self/exe where there is one,
+// so an upgrade that replaces the file on disk cannot put a different
+// version on the other side of the protocol.
+func ownExecutable() (string, error) {
+	const self = "/proc/self/exe"
+	if _, err := os.Stat(self); err == nil {
+		return self, nil
+	}
+	return os.Executable()
 }
 
 func parseAnswer(b []byte, over bool) (*answer, error) {
