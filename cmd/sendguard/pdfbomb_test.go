@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,12 +122,30 @@ func TestPDFBombHeldAndStopped(t *testing.T) {
 		t.Fatalf("queue list -state held: %v\n%s", err, out)
 	}
 	for _, m := range regexp.MustCompile(`(?m)^([0-9A-Z]{21})\s`).FindAllStringSubmatch(out, -1) {
-		show, _ := in.cli("queue", "show", m[1])
-		if !strings.Contains(show, "unscannable-external") || !strings.Contains(show, "hold_review") {
-			t.Errorf("%s not held by unscannable-external for review:\n%.2000s", m[1], show)
+		if show, _ := in.cli("queue", "show", m[1]); !strings.Contains(show, "unscannable-external") {
+			t.Errorf("%s not held by unscannable-external:\n%.2000s", m[1], show)
 		}
-		if strings.Contains(show, "report.pdf") && !strings.Contains(show, "PDF bomb") {
-			t.Errorf("%s: the bomb is not named:\n%.3000s", m[1], show)
-		}
+	}
+
+	// the same analysis offline names the bomb (check -json is the contract)
+	eml := filepath.Join(t.TempDir(), "bomb.eml")
+	if err := os.WriteFile(eml, bombMail(t, "offline"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := exec.Command(sendguardBin(t), "check", "-config", in.cfgPath, "-json", eml).Output()
+	var res struct {
+		Actions  []string
+		Rules    []string
+		Findings []struct{ Detector, Location, Reason string }
+	}
+	if err := json.Unmarshal(js, &res); err != nil {
+		t.Fatalf("check -json: %v\n%s", err, js)
+	}
+	named := false
+	for _, f := range res.Findings {
+		named = named || f.Detector == "unscannable" && f.Location == "attachment:report.pdf" && strings.HasPrefix(f.Reason, "PDF bomb")
+	}
+	if !named || !slices.Equal(res.Actions, []string{"hold_review"}) || !slices.Equal(res.Rules, []string{"unscannable-external"}) {
+		t.Errorf("check -json of the bomb: %s", js)
 	}
 }
