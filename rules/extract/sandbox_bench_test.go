@@ -72,3 +72,16 @@ func benchPDFs(b *testing.B) []benchPDF {
 		{"20k-lines", pdfWithContent(z.Bytes(), "FlateDecode")},
 	}
 }
+
+// BenchmarkWorkerStart is the fixed cost of one worker: start, confine,
+// answer "not a PDF", exit, reap.
+func BenchmarkWorkerStart(b *testing.B) {
+	sb := NewSandbox(1)
+	bud := benchBudget()
+	for b.Loop() {
+		a, err := sb.run(context.Background(), "pdf", strings.NewReader("not a pdf"), bud)
+		if err != nil || a.status != statusError {
+			b.Fatalf("%v", err)
+		}
+	}
+}
