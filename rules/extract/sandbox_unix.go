@@ -17,12 +17,12 @@ func killGroup(pid int) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
 
-// cpuKilled reports a worker ended by RLIMIT_CPU: SIGXCPU at the soft limit
-// (if not caught) or SIGKILL at the hard one (the parent's own kill is
-// recognised before this is asked).
+// cpuKilled reports a worker ended by SIGXCPU, RLIMIT_CPU's soft limit,
+// before its handler ran. (SIGKILL at the hard limit is told from other
+// kills by the CPU time used.)
 func cpuKilled(st *os.ProcessState) bool {
 	ws, ok := st.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGXCPU || ws.Signal() == syscall.SIGKILL)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGXCPU
 }
 
 // confine applies the budget to the worker itself, before it reads input.
