@@ -41,13 +41,13 @@ func (w *walker) pdfFile(att *rules.Attachment, sp *spilled) result {
 		att.Encrypted = true
 		return result{unscannable: "encrypted PDF"}
 	case statusLimit:
-		return result{unscannable: string(a.payload)}
+		return result{unscannable: workerReason(a.payload)}
 	case statusError:
 		if hasEncryptDict(sp) {
 			att.Encrypted = true
 			return result{unscannable: "encrypted PDF"}
 		}
-		return unscannablef("unreadable PDF: %s", a.payload)
+		return unscannablef("unreadable PDF: %s", workerReason(a.payload))
 	}
 	res := result{text: a.payload, contentType: "application/pdf", charset: "utf-8", truncated: a.truncated}
 	if len(bytes.TrimSpace(a.payload)) == 0 {
@@ -55,6 +55,18 @@ func (w *walker) pdfFile(att *rules.Attachment, sp *spilled) result {
 		res.unscannable = "PDF has no extractable text"
 	}
 	return res
+}
+
+// workerReason is a reason sent by a worker, which parsed hostile input
+// and is trusted no further than a short line of valid UTF-8.
+func workerReason(b []byte) string {
+	s := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(b[:min(len(b), 200)]), "?"))
+	return strings.TrimSpace(s)
 }
 
 // pdfWork runs in the worker: every page's text, after checking that the

@@ -310,3 +310,10 @@ func TestFallbackRefusesPartFlood(t *testing.T) {
 	}
 	wantError(t, m, "MIME delimiter lines (over 2000)")
 }
+
+func TestWorkerReasonIsShortPlainText(t *testing.T) {
+	got := workerReason(append([]byte("bad\r\nxref \xff"), bytes.Repeat([]byte("x"), 500)...))
+	if len(got) > 200 || strings.ContainsAny(got, "\r\n") || !strings.HasPrefix(got, "bad  xref ?") {
+		t.Fatalf("workerReason = %q", got)
+	}
+}
