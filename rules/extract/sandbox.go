@@ -188,6 +188,7 @@ const (
 	reasonQueue     = "did not start before the time limit"
 	reasonCrash     = "failed (the reader crashed)"
 	reasonNoWorker  = "is not available in this program"
+	reasonSetup     = "could not set up its worker (resource limits refused?)"
 )
 
 // run starts one worker in mode, feeds it in, and returns its answer or a
@@ -257,6 +258,8 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) 
 		return nil, fmt.Errorf("wait for extraction worker: %w", werr)
 	case st.ExitCode() == exitCPU || cpuKilled(st) || st.UserTime()+st.SystemTime() >= time.Duration(cpuSeconds(b.cpu))*time.Second && !st.Success():
 		return nil, &stopError{reasonCPU}
+	case st.ExitCode() == exitBadRequest:
+		return nil, &stopError{reasonSetup}
 	case !st.Success() && bytes.Contains(errOut.Bytes(), []byte("out of memory")):
 		return nil, &stopError{reasonMemory}
 	case !st.Success() || werr != nil:

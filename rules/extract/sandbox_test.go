@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -315,5 +316,16 @@ func TestWorkerReasonIsShortPlainText(t *testing.T) {
 	got := workerReason(append([]byte("bad\r\nxref \xff"), bytes.Repeat([]byte("x"), 500)...))
 	if len(got) > 200 || strings.ContainsAny(got, "\r\n") || !strings.HasPrefix(got, "bad  xref ?") {
 		t.Fatalf("workerReason = %q", got)
+	}
+}
+
+// A worker that cannot confine itself (here: a budget it rejects) is told
+// apart from a crash of the reader.
+func TestWorkerSetupFailureReason(t *testing.T) {
+	_, err := NewSandbox(1).run(context.Background(), "no-such-mode", strings.NewReader("x"),
+		budget{wall: 5 * time.Second, cpu: time.Second, memory: 1 << 30, maxIn: 1, maxText: 1, ratio: 1, inflated: 1})
+	var se *stopError
+	if !errors.As(err, &se) || se.reason != reasonSetup {
+		t.Fatalf("err = %v", err)
 	}
 }
