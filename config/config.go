@@ -43,6 +43,8 @@ type Config struct {
 	Encrypt  Encrypt  `yaml:"encrypt"`
 	Link     Link     `yaml:"link"`
 	Log      Log      `yaml:"log"`
+	// Extraction budgets attachment parsers (config/extraction.go).
+	Extraction Extraction `yaml:"extraction"`
 }
 
 // Link configures the link action: attachments replaced by download links.
@@ -261,6 +263,8 @@ func Defaults() Config {
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},
+
+		Extraction: defaultExtraction(),
 	}
 }
 

@@ -135,6 +135,8 @@ func sectionOf(typ string) string {
 		return "encrypt."
 	case "Link":
 		return "link."
+	case "Extraction":
+		return "extraction."
 	case "TLS":
 		return "tls."
 	case "Untrusted":
@@ -221,6 +223,7 @@ func (v *validator) check(c *Config) {
 	v.checkSMTP(&c.SMTP)
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
+	v.checkExtraction(&c.Extraction)
 	if c.Notify.From != "" {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			v.add("notify.from", "%q is not an address", c.Notify.From)

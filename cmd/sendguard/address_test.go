@@ -90,7 +90,7 @@ func TestRoutedRecipientsHeldWhenExternal(t *testing.T) {
 		}
 	}
 	for _, id := range heldMessages(t, in) {
-		out, err := in.cli("queue", "show", id)
+		out, err := in.cli("queue", "show", id, "-json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestRoutedRecipientRelayedQuoted(t *testing.T) {
 	if len(got.To) != 2 || !want[got.To[0]] || !want[got.To[1]] {
 		t.Errorf("next hop got recipients %q", got.To)
 	}
-	out, _ := in.cli("queue", "show", id)
+	out, _ := in.cli("queue", "show", id, "-json")
 	if !strings.Contains(out, `"\"x@example.com\"@evil.example"`) || !strings.Contains(out, `"\"john doe\"@ext.example"`) {
 		t.Errorf("record does not keep the quoted forms:\n%s", out)
 	}

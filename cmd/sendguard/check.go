@@ -98,7 +98,8 @@ func newRulesInspector(cfg *config.Config, reveal bool, hist interface{ Known(st
 }
 
 func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, *policy.Policy, error) {
-	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal}
+	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal,
+		Limits: extractionLimits(cfg.Extraction)}
 	if hist != nil {
 		ic.History = hist
 	}

@@ -22,12 +22,17 @@ import (
 	"os"
 	"strings"
 	_ "time/tzdata" // time_zone works on hosts without a zone database
+
+	"github.com/sendguard/sendguard/rules/extract"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// First: a re-executed PDF extraction worker serves its one file and
+	// exits here, before any flag parsing or configuration.
+	extract.ServeWorker()
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)
