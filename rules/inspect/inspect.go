@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/detect"
@@ -69,6 +70,18 @@ func New(cfg Config) (*Inspector, error) {
 	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim}, nil
 }
 
+// Locations of text that is not a part's content (design.md).
+const (
+	LocationSubject = "subject"
+	namePrefix      = "filename:"
+)
+
+// NameLocation is the location of the file name of the part at loc:
+// "attachment:a.zip/b.csv" → "filename:a.zip/b.csv".
+func NameLocation(loc string) string {
+	return namePrefix + strings.TrimPrefix(loc, "attachment:")
+}
+
 // Envelope is the SMTP envelope of the message, if known. An offline check
 // of a saved message has none: header recipients stand in.
 type Envelope struct {
@@ -110,31 +123,58 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep := &rules.Report{Sender: env.MailFrom, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
+	// add files one scan under its location; the text and HTML versions of
+	// one body, or a document's text and its properties, merge.
+	add := func(loc string, res *detect.Result, records int) error {
+		if l, ok := byName[loc]; ok {
+			// the larger count, not the sum: the same rows read twice
+			l.records = max(l.records, records)
+			return l.res.Merge(res)
+		}
+		l := &location{name: loc, res: res, records: records}
+		byName[loc] = l
+		locs = append(locs, l)
+		return nil
+	}
 	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
+			// A file name is written by a person ("【社外秘】価格表.xlsx"),
+			// and so is an archive member's path.
+			if name := p.Attachment.Name; name != "" {
+				if err := add(NameLocation(p.Location), in.det.Scan([]byte(name), false), 0); err != nil {
+					return err
+				}
+			}
 		}
 		if p.Unscannable != "" {
 			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorUnscannable, Count: 1,
 				Location: p.Location, Samples: []string{}, Reason: p.Unscannable})
 		}
-		if len(p.Text) == 0 {
+		if p.Truncated {
+			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorTruncated, Count: 1,
+				Location: p.Location, Samples: []string{},
+				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
+		}
+		if len(p.Text) > 0 {
+			res := in.det.Scan(p.Text, p.Tabular)
+			if err := add(p.Location, res, partRecords(res)); err != nil {
+				return err
+			}
+		}
+		if len(p.Properties) == 0 {
 			return nil
 		}
-		res := in.det.Scan(p.Text, p.Tabular)
-		if l, ok := byName[p.Location]; ok {
-			// The text and HTML versions of one body: the larger count,
-			// not the sum.
-			l.records = max(l.records, partRecords(res))
-			return l.res.Merge(res)
-		}
-		l := &location{name: p.Location, res: res, records: partRecords(res)}
-		byName[p.Location] = l
-		locs = append(locs, l)
-		return nil
+		// merged after the content, whose samples come first
+		return add(p.Location, in.det.Scan(p.Properties, false), 0)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyse message: %w", err)
+	}
+	if msg.Subject != "" {
+		if err := add(LocationSubject, in.det.Scan([]byte(msg.Subject), false), 0); err != nil {
+			return nil, nil, fmt.Errorf("analyse message: %w", err)
+		}
 	}
 	for _, l := range locs {
 		for _, h := range l.res.Hits() {
