@@ -2,7 +2,7 @@
 // before it leaves the company.
 //
 //	sendguard serve [-config FILE]          run the gateway (embedded demo config without -config)
-//	sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
+//	sendguard check [-config FILE] [-json] [-reveal] [-from ADDR] [-rcpt ADDR]... FILE.eml...
 //	sendguard queue list|show ID|retry ID|delete ID [-config FILE]
 //	sendguard user add|passwd|totp-reset NAME [-role R] [-config FILE]
 //	sendguard audit verify [-config FILE]
@@ -29,7 +29,7 @@ func main() {
 	case "serve":
 		err = serve(args)
 	case "check":
-		err = check(args)
+		os.Exit(runCheck(args, os.Stdout, os.Stderr))
 	case "queue":
 		err = queueCmd(args)
 	case "user":
@@ -58,8 +58,9 @@ func main() {
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   sendguard serve [-config FILE]         run the gateway (embedded demo config without -config)
-  sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
+  sendguard check [-config FILE] [-json] [-reveal] [-from ADDR] [-rcpt ADDR]... FILE.eml...
                                          analyse messages offline and show the policy's decision
+                                         (exit 0 deliver, 1 hold or reject, 2 error)
   sendguard queue list [-all] [-state S] | show ID | history ID | retry ID | delete ID | release ID | reject ID [-reason R]   [-config FILE]
   sendguard user add NAME [-role R] | passwd NAME | totp-reset NAME   [-config FILE]
                                          console accounts (password on stdin; prints the TOTP enrolment URL)
