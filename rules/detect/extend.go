@@ -1,0 +1,68 @@
+package detect
+
+// ext is what a configuration adds to the built-in detectors: the
+// dictionaries of the keyword detector, custom patterns and allowed
+// values. It is built once with the Engine and never changes, so a new
+// configuration means a new Engine, swapped whole with the policy.
+type ext struct {
+	dicts    []Dictionary // dicts[0] is the built-in dictionary
+	patterns []*compiledPattern
+	allow    *allowSet
+}
+
+// extend builds the configured additions and returns the keyword trie.
+// c has been validated by normalise.
+func (e *Engine) extend(c Config) *kwTrie {
+	e.dicts = c.dictionaries()
+	e.patterns, _ = compilePatterns(c.Patterns)
+	e.allow = newAllowSet(c.Allow)
+	return buildTrie(e.dicts)
+}
+
+// numSets is the number of value sets a Result holds.
+func (e *Engine) numSets() int { return numDetectors + len(e.dicts) - 1 + len(e.patterns) }
+
+// setName is the detector name reported for value set d.
+func (e *Engine) setName(d int) string {
+	switch {
+	case d < numDetectors:
+		return detectorNames[d]
+	case d < numDetectors+len(e.dicts)-1:
+		return Keyword
+	}
+	return PatternPrefix + e.patterns[d-numDetectors-len(e.dicts)+1].Name
+}
+
+// label names the dictionary of a keyword hit.
+func (e *Engine) label(d int, h Hit) Hit {
+	k := -1
+	switch {
+	case d == detKeyword:
+		k = 0
+	case d >= numDetectors && d < numDetectors+len(e.dicts)-1:
+		k = d - numDetectors + 1
+	}
+	if k >= 0 {
+		h.Dictionary, h.Level = e.dicts[k].Name, e.dicts[k].Level
+	}
+	return h
+}
+
+// mask renders a sample of set d: terms as they are (a label is not
+// personal data), custom pattern values starred but for their first
+// quarter, built-in detectors by their own rules.
+func (e *Engine) mask(d int, v []byte) string {
+	switch {
+	case d < numDetectors:
+		return mask(d, v)
+	case d < numDetectors+len(e.dicts)-1:
+		return string(v)
+	}
+	rs := []rune(string(v))
+	show := len(rs) / 4
+	out := []rune(string(rs[:show]))
+	for range rs[show:] {
+		out = append(out, '*')
+	}
+	return string(out)
+}
