@@ -47,7 +47,7 @@ func newKwTrie() *kwTrie {
 }
 
 // add inserts the folded form of key for term t. Inserting the same key
-// twice for one dictionary keeps the first.
+// twice for one dictionary keeps the first, as an exclusion if either is.
 func (t *kwTrie) add(key string, term kwTerm) {
 	n := 0
 	prevSpace := false
@@ -68,6 +68,8 @@ func (t *kwTrie) add(key string, term kwTerm) {
 	}
 	for _, e := range t.nodes[n].ends {
 		if t.terms[e].dict == term.dict {
+			// an exclusion equal to a term removes it
+			t.terms[e].neg = t.terms[e].neg || term.neg
 			return
 		}
 	}
