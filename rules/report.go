@@ -98,6 +98,10 @@ type Finding struct {
 	Samples  []string `json:"samples"` // masked, at most a few
 	// Values are the distinct raw values; only `check -reveal` prints them.
 	Values []string `json:"values,omitempty"`
+	// Dictionary and Level name the keyword dictionary that matched
+	// (keyword findings only); policies ask finding("keyword:LEVEL").
+	Dictionary string `json:"dictionary,omitempty"`
+	Level      string `json:"level,omitempty"`
 	// Reason explains an unscannable finding ("encrypted zip", "zip bomb: ratio").
 	Reason string `json:"reason,omitempty"`
 }

@@ -50,13 +50,16 @@ type checkRecipients struct {
 }
 
 type checkFinding struct {
-	Detector string   `json:"detector"`
-	Count    int      `json:"count"`
-	Records  int      `json:"records,omitempty"`
-	Location string   `json:"location"`
-	Samples  []string `json:"samples"`
-	Reason   string   `json:"reason,omitempty"`
-	Values   []string `json:"values,omitempty"`
+	Detector string `json:"detector"`
+	// Dictionary and Level name the keyword dictionary that matched.
+	Dictionary string   `json:"dictionary,omitempty"`
+	Level      string   `json:"level,omitempty"`
+	Count      int      `json:"count"`
+	Records    int      `json:"records,omitempty"`
+	Location   string   `json:"location"`
+	Samples    []string `json:"samples"`
+	Reason     string   `json:"reason,omitempty"`
+	Values     []string `json:"values,omitempty"`
 }
 
 // Exit codes of `sendguard check` (documented in the README): scripts
@@ -325,8 +328,8 @@ func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
 		out.Recipients.Lookalike = []rules.Lookalike{}
 	}
 	for _, f := range rep.Findings {
-		cf := checkFinding{Detector: f.Detector, Count: f.Count, Records: f.Records, Location: f.Location,
-			Samples: nonNil(f.Samples), Reason: f.Reason}
+		cf := checkFinding{Detector: f.Detector, Dictionary: f.Dictionary, Level: f.Level, Count: f.Count,
+			Records: f.Records, Location: f.Location, Samples: nonNil(f.Samples), Reason: f.Reason}
 		if reveal {
 			cf.Values = f.Values
 		}
@@ -378,7 +381,11 @@ func printCheck(w io.Writer, o *checkOutput) {
 		fmt.Fprintf(w, "  attachment: %s (%s, %d bytes)%s\n", strings.TrimPrefix(a.Location, "attachment:"), a.Type, a.Size, extra)
 	}
 	for _, f := range o.Findings {
-		fmt.Fprintf(w, "  finding: %-16s %4d in %s", f.Detector, f.Count, f.Location)
+		det := f.Detector
+		if f.Dictionary != "" {
+			det += " (" + f.Dictionary + ")"
+		}
+		fmt.Fprintf(w, "  finding: %-16s %4d in %s", det, f.Count, f.Location)
 		if f.Records > 0 {
 			fmt.Fprintf(w, " (%d records)", f.Records)
 		}

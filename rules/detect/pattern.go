@@ -54,7 +54,7 @@ const (
 	patternBudget = 2 * time.Second
 	// patternChunk is the line-aligned slice of text matched at a time,
 	// between checks of the budget.
-	patternChunk = 256 << 10
+	patternChunk = 16 << 10
 )
 
 // compiledPattern is a Pattern ready to run.

@@ -31,6 +31,13 @@ type Config struct {
 	History recipients.History
 	// Keywords replaces the confidentiality dictionary when non-nil.
 	Keywords []string
+	// Detect adds the company's dictionaries, custom patterns and allowed
+	// values (detect.Config's fields of the same names); they are part of
+	// the Inspector, so a new configuration swaps them with the policy.
+	Dictionaries        []detect.Dictionary
+	NoBuiltinDictionary bool
+	Patterns            []detect.Pattern
+	Allow               []string
 	// Policy decides; nil uses the embedded default policy.
 	Policy *policy.Policy
 	// Limits bound extraction; zero fields take the defaults.
@@ -53,7 +60,9 @@ func New(cfg Config) (*Inspector, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := detect.New(detect.Config{Keywords: cfg.Keywords, RetainValues: cfg.Reveal})
+	det, err := detect.New(detect.Config{Keywords: cfg.Keywords, RetainValues: cfg.Reveal,
+		Dictionaries: cfg.Dictionaries, NoBuiltinDictionary: cfg.NoBuiltinDictionary,
+		Patterns: cfg.Patterns, Allow: cfg.Allow})
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
@@ -186,7 +195,12 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				f.Records = l.records
 			}
 			f.Values = h.Values
+			f.Dictionary, f.Level = h.Dictionary, h.Level
 			rep.Findings = append(rep.Findings, f)
+		}
+		if l.res.Incomplete != "" {
+			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorTruncated, Count: 1,
+				Location: l.name, Samples: []string{}, Reason: l.res.Incomplete})
 		}
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
