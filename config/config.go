@@ -37,6 +37,7 @@ type Config struct {
 	Encrypt  Encrypt  `yaml:"encrypt"`
 	Link     Link     `yaml:"link"`
 	Log      Log      `yaml:"log"`
+	Detect   Detect   `yaml:"detect"`
 }
 
 // Link configures the link action: attachments replaced by download links.
@@ -201,5 +202,6 @@ func Defaults() Config {
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},
+		Detect:  Detect{BuiltinDictionary: true, Allow: Allow{TestValues: true}},
 	}
 }

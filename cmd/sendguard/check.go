@@ -192,14 +192,18 @@ func holds(actions []string) bool {
 }
 
 // newRulesInspector builds the analysis with the configured (or embedded)
-// policy; the policy is returned too, for the console's policy page.
+// policy and the configured dictionaries, patterns and allowed values: one
+// unit, so a reload swaps them together. The policy is returned too, for
+// the console's policy page.
 func newRulesInspector(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, error) {
 	insp, _, err := newRulesInspectorPolicy(cfg, reveal, hist)
 	return insp, err
 }
 
 func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, *policy.Policy, error) {
-	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal}
+	dc := cfg.Detect.DetectConfig()
+	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal,
+		Dictionaries: dc.Dictionaries, NoBuiltinDictionary: dc.NoBuiltinDictionary, Patterns: dc.Patterns, Allow: dc.Allow}
 	if hist != nil {
 		ic.History = hist
 	}

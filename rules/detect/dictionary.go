@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -136,6 +137,26 @@ func checkDictionaries(ds []Dictionary) []error {
 	}
 	return errs
 }
+
+// CheckDictionary reports a dictionary's invalid name, level or mode (its
+// terms are checked by CheckTerm).
+func CheckDictionary(d Dictionary) error {
+	var errs []error
+	if !validName(d.Name) {
+		errs = append(errs, fmt.Errorf("name %q must be letters, digits, '_' or '-'", d.Name))
+	}
+	if d.Level != "" && !validName(d.Level) {
+		errs = append(errs, fmt.Errorf("level %q must be letters, digits, '_' or '-'", d.Level))
+	}
+	if d.Mode != "" && d.Mode != ModeSubstring && d.Mode != ModeWord {
+		errs = append(errs, fmt.Errorf("match must be %s or %s, not %q", ModeSubstring, ModeWord, d.Mode))
+	}
+	return errors.Join(errs...)
+}
+
+// CheckTerm reports why a dictionary term cannot be used, or nil; the
+// configuration checks file lines with it to name the line.
+func CheckTerm(term string) error { return checkTerm(term) }
 
 // checkTerm refuses terms the scanner could never find or that would find
 // everything.

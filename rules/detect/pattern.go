@@ -89,6 +89,12 @@ func compilePatterns(ps []Pattern) ([]*compiledPattern, []error) {
 	return out, errs
 }
 
+// CheckPattern reports why a custom pattern cannot be used, or nil.
+func CheckPattern(p Pattern) error {
+	_, err := compilePattern(p)
+	return err
+}
+
 func compilePattern(p Pattern) (*compiledPattern, error) {
 	if !validName(p.Name) {
 		return nil, fmt.Errorf("name %q must be letters, digits, '_' or '-'", p.Name)

@@ -208,7 +208,7 @@ func jisWord(s string) string {
 // ---- mails ----
 
 func iso2022jpMail() []byte {
-	body := "山田様\n\nお世話になっております。\nご依頼の件、マイナンバー 1234 5678 9018 にて登録しました。\n" +
+	body := "山田様\n\nお世話になっております。\nご依頼の件、マイナンバー 8470 8026 9628 にて登録しました。\n" +
 		"連絡先: 03-1234-5678\n住所: 東京都港区芝公園4-2-8\n\n社外秘\n"
 	top := topHeader("=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.com>", "partner@partner.co.jp",
 		jisWord("登録完了のご連絡"),
@@ -217,7 +217,7 @@ func iso2022jpMail() []byte {
 }
 
 func shiftjisMail() []byte {
-	text := "各位\n\n①本日の会議資料を送付します。\n㈱サンプル商事 経理部\nクレジットカード: 4111 1111 1111 1111\n"
+	text := "各位\n\n①本日の会議資料を送付します。\n㈱サンプル商事 経理部\nクレジットカード: 4539 1488 0343 6467\n"
 	html := "<html><head><style>p{color:red}</style><script>var secret='DROPPED';</script></head>" +
 		"<body><p>①本日の会議資料&amp;議事録</p><table><tr><td>氏名</td><td>電話</td></tr>" +
 		"<tr><td>佐藤 太郎</td><td>090-1111-2222</td></tr></table></body></html>"
@@ -342,7 +342,7 @@ func docxFile() []byte {
 <w:document ` + wNS + `><w:body>` +
 			wPara("契約書") +
 			wPara("甲: ", "株式会社サンプル", " 代表 高橋 一郎") +
-			wPara("個人番号: ", "123456789018") +
+			wPara("個人番号: ", "551234087637") +
 			`<w:tbl><w:tr><w:tc>` + wPara("口座") + `</w:tc><w:tc>` + wPara("普通 1234567") + `</w:tc></w:tr></w:tbl>` +
 			`<w:p><w:del><w:r><w:delText>削除された電話 03-9999-0000</w:delText></w:r></w:del></w:p>` +
 			`<w:sectPr/></w:body></w:document>`},
@@ -440,7 +440,7 @@ func pdfMail() []byte {
 	top := topHeader("soumu@example.com", "hr@partner.co.jp", "pdf")
 	return multipart(top, "pdf-boundary", "mixed",
 		textPart("UTF-8", "7bit", crlf("PDF attached.\n")),
-		attachment("application/pdf", "住民票.pdf", pdfFile("氏名 中村 美咲 個人番号 123456789018 住所 福岡県福岡市", false)),
+		attachment("application/pdf", "住民票.pdf", pdfFile("氏名 中村 美咲 個人番号 551234087637 住所 福岡県福岡市", false)),
 	)
 }
 
@@ -536,7 +536,7 @@ func brokenMail() []byte {
 	b.WriteString("--broken-boundary\r\nContent-Type: text/plain; charset=x-no-such-charset\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
 	b.Write(enc(japanese.ShiftJIS, "不明な文字コード: 電話 03-5555-6666\r\n"))
 	b.WriteString("\r\n--broken-boundary\r\nContent-Type: text/plain; charset=UTF-8; name=corrupt.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	good := base64.StdEncoding.EncodeToString([]byte("壊れたbase64の中身 4111111111111111\n"))
+	good := base64.StdEncoding.EncodeToString([]byte("壊れたbase64の中身 4929812345678005\n"))
 	b.WriteString(good[:20] + "!!**\r\n" + good[20:] + "\r\n")
 	b.WriteString("\r\n--broken-boundary\r\nContent-Type: text/plain; charset=UTF-8; name=odd.txt\r\nContent-Transfer-Encoding: x-gzip64\r\n\r\n")
 	b.WriteString("raw text under an unknown encoding\r\n")
