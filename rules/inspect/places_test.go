@@ -174,6 +174,11 @@ func TestTextOutsideTheBody(t *testing.T) {
 			header: "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=book.xlsx\r\n",
 			body:   xlsxWithSheet(t, "Sheet1", "極秘 価格")}),
 			"keyword", "attachment:book.xlsx"},
+		{"PDF title", buildMail("資料", mailPart{
+			header: "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=q.pdf\r\n",
+			body: []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n2 0 obj << /Title (Strictly Confidential) >> endobj\n" +
+				"trailer << /Root 1 0 R /Info 2 0 R >>\n%%EOF\n")}),
+			"keyword", "attachment:q.pdf"},
 	}
 	in := newTest(t)
 	for _, tc := range tests {
