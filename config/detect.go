@@ -43,6 +43,9 @@ type Dictionary struct {
 	Terms   []string `yaml:"terms"`
 	File    string   `yaml:"file"`
 	Exclude []string `yaml:"exclude"`
+	// ExcludeNear lists phrases that, within 100 characters of a term in
+	// the same paragraph, make it part of a disclaimer, not a label.
+	ExcludeNear []string `yaml:"exclude_near"`
 
 	// loaded is Terms followed by the file's terms, set by Parse.
 	loaded []string
@@ -83,7 +86,7 @@ func (d Detect) DetectConfig() detect.Config {
 			terms = x.Terms
 		}
 		c.Dictionaries = append(c.Dictionaries, detect.Dictionary{Name: x.Name, Level: x.Level, Mode: x.Match,
-			Terms: terms, Exclude: x.Exclude})
+			Terms: terms, Exclude: x.Exclude, ExcludeNear: x.ExcludeNear})
 	}
 	for _, p := range d.Patterns {
 		c.Patterns = append(c.Patterns, detect.Pattern{Name: p.Name, Regex: p.Regex, Validator: p.Validator,
@@ -112,8 +115,8 @@ func (v *validator) checkDetect(d *Detect) {
 		} else if err := detect.CheckDictionary(detect.Dictionary{Name: x.Name, Level: x.Level, Mode: x.Match}); err != nil {
 			v.add(key, "%v", err)
 		}
-		if len(x.Terms) == 0 && x.File == "" && len(x.Exclude) == 0 {
-			v.add(key, "needs terms, a file or exclude")
+		if len(x.Terms) == 0 && x.File == "" && len(x.Exclude) == 0 && len(x.ExcludeNear) == 0 {
+			v.add(key, "needs terms, a file, exclude or exclude_near")
 		}
 		for j, t := range x.Terms {
 			if err := detect.CheckTerm(t); err != nil {
@@ -123,6 +126,11 @@ func (v *validator) checkDetect(d *Detect) {
 		for j, t := range x.Exclude {
 			if err := detect.CheckTerm(t); err != nil {
 				v.add(fmt.Sprintf("%s.exclude[%d]", key, j), "%q: %v", t, err)
+			}
+		}
+		for j, t := range x.ExcludeNear {
+			if strings.TrimSpace(t) == "" {
+				v.add(fmt.Sprintf("%s.exclude_near[%d]", key, j), "must not be empty")
 			}
 		}
 		x.loaded = append([]string(nil), x.Terms...)

@@ -21,6 +21,7 @@ func TestDetectConfig(t *testing.T) {
     - name: confidential
       terms: [部外秘, "CONFIDENTIAL – Internal Use"]
       exclude: [機密保持契約]
+      exclude_near: [お取り扱いにご注意]
     - name: internal
       match: word
       terms: [社内資料]
@@ -140,7 +141,7 @@ func TestDetectConfigErrors(t *testing.T) {
 		bad + " line 4:",
 		"detect.dictionaries[1].file: cannot read",
 		"line 7: detect.dictionaries[2]: name \"bad name\"", "match must be substring or word",
-		"detect.dictionaries[3]: needs terms, a file or exclude",
+		"detect.dictionaries[3]: needs terms, a file, exclude or exclude_near",
 		"detect.dictionaries[4].terms[0]", "detect.dictionaries[4].terms[1]",
 		"line 14: detect.patterns[0]: regex: error parsing regexp: missing closing )",
 		"detect.patterns[1]: regex", "detect.patterns[2]: regex matches empty text",

@@ -31,6 +31,36 @@ type Dictionary struct {
 	// Exclude lists phrases in which a term of this dictionary does not
 	// count ("機密保持契約" for 機密); a phrase equal to a term removes it.
 	Exclude []string
+	// ExcludeNear lists phrases that, within NearWindow characters of a
+	// term, make it part of a disclaimer rather than a label: the footer
+	// 「本メールには機密情報が含まれている場合があります。誤って受信された
+	// 場合は…」 marks no content as confidential.
+	ExcludeNear []string
+}
+
+// NearWindow is how far (in characters, either side) ExcludeNear phrases
+// are looked for: a disclaimer's sentences run about this long. The window
+// also ends at a blank line or a separator line (----, ====, ───), so a
+// label in the body is not taken for the signature's disclaimer below it.
+const NearWindow = 100
+
+// DefaultExclude are phrases of the built-in dictionary's terms that name
+// the concept, not a label: a non-disclosure agreement is discussed in
+// ordinary mail.
+func DefaultExclude() []string {
+	return []string{"機密保持契約", "機密保持誓約", "機密保持に関する", "秘密保持契約"}
+}
+
+// DefaultExcludeNear are the marks of the confidentiality disclaimers that
+// Japanese and English business mail carry in every signature.
+func DefaultExcludeNear() []string {
+	return []string{
+		"誤って受信", "誤ってお受け取り", "誤送信により", "お心当たりのない", "心当たりのない方",
+		"受信された場合", "受け取られた場合", "送信者にご連絡", "送信者までご連絡", "破棄してください",
+		"削除してください", "削除していただ", "破棄していただ", "無断での転載",
+		"intended recipient", "in error", "intended only for", "intended solely for",
+		"notify the sender", "delete this",
+	}
 }
 
 // Dictionary modes.
@@ -65,19 +95,21 @@ func DefaultKeywords() []string {
 // first (its terms from Keywords, or the default list, extended by a
 // configured dictionary of the same name), then the others in order.
 func (c Config) dictionaries() []Dictionary {
-	builtin := Dictionary{Name: BuiltinDictionary, Level: BuiltinDictionary, Terms: c.Keywords}
+	builtin := Dictionary{Name: BuiltinDictionary, Level: BuiltinDictionary, Terms: c.Keywords,
+		Exclude: DefaultExclude(), ExcludeNear: DefaultExcludeNear()}
 	if builtin.Terms == nil {
 		builtin.Terms = DefaultKeywords()
 	}
 	if c.NoBuiltinDictionary {
-		builtin.Terms = nil
+		builtin.Terms, builtin.Exclude, builtin.ExcludeNear = nil, nil, nil
 	}
 	out := []Dictionary{builtin}
 	for _, d := range c.Dictionaries {
 		if d.Name == BuiltinDictionary {
 			b := &out[0]
 			b.Terms = append(append([]string(nil), b.Terms...), d.Terms...)
-			b.Exclude = append(b.Exclude, d.Exclude...)
+			b.Exclude = append(append([]string(nil), b.Exclude...), d.Exclude...)
+			b.ExcludeNear = append(append([]string(nil), b.ExcludeNear...), d.ExcludeNear...)
 			if d.Level != "" {
 				b.Level = d.Level
 			}
@@ -128,6 +160,11 @@ func checkDictionaries(ds []Dictionary) []error {
 		for j, term := range d.Exclude {
 			if err := checkTerm(term); err != nil {
 				errs = append(errs, fmt.Errorf("%s: exclude %d %q: %v", key, j+1, clip(term), err))
+			}
+		}
+		for j, p := range d.ExcludeNear {
+			if n := utf8.RuneCountInString(strings.TrimSpace(p)); n == 0 || n > maxKeywordRunes {
+				errs = append(errs, fmt.Errorf("%s: exclude_near %d: length must be 1..%d characters", key, j+1, maxKeywordRunes))
 			}
 		}
 		total += len(d.Terms) + len(d.Exclude)

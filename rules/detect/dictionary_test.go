@@ -242,3 +242,31 @@ func mod11Complete(d string) string {
 func wrongLast(v string) string {
 	return v[:len(v)-1] + string('0'+(v[len(v)-1]-'0'+1)%10)
 }
+
+// Confidentiality disclaimers in signatures are not labels; a label in
+// the body above one still is.
+func TestDisclaimersAreNotLabels(t *testing.T) {
+	e := mustEngine(t, Config{})
+	sig := "\n\n--------------------------------\n株式会社サンプル 営業部 山田太郎\n" +
+		"本メールには機密情報が含まれている場合があります。誤って受信された場合は、送信者にご連絡のうえ破棄してください。\n" +
+		"This e-mail is CONFIDENTIAL and intended solely for the addressee. If you received it in error, please delete it.\n"
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"お世話になっております。資料をお送りします。" + sig, 0},
+		{"お世話になっております。機密保持契約書のドラフトをお送りします。" + sig, 0},
+		{"【社外秘】来期の価格表をお送りします。" + sig, 1},
+		{"社外秘の資料です。\n----\n本メールは機密情報を含みます。誤って受信された場合は削除してください。", 1},
+		{"本資料は極秘です。取扱いにご注意ください。", 1},
+	}
+	for _, tc := range tests {
+		n := 0
+		if h, ok := e.Scan([]byte(tc.text), false).Hit(Keyword); ok {
+			n = h.Count
+		}
+		if n != tc.want {
+			t.Errorf("%q: %d keywords, want %d", tc.text, n, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ package detect
 // configuration means a new Engine, swapped whole with the policy.
 type ext struct {
 	dicts    []Dictionary // dicts[0] is the built-in dictionary
+	near     [][][]byte   // per dictionary: folded ExcludeNear phrases
 	patterns []*compiledPattern
 	allow    *allowSet
 }
@@ -14,6 +15,12 @@ type ext struct {
 // c has been validated by normalise.
 func (e *Engine) extend(c Config) *kwTrie {
 	e.dicts = c.dictionaries()
+	e.near = make([][][]byte, len(e.dicts))
+	for i, d := range e.dicts {
+		for _, p := range d.ExcludeNear {
+			e.near[i] = append(e.near[i], foldText(p))
+		}
+	}
 	e.patterns, _ = compilePatterns(c.Patterns)
 	e.allow = newAllowSet(c.Allow)
 	return buildTrie(e.dicts)

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"bytes"
+	"regexp"
 	"unicode"
 	"unicode/utf8"
 )
@@ -235,7 +237,7 @@ func (s *scanner) matchKeyword(i, end int) (int, bool) {
 				break
 			}
 		}
-		if longest && !tm.neg {
+		if longest && !tm.neg && !s.nearExclusion(tm.dict, i, h.end) {
 			s.emitTerm(tm)
 		}
 	}
@@ -258,4 +260,41 @@ func isWordRune(r rune) bool {
 		return isASCIIAlnum(r)
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// paragraphBreak is a blank line or a separator line.
+var paragraphBreak = regexp.MustCompile(`\n[ \t\r\x{3000}]*(?:\n|[-=_*─━＿＝－~～#]{4,})`)
+
+// nearExclusion reports whether a phrase of dictionary dict's ExcludeNear
+// list appears within NearWindow characters of the term at b[i:j].
+func (s *scanner) nearExclusion(dict int32, i, j int) bool {
+	near := s.e.near[dict]
+	if len(near) == 0 {
+		return false
+	}
+	lo, hi := i, j
+	for n := 0; n < NearWindow && lo > s.lo; n++ {
+		_, sz := utf8.DecodeLastRune(s.b[s.lo:lo])
+		lo -= sz
+	}
+	for n := 0; n < NearWindow && hi < len(s.b); n++ {
+		_, sz := utf8.DecodeRune(s.b[hi:])
+		hi += sz
+	}
+	// Keep the paragraph of the term: cut at the last boundary before it
+	// and the first after it.
+	before, after := s.b[lo:i], s.b[j:hi]
+	if m := paragraphBreak.FindAllIndex(before, -1); m != nil {
+		before = before[m[len(m)-1][1]:]
+	}
+	if m := paragraphBreak.FindIndex(after); m != nil {
+		after = after[:m[0]]
+	}
+	around := foldText(string(before) + string(s.b[i:j]) + string(after))
+	for _, p := range near {
+		if bytes.Contains(around, p) {
+			return true
+		}
+	}
+	return false
 }
