@@ -299,13 +299,13 @@ func looksLikeMessage(b []byte) bool {
 		if len(line) == 0 {
 			break // end of the header block
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if first {
-				return false
-			}
+		if first {
+			line = bytes.TrimLeft(line, " \t") // tolerated, as the analysis does
+		} else if line[0] == ' ' || line[0] == '\t' {
 			continue
 		}
 		name, _, ok := bytes.Cut(line, []byte(":"))
+		name = bytes.TrimRight(name, " \t") // obsolete syntax: "Subject  : x"
 		if !ok || len(name) == 0 || bytes.IndexFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
 			// a broken line after real fields is a broken mail, which the
 			// analysis reads; a file that starts this way is not a mail

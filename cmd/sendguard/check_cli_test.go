@@ -153,3 +153,25 @@ func TestCheckTextOutputLocations(t *testing.T) {
 		t.Fatalf("text output:\n%s", out)
 	}
 }
+
+func TestLooksLikeMessage(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"From: a@example.com\r\nSubject: x\r\n\r\nbody", true},
+		{"From a@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\n\nbody", true},
+		{"Subject  : obsolete syntax\r\n\r\n", true},
+		{" From: folded first line\r\nTo: b@example.com\r\n\r\n", true},
+		{"Received: from x\r\n\tby y\r\nX-Mailer: z\r\nthis line is broken\r\n\r\n", true},
+		{"X-Only: a\r\n\r\nbody", false},
+		{"# README\n\nSubject: x\n", false},
+		{"氏名,電話\n山田,03\n", false},
+		{"\r\nFrom: a@example.com\r\n", false},
+		{"", false},
+	} {
+		if got := looksLikeMessage([]byte(tc.in)); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
