@@ -43,7 +43,7 @@ type Dictionary struct {
 	Terms   []string `yaml:"terms"`
 	File    string   `yaml:"file"`
 	Exclude []string `yaml:"exclude"`
-	// ExcludeNear lists phrases that, within 100 characters of a term in
+	// ExcludeNear lists phrases that, within 60 characters of a term in
 	// the same paragraph, make it part of a disclaimer, not a label.
 	ExcludeNear []string `yaml:"exclude_near"`
 

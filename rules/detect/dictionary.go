@@ -38,11 +38,12 @@ type Dictionary struct {
 	ExcludeNear []string
 }
 
-// NearWindow is how far (in characters, either side) ExcludeNear phrases
-// are looked for: a disclaimer's sentences run about this long. The window
+// NearWindow is how far (in Japanese characters, either side; three times
+// as many ASCII ones) ExcludeNear phrases are looked for: the mark of a
+// disclaimer follows its 機密/confidential within a sentence or two. The window
 // also ends at a blank line or a separator line (----, ====, ───), so a
 // label in the body is not taken for the signature's disclaimer below it.
-const NearWindow = 100
+const NearWindow = 60
 
 // DefaultExclude are phrases of the built-in dictionary's terms that name
 // the concept, not a label: a non-disclosure agreement is discussed in
@@ -163,8 +164,8 @@ func checkDictionaries(ds []Dictionary) []error {
 			}
 		}
 		for j, p := range d.ExcludeNear {
-			if n := utf8.RuneCountInString(strings.TrimSpace(p)); n == 0 || n > maxKeywordRunes {
-				errs = append(errs, fmt.Errorf("%s: exclude_near %d: length must be 1..%d characters", key, j+1, maxKeywordRunes))
+			if t := strings.TrimSpace(p); len(t) < 3 || utf8.RuneCountInString(t) > maxKeywordRunes {
+				errs = append(errs, fmt.Errorf("%s: exclude_near %d: must be one Japanese or three ASCII characters at least, %d at most", key, j+1, maxKeywordRunes))
 			}
 		}
 		total += len(d.Terms) + len(d.Exclude)

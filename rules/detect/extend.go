@@ -1,12 +1,20 @@
 package detect
 
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
 // ext is what a configuration adds to the built-in detectors: the
 // dictionaries of the keyword detector, custom patterns and allowed
 // values. It is built once with the Engine and never changes, so a new
 // configuration means a new Engine, swapped whole with the policy.
 type ext struct {
-	dicts    []Dictionary // dicts[0] is the built-in dictionary
-	near     [][][]byte   // per dictionary: folded ExcludeNear phrases
+	dicts    []Dictionary     // dicts[0] is the built-in dictionary
+	near     [][][]byte       // per dictionary: folded ExcludeNear phrases
+	nearKeys []*[1 << 16]bool // per dictionary: hashes of their first three bytes
 	patterns []*compiledPattern
 	allow    *allowSet
 }
@@ -16,9 +24,18 @@ type ext struct {
 func (e *Engine) extend(c Config) *kwTrie {
 	e.dicts = c.dictionaries()
 	e.near = make([][][]byte, len(e.dicts))
+	e.nearKeys = make([]*[1 << 16]bool, len(e.dicts))
 	for i, d := range e.dicts {
 		for _, p := range d.ExcludeNear {
-			e.near[i] = append(e.near[i], foldText(p))
+			f := bytes.ToLower(norm.NFKC.Bytes([]byte(strings.TrimSpace(p))))
+			if len(f) < 3 {
+				continue // refused by checkDictionaries
+			}
+			if e.nearKeys[i] == nil {
+				e.nearKeys[i] = new([1 << 16]bool)
+			}
+			e.nearKeys[i][nearKey(f)] = true
+			e.near[i] = append(e.near[i], f)
 		}
 	}
 	e.patterns, _ = compilePatterns(c.Patterns)

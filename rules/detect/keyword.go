@@ -2,7 +2,7 @@ package detect
 
 import (
 	"bytes"
-	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -262,39 +262,114 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
-// paragraphBreak is a blank line or a separator line.
-var paragraphBreak = regexp.MustCompile(`\n[ \t\r\x{3000}]*(?:\n|[-=_*─━＿＝－~～#]{4,})`)
-
 // nearExclusion reports whether a phrase of dictionary dict's ExcludeNear
-// list appears within NearWindow characters of the term at b[i:j].
+// list appears within NearWindow characters of the term at b[i:j], in the
+// term's paragraph. It runs once per term found, so it folds only ASCII
+// case into a scratch buffer (phrases are stored NFKC and lower-cased).
 func (s *scanner) nearExclusion(dict int32, i, j int) bool {
 	near := s.e.near[dict]
 	if len(near) == 0 {
 		return false
 	}
-	lo, hi := i, j
-	for n := 0; n < NearWindow && lo > s.lo; n++ {
-		_, sz := utf8.DecodeLastRune(s.b[s.lo:lo])
-		lo -= sz
+	// The window is measured in bytes, three per character (Japanese
+	// text), and aligned to runes: cheaper than decoding each rune.
+	lo, hi := max(s.lo, i-3*NearWindow), min(len(s.b), j+3*NearWindow)
+	for lo < i && !utf8.RuneStart(s.b[lo]) {
+		lo++
 	}
-	for n := 0; n < NearWindow && hi < len(s.b); n++ {
-		_, sz := utf8.DecodeRune(s.b[hi:])
-		hi += sz
+	for hi > j && hi < len(s.b) && !utf8.RuneStart(s.b[hi]) {
+		hi--
 	}
-	// Keep the paragraph of the term: cut at the last boundary before it
-	// and the first after it.
-	before, after := s.b[lo:i], s.b[j:hi]
-	if m := paragraphBreak.FindAllIndex(before, -1); m != nil {
-		before = before[m[len(m)-1][1]:]
+	// Keep the paragraph of the term: cut at the last break before it and
+	// the first after it.
+	lo += lastBreakEnd(s.b[lo:i])
+	hi = j + firstBreakStart(s.b[j:hi])
+	w := s.nearBuf[:0]
+	for _, c := range s.b[lo:hi] {
+		w = append(w, lowerASCII(c))
 	}
-	if m := paragraphBreak.FindIndex(after); m != nil {
-		after = after[:m[0]]
-	}
-	around := foldText(string(before) + string(s.b[i:j]) + string(after))
-	for _, p := range near {
-		if bytes.Contains(around, p) {
-			return true
+	s.nearBuf = w
+	// A filter on a hash of each position's first three bytes (one
+	// Japanese character) keeps this one pass: a phrase is compared only
+	// where one could start.
+	keys := s.e.nearKeys[dict]
+	for k := 0; k+2 < len(w); k++ {
+		if !keys[nearKey(w[k:])] {
+			continue
+		}
+		for _, p := range near {
+			if bytes.HasPrefix(w[k:], p) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// paragraphBreak finds a blank line or a separator line (----, ====, ───)
+// starting at the '\n' at b[k]; it returns the break's end, or -1.
+func paragraphBreak(b []byte, k int) int {
+	p := k + 1
+	for p < len(b) {
+		switch {
+		case b[p] == ' ' || b[p] == '\t' || b[p] == '\r':
+			p++
+			continue
+		case bytes.HasPrefix(b[p:], []byte("\u3000")):
+			p += 3
+			continue
+		case b[p] == '\n':
+			return p + 1
+		}
+		break
+	}
+	n, q := 0, p
+	for q < len(b) {
+		r, sz := utf8.DecodeRune(b[q:])
+		if !strings.ContainsRune("-=_*─━＿＝－~～#", r) {
+			break
+		}
+		n++
+		q += sz
+	}
+	if n >= 4 {
+		return q
+	}
+	return -1
+}
+
+func lastBreakEnd(b []byte) int {
+	end := 0
+	for k := 0; k < len(b); {
+		nl := bytes.IndexByte(b[k:], '\n')
+		if nl < 0 {
+			break
+		}
+		k += nl
+		if e := paragraphBreak(b, k); e >= 0 {
+			end = e
+		}
+		k++
+	}
+	return end
+}
+
+func firstBreakStart(b []byte) int {
+	for k := 0; k < len(b); {
+		nl := bytes.IndexByte(b[k:], '\n')
+		if nl < 0 {
+			break
+		}
+		k += nl
+		if paragraphBreak(b, k) >= 0 {
+			return k
+		}
+		k++
+	}
+	return len(b)
+}
+
+// nearKey hashes the first three bytes of b (len(b) >= 3).
+func nearKey(b []byte) uint16 {
+	return uint16((uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])) * 0x9E3779B1 >> 16)
 }
