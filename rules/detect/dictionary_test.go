@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,8 +201,11 @@ func BenchmarkDictionaries(b *testing.B) {
 	data := genProse(8<<20, 1)
 	var terms []string
 	for i := range 2000 {
-		terms = append(terms, fmt.Sprintf("案件%04d号", i), fmt.Sprintf("Codename %d", i))
+		// company names share their first characters: one trie node with
+		// thousands of edges
+		terms = append(terms, fmt.Sprintf("株式会社顧客%04d", i), fmt.Sprintf("Codename %d", i))
 	}
+	data = append(data, bytes.Repeat([]byte("株式会社顧客1234 様、株式会社サンプル 御中\n"), 20000)...)
 	big := Config{Dictionaries: []Dictionary{
 		{Name: "projects", Terms: terms[:2000]},
 		{Name: "codes", Mode: ModeWord, Terms: terms[2000:]},

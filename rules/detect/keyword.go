@@ -2,6 +2,8 @@ package detect
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -79,8 +81,12 @@ func (t *kwTrie) add(key string, term kwTerm) {
 	t.nodes[n].ends = append(t.nodes[n].ends, int32(len(t.terms)-1))
 }
 
-// finish builds the root lookup tables; call it after the last add.
+// finish sorts the edges and builds the root lookup tables; call it after
+// the last add.
 func (t *kwTrie) finish() {
+	for i := range t.nodes {
+		slices.SortFunc(t.nodes[i].edges, func(a, b kwEdge) int { return cmp.Compare(a.r, b.r) })
+	}
 	for _, e := range t.nodes[0].edges {
 		if e.r < utf8.RuneSelf {
 			t.rootASCII[e.r] = e.to
@@ -128,7 +134,16 @@ func (t *kwTrie) next(n int, r rune) int {
 		}
 		return -1
 	}
-	for _, e := range t.nodes[n].edges {
+	edges := t.nodes[n].edges
+	if len(edges) > 8 {
+		// a node shared by many terms (株式会社… in a list of customers)
+		k, ok := slices.BinarySearchFunc(edges, r, func(e kwEdge, r rune) int { return cmp.Compare(e.r, r) })
+		if !ok {
+			return -1
+		}
+		return int(edges[k].to)
+	}
+	for _, e := range edges {
 		if e.r == r {
 			return int(e.to)
 		}
