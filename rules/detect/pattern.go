@@ -54,7 +54,7 @@ const (
 	patternBudget = 2 * time.Second
 	// patternChunk is the line-aligned slice of text matched at a time,
 	// between checks of the budget.
-	patternChunk = 16 << 10
+	patternChunk = 8 << 10
 )
 
 // compiledPattern is a Pattern ready to run.
@@ -186,25 +186,47 @@ func foldText(s string) []byte {
 
 // scanPatterns runs the custom patterns over text and records their hits
 // in res. Text is NFKC-normalised first (full-width digits and letters,
-// half-width katakana), so a regex written with [0-9] finds ０１２.
+// half-width katakana), so a regex written with [0-9] finds ０１２. It goes
+// chunk by chunk, each with enough text around it for context windows, and
+// stops at the time budget, saying where (Result.Incomplete).
 func (e *Engine) scanPatterns(text []byte, res *Result) {
 	if len(e.patterns) == 0 || len(text) == 0 {
 		return
 	}
-	text = norm.NFKC.Bytes(text)
 	deadline := time.Now().Add(patternBudget)
-	var digits []byte
+	margin := 0 // bytes of context either side: four per character of the widest window
+	for _, p := range e.patterns {
+		if len(p.context) > 0 {
+			margin = max(margin, 4*p.Window)
+		}
+	}
+	var digits, buf []byte
 	for start := 0; start < len(text); {
 		end := min(len(text), start+patternChunk)
 		if end < len(text) {
 			if nl := bytes.LastIndexByte(text[start:end], '\n'); nl > 0 {
 				end = start + nl + 1
+			} else {
+				end = runeAt(text, end)
 			}
 		}
+		pre := text[runeAt(text, max(0, start-margin)):start]
+		post := text[end:max(end, runeAt(text, min(len(text), end+margin)))]
+		buf = norm.NFKC.Append(buf[:0], pre...)
+		skip := len(buf)
+		buf = norm.NFKC.Append(buf, text[start:end]...)
+		stop := len(buf)
+		buf = norm.NFKC.Append(buf, post...)
 		for i, p := range e.patterns {
-			for _, m := range p.re.FindAllIndex(text[start:end], -1) {
-				a, b := start+m[0], start+m[1]
-				v := text[a:b]
+			if i > 0 && time.Now().After(deadline) {
+				break // reported below
+			}
+			for _, m := range p.re.FindAllIndex(buf, -1) {
+				a, b := m[0], m[1]
+				if a < skip || a >= stop {
+					continue // another chunk's
+				}
+				v := buf[a:b]
 				if p.valid != nil {
 					digits = digits[:0]
 					for _, c := range v {
@@ -217,7 +239,7 @@ func (e *Engine) scanPatterns(text []byte, res *Result) {
 					}
 					v = digits
 				}
-				if len(p.context) > 0 && !hasContext(text, a, b, p.Window, p.context) {
+				if len(p.context) > 0 && !hasContext(buf, a, b, p.Window, p.context) {
 					continue
 				}
 				res.add(e.patternSet(i), v)
@@ -229,6 +251,14 @@ func (e *Engine) scanPatterns(text []byte, res *Result) {
 			return
 		}
 	}
+}
+
+// runeAt moves i (0 <= i <= len(b)) back to the start of a rune.
+func runeAt(b []byte, i int) int {
+	if i >= len(b) {
+		return len(b)
+	}
+	return runeStart(b, i)
 }
 
 // hasContext reports whether a context word appears within window
