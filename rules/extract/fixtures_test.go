@@ -311,6 +311,25 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("encrypted docx %+v", doc.Attachment)
 			}
 		}},
+		{"labels.eml", func(t *testing.T, m *Message, parts []Part) {
+			wantNoErrors(t, m)
+			if m.Subject != "【社外秘】来期価格表の件" {
+				t.Errorf("subject %q", m.Subject)
+			}
+			x := part(t, parts, "attachment:【社外秘】価格表.xlsx", 0)
+			for _, w := range []string{"関係者外秘 価格改定案", "取扱注意"} {
+				if !strings.Contains(string(x.Properties), w) {
+					t.Errorf("xlsx properties %q lack %q", x.Properties, w)
+				}
+			}
+			if strings.Contains(string(x.Properties), "sendguard") {
+				t.Errorf("author in properties %q", x.Properties)
+			}
+			in := part(t, parts, "attachment:archive.zip/極秘/名簿.txt", 0)
+			if in.Attachment.Name != "極秘/名簿.txt" {
+				t.Errorf("member name %q", in.Attachment.Name)
+			}
+		}},
 	}
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.eml"))
 	if len(files) != len(tests) {

@@ -47,6 +47,7 @@ func main() {
 		"broken-mime.eml":        brokenMail(),
 		"forwarded-message.eml":  forwardedMail(),
 		"mixed-attachments.eml":  mixedMail(),
+		"labels.eml":             labelsMail(),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
@@ -654,4 +655,37 @@ func encryptedOOXML() []byte {
 	b.Write(info)
 	b.Write(bytes.Repeat([]byte{0x3c, 0xa7, 0x51, 0x0e}, 1024))
 	return b.Bytes()
+}
+
+// labelsMail carries confidentiality labels only where people write them
+// outside the body: the Subject (ISO-2022-JP), an attachment's name, a
+// workbook's title and sheet name, and a zip member's CP932 folder name.
+// The body's own 機密 is the signature's disclaimer, which is no label.
+func labelsMail() []byte {
+	f := excelize.NewFile()
+	must(f.SetDocProps(&excelize.DocProperties{Created: "2026-04-01T00:00:00Z", Modified: "2026-04-01T00:00:00Z",
+		Creator: "sendguard", Title: "関係者外秘 価格改定案"}))
+	must(f.SetSheetName("Sheet1", "取扱注意"))
+	must(f.SetSheetRow("取扱注意", "A1", &[]any{"品番", "現行単価", "改定単価"}))
+	must(f.SetSheetRow("取扱注意", "A2", &[]any{"A-100", 1200, 1350}))
+	var xb bytes.Buffer
+	must(f.Write(&xb))
+
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: string(enc(japanese.ShiftJIS, "極秘/名簿.txt")), Method: zip.Deflate,
+		Modified: fixed, NonUTF8: true})
+	must(err)
+	_, err = w.Write([]byte("山田\n鈴木\n"))
+	must(err)
+	must(zw.Close())
+
+	body := "お世話になっております。来期の価格表をお送りします。\n\n--\n株式会社サンプル 営業部 佐藤\n" +
+		"本メールには機密情報が含まれている場合があります。誤って受信された場合は破棄してください。\n"
+	top := topHeader("sato@example.com", "buyer@partner.co.jp", jisWord("【社外秘】来期価格表の件"))
+	return multipart(top, "labels-boundary", "mixed",
+		textPart("ISO-2022-JP", "7bit", crlf(string(enc(japanese.ISO2022JP, body)))),
+		attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "【社外秘】価格表.xlsx", xb.Bytes()),
+		attachment("application/zip", "archive.zip", zb.Bytes()),
+	)
 }
