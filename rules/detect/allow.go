@@ -75,16 +75,43 @@ func numberDigits(v string) (string, bool) {
 	return b.String(), b.Len() >= minAllowDigits
 }
 
-// has reports whether the normalised detector value v is allowed.
+// has reports whether the normalised detector value v is allowed. It runs
+// for every value found, so it does not allocate: detector values are
+// already normalised (digits, lower-case addresses), and only ASCII case is
+// folded here.
 func (a *allowSet) has(v []byte) bool {
 	if a == nil {
 		return false
 	}
-	if d, ok := numberDigits(string(v)); ok {
-		if _, hit := a.digits[d]; hit {
-			return true
+	var buf [64]byte
+	if len(v) <= len(buf) {
+		if d, ok := digitsOnly(v, buf[:0]); ok {
+			if _, hit := a.digits[string(d)]; hit {
+				return true
+			}
+		}
+		low := buf[:0]
+		for _, c := range v {
+			low = append(low, lowerASCII(c))
+		}
+		_, hit := a.exact[string(low)]
+		return hit
+	}
+	_, hit := a.exact[string(v)]
+	return hit
+}
+
+// digitsOnly appends the digits of v to dst when v is written only with
+// digits and number separators and has at least minAllowDigits of them.
+func digitsOnly(v, dst []byte) ([]byte, bool) {
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			dst = append(dst, c)
+		case c == '-' || c == ' ' || c == '.' || c == '(' || c == ')' || c == '+' || c == '/':
+		default:
+			return nil, false
 		}
 	}
-	_, hit := a.exact[string(foldText(string(v)))]
-	return hit
+	return dst, len(dst) >= minAllowDigits
 }

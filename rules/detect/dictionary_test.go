@@ -295,3 +295,14 @@ func TestPatternContextAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkAllowedCheck(b *testing.B) {
+	a := newAllowSet(append(TestValues(), "03-1234-5678"))
+	vals := [][]byte{[]byte("09012345678"), []byte("4539148803436467"), []byte("taro@example.co.jp"), []byte("0312345678")}
+	b.ReportAllocs()
+	for i := range b.N {
+		if a.has(vals[i%len(vals)]) {
+			benchSink++
+		}
+	}
+}
