@@ -45,11 +45,13 @@ type Dictionary struct {
 // label in the body is not taken for the signature's disclaimer below it.
 const NearWindow = 60
 
-// DefaultExclude are phrases of the built-in dictionary's terms that name
-// the concept, not a label: a non-disclosure agreement is discussed in
-// ordinary mail.
+// DefaultExclude are phrases of the built-in dictionary's terms that are
+// not labels: a non-disclosure agreement is discussed in ordinary mail, and
+// 取扱注意事項 are a product's handling notes.
 func DefaultExclude() []string {
-	return []string{"機密保持契約", "機密保持誓約", "機密保持に関する", "秘密保持契約"}
+	return []string{"機密保持契約", "機密保持誓約", "機密保持に関する", "秘密保持契約",
+		// product handling notes, not a classification
+		"取扱注意事項", "取り扱い注意事項", "取扱い注意事項"}
 }
 
 // DefaultExcludeNear are the marks of the confidentiality disclaimers that
