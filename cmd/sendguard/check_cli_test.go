@@ -175,3 +175,50 @@ func TestLooksLikeMessage(t *testing.T) {
 		}
 	}
 }
+
+// The configuration's dictionaries, patterns and allowed values reach the
+// analysis, and a policy asks for them by name.
+func TestCheckCompanyDictionaries(t *testing.T) {
+	dir := t.TempDir()
+	terms := writeCheckFile(t, dir, "projects.txt", "# code names\nオーロラ計画\n")
+	pol := writeCheckFile(t, dir, "policy.yaml", `version: 1
+rules:
+  - name: projects
+    when: recipients.external > 0 && (finding("keyword:secret") > 0 || finding("pattern:project_code", "filename:") > 0)
+    actions: [hold_sender]
+    reason: {ja: 案件名が含まれています。, en: A project name is mentioned.}
+  - name: default
+    when: "true"
+    actions: [deliver]
+`)
+	cfg := writeCheckFile(t, dir, "config.yaml", "internal_domains: [example.com]\npolicy: "+pol+`
+detect:
+  dictionaries:
+    - {name: projects, level: secret, file: `+terms+`}
+  patterns:
+    - {name: project_code, regex: 'PRJ-[0-9]{4}'}
+  allow:
+    values: ["03-1234-5678"]
+`)
+	mail := func(subject, name string) string {
+		return writeCheckFile(t, dir, name+".eml", "From: a@example.com\r\nTo: x@partner.test\r\nSubject: "+subject+
+			"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n代表 TEL 03-1234-5678\r\n"+
+			"--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\""+name+".txt\"\r\n\r\nmemo\r\n--b--\r\n")
+	}
+	for _, tc := range []struct {
+		file string
+		code int
+	}{
+		{mail("=?UTF-8?B?44Kq44O844Ot44Op6KiI55S744Gu5Lu2?=", "notes"), checkExitHold}, // オーロラ計画の件
+		{mail("ご相談", "PRJ-0042"), checkExitHold},
+		{mail("ご相談", "notes2"), checkExitDeliver},
+	} {
+		code, out, errOut := runCheckT(t, "-config", cfg, "-json", tc.file)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\n%s%s", filepath.Base(tc.file), code, tc.code, out, errOut)
+		}
+		if strings.Contains(out, `"jp_phone"`) {
+			t.Errorf("allowed number reported: %s", out)
+		}
+	}
+}

@@ -20,10 +20,11 @@ type scanner struct {
 	lineDone int  // prose: absolute offset past the last line counted in Lines
 	lineHit  bool // tables: the current line has a personal-data hit
 
-	digits  []byte
-	groups  []group
-	atoms   []int
-	val     []byte
+	digits []byte
+	groups []group
+	atoms  []int
+	val    []byte
+
 	kwHits  []kwHit // matchKeyword's scratch
 	nearBuf []byte  // nearExclusion's scratch
 }
