@@ -2,9 +2,17 @@
 // extraction, detectors, recipient analysis — and the policy over its
 // report. It is what `sendguard check` and the gateway call.
 //
+// Every place a person writes text is scanned by the same detectors: body
+// parts, attachment content and document properties (location
+// "attachment:NAME[/INNER]"), the decoded Subject ("subject") and every file
+// and archive member name ("filename:NAME[/INNER]").
+//
 // Invariants: it reads the message once, streaming (extract.Walk); it never
 // fails on message content (problems become report errors or unscannable
-// findings); raw detector values reach the report only when Reveal is set.
+// findings; text cut at a limit becomes a "truncated" finding); raw detector
+// values reach the report only when Reveal is set. An Inspector holds the
+// policy and the detectors' dictionaries, patterns and allowed values
+// together: a new configuration is a new Inspector.
 package inspect
 
 import (
