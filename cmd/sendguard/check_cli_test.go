@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // luhnComplete appends the Luhn check digit to 15 digits.
@@ -220,5 +221,30 @@ detect:
 		if strings.Contains(out, `"jp_phone"`) {
 			t.Errorf("allowed number reported: %s", out)
 		}
+	}
+}
+
+// A 1 GB header-less CSV given as a mail is refused from its first bytes,
+// not read (the file is sparse: nothing is written beyond them).
+func TestCheckRefusesHugeNonMailQuickly(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "dump.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		fmt.Fprintf(f, "%07d,顧客%07d,090-1234-%04d\n", i, i, i)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Skip("no sparse files here:", err)
+	}
+	f.Close()
+	start := time.Now()
+	code, _, errOut := runCheckT(t, p)
+	if code != checkExitError || !strings.Contains(errOut, "not a mail message") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %s: the file was read", d)
 	}
 }
