@@ -45,6 +45,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	// Extraction budgets attachment parsers (config/extraction.go).
 	Extraction Extraction `yaml:"extraction"`
+	Detect     Detect     `yaml:"detect"`
 }
 
 // Link configures the link action: attachments replaced by download links.
@@ -265,6 +266,7 @@ func Defaults() Config {
 		Log:     Log{Level: "info", Format: "text"},
 
 		Extraction: defaultExtraction(),
+		Detect:     Detect{BuiltinDictionary: true},
 	}
 }
 

@@ -145,6 +145,14 @@ func sectionOf(typ string) string {
 		return "smtp.auth_backoff."
 	case "User":
 		return "smtp.users[]."
+	case "Detect":
+		return "detect."
+	case "Dictionary":
+		return "detect.dictionaries[]."
+	case "Pattern":
+		return "detect.patterns[]."
+	case "Allow":
+		return "detect.allow."
 	}
 	return ""
 }
@@ -224,6 +232,7 @@ func (v *validator) check(c *Config) {
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
 	v.checkExtraction(&c.Extraction)
+	v.checkDetect(&c.Detect)
 	if c.Notify.From != "" {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			v.add("notify.from", "%q is not an address", c.Notify.From)

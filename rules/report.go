@@ -33,6 +33,10 @@ const (
 // read (encrypted, corrupt, over a limit, unsupported format).
 const DetectorUnscannable = "unscannable"
 
+// DetectorTruncated names the finding recorded for a part whose text was
+// longer than the scan limit: only its beginning was inspected.
+const DetectorTruncated = "truncated"
+
 // Report is the result of analysing one message. Its JSON form is the
 // `sendguard check -json` contract (see design.md); fields added here must
 // keep the existing names.
@@ -89,11 +93,17 @@ type Finding struct {
 	// Count is the number of distinct values found in this location.
 	Count int `json:"count"`
 	// Records is, for tabular data, the number of rows carrying personal data.
-	Records  int      `json:"records,omitempty"`
-	Location string   `json:"location"` // "body" or "attachment:NAME[/INNER...]"
-	Samples  []string `json:"samples"`  // masked, at most a few
+	Records int `json:"records,omitempty"`
+	// Location is "body", "subject", "filename:NAME[/INNER...]" (the name
+	// itself matched) or "attachment:NAME[/INNER...]".
+	Location string   `json:"location"`
+	Samples  []string `json:"samples"` // masked, at most a few
 	// Values are the distinct raw values; only `check -reveal` prints them.
 	Values []string `json:"values,omitempty"`
+	// Dictionary and Level name the keyword dictionary that matched
+	// (keyword findings only); policies ask finding("keyword:LEVEL").
+	Dictionary string `json:"dictionary,omitempty"`
+	Level      string `json:"level,omitempty"`
 	// Reason explains an unscannable finding ("encrypted zip", "zip bomb: ratio").
 	Reason string `json:"reason,omitempty"`
 }

@@ -2,7 +2,7 @@
 // before it leaves the company.
 //
 //	sendguard serve [-config FILE]          run the gateway (embedded demo config without -config)
-//	sendguard check [-config FILE] [-json] [-reveal] FILE.eml...
+//	sendguard check [-config FILE] [-json] [-reveal] [-from ADDR] [-rcpt ADDR]... FILE.eml...
 //	sendguard queue list|show|history|release|reject|retry|delete ...
 //	sendguard user add|passwd|totp-reset|list|disable|enable|delete ...
 //	sendguard audit verify [-config FILE]
@@ -45,7 +45,8 @@ func dispatch(cmd string, args []string) error {
 	case "serve":
 		return serve(args)
 	case "check":
-		return check(args)
+		os.Exit(runCheck(args, os.Stdout, os.Stderr))
+		return nil
 	case "queue":
 		return queueCmd(args)
 	case "user":
@@ -99,8 +100,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: sendguard COMMAND [OPTIONS]
 
   serve [-config FILE]                   run the gateway (embedded demo config without -config)
-  check [-config FILE] [-json] [-reveal] FILE.eml...
+  check [-config FILE] [-json] [-reveal] [-from ADDR] [-rcpt ADDR]... FILE.eml...
                                          analyse messages offline and show the policy's decision
+                                         (exit 0 deliver, 1 hold or reject, 2 error)
   queue list|show|history|release|reject|retry|delete    the running gateway's queue
   user add|passwd|totp-reset|list|disable|enable|delete  console accounts
   audit verify [-config FILE]            check the audit log's hash chain
