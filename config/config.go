@@ -28,7 +28,13 @@ type Config struct {
 	InternalDomains []string `yaml:"internal_domains"`
 	PartnerDomains  []string `yaml:"partner_domains"`
 	// Policy is a policy file; empty means the embedded default policy.
-	Policy   string   `yaml:"policy"`
+	Policy string `yaml:"policy"`
+	// DefaultLanguage ("ja" or "en") is the language of pages and mails
+	// when neither the reader nor notify.language chooses one.
+	DefaultLanguage string `yaml:"default_language"`
+	// TimeZone is an IANA zone ("Asia/Tokyo") for every time shown in
+	// notices, pages, the console and the CLI; empty means the system's.
+	TimeZone string   `yaml:"time_zone"`
 	SMTP     SMTP     `yaml:"smtp"`
 	Delivery Delivery `yaml:"delivery"`
 	Web      Web      `yaml:"web"`
@@ -38,6 +44,9 @@ type Config struct {
 	Link     Link     `yaml:"link"`
 	DKIM     DKIM     `yaml:"dkim"`
 	Log      Log      `yaml:"log"`
+	// Extraction budgets attachment parsers (config/extraction.go).
+	Extraction Extraction `yaml:"extraction"`
+	Detect     Detect     `yaml:"detect"`
 }
 
 // Link configures the link action: attachments replaced by download links.
@@ -110,9 +119,28 @@ type SMTP struct {
 	DataTimeout         time.Duration `yaml:"data_timeout"`
 	MaxConnections      int           `yaml:"max_connections"`
 	MaxConnectionsPerIP int           `yaml:"max_connections_per_ip"`
+	// TrustedMinPrefixV4 and TrustedMinPrefixV6 refuse any trusted network
+	// wider than this prefix length; TrustedMaxShare refuses trusted
+	// networks whose union covers more than this share of the IPv4 or the
+	// IPv6 address space. Together they keep an open relay from being
+	// configured in pieces (0.0.0.0/1 + 128.0.0.0/1).
+	TrustedMinPrefixV4 int     `yaml:"trusted_min_prefix_v4"`
+	TrustedMinPrefixV6 int     `yaml:"trusted_min_prefix_v6"`
+	TrustedMaxShare    float64 `yaml:"trusted_max_share"`
+	// Untrusted bounds clients outside trusted_networks until they
+	// authenticate, so they can never take the trusted MTA's slots.
+	Untrusted Untrusted `yaml:"untrusted"`
+	// AuthBackoff slows down failed SMTP AUTH per client IP and per
+	// account and client network.
+	AuthBackoff AuthBackoff `yaml:"auth_backoff"`
 	// BareLF is "reject" (default: 554 5.6.0, as Postfix
 	// smtpd_forbid_bare_newline) or "normalize" (rewrite to CRLF).
 	BareLF string `yaml:"bare_lf"`
+	// RoutedAddresses is "refuse" (default: 553 5.1.3 at RCPT) or
+	// "external": recipients that a next hop could route elsewhere than
+	// their domain ('@' in the local part, '%' or '!' routing) are
+	// accepted, counted as external and held for the sender to check.
+	RoutedAddresses string `yaml:"routed_addresses"`
 }
 
 // TLS names a certificate and key in PEM files.
@@ -157,6 +185,21 @@ type Web struct {
 	Listen  string `yaml:"listen"`
 	BaseURL string `yaml:"base_url"`
 	TLS     TLS    `yaml:"tls"`
+	// ReadTimeout bounds reading one request, headers and body.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds each write of a response: a download continues
+	// as long as the client keeps reading.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections without a request.
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes int           `yaml:"max_header_bytes"`
+	// MaxBodyBytes bounds any request body (the console's .eml test upload
+	// is the largest).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxConnections caps open connections; beyond it new ones wait in the
+	// listen queue and idle keep-alive connections are closed first.
+	MaxConnections      int `yaml:"max_connections"`
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 }
 
 // Log configures logging.
@@ -168,11 +211,23 @@ type Log struct {
 // Defaults returns the values used for every key a file leaves out.
 func Defaults() Config {
 	return Config{
-		DataDir:  "./data",
-		Hostname: "",
+		DataDir:         "./data",
+		Hostname:        "",
+		DefaultLanguage: "ja",
 		SMTP: SMTP{
-			Listen:              "127.0.0.1:2525",
-			TrustedNetworks:     []string{"127.0.0.0/8", "::1/128"},
+			Listen:             "127.0.0.1:2525",
+			TrustedNetworks:    []string{"127.0.0.0/8", "::1/128"},
+			TrustedMinPrefixV4: 8,
+			TrustedMinPrefixV6: 32,
+			TrustedMaxShare:    1.0 / 64,
+			Untrusted: Untrusted{
+				MaxConnections:      30,
+				MaxConnectionsPerIP: 5,
+				AuthTimeout:         20 * time.Second,
+				MaxCommands:         30,
+				MaxRefused:          5,
+			},
+			AuthBackoff:         AuthBackoff{PerIPFree: 10, PerAccountFree: 5, Base: time.Second, Max: 10 * time.Minute},
 			MaxMessageBytes:     50 << 20,
 			MaxRecipients:       1000,
 			MaxLineLength:       64 << 10,
@@ -181,6 +236,7 @@ func Defaults() Config {
 			MaxConnections:      200,
 			MaxConnectionsPerIP: 50,
 			BareLF:              "reject",
+			RoutedAddresses:     "refuse",
 		},
 		Delivery: Delivery{
 			TLS:             "opportunistic",
@@ -195,12 +251,35 @@ func Defaults() Config {
 			Retention:      7 * 24 * time.Hour,
 		},
 		Web: Web{
-			Listen:  "127.0.0.1:8025",
-			BaseURL: "http://127.0.0.1:8025",
+			Listen:              "127.0.0.1:8025",
+			BaseURL:             "http://127.0.0.1:8025",
+			ReadTimeout:         30 * time.Second,
+			WriteTimeout:        60 * time.Second,
+			IdleTimeout:         30 * time.Second,
+			MaxHeaderBytes:      32 << 10,
+			MaxBodyBytes:        26 << 20,
+			MaxConnections:      512,
+			MaxConnectionsPerIP: 128,
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},
+
+		Extraction: defaultExtraction(),
+		Detect:     Detect{BuiltinDictionary: true},
 	}
+}
+
+// Location is the time zone of time_zone (validated at load), or the
+// system's when it is empty.
+func (c *Config) Location() *time.Location {
+	if c.TimeZone == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
 }

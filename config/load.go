@@ -70,7 +70,13 @@ func Parse(name string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		cerr.Problems = append(cerr.Problems, yamlProblems(err)...)
+		for _, p := range yamlProblems(err) {
+			if p.Key == "" && p.Line > 0 {
+				// "cannot unmarshal !!str into int" says what, not where.
+				p.Key = keyAtLine(&root, p.Line)
+			}
+			cerr.Problems = append(cerr.Problems, p)
+		}
 		return nil, cerr
 	}
 	v := validator{root: &root}
@@ -129,14 +135,28 @@ func sectionOf(typ string) string {
 		return "encrypt."
 	case "Link":
 		return "link."
+	case "Extraction":
+		return "extraction."
 	case "TLS":
 		return "tls."
+	case "Untrusted":
+		return "smtp.untrusted."
+	case "AuthBackoff":
+		return "smtp.auth_backoff."
 	case "User":
 		return "smtp.users[]."
 	case "DKIM":
 		return "dkim."
 	case "DKIMDomain":
 		return "dkim.domains.<domain>."
+	case "Detect":
+		return "detect."
+	case "Dictionary":
+		return "detect.dictionaries[]."
+	case "Pattern":
+		return "detect.patterns[]."
+	case "Allow":
+		return "detect.allow."
 	}
 	return ""
 }
@@ -216,9 +236,19 @@ func (v *validator) check(c *Config) {
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)
+	v.checkExtraction(&c.Extraction)
+	v.checkDetect(&c.Detect)
 	if c.Notify.From != "" {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			v.add("notify.from", "%q is not an address", c.Notify.From)
+		}
+	}
+	if c.DefaultLanguage != "ja" && c.DefaultLanguage != "en" {
+		v.add("default_language", "must be ja or en, not %q", c.DefaultLanguage)
+	}
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			v.add("time_zone", "unknown time zone %q (an IANA name such as Asia/Tokyo)", c.TimeZone)
 		}
 	}
 	switch c.Notify.Language {
@@ -289,6 +319,8 @@ func (v *validator) checkSMTP(s *SMTP) {
 			v.add(fmt.Sprintf("smtp.trusted_networks[%d]", i), "%q trusts every address: that is an open relay", n)
 		}
 	}
+	v.checkTrusted(s)
+	v.checkUntrusted(s)
 	hasTLS := v.checkTLS("smtp.tls", s.TLS)
 	if len(s.Users) > 0 && !hasTLS {
 		v.add("smtp.users", "SMTP AUTH needs smtp.tls (passwords are never accepted in clear)")
@@ -332,6 +364,11 @@ func (v *validator) checkSMTP(s *SMTP) {
 	case "reject", "normalize":
 	default:
 		v.add("smtp.bare_lf", "must be reject or normalize, not %q", s.BareLF)
+	}
+	switch s.RoutedAddresses {
+	case "refuse", "external":
+	default:
+		v.add("smtp.routed_addresses", "must be refuse or external, not %q", s.RoutedAddresses)
 	}
 }
 
@@ -388,6 +425,7 @@ func (v *validator) checkWeb(w *Web) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.add("web.base_url", "%q must be an absolute http(s) URL", w.BaseURL)
 	}
+	v.checkWebLimits(w)
 	hasTLS := v.checkTLS("web.tls", w.TLS)
 	if host, _, err := net.SplitHostPort(w.Listen); err == nil && !hasTLS {
 		if ip, err := netip.ParseAddr(host); host == "" || (err == nil && !ip.IsLoopback()) {
@@ -426,20 +464,22 @@ func (v *validator) checkTLS(key string, t TLS) bool {
 	return true
 }
 
-// ParsePrefix accepts a CIDR or a single address.
+// ParsePrefix accepts a CIDR or a single address. IPv4-mapped IPv6
+// (::ffff:a.b.c.d) becomes the IPv4 prefix it maps, as client addresses
+// are compared unmapped.
 func ParsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return p, err
 		}
-		return p.Masked(), nil
+		return unmapPrefix(p.Masked()), nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Prefix{}, err
 	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 var domainLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -503,4 +543,46 @@ func LoadPresets(path string) (map[string]string, error) {
 		out[strings.ToLower(strings.TrimSuffix(d, "."))] = pw
 	}
 	return out, nil
+}
+
+// keyAtLine is the dotted path of the outermost mapping key or sequence
+// item written on line ("smtp.max_recipients", "smtp.trusted_networks[1]").
+func keyAtLine(n *yaml.Node, line int) string {
+	var walk func(n *yaml.Node, path string) string
+	walk = func(n *yaml.Node, path string) string {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if k := walk(c, path); k != "" {
+					return k
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if k.Line == line {
+					return p
+				}
+				if found := walk(v, p); found != "" {
+					return found
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if c.Line == line {
+					return p
+				}
+				if found := walk(c, p); found != "" {
+					return found
+				}
+			}
+		}
+		return ""
+	}
+	return walk(n, "")
 }

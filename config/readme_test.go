@@ -94,3 +94,15 @@ func TestEmbeddedDefaultIsValid(t *testing.T) {
 		t.Fatalf("embedded default differs from design.md: %+v", c)
 	}
 }
+
+func TestTypeErrorsNameTheKey(t *testing.T) {
+	_, err := Parse("c.yaml", []byte("data_dir: /tmp/x\nsmtp:\n  max_recipients: lots\n  trusted_networks:\n    - 127.0.0.0/8\n    - [1]\n"))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"line 3: smtp.max_recipients: cannot unmarshal", "line 6: smtp.trusted_networks[1]: cannot unmarshal"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

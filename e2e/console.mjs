@@ -51,6 +51,7 @@ try {
   step('queue and filter');
   await page.goto(base + 'queue');
   const all = await page.locator('#queue-table tbody tr').count();
+  if (!(await page.textContent('#queue-table')).includes(env('ZONE'))) throw new Error(`queue times without the zone ${env('ZONE')}`);
   await shot('04-queue.png');
   await page.fill('#f-domain', env('FILTER_DOMAIN'));
   await Promise.all([page.waitForURL(/domain=/), page.click('#apply-filter')]);
@@ -67,7 +68,13 @@ try {
   await shot('06-message.png');
   await page.locator('#mail-html').screenshot({ path: path.join(shots, '06b-message-html.png') });
   await page.check('input[name=mode][value=bcc]');
-  await Promise.all([page.waitForURL(/done=released/), page.click('#release-btn')]);
+  await page.fill('#release-note', 'internal: ticket 42');
+  await Promise.all([page.waitForURL(/\/release$/), page.click('#release-btn')]);
+  // A release asks for confirmation and says what it will do.
+  const effects = await page.textContent('#confirm-effects');
+  if (!/Bcc/.test(effects) || !effects.includes('ticket 42')) throw new Error(`release confirmation: ${effects}`);
+  await shot('06c-release-confirm.png');
+  await Promise.all([page.waitForURL(/done=released/), page.click('#confirm-btn')]);
   const state = await page.textContent('#msg-state');
   if (!/Released/.test(state)) throw new Error(`state after release: ${state}`);
   await shot('07-released.png');
@@ -111,6 +118,20 @@ try {
   await page.goto(base);
   await page.waitForSelector('svg.chart');
   await shot('13-dashboard-ja.png');
+
+  step('Japanese at phone size');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(base + 'queue?state=held');
+  if (await page.getAttribute('html', 'lang') !== 'ja') throw new Error('console not in Japanese after the switch');
+  await shot('14-queue-ja-phone.png');
+  await Promise.all([page.waitForURL(/\/console\/msg\//), page.locator('#queue-table td.subject a').first().click()]);
+  const msgText = await page.textContent('body');
+  for (const want of ['内部メモ', '送信者へのメッセージ', env('ZONE')]) {
+    if (!msgText.includes(want)) throw new Error(`Japanese message page lacks ${want}`);
+  }
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`message page scrolls sideways on a phone: ${overflow}px`);
+  await shot('15-message-ja-phone.png');
 
   // The held mail's remote image (a tracking pixel) must be blocked by the
   // frame's CSP; any other console error is a failure.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -32,6 +33,18 @@ type Admin struct {
 	Mux *http.ServeMux
 }
 
+// HeaderOSUser carries the OS account the CLI runs as, for the audit log;
+// osUser accepts a short single-line name only.
+const HeaderOSUser = "X-Sendguard-OS-User"
+
+func osUser(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ""
+	}
+	return s
+}
+
 // Summary is one line of `sendguard queue list`.
 type Summary struct {
 	ID          string    `json:"id"`
@@ -46,6 +59,8 @@ type Summary struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Subject     string    `json:"subject,omitempty"`
+	Rules       []string  `json:"rules,omitempty"`
+	Actions     []string  `json:"actions,omitempty"`
 }
 
 // Handler returns the admin API.
@@ -78,9 +93,12 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 		if state == "" && !all && rec.State.Final() {
 			return true
 		}
+		var dec struct{ Rules, Actions []string }
+		_ = json.Unmarshal(rec.Decision, &dec) // notices and DSNs have none
 		out = append(out, Summary{ID: rec.ID, State: string(rec.State), Kind: string(rec.Kind), MailFrom: rec.MailFrom,
 			Rcpts: len(rec.Rcpts), Pending: len(rec.Pending()), Size: rec.Size, ReceivedAt: rec.ReceivedAt,
-			Attempts: rec.Attempts, NextAttempt: rec.NextAttempt, LastError: rec.LastError, Subject: rec.Subject})
+			Attempts: rec.Attempts, NextAttempt: rec.NextAttempt, LastError: rec.LastError, Subject: rec.Subject,
+			Rules: dec.Rules, Actions: dec.Actions})
 		return true
 	})
 	if err != nil {
@@ -145,7 +163,12 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := r.URL.Query().Get("reason")
+	// The socket is reachable only by who may administer the gateway;
+	// the CLI names the OS account it runs as.
 	actor := hold.Actor{Name: "admin-cli", Role: "admin"}
+	if u := osUser(r.Header.Get(HeaderOSUser)); u != "" {
+		actor.Name = "admin-cli (" + u + ")"
+	}
 	if _, err := a.Holds.Transition(r.Context(), id, to, actor, reason); err != nil {
 		code := http.StatusConflict
 		if errors.Is(err, hold.ErrNotFound) {

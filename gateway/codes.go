@@ -17,10 +17,20 @@ var (
 		Message: "Authentication credentials invalid"}
 	errAuthMech = &smtp.SMTPError{Code: 504, EnhancedCode: smtp.EnhancedCode{5, 5, 4},
 		Message: "Unrecognized authentication mechanism"}
+	// 553: RFC 5321 §4.2.2 "mailbox name not allowed"; RFC 3463 X.1.7 bad
+	// sender address syntax, X.1.3 bad destination mailbox address syntax.
 	errBadSender = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
 		Message: "Bad sender address syntax"}
 	errBadRcpt = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3},
 		Message: "Bad recipient address syntax"}
+	errSenderNotUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
+		Message: "Sender address is not valid UTF-8"}
+	errRcptNotUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3},
+		Message: "Recipient address is not valid UTF-8"}
+	// 553 5.6.7: RFC 6531 §3.7.4.1 — a non-ASCII address in a transaction
+	// whose MAIL FROM did not carry SMTPUTF8 (RFC 6531 §3.4).
+	errNeedSMTPUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7},
+		Message: "Non-ASCII address requires the SMTPUTF8 parameter on MAIL FROM (RFC 6531)"}
 	// 552 5.3.4: RFC 1870 §6 — the SIZE parameter or the data exceeds the limit.
 	errTooBig = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 		Message: "Message size exceeds fixed limit"}
@@ -38,6 +48,26 @@ var (
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "Service shutting down, try again later"}
 )
+
+// routedRcpt refuses a recipient that a next hop could route elsewhere than
+// the domain sendguard inspects for (RFC 5321 §3.6.1 and Appendix C leave
+// '%' hacks and source routes to the server's discretion; an '@' in the
+// local part hides a second address). 553 5.1.3: bad destination mailbox
+// address syntax, as Postfix answers for '%' and '!' with
+// allow_untrusted_routing = no.
+func routedRcpt(what string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3},
+		Message: "Routed recipient address refused (" + what + "): give the final mailbox user@domain"}
+}
+
+// lineTooLong refuses a message with a line over the limit. 552 5.3.4:
+// RFC 5321 §4.5.3.1.6 and §4.3.2 (552 is a permanent reply allowed after
+// DATA; 500 is not), RFC 3463 X.3.4 message too big for system. Permanent:
+// resending the same message can never succeed.
+func lineTooLong(limit int) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+		Message: fmt.Sprintf("Message has a line longer than %d bytes: lines must be at most %d bytes (RFC 5321 4.5.3.1.6)", limit, limit)}
+}
 
 // internalError is the only reply an internal failure gets: temporary, so
 // the client retries, and generic, so nothing about our disks or config

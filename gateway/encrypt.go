@@ -11,6 +11,7 @@ import (
 	"github.com/sendguard/sendguard/crypto/aeszip"
 	"github.com/sendguard/sendguard/crypto/password"
 	"github.com/sendguard/sendguard/rewrite"
+	"github.com/sendguard/sendguard/rules/address"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -129,8 +130,10 @@ func (e *Encryptor) password(mode string, external []string) (string, string, er
 func (e *Encryptor) externalRcpts(rcpts []string) []string {
 	var out []string
 	for _, r := range rcpts {
-		_, dom, _ := strings.Cut(r, "@")
-		if !e.Internal(dom) {
+		// The parser delivery routes by; a routed or unparsable address is
+		// external, as in the analysis.
+		a, err := address.Parse(r)
+		if err != nil || a.Routed() || !e.Internal(a.ASCIIDomain) {
 			out = append(out, r)
 		}
 	}

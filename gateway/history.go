@@ -6,6 +6,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/rules/address"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -51,11 +52,13 @@ func learnTx(tx *bbolt.Tx, rec *spool.Record, now time.Time) error {
 		if rc.Status != spool.RcptDelivered {
 			continue
 		}
-		_, dom, ok := strings.Cut(rc.Addr, "@")
-		if !ok {
+		// The analysis asks in the parser's canonical form (A-labels); a
+		// routed address teaches nothing about its domain.
+		a, err := address.Parse(rc.Addr)
+		if err != nil || a.Routed() {
 			continue
 		}
-		k := []byte(strings.ToLower(dom))
+		k := []byte(a.ASCIIDomain)
 		if b.Get(k) == nil {
 			if err := b.Put(k, []byte(now.UTC().Format(time.RFC3339))); err != nil {
 				return err

@@ -8,7 +8,9 @@ import (
 )
 
 // connLimiter caps concurrent connections, globally and per client IP.
-// go-smtp has no cap of its own.
+// go-smtp has no cap of its own. The server keeps two: one for trusted
+// clients and one for outsiders that have not authenticated yet, so
+// outsiders can never take the slots the trusted MTA needs.
 type connLimiter struct {
 	mu     sync.Mutex
 	max    int
@@ -48,10 +50,11 @@ func (l *connLimiter) release(ip netip.Addr) {
 // limitListener refuses connections over the limits with a 421 greeting
 // (RFC 5321 §3.1 lets a server refuse at connection time), and refuses
 // clients that could never relay — untrusted when no SMTP AUTH users exist —
-// with 554 5.7.1 before they say anything.
+// with 554 5.7.1 before they say anything. Untrusted clients that may
+// authenticate take a slot of the outsiders' pool and are guarded
+// (hygiene.go) until they do.
 type limitListener struct {
 	net.Listener
-	lim *connLimiter
 	srv *Server
 }
 
@@ -62,23 +65,29 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := addrIP(c.RemoteAddr())
-		if !l.srv.isTrusted(ip) && len(l.srv.users) == 0 {
+		trusted := l.srv.isTrusted(ip)
+		if !trusted && len(l.srv.users) == 0 {
 			l.srv.metrics.rejected.WithLabelValues("relay_denied").Inc()
 			l.srv.log.Warn("connection from untrusted network refused", "client_ip", ip.String())
 			go refuse(c, "554 5.7.1 Relay access denied: this address is not in a trusted network\r\n")
 			continue
 		}
-		ok, reason := l.lim.acquire(ip)
+		pool, reason := l.srv.lim, "conn_limit"
+		if !trusted {
+			pool, reason = l.srv.outsiders, "untrusted_conn_limit"
+		}
+		ok, reply := pool.acquire(ip)
 		if !ok {
-			l.srv.metrics.rejected.WithLabelValues("conn_limit").Inc()
-			go refuse(c, reason)
+			l.srv.metrics.rejected.WithLabelValues(reason).Inc()
+			go refuse(c, reply)
 			continue
 		}
 		l.srv.metrics.connections.Inc()
-		return &limitConn{Conn: c, release: func() {
-			l.lim.release(ip)
-			l.srv.metrics.connections.Dec()
-		}}, nil
+		lc := &limitConn{Conn: c, ip: ip, pool: pool, metrics: l.srv.metrics}
+		if !trusted {
+			lc.guard = newConnGuard(l.srv.cfg.SMTP.Untrusted, time.Now())
+		}
+		return lc, nil
 	}
 }
 
@@ -88,13 +97,41 @@ func refuse(c net.Conn, reply string) {
 	c.Close()
 }
 
+// limitConn holds a slot of a pool until it is closed.
 type limitConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	ip      netip.Addr
+	metrics *Metrics
+	guard   *connGuard // nil for trusted clients
+
+	mu       sync.Mutex
+	pool     *connLimiter // nil once released
+	released bool
 }
 
 func (c *limitConn) Close() error {
-	c.once.Do(c.release)
+	c.mu.Lock()
+	if !c.released {
+		c.released = true
+		c.pool.release(c.ip)
+		c.metrics.connections.Dec()
+	}
+	c.mu.Unlock()
 	return c.Conn.Close()
+}
+
+// moveTo transfers the connection's slot to pool if it has room there;
+// otherwise the connection keeps its slot where it is.
+func (c *limitConn) moveTo(pool *connLimiter) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released || c.pool == pool {
+		return false
+	}
+	if ok, _ := pool.acquire(c.ip); !ok {
+		return false
+	}
+	c.pool.release(c.ip)
+	c.pool = pool
+	return true
 }

@@ -29,7 +29,8 @@ type Linker struct {
 	TTL          time.Duration // how long links work
 	MaxDownloads int           // per file, 0: no limit
 	LangOf       func(addr string) string
-	Lifetime     time.Duration // queue lifetime of the notice
+	Location     *time.Location // time zone of the expiry in notes; nil means UTC
+	Lifetime     time.Duration  // queue lifetime of the notice
 }
 
 // Linked reports an applied link action.
@@ -101,7 +102,7 @@ func (l *Linker) Apply(ctx context.Context, id, from, sender string, rcpts []str
 		}
 		l.Links.RevokeID(context.Background(), created.ID, hold.System)
 	}
-	note := link.Note{Files: created.Files, Expires: created.Expires}
+	note := link.Note{Files: created.Files, Expires: created.Expires, Location: l.Location}
 	for i, nl := range l.Pages.NoteLinks(created) {
 		suffix := "lnk" + strconv.Itoa(i)
 		bw, err := l.Store.CreateDerived(id, suffix)

@@ -118,6 +118,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	// notices are bilingual: the pages add each rule's description in
 	// the reader's language).
 	hr.Decision.Reasons = reasonTexts(d, cmp.Or(hr.Language, "ja"))
+	for _, r := range d.Reasons {
+		hr.Decision.Localized = append(hr.Decision.Localized, hold.Reason{Rule: r.Rule, JA: r.JA, EN: r.EN})
+	}
 	if p.Notifier != nil {
 		if notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
 			return nil, err

@@ -78,13 +78,16 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		return internalError(qid)
 	}
 	io.WriteString(bw, receivedHeader(s.hostname, ci, env, start))
-	chk := newDataChecker(bw, s.cfg.SMTP.BareLF == "normalize")
+	chk := newDataChecker(bw, s.cfg.SMTP.BareLF == "normalize", s.cfg.SMTP.MaxLineLength)
 	_, err = io.Copy(chk, r)
 	if err == nil {
 		err = chk.Close()
 	}
 	if err != nil {
 		bw.Abort()
+		if ir, ok := r.(*idleReader); ok && chk.LineTooLong() {
+			ir.drainData(s.cfg.SMTP.MaxMessageBytes)
+		}
 		return s.dataError(log, qid, err)
 	}
 	size := bw.Size()
@@ -184,6 +187,9 @@ func (s *Server) dataError(log *slog.Logger, qid string, err error) error {
 			reason = "loop"
 		case errTimeout:
 			reason = "timeout"
+		}
+		if se.Code == 552 && se.EnhancedCode == (smtp.EnhancedCode{5, 3, 4}) {
+			reason = "line_length"
 		}
 		s.metrics.rejected.WithLabelValues(reason).Inc()
 		log.Warn("message refused", "reason", reason)

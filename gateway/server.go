@@ -5,7 +5,9 @@
 // Invariants: 250 is sent only after the body file, the spool directory and
 // the record are fsynced; every internal failure reaches the client as a
 // temporary 451 4.3.0 (codes.go); nothing is relayed for a client that is
-// neither in smtp.trusted_networks nor authenticated over TLS.
+// neither in smtp.trusted_networks nor authenticated over TLS; such
+// outsiders never hold a slot of the trusted pool, and are disconnected
+// after smtp.untrusted's deadline and command limits (hygiene.go).
 package gateway
 
 import (
@@ -18,12 +20,11 @@ import (
 	"net/netip"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/emersion/go-smtp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/internal/ratelimit"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -37,13 +38,15 @@ type Server struct {
 	onQueued  func(id string) // wakes the delivery runner
 	hostname  string
 
-	trusted       []netip.Prefix
-	users         map[string][]byte
-	dummyHash     []byte
-	authFailDelay time.Duration
+	trusted   []netip.Prefix
+	users     map[string][]byte
+	dummyHash []byte // placeholder for unknown users, same cost as theirs
+	authIP    *ratelimit.Backoff
+	authAcct  *ratelimit.Backoff
 
-	smtp *smtp.Server
-	lim  *connLimiter
+	smtp      *smtp.Server
+	lim       *connLimiter // trusted and authenticated clients
+	outsiders *connLimiter // others until they authenticate
 
 	mu       sync.RWMutex
 	shutting bool
@@ -66,7 +69,7 @@ func NewServer(o Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store, inspector: o.Inspector,
 		metrics: o.Metrics, onQueued: o.OnQueued, hostname: Hostname(cfg),
-		users: map[string][]byte{}, authFailDelay: time.Second,
+		users: map[string][]byte{},
 	}
 	if s.onQueued == nil {
 		s.onQueued = func(string) {}
@@ -81,17 +84,25 @@ func NewServer(o Options) (*Server, error) {
 	for _, u := range cfg.SMTP.Users {
 		s.users[u.Name] = []byte(u.PasswordHash)
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte("unused"), bcrypt.DefaultCost)
+	h, cost, mixed, err := placeholderHash(s.users)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("placeholder hash: %w", err)
 	}
 	s.dummyHash = h
+	if mixed {
+		s.log.Warn("smtp.users hashes have different bcrypt costs: AUTH timing tells the cheaper ones from unknown users; rehash them with sendguard passwd-hash", "placeholder_cost", cost)
+	}
+	ab := cfg.SMTP.AuthBackoff
+	s.authIP = ratelimit.NewBackoff(ratelimit.BackoffConfig{Free: ab.PerIPFree, Base: ab.Base, Max: ab.Max})
+	s.authAcct = ratelimit.NewBackoff(ratelimit.BackoffConfig{Free: ab.PerAccountFree, Base: ab.Base, Max: ab.Max})
 
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = s.hostname
 	srv.MaxMessageBytes = cfg.SMTP.MaxMessageBytes
 	srv.MaxRecipients = cfg.SMTP.MaxRecipients
-	srv.MaxLineLength = cfg.SMTP.MaxLineLength
+	// go-smtp applies its limit to DATA too; ours (dataChecker) must refuse
+	// first, with a reply, so the library's is higher (see drainData).
+	srv.MaxLineLength = cfg.SMTP.MaxLineLength + lineLimitSlack
 	srv.ReadTimeout = cfg.SMTP.CommandTimeout
 	srv.WriteTimeout = cfg.SMTP.CommandTimeout
 	srv.EnableSMTPUTF8 = true
@@ -107,6 +118,7 @@ func NewServer(o Options) (*Server, error) {
 	}
 	s.smtp = srv
 	s.lim = newConnLimiter(cfg.SMTP.MaxConnections, cfg.SMTP.MaxConnectionsPerIP)
+	s.outsiders = newConnLimiter(cfg.SMTP.Untrusted.MaxConnections, cfg.SMTP.Untrusted.MaxConnectionsPerIP)
 	return s, nil
 }
 
@@ -123,7 +135,7 @@ func Hostname(cfg *config.Config) string {
 
 // Serve accepts connections on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.smtp.Serve(&limitListener{Listener: l, lim: s.lim, srv: s})
+	err := s.smtp.Serve(&limitListener{Listener: l, srv: s})
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -179,7 +191,24 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 		srv: s, conn: c, ip: ip, trusted: s.isTrusted(ip),
 		log: s.log.With("conn", fmt.Sprintf("%p", c)[2:], "client_ip", ip.String()),
 	}
-	return sess, nil
+	if _, g := guardOf(c.Conn()); g.active() {
+		sess.guard = g
+		g.setReply(c.Conn)
+	}
+	return hygieneSession{sess}, nil
+}
+
+// promote lifts an authenticated outsider's limits and moves it to the
+// trusted pool when that has room.
+func (s *Server) promote(sess *session) {
+	lc, g := guardOf(sess.conn.Conn())
+	if g == nil {
+		return
+	}
+	g.lift()
+	if lc.moveTo(s.lim) {
+		sess.log.Debug("authenticated client moved to the trusted connection pool")
+	}
 }
 
 // slogAdapter sends go-smtp's own error log to slog.

@@ -8,11 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sendguard/sendguard/spool"
 )
@@ -24,7 +21,8 @@ type session struct {
 	log     *slog.Logger
 	ip      netip.Addr
 	trusted bool
-	user    string // authenticated user, if any
+	user    string     // authenticated user, if any
+	guard   *connGuard // outsider limits until AUTH succeeds (hygiene.go)
 
 	env *Envelope // current transaction
 }
@@ -50,56 +48,20 @@ func (e *Envelope) Addresses() []string {
 	return out
 }
 
-func (s *session) AuthMechanisms() []string {
-	if len(s.srv.users) == 0 {
-		return nil
-	}
-	return []string{sasl.Plain, sasl.Login}
-}
-
-func (s *session) Auth(mech string) (sasl.Server, error) {
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(identity, username, password string) error {
-			if identity != "" && identity != username {
-				return errAuthFailed
-			}
-			return s.authenticate(username, password)
-		}), nil
-	case sasl.Login:
-		return &loginServer{auth: s.authenticate}, nil
-	}
-	return nil, errAuthMech
-}
-
-// authenticate checks a password against the configured bcrypt hash. A
-// failure costs the client a second, which slows guessing.
-func (s *session) authenticate(user, pass string) error {
-	hash, ok := s.srv.users[user]
-	if !ok {
-		// Spend the same time as a real check so user names do not leak.
-		hash = s.srv.dummyHash
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || !ok {
-		s.log.Warn("smtp auth failed", "user", user)
-		s.srv.metrics.authFailures.Inc()
-		time.Sleep(s.srv.authFailDelay)
-		return errAuthFailed
-	}
-	s.user = user
-	s.log = s.log.With("user", user)
-	s.log.Info("smtp auth ok")
-	return nil
-}
-
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if !s.trusted && s.user == "" {
 		s.srv.metrics.rejected.WithLabelValues("relay_denied").Inc()
 		s.log.Warn("relay denied", "mail_from", from)
 		return errRelayDenied
 	}
-	if from != "" && !validAddress(from) {
-		return errBadSender
+	smtputf8 := opts != nil && opts.UTF8
+	if from != "" {
+		a, rerr := s.envelopeAddress(from, smtputf8, false)
+		if rerr != nil {
+			s.srv.metrics.rejected.WithLabelValues("bad_address").Inc()
+			return rerr
+		}
+		from = a.String()
 	}
 	if opts != nil && opts.Size > s.srv.cfg.SMTP.MaxMessageBytes {
 		s.srv.metrics.rejected.WithLabelValues("size").Inc()
@@ -121,10 +83,20 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if s.env == nil {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
-	if !validAddress(to) {
-		return errBadRcpt
+	a, rerr := s.envelopeAddress(to, s.env.UTF8, true)
+	if rerr != nil {
+		reason := "bad_address"
+		if a.Routed() {
+			reason = "routed_address"
+		}
+		s.srv.metrics.rejected.WithLabelValues(reason).Inc()
+		s.log.Warn("recipient refused", "reason", reason, "reply", rerr.EnhancedCode)
+		return rerr
 	}
-	r := spool.Rcpt{Addr: to, Status: spool.RcptPending}
+	if a.Routed() {
+		s.log.Warn("routed recipient accepted as external", "routing", a.Routing.String())
+	}
+	r := spool.Rcpt{Addr: a.String(), Status: spool.RcptPending}
 	if opts != nil {
 		var notify []string
 		for _, n := range opts.Notify {
@@ -167,25 +139,6 @@ func (s *session) info() connInfo {
 func (s *session) Reset() { s.env = nil }
 
 func (s *session) Logout() error { return nil }
-
-// validAddress accepts what an MTA relays: local@domain with no spaces or
-// control characters (the MTA in front has already checked syntax; this
-// only refuses what would break headers or file names downstream).
-func validAddress(a string) bool {
-	if len(a) > 320 {
-		return false
-	}
-	at := strings.LastIndexByte(a, '@')
-	if at <= 0 || at == len(a)-1 {
-		return false
-	}
-	for _, c := range a {
-		if c <= ' ' || c == 0x7f || c == '<' || c == '>' {
-			return false
-		}
-	}
-	return true
-}
 
 // loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
 // which Exchange and many MTAs still use.

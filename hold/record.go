@@ -54,7 +54,19 @@ type RecipientSummary struct {
 type Decision struct {
 	Actions []string `json:"actions"`
 	Rules   []string `json:"rules"`
+	// Reasons are the policy's reasons in the sender's language, as
+	// records before Localized kept them (read when Localized is empty).
 	Reasons []string `json:"reasons,omitempty"`
+	// Localized are the policy's reasons in every language, so each page
+	// and mail shows its reader's.
+	Localized []Reason `json:"localized_reasons,omitempty"`
+}
+
+// Reason is one rule's reason in Japanese and English.
+type Reason struct {
+	Rule string `json:"rule,omitempty"`
+	JA   string `json:"ja,omitempty"`
+	EN   string `json:"en,omitempty"`
 }
 
 // Actor is who caused an event. IP and UserAgent are empty for the system.
@@ -127,6 +139,7 @@ func (r *Record) clone() *Record {
 	c.Decision.Actions = append([]string(nil), r.Decision.Actions...)
 	c.Decision.Rules = append([]string(nil), r.Decision.Rules...)
 	c.Decision.Reasons = append([]string(nil), r.Decision.Reasons...)
+	c.Decision.Localized = append([]Reason(nil), r.Decision.Localized...)
 	c.Approvers = append([]string(nil), r.Approvers...)
 	c.Report = append(json.RawMessage(nil), r.Report...)
 	return &c

@@ -47,7 +47,7 @@ type Config struct {
 	// means a random key per process: a restart ends download sessions.
 	Secret []byte
 	// DefaultLang is used when the browser names no supported language;
-	// empty means "en".
+	// empty means templates.DefaultLanguage.
 	DefaultLang string
 	// SessionTTL is how long a verified browser may download (30 minutes).
 	SessionTTL time.Duration
@@ -119,9 +119,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		h.loc = time.UTC
 	}
 	if h.defLang == "" {
-		h.defLang = langs[0]
+		h.defLang = templates.DefaultLanguage
 	}
-	if !supported(h.defLang) {
+	if !templates.Supported(h.defLang) {
 		return nil, fmt.Errorf("link: unsupported default language %q", h.defLang)
 	}
 	if h.sessionTTL <= 0 {

@@ -78,6 +78,8 @@ func newEnv(t testing.TB, mutate func(*Options, *Config)) *env {
 	t.Cleanup(e.srv.Close)
 	cfg := Config{
 		BaseURL: e.srv.URL + "/", From: "sendguard@example.com", Now: e.clock.Now,
+		// The flow tests read English texts; the default is tested apart.
+		DefaultLang: "en",
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sendguard/sendguard/templates"
 )
 
 func TestNoteText(t *testing.T) {
@@ -111,15 +113,10 @@ func TestCatalogsMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range langs {
-		for k := range c[langs[0]] {
-			if _, ok := c[l][k]; !ok {
-				t.Errorf("%s lacks %s", l, k)
-			}
-		}
-		for k := range c[l] {
-			if _, ok := c[langs[0]][k]; !ok {
-				t.Errorf("%s has extra %s", l, k)
+	for _, l := range templates.Languages() {
+		for _, k := range c.c.Keys(l) {
+			if strings.HasPrefix(k, "link.") && strings.TrimSpace(c.c.T(l, k)) == "" {
+				t.Errorf("%s: %s is empty", l, k)
 			}
 		}
 	}

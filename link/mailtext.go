@@ -74,12 +74,9 @@ func SenderNoteText(lang string, n Note, revokeURL string) string {
 	return b.String()
 }
 
-func orderLangs(lang string) []string {
-	if lang == "ja" {
-		return []string{"ja", "en"}
-	}
-	return []string{"en", "ja"}
-}
+// orderLangs is the order of a bilingual text: lang first, the default
+// language first when lang is empty, like every other notice.
+func orderLangs(lang string) []string { return templates.Ordered(lang) }
 
 func writeNote(b *strings.Builder, c catalog, l string, n Note, links []NoteLink) {
 	fmt.Fprintf(b, "%s\n", c.T(l, "note.lead", len(n.Files)))

@@ -61,13 +61,7 @@ func (h *Handler) lang(r *http.Request) string {
 	if r.PostForm != nil && r.PostForm.Get("lang") != "" {
 		l = r.PostForm.Get("lang")
 	}
-	if supported(l) {
-		return l
-	}
-	if l := negotiate(r.Header.Get("Accept-Language")); l != "" {
-		return l
-	}
-	return h.defLang
+	return templates.Pick(l, r.Header.Get("Accept-Language"), h.defLang)
 }
 
 func (h *Handler) newPage(r *http.Request, lang, self string) *pageData {
@@ -75,7 +69,7 @@ func (h *Handler) newPage(r *http.Request, lang, self string) *pageData {
 		self = r.URL.Path
 	}
 	d := &pageData{Lang: lang, Prefix: h.Prefix(), Self: self, Footer: "footer", cat: h.cat}
-	for _, l := range langs {
+	for _, l := range templates.Languages() {
 		d.Langs = append(d.Langs, langLink{
 			Code: l, Label: h.cat.T(l, "lang.name"), Current: l == lang,
 			URL: self + "?lang=" + url.QueryEscape(l),

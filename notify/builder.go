@@ -11,6 +11,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -25,6 +26,9 @@ type Options struct {
 	// Rand supplies Message-ID and boundary randomness; nil means
 	// crypto/rand.
 	Rand io.Reader
+	// DefaultLanguage leads a bilingual notice; empty means
+	// templates.DefaultLanguage.
+	DefaultLanguage string
 }
 
 // Builder renders notices. It is safe for concurrent use.
@@ -34,6 +38,7 @@ type Builder struct {
 	loc    *time.Location
 	now    func() time.Time
 	rand   io.Reader
+	first  string
 	cat    *templates.Catalog
 	text   *texttemplate.Template
 	html   *htmltemplate.Template
@@ -51,7 +56,7 @@ func NewBuilder(o Options) (*Builder, error) {
 	}
 	b := &Builder{
 		from: from, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:],
-		loc: o.Location, now: o.Now, rand: o.Rand, cat: cat,
+		loc: o.Location, now: o.Now, rand: o.Rand, cat: cat, first: o.DefaultLanguage,
 	}
 	if b.loc == nil {
 		b.loc = time.UTC
@@ -91,7 +96,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		}
 		to = append(to, a)
 	}
-	langs := []string{"ja", "en"}
+	langs := templates.Ordered(b.first)
 	if n.Lang != "" {
 		langs = []string{n.Lang}
 	}
@@ -103,14 +108,21 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 	if !n.Kind.detailed() {
 		deadline = time.Time{} // an outcome notice has no deadline left
 	}
+	kind := n.textKind()
+	reason := n.Reason
+	if r := n.Hold.DecidedBy.Role; r == string(hold.RoleSender) || r == hold.System.Role {
+		// The sender's own click and the timers record machine text
+		// ("confirmed by sender"), not a word to the sender.
+		reason = ""
+	}
 	var text bytes.Buffer
 	var bodies []htmltemplate.HTML
 	var subjects []string
 	for i, lang := range langs {
 		d := &data{
-			Lang: lang, Kind: n.Kind, S: summary, Link: n.Link, Reason: n.Reason,
+			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: reason,
 			Detailed: n.Kind.detailed(), Deadline: templates.FormatTime(lang, deadline, b.loc),
-			cat: b.cat,
+			Approvers: templates.OneLine(strings.Join(n.Hold.Approvers, ", ")), cat: b.cat,
 		}
 		if !n.Kind.needsLink() {
 			d.Link = "" // review and outcome notices offer no action
@@ -127,7 +139,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		}
 		// The html-body template escaped every value it wrote.
 		bodies = append(bodies, htmltemplate.HTML(h.String()))
-		subjects = append(subjects, b.cat.T(lang, "mail."+string(n.Kind)+".subject"))
+		subjects = append(subjects, b.cat.T(lang, "mail."+string(kind)+".subject"))
 	}
 	title := "[sendguard] " + strings.Join(subjects, " / ") + ": " + summary.Subject
 	var html bytes.Buffer

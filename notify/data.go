@@ -13,14 +13,28 @@ type data struct {
 	Reason   string
 	Deadline string
 	Detailed bool
-	cat      *templates.Catalog
+	// Approvers name who must act on an approver hold ("a@x, b@x").
+	Approvers string
+	cat       *templates.Catalog
+}
+
+// Intro is the notice's first sentence; the sender of an approver hold
+// learns whose approval it waits for.
+func (d *data) Intro() string {
+	if d.Kind == kindApproverNotice {
+		return d.T("mail.approver_notice.intro", d.Approvers)
+	}
+	return d.T("mail." + string(d.Kind) + ".intro")
 }
 
 // T translates key.
 func (d *data) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
 
-// Rule explains a policy rule by name, or shows the name.
-func (d *data) Rule(name string) string { return d.cat.Rule(d.Lang, name) }
+// Why is the "why held" list in the reader's language.
+func (d *data) Why() []string { return d.cat.Why(d.Lang, d.S) }
+
+// Unscannable says in plain words why a part could not be checked.
+func (d *data) Unscannable(reason string) string { return d.cat.Unscannable(d.Lang, reason) }
 
 // Field names a recipient field (to, cc, bcc).
 func (d *data) Field(f string) string { return d.cat.Field(d.Lang, f) }

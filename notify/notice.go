@@ -23,6 +23,19 @@ const (
 	KindReleased     Kind = "released"
 )
 
+// kindApproverNotice is how a review notice reads when the message waits
+// for the sender's approvers rather than the security team: the sender is
+// told who must act.
+const kindApproverNotice Kind = "approver_notice"
+
+// textKind is the catalog kind a notice is written with.
+func (n *Notice) textKind() Kind {
+	if n.Kind == KindReviewNotice && n.Hold.Kind == hold.KindApprover && len(n.Hold.Approvers) > 0 {
+		return kindApproverNotice
+	}
+	return n.Kind
+}
+
 var kinds = [...]Kind{KindConfirm, KindApprove, KindReviewNotice, KindDelay, KindCancelled, KindRejected, KindExpired, KindReleased}
 
 func (k Kind) valid() bool {

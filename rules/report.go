@@ -11,6 +11,8 @@
 //   - rules/extract: streaming MIME walk and text extraction from every part
 //     and attachment (charsets, OOXML, PDF, zip, message/rfc822), with limits.
 //   - rules/recipients: To/Cc/Bcc analysis, internal/external, look-alikes.
+//   - rules/address: the envelope address parser shared with the gateway's
+//     SMTP session and outbound routing.
 //   - rules/policy: ordered policy rules (CEL conditions) over a Report.
 package rules
 
@@ -30,6 +32,10 @@ const (
 // DetectorUnscannable names the finding recorded for a part that could not be
 // read (encrypted, corrupt, over a limit, unsupported format).
 const DetectorUnscannable = "unscannable"
+
+// DetectorTruncated names the finding recorded for a part whose text was
+// longer than the scan limit: only its beginning was inspected.
+const DetectorTruncated = "truncated"
 
 // Report is the result of analysing one message. Its JSON form is the
 // `sendguard check -json` contract (see design.md); fields added here must
@@ -87,11 +93,17 @@ type Finding struct {
 	// Count is the number of distinct values found in this location.
 	Count int `json:"count"`
 	// Records is, for tabular data, the number of rows carrying personal data.
-	Records  int      `json:"records,omitempty"`
-	Location string   `json:"location"` // "body" or "attachment:NAME[/INNER...]"
-	Samples  []string `json:"samples"`  // masked, at most a few
+	Records int `json:"records,omitempty"`
+	// Location is "body", "subject", "filename:NAME[/INNER...]" (the name
+	// itself matched) or "attachment:NAME[/INNER...]".
+	Location string   `json:"location"`
+	Samples  []string `json:"samples"` // masked, at most a few
 	// Values are the distinct raw values; only `check -reveal` prints them.
 	Values []string `json:"values,omitempty"`
+	// Dictionary and Level name the keyword dictionary that matched
+	// (keyword findings only); policies ask finding("keyword:LEVEL").
+	Dictionary string `json:"dictionary,omitempty"`
+	Level      string `json:"level,omitempty"`
 	// Reason explains an unscannable finding ("encrypted zip", "zip bomb: ratio").
 	Reason string `json:"reason,omitempty"`
 }

@@ -4,12 +4,50 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sendguard/sendguard/hold"
 )
 
-// Languages sendguard speaks, the first being the fallback.
-var languages = [...]string{"en", "ja"}
+// Languages sendguard speaks.
+var languages = [...]string{"ja", "en"}
+
+// DefaultLanguage is the language of every page and mail when the
+// configuration names none (config default_language): sendguard is made
+// for Japanese offices.
+const DefaultLanguage = "ja"
+
+// Ordered returns the supported languages with first (when supported)
+// leading: the order of a bilingual mail.
+func Ordered(first string) []string {
+	if !Supported(first) {
+		first = DefaultLanguage
+	}
+	out := []string{first}
+	for _, l := range languages {
+		if l != first {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Pick is the one language rule of pages: the reader's explicit choice,
+// then the browser's Accept-Language, then def (the configured default).
+func Pick(choice, acceptLanguage, def string) string {
+	if Supported(choice) {
+		return choice
+	}
+	if l := Negotiate(acceptLanguage); l != "" {
+		return l
+	}
+	if Supported(def) {
+		return def
+	}
+	return DefaultLanguage
+}
 
 // Languages returns the supported language tags.
 func Languages() []string { return languages[:] }
@@ -104,8 +142,84 @@ func Negotiate(accept string) string {
 	return best
 }
 
-// Rule explains a policy rule by name, or shows the name.
-func (c *Catalog) Rule(lang, name string) string { return c.TOr(lang, "rule."+name, name) }
+// Rule explains a policy rule by name; a rule the catalog does not know
+// gets a title from what it did to the message, never its raw name.
+func (c *Catalog) Rule(lang, name string, kind hold.Kind) string {
+	if s, ok := c.msgs[lang]["rule."+name]; ok {
+		return s
+	}
+	if s, ok := c.msgs[lang]["why.kind."+string(kind)]; ok {
+		return s
+	}
+	return c.T(lang, "why.other")
+}
+
+// Why is the reader's "why held" list: for each rule that decided, the
+// policy's own reason in lang (or the other language when the policy gave
+// only one), else the catalog's explanation of the rule, else a title from
+// the hold kind; each text once.
+func (c *Catalog) Why(lang string, s Summary) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(t string) {
+		t = strings.TrimSpace(OneLine(t))
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	byRule := map[string]hold.Reason{}
+	for _, r := range s.Reasons {
+		if r.Rule != "" {
+			if _, dup := byRule[r.Rule]; !dup {
+				byRule[r.Rule] = r
+			}
+		}
+	}
+	for _, name := range s.Rules {
+		if r, ok := byRule[name]; ok {
+			add(reasonText(r, lang))
+			continue
+		}
+		add(c.Rule(lang, name, s.Kind))
+	}
+	for _, r := range s.Reasons {
+		if r.Rule == "" || !slices.Contains(s.Rules, r.Rule) {
+			add(reasonText(r, lang))
+		}
+	}
+	return out
+}
+
+func reasonText(r hold.Reason, lang string) string {
+	if lang == "en" && r.EN != "" || r.JA == "" {
+		return r.EN
+	}
+	return r.JA
+}
+
+// Unscannable says in plain words why a part could not be checked. The
+// analyser's reason ("unreadable PDF: not a PDF file: invalid header") is
+// for the console and logs; senders read one of a few sentences.
+func (c *Catalog) Unscannable(lang, reason string) string {
+	r := strings.ToLower(reason)
+	key := "unscan.broken"
+	switch {
+	case r == "":
+		return ""
+	case strings.Contains(r, "encrypted"):
+		key = "unscan.encrypted"
+	case strings.Contains(r, "zip bomb") || strings.Contains(r, "limit") || strings.Contains(r, "inflates") || strings.Contains(r, "walk stopped"):
+		key = "unscan.limit"
+	case strings.Contains(r, "executable"):
+		key = "unscan.executable"
+	case strings.Contains(r, "not supported") || strings.Contains(r, "unsupported"):
+		key = "unscan.format"
+	case strings.Contains(r, "no extractable text"):
+		key = "unscan.no_text"
+	}
+	return c.T(lang, key)
+}
 
 // Field names a recipient field (to, cc, bcc).
 func (c *Catalog) Field(lang, f string) string { return c.TOr(lang, "field."+f, f) }
@@ -119,7 +233,7 @@ func (c *Catalog) Finding(lang string, f FindingView) string {
 		b.WriteString(c.T(lang, "finding.records", f.Records))
 	}
 	if f.Reason != "" {
-		b.WriteString(" — " + OneLine(f.Reason))
+		b.WriteString(" — " + c.Unscannable(lang, f.Reason))
 	}
 	if len(f.Samples) > 0 {
 		b.WriteString(" (" + OneLine(strings.Join(f.Samples, ", ")) + ")")

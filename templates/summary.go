@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -40,7 +41,9 @@ type Summary struct {
 	BodyFindings    []FindingView
 	OtherFindings   []FindingView // findings at a location no attachment names
 	Rules           []string
-	Reasons         []string
+	// Reasons are the policy's reasons in both languages; Catalog.Why
+	// turns them and Rules into the reader's "why held" list.
+	Reasons []hold.Reason
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool
@@ -110,7 +113,14 @@ func NewSummary(rec *hold.Record, rep *rules.Report) Summary {
 		Subject: firstNonEmpty(rec.Subject, rep.Subject), Sender: firstNonEmpty(rec.Sender, rep.Sender),
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
 		Lookalikes: rep.Recipients.Lookalike,
-		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Reasons,
+		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Localized,
+	}
+	if len(s.Reasons) == 0 {
+		// A record from before reasons were kept per language: its one
+		// language is all there is.
+		for _, t := range rec.Decision.Reasons {
+			s.Reasons = append(s.Reasons, hold.Reason{JA: t, EN: t})
+		}
 	}
 	s.Domains = groupRecipients(rec, rep)
 	for _, g := range s.Domains {
@@ -146,6 +156,18 @@ func (s Summary) Acks() []string {
 	for _, d := range s.ExternalDomainNames() {
 		out = append(out, AckDomain(d))
 	}
+	for _, a := range s.Attachments {
+		if a.Depth == 0 {
+			out = append(out, AckAttachment(a.Index))
+		}
+	}
+	return out
+}
+
+// AttachmentAcks are the attachment boxes only: what "send with all
+// recipients in Bcc" needs ticked.
+func (s Summary) AttachmentAcks() []string {
+	var out []string
 	for _, a := range s.Attachments {
 		if a.Depth == 0 {
 			out = append(out, AckAttachment(a.Index))
@@ -211,7 +233,7 @@ func groupRecipients(rec *hold.Record, rep *rules.Report) []DomainGroup {
 			}
 			return 1
 		}
-		return strings.Compare(a.Domain, b.Domain)
+		return NaturalCompare(a.Domain, b.Domain)
 	})
 	return out
 }
@@ -256,4 +278,36 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// NaturalCompare orders strings as people count: runs of digits by value,
+// so customer2 comes before customer10.
+func NaturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

@@ -46,8 +46,11 @@ type Config struct {
 	// once, and reopening the link gives a fresh one.
 	CSRFKey []byte
 	// DefaultLang is used when neither the browser nor the record names a
-	// supported language; empty means "en".
+	// supported language; empty means templates.DefaultLanguage.
 	DefaultLang string
+	// Preview returns the start of a held message's text, already masked
+	// (templates.MaskPreview), for the confirm page; nil shows none.
+	Preview func(id string) string
 	// MaxFailures unknown or malformed tokens per client IP within
 	// FailureWindow block that IP until the window ends; zero means 20 per
 	// 10 minutes.
@@ -68,6 +71,7 @@ type Handler struct {
 	loc      *time.Location
 	csrfKey  []byte
 	defLang  string
+	preview  func(id string) string
 	lim      *ratelimit.Limiter
 	clientIP func(*http.Request) string
 	cat      *templates.Catalog
@@ -96,7 +100,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		store: cfg.Store, basePath: base.Path, origin: base.Origin, log: cfg.Logger, now: cfg.Now,
-		loc: cfg.Location, csrfKey: key, defLang: cfg.DefaultLang, clientIP: cfg.ClientIP,
+		loc: cfg.Location, csrfKey: key, defLang: cfg.DefaultLang, preview: cfg.Preview, clientIP: cfg.ClientIP,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -109,7 +113,7 @@ func New(cfg Config) (*Handler, error) {
 		h.loc = time.UTC
 	}
 	if h.defLang == "" {
-		h.defLang = "en"
+		h.defLang = templates.DefaultLanguage
 	}
 	if !templates.Supported(h.defLang) {
 		return nil, fmt.Errorf("web: unsupported default language %q", h.defLang)

@@ -65,7 +65,8 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	cfg := Config{Store: e.store, BaseURL: e.srv.URL + "/", Now: e.clock.Now,
+	// Most tests read English texts; the Japanese default is tested apart.
+	cfg := Config{Store: e.store, BaseURL: e.srv.URL + "/", Now: e.clock.Now, DefaultLang: "en",
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))}
 	if mutate != nil {
 		mutate(&cfg)

@@ -83,6 +83,9 @@ func (h *Handler) rolePage(w http.ResponseWriter, r *http.Request, status int, l
 	switch page {
 	case "confirm":
 		d.Acking, d.Acks = true, d.S.Acks()
+		if h.preview != nil {
+			d.Preview = h.preview(rec.ID)
+		}
 		d.Title = h.cat.T(lang, "page.confirm.title")
 	case "approve":
 		d.Title = h.cat.T(lang, "page.approve.title")
@@ -90,6 +93,9 @@ func (h *Handler) rolePage(w http.ResponseWriter, r *http.Request, status int, l
 		d.Variant = "withdraw"
 		if rec.Kind == hold.KindDelay {
 			d.Variant = "delay"
+		}
+		if rec.Kind == hold.KindApprover && role == hold.RoleSender {
+			d.Waiting = strings.Join(rec.Approvers, ", ")
 		}
 		d.Title = h.cat.T(lang, "page."+d.Variant+".title")
 	}
@@ -116,6 +122,9 @@ type act struct {
 	result   string
 	reason   string
 	needAcks bool
+	// onlyAttachments: the Bcc conversion hides the recipients from each
+	// other, so only the attachments need a tick.
+	onlyAttachments bool
 }
 
 // actionFor maps a form's action to a transition, or reports it is not
@@ -128,7 +137,7 @@ func actionFor(page, action string, s templates.Summary) (act, bool) {
 		if !s.MassExposure {
 			return act{}, false
 		}
-		return act{to: hold.StateReleased, mode: hold.ModeBcc, result: "sent_bcc", reason: "confirmed by sender, recipients in Bcc", needAcks: true}, true
+		return act{to: hold.StateReleased, mode: hold.ModeBcc, result: "sent_bcc", reason: "confirmed by sender, recipients in Bcc", needAcks: true, onlyAttachments: true}, true
 	case "confirm/cancel", "cancel/cancel":
 		return act{to: hold.StateCancelled, result: "cancelled", reason: "cancelled by sender"}, true
 	case "approve/approve":
@@ -188,7 +197,11 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		for _, v := range r.PostForm["ack"] {
 			ticked[v] = true
 		}
-		if slices.ContainsFunc(s.Acks(), func(v string) bool { return !ticked[v] }) {
+		need := s.Acks()
+		if a.onlyAttachments {
+			need = s.AttachmentAcks()
+		}
+		if slices.ContainsFunc(need, func(v string) bool { return !ticked[v] }) {
 			h.rolePage(w, r, http.StatusUnprocessableEntity, lang, role, rec, raw, func(d *pageData) {
 				d.Error, d.ticked = "page.err.acks", ticked
 			})

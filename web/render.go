@@ -19,6 +19,10 @@ type pageData struct {
 	Langs   []langLink
 	CSRF    string
 	Variant string // cancel page: "delay" or "withdraw"
+	// Preview is the start of the message's text, masked.
+	Preview string
+	// Waiting names who decides a message held for approval ("a@x, b@x").
+	Waiting string
 	// NoticeKind names the deadline label ("confirm", "approve", ...).
 	NoticeKind string
 	S          templates.Summary
@@ -43,8 +47,11 @@ type langLink struct {
 // T translates key.
 func (d *pageData) T(key string, args ...any) string { return d.cat.T(d.Lang, key, args...) }
 
-// Rule explains a policy rule.
-func (d *pageData) Rule(name string) string { return d.cat.Rule(d.Lang, name) }
+// Why is the "why held" list in the reader's language.
+func (d *pageData) Why() []string { return d.cat.Why(d.Lang, d.S) }
+
+// Unscannable says in plain words why a part could not be checked.
+func (d *pageData) Unscannable(reason string) string { return d.cat.Unscannable(d.Lang, reason) }
 
 // Field names a recipient field.
 func (d *pageData) Field(f string) string { return d.cat.Field(d.Lang, f) }

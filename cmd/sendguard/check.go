@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,9 @@ import (
 // checkOutput is the `check -json` contract (design.md), one object per
 // file, plus the attachment facts and the policy's reasons.
 type checkOutput struct {
-	File        string             `json:"file"`
+	File string `json:"file"`
+	// Envelope names the sender and recipients the analysis used.
+	Envelope    checkEnvelopeJSON  `json:"envelope"`
 	Actions     []string           `json:"actions"`
 	Rules       []string           `json:"rules"`
 	Recipients  checkRecipients    `json:"recipients"`
@@ -27,6 +30,13 @@ type checkOutput struct {
 	Errors      []string           `json:"errors"`
 	Attachments []rules.Attachment `json:"attachments"`
 	Reasons     []policy.Reason    `json:"reasons,omitempty"`
+}
+
+type checkEnvelopeJSON struct {
+	From       string   `json:"from"`
+	Recipients []string `json:"recipients"`
+	// Source is "flags" (-from/-rcpt) or "headers" (To/Cc/Bcc stood in).
+	Source string `json:"source"`
 }
 
 type checkRecipients struct {
@@ -40,65 +50,161 @@ type checkRecipients struct {
 }
 
 type checkFinding struct {
-	Detector string   `json:"detector"`
-	Count    int      `json:"count"`
-	Records  int      `json:"records,omitempty"`
-	Location string   `json:"location"`
-	Samples  []string `json:"samples"`
-	Reason   string   `json:"reason,omitempty"`
-	Values   []string `json:"values,omitempty"`
+	Detector string `json:"detector"`
+	// Dictionary and Level name the keyword dictionary that matched.
+	Dictionary string   `json:"dictionary,omitempty"`
+	Level      string   `json:"level,omitempty"`
+	Count      int      `json:"count"`
+	Records    int      `json:"records,omitempty"`
+	Location   string   `json:"location"`
+	Samples    []string `json:"samples"`
+	Reason     string   `json:"reason,omitempty"`
+	Values     []string `json:"values,omitempty"`
 }
 
-func check(args []string) error {
+// Exit codes of `sendguard check` (documented in the README): scripts
+// branch on them.
+const (
+	checkExitDeliver = 0 // every file would be delivered (possibly rewritten: bcc, encrypt, link)
+	checkExitHold    = 1 // at least one file would be held, delayed or rejected
+	checkExitError   = 2 // bad usage, bad configuration, or a file that is not a readable mail
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+const checkUsage = `usage: sendguard check [-config FILE] [-json] [-reveal] [-from ADDR] [-rcpt ADDR]... FILE.eml...
+
+Analyses saved messages offline and prints the policy's decision; nothing is
+sent. -from and -rcpt give the SMTP envelope as the MTA would (a recipient
+given only with -rcpt counts as Bcc, exactly as in serve); without -rcpt the
+header recipients (To, Cc, Bcc) are used.
+
+Exit status: 0 every message would be delivered, 1 at least one would be
+held, delayed or rejected, 2 an error (bad flags or configuration, a file
+that cannot be read or is not a mail message).
+
+`
+
+// runCheck is `sendguard check`; it returns the exit status.
+func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	reveal := fs.Bool("reveal", false, "also print the raw matched values (admin debugging only)")
+	from := fs.String("from", "", "envelope sender (MAIL FROM)")
+	var rcpts stringList
+	fs.Var(&rcpts, "rcpt", "envelope recipient (RCPT TO); repeat for several")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, checkUsage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	fs.Usage = func() {} // printed below, to stdout for -h
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return checkExitDeliver
+		}
+		usage(stderr) // after the flag package's own line naming the problem
+		return checkExitError
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: sendguard check [-config FILE] [-json] [-reveal] FILE.eml...")
+		fmt.Fprint(stderr, checkUsage)
+		return checkExitError
+	}
+	env, err := checkEnvelope(*from, rcpts)
+	if err != nil {
+		fmt.Fprintln(stderr, "sendguard check:", err)
+		return checkExitError
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
-		return err
+		fmt.Fprintln(stderr, "sendguard check:", err)
+		return checkExitError
 	}
 	insp, err := newRulesInspector(cfg, *reveal, nil)
 	if err != nil {
-		return err
+		fmt.Fprintln(stderr, "sendguard check:", err)
+		return checkExitError
 	}
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	failed := 0
+	status := checkExitDeliver
 	for _, path := range fs.Args() {
-		out, err := checkFile(insp, path, *reveal)
+		out, err := checkFileEnv(insp, path, env, *reveal)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "sendguard: %s: %v\n", path, err)
-			failed++
+			fmt.Fprintf(stderr, "sendguard check: %s: %v\n", path, err)
+			status = checkExitError
 			continue
 		}
 		if *asJSON {
-			enc.Encode(out)
+			if err := enc.Encode(out); err != nil {
+				fmt.Fprintln(stderr, "sendguard check:", err)
+				return checkExitError
+			}
 		} else {
-			printCheck(os.Stdout, out)
+			printCheck(stdout, out)
+		}
+		if status == checkExitDeliver && holds(out.Actions) {
+			status = checkExitHold
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d file(s) could not be read", failed)
+	return status
+}
+
+// checkEnvelope validates the envelope flags: bare addresses, as in RCPT TO.
+func checkEnvelope(from string, rcpts []string) (inspect.Envelope, error) {
+	env := inspect.Envelope{MailFrom: strings.Trim(strings.TrimSpace(from), "<>")}
+	if env.MailFrom != "" && !plausibleAddress(env.MailFrom) {
+		return env, fmt.Errorf("-from %q is not an address", from)
 	}
-	return nil
+	for _, r := range rcpts {
+		a := strings.Trim(strings.TrimSpace(r), "<>")
+		if !plausibleAddress(a) {
+			return env, fmt.Errorf("-rcpt %q is not an address", r)
+		}
+		env.Rcpts = append(env.Rcpts, a)
+	}
+	return env, nil
+}
+
+// plausibleAddress accepts local@domain without spaces or angle brackets;
+// the recipient analysis does the rest, as it does for SMTP.
+func plausibleAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t<>,;")
+}
+
+// holds reports whether a decision keeps the message from leaving now.
+func holds(actions []string) bool {
+	for _, a := range actions {
+		switch a {
+		case rules.ActionReject, rules.ActionHoldSender, rules.ActionHoldApprover, rules.ActionHoldReview, rules.ActionDelay:
+			return true
+		}
+	}
+	return false
 }
 
 // newRulesInspector builds the analysis with the configured (or embedded)
-// policy; the policy is returned too, for the console's policy page.
+// policy and the configured dictionaries, patterns and allowed values: one
+// unit, so a reload swaps them together. The policy is returned too, for
+// the console's policy page.
 func newRulesInspector(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, error) {
 	insp, _, err := newRulesInspectorPolicy(cfg, reveal, hist)
 	return insp, err
 }
 
 func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, *policy.Policy, error) {
-	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal}
+	dc := cfg.Detect.DetectConfig()
+	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal,
+		Limits:       extractionLimits(cfg.Extraction),
+		Dictionaries: dc.Dictionaries, NoBuiltinDictionary: dc.NoBuiltinDictionary, Patterns: dc.Patterns, Allow: dc.Allow}
 	if hist != nil {
 		ic.History = hist
 	}
@@ -115,16 +221,104 @@ func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Kn
 }
 
 func checkFile(insp *inspect.Inspector, path string, reveal bool) (*checkOutput, error) {
+	return checkFileEnv(insp, path, inspect.Envelope{}, reveal)
+}
+
+// checkFileEnv analyses one saved message with the given envelope (none:
+// the header recipients).
+func checkFileEnv(insp *inspect.Inspector, path string, env inspect.Envelope, reveal bool) (*checkOutput, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	res, err := insp.Inspect(context.Background(), f, inspect.Envelope{})
+	if err := requireMessage(f); err != nil {
+		return nil, err
+	}
+	res, err := insp.Inspect(context.Background(), f, env)
 	if err != nil {
 		return nil, err
 	}
-	return toCheckOutput(path, res, reveal), nil
+	out := toCheckOutput(path, res, reveal)
+	out.Envelope = checkEnvelopeOut(env, res.Report)
+	return out, nil
+}
+
+// checkEnvelopeOut names the recipients the analysis used: the envelope
+// given, or the header recipients standing in for it.
+func checkEnvelopeOut(env inspect.Envelope, rep *rules.Report) checkEnvelopeJSON {
+	out := checkEnvelopeJSON{From: env.MailFrom, Recipients: env.Rcpts, Source: "flags"}
+	if len(env.Rcpts) == 0 {
+		out.Source = "headers"
+		out.Recipients = []string{}
+		for _, r := range rep.Recipients.List {
+			out.Recipients = append(out.Recipients, r.Address)
+		}
+	}
+	return out
+}
+
+// ErrNotMail is returned for a file that does not start with a mail header.
+var ErrNotMail = errors.New("not a mail message: it does not start with header fields such as From, To, Subject or Date")
+
+// requireMessage refuses input that is not an RFC 5322 message (a README,
+// a CSV) so that `check` never reports "deliver" for it. It reads the
+// header block from the start of f and seeks back.
+func requireMessage(f io.ReadSeeker) error {
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if !looksLikeMessage(head[:n]) {
+		return ErrNotMail
+	}
+	return nil
+}
+
+// looksLikeMessage: the first line is a header field (or an mbox "From "
+// line), and the header block names at least one field mails carry.
+func looksLikeMessage(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if bytes.HasPrefix(b, []byte("From ")) {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	known := false
+	for first := true; len(b) > 0; first = false {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break // end of the header block
+		}
+		if first {
+			line = bytes.TrimLeft(line, " \t") // tolerated, as the analysis does
+		} else if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		name = bytes.TrimRight(name, " \t") // obsolete syntax: "Subject  : x"
+		if !ok || len(name) == 0 || bytes.IndexFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			// a broken line after real fields is a broken mail, which the
+			// analysis reads; a file that starts this way is not a mail
+			return !first && known
+		}
+		switch strings.ToLower(string(name)) {
+		case "from", "to", "cc", "bcc", "subject", "date", "message-id", "received", "return-path",
+			"mime-version", "content-type", "sender", "reply-to", "delivered-to":
+			known = true
+		}
+	}
+	return known
 }
 
 func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
@@ -139,8 +333,8 @@ func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
 		out.Recipients.Lookalike = []rules.Lookalike{}
 	}
 	for _, f := range rep.Findings {
-		cf := checkFinding{Detector: f.Detector, Count: f.Count, Records: f.Records, Location: f.Location,
-			Samples: nonNil(f.Samples), Reason: f.Reason}
+		cf := checkFinding{Detector: f.Detector, Dictionary: f.Dictionary, Level: f.Level, Count: f.Count,
+			Records: f.Records, Location: f.Location, Samples: nonNil(f.Samples), Reason: f.Reason}
 		if reveal {
 			cf.Values = f.Values
 		}
@@ -167,6 +361,11 @@ func printCheck(w io.Writer, o *checkOutput) {
 			fmt.Fprintf(w, "  why: %s\n", r.EN)
 		}
 	}
+	if e := o.Envelope; e.Source == "flags" {
+		fmt.Fprintf(w, "  envelope: from <%s> to %s\n", e.From, strings.Join(e.Recipients, ", "))
+	} else {
+		fmt.Fprintf(w, "  envelope: none given; header recipients used: %s\n", strings.Join(e.Recipients, ", "))
+	}
 	rc := o.Recipients
 	fmt.Fprintf(w, "  recipients: %d total, %d external (%d visible in To/Cc)", rc.Total, rc.External, rc.VisibleExternal)
 	if len(rc.ExternalDomains) > 0 {
@@ -184,10 +383,14 @@ func printCheck(w io.Writer, o *checkOutput) {
 		if a.Unscannable != "" {
 			extra += " unscannable: " + a.Unscannable
 		}
-		fmt.Fprintf(w, "  attachment: %s (%s, %d bytes)%s\n", a.Location, a.Type, a.Size, extra)
+		fmt.Fprintf(w, "  attachment: %s (%s, %d bytes)%s\n", strings.TrimPrefix(a.Location, "attachment:"), a.Type, a.Size, extra)
 	}
 	for _, f := range o.Findings {
-		fmt.Fprintf(w, "  finding: %-16s %4d in %s", f.Detector, f.Count, f.Location)
+		det := f.Detector
+		if f.Dictionary != "" {
+			det += " (" + f.Dictionary + ")"
+		}
+		fmt.Fprintf(w, "  finding: %-16s %4d in %s", det, f.Count, f.Location)
 		if f.Records > 0 {
 			fmt.Fprintf(w, " (%d records)", f.Records)
 		}

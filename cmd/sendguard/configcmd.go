@@ -8,24 +8,50 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/sendguard/sendguard/config"
 )
 
+// configCmd: `sendguard config check FILE` loads the file as serve would,
+// then compiles its policy and dictionaries, so "ok" means serve starts.
 func configCmd(args []string) error {
-	if len(args) != 2 || args[0] != "check" {
-		return errors.New("usage: sendguard config check FILE")
+	c := newCommand("config check", "config check FILE\n\nValidate a configuration file and compile the policy it names (or the embedded one);\nexits 1 with every problem, naming key and line, when serve would refuse it.")
+	if wantsHelp(args) {
+		return c.help(args)
 	}
-	if _, err := config.Load(args[1]); err != nil {
+	if args[0] != "check" {
+		c.printUsage(os.Stderr)
+		return usageError("unknown config command %q", args[0])
+	}
+	pos, err := c.parse(args[1:])
+	if err != nil {
 		return err
 	}
-	fmt.Println(args[1] + ": ok")
+	if len(pos) != 1 {
+		c.printUsage(os.Stderr)
+		return usageError("config check takes one FILE")
+	}
+	cfg, err := loadConfig(pos[0])
+	if err != nil {
+		return err
+	}
+	if _, _, err := newRulesInspectorPolicy(cfg, false, nil); err != nil {
+		return fmt.Errorf("%s: policy: %w", pos[0], err)
+	}
+	fmt.Println(pos[0] + ": ok")
 	return nil
 }
 
 // passwdHash prints a bcrypt hash for smtp.users. The password is read
 // from stdin so it never appears in the process list or shell history.
-func passwdHash() error {
+func passwdHash(args []string) error {
+	c := newCommand("passwd-hash", "passwd-hash\n\nRead a password (8 characters or more) on stdin and print its bcrypt hash for smtp.users.")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		c.printUsage(os.Stderr)
+		return usageError("passwd-hash takes no arguments (the password is read from stdin)")
+	}
 	fmt.Fprint(os.Stderr, "password: ")
 	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil && line == "" {

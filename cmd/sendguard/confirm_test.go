@@ -156,6 +156,9 @@ func TestSenderConfirmsHeldMail(t *testing.T) {
 	if len(f["ack"]) < 2 || !strings.Contains(page, "customer1.test") {
 		t.Fatalf("confirm page lacks the recipients or their boxes (acks=%v)", f["ack"])
 	}
+	if !regexp.MustCompile(`id="body-preview">newsletter</pre>`).MatchString(page) {
+		t.Fatal("confirm page lacks the body preview")
+	}
 	// Without every box ticked, Send is refused and nothing moves.
 	partial := url.Values{"csrf": f["csrf"], "lang": f["lang"], "ack": f["ack"][:1], "action": {"send"}}
 	if code, _ := post(t, link, partial); code == 200 {

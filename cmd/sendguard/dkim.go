@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,21 +14,28 @@ import (
 
 // dkimCmd runs `sendguard dkim keygen`.
 func dkimCmd(args []string) error {
-	const usage = "usage: sendguard dkim keygen [-type rsa|ed25519] [-bits 2048] [-out FILE] DOMAIN SELECTOR"
-	if len(args) == 0 || args[0] != "keygen" {
-		return errors.New(usage)
+	c := newCommand("dkim keygen", "dkim keygen [-type rsa|ed25519] [-bits 2048] [-out FILE] DOMAIN SELECTOR\n\n"+
+		"Write a new DKIM private key (mode 0600, never overwriting a file) and print the DNS TXT\n"+
+		"record to publish at SELECTOR._domainkey.DOMAIN.")
+	typ := c.fs.String("type", "rsa", "key type: rsa (understood by every receiver) or ed25519 (RFC 8463)")
+	bits := c.fs.Int("bits", 2048, "RSA key size (at least 2048)")
+	out := c.fs.String("out", "", "private key file (default SELECTOR.DOMAIN.key)")
+	if wantsHelp(args) {
+		return c.help(args)
 	}
-	fs := flag.NewFlagSet("dkim keygen", flag.ContinueOnError)
-	typ := fs.String("type", "rsa", "key type: rsa (understood by every receiver) or ed25519 (RFC 8463)")
-	bits := fs.Int("bits", 2048, "RSA key size (at least 2048)")
-	out := fs.String("out", "", "private key file (default SELECTOR.DOMAIN.key); never overwritten")
-	if err := fs.Parse(args[1:]); err != nil {
+	if args[0] != "keygen" {
+		c.printUsage(os.Stderr)
+		return usageError("unknown dkim command %q", args[0])
+	}
+	pos, err := c.parse(args[1:])
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return errors.New(usage)
+	if len(pos) != 2 {
+		c.printUsage(os.Stderr)
+		return usageError("dkim keygen takes DOMAIN and SELECTOR")
 	}
-	domain, selector := fs.Arg(0), fs.Arg(1)
+	domain, selector := pos[0], pos[1]
 	if err := dkim.CheckSelector(selector); err != nil {
 		return err
 	}

@@ -226,3 +226,30 @@ func TestDKIMBadKeyRefusesToStart(t *testing.T) {
 		t.Fatalf("keygen made a weak key: %v\n%s", err, out)
 	}
 }
+
+// The dkim command follows the CLI's conventions: -h is usage with
+// status 0, a usage mistake exits 2, a failure 1.
+func TestDKIMCommandLine(t *testing.T) {
+	for _, args := range [][]string{{"dkim", "-h"}, {"dkim", "keygen", "-h"}, {"help", "dkim"}} {
+		out, errOut, code := runCLI(t, args...)
+		if code != 0 || !strings.Contains(out, "usage: sendguard dkim keygen") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"dkim"}, 2, "a subcommand is required"},
+		{[]string{"dkim", "frob"}, 2, `unknown dkim command "frob"`},
+		{[]string{"dkim", "keygen", "example.com"}, 2, "takes DOMAIN and SELECTOR"},
+		{[]string{"dkim", "keygen", "-type", "dsa", "-out", filepath.Join(t.TempDir(), "k"), "example.com", "s1"}, 1, `key type "dsa"`},
+		{[]string{"dkim", "keygen", "example.com", "bad selector"}, 1, "not a DNS name"},
+	} {
+		_, errOut, code := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", tc.args, code, tc.code, tc.want, errOut)
+		}
+	}
+}

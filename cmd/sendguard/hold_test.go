@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"github.com/sendguard/sendguard/internal/sink"
+	"os/user"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,8 +37,13 @@ func TestHeldMessageReleasedAndRejected(t *testing.T) {
 	if err != nil || strings.Count(out, " held ") != 2 {
 		t.Fatalf("queue list -state held: %v\n%s", err, out)
 	}
+	for _, want := range []string{"SUBJECT", "RULE", "ACTION", "AGE", "test mass", "mass-exposure", "hold_sender", "alice@example.com"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("queue list lacks %q:\n%s", want, out)
+		}
+	}
 	ids := regexp.MustCompile(`(?m)^([0-9A-Z]{21})\s`).FindAllStringSubmatch(out, -1)
-	show := func(id string) string { s, _ := in.cli("queue", "show", id); return s }
+	show := func(id string) string { s, _ := in.cli("queue", "show", id, "-json"); return s }
 	var massID, lookID string
 	for _, m := range ids {
 		if strings.Contains(show(m[1]), "c0@customer0.test") {
@@ -67,6 +73,15 @@ func TestHeldMessageReleasedAndRejected(t *testing.T) {
 	if out, err := in.cli("queue", "release", massID); err == nil {
 		t.Fatalf("second release accepted: %s", out)
 	}
+	// queue show is for people; -json for machines.
+	human, err := in.cli("queue", "show", lookID)
+	if err != nil || !strings.Contains(human, "Subject:") || !strings.Contains(human, "test look") ||
+		!strings.Contains(human, "lookalike") || !strings.Contains(human, "ceo@exarnple.com") || strings.Contains(human, "{") {
+		t.Fatalf("queue show: %v\n%s", err, human)
+	}
+	if !regexp.MustCompile(`Received:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z+\-0-9]+ `).MatchString(human) {
+		t.Fatalf("queue show time without zone:\n%s", human)
+	}
 	time.Sleep(500 * time.Millisecond)
 	if n := len(mailsFrom(sk, "alice@example.com")); n != 1 {
 		t.Fatalf("%d messages at the sink, want 1 (the rejected one must not leave)", n)
@@ -75,6 +90,9 @@ func TestHeldMessageReleasedAndRejected(t *testing.T) {
 		t.Fatalf("rejected message state:\n%s", show(lookID))
 	}
 	hist, err := in.cli("queue", "history", massID)
+	if u, _ := user.Current(); u != nil && !strings.Contains(hist, "admin-cli ("+u.Username+")") {
+		t.Errorf("history does not name the OS user %s:\n%s", u.Username, hist)
+	}
 	if err != nil || !strings.Contains(hist, "admin-cli") || !strings.Contains(hist, "checked with the sender") || !strings.Contains(hist, "held → released") {
 		t.Fatalf("history: %v\n%s", err, hist)
 	}
@@ -91,7 +109,7 @@ func TestFirstTimeDomainsAreLearned(t *testing.T) {
 	in := newInstance(t, sk.Addr, "")
 	in.start()
 	firstTime := func(id string) bool {
-		out, _ := in.cli("queue", "show", id)
+		out, _ := in.cli("queue", "show", id, "-json")
 		return regexp.MustCompile(`"first_time_domains": \[\s*"newpartner.test"`).MatchString(out)
 	}
 	send := func(tag string) string {
@@ -114,9 +132,13 @@ func TestFirstTimeDomainsAreLearned(t *testing.T) {
 	}
 	first := send("first")
 	waitFor(t, 10*time.Second, func() bool { // delivered and recorded
-		out, _ := in.cli("queue", "show", first)
+		out, _ := in.cli("queue", "show", first, "-json")
 		return strings.Contains(out, `"state": "delivered"`)
 	})
+	// Deciding on a delivered message says so, not "record not found".
+	if out, err := in.cli("queue", "release", first); err == nil || !strings.Contains(out, "is not held (it is delivered)") {
+		t.Fatalf("release of a delivered message: %v\n%s", err, out)
+	}
 	second := send("second")
 	if !firstTime(first) || firstTime(second) {
 		t.Fatalf("first-time flags: first=%v second=%v", firstTime(first), firstTime(second))

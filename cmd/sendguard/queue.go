@@ -2,58 +2,102 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/spool"
+	"github.com/sendguard/sendguard/templates"
 )
+
+const queueUsage = `queue SUBCOMMAND [-config FILE]
+
+  queue list [-all] [-state STATE] [-json]    messages with subject, sender, rule, action and age
+  queue show ID [-json]                       one message in full
+  queue history ID                            who decided what, when, from where
+  queue release ID [-reason TEXT]             send a held message (the reason is mailed to the sender)
+  queue reject ID -reason TEXT                refuse a held message; the reason is mailed to the sender
+  queue retry ID                              try a queued message again now
+  queue delete ID                             drop a message without a bounce
+
+STATE is one of: ` + "queued, held, delivered, bounced, expired, rejected, cancelled" + `.
+Talks to the running gateway over its admin socket.`
+
+// queueStates are the states -state accepts (spool.State values).
+var queueStates = []string{"queued", "held", "delivered", "bounced", "expired", "rejected", "cancelled"}
+
+// cliTime is how the CLI writes times: in time_zone, with the zone.
+const cliTime = "2006-01-02 15:04:05 MST"
 
 // queueCmd talks to the running instance over its admin socket.
 func queueCmd(args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: sendguard queue list|show ID|history ID|retry ID|delete ID|release ID|reject ID [-reason TEXT] [-config FILE]")
+	c := newCommand("queue", queueUsage)
+	cfgPath := c.configFlag()
+	all := c.fs.Bool("all", false, "list: include finished messages")
+	state := c.fs.String("state", "", "list: only this state ("+strings.Join(queueStates, ", ")+")")
+	asJSON := c.fs.Bool("json", false, "list, show: print JSON")
+	reason := c.fs.String("reason", "", "release, reject: the reason mailed to the sender and kept in the audit log (required to reject)")
+	if wantsHelp(args) {
+		return c.help(args)
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("queue "+sub, flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	all := fs.Bool("all", false, "list: include finished messages")
-	state := fs.String("state", "", "list: only this state (queued, held, delivered, bounced, ...)")
-	asJSON := fs.Bool("json", false, "list: print JSON")
-	reason := fs.String("reason", "", "release/reject: the reason recorded in the audit log")
-	// Accept flags before or after the ID.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
+	sub := args[0]
+	c.fs.Init("queue "+sub, c.fs.ErrorHandling())
+	pos, err := c.parse(args[1:])
+	if err != nil {
+		return err
+	}
+	needID := func() (string, error) {
+		if len(pos) != 1 {
+			c.printUsage(os.Stderr)
+			return "", usageError("queue %s takes one message ID", sub)
+		}
+		if err := checkName("message ID", pos[0]); err != nil {
+			return "", err
+		}
+		return pos[0], nil
+	}
+	var id string
+	switch sub {
+	case "list":
+		if *state != "" && !slices.Contains(queueStates, *state) {
+			return usageError("-state %q: want one of %s", *state, strings.Join(queueStates, ", "))
+		}
+		if len(pos) != 0 {
+			return usageError("queue list takes no arguments")
+		}
+	case "show", "history", "release", "reject", "retry", "delete":
+		if id, err = needID(); err != nil {
 			return err
 		}
-		if fs.NArg() == 0 {
-			break
+		if sub == "reject" && strings.TrimSpace(*reason) == "" {
+			return usageError("queue reject needs -reason TEXT (it is mailed to the sender)")
 		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	default:
+		c.printUsage(os.Stderr)
+		return usageError("unknown queue command %q", sub)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	c := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
-	needID := func() (string, error) {
-		if len(pos) != 1 {
-			return "", fmt.Errorf("usage: sendguard queue %s ID", sub)
-		}
-		return url.PathEscape(pos[0]), nil
-	}
+	loc := cfg.Location()
+	a := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	eid := url.PathEscape(id)
 	switch sub {
 	case "list":
 		q := url.Values{}
@@ -63,8 +107,7 @@ func queueCmd(args []string) error {
 		if *state != "" {
 			q.Set("state", *state)
 		}
-		var list []gateway.Summary
-		body, err := c.do("GET", "/v1/queue?"+q.Encode())
+		body, err := a.do("GET", "/v1/queue?"+q.Encode())
 		if err != nil {
 			return err
 		}
@@ -72,48 +115,31 @@ func queueCmd(args []string) error {
 			os.Stdout.Write(body)
 			return nil
 		}
+		var list []gateway.Summary
 		if err := json.Unmarshal(body, &list); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATE\tRECEIVED\tFROM\tRCPTS\tPENDING\tSIZE\tTRIES\tNEXT/ERROR")
-		for _, s := range list {
-			next := ""
-			if !s.NextAttempt.IsZero() && s.State == "queued" {
-				next = s.NextAttempt.Local().Format("15:04:05")
-			}
-			if s.LastError != "" {
-				next += " " + s.LastError
-			}
-			from := s.MailFrom
-			if from == "" {
-				from = "<>"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.ID, s.State,
-				s.ReceivedAt.Local().Format(time.DateTime), from, s.Rcpts, s.Pending, s.Size, s.Attempts, next)
-		}
-		tw.Flush()
-		fmt.Printf("%d message(s)\n", len(list))
+		printQueue(os.Stdout, list, time.Now(), loc)
 		return nil
 	case "show":
-		id, err := needID()
+		body, err := a.do("GET", "/v1/queue/"+eid)
 		if err != nil {
 			return err
 		}
-		body, err := c.do("GET", "/v1/queue/"+id)
-		if err != nil {
+		if *asJSON {
+			os.Stdout.Write(body)
+			return nil
+		}
+		var rec spool.Record
+		if err := json.Unmarshal(body, &rec); err != nil {
 			return err
 		}
-		os.Stdout.Write(body)
+		printRecord(os.Stdout, &rec, time.Now(), loc)
 		return nil
 	case "history":
-		id, err := needID()
+		body, err := a.do("GET", "/v1/hold/"+eid+"/events")
 		if err != nil {
-			return err
-		}
-		body, err := c.do("GET", "/v1/hold/"+id+"/events")
-		if err != nil {
-			return err
+			return a.notHeld(id, err)
 		}
 		var evs []struct {
 			Seq    uint64
@@ -138,39 +164,163 @@ func queueCmd(args []string) error {
 			if e.Mode != "" {
 				state += " (" + e.Mode + ")"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime),
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.In(loc).Format(cliTime),
 				e.Actor.Name, e.Actor.Role, e.Actor.IP, e.Action, state, e.Reason)
 		}
 		return tw.Flush()
 	case "release", "reject":
-		id, err := needID()
+		body, err := a.doHeader("POST", "/v1/hold/"+eid+"/"+sub+"?reason="+url.QueryEscape(strings.TrimSpace(*reason)),
+			gateway.HeaderOSUser, osUserName())
 		if err != nil {
-			return err
+			return a.notHeld(id, err)
 		}
-		body, err := c.do("POST", "/v1/hold/"+id+"/"+sub+"?reason="+url.QueryEscape(*reason))
-		if err != nil {
-			return err
-		}
-		os.Stdout.Write(body)
-		return nil
+		return printResult(body)
 	case "retry", "delete":
-		id, err := needID()
-		if err != nil {
-			return err
-		}
-		method, path := "POST", "/v1/queue/"+id+"/retry"
+		method, path := "POST", "/v1/queue/"+eid+"/retry"
 		if sub == "delete" {
-			method, path = "DELETE", "/v1/queue/"+id
+			method, path = "DELETE", "/v1/queue/"+eid
 		}
-		body, err := c.do(method, path)
+		body, err := a.do(method, path)
 		if err != nil {
 			return err
 		}
-		os.Stdout.Write(body)
+		return printResult(body)
+	}
+	return nil
+}
+
+// notHeld turns the hold store's "record not found" into what happened:
+// the message is not held (and in which state it is), or does not exist.
+func (a *admin) notHeld(id string, err error) error {
+	var nf *notFoundError
+	if !errors.As(err, &nf) {
+		return err
+	}
+	body, gerr := a.do("GET", "/v1/queue/"+url.PathEscape(id))
+	if gerr != nil {
+		return fmt.Errorf("no message %s", id)
+	}
+	var rec struct{ State string }
+	if json.Unmarshal(body, &rec) == nil && rec.State != "" {
+		return fmt.Errorf("message %s is not held (it is %s)", id, rec.State)
+	}
+	return err
+}
+
+func printResult(body []byte) error {
+	var out map[string]string
+	if json.Unmarshal(body, &out) == nil && out["id"] != "" && out["result"] != "" {
+		fmt.Printf("%s: %s\n", out["id"], out["result"])
 		return nil
 	}
-	return fmt.Errorf("unknown queue command %q", sub)
+	_, err := os.Stdout.Write(body)
+	return err
 }
+
+// osUserName is the OS account running the CLI, for the audit log.
+func osUserName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func printQueue(w io.Writer, list []gateway.Summary, now time.Time, loc *time.Location) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tAGE\tFROM\tSUBJECT\tRULE\tACTION\tRCPTS\tNEXT/ERROR")
+	for _, s := range list {
+		next := ""
+		if !s.NextAttempt.IsZero() && s.State == "queued" {
+			next = s.NextAttempt.In(loc).Format("15:04:05 MST")
+		}
+		if s.LastError != "" {
+			next += " " + s.LastError
+		}
+		from := s.MailFrom
+		if from == "" {
+			from = "<>"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", s.ID, s.State, age(now.Sub(s.ReceivedAt)), from,
+			clip(templates.OneLine(s.Subject), 40), dash(strings.Join(s.Rules, ",")), dash(strings.Join(s.Actions, ",")),
+			s.Rcpts-s.Pending, s.Rcpts, clip(templates.OneLine(next), 60))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d message(s)\n", len(list))
+}
+
+// printRecord is `queue show` for people: the envelope, the decision and
+// each recipient's status, without the stored report.
+func printRecord(w io.Writer, r *spool.Record, now time.Time, loc *time.Location) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	tm := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format(cliTime)
+	}
+	var dec struct {
+		Actions, Rules []string
+		Reasons        []struct{ JA, EN string }
+	}
+	_ = json.Unmarshal(r.Decision, &dec)
+	row("ID", r.ID)
+	row("State", string(r.State))
+	row("Subject", templates.OneLine(r.Subject))
+	row("From", dash(r.MailFrom))
+	row("Received", tm(r.ReceivedAt)+" ("+age(now.Sub(r.ReceivedAt))+" ago) from "+dash(r.ClientIP))
+	row("Size", templates.FormatSize(r.Size))
+	row("Rules", strings.Join(dec.Rules, ", "))
+	row("Actions", strings.Join(dec.Actions, ", "))
+	for _, re := range dec.Reasons {
+		row("Reason", templates.OneLine(cmp.Or(re.EN, re.JA)))
+	}
+	row("Applied", strings.Join(r.Applied, ", "))
+	row("Attempts", strconv.Itoa(r.Attempts))
+	if r.State == spool.StateQueued {
+		row("Next attempt", tm(r.NextAttempt))
+	}
+	row("Expires", tm(r.Expires))
+	row("Finished", tm(r.FinishedAt))
+	row("Last error", templates.OneLine(r.LastError))
+	tw.Flush()
+	fmt.Fprintf(w, "Recipients (%d):\n", len(r.Rcpts))
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, rc := range r.Rcpts {
+		reply := ""
+		if rc.Code != 0 {
+			reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", rc.Code, rc.Enhanced, rc.Message))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", rc.Addr, dash(string(rc.Status)), templates.OneLine(reply), tm(rc.Updated))
+	}
+	tw.Flush()
+}
+
+// age writes a duration the way a queue listing needs it: 45s, 12m, 3h, 2d.
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(int(d.Seconds()), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func dash(s string) string { return cmp.Or(s, "-") }
 
 type admin struct {
 	hc *http.Client
@@ -187,8 +337,22 @@ func adminClient(sock string) *admin {
 
 func (a *admin) do(method, path string) ([]byte, error) { return a.doJSON(method, path, nil) }
 
+// doHeader is do with one request header.
+func (a *admin) doHeader(method, path, key, value string) ([]byte, error) {
+	return a.send(method, path, nil, key, value)
+}
+
+// notFoundError is the admin API's 404.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
 // doJSON sends body (if not nil) as JSON.
 func (a *admin) doJSON(method, path string, body any) ([]byte, error) {
+	return a.send(method, path, body, "", "")
+}
+
+func (a *admin) send(method, path string, body any, hkey, hval string) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -204,6 +368,9 @@ func (a *admin) doJSON(method, path string, body any) ([]byte, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if hkey != "" && hval != "" {
+		req.Header.Set(hkey, hval)
+	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the running sendguard (is it running with this config?): %w", err)
@@ -216,6 +383,9 @@ func (a *admin) doJSON(method, path string, body any) ([]byte, error) {
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
 		if json.Unmarshal(out, &e) == nil && e.Error != "" {
+			if resp.StatusCode == http.StatusNotFound {
+				return nil, &notFoundError{e.Error}
+			}
 			return nil, errors.New(e.Error)
 		}
 		return nil, fmt.Errorf("admin API: %s", resp.Status)
@@ -226,13 +396,21 @@ func (a *admin) doJSON(method, path string, body any) ([]byte, error) {
 // auditCmd: `sendguard audit verify` checks the running instance's audit
 // hash chain.
 func auditCmd(args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: sendguard audit verify [-config FILE]")
+	c := newCommand("audit", "audit verify [-config FILE]\n\nCheck the running gateway's audit log: every event's hash chains to the one before.")
+	cfgPath := c.configFlag()
+	if wantsHelp(args) {
+		return c.help(args)
 	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if args[0] != "verify" {
+		c.printUsage(os.Stderr)
+		return usageError("unknown audit command %q", args[0])
+	}
+	pos, err := c.parse(args[1:])
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usageError("audit verify takes no arguments")
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

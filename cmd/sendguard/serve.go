@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +31,7 @@ import (
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 	"github.com/sendguard/sendguard/web/console"
+	"github.com/sendguard/sendguard/web/outbox"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for DATA phases and delivery
@@ -39,10 +39,14 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	if err := fs.Parse(args); err != nil {
+	c := newCommand("serve", "serve [-config FILE]\n\nRun the gateway; without -config, the embedded demo configuration (loopback only, data in ./data).")
+	cfgPath := c.configFlag()
+	pos, err := c.parse(args)
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usageError("serve takes no arguments (did you mean -config %s?)", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -118,6 +122,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		runner.NoticeTransport = withDKIM(ntr, signer, log)
 	}
 
+	loc := cfg.Location()
 	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
 	if err != nil {
 		return err
@@ -151,11 +156,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
-		DefaultLang: defaultLang(cfg.Notify.Language), CSRFKey: csrfKey})
+		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc,
+		Preview: func(id string) string { return bodyPreview(store, id) }})
 	if err != nil {
 		return err
 	}
-	builder, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg)})
+	builder, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg), Location: loc, DefaultLanguage: cfg.DefaultLanguage})
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
@@ -182,7 +188,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
-		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg.Notify.Language),
+		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			// One-time codes travel as notices: spooled like any mail.
 			return gateway.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
@@ -191,7 +197,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, From: noticeFrom(cfg),
-		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: languageOf(cfg),
+		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
 	releaser.Linker = linker
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
@@ -223,7 +229,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	if cfg.Delivery.NextHop == "" {
-		registerOutbox(mux, filepath.Join(cfg.DataDir, "outbox"))
+		ob, err := outbox.New(outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), Location: loc,
+			DefaultLang: defaultLang(cfg), Logger: log.With("component", "outbox")})
+		if err != nil {
+			return err
+		}
+		ob.Register(mux)
 	}
 	mux.Handle("/h/", pages)
 	mux.Handle("/static/", pages)
@@ -231,7 +242,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return rulesInsp.Inspect(ctx, r, inspect.Envelope{})
 	}
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
-		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains})
+		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
+		Location: loc, DefaultLang: cfg.DefaultLanguage})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -239,7 +251,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users()}
+		Users: cons.Users(), Mux: userRoutes(cons.Users())}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
@@ -281,7 +293,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	})
 	goRun("smtp", func() error { return srv.Serve(smtpLn) })
-	goRun("web", func() error { return webSrv.Serve(webLn) })
+	goRun("web", serveWeb(webSrv, webLn, cfg, log))
 	goRun("admin", func() error { return adminSrv.Serve(adminLn) })
 	log.Info("sendguard started", "version", version, "smtp", smtpLn.Addr().String(),
 		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir)

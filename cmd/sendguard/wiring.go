@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
 	"github.com/sendguard/sendguard/spool"
+	"github.com/sendguard/sendguard/templates"
 )
 
 // newTransport picks the delivery transport: the demo outbox when no next
@@ -70,11 +72,17 @@ func noticeFrom(cfg *config.Config) string {
 	return "sendguard <sendguard@" + dom + ">"
 }
 
-func defaultLang(l string) string {
-	if l == "" {
-		return "ja"
-	}
-	return l
+// defaultLang is the pages' language when the reader names none:
+// notify.language when it fixes one, else default_language.
+func defaultLang(cfg *config.Config) string {
+	return cmp.Or(cfg.Notify.Language, cfg.DefaultLanguage, templates.DefaultLanguage)
+}
+
+// firstLanguageOf is languageOf for texts that are always bilingual (the
+// download-link notes): the language that comes first.
+func firstLanguageOf(cfg *config.Config) func(addr string) string {
+	of := languageOf(cfg)
+	return func(addr string) string { return cmp.Or(of(addr), defaultLang(cfg)) }
 }
 
 // approversOf looks up hold.approvers by sender address, then @domain,

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/sendguard/sendguard/rules/address"
 )
 
 // maxParallelDests bounds the destinations one Deliver call works on at once.
@@ -49,8 +50,11 @@ func (cl *Client) Close() error {
 // group is the recipients that share one destination.
 type group struct {
 	key    string // pool key
-	domain string // recipient domain (mx mode)
+	domain string // recipient domain (mx mode), canonical ASCII form
 	idx    []int  // indexes into Envelope.Rcpts
+	// wire holds every recipient's RCPT TO form, indexed like
+	// Envelope.Rcpts (shared by all groups of one Deliver call).
+	wire []string
 }
 
 // Deliver makes one delivery attempt for every recipient of env and returns
@@ -86,23 +90,27 @@ func (cl *Client) Deliver(ctx context.Context, env Envelope, body BodyFunc) []Rc
 func (cl *Client) group(env Envelope, results []RcptResult) []group {
 	var groups []group
 	byKey := map[string]int{}
+	wire := make([]string, len(env.Rcpts))
 	for i, rcpt := range env.Rcpts {
 		results[i].Rcpt = rcpt
-		at := strings.LastIndexByte(rcpt, '@')
-		if at <= 0 || at == len(rcpt)-1 || strings.ContainsAny(rcpt, "\r\n<> ") {
+		// The one parser the analysis used: the domain routed to here is
+		// the domain that was inspected.
+		a, err := address.Parse(rcpt)
+		if err != nil {
 			setFailure(&results[i], permFailure(553, "5.1.3", "bad recipient address syntax"))
 			continue
 		}
+		wire[i] = wireForm(a)
 		key, domain := "relay:"+cl.cfg.NextHop, ""
 		if cl.hop.mx {
-			domain = strings.TrimSuffix(strings.ToLower(rcpt[at+1:]), ".")
+			domain = a.ASCIIDomain
 			key = "mx:" + domain
 		}
 		gi, ok := byKey[key]
 		if !ok {
 			gi = len(groups)
 			byKey[key] = gi
-			groups = append(groups, group{key: key, domain: domain})
+			groups = append(groups, group{key: key, domain: domain, wire: wire})
 		}
 		groups[gi].idx = append(groups[gi].idx, i)
 	}
@@ -111,12 +119,23 @@ func (cl *Client) group(env Envelope, results []RcptResult) []group {
 	var out []group
 	for _, g := range groups {
 		for len(g.idx) > cl.cfg.MaxRcptsPerTxn {
-			out = append(out, group{key: g.key, domain: g.domain, idx: g.idx[:cl.cfg.MaxRcptsPerTxn:cl.cfg.MaxRcptsPerTxn]})
+			out = append(out, group{key: g.key, domain: g.domain, wire: g.wire, idx: g.idx[:cl.cfg.MaxRcptsPerTxn:cl.cfg.MaxRcptsPerTxn]})
 			g.idx = g.idx[cl.cfg.MaxRcptsPerTxn:]
 		}
 		out = append(out, g)
 	}
 	return out
+}
+
+// wireForm is the address as sent in MAIL FROM or RCPT TO: the parser's
+// wire form (a quoted local part stays quoted), with an internationalised
+// domain in its A-label form when the local part is ASCII, so that the
+// address needs no SMTPUTF8 (RFC 6531 §3.2; it names the same domain).
+func wireForm(a address.Address) string {
+	if !a.ASCII() && isASCII(a.Local) {
+		return address.QuoteLocal(a.Local) + "@" + a.ASCIIDomain
+	}
+	return a.String()
 }
 
 func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body BodyFunc, results []RcptResult) {

@@ -17,6 +17,12 @@
 //     with our own name) defers rather than bounces: it says nothing about
 //     the recipients, and a broken smarthost must not bounce all mail.
 //   - A pooled connection is only reused after it answers RSET.
+//   - Recipients are parsed with rules/address, the parser the analysis
+//     uses: in mx mode they are routed to its ASCIIDomain, and RCPT TO
+//     carries its wire form (a quoted local part stays quoted). A non-ASCII
+//     address goes only to a peer that offers SMTPUTF8, else it fails
+//     permanently (an internationalised domain with an ASCII local part is
+//     sent as A-labels instead).
 //   - Bodies and passwords are never logged, nor are recipient addresses
 //     (only destinations and counts).
 package outbound

@@ -79,7 +79,7 @@ func TestMXDelivery(t *testing.T) {
 		{"u@lame.test", false, false, "5.4.4", nil},
 		{"u@[127.0.0.3]", true, false, "2.0.0", w.mx2},
 		{"u@例え.jp", true, false, "2.0.0", w.mx2},
-		{"u@[IPv6:::1]:x", false, false, "5.1.2", nil},
+		{"u@[IPv6:::1]:x", false, false, "5.1.3", nil},
 	} {
 		t.Run(tc.rcpt, func(t *testing.T) {
 			before1, before2 := len(w.mx1.messages()), len(w.mx2.messages())

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/sendguard/sendguard/rules/address"
 )
 
 // transact runs one MAIL/RCPT/DATA transaction for g's recipients on s,
@@ -25,7 +27,8 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	// After a peer reply the session is in sync, unless it is closing (421).
 	inSync := func(f *failure) bool { return f.fromPeer && f.code != 421 }
 
-	if f := cl.precheck(s, env); f != nil {
+	utf8 := needsSMTPUTF8(env, g)
+	if f := cl.precheck(s, env, utf8); f != nil {
 		fail(g.idx, f)
 		return true
 	}
@@ -40,7 +43,7 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
 
-	if err := s.c.Mail(env.MailFrom, cl.mailOptions(s, env)); err != nil {
+	if err := s.c.Mail(mailFrom(env.MailFrom), cl.mailOptions(s, env, utf8)); err != nil {
 		f := classify(err)
 		fail(g.idx, f)
 		return inSync(f)
@@ -48,7 +51,7 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	var accepted []int
 	for n, i := range g.idx {
 		rcpt := env.Rcpts[i]
-		if err := s.c.Rcpt(rcpt, cl.rcptOptions(env, rcpt)); err != nil {
+		if err := s.c.Rcpt(g.wire[i], cl.rcptOptions(env, rcpt)); err != nil {
 			f := classify(err)
 			if !inSync(f) {
 				// The connection broke: nobody, accepted or not, is done.
@@ -97,13 +100,37 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	return ctx.Err() == nil
 }
 
+// needsSMTPUTF8 reports whether the transaction for g needs SMTPUTF8: the
+// client asked for it, or an address is not ASCII (RFC 6531 §3.2: such an
+// address may only be relayed to a server that offers SMTPUTF8).
+func needsSMTPUTF8(env Envelope, g group) bool {
+	if env.SMTPUTF8 || !isASCII(mailFrom(env.MailFrom)) {
+		return true
+	}
+	for _, i := range g.idx {
+		if !isASCII(g.wire[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// mailFrom is the reverse-path as sent: in wire form when it parses, as
+// stored otherwise (the null sender, or a record from an older version).
+func mailFrom(from string) string {
+	if a, err := address.Parse(from); err == nil {
+		return wireForm(a)
+	}
+	return from
+}
+
 // precheck refuses, before MAIL, what the peer told us it cannot take.
-func (cl *Client) precheck(s *session, env Envelope) *failure {
+func (cl *Client) precheck(s *session, env Envelope, utf8 bool) *failure {
 	if max, ok := s.c.MaxMessageSize(); ok && max > 0 && env.Size > int64(max) {
 		f := permFailure(552, "5.3.4", "message size %d exceeds the %d bytes %s accepts", env.Size, max, s.host)
 		return f
 	}
-	if env.SMTPUTF8 {
+	if utf8 {
 		if ok, _ := s.c.Extension("SMTPUTF8"); !ok {
 			return permFailure(550, "5.6.7", "%s does not support SMTPUTF8, which this message needs", s.host)
 		}
@@ -111,8 +138,8 @@ func (cl *Client) precheck(s *session, env Envelope) *failure {
 	return nil
 }
 
-func (cl *Client) mailOptions(s *session, env Envelope) *smtp.MailOptions {
-	o := &smtp.MailOptions{Size: env.Size, UTF8: env.SMTPUTF8}
+func (cl *Client) mailOptions(s *session, env Envelope, utf8 bool) *smtp.MailOptions {
+	o := &smtp.MailOptions{Size: env.Size, UTF8: utf8}
 	switch strings.ToUpper(env.Ret) {
 	case RetFull:
 		o.Return = smtp.DSNReturnFull

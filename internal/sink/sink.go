@@ -38,8 +38,16 @@ type Sink struct {
 	sessions int
 }
 
+// Options change what the sink offers.
+type Options struct {
+	NoSMTPUTF8 bool // do not offer SMTPUTF8 (RFC 6531)
+}
+
 // Start listens on addr ("127.0.0.1:0" for any port).
-func Start(addr string) (*Sink, error) {
+func Start(addr string) (*Sink, error) { return StartWith(addr, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(addr string, o Options) (*Sink, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -53,7 +61,7 @@ func Start(addr string) (*Sink, error) {
 	}))
 	s.srv.Domain = "sink.test"
 	s.srv.MaxLineLength = 1 << 20
-	s.srv.EnableSMTPUTF8 = true
+	s.srv.EnableSMTPUTF8 = !o.NoSMTPUTF8
 	s.srv.EnableDSN = true
 	s.srv.ErrorLog = nopLogger{}
 	go s.srv.Serve(ln)

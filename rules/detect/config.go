@@ -48,24 +48,23 @@ const piiMask = 1<<detKeyword - 1
 // Names returns every detector name in report order.
 func Names() []string { return append([]string(nil), detectorNames[:]...) }
 
-// DefaultKeywords is the confidentiality dictionary used when Config.Keywords
-// is nil. Matching ignores ASCII case, full-width forms and runs of spaces.
-func DefaultKeywords() []string {
-	return []string{
-		"社外秘", "部外秘", "関係者外秘", "社内限り", "社内限定", "部内限り",
-		"機密", "極秘", "㊙", "マル秘", "取扱注意", "取り扱い注意", "取扱い注意",
-		"持出禁止", "持ち出し禁止", "複製禁止", "転送禁止", "開示禁止",
-		"Confidential", "Strictly Confidential", "Highly Confidential",
-		"Internal Use Only", "Internal Only", "Do Not Distribute",
-		"Do Not Forward", "Proprietary", "Top Secret",
-	}
-}
-
 // Config selects detectors and bounds the result. The zero value enables
 // every detector with the default dictionary.
 type Config struct {
-	// Keywords replaces the confidentiality dictionary when non-nil.
+	// Keywords replaces the terms of the built-in confidentiality
+	// dictionary when non-nil.
 	Keywords []string
+	// NoBuiltinDictionary drops the built-in dictionary's terms (a
+	// configured dictionary named BuiltinDictionary then defines them).
+	NoBuiltinDictionary bool
+	// Dictionaries are the company's own term lists; one named
+	// BuiltinDictionary extends the built-in one.
+	Dictionaries []Dictionary
+	// Patterns are custom detectors, reported as "pattern:NAME".
+	Patterns []Pattern
+	// Allow lists values that are never findings (TestValues, the
+	// company's own published numbers).
+	Allow []string
 	// Disabled lists detector names to switch off.
 	Disabled []string
 	// MaxSamples bounds masked samples per detector (default 3).
@@ -98,14 +97,15 @@ func (c Config) normalise() (Config, [numDetectors]bool, error) {
 		}
 		enabled[i] = false
 	}
-	if c.Keywords == nil {
-		c.Keywords = DefaultKeywords()
-	}
 	for i, k := range c.Keywords {
 		n := len([]rune(strings.TrimSpace(k)))
 		if n == 0 || n > maxKeywordRunes {
 			errs = append(errs, fmt.Errorf("keywords[%d]: length must be 1..%d characters", i, maxKeywordRunes))
 		}
+	}
+	errs = append(errs, checkDictionaries(c.dictionaries())...)
+	if _, perrs := compilePatterns(c.Patterns); len(perrs) > 0 {
+		errs = append(errs, perrs...)
 	}
 	switch {
 	case c.MaxSamples < 0, c.MaxValues < 0:

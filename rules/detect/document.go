@@ -69,6 +69,7 @@ func (d *Document) Result() *Result {
 func (d *Document) scan(end int) {
 	d.s.b = d.buf
 	d.s.run(d.pos, end)
+	d.s.e.scanPatterns(d.buf[d.pos:end], d.s.res)
 	d.pos = end
 }
 

@@ -14,6 +14,7 @@ type Engine struct {
 	ctx     *ctxIndex
 	places  placeIndex
 	kw      *kwTrie
+	ext                  // dictionaries, custom patterns, allowed values (extend.go)
 	seed    maphash.Seed // distinct-value hashing; one per Engine
 	// ascii maps an ASCII byte to the action it may start; wide is a bitmap
 	// over the BMP of runes that may start a match.
@@ -43,7 +44,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("detect config: %w", err)
 	}
 	e := &Engine{cfg: c, enabled: enabled, ctx: newCtxIndex(), places: newPlaceIndex(), seed: maphash.MakeSeed()}
-	e.kw = newKwTrie(c.Keywords)
+	e.kw = e.extend(c)
 	for d := '0'; d <= '9'; d++ {
 		e.ascii[d] = actDigit
 		e.setWide(0xFF10 + d - '0')
@@ -90,5 +91,6 @@ func (e *Engine) Scan(text []byte, tabular bool) *Result {
 	s.b = text
 	s.run(0, len(text))
 	s.finish(len(text))
+	e.scanPatterns(text, s.res)
 	return s.res
 }

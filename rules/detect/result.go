@@ -7,7 +7,9 @@ import (
 
 // Result is what one scan (or several merged scans) found.
 type Result struct {
-	sets [numDetectors]*valueSet
+	// sets are indexed by detector, then dictionaries and custom patterns
+	// (Engine.dictSet, Engine.patternSet).
+	sets []*valueSet
 	e    *Engine // for limits and the hash seed
 
 	// Rows is the number of data rows in tabular input (header excluded).
@@ -24,6 +26,9 @@ type Result struct {
 	// CustomerList is set when a header names a person column plus another
 	// personal column, or three personal columns: the table lists people.
 	CustomerList bool
+	// Incomplete, when set, says which part of the text some detector did
+	// not scan (custom patterns stopped at their time budget).
+	Incomplete string
 }
 
 // Hit is one detector's findings. Values is never marshalled.
@@ -41,6 +46,9 @@ type Hit struct {
 	// Approximate is set when Count is an estimate (≈0.8% standard error):
 	// exact counting stops after 4,096 distinct values.
 	Approximate bool `json:"approximate,omitempty"`
+	// Dictionary and Level name the keyword dictionary that matched.
+	Dictionary string `json:"dictionary,omitempty"`
+	Level      string `json:"level,omitempty"`
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
@@ -53,7 +61,7 @@ type valueSet struct {
 	records int
 }
 
-func newResult(e *Engine) *Result { return &Result{e: e} }
+func newResult(e *Engine) *Result { return &Result{e: e, sets: make([]*valueSet, e.numSets())} }
 
 // hash64 hashes a value with the Engine's seed, so results of one Engine
 // merge.
@@ -61,6 +69,9 @@ func (r *Result) hash64(v []byte) uint64 { return maphash.Bytes(r.e.seed, v) }
 
 // add records the normalised value v for detector d.
 func (r *Result) add(d int, v []byte) {
+	if r.e.allow.has(v) {
+		return
+	}
 	vs := r.sets[d]
 	if vs == nil {
 		vs = &valueSet{}
@@ -70,7 +81,7 @@ func (r *Result) add(d int, v []byte) {
 		return
 	}
 	if len(vs.samples) < r.e.cfg.MaxSamples {
-		vs.samples = append(vs.samples, mask(d, v))
+		vs.samples = append(vs.samples, r.e.mask(d, v))
 	}
 	if len(vs.values) < r.e.cfg.MaxValues {
 		vs.values = append(vs.values, string(v))
@@ -93,6 +104,9 @@ func (r *Result) Merge(o *Result) error {
 	r.Records += o.Records
 	r.Lines += o.Lines
 	r.CustomerList = r.CustomerList || o.CustomerList
+	if r.Incomplete == "" {
+		r.Incomplete = o.Incomplete
+	}
 	for d, os := range o.sets {
 		if os == nil {
 			continue
@@ -146,7 +160,7 @@ func (r *Result) mergeSamples(vs, os *valueSet) {
 // Hits returns the findings of every detector that hit, in report order.
 func (r *Result) Hits() []Hit {
 	var hs []Hit
-	for d := range numDetectors {
+	for d := range r.sets {
 		if h, ok := r.hit(d); ok {
 			hs = append(hs, h)
 		}
@@ -168,12 +182,12 @@ func (r *Result) hit(d int) (Hit, bool) {
 	if vs == nil {
 		return Hit{}, false
 	}
-	return Hit{
-		Detector:    detectorNames[d],
+	return r.e.label(d, Hit{
+		Detector:    r.e.setName(d),
 		Count:       vs.seen.count(),
 		Records:     vs.records,
 		Samples:     append([]string(nil), vs.samples...),
 		Values:      append([]string(nil), vs.values...),
 		Approximate: vs.seen.approximate(),
-	}, true
+	}), true
 }

@@ -24,6 +24,9 @@ type scanner struct {
 	groups []group
 	atoms  []int
 	val    []byte
+
+	kwHits  []kwHit // matchKeyword's scratch
+	nearBuf []byte  // nearExclusion's scratch
 }
 
 func (e *Engine) newScanner(tabular bool) *scanner {
@@ -164,8 +167,7 @@ func (s *scanner) onWide(i, end int, r rune) int {
 		return s.email(i, 3, end)
 	}
 	if s.e.enabled[detKeyword] {
-		if w, after := s.e.kw.match(s.b, s.lo, i, end); w != 0 {
-			s.emitKeyword(w)
+		if after, ok := s.matchKeyword(i, end); ok {
 			return after
 		}
 	}
@@ -188,16 +190,10 @@ func (s *scanner) keyword(i, end int) int {
 	if i > s.lo && isASCIIAlnum(rune(s.b[i-1])) {
 		return i + 1 // inside a word: ASCII keywords start words
 	}
-	if w, after := s.e.kw.match(s.b, s.lo, i, end); w != 0 {
-		s.emitKeyword(w)
+	if after, ok := s.matchKeyword(i, end); ok {
 		return after
 	}
 	return i + 1
-}
-
-func (s *scanner) emitKeyword(w int) {
-	s.val = append(s.val[:0], s.e.kw.words[w-1]...)
-	s.emit(detKeyword, s.val)
 }
 
 // emit records a hit for detector d with normalised value v.

@@ -22,6 +22,20 @@
 //     ratio (zip bombs), per-part text and total time are limited; a part
 //     over a limit is yielded with Part.Unscannable set, never silently
 //     dropped.
+//   - Stoppable: every parser either checks the walk's deadline as it
+//     reads or is bounded by its input. The one that is neither, the PDF
+//     reader (github.com/dslipak/pdf: no cancellation, unbounded stream
+//     inflation, known loops), runs in a child process under a time, CPU
+//     and memory budget that ends it (sandbox.go); the program must call
+//     ServeWorker first thing in main. Not isolated, and why: zip, OOXML
+//     and xlsx are this package's streaming code over archive/zip and
+//     encoding/xml, every read going through the inflate limits, which
+//     check the deadline; the OLE reader (mscfb) only lists a directory,
+//     with cycle checks, at most 1000 entries; mimetype sees 3 KiB;
+//     go-message is driven read by read through a deadline-checking
+//     reader; enmime (the tolerant re-read) is linear once its quadratic
+//     case, a flood of parts, is refused, on at most Limits.MaxFallback
+//     bytes.
 //   - A part that cannot be read (encrypted, corrupt, legacy or unknown
 //     binary format) is yielded with Unscannable set to the reason; encrypted
 //     content also sets Attachment.Encrypted.

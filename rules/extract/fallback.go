@@ -23,7 +23,21 @@ func (w *walker) fallback(src *replay) error {
 		w.msg.Incomplete = true
 		return nil
 	}
-	root, err := enmime.NewParser().ReadParts(data)
+	// enmime links each part to its parent by walking the sibling list:
+	// quadratic in the number of parts (60,000 parts in 2 MiB took 9 s),
+	// and it cannot be interrupted. Delimiter lines bound the part count.
+	raw, err := io.ReadAll(data) // at most MaxFallback bytes; enmime holds them all anyway
+	if err != nil {
+		w.errorf("", "tolerant re-read failed: %v; rest of the multipart not read", err)
+		w.msg.Incomplete = true
+		return nil
+	}
+	if n := bytes.Count(raw, []byte("\n--")); n > w.lim.MaxEntries {
+		w.errorf("", "%d MIME delimiter lines (over %d): not re-read after the MIME error; rest of the multipart not read", n, w.lim.MaxEntries)
+		w.msg.Incomplete = true
+		return nil
+	}
+	root, err := enmime.NewParser().ReadParts(bytes.NewReader(raw))
 	if err != nil || root == nil {
 		w.errorf("", "tolerant re-read failed: %v; rest of the multipart not read", err)
 		w.msg.Incomplete = true

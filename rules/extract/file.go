@@ -32,6 +32,7 @@ type result struct {
 	tabular     bool
 	truncated   bool
 	unscannable string
+	properties  []byte // document properties (docprops.go)
 }
 
 // sniffLen is how much of a file content sniffing sees (mimetype's default).
@@ -95,6 +96,7 @@ func (w *walker) file(f file, r io.Reader) error {
 		Truncated:   res.truncated,
 		Tabular:     res.tabular,
 		Unscannable: res.unscannable,
+		Properties:  res.properties,
 	})
 }
 

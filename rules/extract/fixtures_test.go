@@ -120,7 +120,7 @@ func TestFixtures(t *testing.T) {
 			if p.Charset != "iso-2022-jp" || p.Attachment != nil {
 				t.Errorf("charset %q attachment %v", p.Charset, p.Attachment)
 			}
-			wantText(t, p, "マイナンバー 1234 5678 9018", "03-1234-5678", "東京都港区芝公園", "社外秘")
+			wantText(t, p, "マイナンバー 8470 8026 9628", "03-1234-5678", "東京都港区芝公園", "社外秘")
 			if !strings.Contains(m.From, "yamada@example.com") || m.MessageID == "" {
 				t.Errorf("from %q message-id %q", m.From, m.MessageID)
 			}
@@ -132,7 +132,7 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("subject %q", m.Subject)
 			}
 			// CP932 extensions (NEC row 13) under a Shift_JIS label
-			wantText(t, parts[0], "①本日の会議資料", "㈱サンプル商事", "4111 1111 1111 1111")
+			wantText(t, parts[0], "①本日の会議資料", "㈱サンプル商事", "4539 1488 0343 6467")
 			html := parts[1]
 			if html.ContentType != "text/html" {
 				t.Errorf("html part type %q", html.ContentType)
@@ -182,7 +182,7 @@ func TestFixtures(t *testing.T) {
 			if d.Attachment.DeclaredType != "application/msword" || !strings.Contains(d.Attachment.Type, "wordprocessingml") {
 				t.Errorf("types %+v", d.Attachment)
 			}
-			wantText(t, d, "甲: 株式会社サンプル 代表 高橋 一郎", "個人番号: 123456789018", "口座 \t普通 1234567",
+			wantText(t, d, "甲: 株式会社サンプル 代表 高橋 一郎", "個人番号: 551234087637", "口座 \t普通 1234567",
 				"削除された電話 03-9999-0000", "社外秘", "taro@example.net", "090-1234-5678")
 			if i, j := strings.Index(string(d.Text), "契約書"), strings.Index(string(d.Text), "社外秘"); i > j {
 				t.Errorf("document text should come before the header")
@@ -194,7 +194,7 @@ func TestFixtures(t *testing.T) {
 			if p.Unscannable != "" || p.Attachment.Type != "application/pdf" {
 				t.Fatalf("unscannable %q type %q", p.Unscannable, p.Attachment.Type)
 			}
-			wantText(t, p, "Customer record", "氏名 中村 美咲 個人番号 123456789018 住所 福岡県福岡市")
+			wantText(t, p, "Customer record", "氏名 中村 美咲 個人番号 551234087637 住所 福岡県福岡市")
 		}},
 		{"zip-csv.eml", func(t *testing.T, m *Message, parts []Part) {
 			wantNoErrors(t, m)
@@ -253,7 +253,7 @@ func TestFixtures(t *testing.T) {
 			wantError(t, m, "unknown transfer encoding")
 			wantError(t, m, "missing final boundary")
 			wantText(t, parts[0], "電話 03-5555-6666")
-			wantText(t, parts[1], "壊れたbase64の中身 4111111111111111")
+			wantText(t, parts[1], "壊れたbase64の中身 4929812345678005")
 			wantText(t, parts[2], "raw text under an unknown encoding")
 			wantText(t, parts[3], "最後の部分 =ZZ bad escape and truncated")
 		}},
@@ -309,6 +309,25 @@ func TestFixtures(t *testing.T) {
 			doc := part(t, parts, "attachment:protected.docx", 0)
 			if !doc.Attachment.Encrypted || doc.Unscannable != "encrypted Office document" || doc.Attachment.Type != "application/x-ole-storage" {
 				t.Errorf("encrypted docx %+v", doc.Attachment)
+			}
+		}},
+		{"labels.eml", func(t *testing.T, m *Message, parts []Part) {
+			wantNoErrors(t, m)
+			if m.Subject != "【社外秘】来期価格表の件" {
+				t.Errorf("subject %q", m.Subject)
+			}
+			x := part(t, parts, "attachment:【社外秘】価格表.xlsx", 0)
+			for _, w := range []string{"関係者外秘 価格改定案", "取扱注意"} {
+				if !strings.Contains(string(x.Properties), w) {
+					t.Errorf("xlsx properties %q lack %q", x.Properties, w)
+				}
+			}
+			if strings.Contains(string(x.Properties), "sendguard") {
+				t.Errorf("author in properties %q", x.Properties)
+			}
+			in := part(t, parts, "attachment:archive.zip/極秘/名簿.txt", 0)
+			if in.Attachment.Name != "極秘/名簿.txt" {
+				t.Errorf("member name %q", in.Attachment.Name)
 			}
 		}},
 	}

@@ -33,8 +33,19 @@ type Limits struct {
 	MaxFallback int64
 	// Timeout bounds the whole walk.
 	Timeout time.Duration
-	// PDFTimeout bounds the text extraction of one PDF.
+	// PDFTimeout is the wall-clock budget of one PDF's text extraction,
+	// counted from the worker's start (sandbox.go); the worker is killed
+	// when it passes.
 	PDFTimeout time.Duration
+	// PDFCPU is the CPU budget of one PDF's extraction worker
+	// (RLIMIT_CPU, whole seconds, rounded up).
+	PDFCPU time.Duration
+	// PDFMemory is the address space one PDF's extraction worker may add
+	// to its start-up size (RLIMIT_AS).
+	PDFMemory int64
+	// Sandbox caps concurrent extraction workers; nil shares one
+	// process-wide Sandbox of runtime.NumCPU() workers.
+	Sandbox *Sandbox
 	// TempDir is where large attachments are spilled ("" = os.TempDir()).
 	TempDir string
 }
@@ -53,6 +64,8 @@ func DefaultLimits() Limits {
 		MaxFallback:   8 << 20,
 		Timeout:       60 * time.Second,
 		PDFTimeout:    15 * time.Second,
+		PDFCPU:        10 * time.Second,
+		PDFMemory:     1 << 30,
 	}
 }
 
@@ -88,5 +101,18 @@ func (l Limits) withDefaults() Limits {
 	if l.PDFTimeout <= 0 {
 		l.PDFTimeout = d.PDFTimeout
 	}
+	if l.PDFCPU <= 0 {
+		l.PDFCPU = d.PDFCPU
+	}
+	if l.PDFMemory <= 0 {
+		l.PDFMemory = d.PDFMemory
+	}
 	return l
+}
+
+func (l Limits) sandbox() *Sandbox {
+	if l.Sandbox != nil {
+		return l.Sandbox
+	}
+	return defaultSandbox()
 }

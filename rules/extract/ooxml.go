@@ -52,8 +52,11 @@ func (w *walker) ooxml(att *rules.Attachment, zr *zip.Reader, kind string) resul
 		att.Encrypted = true
 		return result{unscannable: "encrypted Office document"}
 	}
+	props := w.docProperties(att.Location, zr, kind)
 	if kind == "xlsx" {
-		return w.xlsx(att, zr)
+		res := w.xlsx(att, zr)
+		res.properties = props
+		return res
 	}
 	var parts []*zip.File
 	for _, f := range zr.File {
@@ -63,7 +66,7 @@ func (w *walker) ooxml(att *rules.Attachment, zr *zip.Reader, kind string) resul
 	}
 	sort.SliceStable(parts, func(i, j int) bool { return partOrder(parts[i].Name) < partOrder(parts[j].Name) })
 	tb := &textBuf{max: w.lim.MaxPartText}
-	res := result{contentType: att.Type, charset: "utf-8"}
+	res := result{contentType: att.Type, charset: "utf-8", properties: props}
 	for _, f := range parts {
 		if err := w.xmlPartText(f, tb); err != nil {
 			var le *limitError

@@ -38,7 +38,9 @@ func decodeWordsOrRaw(v string) string {
 			v = d
 		}
 	}
-	if !utf8.ValidString(v) {
+	// Raw 8-bit bytes (Shift_JIS from old mailers) are invalid UTF-8; raw
+	// ISO-2022-JP is 7-bit and shows by its escape sequences.
+	if !utf8.ValidString(v) || strings.Contains(v, "\x1b") {
 		out, _, _ := decodeText([]byte(v), "")
 		v = string(out)
 	}

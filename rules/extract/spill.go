@@ -68,7 +68,9 @@ func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (resul
 	case kindZip:
 		return w.zipFile(att, sp)
 	case kindPDF:
-		return w.pdfFile(att, sp), nil
+		res := w.pdfFile(att, sp)
+		res.properties = pdfProperties(sp) // pdfmeta.go: the bytes, not the extractor
+		return res, nil
 	default:
 		return w.oleFile(att, sp), nil
 	}

@@ -39,6 +39,10 @@ type Part struct {
 	// Unscannable, when not empty, says why the part's content could not
 	// be read (it equals Attachment.Unscannable for attachments).
 	Unscannable string
+	// Properties are a document's human-written properties (title,
+	// subject, keywords, sensitivity label, sheet names), one per line:
+	// text that belongs to the attachment but not to its body.
+	Properties []byte
 }
 
 // Message holds the top-level header facts of the walked message.

@@ -2,9 +2,17 @@
 // extraction, detectors, recipient analysis — and the policy over its
 // report. It is what `sendguard check` and the gateway call.
 //
+// Every place a person writes text is scanned by the same detectors: body
+// parts, attachment content and document properties (location
+// "attachment:NAME[/INNER]"), the decoded Subject ("subject") and every file
+// and archive member name ("filename:NAME[/INNER]").
+//
 // Invariants: it reads the message once, streaming (extract.Walk); it never
 // fails on message content (problems become report errors or unscannable
-// findings); raw detector values reach the report only when Reveal is set.
+// findings; text cut at a limit becomes a "truncated" finding); raw detector
+// values reach the report only when Reveal is set. An Inspector holds the
+// policy and the detectors' dictionaries, patterns and allowed values
+// together: a new configuration is a new Inspector.
 package inspect
 
 import (
@@ -13,6 +21,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/detect"
@@ -30,6 +39,13 @@ type Config struct {
 	History recipients.History
 	// Keywords replaces the confidentiality dictionary when non-nil.
 	Keywords []string
+	// Detect adds the company's dictionaries, custom patterns and allowed
+	// values (detect.Config's fields of the same names); they are part of
+	// the Inspector, so a new configuration swaps them with the policy.
+	Dictionaries        []detect.Dictionary
+	NoBuiltinDictionary bool
+	Patterns            []detect.Pattern
+	Allow               []string
 	// Policy decides; nil uses the embedded default policy.
 	Policy *policy.Policy
 	// Limits bound extraction; zero fields take the defaults.
@@ -52,7 +68,9 @@ func New(cfg Config) (*Inspector, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := detect.New(detect.Config{Keywords: cfg.Keywords, RetainValues: cfg.Reveal})
+	det, err := detect.New(detect.Config{Keywords: cfg.Keywords, RetainValues: cfg.Reveal,
+		Dictionaries: cfg.Dictionaries, NoBuiltinDictionary: cfg.NoBuiltinDictionary,
+		Patterns: cfg.Patterns, Allow: cfg.Allow})
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
@@ -67,6 +85,18 @@ func New(cfg Config) (*Inspector, error) {
 		lim = extract.DefaultLimits()
 	}
 	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim}, nil
+}
+
+// Locations of text that is not a part's content (design.md).
+const (
+	LocationSubject = "subject"
+	namePrefix      = "filename:"
+)
+
+// NameLocation is the location of the file name of the part at loc:
+// "attachment:a.zip/b.csv" → "filename:a.zip/b.csv".
+func NameLocation(loc string) string {
+	return namePrefix + strings.TrimPrefix(loc, "attachment:")
 }
 
 // Envelope is the SMTP envelope of the message, if known. An offline check
@@ -110,31 +140,58 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep := &rules.Report{Sender: env.MailFrom, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
+	// add files one scan under its location; the text and HTML versions of
+	// one body, or a document's text and its properties, merge.
+	add := func(loc string, res *detect.Result, records int) error {
+		if l, ok := byName[loc]; ok {
+			// the larger count, not the sum: the same rows read twice
+			l.records = max(l.records, records)
+			return l.res.Merge(res)
+		}
+		l := &location{name: loc, res: res, records: records}
+		byName[loc] = l
+		locs = append(locs, l)
+		return nil
+	}
 	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
+			// A file name is written by a person ("【社外秘】価格表.xlsx"),
+			// and so is an archive member's path.
+			if name := p.Attachment.Name; name != "" {
+				if err := add(NameLocation(p.Location), in.det.Scan([]byte(name), false), 0); err != nil {
+					return err
+				}
+			}
 		}
 		if p.Unscannable != "" {
 			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorUnscannable, Count: 1,
 				Location: p.Location, Samples: []string{}, Reason: p.Unscannable})
 		}
-		if len(p.Text) == 0 {
+		if p.Truncated {
+			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorTruncated, Count: 1,
+				Location: p.Location, Samples: []string{},
+				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
+		}
+		if len(p.Text) > 0 {
+			res := in.det.Scan(p.Text, p.Tabular)
+			if err := add(p.Location, res, partRecords(res)); err != nil {
+				return err
+			}
+		}
+		if len(p.Properties) == 0 {
 			return nil
 		}
-		res := in.det.Scan(p.Text, p.Tabular)
-		if l, ok := byName[p.Location]; ok {
-			// The text and HTML versions of one body: the larger count,
-			// not the sum.
-			l.records = max(l.records, partRecords(res))
-			return l.res.Merge(res)
-		}
-		l := &location{name: p.Location, res: res, records: partRecords(res)}
-		byName[p.Location] = l
-		locs = append(locs, l)
-		return nil
+		// merged after the content, whose samples come first
+		return add(p.Location, in.det.Scan(p.Properties, false), 0)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyse message: %w", err)
+	}
+	if msg.Subject != "" {
+		if err := add(LocationSubject, in.det.Scan([]byte(msg.Subject), false), 0); err != nil {
+			return nil, nil, fmt.Errorf("analyse message: %w", err)
+		}
 	}
 	for _, l := range locs {
 		for _, h := range l.res.Hits() {
@@ -146,7 +203,12 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				f.Records = l.records
 			}
 			f.Values = h.Values
+			f.Dictionary, f.Level = h.Dictionary, h.Level
 			rep.Findings = append(rep.Findings, f)
+		}
+		if l.res.Incomplete != "" {
+			rep.Findings = append(rep.Findings, rules.Finding{Detector: rules.DetectorTruncated, Count: 1,
+				Location: l.name, Samples: []string{}, Reason: l.res.Incomplete})
 		}
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })

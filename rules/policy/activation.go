@@ -122,7 +122,7 @@ func (a *activation) hasAttachment(overload string, args ...ref.Val) ref.Val {
 // findingCount is the number of distinct values detector name found in the
 // locations starting with prefix. Findings that carry their values are merged
 // by value (the same card number in the body and an attachment counts once);
-// the others add their counts.
+// the others add their counts. See findingMatches for the names.
 func findingCount(r *rules.Report, name, prefix string) int {
 	var (
 		n    int
@@ -130,7 +130,7 @@ func findingCount(r *rules.Report, name, prefix string) int {
 	)
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		if f.Detector != name || !strings.HasPrefix(f.Location, prefix) {
+		if !findingMatches(f, name) || !strings.HasPrefix(f.Location, prefix) {
 			continue
 		}
 		if len(f.Values) == 0 {
@@ -190,4 +190,17 @@ func unscannable(r *rules.Report) int {
 
 func hasSuffixFold(s, suffix string) bool {
 	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// findingMatches: name is a detector ("mynumber", "keyword",
+// "pattern:project_code"), "keyword:X" for keyword findings of the
+// dictionary or level X, or "pattern" for every custom pattern.
+func findingMatches(f *rules.Finding, name string) bool {
+	if f.Detector == name {
+		return true
+	}
+	if x, ok := strings.CutPrefix(name, "keyword:"); ok {
+		return f.Detector == "keyword" && (f.Level == x || f.Dictionary == x)
+	}
+	return name == "pattern" && strings.HasPrefix(f.Detector, "pattern:")
 }

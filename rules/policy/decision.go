@@ -7,6 +7,7 @@ import (
 )
 
 // Reason explains a rule's decision to the sender, in Japanese and English.
+// A policy may give one plain string for both. Rule is the rule's name.
 type Reason struct {
 	Rule string `yaml:"-" json:"rule"`
 	JA   string `yaml:"ja" json:"ja,omitempty"`

@@ -65,6 +65,17 @@ func attachment(name string) reportOpt {
 	}
 }
 
+// unreadable adds an attachment that could not be read, with its
+// unscannable finding, as the extraction reports it.
+func unreadable(name, reason string, encrypted bool) reportOpt {
+	return func(r *rules.Report) {
+		loc := "attachment:" + name
+		r.Attachments = append(r.Attachments, rules.Attachment{Name: name, Location: loc, Size: 1000,
+			Encrypted: encrypted, Unscannable: reason})
+		r.Findings = append(r.Findings, rules.Finding{Detector: rules.DetectorUnscannable, Count: 1, Location: loc, Reason: reason})
+	}
+}
+
 func lookalike(addr string) reportOpt {
 	return func(r *rules.Report) {
 		r.Recipients.Lookalike = append(r.Recipients.Lookalike, rules.Lookalike{Address: addr, Resembles: "example.com"})
@@ -76,7 +87,7 @@ func TestDefaultPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := p.RuleNames(), []string{"pii-external", "lookalike", "mass-exposure", "external-attachment", "default"}; !reflect.DeepEqual(got, want) {
+	if got, want := p.RuleNames(), []string{"pii-external", "unscannable-external", "lookalike", "mass-exposure", "external-attachment", "default"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("rules = %q, want %q", got, want)
 	}
 	tests := []struct {
@@ -102,6 +113,20 @@ func TestDefaultPolicy(t *testing.T) {
 		{"50 in bcc", synth(bccExternal(50)), []string{"deliver"}, "default"},
 		{"external attachment", synth(external(1, 1), attachment("見積書.pdf")), []string{"encrypt"}, "external-attachment"},
 		{"internal attachment", synth(attachment("見積書.pdf")), []string{"deliver"}, "default"},
+		// Unreadable content to the outside waits for the security team
+		// instead of leaving re-wrapped in a second zip (#13).
+		{"external encrypted zip", synth(external(1, 1), unreadable("給与明細.zip", "encrypted zip", true)), []string{"hold_review"}, "unscannable-external"},
+		{"external zip bomb", synth(external(1, 1), unreadable("a.zip", "zip bomb: ratio 1028:1 over 100:1", false)), []string{"hold_review"}, "unscannable-external"},
+		{"external pdf over budget", synth(external(1, 1), unreadable("a.pdf", "PDF text extraction exceeded its CPU budget", false)), []string{"hold_review"}, "unscannable-external"},
+		{"bcc external encrypted pdf", synth(bccExternal(1), unreadable("locked.pdf", "encrypted PDF", true)), []string{"hold_review"}, "unscannable-external"},
+		{"encrypted flag alone", synth(external(1, 1), func(r *rules.Report) {
+			r.Attachments = append(r.Attachments, rules.Attachment{Name: "x.7z", Location: "attachment:x.7z", Encrypted: true})
+		}), []string{"hold_review"}, "unscannable-external"},
+		{"external analysis stopped", synth(external(1, 1), finding(rules.DetectorUnscannable, 1, 0, "message")), []string{"hold_review"}, "unscannable-external"},
+		{"unreadable beats lookalike", synth(external(1, 1), lookalike("a@exarnple.com"), unreadable("s.zip", "encrypted zip", true)), []string{"hold_review"}, "unscannable-external"},
+		{"pii beats unreadable", synth(external(1, 1), finding("mynumber", 1, 0, "body"), unreadable("s.zip", "encrypted zip", true)), []string{"hold_review"}, "pii-external"},
+		{"internal encrypted zip", synth(unreadable("給与明細.zip", "encrypted zip", true)), []string{"deliver"}, "default"},
+		{"external readable and image", synth(external(1, 1), attachment("見積書.pdf"), attachment("logo.png")), []string{"encrypt"}, "external-attachment"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

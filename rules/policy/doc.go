@@ -20,8 +20,12 @@
 // lower-cased) and size (int); fields use their JSON names
 // (recipients.visible_external, a.declared_type). Helper functions:
 //
-//	finding(name)             distinct values a detector found, over all locations
+//	finding(name)             distinct values a detector found, over all locations;
+//	                          name is a detector ("mynumber", "keyword"), a custom
+//	                          pattern ("pattern:project_code", or "pattern" for all)
+//	                          or "keyword:X", the keywords of dictionary or level X
 //	finding(name, prefix)     the same, only in locations starting with prefix
+//	                          ("attachment:", "subject", "filename:", "body")
 //	records()                 rows carrying personal data, summed over locations
 //	                          (the largest count per location)
 //	max_records()             the largest row count of any one finding

@@ -277,3 +277,30 @@ rules:
 		t.Fatal("an empty policy must deliver")
 	}
 }
+
+// A reason may be one plain string for both languages; each reason names
+// its rule, so a page can pair them.
+func TestPlainStringReason(t *testing.T) {
+	p := mustParse(t, `rules:
+  - name: hr-to-outside
+    when: 'size(attachments) > 0'
+    actions: [hold_sender]
+    reason: 人事ファイルは社外に送れません
+  - name: two
+    when: 'true'
+    continue: true
+    actions: [bcc]
+    reason: {ja: 二, en: two}
+`)
+	d := p.Evaluate(synth(attachment("a.pdf")))
+	want := []Reason{{Rule: "hr-to-outside", JA: "人事ファイルは社外に送れません", EN: "人事ファイルは社外に送れません"}}
+	if !reflect.DeepEqual(d.Reasons, want) {
+		t.Fatalf("reasons = %+v, want %+v", d.Reasons, want)
+	}
+	if got := d.Reasons[0].Text("en"); got != want[0].EN {
+		t.Fatalf("Text(en) = %q", got)
+	}
+	if _, err := Parse("p.yaml", []byte("rules:\n  - {name: r, when: 'true', actions: [reject], reason: 日本語だけ}\n")); err == nil || !strings.Contains(err.Error(), "reason.en must be printable ASCII") {
+		t.Fatalf("a Japanese-only reject reason: err = %v", err)
+	}
+}

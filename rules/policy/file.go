@@ -156,7 +156,15 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 			decode(v, "continue", &s.Continue)
 		case "reason":
 			s.reasonLine = v.Line
-			decodeStrict(v, rule, "reason", &s.Reason, ps)
+			if v.Kind == yaml.ScalarNode {
+				// One text for both languages: a policy written for one
+				// office need not translate.
+				var text string
+				decode(v, "reason", &text)
+				s.Reason = Reason{JA: text, EN: text}
+			} else {
+				decodeStrict(v, rule, "reason", &s.Reason, ps)
+			}
 		case "params":
 			s.paramsLine = v.Line
 			decodeStrict(v, rule, "params", &s.Params, ps)

@@ -134,7 +134,7 @@ rules:
     when: size(attachments) > 0
     continue: maybe
     actions: []
-    reason: plain text
+    reason: [plain, text]
   - name: x
     when: ""
     actions: [bcc, bcc]
@@ -208,16 +208,19 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.RuleNames()) != 5 {
+	if len(p.RuleNames()) != 6 {
 		t.Fatalf("rules = %q", p.RuleNames())
 	}
 	info := p.Rules()
-	if info[3].Name != "external-attachment" || info[3].When != "recipients.external > 0 && size(attachments) > 0" ||
-		info[3].Params.EncryptPassword != "sender" || info[3].Reason.JA == "" || info[0].When == "" {
-		t.Fatalf("Rules()[3] = %+v", info[3])
+	if info[1].Name != "unscannable-external" || info[1].Actions[0] != "hold_review" || info[1].Reason.EN == "" {
+		t.Fatalf("Rules()[1] = %+v", info[1])
 	}
-	info[3].Actions[0] = "deliver"
-	if p.Rules()[3].Actions[0] != "encrypt" {
+	if info[4].Name != "external-attachment" || info[4].When != "recipients.external > 0 && size(attachments) > 0" ||
+		info[4].Params.EncryptPassword != "sender" || info[4].Reason.JA == "" || info[0].When == "" {
+		t.Fatalf("Rules()[4] = %+v", info[4])
+	}
+	info[4].Actions[0] = "deliver"
+	if p.Rules()[4].Actions[0] != "encrypt" {
 		t.Fatal("Rules exposes internal slices")
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); !errors.Is(err, os.ErrNotExist) {

@@ -87,6 +87,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 		validateActions(s, ps)
 		r := &rule{name: s.Name, when: s.When, actions: s.Actions, cont: s.Continue, reason: s.Reason, params: s.Params}
 		r.reason.Rule = s.Name
+		r.reason.Rule = s.Name
 		for _, a := range s.Actions {
 			if i := actionIndex(a); i >= 0 && !slices.Contains(r.actionIdx, i) {
 				r.actionIdx = append(r.actionIdx, i)

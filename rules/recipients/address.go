@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"github.com/sendguard/sendguard/rules/address"
 )
 
 // ErrBadAddress reports an address that could not be recovered.
@@ -22,12 +24,23 @@ type Address struct {
 	// case and script matter (an upper-case I posing as l).
 	RawDomain string
 	Group     string // group name when the address was inside a group
+	// Routing is set when a next hop could route the address elsewhere
+	// than Domain ('@', '%' or '!' in the local part, a source route): such
+	// an address is always external.
+	Routing address.Routing
+	// Invalid is set when the address could not be parsed as a whole; it
+	// is always external (an address the analysis cannot classify must not
+	// pass as internal, nor vanish).
+	Invalid bool
 }
 
 // String returns the address in canonical, lower-cased form, quoting the
 // local part when it needs quotes.
 func (a Address) String() string {
-	return strings.ToLower(quoteLocal(a.Local)) + "@" + a.Domain
+	if a.Domain == "" {
+		return strings.ToLower(address.QuoteLocal(a.Local)) // unparsable, kept as written
+	}
+	return strings.ToLower(address.QuoteLocal(a.Local)) + "@" + a.Domain
 }
 
 // key identifies an address for de-duplication and envelope matching.
@@ -64,14 +77,35 @@ func ParseList(s string) ([]Address, []error) {
 }
 
 // ParseEnvelope parses an envelope address (RCPT TO), with or without angle
-// brackets. Like ParseList, it returns an address with an invalid domain
-// together with the error; the address is usable when its Domain is set.
+// brackets, with the parser delivery routes by (rules/address): the Domain
+// it returns is the domain delivery uses. It never drops an address: one
+// that cannot be parsed is returned with Invalid set, together with the
+// error, and the analysis counts it as external.
 func ParseEnvelope(s string) (Address, error) {
 	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
-		s = s[1 : len(s)-1]
+	pa, err := address.Parse(s)
+	if err == nil {
+		return Address{Local: pa.Local, Domain: pa.ASCIIDomain, RawDomain: pa.Domain, Routing: pa.Routing}, nil
 	}
-	return fromAddrSpec("", s, s, false)
+	a := Address{Local: pa.Local, Domain: pa.ASCIIDomain, RawDomain: pa.Domain, Routing: pa.Routing, Invalid: true}
+	if a.Local == "" {
+		// Not even split: keep what is recognisable.
+		t := strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+		a.Local = t
+		if at := strings.LastIndexByte(t, '@'); at >= 0 {
+			a.Local, a.RawDomain = t[:at], t[at+1:]
+			a.Domain = strings.ToLower(strings.ToValidUTF8(a.RawDomain, "\uFFFD"))
+		}
+		a.Routing |= address.RoutingOf(a.Local)
+		if a.Local == "" {
+			a.Local = "(empty)"
+		}
+	}
+	why := err.Error()
+	if i := strings.Index(why, ": "); i >= 0 && errors.Is(err, address.ErrSyntax) {
+		why = why[i+2:] // the address itself is quoted once, by badAddress
+	}
+	return a, badAddress(s, why)
 }
 
 // unfold removes header folding.
@@ -144,23 +178,35 @@ func fromAddrSpec(name, spec, orig string, parsed bool) (Address, error) {
 		return Address{}, badAddress(orig, "missing local part, '@' or domain")
 	}
 	local, rawDomain := spec[:at], spec[at+1:]
+	routedAt := false
 	switch {
 	case parsed:
 	case len(local) >= 2 && strings.HasPrefix(local, "\"") && strings.HasSuffix(local, "\""):
 		local = unquote(local)
-	case strings.ContainsAny(local, " \t<>(),;:@\"[]\\"):
+	case strings.ContainsAny(local, " \t<>(),;:\"[]\\"):
 		return Address{}, badAddress(orig, "invalid local part")
+	case strings.Contains(local, "@"):
+		// x@a@b: kept, as the next hop would route it (to b), and flagged.
+		routedAt = true
 	}
 	if local == "" {
 		return Address{}, badAddress(orig, "empty local part")
 	}
-	a := Address{Name: name, Local: local, RawDomain: rawDomain}
+	a := Address{Name: name, Local: local, RawDomain: rawDomain, Routing: address.RoutingOf(local)}
 	domain, err := NormalizeDomain(rawDomain)
 	a.Domain = domain
 	if err != nil {
 		// Kept (lower-cased, as written) so that the recipient still counts:
 		// it can never be internal, and dropping it would hide it.
+		a.Invalid = true
 		return a, badAddress(orig, err.Error())
+	}
+	if strings.ContainsFunc(local, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		a.Invalid = true
+		return a, badAddress(orig, "control character in the local part")
+	}
+	if routedAt {
+		return a, badAddress(orig, "unquoted '@' in the local part")
 	}
 	return a, nil
 }
@@ -190,42 +236,4 @@ func unquote(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-// quoteLocal quotes a local part that is not a dot-atom.
-func quoteLocal(l string) string {
-	if isDotAtom(l) {
-		return l
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range l {
-		if r == '"' || r == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for _, r := range s {
-		if r == '.' || r >= 0x80 || isAtext(byte(r)) {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
-func isAtext(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }

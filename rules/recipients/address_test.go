@@ -47,7 +47,7 @@ func TestParseList(t *testing.T) {
 		{"a@exa_mple.com", []addr{{"", "a@exa_mple.com", ""}}, 1},
 		{"a@EXA_MPLE.com., b@x..y", []addr{{"", "a@exa_mple.com", ""}, {"", "b@x..y", ""}}, 2},
 		{"@example.com, a@", nil, 2},
-		{"a@b@example.com", nil, 1},
+		{"a@b@example.com", []addr{{"", "\"a@b\"@example.com", ""}}, 1}, // kept, routed (external)
 		{"a@[192.0.2.1]", []addr{{"", "a@[192.0.2.1]", ""}}, 0},
 		{"a@example.com,\r\n b@example.com", []addr{{"", "a@example.com", ""}, {"", "b@example.com", ""}}, 0},
 		{"", nil, 0},

@@ -135,9 +135,9 @@ func (an *Analyzer) Analyze(in Input) Result {
 		if err != nil {
 			addErr("RCPT TO", []error{err})
 		}
-		if a.Domain != "" {
-			add(a, "bcc", false, true)
-		}
+		// Even an unparsable envelope recipient receives a copy: it is
+		// counted (as external), never dropped.
+		add(a, "bcc", false, true)
 	}
 
 	res.Recipients = an.summarise(order)
@@ -157,7 +157,9 @@ func (an *Analyzer) summarise(order []*entry) rules.Recipients {
 	externalDomains := map[string]struct{}{}
 	looked := map[string]*Match{} // per raw domain: case and script matter
 	for _, e := range order {
-		ext := !an.internal.contains(e.addr.Domain)
+		// Fail closed: an address a next hop could route elsewhere, or one
+		// that could not be parsed, is external whatever its domain says.
+		ext := e.addr.Invalid || e.addr.Routing != 0 || !an.internal.contains(e.addr.Domain)
 		addr := e.addr.String()
 		r.List = append(r.List, rules.Recipient{
 			Address:  addr,
@@ -175,13 +177,25 @@ func (an *Analyzer) summarise(order []*entry) rules.Recipients {
 		}
 		if e.visible {
 			r.VisibleExternal++
-			visibleDomains[e.addr.Domain] = struct{}{}
+			if e.addr.Domain != "" {
+				visibleDomains[e.addr.Domain] = struct{}{}
+			}
 		}
 		if !e.envelope {
 			continue
 		}
 		r.External++
-		externalDomains[e.addr.Domain] = struct{}{}
+		if e.addr.Domain != "" {
+			externalDomains[e.addr.Domain] = struct{}{}
+		}
+		if e.addr.Routing != 0 {
+			// A routed address shows one destination and may reach
+			// another: the default policy's look-alike rule holds it for
+			// the sender to check.
+			r.Lookalike = append(r.Lookalike, rules.Lookalike{Address: addr, Resembles: shownDomain(e.addr),
+				Reason: "routed address: " + e.addr.Routing.String()})
+			continue
+		}
 		m, ok := looked[e.addr.RawDomain]
 		if !ok {
 			if hit, found := an.lookalike.Check(e.addr.RawDomain); found {
@@ -218,6 +232,24 @@ func (an *Analyzer) known(d string) bool {
 		}
 		d = parent
 	}
+}
+
+// shownDomain is the domain a routed address appears to go to: the one
+// embedded in its local part ("x@example.com"@evil.example,
+// x%example.com@relay, example.com!x@relay), else its own.
+func shownDomain(a Address) string {
+	l := a.Local
+	if i := strings.LastIndexAny(l, "@%"); i >= 0 {
+		if d, err := NormalizeDomain(l[i+1:]); err == nil {
+			return d
+		}
+	}
+	if i := strings.IndexByte(l, '!'); i > 0 {
+		if d, err := NormalizeDomain(l[:i]); err == nil {
+			return d
+		}
+	}
+	return a.Domain
 }
 
 func sortedKeys(m map[string]struct{}) []string {

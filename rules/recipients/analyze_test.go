@@ -64,8 +64,9 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("From = %q", res.From)
 	}
 	r := res.Recipients
-	if r.Total != 6 || r.External != 4 || r.VisibleExternal != 4 {
-		t.Errorf("total/external/visible = %d/%d/%d, want 6/4/4", r.Total, r.External, r.VisibleExternal)
+	// <bad> cannot be classified: it still counts, as external.
+	if r.Total != 7 || r.External != 5 || r.VisibleExternal != 4 {
+		t.Errorf("total/external/visible = %d/%d/%d, want 7/5/4", r.Total, r.External, r.VisibleExternal)
 	}
 	wantVisible := []string{"client-c.org", "exarnple.com", "known.client-a.net", "partner.co.jp"}
 	if !reflect.DeepEqual(r.VisibleExternalDomains, wantVisible) {
@@ -94,6 +95,7 @@ func TestAnalyze(t *testing.T) {
 		{Address: "z@client-c.org", Field: "cc", Domain: "client-c.org", External: true},
 		{Address: "hidden@bcc-only.client-b.net", Field: "bcc", Domain: "bcc-only.client-b.net", External: true, Envelope: true},
 		{Address: "ops@hr.example.com", Field: "bcc", Domain: "hr.example.com", Envelope: true},
+		{Address: "bad", Field: "bcc", External: true, Envelope: true},
 	}
 	if !reflect.DeepEqual(r.List, want) {
 		t.Errorf("List =\n%+v\nwant\n%+v", r.List, want)
@@ -159,5 +161,44 @@ func TestAnalyzeBccOnlyExternal(t *testing.T) {
 	}
 	if r.List[1].Field != "bcc" || !r.List[1].External {
 		t.Errorf("bcc recipient = %+v", r.List[1])
+	}
+}
+
+// TestAnalyzeRoutedAddresses: every form a next hop could route elsewhere
+// than its domain counts as one external recipient with a look-alike entry
+// (so the default policy holds it), never as zero recipients or internal.
+func TestAnalyzeRoutedAddresses(t *testing.T) {
+	an := newTestAnalyzer(t)
+	for _, tt := range []struct {
+		rcpt, domain, shown string
+	}{
+		{"<x@example.com@evil.example>", "evil.example", "example.com"},
+		{`<"x@example.com"@evil.example>`, "evil.example", "example.com"},
+		{"<x%evil.example@example.com>", "example.com", "evil.example"},
+		{"<evil.example!x@example.com>", "example.com", "evil.example"},
+		{"<@evil.example:x@example.com>", "example.com", "example.com"},
+		{"<x@exa_mple.com>", "exa_mple.com", ""},
+		{"<garbage>", "", ""},
+	} {
+		for _, in := range []Input{
+			{Envelope: []string{tt.rcpt}},
+			// Offline: the header recipient stands in for the envelope.
+			{To: []string{strings.Trim(tt.rcpt, "<>")}},
+		} {
+			r := an.Analyze(in).Recipients
+			if r.Total != 1 || r.External != 1 || len(r.List) != 1 || !r.List[0].External || r.List[0].Domain != tt.domain {
+				if len(in.To) > 0 && (tt.rcpt == "<garbage>" || strings.HasPrefix(tt.rcpt, "<@")) {
+					continue // not an address in a header at all
+				}
+				t.Errorf("%+v: total/external %d/%d, list %+v", in, r.Total, r.External, r.List)
+				continue
+			}
+			if tt.shown == "" {
+				continue
+			}
+			if len(r.Lookalike) != 1 || r.Lookalike[0].Resembles != tt.shown || !strings.HasPrefix(r.Lookalike[0].Reason, "routed address") {
+				t.Errorf("%+v: lookalike %+v, want resembles %q", in, r.Lookalike, tt.shown)
+			}
+		}
 	}
 }

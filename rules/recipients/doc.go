@@ -10,6 +10,12 @@
 // Invariants:
 //   - Parsing never fails as a whole: a broken address is reported in
 //     Result.Errors and the rest of the list is still analysed.
+//   - Fail closed: an envelope recipient is never dropped. One that cannot be
+//     parsed, or that a next hop could route elsewhere than its domain ('@',
+//     '%' or '!' in the local part, a source route), counts as external;
+//     a routed one is also listed as a look-alike ("routed address").
+//   - Envelope addresses are parsed with rules/address, the parser delivery
+//     routes by: the domain classified is the domain delivered to.
 //   - Domains are compared in one canonical form: lower case, IDNA (punycode)
 //     A-labels, no trailing dot. Recipient.Address carries that form.
 //   - Counts and external domains are about the envelope recipients (who

@@ -16,6 +16,7 @@ import (
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/templates"
 )
 
 // TestStateChangingRoutesRefused posts to every state-changing route
@@ -142,7 +143,14 @@ func TestReleaseAndReject(t *testing.T) {
 	c.ua = "Mozilla/5.0 test"
 	c.login("rita")
 	c.get("/console/msg/" + a)
-	r := c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"bcc"}, "reason": {"checked with sender"}})
+	// A release first shows what it will do, and does nothing yet.
+	r := c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"bcc"}, "reason": {"checked with sender"}, "note": {"ticket 42"}})
+	mustContain(t, r.body, `id="confirm-form"`, `action="/console/msg/`+a+`/release"`, "External To/Cc recipients are moved to Bcc",
+		"checked with sender", "ticket 42", `name="confirm" value="1"`, `name="mode" value="bcc"`)
+	if r.status != http.StatusOK || e.state(a) != hold.StateHeld || e.releases.Load() != 0 {
+		t.Fatalf("release before confirmation: %d %s", r.status, e.state(a))
+	}
+	r = c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"bcc"}, "reason": {"checked with sender"}, "note": {"ticket 42"}, "confirm": {"1"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/console/msg/"+a+"?done=released" {
 		t.Fatalf("release: %d %q", r.status, r.header.Get("Location"))
 	}
@@ -154,8 +162,15 @@ func TestReleaseAndReject(t *testing.T) {
 		rec.DecidedBy.Role != RoleReviewer || rec.DecidedBy.IP != "127.0.0.1" || rec.DecidedBy.UserAgent != "Mozilla/5.0 test" {
 		t.Fatalf("released record: %+v", rec)
 	}
+	// The reason goes to the sender (the record); the note only to the audit log.
+	if rec.Reason != "checked with sender" {
+		t.Fatalf("record reason %q", rec.Reason)
+	}
+	if ev := e.events(hold.EventFilter{MessageID: a, Action: auditNote}); len(ev) != 1 || ev[0].Reason != "ticket 42" || ev[0].Actor.Name != "rita" {
+		t.Fatalf("note event: %+v", ev)
+	}
 	// A second click is refused and does not release again.
-	r = c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"as_is"}})
+	r = c.postCSRF("/console/msg/"+a+"/release", url.Values{"mode": {"as_is"}, "confirm": {"1"}})
 	if r.status != http.StatusConflict || e.releases.Load() != 1 {
 		t.Fatalf("second release: %d, releases %d", r.status, e.releases.Load())
 	}
@@ -499,9 +514,36 @@ func TestCatalogComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range c {
-		if v[0] == "" || v[1] == "" {
-			t.Errorf("%s lacks a language", k)
+	for _, lang := range templates.Languages() {
+		for _, k := range c.c.Keys(lang) {
+			if strings.HasPrefix(k, "console.") && c.c.T(lang, k) == "" {
+				t.Errorf("%s: %s is empty", lang, k)
+			}
 		}
+	}
+}
+
+// The reviewer's internal note never reaches the sender: the rejection
+// notice carries the reason only.
+func TestNoteNeverReachesTheSender(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("rita", RoleReviewer)
+	id := e.seed(msg{subject: "salary", sender: "taro@example.com"})
+	c := e.client()
+	c.login("rita")
+	c.get("/console/msg/" + id)
+	c.postCSRF("/console/msg/"+id+"/reject", url.Values{"reason": {"給与明細は社外に送れません"}, "note": {"SECRET-NOTE: HR ticket 7"}})
+	if e.state(id) != hold.StateRejected {
+		t.Fatalf("state %s", e.state(id))
+	}
+	mails := e.noticesTo("taro@example.com")
+	if len(mails) != 1 {
+		t.Fatalf("%d notices to the sender", len(mails))
+	}
+	if !strings.Contains(mails[0], "給与明細は社外に送れません") || strings.Contains(mails[0], "SECRET-NOTE") {
+		t.Fatalf("rejection notice:\n%s", mails[0])
+	}
+	if ev := e.events(hold.EventFilter{MessageID: id, Action: auditNote}); len(ev) != 1 || ev[0].Reason != "SECRET-NOTE: HR ticket 7" {
+		t.Fatalf("note event: %+v", ev)
 	}
 }

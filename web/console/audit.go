@@ -72,7 +72,7 @@ type verifyResult struct {
 }
 
 var auditActions = []string{hold.ActionHold, hold.ActionRelease, hold.ActionReject, hold.ActionCancel, hold.ActionExpire,
-	hold.ActionPurge, auditSignIn, auditSignInFailed, auditSignOut, auditDownload, auditExport, auditVerify}
+	hold.ActionPurge, auditNote, auditSignIn, auditSignInFailed, auditSignOut, auditDownload, auditExport, auditVerify}
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	h.showAudit(w, r, rc, nil)

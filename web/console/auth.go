@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/templates"
 )
 
 // Audit actions written by the console.
@@ -184,8 +185,8 @@ func (h *Handler) safeNext(next string) string {
 	return next
 }
 
-// lang picks the language: the account's choice, the sign-in session's,
-// ?lang=, the browser's, English.
+// lang picks the language: the account's choice, ?lang=, the sign-in
+// session's, the browser's, the configured default (templates.Pick).
 func (h *Handler) lang(r *http.Request, rc *reqCtx) string {
 	if rc != nil && rc.user != nil && rc.user.Lang != "" {
 		return rc.user.Lang
@@ -196,9 +197,5 @@ func (h *Handler) lang(r *http.Request, rc *reqCtx) string {
 	if rc != nil && rc.sess != nil && rc.sess.Lang != "" {
 		return rc.sess.Lang
 	}
-	al := strings.ToLower(r.Header.Get("Accept-Language"))
-	if strings.HasPrefix(strings.TrimSpace(al), "ja") {
-		return "ja"
-	}
-	return "en"
+	return templates.Pick("", r.Header.Get("Accept-Language"), h.defLang)
 }

@@ -102,7 +102,8 @@ func TestSignInRateLimited(t *testing.T) {
 			t.Fatalf("attempt %d: %d", i, r.status)
 		}
 	}
-	// The account is locked for this window even with the right password.
+	// The account is now in back-off from this network: even the right
+	// password is not checked until the delay has passed.
 	if r := c.postCSRF("/console/login", url.Values{"user": {"rita"}, "password": {testPassword}}); r.status != http.StatusTooManyRequests {
 		t.Fatalf("locked account: %d", r.status)
 	}
@@ -116,7 +117,7 @@ func TestSignInRateLimited(t *testing.T) {
 	if n := len(e.events(hold.EventFilter{Action: auditSignInFailed})); n != 8 {
 		t.Fatalf("failed sign-in events: %d, want 8", n)
 	}
-	// After the window the account signs in.
+	// After the delay the account signs in.
 	e.clock.Advance(16 * time.Minute)
 	c2 := e.client()
 	c2.login("rita")
@@ -449,6 +450,29 @@ func TestHeadersOnEveryResponse(t *testing.T) {
 	for _, bad := range []string{"<script>", "style=", " onclick=", " onload="} {
 		if strings.Contains(r.body, bad) {
 			t.Errorf("dashboard has %q", bad)
+		}
+	}
+}
+
+// One language rule for every page: without a choice the console follows
+// the browser, then the configured default, which is Japanese.
+func TestConsoleDefaultLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		def, accept, want string
+	}{
+		{"", "", `lang="ja"`},
+		{"", "en-US,en;q=0.9", `lang="en"`},
+		{"en", "", `lang="en"`},
+		{"en", "ja", `lang="ja"`},
+	} {
+		e := newEnv(t, func(c *Config) { c.DefaultLang = tc.def })
+		c := e.client()
+		req, _ := http.NewRequest("GET", e.srv.URL+"/console/login", nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Language", tc.accept)
+		}
+		if r := c.do(req); !strings.Contains(r.body, tc.want) {
+			t.Errorf("default %q, Accept-Language %q: page lacks %s", tc.def, tc.accept, tc.want)
 		}
 	}
 }

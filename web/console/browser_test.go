@@ -35,7 +35,12 @@ func TestBrowserConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, func(c *Config) {
+		c.Location = tokyo
 		c.Policy = pol.Rules()
 		c.Test = func(ctx context.Context, r io.Reader) (*inspect.Result, error) {
 			return insp.Inspect(ctx, r, inspect.Envelope{})
@@ -88,7 +93,7 @@ func TestBrowserConsole(t *testing.T) {
 		"CONSOLE_USER=tanaka", "CONSOLE_PASSWORD="+testPassword, "CONSOLE_CODE="+e.code("tanaka"),
 		"RELEASE_SUBJECT=【社外秘】顧客一覧の送付（確認用）", "REJECT_SUBJECT=Re: 見積書",
 		"REJECT_REASON=宛先ドメインが取引先と異なります（exarnple.com）", "FILTER_DOMAIN=partner.co.jp",
-		"TEST_EML="+eml, "RAW_VALUE=9018",
+		"TEST_EML="+eml, "RAW_VALUE=9018", "ZONE=JST",
 		"ARTIFACTS="+shots, "DOWNLOADS="+downloads, "USER_DATA_DIR="+t.TempDir(),
 	)
 	out, err := cmd.CombinedOutput()
@@ -116,7 +121,8 @@ func TestBrowserConsole(t *testing.T) {
 			t.Errorf("exported audit log lacks %q", want)
 		}
 	}
-	for _, name := range []string{"01-login.png", "03-dashboard.png", "04-queue.png", "06-message.png", "10-audit.png", "11-policy.png"} {
+	for _, name := range []string{"01-login.png", "03-dashboard.png", "04-queue.png", "06-message.png", "06c-release-confirm.png", "10-audit.png", "11-policy.png",
+		"12-queue-ja.png", "14-queue-ja-phone.png", "15-message-ja-phone.png"} {
 		if st, err := os.Stat(filepath.Join(shots, name)); err != nil || st.Size() < 5000 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}

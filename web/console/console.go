@@ -21,6 +21,8 @@ import (
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
+
+	"github.com/sendguard/sendguard/templates"
 )
 
 //go:embed assets
@@ -58,6 +60,9 @@ type Config struct {
 	Now func() time.Time
 	// Location is the time zone of times shown; nil means UTC.
 	Location *time.Location
+	// DefaultLang is the console's language when neither the account, the
+	// session nor the browser names one; empty means templates.DefaultLanguage.
+	DefaultLang string
 
 	// Policy is the active policy's rules, shown on the policy page.
 	Policy []policy.RuleInfo
@@ -81,12 +86,13 @@ type Config struct {
 	// authenticated (e.g. "X-Forwarded-User"). The name must be a local
 	// account, whose role applies; empty disables proxy sign-in.
 	ProxyUserHeader string
-	// MaxFailuresPerIP and MaxFailuresPerUser failed sign-ins within
-	// FailureWindow block further attempts from that IP or for that account
-	// until the window ends; zero means 20, 5 and 15 minutes.
+	// MaxFailuresPerIP failed sign-ins from one address, and
+	// MaxFailuresPerUser for one account from one network (/24, /64), are
+	// free; then each attempt waits a second, doubling up to MaxBackoff
+	// (lockout.go). Zero means 20, 5 and 15 minutes.
 	MaxFailuresPerIP   int
 	MaxFailuresPerUser int
-	FailureWindow      time.Duration
+	MaxBackoff         time.Duration
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -101,6 +107,7 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	loc     *time.Location
+	defLang string
 	rules   []policy.RuleInfo
 	test    TestFunc
 	maxUp   int64
@@ -108,8 +115,8 @@ type Handler struct {
 	noTOTP  bool
 	proxies []netip.Prefix
 	proxyH  string
-	ipLim   *ratelimit.Limiter
-	userLim *ratelimit.Limiter
+	ipLim   *ratelimit.Backoff // by client IP
+	userLim *ratelimit.Backoff // by account and client network
 	formLim *ratelimit.Limiter // sign-in forms (new sessions) per IP
 	cat     catalog
 	pages   pageSet
@@ -139,7 +146,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, rules: cfg.Policy, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{},
 	}
@@ -149,6 +156,9 @@ func New(cfg Config) (*Handler, error) {
 	h.log = h.log.With("component", "console")
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if !templates.Supported(h.defLang) {
+		h.defLang = templates.DefaultLanguage
 	}
 	if h.loc == nil {
 		h.loc = time.UTC
@@ -162,17 +172,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.proxyH != "" && len(h.proxies) == 0 {
 		return nil, fmt.Errorf("console: proxy user header set without trusted proxies")
 	}
-	ipMax, userMax, win := cfg.MaxFailuresPerIP, cfg.MaxFailuresPerUser, cfg.FailureWindow
-	if ipMax <= 0 {
-		ipMax = 20
-	}
-	if userMax <= 0 {
-		userMax = 5
-	}
-	if win <= 0 {
-		win = 15 * time.Minute
-	}
-	h.ipLim, h.userLim = ratelimit.New(ipMax, win, 10000), ratelimit.New(userMax, win, 10000)
+	h.ipLim, h.userLim = newSignInLimits(cfg)
 	// Every sign-in form is a stored session: bound how fast one address
 	// can create them.
 	h.formLim = ratelimit.New(maxFormsPerIP, 10*time.Minute, 10000)

@@ -22,9 +22,12 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
+	"github.com/sendguard/sendguard/web/outbox"
 )
 
 // tlog sends log lines to the test's log.
@@ -63,11 +66,21 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	}
 	t.Cleanup(func() { sp.Close() })
 	e.sp = sp
+	// Outcome notices are written as the gateway writes them, so a test
+	// can read what the sender receives.
+	builder, err := notify.NewBuilder(notify.Options{From: "sendguard@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifier := &gateway.Notifier{Store: sp, Builder: builder, Lifetime: time.Hour}
 	e.hold, err = hold.New(sp.DB(), hold.Options{
 		Now: e.clock.Now,
 		OnRelease: func(tx *bbolt.Tx, rec *hold.Record) error {
 			e.releases.Add(1)
 			return nil
+		},
+		OnDecided: func(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
+			return notifier.DecidedTx(tx, rec, e.clock.Now())
 		},
 	})
 	if err != nil {
@@ -84,7 +97,9 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	cfg := Config{
 		Hold: e.hold, Spool: sp, DB: sp.DB(), BaseURL: e.srv.URL + "/", Now: e.clock.Now,
 		InternalDomains: []string{"example.com"},
-		Logger:          slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Most tests read English texts; the Japanese default is tested apart.
+		DefaultLang: "en",
+		Logger:      slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -318,3 +333,30 @@ func mustContain(t *testing.T, body string, subs ...string) {
 }
 
 var _ = bytes.NewReader
+
+// noticesTo returns the text of every notice spooled for addr.
+func (e *env) noticesTo(addr string) []string {
+	e.t.Helper()
+	var out []string
+	e.sp.ForEach(func(rec *spool.Record) bool {
+		if rec.Kind != spool.KindNotice || len(rec.Rcpts) == 0 || rec.Rcpts[0].Addr != addr {
+			return true
+		}
+		f, err := e.sp.OpenBody(rec.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		defer f.Close()
+		m, err := outbox.Parse(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, s := range m.Body {
+			b.WriteString(s.Text)
+		}
+		out = append(out, m.Subject+"\n"+b.String())
+		return true
+	})
+	return out
+}

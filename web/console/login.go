@@ -83,7 +83,7 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	// Lower-cased like account names, so case variants share one budget.
 	name := strings.ToLower(strings.TrimSpace(printable(r.PostFormValue("user"), 64)))
 	ip, now := h.clientIP(r), h.now()
-	if h.ipLim.Blocked(ip, now) || h.userLim.Blocked(name, now) {
+	if h.signInDelayed(w, ip, name, now) {
 		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "rate limited"})
 		h.showLogin(w, r, s, http.StatusTooManyRequests, name, "login.blocked")
 		return
@@ -101,8 +101,7 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
 			h.log.Error("read user", "err", err)
 		}
-		h.ipLim.Fail(ip, now)
-		h.userLim.Fail(name, now)
+		h.signInFailed(ip, name, now)
 		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "password"})
 		h.showLogin(w, r, s, http.StatusUnauthorized, name, "login.failed")
 		return
@@ -147,7 +146,7 @@ func (h *Handler) totpPost(w http.ResponseWriter, r *http.Request) {
 		d.Error = key
 		h.render(w, status, "totp", d)
 	}
-	if h.ipLim.Blocked(ip, now) || h.userLim.Blocked(u.Name, now) {
+	if h.signInDelayed(w, ip, u.Name, now) {
 		fail(http.StatusTooManyRequests, "login.blocked", "rate limited")
 		return
 	}
@@ -156,8 +155,7 @@ func (h *Handler) totpPost(w http.ResponseWriter, r *http.Request) {
 		h.log.Error("check totp", "err", err)
 	}
 	if !ok {
-		h.ipLim.Fail(ip, now)
-		h.userLim.Fail(u.Name, now)
+		h.signInFailed(ip, u.Name, now)
 		fail(http.StatusUnauthorized, "totp.failed", "totp")
 		return
 	}
@@ -172,7 +170,7 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, s *sessio
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h.userLim.Reset(u.Name)
+	h.signInSucceeded(h.clientIP(r), u.Name)
 	h.audit(r, hold.Event{Actor: h.actor(r, u.Name, u.Role), Action: auditSignIn, Reason: how})
 	if u.Lang == "" && s.Lang != "" {
 		_ = h.users.SetLanguage(u.Name, s.Lang)

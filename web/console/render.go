@@ -2,49 +2,35 @@ package console
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/templates"
 )
 
-// catalog holds every console text in English and Japanese.
-type catalog map[string][2]string
+// catalog is the console's view of the one templates catalog: its keys
+// live there under "console.".
+type catalog struct{ c *templates.Catalog }
 
 func loadCatalog() (catalog, error) {
-	b, err := assetsFS.ReadFile("assets/i18n.json")
-	if err != nil {
-		return nil, fmt.Errorf("read catalog: %w", err)
-	}
-	var c catalog
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("parse catalog: %w", err)
-	}
-	return c, nil
+	c, err := templates.LoadCatalog()
+	return catalog{c}, err
 }
 
 // T returns key's text in lang, formatted with args; a missing key shows
-// itself so a gap is visible, not fatal.
+// as [console.key] so a gap is visible, not fatal.
 func (c catalog) T(lang, key string, args ...any) string {
-	v, ok := c[key]
-	if !ok {
-		return key
-	}
-	s := v[0]
-	if lang == "ja" && v[1] != "" {
-		s = v[1]
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
+	return c.c.T(lang, "console."+key, args...)
 }
 
 // has reports whether the catalog names key (for optional labels).
-func (c catalog) has(key string) bool { _, ok := c[key]; return ok }
+func (c catalog) has(key string) bool { return c.c.Has(templates.DefaultLanguage, "console."+key) }
 
 type pageSet map[string]*template.Template
 
@@ -125,20 +111,40 @@ func (d *pageData) TOr(prefix, key string) string {
 	return key
 }
 
+// ReasonsOf is a decision's policy reasons in the console's language
+// (a record from before per-language reasons has one language only).
+func (d *pageData) ReasonsOf(dec hold.Decision) []string {
+	if len(dec.Localized) == 0 {
+		return dec.Reasons
+	}
+	var out []string
+	for _, r := range dec.Localized {
+		t := r.JA
+		if d.Lang == "en" && r.EN != "" || t == "" {
+			t = r.EN
+		}
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Time formats a time in the console's zone.
 func (d *pageData) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(d.loc).Format("2006-01-02 15:04:05")
+	return t.In(d.loc).Format("2006-01-02 15:04:05 MST")
 }
 
-// Short formats a time without seconds.
+// Short formats a time without seconds, still with its zone: a reviewer
+// in another office must not misread it.
 func (d *pageData) Short(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(d.loc).Format("01-02 15:04")
+	return t.In(d.loc).Format("01-02 15:04 MST")
 }
 
 func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageData {

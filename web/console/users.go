@@ -99,7 +99,8 @@ func NewUsers(db *bbolt.DB, issuer string, now func() time.Time) (*Users, error)
 }
 
 func validName(name string) bool {
-	if name == "" || len(name) > 64 {
+	if name == "" || len(name) > 64 || strings.ContainsRune("-.", rune(name[0])) {
+		// A leading '-' is an option mistyped as a name ("user add -h").
 		return false
 	}
 	for _, r := range name {
@@ -205,6 +206,47 @@ func (u *Users) SetDisabled(name string, disabled bool) error {
 		rec.Disabled = disabled
 		return nil
 	}, disabled)
+}
+
+// UserInfo is what `sendguard user list` shows of an account.
+type UserInfo struct {
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Created  time.Time `json:"created"`
+	Disabled bool      `json:"disabled"`
+	TOTP     bool      `json:"totp"`
+}
+
+// ListUsers returns every account, by name.
+func (u *Users) ListUsers() ([]UserInfo, error) {
+	out := []UserInfo{}
+	err := u.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+			var rec user
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode user %s: %w", k, err)
+			}
+			out = append(out, UserInfo{Name: rec.Name, Role: rec.Role, Created: rec.Created, Disabled: rec.Disabled, TOTP: rec.TOTPSecret != ""})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteUser removes an account and ends its sessions. Its audit events
+// stay: they name the account, not point to it.
+func (u *Users) DeleteUser(name string) error {
+	name = strings.ToLower(strings.TrimSpace(name))
+	return u.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketUsers)
+		if _, err := getUser(b, name); err != nil {
+			return err
+		}
+		if err := revokeSessions(tx, name); err != nil {
+			return err
+		}
+		return b.Delete([]byte(name))
+	})
 }
 
 // SetLanguage stores the account's console language ("ja" or "en").

@@ -47,6 +47,7 @@ func main() {
 		"broken-mime.eml":        brokenMail(),
 		"forwarded-message.eml":  forwardedMail(),
 		"mixed-attachments.eml":  mixedMail(),
+		"labels.eml":             labelsMail(),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
@@ -208,7 +209,7 @@ func jisWord(s string) string {
 // ---- mails ----
 
 func iso2022jpMail() []byte {
-	body := "山田様\n\nお世話になっております。\nご依頼の件、マイナンバー 1234 5678 9018 にて登録しました。\n" +
+	body := "山田様\n\nお世話になっております。\nご依頼の件、マイナンバー 8470 8026 9628 にて登録しました。\n" +
 		"連絡先: 03-1234-5678\n住所: 東京都港区芝公園4-2-8\n\n社外秘\n"
 	top := topHeader("=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.com>", "partner@partner.co.jp",
 		jisWord("登録完了のご連絡"),
@@ -217,7 +218,7 @@ func iso2022jpMail() []byte {
 }
 
 func shiftjisMail() []byte {
-	text := "各位\n\n①本日の会議資料を送付します。\n㈱サンプル商事 経理部\nクレジットカード: 4111 1111 1111 1111\n"
+	text := "各位\n\n①本日の会議資料を送付します。\n㈱サンプル商事 経理部\nクレジットカード: 4539 1488 0343 6467\n"
 	html := "<html><head><style>p{color:red}</style><script>var secret='DROPPED';</script></head>" +
 		"<body><p>①本日の会議資料&amp;議事録</p><table><tr><td>氏名</td><td>電話</td></tr>" +
 		"<tr><td>佐藤 太郎</td><td>090-1111-2222</td></tr></table></body></html>"
@@ -342,7 +343,7 @@ func docxFile() []byte {
 <w:document ` + wNS + `><w:body>` +
 			wPara("契約書") +
 			wPara("甲: ", "株式会社サンプル", " 代表 高橋 一郎") +
-			wPara("個人番号: ", "123456789018") +
+			wPara("個人番号: ", "551234087637") +
 			`<w:tbl><w:tr><w:tc>` + wPara("口座") + `</w:tc><w:tc>` + wPara("普通 1234567") + `</w:tc></w:tr></w:tbl>` +
 			`<w:p><w:del><w:r><w:delText>削除された電話 03-9999-0000</w:delText></w:r></w:del></w:p>` +
 			`<w:sectPr/></w:body></w:document>`},
@@ -440,7 +441,7 @@ func pdfMail() []byte {
 	top := topHeader("soumu@example.com", "hr@partner.co.jp", "pdf")
 	return multipart(top, "pdf-boundary", "mixed",
 		textPart("UTF-8", "7bit", crlf("PDF attached.\n")),
-		attachment("application/pdf", "住民票.pdf", pdfFile("氏名 中村 美咲 個人番号 123456789018 住所 福岡県福岡市", false)),
+		attachment("application/pdf", "住民票.pdf", pdfFile("氏名 中村 美咲 個人番号 551234087637 住所 福岡県福岡市", false)),
 	)
 }
 
@@ -536,7 +537,7 @@ func brokenMail() []byte {
 	b.WriteString("--broken-boundary\r\nContent-Type: text/plain; charset=x-no-such-charset\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
 	b.Write(enc(japanese.ShiftJIS, "不明な文字コード: 電話 03-5555-6666\r\n"))
 	b.WriteString("\r\n--broken-boundary\r\nContent-Type: text/plain; charset=UTF-8; name=corrupt.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	good := base64.StdEncoding.EncodeToString([]byte("壊れたbase64の中身 4111111111111111\n"))
+	good := base64.StdEncoding.EncodeToString([]byte("壊れたbase64の中身 4929812345678005\n"))
 	b.WriteString(good[:20] + "!!**\r\n" + good[20:] + "\r\n")
 	b.WriteString("\r\n--broken-boundary\r\nContent-Type: text/plain; charset=UTF-8; name=odd.txt\r\nContent-Transfer-Encoding: x-gzip64\r\n\r\n")
 	b.WriteString("raw text under an unknown encoding\r\n")
@@ -654,4 +655,37 @@ func encryptedOOXML() []byte {
 	b.Write(info)
 	b.Write(bytes.Repeat([]byte{0x3c, 0xa7, 0x51, 0x0e}, 1024))
 	return b.Bytes()
+}
+
+// labelsMail carries confidentiality labels only where people write them
+// outside the body: the Subject (ISO-2022-JP), an attachment's name, a
+// workbook's title and sheet name, and a zip member's CP932 folder name.
+// The body's own 機密 is the signature's disclaimer, which is no label.
+func labelsMail() []byte {
+	f := excelize.NewFile()
+	must(f.SetDocProps(&excelize.DocProperties{Created: "2026-04-01T00:00:00Z", Modified: "2026-04-01T00:00:00Z",
+		Creator: "sendguard", Title: "関係者外秘 価格改定案"}))
+	must(f.SetSheetName("Sheet1", "取扱注意"))
+	must(f.SetSheetRow("取扱注意", "A1", &[]any{"品番", "現行単価", "改定単価"}))
+	must(f.SetSheetRow("取扱注意", "A2", &[]any{"A-100", 1200, 1350}))
+	var xb bytes.Buffer
+	must(f.Write(&xb))
+
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: string(enc(japanese.ShiftJIS, "極秘/名簿.txt")), Method: zip.Deflate,
+		Modified: fixed, NonUTF8: true})
+	must(err)
+	_, err = w.Write([]byte("山田\n鈴木\n"))
+	must(err)
+	must(zw.Close())
+
+	body := "お世話になっております。来期の価格表をお送りします。\n\n--\n株式会社サンプル 営業部 佐藤\n" +
+		"本メールには機密情報が含まれている場合があります。誤って受信された場合は破棄してください。\n"
+	top := topHeader("sato@example.com", "buyer@partner.co.jp", jisWord("【社外秘】来期価格表の件"))
+	return multipart(top, "labels-boundary", "mixed",
+		textPart("ISO-2022-JP", "7bit", crlf(string(enc(japanese.ISO2022JP, body)))),
+		attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "【社外秘】価格表.xlsx", xb.Bytes()),
+		attachment("application/zip", "archive.zip", zb.Bytes()),
+	)
 }

@@ -1,0 +1,5 @@
+//go:build race
+
+package testpdf
+
+func init() { raceEnabled = true }

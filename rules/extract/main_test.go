@@ -1,0 +1,13 @@
+package extract
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain lets the test binary serve as its own PDF extraction worker, as
+// cmd/sendguard's main does.
+func TestMain(m *testing.M) {
+	ServeWorker()
+	os.Exit(m.Run())
+}

@@ -1,0 +1,240 @@
+package extract
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// PDF metadata is read from the file's bytes, apart from text extraction:
+// the document information dictionary (/Title, /Subject, /Keywords) and the
+// XMP packet (dc:title, dc:description, dc:subject, pdf:Keywords), which
+// producers write uncompressed so that indexers find them. Author fields
+// are left out, as for Office documents. An encrypted PDF's strings are
+// ciphertext and are not read.
+
+// pdfMetaWindow bounds how much of a PDF is searched for its metadata: the
+// information dictionary sits near the end (or the start, when
+// linearised), the XMP packet usually near the start.
+const pdfMetaWindow = 4 << 20
+
+var (
+	pdfInfoRef  = regexp.MustCompile(`/Info\s+(\d{1,10})\s+(\d{1,5})\s+R`)
+	pdfRef      = regexp.MustCompile(`^(\d{1,10})\s+(\d{1,5})\s+R`)
+	pdfInfoKeys = []string{"/Title", "/Subject", "/Keywords"}
+	xmpFields   = regexp.MustCompile(`(?s)<(dc:title|dc:description|dc:subject|pdf:Keywords)\b[^>]*>(.*?)</(?:dc:title|dc:description|dc:subject|pdf:Keywords)>`)
+	xmlTags     = regexp.MustCompile(`<[^>]*>`)
+)
+
+// pdfProperties returns the PDF's titles, subjects and keywords, one per
+// line, or nil.
+func pdfProperties(sp *spilled) []byte {
+	head := readWindow(sp, 0, min(sp.size, pdfMetaWindow))
+	tail := head
+	if sp.size > pdfMetaWindow {
+		tail = readWindow(sp, sp.size-pdfMetaWindow, pdfMetaWindow)
+	}
+	// The /Encrypt entry sits in the trailer or the cross-reference
+	// stream's dictionary, which are in these windows.
+	if bytes.Contains(head, []byte("/Encrypt")) || bytes.Contains(tail, []byte("/Encrypt")) {
+		return nil
+	}
+	tb := &textBuf{max: maxPropertiesText}
+	// The last /Info reference is the current one (incremental updates
+	// append a new trailer).
+	for _, win := range [][]byte{tail, head} {
+		refs := pdfInfoRef.FindAllSubmatch(win, -1)
+		if len(refs) == 0 {
+			continue
+		}
+		ref := refs[len(refs)-1]
+		dict := pdfObject(head, tail, ref[1], ref[2])
+		for _, key := range pdfInfoKeys {
+			if v := pdfDictString(dict, key, head, tail); len(v) > 0 {
+				tb.write(v)
+				tb.newline()
+			}
+		}
+		break
+	}
+	for _, win := range [][]byte{head, tail} {
+		start := bytes.Index(win, []byte("<x:xmpmeta"))
+		if start < 0 {
+			continue
+		}
+		end := bytes.Index(win[start:], []byte("</x:xmpmeta>"))
+		if end < 0 {
+			continue
+		}
+		for _, m := range xmpFields.FindAllSubmatch(win[start:start+end], -1) {
+			text := bytes.TrimSpace(xmlTags.ReplaceAll(m[2], []byte(" ")))
+			if len(text) > 0 {
+				tb.write(unescapeXML(nil, bytes.Join(bytes.Fields(text), []byte(" "))))
+				tb.newline()
+			}
+		}
+		break
+	}
+	if tb.b.Len() == 0 {
+		return nil
+	}
+	return bytes.Clone(tb.b.Bytes())
+}
+
+func readWindow(r io.ReaderAt, off, n int64) []byte {
+	b := make([]byte, n)
+	k, _ := r.ReadAt(b, off)
+	return b[:k]
+}
+
+// pdfObject returns the bytes after "N G obj" (up to endobj) in either
+// window.
+func pdfObject(head, tail, num, gen []byte) []byte {
+	marker := regexp.MustCompile(`(?:^|[^0-9])` + string(num) + `\s+` + string(gen) + `\s+obj\b`)
+	for _, win := range [][]byte{tail, head} {
+		locs := marker.FindAllIndex(win, -1)
+		if len(locs) == 0 {
+			continue
+		}
+		obj := win[locs[len(locs)-1][1]:]
+		if end := bytes.Index(obj, []byte("endobj")); end >= 0 {
+			obj = obj[:end]
+		}
+		return obj
+	}
+	return nil
+}
+
+// pdfDictString returns the decoded string value of key in a dictionary's
+// bytes, following one indirect reference.
+func pdfDictString(dict []byte, key string, head, tail []byte) []byte {
+	for i := 0; ; {
+		j := bytes.Index(dict[i:], []byte(key))
+		if j < 0 {
+			return nil
+		}
+		i += j + len(key)
+		if i < len(dict) && isPDFRegular(dict[i]) {
+			continue // a longer name (/TitleX)
+		}
+		v := bytes.TrimLeft(dict[i:], " \t\r\n")
+		if m := pdfRef.FindSubmatch(v); m != nil {
+			v = bytes.TrimLeft(pdfObject(head, tail, m[1], m[2]), " \t\r\n")
+		}
+		raw, ok := pdfString(v)
+		if !ok {
+			return nil
+		}
+		return decodePDFText(raw)
+	}
+}
+
+func isPDFRegular(c byte) bool {
+	return c > ' ' && !bytes.ContainsRune([]byte("()<>[]{}/%"), rune(c))
+}
+
+// pdfString parses a literal (…) or hex <…> string at the start of v.
+func pdfString(v []byte) ([]byte, bool) {
+	if len(v) == 0 {
+		return nil, false
+	}
+	switch {
+	case v[0] == '(':
+		var out []byte
+		depth := 0
+		for i := 1; i < len(v) && len(out) < maxPropertiesText; i++ {
+			c := v[i]
+			switch c {
+			case '\\':
+				i++
+				if i >= len(v) {
+					return out, true
+				}
+				switch e := v[i]; e {
+				case 'n':
+					out = append(out, '\n')
+				case 'r':
+					out = append(out, '\r')
+				case 't':
+					out = append(out, '\t')
+				case 'b', 'f':
+				case '\r', '\n':
+					if e == '\r' && i+1 < len(v) && v[i+1] == '\n' {
+						i++
+					}
+				default:
+					if e >= '0' && e <= '7' {
+						n := 0
+						k := 0
+						for ; k < 3 && i+k < len(v) && v[i+k] >= '0' && v[i+k] <= '7'; k++ {
+							n = n*8 + int(v[i+k]-'0')
+						}
+						i += k - 1
+						out = append(out, byte(n))
+					} else {
+						out = append(out, e)
+					}
+				}
+			case '(':
+				depth++
+				out = append(out, c)
+			case ')':
+				if depth == 0 {
+					return out, true
+				}
+				depth--
+				out = append(out, c)
+			default:
+				out = append(out, c)
+			}
+		}
+		return out, true
+	case v[0] == '<' && (len(v) < 2 || v[1] != '<'):
+		end := bytes.IndexByte(v, '>')
+		if end < 0 {
+			return nil, false
+		}
+		hex := bytes.Map(func(r rune) rune {
+			if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+				return -1
+			}
+			return r
+		}, v[1:end])
+		if len(hex)%2 == 1 {
+			hex = append(hex, '0')
+		}
+		out := make([]byte, 0, len(hex)/2)
+		for i := 0; i+1 < len(hex); i += 2 {
+			n, err := strconv.ParseUint(string(hex[i:i+2]), 16, 8)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, byte(n))
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// decodePDFText decodes a text string: UTF-16BE with its BOM, UTF-8 with
+// its BOM (PDF 2.0) or as written, else the legacy encodings Japanese
+// producers use (detected), else PDFDocEncoding read as Latin-1.
+func decodePDFText(b []byte) []byte {
+	switch {
+	case len(b) >= 2 && b[0] == 0xFE && b[1] == 0xFF:
+		u := make([]uint16, 0, len(b)/2)
+		for i := 2; i+1 < len(b); i += 2 {
+			u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
+		}
+		return []byte(string(utf16.Decode(u)))
+	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
+		return bytes.ToValidUTF8(b[3:], nil)
+	case utf8.Valid(b):
+		return b
+	}
+	out, _, _ := decodeText(b, "")
+	return out
+}

@@ -1,0 +1,24 @@
+//go:build !unix
+
+package extract
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// Without process groups and resource limits the parser cannot be bounded:
+// workers refuse to start and PDFs are reported unscannable.
+
+func killGroup(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		_ = p.Kill()
+	}
+}
+
+func cpuKilled(*os.ProcessState) bool { return false }
+
+func workerProcAttr() *syscall.SysProcAttr { return nil }
+
+func confine(budget) error { return errors.New("resource limits not supported on this system") }
