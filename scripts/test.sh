@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test the way CI does, after installing what the real-part tests
-# need when it is missing: Debian's Postfix, swaks, 7-Zip, bsdtar, Chromium
-# and a Japanese font (as root, or through sudo), and the e2e npm packages.
+# need when it is missing: Debian's Postfix, swaks, 7-Zip, bsdtar, Chromium,
+# python3-dkim (an independent DKIM verifier) and a Japanese font (as root, or through sudo), and the e2e npm packages.
 # Then go vet, gofmt, go test -race ./... and the fuzz smoke, and at the end
 # the list of skipped tests with their reasons, so a green run that skipped
 # Postfix or Chromium says so.
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs="postfix swaks 7zip p7zip-full libarchive-tools chromium fonts-ipafont-gothic"
+pkgs="postfix swaks 7zip p7zip-full libarchive-tools chromium fonts-ipafont-gothic python3-dkim"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -52,6 +52,14 @@ set +e
 go test -race -count=1 -timeout 20m -json ./... | "$work/skipreport" -summary "$work/skipped"
 status=${PIPESTATUS[0]}
 set -e
+
+if [ "$status" -eq 0 ]; then
+  # nfpm lives in its own module so its dependencies stay out of the
+  # gateway's; no -race: the packager has no concurrency and its race build
+  # alone takes minutes.
+  echo "== packaging (packaging/, its own module)"
+  (cd packaging && go vet ./... && go test -count=1 -timeout 20m ./...) || status=$?
+fi
 
 fuzz=0
 fuzztime=${FUZZTIME:-8s}
