@@ -52,16 +52,19 @@ type Info struct {
 // ErrCorrupt is wrapped by every error about an index file's content.
 var ErrCorrupt = errors.New("edm index corrupt")
 
+// entry is one value of one record during import; three 32-bit words keep
+// it at 12 bytes (a uint64 would pad it to 16).
 type entry struct {
-	h uint64
-	v uint32
+	hi, lo, v uint32
 }
+
+func (e entry) hash() uint64 { return uint64(e.hi)<<32 | uint64(e.lo) }
 
 func cmpEntry(a, b entry) int {
 	switch {
-	case a.h < b.h:
+	case a.hash() < b.hash():
 		return -1
-	case a.h > b.h:
+	case a.hash() > b.hash():
 		return 1
 	case a.v < b.v:
 		return -1
@@ -112,7 +115,8 @@ func (b *Builder) Add(values []string) (bool, error) {
 		if n == "" {
 			continue
 		}
-		b.push(entry{h: b.h.sum(n), v: uint32(b.records)<<4 | uint32(i)})
+		h := b.h.sum(n)
+		b.push(entry{hi: uint32(h >> 32), lo: uint32(h), v: uint32(b.records)<<4 | uint32(i)})
 		any = true
 	}
 	return any, nil
@@ -163,7 +167,7 @@ func (b *Builder) WriteFile(path string, created time.Time) (Info, error) {
 	w.Write(hdr)
 	var rec [entrySize]byte
 	b.merge(func(e entry) {
-		binary.BigEndian.PutUint64(rec[:8], e.h)
+		binary.BigEndian.PutUint64(rec[:8], e.hash())
 		binary.BigEndian.PutUint32(rec[8:], e.v)
 		w.Write(rec[:])
 	})
@@ -211,9 +215,9 @@ func (b *Builder) merge(fn func(entry)) {
 type Index struct {
 	info Info
 	pool sync.Pool // *hasher
-	data []byte   // the entries
-	tab  []uint32 // tab[p] is the first entry whose hash has prefix ≥ p
-	sh   uint     // 64 − prefix bits
+	data []byte    // the entries
+	tab  []uint32  // tab[p] is the first entry whose hash has prefix ≥ p
+	sh   uint      // 64 − prefix bits
 }
 
 // Open reads the index at path and checks it against key: a truncated or
