@@ -37,6 +37,11 @@ type Config struct {
 	Encrypt  Encrypt  `yaml:"encrypt"`
 	Link     Link     `yaml:"link"`
 	Log      Log      `yaml:"log"`
+	// EDM is exact data match against the company's own records.
+	EDM EDM `yaml:"edm"`
+	// Partners is the partner directory (company name ↔ domains) for the
+	// addressee check.
+	Partners []Partner `yaml:"partners"`
 }
 
 // Link configures the link action: attachments replaced by download links.

@@ -137,6 +137,10 @@ func sectionOf(typ string) string {
 		return "smtp.auth_backoff."
 	case "User":
 		return "smtp.users[]."
+	case "EDM":
+		return "edm."
+	case "Partner":
+		return "partners[]."
 	}
 	return ""
 }
@@ -213,6 +217,7 @@ func (v *validator) check(c *Config) {
 		}
 	}
 	v.checkSMTP(&c.SMTP)
+	v.checkOwnData(c)
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
 	if c.Notify.From != "" {

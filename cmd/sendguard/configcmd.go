@@ -10,13 +10,18 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/rules/inspect"
 )
 
 func configCmd(args []string) error {
 	if len(args) != 2 || args[0] != "check" {
 		return errors.New("usage: sendguard config check FILE")
 	}
-	if _, err := config.Load(args[1]); err != nil {
+	cfg, err := config.Load(args[1])
+	if err != nil {
+		return err
+	}
+	if err := ownData(cfg, &inspect.Config{}); err != nil {
 		return err
 	}
 	fmt.Println(args[1] + ": ok")

@@ -38,6 +38,8 @@ func main() {
 		err = auditCmd(args)
 	case "config":
 		err = configCmd(args)
+	case "edm":
+		err = edmCmd(args)
 	case "passwd-hash":
 		err = passwdHash()
 	case "version", "-version", "--version":
@@ -65,6 +67,8 @@ func usage() {
                                          console accounts (password on stdin; prints the TOTP enrolment URL)
   sendguard audit verify [-config FILE]  check the audit log's hash chain
   sendguard config check FILE            validate a configuration file
+  sendguard edm import -fields LIST [-key FILE] customers.csv | info
+                                         import the customer list for exact data match (hashes only)
   sendguard passwd-hash                  read a password on stdin, print a bcrypt hash for smtp.users
   sendguard version
 `)

@@ -50,7 +50,7 @@ type Info struct {
 }
 
 // ErrCorrupt is wrapped by every error about an index file's content.
-var ErrCorrupt = errors.New("edm index corrupt")
+var ErrCorrupt = errors.New("corrupt")
 
 // entry is one value of one record during import; three 32-bit words keep
 // it at 12 bytes (a uint64 would pad it to 16).

@@ -15,7 +15,9 @@ import (
 	"sort"
 
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/addressee"
 	"github.com/sendguard/sendguard/rules/detect"
+	"github.com/sendguard/sendguard/rules/edm"
 	"github.com/sendguard/sendguard/rules/extract"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/rules/recipients"
@@ -36,14 +38,20 @@ type Config struct {
 	Limits extract.Limits
 	// Reveal keeps raw matched values in findings (`check -reveal`).
 	Reveal bool
+	// EDM is the company's own record index (exact data match); nil is off.
+	EDM *edm.Index
+	// Partners is the partner directory for the addressee check; nil is off.
+	Partners *addressee.Directory
 }
 
 // Inspector analyses messages. It is safe for concurrent use.
 type Inspector struct {
-	rcpt   *recipients.Analyzer
-	det    *detect.Engine
-	policy *policy.Policy
-	lim    extract.Limits
+	rcpt     *recipients.Analyzer
+	det      *detect.Engine
+	policy   *policy.Policy
+	lim      extract.Limits
+	edm      *edm.Index
+	partners *addressee.Directory
 }
 
 // New builds an Inspector.
@@ -66,7 +74,7 @@ func New(cfg Config) (*Inspector, error) {
 	if lim == (extract.Limits{}) {
 		lim = extract.DefaultLimits()
 	}
-	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim}, nil
+	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners}, nil
 }
 
 // Envelope is the SMTP envelope of the message, if known. An offline check
@@ -110,6 +118,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep := &rules.Report{Sender: env.MailFrom, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
+	own := newOwnScan(in.edm, in.partners)
 	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
@@ -121,6 +130,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 		if len(p.Text) == 0 {
 			return nil
 		}
+		own.part(p)
 		res := in.det.Scan(p.Text, p.Tabular)
 		if l, ok := byName[p.Location]; ok {
 			// The text and HTML versions of one body: the larger count,
@@ -168,6 +178,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.From = rr.From
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
+	rep.Findings = append(rep.Findings, own.findings(rep)...)
 	rep.Errors = append(rep.Errors, msg.Errors...)
 	rep.Errors = append(rep.Errors, rr.Errors...)
 	if msg.Incomplete {

@@ -274,6 +274,7 @@ func (p *Policy) Evaluate(report *rules.Report) Decision {
 		}
 	}
 	d := combine(matched)
+	expandReasons(&d, report)
 	d.Errors = errs
 	return d
 }
