@@ -129,7 +129,7 @@ func NormalizeName(s string) string {
 	for _, f := range legalForms {
 		s = strings.ReplaceAll(s, f, "")
 	}
-	return strings.Trim(s, ",.・")
+	return strings.Trim(s, ",.・:()[]「」『』<>")
 }
 
 // hasLegalForm reports whether the NFKC text s names a legal form.

@@ -40,8 +40,8 @@ func (d *Directory) Names(text []byte) []int {
 		block []string // company or department lines since the last addressee line
 		seen  int
 	)
-	add := func(fields []string) {
-		for _, c := range d.fromFields(fields) {
+	add := func(fields []string, loose bool) {
+		for _, c := range d.fromFields(fields, loose) {
 			if !slices.Contains(out, c) {
 				out = append(out, c)
 			}
@@ -64,7 +64,7 @@ func (d *Directory) Names(text []byte) []int {
 		}
 		fields := strings.Fields(strings.NewReplacer(":", " : ", "：", " : ").Replace(line))
 		if i := labelAt(fields); i >= 0 {
-			add(fields[i:])
+			add(fields[i:], true)
 			continue
 		}
 		h := honorificAt(fields)
@@ -75,11 +75,16 @@ func (d *Directory) Names(text []byte) []int {
 			block = append(block, line)
 			continue
 		}
+		// 御中 follows an organisation; before 様 or 殿 stands a person,
+		// whose surname may equal a company's name (鈴木 様 vs 株式会社鈴木):
+		// there only a name with its legal form counts.
+		org := strings.HasSuffix(fields[h], "御中") || strings.HasSuffix(fields[h], "各位")
 		own := slices.Clone(fields[:h+1])
 		own[h] = trimHonorific(own[h])
-		add(own)
+		add(own, org)
 		for _, b := range block {
-			add(strings.Fields(b))
+			// a line of its own above the addressee: a company or department
+			add(strings.Fields(b), true)
 		}
 		block = block[:0]
 	}
@@ -88,10 +93,14 @@ func (d *Directory) Names(text []byte) []int {
 
 // fromFields looks the fields of one addressee line up: each field, a bare
 // legal form joined to its neighbour (「株式会社 山田商事」), and all the
-// fields together (「ABC Trading Co., Ltd.」).
-func (d *Directory) fromFields(fields []string) []int {
+// fields together (「ABC Trading Co., Ltd.」). Unless loose, only names
+// written with a legal form count.
+func (d *Directory) fromFields(fields []string, loose bool) []int {
 	var out []int
 	try := func(s string) {
+		if !loose && !hasLegalForm(strings.ToLower(s)) {
+			return
+		}
 		if c, ok := d.company(s); ok && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
@@ -163,7 +172,7 @@ func isDepartment(rs []rune) bool {
 // honorific, or -1.
 func honorificAt(fields []string) int {
 	for i, f := range fields {
-		f = strings.TrimRight(f, "、,")
+		f = strings.TrimRight(f, closers)
 		for _, h := range honorifics {
 			if strings.HasSuffix(f, h) {
 				return i
@@ -173,8 +182,11 @@ func honorificAt(fields []string) int {
 	return -1
 }
 
+// closers may follow an honorific: 「佐藤様)」「御中、」.
+const closers = "、,。:)]」』>"
+
 func trimHonorific(f string) string {
-	f = strings.TrimRight(f, "、,")
+	f = strings.TrimRight(f, closers)
 	for _, h := range honorifics {
 		f = strings.TrimSuffix(f, h)
 	}
