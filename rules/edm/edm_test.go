@@ -284,3 +284,18 @@ func TestReimportReplaces(t *testing.T) {
 		t.Fatalf("temp files left: %v", left)
 	}
 }
+
+// appendNorm's fast path must agree with Normalize everywhere.
+func FuzzAppendNorm(f *testing.F) {
+	for _, s := range []string{"山田 太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ　タロウ", "Ｕｓｅｒ＠Ｅｘａｍｐｌｅ．ｊｐ", "０９０−１２３４−５６７８",
+		"03-1234-5678", "カ\u3099", "ゟ", "丽", "①②", "e\u0301", "(03)1234-5678", "C-000123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range []Kind{KindText, KindPhone} {
+			if got, want := string(appendNorm(nil, k, []byte(s))), Normalize(k, s); got != want {
+				t.Fatalf("kind %d %q: fast %q, Normalize %q", k, s, got, want)
+			}
+		}
+	})
+}

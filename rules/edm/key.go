@@ -90,9 +90,11 @@ type hasher struct {
 
 func newHasher(key []byte) *hasher { return &hasher{mac: hmac.New(sha256.New, key)} }
 
-func (h *hasher) sum(v string) uint64 {
+func (h *hasher) sum(v string) uint64 { return h.sumBytes([]byte(v)) }
+
+func (h *hasher) sumBytes(v []byte) uint64 {
 	h.mac.Reset()
-	h.mac.Write([]byte(v))
+	h.mac.Write(v)
 	return binary.BigEndian.Uint64(h.mac.Sum(h.buf[:0]))
 }
 

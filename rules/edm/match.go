@@ -122,14 +122,15 @@ type scanner struct {
 	hits map[uint32]hit
 	big  [][2]int // runs of non-selective values seen in the unit
 	out  *Match
+	buf  []byte // the normalised token
 }
 
 func (s *scanner) add(k Kind, tok []byte) {
-	n := Normalize(k, string(tok))
-	if n == "" {
+	s.buf = appendNorm(s.buf[:0], k, tok)
+	if len(s.buf) == 0 {
 		return
 	}
-	h := s.h.sum(n)
+	h := s.h.sumBytes(s.buf)
 	if _, dup := s.seen[h]; dup {
 		return
 	}
@@ -203,7 +204,9 @@ func (s *scanner) row(line []byte) {
 		}
 		s.add(KindText, cell)
 		s.add(KindPhone, cell)
-		s.prose(cell)
+		if spans(cell) > 1 {
+			s.prose(cell) // tokens inside the cell ("山田 太郎様", "TEL 03-...")
+		}
 	}
 }
 
@@ -241,6 +244,20 @@ func class(r rune) int {
 		return clsHan
 	}
 	return clsOther
+}
+
+// spans counts the class runs of b, up to 2.
+func spans(b []byte) int {
+	n, last := 0, -1
+	for i := 0; i < len(b) && n < 2; {
+		r, w := utf8.DecodeRune(b[i:])
+		if c := class(r); c != last {
+			n++
+			last = c
+		}
+		i += w
+	}
+	return n
 }
 
 type span struct {
@@ -365,3 +382,24 @@ func foldFW(r rune) rune {
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' || r >= '０' && r <= '９' }
+
+// Without removes the records holding one of values, normalised as text:
+// given the recipients' addresses, a customer's own record in a mail to
+// that customer is not counted.
+func (m *Match) Without(ix *Index, values []string) {
+	if m == nil || len(m.recs) == 0 {
+		return
+	}
+	h := ix.pool.Get().(*hasher)
+	defer ix.pool.Put(h)
+	for _, v := range values {
+		n := Normalize(KindText, v)
+		if n == "" {
+			continue
+		}
+		lo, hi := ix.run(h.sum(n))
+		for i := lo; i < hi; i++ {
+			delete(m.recs, ix.val(i)>>4)
+		}
+	}
+}

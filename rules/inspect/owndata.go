@@ -55,8 +55,16 @@ func (s *ownScan) part(p *extract.Part) {
 // must be analysed already.
 func (s *ownScan) findings(rep *rules.Report) []rules.Finding {
 	var out []rules.Finding
+	var rcpts []string
+	for _, r := range rep.Recipients.List {
+		rcpts = append(rcpts, r.Address)
+	}
 	for _, loc := range s.order {
-		if m := s.matches[loc]; m.Records() > 0 {
+		m := s.matches[loc]
+		if s.edm != nil {
+			m.Without(s.edm, rcpts)
+		}
+		if m.Records() > 0 {
 			out = append(out, rules.Finding{Detector: DetectorEDM, Count: m.Records(), Records: m.Records(),
 				Location: loc, Samples: m.Samples(3)})
 		}
