@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/config"
@@ -151,4 +152,20 @@ func ownData(cfg *config.Config, ic *inspect.Config) error {
 		ic.Partners = dir
 	}
 	return nil
+}
+
+// ownDataNotes are the console's lines about the company's own data: the
+// customer list's size, fields and import date, and the partner directory's
+// size. Never a value.
+func ownDataNotes(in *inspect.Inspector) []string {
+	ix, partners := in.OwnData()
+	var notes []string
+	if ix != nil {
+		notes = append(notes, fmt.Sprintf("顧客名簿 (EDM) / customer list: %d records (%s), imported %s",
+			ix.Records, strings.Join(ix.Fields, ", "), ix.Created.UTC().Format("2006-01-02 15:04 UTC")))
+	}
+	if partners > 0 {
+		notes = append(notes, fmt.Sprintf("取引先ディレクトリ / partner directory: %d companies", partners))
+	}
+	return notes
 }

@@ -226,7 +226,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return rulesInsp.Inspect(ctx, r, inspect.Envelope{})
 	}
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
-		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains})
+		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
+		DataNotes: ownDataNotes(rulesInsp)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

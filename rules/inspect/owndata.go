@@ -78,3 +78,16 @@ func (s *ownScan) findings(rep *rules.Report) []rules.Finding {
 	}
 	return out
 }
+
+// OwnData describes the company's own data in use: the customer index (nil
+// when exact data match is off) and the number of partner companies.
+func (in *Inspector) OwnData() (index *edm.Info, partners int) {
+	if in.edm != nil {
+		i := in.edm.Info()
+		index = &i
+	}
+	if in.partners != nil {
+		partners = in.partners.Len()
+	}
+	return index, partners
+}
