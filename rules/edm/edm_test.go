@@ -299,3 +299,38 @@ func FuzzAppendNorm(f *testing.F) {
 		}
 	})
 }
+
+func TestSipHashVector(t *testing.T) {
+	t.Parallel()
+	// the reference vector of the SipHash paper (appendix A)
+	k := sipKey{0x0706050403020100, 0x0f0e0d0c0b0a0908}
+	msg := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+	if got := siphash(k, msg); got != 0xa129ca6149be45e5 {
+		t.Fatalf("siphash = %#x", got)
+	}
+}
+
+func TestBloomFoldKeepsValues(t *testing.T) {
+	t.Parallel()
+	b := make(bloom, 1024*blockBytes)
+	k := sipKey{1, 2}
+	for i := range 5000 {
+		b.add(siphash(k, fmt.Appendf(nil, "v%d", i)))
+	}
+	b = b.fold(5000)
+	if b.blocks() != 128 {
+		t.Fatalf("folded to %d blocks", b.blocks())
+	}
+	fp := 0
+	for i := range 5000 {
+		if !b.has(siphash(k, fmt.Appendf(nil, "v%d", i))) {
+			t.Fatal("value lost in folding")
+		}
+		if b.has(siphash(k, fmt.Appendf(nil, "w%d", i))) {
+			fp++
+		}
+	}
+	if fp > 150 {
+		t.Fatalf("false positives %d/5000", fp)
+	}
+}

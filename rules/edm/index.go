@@ -23,6 +23,7 @@ import (
 //	magic    "SGEDM1\n\x00"
 //	u32      header length, then the header as JSON (Info)
 //	entries  Info.Entries × 12 bytes: 8-byte hash, 4-byte record<<4 | field
+//	bloom    Info.BloomBlocks × 64 bytes: the keyed prefilter (prefilter.go)
 //	u32      CRC-32C of everything before it
 //
 // Entries are sorted by hash, then record, so that one value's records are
@@ -47,6 +48,8 @@ type Info struct {
 	Entries int       `json:"entries"`
 	Created time.Time `json:"created"`
 	KeyID   string    `json:"key_id"`
+	// BloomBlocks is the size of the prefilter in 64-byte blocks.
+	BloomBlocks int `json:"bloom_blocks"`
 }
 
 // ErrCorrupt is wrapped by every error about an index file's content.
@@ -84,6 +87,8 @@ type Builder struct {
 	chunks  [][]entry
 	records int
 	entries int
+	sip     sipKey
+	bloom   bloom
 }
 
 // NewBuilder starts an index of records with the given field names.
@@ -91,7 +96,8 @@ func NewBuilder(key []byte, fields []string) (*Builder, error) {
 	if len(fields) == 0 || len(fields) > MaxFields {
 		return nil, fmt.Errorf("edm: 1 to %d fields, got %d", MaxFields, len(fields))
 	}
-	b := &Builder{h: newHasher(key), keyID: keyID(key), fields: slices.Clone(fields)}
+	b := &Builder{h: newHasher(key), keyID: keyID(key), fields: slices.Clone(fields),
+		sip: prefilterKey(key), bloom: make(bloom, maxBloomBlocks*blockBytes)}
 	for _, f := range fields {
 		b.kinds = append(b.kinds, KindOf(f))
 	}
@@ -116,6 +122,7 @@ func (b *Builder) Add(values []string) (bool, error) {
 			continue
 		}
 		h := b.h.sum(n)
+		b.bloom.add(siphash(b.sip, []byte(n)))
 		b.push(entry{hi: uint32(h >> 32), lo: uint32(h), v: uint32(b.records)<<4 | uint32(i)})
 		any = true
 	}
@@ -141,7 +148,9 @@ func (b *Builder) WriteFile(path string, created time.Time) (Info, error) {
 	for _, c := range b.chunks {
 		slices.SortFunc(c, cmpEntry)
 	}
-	info := Info{Fields: b.fields, Records: b.records, Entries: b.entries, Created: created.UTC().Truncate(time.Second), KeyID: b.keyID}
+	b.bloom = b.bloom.fold(b.entries)
+	info := Info{Fields: b.fields, Records: b.records, Entries: b.entries, Created: created.UTC().Truncate(time.Second), KeyID: b.keyID,
+		BloomBlocks: b.bloom.blocks()}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".edm-*.tmp")
 	if err != nil {
@@ -171,6 +180,7 @@ func (b *Builder) WriteFile(path string, created time.Time) (Info, error) {
 		binary.BigEndian.PutUint32(rec[8:], e.v)
 		w.Write(rec[:])
 	})
+	w.Write(b.bloom)
 	if err := w.Flush(); err != nil {
 		return Info{}, fmt.Errorf("write edm index: %w", err)
 	}
@@ -213,11 +223,13 @@ func (b *Builder) merge(fn func(entry)) {
 
 // Index is a loaded index. It is immutable and safe for concurrent use.
 type Index struct {
-	info Info
-	pool sync.Pool // *hasher
-	data []byte    // the entries
-	tab  []uint32  // tab[p] is the first entry whose hash has prefix ≥ p
-	sh   uint      // 64 − prefix bits
+	info  Info
+	pool  sync.Pool // *hasher
+	sip   sipKey
+	bloom bloom
+	data  []byte   // the entries
+	tab   []uint32 // tab[p] is the first entry whose hash has prefix ≥ p
+	sh    uint     // 64 − prefix bits
 }
 
 // Open reads the index at path and checks it against key: a truncated or
@@ -253,13 +265,16 @@ func parse(raw, key []byte) (*Index, error) {
 		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
 	data := p[hl:]
-	if info.Entries < 0 || len(data) != info.Entries*entrySize || len(info.Fields) == 0 || len(info.Fields) > MaxFields {
+	bb := info.BloomBlocks
+	if info.Entries < 0 || bb < 1 || bb&(bb-1) != 0 || bb > maxBloomBlocks || len(data) != info.Entries*entrySize+bb*blockBytes ||
+		len(info.Fields) == 0 || len(info.Fields) > MaxFields {
 		return nil, fmt.Errorf("%w: header does not match the entries", ErrCorrupt)
 	}
 	if info.KeyID != keyID(key) {
 		return nil, errors.New("built with a different key (edm.key_file)")
 	}
-	ix := &Index{info: info, data: data}
+	ix := &Index{info: info, data: data[:info.Entries*entrySize], bloom: bloom(data[info.Entries*entrySize:]), sip: prefilterKey(key)}
+	data = ix.data
 	key = slices.Clone(key)
 	ix.pool.New = func() any { return newHasher(key) }
 	var prev [entrySize]byte

@@ -127,7 +127,7 @@ type scanner struct {
 
 func (s *scanner) add(k Kind, tok []byte) {
 	s.buf = appendNorm(s.buf[:0], k, tok)
-	if len(s.buf) == 0 {
+	if len(s.buf) == 0 || !s.ix.bloom.has(siphash(s.ix.sip, s.buf)) {
 		return
 	}
 	h := s.h.sumBytes(s.buf)
