@@ -249,6 +249,12 @@ func TestKeyFile(t *testing.T) {
 	if err != nil || created || !bytes.Equal(k1, k2) {
 		t.Fatalf("reload: %v %v", err, created)
 	}
+	if err := os.Chmod(kp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(kp); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable key accepted: %v", err)
+	}
 	if err := CheckKeyPlacement(kp, filepath.Join(dir, "keys", "edm.idx")); !errors.Is(err, ErrSameDir) {
 		t.Fatalf("same dir accepted: %v", err)
 	}

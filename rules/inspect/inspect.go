@@ -179,6 +179,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
 	rep.Findings = append(rep.Findings, own.findings(rep)...)
+	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
 	rep.Errors = append(rep.Errors, msg.Errors...)
 	rep.Errors = append(rep.Errors, rr.Errors...)
 	if msg.Incomplete {
