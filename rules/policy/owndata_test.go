@@ -28,19 +28,22 @@ func TestDefaultPolicyOwnData(t *testing.T) {
 		name    string
 		report  *rules.Report
 		actions []string
-		rule    string
+		rules   []string
 		reason  string
 	}{
-		{"mismatch", synth(external(1, 1), mismatch, attachment("見積書.xlsx")), []string{"hold_sender"}, "addressee-mismatch",
-			"宛名は株式会社Aですが、宛先はB商事株式会社 (b.example.jp)のドメインです"},
-		{"one own record outside", synth(external(1, 1), edmRecs(1)), []string{"hold_sender"}, "own-records-external", "name+phone (1)"},
-		{"own records inside", synth(edmRecs(3)), []string{"deliver"}, "default", ""},
-		{"50 own records outside", synth(external(1, 1), edmRecs(50)), []string{"hold_review"}, "pii-external", ""},
+		// once the sender confirms, the attachment still leaves encrypted
+		{"mismatch", synth(external(1, 1), mismatch, attachment("見積書.xlsx")), []string{"hold_sender", "encrypt"},
+			[]string{"addressee-mismatch", "external-attachment"}, "宛名は株式会社Aですが、宛先はB商事株式会社 (b.example.jp)のドメインです"},
+		{"one own record outside", synth(external(1, 1), edmRecs(1)), []string{"hold_sender"}, []string{"own-records-external", "default"}, "name+phone (1)"},
+		{"own records and a mismatch", synth(external(1, 1), edmRecs(2), mismatch), []string{"hold_sender"},
+			[]string{"own-records-external", "addressee-mismatch", "default"}, "name+phone (1)"},
+		{"own records inside", synth(edmRecs(3)), []string{"deliver"}, []string{"default"}, ""},
+		{"50 own records outside", synth(external(1, 1), edmRecs(50)), []string{"hold_review"}, []string{"pii-external"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := p.Evaluate(tt.report)
-			if !reflect.DeepEqual(d.Actions, tt.actions) || !reflect.DeepEqual(d.Rules, []string{tt.rule}) {
-				t.Fatalf("decision %+v, want %v by %s", d, tt.actions, tt.rule)
+			if !reflect.DeepEqual(d.Actions, tt.actions) || !reflect.DeepEqual(d.Rules, tt.rules) {
+				t.Fatalf("decision %+v, want %v by %v", d, tt.actions, tt.rules)
 			}
 			if tt.reason != "" && !strings.Contains(d.Reasons[0].JA, tt.reason) {
 				t.Fatalf("reason %q lacks %q", d.Reasons[0].JA, tt.reason)
