@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// writeMillion writes n generated records as a Shift_JIS-free UTF-8 CSV.
+// writeCSV writes n generated records (five fields each) as a UTF-8 CSV file.
 func writeCSV(tb testing.TB, n int) string {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "customers.csv")
