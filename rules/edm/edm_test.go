@@ -158,6 +158,7 @@ func TestMatchRules(t *testing.T) {
 		{"prose paragraph", "いつもお世話になっております。\n" + p.name + "様の件です。\n連絡先: " + p.phone + "\n", false, 1},
 		{"prose fields in two paragraphs", p.name + "様の件です。\n\n連絡先: " + p.phone + "\n", false, 0},
 		{"prose kana and email, folded", "ﾌﾘｶﾞﾅ: " + halfKana(p.kana) + "\nＭａｉｌ： " + strings.ToUpper(p.email) + "\n", false, 1},
+		{"prose international phone form", "Mail " + p.email + " / Tel +81 " + p.phone[1:] + "\n", false, 1},
 		{"prose id and phone without hyphens", "顧客番号 " + p.id + " TEL " + strings.ReplaceAll(p.phone, "-", "") + "\n", false, 1},
 		{"prose name without space, email", strings.ReplaceAll(p.name, " ", "") + "様 " + p.email, false, 1},
 		{"nothing", "本日の会議は 15 時からです。03-1234-5678 まで。\n", false, 0},
@@ -294,7 +295,7 @@ func TestReimportReplaces(t *testing.T) {
 // appendNorm's fast path must agree with Normalize everywhere.
 func FuzzAppendNorm(f *testing.F) {
 	for _, s := range []string{"山田 太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ　タロウ", "Ｕｓｅｒ＠Ｅｘａｍｐｌｅ．ｊｐ", "０９０−１２３４−５６７８",
-		"03-1234-5678", "カ\u3099", "ゟ", "丽", "①②", "e\u0301", "(03)1234-5678", "C-000123"} {
+		"03-1234-5678", "+81 90-1234-5678", "(+81)3-1234-5678", "＋８１ ９０", "+1 212 555 0100", "カ\u3099", "ゟ", "丽", "①②", "e\u0301", "(03)1234-5678", "C-000123"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

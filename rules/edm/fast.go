@@ -50,8 +50,16 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 		}
 		dst = utf8.AppendRune(dst, r)
 	}
-	if k == KindPhone && digits < minPhoneDigits {
-		return dst[:start]
+	if k == KindPhone {
+		lead := tok
+		for len(lead) > 0 && (lead[0] == ' ' || lead[0] == '(') {
+			lead = lead[1:]
+		}
+		d := domestic(dst[start:], len(lead) > 0 && lead[0] == '+')
+		dst = append(dst[:start], d...)
+		if len(d) < minPhoneDigits {
+			return dst[:start]
+		}
 	}
 	return dst
 }

@@ -347,6 +347,11 @@ func (s *scanner) phones(line []byte) {
 			continue
 		}
 		start, end := i, i+n
+		if start > 0 && line[start-1] == '+' { // international form: +81 ...
+			start--
+		} else if start >= 3 && string(line[start-3:start]) == "＋" {
+			start -= 3
+		}
 		digits := 0
 		for j := i; j < len(line); {
 			r, n := utf8.DecodeRune(line[j:])

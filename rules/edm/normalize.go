@@ -83,10 +83,21 @@ func normPhone(v string) string {
 			return ""
 		}
 	}
+	d = domestic(d, strings.HasPrefix(strings.TrimLeft(v, " ("), "+"))
 	if len(d) < minPhoneDigits {
 		return ""
 	}
 	return string(d)
+}
+
+// domestic writes a Japanese number given in international form
+// (+81 90-1234-5678) as dialled at home (090-1234-5678).
+func domestic(d []byte, plus bool) []byte {
+	if plus && len(d) > 2 && d[0] == '8' && d[1] == '1' {
+		d[1] = '0'
+		return d[1:]
+	}
+	return d
 }
 
 func isPhonePunct(r rune) bool {
