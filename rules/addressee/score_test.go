@@ -106,8 +106,23 @@ func buildMail(t *testing.T, kind string, to []string, text string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: alice@example.com\r\nTo: %s\r\nSubject: test\r\nMIME-Version: 1.0\r\n", strings.Join(to, ", "))
-	if kind == "body" {
+	switch kind {
+	case "body":
 		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n", b64(text))
+		return b.Bytes()
+	case "html": // as Outlook writes it: one <p> per line, &nbsp; for blank ones
+		var h strings.Builder
+		h.WriteString("<html><body>")
+		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			if line == "" {
+				line = "&nbsp;"
+			} else {
+				line = html.EscapeString(line)
+			}
+			h.WriteString("<p class=MsoNormal><span style='font-family:\"游ゴシック\"'>" + line + "</span></p>\n")
+		}
+		h.WriteString("</body></html>")
+		fmt.Fprintf(&b, "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n", b64(h.String()))
 		return b.Bytes()
 	}
 	var att []byte
