@@ -9,8 +9,11 @@
 // more distinct values of it occur in the same unit: one field alone (a
 // shared switchboard number, a common surname) never counts.
 //
+// A keyed Bloom filter over the same values (SipHash-2-4 under a key derived
+// from the HMAC key) turns most tokens away before the HMAC and the lookup.
+//
 // Invariants: the key never enters the index file and the index never holds
-// plaintext; the index file is replaced atomically (temp file, fsync,
+// plaintext or an unkeyed function of it; the index file is replaced atomically (temp file, fsync,
 // rename, directory fsync); a loaded Index is immutable and safe for
 // concurrent use; a corrupt index or the wrong key is refused at load.
 package edm
