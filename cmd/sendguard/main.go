@@ -38,6 +38,8 @@ func main() {
 		err = auditCmd(args)
 	case "config":
 		err = configCmd(args)
+	case "debug":
+		err = debugCmd(args)
 	case "passwd-hash":
 		err = passwdHash()
 	case "version", "-version", "--version":
@@ -65,6 +67,8 @@ func usage() {
                                          console accounts (password on stdin; prints the TOTP enrolment URL)
   sendguard audit verify [-config FILE]  check the audit log's hash chain
   sendguard config check FILE            validate a configuration file
+  sendguard debug pprof -cpu 10s | -heap -o FILE [-config FILE]
+                                         profile the running gateway over its admin socket
   sendguard passwd-hash                  read a password on stdin, print a bcrypt hash for smtp.users
   sendguard version
 `)
