@@ -1,8 +1,10 @@
 package extract
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -61,5 +63,35 @@ func TestSheetScannerWindows(t *testing.T) {
 	}
 	if got := sheetTokens(t, `<row><c r="A1"><v>1</v`, 64); !strings.HasPrefix(got[len(got)-1], "error") {
 		t.Errorf("truncated tag not reported: %q", got)
+	}
+}
+
+// TestXLSXSharedStringsPhonetic: shared strings with furigana runs (rPh),
+// rich text runs, entities and CDATA, referenced by index, come out once
+// and in column order.
+func TestXLSXSharedStringsPhonetic(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	add := func(name, body string) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	add("[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`)
+	add("xl/workbook.xml", `<workbook xmlns:r="r"><sheets><sheet name="名簿" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>`)
+	add("xl/sharedStrings.xml", `<?xml version="1.0"?><sst count="3"><si><t>山田 太郎</t><rPh sb="0" eb="2"><t>ヤマダ</t></rPh></si>`+
+		`<si><r><t>A&amp;B </t></r><r><t><![CDATA[<株>]]></t></r></si><si/></sst>`)
+	add("xl/worksheets/sheet1.xml", `<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row>`+
+		`<row r="2"><c r="B2" t="s"><v>2</v></c></row><row r="3"><c r="A3"><v>42</v></c></row></sheetData></worksheet>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, parts := walkBytes(t, buildMail(attachPart("名簿.xlsx", "application/octet-stream", b.Bytes())), DefaultLimits())
+	p := part(t, parts, "attachment:名簿.xlsx", 0)
+	if want := "山田 太郎\t\tA&B <株>\n42\n"; string(p.Text) != want {
+		t.Errorf("text %q, want %q", p.Text, want)
 	}
 }

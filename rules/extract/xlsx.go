@@ -129,22 +129,19 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	s := newXMLScanner(rc)
+	s := newSheetScanner(rc)
 	var out []string
 	var cur []byte
 	var total int64
 	budget := 2 * w.lim.MaxPartText
 	inSI, inT, inPh := false, false, 0
 	for {
-		if err := s.next(); err != nil {
-			if err == io.EOF {
-				return out, nil
-			}
-			return out, err
-		}
-		switch s.kind {
-		case tokStart:
-			switch string(s.name) {
+		kind, name, _ := s.next()
+		switch kind {
+		case 0:
+			return out, s.err
+		case sheetStart:
+			switch string(name) {
 			case "si":
 				inSI, cur = true, cur[:0]
 			case "t":
@@ -152,12 +149,12 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 			case "rPh":
 				inPh++
 			}
-		case tokSelfClose:
-			if string(s.name) == "si" {
+		case sheetSelfClose:
+			if string(name) == "si" {
 				out = append(out, "")
 			}
-		case tokEnd:
-			switch string(s.name) {
+		case sheetEnd:
+			switch string(name) {
 			case "si":
 				inSI = false
 				str := ""
@@ -170,9 +167,13 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 			case "rPh":
 				inPh = max(0, inPh-1)
 			}
-		case tokText:
+		case sheetText:
 			if inSI && inT && inPh == 0 {
-				cur = append(cur, s.text...)
+				cur = unescapeXML(cur, name)
+			}
+		case sheetCDATA:
+			if inSI && inT && inPh == 0 {
+				cur = append(cur, name...)
 			}
 		}
 	}
