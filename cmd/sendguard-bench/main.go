@@ -335,7 +335,7 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 		}
 	}
 	p.expected = len(ids)
-	before := sk.snapshot(name)
+	before := sk.snapshot()
 	cpu0 := 0.0
 	if pid > 0 {
 		cpu0, _ = cpuSeconds(pid)
@@ -343,15 +343,15 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 	p.send = drive(ctx, addr, name, items, o.sessions)
 	deadline, _ := ctx.Deadline()
 	sk.wait(deadline, func() bool {
-		c := sk.snapshot("\x00")
-		return sk.delivered(ids) == len(ids) && c.passwords-before.passwords >= wantPasswords
+		return sk.delivered(ids) == len(ids) && sk.snapshot().passwords-before.passwords >= wantPasswords
 	})
-	p.done = time.Now()
-	p.done = maxTime(p.done, p.send.end)
-	if last := sk.snapshot("\x00").last; last.After(p.send.start) && last.Before(p.done) {
-		p.done = maxTime(last, p.send.end) // the wake-up lags the last delivery slightly
+	// Done when the last reply or the last delivery came, whichever is
+	// later (the wake-up above lags the delivery slightly).
+	after := sk.snapshot()
+	p.done = maxTime(p.send.end, time.Now())
+	if after.last.After(p.send.start) && after.last.Before(p.done) {
+		p.done = maxTime(after.last, p.send.end)
 	}
-	after := sk.snapshot("\x00")
 	p.delivered = sk.delivered(ids)
 	p.passwords, p.notices = after.passwords-before.passwords, after.notices-before.notices
 	if pid > 0 {
