@@ -118,7 +118,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke run of the load tool")
 	}
-	o, err := parseFlags([]string{"-smoke", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
+	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,9 @@ func TestSmoke(t *testing.T) {
 	} else {
 		o.postfix = "on"
 	}
-	o.n, o.classN = 200, 20
+	if o.n != 200 || o.classN != 20 || o.maxSize != 64<<10 || o.sessions != 10 {
+		t.Fatalf("smoke defaults and explicit flags: %+v", o)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var log bytes.Buffer

@@ -90,7 +90,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on each phase (sending plus draining)")
 	fs.StringVar(&o.workDir, "dir", "", "work directory for the corpus and the gateway's data (default: a temporary one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
-	smoke := fs.Bool("smoke", false, "smoke run: 300 messages of at most 64 KB, 10 sessions, class phases of 30")
+	smoke := fs.Bool("smoke", false, "smoke run: 300 messages of at most 64 KB, 10 sessions, class phases of 30 (flags given explicitly win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -105,8 +105,20 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("-max-size: %w", err)
 	}
 	if *smoke {
-		o.n, o.sessions, o.classN, o.maxSize = 300, 10, 30, 64<<10
-		o.timeout = min(o.timeout, 3*time.Minute)
+		// smoke sizes, unless a flag says otherwise
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, apply := range map[string]func(){
+			"n":        func() { o.n = 300 },
+			"sessions": func() { o.sessions = 10 },
+			"class-n":  func() { o.classN = 30 },
+			"max-size": func() { o.maxSize = 64 << 10 },
+			"timeout":  func() { o.timeout = 3 * time.Minute },
+		} {
+			if !set[name] {
+				apply()
+			}
+		}
 	}
 	o.seed = *seed
 	parts := strings.Split(*mix, ",")
