@@ -155,9 +155,13 @@ func quoteState(open byte, chunk []byte) byte {
 	return open
 }
 
+// localName drops a namespace prefix. Names are short: a byte loop beats
+// a vectorised search's setup here.
 func localName(n []byte) []byte {
-	if i := bytes.IndexByte(n, ':'); i >= 0 {
-		return n[i+1:]
+	for i, c := range n {
+		if c == ':' {
+			return n[i+1:]
+		}
 	}
 	return n
 }
