@@ -78,8 +78,11 @@ const (
 // next call. At the end it returns 0 and s.err (nil at a clean EOF).
 func (s *sheetScanner) next() (kind int, name, attrs []byte) {
 	for {
-		if s.pos == s.end && !s.fill() {
-			return 0, nil, nil
+		if s.pos == s.end {
+			if !s.fill() {
+				return 0, nil, nil
+			}
+			continue // the read may have brought nothing (EOF)
 		}
 		if s.buf[s.pos] != '<' {
 			i := bytes.IndexByte(s.buf[s.pos:s.end], '<')
