@@ -13,13 +13,14 @@ import (
 // temporary file: the kept parts and the zip of most mail fit, and then
 // cost no file system calls; larger ones spill, so memory per message
 // stays bounded.
-const spoolMem = 1 << 20
+const spoolMem = 512 << 10
 
 // Buffers are reused across messages (a gateway rewrites one message per
 // encrypted mail): a pooled item is reset before use and holds no data
-// between uses.
+// between uses. Spool memory starts small and grows with the content, up to
+// spoolMem.
 var (
-	memPool     = sync.Pool{New: func() any { b := make([]byte, 0, spoolMem); return &b }}
+	memPool     = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 	writerPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
 	readerPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
 	copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
@@ -73,7 +74,7 @@ func newSpool(dir string) (*spool, error) {
 func (s *spool) Write(p []byte) (int, error) {
 	if s.f == nil {
 		if len(s.mem)+len(p) <= spoolMem {
-			s.mem = append(s.mem, p...)
+			s.mem = append(growMem(s.mem, len(p), spoolMem), p...)
 			s.n += int64(len(p))
 			return len(p), nil
 		}
@@ -183,4 +184,20 @@ func (s *spool) close() {
 		_ = os.Remove(s.path)
 	}
 	s.f = nil
+}
+
+// growMem makes room for n more bytes (len(b)+n <= limit), growing four
+// times at a step so that a buffer on its way to the limit allocates
+// little more than the limit in total.
+func growMem(b []byte, n, limit int) []byte {
+	if len(b)+n <= cap(b) {
+		return b
+	}
+	c := max(cap(b), 1)
+	for c < len(b)+n {
+		c *= 4
+	}
+	nb := make([]byte, len(b), min(c, limit))
+	copy(nb, b)
+	return nb
 }

@@ -9,30 +9,32 @@ import (
 
 // memLimit is how much of one encrypted entry is kept in memory before it
 // moves to a temp file: most mail attachments fit, and they then cost no
-// file system calls. Larger ones spill, so memory stays bounded per Writer.
-const memLimit = 1 << 20
+// file system calls. Larger ones spill, so memory stays bounded per Writer
+// (a gateway runs one Writer per message being encrypted).
+const memLimit = 512 << 10
 
 // entryBuf holds one encrypted entry until its sizes are known (the local
 // header precedes the data): in memory up to memLimit, then in a temp file
 // unlinked at once where the OS allows.
 type entryBuf struct {
 	dir  string
-	mem  []byte // from memPool, cap memLimit, while f is nil
+	mem  []byte // from memPool, while f is nil
 	f    *os.File
 	path string // set only if the temp file could not be unlinked early
 	n    int64
 }
 
-// memPool holds entry buffers of memLimit bytes, so a busy gateway does
-// not allocate (and zero) one per message; see the pools in pool.go.
-var memPool = sync.Pool{New: func() any { b := make([]byte, 0, memLimit); return &b }}
+// memPool holds entry buffers, so a busy gateway does not allocate one per
+// message; see the pools in pool.go. A new buffer starts small and grows
+// with the entries it holds, up to memLimit.
+var memPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
 func (b *entryBuf) Write(p []byte) (int, error) {
 	if b.f == nil && b.mem == nil {
 		b.mem = (*memPool.Get().(*[]byte))[:0]
 	}
 	if b.f == nil && len(b.mem)+len(p) <= memLimit {
-		b.mem = append(b.mem, p...)
+		b.mem = append(growMem(b.mem, len(p), memLimit), p...)
 		b.n += int64(len(p))
 		return len(p), nil
 	}
@@ -121,4 +123,20 @@ func (b *entryBuf) close() error {
 	}
 	b.f = nil
 	return err
+}
+
+// growMem makes room for n more bytes (len(b)+n <= limit), growing four
+// times at a step so that a buffer on its way to the limit allocates
+// little more than the limit in total.
+func growMem(b []byte, n, limit int) []byte {
+	if len(b)+n <= cap(b) {
+		return b
+	}
+	c := max(cap(b), 1)
+	for c < len(b)+n {
+		c *= 4
+	}
+	nb := make([]byte, len(b), min(c, limit))
+	copy(nb, b)
+	return nb
 }
