@@ -79,6 +79,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/users", a.userAdd)
 	mux.HandleFunc("POST /v1/users/{name}/password", a.userPasswd)
 	mux.HandleFunc("POST /v1/users/{name}/totp-reset", a.userTOTP)
+	registerDebug(mux) // profiles: admin socket only (debug.go)
 	return mux
 }
 
