@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -23,13 +24,11 @@ const AdminSocket = "admin.sock"
 // console): list, show, retry, delete.
 type Admin struct {
 	Store  *spool.Store
-	Holds  *hold.Store
+	Queue  *queue.Queue
 	Runner *Runner
 	// Users manages console accounts (sendguard user ...); nil disables it.
 	Users UserAdmin
 	Log   *slog.Logger
-	// Extra routes (e.g. hold release) registered by other components.
-	Mux *http.ServeMux
 }
 
 // Summary is one line of `sendguard queue list`.
@@ -50,10 +49,7 @@ type Summary struct {
 
 // Handler returns the admin API.
 func (a *Admin) Handler() http.Handler {
-	mux := a.Mux
-	if mux == nil {
-		mux = http.NewServeMux()
-	}
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/queue", a.list)
 	mux.HandleFunc("GET /v1/queue/{id}", a.show)
 	mux.HandleFunc("POST /v1/queue/{id}/retry", a.retry)
@@ -84,7 +80,7 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 		return true
 	})
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, out)
@@ -93,7 +89,7 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 func (a *Admin) show(w http.ResponseWriter, r *http.Request) {
 	rec, err := a.Store.Get(r.PathValue("id"))
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, rec)
@@ -109,7 +105,7 @@ func (a *Admin) retry(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	a.Log.Info("retry requested by admin", "queue_id", id)
@@ -121,15 +117,16 @@ func (a *Admin) retry(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := a.Store.Commit(func(tx *bbolt.Tx) error { return spool.DeleteTx(tx, id) })
-	if err != nil {
-		a.fail(w, err)
+	if err := a.Queue.Delete(r.Context(), id, adminActor, r.URL.Query().Get("reason")); err != nil {
+		a.fail(w, r, err)
 		return
 	}
-	a.Store.RemoveBody(id)
 	a.Log.Warn("message deleted by admin", "queue_id", id)
 	writeJSON(w, map[string]string{"id": id, "result": "deleted"})
 }
+
+// adminActor is who the audit log names for the CLI's actions.
+var adminActor = hold.Actor{Name: "admin-cli", Role: "admin"}
 
 // decide releases or rejects a held message as the admin (CLI).
 func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
@@ -145,15 +142,8 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := r.URL.Query().Get("reason")
-	actor := hold.Actor{Name: "admin-cli", Role: "admin"}
-	if _, err := a.Holds.Transition(r.Context(), id, to, actor, reason); err != nil {
-		code := http.StatusConflict
-		if errors.Is(err, hold.ErrNotFound) {
-			code = http.StatusNotFound
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+	if _, err := a.Queue.Decide(r.Context(), id, to, adminActor, reason, ""); err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	a.Log.Info("held message decided by admin", "queue_id", id, "state", to)
@@ -165,9 +155,9 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 
 // events is a held message's audit history.
 func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
-	evs, err := a.Holds.Events(r.Context(), r.PathValue("id"))
+	evs, err := a.Queue.Holds.Events(r.Context(), r.PathValue("id"))
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, evs)
@@ -175,7 +165,7 @@ func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
 
 // verify checks the audit log's hash chain.
 func (a *Admin) verify(w http.ResponseWriter, r *http.Request) {
-	n, err := a.Holds.Verify(r.Context())
+	n, err := a.Queue.Holds.Verify(r.Context())
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusConflict)
@@ -201,11 +191,11 @@ type userReq struct {
 func (a *Admin) readUser(w http.ResponseWriter, r *http.Request) (userReq, bool) {
 	var u userReq
 	if a.Users == nil {
-		a.fail(w, errors.New("console accounts are not available"))
+		a.fail(w, r, errors.New("console accounts are not available"))
 		return u, false
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&u); err != nil {
-		a.fail(w, fmt.Errorf("bad request: %w", err))
+		a.fail(w, r, fmt.Errorf("bad request: %w", err))
 		return u, false
 	}
 	return u, true
@@ -241,7 +231,7 @@ func (a *Admin) userPasswd(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) userTOTP(w http.ResponseWriter, r *http.Request) {
 	if a.Users == nil {
-		a.fail(w, errors.New("console accounts are not available"))
+		a.fail(w, r, errors.New("console accounts are not available"))
 		return
 	}
 	name := r.PathValue("name")
@@ -256,12 +246,13 @@ func (a *Admin) userTOTP(w http.ResponseWriter, r *http.Request) {
 
 var errNotQueued = errors.New("message is not queued for delivery")
 
-func (a *Admin) fail(w http.ResponseWriter, err error) {
+func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, spool.ErrNotFound):
+	case errors.Is(err, spool.ErrNotFound), errors.Is(err, queue.ErrNotFound), errors.Is(err, hold.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, errNotQueued):
+		err = fmt.Errorf("no message %s", r.PathValue("id"))
+	case errors.Is(err, errNotQueued), errors.Is(err, queue.ErrIllegal):
 		code = http.StatusConflict
 	default:
 		a.Log.Error("admin request", "err", err)

@@ -70,7 +70,7 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject, mode
 		return nil, err
 	}
 	zo := e.Zip
-	zo.TempDir = e.Store.Dir()
+	zo.TempDir = e.Store.TempDir()
 	res, err := rewrite.EncryptAttachments(bw, src, rewrite.EncryptOptions{Password: pw,
 		PasswordDelivery: rewrite.PasswordDelivery(mode), Zip: zo, Modified: now})
 	if err != nil {

@@ -51,6 +51,7 @@ var (
 type Store struct {
 	db      *bbolt.DB
 	dir     string // body files
+	tmp     string // staging files, emptied on Open
 	log     *slog.Logger
 	commits chan *commitReq
 
@@ -84,7 +85,18 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create buckets: %w", err)
 	}
-	s := &Store{db: db, dir: dir, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
+	// Staging files (plaintext attachments on their way into a zip or a
+	// link package) of a process that died are removed.
+	tmp := filepath.Join(dataDir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("clear staging dir: %w", err)
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create staging dir: %w", err)
+	}
+	s := &Store{db: db, dir: dir, tmp: tmp, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
 	if err := s.reconcile(); err != nil {
 		db.Close()
 		return nil, err
@@ -99,6 +111,10 @@ func (s *Store) DB() *bbolt.DB { return s.db }
 
 // Dir is the directory of body files.
 func (s *Store) Dir() string { return s.dir }
+
+// TempDir is a private directory for staging files, on the spool's disk
+// and emptied when the store opens.
+func (s *Store) TempDir() string { return s.tmp }
 
 // Close stops the committer and closes the database. Pending commits finish.
 func (s *Store) Close() error {
