@@ -5,11 +5,11 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
+	"go.etcd.io/bbolt"
 )
 
 // Notifier queues notice mails (confirm links, outcomes) as spool messages
