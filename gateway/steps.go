@@ -73,6 +73,7 @@ func (r *StepRunner) now() time.Time {
 // Run runs steps until ctx ends: when woken, when a retry is due, and at
 // least every 30 s.
 func (r *StepRunner) Run(ctx context.Context) {
+	lowerPriority(r.Log)
 	wake := r.wakeCh()
 	for {
 		next, _ := r.RunOnce(ctx)

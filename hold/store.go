@@ -27,6 +27,13 @@ type Options struct {
 	OnDecided func(tx *bbolt.Tx, rec *Record, from State) error
 	// OnPurge is called for every purged record, e.g. to drop its spool entry.
 	OnPurge func(tx *bbolt.Tx, rec *Record) error
+	// Commit, if set, runs a transition's update transaction, e.g. the
+	// spool's group commit, so that transitions and acceptances arriving
+	// together share one bbolt commit instead of queueing for the writer
+	// lock one by one. It must run fn in one write transaction, may run it
+	// more than once (only the last run's effects commit), and returns its
+	// error. Nil means db.Update.
+	Commit func(fn func(tx *bbolt.Tx) error) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives timer and purge problems; nil discards them.
@@ -49,6 +56,9 @@ func New(db *bbolt.DB, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Commit == nil {
+		opts.Commit = db.Update
 	}
 	log := opts.Logger
 	if log == nil {

@@ -84,7 +84,7 @@ func (s *Store) Tick(ctx context.Context, now time.Time) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.opts.Commit(func(tx *bbolt.Tx) error {
 			r, err := getRecord(tx, id)
 			if err != nil {
 				return err

@@ -98,7 +98,7 @@ func Open(sp *spool.Store, opts Options) (*Queue, error) {
 	}
 	q := &Queue{Spool: sp, opts: opts}
 	holds, err := hold.New(sp.DB(), hold.Options{OnRelease: q.onRelease, OnDecided: q.onDecided,
-		OnPurge: q.onPurge, Now: opts.Now, Logger: opts.Logger})
+		OnPurge: q.onPurge, Commit: sp.Commit, Now: opts.Now, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
