@@ -22,15 +22,16 @@ type Rewrites struct {
 	Bcc     bool
 	Link    bool
 	Encrypt bool
-	// Password is how the zip's password travels (PasswordToSender, ...).
-	Password string
+	// Password is how the zip's password travels (the policy's
+	// encrypt_password, validated against the same values).
+	Password rewrite.PasswordDelivery
 }
 
 // Any reports whether anything is rewritten.
 func (r Rewrites) Any() bool { return r.Bcc || r.Link || r.Encrypt }
 
 // AcceptRewrites are the rewrites of a decision that does not hold.
-func AcceptRewrites(actions []string, password string) Rewrites {
+func AcceptRewrites(actions []string, password rewrite.PasswordDelivery) Rewrites {
 	return Rewrites{Bcc: slices.Contains(actions, rules.ActionBcc), Link: slices.Contains(actions, rules.ActionLink),
 		Encrypt: slices.Contains(actions, rules.ActionEncrypt), Password: password}
 }
@@ -39,7 +40,7 @@ func AcceptRewrites(actions []string, password string) Rewrites {
 // for plus what the release mode adds. An encrypt release keeps the
 // attachments in the mail (zipped) instead of linking them.
 func ReleaseRewrites(actions []string, mode hold.ReleaseMode) Rewrites {
-	r := AcceptRewrites(actions, PasswordToSender)
+	r := AcceptRewrites(actions, rewrite.DeliverySender)
 	r.Bcc = r.Bcc || mode == hold.ModeBcc
 	r.Encrypt = r.Encrypt || mode == hold.ModeEncrypt
 	r.Link = r.Link && mode != hold.ModeEncrypt
@@ -186,6 +187,7 @@ func (w *Rewriter) Discard(a *Applied) {
 		w.Store.RemoveDerived(a.id, s)
 	}
 	if a.Package != "" && w.Linker != nil {
+		// Undo runs after the request that made it may have ended.
 		w.Linker.Links.RevokeID(context.Background(), a.Package, hold.System)
 	}
 }

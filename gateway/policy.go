@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -71,7 +72,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	kind, ok := holdKind(d)
 	why := strings.Join(d.Rules, ",")
 	if !ok {
-		rw := AcceptRewrites(d.Actions, d.Params.EncryptPassword)
+		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
 		if !rw.Any() {
 			return v, nil
 		}

@@ -134,7 +134,9 @@ func (r *StepRunner) runFirst(ctx context.Context, id string) (retry time.Time, 
 			log.Error("panic in a recorded step", "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", p)
 		}
-		if err != nil && !isFault(err) {
+		// A step cut short by shutdown is not a failure: it runs again
+		// from the start after the restart.
+		if err != nil && !isFault(err) && ctx.Err() == nil {
 			retry = r.failed(log, id, err)
 		}
 	}()
