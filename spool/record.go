@@ -100,6 +100,8 @@ type Record struct {
 	Expires     time.Time `json:"expires"`
 	LastError   string    `json:"last_error,omitempty"`
 	FinishedAt  time.Time `json:"finished_at,omitzero"`
+	// DelayWarned: the sender was told once that delivery is delayed.
+	DelayWarned bool `json:"delay_warned,omitempty"`
 
 	// DSN envelope parameters (RFC 3461) and body type.
 	DSNRet   string `json:"dsn_ret,omitempty"`
