@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,11 +25,21 @@ const AdminSocket = "admin.sock"
 // console): list, show, retry, delete.
 type Admin struct {
 	Store  *spool.Store
-	Queue  *queue.Queue
+	Queue  AdminQueue
 	Runner *Runner
 	// Users manages console accounts (sendguard user ...); nil disables it.
 	Users UserAdmin
 	Log   *slog.Logger
+}
+
+// AdminQueue is what the admin API needs of the message state machine
+// (*queue.Queue is one). Its errors are queue.ErrNotFound and
+// *queue.StateError (errors.Is queue.ErrIllegal) for refused actions.
+type AdminQueue interface {
+	Decide(ctx context.Context, id string, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error)
+	Delete(ctx context.Context, id string, actor hold.Actor, reason string) error
+	Events(ctx context.Context, id string) ([]hold.Event, error)
+	Verify(ctx context.Context) (uint64, error)
 }
 
 // Summary is one line of `sendguard queue list`.
@@ -155,7 +166,7 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 
 // events is a held message's audit history.
 func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
-	evs, err := a.Queue.Holds.Events(r.Context(), r.PathValue("id"))
+	evs, err := a.Queue.Events(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -165,7 +176,7 @@ func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
 
 // verify checks the audit log's hash chain.
 func (a *Admin) verify(w http.ResponseWriter, r *http.Request) {
-	n, err := a.Queue.Holds.Verify(r.Context())
+	n, err := a.Queue.Verify(r.Context())
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusConflict)

@@ -545,3 +545,5 @@ func TestConcurrentReleasesDeliverOnce(t *testing.T) {
 		t.Fatalf("%d releases succeeded, %d copies delivered (want 1 and 2)", ok, n)
 	}
 }
+
+var _ AdminQueue = (*queue.Queue)(nil)

@@ -259,3 +259,11 @@ func (q *Queue) Delete(ctx context.Context, id string, actor hold.Actor, reason 
 	}
 	return err
 }
+
+// Events is a message's audit history.
+func (q *Queue) Events(ctx context.Context, id string) ([]hold.Event, error) {
+	return q.Holds.Events(ctx, id)
+}
+
+// Verify checks the audit chain and returns the number of events.
+func (q *Queue) Verify(ctx context.Context) (uint64, error) { return q.Holds.Verify(ctx) }
