@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -547,3 +548,40 @@ func TestConcurrentReleasesDeliverOnce(t *testing.T) {
 }
 
 var _ AdminQueue = (*queue.Queue)(nil)
+
+// TestAdminSaysWhatHappened: refused actions answer with the message's
+// real state in plain words, never a store's internal error.
+func TestAdminSaysWhatHappened(t *testing.T) {
+	rec := &recorder{}
+	p := openPipe(t, t.TempDir(), pipePolicy("hold_review, bcc"), rec, nil)
+	defer p.close()
+	id := p.send("a1")
+	h := (&Admin{Store: p.store, Queue: p.q, Log: slog.New(slog.DiscardHandler)}).Handler()
+	do := func(method, path string) (int, string) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(method, path, nil))
+		return w.Code, w.Body.String()
+	}
+	if code, body := do("POST", "/v1/hold/"+id+"/release"); code != 200 {
+		t.Fatalf("release: %d %s", code, body)
+	}
+	if err := p.drain(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		method, path string
+		code         int
+		want         string
+	}{
+		{"POST", "/v1/hold/" + id + "/release", 409, "message " + id + " was already delivered"},
+		{"POST", "/v1/hold/" + id + "/reject", 409, "was already delivered"},
+		{"DELETE", "/v1/queue/" + id, 409, "was already delivered"},
+		{"POST", "/v1/hold/0000000000000000000ZZ/release", 404, "no message 0000000000000000000ZZ"},
+	}
+	for _, c := range cases {
+		code, body := do(c.method, c.path)
+		if code != c.code || !strings.Contains(body, c.want) || strings.Contains(body, "hold:") {
+			t.Errorf("%s %s: %d %s, want %d %q", c.method, c.path, code, body, c.code, c.want)
+		}
+	}
+}
