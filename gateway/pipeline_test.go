@@ -296,7 +296,7 @@ var dlRE = regexp.MustCompile(`/d/([A-Za-z0-9_-]{43})`)
 func TestPipelineMatrix(t *testing.T) {
 	t.Parallel()
 	holds := []string{"hold_review", "hold_sender", "delay"}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		holds = holds[:1]
 	}
 	rewrites := []string{"", "bcc", "link", "encrypt", "bcc, link"}
