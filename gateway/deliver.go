@@ -111,9 +111,6 @@ func (r *Runner) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Nobody waits on a delivery in real time; an SMTP client
-			// waits on every reply.
-			lowerPriority(r.log)
 			for id := range jobs {
 				r.attempt(r.attemptCtx, id)
 				r.mu.Lock()

@@ -7,11 +7,10 @@ import (
 )
 
 // lowerPriority pins the calling goroutine to its thread and lowers that
-// thread's scheduling priority (nice 10), for background work (the step
-// worker's zips and link packages, delivery attempts) that nobody waits on
-// in real time, while an SMTP client waits for every reply: on a busy
-// machine the kernel serves the sessions first. The goroutine must never
-// unlock the thread (it ends with the goroutine).
+// thread's scheduling priority (nice 10). The step worker's zips and link
+// packages are CPU-heavy but nobody waits on them in real time, while an
+// SMTP client waits for every reply: on a busy machine the kernel now
+// serves the sessions first. The goroutine must never unlock the thread.
 func lowerPriority(log *slog.Logger) {
 	runtime.LockOSThread()
 	if err := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 10); err != nil {
