@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -142,5 +143,52 @@ func TestDeletedHeldMessageIsSilentAtDeadline(t *testing.T) {
 	}
 	if out, err := in.cli("queue", "release", ids[0]); err == nil || !strings.Contains(out, "already deleted") {
 		t.Fatalf("release after delete: %v %s", err, out)
+	}
+}
+
+// TestReleaseThenKill9: a release of [hold_review, link] is killed with SIGKILL at several moments after the
+// release returns; after the restart every recipient gets exactly one
+// copy and the sender exactly one link notice.
+func TestReleaseThenKill9(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	holdThenLinkPolicy(t, in)
+	in.start()
+	delays := []time.Duration{0, 30 * time.Millisecond, 120 * time.Millisecond}
+	for i, d := range delays {
+		from := fmt.Sprintf("k%d@example.com", i)
+		tag := fmt.Sprintf("kill%d", i)
+		if err := sendMail(in.smtp, from, []string{"buyer@partner.test", "boss@partner.test"}, attachmentMail(from, "buyer@partner.test", tag)); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		waitFor(t, 10*time.Second, func() bool { ids = heldIDs(t, in); return len(ids) == 1 })
+		if out, err := in.cli("queue", "release", ids[0]); err != nil {
+			t.Fatalf("release: %v %s", err, out)
+		}
+		time.Sleep(d)
+		in.kill()
+		in.start()
+		waitFor(t, 20*time.Second, func() bool { return len(mailsFrom(sk, from)) >= 2 })
+	}
+	time.Sleep(1500 * time.Millisecond) // anything sent twice would arrive by now
+	for i := range delays {
+		from := fmt.Sprintf("k%d@example.com", i)
+		got := map[string]int{}
+		for _, m := range mailsFrom(sk, from) {
+			got[m.To[0]]++
+		}
+		if len(got) != 2 || got["buyer@partner.test"] != 1 || got["boss@partner.test"] != 1 {
+			t.Fatalf("release %d killed after %v: copies %v", i, delays[i], got)
+		}
+		notes := 0
+		for _, m := range sk.Messages() {
+			if m.From == "" && len(m.To) == 1 && m.To[0] == from && strings.Contains(noticeText(t, m.Data), "/d/revoke/") {
+				notes++
+			}
+		}
+		if notes != 1 {
+			t.Fatalf("release %d killed after %v: %d link notices to the sender", i, delays[i], notes)
+		}
 	}
 }
