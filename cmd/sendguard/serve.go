@@ -120,16 +120,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, LangOf: languageOf(cfg),
-		Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	steps := &gateway.StepRunner{Store: store, Notifier: notifier, OnQueued: runner.Wake,
-		Log: log.With("component", "steps")}
-	q, err := queue.Open(store, queue.Options{OnStep: steps.Wake, Logger: log.With("component", "hold")})
+	// Transitions wake the step worker after they commit. It is built
+	// below, once everything a step needs exists; nothing transitions
+	// before the goroutines start.
+	var steps *gateway.StepRunner
+	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold")})
 	if err != nil {
 		return err
 	}
 	holds := q.Holds
-	steps.Holds = holds
 	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
 	if err != nil {
 		return err
@@ -143,7 +142,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	notifier.Builder, notifier.Link = builder, pages.Link
+	notifier := &gateway.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
+		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
 	history, err := gateway.NewHistory(store.DB())
 	if err != nil {
 		return err
@@ -178,7 +178,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: languageOf(cfg),
 		Lifetime: cfg.Delivery.QueueLifetime}
 	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
-	steps.Rewriter = rewriter
+	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
+		OnQueued: runner.Wake, Log: log.With("component", "steps")}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
 		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
