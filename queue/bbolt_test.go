@@ -44,7 +44,9 @@ func (s bboltSubject) Message(_ context.Context, id string) (*spool.Record, erro
 	return r, err
 }
 
-func (s bboltSubject) Tick(ctx context.Context, now time.Time) (int, error) { return s.Holds.Tick(ctx, now) }
+func (s bboltSubject) Tick(ctx context.Context, now time.Time) (int, error) {
+	return s.Holds.Tick(ctx, now)
+}
 
 func (s bboltSubject) WithSteps(context.Context) ([]string, error) { return s.Spool.WithSteps(1000) }
 
