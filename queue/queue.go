@@ -168,7 +168,7 @@ func NoticeDue(rec *hold.Record) bool {
 	case hold.StateRejected, hold.StateCancelled, hold.StateExpired:
 		return true
 	case hold.StateReleased:
-		return rec.DecidedBy.Role != string(hold.RoleSender) && rec.DecidedBy != hold.System
+		return rec.DecidedBy.Role != string(hold.RoleSender) && rec.DecidedBy.Role != hold.System.Role
 	}
 	return false
 }
