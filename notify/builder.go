@@ -2,17 +2,18 @@ package notify
 
 import (
 	"bytes"
-	"crypto/rand"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io"
-	"net/mail"
 	"strings"
 	texttemplate "text/template"
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/notify/compose"
 	"github.com/sendguard/sendguard/templates"
+	"github.com/sendguard/sendguard/templates/i18n"
 )
 
 // Options configure a Builder.
@@ -33,40 +34,25 @@ type Options struct {
 
 // Builder renders notices. It is safe for concurrent use.
 type Builder struct {
-	from   *mail.Address
-	domain string
-	loc    *time.Location
-	now    func() time.Time
-	rand   io.Reader
-	first  string
-	cat    *templates.Catalog
-	text   *texttemplate.Template
-	html   *htmltemplate.Template
+	w     *compose.Writer
+	loc   *time.Location
+	first string
+	cat   *templates.Catalog
+	text  *texttemplate.Template
+	html  *htmltemplate.Template
 }
 
 // NewBuilder parses the embedded templates and checks the From address.
 func NewBuilder(o Options) (*Builder, error) {
-	from, err := parseAddress(o.From)
+	w, err := compose.New(compose.Options{From: o.From, Location: o.Location, Now: o.Now, Rand: o.Rand})
 	if err != nil {
-		return nil, fmt.Errorf("%w: from: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	cat, err := templates.LoadCatalog()
 	if err != nil {
 		return nil, err
 	}
-	b := &Builder{
-		from: from, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:],
-		loc: o.Location, now: o.Now, rand: o.Rand, cat: cat, first: o.DefaultLanguage,
-	}
-	if b.loc == nil {
-		b.loc = time.UTC
-	}
-	if b.now == nil {
-		b.now = time.Now
-	}
-	if b.rand == nil {
-		b.rand = rand.Reader
-	}
+	b := &Builder{w: w, loc: w.Location(), cat: cat, first: o.DefaultLanguage}
 	b.text, err = texttemplate.New("").Funcs(texttemplate.FuncMap(funcs)).ParseFS(templates.FS, "mail/*.txt.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse text templates: %w", err)
@@ -88,18 +74,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 	if err := n.validate(); err != nil {
 		return nil, err
 	}
-	to := make([]*mail.Address, 0, len(n.To))
-	for _, s := range n.To {
-		a, err := parseAddress(s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: to: %w", ErrInvalid, err)
-		}
-		to = append(to, a)
-	}
-	langs := templates.Ordered(b.first)
-	if n.Lang != "" {
-		langs = []string{n.Lang}
-	}
+	langs := i18n.For(n.Lang, b.first)
 	summary := templates.NewSummary(n.Hold, n.Report)
 	deadline := n.Deadline
 	if deadline.IsZero() {
@@ -128,7 +103,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 			d.Link = "" // review and outcome notices offer no action
 		}
 		if i > 0 {
-			text.WriteString("\n----------------------------------------\n\n")
+			text.WriteString(compose.Separator)
 		}
 		if err := b.text.ExecuteTemplate(&text, "text", d); err != nil {
 			return nil, fmt.Errorf("render text %s: %w", lang, err)
@@ -141,29 +116,14 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		bodies = append(bodies, htmltemplate.HTML(h.String()))
 		subjects = append(subjects, b.cat.T(lang, "mail."+string(kind)+".subject"))
 	}
-	title := "[sendguard] " + strings.Join(subjects, " / ") + ": " + summary.Subject
+	title := compose.Subject(subjects, summary.Subject)
 	var html bytes.Buffer
 	if err := b.html.ExecuteTemplate(&html, "html-doc", map[string]any{"Title": title, "Bodies": bodies}); err != nil {
 		return nil, fmt.Errorf("render html document: %w", err)
 	}
-	h := header{
-		from: b.from, to: to, subject: title, date: b.now(),
-		lang: n.Lang, domain: b.domain,
+	msg, err := b.w.Write(compose.Mail{To: n.To, Subject: title, Lang: n.Lang, Text: text.String(), HTML: html.String()})
+	if errors.Is(err, compose.ErrInvalid) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return b.writeMessage(h, text.Bytes(), html.Bytes())
-}
-
-func parseAddress(s string) (*mail.Address, error) {
-	if strings.ContainsAny(s, "\r\n") {
-		return nil, fmt.Errorf("line break in address")
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return nil, fmt.Errorf("parse address: %w", err)
-	}
-	if !strings.Contains(a.Address, "@") {
-		return nil, fmt.Errorf("address without domain")
-	}
-	a.Name = templates.OneLine(a.Name)
-	return a, nil
+	return msg, err
 }

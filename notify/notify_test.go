@@ -288,19 +288,6 @@ func TestInvalidNotices(t *testing.T) {
 	}
 }
 
-func TestLongSubjectFolds(t *testing.T) {
-	got := encodeWords(strings.Repeat("長い件名", 40))
-	dec, err := new(mime.WordDecoder).DecodeHeader(strings.ReplaceAll(got, "\r\n ", " "))
-	if err != nil || dec != strings.Repeat("長い件名", 40) {
-		t.Fatalf("round trip: %q, %v", dec, err)
-	}
-	for _, line := range strings.Split(got, "\r\n") {
-		if len(line) > 76 {
-			t.Errorf("folded line of %d bytes", len(line))
-		}
-	}
-}
-
 func TestMessageIDsDiffer(t *testing.T) {
 	b, err := NewBuilder(Options{From: "sendguard@example.com"})
 	if err != nil {

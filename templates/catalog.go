@@ -1,154 +1,54 @@
 package templates
 
 import (
-	"encoding/json"
-	"fmt"
-	"io/fs"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/templates/i18n"
 )
 
-// Languages sendguard speaks.
-var languages = [...]string{"ja", "en"}
+// DefaultLanguage is i18n.Default, the language when the configuration
+// names none.
+const DefaultLanguage = i18n.Default
 
-// DefaultLanguage is the language of every page and mail when the
-// configuration names none (config default_language): sendguard is made
-// for Japanese offices.
-const DefaultLanguage = "ja"
+// Ordered is i18n.Ordered: the order of a bilingual mail.
+func Ordered(first string) []string { return i18n.Ordered(first) }
 
-// Ordered returns the supported languages with first (when supported)
-// leading: the order of a bilingual mail.
-func Ordered(first string) []string {
-	if !Supported(first) {
-		first = DefaultLanguage
-	}
-	out := []string{first}
-	for _, l := range languages {
-		if l != first {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// Pick is the one language rule of pages: the reader's explicit choice,
-// then the browser's Accept-Language, then def (the configured default).
-func Pick(choice, acceptLanguage, def string) string {
-	if Supported(choice) {
-		return choice
-	}
-	if l := Negotiate(acceptLanguage); l != "" {
-		return l
-	}
-	if Supported(def) {
-		return def
-	}
-	return DefaultLanguage
-}
+// Pick is i18n.Pick, the one language rule of pages.
+func Pick(choice, acceptLanguage, def string) string { return i18n.Pick(choice, acceptLanguage, def) }
 
 // Languages returns the supported language tags.
-func Languages() []string { return languages[:] }
+func Languages() []string { return i18n.Languages() }
 
 // Supported reports whether lang has a catalog.
-func Supported(lang string) bool {
-	for _, l := range languages {
-		if l == lang {
-			return true
-		}
-	}
-	return false
-}
+func Supported(lang string) bool { return i18n.Supported(lang) }
 
-// Catalog maps message keys to text per language. It is read-only after
-// LoadCatalog.
+// Negotiate is i18n.Negotiate.
+func Negotiate(accept string) string { return i18n.Negotiate(accept) }
+
+// Catalog is the one catalog (i18n.Catalog) with the explanations pages
+// and notices give of a held message.
 type Catalog struct {
-	msgs map[string]map[string]string
+	*i18n.Catalog
 }
 
-// LoadCatalog reads i18n/LANG.json for every supported language.
+// LoadCatalog reads the embedded catalog.
 func LoadCatalog() (*Catalog, error) {
-	c := &Catalog{msgs: make(map[string]map[string]string, len(languages))}
-	for _, lang := range languages {
-		b, err := fs.ReadFile(FS, "i18n/"+lang+".json")
-		if err != nil {
-			return nil, fmt.Errorf("read catalog %s: %w", lang, err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("decode catalog %s: %w", lang, err)
-		}
-		c.msgs[lang] = m
+	c, err := i18n.Load()
+	if err != nil {
+		return nil, err
 	}
-	return c, nil
-}
-
-// Has reports whether key exists in lang.
-func (c *Catalog) Has(lang, key string) bool {
-	_, ok := c.msgs[lang][key]
-	return ok
-}
-
-// Keys returns the sorted keys of lang.
-func (c *Catalog) Keys(lang string) []string {
-	keys := make([]string, 0, len(c.msgs[lang]))
-	for k := range c.msgs[lang] {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// T returns the text for key in lang, formatted with args when given. A
-// missing key shows as [key] so that a gap is visible, never silent.
-func (c *Catalog) T(lang, key string, args ...any) string {
-	s, ok := c.msgs[lang][key]
-	if !ok {
-		return "[" + key + "]"
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
-}
-
-// TOr is T with a fallback for open-ended keys (rule and detector names).
-func (c *Catalog) TOr(lang, key, fallback string) string {
-	if s, ok := c.msgs[lang][key]; ok {
-		return s
-	}
-	return fallback
-}
-
-// Negotiate picks a supported language from an Accept-Language header,
-// honouring q-values; it returns "" when none matches.
-func Negotiate(accept string) string {
-	best, bestQ := "", 0.0
-	for _, part := range strings.Split(accept, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if _, err := fmt.Sscanf(v, "%g", &q); err != nil {
-				continue
-			}
-		}
-		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-		if Supported(base) && q > bestQ {
-			best, bestQ = base, q
-		}
-	}
-	return best
+	return &Catalog{c}, nil
 }
 
 // Rule explains a policy rule by name; a rule the catalog does not know
 // gets a title from what it did to the message, never its raw name.
 func (c *Catalog) Rule(lang, name string, kind hold.Kind) string {
-	if s, ok := c.msgs[lang]["rule."+name]; ok {
+	if s, ok := c.Lookup(lang, "rule."+name); ok {
 		return s
 	}
-	if s, ok := c.msgs[lang]["why.kind."+string(kind)]; ok {
+	if s, ok := c.Lookup(lang, "why.kind."+string(kind)); ok {
 		return s
 	}
 	return c.T(lang, "why.other")

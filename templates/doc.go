@@ -11,9 +11,9 @@ package templates
 
 import "embed"
 
-// FS holds mail/, pages/, static/ and i18n/.
+// FS holds mail/, pages/, static/ and the catalogs i18n/*.json.
 //
-//go:embed mail pages static i18n
+//go:embed mail pages static i18n/*.json
 var FS embed.FS
 
 // StyleSheet is a page set's stylesheet: the shared base (static/base.css)
