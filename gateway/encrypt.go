@@ -1,15 +1,13 @@
 package gateway
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message/mail"
-
 	"github.com/sendguard/sendguard/crypto/aeszip"
 	"github.com/sendguard/sendguard/crypto/password"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules/address"
 	"github.com/sendguard/sendguard/spool"
@@ -22,7 +20,7 @@ import (
 // logged or stored elsewhere.
 type Encryptor struct {
 	Store          *spool.Store
-	From           string // notices' From header
+	Notices        *notify.Builder // writes the password notices
 	PasswordLength int
 	Zip            aeszip.Options
 	RecipientDelay time.Duration
@@ -78,10 +76,10 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}}
 	switch mode {
 	case rewrite.DeliverySender:
-		err = e.notice(out.Notices, []string{sender}, passwordNotice(subject, res, pw, rcpts, true), now)
+		err = e.notice(out.Notices, passwordNotice(sender, subject, res, pw, rcpts, true, now))
 	case rewrite.DeliveryRecipient:
 		for _, r := range external {
-			if err = e.notice(out.Notices, []string{r}, passwordNotice(subject, res, pw, nil, false), now.Add(e.RecipientDelay)); err != nil {
+			if err = e.notice(out.Notices, passwordNotice(r, subject, res, pw, nil, false, now.Add(e.RecipientDelay))); err != nil {
 				break
 			}
 		}
@@ -134,13 +132,13 @@ func (e *Encryptor) externalRcpts(rcpts []string) []string {
 	return out
 }
 
-// notice spools one password mail, due at due.
-func (e *Encryptor) notice(p *Prepared, to []string, n pwNotice, due time.Time) error {
-	data, err := n.render(e.From, to[0], due)
+// notice spools one password mail, due at its date.
+func (e *Encryptor) notice(p *Prepared, n notify.PasswordNotice) error {
+	data, err := e.Notices.Password(n)
 	if err != nil {
 		return err
 	}
-	return spoolNotice(e.Store, p, to, data, "password notice", due, e.Lifetime)
+	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime)
 }
 
 // QueueNotice spools a notice and commits it at once (for notices that
@@ -180,94 +178,15 @@ func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what st
 	return nil
 }
 
-// pwNotice is the content of a password mail.
-type pwNotice struct {
-	subject  string
-	zipName  string
-	files    []string
-	pw       string
-	rcpts    []string
-	toSender bool
-}
-
-func passwordNotice(subject string, res rewrite.EncryptResult, pw string, rcpts []string, toSender bool) pwNotice {
-	n := pwNotice{subject: subject, zipName: res.ZipName, pw: pw, rcpts: rcpts, toSender: toSender}
-	for _, f := range res.Files {
-		n.files = append(n.files, f.Name)
+// passwordNotice is the view of one password mail: the sender's copy
+// names the recipients and the files, a recipient's only the zip.
+func passwordNotice(to, subject string, res rewrite.EncryptResult, pw string, rcpts []string, toSender bool, due time.Time) notify.PasswordNotice {
+	n := notify.PasswordNotice{To: to, Subject: subject, ZipName: res.ZipName, Password: pw, ToSender: toSender, Date: due}
+	if toSender {
+		n.Recipients = rcpts
+		for _, f := range res.Files {
+			n.Files = append(n.Files, f.Name)
+		}
 	}
 	return n
-}
-
-func (n pwNotice) render(from, to string, date time.Time) ([]byte, error) {
-	var body strings.Builder
-	subj := oneLine(n.subject)
-	if n.toSender {
-		fmt.Fprintf(&body, "送信したメール「%s」の添付ファイルを暗号化ZIPに変換して送信しました。\n", subj)
-		body.WriteString("下記のパスワードを、メール以外の方法（電話、チャットなど）で受信者にお伝えください。\n\n")
-	} else {
-		fmt.Fprintf(&body, "先にお送りしたメール「%s」の添付ファイル（暗号化ZIP）のパスワードをお知らせします。\n\n", subj)
-	}
-	fmt.Fprintf(&body, "  ファイル: %s\n  パスワード: %s\n", oneLine(n.zipName), n.pw)
-	if len(n.files) > 0 {
-		fmt.Fprintf(&body, "  内容: %s\n", oneLine(strings.Join(n.files, ", ")))
-	}
-	if n.toSender && len(n.rcpts) > 0 {
-		fmt.Fprintf(&body, "  宛先: %s\n", strings.Join(n.rcpts, ", "))
-	}
-	body.WriteString("\n----\n\n")
-	if n.toSender {
-		fmt.Fprintf(&body, "The attachments of your mail \"%s\" were sent as an encrypted zip.\n", subj)
-		body.WriteString("Please give the recipients this password by another channel than e-mail (phone, chat).\n\n")
-	} else {
-		fmt.Fprintf(&body, "Here is the password of the encrypted zip attached to the mail \"%s\".\n\n", subj)
-	}
-	fmt.Fprintf(&body, "  File: %s\n  Password: %s\n", oneLine(n.zipName), n.pw)
-	if n.toSender && len(n.rcpts) > 0 {
-		fmt.Fprintf(&body, "  Recipients: %s\n", strings.Join(n.rcpts, ", "))
-	}
-	body.WriteString("\n-- \nsendguard\n")
-	return renderTextNotice(from, to, "[sendguard] パスワードのお知らせ / Password: "+subj, body.String(), date)
-}
-
-// renderTextNotice builds a plain-text UTF-8 notice mail (base64, CRLF).
-func renderTextNotice(from, to, subject, text string, date time.Time) ([]byte, error) {
-	var h mail.Header
-	h.SetDate(date)
-	if err := h.GenerateMessageID(); err != nil {
-		return nil, err
-	}
-	fa, err := mail.ParseAddress(from)
-	if err != nil {
-		return nil, fmt.Errorf("notice from: %w", err)
-	}
-	h.SetAddressList("From", []*mail.Address{fa})
-	h.SetAddressList("To", []*mail.Address{{Address: to}})
-	h.SetSubject(oneLine(subject))
-	h.Set("Auto-Submitted", "auto-generated")
-	h.Set("MIME-Version", "1.0")
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Transfer-Encoding", "base64")
-	var b bytes.Buffer
-	w, err := mail.CreateSingleInlineWriter(&b, h)
-	if err != nil {
-		return nil, err
-	}
-	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
-	if _, err := w.Write([]byte(text)); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-// oneLine keeps untrusted text (subjects, file names) on one line.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }

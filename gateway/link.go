@@ -12,6 +12,7 @@ import (
 
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/link"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -25,9 +26,9 @@ type Linker struct {
 	Store        *spool.Store
 	Links        *link.Store
 	Pages        *link.Handler
-	From         string
-	TTL          time.Duration // how long links work
-	MaxDownloads int           // per file, 0: no limit
+	Notices      *notify.Builder // writes the sender's notice
+	TTL          time.Duration   // how long links work
+	MaxDownloads int             // per file, 0: no limit
 	LangOf       func(addr string) string
 	Location     *time.Location // time zone of the expiry in notes; nil means UTC
 	Lifetime     time.Duration  // queue lifetime of the notice
@@ -126,7 +127,8 @@ func (l *Linker) Apply(ctx context.Context, id, from, sender string, rcpts []str
 	}
 	if sender != "" {
 		text := link.SenderNoteText(l.lang(sender), note, l.Pages.RevokeLink(created.RevokeToken.Text()))
-		data, err := renderTextNotice(l.From, sender, "[sendguard] ダウンロードリンクで送信しました / Sent as download links: "+subject, text, now)
+		data, err := l.Notices.Text(notify.TextNotice{Kind: notify.LinkSent, To: sender, First: l.lang(sender),
+			Topic: subject, Text: text, Date: now})
 		if err == nil {
 			err = spoolNotice(l.Store, out.Notices, []string{sender}, data, "link notice", now, l.Lifetime)
 		}

@@ -154,8 +154,8 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		t.Fatal(err)
 	}
 	rw := &Rewriter{Store: p.store, Internal: internal, fault: fault,
-		Encryptor: &Encryptor{Store: p.store, From: "sendguard <sendguard@example.com>", Internal: internal, Lifetime: time.Hour},
-		Linker: &Linker{Store: p.store, Links: p.links, Pages: pages, From: "sendguard <sendguard@example.com>",
+		Encryptor: &Encryptor{Store: p.store, Notices: builder, Internal: internal, Lifetime: time.Hour},
+		Linker: &Linker{Store: p.store, Links: p.links, Pages: pages, Notices: builder,
 			TTL: 24 * time.Hour, Lifetime: time.Hour}}
 	p.steps.Rewriter = rw
 	ppath := filepath.Join(t.TempDir(), "policy.yaml")

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io"
@@ -121,9 +120,5 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 	if err := b.html.ExecuteTemplate(&html, "html-doc", map[string]any{"Title": title, "Bodies": bodies}); err != nil {
 		return nil, fmt.Errorf("render html document: %w", err)
 	}
-	msg, err := b.w.Write(compose.Mail{To: n.To, Subject: title, Lang: n.Lang, Text: text.String(), HTML: html.String()})
-	if errors.Is(err, compose.ErrInvalid) {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	return msg, err
+	return b.write(compose.Mail{To: n.To, Subject: title, Lang: n.Lang, Text: text.String(), HTML: html.String()})
 }

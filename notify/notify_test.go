@@ -101,25 +101,31 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("build: %v", err)
 				}
 				checkWellFormed(t, msg)
-				path := filepath.Join("testdata", name+".eml")
-				if *update {
-					if err := os.MkdirAll("testdata", 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, msg, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("read golden (run with -update): %v", err)
-				}
-				if !bytes.Equal(msg, want) {
-					t.Errorf("%s differs from golden file; run go test ./notify -update and review the diff", path)
-				}
+				golden(t, name, msg)
 			})
 		}
+	}
+}
+
+// golden compares msg with testdata/NAME.eml, or rewrites it with -update.
+func golden(t *testing.T, name string, msg []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".eml")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, msg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update): %v", err)
+	}
+	if !bytes.Equal(msg, want) {
+		t.Errorf("%s differs from golden file; run go test ./notify -update and review the diff", path)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/sendguard/sendguard/crypto/aeszip"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/templates"
 )
@@ -127,7 +128,11 @@ func languageOf(cfg *config.Config) func(addr string) string {
 }
 
 func newEncryptor(cfg *config.Config, store *spool.Store, internal func(string) bool) (*gateway.Encryptor, error) {
-	e := &gateway.Encryptor{Store: store, From: noticeFrom(cfg), PasswordLength: cfg.Encrypt.PasswordLength,
+	notices, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg), Location: cfg.Location(), DefaultLanguage: cfg.DefaultLanguage})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	e := &gateway.Encryptor{Store: store, Notices: notices, PasswordLength: cfg.Encrypt.PasswordLength,
 		RecipientDelay: cfg.Encrypt.RecipientDelay, Internal: internal, Lifetime: cfg.Delivery.QueueLifetime}
 	if cfg.Encrypt.ZipCrypto {
 		e.Zip.Encryption = aeszip.ZipCrypto
