@@ -65,7 +65,7 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	zo := e.Zip
 	zo.TempDir = e.Store.TempDir()
 	res, err := rewrite.EncryptAttachments(bw, src, rewrite.EncryptOptions{Password: pw,
-		PasswordDelivery: mode, Zip: zo, Modified: now})
+		PasswordDelivery: mode, Zip: zo, Modified: now, Language: e.Notices.DefaultLanguage()})
 	if err != nil {
 		bw.Abort()
 		return nil, err

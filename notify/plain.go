@@ -113,3 +113,8 @@ func (b *Builder) write(m compose.Mail) ([]byte, error) {
 	}
 	return msg, err
 }
+
+// DefaultLanguage is the language that leads the Builder's bilingual
+// mails; texts written into other mails (the note that replaces
+// attachments) follow the same rule.
+func (b *Builder) DefaultLanguage() string { return i18n.Ordered(b.first)[0] }

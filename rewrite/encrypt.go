@@ -35,6 +35,9 @@ type EncryptOptions struct {
 	Zip aeszip.Options
 	// Modified stamps the zip entries; zero means time.Now().
 	Modified time.Time
+	// Language leads the bilingual note that replaces the attachments
+	// (config default_language); "" means Japanese first.
+	Language string
 	// Rand draws the boundary of a message turned into multipart/mixed;
 	// nil means crypto/rand. Only tests set it.
 	Rand io.Reader

@@ -454,6 +454,16 @@ func TestEncryptNoteDelivery(t *testing.T) {
 	}
 }
 
+// The note follows default_language: English leads when it says so.
+func TestEncryptNoteLanguageOrder(t *testing.T) {
+	opt := testOptions()
+	opt.Language = "en"
+	note := noteOf(t, func() []byte { out, _ := encrypt(t, readFixture(t, "enc-japanese.eml"), opt); return out }())
+	if en, ja := strings.Index(note, "The sender will tell you"), strings.Index(note, "送信者から別の手段"); en < 0 || ja < 0 || en > ja {
+		t.Errorf("English does not lead:\n%s", note)
+	}
+}
+
 func TestEncryptZipOptionsPassThrough(t *testing.T) {
 	opt := testOptions()
 	opt.Zip.Encryption = aeszip.ZipCrypto

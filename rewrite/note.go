@@ -4,30 +4,40 @@ import (
 	"strings"
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
+	"github.com/sendguard/sendguard/templates/i18n"
 )
 
-// note is the text part placed first: Japanese, then English. It names
-// the zip but no attachment (file names can be confidential) and never the
+// note is the text part placed first, in every language with
+// EncryptOptions.Language leading (keys mail.zip_note.*). It names the zip
+// but no attachment (file names can be confidential) and never the
 // password.
 func (e *encrypter) note() string {
+	cat := i18n.MustLoad()
 	eol := e.rw.top.eol
-	var ja, en []string
-	ja = append(ja, "このメールの添付ファイルは、誤送信対策のためパスワード付きZIPファイル「"+e.res.ZipName+"」にまとめて暗号化されています。")
-	en = append(en, "The attachments of this message have been protected: they were put into the password-protected ZIP file \""+e.res.ZipName+"\".")
+	how := "mail.zip_note.sender"
 	switch e.opt.PasswordDelivery {
 	case DeliveryRecipient:
-		ja = append(ja, "パスワードは別のメールでお送りします。")
-		en = append(en, "The password will follow in a separate email.")
+		how = "mail.zip_note.recipient"
 	case DeliveryPreset:
-		ja = append(ja, "パスワードは貴社と事前に取り決めた共通のパスワードです。")
-		en = append(en, "The password is the shared password agreed in advance with your organisation.")
-	default:
-		ja = append(ja, "パスワードは送信者から別の手段（電話など）でお知らせします。")
-		en = append(en, "The sender will tell you the password by another channel (for example by phone).")
+		how = "mail.zip_note.preset"
 	}
-	if e.opt.Zip.Encryption == aeszip.AES256 {
-		ja = append(ja, "AES-256で暗号化されているため、Windows標準のZIP機能では開けません。7-Zip等をご利用ください。")
-		en = append(en, "It is encrypted with AES-256, which the built-in ZIP support of Windows cannot open; please use 7-Zip or a similar tool.")
+	var langs []string
+	for _, l := range i18n.Ordered(e.opt.Language) {
+		lines := []string{cat.T(l, "mail.zip_note.lead", oneLine(e.res.ZipName)), cat.T(l, how)}
+		if e.opt.Zip.Encryption == aeszip.AES256 {
+			lines = append(lines, cat.T(l, "mail.zip_note.aes"))
+		}
+		langs = append(langs, strings.Join(lines, eol)+eol)
 	}
-	return strings.Join(ja, eol) + eol + eol + strings.Join(en, eol) + eol
+	return strings.Join(langs, eol)
+}
+
+// oneLine keeps a name on its line of the note.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
 }
