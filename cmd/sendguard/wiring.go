@@ -34,7 +34,8 @@ func buildDSN(cfg *config.Config) gateway.DSNBuilder {
 	host := gateway.Hostname(cfg)
 	return func(rec *spool.Record, rcpts []spool.Rcpt, body io.Reader) ([]byte, error) {
 		p := dsn.Params{ReportingMTA: host, To: rec.MailFrom, QueueID: rec.ID, EnvID: rec.DSNEnvID,
-			ArrivalDate: rec.ReceivedAt, Original: body, Return: rec.DSNRet}
+			ArrivalDate: rec.ReceivedAt, Original: body, Return: rec.DSNRet,
+			Language: cfg.DefaultLanguage, Location: cfg.Location()}
 		for _, rc := range rcpts {
 			r := dsn.Recipient{Final: rc.Addr, Action: dsn.Failed, Status: rc.Enhanced, RemoteMTA: rc.Remote,
 				LastAttempt: rc.Updated}

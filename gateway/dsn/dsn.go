@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/quotedprintable"
 	"strings"
 	"time"
+
+	"github.com/sendguard/sendguard/notify/compose"
+	"github.com/sendguard/sendguard/templates/i18n"
 )
 
 // Action is the RFC 3464 §2.3.3 action of one recipient.
@@ -67,6 +69,13 @@ type Params struct {
 	Return         string
 	MaxFull        int64 // largest original returned in full
 	MaxHeaderBytes int   // largest header block returned
+	// Language leads the human-readable part and the Subject (config
+	// default_language); "" means Japanese first. The machine-readable
+	// part is the same in every language.
+	Language string
+	// Location is the zone of times in the human-readable part (config
+	// time_zone); nil writes them as given.
+	Location *time.Location
 }
 
 // ShouldBounce reports whether a DSN may be sent to mailFrom: never to the
@@ -172,15 +181,18 @@ func failedAny(p Params) bool {
 
 func writeTopHeaders(b *bytes.Buffer, p Params, orig []byte, full bool, boundary string) {
 	mta := cleanHost(p.ReportingMTA)
-	subject := "Delayed Mail (still being retried) / 配信遅延のお知らせ"
+	cat := i18n.MustLoad()
+	key := "mail.dsn.delayed.subject"
 	if failedAny(p) {
-		subject = "Undelivered Mail Returned to Sender / 配信不能のお知らせ"
+		key = "mail.dsn.failed.subject"
+	}
+	var titles []string
+	for _, l := range i18n.Ordered(p.Language) {
+		titles = append(titles, cat.T(l, key))
 	}
 	fmt.Fprintf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", cleanAddr(mta))
 	fmt.Fprintf(b, "To: <%s>\r\n", cleanAddr(p.To))
-	// Encoded words are folded one per line to stay under 78 characters.
-	enc := strings.ReplaceAll(mime.BEncoding.Encode("UTF-8", subject), "?= =?", "?=\r\n =?")
-	fmt.Fprintf(b, "Subject: %s\r\n", enc)
+	fmt.Fprintf(b, "Subject: %s\r\n", compose.EncodeWords(strings.Join(titles, " / ")))
 	fmt.Fprintf(b, "Date: %s\r\n", p.Date.Format(time.RFC1123Z))
 	fmt.Fprintf(b, "Message-ID: <%s>\r\n", cleanAddr(p.MessageID))
 	if id := originalMessageID(orig); id != "" {
@@ -258,32 +270,30 @@ func statusCode(r Recipient) string {
 	return "5.0.0"
 }
 
-// humanText is the bilingual notification, quoted-printable encoded.
+// humanText is the notification people read, quoted-printable encoded:
+// every language of the catalog (keys mail.dsn.*), p.Language first.
 func humanText(p Params, truncated bool) []byte {
+	cat := i18n.MustLoad()
+	langs := i18n.Ordered(p.Language)
+	// all joins one key's text in every language: "配信不能 / failed".
+	all := func(key string) string {
+		var out []string
+		for _, l := range langs {
+			out = append(out, cat.T(l, key))
+		}
+		return strings.Join(out, " / ")
+	}
 	var t strings.Builder
 	mta := cleanHost(p.ReportingMTA)
+	body := "mail.dsn.delayed.body"
 	if failedAny(p) {
-		fmt.Fprintf(&t, "このメールは %s のメールシステムからの自動通知です。\n", mta)
-		t.WriteString("お送りいただいたメールを、以下の宛先に配信できませんでした。\n")
-		t.WriteString("宛先のアドレスをご確認ください。このメールには返信しないでください。\n\n")
-		fmt.Fprintf(&t, "This is the mail system at host %s.\n", mta)
-		t.WriteString("Your message could not be delivered to one or more recipients.\n")
-		t.WriteString("Please check the addresses. Do not reply to this message.\n\n")
-	} else {
-		fmt.Fprintf(&t, "このメールは %s のメールシステムからの自動通知です。\n", mta)
-		t.WriteString("お送りいただいたメールは、以下の宛先への配信が遅れています。\n")
-		t.WriteString("配信は自動的に再試行されます。再送の必要はありません。\n\n")
-		fmt.Fprintf(&t, "This is the mail system at host %s.\n", mta)
-		t.WriteString("Delivery of your message to the following recipients has been delayed.\n")
-		t.WriteString("It will be retried automatically; you do not need to send it again.\n\n")
+		body = "mail.dsn.failed.body"
+	}
+	for _, l := range langs {
+		fmt.Fprintf(&t, "%s\n%s\n\n", cat.T(l, "mail.dsn.intro", mta), cat.T(l, body))
 	}
 	for _, r := range p.Recipients {
-		fmt.Fprintf(&t, "<%s>: ", cleanAddr(r.Final))
-		if r.Action == Failed {
-			t.WriteString("配信不能 / failed\n")
-		} else {
-			t.WriteString("配信遅延 / delayed\n")
-		}
+		fmt.Fprintf(&t, "<%s>: %s\n", cleanAddr(r.Final), all("mail.dsn."+string(r.Action)+".status"))
 		detail := r.Diagnostic
 		if detail == "" {
 			detail = r.Reason
@@ -295,12 +305,18 @@ func humanText(p Params, truncated bool) []byte {
 			fmt.Fprintf(&t, "    (%s)\n", cleanHost(r.RemoteMTA))
 		}
 		if r.Action == Delayed && !r.WillRetryUntil.IsZero() {
-			fmt.Fprintf(&t, "    再試行期限 / will retry until: %s\n", r.WillRetryUntil.Format(time.RFC1123Z))
+			until := r.WillRetryUntil
+			if p.Location != nil {
+				until = until.In(p.Location)
+			}
+			fmt.Fprintf(&t, "    %s: %s\n", all("mail.dsn.retry_until"), until.Format(time.RFC1123Z))
 		}
 	}
 	if truncated {
-		t.WriteString("\n元のメールは大きすぎるため、ヘッダーのみを添付しています。\n")
-		t.WriteString("The original message was too large to return; only its headers are attached.\n")
+		t.WriteString("\n")
+		for _, l := range langs {
+			t.WriteString(cat.T(l, "mail.dsn.truncated") + "\n")
+		}
 	}
 	var b bytes.Buffer
 	w := quotedprintable.NewWriter(&b)

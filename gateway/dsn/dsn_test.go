@@ -392,3 +392,46 @@ func TestShouldBounce(t *testing.T) {
 		}
 	}
 }
+
+// With default_language en, English leads the subject and the human part;
+// the machine-readable part does not change by a byte, and times people
+// read are in the configured zone.
+func TestDSNLanguageAndZone(t *testing.T) {
+	for _, name := range []string{"failed", "delayed"} {
+		params := map[string]func() Params{"failed": failedParams, "delayed": delayedParams}[name]
+		ja, err := Build(params())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := params()
+		p.Language, p.Location = "en", time.UTC
+		en, err := Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".en.eml", en)
+		// Everything from the delivery-status part on is the same bytes.
+		tail := func(raw []byte) []byte {
+			_, after, ok := bytes.Cut(raw, []byte("Content-Description: Delivery report\r\n"))
+			if !ok {
+				t.Fatalf("%s: no delivery-status part", name)
+			}
+			return after
+		}
+		if !bytes.Equal(tail(ja), tail(en)) {
+			t.Errorf("%s: machine-readable part depends on the language", name)
+		}
+		pe := parse(t, en)
+		subj, _ := pe.header.Subject()
+		if !strings.HasPrefix(subj, map[string]string{"failed": "Undelivered", "delayed": "Delayed"}[name]) {
+			t.Errorf("%s: subject %q", name, subj)
+		}
+		text := pe.text
+		if !strings.HasPrefix(text, "This is the mail system") || !strings.Contains(text, "このメールは") {
+			t.Errorf("%s: English does not lead or Japanese is missing:\n%s", name, text)
+		}
+		if name == "delayed" && !strings.Contains(text, "will retry until / 再試行期限: Fri, 27 Nov 2026 00:30:00 +0000") {
+			t.Errorf("retry time not in the configured zone:\n%s", text)
+		}
+	}
+}
