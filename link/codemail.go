@@ -2,16 +2,14 @@ package link
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"html/template"
-	"mime"
-	"mime/quotedprintable"
+	"io"
 	"net/mail"
 	"strings"
 	"time"
 
+	"github.com/sendguard/sendguard/notify/compose"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -27,86 +25,48 @@ type CodeMail struct {
 	Expires         time.Time // the code's expiry
 	Location        *time.Location
 	Date            time.Time
+	// Rand draws the Message-ID and boundary; nil means crypto/rand.
+	// Only tests set it.
+	Rand io.Reader
 }
 
-// Bytes renders the mail: RFC 5322 with CRLF line ends, multipart/
-// alternative with UTF-8 quoted-printable text and HTML parts. Headers
-// carry only validated addresses and fixed text, so nothing from the
-// package can add a header; the HTML part escapes everything.
+// Bytes renders the mail through the one writer of sendguard's mail
+// (notify/compose): multipart/alternative with UTF-8 quoted-printable
+// text and HTML parts. Headers carry only validated addresses and
+// catalog text, so nothing from the package can add a header; the HTML
+// part escapes everything.
 func (m CodeMail) Bytes() ([]byte, error) {
-	from, err := headerAddress(m.From)
-	if err != nil {
-		return nil, fmt.Errorf("link: code mail from: %w", err)
-	}
-	to, err := headerAddress(m.To)
-	if err != nil {
+	if _, err := headerAddress(m.To); err != nil {
 		return nil, fmt.Errorf("link: code mail to: %w", err)
 	}
+	var err error
 	if m.Code, err = ParseCode(m.Code); err != nil {
+		return nil, fmt.Errorf("link: code mail: %w", err)
+	}
+	w, err := compose.New(compose.Options{From: m.From, Location: m.Location, Rand: m.Rand})
+	if err != nil {
 		return nil, fmt.Errorf("link: code mail: %w", err)
 	}
 	c, err := loadCatalog()
 	if err != nil {
 		return nil, err
 	}
-	var rnd [24]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return nil, fmt.Errorf("link: code mail: %w", err)
-	}
-	boundary := "sg-" + hex.EncodeToString(rnd[:12])
-	_, domain, _ := strings.Cut(from.Address, "@")
-	if domain == "" {
-		domain = "sendguard.invalid"
-	}
-	date := m.Date
-	if date.IsZero() {
-		date = time.Now()
-	}
 	order := orderLangs(m.Lang)
 	var subj []string
 	for _, l := range order {
 		subj = append(subj, c.T(l, "code.subject"))
 	}
-
-	var b bytes.Buffer
-	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	hdr("From", from.String())
-	hdr("To", to.String())
-	hdr("Subject", mime.BEncoding.Encode("utf-8", strings.Join(subj, " / ")))
-	hdr("Date", date.Format(time.RFC1123Z))
-	hdr("Message-ID", "<"+hex.EncodeToString(rnd[12:])+"@"+domain+">")
-	hdr("MIME-Version", "1.0")
-	hdr("Auto-Submitted", "auto-generated")
-	hdr("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
-	b.WriteString("\r\n")
-
 	text, html := m.render(c, order)
-	for _, p := range []struct{ ctype, body string }{{"text/plain", text}, {"text/html", html}} {
-		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, p.ctype)
-		qp := quotedprintable.NewWriter(&b)
-		if _, err := qp.Write([]byte(strings.ReplaceAll(p.body, "\n", "\r\n"))); err != nil {
-			return nil, fmt.Errorf("link: code mail body: %w", err)
-		}
-		if err := qp.Close(); err != nil {
-			return nil, fmt.Errorf("link: code mail body: %w", err)
-		}
-		b.WriteString("\r\n")
+	msg, err := w.Write(compose.Mail{To: []string{m.To}, Subject: compose.Subject(subj, ""), Text: text, HTML: html, Date: m.Date})
+	if err != nil {
+		return nil, fmt.Errorf("link: code mail: %w", err)
 	}
-	fmt.Fprintf(&b, "--%s--\r\n", boundary)
-	return b.Bytes(), nil
+	return msg, nil
 }
 
-// headerAddress accepts exactly one address without line breaks.
-func headerAddress(s string) (*mail.Address, error) {
-	if strings.ContainsAny(s, "\r\n") {
-		return nil, fmt.Errorf("address contains a line break")
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return nil, fmt.Errorf("parse address: %w", err)
-	}
-	return a, nil
-}
+// headerAddress accepts exactly one address with a domain and without
+// line breaks.
+func headerAddress(s string) (*mail.Address, error) { return compose.ParseAddress(s) }
 
 var codeHTML = template.Must(template.New("code").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title></head>

@@ -288,10 +288,13 @@ func mailParts(t testing.TB, msg []byte) (text, html string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch p.Header.Get("Content-Type") {
-		case "text/plain; charset=utf-8":
+		mt, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		switch {
+		case !strings.EqualFold(params["charset"], "utf-8"):
+			t.Fatalf("part charset %q", params["charset"])
+		case mt == "text/plain":
 			text = string(b)
-		case "text/html; charset=utf-8":
+		case mt == "text/html":
 			html = string(b)
 		default:
 			t.Fatalf("part type %q", p.Header.Get("Content-Type"))

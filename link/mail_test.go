@@ -67,7 +67,7 @@ func TestCodeMail(t *testing.T) {
 		t.Errorf("headers %v", msg.Header)
 	}
 	subj, err := new(mimeDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil || subj != "ダウンロード用の確認コード / Your download code" {
+	if err != nil || subj != "[sendguard] ダウンロード用の確認コード / Your download code" {
 		t.Errorf("subject %q %v", subj, err)
 	}
 	text, html := mailParts(t, b)
