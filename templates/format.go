@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/sendguard/sendguard/templates/i18n"
 )
 
 // OneLine replaces control characters (CR, LF, tabs, NUL, ...) with spaces
@@ -18,20 +20,9 @@ func OneLine(s string) string {
 	}, s)
 }
 
-// FormatTime writes t in loc for lang.
+// FormatTime writes t in loc for lang, in the catalog's date format.
 func FormatTime(lang string, t time.Time, loc *time.Location) string {
-	if t.IsZero() {
-		return ""
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
-	if lang == "ja" {
-		wd := [...]string{"日", "月", "火", "水", "木", "金", "土"}[t.Weekday()]
-		return fmt.Sprintf("%d年%d月%d日(%s) %s", t.Year(), int(t.Month()), t.Day(), wd, t.Format("15:04 MST"))
-	}
-	return t.Format("Mon 2 Jan 2006 15:04 MST")
+	return i18n.MustLoad().FormatTime(lang, t, loc)
 }
 
 // FormatSize writes a byte count for people.

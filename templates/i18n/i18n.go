@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 )
 
 //go:embed ja.json en.json
@@ -126,14 +128,40 @@ func Load() (*Catalog, error) {
 	return c, nil
 }
 
-// MustLoad is Load for callers that cannot proceed without the catalog: it
-// is embedded and checked by tests, so a failure is a build defect.
+// embedded is the catalog parsed once: it is read-only, so every caller
+// can share it.
+var embedded = sync.OnceValues(Load)
+
+// MustLoad returns the embedded catalog, parsed on first use, for callers
+// that cannot proceed without it: it is embedded and checked by tests, so
+// a failure is a build defect.
 func MustLoad() *Catalog {
-	c, err := Load()
+	c, err := embedded()
 	if err != nil {
 		panic(err)
 	}
 	return c
+}
+
+// FormatTime writes t in loc (nil: UTC) for lang, with the zone's name:
+// "2026年4月2日(木) 18:00 JST", "Thu 2 Apr 2026 18:00 JST". The zero time
+// is "".
+func (c *Catalog) FormatTime(lang string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	nth := func(key string, i int) string {
+		if f := strings.Split(c.T(lang, key), ","); i < len(f) {
+			return f[i]
+		}
+		return "?"
+	}
+	return c.T(lang, "time.date", t.Year(), int(t.Month()), t.Day(), nth("time.weekdays", int(t.Weekday())),
+		t.Format("15:04 MST"), nth("time.months", int(t.Month())-1))
 }
 
 // Has reports whether key exists in lang.
