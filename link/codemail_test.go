@@ -56,3 +56,38 @@ func TestCodeMailGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestNoteGolden renders the notes that replace attachments (a
+// recipient's, with one and with several links, and the sender's) with
+// each language first (testdata/note*.LANG.txt).
+func TestNoteGolden(t *testing.T) {
+	n := Note{Files: []File{{Name: "見積書.pdf", Size: 120 << 10}, {Name: "顧客.csv", Size: 2048}}, ListNames: true,
+		Expires: time.Date(2026, 4, 8, 9, 0, 0, 0, time.UTC), Location: time.FixedZone("JST", 9*3600)}
+	one := NoteLink{Recipient: "alice@partner.co.jp", URL: "https://sendguard.example.com/d/TOKEN-A"}
+	two := NoteLink{Recipient: "bob@partner.co.jp", URL: "https://sendguard.example.com/d/TOKEN-B"}
+	for _, lang := range []string{"ja", "en"} {
+		for name, got := range map[string]string{
+			"note":        NoteText(lang, n, one),
+			"note_shared": NoteText(lang, n, one, two),
+			"note_sender": SenderNoteText(lang, n, "https://sendguard.example.com/d/revoke/TOKEN-R"),
+		} {
+			path := filepath.Join("testdata", name+"."+lang+".txt")
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden (run with -update): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from golden file:\n%s", path, got)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/templates"
+	"github.com/sendguard/sendguard/templates/i18n"
 )
 
 // Note describes a package for the text that replaces its attachments.
@@ -25,17 +26,9 @@ type NoteLink struct {
 	URL       string
 }
 
-// mustCatalog parses the embedded catalog. The texts are called for once
-// per message, so parsing per call is cheap and keeps no package state.
-func mustCatalog() catalog {
-	c, err := loadCatalog()
-	if err != nil {
-		// The catalog is embedded and checked by tests; failing here is a
-		// build defect.
-		panic(err)
-	}
-	return c
-}
+// mustCatalog is the shared embedded catalog; it is checked by tests, so
+// a failure is a build defect.
+func mustCatalog() catalog { return catalog{i18n.MustLoad()} }
 
 // NoteText renders the short bilingual plain-text note that the rewriter
 // puts in place of the attachments: lang's text first, then the other
