@@ -9,6 +9,7 @@ import (
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
+	"github.com/sendguard/sendguard/templates"
 	"go.etcd.io/bbolt"
 )
 
@@ -81,7 +82,7 @@ func (n *Notifier) ForHold(hr *hold.Record, rep *rules.Report, now time.Time) (*
 			return err
 		}
 		p.tokens = append(p.tokens, hold.Token{Hash: hash, MessageID: hr.ID, Role: role, CreatedAt: now, Expires: hr.Deadline})
-		return n.write(p, notify.Notice{Kind: kind, Lang: n.Lang, To: to, Hold: hr, Report: rep, Link: n.Link(text)}, now)
+		return n.write(p, noticeView(kind, to, hr, rep, n.Link(text)), now)
 	}
 	var err error
 	switch hr.Kind {
@@ -100,11 +101,11 @@ func (n *Notifier) ForHold(hr *hold.Record, rep *rules.Report, now time.Time) (*
 			}
 		}
 		if err == nil && sender != "" {
-			err = n.write(p, notify.Notice{Kind: notify.KindReviewNotice, Lang: n.Lang, To: []string{sender}, Hold: hr, Report: rep}, now)
+			err = n.write(p, noticeView(notify.KindReviewNotice, []string{sender}, hr, rep, ""), now)
 		}
 	case hold.KindReview:
 		if sender != "" {
-			err = n.write(p, notify.Notice{Kind: notify.KindReviewNotice, Lang: n.Lang, To: []string{sender}, Hold: hr, Report: rep}, now)
+			err = n.write(p, noticeView(notify.KindReviewNotice, []string{sender}, hr, rep, ""), now)
 		}
 	}
 	if err != nil {
@@ -132,7 +133,7 @@ func (n *Notifier) Decided(rec *hold.Record, now time.Time) (*Prepared, error) {
 		return &Prepared{}, nil
 	}
 	p := &Prepared{}
-	if err := n.write(p, notify.Notice{Kind: kind, Lang: n.Lang, To: []string{rec.Sender}, Hold: rec, Reason: rec.Reason}, now); err != nil {
+	if err := n.write(p, noticeView(kind, []string{rec.Sender}, rec, nil, ""), now); err != nil {
 		p.Discard(n.Store)
 		return nil, err
 	}
@@ -141,6 +142,7 @@ func (n *Notifier) Decided(rec *hold.Record, now time.Time) (*Prepared, error) {
 
 // write renders one notice and spools its bytes (fsynced).
 func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
+	nt.Lang = n.Lang
 	if n.LangOf != nil && len(nt.To) == 1 {
 		nt.Lang = n.LangOf(nt.To[0])
 	}
@@ -148,7 +150,23 @@ func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("build %s notice: %w", nt.Kind, err)
 	}
-	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Hold.ID, now, n.Lifetime)
+	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Message.ID, now, n.Lifetime)
+}
+
+// noticeView is what a notice of kind shows of the hold hr (rep nil:
+// the report stored with it): the values notify renders, so that it
+// needs neither the hold store nor the report.
+func noticeView(kind notify.Kind, to []string, hr *hold.Record, rep *rules.Report, link string) notify.Notice {
+	nt := notify.Notice{Kind: kind, To: to, Message: templates.NewSummary(hr, rep), Deadline: hr.Deadline, Link: link}
+	if hr.Kind == hold.KindApprover {
+		nt.Approvers = hr.Approvers
+	}
+	// The reason is a person's word: the sender's own click and the
+	// timers record machine text ("confirmed by sender").
+	if r := hr.DecidedBy.Role; r != string(hold.RoleSender) && r != hold.System.Role {
+		nt.Reason = hr.Reason
+	}
+	return nt
 }
 
 func hasNonASCII(addrs []string) bool {

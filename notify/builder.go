@@ -9,7 +9,6 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify/compose"
 	"github.com/sendguard/sendguard/templates"
 	"github.com/sendguard/sendguard/templates/i18n"
@@ -74,29 +73,23 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		return nil, err
 	}
 	langs := i18n.For(n.Lang, b.first)
-	summary := templates.NewSummary(n.Hold, n.Report)
+	summary := n.Message
 	deadline := n.Deadline
 	if deadline.IsZero() {
-		deadline = n.Hold.Deadline
+		deadline = summary.Deadline
 	}
 	if !n.Kind.detailed() {
 		deadline = time.Time{} // an outcome notice has no deadline left
 	}
 	kind := n.textKind()
-	reason := n.Reason
-	if r := n.Hold.DecidedBy.Role; r == string(hold.RoleSender) || r == hold.System.Role {
-		// The sender's own click and the timers record machine text
-		// ("confirmed by sender"), not a word to the sender.
-		reason = ""
-	}
 	var text bytes.Buffer
 	var bodies []htmltemplate.HTML
 	var subjects []string
 	for i, lang := range langs {
 		d := &data{
-			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: reason,
+			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: n.Reason,
 			Detailed: n.Kind.detailed(), Deadline: templates.FormatTime(lang, deadline, b.loc),
-			Approvers: templates.OneLine(strings.Join(n.Hold.Approvers, ", ")), cat: b.cat,
+			Approvers: templates.OneLine(strings.Join(n.Approvers, ", ")), cat: b.cat,
 		}
 		if !n.Kind.needsLink() {
 			d.Link = "" // review and outcome notices offer no action

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sendguard/sendguard/hold"
-	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/templates"
 )
 
 // Kind is the type of notice.
@@ -30,7 +29,7 @@ const kindApproverNotice Kind = "approver_notice"
 
 // textKind is the catalog kind a notice is written with.
 func (n *Notice) textKind() Kind {
-	if n.Kind == KindReviewNotice && n.Hold.Kind == hold.KindApprover && len(n.Hold.Approvers) > 0 {
+	if n.Kind == KindReviewNotice && len(n.Approvers) > 0 {
 		return kindApproverNotice
 	}
 	return n.Kind
@@ -56,22 +55,29 @@ func (k Kind) detailed() bool {
 	return k == KindConfirm || k == KindApprove || k == KindReviewNotice || k == KindDelay
 }
 
-// Notice is one notice mail to build.
+// Notice is one notice mail to build: plain values, so that rendering
+// needs neither the hold store nor the analysis report.
 type Notice struct {
 	Kind Kind
-	// Lang is "ja" or "en"; empty writes both, Japanese first.
+	// Lang is "ja" or "en"; empty writes both, the default language first.
 	Lang string
 	// To are the recipients' addresses (the sender, or the approvers).
-	To   []string
-	Hold *hold.Record
-	// Report is the analysis report; nil decodes Hold.Report.
-	Report *rules.Report
+	To []string
+	// Message is what the notice shows of the held message
+	// (templates.NewSummary of the hold record and its report): masked
+	// samples only, never a finding's value.
+	Message templates.Summary
+	// Approvers, on the sender's review notice of an approver hold, name
+	// whose approval the message waits for.
+	Approvers []string
 	// Link is the page the notice points to (confirm, approve or cancel);
 	// required for confirm, approve and delay, ignored for the others.
 	Link string
-	// Deadline overrides Hold.Deadline when not zero.
+	// Deadline overrides Message.Deadline when not zero.
 	Deadline time.Time
-	// Reason is the reviewer's reason of a rejection (or any decision).
+	// Reason is the word of the person who decided (a reviewer or an
+	// approver) to the sender. The machine text of the sender's own click
+	// or of a timer is not a reason: the caller leaves it out.
 	Reason string
 }
 
@@ -81,8 +87,8 @@ func (n *Notice) validate() error {
 		return fmt.Errorf("%w: kind %q", ErrInvalid, n.Kind)
 	case n.Lang != "" && n.Lang != "ja" && n.Lang != "en":
 		return fmt.Errorf("%w: language %q", ErrInvalid, n.Lang)
-	case n.Hold == nil:
-		return fmt.Errorf("%w: no hold record", ErrInvalid)
+	case n.Message.ID == "":
+		return fmt.Errorf("%w: no message", ErrInvalid)
 	case len(n.To) == 0:
 		return fmt.Errorf("%w: no recipient", ErrInvalid)
 	case n.Kind.needsLink() && n.Link == "":

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/templates"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -75,10 +76,18 @@ func sampleHold() (*hold.Record, *rules.Report) {
 	return rec, rep
 }
 
-func noticeFor(kind Kind, lang string) Notice {
+// noticeFor is the view of the sample hold for kind, after mutate (if
+// any) changed the record or the report.
+func noticeFor(kind Kind, lang string, mutate ...func(*hold.Record, *rules.Report)) Notice {
 	rec, rep := sampleHold()
-	n := Notice{Kind: kind, Lang: lang, To: []string{"Taro <taro@example.com>"}, Hold: rec, Report: rep,
+	for _, m := range mutate {
+		m(rec, rep)
+	}
+	n := Notice{Kind: kind, Lang: lang, To: []string{"Taro <taro@example.com>"}, Message: templates.NewSummary(rec, rep),
 		Link: "https://sendguard.example.com/h/TOKEN"}
+	if rec.Kind == hold.KindApprover {
+		n.Approvers = rec.Approvers
+	}
 	switch kind {
 	case KindRejected:
 		n.Reason = "顧客リストは社外に送れません"
@@ -233,11 +242,12 @@ func TestSubjectAndContent(t *testing.T) {
 func TestHostileContent(t *testing.T) {
 	b := newTestBuilder(t)
 	for _, kind := range kinds {
-		n := noticeFor(kind, "en")
-		n.Hold.Subject = "hi\r\nBcc: victim@evil.example\r\n\r\n<script>alert(1)</script>"
-		n.Report.Recipients.List[0].Name = "Eve\r\nX-Injected: 1 <b>bold</b>"
-		n.Report.Attachments[0].Name = "<img src=x onerror=alert(2)>.csv\r\nX-Evil: 1"
-		n.Report.Findings[0].Location = "attachment:" + n.Report.Attachments[0].Name
+		n := noticeFor(kind, "en", func(rec *hold.Record, rep *rules.Report) {
+			rec.Subject = "hi\r\nBcc: victim@evil.example\r\n\r\n<script>alert(1)</script>"
+			rep.Recipients.List[0].Name = "Eve\r\nX-Injected: 1 <b>bold</b>"
+			rep.Attachments[0].Name = "<img src=x onerror=alert(2)>.csv\r\nX-Evil: 1"
+			rep.Findings[0].Location = "attachment:" + rep.Attachments[0].Name
+		})
 		n.Reason = "no\r\nX-Reason-Injected: 1 <script>"
 		n.To = []string{"\"Taro\r\nX-To-Injected: 1\" <taro@example.com>"}
 		if _, err := b.Build(n); err == nil {
@@ -275,13 +285,13 @@ func TestHostileContent(t *testing.T) {
 func TestInvalidNotices(t *testing.T) {
 	b := newTestBuilder(t)
 	for name, mutate := range map[string]func(*Notice){
-		"kind":      func(n *Notice) { n.Kind = "nope" },
-		"lang":      func(n *Notice) { n.Lang = "fr" },
-		"no hold":   func(n *Notice) { n.Hold = nil },
-		"no to":     func(n *Notice) { n.To = nil },
-		"no link":   func(n *Notice) { n.Link = "" },
-		"bad to":    func(n *Notice) { n.To = []string{"not an address"} },
-		"to no dom": func(n *Notice) { n.To = []string{"<postmaster>"} },
+		"kind":       func(n *Notice) { n.Kind = "nope" },
+		"lang":       func(n *Notice) { n.Lang = "fr" },
+		"no message": func(n *Notice) { n.Message = templates.Summary{} },
+		"no to":      func(n *Notice) { n.To = nil },
+		"no link":    func(n *Notice) { n.Link = "" },
+		"bad to":     func(n *Notice) { n.To = []string{"not an address"} },
+		"to no dom":  func(n *Notice) { n.To = []string{"<postmaster>"} },
 	} {
 		n := noticeFor(KindConfirm, "en")
 		mutate(&n)
