@@ -8,8 +8,9 @@ import (
 
 const (
 	// keepContext is how much already-scanned text a Document keeps so that
-	// context words and e-mail local parts before a chunk boundary count.
-	keepContext = 256
+	// context words, e-mail local parts and a prose table's header before a
+	// chunk boundary count: at least farBytes and maxProseHeaderBack.
+	keepContext = maxProseHeaderBack
 	// maxLine bounds how much a Document buffers waiting for a line break.
 	maxLine = 1 << 20
 )

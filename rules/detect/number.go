@@ -12,7 +12,7 @@ const (
 	maxGroups     = 64 // a longer run of groups is cut into tokens
 	maxSpanAtoms  = 5  // 4-4-4-4-3 written with spaces
 	maxNumberLen  = 19
-	minNumberLen  = 7
+	minNumberLen  = 6  // a national health insurer number has six
 	lookBehind    = 96 // bytes of context before a number (≈32 kanji)
 	lookAhead     = 48 // bytes of context after it, same line only
 	maxSpanGroups = 6

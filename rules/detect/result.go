@@ -41,6 +41,9 @@ type Hit struct {
 	// Approximate is set when Count is an estimate (≈0.8% standard error):
 	// exact counting stops after 4,096 distinct values.
 	Approximate bool `json:"approximate,omitempty"`
+	// Why explains the findings, one line per distinct reason (check digit,
+	// context word and its distance, column header, list): never a value.
+	Why []string `json:"why,omitempty"`
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
@@ -51,7 +54,11 @@ type valueSet struct {
 	samples []string
 	values  []string
 	records int
+	why     []evidence // distinct reasons, first maxWhy
 }
+
+// maxWhy bounds the reasons kept per detector and location.
+const maxWhy = 3
 
 func newResult(e *Engine) *Result { return &Result{e: e} }
 
@@ -59,13 +66,14 @@ func newResult(e *Engine) *Result { return &Result{e: e} }
 // merge.
 func (r *Result) hash64(v []byte) uint64 { return maphash.Bytes(r.e.seed, v) }
 
-// add records the normalised value v for detector d.
-func (r *Result) add(d int, v []byte) {
+// add records the normalised value v for detector d, reported because of ev.
+func (r *Result) add(d int, v []byte, ev evidence) {
 	vs := r.sets[d]
 	if vs == nil {
 		vs = &valueSet{}
 		r.sets[d] = vs
 	}
+	vs.addWhy(ev)
 	if !vs.seen.add(r.hash64(v)) || vs.seen.approximate() {
 		return
 	}
@@ -103,6 +111,9 @@ func (r *Result) Merge(o *Result) error {
 			r.sets[d] = vs
 		}
 		vs.records += os.records
+		for _, ev := range os.why {
+			vs.addWhy(ev)
+		}
 		// o's samples and values belong to its first distinct values; keep
 		// those that are new to r.
 		r.mergeSamples(vs, os)
@@ -175,5 +186,31 @@ func (r *Result) hit(d int) (Hit, bool) {
 		Samples:     append([]string(nil), vs.samples...),
 		Values:      append([]string(nil), vs.values...),
 		Approximate: vs.seen.approximate(),
+		Why:         vs.whyText(),
 	}, true
+}
+
+// addWhy keeps ev when it differs from the kept reasons in kind, word or
+// check digit (distances alone do not make a new reason).
+func (vs *valueSet) addWhy(ev evidence) {
+	if len(vs.why) >= maxWhy || ev.kind == whyNone {
+		return
+	}
+	for i, w := range vs.why {
+		if w.kind == ev.kind && w.word == ev.word && w.check == ev.check {
+			if ev.kind == whyList && ev.dist > w.dist {
+				vs.why[i].dist = ev.dist
+			}
+			return
+		}
+	}
+	vs.why = append(vs.why, ev)
+}
+
+func (vs *valueSet) whyText() []string {
+	var out []string
+	for _, ev := range vs.why {
+		out = append(out, ev.String())
+	}
+	return out
 }

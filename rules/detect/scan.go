@@ -24,6 +24,10 @@ type scanner struct {
 	groups []group
 	atoms  []int
 	val    []byte
+
+	ev   evidence   // why the next emit reports its value
+	ptab proseTable // header of the prose table being read
+	list myList     // unlabelled checksum-valid My Numbers awaiting company
 }
 
 func (e *Engine) newScanner(tabular bool) *scanner {
@@ -118,7 +122,7 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 		if s.b[i] == s.tab.delim && !s.tab.inQuote {
 			s.endCell(i)
 			s.tab.col++
-			s.tab.cellStart = i + 1
+			s.tab.prevCellStart, s.tab.cellStart = s.tab.cellStart, i+1
 		}
 	case actQuote:
 		// RFC 4180: a quote opens a field only at its start; inside a
@@ -172,6 +176,7 @@ func (s *scanner) onWide(i, end int, r rune) int {
 	if s.e.enabled[detAddress] {
 		if p, ok := s.e.places.at(s.b, i, end, r); ok {
 			if rawEnd, ok := s.address(i, end, p); ok {
+				s.ev = evidence{kind: whyShape, word: -1}
 				s.emit(detAddress, s.val)
 				// The rest belongs to this address: its house numbers are
 				// not phone numbers, its city (大阪府大阪市…) not a second
@@ -196,6 +201,7 @@ func (s *scanner) keyword(i, end int) int {
 }
 
 func (s *scanner) emitKeyword(w int) {
+	s.ev = evidence{kind: whyShape, word: -1}
 	s.val = append(s.val[:0], s.e.kw.words[w-1]...)
 	s.emit(detKeyword, s.val)
 }
@@ -205,7 +211,7 @@ func (s *scanner) emit(d int, v []byte) {
 	if !s.e.enabled[d] {
 		return
 	}
-	s.res.add(d, v)
+	s.res.add(d, v, s.ev)
 	if s.tabular {
 		s.tab.rowDet |= 1 << d
 	}
@@ -228,6 +234,7 @@ func (s *scanner) emit(d int, v []byte) {
 
 // finish ends the last row and closes the result.
 func (s *scanner) finish(end int) {
+	s.flushList()
 	if s.tabular {
 		s.endCell(end)
 		s.endRow(end)

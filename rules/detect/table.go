@@ -22,11 +22,15 @@ type table struct {
 	rowsSeen    int    // rows including the header and preamble
 	decided     bool   // header found or search given up
 	cols        []uint8
+	colWords    []int16 // the header word of each column, for explanations
 	nameCols    bool
+	// prevCellStart is where the cell left of the current one starts (its
+	// label, in key/value rows).
+	prevCellStart int
 }
 
 func (t *table) startRow(p int) {
-	t.col, t.cellStart, t.rowStart = 0, p, p
+	t.col, t.cellStart, t.rowStart, t.prevCellStart = 0, p, p, p
 	t.rowDet, t.rowCats = 0, 0
 }
 
@@ -51,6 +55,14 @@ func (t *table) colCat() uint8 {
 		return t.cols[t.col]
 	}
 	return catNone
+}
+
+// colCtx returns the current column's header category and word.
+func (t *table) colCtx() ctxMatch {
+	if t.col < len(t.cols) {
+		return ctxMatch{cat: t.cols[t.col], word: t.colWords[t.col]}
+	}
+	return noMatch
 }
 
 // cellEnd returns the end of the current cell at or after stop, at most to.
@@ -166,17 +178,20 @@ func (s *scanner) endRow(p int) {
 func (s *scanner) header(row []byte) bool {
 	t := &s.tab
 	var cats []uint8
+	var words []int16
 	known, personal, name := 0, 0, false
 	for cell := range splitCells(row, t.delim) {
 		cell = trimCell(cell)
 		if digitCount(cell) >= 3 {
 			return false // column names carry no numbers; this is data
 		}
-		c := catNone
+		m := noMatch
 		if len(cell) > 0 && len(cell) <= maxHeaderCellBytes {
-			c = s.e.ctx.best(cell, 0, 0, len(cell))
+			m = s.e.ctx.best(cell, 0, 0, len(cell))
 		}
+		c := m.cat
 		cats = append(cats, c)
+		words = append(words, m.word)
 		if c != catNone {
 			known++
 		}
@@ -188,7 +203,7 @@ func (s *scanner) header(row []byte) bool {
 	if known == 0 {
 		return false
 	}
-	t.cols = cats
+	t.cols, t.colWords = cats, words
 	t.nameCols = name
 	s.res.CustomerList = s.res.CustomerList || name && personal >= 2 || personal >= 3
 	return true

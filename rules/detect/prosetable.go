@@ -1,0 +1,301 @@
+package detect
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// Tables pasted into prose: a block of consecutive lines whose cells are
+// separated by tabs (also how DOCX, PPTX and HTML tables reach the
+// detectors), by two or more spaces, or by 全角スペース. A line of short
+// cells naming columns (氏名 / マイナンバー / 住所) is the header; it carries
+// to every row below it until a blank or a plain prose line ends the block.
+// The search is lazy: only a number that needs context looks up, and the
+// header found is cached so a long table is walked once.
+
+const (
+	maxProseHeaderBack = 4096 // bytes searched upwards for a header
+	maxProseLine       = 2048 // longer lines are not table rows
+	maxHeaderCellRunes = 16
+)
+
+type proseCol struct {
+	cat  uint8
+	word int16
+	at   int // display column of the cell's start (space-aligned tables)
+}
+
+// proseTable caches the header of the current prose table in absolute
+// offsets (s.base + index), so it survives a Document's compaction.
+type proseTable struct {
+	hdrEnd  int // end of the header line; 0 when no header is cached
+	checked int // rows up to here are verified to belong to the table
+	tabs    bool
+	cols    []proseCol
+}
+
+// proseColumn returns the header cell above the number at b[start], if the
+// number sits in a row of a prose table with a header.
+func (s *scanner) proseColumn(start int) (proseCol, bool) {
+	ls := s.lineStart(start)
+	if ls < 0 {
+		return proseCol{}, false
+	}
+	le := lineEnd(s.b, start, min(len(s.b), ls+maxProseLine))
+	line := s.b[ls:le]
+	tabs := bytes.IndexByte(line, '\t') >= 0
+	if !tabs && !spaceAligned(line) {
+		return proseCol{}, false
+	}
+	t := &s.ptab
+	if !(t.hdrEnd > 0 && t.tabs == tabs && s.base+ls > t.hdrEnd && s.rowsBetween(t.checked, ls, tabs)) {
+		if !s.findProseHeader(ls, tabs) {
+			return proseCol{}, false
+		}
+	}
+	t.checked = max(t.checked, s.base+le)
+	return t.column(s.b[ls:start], line)
+}
+
+// lineStart returns the start of the line holding b[p], or -1 when it lies
+// beyond what may be read.
+func (s *scanner) lineStart(p int) int {
+	lo := max(s.lo, p-maxProseLine)
+	if i := bytes.LastIndexByte(s.b[lo:p], '\n'); i >= 0 {
+		return lo + i + 1
+	}
+	if lo == s.lo && s.base == 0 {
+		return lo
+	}
+	return -1
+}
+
+// rowsBetween reports whether every line from the absolute offset abs up to
+// b[ls] is a table row of the same kind.
+func (s *scanner) rowsBetween(abs, ls int, tabs bool) bool {
+	p := abs - s.base
+	if p < s.lo || p > ls {
+		return false
+	}
+	for p < ls {
+		nl := bytes.IndexByte(s.b[p:ls], '\n')
+		if nl < 0 {
+			return false
+		}
+		if !tableRow(s.b[p:p+nl], tabs) {
+			return false
+		}
+		p += nl + 1
+	}
+	return true
+}
+
+// findProseHeader walks up from the line at b[ls] through table rows of the
+// same kind and caches the first header line met.
+func (s *scanner) findProseHeader(ls int, tabs bool) bool {
+	stop := max(s.lo, ls-maxProseHeaderBack)
+	p := ls
+	for p > stop {
+		prevEnd := p - 1 // the '\n' ending the line above
+		i := bytes.LastIndexByte(s.b[stop:prevEnd], '\n')
+		q := stop + i + 1
+		if i < 0 {
+			if stop != s.lo || s.base != 0 {
+				return false
+			}
+			q = stop
+		}
+		line := s.b[q:prevEnd]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if !tableRow(line, tabs) {
+			return false
+		}
+		if cols, ok := s.proseHeader(line, tabs); ok {
+			s.ptab = proseTable{hdrEnd: s.base + prevEnd, checked: s.base + prevEnd + 1, tabs: tabs, cols: cols}
+			return true
+		}
+		p = q
+	}
+	return false
+}
+
+// tableRow reports whether line belongs to a table of the kind given.
+func tableRow(line []byte, tabs bool) bool {
+	if tabs {
+		return bytes.IndexByte(line, '\t') >= 0
+	}
+	return spaceAligned(line)
+}
+
+// spaceAligned reports a line with a gap of two or more spaces or a
+// 全角スペース between two non-space characters.
+func spaceAligned(line []byte) bool {
+	seen := false
+	for i := 0; i < len(line); {
+		if n := gapAt(line, i); n > 0 {
+			j := i + n
+			for j < len(line) {
+				m := gapAt(line, j)
+				if m == 0 && line[j] != ' ' {
+					break
+				}
+				j += max(m, 1)
+			}
+			if seen && j < len(line) && line[j] != '\r' {
+				return true
+			}
+			i = j
+			continue
+		}
+		if line[i] != ' ' && line[i] != '\r' {
+			seen = true
+		}
+		i++
+	}
+	return false
+}
+
+// gapAt returns the byte length of a cell gap starting at line[i]: a tab,
+// two spaces, or a 全角スペース; 0 if none.
+func gapAt(line []byte, i int) int {
+	switch {
+	case line[i] == '\t':
+		return 1
+	case line[i] == ' ' && i+1 < len(line) && line[i+1] == ' ':
+		return 2
+	case ideographicSpaceAt(line, i):
+		return 3
+	}
+	return 0
+}
+
+// proseCells yields the cells of a prose table row with the display column
+// where each starts.
+func proseCells(line []byte, tabs bool, yield func(cell []byte, at int) bool) {
+	col, i := 0, 0
+	for i < len(line) {
+		// skip the gap
+		for i < len(line) {
+			if tabs {
+				if line[i] != '\t' && line[i] != ' ' {
+					break
+				}
+			} else if gapAt(line, i) == 0 && line[i] != ' ' {
+				break
+			}
+			n := 1
+			if ideographicSpaceAt(line, i) {
+				n, col = 3, col+2
+			} else {
+				col++
+			}
+			i += n
+		}
+		if i >= len(line) {
+			return
+		}
+		cs, at := i, col
+		for i < len(line) {
+			if tabs && line[i] == '\t' || !tabs && gapAt(line, i) > 0 {
+				break
+			}
+			r, n := utf8.DecodeRune(line[i:])
+			col += runeWidth(r)
+			i += n
+		}
+		if !yield(trimCell(line[cs:i]), at) {
+			return
+		}
+	}
+}
+
+// runeWidth is the display width of r in a monospaced font: two for wide
+// East Asian characters.
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x1100, r >= 0xFF61 && r <= 0xFF9F:
+		return 1
+	}
+	return 2
+}
+
+// proseHeader parses line as a header: two or more short cells without
+// numbers, at least one of them a known column name.
+func (s *scanner) proseHeader(line []byte, tabs bool) ([]proseCol, bool) {
+	var cols []proseCol
+	known, ok := 0, true
+	proseCells(line, tabs, func(cell []byte, at int) bool {
+		if digitCount(cell) >= 3 || utf8.RuneCount(cell) > maxHeaderCellRunes {
+			ok = false
+			return false
+		}
+		m := s.e.ctx.best(cell, 0, 0, len(cell))
+		if m.cat != catNone {
+			known++
+		}
+		cols = append(cols, proseCol{cat: m.cat, word: m.word, at: at})
+		return true
+	})
+	if !ok || known == 0 || len(cols) < 2 {
+		return nil, false
+	}
+	return cols, true
+}
+
+// column maps the number starting after prefix (the row's text before it)
+// to a header cell: by cell index when the row has as many cells as the
+// header, else by display column.
+func (t *proseTable) column(prefix, line []byte) (proseCol, bool) {
+	idx, n := -1, 0
+	at := 0
+	proseCells(prefix, t.tabs, func(_ []byte, a int) bool { idx++; at = a; return true })
+	// The number starts a new cell when a gap precedes it.
+	if len(prefix) == 0 || endsWithGap(prefix, t.tabs) {
+		idx++
+		at = displayWidth(prefix)
+	}
+	proseCells(line, t.tabs, func([]byte, int) bool { n++; return true })
+	if n == len(t.cols) || t.tabs {
+		if idx >= 0 && idx < len(t.cols) {
+			return t.cols[idx], true
+		}
+		return proseCol{}, false
+	}
+	best := -1
+	for i, c := range t.cols {
+		if c.at <= at+1 {
+			best = i
+		}
+	}
+	if best < 0 {
+		return proseCol{}, false
+	}
+	return t.cols[best], true
+}
+
+func endsWithGap(b []byte, tabs bool) bool {
+	n := len(b)
+	switch {
+	case n >= 1 && b[n-1] == '\t':
+		return true
+	case tabs:
+		return false
+	case n >= 2 && b[n-1] == ' ' && b[n-2] == ' ':
+		return true
+	case n >= 3 && ideographicSpaceAt(b, n-3):
+		return true
+	}
+	return false
+}
+
+func displayWidth(b []byte) int {
+	w := 0
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		w += runeWidth(r)
+		b = b[n:]
+	}
+	return w
+}
