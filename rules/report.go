@@ -94,6 +94,9 @@ type Finding struct {
 	Values []string `json:"values,omitempty"`
 	// Reason explains an unscannable finding ("encrypted zip", "zip bomb: ratio").
 	Reason string `json:"reason,omitempty"`
+	// Why says what made the detector report: check digit, context word and
+	// its distance, column header, a list of valid values. Never a value.
+	Why []string `json:"why,omitempty"`
 }
 
 // Attachment describes one part that is not a message body, nested ones

@@ -46,6 +46,7 @@ type checkFinding struct {
 	Location string   `json:"location"`
 	Samples  []string `json:"samples"`
 	Reason   string   `json:"reason,omitempty"`
+	Why      []string `json:"why,omitempty"`
 	Values   []string `json:"values,omitempty"`
 }
 
@@ -140,7 +141,7 @@ func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
 	}
 	for _, f := range rep.Findings {
 		cf := checkFinding{Detector: f.Detector, Count: f.Count, Records: f.Records, Location: f.Location,
-			Samples: nonNil(f.Samples), Reason: f.Reason}
+			Samples: nonNil(f.Samples), Reason: f.Reason, Why: f.Why}
 		if reveal {
 			cf.Values = f.Values
 		}
@@ -196,6 +197,9 @@ func printCheck(w io.Writer, o *checkOutput) {
 		}
 		if f.Reason != "" {
 			fmt.Fprintf(w, " — %s", f.Reason)
+		}
+		if len(f.Why) > 0 {
+			fmt.Fprintf(w, " [why: %s]", strings.Join(f.Why, " | "))
 		}
 		if len(f.Values) > 0 {
 			fmt.Fprintf(w, " values: %s", strings.Join(f.Values, ", "))

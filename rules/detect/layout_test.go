@@ -105,3 +105,14 @@ func TestWhyExplainsWithoutValues(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondHeaderNamesColumnsBelow(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	sheets := "氏名\t住所\t電話\n山田\t東京都港区1-1\t090-1111-2222\n氏名\t個人番号\t金額\n山田\t292202361448\t1000\n"
+	if got := valuesOf(e, sheets, true, MyNumber); !slices.Equal(got, []string{"292202361448"}) {
+		t.Errorf("table: %q", got)
+	}
+	if got := valuesOf(e, sheets, false, MyNumber); !slices.Equal(got, []string{"292202361448"}) {
+		t.Errorf("prose: %q", got)
+	}
+}

@@ -82,8 +82,13 @@ func (s *scanner) rowsBetween(abs, ls int, tabs bool) bool {
 		if nl < 0 {
 			return false
 		}
-		if !tableRow(s.b[p:p+nl], tabs) {
+		row := s.b[p : p+nl]
+		if !tableRow(row, tabs) {
 			return false
+		}
+		// A second header below the first names the columns from here on.
+		if cols, ok := s.proseHeader(row, tabs); ok && strictHeader(cols) {
+			s.ptab.cols, s.ptab.hdrEnd = cols, s.base+p+nl
 		}
 		p += nl + 1
 	}
@@ -242,6 +247,17 @@ func (s *scanner) proseHeader(line []byte, tabs bool) ([]proseCol, bool) {
 		return nil, false
 	}
 	return cols, true
+}
+
+// strictHeader: a header met below table rows needs two column names.
+func strictHeader(cols []proseCol) bool {
+	n := 0
+	for _, c := range cols {
+		if c.cat != catNone {
+			n++
+		}
+	}
+	return n >= 2 && n*2 >= len(cols)
 }
 
 // column maps the number starting after prefix (the row's text before it)

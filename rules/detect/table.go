@@ -146,7 +146,7 @@ func (s *scanner) endRow(p int) {
 	}
 	t.rowsSeen++
 	if !t.decided {
-		if t.rowDet&piiMask == 0 && s.header(row) {
+		if t.rowDet&piiMask == 0 && s.header(row, false) {
 			t.decided = true
 			return
 		}
@@ -155,6 +155,10 @@ func (s *scanner) endRow(p int) {
 		if t.rowDet&piiMask != 0 || t.rowsSeen >= maxHeaderSearchRows {
 			t.decided = true
 		}
+	} else if t.rowDet&piiMask == 0 && s.header(row, true) {
+		// A second header further down (the next sheet of a workbook, a
+		// second table in one file) names the columns below it.
+		return
 	}
 	r := s.res
 	r.Rows++
@@ -174,18 +178,22 @@ func (s *scanner) endRow(p int) {
 }
 
 // header reports whether row names columns; if so it records their
-// categories and whether the table lists people.
-func (s *scanner) header(row []byte) bool {
+// categories and whether the table lists people. A strict header (one met
+// below data) needs two column names making up most of its cells.
+func (s *scanner) header(row []byte, strict bool) bool {
 	t := &s.tab
 	var cats []uint8
 	var words []int16
-	known, personal, name := 0, 0, false
+	known, personal, name, nonEmpty := 0, 0, false, 0
 	for cell := range splitCells(row, t.delim) {
 		cell = trimCell(cell)
 		if digitCount(cell) >= 3 {
 			return false // column names carry no numbers; this is data
 		}
 		m := noMatch
+		if len(cell) > 0 {
+			nonEmpty++
+		}
 		if len(cell) > 0 && len(cell) <= maxHeaderCellBytes {
 			m = s.e.ctx.best(cell, 0, 0, len(cell))
 		}
@@ -200,7 +208,7 @@ func (s *scanner) header(row []byte) bool {
 			name = name || c == catName
 		}
 	}
-	if known == 0 {
+	if known == 0 || strict && (known < 2 || known*2 < nonEmpty) {
 		return false
 	}
 	t.cols, t.colWords = cats, words
