@@ -12,7 +12,7 @@ func TestContextReinforcesInEveryLayout(t *testing.T) {
 	mn := []string{"123456789018", "292202361448"}
 	runDetCases(t, MyNumber, []detCase{
 		{"docx table rows 1..n", "支払調書\n氏名\tマイナンバー\t支払金額\n山田 太郎\t2922-0236-1448\t120,000\n鈴木 花子\t123456789018\t80,000\n", mn},
-		{"html table with empty cells", "No\t氏名\t個人番号\t備考\n1\t山田\t292202361448\t\n2\t鈴木\t123456789018\t\n", mn},
+		{"html table with empty cells", "No\t氏名\t部署\t個人番号\t備考\n1\t山田\t\t292202361448\t\n2\t\t\t123456789018\t\n", mn},
 		{"space-aligned", "氏名        マイナンバー      住所\n山田太郎    292202361448      東京都\n鈴木花子    123456789018      大阪府\n", mn},
 		{"全角スペース-aligned", "氏名　　　　個人番号　　　　　備考\n山田　太郎　292202361448\n鈴木　花子　123456789018\n", mn},
 		{"key/value rows", "氏名\t山田 太郎\nマイナンバー\t292202361448\n", mn[1:]},

@@ -177,8 +177,22 @@ func gapAt(line []byte, i int) int {
 }
 
 // proseCells yields the cells of a prose table row with the display column
-// where each starts.
+// where each starts. Tab-separated rows split at every tab, so that empty
+// cells keep the columns in place; space-aligned rows split at gaps.
 func proseCells(line []byte, tabs bool, yield func(cell []byte, at int) bool) {
+	if tabs {
+		for {
+			i := bytes.IndexByte(line, '\t')
+			if i < 0 {
+				yield(trimCell(line), 0)
+				return
+			}
+			if !yield(trimCell(line[:i]), 0) {
+				return
+			}
+			line = line[i+1:]
+		}
+	}
 	col, i := 0, 0
 	for i < len(line) {
 		// skip the gap
@@ -264,6 +278,13 @@ func strictHeader(cols []proseCol) bool {
 // to a header cell: by cell index when the row has as many cells as the
 // header, else by display column.
 func (t *proseTable) column(prefix, line []byte) (proseCol, bool) {
+	if t.tabs {
+		idx := bytes.Count(prefix, []byte{'\t'})
+		if idx < len(t.cols) {
+			return t.cols[idx], true
+		}
+		return proseCol{}, false
+	}
 	idx, n := -1, 0
 	at := 0
 	proseCells(prefix, t.tabs, func(_ []byte, a int) bool { idx++; at = a; return true })
@@ -273,7 +294,7 @@ func (t *proseTable) column(prefix, line []byte) (proseCol, bool) {
 		at = displayWidth(prefix)
 	}
 	proseCells(line, t.tabs, func([]byte, int) bool { n++; return true })
-	if n == len(t.cols) || t.tabs {
+	if n == len(t.cols) {
 		if idx >= 0 && idx < len(t.cols) {
 			return t.cols[idx], true
 		}
