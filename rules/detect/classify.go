@@ -131,7 +131,7 @@ func (s *scanner) classify(sp span, pre prefix, post bool, end int) bool {
 		}
 	}
 	if len(d) >= 13 && !sp.cut {
-		return s.card(d, ls, ctx)
+		return s.card(d, ls, c)
 	}
 	return false
 }
@@ -144,6 +144,9 @@ type numCtx struct {
 	res              ctxResult
 	known            bool
 }
+
+// example reports a documentation marker near the number.
+func (c *numCtx) example() bool { return c.s.example(c.start, c.stop, c.end) }
 
 func (c *numCtx) cat() uint8 {
 	if !c.known {

@@ -25,6 +25,7 @@ const (
 	catJuminhyo  // 住民票コード
 	catInsurer   // 保険者番号 (the insurer, printed on every card of a plan)
 	catInsured   // 被保険者記号・番号 (the insured person)
+	catExample   // テスト用, サンプル, 記入例: a documented example, not data
 	catNegative  // order, invoice, tracking, product and member numbers
 )
 
@@ -117,6 +118,13 @@ var contextWords = []struct {
 	{"受注番号", catNegative}, {"発注番号", catNegative}, {"契約番号", catNegative},
 	{"請求書番号", catNegative}, {"問合番号", catNegative}, {"案件番号", catNegative},
 	{"証券番号", catNegative},
+
+	{"テスト", catExample}, {"test", catExample}, {"testing", catExample},
+	{"サンプル", catExample}, {"sample", catExample}, {"ダミー", catExample},
+	{"dummy", catExample}, {"記入例", catExample}, {"入力例", catExample},
+	{"見本", catExample}, {"架空", catExample}, {"sandbox", catExample},
+	{"検証用", catExample}, {"テスト用カード番号", catExample}, {"テストカード", catExample},
+	{"test card", catExample}, {"サンプルカード", catExample},
 	{"ポイントカード番号", catNegative}, {"会員カード番号", catNegative}, {"ポイントカード", catNegative},
 	{"領収", catNegative}, {"レシート", catNegative}, {"チケット", catNegative}, {"バージョン", catNegative},
 	{"order", catNegative}, {"invoice", catNegative}, {"tracking", catNegative},

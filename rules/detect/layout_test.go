@@ -116,3 +116,15 @@ func TestSecondHeaderNamesColumnsBelow(t *testing.T) {
 		t.Errorf("prose: %q", got)
 	}
 }
+
+func TestDocumentedExamplesAreNotData(t *testing.T) {
+	runDetCases(t, CreditCard, []detCase{
+		{"test card after its label", "テスト用のカード番号：4111 1111 1111 1111 をご利用ください", nil},
+		{"sample marker after", "カード番号 4242 4242 4242 4242（サンプル）", nil},
+		{"real card", "カード番号：4111 1111 1111 1111 有効期限 12/28", []string{"4111111111111111"}},
+	})
+	runDetCases(t, MyNumber, []detCase{
+		{"記入例", "記入例）個人番号：1234 5678 9018", nil},
+		{"real", "個人番号：1234 5678 9018", []string{"123456789018"}},
+	})
+}

@@ -104,6 +104,8 @@ func (s *scanner) twelveDigits(d []byte, ls []int, c *numCtx) bool {
 			s.list.bad++
 		}
 		return false
+	case c.example():
+		return true // claimed: its digits are no other number either
 	case c.supports(catMyNumber):
 		s.ev.check = true
 		s.emit(detMyNumber, d)
@@ -253,12 +255,16 @@ func (s *scanner) lettersAfter(p, end int) (l1, l2 byte, ok bool) {
 
 // card: Luhn, an issuer's prefix and length, a printed grouping, and card or
 // neutral context (13 digits need card context).
-func (s *scanner) card(d []byte, ls []int, ctx func() uint8) bool {
+func (s *scanner) card(d []byte, ls []int, nc *numCtx) bool {
+	ctx := nc.cat
 	if !cardGrouping(ls) || !cardIssuer(d) || !luhnValid(d) {
 		return false
 	}
 	c := ctx()
 	if c != catCard && (!neutral(c) || len(d) == 13) {
+		return false
+	}
+	if nc.example() {
 		return false
 	}
 	if c != catCard {

@@ -102,6 +102,26 @@ func (s *scanner) context(start, stop, end int) ctxResult {
 	return col
 }
 
+// example reports a documentation marker (テスト用, サンプル, 記入例) in
+// the near window of the number at b[start:stop]: a value shown as an
+// example is not data, even right after its proper label
+// (「テスト用のカード番号：4111 1111 1111 1111」).
+func (s *scanner) example(start, stop, end int) bool {
+	from := max(s.lo, start-lookBehind)
+	to := min(end, stop+lookAhead)
+	if s.tabular {
+		from = max(from, s.tab.cellStart)
+		to = s.tab.cellEnd(s.b, stop, to)
+	} else {
+		from = lineWindowStart(s.b, from, start)
+		to = lineEnd(s.b, stop, to)
+	}
+	if m := s.e.ctx.nearestOf(s.b, s.lo, from, start, catExample); m.word >= 0 {
+		return true
+	}
+	return s.e.ctx.first(s.b, s.lo, stop, to).cat == catExample
+}
+
 // far looks for a label of category want up to farChars characters before
 // b[start], across lines; a contrary label nearer to the number hides it.
 func (s *scanner) far(start int, want uint8) (evidence, bool) {
