@@ -253,15 +253,18 @@ func (s *scanner) lettersAfter(p, end int) (l1, l2 byte, ok bool) {
 	return ls[0], ls[1], true
 }
 
-// card: Luhn, an issuer's prefix and length, a printed grouping, and card or
-// neutral context (13 digits need card context).
+// card: Luhn, an issuer's prefix and length, a printed grouping, and no
+// contrary context (13 digits need card context).
 func (s *scanner) card(d []byte, ls []int, nc *numCtx) bool {
 	ctx := nc.cat
 	if !cardGrouping(ls) || !cardIssuer(d) || !luhnValid(d) {
 		return false
 	}
 	c := ctx()
-	if c != catCard && (!neutral(c) || len(d) == 13) {
+	// No phone, postal, bank or My Number is 14 digits or longer, so only
+	// a contrary label (an order or reference number) vetoes those; 13
+	// digits need card context.
+	if c != catCard && (c == catNegative || c == catExample || len(d) == 13) {
 		return false
 	}
 	if nc.example() {
