@@ -23,9 +23,9 @@ var scoreOut = flag.String("score-out", "", "write the scoring run as JSON to th
 const corpusDir = "../../testdata/detect/corpus"
 
 type label struct {
-	File         string   `json:"file"`
-	Family       string   `json:"family"`
-	Layout       string   `json:"layout"`
+	File         string         `json:"file"`
+	Family       string         `json:"family"`
+	Layout       string         `json:"layout"`
 	Expect       []string       `json:"expect"`
 	HardNegative bool           `json:"hard_negative"`
 	Counts       map[string]int `json:"counts"`

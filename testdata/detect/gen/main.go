@@ -38,7 +38,7 @@ type Label struct {
 	Expect []string `json:"expect"` // detectors that must report
 	// HardNegative marks a mail built to tempt the checksum detectors
 	// (order numbers, test cards, cut digit groups, contrary labels).
-	HardNegative bool   `json:"hard_negative,omitempty"`
+	HardNegative bool `json:"hard_negative,omitempty"`
 	// Counts are the distinct values a detector must find, where a table
 	// or list makes every row count (header carried to rows 2..n).
 	Counts map[string]int `json:"counts,omitempty"`
@@ -140,7 +140,7 @@ func (t truth) list() []string {
 }
 
 func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
-func (g *gen) chance(p float64) bool     { return g.r.Float64() < p }
+func (g *gen) chance(p float64) bool    { return g.r.Float64() < p }
 
 // ---- synthetic values ----
 
@@ -295,7 +295,9 @@ var (
 	partners = []string{"partner.co.jp", "kaikei-office.jp", "sharoushi.example.net", "client-corp.co.jp", "hoken-agency.jp"}
 )
 
-func (g *gen) name() string { return surnames[g.r.IntN(len(surnames))] + g.pick(" ", "　", "") + given[g.r.IntN(len(given))] }
+func (g *gen) name() string {
+	return surnames[g.r.IntN(len(surnames))] + g.pick(" ", "　", "") + given[g.r.IntN(len(given))]
+}
 
 func (g *gen) address() string {
 	return fmt.Sprintf("%s%d-%d-%d", places[g.r.IntN(len(places))], 1+g.r.IntN(9), 1+g.r.IntN(20), 1+g.r.IntN(30))
