@@ -11,7 +11,7 @@ func (s *scanner) classifyToken(start, tokEnd, end int) {
 	post := s.attachedAfter(tokEnd, end)
 	atoms := s.atoms[:0]
 	for gi, g := range s.groups {
-		if gi == 0 || g.sep == sepSpace {
+		if gi == 0 || g.sep == sepSpace || g.sep == sepGap {
 			atoms = append(atoms, gi)
 		}
 	}
@@ -35,8 +35,8 @@ func (s *scanner) classifyToken(start, tokEnd, end int) {
 			// of the same size (the first 12 digits of "4111 1111 1111
 			// 1112") is not a number of its own.
 			if k > 1 {
-				sp.cut = a > 0 && s.atomLen(a-1) == s.atomLen(a) ||
-					a+k < na && s.atomLen(a+k) == s.atomLen(a+k-1)
+				sp.cut = a > 0 && s.groups[g0].sep == sepSpace && s.atomLen(a-1) == s.atomLen(a) ||
+					a+k < na && s.groups[g1].sep == sepSpace && s.atomLen(a+k) == s.atomLen(a+k-1)
 			}
 			if s.classify(sp, pre, post, end) {
 				break

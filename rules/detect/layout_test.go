@@ -128,3 +128,17 @@ func TestDocumentedExamplesAreNotData(t *testing.T) {
 		{"real", "個人番号：1234 5678 9018", []string{"123456789018"}},
 	})
 }
+
+func TestColumnsOfGroupedNumbers(t *testing.T) {
+	// Two 4-4-4 columns side by side: a two-space gap is a column, not a
+	// grouping, so neither number is a cut-out window.
+	runDetCases(t, MyNumber, []detCase{
+		{"two columns", "本人  配偶者\n個人番号 2922 0236 1448  1234 5678 9018\n", []string{"123456789018", "292202361448"}},
+		{"one run of groups", "個人番号 2922 0236 1448 1234 5678 9018\n", nil},
+	})
+	e := newTestEngine(t, Config{})
+	transposed := "項目,本人,配偶者\nマイナンバー,292202361448,123456789018\n"
+	if got := valuesOf(e, transposed, true, MyNumber); !slices.Equal(got, []string{"123456789018", "292202361448"}) {
+		t.Errorf("transposed table: %q", got)
+	}
+}

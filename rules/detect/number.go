@@ -4,6 +4,7 @@ package detect
 const (
 	sepNone uint8 = iota
 	sepSpace
+	sepGap // two or more spaces: a column gap more likely than a grouping
 	sepDash
 	sepParen
 )
@@ -107,6 +108,8 @@ func (s *scanner) separator(p, end int) (int, uint8) {
 		return q, sepParen
 	case dashes == 1:
 		return q, sepDash
+	case spaces > 1:
+		return q, sepGap
 	}
 	return q, sepSpace
 }

@@ -121,6 +121,9 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 	case actDelim:
 		if s.b[i] == s.tab.delim && !s.tab.inQuote {
 			s.endCell(i)
+			if s.tab.col == 0 {
+				s.tab.firstCellEnd = i
+			}
 			s.tab.col++
 			s.tab.prevCellStart, s.tab.cellStart = s.tab.cellStart, i+1
 		}

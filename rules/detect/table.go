@@ -25,8 +25,10 @@ type table struct {
 	colWords    []int16 // the header word of each column, for explanations
 	nameCols    bool
 	// prevCellStart is where the cell left of the current one starts (its
-	// label, in key/value rows).
+	// label, in key/value rows); firstCellEnd ends the row's first cell
+	// (the row header of a transposed table).
 	prevCellStart int
+	firstCellEnd  int
 }
 
 func (t *table) startRow(p int) {

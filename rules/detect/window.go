@@ -90,16 +90,32 @@ func (s *scanner) context(start, stop, end int) ctxResult {
 	if m := s.e.ctx.first(s.b, s.lo, stop, to); m.cat != catNone {
 		return ctxResult{cat: m.cat, ev: evidence{kind: whyAfter, word: m.word, dist: int32(utf8.RuneCount(s.b[stop:m.start]))}}
 	}
-	if s.tabular && col.cat == catNone && s.tab.col > 0 && s.tab.prevCellStart < s.tab.cellStart {
-		// Key/value rows: 「マイナンバー」,「123456789018」.
-		lab := s.b[max(s.lo, s.tab.prevCellStart) : s.tab.cellStart-1]
-		if len(trimCell(lab)) <= maxHeaderCellBytes {
-			if m := s.e.ctx.best(s.b, s.lo, max(s.lo, s.tab.prevCellStart), s.tab.cellStart-1); m.cat != catNone {
-				return ctxResult{cat: m.cat, ev: evidence{kind: whyLabelCell, word: m.word}}
+	if s.tabular && col.cat == catNone && s.tab.col > 0 {
+		// Key/value rows: 「マイナンバー」,「123456789018」; in a transposed
+		// table the row's first cell labels every value to its right.
+		if c, ok := s.labelCell(s.tab.prevCellStart, s.tab.cellStart-1); ok {
+			return c
+		}
+		if s.tab.col > 1 {
+			if c, ok := s.labelCell(s.tab.rowStart, s.tab.firstCellEnd); ok {
+				return c
 			}
 		}
 	}
 	return col
+}
+
+// labelCell reads a short cell b[from:to] as a label.
+func (s *scanner) labelCell(from, to int) (ctxResult, bool) {
+	from = max(s.lo, from)
+	if to <= from || len(trimCell(s.b[from:to])) > maxHeaderCellBytes || digitCount(s.b[from:to]) >= 3 {
+		return ctxResult{}, false
+	}
+	m := s.e.ctx.best(s.b, s.lo, from, to)
+	if m.cat == catNone {
+		return ctxResult{}, false
+	}
+	return ctxResult{cat: m.cat, ev: evidence{kind: whyLabelCell, word: m.word}}, true
 }
 
 // example reports a documentation marker (テスト用, サンプル, 記入例) in
