@@ -19,6 +19,11 @@ const (
 	maxHeaderCellRunes = 16
 )
 
+var (
+	twoSpaces        = []byte("  ")
+	ideographicSpace = []byte("\u3000")
+)
+
 type proseCol struct {
 	cat  uint8
 	word int16
@@ -32,22 +37,49 @@ type proseTable struct {
 	checked int // rows up to here are verified to belong to the table
 	tabs    bool
 	cols    []proseCol
+
+	// The last line classified, so that the numbers of one line classify
+	// it once: [lineStart, lineEnd) absolute, and its kind.
+	lineStart, lineEnd int
+	lineKind           uint8
 }
+
+// Line kinds.
+const (
+	lineProse uint8 = iota + 1
+	lineTabs
+	lineSpaced
+)
 
 // proseColumn returns the header cell above the number at b[start], if the
 // number sits in a row of a prose table with a header.
 func (s *scanner) proseColumn(start int) (proseCol, bool) {
-	ls := s.lineStart(start)
-	if ls < 0 {
-		return proseCol{}, false
-	}
-	le := lineEnd(s.b, start, min(len(s.b), ls+maxProseLine))
-	line := s.b[ls:le]
-	tabs := bytes.IndexByte(line, '\t') >= 0
-	if !tabs && !spaceAligned(line) {
-		return proseCol{}, false
-	}
 	t := &s.ptab
+	abs := s.base + start
+	if t.lineKind == 0 || abs < t.lineStart || abs >= t.lineEnd {
+		ls := s.lineStart(start)
+		if ls < 0 {
+			return proseCol{}, false
+		}
+		le := min(len(s.b), ls+maxProseLine)
+		if nl := bytes.IndexByte(s.b[start:le], '\n'); nl >= 0 {
+			le = start + nl
+		}
+		line := bytes.TrimSuffix(s.b[ls:le], []byte{'\r'})
+		t.lineStart, t.lineEnd, t.lineKind = s.base+ls, s.base+ls+len(line), lineProse
+		switch {
+		case bytes.IndexByte(line, '\t') >= 0:
+			t.lineKind = lineTabs
+		case spaceAligned(line):
+			t.lineKind = lineSpaced
+		}
+	}
+	if t.lineKind == lineProse {
+		return proseCol{}, false
+	}
+	ls, le := t.lineStart-s.base, t.lineEnd-s.base
+	line := s.b[ls:le]
+	tabs := t.lineKind == lineTabs
 	if !(t.hdrEnd > 0 && t.tabs == tabs && s.base+ls > t.hdrEnd && s.rowsBetween(t.checked, ls, tabs)) {
 		if !s.findProseHeader(ls, tabs) {
 			return proseCol{}, false
@@ -118,7 +150,8 @@ func (s *scanner) findProseHeader(ls int, tabs bool) bool {
 			return false
 		}
 		if cols, ok := s.proseHeader(line, tabs); ok {
-			s.ptab = proseTable{hdrEnd: s.base + prevEnd, checked: s.base + prevEnd + 1, tabs: tabs, cols: cols}
+			t := &s.ptab
+			t.hdrEnd, t.checked, t.tabs, t.cols = s.base+prevEnd, s.base+prevEnd+1, tabs, cols
 			return true
 		}
 		p = q
@@ -137,6 +170,10 @@ func tableRow(line []byte, tabs bool) bool {
 // spaceAligned reports a line with a gap of two or more spaces or a
 // 全角スペース between two non-space characters.
 func spaceAligned(line []byte) bool {
+	// Most prose lines have neither; the searches are vectorised.
+	if bytes.Index(line, twoSpaces) < 0 && bytes.Index(line, ideographicSpace) < 0 {
+		return false
+	}
 	seen := false
 	for i := 0; i < len(line); {
 		if n := gapAt(line, i); n > 0 {
