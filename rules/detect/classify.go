@@ -166,6 +166,9 @@ func (c *numCtx) supports(want uint8) bool {
 		return false
 	}
 	ev, ok := c.s.far(c.start, want)
+	if !ok {
+		ev, ok = c.s.farAfter(c.stop, c.end, want)
+	}
 	if ok {
 		c.s.ev = ev
 	}

@@ -142,3 +142,10 @@ func TestColumnsOfGroupedNumbers(t *testing.T) {
 		t.Errorf("transposed table: %q", got)
 	}
 }
+
+func TestLabelOnTheNextLine(t *testing.T) {
+	runDetCases(t, MyNumber, []detCase{
+		{"label after", "123456789018\n（上記は本人のマイナンバーです）", []string{"123456789018"}},
+		{"label of the next value", "受付 123456789018\nマイナンバー：292202361448", []string{"292202361448"}},
+	})
+}

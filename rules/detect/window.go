@@ -156,6 +156,35 @@ func (s *scanner) far(start int, want uint8) (evidence, bool) {
 	return evidence{kind: whyBefore, word: m.word, dist: int32(n)}, true
 }
 
+// farAfter reads the first context word after b[stop] through the next
+// line (「123456789018」 /「（上記は本人のマイナンバーです）」): it supports
+// the number when it is of category want.
+func (s *scanner) farAfter(stop, end int, want uint8) (evidence, bool) {
+	if s.tabular {
+		return evidence{}, false
+	}
+	// The next line may lie beyond the scan's end: a Document holds one
+	// complete line back for this look.
+	to := min(len(s.b), stop+2*lookAhead)
+	next := to // start of the next line
+	if nl := bytes.IndexByte(s.b[stop:to], '\n'); nl >= 0 {
+		next = stop + nl + 1
+		if nl2 := bytes.IndexByte(s.b[next:to], '\n'); nl2 >= 0 {
+			to = next + nl2
+		}
+	}
+	m := s.e.ctx.first(s.b, s.lo, stop, to)
+	if m.cat != want {
+		return evidence{}, false
+	}
+	// A label on the next line that is followed by its own value
+	// (「マイナンバー：292202361448」) labels that value, not this one.
+	if m.start >= next && digitCount(s.b[m.end:to]) >= 4 {
+		return evidence{}, false
+	}
+	return evidence{kind: whyAfter, word: m.word, dist: int32(utf8.RuneCount(s.b[stop:m.start]))}, true
+}
+
 // lineWindowStart moves from forward so that the window [from, start)
 // contains at most one line break.
 func lineWindowStart(b []byte, from, start int) int {
