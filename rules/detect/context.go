@@ -119,12 +119,17 @@ var contextWords = []struct {
 	{"請求書番号", catNegative}, {"問合番号", catNegative}, {"案件番号", catNegative},
 	{"証券番号", catNegative},
 
-	{"テスト", catExample}, {"test", catExample}, {"testing", catExample},
-	{"サンプル", catExample}, {"sample", catExample}, {"ダミー", catExample},
-	{"dummy", catExample}, {"記入例", catExample}, {"入力例", catExample},
-	{"見本", catExample}, {"架空", catExample}, {"sandbox", catExample},
-	{"検証用", catExample}, {"テスト用カード番号", catExample}, {"テストカード", catExample},
-	{"test card", catExample}, {"サンプルカード", catExample},
+	// Documentation markers, in phrases: a bare サンプル or テスト is as
+	// often a company or project name (サンプル商事) as an example.
+	{"テスト用", catExample}, {"テスト番号", catExample}, {"テストカード", catExample},
+	{"テスト用カード番号", catExample}, {"テストデータ", catExample}, {"テスト環境", catExample},
+	{"サンプルの", catExample}, {"サンプル用", catExample}, {"サンプル値", catExample},
+	{"サンプルデータ", catExample}, {"サンプル番号", catExample}, {"（サンプル）", catExample},
+	{"(サンプル)", catExample}, {"ダミー", catExample}, {"記入例", catExample},
+	{"入力例", catExample}, {"見本", catExample}, {"架空の", catExample},
+	{"検証用", catExample}, {"動作確認用", catExample},
+	{"test card", catExample}, {"test number", catExample}, {"sample number", catExample},
+	{"for testing", catExample}, {"dummy", catExample}, {"sandbox", catExample},
 	{"ポイントカード番号", catNegative}, {"会員カード番号", catNegative}, {"ポイントカード", catNegative},
 	{"領収", catNegative}, {"レシート", catNegative}, {"チケット", catNegative}, {"バージョン", catNegative},
 	{"order", catNegative}, {"invoice", catNegative}, {"tracking", catNegative},

@@ -122,6 +122,8 @@ func TestDocumentedExamplesAreNotData(t *testing.T) {
 		{"test card after its label", "テスト用のカード番号：4111 1111 1111 1111 をご利用ください", nil},
 		{"sample marker after", "カード番号 4242 4242 4242 4242（サンプル）", nil},
 		{"real card", "カード番号：4111 1111 1111 1111 有効期限 12/28", []string{"4111111111111111"}},
+		{"a company named サンプル", "㈱サンプル商事 経理部\nクレジットカード: 4111 1111 1111 1111", []string{"4111111111111111"}},
+		{"a test result is not an example", "テストの結果、次のカードで決済できませんでした 4111 1111 1111 1111", []string{"4111111111111111"}},
 	})
 	runDetCases(t, MyNumber, []detCase{
 		{"記入例", "記入例）個人番号：1234 5678 9018", nil},
