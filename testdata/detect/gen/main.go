@@ -883,6 +883,10 @@ func (g *gen) cardProse(i int) {
 	default:
 		payload = fmt.Sprintf("先ほどお電話でお伝えした番号は %s です。\n", form)
 	}
+	if i%3 == 2 {
+		// a company name that contains a documentation-like word
+		payload = "株式会社サンプル商事 総務部\n" + payload
+	}
 	body := g.greeting(g.name()) + "出張手配の件、決済情報をお送りします。\n\n" + payload + "\n" + g.signature(t)
 	g.add("card", "sentence", t, false, g.textMail("出張手配（決済情報）", body), "")
 }
