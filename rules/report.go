@@ -97,6 +97,8 @@ type Finding struct {
 	// Why says what made the detector report: check digit, context word and
 	// its distance, column header, a list of valid values. Never a value.
 	Why []string `json:"why,omitempty"`
+	// Confidence is "high" or "medium" (see detect.Hit).
+	Confidence string `json:"confidence,omitempty"`
 }
 
 // Attachment describes one part that is not a message body, nested ones

@@ -46,8 +46,9 @@ type checkFinding struct {
 	Location string   `json:"location"`
 	Samples  []string `json:"samples"`
 	Reason   string   `json:"reason,omitempty"`
-	Why      []string `json:"why,omitempty"`
-	Values   []string `json:"values,omitempty"`
+	Why        []string `json:"why,omitempty"`
+	Confidence string   `json:"confidence,omitempty"`
+	Values     []string `json:"values,omitempty"`
 }
 
 func check(args []string) error {
@@ -141,7 +142,7 @@ func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
 	}
 	for _, f := range rep.Findings {
 		cf := checkFinding{Detector: f.Detector, Count: f.Count, Records: f.Records, Location: f.Location,
-			Samples: nonNil(f.Samples), Reason: f.Reason, Why: f.Why}
+			Samples: nonNil(f.Samples), Reason: f.Reason, Why: f.Why, Confidence: f.Confidence}
 		if reveal {
 			cf.Values = f.Values
 		}
@@ -199,7 +200,7 @@ func printCheck(w io.Writer, o *checkOutput) {
 			fmt.Fprintf(w, " — %s", f.Reason)
 		}
 		if len(f.Why) > 0 {
-			fmt.Fprintf(w, " [why: %s]", strings.Join(f.Why, " | "))
+			fmt.Fprintf(w, " [%s confidence; why: %s]", f.Confidence, strings.Join(f.Why, " | "))
 		}
 		if len(f.Values) > 0 {
 			fmt.Fprintf(w, " values: %s", strings.Join(f.Values, ", "))

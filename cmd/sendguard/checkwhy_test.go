@@ -28,7 +28,7 @@ func TestCheckExplainsFindings(t *testing.T) {
 	}
 	var b bytes.Buffer
 	printCheck(&b, out)
-	if !strings.Contains(b.String(), "[why: check digit ok; column header") {
+	if !strings.Contains(b.String(), "[high confidence; why: check digit ok; column header") {
 		t.Errorf("text output lacks the explanation:\n%s", b.String())
 	}
 }

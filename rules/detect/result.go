@@ -44,6 +44,11 @@ type Hit struct {
 	// Why explains the findings, one line per distinct reason (check digit,
 	// context word and its distance, column header, list): never a value.
 	Why []string `json:"why,omitempty"`
+	// Confidence is "high" when a check digit meets a label, header or
+	// prefix, or the value has an exact syntax (e-mail, address, keyword);
+	// "medium" when one of them alone decided (a grouping, a list, a label
+	// without a check digit).
+	Confidence string `json:"confidence,omitempty"`
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
@@ -187,7 +192,22 @@ func (r *Result) hit(d int) (Hit, bool) {
 		Values:      append([]string(nil), vs.values...),
 		Approximate: vs.seen.approximate(),
 		Why:         vs.whyText(),
+		Confidence:  vs.confidence(),
 	}, true
+}
+
+func (vs *valueSet) confidence() string {
+	c := ""
+	for _, ev := range vs.why {
+		switch {
+		case ev.kind == whyShape && !ev.check,
+			ev.check && (ev.kind == whyBefore || ev.kind == whyAfter || ev.kind == whyHeader || ev.kind == whyLabelCell || ev.kind == whyPrefix):
+			return "high"
+		default:
+			c = "medium"
+		}
+	}
+	return c
 }
 
 // addWhy keeps ev when it differs from the kept reasons in kind, word or

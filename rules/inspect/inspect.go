@@ -146,7 +146,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				f.Records = l.records
 			}
 			f.Values = h.Values
-			f.Why = h.Why
+			f.Why, f.Confidence = h.Why, h.Confidence
 			rep.Findings = append(rep.Findings, f)
 		}
 	}
