@@ -40,12 +40,12 @@ type checkRecipients struct {
 }
 
 type checkFinding struct {
-	Detector string   `json:"detector"`
-	Count    int      `json:"count"`
-	Records  int      `json:"records,omitempty"`
-	Location string   `json:"location"`
-	Samples  []string `json:"samples"`
-	Reason   string   `json:"reason,omitempty"`
+	Detector   string   `json:"detector"`
+	Count      int      `json:"count"`
+	Records    int      `json:"records,omitempty"`
+	Location   string   `json:"location"`
+	Samples    []string `json:"samples"`
+	Reason     string   `json:"reason,omitempty"`
 	Why        []string `json:"why,omitempty"`
 	Confidence string   `json:"confidence,omitempty"`
 	Values     []string `json:"values,omitempty"`
