@@ -38,6 +38,10 @@ type proseTable struct {
 	tabs    bool
 	cols    []proseCol
 
+	// noHdr is where the rows searched without finding a header end.
+	noHdr     int
+	noHdrTabs bool
+
 	// The last line classified, so that the numbers of one line classify
 	// it once: [lineStart, lineEnd) absolute, and its kind.
 	lineStart, lineEnd int
@@ -80,13 +84,35 @@ func (s *scanner) proseColumn(start int) (proseCol, bool) {
 	ls, le := t.lineStart-s.base, t.lineEnd-s.base
 	line := s.b[ls:le]
 	tabs := t.lineKind == lineTabs
-	if !(t.hdrEnd > 0 && t.tabs == tabs && s.base+ls > t.hdrEnd && s.rowsBetween(t.checked, ls, tabs)) {
-		if !s.findProseHeader(ls, tabs) {
+	next := s.base + nextLine(s.b, le)
+	switch {
+	case t.hdrEnd > 0 && t.tabs == tabs && s.base+ls > t.hdrEnd && s.rowsBetween(t.checked, ls, tabs):
+		// the same table as the last number's (or a second header below it)
+	case t.noHdr > 0 && t.noHdrTabs == tabs && s.rowsBetween(t.noHdr, ls, tabs):
+		// A table already searched without a header: only the rows since
+		// hold a new one, so a long headerless table is walked once.
+		if t.hdrEnd < t.noHdr {
+			t.noHdr = next
 			return proseCol{}, false
 		}
+	case !s.findProseHeader(ls, tabs):
+		t.noHdr, t.noHdrTabs = next, tabs
+		return proseCol{}, false
 	}
-	t.checked = max(t.checked, s.base+le)
+	t.checked = next
 	return t.column(s.b[ls:start], line)
+}
+
+// nextLine returns the start of the line after the one ending at b[le]
+// (at its '\r' or '\n').
+func nextLine(b []byte, le int) int {
+	if le < len(b) && b[le] == '\r' {
+		le++
+	}
+	if le < len(b) && b[le] == '\n' {
+		le++
+	}
+	return le
 }
 
 // lineStart returns the start of the line holding b[p], or -1 when it lies
@@ -106,7 +132,10 @@ func (s *scanner) lineStart(p int) int {
 // b[ls] is a table row of the same kind.
 func (s *scanner) rowsBetween(abs, ls int, tabs bool) bool {
 	p := abs - s.base
-	if p < s.lo || p > ls {
+	switch {
+	case p >= ls:
+		return true // this line was verified already (another number on it)
+	case p < s.lo:
 		return false
 	}
 	for p < ls {
@@ -120,7 +149,8 @@ func (s *scanner) rowsBetween(abs, ls int, tabs bool) bool {
 		}
 		// A second header below the first names the columns from here on.
 		if cols, ok := s.proseHeader(row, tabs); ok && strictHeader(cols) {
-			s.ptab.cols, s.ptab.hdrEnd = cols, s.base+p+nl
+			t := &s.ptab
+			t.cols, t.hdrEnd, t.tabs = cols, s.base+p+nl, tabs
 		}
 		p += nl + 1
 	}
