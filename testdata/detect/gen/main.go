@@ -409,6 +409,7 @@ func (g *gen) signature(t truth) string {
 // ---- the cases ----
 
 func (g *gen) build() {
+	g.issueCases()
 	for i := 0; i < 14; i++ {
 		g.myNumberProse(i)
 	}
@@ -611,6 +612,36 @@ type attachment struct {
 func (a attachment) part() part {
 	enc := mime.BEncoding.Encode("UTF-8", a.name)
 	return part{header: fmt.Sprintf("Content-Type: %s; name=\"%s\"\r\nContent-Disposition: attachment; filename=\"%s\"\r\nContent-Transfer-Encoding: base64", a.ctype, enc, enc), body: b64(a.data)}
+}
+
+// issueCases are the misses and the false positive reported in issue #12,
+// with their exact values, in a mail around them.
+func (g *gen) issueCases() {
+	t := truth{}.add("mynumber").count("mynumber", 2)
+	doc := docx([]string{"支払調書"}, [][]string{{"氏名", "マイナンバー", "支払金額"}, {"山田 太郎", "2922-0236-1448", "120,000"}, {"鈴木 花子", "8470-8026-9628", "80,000"}})
+	g.add("issue-docx-table", "docx-table", t, false, g.textMail("支払調書", g.greeting(g.name())+"支払調書を添付します。\n"+g.signature(t),
+		attachment{"支払調書.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", doc}), "issue #12: 支払調書 table with a マイナンバー column")
+
+	t = truth{}.add("mynumber").count("mynumber", 2)
+	body := g.greeting(g.name()) + "支払調書の内容です。\n\n氏名\tマイナンバー\t支払金額\n山田 太郎\t2922-0236-1448\t120,000\n鈴木 花子\t847080269628\t80,000\n\n" + g.signature(t)
+	g.add("issue-tsv-body", "tab", t, false, g.textMail("支払調書", body), "issue #12: tab-separated table pasted into the body")
+
+	t = truth{}.add("mynumber")
+	body = g.greeting(g.name()) + "ご依頼のマイナンバーをお知らせします。\nお手数ですが、ご確認ください。\n\n本人：847080269628\n\n" + g.signature(t)
+	g.add("issue-label-above", "label-lines-above", t, false, g.textMail("マイナンバーのご連絡", body), "issue #12: label a few lines above")
+
+	t = truth{}.add("mynumber").count("mynumber", 2)
+	body = g.greeting(g.name()) + "番号は 847080269628 です。\n配偶者様は 292202361448 です。\n" + g.signature(t)
+	g.add("issue-list", "list-no-label", t, false, g.textMail("番号のご連絡", body), "issue #12: several valid values in one list")
+
+	t = truth{}.add("mynumber")
+	flowed := "お世話になっております。\r\n個人番号は 1932 5813 \r\n8140 です。\r\nよろしくお願いいたします。\r\n"
+	g.add("issue-flowed", "format-flowed", t, false, []byte(g.headers("ご本人確認", g.pick(partners...))+
+		"Content-Type: text/plain; charset=UTF-8; format=flowed\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"+flowed), "issue #12: format=flowed soft break inside the number")
+
+	t = truth{}
+	body = g.greeting(g.name()) + "照合できなかった番号：4111 1111 1111 1112\nお手数ですが、再度ご確認ください。\n" + g.signature(t)
+	g.add("issue-cut-card", "digit-groups", t, true, g.textMail("照合結果", body), "issue #12: the first 12 digits of a grouped 16-digit number failing Luhn")
 }
 
 // ---- positive families ----
