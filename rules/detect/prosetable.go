@@ -17,6 +17,7 @@ const (
 	maxProseHeaderBack = 4096 // bytes searched upwards for a header
 	maxProseLine       = 2048 // longer lines are not table rows
 	maxHeaderCellRunes = 16
+	maxCellBytes       = 72 // a number's gap is searched this far back
 )
 
 var (
@@ -55,11 +56,20 @@ const (
 	lineSpaced
 )
 
-// proseColumn returns the header cell above the number at b[start], if the
-// number sits in a row of a prose table with a header.
-func (s *scanner) proseColumn(start int) (proseCol, bool) {
+// proseColumn returns the header cell above the number at b[start:stop],
+// if the number sits in a row of a prose table with a header.
+func (s *scanner) proseColumn(start, stop int) (proseCol, bool) {
 	t := &s.ptab
 	abs := s.base + start
+	// A table cell is short, so a row shows a tab or a gap within a cell's
+	// width of the number, or the number opens the line. Checking that
+	// first keeps ordinary prose lines from being classified at all.
+	if start > s.lo && s.b[start-1] != '\n' {
+		w := s.b[max(s.lo, start-maxCellBytes):min(len(s.b), stop+8)]
+		if bytes.IndexByte(w, '\t') < 0 && bytes.Index(w, twoSpaces) < 0 && bytes.Index(w, ideographicSpace) < 0 {
+			return proseCol{}, false
+		}
+	}
 	if t.lineKind == 0 || abs < t.lineStart || abs >= t.lineEnd {
 		ls := s.lineStart(start)
 		if ls < 0 {

@@ -75,7 +75,7 @@ func (s *scanner) context(start, stop, end int) ctxResult {
 		from = max(from, s.tab.cellStart)
 		to = s.tab.cellEnd(s.b, stop, to)
 	} else {
-		if pc, ok := s.proseColumn(start); ok {
+		if pc, ok := s.proseColumn(start, stop); ok {
 			col = ctxResult{cat: pc.cat, ev: evidence{kind: whyHeader, word: pc.word}}
 			if !neutral(pc.cat) {
 				return col
