@@ -214,6 +214,9 @@ func (s *scanner) emit(d int, v []byte) {
 	if !s.e.enabled[d] {
 		return
 	}
+	if g := s.ev.gap; g[1] > g[0] {
+		s.ev.dist, s.ev.gap = int32(utf8.RuneCount(s.b[g[0]:g[1]])), [2]int{}
+	}
 	s.res.add(d, v, s.ev)
 	if s.tabular {
 		s.tab.rowDet |= 1 << d

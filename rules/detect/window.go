@@ -46,6 +46,9 @@ type evidence struct {
 	check bool  // a check digit passed
 	word  int16 // index in contextWords, or -1
 	dist  int32 // characters between word and value, or the list size
+	// gap is the byte span between word and value when dist is still to
+	// be counted: only a value reported needs it.
+	gap [2]int
 }
 
 // ctxResult is the decision of context: the category and its evidence.
@@ -85,10 +88,10 @@ func (s *scanner) context(start, stop, end int) ctxResult {
 		to = lineEnd(s.b, stop, to)
 	}
 	if m := s.e.ctx.best(s.b, s.lo, from, start); m.cat != catNone {
-		return ctxResult{cat: m.cat, ev: evidence{kind: whyBefore, word: m.word, dist: int32(utf8.RuneCount(s.b[m.end:start]))}}
+		return ctxResult{cat: m.cat, ev: evidence{kind: whyBefore, word: m.word, gap: [2]int{m.end, start}}}
 	}
 	if m := s.e.ctx.first(s.b, s.lo, stop, to); m.cat != catNone {
-		return ctxResult{cat: m.cat, ev: evidence{kind: whyAfter, word: m.word, dist: int32(utf8.RuneCount(s.b[stop:m.start]))}}
+		return ctxResult{cat: m.cat, ev: evidence{kind: whyAfter, word: m.word, gap: [2]int{stop, m.start}}}
 	}
 	if s.tabular && col.cat == catNone && s.tab.col > 0 {
 		// Key/value rows: 「マイナンバー」,「123456789018」; in a transposed
