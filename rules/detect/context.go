@@ -117,7 +117,13 @@ var contextWords = []struct {
 	{"会員番号", catNegative}, {"顧客番号", catNegative}, {"社員番号", catNegative},
 	{"受注番号", catNegative}, {"発注番号", catNegative}, {"契約番号", catNegative},
 	{"請求書番号", catNegative}, {"問合番号", catNegative}, {"案件番号", catNegative},
-	{"証券番号", catNegative},
+	{"証券番号", catNegative}, {"お客様番号", catNegative}, {"お客さま番号", catNegative},
+	{"利用者番号", catNegative}, {"契約者番号", catNegative}, {"加入者番号", catNegative},
+	{"申込番号", catNegative}, {"従業員番号", catNegative}, {"学籍番号", catNegative},
+	{"患者番号", catNegative}, {"診察券番号", catNegative}, {"お問い合せ番号", catNegative},
+	{"荷物番号", catNegative}, {"お届け番号", catNegative}, {"追跡", catNegative},
+	{"宅急便", catNegative}, {"ゆうパック", catNegative}, {"ヤマト運輸", catNegative},
+	{"佐川急便", catNegative},
 
 	// Documentation markers, in phrases: a bare サンプル or テスト is as
 	// often a company or project name (サンプル商事) as an example.
@@ -127,7 +133,9 @@ var contextWords = []struct {
 	{"サンプルデータ", catExample}, {"サンプル番号", catExample}, {"（サンプル）", catExample},
 	{"(サンプル)", catExample}, {"ダミー", catExample}, {"記入例", catExample},
 	{"入力例", catExample}, {"見本", catExample}, {"架空の", catExample},
-	{"検証用", catExample}, {"動作確認用", catExample},
+	{"検証用", catExample}, {"動作確認用", catExample}, {"記載例", catExample},
+	{"例：", catExample}, {"例:", catExample}, {"例）", catExample}, {"例)", catExample},
+	{"e.g.", catExample},
 	{"test card", catExample}, {"test number", catExample}, {"sample number", catExample},
 	{"for testing", catExample}, {"dummy", catExample}, {"sandbox", catExample},
 	{"ポイントカード番号", catNegative}, {"会員カード番号", catNegative}, {"ポイントカード", catNegative},

@@ -151,3 +151,15 @@ func TestLabelOnTheNextLine(t *testing.T) {
 		{"label of the next value", "受付 123456789018\nマイナンバー：292202361448", []string{"292202361448"}},
 	})
 }
+
+func TestMoreContraryLabels(t *testing.T) {
+	runDetCases(t, MyNumber, []detCase{
+		{"customer number", "お客様番号：1234-5678-9018", nil},
+		{"carrier", "ヤマト運輸 1234-5678-9018 でお届けします", nil},
+		{"example", "例：1234 5678 9018", nil},
+	})
+	runDetCases(t, CreditCard, []detCase{
+		{"example", "（例）4111 1111 1111 1111", nil},
+		{"e.g.", "e.g. 4111 1111 1111 1111", nil},
+	})
+}
