@@ -64,6 +64,7 @@ func TestJapaneseIdentifiers(t *testing.T) {
 			{"national", "保険者番号：138057", luhnOnly("138057")},
 			{"insured", "被保険者証 記号 1234567 番号 12", []string{"1234567"}},
 			{"no context", "33120015", nil},
+			{"a phone next to 保険証", "保険証 0312345678", nil},
 		})
 	})
 }

@@ -203,7 +203,8 @@ func (s *scanner) juminhyo(d []byte, ls []int, c *numCtx) bool {
 // context, or an insured person's 記号・番号 (6 to 10 digits, no check
 // digit) with 被保険者/保険証 context nearby.
 func (s *scanner) insurance(d []byte, ls []int, c *numCtx) bool {
-	if len(d) < 6 || len(ls) > 2 {
+	// A phone number is never an insurance number, even next to 保険証.
+	if len(d) < 6 || len(ls) > 2 || phoneValid(d) {
 		return false
 	}
 	switch cat := c.cat(); {
