@@ -192,16 +192,20 @@ func (r *Result) hit(d int) (Hit, bool) {
 		Values:      append([]string(nil), vs.values...),
 		Approximate: vs.seen.approximate(),
 		Why:         vs.whyText(),
-		Confidence:  vs.confidence(),
+		Confidence:  vs.confidence(d),
 	}, true
 }
 
-func (vs *valueSet) confidence() string {
+// confidence is high when a label meets a check digit or a strict format
+// (a valid phone number, a postal code, a residence card's letters), or
+// the value has an exact syntax; medium otherwise.
+func (vs *valueSet) confidence(d int) string {
+	strict := d == detPhone || d == detPostal || d == detResidence
 	c := ""
 	for _, ev := range vs.why {
+		labelled := ev.kind == whyBefore || ev.kind == whyAfter || ev.kind == whyHeader || ev.kind == whyLabelCell || ev.kind == whyPrefix
 		switch {
-		case ev.kind == whyShape && !ev.check,
-			ev.check && (ev.kind == whyBefore || ev.kind == whyAfter || ev.kind == whyHeader || ev.kind == whyLabelCell || ev.kind == whyPrefix):
+		case ev.kind == whyShape && !ev.check, labelled && (ev.check || strict):
 			return "high"
 		default:
 			c = "medium"
