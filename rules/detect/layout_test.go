@@ -164,3 +164,21 @@ func TestMoreContraryLabels(t *testing.T) {
 		{"e.g.", "e.g. 4111 1111 1111 1111", nil},
 	})
 }
+
+func TestConfidence(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	for _, c := range []struct{ det, text, want string }{
+		{MyNumber, "マイナンバー：292202361448", "high"},
+		{MyNumber, "2922-0236-1448", "medium"},
+		{MyNumber, "123456789018\n847080269628\n", "medium"},
+		{JPPhone, "TEL 03-1234-5678", "high"},
+		{JPPhone, "03-1234-5678", "medium"},
+		{Pension, "基礎年金番号 1234-567890", "medium"},
+		{EmailAddress, "taro@example.co.jp", "high"},
+	} {
+		h, _ := e.Scan([]byte(c.text), false).Hit(c.det)
+		if h.Confidence != c.want {
+			t.Errorf("%s in %q: confidence %q, want %q (why %q)", c.det, c.text, h.Confidence, c.want, h.Why)
+		}
+	}
+}
