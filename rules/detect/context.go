@@ -148,6 +148,19 @@ var contextWords = []struct {
 	{"コード", catNegative}, {"code", catNegative},
 }
 
+// topicWords are contrary words that name a subject (an order, an
+// invoice) rather than label a number: 「ご注文のお支払いは 4111 …」 pays an
+// order with a card. They veto ambiguous shapes, not a card number, which
+// no order number resembles (issuer prefix, length and Luhn at once).
+var topicWords = map[string]bool{
+	"注文": true, "ご注文": true, "請求": true, "請求書": true, "見積": true, "伝票": true,
+	"領収": true, "レシート": true, "チケット": true, "order": true, "invoice": true,
+	"receipt": true, "ticket": true, "booking": true, "transaction": true, "item": true,
+}
+
+// topicWord reports whether contextWords[i] is a topic word.
+func topicWord(i int16) bool { return i >= 0 && topicWords[contextWords[i].w] }
+
 // maxCtxWordLen bounds the byte length of every context word.
 const maxCtxWordLen = 32
 

@@ -182,3 +182,10 @@ func TestConfidence(t *testing.T) {
 		}
 	}
 }
+
+func TestCardPaysAnOrder(t *testing.T) {
+	runDetCases(t, CreditCard, []detCase{
+		{"order topic", "ご注文のお支払いは 4111 1111 1111 1111 でお願いします", []string{"4111111111111111"}},
+		{"order label", "注文番号：4111111111111111", nil},
+	})
+}

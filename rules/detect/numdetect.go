@@ -1,5 +1,7 @@
 package detect
 
+import "unicode/utf8"
+
 // The numeric detectors. Each gets the normalised digits d, the group
 // lengths ls and a lazy context category, and reports whether it claimed the
 // span. A non-neutral context of another kind (an order number, a bank
@@ -254,6 +256,10 @@ func (s *scanner) lettersAfter(p, end int) (l1, l2 byte, ok bool) {
 	return ls[0], ls[1], true
 }
 
+// maxLabelGap is how close (in characters) a word must stand to label a
+// number directly.
+const maxLabelGap = 3
+
 // card: Luhn, an issuer's prefix and length, a printed grouping, and no
 // contrary context (13 digits need card context).
 func (s *scanner) card(d []byte, ls []int, nc *numCtx) bool {
@@ -265,7 +271,13 @@ func (s *scanner) card(d []byte, ls []int, nc *numCtx) bool {
 	// No phone, postal, bank or My Number is 14 digits or longer, so only
 	// a contrary label (an order or reference number) vetoes those; 13
 	// digits need card context.
-	if c != catCard && (c == catNegative || c == catExample || len(d) == 13) {
+	// A topic word vetoes only as the number's own label, right next to it
+	// ("Order 4111…"), not as the subject of the sentence.
+	contrary := c == catNegative
+	if ev := nc.res.ev; contrary && topicWord(ev.word) && ev.gap[1] > ev.gap[0] {
+		contrary = utf8.RuneCount(s.b[ev.gap[0]:ev.gap[1]]) <= maxLabelGap
+	}
+	if c != catCard && (contrary || c == catExample || len(d) == 13) {
 		return false
 	}
 	if nc.example() {

@@ -904,7 +904,9 @@ func (g *gen) cardProse(i int) {
 	v, brand := g.card()
 	form := g.cardForm(v)
 	var payload string
-	switch i % 4 {
+	switch i % 5 {
+	case 4:
+		payload = fmt.Sprintf("ご注文のお支払いは %s でお願いいたします。\n", form)
 	case 0:
 		payload = fmt.Sprintf("カード番号：%s\n有効期限：%02d/%02d\n", form, 1+g.r.IntN(12), 27+g.r.IntN(5))
 	case 1:
