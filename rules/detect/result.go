@@ -191,7 +191,7 @@ func (r *Result) hit(d int) (Hit, bool) {
 		Samples:     append([]string(nil), vs.samples...),
 		Values:      append([]string(nil), vs.values...),
 		Approximate: vs.seen.approximate(),
-		Why:         vs.whyText(),
+		Why:         vs.whyText(d),
 		Confidence:  vs.confidence(d),
 	}, true
 }
@@ -231,10 +231,10 @@ func (vs *valueSet) addWhy(ev evidence) {
 	vs.why = append(vs.why, ev)
 }
 
-func (vs *valueSet) whyText() []string {
+func (vs *valueSet) whyText(d int) []string {
 	var out []string
 	for _, ev := range vs.why {
-		out = append(out, ev.String())
+		out = append(out, ev.text(d))
 	}
 	return out
 }

@@ -5,9 +5,18 @@ import (
 	"strings"
 )
 
-// String renders the evidence for a reviewer: the check digit and what
-// made the value personal data, never the value itself.
-func (ev evidence) String() string {
+// shapeText names the exact syntax a detector matched.
+var shapeText = [numDetectors]string{
+	detEmail:   "e-mail address syntax",
+	detAddress: "prefecture and municipality",
+	detKeyword: "confidentiality dictionary word",
+	detCard:    "card number (issuer, length)",
+	detPostal:  "postal code followed by an address",
+}
+
+// text renders the evidence of detector d for a reviewer: the check digit
+// and what made the value personal data, never the value itself.
+func (ev evidence) text(d int) string {
 	var b strings.Builder
 	if ev.check {
 		b.WriteString("check digit ok; ")
@@ -34,7 +43,11 @@ func (ev evidence) String() string {
 	case whyPrefix:
 		b.WriteString("prefix form")
 	case whyShape:
-		b.WriteString("pattern match")
+		if s := shapeText[d]; s != "" {
+			b.WriteString(s)
+		} else {
+			b.WriteString("pattern match")
+		}
 	default:
 		return strings.TrimSuffix(b.String(), "; ")
 	}
