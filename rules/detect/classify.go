@@ -5,6 +5,9 @@ package detect
 // space-joined atoms, longest first, against every numeric detector.
 func (s *scanner) classifyToken(start, tokEnd, end int) {
 	if len(s.digits) < minNumberLen {
+		if len(s.digits) == 6 && len(s.groups) == 1 {
+			s.sixDigits(s.digits, start, s.groups[0].end, end)
+		}
 		return
 	}
 	pre := s.prefixOf(start)
@@ -113,14 +116,15 @@ func (s *scanner) classify(sp span, pre prefix, post bool, end int) bool {
 	if paren {
 		return (len(d) == 10 || len(d) == 11) && s.phone(d, ls, ctx)
 	}
-	if len(d) <= 10 && s.insurance(d, ls, c) {
-		return true
-	}
+	// Insurance numbers come last: the common shapes (phones, postal
+	// codes) decide first and do not pay for them.
 	switch len(d) {
 	case 7:
-		return s.sevenDigits(d, ls, stop, end, ctx)
+		return s.sevenDigits(d, ls, stop, end, ctx) || s.insurance(d, ls, c)
+	case 8, 9:
+		return s.insurance(d, ls, c)
 	case 10:
-		return s.pension(d, ls, c) || s.phone(d, ls, ctx)
+		return s.pension(d, ls, c) || s.phone(d, ls, ctx) || s.insurance(d, ls, c)
 	case 11:
 		return s.juminhyo(d, ls, c) || s.phone(d, ls, ctx)
 	case 12:

@@ -63,10 +63,29 @@ func TestJapaneseIdentifiers(t *testing.T) {
 			{"insurer check fails", "保険者番号 33120016", nil},
 			{"national", "保険者番号：138057", luhnOnly("138057")},
 			{"insured", "被保険者証 記号 1234567 番号 12", []string{"1234567"}},
+			{"insured, six digits", "被保険者証 記号 123456", []string{"123456"}},
+			{"national, full-width", "保険者番号　" + fullWidthDigits(luhnOnlyOr("138057", "138059")), []string{luhnOnlyOr("138057", "138059")}},
+			{"six digits with no context", "受付 138057 件", nil},
 			{"no context", "33120015", nil},
 			{"a phone next to 保険証", "保険証 0312345678", nil},
 		})
 	})
+}
+
+func luhnOnlyOr(a, b string) string {
+	if luhnValid([]byte(a)) {
+		return a
+	}
+	return b
+}
+
+func fullWidthDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r - '0' + '０'
+		}
+		return r
+	}, s)
 }
 
 func luhnOnly(v string) []string {

@@ -13,7 +13,7 @@ const (
 	maxGroups     = 64 // a longer run of groups is cut into tokens
 	maxSpanAtoms  = 5  // 4-4-4-4-3 written with spaces
 	maxNumberLen  = 19
-	minNumberLen  = 6  // a national health insurer number has six
+	minNumberLen  = 7
 	lookBehind    = 96 // bytes of context before a number (≈32 kanji)
 	lookAhead     = 48 // bytes of context after it, same line only
 	maxSpanGroups = 6
@@ -37,6 +37,9 @@ func (s *scanner) number(i, end int) int {
 		q++
 	}
 	if q-i < minNumberLen && q > i && (q == len(b) || !maybeSeparator(b[q])) {
+		if q-i == 6 {
+			s.sixDigits(b[i:q], i, q, end)
+		}
 		return q
 	}
 	digits, groups := s.digits[:0], s.groups[:0]

@@ -200,10 +200,10 @@ func (s *scanner) juminhyo(d []byte, ls []int, c *numCtx) bool {
 	return true
 }
 
-// insurance: a health insurer number (保険者番号: 8 digits, or 6 for
-// national health insurance, the last a Luhn check digit) with insurer
-// context, or an insured person's 記号・番号 (6 to 10 digits, no check
-// digit) with 被保険者/保険証 context nearby.
+// insurance: a health insurer number (保険者番号: 8 digits, the last a
+// Luhn check digit; the six-digit national ones are sixDigits') with
+// insurer context, or an insured person's 記号・番号 (7 to 10 digits, no
+// check digit) with 被保険者/保険証 context nearby.
 func (s *scanner) insurance(d []byte, ls []int, c *numCtx) bool {
 	// A phone number is never an insurance number, even next to 保険証.
 	if len(d) < 6 || len(ls) > 2 || phoneValid(d) {
@@ -213,12 +213,32 @@ func (s *scanner) insurance(d []byte, ls []int, c *numCtx) bool {
 	case cat == catInsured:
 		s.emit(detHealth, d)
 		return true
-	case (len(d) == 6 || len(d) == 8) && len(ls) == 1 && luhnValid(d) && c.supports(catInsurer):
+	case len(d) == 8 && len(ls) == 1 && luhnValid(d) && c.supports(catInsurer):
 		s.ev.check = true
 		s.emit(detHealth, d)
 		return true
 	}
 	return false
+}
+
+// sixDigits handles the six-digit identifiers of health insurance, the
+// digits d written at b[i:q]: a national health insurer number (都道府県 2 +
+// 保険者 3 + Luhn check digit) or an insured person's 記号・番号, with the
+// cheap tests first: six-digit runs (amounts, codes) are common.
+func (s *scanner) sixDigits(d []byte, i, q, end int) {
+	if !s.e.enabled[detHealth] || i > s.lo && isASCIIAlnum(rune(s.b[i-1])) ||
+		s.prefixOf(i).attached || s.attachedAfter(q, end) {
+		return
+	}
+	s.at = i
+	c := &numCtx{s: s, start: i, stop: q, end: end}
+	switch {
+	case c.cat() == catInsured:
+		s.emit(detHealth, d)
+	case luhnValid(d) && c.supports(catInsurer):
+		s.ev.check = true
+		s.emit(detHealth, d)
+	}
 }
 
 // residenceCard: 在留カード番号, two capital letters, eight digits and two
