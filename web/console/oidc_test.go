@@ -180,7 +180,7 @@ func ssoEnv(t *testing.T, mutate func(*Config, *SSOConfig)) (*env, *testOP) {
 		o = startOP(t, redirect)
 		sc := SSOConfig{Issuer: o.issuer, ClientID: opClientID, ClientSecret: opClientSecret, RedirectURL: redirect,
 			Scopes: []string{"profile", "email"}, DiscoveryTimeout: 5 * time.Second,
-			Roles: map[string][]string{RoleAdmin: {"sec-admins"}, RoleReviewer: {"sec-team"}, RoleViewer: {"auditors"}},
+			Roles:  map[string][]string{RoleAdmin: {"sec-admins"}, RoleReviewer: {"sec-team"}, RoleViewer: {"auditors"}},
 			Logger: c.Logger}
 		if mutate != nil {
 			mutate(c, &sc)
