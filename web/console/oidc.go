@@ -326,7 +326,7 @@ func (h *Handler) ssoCallback(w http.ResponseWriter, r *http.Request) {
 			name = id.Name
 			reason += ssoWho(id)
 		}
-		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "oidc: " + reason})
+		h.audit(r, hold.Event{Actor: h.actor(r, name, ""), Action: auditSignInFailed, Reason: "oidc: " + printable(reason, 500)})
 		h.ssoRefused(w, r, pend, status, key)
 	}
 	q := r.URL.Query()
@@ -359,7 +359,7 @@ func (h *Handler) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusForbidden, "sso.failed", err.Error(), id)
 		return
 	}
-	ns := &session{Stage: stageFull, User: id.Name, Role: id.Role, Via: viaOIDC, Lang: pend.Lang, Next: ""}
+	ns := &session{Stage: stageFull, User: id.Name, Role: id.Role, Via: viaOIDC, Lang: pend.Lang}
 	if err := h.startSession(w, h.loadSession(r), ns); err != nil {
 		h.log.Error("start sso session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
