@@ -49,6 +49,11 @@ type Config struct {
 	// Extraction budgets attachment parsers (config/extraction.go).
 	Extraction Extraction `yaml:"extraction"`
 	Detect     Detect     `yaml:"detect"`
+	// EDM is exact data match against the company's own records.
+	EDM EDM `yaml:"edm"`
+	// Partners is the partner directory (company name ↔ domains) for the
+	// addressee check.
+	Partners []Partner `yaml:"partners"`
 }
 
 // Link configures the link action: attachments replaced by download links.

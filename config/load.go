@@ -161,6 +161,10 @@ func sectionOf(typ string) string {
 		return "detect.patterns[]."
 	case "Allow":
 		return "detect.allow."
+	case "EDM":
+		return "edm."
+	case "Partner":
+		return "partners[]."
 	}
 	return ""
 }
@@ -237,6 +241,7 @@ func (v *validator) check(c *Config) {
 		}
 	}
 	v.checkSMTP(&c.SMTP)
+	v.checkOwnData(c)
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)

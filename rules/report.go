@@ -14,6 +14,8 @@
 //   - rules/address: the envelope address parser shared with the gateway's
 //     SMTP session and outbound routing.
 //   - rules/policy: ordered policy rules (CEL conditions) over a Report.
+//   - rules/edm: exact data match against the company's own records (keyed hashes).
+//   - rules/addressee: the company a text is addressed to vs the recipients' domains.
 package rules
 
 // Action names are part of the `check -json` contract.

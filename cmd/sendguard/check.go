@@ -216,6 +216,9 @@ func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Kn
 		return nil, nil, err
 	}
 	ic.Policy = p
+	if err := ownData(cfg, &ic); err != nil {
+		return nil, nil, err
+	}
 	insp, err := inspect.New(ic)
 	return insp, p, err
 }

@@ -58,6 +58,8 @@ func dispatch(cmd string, args []string) error {
 		return configCmd(args)
 	case "dkim":
 		return dkimCmd(args)
+	case "edm":
+		return edmCmd(args)
 	case "passwd-hash":
 		return passwdHash(args)
 	case "version", "-version", "--version":

@@ -24,7 +24,9 @@ import (
 	"strings"
 
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/addressee"
 	"github.com/sendguard/sendguard/rules/detect"
+	"github.com/sendguard/sendguard/rules/edm"
 	"github.com/sendguard/sendguard/rules/extract"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/rules/recipients"
@@ -52,14 +54,20 @@ type Config struct {
 	Limits extract.Limits
 	// Reveal keeps raw matched values in findings (`check -reveal`).
 	Reveal bool
+	// EDM is the company's own record index (exact data match); nil is off.
+	EDM *edm.Index
+	// Partners is the partner directory for the addressee check; nil is off.
+	Partners *addressee.Directory
 }
 
 // Inspector analyses messages. It is safe for concurrent use.
 type Inspector struct {
-	rcpt   *recipients.Analyzer
-	det    *detect.Engine
-	policy *policy.Policy
-	lim    extract.Limits
+	rcpt     *recipients.Analyzer
+	det      *detect.Engine
+	policy   *policy.Policy
+	lim      extract.Limits
+	edm      *edm.Index
+	partners *addressee.Directory
 }
 
 // New builds an Inspector.
@@ -84,7 +92,7 @@ func New(cfg Config) (*Inspector, error) {
 	if lim == (extract.Limits{}) {
 		lim = extract.DefaultLimits()
 	}
-	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim}, nil
+	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners}, nil
 }
 
 // Locations of text that is not a part's content (design.md).
@@ -153,6 +161,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 		locs = append(locs, l)
 		return nil
 	}
+	own := newOwnScan(in.edm, in.partners)
 	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
@@ -174,6 +183,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
 		}
 		if len(p.Text) > 0 {
+			own.part(p)
 			res := in.det.Scan(p.Text, p.Tabular)
 			if err := add(p.Location, res, partRecords(res)); err != nil {
 				return err
@@ -230,6 +240,8 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.From = rr.From
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
+	rep.Findings = append(rep.Findings, own.findings(rep)...)
+	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
 	rep.Errors = append(rep.Errors, msg.Errors...)
 	rep.Errors = append(rep.Errors, rr.Errors...)
 	if msg.Incomplete {

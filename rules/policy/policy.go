@@ -275,6 +275,7 @@ func (p *Policy) Evaluate(report *rules.Report) Decision {
 		}
 	}
 	d := combine(matched)
+	expandReasons(&d, report)
 	d.Errors = errs
 	return d
 }

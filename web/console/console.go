@@ -66,6 +66,10 @@ type Config struct {
 
 	// Policy is the active policy's rules, shown on the policy page.
 	Policy []policy.RuleInfo
+	// DataNotes describe the company's own data the analysis uses (the
+	// customer list's size and import date); shown on the policy page.
+	// They never carry a value.
+	DataNotes []string
 	// Test runs analyse + decide on an uploaded .eml; nil hides the form.
 	Test TestFunc
 	// MaxUpload bounds an uploaded .eml; zero means 25 MiB.
@@ -114,6 +118,7 @@ type Handler struct {
 	loc     *time.Location
 	defLang string
 	rules   []policy.RuleInfo
+	notes   []string
 	test    TestFunc
 	maxUp   int64
 	intern  map[string]bool
@@ -153,7 +158,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, notes: cfg.DataNotes, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
 	}

@@ -9,6 +9,7 @@ import (
 
 type policyView struct {
 	Rules   []policy.RuleInfo
+	Notes   []string
 	CanTest bool
 	Test    *testView
 	MaxMB   int64
@@ -33,7 +34,7 @@ func (h *Handler) policyPage(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 func (h *Handler) showPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, tv *testView, errKey string) {
 	d := h.newPage(r, rc, "policy.title", "policy")
 	d.Error = errKey
-	d.D = policyView{Rules: h.rules, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
+	d.D = policyView{Rules: h.rules, Notes: h.notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
 	h.render(w, status, "policy", d)
 }
 

@@ -1,0 +1,70 @@
+package edm
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// writeCSV writes n generated records (five fields each) as a UTF-8 CSV file.
+func writeCSV(tb testing.TB, n int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "customers.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("name,kana,phone,email,customer_id\n")
+	for i := range n {
+		s, m1, m2 := i%10, (i/10)%10, (i/100)%10
+		fmt.Fprintf(w, "%s %s%s%s,%s %s%s,090-%04d-%04d,user%d@example.net,C%07d\n",
+			sei[s], mei1[m1], mei2[m2], sei[(i/1000)%10], seiK[s], mei1K[m1], mei2K[m2], i/10000, i%10000, i, i)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+// BenchmarkImport1M imports 1,000,000 records (5,000,000 values) and
+// reports the heap the process took from the OS.
+func BenchmarkImport1M(b *testing.B) {
+	src := writeCSV(b, 1_000_000)
+	out := filepath.Join(b.TempDir(), "edm.idx")
+	cols, _ := ParseColumns("name,kana,phone,email,customer_id")
+	runtime.GC()
+	b.ResetTimer()
+	for range b.N {
+		f, err := os.Open(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bl, _ := NewBuilder(testKey, cols.Fields())
+		if _, err := ImportCSV(bufio.NewReader(f), cols, HeaderAuto, bl); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		if _, err := bl.WriteFile(out, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapSys)/(1<<20), "MB-heap-sys")
+	t0 := time.Now()
+	ix, err := Open(out, testKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(time.Since(t0).Milliseconds()), "ms-open")
+	fi, _ := os.Stat(out)
+	b.ReportMetric(float64(fi.Size())/(1<<20), "MB-index")
+	_ = ix
+}

@@ -1,0 +1,343 @@
+package edm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/japanese"
+)
+
+// person is one generated customer record.
+type person struct{ name, kana, phone, email, id string }
+
+var (
+	sei  = []string{"山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤"}
+	seiK = []string{"ヤマダ", "サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ナカムラ", "コバヤシ", "カトウ"}
+	// given names are made of two parts: 健太, 大輔, 美香, ...
+	mei1  = []string{"健", "大", "翔", "美", "真", "一", "陽", "結", "和", "花"}
+	mei1K = []string{"ケン", "ダイ", "ショウ", "ミ", "マ", "イチ", "ヨウ", "ユ", "カズ", "ハナ"}
+	mei2  = []string{"太", "輔", "子", "郎", "介", "也", "樹", "香", "人", "奈"}
+	mei2K = []string{"タ", "スケ", "コ", "ロウ", "スケ", "ヤ", "キ", "カ", "ト", "ナ"}
+)
+
+// people generates n records; names repeat every 1000 records (同姓同名
+// with different phones and e-mails), readings more often (介 and 輔 are
+// both スケ), and records with i%7 == 0 share the company switchboard
+// 03-5555-0000.
+func people(n int) []person {
+	out := make([]person, n)
+	for i := range out {
+		s, m1, m2 := i%10, (i/10)%10, (i/100)%10
+		out[i] = person{
+			name:  sei[s] + " " + mei1[m1] + mei2[m2],
+			kana:  seiK[s] + " " + mei1K[m1] + mei2K[m2],
+			phone: fmt.Sprintf("090-%04d-%04d", i/10000, i%10000),
+			email: fmt.Sprintf("user%d@example.net", i),
+			id:    fmt.Sprintf("C%07d", i),
+		}
+		if i%7 == 0 {
+			out[i].phone = "03-5555-0000"
+		}
+	}
+	return out
+}
+
+func csvOf(ps []person, header bool) string {
+	var b strings.Builder
+	if header {
+		b.WriteString("氏名,フリガナ,電話番号,メール,顧客番号\n")
+	}
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s\r\n", p.name, p.kana, p.phone, p.email, p.id)
+	}
+	return b.String()
+}
+
+var testKey = bytes.Repeat([]byte{7}, 32)
+
+func build(t testing.TB, data []byte) (*Index, ImportStats, string) {
+	t.Helper()
+	cols, err := ParseColumns("name,kana,phone,email,customer_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuilder(testKey, cols.Fields())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ImportCSV(bytes.NewReader(data), cols, HeaderAuto, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "edm.idx")
+	if _, err := b.WriteFile(path, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Open(path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, st, path
+}
+
+func TestImportEncodingsAndHeader(t *testing.T) {
+	t.Parallel()
+	ps := people(300)
+	utf := csvOf(ps, true)
+	sjis, err := japanese.ShiftJIS.NewEncoder().String(csvOf(ps, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, data, enc string
+		header          bool
+	}{
+		{"utf8-header", utf, "utf-8", true},
+		{"utf8-bom", "\ufeff" + utf, "utf-8", true},
+		{"sjis-noheader", sjis, "shift_jis", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ix, st, _ := build(t, []byte(tc.data))
+			if st.Encoding != tc.enc || st.Header != tc.header || st.Rows != 300 || ix.Info().Records != 300 {
+				t.Fatalf("stats %+v, records %d", st, ix.Info().Records)
+			}
+			// the same record is found whatever the source encoding
+			p := ps[123]
+			if n := ix.Match([]byte(p.name+"\t"+p.phone+"\n"), true).Records(); n != 1 {
+				t.Fatalf("name+phone row: %d records", n)
+			}
+		})
+	}
+}
+
+func TestIndexHoldsNoPlaintext(t *testing.T) {
+	t.Parallel()
+	ps := people(50)
+	_, _, path := build(t, []byte(csvOf(ps, false)))
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{ps[7].email, "user7", "C0000007", "5555", "山田", "ヤマダ", "やまだ", string(testKey)} {
+		if bytes.Contains(raw, []byte(v)) {
+			t.Errorf("index contains %q", v)
+		}
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("index mode %v", fi.Mode().Perm())
+	}
+}
+
+func TestMatchRules(t *testing.T) {
+	t.Parallel()
+	ps := people(1000)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	p, q := ps[123], ps[456]
+	sw := ps[126] // shares the switchboard with 142 others
+	for _, tc := range []struct {
+		name    string
+		text    string
+		tabular bool
+		want    int
+	}{
+		{"csv row name+phone", "1," + p.name + "," + p.phone + "\n", true, 1},
+		{"csv row two records", p.email + "," + p.id + "\n" + q.kana + "\t" + q.email + "\n", true, 2},
+		{"csv fields of one record on two rows", p.name + "\n" + p.phone + "\n", true, 0},
+		{"one field alone", p.email + "\n" + q.phone + "\n" + p.id + "\n", true, 0},
+		{"similar name with the real phone", p.name[:len(p.name)-len("太")] + "朗" + "," + p.phone + "\n", true, 0},
+		{"switchboard alone", sw.phone + "\n", true, 0},
+		{"switchboard with an unrelated name", sw.phone + "," + ps[1].name + "\n", true, 0},
+		{"switchboard with its record's name", sw.phone + "," + sw.name + "\n", true, 1},
+		{"switchboard with a shared surname", sw.phone + ",山田\n", true, 0},
+		{"prose paragraph", "いつもお世話になっております。\n" + p.name + "様の件です。\n連絡先: " + p.phone + "\n", false, 1},
+		{"prose fields in two paragraphs", p.name + "様の件です。\n\n連絡先: " + p.phone + "\n", false, 0},
+		{"prose kana and email, folded", "ﾌﾘｶﾞﾅ: " + halfKana(p.kana) + "\nＭａｉｌ： " + strings.ToUpper(p.email) + "\n", false, 1},
+		{"prose international phone form", "Mail " + p.email + " / Tel +81 " + p.phone[1:] + "\n", false, 1},
+		{"prose id and phone without hyphens", "顧客番号 " + p.id + " TEL " + strings.ReplaceAll(p.phone, "-", "") + "\n", false, 1},
+		{"prose name without space, email", strings.ReplaceAll(p.name, " ", "") + "様 " + p.email, false, 1},
+		{"nothing", "本日の会議は 15 時からです。03-1234-5678 まで。\n", false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := ix.Match([]byte(tc.text), tc.tabular)
+			if got := m.Records(); got != tc.want {
+				t.Fatalf("records %d, want %d (samples %v)", got, tc.want, m.Samples(3))
+			}
+			for _, s := range m.Samples(3) {
+				for _, v := range []string{p.name, p.email, p.phone, p.id, sw.name} {
+					if strings.Contains(s, v) {
+						t.Fatalf("sample %q carries a value", s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// halfKana writes a katakana string with half-width kana.
+func halfKana(s string) string {
+	r := strings.NewReplacer("ヤ", "ﾔ", "マ", "ﾏ", "ダ", "ﾀﾞ", "タ", "ﾀ", "ロ", "ﾛ", "ウ", "ｳ", "サ", "ｻ", "ト", "ﾄ",
+		"ス", "ｽ", "ズ", "ｽﾞ", "キ", "ｷ", "カ", "ｶ", "ハ", "ﾊ", "シ", "ｼ", "ナ", "ﾅ", "イ", "ｲ", "ワ", "ﾜ", "ベ", "ﾍﾞ",
+		"ム", "ﾑ", "ラ", "ﾗ", "コ", "ｺ", "バ", "ﾊﾞ", "チ", "ﾁ", "ミ", "ﾐ", "ケ", "ｹ", "ン", "ﾝ", "ヨ", "ﾖ", "ョ", "ｮ",
+		"ユ", "ﾕ", "ス", "ｽ", "ケ", "ｹ", "マ", "ﾏ", "ユ", "ﾕ", "ミ", "ﾐ", "ダ", "ﾀﾞ", "イ", "ｲ", "ス", "ｽ")
+	return r.Replace(s)
+}
+
+func TestSamplesNameFields(t *testing.T) {
+	t.Parallel()
+	ps := people(200)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	var b strings.Builder
+	for _, p := range ps[:5] {
+		b.WriteString(p.name + "," + p.email + "\n")
+	}
+	b.WriteString(ps[9].id + "," + ps[9].phone + "\n")
+	got := ix.Match([]byte(b.String()), true).Samples(3)
+	want := []string{"name+email (5)", "phone+customer_id (1)"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("samples %v, want %v", got, want)
+	}
+}
+
+func TestOpenRefusesCorruptOrForeignIndex(t *testing.T) {
+	t.Parallel()
+	_, _, path := build(t, []byte(csvOf(people(100), false)))
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, bytes.Repeat([]byte{8}, 32)); err == nil || !strings.Contains(err.Error(), "different key") {
+		t.Fatalf("foreign key: %v", err)
+	}
+	for name, mut := range map[string]func([]byte) []byte{
+		"flipped entry": func(b []byte) []byte { b[len(b)-20] ^= 1; return b },
+		"truncated":     func(b []byte) []byte { return b[:len(b)-13] },
+		"not an index":  func(b []byte) []byte { return []byte("name,phone\n") },
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.idx")
+		if err := os.WriteFile(bad, mut(bytes.Clone(raw)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(bad, testKey); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.idx"), testKey); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	kp := filepath.Join(dir, "keys", "edm.key")
+	if err := os.Mkdir(filepath.Dir(kp), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	k1, created, err := LoadOrCreateKey(kp)
+	if err != nil || !created || len(k1) != KeySize {
+		t.Fatalf("create: %v %v %d", err, created, len(k1))
+	}
+	if fi, _ := os.Stat(kp); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key mode %v", fi.Mode().Perm())
+	}
+	k2, created, err := LoadOrCreateKey(kp)
+	if err != nil || created || !bytes.Equal(k1, k2) {
+		t.Fatalf("reload: %v %v", err, created)
+	}
+	if err := os.Chmod(kp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(kp); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable key accepted: %v", err)
+	}
+	if err := CheckKeyPlacement(kp, filepath.Join(dir, "keys", "edm.idx")); !errors.Is(err, ErrSameDir) {
+		t.Fatalf("same dir accepted: %v", err)
+	}
+	if err := CheckKeyPlacement(kp, filepath.Join(dir, "edm.idx")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReimportReplaces(t *testing.T) {
+	t.Parallel()
+	ps := people(100)
+	_, _, path := build(t, []byte(csvOf(ps[:50], false)))
+	cols, _ := ParseColumns("name,kana,phone,email,customer_id")
+	b, _ := NewBuilder(testKey, cols.Fields())
+	if _, err := ImportCSV(strings.NewReader(csvOf(ps[50:], false)), cols, HeaderNo, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.WriteFile(path, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Open(path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ix.Match([]byte(ps[10].name+","+ps[10].email), true).Records(); n != 0 {
+		t.Fatal("old record still found")
+	}
+	if n := ix.Match([]byte(ps[60].name+","+ps[60].email), true).Records(); n != 1 {
+		t.Fatal("new record not found")
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".edm-*"))
+	if len(left) != 0 {
+		t.Fatalf("temp files left: %v", left)
+	}
+}
+
+// appendNorm's fast path must agree with Normalize everywhere.
+func FuzzAppendNorm(f *testing.F) {
+	for _, s := range []string{"山田 太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ　タロウ", "Ｕｓｅｒ＠Ｅｘａｍｐｌｅ．ｊｐ", "０９０−１２３４−５６７８",
+		"03-1234-5678", "+81 90-1234-5678", "(+81)3-1234-5678", "＋８１ ９０", "+1 212 555 0100", "カ\u3099", "ゟ", "丽", "①②", "e\u0301", "(03)1234-5678", "C-000123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range []Kind{KindText, KindPhone} {
+			if got, want := string(appendNorm(nil, k, []byte(s))), Normalize(k, s); got != want {
+				t.Fatalf("kind %d %q: fast %q, Normalize %q", k, s, got, want)
+			}
+		}
+	})
+}
+
+func TestSipHashVector(t *testing.T) {
+	t.Parallel()
+	// the reference vector of the SipHash paper (appendix A)
+	k := sipKey{0x0706050403020100, 0x0f0e0d0c0b0a0908}
+	msg := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+	if got := siphash(k, msg); got != 0xa129ca6149be45e5 {
+		t.Fatalf("siphash = %#x", got)
+	}
+}
+
+func TestBloomFoldKeepsValues(t *testing.T) {
+	t.Parallel()
+	b := make(bloom, 1024*blockBytes)
+	k := sipKey{1, 2}
+	for i := range 5000 {
+		b.add(siphash(k, fmt.Appendf(nil, "v%d", i)))
+	}
+	b = b.fold(5000)
+	if b.blocks() != 128 {
+		t.Fatalf("folded to %d blocks", b.blocks())
+	}
+	fp := 0
+	for i := range 5000 {
+		if !b.has(siphash(k, fmt.Appendf(nil, "v%d", i))) {
+			t.Fatal("value lost in folding")
+		}
+		if b.has(siphash(k, fmt.Appendf(nil, "w%d", i))) {
+			fp++
+		}
+	}
+	if fp > 150 {
+		t.Fatalf("false positives %d/5000", fp)
+	}
+}

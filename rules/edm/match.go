@@ -1,0 +1,410 @@
+package edm
+
+import (
+	"bytes"
+	"fmt"
+	"math/bits"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxFanout is the number of records above which a value is not selective
+// (a company switchboard, a shared mailbox): such a value never brings a
+// record in by itself; it only adds a field to records that another,
+// selective value of the same unit brought in.
+const maxFanout = 64
+
+// Match is the set of records one text (or several, merged) contained,
+// each with the fields seen together. It holds record numbers and field
+// masks, never values.
+type Match struct {
+	fields []string
+	recs   map[uint32]uint16
+}
+
+// Records is the number of distinct records matched.
+func (m *Match) Records() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.recs)
+}
+
+// Merge adds o's records to m (the text and HTML versions of one body).
+func (m *Match) Merge(o *Match) {
+	if o == nil {
+		return
+	}
+	for r, f := range o.recs {
+		m.recs[r] |= f
+	}
+}
+
+// Samples describes the matches without values: the combinations of field
+// names seen, most frequent first, with their record counts
+// ("name+phone (12)"), at most max of them.
+func (m *Match) Samples(max int) []string {
+	if m == nil {
+		return nil
+	}
+	byMask := map[uint16]int{}
+	for _, f := range m.recs {
+		byMask[f]++
+	}
+	masks := make([]uint16, 0, len(byMask))
+	for k := range byMask {
+		masks = append(masks, k)
+	}
+	sort.Slice(masks, func(i, j int) bool {
+		if byMask[masks[i]] != byMask[masks[j]] {
+			return byMask[masks[i]] > byMask[masks[j]]
+		}
+		return masks[i] < masks[j]
+	})
+	var out []string
+	for _, k := range masks[:min(max, len(masks))] {
+		var names []string
+		for i, f := range m.fields {
+			if k&(1<<i) != 0 {
+				names = append(names, f)
+			}
+		}
+		out = append(out, fmt.Sprintf("%s (%d)", strings.Join(names, "+"), byMask[k]))
+	}
+	return out
+}
+
+// Match finds the index's records in text. Tabular text (CSV, TSV,
+// spreadsheet rows) is read one row at a time, other text one paragraph
+// (lines up to a blank line) at a time; a record counts when two distinct
+// values of it occur in the same row or paragraph.
+func (ix *Index) Match(text []byte, tabular bool) *Match {
+	s := &scanner{ix: ix, h: ix.pool.Get().(*hasher), seen: map[uint64]struct{}{}, hits: map[uint32]hit{},
+		out: &Match{fields: ix.info.Fields, recs: map[uint32]uint16{}}}
+	defer ix.pool.Put(s.h)
+	start := 0
+	for start < len(text) {
+		end := bytes.IndexByte(text[start:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += start
+		}
+		line := text[start:end]
+		start = end + 1
+		if tabular {
+			s.row(line)
+			s.flush()
+			continue
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			s.flush()
+			continue
+		}
+		s.prose(line)
+	}
+	s.flush()
+	return s.out
+}
+
+type hit struct {
+	n    uint8 // distinct values of the record seen in the unit (saturating)
+	mask uint16
+}
+
+// scanner accumulates one unit (row or paragraph) at a time.
+type scanner struct {
+	ix   *Index
+	h    *hasher
+	seen map[uint64]struct{}
+	hits map[uint32]hit
+	big  [][2]int // runs of non-selective values seen in the unit
+	out  *Match
+	buf  []byte // the normalised token
+}
+
+func (s *scanner) add(k Kind, tok []byte) {
+	s.buf = appendNorm(s.buf[:0], k, tok)
+	if len(s.buf) == 0 || !s.ix.bloom.has(siphash(s.ix.sip, s.buf)) {
+		return
+	}
+	h := s.h.sumBytes(s.buf)
+	if _, dup := s.seen[h]; dup {
+		return
+	}
+	s.seen[h] = struct{}{}
+	lo, hi := s.ix.run(h)
+	switch {
+	case lo == hi:
+	case hi-lo > maxFanout:
+		s.big = append(s.big, [2]int{lo, hi})
+	default:
+		prev := uint32(0)
+		for i := lo; i < hi; i++ {
+			v := s.ix.val(i)
+			r := v >> 4
+			ht := s.hits[r]
+			if r != prev && ht.n < 255 {
+				ht.n++
+			}
+			ht.mask |= 1 << (v & 0xF)
+			s.hits[r] = ht
+			prev = r
+		}
+	}
+}
+
+// flush ends a unit: non-selective values join the records already hit,
+// and records with two or more values are kept.
+func (s *scanner) flush() {
+	for _, b := range s.big {
+		for r, ht := range s.hits {
+			lo := b[0] + sort.Search(b[1]-b[0], func(i int) bool { return s.ix.val(b[0]+i)>>4 >= r })
+			found := false
+			for i := lo; i < b[1] && s.ix.val(i)>>4 == r; i++ {
+				ht.mask |= 1 << (s.ix.val(i) & 0xF)
+				found = true
+			}
+			if found && ht.n < 255 {
+				ht.n++
+			}
+			s.hits[r] = ht
+		}
+	}
+	for r, ht := range s.hits {
+		if ht.n >= 2 && bits.OnesCount16(ht.mask) >= 2 {
+			s.out.recs[r] |= ht.mask
+		}
+	}
+	clear(s.seen)
+	clear(s.hits)
+	s.big = s.big[:0]
+}
+
+// row reads one CSV/TSV row: every cell as a whole value, and the tokens
+// inside it.
+func (s *scanner) row(line []byte) {
+	sep := byte(',')
+	if bytes.IndexByte(line, '\t') >= 0 {
+		sep = '\t'
+	}
+	for len(line) > 0 {
+		i := bytes.IndexByte(line, sep)
+		cell := line
+		if i >= 0 {
+			cell, line = line[:i], line[i+1:]
+		} else {
+			line = nil
+		}
+		cell = bytes.Trim(bytes.TrimSpace(cell), `"`)
+		if len(cell) == 0 || len(cell) > 256 {
+			continue
+		}
+		s.add(KindText, cell)
+		s.add(KindPhone, cell)
+		if spans(cell) > 1 {
+			s.prose(cell) // tokens inside the cell ("山田 太郎様", "TEL 03-...")
+		}
+	}
+}
+
+// Rune classes for tokenising prose.
+const (
+	clsOther = iota
+	clsSpace
+	clsWord // ASCII letters, digits and . _ % + - @
+	clsHan
+	clsKata
+	clsHira
+)
+
+func class(r rune) int {
+	if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+		r -= 0xFEE0
+	}
+	switch {
+	case r < utf8.RuneSelf:
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
+			r == '.', r == '_', r == '%', r == '+', r == '-', r == '@':
+			return clsWord
+		case r == ' ', r == '\t', r == '\r':
+			return clsSpace
+		}
+		return clsOther
+	case r == 0x3000:
+		return clsSpace
+	case r >= 0x30A1 && r <= 0x30FA, r == 0x30FC, r >= 0xFF66 && r <= 0xFF9F:
+		return clsKata
+	case r >= 0x3041 && r <= 0x3096:
+		return clsHira
+	case r == '々' || r == '〆' || r == 'ヶ' || unicode.Is(unicode.Han, r):
+		return clsHan
+	}
+	return clsOther
+}
+
+// spans counts the class runs of b, up to 2.
+func spans(b []byte) int {
+	n, last := 0, -1
+	for i := 0; i < len(b) && n < 2; {
+		r, w := utf8.DecodeRune(b[i:])
+		if c := class(r); c != last {
+			n++
+			last = c
+		}
+		i += w
+	}
+	return n
+}
+
+type span struct {
+	cls        int
+	start, end int
+	runes      int
+}
+
+// honorifics dropped from the end of a kanji run ("山田太郎様").
+var honorifics = []string{"様", "殿", "氏"}
+
+// prose hashes the candidate tokens of one line: e-mail addresses, ids
+// (words with a digit), phone numbers, capitalised words and pairs of them,
+// and runs of kanji, katakana or hiragana, alone and joined across one space
+// ("山田 太郎").
+func (s *scanner) prose(line []byte) {
+	s.phones(line)
+	var prev, prev2 span // the last two spans
+	cur := span{cls: -1}
+	emit := func(sp span) {
+		if sp.cls < 0 {
+			return
+		}
+		s.token(line, sp, prev, prev2)
+		prev2, prev = prev, sp
+	}
+	for i := 0; i < len(line); {
+		r, n := utf8.DecodeRune(line[i:])
+		c := class(r)
+		if c != cur.cls {
+			emit(cur)
+			cur = span{cls: c, start: i}
+		}
+		cur.end = i + n
+		cur.runes++
+		i += n
+	}
+	emit(cur)
+}
+
+// token hashes span sp; prev2, prev are the spans before it.
+func (s *scanner) token(line []byte, sp, prev, prev2 span) {
+	t := line[sp.start:sp.end]
+	joined := prev.cls == clsSpace && prev.runes == 1 && prev2.cls == sp.cls
+	switch sp.cls {
+	case clsWord:
+		t = bytes.Trim(t, ".-_+")
+		switch {
+		case bytes.IndexByte(t, '@') > 0:
+			s.add(KindText, t)
+		case len(t) >= 3 && bytes.ContainsAny(t, "0123456789"):
+			s.add(KindText, t)
+		case len(t) >= 2 && t[0] >= 'A' && t[0] <= 'Z':
+			s.add(KindText, t)
+			if joined && line[prev2.start] >= 'A' && line[prev2.start] <= 'Z' {
+				s.add(KindText, line[prev2.start:sp.end])
+			}
+		}
+	case clsHan, clsKata, clsHira:
+		if sp.runes < 2 || sp.cls == clsHira && sp.runes > 12 {
+			return
+		}
+		s.add(KindText, t)
+		if joined {
+			s.add(KindText, line[prev2.start:sp.end])
+		}
+		if sp.cls == clsHan {
+			for _, h := range honorifics {
+				if bytes.HasSuffix(t, []byte(h)) && sp.runes > 2 {
+					s.add(KindText, t[:len(t)-len(h)])
+					if joined {
+						s.add(KindText, line[prev2.start:sp.end-len(h)])
+					}
+				}
+			}
+		}
+	}
+}
+
+// phones hashes every run of digits and phone punctuation holding 9 to 15
+// digits; a run holding two numbers apart is tried piece by piece.
+func (s *scanner) phones(line []byte) {
+	for i := 0; i < len(line); {
+		r, n := utf8.DecodeRune(line[i:])
+		if !isDigit(r) {
+			i += n
+			continue
+		}
+		start, end := i, i+n
+		if start > 0 && line[start-1] == '+' { // international form: +81 ...
+			start--
+		} else if start >= 3 && string(line[start-3:start]) == "＋" {
+			start -= 3
+		}
+		digits := 0
+		for j := i; j < len(line); {
+			r, n := utf8.DecodeRune(line[j:])
+			if isDigit(r) {
+				digits++
+				end = j + n
+			} else if !isPhonePunct(foldFW(r)) {
+				break
+			}
+			j += n
+		}
+		i = end
+		if digits < minPhoneDigits {
+			continue
+		}
+		run := line[start:end]
+		if digits <= maxPhoneDigits {
+			s.add(KindPhone, run)
+		}
+		if bytes.ContainsAny(run, " \u3000") {
+			for _, p := range bytes.Fields(bytes.ReplaceAll(run, []byte("\u3000"), []byte(" "))) {
+				s.add(KindPhone, p)
+			}
+		}
+	}
+}
+
+func foldFW(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		return r - 0xFEE0
+	}
+	return r
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' || r >= '０' && r <= '９' }
+
+// Without removes the records holding one of values, normalised as text:
+// given the recipients' addresses, a customer's own record in a mail to
+// that customer is not counted.
+func (m *Match) Without(ix *Index, values []string) {
+	if m == nil || len(m.recs) == 0 {
+		return
+	}
+	h := ix.pool.Get().(*hasher)
+	defer ix.pool.Put(h)
+	for _, v := range values {
+		n := Normalize(KindText, v)
+		if n == "" {
+			continue
+		}
+		lo, hi := ix.run(h.sum(n))
+		for i := lo; i < hi; i++ {
+			delete(m.recs, ix.val(i)>>4)
+		}
+	}
+}
