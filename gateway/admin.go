@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -24,13 +26,24 @@ const AdminSocket = "admin.sock"
 // console): list, show, retry, delete.
 type Admin struct {
 	Store  *spool.Store
-	Holds  *hold.Store
+	Queue  AdminQueue
 	Runner *Runner
 	// Users manages console accounts (sendguard user ...); nil disables it.
 	Users UserAdmin
 	Log   *slog.Logger
-	// Extra routes (e.g. hold release) registered by other components.
+	// Mux, when set, carries routes registered beside the admin API's own
+	// (the console account commands); nil starts an empty one.
 	Mux *http.ServeMux
+}
+
+// AdminQueue is what the admin API needs of the message state machine
+// (*queue.Queue is one). Its errors are queue.ErrNotFound and
+// *queue.StateError (errors.Is queue.ErrIllegal) for refused actions.
+type AdminQueue interface {
+	Decide(ctx context.Context, id string, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error)
+	Delete(ctx context.Context, id string, actor hold.Actor, reason string) error
+	Events(ctx context.Context, id string) ([]hold.Event, error)
+	Verify(ctx context.Context) (uint64, error)
 }
 
 // HeaderOSUser carries the OS account the CLI runs as, for the audit log;
@@ -79,6 +92,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/users", a.userAdd)
 	mux.HandleFunc("POST /v1/users/{name}/password", a.userPasswd)
 	mux.HandleFunc("POST /v1/users/{name}/totp-reset", a.userTOTP)
+	registerDebug(mux) // profiles: admin socket only (debug.go)
 	return mux
 }
 
@@ -102,7 +116,7 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 		return true
 	})
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, out)
@@ -111,7 +125,7 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 func (a *Admin) show(w http.ResponseWriter, r *http.Request) {
 	rec, err := a.Store.Get(r.PathValue("id"))
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, rec)
@@ -127,7 +141,7 @@ func (a *Admin) retry(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	a.Log.Info("retry requested by admin", "queue_id", id)
@@ -139,14 +153,23 @@ func (a *Admin) retry(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := a.Store.Commit(func(tx *bbolt.Tx) error { return spool.DeleteTx(tx, id) })
-	if err != nil {
-		a.fail(w, err)
+	if err := a.Queue.Delete(r.Context(), id, a.actor(r), r.URL.Query().Get("reason")); err != nil {
+		a.fail(w, r, err)
 		return
 	}
-	a.Store.RemoveBody(id)
 	a.Log.Warn("message deleted by admin", "queue_id", id)
 	writeJSON(w, map[string]string{"id": id, "result": "deleted"})
+}
+
+// actor is who the audit log names for a CLI action. The socket is
+// reachable only by who may administer the gateway; the CLI names the OS
+// account it runs as.
+func (a *Admin) actor(r *http.Request) hold.Actor {
+	actor := hold.Actor{Name: "admin-cli", Role: "admin"}
+	if u := osUser(r.Header.Get(HeaderOSUser)); u != "" {
+		actor.Name = "admin-cli (" + u + ")"
+	}
+	return actor
 }
 
 // decide releases or rejects a held message as the admin (CLI).
@@ -163,20 +186,8 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := r.URL.Query().Get("reason")
-	// The socket is reachable only by who may administer the gateway;
-	// the CLI names the OS account it runs as.
-	actor := hold.Actor{Name: "admin-cli", Role: "admin"}
-	if u := osUser(r.Header.Get(HeaderOSUser)); u != "" {
-		actor.Name = "admin-cli (" + u + ")"
-	}
-	if _, err := a.Holds.Transition(r.Context(), id, to, actor, reason); err != nil {
-		code := http.StatusConflict
-		if errors.Is(err, hold.ErrNotFound) {
-			code = http.StatusNotFound
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+	if _, err := a.Queue.Decide(r.Context(), id, to, a.actor(r), reason, ""); err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	a.Log.Info("held message decided by admin", "queue_id", id, "state", to)
@@ -188,9 +199,9 @@ func (a *Admin) decide(w http.ResponseWriter, r *http.Request) {
 
 // events is a held message's audit history.
 func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
-	evs, err := a.Holds.Events(r.Context(), r.PathValue("id"))
+	evs, err := a.Queue.Events(r.Context(), r.PathValue("id"))
 	if err != nil {
-		a.fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, evs)
@@ -198,7 +209,7 @@ func (a *Admin) events(w http.ResponseWriter, r *http.Request) {
 
 // verify checks the audit log's hash chain.
 func (a *Admin) verify(w http.ResponseWriter, r *http.Request) {
-	n, err := a.Holds.Verify(r.Context())
+	n, err := a.Queue.Verify(r.Context())
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusConflict)
@@ -224,11 +235,11 @@ type userReq struct {
 func (a *Admin) readUser(w http.ResponseWriter, r *http.Request) (userReq, bool) {
 	var u userReq
 	if a.Users == nil {
-		a.fail(w, errors.New("console accounts are not available"))
+		a.fail(w, r, errors.New("console accounts are not available"))
 		return u, false
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&u); err != nil {
-		a.fail(w, fmt.Errorf("bad request: %w", err))
+		a.fail(w, r, fmt.Errorf("bad request: %w", err))
 		return u, false
 	}
 	return u, true
@@ -264,7 +275,7 @@ func (a *Admin) userPasswd(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) userTOTP(w http.ResponseWriter, r *http.Request) {
 	if a.Users == nil {
-		a.fail(w, errors.New("console accounts are not available"))
+		a.fail(w, r, errors.New("console accounts are not available"))
 		return
 	}
 	name := r.PathValue("name")
@@ -279,12 +290,13 @@ func (a *Admin) userTOTP(w http.ResponseWriter, r *http.Request) {
 
 var errNotQueued = errors.New("message is not queued for delivery")
 
-func (a *Admin) fail(w http.ResponseWriter, err error) {
+func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, spool.ErrNotFound):
+	case errors.Is(err, spool.ErrNotFound), errors.Is(err, queue.ErrNotFound), errors.Is(err, hold.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, errNotQueued):
+		err = fmt.Errorf("no message %s", r.PathValue("id"))
+	case errors.Is(err, errNotQueued), errors.Is(err, queue.ErrIllegal):
 		code = http.StatusConflict
 	default:
 		a.Log.Error("admin request", "err", err)

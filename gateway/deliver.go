@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +48,9 @@ type Result struct {
 	FromPeer  bool
 }
 
-// DSNBuilder renders a delivery status notification for the failed
-// recipients of rec; body reads the original message.
+// DSNBuilder renders a delivery status notification for recipients of
+// rec: failed ones (status failed) and delayed ones (still pending, with
+// the last temporary error); body reads the original message.
 type DSNBuilder func(rec *spool.Record, failed []spool.Rcpt, body io.Reader) ([]byte, error)
 
 // Runner delivers queued messages: it picks due records from the spool,
@@ -242,7 +244,23 @@ func keepDelivered(rs []Result) []Result {
 type outcome struct {
 	delivered, deferred int
 	failed              []spool.Rcpt // newly failed (permanent or expired)
+	delayed             []spool.Rcpt // still pending, the sender to be warned
 	expired             bool
+}
+
+// delayWarning is when a sender whose mail still waits is told once that
+// delivery is delayed (RFC 3464 action "delayed"), as sendmail does after
+// its default queuewarn of 4 hours. Recipients who asked for no delay
+// notices (NOTIFY without DELAY, RFC 3461 §4.1) are left out.
+const delayWarning = 4 * time.Hour
+
+// wantsDelay reports whether a recipient's NOTIFY allows a delay notice;
+// without NOTIFY it is the MTA's choice (RFC 3461 §4.1), and we send one.
+func wantsDelay(notify string) bool {
+	if notify == "" {
+		return true
+	}
+	return strings.Contains(strings.ToUpper(notify), "DELAY")
 }
 
 // applyResults updates rec in memory from an attempt's results.
@@ -296,6 +314,14 @@ func applyResults(rec *spool.Record, results []Result, now time.Time, retry []ti
 		} else {
 			step := retry[min(max(rec.Attempts-1, 0), len(retry)-1)]
 			rec.NextAttempt = now.Add(step)
+			if !rec.DelayWarned && rec.Kind == spool.KindMail && now.Sub(rec.ReceivedAt) >= delayWarning {
+				rec.DelayWarned = true
+				for _, rc := range rec.Rcpts {
+					if rc.Status == spool.RcptPending && wantsDelay(rc.Notify) {
+						o.delayed = append(o.delayed, rc)
+					}
+				}
+			}
 			return o
 		}
 	}
@@ -316,9 +342,10 @@ func applyResults(rec *spool.Record, results []Result, now time.Time, retry []ti
 // recipients in the same transaction.
 func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time.Time) {
 	var dsnRec *spool.Record
-	if len(o.failed) > 0 && r.dsn != nil && dsn.ShouldBounce(rec.MailFrom) && rec.Kind != spool.KindDSN {
+	report := append(append([]spool.Rcpt(nil), o.failed...), o.delayed...)
+	if len(report) > 0 && r.dsn != nil && dsn.ShouldBounce(rec.MailFrom) && rec.Kind != spool.KindDSN {
 		var err error
-		dsnRec, err = r.spoolDSN(rec, o.failed, now)
+		dsnRec, err = r.spoolDSN(rec, report, now)
 		if err != nil {
 			// The failure is still recorded; the sender is not told. Log
 			// loudly: this is an operational problem (disk).
@@ -373,6 +400,16 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 
 var errStateChanged = fmt.Errorf("message state changed during delivery")
 
+// dsnSubject names a DSN in the queue: a bounce, or only a delay warning.
+func dsnSubject(rcpts []spool.Rcpt) string {
+	for _, rc := range rcpts {
+		if rc.Status != spool.RcptPending {
+			return "Undelivered Mail Returned to Sender"
+		}
+	}
+	return "Delayed Mail (still being retried)"
+}
+
 // spoolDSN writes a DSN as a new message from the null sender to the
 // original sender and returns its record (not yet committed).
 func (r *Runner) spoolDSN(rec *spool.Record, failed []spool.Rcpt, now time.Time) (*spool.Record, error) {
@@ -406,9 +443,21 @@ func (r *Runner) spoolDSN(rec *spool.Record, failed []spool.Rcpt, now time.Time)
 		ID: id, Kind: spool.KindDSN, State: spool.StateQueued, MailFrom: "",
 		Rcpts: []spool.Rcpt{{Addr: rec.MailFrom, Status: spool.RcptPending}},
 		Size:  int64(len(data)), SHA256: sum, ReceivedAt: now, NextAttempt: now,
-		Expires:  now.Add(r.cfg.Delivery.QueueLifetime),
-		Subject:  "Undelivered Mail Returned to Sender",
-		UTF8:     rec.UTF8,
+		Expires: now.Add(r.cfg.Delivery.QueueLifetime),
+		Subject: dsnSubject(failed),
+		// The DSN needs SMTPUTF8 only when its own recipient does: a
+		// non-ASCII original recipient travels in the 8-bit body, so a
+		// next hop without SMTPUTF8 can still return it to the sender.
+		UTF8:     !isASCIIString(rec.MailFrom),
 		EightBit: true,
 	}, nil
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -15,14 +15,6 @@ import (
 	"github.com/sendguard/sendguard/spool"
 )
 
-// Password delivery modes of the encrypt action (policy param
-// encrypt_password).
-const (
-	PasswordToSender    = "sender"    // default: the sender passes it on by another channel
-	PasswordToRecipient = "recipient" // a separate mail to each recipient (PPAP compatibility)
-	PasswordPreset      = "preset"    // the password agreed with the recipient's organisation
-)
-
 // Encryptor applies the encrypt action: it writes the rewritten copy
 // (ID.enc) with every attachment in one password-protected zip, and
 // prepares the password notice(s). The password exists only in that
@@ -41,8 +33,8 @@ type Encryptor struct {
 
 // Encrypted reports an applied encryption.
 type Encrypted struct {
-	Suffix  string // derived body file
-	Mode    string // password delivery actually used
+	Suffix  string                   // derived body file
+	Mode    rewrite.PasswordDelivery // password delivery actually used
 	Result  rewrite.EncryptResult
 	Notices *Prepared
 }
@@ -53,7 +45,9 @@ var ErrNothingToEncrypt = rewrite.ErrNoAttachments
 // Apply encrypts the attachments of the spooled message id.
 // from names the derived copy to start from ("" for the body as received,
 // "bcc" after a Bcc conversion).
-func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject, mode string, now time.Time) (*Encrypted, error) {
+// mode is the policy's encrypt_password; one it cannot honour falls back
+// to the sender.
+func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject string, mode rewrite.PasswordDelivery, now time.Time) (*Encrypted, error) {
 	external := e.externalRcpts(rcpts)
 	pw, mode, err := e.password(mode, external)
 	if err != nil {
@@ -71,9 +65,9 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject, mode
 		return nil, err
 	}
 	zo := e.Zip
-	zo.TempDir = e.Store.Dir()
+	zo.TempDir = e.Store.TempDir()
 	res, err := rewrite.EncryptAttachments(bw, src, rewrite.EncryptOptions{Password: pw,
-		PasswordDelivery: rewrite.PasswordDelivery(mode), Zip: zo, Modified: now})
+		PasswordDelivery: mode, Zip: zo, Modified: now})
 	if err != nil {
 		bw.Abort()
 		return nil, err
@@ -83,9 +77,9 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject, mode
 	}
 	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}}
 	switch mode {
-	case PasswordToSender:
+	case rewrite.DeliverySender:
 		err = e.notice(out.Notices, []string{sender}, passwordNotice(subject, res, pw, rcpts, true), now)
-	case PasswordToRecipient:
+	case rewrite.DeliveryRecipient:
 		for _, r := range external {
 			if err = e.notice(out.Notices, []string{r}, passwordNotice(subject, res, pw, nil, false), now.Add(e.RecipientDelay)); err != nil {
 				break
@@ -103,8 +97,8 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject, mode
 // password picks the password and the mode that can really be used: a
 // preset only when every external recipient's domain shares one, the
 // sender mode needs a sender.
-func (e *Encryptor) password(mode string, external []string) (string, string, error) {
-	if mode == PasswordPreset {
+func (e *Encryptor) password(mode rewrite.PasswordDelivery, external []string) (string, rewrite.PasswordDelivery, error) {
+	if mode == rewrite.DeliveryPreset {
 		preset := ""
 		for _, r := range external {
 			_, dom, _ := strings.Cut(strings.ToLower(r), "@")
@@ -116,12 +110,12 @@ func (e *Encryptor) password(mode string, external []string) (string, string, er
 			preset = p
 		}
 		if preset != "" {
-			return preset, PasswordPreset, nil
+			return preset, rewrite.DeliveryPreset, nil
 		}
-		mode = PasswordToSender // no single agreed password: fall back safely
+		mode = rewrite.DeliverySender // no single agreed password: fall back safely
 	}
-	if mode != PasswordToRecipient {
-		mode = PasswordToSender
+	if mode != rewrite.DeliveryRecipient {
+		mode = rewrite.DeliverySender
 	}
 	pw, err := password.Generate(password.Options{Length: e.PasswordLength})
 	return pw, mode, err

@@ -49,7 +49,9 @@ func (l *Linker) Apply(ctx context.Context, id, from, sender string, rcpts []str
 		return nil, fmt.Errorf("open message: %w", err)
 	}
 	defer src.Close()
-	tmp, err := os.MkdirTemp("", "sendguard-link-")
+	// Plaintext attachments are staged next to the spool (same disk,
+	// same permissions), never in the shared system temp directory.
+	tmp, err := os.MkdirTemp(l.Store.TempDir(), "link-")
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +102,12 @@ func (l *Linker) Apply(ctx context.Context, id, from, sender string, rcpts []str
 		for _, suffix := range out.RcptBodies {
 			l.Store.RemoveDerived(id, suffix)
 		}
-		l.Links.RevokeID(context.Background(), created.ID, hold.System)
+		l.Links.RevokeID(context.WithoutCancel(ctx), created.ID, hold.System)
 	}
 	note := link.Note{Files: created.Files, Expires: created.Expires, Location: l.Location}
 	for i, nl := range l.Pages.NoteLinks(created) {
 		suffix := "lnk" + strconv.Itoa(i)
+		l.Store.RemoveDerived(id, suffix) // a copy left by an earlier attempt
 		bw, err := l.Store.CreateDerived(id, suffix)
 		if err != nil {
 			undo()

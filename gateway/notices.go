@@ -5,12 +5,11 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
+	"go.etcd.io/bbolt"
 )
 
 // Notifier queues notice mails (confirm links, outcomes) as spool messages
@@ -51,6 +50,14 @@ func (p *Prepared) PersistTx(tx *bbolt.Tx, holds *hold.Store) error {
 		}
 	}
 	return nil
+}
+
+// add takes over o's notices.
+func (p *Prepared) add(o *Prepared) {
+	if o != nil {
+		p.recs = append(p.recs, o.recs...)
+		p.tokens = append(p.tokens, o.tokens...)
+	}
 }
 
 // Discard removes the notice files of a hold that was not committed.
@@ -107,13 +114,10 @@ func (n *Notifier) ForHold(hr *hold.Record, rep *rules.Report, now time.Time) (*
 	return p, nil
 }
 
-// DecidedTx queues the sender's notice about an outcome, inside the hold
-// transition's transaction. A sender's own decision (confirm, cancel) and
-// a delay running out need no notice of release.
-func (n *Notifier) DecidedTx(tx *bbolt.Tx, rec *hold.Record, now time.Time) error {
-	if rec.Sender == "" {
-		return nil
-	}
+// Decided writes the sender's notice about a hold's outcome (the state
+// rec is in); the caller commits it. Whether one is due is
+// queue.NoticeDue.
+func (n *Notifier) Decided(rec *hold.Record, now time.Time) (*Prepared, error) {
 	var kind notify.Kind
 	switch rec.State {
 	case hold.StateRejected:
@@ -123,28 +127,16 @@ func (n *Notifier) DecidedTx(tx *bbolt.Tx, rec *hold.Record, now time.Time) erro
 	case hold.StateExpired:
 		kind = notify.KindExpired
 	case hold.StateReleased:
-		if rec.DecidedBy.Role == string(hold.RoleSender) || rec.DecidedBy.Role == "system" {
-			return nil
-		}
 		kind = notify.KindReleased
 	default:
-		return nil
+		return &Prepared{}, nil
 	}
 	p := &Prepared{}
 	if err := n.write(p, notify.Notice{Kind: kind, Lang: n.Lang, To: []string{rec.Sender}, Hold: rec, Reason: rec.Reason}, now); err != nil {
-		return err
-	}
-	if err := n.Store.SyncDir(); err != nil {
 		p.Discard(n.Store)
-		return err
+		return nil, err
 	}
-	for _, r := range p.recs {
-		if err := spool.PutTx(tx, r); err != nil {
-			p.Discard(n.Store)
-			return err
-		}
-	}
-	return nil
+	return p, nil
 }
 
 // write renders one notice and spools its bytes (fsynced).

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,25 +18,21 @@ import (
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
-	"github.com/sendguard/sendguard/spool"
 )
 
 // DefaultHoldExpiry is how long a held message waits for a decision.
 const DefaultHoldExpiry = 72 * time.Hour
 
 // PolicyInspector is the Inspector of a running gateway: it analyses the
-// spooled message, evaluates the policy and turns the decision into what
-// acceptance does (reject, hold, deliver).
+// spooled message, evaluates the policy and turns the decision into a
+// plan (reject, hold with its notices, or rewrites then delivery).
 type PolicyInspector struct {
 	Rules    *inspect.Inspector
 	Holds    *hold.Store
 	Notifier *Notifier // nil: no notices
-	// Encryptor applies the encrypt action; nil holds such mail for review.
-	Encryptor *Encryptor
-	// Linker applies the link action; nil holds such mail for review.
-	Linker *Linker
-	// Internal tells internal domains (for Bcc conversion).
-	Internal func(domain string) bool
+	// Rewriter applies bcc, link and encrypt; a rewrite it cannot do holds
+	// the message for review.
+	Rewriter *Rewriter
 	Log      *slog.Logger
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
@@ -77,7 +72,16 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	kind, ok := holdKind(d)
 	why := strings.Join(d.Rules, ",")
 	if !ok {
-		err := p.rewrite(v, d, in, rep)
+		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
+		if !rw.Any() {
+			return v, nil
+		}
+		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
+		if p.Rewriter == nil {
+			err = errors.New("rewrites are not configured")
+		} else {
+			v.Applied, err = p.Rewriter.Apply(ctx, msg, rw, in.Arrival)
+		}
 		if err == nil {
 			return v, nil
 		}
@@ -89,7 +93,6 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		d.Actions = []string{rules.ActionHoldReview}
 		v.Actions = d.Actions
 	}
-	v.Hold = true
 	deadline := in.Arrival.Add(p.expiry())
 	if kind == hold.KindDelay {
 		deadline = in.Arrival.Add(time.Duration(max(d.Params.DelayMinutes, 1)) * time.Minute)
@@ -107,7 +110,6 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		// Nobody could approve: the security team decides instead.
 		hr.Kind = hold.KindReview
 	}
-	var notices *Prepared
 	if p.Notifier != nil {
 		hr.Language = p.Notifier.Lang
 		if p.Notifier.LangOf != nil && hr.Sender != "" {
@@ -121,68 +123,40 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	for _, r := range d.Reasons {
 		hr.Decision.Localized = append(hr.Decision.Localized, hold.Reason{Rule: r.Rule, JA: r.JA, EN: r.EN})
 	}
+	v.Hold, v.HoldReason = hr, why
 	if p.Notifier != nil {
-		if notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
+		if v.Notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
 			return nil, err
 		}
 	}
-	v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error {
-		if err := p.Holds.CreateTx(tx, hr, hold.System, why); err != nil {
-			return err
-		}
-		return notices.PersistTx(tx, p.Holds)
-	}
-	v.Discard = func() { notices.Discard(in.Store) }
 	return v, nil
 }
 
-// rewrite applies the decision's rewriting actions to a message that is not
-// held: Bcc conversion, then attachment encryption.
-func (p *PolicyInspector) rewrite(v *Verdict, d policy.Decision, in *Inbound, rep *rules.Report) error {
-	id := in.Env.QueueID
-	suffix := ""
-	if d.Has(rules.ActionBcc) {
-		if err := writeBcc(in.Store, id, p.Internal); err != nil {
+// CommitTx implements Inspector: the hold and every notice (with the link
+// tokens they carry) commit with the message.
+func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
+	if v.Hold != nil {
+		if err := p.Holds.CreateTx(tx, v.Hold, hold.System, v.HoldReason); err != nil {
 			return err
 		}
-		suffix = "bcc"
 	}
-	if d.Has(rules.ActionLink) {
-		if p.Linker == nil {
-			return errors.New("download links are not configured")
-		}
-		ln, err := p.Linker.Apply(context.Background(), id, suffix, in.Env.MailFrom, in.Env.Addresses(), rep.Subject, in.Arrival)
-		switch {
-		case errors.Is(err, rewrite.ErrNoAttachments):
-		case err != nil:
-			return fmt.Errorf("replace attachments by links: %w", err)
-		default:
-			v.RcptBodies = ln.RcptBodies
-			v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error { return ln.Notices.PersistTx(tx, nil) }
-			v.Discard = func() {
-				ln.Notices.Discard(in.Store)
-				p.Linker.Links.RevokeID(context.Background(), ln.PackageID, hold.System)
-			}
-		}
+	if err := v.Notices.PersistTx(tx, p.Holds); err != nil {
+		return err
 	}
-	if d.Has(rules.ActionEncrypt) {
-		if p.Encryptor == nil {
-			return errors.New("encryption is not configured")
-		}
-		enc, err := p.Encryptor.Apply(id, suffix, in.Env.MailFrom, in.Env.Addresses(), rep.Subject, d.Params.EncryptPassword, in.Arrival)
-		switch {
-		case errors.Is(err, ErrNothingToEncrypt):
-		case err != nil:
-			in.Store.RemoveBody(id + "." + suffix)
-			return fmt.Errorf("encrypt attachments: %w", err)
-		default:
-			suffix = enc.Suffix
-			v.Persist = func(tx *bbolt.Tx, _ *spool.Record) error { return enc.Notices.PersistTx(tx, nil) }
-			v.Discard = func() { enc.Notices.Discard(in.Store) }
-		}
+	if v.Applied != nil {
+		return v.Applied.Notices.PersistTx(tx, nil)
 	}
-	v.BodySuffix = suffix
 	return nil
+}
+
+// Discard implements Inspector.
+func (p *PolicyInspector) Discard(v *Verdict) {
+	if p.Notifier != nil {
+		v.Notices.Discard(p.Notifier.Store)
+	}
+	if p.Rewriter != nil {
+		p.Rewriter.Discard(v.Applied)
+	}
 }
 
 func (p *PolicyInspector) expiry() time.Duration {
@@ -243,141 +217,4 @@ func summarize(rep *rules.Report, env *Envelope) hold.RecipientSummary {
 		}
 	}
 	return s
-}
-
-// Releaser is hold.Options.OnRelease: the released message is queued for
-// delivery in the same transaction as the release. A release in Bcc mode
-// (or of a decision that asked for bcc) first writes the rewritten copy
-// ID.bcc; one in encrypt mode (or of a decision that asked for encrypt)
-// writes ID.enc and queues the password notice. Delivery uses the last
-// copy. If the transaction does not commit, the copies are unused files
-// purged with the message; if a rewrite fails, the release fails and the
-// message stays held.
-type Releaser struct {
-	Store     *spool.Store
-	Internal  func(domain string) bool // every other domain is external
-	Encryptor *Encryptor
-	Linker    *Linker
-	Now       func() time.Time
-}
-
-// OnRelease implements the hook.
-func (r *Releaser) OnRelease(tx *bbolt.Tx, rec *hold.Record) error {
-	srec, err := spool.GetTx(tx, rec.ID)
-	if err != nil {
-		return err
-	}
-	switch rec.Mode {
-	case "", hold.ModeAsIs, hold.ModeBcc, hold.ModeEncrypt:
-	default:
-		return fmt.Errorf("release mode %q is not available", rec.Mode)
-	}
-	suffix := ""
-	if rec.Mode == hold.ModeBcc || slices.Contains(rec.Decision.Actions, rules.ActionBcc) {
-		if err := writeBcc(r.Store, srec.ID, r.Internal); err != nil {
-			return err
-		}
-		suffix = "bcc"
-		srec.Applied = append(srec.Applied, rules.ActionBcc)
-	}
-	var rcpts []string
-	for _, rc := range srec.Rcpts {
-		rcpts = append(rcpts, rc.Addr)
-	}
-	if rec.Mode != hold.ModeEncrypt && slices.Contains(rec.Decision.Actions, rules.ActionLink) {
-		if r.Linker == nil {
-			return errors.New("download links are not configured")
-		}
-		ln, err := r.Linker.Apply(context.Background(), srec.ID, suffix, srec.MailFrom, rcpts, srec.Subject, r.Now())
-		switch {
-		case errors.Is(err, rewrite.ErrNoAttachments):
-		case err != nil:
-			return fmt.Errorf("replace attachments by links: %w", err)
-		default:
-			if err := r.Store.SyncDir(); err != nil {
-				return err
-			}
-			if err := ln.Notices.PersistTx(tx, nil); err != nil {
-				return err
-			}
-			applyRcptBodies(srec, ln.RcptBodies)
-			srec.Applied = append(srec.Applied, rules.ActionLink)
-		}
-	}
-	if rec.Mode == hold.ModeEncrypt || slices.Contains(rec.Decision.Actions, rules.ActionEncrypt) {
-		if r.Encryptor == nil {
-			return errors.New("encryption is not configured")
-		}
-		enc, err := r.Encryptor.Apply(srec.ID, suffix, srec.MailFrom, rcpts, srec.Subject, PasswordToSender, r.Now())
-		switch {
-		case errors.Is(err, ErrNothingToEncrypt):
-		case err != nil:
-			return fmt.Errorf("encrypt attachments: %w", err)
-		default:
-			if err := r.Store.SyncDir(); err != nil {
-				return err
-			}
-			if err := enc.Notices.PersistTx(tx, nil); err != nil {
-				return err
-			}
-			suffix = enc.Suffix
-			srec.Applied = append(srec.Applied, rules.ActionEncrypt)
-		}
-	}
-	srec.BodySuffix = suffix
-	srec.State = spool.StateQueued
-	srec.NextAttempt = r.Now()
-	return spool.PutTx(tx, srec)
-}
-
-// writeBcc writes ID.bcc: the message with every external address moved
-// out of To/Cc, every other byte unchanged.
-func writeBcc(store *spool.Store, id string, internal func(string) bool) error {
-	src, err := store.OpenBody(id)
-	if err != nil {
-		return fmt.Errorf("open held message: %w", err)
-	}
-	defer src.Close()
-	store.RemoveDerived(id, "bcc") // a copy left by an earlier attempt
-	bw, err := store.CreateDerived(id, "bcc")
-	if err != nil {
-		return err
-	}
-	_, err = rewrite.Bcc(bw, src, func(addr string) bool {
-		_, dom, _ := strings.Cut(addr, "@")
-		return !internal(dom)
-	})
-	if err != nil && !errors.Is(err, rewrite.ErrFieldKept) {
-		bw.Abort()
-		return fmt.Errorf("convert to Bcc: %w", err)
-	}
-	if _, err := bw.Commit(); err != nil {
-		return err
-	}
-	return store.SyncDir()
-}
-
-// DecidedHook is hold.Options.OnDecided: a message that leaves the hold
-// other than by release is finished in the spool.
-func DecidedHook(now func() time.Time) func(tx *bbolt.Tx, rec *hold.Record, from hold.State) error {
-	return func(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
-		var st spool.State
-		switch rec.State {
-		case hold.StateRejected:
-			st = spool.StateRejected
-		case hold.StateCancelled:
-			st = spool.StateCancelled
-		case hold.StateExpired:
-			st = spool.StateExpired
-		default:
-			return nil
-		}
-		srec, err := spool.GetTx(tx, rec.ID)
-		if err != nil {
-			return err
-		}
-		srec.State = st
-		srec.FinishedAt = now()
-		return spool.PutTx(tx, srec)
-	}
 }

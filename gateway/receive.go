@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -21,7 +22,15 @@ import (
 // error means sendguard itself could not work, and the client is asked to
 // retry.
 type Inspector interface {
+	// Inspect decides and prepares the plan: the verdict says what
+	// acceptance does and carries what was prepared for it.
 	Inspect(ctx context.Context, in *Inbound) (*Verdict, error)
+	// CommitTx records the verdict's plan (a hold, notices) in the
+	// acceptance transaction: records only, no file I/O.
+	CommitTx(tx *bbolt.Tx, v *Verdict) error
+	// Discard undoes what Inspect prepared when the message is not
+	// accepted after all.
+	Discard(v *Verdict)
 }
 
 // Inbound is a message that has been spooled but not yet accepted.
@@ -35,30 +44,24 @@ type Inbound struct {
 	Arrival time.Time
 }
 
-// Verdict is what acceptance does with a message.
+// Verdict is the plan for one message: what acceptance does with it and
+// what was prepared for that. It is a value: the pipeline applies it.
 type Verdict struct {
 	// Reject refuses the message with 550 5.7.1 and this reason.
 	Reject       bool
 	RejectReason string
 
-	// Hold keeps the message out of the delivery queue; Persist runs in the
-	// acceptance transaction to record why (the hold store).
-	Hold    bool
-	Persist func(tx *bbolt.Tx, rec *spool.Record) error
-	// After runs once the message is accepted.
-	After func(rec *spool.Record)
-	// Discard undoes the inspector's side effects (files it wrote) when the
-	// message is not accepted after all.
-	Discard func()
+	// Hold, if set, keeps the message out of the delivery queue in this
+	// hold, created with the message; HoldReason says why.
+	Hold       *hold.Record
+	HoldReason string
+	// Notices are notice mails (and their link tokens) spooled for the
+	// hold, committed with the message.
+	Notices *Prepared
 
-	// RcptBodies gives recipients their own copy (ID.suffix) of the
-	// message, e.g. one carrying their own download link.
-	RcptBodies map[string]string
-
-	// BodySuffix, if set, names a derived file (ID.suffix) written by the
-	// inspector that is delivered instead of the original body (a rewrite:
-	// Bcc conversion, encrypted attachments); the original stays for review.
-	BodySuffix string
+	// Applied are the rewrites done before delivery (Bcc, links, zip): the
+	// copies to deliver instead of the body, and their notices.
+	Applied *Applied
 
 	Actions   []string
 	Subject   string
@@ -116,28 +119,26 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	}
 	if v.Reject {
 		s.store.RemoveBody(qid)
-		removeDerived(s.store, qid, v)
-		v.discard()
+		s.inspector.Discard(v)
 		s.metrics.rejected.WithLabelValues("policy").Inc()
 		log.Info("message rejected by policy", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "actions", v.Actions)
 		return policyReject(v.RejectReason)
 	}
 	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
-	rec.BodySuffix = v.BodySuffix
-	applyRcptBodies(rec, v.RcptBodies)
-	if v.Hold {
+	v.Applied.Record(rec)
+	if v.Hold != nil {
 		rec.State = spool.StateHeld
 	}
-	err = s.store.Accept(rec, func(tx *bbolt.Tx) error {
-		if v.Persist != nil {
-			return v.Persist(tx, rec)
-		}
-		return nil
-	})
+	var commit func(tx *bbolt.Tx) error
+	if s.inspector != nil {
+		commit = func(tx *bbolt.Tx) error { return s.inspector.CommitTx(tx, v) }
+	}
+	err = s.store.Accept(rec, commit)
 	if err != nil {
 		s.store.RemoveBody(qid)
-		removeDerived(s.store, qid, v)
-		v.discard()
+		if s.inspector != nil {
+			s.inspector.Discard(v)
+		}
 		log.Error("commit message record", "err", err)
 		return internalError(qid)
 	}
@@ -149,9 +150,6 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	}
 	log.Info("message accepted", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "size", size,
 		"state", rec.State, "actions", v.Actions)
-	if v.After != nil {
-		v.After(rec)
-	}
 	s.onQueued(qid) // notices of a hold are queued too
 	return queued(qid)
 }
@@ -202,12 +200,6 @@ func (s *Server) dataError(log *slog.Logger, qid string, err error) error {
 	return internalError(qid)
 }
 
-func removeDerived(st *spool.Store, qid string, v *Verdict) {
-	if v.BodySuffix != "" {
-		st.RemoveDerived(qid, v.BodySuffix)
-	}
-}
-
 // receivedHeader is the trace field we add (RFC 5321 §4.4). The "for"
 // clause names the recipient only when there is exactly one, so a Bcc
 // recipient is never revealed to the others.
@@ -236,10 +228,4 @@ func headerSafe(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func (v *Verdict) discard() {
-	if v.Discard != nil {
-		v.Discard()
-	}
 }

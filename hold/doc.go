@@ -2,12 +2,15 @@
 //
 // A held message is a Record in state held with a Kind (sender must confirm,
 // approver must approve, security team must review, or a send delay runs).
-// It leaves that state exactly once, to released, rejected, cancelled or
-// expired, through Transition, which runs in one bbolt update transaction
-// that checks the current state, writes the new one, maintains every index,
-// appends an audit event and calls the gateway's hooks. So release and
-// enqueue commit together, and two clicks, two reviewers or a click racing
-// the deadline give exactly one outcome.
+// It leaves that state exactly once, to released, rejected, cancelled,
+// expired or deleted, through Transition, which runs in one short bbolt
+// update transaction that checks the current state, writes the new one,
+// maintains every index, appends an audit event and calls the hooks of
+// package queue, which move the message's spool record and record the
+// side effects (rewrites, notices) as steps for a worker to run after the
+// commit. So two clicks, two reviewers or a click racing the deadline give
+// exactly one outcome, and no transaction ever waits on a zip or a fsync
+// of another file.
 //
 // Invariants:
 //   - All state lives in the bbolt DB the gateway opened; this package owns
@@ -26,9 +29,9 @@
 //     hash of the previous event's canonical bytes, and event times never
 //     decrease. Verify finds the first broken link.
 //
-// Using it: the gateway opens the DB and calls New with its hooks
-// (OnRelease enqueues the message, OnDecided queues notices, OnPurge drops
-// spool files), creates holds with CreateTx in the spool's own transaction
+// Using it: package queue opens the store with its hooks (OnRelease and
+// OnDecided move the spool record and record steps, OnPurge drops spool
+// files after the commit); the gateway creates holds with CreateTx in the spool's own transaction
 // together with AddTokenTx for the notice links, and runs Run (or calls
 // Tick and Purge) for deadlines and retention. Pages call LookupToken on
 // GET and TransitionWithToken on POST; the console calls List, Counts,

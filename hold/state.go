@@ -10,10 +10,12 @@ const (
 	StateRejected  State = "rejected"
 	StateCancelled State = "cancelled"
 	StateExpired   State = "expired"
+	// StateDeleted: an admin removed the message (sendguard queue delete).
+	StateDeleted State = "deleted"
 )
 
 // States lists every state, held first.
-var states = [...]State{StateHeld, StateReleased, StateRejected, StateCancelled, StateExpired}
+var states = [...]State{StateHeld, StateReleased, StateRejected, StateCancelled, StateExpired, StateDeleted}
 
 // Final reports whether no transition leaves s.
 func (s State) Final() bool { return s != StateHeld }
@@ -30,7 +32,7 @@ func (s State) valid() bool {
 // purgeable reports whether Purge deletes records in s after the retention.
 // Released records belong to the spool's delivery life and are kept.
 func (s State) purgeable() bool {
-	return s == StateRejected || s == StateCancelled || s == StateExpired
+	return s == StateRejected || s == StateCancelled || s == StateExpired || s == StateDeleted
 }
 
 // Kind says who or what a held message is waiting for.
@@ -73,6 +75,7 @@ const (
 	ActionReject  = "reject"
 	ActionCancel  = "cancel"
 	ActionExpire  = "expire"
+	ActionDelete  = "delete"
 	ActionPurge   = "purge"
 )
 
@@ -87,6 +90,8 @@ func actionFor(to State) string {
 		return ActionCancel
 	case StateExpired:
 		return ActionExpire
+	case StateDeleted:
+		return ActionDelete
 	}
 	return string(to)
 }
@@ -99,7 +104,7 @@ func legal(k Kind, from, to State) bool {
 		return false
 	}
 	switch to {
-	case StateReleased, StateRejected, StateCancelled:
+	case StateReleased, StateRejected, StateCancelled, StateDeleted:
 		return true
 	case StateExpired:
 		return k != KindDelay

@@ -14,8 +14,10 @@ import (
 // Options configure a Store. The hooks run inside the store's update
 // transaction: whatever they write commits with the transition, and an error
 // from them rolls the whole transition back. They get a copy of the record
-// as it is after the change, without its report; they must not start
-// transactions of their own on the DB (bbolt would deadlock).
+// as it is after the change, without its report. They change records and
+// record the steps to run afterwards, nothing else: no file I/O, no
+// network, no transaction of their own (bbolt would deadlock), because
+// every other writer waits while they run.
 type Options struct {
 	// OnRelease is called when a record becomes released (by a person, a
 	// token or a delay's deadline); the gateway enqueues the message here.
@@ -25,6 +27,13 @@ type Options struct {
 	OnDecided func(tx *bbolt.Tx, rec *Record, from State) error
 	// OnPurge is called for every purged record, e.g. to drop its spool entry.
 	OnPurge func(tx *bbolt.Tx, rec *Record) error
+	// Commit, if set, runs a transition's update transaction, e.g. the
+	// spool's group commit, so that transitions and acceptances arriving
+	// together share one bbolt commit instead of queueing for the writer
+	// lock one by one. It must run fn in one write transaction, may run it
+	// more than once (only the last run's effects commit), and returns its
+	// error. Nil means db.Update.
+	Commit func(fn func(tx *bbolt.Tx) error) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives timer and purge problems; nil discards them.
@@ -36,6 +45,7 @@ type Store struct {
 	db   *bbolt.DB
 	opts Options
 	log  *slog.Logger
+	wake chan struct{} // a new deadline may be earlier than the timer's
 }
 
 // New creates the store's buckets if needed. The DB stays owned by the
@@ -46,6 +56,9 @@ func New(db *bbolt.DB, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Commit == nil {
+		opts.Commit = db.Update
 	}
 	log := opts.Logger
 	if log == nil {
@@ -62,7 +75,15 @@ func New(db *bbolt.DB, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("init hold store: %w", err)
 	}
-	return &Store{db: db, opts: opts, log: log.With("component", "hold")}, nil
+	return &Store{db: db, opts: opts, log: log.With("component", "hold"), wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake makes Run look at the deadlines now.
+func (s *Store) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Store) now() time.Time { return s.opts.Now().UTC() }
@@ -117,6 +138,9 @@ func (s *Store) CreateTx(tx *bbolt.Tx, rec *Record, actor Actor, reason string) 
 	_, err := s.appendEventTx(tx, &Event{
 		MessageID: r.ID, Actor: actor, Action: ActionHold, To: StateHeld, Reason: reason,
 	})
+	if err == nil && !r.Deadline.IsZero() {
+		tx.OnCommit(s.Wake) // a short delay must not wait for the next tick
+	}
 	return err
 }
 

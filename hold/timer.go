@@ -84,7 +84,7 @@ func (s *Store) Tick(ctx context.Context, now time.Time) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.opts.Commit(func(tx *bbolt.Tx) error {
 			r, err := getRecord(tx, id)
 			if err != nil {
 				return err
@@ -107,10 +107,12 @@ func (s *Store) Tick(ctx context.Context, now time.Time) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Run calls Tick until ctx ends: at the earliest pending deadline, and at
-// least every interval (which also catches holds created meanwhile by
-// other code paths). When retention > 0 it purges once an hour. Deadlines
-// are stored, so a restart resumes every timer.
+// Run calls Tick until ctx ends: at the earliest pending deadline, when a
+// new hold is created (Wake), and at least every interval. When retention
+// > 0 it purges once an hour. Deadlines are stored, so a restart resumes
+// every timer. A deadline whose transition fails stays due, so after a
+// failed Tick the next one waits, doubling from a second up to interval,
+// instead of retrying at once.
 func (s *Store) Run(ctx context.Context, interval, retention time.Duration) error {
 	if interval <= 0 {
 		return fmt.Errorf("%w: tick interval %v", ErrInvalid, interval)
@@ -118,10 +120,14 @@ func (s *Store) Run(ctx context.Context, interval, retention time.Duration) erro
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	var lastPurge time.Time
+	var backoff time.Duration
 	for {
 		now := s.now()
 		if _, err := s.Tick(ctx, now); err != nil && ctx.Err() == nil {
-			s.log.Warn("tick", "err", err)
+			backoff = min(max(2*backoff, time.Second), interval)
+			s.log.Warn("deadline transitions failed; retrying later", "retry_in", backoff, "err", err)
+		} else {
+			backoff = 0
 		}
 		if retention > 0 && now.Sub(lastPurge) >= time.Hour {
 			res, err := s.Purge(ctx, now.Add(-retention))
@@ -135,12 +141,13 @@ func (s *Store) Run(ctx context.Context, interval, retention time.Duration) erro
 		}
 		wait := interval
 		if next, ok, err := s.NextDeadline(ctx); err == nil && ok {
-			wait = min(interval, max(next.Sub(s.now()), time.Millisecond))
+			wait = min(interval, max(next.Sub(s.now()), time.Millisecond, backoff))
 		}
 		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-s.wake: // t.Reset above discards a stale tick (Go 1.23+)
 		case <-t.C:
 		}
 	}

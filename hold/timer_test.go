@@ -261,3 +261,52 @@ func TestRunWakesAtDeadline(t *testing.T) {
 		t.Fatalf("D %s", st)
 	}
 }
+
+// A deadline whose transition keeps failing with an error the store does
+// not know (a message gone from another store) is retried with backoff,
+// never in a tight loop.
+func TestRunBacksOffFailingDeadline(t *testing.T) {
+	var calls atomic.Int64
+	gone := errors.New("no such message")
+	f := newFixture(t, Options{OnDecided: func(*bbolt.Tx, *Record, State) error { calls.Add(1); return gone }})
+	f.create("X", KindReview, time.Minute)
+	f.clock.Advance(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.s.Run(ctx, time.Minute, 0) }()
+	time.Sleep(1500 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n < 1 || n > 3 {
+		t.Fatalf("failing deadline tried %d times in 1.5 s, want 1 to 3", n)
+	}
+}
+
+// A hold created while Run waits on a long interval fires at its own
+// deadline, not at the next tick.
+func TestRunWakesOnCreate(t *testing.T) {
+	var released atomic.Int64
+	f := newFixture(t, Options{OnRelease: func(*bbolt.Tx, *Record) error { released.Add(1); return nil }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.s.Run(ctx, time.Hour, 0) }()
+	time.Sleep(50 * time.Millisecond) // Run is now waiting on its hour
+	rec := sampleRecord("D", KindDelay)
+	rec.CreatedAt = f.clock.Now()
+	rec.Deadline = f.clock.Now() // due at once
+	if err := f.s.Create(ctx, rec, System, "delay"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for released.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if released.Load() != 1 {
+		t.Fatal("a new hold due now waited for the next tick")
+	}
+}

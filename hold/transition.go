@@ -41,7 +41,7 @@ func (s *Store) Transition(ctx context.Context, id string, to State, actor Actor
 	}
 	var rec *Record
 	var result error
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.opts.Commit(func(tx *bbolt.Tx) error {
 		var wrote bool
 		var err error
 		rec, wrote, err = s.transitionTx(tx, id, to, actor, reason, o, s.now())
@@ -63,7 +63,7 @@ func (s *Store) TransitionWithToken(ctx context.Context, hash [32]byte, role Rol
 	}
 	var rec *Record
 	var result error
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.opts.Commit(func(tx *bbolt.Tx) error {
 		now := s.now()
 		tok, err := checkToken(tx, hash, role, now)
 		if err != nil {

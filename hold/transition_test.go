@@ -294,3 +294,25 @@ func TestRace(t *testing.T) {
 		})
 	}
 }
+
+// An admin deletion is a transition like any other: audited, final, and
+// the deadline goes with it.
+func TestDeleteIsATransition(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	f.create("X", KindReview, time.Minute)
+	if _, err := f.s.Transition(ctx, "X", StateDeleted, alice, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := f.s.NextDeadline(ctx); ok {
+		t.Fatal("deadline of a deleted hold left behind")
+	}
+	var de *DecidedError
+	if _, err := f.s.Transition(ctx, "X", StateReleased, alice, ""); !errors.As(err, &de) || de.State != StateDeleted {
+		t.Fatalf("release after delete: %v", err)
+	}
+	ev, _ := f.s.Events(ctx, "X")
+	if last := ev[len(ev)-1]; last.Action != ActionDelete || last.To != StateDeleted {
+		t.Fatalf("delete event %+v", last)
+	}
+}

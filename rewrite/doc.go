@@ -13,8 +13,8 @@
 //     function's documentation change.
 //   - Streaming: memory does not grow with message or attachment size. A
 //     header block is held in memory up to 1 MiB; bodies are streamed, and
-//     EncryptAttachments and ReplaceAttachments spool through temporary
-//     files.
+//     EncryptAttachments and ReplaceAttachments spool through memory up to
+//     512 KiB per spool, then temporary files.
 //   - The output is valid MIME that go-message and enmime both parse.
 //   - Errors never carry addresses, file names or other message content.
 //   - Neither function touches the envelope: the caller keeps RCPT TO.

@@ -25,7 +25,8 @@ type trailingPart struct {
 // reports, so single writes are not checked.
 func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error {
 	eol := rw.top.eol
-	bw := bufio.NewWriterSize(dst, bufSize)
+	bw := getWriter(dst)
+	defer putWriter(bw)
 	if err := rw.writeTopHeader(bw); err != nil {
 		return err
 	}

@@ -60,7 +60,8 @@ func (rw *rewriter) read(src io.Reader) error {
 func (rw *rewriter) close() { rw.kept.close() }
 
 func (rw *rewriter) parse(src io.Reader) error {
-	br := bufio.NewReaderSize(src, bufSize)
+	br := getReader(src)
+	defer putReader(br) // nothing read from br outlives parse
 	h, err := readRawHeader(br)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package rewrite
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -78,31 +77,11 @@ func decodeBody(cte string, r io.Reader) (io.Reader, error) {
 	case "", "7bit", "8bit", "binary":
 		return r, nil
 	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &spaceSkipper{r: r}), nil
+		return newBase64Reader(r), nil
 	case "quoted-printable":
 		return quotedprintable.NewReader(r), nil
 	}
 	return nil, ErrUnknownEncoding
-}
-
-// spaceSkipper drops the spaces and tabs some mailers leave at the end of
-// base64 lines; encoding/base64 already skips CR and LF.
-type spaceSkipper struct{ r io.Reader }
-
-func (s *spaceSkipper) Read(p []byte) (int, error) {
-	for {
-		n, err := s.r.Read(p)
-		j := 0
-		for _, c := range p[:n] {
-			if c != ' ' && c != '\t' {
-				p[j] = c
-				j++
-			}
-		}
-		if j > 0 || err != nil {
-			return j, err
-		}
-	}
 }
 
 // peekSubject reads the Subject of an attached message from its first

@@ -7,25 +7,29 @@ import (
 
 // State is where a message is in its life. See design.md:
 // received → [held → released] → queued → delivered | bounced,
-// or rejected | cancelled | expired.
+// or rejected | cancelled | expired | deleted.
 type State string
 
 // Message states. "received" is never stored: a message becomes a record
 // only once it is owned (queued or held).
 const (
-	StateQueued    State = "queued"
-	StateHeld      State = "held"
+	StateQueued State = "queued"
+	StateHeld   State = "held"
+	// StateReleased: a decision released the message and its release step
+	// (rewrites, then queueing) is recorded but has not run yet.
+	StateReleased  State = "released"
 	StateDelivered State = "delivered"
 	StateBounced   State = "bounced" // finished, at least one recipient failed
 	StateExpired   State = "expired"
 	StateRejected  State = "rejected"
 	StateCancelled State = "cancelled"
+	StateDeleted   State = "deleted" // removed by an admin
 )
 
 // Final reports whether no more work is done on a message in this state.
 func (s State) Final() bool {
 	switch s {
-	case StateDelivered, StateBounced, StateExpired, StateRejected, StateCancelled:
+	case StateDelivered, StateBounced, StateExpired, StateRejected, StateCancelled, StateDeleted:
 		return true
 	}
 	return false
@@ -96,6 +100,8 @@ type Record struct {
 	Expires     time.Time `json:"expires"`
 	LastError   string    `json:"last_error,omitempty"`
 	FinishedAt  time.Time `json:"finished_at,omitzero"`
+	// DelayWarned: the sender was told once that delivery is delayed.
+	DelayWarned bool `json:"delay_warned,omitempty"`
 
 	// DSN envelope parameters (RFC 3461) and body type.
 	DSNRet   string `json:"dsn_ret,omitempty"`
@@ -111,6 +117,40 @@ type Record struct {
 	// BodySuffix names the rewritten copy (ID.suffix) that is delivered
 	// instead of the original body, e.g. "bcc" after a release in Bcc.
 	BodySuffix string `json:"body_suffix,omitempty"`
+
+	// Steps are side effects a transition recorded, run in order by a
+	// worker after the transaction that recorded them (never inside it).
+	// A record with steps is in the steps index and is not purged.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// StepKind names a recorded side effect.
+type StepKind string
+
+// Step kinds.
+const (
+	// StepRelease applies the release's rewrites (Bcc → link → encrypt)
+	// and then queues the message for delivery.
+	StepRelease StepKind = "release"
+	// StepNotice spools the sender's notice of a hold's outcome.
+	StepNotice StepKind = "notice"
+)
+
+// Step is one recorded side effect. Running it must be idempotent: it
+// commits its results and removes itself in one transaction, so a crash
+// before that commit runs it again from the start.
+type Step struct {
+	Kind StepKind `json:"kind"`
+	// Mode is how a release goes out (hold.ReleaseMode); Actions are the
+	// rewrites the decision asked for.
+	Mode    string   `json:"mode,omitempty"`
+	Actions []string `json:"actions,omitempty"`
+	// Notice is the outcome a notice reports (the hold state).
+	Notice string `json:"notice,omitempty"`
+
+	Attempts    int       `json:"attempts,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
 }
 
 // Pending lists the recipients still to be delivered.

@@ -44,12 +44,14 @@ var (
 	bucketMsgs   = []byte("msgs")
 	bucketDue    = []byte("due")    // key: next attempt (unix ns, big-endian) + ID
 	bucketCounts = []byte("counts") // state → number of records (uint64), kept in step by PutTx/DeleteTx
+	bucketSteps  = []byte("steps")  // ID → nil for every record with recorded steps
 )
 
 // Store is the spool. It is safe for concurrent use.
 type Store struct {
 	db      *bbolt.DB
 	dir     string // body files
+	tmp     string // staging files, emptied on Open
 	log     *slog.Logger
 	commits chan *commitReq
 
@@ -69,7 +71,7 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("open database (is another sendguard running on %s?): %w", dataDir, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketDue} {
+		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -83,7 +85,18 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create buckets: %w", err)
 	}
-	s := &Store{db: db, dir: dir, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
+	// Staging files (plaintext attachments on their way into a zip or a
+	// link package) of a process that died are removed.
+	tmp := filepath.Join(dataDir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("clear staging dir: %w", err)
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create staging dir: %w", err)
+	}
+	s := &Store{db: db, dir: dir, tmp: tmp, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
 	if err := s.reconcile(); err != nil {
 		db.Close()
 		return nil, err
@@ -98,6 +111,10 @@ func (s *Store) DB() *bbolt.DB { return s.db }
 
 // Dir is the directory of body files.
 func (s *Store) Dir() string { return s.dir }
+
+// TempDir is a private directory for staging files, on the spool's disk
+// and emptied when the store opens.
+func (s *Store) TempDir() string { return s.tmp }
 
 // Close stops the committer and closes the database. Pending commits finish.
 func (s *Store) Close() error {
@@ -258,6 +275,14 @@ func PutTx(tx *bbolt.Tx, rec *Record) error {
 	if err := msgs.Put([]byte(rec.ID), v); err != nil {
 		return err
 	}
+	if len(rec.Steps) > 0 {
+		err = tx.Bucket(bucketSteps).Put([]byte(rec.ID), nil)
+	} else {
+		err = tx.Bucket(bucketSteps).Delete([]byte(rec.ID))
+	}
+	if err != nil {
+		return err
+	}
 	if rec.State == StateQueued {
 		return due.Put(dueKey(rec.NextAttempt, rec.ID), nil)
 	}
@@ -279,20 +304,23 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 	if err := addCount(tx, rec.State, -1); err != nil {
 		return err
 	}
+	if err := tx.Bucket(bucketSteps).Delete([]byte(id)); err != nil {
+		return err
+	}
 	return tx.Bucket(bucketMsgs).Delete([]byte(id))
 }
 
-// EnqueueTx moves a record to queued, due now. The hold store calls it in
-// the transaction that releases a message, so release and enqueue are one
-// atomic step.
-func EnqueueTx(tx *bbolt.Tx, id string, now time.Time) error {
-	rec, err := GetTx(tx, id)
-	if err != nil {
-		return err
-	}
-	rec.State = StateQueued
-	rec.NextAttempt = now
-	return PutTx(tx, rec)
+// WithSteps lists up to limit IDs of records that have recorded steps.
+func (s *Store) WithSteps(limit int) ([]string, error) {
+	var ids []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketSteps).Cursor()
+		for k, _ := c.First(); k != nil && len(ids) < limit; k, _ = c.Next() {
+			ids = append(ids, string(k))
+		}
+		return nil
+	})
+	return ids, err
 }
 
 func dueKey(t time.Time, id string) []byte {
@@ -321,23 +349,22 @@ func (s *Store) Due(now time.Time, limit int) (ids []string, next time.Time, err
 }
 
 // ForEach calls fn for every record, in ID (arrival) order, until it
-// returns false.
+// returns false. Stopping early is not an error.
 func (s *Store) ForEach(fn func(rec *Record) bool) error {
 	return s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMsgs).ForEach(func(k, v []byte) error {
+		c := tx.Bucket(bucketMsgs).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
 			rec := new(Record)
 			if err := json.Unmarshal(v, rec); err != nil {
 				return fmt.Errorf("decode record %s: %w", k, err)
 			}
 			if !fn(rec) {
-				return errStop
+				return nil
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 }
-
-var errStop = errors.New("stop")
 
 // Counts returns the number of records in each state.
 // Counts returns the number of records in each state, from counters kept
@@ -451,18 +478,17 @@ func (s *Store) Purge(cutoff time.Time) (int, error) {
 	for {
 		var ids []string
 		err := s.db.View(func(tx *bbolt.Tx) error {
-			return tx.Bucket(bucketMsgs).ForEach(func(k, v []byte) error {
+			c := tx.Bucket(bucketMsgs).Cursor()
+			for k, v := c.First(); k != nil && len(ids) < 500; k, v = c.Next() {
 				var rec Record
-				if json.Unmarshal(v, &rec) == nil && rec.State.Final() && !rec.FinishedAt.IsZero() && rec.FinishedAt.Before(cutoff) {
+				if json.Unmarshal(v, &rec) == nil && rec.State.Final() && len(rec.Steps) == 0 &&
+					!rec.FinishedAt.IsZero() && rec.FinishedAt.Before(cutoff) {
 					ids = append(ids, string(k))
-					if len(ids) >= 500 {
-						return errStop
-					}
 				}
-				return nil
-			})
+			}
+			return nil
 		})
-		if err != nil && !errors.Is(err, errStop) {
+		if err != nil {
 			return total, err
 		}
 		if len(ids) == 0 {

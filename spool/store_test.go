@@ -71,7 +71,10 @@ func TestAcceptDueAndRestart(t *testing.T) {
 		}
 	}
 	// Enqueue a held message: it becomes due now.
-	if err := s.Commit(func(tx *bbolt.Tx) error { return EnqueueTx(tx, h, now) }); err != nil {
+	if err := s.Update(h, func(_ *bbolt.Tx, rec *Record) error {
+		rec.State, rec.NextAttempt = StateQueued, now
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	ids, _, _ = s.Due(now, 10)
@@ -198,4 +201,49 @@ func TestCountsFollowWrites(t *testing.T) {
 	s = openTest(t, dir)
 	defer s.Close()
 	check(s)
+}
+
+// TestStepsIndex: a record with recorded steps is listed until a write
+// clears them, and is never purged while they are pending.
+func TestStepsIndex(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	now := time.Now()
+	id := spoolOne(t, s, StateHeld, now)
+	if err := s.Update(id, func(_ *bbolt.Tx, rec *Record) error {
+		rec.State, rec.FinishedAt = StateRejected, now.Add(-time.Hour)
+		rec.Steps = []Step{{Kind: StepNotice, Notice: "rejected"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.WithSteps(10); len(ids) != 1 || ids[0] != id {
+		t.Fatalf("with steps = %v", ids)
+	}
+	if n, err := s.Purge(now); err != nil || n != 0 {
+		t.Fatalf("purge with a pending step: %d %v", n, err)
+	}
+	if err := s.Update(id, func(_ *bbolt.Tx, rec *Record) error { rec.Steps = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.WithSteps(10); len(ids) != 0 {
+		t.Fatalf("with steps after clearing = %v", ids)
+	}
+	if n, err := s.Purge(now); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+}
+
+// TestForEachStopIsNotAnError: a callback that stops early ends the walk
+// without an error (a dashboard reading the first N records).
+func TestForEachStopIsNotAnError(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	for range 3 {
+		spoolOne(t, s, StateQueued, time.Now())
+	}
+	n := 0
+	if err := s.ForEach(func(*Record) bool { n++; return n < 2 }); err != nil || n != 2 {
+		t.Fatalf("ForEach stopped early: n=%d err=%v", n, err)
+	}
 }

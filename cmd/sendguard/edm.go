@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,24 +15,31 @@ import (
 	"github.com/sendguard/sendguard/rules/inspect"
 )
 
-const edmUsage = `usage:
-  sendguard edm import -fields name,kana,phone,email,customer_id [-key FILE] [-index FILE] [-header auto|yes|no] [-config FILE] customers.csv
-  sendguard edm info [-key FILE] [-index FILE] [-config FILE]`
+const edmUsage = `edm import -fields name,kana,phone,email,customer_id [-key FILE] [-index FILE] [-header auto|yes|no] [-config FILE] customers.csv
+       sendguard edm info [-key FILE] [-index FILE] [-config FILE]
+
+Import the company's customer list for exact data match (only keyed hashes are stored), or describe the index.`
 
 // edmCmd imports the company's record list into the exact-data-match index
 // and describes the index. Neither prints a value.
 func edmCmd(args []string) error {
-	if len(args) == 0 || args[0] != "import" && args[0] != "info" {
-		return errors.New(edmUsage)
+	c := newCommand("edm", edmUsage)
+	if wantsHelp(args) {
+		return c.help(args)
+	}
+	if args[0] != "import" && args[0] != "info" {
+		c.printUsage(os.Stderr)
+		return usageError("unknown edm command %q", args[0])
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("edm "+sub, flag.ContinueOnError)
+	fs := c.fs
 	cfgPath := fs.String("config", "", "configuration file (edm.key_file, edm.index, data_dir)")
 	keyPath := fs.String("key", "", "HMAC key file (default edm.key_file); import creates it 0600 if absent")
 	indexPath := fs.String("index", "", "index file (default edm.index, or edm.idx in data_dir)")
 	fields := fs.String("fields", "", "the CSV columns in order; - skips a column (import)")
 	header := fs.String("header", "auto", "whether the first row is a header: auto, yes or no (import)")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := c.parse(args[1:])
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -53,8 +59,9 @@ func edmCmd(args []string) error {
 		return err
 	}
 	if sub == "info" {
-		if fs.NArg() != 0 {
-			return errors.New(edmUsage)
+		if len(pos) != 0 {
+			c.printUsage(os.Stderr)
+			return usageError("edm info takes no arguments")
 		}
 		key, err := edm.LoadKey(*keyPath)
 		if err != nil {
@@ -67,8 +74,9 @@ func edmCmd(args []string) error {
 		printEDMInfo(*indexPath, ix.Info())
 		return nil
 	}
-	if fs.NArg() != 1 || *fields == "" {
-		return errors.New(edmUsage)
+	if len(pos) != 1 || *fields == "" {
+		c.printUsage(os.Stderr)
+		return usageError("edm import needs -fields and one CSV file")
 	}
 	cols, err := edm.ParseColumns(*fields)
 	if err != nil {
@@ -78,7 +86,7 @@ func edmCmd(args []string) error {
 	if !ok {
 		return fmt.Errorf("edm: -header must be auto, yes or no, not %q", *header)
 	}
-	return edmImport(fs.Arg(0), cols, hm, *keyPath, *indexPath)
+	return edmImport(pos[0], cols, hm, *keyPath, *indexPath)
 }
 
 func edmImport(src string, cols edm.Columns, hm edm.Header, keyPath, indexPath string) error {

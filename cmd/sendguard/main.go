@@ -60,6 +60,8 @@ func dispatch(cmd string, args []string) error {
 		return dkimCmd(args)
 	case "edm":
 		return edmCmd(args)
+	case "debug":
+		return debugCmd(args)
 	case "passwd-hash":
 		return passwdHash(args)
 	case "version", "-version", "--version":
@@ -114,6 +116,9 @@ func usage(w io.Writer) {
   config check FILE                      validate a configuration file and compile its policy
   dkim keygen [-type rsa|ed25519] [-bits 2048] [-out FILE] DOMAIN SELECTOR
                                          write a DKIM key (0600) and print its DNS TXT record
+  edm import -fields LIST [-key FILE] customers.csv | edm info
+                                         import the customer list for exact data match (hashes only)
+  debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version
 

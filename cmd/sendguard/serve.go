@@ -18,14 +18,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
-	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/webbase"
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
 	"github.com/sendguard/sendguard/spool"
@@ -131,26 +130,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	releaser := &gateway.Releaser{Store: store, Internal: internal.Internal, Encryptor: encryptor, Now: time.Now}
-	notifier := &gateway.Notifier{Store: store, Lang: cfg.Notify.Language, LangOf: languageOf(cfg),
-		Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	holds, err := hold.New(store.DB(), hold.Options{
-		OnRelease: releaser.OnRelease,
-		OnDecided: func(tx *bbolt.Tx, rec *hold.Record, from hold.State) error {
-			if err := gateway.DecidedHook(time.Now)(tx, rec, from); err != nil {
-				return err
-			}
-			return notifier.DecidedTx(tx, rec, time.Now())
-		},
-		OnPurge: func(_ *bbolt.Tx, rec *hold.Record) error {
-			store.RemoveBody(rec.ID)
-			return nil
-		},
-		Logger: log.With("component", "hold"),
-	})
+	// Transitions wake the step worker after they commit. It is built
+	// below, once everything a step needs exists; nothing transitions
+	// before the goroutines start.
+	var steps *gateway.StepRunner
+	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold")})
 	if err != nil {
 		return err
 	}
+	holds := q.Holds
 	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
 	if err != nil {
 		return err
@@ -165,7 +153,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	notifier.Builder, notifier.Link = builder, pages.Link
+	notifier := &gateway.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
+		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
 	history, err := gateway.NewHistory(store.DB())
 	if err != nil {
 		return err
@@ -199,10 +188,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, From: noticeFrom(cfg),
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
-	releaser.Linker = linker
+	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
+	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
+		OnQueued: runner.Wake, Log: log.With("component", "steps")}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
-		Encryptor: encryptor, Linker: linker, Internal: internal.Internal,
-		Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
+		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
 	if err != nil {
@@ -255,7 +245,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	admin := &gateway.Admin{Store: store, Holds: holds, Runner: runner, Log: log.With("component", "admin"),
+	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: userRoutes(cons.Users())}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -289,6 +279,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			}
 		}
 	})
+	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
 	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
 	goRun("hold timers", func() error {
 		err := holds.Run(runCtx, 30*time.Second, cfg.Hold.Retention)

@@ -31,19 +31,24 @@ func newTransport(cfg *config.Config, log *slog.Logger) (gateway.Transport, func
 // buildDSN renders RFC 3464 reports for the delivery runner.
 func buildDSN(cfg *config.Config) gateway.DSNBuilder {
 	host := gateway.Hostname(cfg)
-	return func(rec *spool.Record, failed []spool.Rcpt, body io.Reader) ([]byte, error) {
+	return func(rec *spool.Record, rcpts []spool.Rcpt, body io.Reader) ([]byte, error) {
 		p := dsn.Params{ReportingMTA: host, To: rec.MailFrom, QueueID: rec.ID, EnvID: rec.DSNEnvID,
 			ArrivalDate: rec.ReceivedAt, Original: body, Return: rec.DSNRet}
-		for _, rc := range failed {
+		for _, rc := range rcpts {
 			r := dsn.Recipient{Final: rc.Addr, Action: dsn.Failed, Status: rc.Enhanced, RemoteMTA: rc.Remote,
 				LastAttempt: rc.Updated}
 			if _, orig, ok := strings.Cut(rc.ORcpt, ";"); ok {
 				r.Original = orig
 			}
-			if r.Status == "" || r.Status[0] != '5' && r.Status[0] != '4' {
+			switch {
+			case rc.Status == spool.RcptPending: // still being retried
+				r.Action, r.WillRetryUntil = dsn.Delayed, rec.Expires
+				if r.Status == "" || r.Status[0] != '4' {
+					r.Status = "4.0.0"
+				}
+			case r.Status == "" || r.Status[0] != '5' && r.Status[0] != '4':
 				r.Status = "5.0.0"
-			}
-			if r.Status[0] == '4' { // expired after temporary failures
+			case r.Status[0] == '4': // expired after temporary failures
 				r.Status = "5" + r.Status[1:]
 			}
 			if rc.FromPeer {

@@ -10,11 +10,12 @@
 // option, because it is weak (see ZipCrypto).
 //
 // Invariants:
-//   - Memory does not grow with entry size: each entry is deflated and
-//     encrypted in one pass into a temporary file (to learn its sizes before
-//     the local header is written) and then copied into the archive. The
-//     temporary file only ever holds ciphertext; it is unlinked as soon as it
-//     is created where the OS allows.
+//   - Memory does not grow with entry size: each entry is deflated (or
+//     stored, when its first 16 KiB look already compressed) and encrypted
+//     in one pass into a buffer (to learn its sizes before the local header
+//     is written) and then copied into the archive. The buffer is memory up
+//     to 512 KiB, then a temporary file; either only ever holds ciphertext,
+//     and the file is unlinked as soon as it is created where the OS allows.
 //   - Entry names are sanitised (SanitizeName) and unique within an archive.
 //   - The password is never logged or formatted (Options redacts it).
 //   - The reader (Open, Decrypt) verifies the password verifier before

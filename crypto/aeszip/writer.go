@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
-	"os"
 	"time"
 )
 
@@ -33,16 +31,16 @@ const (
 // Writer writes an encrypted zip archive to an io.Writer, one entry at a
 // time. It is not safe for concurrent use.
 type Writer struct {
-	opt     Options
-	zw      *zip.Writer
-	fw      *flate.Writer
-	tmp     *os.File
-	tmpPath string // set only if the temp file could not be unlinked early
-	buf     []byte
-	cbuf    []byte
-	used    map[string]struct{}
-	err     error // sticky: the archive is broken after a failed copy
-	closed  bool
+	opt    Options
+	zw     *zip.Writer
+	fw     *flate.Writer // pooled; nil until the first deflated entry
+	ent    *entryBuf     // the entry being built; nil until the first Add
+	bw     *bufio.Writer // buffers ent (deflate writes in small pieces)
+	buf    *[]byte       // pooled copy buffer
+	cbuf   *[]byte       // pooled ciphertext buffer
+	used   map[string]struct{}
+	err    error // sticky: the archive is broken after a failed copy
+	closed bool
 }
 
 // NewWriter returns a Writer that writes an archive to w with the given
@@ -100,34 +98,37 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	return entryName, nil
 }
 
-// prepareTemp creates the temp file on first use and empties it.
+// prepareTemp readies the entry buffer (memory first, a temp file for
+// large entries) and the pooled buffers on first use, and empties it.
 func (w *Writer) prepareTemp() error {
-	if w.tmp == nil {
-		f, err := os.CreateTemp(w.opt.TempDir, "sendguard-zip-*")
-		if err != nil {
-			return fmt.Errorf("aeszip: create temp file: %w", err)
-		}
-		if err := os.Remove(f.Name()); err != nil {
-			w.tmpPath = f.Name()
-		}
-		w.tmp = f
-		w.buf = make([]byte, copyBufSize)
-		w.cbuf = make([]byte, copyBufSize)
+	if w.ent == nil {
+		w.ent = &entryBuf{dir: w.opt.TempDir}
+		w.buf, w.cbuf = getBuf(), getBuf()
+		w.bw = bufio.NewWriterSize(w.ent, copyBufSize)
 		return nil
 	}
-	if _, err := w.tmp.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("aeszip: rewind temp file: %w", err)
+	if err := w.ent.reset(); err != nil {
+		return fmt.Errorf("aeszip: %w", err)
 	}
-	if err := w.tmp.Truncate(0); err != nil {
-		return fmt.Errorf("aeszip: truncate temp file: %w", err)
-	}
+	w.bw.Reset(w.ent)
 	return nil
 }
 
-// encryptToTemp deflates and encrypts r into the temp file and fills in
-// the method, flags, sizes, CRC and encryption extra field of fh.
+// encryptToTemp compresses (or, for data that does not compress, stores)
+// and encrypts r into the entry buffer and fills in the method, flags,
+// sizes, CRC and encryption extra field of fh.
 func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
-	bw := bufio.NewWriterSize(w.tmp, copyBufSize)
+	buf := *w.buf
+	n0, err := io.ReadFull(r, buf[:sampleSize])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return fmt.Errorf("aeszip: read entry data: %w", err)
+	}
+	sample := buf[:n0]
+	method := uint16(zip.Deflate)
+	if incompressible(sample) {
+		method = zip.Store
+	}
+	bw := w.bw
 	var (
 		sink   io.Writer
 		finish func() error
@@ -144,16 +145,16 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 		}
 		bw.Write(salt)
 		bw.Write(keys.verifier[:])
-		enc := newAESEncrypter(bw, keys, w.cbuf)
+		enc := newAESEncrypter(bw, keys, *w.cbuf)
 		sink, finish = enc, enc.Finish
 		fh.Method = methodAES
 		fh.Flags = 1
 		fh.ReaderVersion = versionNeedAES
-		fh.Extra = aesExtra(zip.Deflate)
+		fh.Extra = aesExtra(method)
 	case ZipCrypto:
 		// Bit 3 (data descriptor) makes the check byte the high byte of
 		// the DOS time, which is known before the CRC.
-		fh.Method = zip.Deflate
+		fh.Method = method
 		fh.Flags = 1 | 1<<3
 		fh.ReaderVersion = versionNeedZip2
 		keys := newZipCryptoKeys(w.opt.Password)
@@ -164,31 +165,43 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 		hdr[zipCryptoHeaderLen-1] = byte(fh.ModifiedTime >> 8)
 		keys.encrypt(hdr[:], hdr[:])
 		bw.Write(hdr[:])
-		sink, finish = &zipCryptoWriter{w: bw, keys: keys, buf: w.cbuf}, func() error { return nil }
+		sink, finish = &zipCryptoWriter{w: bw, keys: keys, buf: *w.cbuf}, func() error { return nil }
 	}
-	if w.fw == nil {
-		fw, err := flate.NewWriter(sink, w.opt.level())
-		if err != nil {
-			return fmt.Errorf("aeszip: deflate: %w", err)
+	in := sink
+	if method == zip.Deflate {
+		if w.fw == nil {
+			fw, err := getFlate(sink, w.opt.level())
+			if err != nil {
+				return fmt.Errorf("aeszip: deflate: %w", err)
+			}
+			w.fw = fw
+		} else {
+			w.fw.Reset(sink)
 		}
-		w.fw = fw
-	} else {
-		w.fw.Reset(sink)
+		in = w.fw
 	}
 	crc := crc32.NewIEEE()
-	var in io.Writer = w.fw
 	if w.opt.Encryption == ZipCrypto {
-		in = io.MultiWriter(w.fw, crc)
+		in = io.MultiWriter(in, crc)
 	}
-	n, err := io.CopyBuffer(in, io.LimitReader(r, maxEntrySize+1), w.buf)
-	if err != nil {
-		return fmt.Errorf("aeszip: read entry data: %w", err)
+	if _, err := in.Write(sample); err != nil {
+		return fmt.Errorf("aeszip: write entry: %w", err)
+	}
+	n := int64(n0)
+	if n0 == sampleSize {
+		m, err := io.CopyBuffer(in, io.LimitReader(r, maxEntrySize+1-n), buf)
+		n += m
+		if err != nil {
+			return fmt.Errorf("aeszip: read entry data: %w", err)
+		}
 	}
 	if n > maxEntrySize {
 		return ErrTooLarge
 	}
-	if err := w.fw.Close(); err != nil {
-		return fmt.Errorf("aeszip: deflate: %w", err)
+	if method == zip.Deflate {
+		if err := w.fw.Close(); err != nil {
+			return fmt.Errorf("aeszip: deflate: %w", err)
+		}
 	}
 	if err := finish(); err != nil {
 		return fmt.Errorf("aeszip: write temp file: %w", err)
@@ -196,10 +209,7 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("aeszip: write temp file: %w", err)
 	}
-	size, err := w.tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return fmt.Errorf("aeszip: temp file size: %w", err)
-	}
+	size := w.ent.n
 	if size > maxEntrySize {
 		return ErrTooLarge
 	}
@@ -211,27 +221,18 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 	return nil
 }
 
-// copyEntry writes the local header and the temp file into the archive.
+// copyEntry writes the local header and the buffered entry into the
+// archive.
 func (w *Writer) copyEntry(fh *zip.FileHeader) error {
 	dst, err := w.zw.CreateRaw(fh)
 	if err != nil {
 		return err
 	}
-	if _, err := w.tmp.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("rewind temp file: %w", err)
-	}
-	n, err := io.CopyBuffer(dst, io.LimitReader(w.tmp, int64(fh.CompressedSize64)), w.buf)
-	if err != nil {
-		return err
-	}
-	if n != int64(fh.CompressedSize64) {
-		return fmt.Errorf("temp file: %w", io.ErrUnexpectedEOF)
-	}
-	return nil
+	return w.ent.copyTo(dst, *w.buf)
 }
 
-// Close writes the central directory and removes the temp file. It does
-// not close the underlying writer.
+// Close writes the central directory, removes the temp file and returns
+// the pooled buffers. It does not close the underlying writer.
 func (w *Writer) Close() error {
 	if w.closed {
 		return errClosed
@@ -243,15 +244,17 @@ func (w *Writer) Close() error {
 	} else if err := w.zw.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("aeszip: write central directory: %w", err))
 	}
-	if w.tmp != nil {
-		if err := w.tmp.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("aeszip: close temp file: %w", err))
+	if w.ent != nil {
+		if err := w.ent.close(); err != nil {
+			errs = append(errs, fmt.Errorf("aeszip: temp file: %w", err))
 		}
-		if w.tmpPath != "" {
-			if err := os.Remove(w.tmpPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("aeszip: remove temp file: %w", err))
-			}
-		}
+		putBuf(w.buf)
+		putBuf(w.cbuf)
+		w.ent, w.buf, w.cbuf, w.bw = nil, nil, nil, nil
+	}
+	if w.fw != nil {
+		putFlate(w.fw, w.opt.level())
+		w.fw = nil
 	}
 	return errors.Join(errs...)
 }

@@ -93,19 +93,12 @@ func encodingName(e encoding.Encoding) string {
 }
 
 // decodeWith decodes b with e, returning the text and how many bytes were
-// invalid in that encoding (decoders substitute U+FFFD for them).
+// invalid in that encoding (replaced by U+FFFD).
 func decodeWith(e encoding.Encoding, b []byte) ([]byte, int) {
 	if e == nil || e == unicode.UTF8 {
-		return toValidUTF8(b)
+		return toValidUTF8(b) // valid UTF-8 is returned without a copy
 	}
-	before := bytes.Count(b, []byte("\uFFFD")) // literal replacement chars already present
-	out, err := e.NewDecoder().Bytes(b)
-	if err != nil {
-		// x/text decoders replace invalid input rather than fail; an error
-		// here is an internal limit, so fall back to UTF-8 with repairs.
-		return toValidUTF8(b)
-	}
-	return out, max(0, bytes.Count(out, []byte("\uFFFD"))-before)
+	return decodeAll(e, b)
 }
 
 func toValidUTF8(b []byte) ([]byte, int) {

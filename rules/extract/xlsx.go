@@ -34,6 +34,13 @@ func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
 		}
 	}
 	tb := &textBuf{max: w.lim.MaxPartText}
+	// Size the text once from the sheets' XML (text is a third of it or
+	// less) instead of doubling through every size up to it.
+	var xmlSize uint64
+	for _, f := range sheets {
+		xmlSize += f.UncompressedSize64
+	}
+	tb.b.Grow(int(min(xmlSize/3, uint64(w.lim.MaxPartText), 64<<20)))
 	for _, f := range sheets {
 		if err := w.sheetRows(f, sst, tb); err != nil {
 			var le *limitError
@@ -122,22 +129,19 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	s := newXMLScanner(rc)
+	s := newSheetScanner(rc)
 	var out []string
 	var cur []byte
 	var total int64
 	budget := 2 * w.lim.MaxPartText
 	inSI, inT, inPh := false, false, 0
 	for {
-		if err := s.next(); err != nil {
-			if err == io.EOF {
-				return out, nil
-			}
-			return out, err
-		}
-		switch s.kind {
-		case tokStart:
-			switch string(s.name) {
+		kind, name, _ := s.next()
+		switch kind {
+		case 0:
+			return out, s.err
+		case sheetStart:
+			switch string(name) {
 			case "si":
 				inSI, cur = true, cur[:0]
 			case "t":
@@ -145,12 +149,12 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 			case "rPh":
 				inPh++
 			}
-		case tokSelfClose:
-			if string(s.name) == "si" {
+		case sheetSelfClose:
+			if string(name) == "si" {
 				out = append(out, "")
 			}
-		case tokEnd:
-			switch string(s.name) {
+		case sheetEnd:
+			switch string(name) {
 			case "si":
 				inSI = false
 				str := ""
@@ -163,9 +167,13 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 			case "rPh":
 				inPh = max(0, inPh-1)
 			}
-		case tokText:
+		case sheetText:
 			if inSI && inT && inPh == 0 {
-				cur = append(cur, s.text...)
+				cur = unescapeXML(cur, name)
+			}
+		case sheetCDATA:
+			if inSI && inT && inPh == 0 {
+				cur = append(cur, name...)
 			}
 		}
 	}
@@ -180,28 +188,25 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 		return err
 	}
 	defer rc.Close()
-	s := newXMLScanner(rc)
+	s := newSheetScanner(rc)
 	var line, val []byte
 	col, cellCol := 0, 0
 	var cellType string
 	inV, inIS, inPh, inT := false, false, 0, false
 	filled := false
 	for !tb.full {
-		if err := s.next(); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return err
-		}
-		switch s.kind {
-		case tokStart, tokSelfClose:
-			self := s.kind == tokSelfClose
-			switch string(s.name) {
+		kind, name, attrs := s.next()
+		switch kind {
+		case 0:
+			return s.err
+		case sheetStart, sheetSelfClose:
+			self := kind == sheetSelfClose
+			switch string(name) {
 			case "row":
 				line, col, filled = line[:0], 0, false
 			case "c":
-				cellType = cellTypeName(s.attr("t"))
-				cellCol = colIndex(string(s.attr("r")))
+				cellType = cellTypeName(findAttr(attrs, "t"))
+				cellCol = colIndex(findAttr(attrs, "r"))
 				if cellCol <= col {
 					cellCol = col + 1
 				}
@@ -220,8 +225,8 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 					inPh++
 				}
 			}
-		case tokEnd:
-			switch string(s.name) {
+		case sheetEnd:
+			switch string(name) {
 			case "v":
 				inV = false
 			case "is":
@@ -249,9 +254,13 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 					tb.byte('\n')
 				}
 			}
-		case tokText:
+		case sheetText, sheetCDATA:
 			if inV || inIS && inT && inPh == 0 {
-				val = append(val, s.text...)
+				if kind == sheetCDATA {
+					val = append(val, name...)
+				} else {
+					val = unescapeXML(val, name)
+				}
 			}
 		}
 	}
@@ -305,7 +314,7 @@ func appendCell(line, s []byte) []byte {
 
 // colIndex converts the letters of a cell reference ("AB12") to a 1-based
 // column number; 0 when absent.
-func colIndex(ref string) int {
+func colIndex(ref []byte) int {
 	n := 0
 	for i := 0; i < len(ref) && i < 4; i++ {
 		c := ref[i]

@@ -80,33 +80,13 @@ func (s *xmlScanner) readTag() error {
 	for {
 		chunk, err := s.br.ReadSlice('>')
 		s.tag = append(s.tag, chunk...)
-		if err == nil {
-			// a '>' inside a quoted attribute value does not end the tag
-			for _, c := range chunk {
-				switch {
-				case quote != 0 && c == quote:
-					quote = 0
-				case quote == 0 && (c == '"' || c == '\''):
-					quote = c
-				}
-			}
-			if quote == 0 {
-				break
-			}
-			continue
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return io.ErrUnexpectedEOF
 		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			for _, c := range chunk {
-				switch {
-				case quote != 0 && c == quote:
-					quote = 0
-				case quote == 0 && (c == '"' || c == '\''):
-					quote = c
-				}
-			}
-			continue
+		quote = quoteState(quote, chunk)
+		if err == nil && quote == 0 {
+			break // a '>' inside a quoted attribute value does not end the tag
 		}
-		return io.ErrUnexpectedEOF
 	}
 	t := s.tag[:len(s.tag)-1] // without '>'
 	switch {
@@ -154,24 +134,52 @@ func (s *xmlScanner) readTag() error {
 	return nil
 }
 
+// quoteState returns the quote byte open after chunk (0 for none), given
+// the one open before it. Tags without an apostrophe and with balanced
+// double quotes, nearly all of them, take the vectorised path.
+func quoteState(open byte, chunk []byte) byte {
+	if open == 0 && bytes.IndexByte(chunk, '\'') < 0 {
+		if bytes.Count(chunk, []byte{'"'})%2 == 0 {
+			return 0
+		}
+		return '"'
+	}
+	for _, c := range chunk {
+		switch {
+		case open != 0 && c == open:
+			open = 0
+		case open == 0 && (c == '"' || c == '\''):
+			open = c
+		}
+	}
+	return open
+}
+
+// localName drops a namespace prefix. Names are short: a byte loop beats
+// a vectorised search's setup here.
 func localName(n []byte) []byte {
-	if i := bytes.IndexByte(n, ':'); i >= 0 {
-		return n[i+1:]
+	for i, c := range n {
+		if c == ':' {
+			return n[i+1:]
+		}
 	}
 	return n
 }
 
 // attr returns the unescaped value of the attribute with the given local
 // name in the current start tag.
-func (s *xmlScanner) attr(name string) []byte {
-	a := s.attrs
+func (s *xmlScanner) attr(name string) []byte { return findAttr(s.attrs, name) }
+
+// findAttr returns the unescaped value of the attribute with the given
+// local name in a start tag's raw attributes.
+func findAttr(a []byte, name string) []byte {
 	for len(a) > 0 {
 		eq := bytes.IndexByte(a, '=')
 		if eq < 0 {
 			return nil
 		}
 		key := localName(bytes.TrimSpace(a[:eq]))
-		a = bytes.TrimLeft(a[eq+1:], " \t\r\n")
+		a = trimLeftSpace(a[eq+1:])
 		if len(a) == 0 || a[0] != '"' && a[0] != '\'' {
 			return nil
 		}
@@ -190,6 +198,15 @@ func (s *xmlScanner) attr(name string) []byte {
 		}
 	}
 	return nil
+}
+
+// trimLeftSpace is bytes.TrimLeft(b, " \t\r\n") without building the
+// cutset's table on every call (it showed in worksheet profiles).
+func trimLeftSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
 }
 
 // unescapeXML appends src to dst with the predefined and numeric character

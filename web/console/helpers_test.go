@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"github.com/sendguard/sendguard/internal/testclock"
 	"html"
 	"io"
@@ -66,8 +67,9 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	}
 	t.Cleanup(func() { sp.Close() })
 	e.sp = sp
-	// Outcome notices are written as the gateway writes them, so a test
-	// can read what the sender receives.
+	// Outcome notices are written as the gateway's step worker writes
+	// them, after the decision commits, so a test can read what the sender
+	// receives.
 	builder, err := notify.NewBuilder(notify.Options{From: "sendguard@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +82,20 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 			return nil
 		},
 		OnDecided: func(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
-			return notifier.DecidedTx(tx, rec, e.clock.Now())
+			tx.OnCommit(func() {
+				p, err := notifier.Decided(rec, e.clock.Now())
+				if errors.Is(err, notify.ErrInvalid) {
+					return // as the step worker: no notice to an unusable address
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := sp.DB().Update(func(tx *bbolt.Tx) error { return p.PersistTx(tx, nil) }); err != nil {
+					t.Error(err)
+				}
+			})
+			return nil
 		},
 	})
 	if err != nil {

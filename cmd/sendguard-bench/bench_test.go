@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// sendguardBin builds the gateway the tool drives.
+func sendguardBin(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sendguard-bench-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sendguard")
+		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/sendguard/sendguard/cmd/sendguard").CombinedOutput(); err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build sendguard: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+func smallSpec(n int, seed uint64) corpusSpec {
+	return corpusSpec{n: n, seed: seed, minSize: 5 << 10, maxSize: 300 << 10, mix: [numClasses]float64{0.5, 0.3, 0.2}}
+}
+
+// TestCorpusDeterministic: a seed fixes every byte of the corpus.
+func TestCorpusDeterministic(t *testing.T) {
+	read := func(seed uint64) [][]byte {
+		items, err := genCorpus(t.TempDir(), smallSpec(20, seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]byte
+		for _, it := range items {
+			b, err := os.ReadFile(it.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	a, b, c := read(7), read(7), read(8)
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			t.Fatalf("message %d differs between two runs with the same seed", i)
+		}
+	}
+	same := 0
+	for i := range a {
+		if bytes.Equal(a[i], c[i]) {
+			same++
+		}
+	}
+	if same == len(a) {
+		t.Fatal("another seed gave the same corpus")
+	}
+}
+
+// TestCorpusMatchesPolicy: every generated message gets the action its
+// class promises from the embedded default policy (sendguard check), so the classes the report splits by
+// are the paths the gateway really takes.
+func TestCorpusMatchesPolicy(t *testing.T) {
+	bin := sendguardBin(t)
+	items, err := genCorpus(t.TempDir(), smallSpec(40, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen [numClasses]int
+	for _, it := range items {
+		seen[it.class]++
+		// The envelope recipients are exactly the To: header, which is what
+		// check reads without an envelope.
+		// check exits 0 for deliver and 1 for hold or reject; 2 is an error.
+		out, err := exec.Command(bin, "check", "-json", it.path).Output()
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+			t.Fatalf("check %s: %v", it.path, err)
+		}
+		var res struct{ Actions []string }
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatalf("check %s: %v\n%s", it.path, err, out)
+		}
+		if len(res.Actions) == 0 || res.Actions[0] != it.class.wantAction() {
+			t.Errorf("%s: actions %v, want %s\n%s", filepath.Base(it.path), res.Actions, it.class.wantAction(), out)
+		}
+	}
+	for c, n := range seen {
+		if n == 0 {
+			t.Errorf("no %s message in the corpus", class(c))
+		}
+	}
+}
+
+// TestSmoke runs the tool's smoke mode end to end (sendguard started by
+// the tool, a private Postfix relay when available) so it cannot rot: no
+// message may be lost, every encrypted one brings its password mail.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke run of the load tool")
+	}
+	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := postfixMissing(); why != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s (CI installs Postfix and runs as root)", why)
+		}
+		t.Logf("Postfix comparison skipped: %s", why)
+		o.postfix = "off"
+	} else {
+		o.postfix = "on"
+	}
+	if o.n != 200 || o.classN != 20 || o.maxSize != 64<<10 || o.sessions != 10 {
+		t.Fatalf("smoke defaults and explicit flags: %+v", o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var log bytes.Buffer
+	rep, err := run(ctx, o, &log)
+	var out bytes.Buffer
+	if rep != nil {
+		rep.print(&out)
+	}
+	t.Logf("\n%s%s", log.String(), out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg := rep.sendguard
+	if sg.delivered != sg.expected || sg.send.accepted != o.n || sg.passwords < rep.classCount[classEncrypt] {
+		t.Errorf("sendguard: %s", sg.summary())
+	}
+	if pf := rep.postfix; o.postfix == "on" && (pf == nil || pf.delivered != o.n) {
+		t.Errorf("postfix: %v", pf)
+	}
+	for c := range numClasses {
+		if rep.classMsgs[c] > 0 && rep.classCPU[c] <= 0 {
+			t.Errorf("no CPU measured for class %s", class(c))
+		}
+	}
+	if !strings.Contains(out.String(), "| completed msg/s") || rep.rss <= 0 {
+		t.Errorf("report incomplete:\n%s", out.String())
+	}
+}

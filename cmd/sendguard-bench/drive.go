@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+const benchIDDomain = "bench.sendguard.test"
+
+// msgID names one send of a corpus item in one phase.
+func msgID(phase string, idx int) string {
+	return fmt.Sprintf("%s.%05d@%s", phase, idx, benchIDDomain)
+}
+
+// sendResult is what driving one phase measured on the client side.
+type sendResult struct {
+	accepted  int
+	rejected  int // 5xx on purpose (none expected from the default policy)
+	failed    []string
+	latencies []time.Duration // end of DATA to the final reply, accepted messages
+	start     time.Time
+	end       time.Time // last reply
+}
+
+// drive sends items over sessions parallel SMTP sessions, each reusing its
+// connection (RSET between messages) as an MTA does. It returns when every
+// item got a final reply or ctx ends.
+func drive(ctx context.Context, addr, phase string, items []item, sessions int) *sendResult {
+	res := &sendResult{start: time.Now()}
+	work := make(chan item)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(sessions, max(len(items), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var c *smtp.Client
+			defer func() {
+				if c != nil {
+					c.Quit()
+					c.Close()
+				}
+			}()
+			for it := range work {
+				var lat time.Duration
+				var err error
+				for attempt := 0; attempt < 2; attempt++ {
+					if c == nil {
+						if c, err = dial(addr); err != nil {
+							continue
+						}
+					}
+					lat, err = sendOne(c, it, msgID(phase, it.idx))
+					var se *smtp.SMTPError
+					if err == nil || errors.As(err, &se) {
+						break
+					}
+					// connection-level failure: reconnect once
+					c.Close()
+					c = nil
+				}
+				mu.Lock()
+				var se *smtp.SMTPError
+				switch {
+				case err == nil:
+					res.accepted++
+					res.latencies = append(res.latencies, lat)
+				case errors.As(err, &se) && se.Code >= 500:
+					res.rejected++
+					res.failed = append(res.failed, fmt.Sprintf("%s: %v", msgID(phase, it.idx), err))
+				default:
+					res.failed = append(res.failed, fmt.Sprintf("%s: %v", msgID(phase, it.idx), err))
+				}
+				res.end = time.Now()
+				mu.Unlock()
+				if err != nil && c != nil {
+					if c.Reset() != nil {
+						c.Close()
+						c = nil
+					}
+				}
+			}
+		}()
+	}
+feed:
+	for _, it := range items {
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return res
+}
+
+func dial(addr string) (*smtp.Client, error) {
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	c := smtp.NewClient(conn)
+	c.CommandTimeout = time.Minute
+	c.SubmissionTimeout = 5 * time.Minute
+	if err := c.Hello("client.bench.test"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// sendOne runs one transaction and times the end of DATA: from the moment
+// the terminating dot is written to the server's final reply.
+func sendOne(c *smtp.Client, it item, id string) (time.Duration, error) {
+	if err := c.Mail(it.from, nil); err != nil {
+		return 0, err
+	}
+	for _, r := range it.rcpts {
+		if err := c.Rcpt(r, nil); err != nil {
+			return 0, err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return 0, err
+	}
+	body, err := openItem(it, id)
+	if err != nil {
+		w.Close()
+		return 0, err
+	}
+	_, err = io.Copy(w, body)
+	body.Close()
+	if err != nil {
+		w.Close()
+		return 0, err
+	}
+	t0 := time.Now()
+	err = w.Close()
+	return time.Since(t0), err
+}
+
+// quantile of sorted durations (nearest rank).
+func quantile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+type report struct {
+	opts           options
+	load           string
+	classCount     [numClasses]int
+	bytes          int64
+	sendguard      *phase
+	postfix        *phase
+	postfixSkipped string
+	rss            int64
+	classCPU       [numClasses]float64
+	classMsgs      [numClasses]int
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+// print writes the report as a Markdown table (the README shows one).
+func (r *report) print(w io.Writer) {
+	o := r.opts
+	fmt.Fprintf(w, "corpus: %d messages (%d plain, %d encrypt, %d hold), %.1f MB, %s-%s, seed %d; %d sessions; load average at start %s (shared machine: compare ratios, not absolute figures)\n\n",
+		o.n, r.classCount[classPlain], r.classCount[classEncrypt], r.classCount[classHold], float64(r.bytes)/1e6,
+		sizeString(o.minSize), sizeString(o.maxSize), o.seed, o.sessions, r.load)
+	if r.sendguard == nil {
+		return
+	}
+	sg, pf := r.sendguard, r.postfix
+	fmt.Fprintln(w, "| mixed corpus | sendguard | Postfix relay | sendguard / Postfix |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	row := func(name string, a, b float64, format string, better string) {
+		pb, rb := "-", "-"
+		if pf != nil {
+			pb, rb = fmt.Sprintf(format, b), ratio(a, b)
+		}
+		fmt.Fprintf(w, "| %s | "+format+" | %s | %s%s |\n", name, a, pb, rb, better)
+	}
+	var pfRate, pfAcc float64
+	var pfP50, pfP99 time.Duration
+	if pf != nil {
+		pfRate, pfAcc = pf.rate(), pf.acceptRate()
+		pfP50, pfP99 = quantile(pf.send.latencies, 0.5), quantile(pf.send.latencies, 0.99)
+	}
+	row("completed msg/s (accepted, and delivered unless held)", sg.rate(), pfRate, "%.1f", "")
+	row("accepted msg/s", sg.acceptRate(), pfAcc, "%.1f", "")
+	sp50, sp99 := quantile(sg.send.latencies, 0.5), quantile(sg.send.latencies, 0.99)
+	latRow := func(name string, a, b time.Duration) {
+		pb, rb := "-", "-"
+		if pf != nil {
+			pb, rb = ms(b), ratio(float64(a), float64(b))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, ms(a), pb, rb)
+	}
+	latRow("accept latency p50 (ms, end of DATA to reply)", sp50, pfP50)
+	latRow("accept latency p99 (ms)", sp99, pfP99)
+	pfDeliv := "-"
+	if pf != nil {
+		pfDeliv = fmt.Sprintf("%d/%d", pf.delivered, pf.expected)
+	}
+	fmt.Fprintf(w, "| delivered by Message-ID (held mail stays held) | %d/%d | %s | |\n", sg.delivered, sg.expected, pfDeliv)
+	fmt.Fprintf(w, "| password mails / other notices | %d / %d | - | |\n", sg.passwords, sg.notices)
+	if sg.cpu > 0 {
+		fmt.Fprintf(w, "| gateway CPU per message, mixed (ms) | %.2f | - | |\n", 1000*sg.cpu/float64(sg.n))
+	}
+	for c := range numClasses {
+		if r.classMsgs[c] > 0 {
+			fmt.Fprintf(w, "| gateway CPU per %s message (ms, class-only phase of %d) | %.2f | - | |\n", c, r.classMsgs[c], 1000*r.classCPU[c]/float64(r.classMsgs[c]))
+		}
+	}
+	if r.rss > 0 {
+		fmt.Fprintf(w, "| gateway peak RSS (MB) | %.0f | - | |\n", float64(r.rss)/(1<<20))
+	}
+	if pf == nil && r.postfixSkipped != "" {
+		fmt.Fprintf(w, "\nPostfix comparison skipped: %s\n", r.postfixSkipped)
+	}
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKB", n>>10)
+	}
+	return fmt.Sprint(n)
+}

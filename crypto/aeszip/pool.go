@@ -1,0 +1,65 @@
+package aeszip
+
+import (
+	"compress/flate"
+	"io"
+	"math"
+	"sync"
+)
+
+// A deflate compressor allocates about 1 MB of tables and windows, and a
+// gateway builds one archive per encrypted message: compressors and copy
+// buffers are reused across Writers (as archive/zip does for its
+// decompressors). The pools hold no data between uses: a compressor is
+// Reset onto the next writer and buffers are overwritten before reading.
+var (
+	flatePools [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+	bufPool    = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+)
+
+func getFlate(w io.Writer, level int) (*flate.Writer, error) {
+	if fw, ok := flatePools[level-flate.HuffmanOnly].Get().(*flate.Writer); ok {
+		fw.Reset(w)
+		return fw, nil
+	}
+	return flate.NewWriter(w, level)
+}
+
+func putFlate(fw *flate.Writer, level int) {
+	fw.Reset(io.Discard) // drop the reference to the last sink
+	flatePools[level-flate.HuffmanOnly].Put(fw)
+}
+
+func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufPool.Put(b) }
+
+// sampleSize is how much of an entry decides whether to deflate it.
+const sampleSize = 16 << 10
+
+// incompressible reports whether a sample looks like compressed or
+// encrypted data (JPEG, PNG, zip-based Office files, archives): its byte
+// entropy is close to 8 bits. Deflate then costs the most time and saves
+// well under 1 %, so such entries are stored; a reader sees method 0
+// inside the AES envelope. Samples under 1 KiB are always deflated: their
+// histogram says too little, and the cost is nil.
+func incompressible(sample []byte) bool {
+	if len(sample) < 1<<10 {
+		return false
+	}
+	var hist [256]int
+	for _, c := range sample {
+		hist[c]++
+	}
+	n := float64(len(sample))
+	h := 0.0
+	for _, c := range hist {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	// Uniform bytes over a 16 KiB sample give ≈7.99 bits; a deflate
+	// stream ≈7.97-7.99. Text, CSV, XML and uncompressed images stay far
+	// below 7.5.
+	return h > 7.9
+}

@@ -1,0 +1,208 @@
+// Package queuetest is the contract of the message state machine: one
+// suite that every store behind package queue runs (today bbolt; a
+// PostgreSQL store for several nodes must pass it unchanged).
+package queuetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Subject is a store under test, opened empty for each test.
+type Subject interface {
+	// Accept stores a message and, when h is not nil, its hold, in one
+	// transaction.
+	Accept(ctx context.Context, rec *spool.Record, h *hold.Record) error
+	// Message reads a message's record; queue.ErrNotFound if none.
+	Message(ctx context.Context, id string) (*spool.Record, error)
+	Decide(ctx context.Context, id string, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error)
+	Delete(ctx context.Context, id string, actor hold.Actor, reason string) error
+	Events(ctx context.Context, id string) ([]hold.Event, error)
+	// Tick applies every deadline passed by now.
+	Tick(ctx context.Context, now time.Time) (int, error)
+	// WithSteps lists messages with recorded steps.
+	WithSteps(ctx context.Context) ([]string, error)
+}
+
+var admin = hold.Actor{Name: "admin", Role: "admin"}
+
+// Run runs the contract against stores made by open.
+func Run(t *testing.T, open func(testing.TB) Subject) {
+	t.Run("Decisions", func(t *testing.T) { testDecisions(t, open) })
+	t.Run("Illegal", func(t *testing.T) { testIllegal(t, open) })
+	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
+	t.Run("ConcurrentReleases", func(t *testing.T) { testConcurrent(t, open) })
+}
+
+func accept(t testing.TB, s Subject, held bool) string {
+	t.Helper()
+	id := spool.NewID()
+	st := spool.StateQueued
+	var h *hold.Record
+	if held {
+		st = spool.StateHeld
+		h = &hold.Record{ID: id, Kind: hold.KindReview, Sender: "alice@example.com",
+			Deadline: time.Now().Add(time.Hour), Decision: hold.Decision{Actions: []string{"hold_review", "link"}}}
+	}
+	rec := &spool.Record{ID: id, Kind: spool.KindMail, State: st, MailFrom: "alice@example.com",
+		Rcpts: []spool.Rcpt{{Addr: "b@partner.test", Status: spool.RcptPending}}, NextAttempt: time.Now()}
+	if err := s.Accept(context.Background(), rec, h); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func message(t testing.TB, s Subject, id string) *spool.Record {
+	t.Helper()
+	r, err := s.Message(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func testDecisions(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	cases := []struct {
+		to    hold.State
+		want  spool.State
+		steps []spool.StepKind
+	}{
+		{hold.StateReleased, spool.StateReleased, []spool.StepKind{spool.StepRelease, spool.StepNotice}},
+		{hold.StateRejected, spool.StateRejected, []spool.StepKind{spool.StepNotice}},
+		{hold.StateCancelled, spool.StateCancelled, []spool.StepKind{spool.StepNotice}},
+		{hold.StateExpired, spool.StateExpired, []spool.StepKind{spool.StepNotice}},
+	}
+	for _, c := range cases {
+		t.Run(string(c.to), func(t *testing.T) {
+			s := open(t)
+			id := accept(t, s, true)
+			if _, err := s.Decide(ctx, id, c.to, admin, "why", ""); err != nil {
+				t.Fatal(err)
+			}
+			r := message(t, s, id)
+			if r.State != c.want || len(r.Steps) != len(c.steps) {
+				t.Fatalf("state %s steps %+v", r.State, r.Steps)
+			}
+			for i, k := range c.steps {
+				if r.Steps[i].Kind != k {
+					t.Fatalf("step %d is %s, want %s", i, r.Steps[i].Kind, k)
+				}
+			}
+			if c.to == hold.StateReleased && (len(r.Steps[0].Actions) != 2 || r.Steps[0].Mode != string(hold.ModeAsIs)) {
+				t.Fatalf("release step %+v", r.Steps[0])
+			}
+			if ids, _ := s.WithSteps(ctx); len(ids) != 1 || ids[0] != id {
+				t.Fatalf("messages with steps: %v", ids)
+			}
+			if ev, _ := s.Events(ctx, id); len(ev) != 2 {
+				t.Fatalf("%d audit events, want the hold and the decision", len(ev))
+			}
+		})
+	}
+}
+
+func testIllegal(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	var se *queue.StateError
+	queued := accept(t, s, false)
+	if _, err := s.Decide(ctx, queued, hold.StateReleased, admin, "", ""); !errors.As(err, &se) || se.State != "queued" {
+		t.Fatalf("release of a queued message: %v", err)
+	}
+	if _, err := s.Decide(ctx, spool.NewID(), hold.StateReleased, admin, "", ""); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("release of an unknown message: %v", err)
+	}
+	held := accept(t, s, true)
+	if _, err := s.Decide(ctx, held, hold.StateRejected, admin, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Decide(ctx, held, hold.StateReleased, admin, "", "")
+	if !errors.As(err, &se) || !errors.Is(err, queue.ErrIllegal) || se.State != "rejected" || se.By != "admin" {
+		t.Fatalf("release of a rejected message: %v", err)
+	}
+	if err := s.Delete(ctx, held, admin, ""); !errors.Is(err, queue.ErrIllegal) {
+		t.Fatalf("delete of a rejected message: %v", err)
+	}
+}
+
+func testDelete(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	held := accept(t, s, true)
+	queued := accept(t, s, false)
+	released := accept(t, s, true)
+	if _, err := s.Decide(ctx, released, hold.StateReleased, admin, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{held, queued, released} {
+		if err := s.Delete(ctx, id, admin, "cleanup"); err != nil {
+			t.Fatal(err)
+		}
+		r := message(t, s, id)
+		if r.State != spool.StateDeleted {
+			t.Fatalf("state %s after delete", r.State)
+		}
+		for _, st := range r.Steps {
+			if st.Kind == spool.StepRelease {
+				t.Fatal("a release step survived the deletion")
+			}
+		}
+		ev, _ := s.Events(ctx, id)
+		if last := ev[len(ev)-1]; last.Action != hold.ActionDelete || last.Actor != admin {
+			t.Fatalf("last event %+v", last)
+		}
+	}
+	// The deleted hold's deadline passes in silence.
+	if n, err := s.Tick(ctx, time.Now().Add(2*time.Hour)); n != 0 || err != nil {
+		t.Fatalf("tick after delete: %d %v", n, err)
+	}
+	if err := s.Delete(ctx, held, admin, ""); !errors.Is(err, queue.ErrIllegal) {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func testConcurrent(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	id := accept(t, s, true)
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Decide(ctx, id, hold.StateReleased, admin, "", "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &se) && se.State == "released":
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	steps := 0
+	for _, st := range message(t, s, id).Steps {
+		if st.Kind == spool.StepRelease {
+			steps++
+		}
+	}
+	if ev, _ := s.Events(ctx, id); ok != 1 || steps != 1 || len(ev) != 2 {
+		t.Fatalf("%d releases succeeded, %d release steps, %d events", ok, steps, len(ev))
+	}
+}
