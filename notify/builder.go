@@ -18,7 +18,8 @@ import (
 type Options struct {
 	// From is the notice address, e.g. "sendguard <sendguard@example.com>".
 	From string
-	// Location is the time zone deadlines are written in; nil means UTC.
+	// Location is the time zone (config time_zone) of deadlines and of
+	// the Date header; nil means UTC.
 	Location *time.Location
 	// Now is the clock for the Date header; nil means time.Now.
 	Now func() time.Time

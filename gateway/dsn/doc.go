@@ -12,6 +12,9 @@
 //     a header or a status field: no header injection.
 //   - The returned original is bounded: the headers (up to MaxHeaderBytes),
 //     or the whole message when RET=FULL and it fits in MaxFull.
+//   - The Subject and the human-readable part come from the one catalog
+//     (templates/i18n, keys mail.dsn.*), Params.Language first; the
+//     machine-readable part is the same bytes in every language.
 //   - Output is deterministic for given Params (golden-testable); the MIME
 //     boundary is checked against the content it encloses.
 package dsn
