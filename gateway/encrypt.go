@@ -19,8 +19,11 @@ import (
 // notice, which is deleted from the spool once delivered; it is never
 // logged or stored elsewhere.
 type Encryptor struct {
-	Store          *spool.Store
-	Notices        *notify.Builder // writes the password notices
+	Store   *spool.Store
+	Notices *notify.Builder // writes the password notices
+	// LangOf is a notice recipient's one language ("" or nil: every
+	// language, default_language first), as for every other notice.
+	LangOf         func(addr string) string
 	PasswordLength int
 	Zip            aeszip.Options
 	RecipientDelay time.Duration
@@ -134,6 +137,9 @@ func (e *Encryptor) externalRcpts(rcpts []string) []string {
 
 // notice spools one password mail, due at its date.
 func (e *Encryptor) notice(p *Prepared, n notify.PasswordNotice) error {
+	if e.LangOf != nil {
+		n.Lang = e.LangOf(n.To)
+	}
 	data, err := e.Notices.Password(n)
 	if err != nil {
 		return err

@@ -133,7 +133,7 @@ func newEncryptor(cfg *config.Config, store *spool.Store, internal func(string) 
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
-	e := &gateway.Encryptor{Store: store, Notices: notices, PasswordLength: cfg.Encrypt.PasswordLength,
+	e := &gateway.Encryptor{Store: store, Notices: notices, LangOf: languageOf(cfg), PasswordLength: cfg.Encrypt.PasswordLength,
 		RecipientDelay: cfg.Encrypt.RecipientDelay, Internal: internal, Lifetime: cfg.Delivery.QueueLifetime}
 	if cfg.Encrypt.ZipCrypto {
 		e.Zip.Encryption = aeszip.ZipCrypto
