@@ -1,0 +1,166 @@
+package directory
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	testBindDN   = "cn=sendguard,ou=services,dc=example,dc=com"
+	testPassword = "bind-secret-123"
+	testBaseDN   = "dc=example,dc=com"
+)
+
+// slapd is a private OpenLDAP server on a loopback port, loaded with
+// testdata/company.ldif.
+type slapd struct {
+	t    testing.TB
+	URL  string
+	Port int
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func requireSlapd(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/slapd", "/usr/sbin/slapadd"} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is missing (CI installs slapd in scripts/test.sh)", p)
+			}
+			t.Skip("slapd not installed (apt-get install slapd ldap-utils)")
+		}
+	}
+	return "/usr/sbin/slapd"
+}
+
+// slapdConf is the server's configuration: the AD attributes sendguard
+// reads (proxyAddresses, department) are added to inetOrgPerson by an
+// auxiliary class, with Active Directory's OIDs.
+const slapdConf = `include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+attributetype ( 1.2.840.113556.1.2.210 NAME 'proxyAddresses' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
+attributetype ( 1.2.840.113556.1.2.141 NAME 'department' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+objectclass ( 1.3.6.1.4.1.55555.1.1 NAME 'sendguardTestUser' AUXILIARY MAY ( proxyAddresses $ department ) )
+pidfile {{DIR}}/slapd.pid
+argsfile {{DIR}}/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 10485760
+suffix "dc=example,dc=com"
+rootdn "cn=admin,dc=example,dc=com"
+directory {{DIR}}/db
+access to attrs=userPassword by anonymous auth by * none
+access to * by dn.exact="cn=sendguard,ou=services,dc=example,dc=com" read by * none
+`
+
+func startSlapd(t testing.TB) *slapd {
+	t.Helper()
+	bin := requireSlapd(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	s := &slapd{t: t, Port: port, dir: dir, URL: fmt.Sprintf("ldap://127.0.0.1:%d", port)}
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.ReplaceAll(slapdConf, "{{DIR}}", dir)
+	if err := os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ldif, err := os.ReadFile("testdata/company.ldif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ldif = bytes.ReplaceAll(ldif, []byte("{{PORT}}"), fmt.Appendf(nil, "%d", port))
+	add := exec.Command("/usr/sbin/slapadd", "-f", filepath.Join(dir, "slapd.conf"), "-q")
+	add.Stdin = bytes.NewReader(ldif)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("slapadd: %v\n%s", err, out)
+	}
+	s.start(bin)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *slapd) start(bin string) {
+	s.t.Helper()
+	// -d 0 keeps slapd in the foreground so the test owns and reaps it.
+	s.cmd = exec.Command(bin, "-d", "0", "-h", s.URL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
+	var logBuf bytes.Buffer
+	s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.done = make(chan struct{})
+	go func() { s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("slapd exited: %s", logBuf.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("slapd did not listen: %s", logBuf.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop ends the server and waits for it.
+func (s *slapd) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGCONT)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd = nil
+}
+
+// Restart starts the stopped server again on the same port and data.
+func (s *slapd) Restart() { s.start(requireSlapd(s.t)) }
+
+// Freeze stops the process (SIGSTOP): the kernel still accepts
+// connections but nothing answers, as with a hung server.
+func (s *slapd) Freeze() { s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server.
+func (s *slapd) Thaw() { s.cmd.Process.Signal(syscall.SIGCONT) }
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func testConfig(url string) Config {
+	return Config{URL: url, BindDN: testBindDN, Password: testPassword, BaseDN: testBaseDN,
+		GroupBaseDN: "ou=groups," + testBaseDN, PoolSize: 2,
+		DialTimeout: time.Second, RequestTimeout: 2 * time.Second}
+}
