@@ -315,6 +315,15 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
+// Lookup asks the directory now, bypassing the cache and waiting up to
+// Options.Timeout (operators' lookups and offline checks, never the hot
+// path).
+func (d *Directory) Lookup(ctx context.Context, addr string) (*Person, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	defer cancel()
+	return d.src.Lookup(ctx, strings.ToLower(strings.TrimSpace(addr)))
+}
+
 // Approvers names the approvers of sender from the directory: their
 // manager, or the members of the approver group, in the configured order.
 // It never waits longer than Sender does; nil means the directory has no

@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"github.com/sendguard/sendguard/internal/slapdtest"
+
 	"context"
 	"fmt"
 	"reflect"
@@ -24,7 +26,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newTestDirectory(t *testing.T, s *slapd, opts Options) (*Directory, *LDAP) {
+func newTestDirectory(t *testing.T, s *slapdtest.Server, opts Options) (*Directory, *LDAP) {
 	t.Helper()
 	l, err := NewLDAP(testConfig(s.URL))
 	if err != nil {
@@ -48,7 +50,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestDirectoryCacheAndOutage(t *testing.T) {
-	s := startSlapd(t)
+	s := slapdtest.Start(t)
 	clk := &clock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	d, _ := newTestDirectory(t, s, Options{TTL: time.Minute, NegativeTTL: 10 * time.Second, Wait: 2 * time.Second,
 		Retry: 30 * time.Second, Now: clk.Now, Approvers: []string{"manager", "group"},
@@ -118,7 +120,7 @@ func TestDirectoryCacheAndOutage(t *testing.T) {
 // A hung server (accepts, never answers) costs a message at most Wait once,
 // then nothing while it stays down.
 func TestDirectoryHungServer(t *testing.T) {
-	s := startSlapd(t)
+	s := slapdtest.Start(t)
 	d, _ := newTestDirectory(t, s, Options{Wait: 50 * time.Millisecond, Retry: time.Hour})
 	ctx := context.Background()
 	if r := d.Sender(ctx, "sato@example.com"); r.Status != StatusFound {
@@ -151,7 +153,7 @@ func TestDirectoryHungServer(t *testing.T) {
 // TestDirectoryLatency measures what the directory adds to a message:
 // warm cache, and directory down (slapd stopped) for addresses never seen.
 func TestDirectoryLatency(t *testing.T) {
-	s := startSlapd(t)
+	s := slapdtest.Start(t)
 	d, _ := newTestDirectory(t, s, Options{Wait: 300 * time.Millisecond, Retry: time.Hour})
 	ctx := context.Background()
 	senders := []string{"suzuki@example.com", "sato@example.com", "tanaka@example.com", "yamada@example.com", "nobody@example.com"}

@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"github.com/sendguard/sendguard/internal/slapdtest"
+
 	"context"
 	"errors"
 	"reflect"
@@ -10,7 +12,7 @@ import (
 )
 
 func TestLDAPLookup(t *testing.T) {
-	s := startSlapd(t)
+	s := slapdtest.Start(t)
 	l, err := NewLDAP(testConfig(s.URL))
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +77,14 @@ func TestLDAPLookup(t *testing.T) {
 }
 
 func TestLDAPBadServer(t *testing.T) {
-	s := startSlapd(t)
+	s := slapdtest.Start(t)
 	ctx := context.Background()
 
 	bad := testConfig(s.URL)
 	bad.Password = "wrong-password"
 	l, _ := NewLDAP(bad)
 	_, err := l.Lookup(ctx, "suzuki@example.com")
-	if err == nil || !strings.Contains(err.Error(), "bind as "+testBindDN) || strings.Contains(err.Error(), "wrong-password") {
+	if err == nil || !strings.Contains(err.Error(), "bind as "+slapdtest.BindDN) || strings.Contains(err.Error(), "wrong-password") {
 		t.Errorf("bad bind: %v", err)
 	}
 

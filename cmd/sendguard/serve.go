@@ -191,8 +191,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
 	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps")}
+	dir, dirSrc, err := newDirectory(cfg, log)
+	if err != nil {
+		return err
+	}
+	if dirSrc != nil {
+		defer dirSrc.Close()
+	}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
-		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
+		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(cfg, dir),
+		Directory: senderDirectory(dir)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
 	if err != nil {
@@ -241,8 +249,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	adminMux := userRoutes(cons.Users())
+	directoryRoutes(adminMux, dir)
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users(), Mux: userRoutes(cons.Users())}
+		Users: cons.Users(), Mux: adminMux}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
@@ -284,6 +294,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		return err
 	})
+	if dir != nil {
+		goRun("directory", func() error { dir.Run(runCtx); return nil })
+	}
 	goRun("smtp", func() error { return srv.Serve(smtpLn) })
 	goRun("web", serveWeb(webSrv, webLn, cfg, log))
 	goRun("admin", func() error { return adminSrv.Serve(adminLn) })

@@ -1,4 +1,8 @@
-package directory
+// Package slapdtest starts a private OpenLDAP server for tests: loopback
+// only, its own configuration and data in a temporary directory, loaded
+// with testdata/directory/company.ldif (a small company with departments,
+// managers, nested groups, defective entries and a referral loop).
+package slapdtest
 
 import (
 	"bytes"
@@ -7,21 +11,24 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
+// The service account and tree of company.ldif.
 const (
-	testBindDN   = "cn=sendguard,ou=services,dc=example,dc=com"
-	testPassword = "bind-secret-123"
-	testBaseDN   = "dc=example,dc=com"
+	BindDN   = "cn=sendguard,ou=services,dc=example,dc=com"
+	Password = "bind-secret-123"
+	BaseDN   = "dc=example,dc=com"
+	GroupDN  = "ou=groups,dc=example,dc=com"
 )
 
-// slapd is a private OpenLDAP server on a loopback port, loaded with
+// Server is a private OpenLDAP server on a loopback port, loaded with
 // testdata/company.ldif.
-type slapd struct {
+type Server struct {
 	t    testing.TB
 	URL  string
 	Port int
@@ -30,7 +37,8 @@ type slapd struct {
 	done chan struct{}
 }
 
-func requireSlapd(t testing.TB) string {
+// Require skips the test when slapd is missing, or fails it under CI.
+func Require(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"/usr/sbin/slapd", "/usr/sbin/slapadd"} {
 		if _, err := os.Stat(p); err != nil {
@@ -65,12 +73,13 @@ access to attrs=userPassword by anonymous auth by * none
 access to * by dn.exact="cn=sendguard,ou=services,dc=example,dc=com" read by * none
 `
 
-func startSlapd(t testing.TB) *slapd {
+// Start runs a loaded server until the test ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := requireSlapd(t)
+	bin := Require(t)
 	dir := t.TempDir()
 	port := freePort(t)
-	s := &slapd{t: t, Port: port, dir: dir, URL: fmt.Sprintf("ldap://127.0.0.1:%d", port)}
+	s := &Server{t: t, Port: port, dir: dir, URL: fmt.Sprintf("ldap://127.0.0.1:%d", port)}
 	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +87,8 @@ func startSlapd(t testing.TB) *slapd {
 	if err := os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ldif, err := os.ReadFile("testdata/company.ldif")
+	_, self, _, _ := runtime.Caller(0)
+	ldif, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "testdata", "directory", "company.ldif"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +103,7 @@ func startSlapd(t testing.TB) *slapd {
 	return s
 }
 
-func (s *slapd) start(bin string) {
+func (s *Server) start(bin string) {
 	s.t.Helper()
 	// -d 0 keeps slapd in the foreground so the test owns and reaps it.
 	s.cmd = exec.Command(bin, "-d", "0", "-h", s.URL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
@@ -124,7 +134,7 @@ func (s *slapd) start(bin string) {
 }
 
 // Stop ends the server and waits for it.
-func (s *slapd) Stop() {
+func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
@@ -140,14 +150,14 @@ func (s *slapd) Stop() {
 }
 
 // Restart starts the stopped server again on the same port and data.
-func (s *slapd) Restart() { s.start(requireSlapd(s.t)) }
+func (s *Server) Restart() { s.start(Require(s.t)) }
 
 // Freeze stops the process (SIGSTOP): the kernel still accepts
 // connections but nothing answers, as with a hung server.
-func (s *slapd) Freeze() { s.cmd.Process.Signal(syscall.SIGSTOP) }
+func (s *Server) Freeze() { s.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // Thaw resumes a frozen server.
-func (s *slapd) Thaw() { s.cmd.Process.Signal(syscall.SIGCONT) }
+func (s *Server) Thaw() { s.cmd.Process.Signal(syscall.SIGCONT) }
 
 func freePort(t testing.TB) int {
 	t.Helper()
@@ -157,10 +167,4 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func testConfig(url string) Config {
-	return Config{URL: url, BindDN: testBindDN, Password: testPassword, BaseDN: testBaseDN,
-		GroupBaseDN: "ou=groups," + testBaseDN, PoolSize: 2,
-		DialTimeout: time.Second, RequestTimeout: 2 * time.Second}
 }
