@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sendguard/sendguard/internal/slapdtest"
 	"github.com/sendguard/sendguard/internal/sink"
+	"github.com/sendguard/sendguard/internal/slapdtest"
 )
 
 const directoryPolicy = `version: 1
