@@ -76,6 +76,33 @@ func TestLDAPLookup(t *testing.T) {
 	}
 }
 
+// LDAPS and StartTLS verify the server with the configured CA; without it
+// the connection is refused.
+func TestLDAPTLS(t *testing.T) {
+	s := slapdtest.Start(t)
+	ctx := context.Background()
+	for name, cfg := range map[string]Config{
+		"ldaps":    {URL: s.LDAPSURL, CAFile: s.CAFile},
+		"starttls": {URL: s.URL, StartTLS: true, CAFile: s.CAFile},
+	} {
+		c := testConfig(cfg.URL)
+		c.StartTLS, c.CAFile = cfg.StartTLS, cfg.CAFile
+		l, err := NewLDAP(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := l.Lookup(ctx, "sato@example.com"); err != nil || p.Manager != "yamada@example.com" {
+			t.Errorf("%s: %v %v", name, p, err)
+		}
+		l.Close()
+		c.CAFile = ""
+		l, _ = NewLDAP(c)
+		if _, err := l.Lookup(ctx, "sato@example.com"); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("%s without the CA: %v", name, err)
+		}
+	}
+}
+
 func TestLDAPBadServer(t *testing.T) {
 	s := slapdtest.Start(t)
 	ctx := context.Background()

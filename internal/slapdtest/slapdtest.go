@@ -6,6 +6,13 @@ package slapdtest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"fmt"
 	"net"
 	"os"
@@ -29,6 +36,10 @@ const (
 // Server is a private OpenLDAP server on a loopback port, loaded with
 // testdata/company.ldif.
 type Server struct {
+	// LDAPSURL is the same server over TLS; CAFile verifies its
+	// certificate (for 127.0.0.1), which StartTLS on URL also presents.
+	LDAPSURL string
+	CAFile   string
 	t    testing.TB
 	URL  string
 	Port int
@@ -64,6 +75,9 @@ pidfile {{DIR}}/slapd.pid
 argsfile {{DIR}}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+TLSCACertificateFile {{DIR}}/ca.pem
+TLSCertificateFile {{DIR}}/server.pem
+TLSCertificateKeyFile {{DIR}}/server.key
 database mdb
 maxsize 10485760
 suffix "dc=example,dc=com"
@@ -79,10 +93,13 @@ func Start(t testing.TB) *Server {
 	bin := Require(t)
 	dir := t.TempDir()
 	port := freePort(t)
-	s := &Server{t: t, Port: port, dir: dir, URL: fmt.Sprintf("ldap://127.0.0.1:%d", port)}
+	tlsPort := freePort(t)
+	s := &Server{t: t, Port: port, dir: dir, URL: fmt.Sprintf("ldap://127.0.0.1:%d", port),
+		LDAPSURL: fmt.Sprintf("ldaps://127.0.0.1:%d", tlsPort), CAFile: filepath.Join(dir, "ca.pem")}
 	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	writeCerts(t, dir)
 	conf := strings.ReplaceAll(slapdConf, "{{DIR}}", dir)
 	if err := os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -106,7 +123,7 @@ func Start(t testing.TB) *Server {
 func (s *Server) start(bin string) {
 	s.t.Helper()
 	// -d 0 keeps slapd in the foreground so the test owns and reaps it.
-	s.cmd = exec.Command(bin, "-d", "0", "-h", s.URL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
+	s.cmd = exec.Command(bin, "-d", "0", "-h", s.URL+"/ "+s.LDAPSURL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
 	var logBuf bytes.Buffer
 	s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
 	if err := s.cmd.Start(); err != nil {
@@ -158,6 +175,36 @@ func (s *Server) Freeze() { s.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // Thaw resumes a frozen server.
 func (s *Server) Thaw() { s.cmd.Process.Signal(syscall.SIGCONT) }
+
+// writeCerts makes a CA and a server certificate for 127.0.0.1.
+func writeCerts(t testing.TB, dir string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sendguard test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	for name, b := range map[string]*pem.Block{"ca.pem": {Type: "CERTIFICATE", Bytes: caDER},
+		"server.pem": {Type: "CERTIFICATE", Bytes: der}, "server.key": {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 func freePort(t testing.TB) int {
 	t.Helper()
