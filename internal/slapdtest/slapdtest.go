@@ -12,8 +12,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -40,12 +40,12 @@ type Server struct {
 	// certificate (for 127.0.0.1), which StartTLS on URL also presents.
 	LDAPSURL string
 	CAFile   string
-	t    testing.TB
-	URL  string
-	Port int
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	t        testing.TB
+	URL      string
+	Port     int
+	dir      string
+	cmd      *exec.Cmd
+	done     chan struct{}
 }
 
 // Require skips the test when slapd is missing, or fails it under CI.
