@@ -327,13 +327,15 @@ func (l *LDAP) mailOf(ctx context.Context, dn string) (string, error) {
 // nesting is off, sorted.
 func (l *LDAP) groups(ctx context.Context, dn string) ([]string, error) {
 	useInChain := false
-	switch l.cfg.NestedGroups {
-	case NestedInChain:
-		useInChain = true
-	case NestedAuto:
+	if l.cfg.NestedGroups == NestedInChain || l.cfg.NestedGroups == NestedAuto {
 		var err error
 		if useInChain, err = l.supportsInChain(ctx); err != nil {
 			return nil, err
+		}
+		// Another server ignores the rule and finds no groups: an error
+		// beats a sender silently in none.
+		if !useInChain && l.cfg.NestedGroups == NestedInChain {
+			return nil, errors.New("directory: nested_groups is in_chain but the server is not Active Directory (no in-chain matching rule): use walk")
 		}
 	}
 	if useInChain {

@@ -44,6 +44,7 @@ func TestLDAPLookup(t *testing.T) {
 	// Entries an operator must fix are still found, with the defect named.
 	for addr, want := range map[string]string{
 		"yamada@example.com":    "has no manager attribute",
+		"watanabe@example.com":  "uid=watanabe,ou=people,dc=example,dc=com has no mail attribute",
 		"tanaka@example.com":    "manager uid=ito,ou=people,dc=example,dc=com has no mail",
 		"kobayashi@example.com": "manager uid=gone,ou=people,dc=example,dc=com has no mail attribute (or does not exist)",
 	} {
@@ -52,9 +53,18 @@ func TestLDAPLookup(t *testing.T) {
 			t.Errorf("%s: %v", addr, err)
 			continue
 		}
-		if p.Manager != "" || !strings.Contains(strings.Join(p.Problems, ";"), want) {
+		if (p.Manager != "") != (addr == "watanabe@example.com") || !strings.Contains(strings.Join(p.Problems, ";"), want) {
 			t.Errorf("%s: manager %q problems %q, want %q", addr, p.Manager, p.Problems, want)
 		}
+	}
+	// Active Directory's in-chain rule on a server without it: an error,
+	// never a sender silently in no group.
+	ic := testConfig(s.URL)
+	ic.NestedGroups = NestedInChain
+	li, _ := NewLDAP(ic)
+	defer li.Close()
+	if _, err := li.Lookup(ctx, "suzuki@example.com"); err == nil || !strings.Contains(err.Error(), "not Active Directory") {
+		t.Errorf("in_chain on OpenLDAP: %v", err)
 	}
 	if _, err := l.Lookup(ctx, "nobody@example.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown address: %v", err)
