@@ -94,6 +94,9 @@ type Directory struct {
 	health   health
 
 	hits, misses, waited, timedOut atomic.Int64
+	// slow is set when a message gave up waiting, cleared when a lookup
+	// succeeds.
+	slow atomic.Bool
 }
 
 type entry struct {
@@ -196,7 +199,11 @@ func (d *Directory) Sender(ctx context.Context, addr string) Result {
 		// the next.
 		return resultOf(e, true)
 	}
-	if done == nil {
+	if done == nil || d.slow.Load() {
+		// While a lookup has outlasted Wait and none has finished since,
+		// the directory is treated as down for waiting purposes: a
+		// server that accepts and never answers costs one message Wait,
+		// not every message until its timeouts fire.
 		return Result{Status: StatusUnavailable}
 	}
 	d.waited.Add(1)
@@ -206,6 +213,7 @@ func (d *Directory) Sender(ctx context.Context, addr string) Result {
 	case <-done:
 	case <-t.C:
 		d.timedOut.Add(1)
+		d.slow.Store(true)
 	case <-ctx.Done():
 	}
 	d.mu.Lock()
@@ -273,6 +281,7 @@ func (d *Directory) finish(key string, e *entry, err error, into map[string]*ent
 	if !d.health.up {
 		d.log.Info("directory available again")
 	}
+	d.slow.Store(false)
 	d.health.up, d.health.checked, d.health.lastOK, d.health.lastErr = true, true, now, ""
 	e.fetched = now
 	e.expires = now.Add(d.opts.TTL)

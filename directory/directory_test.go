@@ -135,6 +135,11 @@ func TestDirectoryHungServer(t *testing.T) {
 	if took := time.Since(start); took > 500*time.Millisecond {
 		t.Errorf("first message waited %v", took)
 	}
+	// Before the lookup's own timeout fires, later messages do not wait.
+	start = time.Now()
+	if r := d.Sender(ctx, "tanaka@example.com"); r.Status != StatusUnavailable || time.Since(start) > 20*time.Millisecond {
+		t.Errorf("second message while hung: %+v after %v", r, time.Since(start))
+	}
 	waitFor(t, "the lookup to time out", func() bool { return !d.Status().Up })
 	start = time.Now()
 	for i := range 100 {
