@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -146,12 +145,4 @@ func (v *validator) checkDirectory(d *Directory) {
 	if slices.Contains(d.Approvers, "group") && d.ApproverGroup == "" {
 		v.add("directory.approver_group", "approvers lists group: name the group's DN")
 	}
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

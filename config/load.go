@@ -157,6 +157,10 @@ func sectionOf(typ string) string {
 		return "directory.ldap.attributes."
 	case "Detect":
 		return "detect."
+	case "Console":
+		return "console."
+	case "OIDC":
+		return "console.oidc."
 	case "Dictionary":
 		return "detect.dictionaries[]."
 	case "Pattern":
@@ -248,6 +252,7 @@ func (v *validator) check(c *Config) {
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)
 	v.checkDirectory(&c.Directory)
+	v.checkConsole(&c.Console, c.Web.BaseURL)
 	v.checkExtraction(&c.Extraction)
 	v.checkDetect(&c.Detect)
 	if c.Notify.From != "" {
