@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,6 +136,15 @@ func TestDirectoryApproverAndOutage(t *testing.T) {
 	out, _ = in.cli("directory", "status", "-json")
 	if json.Unmarshal([]byte(out), &st) != nil || st.Up || st.LastError == "" || strings.Contains(out, slapdtest.Password) {
 		t.Errorf("status json: %s", out)
+	}
+	resp, err := http.Get("http://" + in.web + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), "\nsendguard_directory_up 0\n") {
+		t.Error("metrics do not show the directory down")
 	}
 	if strings.Contains(in.logs(), slapdtest.Password) {
 		t.Error("the bind password appears in the log")

@@ -197,6 +197,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	if dirSrc != nil {
 		defer dirSrc.Close()
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sendguard_directory_up",
+			Help: "1 while the company directory answers, 0 while cached answers and hold.approvers stand in."},
+			func() float64 {
+				if dir.Status().Up {
+					return 1
+				}
+				return 0
+			}))
 	}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
 		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(cfg, dir),
