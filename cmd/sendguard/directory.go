@@ -75,6 +75,15 @@ func approversWithDirectory(cfg *config.Config, dir *directory.Directory) func(s
 	}
 }
 
+// directoryNotes is the console's line about the directory (nil without
+// one).
+func directoryNotes(dir *directory.Directory) func() []string {
+	if dir == nil {
+		return nil
+	}
+	return func() []string { return []string{"社内ディレクトリ / company " + dir.Status().String()} }
+}
+
 // directoryRoutes serves the directory's status and fresh lookups on the
 // admin socket.
 func directoryRoutes(mux *http.ServeMux, dir *directory.Directory) {

@@ -254,7 +254,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(rulesInsp)})
+		DataNotes: ownDataNotes(rulesInsp), LiveNotes: directoryNotes(dir)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
