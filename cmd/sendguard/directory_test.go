@@ -181,3 +181,31 @@ func TestCheckWithDirectory(t *testing.T) {
 		t.Errorf("check without -config: %s", b)
 	}
 }
+
+// config check reads the directory settings as serve does.
+func TestConfigCheckDirectory(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "ldap.pass")
+	os.WriteFile(pw, []byte("x\n"), 0o600)
+	cfg := filepath.Join(dir, "c.yaml")
+	write := func(filter string) {
+		os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
+directory:
+  ldap:
+    url: ldap://127.0.0.1:1
+    bind_dn: cn=x
+    password_file: %s
+    base_dn: dc=example,dc=com
+    user_filter: '%s'
+`, dir, pw, filter)), 0o600)
+	}
+	write("(&(mail={addr})(objectClass=user)")
+	out, err := exec.Command(sendguardBin(t), "config", "check", cfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "user_filter") {
+		t.Errorf("a broken filter passed: %v\n%s", err, out)
+	}
+	write("(&(mail={addr})(objectClass=user))")
+	if out, err := exec.Command(sendguardBin(t), "config", "check", cfg).CombinedOutput(); err != nil {
+		t.Errorf("%v\n%s", err, out)
+	}
+}
