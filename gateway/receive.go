@@ -14,6 +14,8 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
+	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -68,6 +70,10 @@ type Verdict struct {
 	MessageID string
 	Report    json.RawMessage
 	Decision  json.RawMessage
+	// Shadow are the shadow rules that matched: counted, never enforced.
+	Shadow []policy.Shadow
+	// Stored is the analysis report kept for policy replay, if any.
+	Stored *reports.Report
 }
 
 // receive runs the pipeline for one message: spool → inspect → decide →
@@ -117,6 +123,9 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 			return internalError(qid)
 		}
 	}
+	for _, m := range v.Shadow {
+		s.metrics.shadow.WithLabelValues(m.Rule).Inc()
+	}
 	if v.Reject {
 		s.store.RemoveBody(qid)
 		s.inspector.Discard(v)
@@ -149,9 +158,18 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		s.metrics.actions.WithLabelValues(a).Inc()
 	}
 	log.Info("message accepted", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "size", size,
-		"state", rec.State, "actions", v.Actions)
+		"state", rec.State, "actions", v.Actions, "shadow", shadowNames(v.Shadow))
 	s.onQueued(qid) // notices of a hold are queued too
 	return queued(qid)
+}
+
+// shadowNames lists the matched shadow rules for the log, nil when none.
+func shadowNames(ms []policy.Shadow) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Rule+"="+strings.Join(m.Actions, "+"))
+	}
+	return out
 }
 
 // inspect runs the inspector and turns a panic into an error: a message

@@ -7,6 +7,7 @@
 //	sendguard user add|passwd|totp-reset|list|disable|enable|delete ...
 //	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
+//	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
 //	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
 //	sendguard version
@@ -60,6 +61,8 @@ func dispatch(cmd string, args []string) error {
 		return dkimCmd(args)
 	case "edm":
 		return edmCmd(args)
+	case "policy":
+		return policyCmd(args)
 	case "debug":
 		return debugCmd(args)
 	case "passwd-hash":
@@ -118,6 +121,8 @@ func usage(w io.Writer) {
                                          write a DKIM key (0600) and print its DNS TXT record
   edm import -fields LIST [-key FILE] customers.csv | edm info
                                          import the customer list for exact data match (hashes only)
+  policy replay -policy NEW.yaml [-since 14d] [-json]
+                                         what a candidate policy would have done to stored traffic
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version
