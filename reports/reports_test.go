@@ -3,8 +3,10 @@ package reports
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +174,23 @@ func TestStoreScanAndPurge(t *testing.T) {
 	s.Scan(ctx, time.Time{}, func(r *Report) error { ids = append(ids, r.QueueID); return nil })
 	if strings.Join(ids, ",") != "Q05,Q06,Q07,Q08,Q09" {
 		t.Fatalf("after purge: %v", ids)
+	}
+}
+
+// The README's shadow rule example loads and is a shadow rule.
+func TestREADMEShadowExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(  - name: strict-spreadsheets\n.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no shadow rule example")
+	}
+	p := mustPolicy(t, "rules:\n"+string(m[1]))
+	rep := sample(1)
+	d := p.Evaluate(rep)
+	if d.Actions[0] != "deliver" || len(d.Shadow) != 1 || d.Shadow[0].Actions[0] != "hold_review" {
+		t.Fatalf("README shadow example: %+v", d)
 	}
 }
