@@ -8,6 +8,7 @@
 //	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
 //	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
+//	sendguard policy stats [-weeks 8] [-json]
 //	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
 //	sendguard version
@@ -123,6 +124,7 @@ func usage(w io.Writer) {
                                          import the customer list for exact data match (hashes only)
   policy replay -policy NEW.yaml [-since 14d] [-json]
                                          what a candidate policy would have done to stored traffic
+  policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version

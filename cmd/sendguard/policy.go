@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sendguard/sendguard/gateway"
@@ -22,10 +23,15 @@ import (
 )
 
 const policyUsage = `policy replay -policy NEW.yaml [-since 14d] [-json] [-config FILE]
+       sendguard policy stats [-weeks 8] [-json] [-config FILE]
 
-Replay a candidate policy over the analysis reports the running gateway
+replay: run a candidate policy over the analysis reports the running gateway
 stored (reports.retention) and show, per rule, which messages would change
-action and the daily hold volume before and after. Nothing is enforced.`
+action and the daily hold volume before and after. Nothing is enforced.
+
+stats: per rule and week, what became of the holds (cancelled or sent
+changed by the sender: likely catches; confirmed unchanged: possible
+noise; released, rejected, expired) from the audit log.`
 
 // policyCmd: `sendguard policy replay` reads the stored reports over the
 // admin socket. The gateway keeps its database open exclusively (bbolt's
@@ -37,7 +43,11 @@ func policyCmd(args []string) error {
 	if wantsHelp(args) {
 		return c.help(args)
 	}
-	if args[0] != "replay" {
+	switch args[0] {
+	case "replay":
+	case "stats":
+		return policyStats(c, args[1:])
+	default:
 		c.printUsage(os.Stderr)
 		return usageError("unknown policy command %q", args[0])
 	}
@@ -174,4 +184,97 @@ func purgeReports(ctx context.Context, rs *reports.Bolt, audit *hold.Store, rete
 		case <-t.C:
 		}
 	}
+}
+
+// policyStats: `sendguard policy stats` asks the running gateway for the
+// hold outcomes per rule and week.
+func policyStats(c *command, args []string) error {
+	cfgPath := c.configFlag()
+	weeks := c.fs.Int("weeks", 8, "how many weeks back, the current one included")
+	asJSON := c.fs.Bool("json", false, "print the result as JSON")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *weeks < 1 || *weeks > 520 {
+		c.printUsage(os.Stderr)
+		return usageError("policy stats takes no arguments and -weeks between 1 and 520")
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	body, err := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket)).do("GET", "/v1/policy/stats?weeks="+strconv.Itoa(*weeks))
+	if err != nil {
+		return err
+	}
+	var rows []reports.RuleWeek
+	if err := json.Unmarshal(body, &rows); err != nil {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	printStats(os.Stdout, rows, cfg.Location())
+	return nil
+}
+
+// statsColumns are the outcome columns, in the order printed.
+var statsColumns = []string{reports.OutcomeCancelled, reports.OutcomeEdited, reports.OutcomeConfirmed, reports.OutcomeReleased,
+	reports.OutcomeRejected, reports.OutcomeExpired, reports.OutcomeElapsed, reports.OutcomeDeleted, reports.OutcomePending}
+
+func printStats(w io.Writer, rows []reports.RuleWeek, loc *time.Location) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no holds in this period")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "RULE\tWEEK\tHOLDS\tCATCH\tNOISE")
+	for _, c := range statsColumns {
+		fmt.Fprint(tw, "\t", strings.ToUpper(c))
+	}
+	fmt.Fprintln(tw)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s", r.Rule, r.Week.In(loc).Format("2006-01-02"), r.Holds, percent(r.CatchRate, r), percent(r.NoiseRate, r))
+		for _, c := range statsColumns {
+			fmt.Fprintf(tw, "\t%d", r.Counts[c])
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\ncatch: cancelled, edited or rejected; noise: confirmed unchanged or released; both over the holds someone decided")
+}
+
+func percent(v float64, r reports.RuleWeek) string {
+	if r.CatchRate == 0 && r.NoiseRate == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", v*100)
+}
+
+// statsHandler serves GET /v1/policy/stats?weeks=N on the admin socket.
+func statsHandler(audit reports.AuditLog, loc *time.Location) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		weeks, err := strconv.Atoi(r.URL.Query().Get("weeks"))
+		if err != nil || weeks < 1 || weeks > 520 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "weeks must be between 1 and 520"})
+			return
+		}
+		now := time.Now().In(loc)
+		y, m, d := now.Date()
+		monday := time.Date(y, m, d-(int(now.Weekday())+6)%7, 0, 0, 0, 0, loc)
+		rows, err := reports.Outcomes(r.Context(), audit, monday.AddDate(0, 0, -7*(weeks-1)), loc)
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			json.NewEncoder(w).Encode(map[string]string{"error": "reading the audit log failed"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(rows)
+	})
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +96,7 @@ func TestShadowRuleNeverHoldsAndReplayShowsIt(t *testing.T) {
 }
 
 func TestPolicyCommandUsage(t *testing.T) {
-	for _, args := range [][]string{{"policy", "-h"}, {"policy", "replay", "-h"}} {
+	for _, args := range [][]string{{"policy", "-h"}, {"policy", "replay", "-h"}, {"policy", "stats", "-h"}} {
 		if out, _, code := runCLI(t, args...); code != 0 || !strings.Contains(out, "usage: sendguard policy replay") {
 			t.Errorf("%v: exit %d\n%s", args, code, out)
 		}
@@ -108,6 +110,7 @@ func TestPolicyCommandUsage(t *testing.T) {
 		{[]string{"policy", "replay"}, "needs -policy FILE"},
 		{[]string{"policy", "replay", "-policy", "p.yaml", "-since", "soon"}, `-since: "soon" is not a positive duration`},
 		{[]string{"policy", "replay", "-policy", "p.yaml", "-since", "0d"}, "is not a number of days"},
+		{[]string{"policy", "stats", "-weeks", "0"}, "-weeks between 1 and 520"},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
@@ -124,4 +127,47 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestPolicyStatsFromHoldEndings: two holds of one rule, one released and
+// one rejected by an admin, show up in policy stats.
+func TestPolicyStatsFromHoldEndings(t *testing.T) {
+	sk := startSink(t)
+	polPath := filepath.Join(t.TempDir(), "hold.yaml")
+	if err := writeFile(polPath, "version: 1\nrules:\n  - name: hold-external\n    when: recipients.external > 0\n    actions: [hold_review]\n    reason: external\n"); err != nil {
+		t.Fatal(err)
+	}
+	in := newInstance(t, sk.Addr, "policy: "+polPath+"\n")
+	in.start()
+	for i := range 2 {
+		to := []string{fmt.Sprintf("x%d@customer.test", i)}
+		if err := sendMail(in.smtp, "alice@example.com", to, testMessage("alice@example.com", to, fmt.Sprintf("st%d", i), "hello")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := in.cli("queue", "list", "-state", "held")
+	ids := regexp.MustCompile(`(?m)^([0-9A-Z]{21})\s`).FindAllStringSubmatch(out, -1)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("queue list: %v\n%s", err, out)
+	}
+	if out, err := in.cli("queue", "release", ids[0][1], "-reason", "fine"); err != nil {
+		t.Fatalf("release: %v %s", err, out)
+	}
+	if out, err := in.cli("queue", "reject", ids[1][1], "-reason", "wrong customer"); err != nil {
+		t.Fatalf("reject: %v %s", err, out)
+	}
+	out, err = in.cli("policy", "stats", "-weeks", "1")
+	t.Logf("stats:\n%s", out)
+	if err != nil {
+		t.Fatalf("policy stats: %v\n%s", err, out)
+	}
+	row := regexp.MustCompile(`(?m)^hold-external\s+\d{4}-\d\d-\d\d\s+2\s+50%\s+50%\s+0\s+0\s+0\s+1\s+1\s+0\s`)
+	if !row.MatchString(out) {
+		t.Fatalf("policy stats:\n%s", out)
+	}
+	out, err = in.cli("policy", "stats", "-json")
+	var rows []reports.RuleWeek
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Counts["rejected"] != 1 {
+		t.Fatalf("policy stats -json: %v\n%s", err, out)
+	}
 }

@@ -251,6 +251,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	adminMux := userRoutes(cons.Users())
 	adminMux.Handle("GET /v1/reports", reportStore.Handler())
+	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
