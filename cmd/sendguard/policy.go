@@ -237,7 +237,7 @@ func printStats(w io.Writer, rows []reports.RuleWeek, loc *time.Location) {
 	}
 	fmt.Fprintln(tw)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s", r.Rule, r.Week.In(loc).Format("2006-01-02"), r.Holds, percent(r.CatchRate, r), percent(r.NoiseRate, r))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s", r.Rule, r.Week.In(loc).Format("2006-01-02"), r.Holds, rate(r.CatchRate, r), rate(r.NoiseRate, r))
 		for _, c := range statsColumns {
 			fmt.Fprintf(tw, "\t%d", r.Counts[c])
 		}
@@ -247,8 +247,10 @@ func printStats(w io.Writer, rows []reports.RuleWeek, loc *time.Location) {
 	fmt.Fprintln(w, "\ncatch: cancelled, edited or rejected; noise: confirmed unchanged or released; both over the holds someone decided")
 }
 
-func percent(v float64, r reports.RuleWeek) string {
-	if r.CatchRate == 0 && r.NoiseRate == 0 {
+// rate prints a rate of r as a percentage, "-" when nobody decided any
+// of its holds (both rates are zero only then).
+func rate(v float64, r reports.RuleWeek) string {
+	if r.CatchRate+r.NoiseRate == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f%%", v*100)
