@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -135,6 +136,9 @@ func BenchmarkReplay100k(b *testing.B) {
 	s := openDB(b)
 	now := time.Now()
 	store(b, s, 100_000, now, 14)
+	if fi, err := os.Stat(s.DB.Path()); err == nil {
+		b.Logf("database: %d bytes for 100,000 reports (%d a report, bbolt pages included)", fi.Size(), fi.Size()/100_000)
+	}
 	def, err := policy.Default()
 	if err != nil {
 		b.Fatal(err)
