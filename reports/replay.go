@@ -23,6 +23,7 @@ type Replay struct {
 	now     time.Time
 	res     Result
 	changes map[changeKey]*Change
+	shadow  map[string]*ShadowCount
 }
 
 // Result is a replay's summary.
@@ -43,6 +44,18 @@ type Result struct {
 	Changes []*Change `json:"changes"`
 	// Errors counts reports on which a candidate condition failed.
 	Errors int `json:"errors"`
+	// Shadow counts the live shadow rules' matches over the same
+	// reports, so a shadow rule can be judged beside the candidate.
+	Shadow []ShadowCount `json:"shadow"`
+}
+
+// ShadowCount is how often a shadow rule matched live.
+type ShadowCount struct {
+	Rule    string `json:"rule"`
+	Matches int    `json:"matches"`
+	// Holds counts the matches that would have held a message the live
+	// decision delivered.
+	Holds int `json:"holds"`
 }
 
 // Change is a group of messages whose outcome went From → To, attributed
@@ -75,7 +88,7 @@ type changeKey struct {
 // NewReplay prepares a replay of pol over the reports accepted between
 // since and now.
 func NewReplay(pol *policy.Policy, since, now time.Time) *Replay {
-	rp := &Replay{pol: pol, since: since, now: now, actions: map[string][]string{}, changes: map[changeKey]*Change{}}
+	rp := &Replay{pol: pol, since: since, now: now, actions: map[string][]string{}, changes: map[changeKey]*Change{}, shadow: map[string]*ShadowCount{}}
 	for _, r := range pol.Rules() {
 		rp.actions[r.Name] = r.Actions
 	}
@@ -93,6 +106,17 @@ func (rp *Replay) Add(r *Report) {
 		rp.res.Errors++
 	}
 	from, to := Outcome(r.Actions), Outcome(d.Actions)
+	for _, m := range r.Shadow {
+		sc := rp.shadow[m.Rule]
+		if sc == nil {
+			sc = &ShadowCount{Rule: m.Rule}
+			rp.shadow[m.Rule] = sc
+		}
+		sc.Matches++
+		if !isHold(from) && from != rules.ActionReject && isHold(Outcome(m.Actions)) {
+			sc.Holds++
+		}
+	}
 	if isHold(from) {
 		rp.res.OldHolds++
 	}
@@ -147,6 +171,11 @@ func (rp *Replay) Result() Result {
 	days := max(res.Days, 1)
 	res.OldHoldsPerDay = float64(res.OldHolds) / days
 	res.NewHoldsPerDay = float64(res.NewHolds) / days
+	res.Shadow = make([]ShadowCount, 0, len(rp.shadow))
+	for _, sc := range rp.shadow {
+		res.Shadow = append(res.Shadow, *sc)
+	}
+	slices.SortFunc(res.Shadow, func(a, b ShadowCount) int { return strings.Compare(a.Rule, b.Rule) })
 	res.Changes = make([]*Change, 0, len(rp.changes))
 	for _, c := range rp.changes {
 		res.Changes = append(res.Changes, c)

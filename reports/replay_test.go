@@ -157,3 +157,18 @@ func BenchmarkReplay100k(b *testing.B) {
 		})
 	}
 }
+
+func TestReplayCountsLiveShadowMatches(t *testing.T) {
+	pol := mustPolicy(t, "rules:\n  - name: none\n    when: \"false\"\n    actions: [deliver]\n")
+	now := time.Now()
+	rp := NewReplay(pol, now.Add(-time.Hour), now)
+	try := []policy.Shadow{{Rule: "try", Actions: []string{"hold_review"}}}
+	rp.Add(&Report{QueueID: "A", Time: now, Actions: []string{"deliver"}, Shadow: try})
+	rp.Add(&Report{QueueID: "B", Time: now, Actions: []string{"hold_sender"}, Rules: []string{"x"}, Shadow: try})
+	rp.Add(&Report{QueueID: "C", Time: now, Actions: []string{"bcc"}, Shadow: []policy.Shadow{{Rule: "audit", Actions: []string{"bcc"}}}})
+	res := rp.Result()
+	want := []ShadowCount{{Rule: "audit", Matches: 1}, {Rule: "try", Matches: 2, Holds: 1}}
+	if fmt.Sprint(res.Shadow) != fmt.Sprint(want) {
+		t.Fatalf("shadow = %+v, want %+v", res.Shadow, want)
+	}
+}

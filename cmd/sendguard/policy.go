@@ -139,6 +139,9 @@ func printReplay(w io.Writer, res reports.Result, loc *time.Location) {
 		res.Since.In(loc).Format("2006-01-02 15:04"), res.Until.In(loc).Format("2006-01-02 15:04"), res.Days)
 	fmt.Fprintf(w, "held per day: %.1f now, %.1f with the candidate (%d → %d messages)\n",
 		res.OldHoldsPerDay, res.NewHoldsPerDay, res.OldHolds, res.NewHolds)
+	for _, sc := range res.Shadow {
+		fmt.Fprintf(w, "shadow rule %s matched %d messages live (%d it would have held)\n", sc.Rule, sc.Matches, sc.Holds)
+	}
 	if res.Errors > 0 {
 		fmt.Fprintf(w, "a candidate condition failed on %d messages (counted as matched)\n", res.Errors)
 	}

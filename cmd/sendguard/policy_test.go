@@ -72,7 +72,8 @@ func TestShadowRuleNeverHoldsAndReplayShowsIt(t *testing.T) {
 		t.Fatalf("policy replay: %v\n%s", err, out)
 	}
 	for _, want := range []string{"2 stored reports", "held per day: 0.0 now, 1.0 with the candidate",
-		"rule strict-external: deliver → hold_review  1", "a***@example.com"} {
+		"rule strict-external: deliver → hold_review  1", "a***@example.com",
+		"shadow rule strict-external matched 1 messages live (1 it would have held)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("replay output lacks %q:\n%s", want, out)
 		}
