@@ -9,6 +9,10 @@
 // counts, domains, detectors, locations' kinds, attachment facts, the
 // sender and the size evaluate as they did live.
 //
+// Outcomes reads the other half of a rule's record from the hold audit
+// log: what became of the holds it caused (cancelled, sent changed,
+// confirmed, released, rejected, expired), per week.
+//
 // Invariants: a report is written in the transaction that accepts its
 // message (PutTx), never in one of its own; keys order reports by time, so
 // a replay since T and a purge before T are range scans.
