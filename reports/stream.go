@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,10 +14,16 @@ import (
 // maxRecord bounds one record read from a stream.
 const maxRecord = 1 << 20
 
+// RawSource is what the stream handler reads: any store that keeps the
+// Marshal encodings in time order (Bolt; a PostgreSQL store the same way).
+type RawSource interface {
+	ScanRaw(ctx context.Context, since time.Time, fn func(raw []byte) error) error
+}
+
 // Handler serves GET ?since=RFC3339 on the admin socket: the stored
 // reports as a stream of records, each an unsigned varint length and a
 // Marshal encoding. Records go out as stored: the reader decodes them.
-func (s *Bolt) Handler() http.Handler {
+func Handler(s RawSource) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var since time.Time
 		if v := r.URL.Query().Get("since"); v != "" {

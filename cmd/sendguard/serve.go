@@ -254,7 +254,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	adminMux := userRoutes(cons.Users())
-	adminMux.Handle("GET /v1/reports", reportStore.Handler())
+	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux}
