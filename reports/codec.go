@@ -15,6 +15,10 @@ import (
 // across recipients and findings costs one byte after its first use).
 const version1 = 1
 
+// maxErrors bounds the stored count of reading problems, which ToRules
+// turns into a list.
+const maxErrors = 1 << 12
+
 // ErrCorrupt is a stored report that does not decode.
 var ErrCorrupt = errors.New("corrupt stored report")
 
@@ -59,7 +63,7 @@ func Marshal(r *Report) []byte {
 	e.str(r.Sender)
 	e.str(r.From)
 	e.uint(uint64(max(r.Size, 0)))
-	e.int(r.Errors)
+	e.int(min(r.Errors, maxErrors))
 
 	rc := &r.Recipients
 	e.int(rc.Total)
@@ -209,7 +213,9 @@ func Unmarshal(b []byte) (*Report, error) {
 	r.Sender = d.str()
 	r.From = d.str()
 	r.Size = int64(min(d.uint(), 1<<62))
-	r.Errors = d.int()
+	if r.Errors = d.int(); r.Errors > maxErrors {
+		d.err = ErrCorrupt
+	}
 
 	rc := &r.Recipients
 	rc.Total, rc.External, rc.VisibleExternal = d.int(), d.int(), d.int()

@@ -109,6 +109,21 @@ func TestUnmarshalRejectsCorruptRecords(t *testing.T) {
 	if _, err := Unmarshal(append(raw, 0)); err == nil {
 		t.Fatal("trailing byte accepted")
 	}
+	// A count that would make ToRules allocate without bound.
+	if _, err := Unmarshal(Marshal(&Report{Errors: maxErrors})); err != nil {
+		t.Fatal(err)
+	}
+	e := &encoder{index: map[string]int{}}
+	e.str("")
+	e.uint(0)
+	e.str("")
+	e.str("")
+	e.uint(0)
+	e.uint(1 << 30)
+	bad := append([]byte{version1, 1, 0}, e.body...)
+	if _, err := Unmarshal(bad); err == nil {
+		t.Fatal("error count of 2^30 accepted")
+	}
 }
 
 func FuzzUnmarshal(f *testing.F) {
