@@ -123,12 +123,10 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 			return internalError(qid)
 		}
 	}
-	for _, m := range v.Shadow {
-		s.metrics.shadow.WithLabelValues(m.Rule).Inc()
-	}
 	if v.Reject {
 		s.store.RemoveBody(qid)
 		s.inspector.Discard(v)
+		s.countShadow(v)
 		s.metrics.rejected.WithLabelValues("policy").Inc()
 		log.Info("message rejected by policy", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "actions", v.Actions)
 		return policyReject(v.RejectReason)
@@ -157,10 +155,19 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	for _, a := range v.Actions {
 		s.metrics.actions.WithLabelValues(a).Inc()
 	}
+	s.countShadow(v)
 	log.Info("message accepted", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "size", size,
 		"state", rec.State, "actions", v.Actions, "shadow", shadowNames(v.Shadow))
 	s.onQueued(qid) // notices of a hold are queued too
 	return queued(qid)
+}
+
+// countShadow counts the shadow matches of a message that got its final
+// reply (a 451 is retried and would count twice).
+func (s *Server) countShadow(v *Verdict) {
+	for _, m := range v.Shadow {
+		s.metrics.shadow.WithLabelValues(m.Rule).Inc()
+	}
 }
 
 // shadowNames lists the matched shadow rules for the log, nil when none.
