@@ -38,6 +38,9 @@ type PolicyInspector struct {
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
 	Approvers func(sender string) []string
+	// Directory, when set, gives the sender's directory entry for the
+	// policy; it must answer quickly (from a cache) and never fail.
+	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
 	// Reports stores each accepted message's analysis report in its
 	// acceptance transaction; nil stores none.
 	Reports ReportWriter
@@ -57,7 +60,11 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, fmt.Errorf("open spooled message: %w", err)
 	}
 	defer f.Close()
-	res, err := p.Rules.Inspect(ctx, f, inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()})
+	env := inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()}
+	if p.Directory != nil && in.Env.MailFrom != "" {
+		env.Directory = p.Directory(ctx, in.Env.MailFrom)
+	}
+	res, err := p.Rules.Inspect(ctx, f, env)
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,8 @@ func dispatch(cmd string, args []string) error {
 		return policyCmd(args)
 	case "debug":
 		return debugCmd(args)
+	case "directory":
+		return directoryCmd(args)
 	case "passwd-hash":
 		return passwdHash(args)
 	case "version", "-version", "--version":
@@ -126,6 +128,7 @@ func usage(w io.Writer) {
                                          what a candidate policy would have done to stored traffic
   policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
+  directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version
 
