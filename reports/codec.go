@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/policy"
 )
 
@@ -64,6 +65,15 @@ func Marshal(r *Report) []byte {
 	e.str(r.From)
 	e.uint(uint64(max(r.Size, 0)))
 	e.int(min(r.Errors, maxErrors))
+	if dir := r.Directory; dir == nil {
+		e.bool(false)
+	} else {
+		e.bool(true)
+		e.str(dir.Status)
+		e.str(dir.Department)
+		e.strs(dir.Groups)
+		e.str(dir.Manager)
+	}
 
 	rc := &r.Recipients
 	e.int(rc.Total)
@@ -214,6 +224,13 @@ func Unmarshal(b []byte) (*Report, error) {
 	r.From = d.str()
 	r.Size = int64(min(d.uint(), 1<<62))
 	if r.Errors = d.int(); r.Errors > maxErrors {
+		d.err = ErrCorrupt
+	}
+	switch d.int() {
+	case 0:
+	case 1:
+		r.Directory = &rules.SenderDirectory{Status: d.str(), Department: d.str(), Groups: d.strs(), Manager: d.str()}
+	default:
 		d.err = ErrCorrupt
 	}
 

@@ -16,6 +16,10 @@ type Report struct {
 	Sender  string // envelope MAIL FROM
 	From    string // header From, lower-cased; empty when equal to Sender
 	Size    int64
+	// Directory is what the company directory said of the sender, as the
+	// policy saw it (sender.department, .groups, .manager, .directory);
+	// nil when no directory was configured.
+	Directory *rules.SenderDirectory
 
 	Recipients Recipients
 	Findings   []Finding
@@ -93,7 +97,7 @@ const maxExt = 10
 // FromAnalysis builds the stored report of a message from its live
 // analysis and decision.
 func FromAnalysis(qid string, t time.Time, rep *rules.Report, d *policy.Decision) *Report {
-	r := &Report{QueueID: qid, Time: t, Sender: rep.Sender, Size: rep.Size, Errors: len(rep.Errors)}
+	r := &Report{QueueID: qid, Time: t, Sender: rep.Sender, Size: rep.Size, Errors: len(rep.Errors), Directory: rep.SenderDirectory}
 	if !strings.EqualFold(rep.From, rep.Sender) {
 		r.From = rep.From
 	}
@@ -163,13 +167,15 @@ func domainOf(addr string) string {
 }
 
 // ToRules turns the stored report back into the rules.Report a policy
-// evaluates. Lost, and replaced by placeholders: the subject (empty), the
+// evaluates. Kept: counts, domains, detectors with locations' kinds,
+// attachment facts, sender, header From, size, the sender's directory
+// entry. Lost, and replaced by placeholders: the subject (empty), the
 // header From when it equalled the sender, recipients' local parts
 // ("rcpt-N@domain") and display names, attachment names
 // ("attachment-N.ext"), error texts ("error"), detector values and
 // masked samples.
 func (r *Report) ToRules() *rules.Report {
-	out := &rules.Report{Sender: r.Sender, From: r.From, Size: r.Size}
+	out := &rules.Report{Sender: r.Sender, From: r.From, Size: r.Size, SenderDirectory: r.Directory}
 	if out.From == "" {
 		out.From = strings.ToLower(r.Sender)
 	}

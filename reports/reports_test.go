@@ -44,7 +44,8 @@ func sample(i int) *rules.Report {
 			{Name: "顧客名簿.xlsx", Location: "attachment:顧客名簿.xlsx", Type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 				DeclaredType: "application/octet-stream", Size: 30211},
 		},
-		Errors: []string{"malformed header: X-Foo"},
+		Errors:          []string{"malformed header: X-Foo"},
+		SenderDirectory: &rules.SenderDirectory{Status: "found", Department: "営業部", Groups: []string{"sales", "tokyo"}, Manager: "boss@corp.example.com"},
 	}
 }
 
@@ -55,7 +56,7 @@ func TestRoundTripKeepsWhatPoliciesRead(t *testing.T) {
 	st := FromAnalysis("Q123", at, rep, &d)
 	raw := Marshal(st)
 	t.Logf("bytes per stored report: %d (JSON of the full report: %d)", len(raw), len(mustJSON(t, rep)))
-	if len(raw) > 400 {
+	if len(raw) > 450 {
 		t.Errorf("stored report is %d bytes, want a few hundred at most", len(raw))
 	}
 	for _, secret := range []string{"1234", "03-", "社外秘", "見積", "顧客", "tanaka", "sato", "田中", "X-Foo"} {
@@ -88,6 +89,8 @@ func TestRoundTripKeepsWhatPoliciesRead(t *testing.T) {
 		`recipients.list.exists(r, r.field == "bcc" && r.external)`,
 		`sender.endsWith("@corp.example.com") && from == sender`,
 		`size(errors) == 1`,
+		`sender.department == "営業部" && "sales" in sender.groups && sender.directory == "found"`,
+		`sender.manager == "boss@corp.example.com"`,
 		`attachments.exists(a, a.size > 30000 && a.declared_type == "application/octet-stream")`,
 	}
 	live, replayed := rep, got.ToRules()
