@@ -36,10 +36,10 @@ func markKey(id, rcpt string) []byte {
 
 // MarkDelivered records that the next hop accepted these recipients of
 // message id, before anything else: one write(2) of a line to the delivery
-// journal, which survives a crash of the process as soon as it returns.
-// The journal is folded into the database when the store opens and
-// whenever it grows past journalLimit; the attempt's own commit (which
-// clears the marks) makes the result durable against power loss.
+// journal, which survives a crash of the process as soon as it returns
+// (and a power loss once the journal's next fsync ends). The journal is
+// folded into the database when the store opens and whenever it grows
+// past journalLimit; the attempt's own commit clears the marks.
 func (s *Store) MarkDelivered(id string, marks []Mark) error {
 	if len(marks) == 0 {
 		return nil
@@ -98,15 +98,20 @@ type journalEntry struct {
 	Mark
 }
 
-// journal is the append-only file of delivery marks. Appends are not
-// fsynced: they exist to close the window of a process crash, which a
-// write(2) that returned survives; power loss is covered by the commit of
-// the attempt's result, as before the journal.
+// journal is the append-only file of delivery marks. An append returns
+// once written: a write(2) that returned survives a crash of the process.
+// A background fsync follows every burst of appends, so that after a
+// power loss only marks written within about one fsync are missing; the
+// commit of the attempt's result makes them durable in the database too.
 type journal struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
 	size int64
+
+	kick    chan struct{} // appends not yet fsynced
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 func openJournal(path string) (*journal, error) {
@@ -119,7 +124,26 @@ func openJournal(path string) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("stat delivery journal: %w", err)
 	}
-	return &journal{path: path, f: f, size: st.Size()}, nil
+	j := &journal{path: path, f: f, size: st.Size(),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go j.syncer()
+	return j, nil
+}
+
+// syncer fsyncs the journal after appends; appends that arrive during an
+// fsync share the next one.
+func (j *journal) syncer() {
+	defer close(j.stopped)
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-j.kick:
+			// An error here only widens the power-loss window; the
+			// attempt's commit still records the result.
+			j.f.Sync()
+		}
+	}
 }
 
 // append writes buf in one write; past journalLimit, fold moves what the
@@ -135,6 +159,10 @@ func (j *journal) append(buf []byte, fold func([]journalEntry) error) error {
 	j.size += int64(n)
 	if err != nil {
 		return fmt.Errorf("write delivery journal: %w", err)
+	}
+	select {
+	case j.kick <- struct{}{}:
+	default:
 	}
 	if j.size < journalLimit {
 		return nil
@@ -163,6 +191,8 @@ func (j *journal) close() error {
 	if j.f == nil {
 		return nil
 	}
+	close(j.stop)
+	<-j.stopped
 	err := j.f.Close()
 	j.f = nil
 	return err
