@@ -191,8 +191,24 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
 	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps")}
+	dir, dirSrc, err := newDirectory(cfg, log)
+	if err != nil {
+		return err
+	}
+	if dirSrc != nil {
+		defer dirSrc.Close()
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sendguard_directory_up",
+			Help: "1 while the company directory answers, 0 while cached answers and hold.approvers stand in."},
+			func() float64 {
+				if dir.Status().Up {
+					return 1
+				}
+				return 0
+			}))
+	}
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
-		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(cfg)}
+		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(cfg, dir),
+		Directory: senderDirectory(dir)}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
 	if err != nil {
@@ -238,15 +254,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(rulesInsp)})
+		DataNotes: ownDataNotes(rulesInsp), LiveNotes: directoryNotes(dir)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	adminMux := userRoutes(cons.Users())
+	directoryRoutes(adminMux, dir)
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users(), Mux: userRoutes(cons.Users())}
+		Users: cons.Users(), Mux: adminMux}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
@@ -288,6 +306,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		return err
 	})
+	if dir != nil {
+		goRun("directory", func() error { dir.Run(runCtx); return nil })
+	}
 	if sso != nil {
 		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
 	}

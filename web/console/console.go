@@ -70,6 +70,9 @@ type Config struct {
 	// customer list's size and import date); shown on the policy page.
 	// They never carry a value.
 	DataNotes []string
+	// LiveNotes, when set, adds lines computed at each view (the company
+	// directory's state) after DataNotes.
+	LiveNotes func() []string
 	// Test runs analyse + decide on an uploaded .eml; nil hides the form.
 	Test TestFunc
 	// MaxUpload bounds an uploaded .eml; zero means 25 MiB.
@@ -119,6 +122,7 @@ type Handler struct {
 	defLang string
 	rules   []policy.RuleInfo
 	notes   []string
+	live    func() []string
 	test    TestFunc
 	maxUp   int64
 	intern  map[string]bool
@@ -158,7 +162,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, notes: cfg.DataNotes, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, notes: cfg.DataNotes, live: cfg.LiveNotes, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
 	}

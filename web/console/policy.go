@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -34,7 +35,11 @@ func (h *Handler) policyPage(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 func (h *Handler) showPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, tv *testView, errKey string) {
 	d := h.newPage(r, rc, "policy.title", "policy")
 	d.Error = errKey
-	d.D = policyView{Rules: h.rules, Notes: h.notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
+	notes := h.notes
+	if h.live != nil {
+		notes = append(slices.Clip(notes), h.live()...)
+	}
+	d.D = policyView{Rules: h.rules, Notes: notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
 	h.render(w, status, "policy", d)
 }
 
