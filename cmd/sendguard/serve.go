@@ -25,6 +25,7 @@ import (
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
 	"github.com/sendguard/sendguard/spool"
@@ -159,6 +160,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	reportStore := &reports.Bolt{DB: store.DB()}
+	if err := reportStore.Init(); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
 	rulesInsp, pol, err := newRulesInspectorPolicy(cfg, false, history)
 	if err != nil {
 		return err
@@ -209,6 +214,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
 		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(cfg, dir),
 		Directory: senderDirectory(dir)}
+	if cfg.Reports.Retention > 0 {
+		insp.Reports = reportStore
+	}
 	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
 		Metrics: metrics, OnQueued: runner.Wake})
 	if err != nil {
@@ -262,6 +270,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	adminMux := userRoutes(cons.Users())
+	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
+	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux}
@@ -296,6 +306,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			case <-t.C:
 			}
 		}
+	})
+	goRun("report purge", func() error {
+		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
+		return nil
 	})
 	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
 	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
