@@ -63,7 +63,8 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	if err != nil {
 		return nil, err
 	}
-	v := &Verdict{Actions: d.Actions, Subject: rep.Subject, MessageID: res.MessageID, Report: repJSON, Decision: decJSON}
+	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON}
 	if d.Has(rules.ActionReject) {
 		v.Reject = true
 		v.RejectReason = reasonText(d, "en")

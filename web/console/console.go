@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -112,8 +113,7 @@ type Handler struct {
 	now     func() time.Time
 	loc     *time.Location
 	defLang string
-	rules   []policy.RuleInfo
-	notes   []string
+	shown   atomic.Pointer[shownPolicy] // replaced by SetPolicy
 	test    TestFunc
 	maxUp   int64
 	intern  map[string]bool
@@ -139,6 +139,18 @@ type asset struct {
 	body  []byte
 }
 
+// shownPolicy is the policy in force, as the policy page shows it.
+type shownPolicy struct {
+	rules []policy.RuleInfo
+	notes []string
+}
+
+// SetPolicy replaces the policy page's rules and notes when a reload puts
+// a new policy in force.
+func (h *Handler) SetPolicy(rules []policy.RuleInfo, notes []string) {
+	h.shown.Store(&shownPolicy{rules: rules, notes: notes})
+}
+
 // New builds the handler, creating its buckets and parsing its templates.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Hold == nil || cfg.DB == nil {
@@ -151,10 +163,11 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, notes: cfg.DataNotes, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{},
 	}
+	h.SetPolicy(cfg.Policy, cfg.DataNotes)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

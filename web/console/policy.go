@@ -34,7 +34,8 @@ func (h *Handler) policyPage(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 func (h *Handler) showPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, tv *testView, errKey string) {
 	d := h.newPage(r, rc, "policy.title", "policy")
 	d.Error = errKey
-	d.D = policyView{Rules: h.rules, Notes: h.notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
+	sp := h.shown.Load()
+	d.D = policyView{Rules: sp.rules, Notes: sp.notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
 	h.render(w, status, "policy", d)
 }
 
