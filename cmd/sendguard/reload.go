@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -160,6 +161,7 @@ func mergeLive(running, next *config.Config) (eff *config.Config, changed, resta
 	}{{"smtp.tls", &running.SMTP.TLS, &next.SMTP.TLS, &e.SMTP.TLS}, {"web.tls", &running.Web.TLS, &next.Web.TLS, &e.Web.TLS}} {
 		if (k.run.Cert == "") != (k.nxt.Cert == "") {
 			*k.dst = *k.run
+			changed = slices.DeleteFunc(changed, func(c string) bool { return c == k.key })
 			restart = append(restart, k.key)
 		}
 	}
