@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net/smtp"
+	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -178,5 +183,61 @@ func TestReloadHelpAndUsage(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "reload", "extra"); code != 2 {
 		t.Fatalf("reload extra: exit %d, want 2\n%s", code, errOut)
+	}
+}
+
+// TestReloadReplacesCertificates: renewed certificate files are served by
+// the next SMTP STARTTLS and HTTPS handshakes after a reload, no restart.
+func TestReloadReplacesCertificates(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	cert, key := writeTestCert(t, in.dir)
+	cfg, _ := readFile(in.cfgPath)
+	cfg = strings.Replace(cfg, "trusted_networks: [127.0.0.0/8]\n", fmt.Sprintf("trusted_networks: [127.0.0.0/8]\n  tls: {cert: %s, key: %s}\n", cert, key), 1)
+	cfg = strings.Replace(cfg, "web:\n", fmt.Sprintf("web:\n  tls: {cert: %s, key: %s}\n", cert, key), 1)
+	writeFile(in.cfgPath, cfg)
+	in.start()
+
+	smtpCert := func() []byte {
+		t.Helper()
+		c, err := smtp.Dial(in.smtp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.StartTLS(insecureTLS()); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := c.TLSConnectionState()
+		return st.PeerCertificates[0].Raw
+	}
+	webCert := func() []byte {
+		t.Helper()
+		c, err := tls.Dial("tcp", in.web, insecureTLS())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].Raw
+	}
+	pemDER := func() []byte {
+		b, _ := os.ReadFile(cert)
+		blk, _ := pem.Decode(b)
+		return blk.Bytes
+	}
+	first := pemDER()
+	if !bytes.Equal(smtpCert(), first) || !bytes.Equal(webCert(), first) {
+		t.Fatal("the listeners do not serve the configured certificate")
+	}
+	writeTestCert(t, in.dir) // renewed in place, as certbot does
+	second := pemDER()
+	if bytes.Equal(first, second) {
+		t.Fatal("the test certificate did not change")
+	}
+	if out, err := in.cli("reload"); err != nil {
+		t.Fatalf("reload: %v\n%s", err, out)
+	}
+	if !bytes.Equal(smtpCert(), second) || !bytes.Equal(webCert(), second) {
+		t.Fatal("after the reload the listeners still serve the old certificate")
 	}
 }
