@@ -225,7 +225,8 @@ func (r *reloader) reload(ctx context.Context, actor hold.Actor) gateway.ReloadR
 		r.log.Info("configuration reloaded", "by", actor.Name, "policy", rep.Policy, "rules", rep.Rules,
 			"changed", strings.Join(rep.Changed, ","), "restart_needed", strings.Join(rep.RestartNeeded, ","))
 	}
-	if err := r.audit(ctx, hold.Event{Actor: actor, Action: action, Reason: reason}); err != nil {
+	// The reload happened even if the asking CLI has gone away.
+	if err := r.audit(context.WithoutCancel(ctx), hold.Event{Actor: actor, Action: action, Reason: reason}); err != nil {
 		r.log.Error("audit reload", "err", err)
 	}
 	return rep

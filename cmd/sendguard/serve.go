@@ -49,6 +49,11 @@ func serve(args []string) error {
 	if len(pos) != 0 {
 		return usageError("serve takes no arguments (did you mean -config %s?)", pos[0])
 	}
+	// SIGHUP reloads the configuration; registered before anything else,
+	// so that one sent while starting cannot kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
@@ -59,11 +64,6 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	// SIGHUP reloads the configuration; registered before anything runs,
-	// so an early signal cannot kill the process.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	return run(ctx, cfg, log, runOptions{path: *cfgPath, level: level, hup: hup})
 }
 
