@@ -44,6 +44,8 @@ type Config struct {
 	Link     Link     `yaml:"link"`
 	DKIM     DKIM     `yaml:"dkim"`
 	Log      Log      `yaml:"log"`
+	// Console configures console sign-in (config/console.go).
+	Console Console `yaml:"console"`
 	// Extraction budgets attachment parsers (config/extraction.go).
 	Extraction Extraction `yaml:"extraction"`
 	Detect     Detect     `yaml:"detect"`
@@ -270,6 +272,7 @@ func Defaults() Config {
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},
+		Console: Console{LocalLogin: true},
 
 		Extraction: defaultExtraction(),
 		Detect:     Detect{BuiltinDictionary: true},

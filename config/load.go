@@ -151,6 +151,10 @@ func sectionOf(typ string) string {
 		return "dkim.domains.<domain>."
 	case "Detect":
 		return "detect."
+	case "Console":
+		return "console."
+	case "OIDC":
+		return "console.oidc."
 	case "Dictionary":
 		return "detect.dictionaries[]."
 	case "Pattern":
@@ -241,6 +245,7 @@ func (v *validator) check(c *Config) {
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)
+	v.checkConsole(&c.Console, c.Web.BaseURL)
 	v.checkExtraction(&c.Extraction)
 	v.checkDetect(&c.Detect)
 	if c.Notify.From != "" {

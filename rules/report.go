@@ -108,6 +108,11 @@ type Finding struct {
 	Level      string `json:"level,omitempty"`
 	// Reason explains an unscannable finding ("encrypted zip", "zip bomb: ratio").
 	Reason string `json:"reason,omitempty"`
+	// Why says what made the detector report: check digit, context word and
+	// its distance, column header, a list of valid values. Never a value.
+	Why []string `json:"why,omitempty"`
+	// Confidence is "high" or "medium" (see detect.Hit).
+	Confidence string `json:"confidence,omitempty"`
 }
 
 // Attachment describes one part that is not a message body, nested ones

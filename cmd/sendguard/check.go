@@ -59,6 +59,8 @@ type checkFinding struct {
 	Location   string   `json:"location"`
 	Samples    []string `json:"samples"`
 	Reason     string   `json:"reason,omitempty"`
+	Why        []string `json:"why,omitempty"`
+	Confidence string   `json:"confidence,omitempty"`
 	Values     []string `json:"values,omitempty"`
 }
 
@@ -337,7 +339,8 @@ func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
 	}
 	for _, f := range rep.Findings {
 		cf := checkFinding{Detector: f.Detector, Dictionary: f.Dictionary, Level: f.Level, Count: f.Count,
-			Records: f.Records, Location: f.Location, Samples: nonNil(f.Samples), Reason: f.Reason}
+			Records: f.Records, Location: f.Location, Samples: nonNil(f.Samples), Reason: f.Reason,
+			Why: f.Why, Confidence: f.Confidence}
 		if reveal {
 			cf.Values = f.Values
 		}
@@ -402,6 +405,9 @@ func printCheck(w io.Writer, o *checkOutput) {
 		}
 		if f.Reason != "" {
 			fmt.Fprintf(w, " — %s", f.Reason)
+		}
+		if len(f.Why) > 0 {
+			fmt.Fprintf(w, " [%s confidence; why: %s]", f.Confidence, strings.Join(f.Why, " | "))
 		}
 		if len(f.Values) > 0 {
 			fmt.Fprintf(w, " values: %s", strings.Join(f.Values, ", "))

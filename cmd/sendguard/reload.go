@@ -168,6 +168,10 @@ func mergeLive(running, next *config.Config) (eff *config.Config, changed, resta
 	return &e, changed, restart
 }
 
+// configPkg is where the sections of the configuration are declared;
+// other structs (of other packages) are values, compared whole.
+var configPkg = reflect.TypeOf(config.Config{}).PkgPath()
+
 func walkKeys(run, next reflect.Value, prefix string, changed, restart *[]string) {
 	t := run.Type()
 	for i := range t.NumField() {
@@ -185,7 +189,7 @@ func walkKeys(run, next reflect.Value, prefix string, changed, restart *[]string
 				*changed = append(*changed, key)
 			}
 		case same:
-		case rf.Kind() == reflect.Struct && rf.Type().PkgPath() != "time":
+		case rf.Kind() == reflect.Struct && rf.Type().PkgPath() == configPkg:
 			walkKeys(rf, nf, key+".", changed, restart)
 		default:
 			*restart = append(*restart, key)

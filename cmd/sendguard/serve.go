@@ -262,9 +262,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	testFn := func(ctx context.Context, r io.Reader) (*inspect.Result, error) {
 		return current.Load().rules.Inspect(ctx, r, inspect.Envelope{})
 	}
+	sso, err := consoleSSO(cfg, log)
+	if err != nil {
+		return err
+	}
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
-		Location: loc, DefaultLang: cfg.DefaultLanguage,
+		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
 		DataNotes: ownDataNotes(first.rules)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
@@ -328,6 +332,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 		return err
 	})
+	if sso != nil {
+		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
+	}
 	goRun("smtp", func() error { return srv.Serve(smtpLn) })
 	goRun("web", serveWeb(webSrv, webLn, cfg, webCert, log))
 	goRun("reload on SIGHUP", func() error {
@@ -397,4 +404,20 @@ func securityHeaders(h http.Handler) http.Handler {
 		webbase.SetHeaders(w.Header(), "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// consoleSSO builds the console's OpenID Connect client from console.oidc,
+// or nil when single sign-on is not configured.
+func consoleSSO(cfg *config.Config, log *slog.Logger) (*console.SSO, error) {
+	o := cfg.Console.OIDC
+	if !o.Enabled() {
+		return nil, nil
+	}
+	secret, err := o.ClientSecret()
+	if err != nil {
+		return nil, fmt.Errorf("console.oidc.client_secret_file: %w", err)
+	}
+	return console.NewSSO(console.SSOConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: secret,
+		RedirectURL: o.RedirectURL, Scopes: o.Scopes, UsernameClaim: o.UsernameClaim, GroupsClaim: o.GroupsClaim,
+		Roles: o.Roles, Logger: log})
 }

@@ -23,6 +23,30 @@ func myNumberValid(d []byte) bool {
 	return int(d[11]-'0') == cd
 }
 
+// juminhyoValid checks the 住民票コード check digit (last of 11), the
+// modulus-11 scheme the My Number inherits, over ten digits: weights
+// 2..7 then 2..5 from the right (6,5,4,3,2,7,6,5,4,3 from the left),
+// cd = 11 − (Σ mod 11), 0 when the remainder is 0 or 1.
+func juminhyoValid(d []byte) bool {
+	if len(d) != 11 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 10; i++ {
+		n := 10 - i // position counted from the right
+		q := n + 1
+		if n >= 7 {
+			q = n - 5
+		}
+		sum += int(d[i]-'0') * q
+	}
+	cd := 0
+	if r := sum % 11; r > 1 {
+		cd = 11 - r
+	}
+	return int(d[10]-'0') == cd
+}
+
 // corporateValid checks the Corporate Number check digit (first of 13):
 // weights 1,2 alternating from the right over the other 12, cd = 9 − (Σ mod 9).
 func corporateValid(d []byte) bool {

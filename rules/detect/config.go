@@ -18,6 +18,10 @@ const (
 	BankAccount     = "bank_account"
 	Passport        = "passport"
 	DriversLicense  = "drivers_license"
+	Pension         = "pension_number"
+	ResidenceCard   = "residence_card"
+	JuminhyoCode    = "juminhyo_code"
+	HealthInsurance = "health_insurance"
 	Keyword         = "keyword"
 )
 
@@ -33,13 +37,18 @@ const (
 	detBank
 	detPassport
 	detLicense
+	detPension
+	detResidence
+	detJuminhyo
+	detHealth
 	detKeyword
 	numDetectors
 )
 
 var detectorNames = [numDetectors]string{
 	MyNumber, CorporateNumber, CreditCard, JPPhone, EmailAddress, PostalCode,
-	JPAddress, BankAccount, Passport, DriversLicense, Keyword,
+	JPAddress, BankAccount, Passport, DriversLicense,
+	Pension, ResidenceCard, JuminhyoCode, HealthInsurance, Keyword,
 }
 
 // piiMask selects the detectors whose hits make a table row a record.

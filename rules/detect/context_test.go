@@ -25,7 +25,7 @@ func TestContextNearestWins(t *testing.T) {
 		{"", catNone},
 	} {
 		b := []byte(c.text)
-		if got := x.best(b, 0, 0, len(b)); got != c.want {
+		if got := x.best(b, 0, 0, len(b)).cat; got != c.want {
 			t.Errorf("best(%q) = %d, want %d", c.text, got, c.want)
 		}
 	}

@@ -23,13 +23,25 @@
 // split, space-joined groups are tried longest first, so "03-1234-5678
 // 090-1234-5678" is two phones and "1234-5678-9012-3456-7890" is nothing.
 // A number glued to letters, decimals, paths or units (円, 年) is a code or
-// an amount, not personal data. Ambiguous shapes (a 12-digit number passing
-// the My Number check, a bare 7-digit number, a bare 10-digit landline) are
-// reported only when a context word or table header says what they are:
-// the word ending nearest before the number (within about 32 characters and
-// one line break, or within the table cell), else the first one after it on
-// the same line. A context naming an order, invoice, tracking, product or
-// member number vetoes every numeric detector.
+// an amount, not personal data. Several groups cut out of a longer run of
+// like groups (the first 12 digits of "4111 1111 1111 1112") are never a
+// number of their own. Ambiguous shapes (a 12-digit number passing the My
+// Number check, a bare 7-digit number, a bare 10-digit landline, the
+// context-bound pension, residence card, 住民票 and insurance numbers) are
+// reported only when context says what they are (window.go): the header of
+// the column they sit in (CSV/TSV, and tables in prose aligned with tabs,
+// spaces or 全角スペース, which is how DOCX, PPTX and HTML tables arrive),
+// else the word ending nearest before the number (within about 32
+// characters and one line break, or within the cell), else the first one
+// after it on the same line, else the label cell to its left. For the
+// identifiers a label makes certain, a label up to 150 characters before
+// (or on the next line after) also supports the number, unless a contrary
+// label stands between. Several unlabelled checksum-valid My Numbers in one
+// text, with no unlabelled 12-digit number failing the check, are a list.
+// A context naming an order, invoice, tracking, product or member number,
+// or a documentation marker (テスト用, 記入例), vetoes. Every reported
+// value records why (Hit.Why): check digit, word and distance, header,
+// label cell, grouping or list.
 //
 // Tables (Scan with tabular set): the delimiter is a tab or comma, taken
 // from the first line that has one; quotes follow RFC 4180. A header among
@@ -49,7 +61,8 @@
 //     exception by design: its values are dictionary entries, not personal
 //     data, and its samples name them.
 //   - Chunked scanning finds exactly what one Scan of the whole text finds
-//     (lines up to 1 MiB).
+//     (lines up to 1 MiB; a Document keeps 4 KiB of look-behind and holds
+//     the last complete line back for look-ahead).
 //   - Work and memory are bounded: every look-behind and look-ahead has a
 //     fixed window; distinct values are counted by 64-bit hash, exactly up
 //     to 4,096 per detector and then by a 16 KiB HyperLogLog sketch.

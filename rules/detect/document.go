@@ -8,8 +8,9 @@ import (
 
 const (
 	// keepContext is how much already-scanned text a Document keeps so that
-	// context words and e-mail local parts before a chunk boundary count.
-	keepContext = 256
+	// context words, e-mail local parts and a prose table's header before a
+	// chunk boundary count: at least farBytes and maxProseHeaderBack.
+	keepContext = maxProseHeaderBack
 	// maxLine bounds how much a Document buffers waiting for a line break.
 	maxLine = 1 << 20
 )
@@ -19,12 +20,14 @@ var ErrClosed = errors.New("detect: document already finished")
 
 // Document scans one document written in chunks of any size (an io.Writer):
 // it scans whole lines and carries the rest, so numbers, keywords and table
-// rows split across chunks are found as if scanned at once. Not safe for
-// concurrent use.
+// rows split across chunks are found as if scanned at once. The last
+// complete line is held back until the next one arrives, because a label
+// on the line after a number counts. Not safe for concurrent use.
 type Document struct {
 	s    *scanner
 	buf  []byte
 	pos  int // scanned up to here
+	held int // end of the last complete line, not scanned yet (≥ pos)
 	done bool
 }
 
@@ -43,10 +46,16 @@ func (d *Document) Write(p []byte) (int, error) {
 	// would make many small writes quadratic.
 	cut := -1
 	if nl := bytes.LastIndexByte(p, '\n'); nl >= 0 {
-		cut = len(d.buf) - len(p) + nl + 1
+		base := len(d.buf) - len(p)
+		cut = d.held
+		if nl2 := bytes.LastIndexByte(p[:nl], '\n'); nl2 >= 0 {
+			cut = base + nl2 + 1
+		}
+		d.held = base + nl + 1
 	}
-	if cut < 0 && len(d.buf)-d.pos > maxLine {
+	if cut <= d.pos && len(d.buf)-d.pos > maxLine {
 		cut = runeStart(d.buf, len(d.buf)-keepContext)
+		d.held = max(d.held, cut)
 	}
 	if cut > d.pos {
 		d.scan(cut)
@@ -88,6 +97,7 @@ func (d *Document) compact() {
 	n := copy(d.buf, d.buf[drop:])
 	d.buf = d.buf[:n]
 	d.pos -= drop
+	d.held -= drop
 	d.s.base += drop
 	t := &d.s.tab
 	t.cellStart = max(0, t.cellStart-drop)

@@ -76,6 +76,7 @@ func (s *scanner) email(at, atLen, end int) int {
 	if !validDomain(v[dom:]) {
 		return next
 	}
+	s.ev = evidence{kind: whyShape, word: -1}
 	s.emit(detEmail, v)
 	return p
 }

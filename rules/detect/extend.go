@@ -57,6 +57,19 @@ func (e *Engine) setName(d int) string {
 	return PatternPrefix + e.patterns[d-numDetectors-len(e.dicts)+1].Name
 }
 
+// whyDetector is the detector whose reasons explain value set d: a company
+// dictionary explains like the built-in keyword detector; a custom pattern
+// has none of its own (-1: "pattern match").
+func (e *Engine) whyDetector(d int) int {
+	switch {
+	case d < numDetectors:
+		return d
+	case d < numDetectors+len(e.dicts)-1:
+		return detKeyword
+	}
+	return -1
+}
+
 // label names the dictionary of a keyword hit.
 func (e *Engine) label(d int, h Hit) Hit {
 	k := -1

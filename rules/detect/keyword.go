@@ -262,11 +262,12 @@ func (s *scanner) matchKeyword(i, end int) (int, bool) {
 // emitTerm records a dictionary hit under the dictionary's value set.
 func (s *scanner) emitTerm(tm *kwTerm) {
 	s.val = append(s.val[:0], tm.value...)
+	s.ev = evidence{kind: whyShape, word: -1} // a dictionary word is its own reason
 	if tm.dict == 0 {
 		s.emit(detKeyword, s.val)
 		return
 	}
-	s.res.add(s.e.dictSet(int(tm.dict)), s.val)
+	s.res.add(s.e.dictSet(int(tm.dict)), s.val, s.ev)
 }
 
 // isWordRune: letters and digits of any script, for word-mode boundaries.

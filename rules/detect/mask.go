@@ -22,7 +22,7 @@ func mask(d int, v []byte) string {
 		return keep(v, 3, 0)[:3] + "-****"
 	case detBank:
 		return "****" + string(v[max(0, len(v)-3):])
-	case detPassport:
+	case detPassport, detResidence:
 		return keep(v, 2, 0)
 	case detEmail:
 		at := bytes.LastIndexByte(v, '@')

@@ -4,6 +4,7 @@ package detect
 const (
 	sepNone uint8 = iota
 	sepSpace
+	sepGap // two or more spaces: a column gap more likely than a grouping
 	sepDash
 	sepParen
 )
@@ -36,6 +37,9 @@ func (s *scanner) number(i, end int) int {
 		q++
 	}
 	if q-i < minNumberLen && q > i && (q == len(b) || !maybeSeparator(b[q])) {
+		if q-i == 6 {
+			s.sixDigits(b[i:q], i, q, end)
+		}
 		return q
 	}
 	digits, groups := s.digits[:0], s.groups[:0]
@@ -107,6 +111,8 @@ func (s *scanner) separator(p, end int) (int, uint8) {
 		return q, sepParen
 	case dashes == 1:
 		return q, sepDash
+	case spaces > 1:
+		return q, sepGap
 	}
 	return q, sepSpace
 }

@@ -1,6 +1,9 @@
 package detect
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMyNumber(t *testing.T) {
 	v := []string{"123456789018"}
@@ -29,7 +32,15 @@ func TestMyNumber(t *testing.T) {
 		{"amount", "個人番号 123456789018円", nil},
 		{"decimal", "個人番号 123456789018.5", nil},
 		{"longer digit run", "マイナンバー 1234567890180", nil},
-		{"context two lines up", "マイナンバー\n\n\n123456789018", nil},
+		// The label window counts characters, not lines.
+		{"context three lines up", "マイナンバー\n\n\n123456789018", []string{"123456789018"}},
+		{"context beyond the window", "マイナンバー\n" + strings.Repeat("ご確認ください。", 20) + "\n123456789018", nil},
+		{"contrary label between", "マイナンバーは不要です。\n注文番号\n\n123456789018", nil},
+		{"cut from a longer grouping", "4111 1111 1111 1112", nil},
+		{"cut from a 20-digit reference", "1234 5678 9012 3456 7890", nil},
+		{"list of valid values", "番号は 123456789018 です。\n配偶者様は 847080269628 です。", []string{"123456789018", "847080269628"}},
+		{"list spoiled by an invalid value", "123456789018\n847080269628\n123456789012", nil},
+		{"single unlabelled value", "123456789018", nil},
 		{"phone context", "電話 1234-5678-9018", nil},
 	})
 }

@@ -242,7 +242,7 @@ func (e *Engine) scanPatterns(text []byte, res *Result) {
 				if len(p.context) > 0 && !hasContext(buf, a, b, p.Window, p.context) {
 					continue
 				}
-				res.add(e.patternSet(i), v)
+				res.add(e.patternSet(i), v, evidence{kind: whyShape, word: -1})
 			}
 		}
 		start = end

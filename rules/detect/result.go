@@ -49,6 +49,14 @@ type Hit struct {
 	// Dictionary and Level name the keyword dictionary that matched.
 	Dictionary string `json:"dictionary,omitempty"`
 	Level      string `json:"level,omitempty"`
+	// Why explains the findings, one line per distinct reason (check digit,
+	// context word and its distance, column header, list): never a value.
+	Why []string `json:"why,omitempty"`
+	// Confidence is "high" when a check digit meets a label, header or
+	// prefix, or the value has an exact syntax (e-mail, address, keyword);
+	// "medium" when one of them alone decided (a grouping, a list, a label
+	// without a check digit).
+	Confidence string `json:"confidence,omitempty"`
 }
 
 // ErrForeignResult is returned by Merge for results of another Engine.
@@ -59,7 +67,11 @@ type valueSet struct {
 	samples []string
 	values  []string
 	records int
+	why     []evidence // distinct reasons, first maxWhy
 }
+
+// maxWhy bounds the reasons kept per detector and location.
+const maxWhy = 3
 
 func newResult(e *Engine) *Result { return &Result{e: e, sets: make([]*valueSet, e.numSets())} }
 
@@ -67,8 +79,8 @@ func newResult(e *Engine) *Result { return &Result{e: e, sets: make([]*valueSet,
 // merge.
 func (r *Result) hash64(v []byte) uint64 { return maphash.Bytes(r.e.seed, v) }
 
-// add records the normalised value v for detector d.
-func (r *Result) add(d int, v []byte) {
+// add records the normalised value v for detector d, reported because of ev.
+func (r *Result) add(d int, v []byte, ev evidence) {
 	if r.e.allow.has(v) {
 		return
 	}
@@ -77,6 +89,7 @@ func (r *Result) add(d int, v []byte) {
 		vs = &valueSet{}
 		r.sets[d] = vs
 	}
+	vs.addWhy(ev)
 	if !vs.seen.add(r.hash64(v)) || vs.seen.approximate() {
 		return
 	}
@@ -117,6 +130,9 @@ func (r *Result) Merge(o *Result) error {
 			r.sets[d] = vs
 		}
 		vs.records += os.records
+		for _, ev := range os.why {
+			vs.addWhy(ev)
+		}
 		// o's samples and values belong to its first distinct values; keep
 		// those that are new to r.
 		r.mergeSamples(vs, os)
@@ -189,5 +205,50 @@ func (r *Result) hit(d int) (Hit, bool) {
 		Samples:     append([]string(nil), vs.samples...),
 		Values:      append([]string(nil), vs.values...),
 		Approximate: vs.seen.approximate(),
+		Why:         vs.whyText(r.e.whyDetector(d)),
+		Confidence:  vs.confidence(r.e.whyDetector(d)),
 	}), true
+}
+
+// confidence is high when a label meets a check digit or a strict format
+// (a valid phone number, a postal code, a residence card's letters), or
+// the value has an exact syntax; medium otherwise.
+func (vs *valueSet) confidence(d int) string {
+	strict := d == detPhone || d == detPostal || d == detResidence
+	c := ""
+	for _, ev := range vs.why {
+		labelled := ev.kind == whyBefore || ev.kind == whyAfter || ev.kind == whyHeader || ev.kind == whyLabelCell || ev.kind == whyPrefix
+		switch {
+		case ev.kind == whyShape && !ev.check, labelled && (ev.check || strict):
+			return "high"
+		default:
+			c = "medium"
+		}
+	}
+	return c
+}
+
+// addWhy keeps ev when it differs from the kept reasons in kind, word or
+// check digit (distances alone do not make a new reason).
+func (vs *valueSet) addWhy(ev evidence) {
+	if len(vs.why) >= maxWhy || ev.kind == whyNone {
+		return
+	}
+	for i, w := range vs.why {
+		if w.kind == ev.kind && w.word == ev.word && w.check == ev.check {
+			if ev.kind == whyList && ev.dist > w.dist {
+				vs.why[i].dist = ev.dist
+			}
+			return
+		}
+	}
+	vs.why = append(vs.why, ev)
+}
+
+func (vs *valueSet) whyText(d int) []string {
+	var out []string
+	for _, ev := range vs.why {
+		out = append(out, ev.text(d))
+	}
+	return out
 }

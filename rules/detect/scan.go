@@ -25,8 +25,11 @@ type scanner struct {
 	atoms  []int
 	val    []byte
 
-	kwHits  []kwHit // matchKeyword's scratch
-	nearBuf []byte  // nearExclusion's scratch
+	kwHits  []kwHit    // matchKeyword's scratch
+	nearBuf []byte     // nearExclusion's scratch
+	ev      evidence   // why the next emit reports its value
+	ptab    proseTable // header of the prose table being read
+	list    myList     // unlabelled checksum-valid My Numbers awaiting company
 }
 
 func (e *Engine) newScanner(tabular bool) *scanner {
@@ -120,8 +123,11 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 	case actDelim:
 		if s.b[i] == s.tab.delim && !s.tab.inQuote {
 			s.endCell(i)
+			if s.tab.col == 0 {
+				s.tab.firstCellEnd = i
+			}
 			s.tab.col++
-			s.tab.cellStart = i + 1
+			s.tab.prevCellStart, s.tab.cellStart = s.tab.cellStart, i+1
 		}
 	case actQuote:
 		// RFC 4180: a quote opens a field only at its start; inside a
@@ -174,6 +180,7 @@ func (s *scanner) onWide(i, end int, r rune) int {
 	if s.e.enabled[detAddress] {
 		if p, ok := s.e.places.at(s.b, i, end, r); ok {
 			if rawEnd, ok := s.address(i, end, p); ok {
+				s.ev = evidence{kind: whyShape, word: -1}
 				s.emit(detAddress, s.val)
 				// The rest belongs to this address: its house numbers are
 				// not phone numbers, its city (大阪府大阪市…) not a second
@@ -201,7 +208,10 @@ func (s *scanner) emit(d int, v []byte) {
 	if !s.e.enabled[d] {
 		return
 	}
-	s.res.add(d, v)
+	if g := s.ev.gap; g[1] > g[0] {
+		s.ev.dist, s.ev.gap = int32(utf8.RuneCount(s.b[g[0]:g[1]])), [2]int{}
+	}
+	s.res.add(d, v, s.ev)
 	if s.tabular {
 		s.tab.rowDet |= 1 << d
 	}
@@ -224,6 +234,7 @@ func (s *scanner) emit(d int, v []byte) {
 
 // finish ends the last row and closes the result.
 func (s *scanner) finish(end int) {
+	s.flushList()
 	if s.tabular {
 		s.endCell(end)
 		s.endRow(end)

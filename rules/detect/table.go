@@ -22,11 +22,17 @@ type table struct {
 	rowsSeen    int    // rows including the header and preamble
 	decided     bool   // header found or search given up
 	cols        []uint8
+	colWords    []int16 // the header word of each column, for explanations
 	nameCols    bool
+	// prevCellStart is where the cell left of the current one starts (its
+	// label, in key/value rows); firstCellEnd ends the row's first cell
+	// (the row header of a transposed table).
+	prevCellStart int
+	firstCellEnd  int
 }
 
 func (t *table) startRow(p int) {
-	t.col, t.cellStart, t.rowStart = 0, p, p
+	t.col, t.cellStart, t.rowStart, t.prevCellStart = 0, p, p, p
 	t.rowDet, t.rowCats = 0, 0
 }
 
@@ -51,6 +57,14 @@ func (t *table) colCat() uint8 {
 		return t.cols[t.col]
 	}
 	return catNone
+}
+
+// colCtx returns the current column's header category and word.
+func (t *table) colCtx() ctxMatch {
+	if t.col < len(t.cols) {
+		return ctxMatch{cat: t.cols[t.col], word: t.colWords[t.col]}
+	}
+	return noMatch
 }
 
 // cellEnd returns the end of the current cell at or after stop, at most to.
@@ -134,7 +148,7 @@ func (s *scanner) endRow(p int) {
 	}
 	t.rowsSeen++
 	if !t.decided {
-		if t.rowDet&piiMask == 0 && s.header(row) {
+		if t.rowDet&piiMask == 0 && s.header(row, false) {
 			t.decided = true
 			return
 		}
@@ -143,6 +157,10 @@ func (s *scanner) endRow(p int) {
 		if t.rowDet&piiMask != 0 || t.rowsSeen >= maxHeaderSearchRows {
 			t.decided = true
 		}
+	} else if t.rowDet&piiMask == 0 && s.header(row, true) {
+		// A second header further down (the next sheet of a workbook, a
+		// second table in one file) names the columns below it.
+		return
 	}
 	r := s.res
 	r.Rows++
@@ -162,21 +180,28 @@ func (s *scanner) endRow(p int) {
 }
 
 // header reports whether row names columns; if so it records their
-// categories and whether the table lists people.
-func (s *scanner) header(row []byte) bool {
+// categories and whether the table lists people. A strict header (one met
+// below data) needs two column names making up most of its cells.
+func (s *scanner) header(row []byte, strict bool) bool {
 	t := &s.tab
 	var cats []uint8
-	known, personal, name := 0, 0, false
+	var words []int16
+	known, personal, name, nonEmpty := 0, 0, false, 0
 	for cell := range splitCells(row, t.delim) {
 		cell = trimCell(cell)
 		if digitCount(cell) >= 3 {
 			return false // column names carry no numbers; this is data
 		}
-		c := catNone
-		if len(cell) > 0 && len(cell) <= maxHeaderCellBytes {
-			c = s.e.ctx.best(cell, 0, 0, len(cell))
+		m := noMatch
+		if len(cell) > 0 {
+			nonEmpty++
 		}
+		if len(cell) > 0 && len(cell) <= maxHeaderCellBytes {
+			m = s.e.ctx.best(cell, 0, 0, len(cell))
+		}
+		c := m.cat
 		cats = append(cats, c)
+		words = append(words, m.word)
 		if c != catNone {
 			known++
 		}
@@ -185,10 +210,10 @@ func (s *scanner) header(row []byte) bool {
 			name = name || c == catName
 		}
 	}
-	if known == 0 {
+	if known == 0 || strict && (known < 2 || known*2 < nonEmpty) {
 		return false
 	}
-	t.cols = cats
+	t.cols, t.colWords = cats, words
 	t.nameCols = name
 	s.res.CustomerList = s.res.CustomerList || name && personal >= 2 || personal >= 3
 	return true

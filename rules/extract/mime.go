@@ -62,6 +62,10 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 	case attach:
 		f := file{name: name, loc: loc, declared: mt, charset: ctp["charset"], depth: sc.depth}
 		err = w.file(f, rr)
+	case mt == "text/plain" && strings.EqualFold(ctp["format"], "flowed"):
+		p := w.bodyPart(loc, mt, ctp["charset"], rr)
+		p.Text = unflow(p.Text, strings.EqualFold(ctp["delsp"], "yes"))
+		err = w.yield(p)
 	default:
 		err = w.bodyText(loc, mt, ctp["charset"], rr)
 	}

@@ -214,6 +214,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 			}
 			f.Values = h.Values
 			f.Dictionary, f.Level = h.Dictionary, h.Level
+			f.Why, f.Confidence = h.Why, h.Confidence
 			rep.Findings = append(rep.Findings, f)
 		}
 		if l.res.Incomplete != "" {

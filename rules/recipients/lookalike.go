@@ -29,6 +29,10 @@ const (
 	minAnySuffix     = 4 // identical label (or skeleton) under any suffix
 	minEditLabel     = 5 // one edit
 	minTwoEditsLabel = 9 // two edits
+	// minPunctFlat bounds punctuation edits: the whole domain without its
+	// dots and hyphens must be this long, so that short names that differ
+	// only in punctuation (a-b.jp, ab.jp) are not confused.
+	minPunctFlat = 8
 )
 
 // target is one protected registrable domain, pre-split and pre-folded.
@@ -42,6 +46,8 @@ type target struct {
 	dehyph  string   // skeleton without hyphens
 	skelDom string   // skeleton of every label, dot-joined
 	forms   []string // skelDom glued into one label: example-co-jp, examplecojp
+	flat    string   // skelDom without dots and hyphens
+	puncts  string   // its dots and hyphens in order
 }
 
 // LookalikeChecker finds domains that resemble protected (internal and
@@ -84,6 +90,8 @@ func NewLookalikeChecker(domains ...string) *LookalikeChecker {
 			dehyph:  strings.ReplaceAll(skel, "-", ""),
 			skelDom: sd,
 			forms:   []string{strings.ReplaceAll(sd, ".", "-"), strings.ReplaceAll(sd, ".", "")},
+			flat:    flatten(sd),
+			puncts:  punctuation(sd),
 		})
 	}
 	sort.Slice(c.targets, func(i, j int) bool { return c.targets[i].domain < c.targets[j].domain })
@@ -132,6 +140,13 @@ func (c *LookalikeChecker) Check(domain string) (Match, bool) {
 	skel, notes := skeleton(raw)
 	cand := candidate{label: label, raw: raw, suffix: suffix, skel: []rune(skel), skelStr: skel, notes: notes}
 
+	folded := make([]string, len(labels))
+	for i, l := range labels {
+		folded[i], _ = skeleton(l)
+	}
+	whole := strings.Join(folded, ".")
+	flat, puncts := flatten(whole), punctuation(whole)
+
 	best, bestScore := Match{}, -1
 	for i := range c.targets {
 		t := &c.targets[i]
@@ -141,8 +156,50 @@ func (c *LookalikeChecker) Check(domain string) (Match, bool) {
 		if score, reason, ok := cand.compare(t); ok && (bestScore < 0 || score < bestScore) {
 			best, bestScore = Match{Resembles: t.domain, Reason: reason}, score
 		}
+		// Punctuation edits of the whole domain: example-corp-co.jp,
+		// examplecorp.co.jp and example.corp.co.jp for example-corp.co.jp
+		// read the same letters in the same order.
+		if flat == t.flat && len(flat) >= minPunctFlat && (bestScore < 0 || 7 < bestScore) {
+			best, bestScore = Match{Resembles: t.domain, Reason: punctReason(puncts, t.puncts)}, 7
+		}
 	}
 	return best, bestScore >= 0
+}
+
+// flatten drops the dots and hyphens of a domain.
+func flatten(d string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' {
+			return -1
+		}
+		return r
+	}, d)
+}
+
+// punctuation keeps only the dots and hyphens of a domain, in order.
+func punctuation(d string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' {
+			return r
+		}
+		return -1
+	}, d)
+}
+
+// punctReason names the punctuation edit between two domains with the
+// same letters.
+func punctReason(cand, target string) string {
+	switch {
+	case len(cand) < len(target):
+		return "punctuation edit (dot or hyphen dropped)"
+	case len(cand) > len(target):
+		return "punctuation edit (dot or hyphen added)"
+	case strings.Count(cand, ".") < strings.Count(target, "."):
+		return "punctuation edit (dot → hyphen)"
+	case strings.Count(cand, ".") > strings.Count(target, "."):
+		return "punctuation edit (hyphen → dot)"
+	}
+	return "punctuation edit (dot and hyphen moved)"
 }
 
 // displayLabels returns the labels of domain as the reader sees them (case,

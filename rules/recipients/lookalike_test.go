@@ -134,3 +134,37 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestLookalikePunctuationEdits(t *testing.T) {
+	c := NewLookalikeChecker("example-corp.co.jp", "partner.co.jp", "abc-trading.com", "a-b.jp")
+	for _, tc := range []struct{ domain, resembles, reason string }{
+		{"example-corp-co.jp", "example-corp.co.jp", "dot → hyphen"},
+		{"example.corp.co.jp", "example-corp.co.jp", "hyphen → dot"},
+		{"examplecorp-co.jp", "example-corp.co.jp", "dropped"},
+		{"example-corpco.jp", "example-corp.co.jp", "dropped"},
+		{"examplecorp.co.jp", "example-corp.co.jp", "hyphen"},
+		{"partner-co.jp", "partner.co.jp", "dot → hyphen"},
+		{"partnerco.jp", "partner.co.jp", "dropped"},
+		{"abc.trading.com", "abc-trading.com", "hyphen → dot"},
+		{"EXAMPLE-CORP-CO.JP", "example-corp.co.jp", "dot → hyphen"},
+		// Hard negatives: unrelated domains that share a suffix or a word.
+		{"corp.co.jp", "", ""},
+		{"other-corp.co.jp", "", ""},
+		{"example.co.jp", "", ""},
+		{"trading.com", "", ""},
+		{"partners-group.co.jp", "", ""},
+		{"ab.jp", "", ""}, // too short to tell punctuation from a name
+		{"mail.example-corp.co.jp", "", ""},
+	} {
+		m, ok := c.Check(tc.domain)
+		if tc.resembles == "" {
+			if ok {
+				t.Errorf("%s: resembles %s (%s), want no match", tc.domain, m.Resembles, m.Reason)
+			}
+			continue
+		}
+		if !ok || m.Resembles != tc.resembles || !strings.Contains(m.Reason, tc.reason) {
+			t.Errorf("%s: got %v %q %q, want %s (%s)", tc.domain, ok, m.Resembles, m.Reason, tc.resembles, tc.reason)
+		}
+	}
+}

@@ -44,6 +44,16 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) *reqCtx {
 	if s == nil || s.Stage != stageFull {
 		return nil
 	}
+	if s.Via == viaOIDC {
+		// The provider vouched for name and groups at sign-in; there is
+		// no local account behind an SSO session.
+		if h.sso == nil || roleRank(s.Role) == 0 {
+			h.deleteSession(s)
+			return nil
+		}
+		u := &user{Name: s.User, Role: s.Role, Lang: s.Lang}
+		return &reqCtx{sess: s, user: u, actor: h.actor(r, u.Name, u.Role)}
+	}
 	u, err := h.users.get(s.User)
 	if err != nil || u.Disabled {
 		h.deleteSession(s)

@@ -98,6 +98,11 @@ type Config struct {
 	MaxFailuresPerIP   int
 	MaxFailuresPerUser int
 	MaxBackoff         time.Duration
+
+	// SSO signs users in with an OpenID Provider (oidc.go); nil disables it.
+	SSO *SSO
+	// DisableLocalLogin refuses password + TOTP sign-in (SSO only).
+	DisableLocalLogin bool
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -120,6 +125,8 @@ type Handler struct {
 	noTOTP  bool
 	proxies []netip.Prefix
 	proxyH  string
+	sso     *SSO
+	noLocal bool
 	ipLim   *ratelimit.Backoff // by client IP
 	userLim *ratelimit.Backoff // by account and client network
 	formLim *ratelimit.Limiter // sign-in forms (new sessions) per IP
@@ -165,7 +172,10 @@ func New(cfg Config) (*Handler, error) {
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
-		intern: map[string]bool{}, dash: map[string]*dashboard{},
+		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
+	}
+	if h.noLocal && h.sso == nil {
+		return nil, fmt.Errorf("console: local sign-in disabled without single sign-on")
 	}
 	h.SetPolicy(cfg.Policy, cfg.DataNotes)
 	if h.log == nil {
@@ -233,6 +243,10 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+p+"totp", h.totpForm)
 	m.HandleFunc("POST "+p+"totp", h.totpPost)
 	m.HandleFunc("POST "+p+"logout", h.action(RoleViewer, h.logout))
+	if h.sso != nil {
+		m.HandleFunc("POST "+p+"sso/start", h.ssoStart)
+		m.HandleFunc("GET "+p+"sso/callback", h.ssoCallback)
+	}
 	m.HandleFunc("POST "+p+"lang", h.action(RoleViewer, h.setLang))
 
 	m.HandleFunc("GET "+p+"{$}", h.page(RoleViewer, h.dashboardPage))

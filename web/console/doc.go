@@ -17,7 +17,9 @@
 //     append audit events (downloads, exports).
 //   - Roles: viewer reads; reviewer also releases and rejects; admin also
 //     downloads attachments and verifies the audit chain. The role is read
-//     from the account on every request, so a demotion takes effect at once.
+//     from the account on every request, so a demotion takes effect at once;
+//     an OpenID Connect session (oidc.go) has no local account and keeps
+//     the role its groups gave at sign-in.
 //   - Every sign-in attempt, success or failure, and every decision is an
 //     audit event with the actor's name, role, IP and user agent.
 //   - Mail content is untrusted: it is shown escaped, as text. A mail's
@@ -29,7 +31,12 @@
 //   - Every response carries a strict CSP with no inline script or style;
 //     only the message page adds frame-src 'self' for that iframe.
 //
-// Single sign-on: with Config.TrustedProxies and Config.ProxyUserHeader
+// OpenID Connect: with Config.SSO the sign-in page offers "Sign in with
+// SSO" (code flow with PKCE, single-use state, nonce, verified ID token,
+// groups mapped to roles; oidc.go). Password + TOTP stays as break-glass
+// unless Config.DisableLocalLogin.
+//
+// Proxy single sign-on: with Config.TrustedProxies and Config.ProxyUserHeader
 // set, a request whose connection comes from a trusted proxy address and
 // carries that header (e.g. X-Forwarded-User from oauth2-proxy, Apache
 // mod_auth_mellon or an IdP-aware load balancer) is signed in as that

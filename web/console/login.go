@@ -14,6 +14,9 @@ type loginView struct {
 	LangJA   string
 	LangEN   string
 	Disabled bool
+	// Local offers password sign-in; SSO the provider's button, or
+	// SSODown a notice while the provider cannot be reached.
+	Local, SSO, SSODown bool
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +48,9 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, s *session, status int, name, errKey string) {
 	d := h.newPage(r, &reqCtx{sess: s}, "login.title", "")
 	d.Error = errKey
-	d.D = loginView{Name: name, LangJA: h.prefix + "login?lang=ja", LangEN: h.prefix + "login?lang=en"}
+	d.D = loginView{Name: name, LangJA: h.prefix + "login?lang=ja", LangEN: h.prefix + "login?lang=en",
+		Local: !h.noLocal, SSO: h.sso.Ready(), SSODown: h.sso != nil && !h.sso.Ready()}
+	h.loginCSP(w)
 	h.render(w, status, "login", d)
 }
 
@@ -78,6 +83,10 @@ func (h *Handler) signInSession(w http.ResponseWriter, r *http.Request, stage st
 func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	s := h.signInSession(w, r, stageForm)
 	if s == nil {
+		return
+	}
+	if h.noLocal {
+		h.showLogin(w, r, s, http.StatusForbidden, "", "login.local_disabled")
 		return
 	}
 	// Lower-cased like account names, so case variants share one budget.
@@ -133,6 +142,11 @@ func (h *Handler) totpPost(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
+	if h.noLocal {
+		h.deleteSession(s)
+		http.Redirect(w, r, h.prefix+"login", http.StatusSeeOther)
+		return
+	}
 	ip, now := h.clientIP(r), h.now()
 	u, err := h.users.get(s.User)
 	if err != nil || u.Disabled {
@@ -186,6 +200,18 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 }
 
 func (h *Handler) setLang(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if rc.sess.Via == viaOIDC {
+		// No local account: the session keeps the choice.
+		if l := r.PostFormValue("lang"); l == "ja" || l == "en" {
+			rc.sess.Lang = l
+			if h.saveSession(rc.sess) == nil {
+				http.Redirect(w, r, h.orDefault(h.safeNext(r.PostFormValue("next"))), http.StatusSeeOther)
+				return
+			}
+		}
+		h.fail(w, r, rc, http.StatusBadRequest, "error.bad_request")
+		return
+	}
 	if err := h.users.SetLanguage(rc.user.Name, r.PostFormValue("lang")); err != nil {
 		h.fail(w, r, rc, http.StatusBadRequest, "error.bad_request")
 		return

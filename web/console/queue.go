@@ -183,7 +183,8 @@ type stateTab struct {
 }
 
 var detectorNames = []string{"mynumber", "corporate_number", "credit_card", "jp_phone", "email_address",
-	"postal_code", "jp_address", "bank_account", "passport", "drivers_license", "keyword", rules.DetectorUnscannable}
+	"postal_code", "jp_address", "bank_account", "passport", "drivers_license", "pension_number", "residence_card",
+	"juminhyo_code", "health_insurance", "keyword", rules.DetectorUnscannable}
 
 func (h *Handler) queuePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	start := time.Now()

@@ -44,7 +44,9 @@ type session struct {
 	Lang    string    `json:"lang,omitempty"` // before sign-in
 	Created time.Time `json:"created"`
 	Seen    time.Time `json:"seen"`
-	Via     string    `json:"via,omitempty"` // "password" or "proxy"
+	Via     string    `json:"via,omitempty"` // "password", "proxy" or "oidc"
+	// Role is an SSO session's role, from the provider's groups at sign-in.
+	Role string `json:"role,omitempty"`
 
 	key [32]byte // hash of the ID, not stored in the value
 }
