@@ -15,8 +15,23 @@ import (
 func TestOneLogLinePerMessage(t *testing.T) {
 	sk := startSink(t)
 	in := newInstance(t, sk.Addr, "")
+	policyPath := in.dir + "/policy.yaml"
+	writeFile(policyPath, `version: 1
+rules:
+  - name: refuse-marked
+    when: subject.contains("refuse")
+    actions: [reject]
+    reason: {ja: 拒否します。, en: Refused.}
+  - name: pii-external
+    when: recipients.external > 0 && finding("credit_card") > 0
+    actions: [hold_review]
+    reason: {ja: 確認します。, en: Reviewed first.}
+  - name: pass
+    when: "true"
+    actions: [deliver]
+`)
 	cfg, _ := readFile(in.cfgPath)
-	writeFile(in.cfgPath, strings.Replace(cfg, "log:\n  level: debug\n", "log:\n  level: debug\n  format: json\n", 1))
+	writeFile(in.cfgPath, strings.Replace(cfg, "log:\n  level: debug\n", "log:\n  level: debug\n  format: json\n", 1)+"policy: "+policyPath+"\n")
 	in.start()
 
 	const (
@@ -36,6 +51,11 @@ func TestOneLogLinePerMessage(t *testing.T) {
 	}
 	if err := sendMail(in.smtp, "alice@example.com", rcpts, pii); err != nil {
 		t.Fatal(err)
+	}
+	refused := []byte("From: <alice@example.com>\r\nTo: <" + extRcpt + ">\r\nSubject: refuse " + secretSubject +
+		"\r\nMessage-ID: <refused-1@test>\r\n\r\n" + secretBody + "\r\n")
+	if err := sendMail(in.smtp, "alice@example.com", []string{extRcpt}, refused); err == nil || !strings.HasPrefix(err.Error(), "550") {
+		t.Fatalf("refused message: %v", err)
 	}
 	if _, err := sk.Wait(1, 10*time.Second); err != nil {
 		t.Fatalf("%v\n%s", err, in.logs())
@@ -64,16 +84,23 @@ func TestOneLogLinePerMessage(t *testing.T) {
 		id, _ := line["message_id"].(string)
 		byMsg[id] = append(byMsg[id], line)
 	}
-	clines, plines := byMsg["<clean-1@test>"], byMsg["<pii-1@test>"]
-	if len(clines) != 2 || len(plines) != 1 {
-		t.Fatalf("lines: clean %d (want accepted + delivered), held %d (want 1)\n%s", len(clines), len(plines), logs)
-	}
 	want := func(line map[string]any, key string, v any) {
 		t.Helper()
 		if got, ok := line[key]; !ok || (v != nil && got != v) {
 			t.Errorf("%s = %v (present %v), want %v in %v", key, got, ok, v, line)
 		}
 	}
+	clines, plines, rlines := byMsg["<clean-1@test>"], byMsg["<pii-1@test>"], byMsg["<refused-1@test>"]
+	if len(clines) != 2 || len(plines) != 1 || len(rlines) != 1 {
+		t.Fatalf("lines: clean %d (want accepted + delivered), held %d, refused %d (want 1 each)\n%s", len(clines), len(plines), len(rlines), logs)
+	}
+	r := rlines[0]
+	want(r, "status", "rejected")
+	want(r, "reply", "550 5.7.1")
+	want(r, "rules", "refuse-marked")
+	want(r, "action", "reject")
+	want(r, "rcpts_external", 1.0)
+	want(r, "queue_id", nil)
 	for _, line := range append(append([]map[string]any{}, clines...), plines...) {
 		for _, k := range []string{"queue_id", "size", "rules", "action", "reply"} {
 			want(line, k, nil)
@@ -104,5 +131,6 @@ func TestOneLogLinePerMessage(t *testing.T) {
 	h := plines[0]
 	want(h, "status", "held")
 	want(h, "rules", "pii-external")
+	want(h, "reply", "250 2.0.0")
 	want(h, "action", "hold_review")
 }
