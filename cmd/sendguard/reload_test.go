@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/smtp"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -239,5 +240,77 @@ func TestReloadReplacesCertificates(t *testing.T) {
 	}
 	if !bytes.Equal(smtpCert(), second) || !bytes.Equal(webCert(), second) {
 		t.Fatal("after the reload the listeners still serve the old certificate")
+	}
+}
+
+// TestReloadPutsANewCustomerListInForce: `edm import` then `sendguard
+// reload` and the running gateway matches the new list; a corrupt index
+// is refused and the list in force stays.
+func TestReloadPutsANewCustomerListInForce(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	keys := filepath.Join(in.dir, "keys")
+	os.Mkdir(keys, 0o700)
+	key, idx := filepath.Join(keys, "edm.key"), filepath.Join(in.dir, "data", "edm.idx")
+	os.MkdirAll(filepath.Dir(idx), 0o700)
+	importList := func(rows string) {
+		t.Helper()
+		src := filepath.Join(in.dir, "customers.csv")
+		writeFile(src, "氏名,電話,メール\n"+rows)
+		if err := edmCmd([]string{"import", "-fields", "name,phone,email", "-key", key, "-index", idx, src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	importList("山田 太郎,090-1111-2222,taro@example.net\n")
+	cfg, _ := readFile(in.cfgPath)
+	writeFile(in.cfgPath, cfg+"edm:\n  key_file: "+key+"\n")
+	in.start()
+
+	n := 0
+	send := func() {
+		t.Helper()
+		n++
+		body := "佐藤 花子 様のご連絡先: 03-5555-0000 hanako@example.org"
+		if err := sendMail(in.smtp, "alice@example.com", []string{"bob@partner.test"},
+			testMessage("alice@example.com", []string{"bob@partner.test"}, fmt.Sprintf("edm-%d", n), body)); err != nil {
+			t.Fatalf("send: %v\n%s", err, in.logs())
+		}
+	}
+	send()
+	if _, err := sk.Wait(1, 10*time.Second); err != nil {
+		t.Fatalf("a customer not in the list was not delivered: %v\n%s", err, in.logs())
+	}
+
+	importList("山田 太郎,090-1111-2222,taro@example.net\n佐藤 花子,03-5555-0000,hanako@example.org\n")
+	good, _ := os.ReadFile(idx)
+	corrupt := append([]byte(nil), good...)
+	corrupt[len(corrupt)/2] ^= 0xFF
+	os.WriteFile(idx, corrupt, 0o600)
+	out, err := in.cli("reload")
+	if err == nil || !strings.Contains(out, "edm.index") {
+		t.Fatalf("corrupt index: %v\n%s", err, out)
+	}
+	send()
+	if _, err := sk.Wait(2, 10*time.Second); err != nil {
+		t.Fatalf("the list in force changed after a refused reload: %v\n%s", err, in.logs())
+	}
+
+	os.WriteFile(idx, good, 0o600)
+	if out, err := in.cli("reload"); err != nil {
+		t.Fatalf("reload: %v\n%s", err, out)
+	}
+	send()
+	waitLog(t, in, "status=held", 1)
+	if !strings.Contains(in.logs(), "rules=own-records-external") {
+		t.Fatalf("the new customer's record was not matched:\n%s", in.logs())
+	}
+	got := 0
+	for _, m := range sk.Messages() {
+		if strings.Join(m.To, ",") == "bob@partner.test" {
+			got++
+		}
+	}
+	if got != 2 {
+		t.Fatalf("%d delivered to the partner, want 2 (the third is held)", got)
 	}
 }
