@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -130,9 +131,15 @@ func lastReply(rcpts []spool.Rcpt) string {
 	return strings.Join(parts, " ")
 }
 
-// replyLine keeps a peer's reply on one log line and bounded.
+// addrInReply is an address a peer quotes ("<bob@partner.test>:
+// Recipient address rejected").
+var addrInReply = regexp.MustCompile(`[^\s<>"'@]+@([^\s<>"';,]+)`)
+
+// replyLine keeps a peer's reply on one log line, bounded, and with the
+// local part of any address it quotes masked.
 func replyLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
+	s = addrInReply.ReplaceAllString(s, "***@$1")
 	if len(s) <= n {
 		return s
 	}
