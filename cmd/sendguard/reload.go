@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -87,7 +88,7 @@ func dataDirOnly(path string) (*config.Config, error) {
 	return &cfg, nil
 }
 
-func printReload(stdout, stderr interface{ Write([]byte) (int, error) }, rep gateway.ReloadReport) {
+func printReload(stdout, stderr io.Writer, rep gateway.ReloadReport) {
 	if !rep.OK {
 		fmt.Fprintf(stderr, "reload refused: %d error(s); the running configuration stays in force\n", len(rep.Errors))
 		for _, p := range rep.Errors {
