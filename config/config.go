@@ -43,7 +43,9 @@ type Config struct {
 	Encrypt  Encrypt  `yaml:"encrypt"`
 	Link     Link     `yaml:"link"`
 	DKIM     DKIM     `yaml:"dkim"`
-	Log      Log      `yaml:"log"`
+	// Directory is the company directory (LDAP, Active Directory).
+	Directory Directory `yaml:"directory"`
+	Log       Log       `yaml:"log"`
 	// Console configures console sign-in (config/console.go).
 	Console Console `yaml:"console"`
 	// Extraction budgets attachment parsers (config/extraction.go).

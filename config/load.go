@@ -149,6 +149,12 @@ func sectionOf(typ string) string {
 		return "dkim."
 	case "DKIMDomain":
 		return "dkim.domains.<domain>."
+	case "Directory":
+		return "directory."
+	case "LDAPDirectory":
+		return "directory.ldap."
+	case "LDAPAttributes":
+		return "directory.ldap.attributes."
 	case "Detect":
 		return "detect."
 	case "Console":
@@ -245,6 +251,7 @@ func (v *validator) check(c *Config) {
 	v.checkDelivery(&c.Delivery)
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)
+	v.checkDirectory(&c.Directory)
 	v.checkConsole(&c.Console, c.Web.BaseURL)
 	v.checkExtraction(&c.Extraction)
 	v.checkDetect(&c.Detect)

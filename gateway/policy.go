@@ -37,6 +37,9 @@ type PolicyInspector struct {
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
 	Approvers func(sender string) []string
+	// Directory, when set, gives the sender's directory entry for the
+	// policy; it must answer quickly (from a cache) and never fail.
+	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
 }
 
 // Inspect implements Inspector.
@@ -46,7 +49,11 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, fmt.Errorf("open spooled message: %w", err)
 	}
 	defer f.Close()
-	res, err := p.Rules.Inspect(ctx, f, inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()})
+	env := inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()}
+	if p.Directory != nil && in.Env.MailFrom != "" {
+		env.Directory = p.Directory(ctx, in.Env.MailFrom)
+	}
+	res, err := p.Rules.Inspect(ctx, f, env)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,21 @@ type Report struct {
 	From    string `json:"from,omitempty"`   // header From address, lower-cased
 	Sender  string `json:"sender,omitempty"` // envelope MAIL FROM
 	Size    int64  `json:"size"`             // message size in bytes
+	// SenderDirectory is what the company directory says of the envelope
+	// sender, filled by the gateway before the policy runs; nil when no
+	// directory is configured.
+	SenderDirectory *SenderDirectory `json:"sender_directory,omitempty"`
+}
+
+// SenderDirectory is the directory entry of the sender as the policy sees it
+// (sender.department, sender.groups, sender.manager, sender.directory).
+type SenderDirectory struct {
+	// Status is "found", "not_found" (no entry has this address) or
+	// "unavailable" (the directory did not answer and nothing is cached).
+	Status     string   `json:"status"`
+	Department string   `json:"department,omitempty"`
+	Groups     []string `json:"groups,omitempty"`  // names, nested groups included
+	Manager    string   `json:"manager,omitempty"` // the manager's address
 }
 
 // Recipients summarises who receives the message and how visibly.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test the way CI does, after installing what the real-part tests
 # need when it is missing: Debian's Postfix, swaks, 7-Zip, bsdtar, Chromium,
-# python3-dkim (an independent DKIM verifier) and a Japanese font (as root, or through sudo), and the e2e npm packages.
+# python3-dkim (an independent DKIM verifier), OpenLDAP's slapd and a
+# Japanese font (as root, or through sudo), and the e2e npm packages.
 # Then go vet, gofmt, go test -race ./... and the fuzz smoke, and at the end
 # the list of skipped tests with their reasons, so a green run that skipped
 # Postfix or Chromium says so.
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs="postfix swaks 7zip p7zip-full libarchive-tools chromium fonts-ipafont-gothic python3-dkim"
+pkgs="postfix swaks 7zip p7zip-full libarchive-tools chromium fonts-ipafont-gothic python3-dkim slapd"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -25,6 +26,8 @@ if [ -n "$missing" ]; then
     echo "== installing Debian packages:$missing"
     # Postfix is only run by the tests, with their own private configuration.
     echo "postfix postfix/main_mailer_type select No configuration" | $as_root debconf-set-selections
+    # slapd too: the directory tests start their own on a loopback port.
+    echo "slapd slapd/no_configuration boolean true" | $as_root debconf-set-selections
     $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
   fi

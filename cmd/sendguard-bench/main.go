@@ -261,8 +261,8 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		if err != nil {
 			return rep, err
 		}
-		rep.postfix, err = measure(ctx, o, "pf", pf.smtpd, 0, items, sk, false)
-		pf.stop()
+		rep.postfix, err = measure(ctx, o, "pf", pf.SMTPD, 0, items, sk, false)
+		pf.Stop()
 		if err != nil && lost == nil {
 			lost = fmt.Errorf("postfix: %w", err)
 		}

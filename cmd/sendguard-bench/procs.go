@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sendguard/sendguard/internal/postfixrun"
 )
 
 // gateway is a sendguard started by the tool: its own data dir and a
@@ -154,118 +156,16 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
-// postfixRelay is a private Postfix instance (own config, queue and log
-// under /var/tmp, loopback only) relaying everything to the sink: the
-// reference the gateway is compared with. It needs root.
-type postfixRelay struct {
-	base, cfgDir string
-	smtpd        string
-}
-
 // postfixMissing says why Postfix cannot run here, or "".
-func postfixMissing() string {
-	if _, err := os.Stat("/usr/sbin/postfix"); err != nil {
-		return "postfix is not installed (apt-get install postfix)"
-	}
-	if os.Geteuid() != 0 {
-		return "a private Postfix instance needs root"
-	}
-	return ""
-}
+func postfixMissing() string { return postfixrun.Missing() }
 
-func startPostfix(relayhost string) (*postfixRelay, error) {
-	base, err := os.MkdirTemp("/var/tmp", "sg-bench-postfix-")
-	if err != nil {
-		return nil, err
-	}
-	os.Chmod(base, 0o755)
+// startPostfix runs a private Postfix instance (own config, queue and log,
+// loopback only) relaying everything to the sink: the reference the
+// gateway is compared with. It needs root.
+func startPostfix(relayhost string) (*postfixrun.Instance, error) {
 	smtpd, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	p := &postfixRelay{base: base, cfgDir: filepath.Join(base, "etc"), smtpd: smtpd}
-	queue, data := filepath.Join(base, "queue"), filepath.Join(base, "data")
-	for _, d := range []string{p.cfgDir, queue, data} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	_, port, _ := strings.Cut(smtpd, ":")
-	rhost, rport, _ := strings.Cut(relayhost, ":")
-	mainCf := fmt.Sprintf(`compatibility_level = 3.6
-queue_directory = %s
-data_directory = %s
-maillog_file = %s/maillog
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mta.bench.test
-mydomain = bench.test
-myorigin = bench.test
-mydestination =
-local_transport = error:local delivery disabled
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relayhost = [%s]:%s
-smtp_dns_support_level = disabled
-smtp_tls_security_level = none
-smtpd_relay_restrictions = permit_mynetworks, reject
-message_size_limit = 104857600
-alias_maps =
-alias_database =
-biff = no
-queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 2s
-`, queue, data, base, rhost, rport)
-	masterCf := fmt.Sprintf(`127.0.0.1:%s inet n - n - - smtpd
-pickup    unix  n       -       n       1       1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-`, port)
-	if err := os.WriteFile(filepath.Join(p.cfgDir, "main.cf"), []byte(mainCf), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(p.cfgDir, "master.cf"), []byte(masterCf), 0o644); err != nil {
-		return nil, err
-	}
-	exec.Command("postfix", "-c", p.cfgDir, "set-permissions").Run() // best effort, as the tests do
-	if out, err := exec.Command("postfix", "-c", p.cfgDir, "start").CombinedOutput(); err != nil {
-		os.RemoveAll(base)
-		return nil, fmt.Errorf("postfix start: %v: %s", err, out)
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", smtpd, 100*time.Millisecond); err == nil {
-			c.Close()
-			return p, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.stop()
-	return nil, fmt.Errorf("postfix did not listen on %s", smtpd)
-}
-
-func (p *postfixRelay) stop() {
-	exec.Command("postfix", "-c", p.cfgDir, "stop").Run()
-	time.Sleep(300 * time.Millisecond)
-	os.RemoveAll(p.base)
+	return postfixrun.Start(smtpd, relayhost, "bench.test", "message_size_limit = 104857600")
 }

@@ -30,6 +30,9 @@ type checkOutput struct {
 	Errors      []string           `json:"errors"`
 	Attachments []rules.Attachment `json:"attachments"`
 	Reasons     []policy.Reason    `json:"reasons,omitempty"`
+	// SenderDirectory is the -from sender's directory entry (with -config
+	// naming a directory).
+	SenderDirectory *rules.SenderDirectory `json:"sender_directory,omitempty"`
 }
 
 type checkEnvelopeJSON struct {
@@ -133,6 +136,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "sendguard check:", err)
 		return checkExitError
+	}
+	if *cfgPath != "" {
+		// The policy sees what serve would; a directory that does not
+		// answer is reported and evaluated as "unavailable".
+		if env.Directory, err = checkSenderDirectory(cfg, env.MailFrom); err != nil {
+			fmt.Fprintln(stderr, "sendguard check: directory:", err)
+		}
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -246,6 +256,7 @@ func checkFileEnv(insp *inspect.Inspector, path string, env inspect.Envelope, re
 	}
 	out := toCheckOutput(path, res, reveal)
 	out.Envelope = checkEnvelopeOut(env, res.Report)
+	out.SenderDirectory = res.Report.SenderDirectory
 	return out, nil
 }
 

@@ -40,6 +40,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"config", "-h"}, {"config", "check", "-h"},
 		{"passwd-hash", "-h"}, {"passwd-hash", "--help"},
 		{"serve", "-h"}, {"check", "-h"},
+		{"directory", "-h"}, {"directory", "status", "-h"}, {"directory", "lookup", "--help"},
 	} {
 		out, errOut, code := runCLI(t, args...)
 		if code != 0 {
@@ -77,6 +78,10 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"config", "check"}, "takes one FILE"},
 		{[]string{"passwd-hash", "extra"}, "takes no arguments"},
 		{[]string{"audit", "frob"}, `unknown audit command "frob"`},
+		{[]string{"directory"}, "a subcommand is required"},
+		{[]string{"directory", "frob"}, `unknown directory command "frob"`},
+		{[]string{"directory", "lookup"}, "directory lookup takes one address"},
+		{[]string{"directory", "status", "x"}, "directory status takes no arguments"},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

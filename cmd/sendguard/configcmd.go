@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -35,6 +36,13 @@ func configCmd(args []string) error {
 	}
 	if _, _, err := newRulesInspectorPolicy(cfg, false, nil); err != nil {
 		return fmt.Errorf("%s: policy: %w", pos[0], err)
+	}
+	// The directory settings as serve reads them (filter syntax, CA file);
+	// nothing connects.
+	if _, src, err := newDirectory(cfg, slog.New(slog.DiscardHandler)); err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	} else if src != nil {
+		src.Close()
 	}
 	fmt.Println(pos[0] + ": ok")
 	return nil

@@ -65,6 +65,8 @@ func dispatch(cmd string, args []string) error {
 		return debugCmd(args)
 	case "reload":
 		return reloadCmd(args)
+	case "directory":
+		return directoryCmd(args)
 	case "passwd-hash":
 		return passwdHash(args)
 	case "version", "-version", "--version":
@@ -124,6 +126,7 @@ func usage(w io.Writer) {
   edm import -fields LIST [-key FILE] customers.csv | edm info
                                          import the customer list for exact data match (hashes only)
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
+  directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version
 

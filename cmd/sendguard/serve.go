@@ -213,11 +213,27 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
 	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps")}
+	dir, dirSrc, err := newDirectory(cfg, log)
+	if err != nil {
+		return err
+	}
+	if dirSrc != nil {
+		defer dirSrc.Close()
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sendguard_directory_up",
+			Help: "1 while the company directory answers, 0 while cached answers and hold.approvers stand in."},
+			func() float64 {
+				if dir.Status().Up {
+					return 1
+				}
+				return 0
+			}))
+	}
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *gateway.PolicyInspector {
 		return &gateway.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
-			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversOf(u.cfg)}
+			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
+			Directory: senderDirectory(dir)}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
@@ -269,7 +285,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules)})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(dir)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -289,8 +305,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 			current.Store(u)
 		},
 		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
+	adminMux := userRoutes(cons.Users())
+	directoryRoutes(adminMux, dir)
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users(), Mux: userRoutes(cons.Users()), Reload: rl.reload}
+		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
@@ -332,6 +350,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 		return err
 	})
+	if dir != nil {
+		goRun("directory", func() error { dir.Run(runCtx); return nil })
+	}
 	if sso != nil {
 		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
 	}

@@ -3,37 +3,20 @@ package detect
 // myNumberValid checks the My Number check digit (last of 12): weights
 // 6,5,4,3,2,7,6,5,4,3,2 over the first 11 digits, cd = 11 − (Σ mod 11),
 // 0 when the remainder is 0 or 1.
-func myNumberValid(d []byte) bool {
-	if len(d) != 12 {
-		return false
-	}
-	sum := 0
-	for i := 0; i < 11; i++ {
-		n := 11 - i // position counted from the right
-		q := n + 1
-		if n >= 7 {
-			q = n - 5
-		}
-		sum += int(d[i]-'0') * q
-	}
-	cd := 0
-	if r := sum % 11; r > 1 {
-		cd = 11 - r
-	}
-	return int(d[11]-'0') == cd
-}
+func myNumberValid(d []byte) bool { return len(d) == 12 && residentMod11(d) }
 
-// juminhyoValid checks the 住民票コード check digit (last of 11), the
-// modulus-11 scheme the My Number inherits, over ten digits: weights
-// 2..7 then 2..5 from the right (6,5,4,3,2,7,6,5,4,3 from the left),
+// juminhyoValid checks the 住民票コード check digit (last of 11): the same
+// modulus-11 scheme, which the My Number inherited, over ten digits.
+func juminhyoValid(d []byte) bool { return len(d) == 11 && residentMod11(d) }
+
+// residentMod11 checks the last digit of d against the others: weights
+// 2..7 then 2..6 counted from the right (Qn = n+1 for n ≤ 6, n−5 after),
 // cd = 11 − (Σ mod 11), 0 when the remainder is 0 or 1.
-func juminhyoValid(d []byte) bool {
-	if len(d) != 11 {
-		return false
-	}
+func residentMod11(d []byte) bool {
+	last := len(d) - 1
 	sum := 0
-	for i := 0; i < 10; i++ {
-		n := 10 - i // position counted from the right
+	for i := 0; i < last; i++ {
+		n := last - i // position counted from the right
 		q := n + 1
 		if n >= 7 {
 			q = n - 5
@@ -44,7 +27,7 @@ func juminhyoValid(d []byte) bool {
 	if r := sum % 11; r > 1 {
 		cd = 11 - r
 	}
-	return int(d[10]-'0') == cd
+	return int(d[last]-'0') == cd
 }
 
 // corporateValid checks the Corporate Number check digit (first of 13):

@@ -43,8 +43,31 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.sender, true
 	case varSize:
 		return a.r.Size, true
+	case varSenderDepartment, varSenderGroups, varSenderManager, varSenderDirectory:
+		return a.senderDirectory(name), true
 	}
 	return nil, false
+}
+
+// senderDirectory reads the directory section; without one (no directory
+// configured, or an offline check) the fields are empty.
+func (a *activation) senderDirectory(name string) any {
+	sd := a.r.SenderDirectory
+	if sd == nil {
+		sd = &rules.SenderDirectory{}
+	}
+	switch name {
+	case varSenderDepartment:
+		return sd.Department
+	case varSenderGroups:
+		if sd.Groups == nil {
+			return []string{}
+		}
+		return sd.Groups
+	case varSenderManager:
+		return strings.ToLower(sd.Manager)
+	}
+	return sd.Status
 }
 
 // Parent implements interpreter.Activation.

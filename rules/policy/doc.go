@@ -17,7 +17,10 @@
 // loaded. Its variables are recipients (rules.Recipients), findings
 // (list of rules.Finding), attachments (list of rules.Attachment), errors
 // (list of string), subject, from, sender (strings, from and sender
-// lower-cased) and size (int); fields use their JSON names
+// lower-cased) and size (int); the sender's directory entry as
+// sender.department, sender.groups (list of string, nested groups
+// included: "経理部" in sender.groups), sender.manager and sender.directory
+// ("found", "not_found", "unavailable", or "" with no directory); fields use their JSON names
 // (recipients.visible_external, a.declared_type). Helper functions:
 //
 //	finding(name)             distinct values a detector found, over all locations;

@@ -20,6 +20,13 @@ const (
 	varFrom        = "from"
 	varSender      = "sender"
 	varSize        = "size"
+	// Qualified names: CEL resolves sender.department to this variable
+	// before field selection, so sender stays a string
+	// (sender.endsWith(...)) while the directory fields read naturally.
+	varSenderDepartment = "sender.department"
+	varSenderGroups     = "sender.groups"
+	varSenderManager    = "sender.manager"
+	varSenderDirectory  = "sender.directory"
 )
 
 // Helper function names and overload ids.
@@ -55,6 +62,10 @@ func newEnv() (*cel.Env, error) {
 		cel.Variable(varFrom, cel.StringType),
 		cel.Variable(varSender, cel.StringType),
 		cel.Variable(varSize, cel.IntType),
+		cel.Variable(varSenderDepartment, cel.StringType),
+		cel.Variable(varSenderGroups, cel.ListType(cel.StringType)),
+		cel.Variable(varSenderManager, cel.StringType),
+		cel.Variable(varSenderDirectory, cel.StringType),
 		cel.Function(fnFinding,
 			cel.Overload(ovFinding, []*cel.Type{cel.StringType}, cel.IntType, late),
 			cel.Overload(ovFindingAt, []*cel.Type{cel.StringType, cel.StringType}, cel.IntType, late)),

@@ -71,6 +71,9 @@ type Config struct {
 	// customer list's size and import date); shown on the policy page.
 	// They never carry a value.
 	DataNotes []string
+	// LiveNotes, when set, adds lines computed at each view (the company
+	// directory's state) after DataNotes.
+	LiveNotes func() []string
 	// Test runs analyse + decide on an uploaded .eml; nil hides the form.
 	Test TestFunc
 	// MaxUpload bounds an uploaded .eml; zero means 25 MiB.
@@ -119,6 +122,7 @@ type Handler struct {
 	loc     *time.Location
 	defLang string
 	shown   atomic.Pointer[shownPolicy] // replaced by SetPolicy
+	live    func() []string
 	test    TestFunc
 	maxUp   int64
 	intern  map[string]bool
@@ -170,7 +174,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, live: cfg.LiveNotes, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
 	}

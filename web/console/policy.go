@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -35,7 +36,11 @@ func (h *Handler) showPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 	d := h.newPage(r, rc, "policy.title", "policy")
 	d.Error = errKey
 	sp := h.shown.Load()
-	d.D = policyView{Rules: sp.rules, Notes: sp.notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
+	notes := sp.notes
+	if h.live != nil {
+		notes = append(slices.Clip(notes), h.live()...)
+	}
+	d.D = policyView{Rules: sp.rules, Notes: notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
 	h.render(w, status, "policy", d)
 }
 
