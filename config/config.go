@@ -40,6 +40,7 @@ type Config struct {
 	Web      Web      `yaml:"web"`
 	Notify   Notify   `yaml:"notify"`
 	Hold     Hold     `yaml:"hold"`
+	Reports  Reports  `yaml:"reports"`
 	Encrypt  Encrypt  `yaml:"encrypt"`
 	Link     Link     `yaml:"link"`
 	DKIM     DKIM     `yaml:"dkim"`
@@ -99,6 +100,14 @@ type Notify struct {
 	// Relay delivers notices (host:port or [host]:port), e.g. the internal
 	// MTA; empty means the next hop.
 	Relay string `yaml:"relay"`
+}
+
+// Reports configures the stored analysis reports (no bodies) that policy
+// replay reads.
+type Reports struct {
+	// Retention keeps each accepted message's report this long; 0 stores
+	// none.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Hold configures held messages.
@@ -271,6 +280,7 @@ func Defaults() Config {
 			MaxConnectionsPerIP: 128,
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
+		Reports: Reports{Retention: 30 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},

@@ -289,6 +289,9 @@ func (v *validator) check(c *Config) {
 	if c.Hold.Retention < 0 {
 		v.add("hold.retention", "must not be negative")
 	}
+	if c.Reports.Retention < 0 {
+		v.add("reports.retention", "must not be negative")
+	}
 	if c.Encrypt.PasswordLength < 8 || c.Encrypt.PasswordLength > 64 {
 		v.add("encrypt.password_length", "must be between 8 and 64")
 	}

@@ -34,6 +34,11 @@ type Delivery struct {
 	DSNRet   string
 	DSNEnvID string
 	Body     func() (io.ReadCloser, error)
+	// Accepted, if set, is called by the transport as soon as the next
+	// hop has accepted recipients (its 250 after the data), before it does
+	// anything else; once it returns, a crash of the process does not send
+	// them again. Calls may be concurrent.
+	Accepted func([]Result)
 }
 
 // Result is one recipient's outcome of an attempt.
@@ -187,13 +192,23 @@ func (r *Runner) attempt(ctx context.Context, id string) {
 		return
 	}
 	now := r.now()
+	// Recipients the next hop accepted before a crash, whose attempt never
+	// committed its result, count as delivered and are not sent again.
+	results, err := r.accepted(id)
+	if err != nil {
+		log.Error("read delivery marks", "err", err)
+		return
+	}
+	done := map[string]bool{}
+	for _, res := range results {
+		done[res.Rcpt] = true
+	}
 	var pending []spool.Rcpt
 	for _, rc := range rec.Rcpts {
-		if rc.Status == spool.RcptPending {
+		if rc.Status == spool.RcptPending && !done[rc.Addr] {
 			pending = append(pending, rc)
 		}
 	}
-	var results []Result
 	if len(pending) > 0 && now.Before(rec.Expires) {
 		tr := r.tr
 		if r.NoticeTransport != nil && rec.Kind != spool.KindMail {
@@ -216,7 +231,8 @@ func (r *Runner) attempt(ctx context.Context, id string) {
 			}
 			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[body], Size: rec.Size, UTF8: rec.UTF8,
 				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
-				Body: func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) }}
+				Body:     func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
+				Accepted: func(rs []Result) { r.markAccepted(log, id, rs) }}
 			results = append(results, tr.Deliver(ctx, d)...)
 		}
 		if ctx.Err() != nil {
@@ -228,6 +244,36 @@ func (r *Runner) attempt(ctx context.Context, id string) {
 	now = r.now()
 	out := applyResults(rec, results, now, r.cfg.Delivery.Retry)
 	r.record(log, rec, out, now)
+}
+
+// markAccepted records the next hop's 250 for rs ahead of everything else
+// (spool.Store.MarkDelivered). If that fails the attempt's own commit still
+// records them; only the crash window is wider, as before the marks.
+func (r *Runner) markAccepted(log *slog.Logger, id string, rs []Result) {
+	marks := make([]spool.Mark, 0, len(rs))
+	for _, res := range rs {
+		if res.Delivered {
+			marks = append(marks, spool.Mark{Rcpt: res.Rcpt, Code: res.Code, Enhanced: res.Enhanced,
+				Message: res.Message, Remote: res.Remote, At: r.now()})
+		}
+	}
+	if err := r.store.MarkDelivered(id, marks); err != nil {
+		log.Error("record delivery mark", "err", err)
+	}
+}
+
+// accepted turns the delivery marks of message id into results.
+func (r *Runner) accepted(id string) ([]Result, error) {
+	marks, err := r.store.Delivered(id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, 0, len(marks))
+	for _, m := range marks {
+		out = append(out, Result{Rcpt: m.Rcpt, Delivered: true, Code: m.Code, Enhanced: m.Enhanced,
+			Message: m.Message, Remote: m.Remote, FromPeer: true})
+	}
+	return out, nil
 }
 
 func keepDelivered(rs []Result) []Result {
@@ -357,6 +403,9 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 			return errStateChanged
 		}
 		*cur = *rec
+		if err := spool.ClearDeliveredTx(tx, rec.ID); err != nil {
+			return err
+		}
 		if err := learnTx(tx, rec, now); err != nil {
 			return err
 		}

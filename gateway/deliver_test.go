@@ -74,3 +74,69 @@ func TestDelayWarningOnce(t *testing.T) {
 		t.Fatalf("a second delay warning was sent")
 	}
 }
+
+// A recipient whose 250 was marked by a process that died before
+// committing the attempt's result is not sent again after restart, and is
+// recorded as delivered with the peer's reply.
+func TestAcceptedIsNotSentAgain(t *testing.T) {
+	dir := t.TempDir()
+	st, err := spool.Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("test", config.DefaultYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := spool.NewID()
+	bw, _ := st.Create(id)
+	bw.Write([]byte("Subject: x\r\n\r\nbody\r\n"))
+	sum, _ := bw.Commit()
+	now := time.Now()
+	rec := &spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateQueued, MailFrom: "alice@example.com", SHA256: sum,
+		ReceivedAt: now, NextAttempt: now, Expires: now.Add(time.Hour),
+		Rcpts: []spool.Rcpt{{Addr: "a@partner.test", Status: spool.RcptPending}, {Addr: "b@partner.test", Status: spool.RcptPending}}}
+	if err := st.Accept(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	// First process: a@ is accepted and marked, then the process dies
+	// before the attempt's result is committed (the store is closed
+	// without it).
+	log := slog.New(slog.DiscardHandler)
+	metrics := NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
+	first := NewRunner(cfg, st, nil, nil, log, metrics)
+	first.markAccepted(log, id, []Result{{Rcpt: "a@partner.test", Delivered: true, Code: 250, Enhanced: "2.0.0",
+		Message: "queued as A1", Remote: "hop", FromPeer: true}})
+	st.Close()
+
+	st, err = spool.Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var sent []string
+	second := transportFunc(func(_ context.Context, d *Delivery) []Result {
+		var out []Result
+		for _, rc := range d.Rcpts {
+			sent = append(sent, rc.Addr)
+			out = append(out, Result{Rcpt: rc.Addr, Delivered: true, Code: 250, Message: "queued as B1", FromPeer: true})
+		}
+		return out
+	})
+	r := NewRunner(cfg, st, second, nil, log, NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil }))
+	r.attempt(context.Background(), id)
+	if len(sent) != 1 || sent[0] != "b@partner.test" {
+		t.Fatalf("sent again after restart: %v", sent)
+	}
+	got, err := st.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != spool.StateDelivered || got.Rcpts[0].Status != spool.RcptDelivered || got.Rcpts[0].Message != "queued as A1" ||
+		got.Rcpts[0].Remote != "hop" {
+		t.Fatalf("record after restart: %+v", got)
+	}
+	if m, _ := st.Delivered(id); len(m) != 0 {
+		t.Fatalf("marks left after the result was committed: %+v", m)
+	}
+}

@@ -11,6 +11,7 @@ type Metrics struct {
 	receivedSize prometheus.Counter
 	rejected     *prometheus.CounterVec
 	actions      *prometheus.CounterVec
+	shadow       *prometheus.CounterVec
 	delivered    prometheus.Counter
 	deferred     prometheus.Counter
 	bounced      prometheus.Counter
@@ -33,6 +34,8 @@ func NewMetrics(reg prometheus.Registerer, depth func() map[string]int) *Metrics
 			Help: "Messages or connections refused, by reason."}, []string{"reason"}),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sendguard_policy_actions_total",
 			Help: "Policy actions applied on acceptance."}, []string{"action"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sendguard_shadow_matches_total",
+			Help: "Matches of rules in mode: shadow on accepted or rejected messages (not enforced)."}, []string{"rule"}),
 		delivered: prometheus.NewCounter(prometheus.CounterOpts{Name: "sendguard_delivered_total",
 			Help: "Recipients delivered to the next hop."}),
 		deferred: prometheus.NewCounter(prometheus.CounterOpts{Name: "sendguard_deferred_total",
@@ -52,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer, depth func() map[string]int) *Metrics
 			Help:    "Time from end of DATA to the 250 reply (inspection plus durable spool).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 	}
-	reg.MustRegister(m.received, m.receivedSize, m.rejected, m.actions, m.delivered, m.deferred,
+	reg.MustRegister(m.received, m.receivedSize, m.rejected, m.actions, m.shadow, m.delivered, m.deferred,
 		m.bounced, m.dsnSent, m.connections, m.authFailures, m.deliveryLat, m.acceptLat)
 	if depth != nil {
 		reg.MustRegister(&depthCollector{fn: depth, desc: prometheus.NewDesc("sendguard_queue_depth",

@@ -41,6 +41,7 @@ type msgFacts struct {
 	size      int64
 	rules     []string
 	actions   []string
+	shadow    []string // shadow rules that would have matched (rule=actions)
 	reply     string
 	accept    time.Duration // DATA start to the reply
 	inspect   time.Duration // analysis and decision
@@ -61,6 +62,9 @@ func logMessage(log *slog.Logger, f msgFacts) {
 		slog.String("rules", strings.Join(f.rules, ",")),
 		slog.String("action", strings.Join(f.actions, ",")),
 		slog.String("reply", f.reply),
+	}
+	if len(f.shadow) > 0 {
+		attrs = append(attrs, slog.String("shadow", strings.Join(f.shadow, ",")))
 	}
 	if f.accept > 0 {
 		attrs = append(attrs, slog.Float64("accept_ms", ms(f.accept)))

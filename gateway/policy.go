@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
@@ -40,6 +41,16 @@ type PolicyInspector struct {
 	// Directory, when set, gives the sender's directory entry for the
 	// policy; it must answer quickly (from a cache) and never fail.
 	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
+	// Reports stores each accepted message's analysis report in its
+	// acceptance transaction; nil stores none.
+	Reports ReportWriter
+}
+
+// ReportWriter stores analysis reports for policy replay. It writes in the
+// caller's transaction: a report exists exactly when its message was
+// accepted.
+type ReportWriter interface {
+	PutTx(tx *bbolt.Tx, r *reports.Report) error
 }
 
 // Inspect implements Inspector.
@@ -71,7 +82,10 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, err
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
-		MessageID: res.MessageID, Report: repJSON, Decision: decJSON}
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
+	if p.Reports != nil {
+		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
+	}
 	if d.Has(rules.ActionReject) {
 		v.Reject = true
 		v.RejectReason = reasonText(d, "en")
@@ -143,6 +157,13 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 // CommitTx implements Inspector: the hold and every notice (with the link
 // tokens they carry) commit with the message.
 func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
+	if p.Reports != nil && v.Stored != nil {
+		// What acceptance does, a failed rewrite's review hold included.
+		v.Stored.Actions = v.Actions
+		if err := p.Reports.PutTx(tx, v.Stored); err != nil {
+			return fmt.Errorf("store report: %w", err)
+		}
+	}
 	if v.Hold != nil {
 		if err := p.Holds.CreateTx(tx, v.Hold, hold.System, v.HoldReason); err != nil {
 			return err

@@ -14,6 +14,8 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
+	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -70,6 +72,10 @@ type Verdict struct {
 	MessageID string
 	Report    json.RawMessage
 	Decision  json.RawMessage
+	// Shadow are the shadow rules that matched: counted, never enforced.
+	Shadow []policy.Shadow
+	// Stored is the analysis report kept for policy replay, if any.
+	Stored *reports.Report
 }
 
 // receive runs the pipeline for one message: spool → inspect → decide →
@@ -126,10 +132,11 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		}
 	}
 	facts := msgFacts{messageID: v.MessageID, from: env.MailFrom, rcpts: len(env.Rcpts), external: v.External,
-		size: size, rules: v.Rules, actions: v.Actions, inspect: inspectDur}
+		size: size, rules: v.Rules, actions: v.Actions, shadow: shadowNames(v.Shadow), inspect: inspectDur}
 	if v.Reject {
 		s.store.RemoveBody(qid)
 		insp.Discard(v)
+		s.countShadow(v)
 		s.metrics.rejected.WithLabelValues("policy").Inc()
 		rej := policyReject(v.RejectReason)
 		facts.status, facts.reply, facts.accept = "rejected", replyText(rej), time.Since(start)
@@ -160,11 +167,29 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 	for _, a := range v.Actions {
 		s.metrics.actions.WithLabelValues(a).Inc()
 	}
+	s.countShadow(v)
 	ok := queued(qid)
 	facts.status, facts.reply, facts.accept = string(rec.State), replyText(ok), time.Since(start)
 	logMessage(log, facts)
 	s.onQueued(qid) // notices of a hold are queued too
 	return ok
+}
+
+// countShadow counts the shadow matches of a message that got its final
+// reply (a 451 is retried and would count twice).
+func (s *Server) countShadow(v *Verdict) {
+	for _, m := range v.Shadow {
+		s.metrics.shadow.WithLabelValues(m.Rule).Inc()
+	}
+}
+
+// shadowNames lists the matched shadow rules for the log, nil when none.
+func shadowNames(ms []policy.Shadow) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Rule+"="+strings.Join(m.Actions, "+"))
+	}
+	return out
 }
 
 // inspect runs the inspector and turns a panic into an error: a message

@@ -48,9 +48,10 @@ type Server struct {
 	lim       *connLimiter // trusted and authenticated clients
 	outsiders *connLimiter // others until they authenticate
 
-	mu       sync.RWMutex
-	shutting bool
-	inflight sync.WaitGroup // DATA phases in progress
+	mu        sync.RWMutex
+	shutting  bool
+	listeners []net.Listener // closed by Shutdown
+	inflight  sync.WaitGroup // DATA phases in progress
 }
 
 // Options are the server's dependencies.
@@ -144,8 +145,19 @@ func Hostname(cfg *config.Config) string {
 
 // Serve accepts connections on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, l)
+	s.mu.Unlock()
 	err := s.smtp.Serve(&limitListener{Listener: l, srv: s})
-	if errors.Is(err, smtp.ErrServerClosed) {
+	s.mu.RLock()
+	shutting := s.shutting
+	s.mu.RUnlock()
+	if errors.Is(err, smtp.ErrServerClosed) || (shutting && errors.Is(err, net.ErrClosed)) {
 		return nil
 	}
 	return err
@@ -154,11 +166,24 @@ func (s *Server) Serve(l net.Listener) error {
 // Shutdown stops accepting, lets DATA phases in progress finish until ctx
 // ends, then closes every connection. Clients between transactions are
 // disconnected; their MTA retries.
+//
+// It closes the listeners itself and calls go-smtp's Close once at the
+// end: go-smtp's Shutdown and Close both close the same channel, so using
+// both races ("close of closed channel"), and its Shutdown waits for idle
+// clients that may never leave.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		return nil
+	}
 	s.shutting = true
+	listeners := s.listeners
+	s.listeners = nil
 	s.mu.Unlock()
-	go s.smtp.Shutdown(context.Background()) // closes the listeners now
+	for _, l := range listeners {
+		l.Close()
+	}
 	done := make(chan struct{})
 	go func() {
 		s.inflight.Wait()

@@ -163,3 +163,13 @@ func (r *Record) Pending() []string {
 	}
 	return out
 }
+
+// pending reports whether addr is a recipient still to be delivered.
+func (r *Record) pending(addr string) bool {
+	for _, rc := range r.Rcpts {
+		if rc.Addr == addr && rc.Status == RcptPending {
+			return true
+		}
+	}
+	return false
+}

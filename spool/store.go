@@ -54,6 +54,7 @@ type Store struct {
 	tmp     string // staging files, emptied on Open
 	log     *slog.Logger
 	commits chan *commitReq
+	journal *journal // delivery marks (MarkDelivered)
 
 	mu     sync.RWMutex
 	closed bool
@@ -71,7 +72,7 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("open database (is another sendguard running on %s?): %w", dataDir, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps} {
+		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps, bucketDelivered} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -101,6 +102,15 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	jpath := filepath.Join(dataDir, "delivered.journal")
+	if err := s.replayJournal(jpath); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.journal, err = openJournal(jpath); err != nil {
+		db.Close()
+		return nil, err
+	}
 	go s.committer()
 	return s, nil
 }
@@ -127,7 +137,11 @@ func (s *Store) Close() error {
 	close(s.commits)
 	s.mu.Unlock()
 	<-s.done
-	return s.db.Close()
+	jerr := s.journal.close()
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return jerr
 }
 
 // NewID returns a queue ID: sortable by arrival time, unguessable enough to
@@ -305,6 +319,9 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 		return err
 	}
 	if err := tx.Bucket(bucketSteps).Delete([]byte(id)); err != nil {
+		return err
+	}
+	if err := ClearDeliveredTx(tx, id); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketMsgs).Delete([]byte(id))

@@ -7,6 +7,8 @@
 //	sendguard user add|passwd|totp-reset|list|disable|enable|delete ...
 //	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
+//	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
+//	sendguard policy stats [-weeks 8] [-json]
 //	sendguard reload [-config FILE]         reload the running gateway's configuration (as SIGHUP)
 //	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
@@ -61,6 +63,8 @@ func dispatch(cmd string, args []string) error {
 		return dkimCmd(args)
 	case "edm":
 		return edmCmd(args)
+	case "policy":
+		return policyCmd(args)
 	case "debug":
 		return debugCmd(args)
 	case "reload":
@@ -125,6 +129,9 @@ func usage(w io.Writer) {
                                          write a DKIM key (0600) and print its DNS TXT record
   edm import -fields LIST [-key FILE] customers.csv | edm info
                                          import the customer list for exact data match (hashes only)
+  policy replay -policy NEW.yaml [-since 14d] [-json]
+                                         what a candidate policy would have done to stored traffic
+  policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users

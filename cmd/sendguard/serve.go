@@ -27,6 +27,7 @@ import (
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
 	"github.com/sendguard/sendguard/spool"
@@ -181,6 +182,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	reportStore := &reports.Bolt{DB: store.DB()}
+	if err := reportStore.Init(); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
 	first, err := buildUnit(cfg, history)
 	if err != nil {
 		return err
@@ -231,9 +236,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *gateway.PolicyInspector {
-		return &gateway.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
+		pi := &gateway.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
 			Directory: senderDirectory(dir)}
+		if cfg.Reports.Retention > 0 {
+			pi.Reports = reportStore
+		}
+		return pi
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
@@ -306,6 +315,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		},
 		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
 	adminMux := userRoutes(cons.Users())
+	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
+	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
@@ -340,6 +351,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 			case <-t.C:
 			}
 		}
+	})
+	goRun("report purge", func() error {
+		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
+		return nil
 	})
 	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
 	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })

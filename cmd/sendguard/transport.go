@@ -65,7 +65,13 @@ func (t *smtpTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gate
 			env.RcptDSN[r.Addr] = rd
 		}
 	}
-	res := t.c.Deliver(ctx, env, outbound.BodyFunc(d.Body))
+	if d.Accepted != nil {
+		env.Accepted = func(rs []outbound.RcptResult) { d.Accepted(gatewayResults(rs)) }
+	}
+	return gatewayResults(t.c.Deliver(ctx, env, outbound.BodyFunc(d.Body)))
+}
+
+func gatewayResults(res []outbound.RcptResult) []gateway.Result {
 	out := make([]gateway.Result, len(res))
 	for i, r := range res {
 		out[i] = gateway.Result{Rcpt: r.Rcpt, Delivered: r.Delivered, Temporary: r.Temporary, Code: r.Code,

@@ -536,3 +536,32 @@ func mustListen(t *testing.T, addr string) netListener {
 	t.Fatal(lastErr)
 	return nil
 }
+
+// Accepted reports each transaction's recipients as soon as the peer
+// answered 250 to the data, while Deliver is still working on the others.
+func TestAcceptedPerTransaction(t *testing.T) {
+	s := startSink(t, sinkOpts{})
+	c := newClient(t, Config{NextHop: relay(s), TLS: TLSNone, MaxRcptsPerTxn: 2})
+	var mu sync.Mutex
+	var calls [][]RcptResult
+	var seen []int // messages at the sink when each call came
+	env := Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test", "c@x.test", "d@x.test"},
+		Accepted: func(rs []RcptResult) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, rs)
+			seen = append(seen, len(s.messages()))
+		}}
+	res := deliver(t, c, env)
+	wantDelivered(t, res)
+	// Two transactions (possibly in parallel): each call comes after its
+	// own message reached the sink.
+	if len(calls) != 2 || len(calls[0])+len(calls[1]) != 3 || seen[0] < 1 || seen[1] < 2 {
+		t.Fatalf("accepted calls %+v at sink counts %v", calls, seen)
+	}
+	for _, r := range append(calls[0], calls[1]...) {
+		if !r.Delivered || r.Code != 250 || !r.FromPeer || r.RemoteHost == "" {
+			t.Fatalf("accepted result %+v", r)
+		}
+	}
+}

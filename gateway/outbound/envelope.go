@@ -27,6 +27,14 @@ type Envelope struct {
 	Ret     string             // RetFull, RetHdrs or ""
 	EnvID   string             // ENVID
 	RcptDSN map[string]RcptDSN // by recipient address
+
+	// Accepted, if set, is called with the recipients of a transaction
+	// right after the peer's 250 to the data, before the session is
+	// reused or closed and before other destinations finish: the caller
+	// records the acceptance durably at once, which bounds what a crash
+	// can deliver twice. It may be called concurrently (one call per
+	// transaction) and delays only this session.
+	Accepted func([]RcptResult)
 }
 
 // RcptDSN holds the per-recipient DSN parameters.

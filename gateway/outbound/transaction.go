@@ -93,9 +93,14 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		return inSync(f)
 	}
 	enh, text := splitEnhanced(resp.StatusText)
+	done := make([]RcptResult, 0, len(accepted))
 	for _, i := range accepted {
 		results[i] = RcptResult{Rcpt: env.Rcpts[i], Code: 250, Enhanced: enh, Message: text,
 			Delivered: true, RemoteHost: s.host, FromPeer: true}
+		done = append(done, results[i])
+	}
+	if env.Accepted != nil {
+		env.Accepted(done)
 	}
 	return ctx.Err() == nil
 }

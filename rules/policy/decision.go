@@ -42,6 +42,15 @@ type Decision struct {
 	// Errors are conditions that failed at run time (their rules counted as
 	// matched).
 	Errors []string `json:"errors,omitempty"`
+	// Shadow are the rules in mode: shadow that matched, with the actions
+	// they would have taken. They change nothing above.
+	Shadow []Shadow `json:"shadow,omitempty"`
+}
+
+// Shadow is a match of a rule in mode: shadow.
+type Shadow struct {
+	Rule    string   `json:"rule"`
+	Actions []string `json:"actions"`
 }
 
 // Has reports whether the decision includes action.

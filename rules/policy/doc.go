@@ -61,6 +61,12 @@
 //     the rules that contributed hold_approver.
 //  5. Decision.Rules and Decision.Reasons list every contributing rule in
 //     order, including those whose actions were overridden.
+//  6. A rule with `mode: shadow` (the default is `mode: enforce`) is tried
+//     in its place but never contributes: when it matches, its name and
+//     actions go to Decision.Shadow and evaluation goes on as if it had not
+//     matched. A shadow rule whose condition fails at run time does not
+//     count as matched (only its error is listed). This is how a team tries
+//     a rule on live traffic before enforcing it.
 //
 // Load-time validation reports every problem at once, each with the YAML line
 // and rule name: unknown keys, actions or params; reject combined with other

@@ -17,6 +17,8 @@ type ruleSpec struct {
 	Continue bool
 	Reason   Reason
 	Params   Params
+	// Shadow is mode: shadow — the rule's match is recorded, not enforced.
+	Shadow bool
 
 	line, whenLine, actionsLine, paramsLine, reasonLine int
 	whenStyle                                           yaml.Style
@@ -154,6 +156,16 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 			}
 		case "continue":
 			decode(v, "continue", &s.Continue)
+		case "mode":
+			var m string
+			decode(v, "mode", &m)
+			switch m {
+			case "enforce", "":
+			case "shadow":
+				s.Shadow = true
+			default:
+				ps.add(v.Line, rule, "mode must be enforce or shadow, not %q", m)
+			}
 		case "reason":
 			s.reasonLine = v.Line
 			if v.Kind == yaml.ScalarNode {
@@ -173,7 +185,7 @@ func parseRule(n *yaml.Node, ps *problems) *ruleSpec {
 				s.paramLines[v.Content[j].Value] = v.Content[j].Line
 			}
 		default:
-			ps.add(k.Line, rule, "unknown key %q (want name, description, when, actions, continue, reason, params)", k.Value)
+			ps.add(k.Line, rule, "unknown key %q (want name, description, when, actions, continue, mode, reason, params)", k.Value)
 		}
 	}
 	if s.whenLine == 0 {

@@ -41,6 +41,7 @@ type rule struct {
 	// actionIdx are the actions as indexes into actionOrder, for combine.
 	actionIdx []int
 	cont      bool
+	shadow    bool // recorded in Decision.Shadow, never enforced
 	reason    Reason
 	params    Params
 }
@@ -85,8 +86,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 			ps.add(s.line, s.Name, "unreachable: rule %q before it always matches", alwaysRule)
 		}
 		validateActions(s, ps)
-		r := &rule{name: s.Name, when: s.When, actions: s.Actions, cont: s.Continue, reason: s.Reason, params: s.Params}
-		r.reason.Rule = s.Name
+		r := &rule{name: s.Name, when: s.When, actions: s.Actions, cont: s.Continue, shadow: s.Shadow, reason: s.Reason, params: s.Params}
 		r.reason.Rule = s.Name
 		for _, a := range s.Actions {
 			if i := actionIndex(a); i >= 0 && !slices.Contains(r.actionIdx, i) {
@@ -94,7 +94,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 			}
 		}
 		r.prog, r.always = compile(env, s, src, ps)
-		if r.always && !r.cont && alwaysRule == "" {
+		if r.always && !r.cont && !r.shadow && alwaysRule == "" {
 			alwaysRule = s.Name
 		}
 		p.rules = append(p.rules, r)
@@ -233,6 +233,7 @@ type RuleInfo struct {
 	When     string   `json:"when"`
 	Actions  []string `json:"actions"`
 	Continue bool     `json:"continue,omitempty"`
+	Shadow   bool     `json:"shadow,omitempty"`
 	Reason   Reason   `json:"reason"`
 	Params   Params   `json:"params"`
 }
@@ -242,7 +243,7 @@ func (p *Policy) Rules() []RuleInfo {
 	out := make([]RuleInfo, len(p.rules))
 	for i, r := range p.rules {
 		out[i] = RuleInfo{
-			Name: r.name, When: r.when, Actions: slices.Clone(r.actions), Continue: r.cont, Reason: r.reason,
+			Name: r.name, When: r.when, Actions: slices.Clone(r.actions), Continue: r.cont, Shadow: r.shadow, Reason: r.reason,
 			Params: Params{DelayMinutes: r.params.DelayMinutes, EncryptPassword: r.params.EncryptPassword, Approvers: slices.Clone(r.params.Approvers)},
 		}
 	}
@@ -258,15 +259,24 @@ func (p *Policy) Evaluate(report *rules.Report) Decision {
 	act := newActivation(report)
 	var (
 		matched []*rule
+		shadow  []Shadow
 		errs    []string
 	)
 	for _, r := range p.rules {
 		ok, err := r.eval(act)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("rule %q: %v", r.name, err))
-			ok = true
+			// A failing shadow rule is not enforced either: only live
+			// rules fail closed.
+			ok = !r.shadow
 		}
 		if !ok {
+			continue
+		}
+		if r.shadow {
+			// Recorded as it would have acted; evaluation goes on as if
+			// it had not matched.
+			shadow = append(shadow, Shadow{Rule: r.name, Actions: r.actions})
 			continue
 		}
 		matched = append(matched, r)
@@ -277,6 +287,7 @@ func (p *Policy) Evaluate(report *rules.Report) Decision {
 	d := combine(matched)
 	expandReasons(&d, report)
 	d.Errors = errs
+	d.Shadow = shadow
 	return d
 }
 
