@@ -34,6 +34,8 @@ type Admin struct {
 	// Mux, when set, carries routes registered beside the admin API's own
 	// (the console account commands); nil starts an empty one.
 	Mux *http.ServeMux
+	// Reload reloads the configuration (sendguard reload); nil refuses.
+	Reload ReloadFunc
 }
 
 // AdminQueue is what the admin API needs of the message state machine
@@ -89,6 +91,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/hold/{id}/{action}", a.decide)
 	mux.HandleFunc("GET /v1/hold/{id}/events", a.events)
 	mux.HandleFunc("GET /v1/audit/verify", a.verify)
+	mux.HandleFunc("POST /v1/reload", a.reload)
 	mux.HandleFunc("POST /v1/users", a.userAdd)
 	mux.HandleFunc("POST /v1/users/{name}/password", a.userPasswd)
 	mux.HandleFunc("POST /v1/users/{name}/totp-reset", a.userTOTP)

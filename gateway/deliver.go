@@ -439,7 +439,7 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 		if rec.State == spool.StateDelivered {
 			r.metrics.deliveryLat.Observe(now.Sub(rec.ReceivedAt).Seconds())
 		}
-		log.Info("message finished", "state", rec.State, "attempts", rec.Attempts)
+		logMessage(log, recordFacts(rec, now))
 	} else if o.deferred > 0 {
 		log.Info("delivery deferred", "pending", len(rec.Pending()), "next_attempt", rec.NextAttempt.Format(time.RFC3339), "last_error", rec.LastError)
 	} else if o.delivered > 0 {

@@ -81,7 +81,8 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	if err != nil {
 		return nil, err
 	}
-	v := &Verdict{Actions: d.Actions, Subject: rep.Subject, MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
+	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
 	if p.Reports != nil {
 		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
 	}

@@ -66,6 +66,8 @@ type Verdict struct {
 	Applied *Applied
 
 	Actions   []string
+	Rules     []string // the policy rules that matched
+	External  int      // external recipients, for the message line
 	Subject   string
 	MessageID string
 	Report    json.RawMessage
@@ -112,24 +114,34 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		Expires: start.Add(s.cfg.Delivery.QueueLifetime), ClientIP: ci.ip.String(), Helo: ci.helo,
 		AuthUser: ci.user, DSNRet: env.DSNRet, DSNEnvID: env.DSNEnvID, UTF8: env.UTF8, EightBit: env.EightBit,
 	}
+	// One unit per message: a reload during the analysis changes the next
+	// message, not this one.
+	insp := s.currentInspector()
 	v := &Verdict{}
-	if s.inspector != nil {
+	var inspectDur time.Duration
+	if insp != nil {
 		in := &Inbound{Env: env, Store: s.store, Path: s.store.BodyPath(qid), Size: size,
 			Client: ci.ip.String(), Auth: ci.user, Arrival: start}
-		v, err = s.inspect(in)
+		t0 := time.Now()
+		v, err = s.inspect(insp, in)
+		inspectDur = time.Since(t0)
 		if err != nil {
 			s.store.RemoveBody(qid)
 			log.Error("inspect message", "err", err)
 			return internalError(qid)
 		}
 	}
+	facts := msgFacts{messageID: v.MessageID, from: env.MailFrom, rcpts: len(env.Rcpts), external: v.External,
+		size: size, rules: v.Rules, actions: v.Actions, shadow: shadowNames(v.Shadow), inspect: inspectDur}
 	if v.Reject {
 		s.store.RemoveBody(qid)
-		s.inspector.Discard(v)
+		insp.Discard(v)
 		s.countShadow(v)
 		s.metrics.rejected.WithLabelValues("policy").Inc()
-		log.Info("message rejected by policy", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "actions", v.Actions)
-		return policyReject(v.RejectReason)
+		rej := policyReject(v.RejectReason)
+		facts.status, facts.reply, facts.accept = "rejected", replyText(rej), time.Since(start)
+		logMessage(log, facts)
+		return rej
 	}
 	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
 	v.Applied.Record(rec)
@@ -137,14 +149,14 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		rec.State = spool.StateHeld
 	}
 	var commit func(tx *bbolt.Tx) error
-	if s.inspector != nil {
-		commit = func(tx *bbolt.Tx) error { return s.inspector.CommitTx(tx, v) }
+	if insp != nil {
+		commit = func(tx *bbolt.Tx) error { return insp.CommitTx(tx, v) }
 	}
 	err = s.store.Accept(rec, commit)
 	if err != nil {
 		s.store.RemoveBody(qid)
-		if s.inspector != nil {
-			s.inspector.Discard(v)
+		if insp != nil {
+			insp.Discard(v)
 		}
 		log.Error("commit message record", "err", err)
 		return internalError(qid)
@@ -156,10 +168,11 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *Envelope, r io.Read
 		s.metrics.actions.WithLabelValues(a).Inc()
 	}
 	s.countShadow(v)
-	log.Info("message accepted", "mail_from", env.MailFrom, "rcpts", len(env.Rcpts), "size", size,
-		"state", rec.State, "actions", v.Actions, "shadow", shadowNames(v.Shadow))
+	ok := queued(qid)
+	facts.status, facts.reply, facts.accept = string(rec.State), replyText(ok), time.Since(start)
+	logMessage(log, facts)
 	s.onQueued(qid) // notices of a hold are queued too
-	return queued(qid)
+	return ok
 }
 
 // countShadow counts the shadow matches of a message that got its final
@@ -181,7 +194,7 @@ func shadowNames(ms []policy.Shadow) []string {
 
 // inspect runs the inspector and turns a panic into an error: a message
 // that crashes the analysis must not crash the server.
-func (s *Server) inspect(in *Inbound) (v *Verdict, err error) {
+func (s *Server) inspect(insp Inspector, in *Inbound) (v *Verdict, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("inspector panic: %v", p)
@@ -189,7 +202,7 @@ func (s *Server) inspect(in *Inbound) (v *Verdict, err error) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return s.inspector.Inspect(ctx, in)
+	return insp.Inspect(ctx, in)
 }
 
 // dataError maps a failure while reading DATA to the client's reply.

@@ -29,7 +29,7 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 `, 1)
 	p := openPipe(t, t.TempDir(), pol, &recorder{}, nil)
 	defer p.close()
-	base := *p.srv.inspector.(*PolicyInspector)
+	base := *p.srv.currentInspector().(*PolicyInspector)
 	rs := &reports.Bolt{DB: p.store.DB()}
 	if err := rs.Init(); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-smtp"
 
@@ -30,13 +30,13 @@ import (
 
 // Server is the inbound SMTP server.
 type Server struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	store     *spool.Store
-	inspector Inspector
-	metrics   *Metrics
-	onQueued  func(id string) // wakes the delivery runner
-	hostname  string
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *spool.Store
+	insp     atomic.Pointer[inspectorRef] // swapped by a reload (reload.go)
+	metrics  *Metrics
+	onQueued func(id string) // wakes the delivery runner
+	hostname string
 
 	trusted   []netip.Prefix
 	users     map[string][]byte
@@ -62,19 +62,23 @@ type Options struct {
 	Inspector Inspector // nil: deliver everything as is
 	Metrics   *Metrics
 	OnQueued  func(id string)
+	// Cert serves smtp.tls's certificate; nil loads it from the config
+	// once, for good.
+	Cert *CertSlot
 }
 
 // NewServer builds the inbound server.
 func NewServer(o Options) (*Server, error) {
 	cfg := o.Config
 	s := &Server{
-		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store, inspector: o.Inspector,
+		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store,
 		metrics: o.Metrics, onQueued: o.OnQueued, hostname: Hostname(cfg),
 		users: map[string][]byte{},
 	}
 	if s.onQueued == nil {
 		s.onQueued = func(string) {}
 	}
+	s.SetInspector(o.Inspector)
 	for _, n := range cfg.SMTP.TrustedNetworks {
 		p, err := config.ParsePrefix(n)
 		if err != nil {
@@ -111,11 +115,16 @@ func NewServer(o Options) (*Server, error) {
 	srv.AllowInsecureAuth = false
 	srv.ErrorLog = slogAdapter{s.log}
 	if cfg.SMTP.TLS.Cert != "" {
-		cert, err := config.LoadCertificate(cfg.SMTP.TLS)
-		if err != nil {
-			return nil, err
+		slot := o.Cert
+		if slot == nil {
+			cert, err := config.LoadCertificate(cfg.SMTP.TLS)
+			if err != nil {
+				return nil, err
+			}
+			slot = &CertSlot{}
+			slot.Set(&cert)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = slot.TLSConfig()
 	}
 	s.smtp = srv
 	s.lim = newConnLimiter(cfg.SMTP.MaxConnections, cfg.SMTP.MaxConnectionsPerIP)

@@ -9,6 +9,7 @@
 //	sendguard config check FILE
 //	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
 //	sendguard policy stats [-weeks 8] [-json]
+//	sendguard reload [-config FILE]         reload the running gateway's configuration (as SIGHUP)
 //	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
 //	sendguard version
@@ -66,6 +67,8 @@ func dispatch(cmd string, args []string) error {
 		return policyCmd(args)
 	case "debug":
 		return debugCmd(args)
+	case "reload":
+		return reloadCmd(args)
 	case "directory":
 		return directoryCmd(args)
 	case "passwd-hash":
@@ -120,6 +123,8 @@ func usage(w io.Writer) {
   user add|passwd|totp-reset|list|disable|enable|delete  console accounts
   audit verify [-config FILE]            check the audit log's hash chain
   config check FILE                      validate a configuration file and compile its policy
+  reload [-config FILE]                  reload the running gateway's policy, dictionaries, EDM,
+                                         partners, approvers and certificates (as SIGHUP)
   dkim keygen [-type rsa|ed25519] [-bits 2048] [-out FILE] DOMAIN SELECTOR
                                          write a DKIM key (0600) and print its DNS TXT record
   edm import -fields LIST [-key FILE] customers.csv | edm info

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/webbase"
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
@@ -48,17 +50,29 @@ func serve(args []string) error {
 	if len(pos) != 0 {
 		return usageError("serve takes no arguments (did you mean -config %s?)", pos[0])
 	}
+	// SIGHUP reloads the configuration; registered before anything else,
+	// so that one sent while starting cannot kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log)
+	log, level := newLogger(cfg.Log)
 	if *cfgPath == "" {
 		log.Warn("running on the embedded demo configuration: loopback only, data in " + cfg.DataDir)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, cfg, log)
+	return run(ctx, cfg, log, runOptions{path: *cfgPath, level: level, hup: hup})
+}
+
+// runOptions are what run needs besides the configuration to reload it.
+type runOptions struct {
+	path  string // the configuration file; "" for the embedded one
+	level *slog.LevelVar
+	hup   <-chan os.Signal // reload requests; nil for none
 }
 
 func loadConfig(path string) (*config.Config, error) {
@@ -68,20 +82,28 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
-func newLogger(c config.Log) *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(c.Level))
+// newLogger builds the log/slog logger of log.format; log.level is a
+// LevelVar so that a reload can change it.
+func newLogger(c config.Log) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	setLevel(level, c.Level)
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), level
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(os.Stderr, opts)), level
+}
+
+func setLevel(v *slog.LevelVar, name string) {
+	var l slog.Level
+	l.UnmarshalText([]byte(name))
+	v.Set(l)
 }
 
 // run wires the pipeline and owns the shutdown order: stop accepting SMTP,
 // finish DATA in progress, stop HTTP, stop delivery workers, close the
 // store last.
-func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptions) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data_dir: %w", err)
 	}
@@ -164,7 +186,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := reportStore.Init(); err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
-	rulesInsp, pol, err := newRulesInspectorPolicy(cfg, false, history)
+	first, err := buildUnit(cfg, history)
 	if err != nil {
 		return err
 	}
@@ -211,14 +233,24 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 				return 0
 			}))
 	}
-	insp := &gateway.PolicyInspector{Rules: rulesInsp, Holds: holds, Notifier: notifier, Log: log,
-		Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(cfg, dir),
-		Directory: senderDirectory(dir)}
-	if cfg.Reports.Retention > 0 {
-		insp.Reports = reportStore
+	// The swap points of a reload: the SMTP server's inspector, both
+	// certificates, the console's policy page and test, the log level.
+	inspectorOf := func(u *unit) *gateway.PolicyInspector {
+		pi := &gateway.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
+			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
+			Directory: senderDirectory(dir)}
+		if cfg.Reports.Retention > 0 {
+			pi.Reports = reportStore
+		}
+		return pi
 	}
-	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: insp,
-		Metrics: metrics, OnQueued: runner.Wake})
+	var current atomic.Pointer[unit]
+	current.Store(first)
+	smtpCert, webCert := &gateway.CertSlot{}, &gateway.CertSlot{}
+	smtpCert.Set(first.smtpCert)
+	webCert.Set(first.webCert)
+	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
+		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
 	if err != nil {
 		return err
 	}
@@ -253,28 +285,41 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux.Handle("/h/", pages)
 	mux.Handle("/static/", pages)
 	testFn := func(ctx context.Context, r io.Reader) (*inspect.Result, error) {
-		return rulesInsp.Inspect(ctx, r, inspect.Envelope{})
+		return current.Load().rules.Inspect(ctx, r, inspect.Envelope{})
 	}
 	sso, err := consoleSSO(cfg, log)
 	if err != nil {
 		return err
 	}
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
-		Logger: log, Policy: pol.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
+		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(rulesInsp), LiveNotes: directoryNotes(dir)})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(dir)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
+		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history) },
+		apply: func(u *unit) {
+			srv.SetInspector(inspectorOf(u))
+			smtpCert.Set(u.smtpCert)
+			webCert.Set(u.webCert)
+			cons.SetPolicy(u.policy.Rules(), ownDataNotes(u.rules))
+			if opt.level != nil {
+				setLevel(opt.level, u.cfg.Log.Level)
+			}
+			current.Store(u)
+		},
+		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
 	adminMux := userRoutes(cons.Users())
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
 	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users(), Mux: adminMux}
+		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
@@ -327,7 +372,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
 	}
 	goRun("smtp", func() error { return srv.Serve(smtpLn) })
-	goRun("web", serveWeb(webSrv, webLn, cfg, log))
+	goRun("web", serveWeb(webSrv, webLn, cfg, webCert, log))
+	goRun("reload on SIGHUP", func() error {
+		for {
+			select {
+			case <-runCtx.Done():
+				return nil
+			case <-opt.hup:
+				rl.reload(runCtx, hold.Actor{Name: "signal (SIGHUP)", Role: "admin"})
+			}
+		}
+	})
 	goRun("admin", func() error { return adminSrv.Serve(adminLn) })
 	log.Info("sendguard started", "version", version, "smtp", smtpLn.Addr().String(),
 		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir)

@@ -2,29 +2,26 @@ package main
 
 import (
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"syscall"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/internal/webserve"
 )
 
 // serveWeb applies the web.* keys to srv — timeouts, size limits,
 // connection caps and, with web.tls, HTTPS — and returns the function that
 // serves ln with them until srv.Shutdown.
-func serveWeb(srv *http.Server, ln net.Listener, cfg *config.Config, log *slog.Logger) func() error {
+// With web.tls, cert serves the certificate (a reload replaces it).
+func serveWeb(srv *http.Server, ln net.Listener, cfg *config.Config, cert *gateway.CertSlot, log *slog.Logger) func() error {
 	w := cfg.Web
 	warnFDLimit(cfg, log)
 	var tlsCfg *tls.Config
 	if w.TLS.Cert != "" {
-		cert, err := config.LoadCertificate(w.TLS)
-		if err != nil {
-			return func() error { return fmt.Errorf("web.tls: %w", err) }
-		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsCfg = cert.TLSConfig()
 	}
 	ws := webserve.New(webserve.Config{
 		ReadTimeout: w.ReadTimeout, WriteTimeout: w.WriteTimeout, IdleTimeout: w.IdleTimeout,

@@ -72,7 +72,8 @@ type verifyResult struct {
 }
 
 var auditActions = []string{hold.ActionHold, hold.ActionRelease, hold.ActionReject, hold.ActionCancel, hold.ActionExpire,
-	hold.ActionPurge, auditNote, auditSignIn, auditSignInFailed, auditSignOut, auditDownload, auditExport, auditVerify}
+	hold.ActionPurge, auditNote, auditSignIn, auditSignInFailed, auditSignOut, auditDownload, auditExport, auditVerify,
+	"config_reload", "config_reload_refused"} // written by sendguard reload and SIGHUP
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	h.showAudit(w, r, rc, nil)

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -120,8 +121,7 @@ type Handler struct {
 	now     func() time.Time
 	loc     *time.Location
 	defLang string
-	rules   []policy.RuleInfo
-	notes   []string
+	shown   atomic.Pointer[shownPolicy] // replaced by SetPolicy
 	live    func() []string
 	test    TestFunc
 	maxUp   int64
@@ -150,6 +150,18 @@ type asset struct {
 	body  []byte
 }
 
+// shownPolicy is the policy in force, as the policy page shows it.
+type shownPolicy struct {
+	rules []policy.RuleInfo
+	notes []string
+}
+
+// SetPolicy replaces the policy page's rules and notes when a reload puts
+// a new policy in force.
+func (h *Handler) SetPolicy(rules []policy.RuleInfo, notes []string) {
+	h.shown.Store(&shownPolicy{rules: rules, notes: notes})
+}
+
 // New builds the handler, creating its buckets and parsing its templates.
 func New(cfg Config) (*Handler, error) {
 	if cfg.Hold == nil || cfg.DB == nil {
@@ -162,13 +174,14 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
-		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, rules: cfg.Policy, notes: cfg.DataNotes, live: cfg.LiveNotes, test: cfg.Test,
+		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, live: cfg.LiveNotes, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
 	}
 	if h.noLocal && h.sso == nil {
 		return nil, fmt.Errorf("console: local sign-in disabled without single sign-on")
 	}
+	h.SetPolicy(cfg.Policy, cfg.DataNotes)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

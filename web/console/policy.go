@@ -35,11 +35,12 @@ func (h *Handler) policyPage(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 func (h *Handler) showPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, tv *testView, errKey string) {
 	d := h.newPage(r, rc, "policy.title", "policy")
 	d.Error = errKey
-	notes := h.notes
+	sp := h.shown.Load()
+	notes := sp.notes
 	if h.live != nil {
 		notes = append(slices.Clip(notes), h.live()...)
 	}
-	d.D = policyView{Rules: h.rules, Notes: notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
+	d.D = policyView{Rules: sp.rules, Notes: notes, CanTest: h.test != nil && roleRank(rc.user.Role) >= roleRank(RoleReviewer), Test: tv, MaxMB: h.maxUp >> 20}
 	h.render(w, status, "policy", d)
 }
 

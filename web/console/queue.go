@@ -206,7 +206,7 @@ func (h *Handler) queuePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	v := queueView{Q: q, Rows: res.Records, Scanned: res.Scanned, Counts: counts, Dets: detectorNames}
 	v.Kinds = []string{"review", "sender", "approver", "delay"}
 	v.Actions = bulkActions
-	for _, ri := range h.rules {
+	for _, ri := range h.shown.Load().rules {
 		v.Rules = append(v.Rules, ri.Name)
 	}
 	for _, st := range []hold.State{hold.StateHeld, hold.StateReleased, hold.StateRejected, hold.StateCancelled, hold.StateExpired} {
