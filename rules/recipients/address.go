@@ -65,6 +65,21 @@ func ParseList(s string) ([]Address, []error) {
 	)
 	for _, it := range splitList(s) {
 		a, err := parseItem(it.text)
+		if a.Domain != "" && !a.Invalid {
+			// What the envelope parser refuses (a local part over 64
+			// octets, a path over 256) no next hop would take either: kept,
+			// so that it still counts, but flagged.
+			if _, perr := address.Parse(a.String()); perr != nil {
+				a.Invalid = true
+				why := perr.Error()
+				if i := strings.LastIndex(why, ": "); i >= 0 {
+					why = why[i+2:] // the reason, without the address again
+				}
+				if err == nil {
+					err = badAddress(it.text, why)
+				}
+			}
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}
