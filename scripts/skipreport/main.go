@@ -38,7 +38,7 @@ var reasonLine = regexp.MustCompile(`^\s+\S+_test\.go:\d+: (.*)$`)
 func main() {
 	out := flag.String("summary", "", "write the list of skipped tests to this file instead of stdout")
 	flag.Parse()
-	skips, err := report(os.Stdin, os.Stdout)
+	skips, n, err := report(os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "skipreport:", err)
 		os.Exit(2)
@@ -54,13 +54,20 @@ func main() {
 		w = f
 	}
 	summary(w, skips)
+	// The plain closing line CI and people read: every test and subtest.
+	fmt.Fprintf(w, "tests: %d passed, %d failed, %d skipped\n", n.passed, n.failed, len(skips))
 }
 
-// report copies the test stream to w as plain text and returns the skips.
-func report(r io.Reader, w io.Writer) ([]skip, error) {
+// counts are the tests (and subtests) that passed and failed.
+type counts struct{ passed, failed int }
+
+// report copies the test stream to w as plain text and returns the skips
+// and the pass and fail counts.
+func report(r io.Reader, w io.Writer) ([]skip, counts, error) {
 	type key struct{ pkg, test string }
 	buf := map[key][]string{}
 	var skips []skip
+	var n counts
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -84,6 +91,7 @@ func report(r io.Reader, w io.Writer) ([]skip, error) {
 			buf[k] = append(buf[k], e.Output)
 		case "fail":
 			if e.Test != "" {
+				n.failed++
 				fmt.Fprint(w, strings.Join(buf[k], ""))
 			}
 			delete(buf, k)
@@ -94,10 +102,13 @@ func report(r io.Reader, w io.Writer) ([]skip, error) {
 			}
 			delete(buf, k)
 		case "pass":
+			if e.Test != "" {
+				n.passed++
+			}
 			delete(buf, k)
 		}
 	}
-	return skips, sc.Err()
+	return skips, n, sc.Err()
 }
 
 func skipReason(out []string) string {

@@ -22,7 +22,7 @@ func TestReportListsSkipsAndPassesFailures(t *testing.T) {
 		`# p/b [build failed]`,
 	}, "\n")
 	var out strings.Builder
-	skips, err := report(strings.NewReader(in), &out)
+	skips, n, err := report(strings.NewReader(in), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,9 @@ func TestReportListsSkipsAndPassesFailures(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+	if n.passed != 1 || n.failed != 1 {
+		t.Errorf("counts = %+v, want 1 passed, 1 failed", n)
 	}
 	if strings.Contains(got, "chatter") {
 		t.Errorf("a passing test's output was printed:\n%s", got)
