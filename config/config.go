@@ -57,6 +57,9 @@ type Config struct {
 	// Partners is the partner directory (company name ↔ domains) for the
 	// addressee check.
 	Partners []Partner `yaml:"partners"`
+	// Storage selects bbolt or a PostgreSQL shared by several nodes
+	// (config/storage.go).
+	Storage Storage `yaml:"storage"`
 }
 
 // Link configures the link action: attachments replaced by download links.
