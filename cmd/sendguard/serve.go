@@ -207,6 +207,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	shared, err := openShared(cfg, q, log, func() { steps.Wake() })
+	if err != nil {
+		return err
+	}
+	defer shared.Close()
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
@@ -253,7 +258,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Inspector: shared.inspector(inspectorOf(first)),
 		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
 	if err != nil {
 		return err
@@ -308,7 +313,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history) },
 		apply: func(u *unit) {
-			srv.SetInspector(inspectorOf(u))
+			srv.SetInspector(shared.inspector(inspectorOf(u)))
 			smtpCert.Set(u.smtpCert)
 			webCert.Set(u.webCert)
 			cons.SetPolicy(u.policy.Rules(), ownDataNotes(u.rules))
@@ -322,7 +327,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
-	admin := &adminapi.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
+	admin := &adminapi.Admin{Store: store, Queue: shared.adminQueue(q), Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -369,6 +374,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 		return err
 	})
+	if shared != nil {
+		goRun("shared held queue", func() error { shared.node.Run(runCtx, time.Second); return nil })
+	}
 	if dir != nil {
 		goRun("directory", func() error { dir.Run(runCtx); return nil })
 	}

@@ -460,3 +460,12 @@ func (n *Node) pass(ctx context.Context) {
 		n.log.Warn("deadlines of the shared held queue", "err", err)
 	}
 }
+
+// Verify checks this node's own audit chain and then the cluster's, and
+// returns the number of events in the cluster's.
+func (n *Node) Verify(ctx context.Context) (uint64, error) {
+	if _, err := n.Local.Verify(ctx); err != nil {
+		return 0, fmt.Errorf("this node's audit chain: %w", err)
+	}
+	return n.Shared.Verify(ctx)
+}
