@@ -110,3 +110,16 @@ func HeldIDsTx(tx *bbolt.Tx, limit int) []string {
 	}
 	return ids
 }
+
+// ModeOf is the release mode a transition's options ask for (ModeAsIs
+// without WithMode), for stores other than this one.
+func ModeOf(opts ...TransitionOption) ReleaseMode {
+	o := transitionOpts{}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.mode == "" {
+		return ModeAsIs
+	}
+	return o.mode
+}

@@ -175,6 +175,30 @@ func TestClusterTwoNodes(t *testing.T) {
 	if ok != 1 || refused != 29 || delivered(sk, "race") != 1 || delivered(sk, "one") != 1 {
 		t.Fatalf("%d releases succeeded, %d refused; delivered race %d, one %d", ok, refused, delivered(sk, "race"), delivered(sk, "one"))
 	}
+	// The sender's confirm link, made by A, followed on B.
+	to = massRcpts("link")
+	if err := sendMail(a.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "link", "newsletter")); err != nil {
+		t.Fatal(err)
+	}
+	heldID(t, dsn, "link")
+	text := waitNotice(t, sk, "alice@example.com", "test link")
+	link := linkRE.FindString(text)
+	if !strings.HasPrefix(link, "http://"+a.web) {
+		t.Fatalf("no link to A in the notice:\n%s", text)
+	}
+	link = "http://" + b.web + strings.TrimPrefix(link, "http://"+a.web)
+	f, page := pageForm(t, link)
+	if !strings.Contains(page, "customer1.test") {
+		t.Fatalf("B's page does not show the message held on A:\n%.800s", page)
+	}
+	f.Set("action", "send")
+	if code, body := post(t, link, f); code != 200 {
+		t.Fatalf("confirm on B: %d\n%.500s", code, body)
+	}
+	waitFor(t, 15*time.Second, func() bool { return delivered(sk, "link") == 1 })
+	if code, body := post(t, strings.Replace(link, b.web, a.web, 1), f); code == 200 && !strings.Contains(body, "already") && !strings.Contains(body, "既に") {
+		t.Fatalf("link replayed on A: %d\n%.500s", code, body)
+	}
 	for _, n := range []*instance{a, b} {
 		if out, err := n.cli("audit", "verify"); err != nil {
 			t.Fatalf("audit verify: %v\n%s", err, out)

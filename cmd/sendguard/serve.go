@@ -170,7 +170,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
+	tokens := &pageTokens{TokenStore: holds} // the shared queue's, with storage.driver postgres
+	pages, err := web.New(web.Config{Store: tokens, BaseURL: cfg.Web.BaseURL, Logger: log,
 		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc,
 		Preview: func(id string) string { return bodyPreview(store, id) }})
 	if err != nil {
@@ -212,6 +213,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return err
 	}
 	defer shared.Close()
+	if shared != nil {
+		tokens.TokenStore = shared.node.Pages()
+	}
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {

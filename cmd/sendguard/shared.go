@@ -17,6 +17,7 @@ import (
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/cluster"
 	"github.com/sendguard/sendguard/queue/pgstore"
+	"github.com/sendguard/sendguard/web"
 )
 
 // sharedStore is this node's place in a cluster sharing its held queue on
@@ -118,3 +119,8 @@ func (s sharedHoldInspector) CommitTx(tx *bbolt.Tx, v *disposition.Verdict) erro
 	}
 	return nil
 }
+
+// pageTokens lets the confirm/approve pages be built before the shared
+// store is opened (it checks key files created later); it is set before
+// anything serves.
+type pageTokens struct{ web.TokenStore }

@@ -309,23 +309,6 @@ func (n *Node) Decide(ctx context.Context, id string, to hold.State, actor hold.
 	return hr, nil
 }
 
-// DecideWithToken is Decide through a link token.
-func (n *Node) DecideWithToken(ctx context.Context, hash [32]byte, role hold.Role, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error) {
-	hr, err := n.Shared.DecideWithToken(ctx, hash, role, to, actor, reason, mode)
-	if err != nil {
-		var de *hold.DecidedError
-		if errors.As(err, &de) {
-			return hr, n.explain(ctx, de.ID, err)
-		}
-		return hr, err
-	}
-	if err := n.Land(ctx, hr.ID); err != nil {
-		n.log.Warn("decided message not landed yet", "queue_id", hr.ID, "err", err)
-		n.Wake()
-	}
-	return hr, nil
-}
-
 // explain turns a shared store error into the message's state, as
 // package queue does for its own.
 func (n *Node) explain(ctx context.Context, id string, err error) error {
@@ -468,4 +451,35 @@ func (n *Node) Verify(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("this node's audit chain: %w", err)
 	}
 	return n.Shared.Verify(ctx)
+}
+
+// Pages is the confirm/approve pages' view of the cluster (web.TokenStore):
+// a link made on any node works on every node, and the answer for a
+// message already decided is hold's own (*hold.DecidedError), so the page
+// says by whom and when.
+type Pages struct{ n *Node }
+
+// Pages returns the pages' view.
+func (n *Node) Pages() Pages { return Pages{n} }
+
+// LookupToken checks a token in the shared store without consuming it.
+func (p Pages) LookupToken(ctx context.Context, hash [32]byte, role hold.Role, now time.Time) (*hold.Token, *hold.Record, error) {
+	return p.n.Shared.LookupToken(ctx, hash, role, now)
+}
+
+// TransitionWithToken decides through a token and lands the message here.
+func (p Pages) TransitionWithToken(ctx context.Context, hash [32]byte, role hold.Role, to hold.State, actor hold.Actor, reason string, opts ...hold.TransitionOption) (*hold.Record, error) {
+	mode := hold.ReleaseMode("")
+	if to == hold.StateReleased {
+		mode = hold.ModeOf(opts...)
+	}
+	rec, err := p.n.Shared.DecideWithToken(ctx, hash, role, to, actor, reason, mode)
+	if err != nil {
+		return rec, err
+	}
+	if err := p.n.Land(ctx, rec.ID); err != nil {
+		p.n.log.Warn("decided message not landed yet", "queue_id", rec.ID, "err", err)
+		p.n.Wake()
+	}
+	return rec, nil
 }
