@@ -67,8 +67,9 @@ func normalApprover(s string) string { return strings.ToLower(strings.TrimSpace(
 // distinct approvals to Required() is the transition to released, with
 // every hook; an earlier one is written on the record with an "approve"
 // audit event and leaves it held. An approver counts once: a repeat
-// returns the record with ErrAlreadyApproved and writes nothing. An actor
-// not among the record's Approvers gets ErrNotApprover. A rejection needs
+// returns the record with ErrAlreadyApproved and writes nothing. When more
+// than one approval is needed, an actor not among the record's Approvers
+// gets ErrNotApprover. A rejection needs
 // no quorum: Transition to rejected by any approver decides.
 func (s *Store) Approve(ctx context.Context, id string, actor Actor, reason string) (*Record, error) {
 	if err := ctx.Err(); err != nil {
@@ -153,7 +154,9 @@ func (s *Store) approveTx(tx *bbolt.Tx, id string, actor Actor, reason string, n
 			return r, true, decidedError(r)
 		}
 	}
-	if !r.mayApprove(who) {
+	// One approval needed: whoever holds an approver's link decides, as
+	// before N of M; counting needs to know who is who.
+	if r.Required() > 1 && !r.mayApprove(who) {
 		return r, false, refuse(ErrNotApprover)
 	}
 	if r.ApprovedBy(who) {
