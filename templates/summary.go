@@ -119,7 +119,7 @@ func NewSummary(rec *hold.Record, rep *rules.Report) Summary {
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
 		Lookalikes: rep.Recipients.Lookalike,
 		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Localized,
-		Approvals:  len(rec.Approvals), Required: rec.Required(),
+		Approvals: len(rec.Approvals), Required: rec.Required(),
 	}
 	for _, a := range rec.Approvals {
 		s.ApprovedBy = append(s.ApprovedBy, a.By)

@@ -55,16 +55,6 @@ func senderDirectory(dir *directory.Directory) func(ctx context.Context, sender 
 	}
 }
 
-// approversWithDirectory is the approver lookup of hold_approver rules
-// without their own approvers, for hold.approvals_required approvals:
-// hold.approvers for the exact address (an operator's override), then the
-// directory (manager, approver group), then hold.approvers for @domain and
-// "*", absent approvers replaced by their deputies (see approverResolver).
-func approversWithDirectory(cfg *config.Config, dir *directory.Directory) func(sender string) []string {
-	r := approverResolver{cfg: cfg, dir: dir, log: slog.New(slog.DiscardHandler)}
-	return func(sender string) []string { return r.resolve(sender, nil, cfg.Hold.ApprovalsRequired) }
-}
-
 // directoryNotes is the console's line about the directory (nil without
 // one).
 func directoryNotes(dir *directory.Directory) func() []string {
