@@ -36,6 +36,7 @@ const maxFormBytes = 16 << 10
 type TokenStore interface {
 	LookupToken(ctx context.Context, hash [32]byte, role hold.Role, now time.Time) (*hold.Token, *hold.Record, error)
 	TransitionWithToken(ctx context.Context, hash [32]byte, role hold.Role, to hold.State, actor hold.Actor, reason string, opts ...hold.TransitionOption) (*hold.Record, error)
+	ApproveWithToken(ctx context.Context, hash [32]byte, role hold.Role, actor hold.Actor, reason string) (*hold.Record, error)
 }
 
 // Config are a Handler's dependencies and settings.

@@ -483,3 +483,46 @@ func (p Pages) TransitionWithToken(ctx context.Context, hash [32]byte, role hold
 	}
 	return rec, nil
 }
+
+// Approve records an approval from this node (N of M across the
+// cluster); the approval that releases the message lands it here.
+func (n *Node) Approve(ctx context.Context, id string, actor hold.Actor, reason string) (*hold.Record, error) {
+	if rec, err := n.Local.Spool.Get(id); err == nil {
+		if rec.State != spool.StateHeld {
+			return n.Local.Approve(ctx, id, actor, reason)
+		}
+		if err := n.Export(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	hr, err := n.Shared.Approve(ctx, id, actor, reason)
+	if errors.Is(err, hold.ErrAlreadyApproved) || errors.Is(err, hold.ErrNotApprover) {
+		return hr, err
+	}
+	if err != nil {
+		return nil, n.explain(ctx, id, err)
+	}
+	n.landIfDecided(ctx, hr)
+	return hr, nil
+}
+
+// landIfDecided lands a message an approval or token decided here.
+func (n *Node) landIfDecided(ctx context.Context, hr *hold.Record) {
+	if hr == nil || !hr.State.Final() {
+		return
+	}
+	if err := n.Land(ctx, hr.ID); err != nil {
+		n.log.Warn("decided message not landed yet", "queue_id", hr.ID, "err", err)
+		n.Wake()
+	}
+}
+
+// ApproveWithToken counts an approver's link approval across the cluster.
+func (p Pages) ApproveWithToken(ctx context.Context, hash [32]byte, role hold.Role, actor hold.Actor, reason string) (*hold.Record, error) {
+	rec, err := p.n.Shared.ApproveWithToken(ctx, hash, role, actor, reason)
+	if err != nil {
+		return rec, err
+	}
+	p.n.landIfDecided(ctx, rec)
+	return rec, nil
+}

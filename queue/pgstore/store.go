@@ -140,8 +140,8 @@ func (s *Store) Insert(ctx context.Context, h *hold.Record, m *spool.Record, bod
 				b, _ := json.Marshal(t.UsedBy)
 				usedAt, usedBy = t.UsedAt.UTC(), string(b)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO hold_tokens (hash, message_id, role, created_at, expires, used_at, used_by)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.Hash[:], hr.ID, string(t.Role), t.CreatedAt.UTC(), t.Expires.UTC(), usedAt, usedBy); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO hold_tokens (hash, message_id, role, subject, created_at, expires, used_at, used_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, t.Hash[:], hr.ID, string(t.Role), t.Subject, t.CreatedAt.UTC(), t.Expires.UTC(), usedAt, usedBy); err != nil {
 				return fmt.Errorf("insert token: %w", err)
 			}
 		}
@@ -228,17 +228,9 @@ func (s *Store) decideTx(ctx context.Context, tx pgx.Tx, id string, to hold.Stat
 	if mode != "" && to != hold.StateReleased {
 		return nil, nil, fmt.Errorf("%w: release mode %q with state %s", hold.ErrInvalid, mode, to)
 	}
-	var hj []byte
-	err := tx.QueryRow(ctx, `SELECT hold FROM held_messages WHERE id = $1 FOR UPDATE`, id).Scan(&hj)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, fmt.Errorf("%w: %s", hold.ErrNotFound, id)
-	}
+	r, err := lockRecord(ctx, tx, id)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock held message: %w", err)
-	}
-	r := new(hold.Record)
-	if err := json.Unmarshal(hj, r); err != nil {
-		return nil, nil, fmt.Errorf("decode hold record: %w", err)
+		return nil, nil, err
 	}
 	if r.State.Final() {
 		return r, decided(r), nil
@@ -259,6 +251,35 @@ func (s *Store) decideTx(ctx context.Context, tx pgx.Tx, id string, to hold.Stat
 		return nil, nil, err
 	}
 	return r, nil, nil
+}
+
+// lockRecord reads a stored hold record and locks its row until tx ends.
+func lockRecord(ctx context.Context, tx pgx.Tx, id string) (*hold.Record, error) {
+	var hj []byte
+	err := tx.QueryRow(ctx, `SELECT hold FROM held_messages WHERE id = $1 FOR UPDATE`, id).Scan(&hj)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", hold.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock held message: %w", err)
+	}
+	r := new(hold.Record)
+	if err := json.Unmarshal(hj, r); err != nil {
+		return nil, fmt.Errorf("decode hold record: %w", err)
+	}
+	return r, nil
+}
+
+// putHold rewrites a still held record (an approval short of the quorum).
+func putHold(ctx context.Context, tx pgx.Tx, r *hold.Record) error {
+	hj, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode hold record: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE held_messages SET hold = $2 WHERE id = $1 AND state = 'held'`, r.ID, string(hj)); err != nil {
+		return fmt.Errorf("write approval: %w", err)
+	}
+	return nil
 }
 
 // apply writes the decision and its audit event. A deletion needs no node

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,9 +27,9 @@ func (s *Store) AddToken(ctx context.Context, t hold.Token) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO hold_tokens (hash, message_id, role, created_at, expires)
-		SELECT $1, id, $3, $4, $5 FROM held_messages WHERE id = $2 ON CONFLICT (hash) DO NOTHING`,
-		t.Hash[:], t.MessageID, string(t.Role), t.CreatedAt.UTC(), t.Expires.UTC())
+	tag, err := s.pool.Exec(ctx, `INSERT INTO hold_tokens (hash, message_id, role, subject, created_at, expires)
+		SELECT $1, id, $3, $6, $4, $5 FROM held_messages WHERE id = $2 ON CONFLICT (hash) DO NOTHING`,
+		t.Hash[:], t.MessageID, string(t.Role), t.CreatedAt.UTC(), t.Expires.UTC(), strings.ToLower(strings.TrimSpace(t.Subject)))
 	if err != nil {
 		return fmt.Errorf("put token: %w", err)
 	}
@@ -45,7 +46,7 @@ func (s *Store) AddToken(ctx context.Context, t hold.Token) error {
 // hold's answers: unknown or wrong role give no token; used or expired
 // give the token and the error.
 func checkToken(ctx context.Context, q pgx.Tx, hash [32]byte, role hold.Role, now time.Time, lock bool) (*hold.Token, error) {
-	sql := `SELECT message_id, role, created_at, expires, used_at, used_by FROM hold_tokens WHERE hash = $1`
+	sql := `SELECT message_id, role, subject, created_at, expires, used_at, used_by FROM hold_tokens WHERE hash = $1`
 	if lock {
 		sql += " FOR UPDATE"
 	}
@@ -53,7 +54,7 @@ func checkToken(ctx context.Context, q pgx.Tx, hash [32]byte, role hold.Role, no
 	var r string
 	var usedAt *time.Time
 	var usedBy []byte
-	err := q.QueryRow(ctx, sql, hash[:]).Scan(&t.MessageID, &r, &t.CreatedAt, &t.Expires, &usedAt, &usedBy)
+	err := q.QueryRow(ctx, sql, hash[:]).Scan(&t.MessageID, &r, &t.Subject, &t.CreatedAt, &t.Expires, &usedAt, &usedBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hold.ErrTokenUnknown
 	}

@@ -44,6 +44,7 @@ CREATE TABLE hold_tokens (
     hash        bytea PRIMARY KEY CHECK (length(hash) = 32),
     message_id  text NOT NULL REFERENCES held_messages (id) ON DELETE CASCADE,
     role        text NOT NULL,
+    subject     text NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL,
     expires     timestamptz NOT NULL,
     used_at     timestamptz,
