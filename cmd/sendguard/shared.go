@@ -57,7 +57,7 @@ func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep fun
 		pool.Close()
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Logger: log})
+	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Retention: cfg.Hold.Retention, Logger: log})
 	log.Info("sharing the held queue on PostgreSQL", "node", st.Node())
 	return &sharedStore{node: node, close: pool.Close}, nil
 }

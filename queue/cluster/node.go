@@ -53,7 +53,11 @@ const batch = 200
 type Options struct {
 	// OnStep wakes the local step worker after a landing recorded steps.
 	OnStep func()
-	Now    func() time.Time
+	// Retention keeps decided messages in the shared store this long
+	// after their decision (hold.retention), then Run purges them once an
+	// hour; 0 keeps them.
+	Retention time.Duration
+	Now       func() time.Time
 	Logger *slog.Logger
 }
 
@@ -411,6 +415,7 @@ func (n *Node) Tick(ctx context.Context, now time.Time) (int, error) {
 func (n *Node) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var lastPurge time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -419,6 +424,14 @@ func (n *Node) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		n.pass(ctx)
+		if now := n.opts.Now(); n.opts.Retention > 0 && now.Sub(lastPurge) >= time.Hour {
+			if k, err := n.Shared.Purge(ctx, now.Add(-n.opts.Retention)); err != nil && ctx.Err() == nil {
+				n.log.Warn("purge the shared held queue", "err", err)
+			} else if k > 0 {
+				n.log.Info("purged decided messages from the shared held queue", "count", k)
+			}
+			lastPurge = now
+		}
 		wait := interval
 		if next, ok, err := n.Shared.NextDeadline(ctx); err == nil && ok {
 			wait = min(interval, max(time.Until(next), 10*time.Millisecond))

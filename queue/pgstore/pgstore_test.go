@@ -301,3 +301,38 @@ func TestKeyFingerprints(t *testing.T) {
 		t.Fatalf("different key: %v", err)
 	}
 }
+
+// Purge drops decided messages their node has landed, after the
+// retention; held and unlanded ones stay, and so do audit events.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, migrated(t), "a")
+	held := insert(t, s, hold.KindReview, time.Time{})
+	landed := insert(t, s, hold.KindReview, time.Time{})
+	unlanded := insert(t, s, hold.KindReview, time.Time{})
+	for _, id := range []string{landed, unlanded} {
+		if _, err := s.Decide(ctx, id, hold.StateRejected, reviewer, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkLanded(ctx, landed); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Purge(ctx, time.Now().Add(-time.Hour)); n != 0 || err != nil {
+		t.Fatalf("purge before the retention: %d %v", n, err)
+	}
+	if n, err := s.Purge(ctx, time.Now().Add(time.Second)); n != 1 || err != nil {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	for id, want := range map[string]bool{held: true, landed: false, unlanded: true} {
+		if _, err := s.Get(ctx, id); (err == nil) != want {
+			t.Errorf("%s kept=%v after purge", id, err == nil)
+		}
+	}
+	if ev, _ := s.Events(ctx, landed); len(ev) != 2 {
+		t.Fatalf("audit events of a purged message: %d", len(ev))
+	}
+	if n, err := s.Verify(ctx); n != 5 || err != nil {
+		t.Fatalf("chain after purge: %d %v", n, err)
+	}
+}
