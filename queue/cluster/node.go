@@ -58,7 +58,7 @@ type Options struct {
 	// hour; 0 keeps them.
 	Retention time.Duration
 	Now       func() time.Time
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Node is this node's view of the cluster's queue.
