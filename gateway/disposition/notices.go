@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/hold/summary"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
-	"github.com/sendguard/sendguard/templates"
 )
 
 // Notifier queues notice mails (confirm links, outcomes) as spool messages
@@ -144,7 +144,7 @@ func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
 // the report stored with it): the values notify renders, so that it
 // needs neither the hold store nor the report.
 func noticeView(kind notify.Kind, to []string, hr *hold.Record, rep *rules.Report, link string) notify.Notice {
-	nt := notify.Notice{Kind: kind, To: to, Message: templates.NewSummary(hr, rep), Deadline: hr.Deadline, Link: link}
+	nt := notify.Notice{Kind: kind, To: to, Message: summary.Of(hr, rep), Deadline: hr.Deadline, Link: link}
 	if hr.Kind == hold.KindApprover {
 		nt.Approvers = hr.Approvers
 	}
