@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/gateway/disposition"
@@ -109,15 +107,16 @@ func (s sharedHoldInspector) Inspect(ctx context.Context, in *disposition.Inboun
 	return v, nil
 }
 
-// CommitTx wakes the exporter once the held message is committed here.
-func (s sharedHoldInspector) CommitTx(tx *bbolt.Tx, v *disposition.Verdict) error {
-	if err := s.Inspector.CommitTx(tx, v); err != nil {
-		return err
+// onQueued also wakes the exporter after an acceptance (held mail goes
+// to the shared store within a pass, not a poll interval).
+func (s *sharedStore) onQueued(next func(string)) func(string) {
+	if s == nil {
+		return next
 	}
-	if v.Hold != nil {
-		tx.OnCommit(s.node.Wake)
+	return func(id string) {
+		next(id)
+		s.node.Wake()
 	}
-	return nil
 }
 
 // pageTokens lets the confirm/approve pages be built before the shared
