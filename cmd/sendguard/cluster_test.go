@@ -188,7 +188,7 @@ func TestClusterTwoNodes(t *testing.T) {
 	}
 	link = "http://" + b.web + strings.TrimPrefix(link, "http://"+a.web)
 	f, page := pageForm(t, link)
-	if !strings.Contains(page, "customer1.test") {
+	if !strings.Contains(page, "customer1.test") || !strings.Contains(page, `id="body-preview">newsletter</pre>`) {
 		t.Fatalf("B's page does not show the message held on A:\n%.800s", page)
 	}
 	f.Set("action", "send")

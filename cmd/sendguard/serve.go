@@ -182,7 +182,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	tokens := &pageTokens{TokenStore: holds} // the shared queue's, with storage.driver postgres
 	pages, err := web.New(web.Config{Store: tokens, BaseURL: cfg.Web.BaseURL, Logger: log,
 		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc,
-		Preview: func(id string) string { return bodyPreview(store, id) }})
+		Preview: func(id string) string { return tokens.preview(store, id) }})
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	defer shared.Close()
 	if shared != nil {
-		tokens.TokenStore = shared.node.Pages()
+		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
 	}
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,

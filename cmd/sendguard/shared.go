@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/cluster"
 	"github.com/sendguard/sendguard/queue/pgstore"
+	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 )
 
@@ -122,4 +124,22 @@ func (s *sharedStore) onQueued(next func(string)) func(string) {
 // pageTokens lets the confirm/approve pages be built before the shared
 // store is opened (it checks key files created later); it is set before
 // anything serves.
-type pageTokens struct{ web.TokenStore }
+type pageTokens struct {
+	web.TokenStore
+	node *cluster.Node // set with storage.driver postgres
+}
+
+// preview is the confirm page's body preview: from this node's spool, or
+// from the shared store for mail held by the cluster.
+func (p *pageTokens) preview(store *spool.Store, id string) string {
+	if s := bodyPreview(store, id); s != "" || p.node == nil {
+		return s
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := p.node.Shared.Body(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return previewOf(bytes.NewReader(b))
+}
