@@ -125,6 +125,15 @@ func TestClusterTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := heldID(t, dsn, "one")
+	// Every node lists and shows it (it is in neither spool now).
+	for _, n := range []*instance{a, b} {
+		if out, err := n.cli("queue", "list", "-state", "held"); err != nil || !strings.Contains(out, id) || !strings.Contains(out, "test one") {
+			t.Fatalf("queue list on %s: %v\n%s", n.smtp, err, out)
+		}
+		if out, err := n.cli("queue", "show", id, "-json"); err != nil || !strings.Contains(out, "c0-one@customer0.test") {
+			t.Fatalf("queue show: %v\n%s", err, out)
+		}
+	}
 	start := time.Now()
 	if out, err := b.cli("queue", "release", id, "-reason", "checked"); err != nil {
 		t.Fatalf("release on B: %v\n%s", err, out)

@@ -333,7 +333,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
-	admin := &adminapi.Admin{Store: store, Queue: shared.adminQueue(q), Runner: runner, Log: log.With("component", "admin"),
+	admin := &adminapi.Admin{Store: store, Queue: shared.adminQueue(q), Shared: shared.adminShared(), Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 

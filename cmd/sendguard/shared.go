@@ -143,3 +143,12 @@ func (p *pageTokens) preview(store *spool.Store, id string) string {
 	}
 	return previewOf(bytes.NewReader(b))
 }
+
+// adminShared lets sendguard queue list|show include the cluster's held
+// mail; nil with bbolt.
+func (s *sharedStore) adminShared() adminapi.SharedQueue {
+	if s == nil {
+		return nil
+	}
+	return s.node
+}

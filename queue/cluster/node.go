@@ -539,3 +539,27 @@ func (p Pages) ApproveWithToken(ctx context.Context, hash [32]byte, role hold.Ro
 	p.n.landIfDecided(ctx, rec)
 	return rec, nil
 }
+
+// SharedList lists the messages the shared store holds or decided that are
+// not this node's own, as records in their hold state (without steps):
+// state "" lists held ones, all every one.
+func (n *Node) SharedList(ctx context.Context, state string, all bool) ([]*spool.Record, error) {
+	q := state
+	if q == "" && !all {
+		q = string(hold.StateHeld)
+	}
+	list, err := n.Shared.List(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []*spool.Record
+	for _, h := range list {
+		if _, err := n.Local.Spool.Get(h.Message.ID); err == nil {
+			continue // listed from this node's spool
+		}
+		rec := h.Message
+		rec.State, rec.Steps = spool.State(h.Hold.State), nil
+		out = append(out, rec)
+	}
+	return out, nil
+}

@@ -478,3 +478,37 @@ func decompress(z []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// listLimit bounds one List.
+const listLimit = 1000
+
+// List returns up to 1,000 stored messages, oldest first: those in state
+// (every state when empty; only held ones when state is "held").
+func (s *Store) List(ctx context.Context, state string) ([]*Held, error) {
+	rows, err := s.pool.Query(ctx, `SELECT hold, message, node, landed FROM held_messages
+		WHERE $1 = '' OR state = $1 ORDER BY created_at, id LIMIT $2`, state, listLimit)
+	if err != nil {
+		return nil, fmt.Errorf("list held messages: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Held, error) {
+		var hj, mj []byte
+		var node *string
+		var landed bool
+		if err := row.Scan(&hj, &mj, &node, &landed); err != nil {
+			return nil, err
+		}
+		h, err := decode(hj, mj, nil)
+		if err != nil {
+			return nil, err
+		}
+		if node != nil {
+			h.Node = *node
+		}
+		h.Landed = landed
+		return h, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list held messages: %w", err)
+	}
+	return out, nil
+}
