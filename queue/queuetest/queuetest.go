@@ -362,6 +362,46 @@ func RunCluster(t *testing.T, open func(testing.TB) (a, b Subject)) {
 	t.Run("ReleaseOnOtherNode", func(t *testing.T) { testOtherNode(t, open) })
 	t.Run("ConcurrentReleasesAcrossNodes", func(t *testing.T) { testConcurrentNodes(t, open) })
 	t.Run("DeadlineOnOtherNode", func(t *testing.T) { testDeadlineOtherNode(t, open) })
+	t.Run("NofMAcrossNodes", func(t *testing.T) { testNofMNodes(t, open) })
+}
+
+// Approvers approving on both nodes at once, each several times: each
+// counts once, the second distinct one releases, once.
+func testNofMNodes(t *testing.T, open func(testing.TB) (Subject, Subject)) {
+	ctx := context.Background()
+	a, b := open(t)
+	id := acceptApproval(t, a)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(approvers))
+	for i := range 4 * len(approvers) {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := node.Approve(ctx, id, approver(approvers[i%len(approvers)]), "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, hold.ErrAlreadyApproved), errors.As(err, &se) && (se.State == "released" || se.State == "delivered"):
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
+	if got := actions(t, b, id); ok != 2 || steps != 1 || len(got) != 3 || got[1] != hold.ActionApprove || got[2] != hold.ActionRelease {
+		t.Fatalf("%d approvals accepted, %d release steps over both nodes, events %v", ok, steps, got)
+	}
 }
 
 // releaseSteps counts release steps of id on a node (zero when the
