@@ -255,3 +255,60 @@ func TestClusterDatabaseDown(t *testing.T) {
 		t.Fatal("mail to hold was delivered")
 	}
 }
+
+// A delay-send held on node A is sent once, by node B, after A is killed.
+func TestClusterDelayAfterNodeKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a one-minute delay")
+	}
+	t.Parallel()
+	dsn := pgtest.New(t)
+	sk := startSink(t)
+	pol := `version: 1
+rules:
+  - name: send-delay
+    when: recipients.external > 0
+    actions: [delay]
+    params:
+      delay_minutes: 1
+    reason:
+      ja: 送信を1分間保留します。
+      en: Sending is delayed by one minute.
+  - name: default
+    when: "true"
+    actions: [deliver]
+`
+	var nodes []*instance
+	for _, name := range []string{"node-a", "node-b"} {
+		in := newInstance(t, sk.Addr, clusterYAML(dsn, name))
+		policyPath := filepath.Join(in.dir, "policy.yaml")
+		if err := writeFile(policyPath, pol); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := readFile(in.cfgPath)
+		writeFile(in.cfgPath, cfg+"policy: "+policyPath+"\n")
+		nodes = append(nodes, in)
+	}
+	a, b := nodes[0], nodes[1]
+	if out, err := a.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	a.start()
+	copyKeys(t, a, b)
+	b.start()
+	to := []string{"k@partner.test"}
+	if err := sendMail(a.smtp, "dave@example.com", to, testMessage("dave@example.com", to, "delayed", "x")); err != nil {
+		t.Fatal(err)
+	}
+	heldID(t, dsn, "delayed")
+	a.kill()
+	start := time.Now()
+	waitFor(t, 90*time.Second, func() bool { return delivered(sk, "delayed") > 0 })
+	time.Sleep(2 * time.Second)
+	// A is dead and the message left its spool when it was exported:
+	// only B can have sent it, and not before the delay ended.
+	if n := delivered(sk, "delayed"); n != 1 || time.Since(start) < 45*time.Second {
+		t.Fatalf("delivered %d times, %v after A was killed", n, time.Since(start))
+	}
+	t.Logf("delay released by node B %v after node A was killed", time.Since(start).Round(time.Second))
+}
