@@ -243,6 +243,9 @@ func TestClusterDatabaseDown(t *testing.T) {
 		t.Fatalf("mail to hold with the database down: %v", err)
 	}
 	waitFor(t, 15*time.Second, func() bool { return len(mailsFrom(sk, "alice@example.com")) == 20 })
+	if m := metricsText(t, a.web); !strings.Contains(m, "sendguard_shared_store_up 0") {
+		t.Fatalf("metrics with the database down:\n%s", m)
+	}
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +254,9 @@ func TestClusterDatabaseDown(t *testing.T) {
 		t.Fatalf("retry after the restart: %v", err)
 	}
 	heldID(t, dsn, "down")
+	if m := metricsText(t, a.web); !strings.Contains(m, "sendguard_shared_store_up 1") {
+		t.Fatalf("metrics with the database back:\n%s", m)
+	}
 	if delivered(sk, "down") != 0 {
 		t.Fatal("mail to hold was delivered")
 	}

@@ -221,6 +221,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if shared != nil {
 		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
 	}
+	shared.register(reg)
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {

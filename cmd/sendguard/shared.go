@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/gateway/disposition"
@@ -151,4 +153,20 @@ func (s *sharedStore) adminShared() adminapi.SharedQueue {
 		return nil
 	}
 	return s.node
+}
+
+// register adds sendguard_shared_store_up: 1 while PostgreSQL answers
+// (mail to hold is accepted), 0 while it does not (such mail gets 451).
+func (s *sharedStore) register(reg *prometheus.Registry) {
+	if s == nil {
+		return
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sendguard_shared_store_up",
+		Help: "1 while the shared held queue (PostgreSQL) answers, 0 while mail to be held is refused with 451."},
+		func() float64 {
+			if s.node.Available(context.Background(), time.Second) != nil {
+				return 0
+			}
+			return 1
+		}))
 }
