@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,5 +221,36 @@ func TestDatabaseDown(t *testing.T) {
 	}
 	if rec, _ := a.node.Local.Spool.Get(id); rec == nil || rec.State != spool.StateReleased {
 		t.Fatalf("after release: %+v", rec)
+	}
+}
+
+// The export worker and decisions may export the same message at once:
+// every call succeeds, one row, one hold event, no local copy.
+func TestConcurrentExports(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	a := newRestartable(t, pool, "a")
+	id := acceptLocal(t, a.node)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- a.node.Export(ctx, id)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.node.Local.Spool.Get(id); err == nil {
+		t.Fatal("local copy kept")
+	}
+	if n := countRows(t, pool, "SELECT count(*) FROM audit_events WHERE message_id = $1", id); n != 1 {
+		t.Fatalf("%d hold events", n)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"sort"
@@ -123,6 +124,9 @@ func (n *Node) Export(ctx context.Context, id string) error {
 		tokens, err = hold.TokensTx(tx, id)
 		return err
 	})
+	if errors.Is(err, hold.ErrNotFound) || errors.Is(err, spool.ErrNotFound) {
+		return nil // exported meanwhile (the worker and a decision race)
+	}
 	if err != nil {
 		return fmt.Errorf("read held message %s: %w", id, err)
 	}
@@ -130,6 +134,11 @@ func (n *Node) Export(ctx context.Context, id string) error {
 		return nil // decided here meanwhile: it stays a local message
 	}
 	f, err := n.Local.Spool.OpenBody(id)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, e := n.Local.Spool.Get(id); errors.Is(e, spool.ErrNotFound) {
+			return nil // exported meanwhile
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("open held body %s: %w", id, err)
 	}
@@ -153,6 +162,9 @@ func (n *Node) Export(ctx context.Context, id string) error {
 	}
 	err = n.Local.Spool.Commit(func(tx *bbolt.Tx) error {
 		cur, err := spool.GetTx(tx, id)
+		if errors.Is(err, spool.ErrNotFound) {
+			return nil // removed by a concurrent export
+		}
 		if err != nil || cur.State != spool.StateHeld {
 			return err
 		}
