@@ -21,10 +21,15 @@ type data struct {
 // Intro is the notice's first sentence; the sender of an approver hold
 // learns whose approval it waits for.
 func (d *data) Intro() string {
+	intro := d.T("mail." + string(d.Kind) + ".intro")
 	if d.Kind == kindApproverNotice {
-		return d.T("mail.approver_notice.intro", d.Approvers)
+		intro = d.T("mail.approver_notice.intro", d.Approvers)
 	}
-	return d.T("mail." + string(d.Kind) + ".intro")
+	if d.S.Required > 1 && (d.Kind == KindApprove || d.Kind == kindApproverNotice) {
+		// N of M: each approver, and the sender, learn how many must agree.
+		intro += " " + d.T("mail.approvals_needed", d.S.Required)
+	}
+	return intro
 }
 
 // T translates key.
