@@ -45,14 +45,23 @@ func newDirectory(cfg *config.Config, log *slog.Logger) (*directory.Directory, *
 }
 
 // senderDirectory is the gateway's hook that fills the report's directory
-// section before the policy runs (nil without a directory).
-func senderDirectory(dir *directory.Directory) func(ctx context.Context, sender string) *rules.SenderDirectory {
+// section before the policy runs, with the sender's group allowances (nil
+// without a directory).
+func senderDirectory(dir *directory.Directory, cfg *config.Config) func(ctx context.Context, sender string) *rules.SenderDirectory {
 	if dir == nil {
 		return nil
 	}
 	return func(ctx context.Context, sender string) *rules.SenderDirectory {
-		return dir.Sender(ctx, sender).Report()
+		return withAllowances(dir.Sender(ctx, sender).Report(), cfg)
 	}
+}
+
+// withAllowances adds the allowances of the sender's groups.
+func withAllowances(sd *rules.SenderDirectory, cfg *config.Config) *rules.SenderDirectory {
+	if sd != nil {
+		sd.Allowances = cfg.AllowancesFor(sd.Groups)
+	}
+	return sd
 }
 
 // directoryNotes is the console's line about the directory (nil without
@@ -181,5 +190,5 @@ func checkSenderDirectory(cfg *config.Config, sender string) (*rules.SenderDirec
 	case err != nil:
 		return &rules.SenderDirectory{Status: directory.StatusUnavailable}, err
 	}
-	return directory.Result{Status: directory.StatusFound, Person: p}.Report(), nil
+	return withAllowances(directory.Result{Status: directory.StatusFound, Person: p}.Report(), cfg), nil
 }

@@ -243,7 +243,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		pi := &disposition.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
 			ResolveApprovers: approverResolver{cfg: u.cfg, dir: dir, log: log.With("component", "approvers")}.resolve,
-			Directory:        senderDirectory(dir)}
+			Directory:        senderDirectory(dir, u.cfg)}
 		if cfg.Reports.Retention > 0 {
 			pi.Reports = reportStore
 		}
