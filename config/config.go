@@ -51,7 +51,7 @@ type Config struct {
 	// largest value among their groups; the policy reads it with
 	// allowance("name", default).
 	Allowances map[string]map[string]int `yaml:"allowances"`
-	Log       Log       `yaml:"log"`
+	Log        Log                       `yaml:"log"`
 	// Console configures console sign-in (config/console.go).
 	Console Console `yaml:"console"`
 	// Extraction budgets attachment parsers (config/extraction.go).
