@@ -64,24 +64,27 @@ func withAllowances(sd *rules.SenderDirectory, cfg *config.Config) *rules.Sender
 	return sd
 }
 
-// directoryNotes is the console's line about the directory (nil without
-// one).
-func directoryNotes(dir *directory.Directory) func() []string {
-	if dir == nil {
+// directoryNotes is the console's line about the directory in force
+// (none without one).
+func directoryNotes(get func() *directory.Directory) func() []string {
+	return func() []string {
+		if dir := get(); dir != nil {
+			return []string{"社内ディレクトリ / company " + dir.Status().String()}
+		}
 		return nil
 	}
-	return func() []string { return []string{"社内ディレクトリ / company " + dir.Status().String()} }
 }
 
 // directoryRoutes serves the directory's status and fresh lookups on the
 // admin socket.
-func directoryRoutes(mux *http.ServeMux, dir *directory.Directory) {
+func directoryRoutes(mux *http.ServeMux, get func() *directory.Directory) {
 	reply := func(w http.ResponseWriter, code int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(v)
 	}
 	mux.HandleFunc("GET /v1/directory/status", func(w http.ResponseWriter, r *http.Request) {
+		dir := get()
 		if dir == nil {
 			reply(w, http.StatusNotFound, map[string]string{"error": "no directory is configured (directory.ldap.url)"})
 			return
@@ -89,6 +92,7 @@ func directoryRoutes(mux *http.ServeMux, dir *directory.Directory) {
 		reply(w, http.StatusOK, dir.Status())
 	})
 	mux.HandleFunc("GET /v1/directory/lookup", func(w http.ResponseWriter, r *http.Request) {
+		dir := get()
 		if dir == nil {
 			reply(w, http.StatusNotFound, map[string]string{"error": "no directory is configured (directory.ldap.url)"})
 			return

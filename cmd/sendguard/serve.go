@@ -137,7 +137,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	tr = withDKIM(tr, signer, log)
+	dkimSigner := &dkimSlot{}
+	dkimSigner.Store(signer)
+	tr = withDKIM(tr, dkimSigner, log)
 	runner := delivery.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
@@ -145,7 +147,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 			return err
 		}
 		defer closeN()
-		runner.NoticeTransport = withDKIM(ntr, signer, log)
+		runner.NoticeTransport = withDKIM(ntr, dkimSigner, log)
 	}
 
 	loc := cfg.Location()
@@ -222,28 +224,19 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
 	steps = &disposition.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps")}
-	dir, dirSrc, err := newDirectory(cfg, log)
-	if err != nil {
+	live := &liveParts{log: log, reg: reg, dkim: dkimSigner}
+	if first.live, err = live.prepare(cfg); err != nil {
 		return err
 	}
-	if dirSrc != nil {
-		defer dirSrc.Close()
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sendguard_directory_up",
-			Help: "1 while the company directory answers, 0 while cached answers and hold.approvers stand in."},
-			func() float64 {
-				if dir.Status().Up {
-					return 1
-				}
-				return 0
-			}))
-	}
+	live.installDirectory(first.live.dir)
+	defer live.close()
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *disposition.PolicyInspector {
 		pi := &disposition.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
-			ResolveApprovers: approverResolver{cfg: u.cfg, dir: dir, log: log.With("component", "approvers")}.resolve,
-			Directory:        senderDirectory(dir, u.cfg)}
+			ResolveApprovers: approverResolver{cfg: u.cfg, dir: u.live.dir.directory(), log: log.With("component", "approvers")}.resolve,
+			Directory:        senderDirectory(u.live.dir.directory(), u.cfg)}
 		if cfg.Reports.Retention > 0 {
 			pi.Reports = reportStore
 		}
@@ -296,10 +289,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	live.sso = sso
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(dir)})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -307,8 +301,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
-		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history) },
+		build: func(c *config.Config) (*unit, error) {
+			u, err := buildUnit(c, history)
+			if err == nil {
+				u.live, err = live.prepare(c)
+			}
+			return u, err
+		},
 		apply: func(u *unit) {
+			live.install(u.live)
 			srv.SetInspector(inspectorOf(u))
 			smtpCert.Set(u.smtpCert)
 			webCert.Set(u.webCert)
@@ -322,7 +323,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux := userRoutes(cons.Users())
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
-	directoryRoutes(adminMux, dir)
+	directoryRoutes(adminMux, live.directory)
 	admin := &adminapi.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -370,9 +371,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 		return err
 	})
-	if dir != nil {
-		goRun("directory", func() error { dir.Run(runCtx); return nil })
-	}
+	live.run(runCtx)
 	if sso != nil {
 		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
 	}

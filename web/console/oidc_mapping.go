@@ -60,3 +60,9 @@ func (s *SSO) Mapping() SSOMapping {
 	m.Roles = maps.Clone(m.Roles)
 	return m
 }
+
+// CheckSSOMapping reports whether SetMapping would accept m.
+func CheckSSOMapping(m SSOMapping) error {
+	_, err := checkMapping(m)
+	return err
+}
