@@ -163,7 +163,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// below, once everything a step needs exists; nothing transitions
 	// before the goroutines start.
 	var steps *disposition.StepRunner
-	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold")})
+	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold"),
+		// The closing message line of a message that ends without delivery
+		// (rejected, cancelled, expired, deleted), as delivery logs its own.
+		OnFinished: func(rec *spool.Record) {
+			gateway.LogMessage(log.With("component", "queue", "queue_id", rec.ID), gateway.RecordFacts(rec, time.Now()))
+		}})
 	if err != nil {
 		return err
 	}
