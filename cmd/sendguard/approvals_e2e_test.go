@@ -92,6 +92,10 @@ directory:
 	if err != nil || !regexp.MustCompile(`(?s)hold.*kato@example\.com.*approve.*approval 1 of 2.*sato@example\.com.*release`).MatchString(hist) {
 		t.Errorf("history: %v\n%s", err, hist)
 	}
+	// sendguard queue show links the same queue ID in the console.
+	if show, err := in.cli("queue", "show", id[1]); err != nil || !strings.Contains(show, "/console/msg/"+id[1]) {
+		t.Errorf("queue show: %v\n%s", err, show)
+	}
 	logs := in.logs()
 	if !strings.Contains(logs, "approver is absent; asking their deputy") {
 		t.Errorf("the log does not say the deputy was asked:\n%.3000s", logs)
