@@ -82,6 +82,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Reports keeps the analysis reports that come with acceptances; nil
+	// refuses an acceptance that carries one.
+	Reports ReportStore
 }
 
 // Queue is the one owner of a message's durable state.

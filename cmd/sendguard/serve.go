@@ -128,6 +128,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return out
 	})
 
+	// Construction follows the pipeline, each part built once its
+	// dependencies exist: delivery, the queue, disposition (notices,
+	// rewrites, steps), the SMTP front. Nothing runs before the goroutines
+	// start below.
 	tr, closeTr, err := newTransport(cfg, log)
 	if err != nil {
 		return err
@@ -139,16 +143,35 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	dkimSigner := &dkimSlot{}
 	dkimSigner.Store(signer)
-	tr = withDKIM(tr, dkimSigner, log)
-	runner := delivery.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
+	routes := delivery.ByKind{Mail: withDKIM(tr, dkimSigner, log)}
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
 		if err != nil {
 			return err
 		}
 		defer closeN()
-		runner.NoticeTransport = withDKIM(ntr, dkimSigner, log)
+		routes.Own = withDKIM(ntr, dkimSigner, log)
 	}
+	runner := delivery.NewRunner(cfg, store, routes, buildDSN(cfg), log, metrics)
+
+	reportStore := &reports.Bolt{DB: store.DB()}
+	if err := reportStore.Init(); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	// Transitions that record a step wake the step worker after they
+	// commit.
+	stepWake := disposition.NewSignal()
+	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore,
+		Logger: log.With("component", "hold"),
+		// The closing message line of a message that ends without delivery
+		// (rejected, cancelled, expired, deleted), as delivery logs its own.
+		OnFinished: func(rec *spool.Record) {
+			gateway.LogMessage(log.With("component", "queue", "queue_id", rec.ID), gateway.RecordFacts(rec, time.Now()))
+		}})
+	if err != nil {
+		return err
+	}
+	holds := q.Holds
 
 	loc := cfg.Location()
 	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
@@ -159,20 +182,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	// Transitions wake the step worker after they commit. It is built
-	// below, once everything a step needs exists; nothing transitions
-	// before the goroutines start.
-	var steps *disposition.StepRunner
-	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold"),
-		// The closing message line of a message that ends without delivery
-		// (rejected, cancelled, expired, deleted), as delivery logs its own.
-		OnFinished: func(rec *spool.Record) {
-			gateway.LogMessage(log.With("component", "queue", "queue_id", rec.ID), gateway.RecordFacts(rec, time.Now()))
-		}})
-	if err != nil {
-		return err
-	}
-	holds := q.Holds
 	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
 	if err != nil {
 		return err
@@ -192,10 +201,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	history, err := delivery.NewHistory(store.DB())
 	if err != nil {
 		return err
-	}
-	reportStore := &reports.Bolt{DB: store.DB()}
-	if err := reportStore.Init(); err != nil {
-		return fmt.Errorf("reports: %w", err)
 	}
 	first, err := buildUnit(cfg, history)
 	if err != nil {
@@ -218,7 +223,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			// One-time codes travel as notices: spooled like any mail.
-			return disposition.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
+			return disposition.QueueNotice(ctx, q, store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
 		}})
 	if err != nil {
 		return err
@@ -227,8 +232,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
 	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
-	steps = &disposition.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
-		OnQueued: runner.Wake, Log: log.With("component", "steps")}
+	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
+		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
 	live := &liveParts{log: log, reg: reg, dkim: dkimSigner}
 	if first.live, err = live.prepare(cfg); err != nil {
 		return err
@@ -238,21 +243,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *disposition.PolicyInspector {
-		pi := &disposition.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
+		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
 			ResolveApprovers: approverResolver{cfg: u.cfg, dir: u.live.dir.directory(), log: log.With("component", "approvers")}.resolve,
-			Directory:        senderDirectory(u.live.dir.directory(), u.cfg)}
-		if cfg.Reports.Retention > 0 {
-			pi.Reports = reportStore
-		}
-		return pi
+			Directory:        senderDirectory(u.live.dir.directory(), u.cfg), KeepReports: cfg.Reports.Retention > 0}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
 	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: inspectorOf(first),
 		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
 	if err != nil {
 		return err

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
@@ -30,7 +28,6 @@ const DefaultHoldExpiry = 72 * time.Hour
 // plan (reject, hold with its notices, or rewrites then delivery).
 type PolicyInspector struct {
 	Rules    *inspect.Inspector
-	Holds    *hold.Store
 	Notifier *Notifier // nil: no notices
 	// Rewriter applies bcc, link and encrypt; a rewrite it cannot do holds
 	// the message for review.
@@ -49,9 +46,9 @@ type PolicyInspector struct {
 	// Directory, when set, gives the sender's directory entry for the
 	// policy; it must answer quickly (from a cache) and never fail.
 	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
-	// Reports stores each accepted message's analysis report in its
-	// acceptance transaction; nil stores none.
-	Reports ReportWriter
+	// KeepReports keeps each accepted message's analysis report for
+	// policy replay; it commits with the acceptance.
+	KeepReports bool
 }
 
 // approvers names who approves hr and how many must: with fewer
@@ -75,13 +72,6 @@ func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 	if need > 1 {
 		hr.ApprovalsRequired = need
 	}
-}
-
-// ReportWriter stores analysis reports for policy replay. It writes in the
-// caller's transaction: a report exists exactly when its message was
-// accepted.
-type ReportWriter interface {
-	PutTx(tx *bbolt.Tx, r *reports.Report) error
 }
 
 // Inspect implements Inspector.
@@ -114,7 +104,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
 		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
-	if p.Reports != nil {
+	if p.KeepReports {
 		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
 	}
 	if d.Has(rules.ActionReject) {
@@ -179,30 +169,6 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		}
 	}
 	return v, nil
-}
-
-// CommitTx implements Inspector: the hold and every notice (with the link
-// tokens they carry) commit with the message.
-func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
-	if p.Reports != nil && v.Stored != nil {
-		// What acceptance does, a failed rewrite's review hold included.
-		v.Stored.Actions = v.Actions
-		if err := p.Reports.PutTx(tx, v.Stored); err != nil {
-			return fmt.Errorf("store report: %w", err)
-		}
-	}
-	if v.Hold != nil {
-		if err := p.Holds.CreateTx(tx, v.Hold, hold.System, v.HoldReason); err != nil {
-			return err
-		}
-	}
-	if err := v.Notices.PersistTx(tx, p.Holds); err != nil {
-		return err
-	}
-	if v.Applied != nil {
-		return v.Applied.Notices.PersistTx(tx, nil)
-	}
-	return nil
 }
 
 // Discard implements Inspector.

@@ -91,7 +91,14 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 					t.Error(err)
 					return
 				}
-				if err := sp.DB().Update(func(tx *bbolt.Tx) error { return p.PersistTx(tx, nil) }); err != nil {
+				if err := sp.Commit(func(tx *bbolt.Tx) error {
+					for _, m := range p.Mails {
+						if err := spool.PutTx(tx, m); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
 					t.Error(err)
 				}
 			})
