@@ -54,7 +54,7 @@ directory:
 	if err := sendMail(in.smtp, "nakamura@example.com", ext, testMessage("nakamura@example.com", ext, "quote-2of3", "見積書")); err != nil {
 		t.Fatal(err)
 	}
-	kato := linkRE.FindString(waitNotice(t, sk, "kato@example.com", "sent once 2 of the approvers have approved"))
+	kato := linkRE.FindString(waitNotice(t, sk, "kato@example.com", "deputy of kimura@example.com, who is away"))
 	sato := linkRE.FindString(waitNotice(t, sk, "sato@example.com", "/h/"))
 	waitNotice(t, sk, "yamada@example.com", "/h/")
 	for _, m := range sk.Messages() {
