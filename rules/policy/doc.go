@@ -36,6 +36,7 @@
 //	has_attachment(ext)       whether an attachment name ends in ext (".xlsx"),
 //	                          case-insensitively
 //	unscannable()             parts that could not be read (distinct locations)
+//	allowance(name, default)  the sender's group allowance (config allowances), else default
 //
 // plus the CEL standard library, its string extensions and sets.
 //
