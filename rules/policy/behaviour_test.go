@@ -96,3 +96,41 @@ func TestVolumeRatioUnknownKind(t *testing.T) {
 		t.Fatalf("errors %v", d.Errors)
 	}
 }
+
+// The default late-night rule is a shadow rule: it records, the live
+// decision (encrypt) stays.
+func TestDefaultLateNightRuleIsShadow(t *testing.T) {
+	p, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	night := &rules.SenderBehaviour{Days: 30, Messages: 600, Established: true, Hour: 2, HourShare: 0.001,
+		PerHour: 2, PerDayExternal: 5, PerDayAttachmentBytes: 2 << 20, ExternalAttachments: 40}
+	day := *night
+	day.HourShare = 0.4
+	learning := *night
+	learning.Established = false
+	for _, tc := range []struct {
+		name   string
+		b      *rules.SenderBehaviour
+		size   int64
+		shadow bool
+	}{
+		{"night, 5x bytes", night, 10 << 20, true},
+		{"night, usual bytes", night, 1 << 20, false},
+		{"day, 5x bytes", &day, 10 << 20, false},
+		{"learning", &learning, 10 << 20, false},
+		{"no baseline", nil, 10 << 20, false},
+	} {
+		r := synth(external(1, 1), attachmentSized("export.zip", tc.size))
+		r.SenderBehaviour = tc.b
+		d := p.Evaluate(r)
+		got := len(d.Shadow) == 1 && d.Shadow[0].Rule == "late-night-external-bulk" && d.Shadow[0].Actions[0] == "hold_review"
+		if got != tc.shadow || len(d.Shadow) > 1 {
+			t.Errorf("%s: shadow %+v", tc.name, d.Shadow)
+		}
+		if len(d.Actions) != 1 || d.Actions[0] != "encrypt" {
+			t.Errorf("%s: live actions %v, want [encrypt]", tc.name, d.Actions)
+		}
+	}
+}
