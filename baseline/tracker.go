@@ -191,3 +191,8 @@ func (t *Tracker) Run(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// Learn is Observe with the observation of an accepted message's report.
+func (t *Tracker) Learn(ctx context.Context, sender string, rep *rules.Report, at time.Time) {
+	t.Observe(ctx, sender, ObservationOf(rep, at))
+}

@@ -53,8 +53,8 @@ type Result struct {
 type ShadowCount struct {
 	Rule    string `json:"rule"`
 	Matches int    `json:"matches"`
-	// Holds counts the matches that would have held a message the live
-	// decision delivered.
+	// Holds counts the matches that would have held or rejected a
+	// message the live decision let through (WouldStop).
 	Holds int `json:"holds"`
 }
 
@@ -113,7 +113,7 @@ func (rp *Replay) Add(r *Report) {
 			rp.shadow[m.Rule] = sc
 		}
 		sc.Matches++
-		if !isHold(from) && from != rules.ActionReject && isHold(Outcome(m.Actions)) {
+		if WouldStop(r.Actions, m.Actions) {
 			sc.Holds++
 		}
 	}
@@ -199,6 +199,13 @@ func Outcome(actions []string) string {
 		return rules.ActionDeliver
 	}
 	return strings.Join(actions, "+")
+}
+
+// WouldStop reports whether a shadow rule's actions would have held or
+// rejected a message that the live actions let through.
+func WouldStop(live, shadow []string) bool {
+	from, would := Outcome(live), Outcome(shadow)
+	return !isHold(from) && from != rules.ActionReject && (isHold(would) || would == rules.ActionReject)
 }
 
 func isHold(a string) bool {

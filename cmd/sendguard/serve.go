@@ -31,6 +31,7 @@ import (
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/baseline"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
@@ -190,6 +191,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err := reportStore.Init(); err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
+	// Senders' behaviour baselines: learned in memory at acceptance,
+	// written every few seconds and at shutdown (baseline package doc).
+	baselineStore := &baseline.Bolt{DB: store.DB()}
+	if err := baselineStore.Init(); err != nil {
+		return fmt.Errorf("baselines: %w", err)
+	}
+	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
 	first, err := buildUnit(cfg, history)
 	if err != nil {
 		return err
@@ -242,7 +250,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	inspectorOf := func(u *unit) *disposition.PolicyInspector {
 		pi := &disposition.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
-			Directory: senderDirectory(dir)}
+			Directory: senderDirectory(dir), Baselines: baselines}
 		if cfg.Reports.Retention > 0 {
 			pi.Reports = reportStore
 		}
@@ -360,6 +368,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
 		return nil
 	})
+	goRun("baseline flush", func() error { baselines.Run(runCtx, 5*time.Second); return nil })
 	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
 	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
 	goRun("hold timers", func() error {

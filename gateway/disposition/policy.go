@@ -45,7 +45,22 @@ type PolicyInspector struct {
 	// Reports stores each accepted message's analysis report in its
 	// acceptance transaction; nil stores none.
 	Reports ReportWriter
+	// Baselines, when set, gives the policy the sender's usual behaviour
+	// and learns from each accepted message; nil: no behaviour signals.
+	Baselines Baselines
 }
+
+// Baselines are the senders' behaviour baselines (baseline.Tracker; a
+// PostgreSQL-backed one the same). Lookup must answer from memory or a
+// fast store and never fail (nil: no history); Learn only updates memory.
+type Baselines interface {
+	Lookup(ctx context.Context, sender string, at time.Time) *rules.SenderBehaviour
+	Learn(ctx context.Context, sender string, rep *rules.Report, at time.Time)
+}
+
+// AuditShadowMatch is the audit action of a shadow rule's match on an
+// accepted message; its reason is "RULE=ACTION+ACTION".
+const AuditShadowMatch = "shadow_match"
 
 // ReportWriter stores analysis reports for policy replay. It writes in the
 // caller's transaction: a report exists exactly when its message was
@@ -65,6 +80,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	if p.Directory != nil && in.Env.MailFrom != "" {
 		env.Directory = p.Directory(ctx, in.Env.MailFrom)
 	}
+	if p.Baselines != nil && in.Env.MailFrom != "" {
+		env.Behaviour = p.Baselines.Lookup(ctx, in.Env.MailFrom, in.Arrival)
+	}
 	res, err := p.Rules.Inspect(ctx, f, env)
 	if err != nil {
 		return nil, err
@@ -83,7 +101,11 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, err
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
-		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow, QueueID: in.Env.QueueID}
+	if p.Baselines != nil && in.Env.MailFrom != "" {
+		sender, arrival := in.Env.MailFrom, in.Arrival
+		v.Learn = func() { p.Baselines.Learn(context.WithoutCancel(ctx), sender, rep, arrival) }
+	}
 	if p.Reports != nil {
 		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
 	}
@@ -168,6 +190,14 @@ func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
 	if v.Hold != nil {
 		if err := p.Holds.CreateTx(tx, v.Hold, hold.System, v.HoldReason); err != nil {
 			return err
+		}
+	}
+	for _, m := range v.Shadow {
+		// What the rule would have done, beside what was done: the
+		// console's badge and the audit trail of a rule being tried.
+		e := hold.Event{MessageID: v.QueueID, Actor: hold.System, Action: AuditShadowMatch, Reason: m.Rule + "=" + strings.Join(m.Actions, "+")}
+		if _, err := p.Holds.AppendEventTx(tx, e); err != nil {
+			return fmt.Errorf("audit shadow match: %w", err)
 		}
 	}
 	if err := v.Notices.PersistTx(tx, p.Holds); err != nil {

@@ -52,4 +52,10 @@ type Verdict struct {
 	Shadow []policy.Shadow
 	// Stored is the analysis report kept for policy replay, if any.
 	Stored *reports.Report
+	// QueueID names the message in the audit events CommitTx appends.
+	QueueID string
+	// Learn, if set, is called once the message is accepted: the sender's
+	// baseline learns from it (a refused or retried message teaches
+	// nothing).
+	Learn func()
 }
