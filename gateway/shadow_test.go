@@ -10,8 +10,8 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/baseline"
-	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
 )
 
 // Shadow rules never change delivery, over SMTP to the next hop: each
@@ -66,7 +66,7 @@ rules:
 		}
 		var out []string
 		for _, e := range evs {
-			if e.Action == disposition.AuditShadowMatch {
+			if e.Action == reports.AuditShadowMatch {
 				if e.Actor != hold.System {
 					t.Errorf("shadow event by %+v", e.Actor)
 				}

@@ -58,9 +58,6 @@ type Baselines interface {
 	Learn(ctx context.Context, sender string, rep *rules.Report, at time.Time)
 }
 
-// AuditShadowMatch is the audit action of a shadow rule's match on an
-// accepted message; its reason is "RULE=ACTION+ACTION".
-const AuditShadowMatch = "shadow_match"
 
 // ReportWriter stores analysis reports for policy replay. It writes in the
 // caller's transaction: a report exists exactly when its message was
@@ -195,7 +192,7 @@ func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
 	for _, m := range v.Shadow {
 		// What the rule would have done, beside what was done: the
 		// console's badge and the audit trail of a rule being tried.
-		e := hold.Event{MessageID: v.QueueID, Actor: hold.System, Action: AuditShadowMatch, Reason: m.Rule + "=" + strings.Join(m.Actions, "+")}
+		e := hold.Event{MessageID: v.QueueID, Actor: hold.System, Action: reports.AuditShadowMatch, Reason: m.Rule + "=" + strings.Join(m.Actions, "+")}
 		if _, err := p.Holds.AppendEventTx(tx, e); err != nil {
 			return fmt.Errorf("audit shadow match: %w", err)
 		}
