@@ -58,7 +58,6 @@ type Baselines interface {
 	Learn(ctx context.Context, sender string, rep *rules.Report, at time.Time)
 }
 
-
 // ReportWriter stores analysis reports for policy replay. It writes in the
 // caller's transaction: a report exists exactly when its message was
 // accepted.
