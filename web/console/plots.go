@@ -13,7 +13,7 @@ import (
 // pairedBars draws, per label, one bar of each series side by side.
 func pairedBars(labels []string, ss []series, title string) template.HTML {
 	const w, hgt, left, bottom, top = 720, 220, 36, 28, 10
-	maxV := 1
+	maxV := 4 // four grid steps of whole messages
 	for _, s := range ss {
 		for _, v := range s.Values {
 			maxV = max(maxV, v)
@@ -61,8 +61,8 @@ func lineChart(labels []string, ls []line, title string) template.HTML {
 	plotH := float64(hgt - bottom - top)
 	gridY(&b, left, w, top, plotH, 100)
 	n := max(len(labels), 1)
-	slot := float64(w-left-10) / float64(max(n-1, 1))
-	x := func(i int) float64 { return float64(left+5) + slot*float64(i) }
+	slot := float64(w-left-40) / float64(max(n-1, 1))
+	x := func(i int) float64 { return float64(left+12) + slot*float64(i) }
 	y := func(v float64) float64 { return float64(top) + plotH*(1-v/100) }
 	for i, l := range labels {
 		if n <= 16 || i%((n+15)/16) == 0 {

@@ -184,7 +184,7 @@ func TestOutcomesPage(t *testing.T) {
 		t.Fatalf("outcomes: %+v %v", rows, err)
 	}
 	for _, row := range rows {
-		want := fmt.Sprintf(`data-rule="%s" data-week="%s"><td><b>%s</b></td><td>%s</td><td class="num holds">%d</td><td class="num catch">%.0f%%</td><td class="num noise">%.0f%%</td>`,
+		want := fmt.Sprintf(`data-rule="%s" data-week="%s"><td><b>%s</b></td><td class="nowrap">%s</td><td class="num holds">%d</td><td class="num catch">%.0f%%</td><td class="num noise">%.0f%%</td>`,
 			row.Rule, row.Week.Format("2006-01-02"), row.Rule, row.Week.Format("2006-01-02"), row.Holds, row.CatchRate*100, row.NoiseRate*100)
 		mustContain(t, r.body, want)
 	}
