@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,10 +153,14 @@ func BenchmarkReplay100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The default without its shadow behaviour rule, for the ratio.
+	src := string(policy.DefaultYAML())
+	i, j := strings.Index(src, "  - name: late-night-external-bulk"), strings.Index(src, "  - name: pii-external")
+	noBehaviour := mustPolicy(b, src[:i]+src[j:])
 	for _, c := range []struct {
 		name string
 		pol  *policy.Policy
-	}{{"candidate", mustPolicy(b, candidate)}, {"default", def}} {
+	}{{"candidate", mustPolicy(b, candidate)}, {"default", def}, {"default-without-late-night", noBehaviour}} {
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
 				res := replay(b, s, c.pol, time.Time{}, now)
