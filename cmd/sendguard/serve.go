@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sendguard/sendguard/baseline"
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/adminapi"
@@ -203,6 +204,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	// Senders' behaviour baselines: learned in memory at acceptance,
+	// written every few seconds and at shutdown (baseline package doc).
+	baselineStore := &baseline.Bolt{DB: store.DB()}
+	if err := baselineStore.Init(); err != nil {
+		return fmt.Errorf("baselines: %w", err)
+	}
+	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
 	first, err := buildUnit(cfg, history)
 	if err != nil {
 		return err
@@ -256,7 +264,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
 			ResolveApprovers: approverResolver{cfg: u.cfg, dir: u.live.dir.directory(), log: log.With("component", "approvers")}.resolve,
-			Directory:        senderDirectory(u.live.dir.directory(), u.cfg), KeepReports: cfg.Reports.Retention > 0}
+			Directory:        senderDirectory(u.live.dir.directory(), u.cfg), KeepReports: cfg.Reports.Retention > 0,
+			Baselines: baselines}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
@@ -309,7 +318,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory)})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -378,6 +387,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
 		return nil
 	})
+	goRun("baseline flush", func() error { baselines.Run(runCtx, 5*time.Second); return nil })
 	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
 	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
 	goRun("hold timers", func() error {
