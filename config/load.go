@@ -254,6 +254,7 @@ func (v *validator) check(c *Config) {
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)
 	v.checkDirectory(&c.Directory)
+	v.checkAllowances(c)
 	v.checkConsole(&c.Console, c.Web.BaseURL)
 	v.checkExtraction(&c.Extraction)
 	v.checkDetect(&c.Detect)
