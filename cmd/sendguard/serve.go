@@ -318,7 +318,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore,
+		Shared: shared.consoleShared()})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

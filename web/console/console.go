@@ -109,12 +109,16 @@ type Config struct {
 	SSO *SSO
 	// DisableLocalLogin refuses password + TOTP sign-in (SSO only).
 	DisableLocalLogin bool
+
+	// Shared is the held queue nodes share (shared.go); nil with one node.
+	Shared SharedQueue
 }
 
 // Handler serves the console. It is safe for concurrent use.
 type Handler struct {
 	hold    *hold.Store
 	spool   *spool.Store
+	shared  SharedQueue
 	db      *bbolt.DB
 	users   *Users
 	prefix  string // base path + "console/"
@@ -178,7 +182,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	h := &Handler{
-		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
+		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB, shared: cfg.Shared,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, live: cfg.LiveNotes, test: cfg.Test,
 		reports: cfg.Reports, replaySem: make(chan struct{}, 1),

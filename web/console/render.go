@@ -91,6 +91,7 @@ type pageData struct {
 	NoticeArgs []any
 	Error      string // catalog key of an error message
 	Self       string // this page's path and query, for the language switch
+	SharedDown bool   // the shared held queue (PostgreSQL) does not answer
 	D          any
 
 	cat catalog
@@ -158,6 +159,7 @@ func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageD
 		d.User, d.Role, d.CSRF = rc.user.Name, rc.user.Role, rc.sess.CSRF
 		d.CanAct = roleRank(rc.user.Role) >= roleRank(RoleReviewer)
 		d.IsAdmin = rc.user.Role == RoleAdmin
+		d.SharedDown = h.sharedDown(r.Context())
 	} else if rc != nil && rc.sess != nil {
 		d.CSRF = rc.sess.CSRF
 	}

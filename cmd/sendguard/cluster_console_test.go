@@ -1,0 +1,159 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sendguard/sendguard/internal/pgtest"
+)
+
+var (
+	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	secretRE = regexp.MustCompile(`secret=([A-Z2-7]+)`)
+)
+
+// consoleUser adds a reviewer on in and returns its TOTP secret.
+func consoleUser(t *testing.T, in *instance, name string) string {
+	t.Helper()
+	cmd := exec.Command(sendguardBin(t), "user", "add", name, "-role", "reviewer", "-config", in.cfgPath)
+	cmd.Stdin = strings.NewReader("a long enough passphrase\n")
+	out, err := cmd.CombinedOutput()
+	m := secretRE.FindSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	return string(m[1])
+}
+
+// consoleClient is a signed-in browser session on in's console, driven
+// over HTTP: sign-in form, password, TOTP code.
+type consoleClient struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func consoleLogin(t *testing.T, in *instance, name, secret string) *consoleClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cc := &consoleClient{t: t, base: "http://" + in.web + "/console/",
+		c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	_, page := cc.get("login")
+	cc.post("login", url.Values{"csrf": {cc.csrf(page)}, "user": {name}, "password": {"a long enough passphrase"}})
+	_, page = cc.get("totp")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, page := cc.post("totp", url.Values{"csrf": {cc.csrf(page)}, "code": {code}}); st != 200 || !strings.Contains(page, name) {
+		t.Fatalf("sign-in: %d\n%.600s", st, page)
+	}
+	return cc
+}
+
+func (cc *consoleClient) csrf(page string) string {
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		cc.t.Fatalf("no CSRF token on the page:\n%.600s", page)
+	}
+	return m[1]
+}
+
+func (cc *consoleClient) get(path string) (int, string) {
+	cc.t.Helper()
+	resp, err := cc.c.Get(cc.base + path)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (cc *consoleClient) post(path string, f url.Values) (int, string) {
+	cc.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, cc.base+path, strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", strings.TrimSuffix(strings.TrimSuffix(cc.base, "/console/"), "/"))
+	resp, err := cc.c.Do(req)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestClusterConsole: a mail held on node A is listed, shown (body read
+// from PostgreSQL) and released on node B's console, once; a second
+// release from the console says it is decided; while PostgreSQL is down
+// the console says so.
+func TestClusterConsole(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.NewDB(t)
+	sk := startSink(t)
+	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
+	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
+	if out, err := a.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	a.start()
+	copyKeys(t, a, b)
+	b.start()
+	cc := consoleLogin(t, b, "secteam", consoleUser(t, b, "secteam"))
+
+	to := massRcpts("cons")
+	if err := sendMail(a.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "cons", "newsletter from A")); err != nil {
+		t.Fatal(err)
+	}
+	id := heldID(t, dsn, "cons")
+	if st, page := cc.get("queue"); st != 200 || !strings.Contains(page, "msg/"+id) || !strings.Contains(page, "test cons") {
+		t.Fatalf("B's queue page does not list the mail held on A (%s): %d\n%s", id, st, page)
+	}
+	if strings.Contains(func() string { _, p := cc.get("queue"); return p }(), `id="shared-down"`) {
+		t.Fatal("outage banner while PostgreSQL answers")
+	}
+	st, page := cc.get("msg/" + id)
+	if st != 200 || !strings.Contains(page, "c0-cons@customer0.test") || !strings.Contains(page, "newsletter from A") {
+		t.Fatalf("B's message page of the mail held on A: %d\n%s", st, page)
+	}
+	f := url.Values{"csrf": {cc.csrf(page)}, "confirm": {"1"}, "reason": {"checked on B"}}
+	if st, page := cc.post("msg/"+id+"/release", f); st != 200 || !strings.Contains(page, "flash ok") {
+		t.Fatalf("release from B's console: %d\n%.800s", st, page)
+	}
+	waitFor(t, 15*time.Second, func() bool { return delivered(sk, "cons") > 0 })
+	if out, err := a.cli("queue", "release", id); err == nil || !strings.Contains(out, "already released") {
+		t.Fatalf("release on A after B's console: %v\n%s", err, out)
+	}
+	if st, page := cc.post("msg/"+id+"/release", f); st != http.StatusConflict {
+		t.Fatalf("second release from the console: %d\n%.800s", st, page)
+	}
+	if out, err := a.cli("queue", "history", id); err != nil || !strings.Contains(out, "secteam") || !strings.Contains(out, "checked on B") {
+		t.Fatalf("history on A of the console's release on B: %v\n%s", err, out)
+	}
+	time.Sleep(time.Second) // a second copy would arrive within this
+	if n := delivered(sk, "cons"); n != 1 {
+		t.Fatalf("delivered %d times", n)
+	}
+
+	// The database down: every console page says so; back: it does not.
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := cc.get("queue"); !strings.Contains(page, `id="shared-down"`) {
+		t.Fatalf("no outage banner with PostgreSQL down:\n%.1500s", page)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { _, p := cc.get("queue"); return !strings.Contains(p, `id="shared-down"`) })
+}
