@@ -112,6 +112,9 @@ type Config struct {
 
 	// Shared is the held queue nodes share (shared.go); nil with one node.
 	Shared SharedQueue
+	// Accounts keeps console accounts and sessions (accounts.go); nil
+	// means this node's DB.
+	Accounts Accounts
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -120,6 +123,7 @@ type Handler struct {
 	spool   *spool.Store
 	shared  SharedQueue
 	db      *bbolt.DB
+	acc     Accounts
 	users   *Users
 	prefix  string // base path + "console/"
 	origin  string
@@ -219,16 +223,12 @@ func New(cfg Config) (*Handler, error) {
 	// Every sign-in form is a stored session: bound how fast one address
 	// can create them.
 	h.formLim = ratelimit.New(maxFormsPerIP, 10*time.Minute, 10000)
-	if h.users, err = NewUsers(cfg.DB, "", h.now); err != nil {
-		return nil, err
+	if h.acc = cfg.Accounts; h.acc == nil {
+		if h.acc, err = NewBoltAccounts(cfg.DB); err != nil {
+			return nil, err
+		}
 	}
-	err = cfg.DB.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketSessions)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("console: create sessions bucket: %w", err)
-	}
+	h.users = NewUsersIn(h.acc, "", h.now)
 	if h.cat, err = loadCatalog(); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
