@@ -44,20 +44,42 @@ type consoleClient struct {
 
 func consoleLogin(t *testing.T, in *instance, name, secret string) *consoleClient {
 	t.Helper()
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, page := consoleSignIn(t, in, name, code)
+	if cc == nil {
+		t.Fatalf("sign-in on %s refused:\n%.600s", in.web, page)
+	}
+	return cc
+}
+
+// consoleSignIn signs in with a given TOTP code: the client when the
+// console took it, else nil and the page it answered.
+func consoleSignIn(t *testing.T, in *instance, name, code string) (*consoleClient, string) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	cc := &consoleClient{t: t, base: "http://" + in.web + "/console/",
 		c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 	_, page := cc.get("login")
 	cc.post("login", url.Values{"csrf": {cc.csrf(page)}, "user": {name}, "password": {"a long enough passphrase"}})
 	_, page = cc.get("totp")
-	code, err := totp.GenerateCode(secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
+	st, page := cc.post("totp", url.Values{"csrf": {cc.csrf(page)}, "code": {code}})
+	if st != 200 || !strings.Contains(page, `id="signout"`) {
+		return nil, page
 	}
-	if st, page := cc.post("totp", url.Values{"csrf": {cc.csrf(page)}, "code": {code}}); st != 200 || !strings.Contains(page, name) {
-		t.Fatalf("sign-in: %d\n%.600s", st, page)
-	}
-	return cc
+	return cc, page
+}
+
+// on is a client for in's console carrying cc's cookies: the same browser
+// session presented to another node.
+func (cc *consoleClient) on(in *instance) *consoleClient {
+	from, _ := url.Parse(cc.base)
+	to, _ := url.Parse("http://" + in.web + "/console/")
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(to, cc.c.Jar.Cookies(from))
+	return &consoleClient{t: cc.t, base: to.String(), c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
 func (cc *consoleClient) csrf(page string) string {
@@ -93,7 +115,8 @@ func (cc *consoleClient) post(path string, f url.Values) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestClusterConsole: a mail held on node A is listed, shown (body read
+// TestClusterConsole: an account added on node A signs in on node B and
+// its session is valid on both; a mail held on node A is listed, shown (body read
 // from PostgreSQL) and released on node B's console, once; a second
 // release from the console says it is decided; while PostgreSQL is down
 // the console says so.
@@ -109,7 +132,26 @@ func TestClusterConsole(t *testing.T) {
 	a.start()
 	copyKeys(t, a, b)
 	b.start()
-	cc := consoleLogin(t, b, "secteam", consoleUser(t, b, "secteam"))
+	// An account added on A signs in on B; B's session is valid on A; the
+	// TOTP code B took is refused on A.
+	secret := consoleUser(t, a, "secteam")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, page := consoleSignIn(t, b, "secteam", code)
+	if cc == nil {
+		t.Fatalf("an account added on A does not sign in on B:\n%.800s", page)
+	}
+	if st, page := cc.on(a).get(""); st != 200 || !strings.Contains(page, `id="signout"`) {
+		t.Fatalf("B's session on A: %d\n%.800s", st, page)
+	}
+	if again, _ := consoleSignIn(t, a, "secteam", code); again != nil {
+		t.Fatal("a TOTP code used on B was taken again on A")
+	}
+	if out, err := b.cli("user", "list"); err != nil || !strings.Contains(out, "secteam") {
+		t.Fatalf("user list on B: %v\n%s", err, out)
+	}
 
 	to := massRcpts("cons")
 	if err := sendMail(a.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "cons", "newsletter from A")); err != nil {
@@ -145,7 +187,9 @@ func TestClusterConsole(t *testing.T) {
 		t.Fatalf("delivered %d times", n)
 	}
 
-	// The database down: every console page says so; back: it does not.
+	// The database down: the console says so (on the sign-in page, as the
+	// sessions are in the database too); back: it does not, and the
+	// session still holds.
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -156,4 +200,7 @@ func TestClusterConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 15*time.Second, func() bool { _, p := cc.get("queue"); return !strings.Contains(p, `id="shared-down"`) })
+	if _, page := cc.get("queue"); !strings.Contains(page, `id="signout"`) {
+		t.Fatalf("the session did not survive the outage:\n%.800s", page)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/cluster"
 	"github.com/sendguard/sendguard/web/console"
+	"github.com/sendguard/sendguard/web/console/consolepg"
 )
 
 // consoleQueue is the console's view of the cluster's held queue
@@ -17,6 +18,16 @@ import (
 // decide the held mail of every node, through the same exactly-once
 // transition as sendguard queue release|reject.
 type consoleQueue struct{ node *cluster.Node }
+
+// consoleAccounts keeps console accounts and sessions in PostgreSQL, so
+// an account or a session made on one node is valid on every node; nil
+// (this node's DB) with bbolt.
+func (s *sharedStore) consoleAccounts() console.Accounts {
+	if s == nil {
+		return nil
+	}
+	return consolepg.New(s.pool)
+}
 
 // consoleShared is the console's shared queue; nil with bbolt.
 func (s *sharedStore) consoleShared() console.SharedQueue {

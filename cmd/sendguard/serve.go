@@ -319,7 +319,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
 		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore,
-		Shared: shared.consoleShared()})
+		Shared: shared.consoleShared(), Accounts: shared.consoleAccounts()})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

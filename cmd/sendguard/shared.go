@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sendguard/sendguard/config"
@@ -26,6 +27,7 @@ import (
 // PostgreSQL (storage.driver: postgres); nil with the bbolt default.
 type sharedStore struct {
 	node  *cluster.Node
+	pool  *pgxpool.Pool
 	close func()
 }
 
@@ -61,7 +63,7 @@ func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep fun
 	}
 	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Retention: cfg.Hold.Retention, Logger: log})
 	log.Info("sharing the held queue on PostgreSQL", "node", st.Node())
-	return &sharedStore{node: node, close: pool.Close}, nil
+	return &sharedStore{node: node, pool: pool, close: pool.Close}, nil
 }
 
 func (s *sharedStore) Close() {

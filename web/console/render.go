@@ -155,11 +155,13 @@ func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageD
 		d.Self = h.prefix + strings.TrimPrefix(nav, "dash")
 	}
 	d.Lang = h.lang(r, rc)
+	// Also before sign-in: with accounts in the shared store, nobody can
+	// sign in while it is down, and the sign-in page says why.
+	d.SharedDown = h.sharedDown(r.Context())
 	if rc != nil && rc.user != nil {
 		d.User, d.Role, d.CSRF = rc.user.Name, rc.user.Role, rc.sess.CSRF
 		d.CanAct = roleRank(rc.user.Role) >= roleRank(RoleReviewer)
 		d.IsAdmin = rc.user.Role == RoleAdmin
-		d.SharedDown = h.sharedDown(r.Context())
 	} else if rc != nil && rc.sess != nil {
 		d.CSRF = rc.sess.CSRF
 	}
