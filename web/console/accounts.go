@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -244,4 +245,30 @@ func revokeSessions(tx *bbolt.Tx, name string) error {
 		}
 	}
 	return nil
+}
+
+// CopyUsers copies every account of from into to (sendguard db import:
+// a single node's accounts into the nodes' shared store). Sessions are
+// not copied: everyone signs in again on the new store. An account to
+// already has is kept as it is there; running it twice adds nothing.
+func CopyUsers(ctx context.Context, from, to Accounts) (added, present int, err error) {
+	recs, err := from.Users(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, v := range recs {
+		var u user
+		if err := json.Unmarshal(v, &u); err != nil || !validName(u.Name) {
+			return added, present, fmt.Errorf("%w: stored account %q", ErrInvalidUser, u.Name)
+		}
+		switch err := to.AddUser(ctx, u.Name, v); {
+		case errors.Is(err, ErrUserExists):
+			present++
+		case err != nil:
+			return added, present, err
+		default:
+			added++
+		}
+	}
+	return added, present, nil
 }
