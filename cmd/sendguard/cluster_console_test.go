@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/sendguard/sendguard/internal/browsertest"
 	"github.com/sendguard/sendguard/internal/pgtest"
 )
 
@@ -202,5 +206,54 @@ func TestClusterConsole(t *testing.T) {
 	waitFor(t, 15*time.Second, func() bool { _, p := cc.get("queue"); return !strings.Contains(p, `id="shared-down"`) })
 	if _, page := cc.get("queue"); !strings.Contains(page, `id="signout"`) {
 		t.Fatalf("the session did not survive the outage:\n%.800s", page)
+	}
+}
+
+// TestBrowserClusterConsole drives e2e/cluster.mjs in Chromium: on node
+// B's console, the account added on node A signs in, the mail held on A
+// is listed and shown (body from PostgreSQL) and released; it arrives once.
+func TestBrowserClusterConsole(t *testing.T) {
+	node, script := browsertest.Script(t, "cluster.mjs")
+	dsn := pgtest.New(t)
+	sk := startSink(t)
+	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
+	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
+	if out, err := a.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	a.start()
+	copyKeys(t, a, b)
+	b.start()
+	secret := consoleUser(t, a, "secteam")
+	to := massRcpts("e2e")
+	if err := sendMail(a.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "e2e", "quarterly newsletter held on A")); err != nil {
+		t.Fatal(err)
+	}
+	heldID(t, dsn, "e2e")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shots := browsertest.Artifacts(t, "cluster-console")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = filepath.Dir(script)
+	cmd.Env = append(os.Environ(), "CONSOLE_URL=http://"+b.web+"/console/",
+		"CONSOLE_USER=secteam", "CONSOLE_PASSWORD=a long enough passphrase", "CONSOLE_CODE="+code,
+		"HELD_SUBJECT=test e2e", "HELD_BODY=quarterly newsletter held on A",
+		"ARTIFACTS="+shots, "USER_DATA_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	t.Logf("cluster.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("cluster.mjs: %v", err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return delivered(sk, "e2e") > 0 })
+	time.Sleep(time.Second)
+	if n := delivered(sk, "e2e"); n != 1 {
+		t.Fatalf("delivered %d times", n)
 	}
 }
