@@ -165,6 +165,10 @@ func TestClusterConsole(t *testing.T) {
 	if st, page := cc.get("queue"); st != 200 || !strings.Contains(page, "msg/"+id) || !strings.Contains(page, "test cons") {
 		t.Fatalf("B's queue page does not list the mail held on A (%s): %d\n%s", id, st, page)
 	}
+	// (in English: the Japanese dashboard of the sign-in is cached a minute)
+	if _, page := cc.get("?lang=en"); !strings.Contains(page, `queue?state=held"><b>1</b>`) || !strings.Contains(page, `kind=sender"><b>1</b>`) {
+		t.Fatalf("B's dashboard does not count the mail held on A:\n%s", page)
+	}
 	if strings.Contains(func() string { _, p := cc.get("queue"); return p }(), `id="shared-down"`) {
 		t.Fatal("outage banner while PostgreSQL answers")
 	}

@@ -224,17 +224,28 @@ func (h *Handler) listShared(r *http.Request, q queueQuery, f hold.Filter) (queu
 	return res, nil
 }
 
-// sharedCounts are the queue tabs' numbers with a shared store: its
-// records per state, plus this node's held ones not moved there yet.
+// sharedCounts are the queue tabs' and dashboard's numbers with a shared
+// store: its records per state, plus this node's held ones not moved
+// there yet (held mail is never in both).
 func (h *Handler) sharedCounts(ctx context.Context, local hold.Counts) (hold.Counts, error) {
 	byState, err := h.shared.Counts(ctx)
 	if err != nil {
 		return local, err
 	}
-	c := hold.Counts{ByState: map[hold.State]int{}, HeldByKind: local.HeldByKind}
+	held, err := h.shared.HeldRecords(ctx, hold.StateHeld)
+	if err != nil {
+		return local, err
+	}
+	c := hold.Counts{ByState: map[hold.State]int{}, HeldByKind: map[hold.Kind]int{}}
 	for st, n := range byState {
 		c.ByState[st] = n
 	}
 	c.ByState[hold.StateHeld] += local.ByState[hold.StateHeld]
+	for k, n := range local.HeldByKind {
+		c.HeldByKind[k] = n
+	}
+	for _, r := range held {
+		c.HeldByKind[r.Kind]++
+	}
 	return c, nil
 }
