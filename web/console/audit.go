@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sendguard/sendguard/reports"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,7 +74,8 @@ type verifyResult struct {
 
 var auditActions = []string{hold.ActionHold, hold.ActionRelease, hold.ActionReject, hold.ActionCancel, hold.ActionExpire,
 	hold.ActionPurge, auditNote, auditSignIn, auditSignInFailed, auditSignOut, auditDownload, auditExport, auditVerify,
-	"config_reload", "config_reload_refused"} // written by sendguard reload and SIGHUP
+	"config_reload", "config_reload_refused", // written by sendguard reload and SIGHUP
+	reports.AuditShadowMatch}
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	h.showAudit(w, r, rc, nil)
