@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sendguard/sendguard/reports"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
 )
 
 // maxExport bounds the events one export writes.
