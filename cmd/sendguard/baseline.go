@@ -56,7 +56,7 @@ func printBaseline(w io.Writer, sender string, b *rules.SenderBehaviour) {
 	if b.Established {
 		state = "established"
 	}
-	fmt.Fprintf(w, "%s: %d days, %d messages (%s)\n", sender, b.Days, b.Messages, state)
+	fmt.Fprintf(w, "%s: %d messages on %d days with mail (%s)\n", sender, b.Messages, b.Days, state)
 	if b.Messages == 0 {
 		return
 	}

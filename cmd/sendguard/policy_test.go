@@ -145,7 +145,7 @@ rules:
 	if err := json.Unmarshal([]byte(out), &b); err != nil || b.Messages != 1 || b.Days != 1 || b.DayExternal != 1 || b.Established {
 		t.Fatalf("baseline after the restart: %+v %v\n%s", b, err, out)
 	}
-	if out, err := in.cli("policy", "baseline", "erin@example.com"); err != nil || !strings.Contains(out, "erin@example.com: 1 days, 1 messages (learning") {
+	if out, err := in.cli("policy", "baseline", "erin@example.com"); err != nil || !strings.Contains(out, "erin@example.com: 1 messages on 1 days with mail (learning") {
 		t.Fatalf("policy baseline: %v\n%s", err, out)
 	}
 	if err := sendMail(in.smtp, "erin@example.com", rcpt, testMessage("erin@example.com", rcpt, "b2", "second")); err != nil {
