@@ -105,6 +105,9 @@ type SenderDirectory struct {
 	Department string   `json:"department,omitempty"`
 	Groups     []string `json:"groups,omitempty"`  // names, nested groups included
 	Manager    string   `json:"manager,omitempty"` // the manager's address
+	// Allowances are the sender's per-group allowances by name (the
+	// largest of their groups'), read by allowance(name, default).
+	Allowances map[string]int `json:"allowances,omitempty"`
 }
 
 // Recipients summarises who receives the message and how visibly.

@@ -38,8 +38,9 @@ type PolicyInspector struct {
 	Approvers func(sender string) []string
 	// ResolveApprovers, when set, replaces Approvers: who is asked to
 	// approve a sender's message given the rule's own approvers (maybe
-	// none) and the approvals needed, absent approvers' deputies included.
-	ResolveApprovers func(sender string, named []string, need int) []string
+	// none) and the approvals needed, absent approvers' deputies included
+	// (standIns maps each such deputy to the approver they stand in for).
+	ResolveApprovers func(sender string, named []string, need int) (approvers []string, standIns map[string]string)
 	// ApprovalsRequired is how many distinct approvers must approve when
 	// the rule does not say (N of M); 0 means one.
 	ApprovalsRequired int
@@ -68,7 +69,7 @@ type Baselines interface {
 func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 	switch {
 	case p.ResolveApprovers != nil:
-		hr.Approvers = p.ResolveApprovers(hr.Sender, named, need)
+		hr.Approvers, hr.StandIns = p.ResolveApprovers(hr.Sender, named, need)
 	case len(named) == 0 && p.Approvers != nil:
 		hr.Approvers = p.Approvers(hr.Sender)
 	}

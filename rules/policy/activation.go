@@ -96,6 +96,8 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 		slot, build = &a.fns.unscannable, func() functions.LateBoundOp {
 			return func(string, ...ref.Val) ref.Val { return types.Int(unscannable(a.r)) }
 		}
+	case fnAllowance:
+		slot, build = &a.fns.allowance, func() functions.LateBoundOp { return a.allowance }
 	case fnUnusualHour, fnVolumeRatio, fnFirstExternalAtt, fnHistoryDays:
 		slot, build = &a.fns.behaviour, func() functions.LateBoundOp { return a.behaviour }
 	default:
@@ -109,7 +111,7 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 
 // boundFuncs are the helper implementations bound to one report.
 type boundFuncs struct {
-	finding, hasAttachment, records, maxRecords, unscannable, behaviour functions.LateBoundOp
+	finding, hasAttachment, records, maxRecords, unscannable, allowance, behaviour functions.LateBoundOp
 }
 
 func (a *activation) finding(overload string, args ...ref.Val) ref.Val {

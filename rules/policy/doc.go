@@ -36,6 +36,7 @@
 //	has_attachment(ext)       whether an attachment name ends in ext (".xlsx"),
 //	                          case-insensitively
 //	unscannable()             parts that could not be read (distinct locations)
+//	allowance(name, default)  the sender's group allowance (config allowances), else default
 //
 // Sender behaviour, from the sender's baseline before this message
 // (rules.SenderBehaviour, kept by package baseline; days and hours in the

@@ -36,6 +36,7 @@ const (
 	fnMaxRecords    = "max_records"
 	fnHasAttachment = "has_attachment"
 	fnUnscannable   = "unscannable"
+	fnAllowance     = "allowance"
 	// Sender behaviour (package baseline): namespaced under sender, read
 	// from Report.SenderBehaviour.
 	fnUnusualHour      = "sender.unusual_hour"
@@ -50,6 +51,7 @@ const (
 	ovHasAttachment   = "has_attachment_void"
 	ovHasAttachmentEx = "has_attachment_string"
 	ovUnscannable     = "unscannable_void"
+	ovAllowance       = "allowance_string_int"
 	ovUnusualHour     = "sender_unusual_hour_void"
 	ovVolumeRatio     = "sender_volume_ratio_void"
 	ovVolumeRatioOf   = "sender_volume_ratio_string"
@@ -86,6 +88,7 @@ func newEnv() (*cel.Env, error) {
 			cel.Overload(ovHasAttachment, nil, cel.BoolType, late),
 			cel.Overload(ovHasAttachmentEx, []*cel.Type{cel.StringType}, cel.BoolType, late)),
 		cel.Function(fnUnscannable, cel.Overload(ovUnscannable, nil, cel.IntType, late)),
+		cel.Function(fnAllowance, cel.Overload(ovAllowance, []*cel.Type{cel.StringType, cel.IntType}, cel.IntType, late)),
 		cel.Function(fnUnusualHour, cel.Overload(ovUnusualHour, nil, cel.BoolType, late)),
 		cel.Function(fnVolumeRatio,
 			cel.Overload(ovVolumeRatio, nil, cel.DoubleType, late),
