@@ -520,4 +520,3 @@ func asciiWord(b []byte) bool {
 	}
 	return true
 }
-
