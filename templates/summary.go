@@ -47,6 +47,11 @@ type Summary struct {
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool
+	// Approvals and Required count an N-of-M approval ("1 of 2");
+	// ApprovedBy names who approved so far. Required is 1 for any other
+	// hold.
+	Approvals, Required int
+	ApprovedBy          []string
 }
 
 // DomainGroup is one recipient domain.
@@ -114,6 +119,10 @@ func NewSummary(rec *hold.Record, rep *rules.Report) Summary {
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
 		Lookalikes: rep.Recipients.Lookalike,
 		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Localized,
+		Approvals: len(rec.Approvals), Required: rec.Required(),
+	}
+	for _, a := range rec.Approvals {
+		s.ApprovedBy = append(s.ApprovedBy, a.By)
 	}
 	if len(s.Reasons) == 0 {
 		// A record from before reasons were kept per language: its one
