@@ -3,8 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/sendguard/sendguard/rules/profile"

@@ -31,8 +31,8 @@ type Encryptor struct {
 	Internal       func(domain string) bool
 	// Suffix names the derived copy; "" means "enc". Protection profiles
 	// give each encrypted recipient group its own.
-	Suffix string
-	Lifetime       time.Duration
+	Suffix   string
+	Lifetime time.Duration
 }
 
 // Encrypted reports an applied encryption.
