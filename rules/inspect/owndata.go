@@ -19,6 +19,7 @@ const (
 type ownScan struct {
 	edm      *edm.Index
 	partners *addressee.Directory
+	learned  addressee.LearnedNames // nil: the directory alone
 	matches  map[string]*edm.Match
 	named    map[string][]int
 	order    []string // locations in the order first seen
@@ -71,7 +72,7 @@ func (s *ownScan) findings(rep *rules.Report) []rules.Finding {
 		if s.partners == nil {
 			continue
 		}
-		for _, mm := range s.partners.Compare(s.named[loc], rep.Recipients.ExternalDomains) {
+		for _, mm := range s.partners.CompareLearned(s.named[loc], rep.Recipients.ExternalDomains, s.learned) {
 			out = append(out, rules.Finding{Detector: DetectorAddresseeMismatch, Count: 1, Location: loc,
 				Samples: []string{mm.Named, mm.Recipient + " (" + mm.Domain + ")"}})
 		}
