@@ -58,6 +58,16 @@ type Report struct {
 	// sender, filled by the gateway before the policy runs; nil when no
 	// directory is configured.
 	SenderDirectory *SenderDirectory `json:"sender_directory,omitempty"`
+	// PartnerNames are companies the body's quoted messages show with an
+	// external recipient's domain (signatures); delivered mail teaches
+	// them to the addressee check.
+	PartnerNames []PartnerName `json:"partner_names,omitempty"`
+}
+
+// PartnerName is a company name seen with a mail domain.
+type PartnerName struct {
+	Domain string `json:"domain"`
+	Name   string `json:"name"`
 }
 
 // SenderDirectory is the directory entry of the sender as the policy sees it

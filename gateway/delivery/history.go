@@ -123,6 +123,10 @@ func learnNamesTx(tx *bbolt.Tx, rec *spool.Record, now time.Time) error {
 		Findings []struct {
 			Detector string `json:"detector"`
 		} `json:"findings"`
+		PartnerNames []struct {
+			Domain string `json:"domain"`
+			Name   string `json:"name"`
+		} `json:"partner_names"`
 	}
 	if json.Unmarshal(rec.Report, &rep) != nil {
 		return nil
@@ -138,21 +142,34 @@ func learnNamesTx(tx *bbolt.Tx, rec *spool.Record, now time.Time) error {
 			delivered[strings.ToLower(rc.Addr)] = true
 		}
 	}
-	seen := map[string]bool{} // one observation per message, domain and company
+	// Display names of delivered recipients, and quoted signatures
+	// whose domain a delivered recipient has.
+	type pair struct{ domain, company string }
+	var pairs []pair
+	deliveredDomains := map[string]bool{}
 	for _, r := range rep.Recipients.List {
-		if !r.External || r.Name == "" || !delivered[strings.ToLower(r.Address)] {
-			continue
-		}
-		company, ok := addressee.CompanyInDisplayName(r.Name)
-		if !ok {
+		if !r.External || !delivered[strings.ToLower(r.Address)] {
 			continue
 		}
 		a, err := address.Parse(r.Address)
 		if err != nil || a.Routed() {
 			continue
 		}
-		k := []byte(a.ASCIIDomain)
-		if once := a.ASCIIDomain + "\x00" + addressee.NormalizeName(company); seen[once] {
+		deliveredDomains[a.ASCIIDomain] = true
+		if company, ok := addressee.CompanyInDisplayName(r.Name); ok && r.Name != "" {
+			pairs = append(pairs, pair{a.ASCIIDomain, company})
+		}
+	}
+	for _, q := range rep.PartnerNames {
+		if d := strings.ToLower(q.Domain); deliveredDomains[d] {
+			pairs = append(pairs, pair{d, q.Name})
+		}
+	}
+	seen := map[string]bool{} // one observation per message, domain and company
+	for _, p := range pairs {
+		company := p.company
+		k := []byte(p.domain)
+		if once := p.domain + "\x00" + addressee.NormalizeName(company); seen[once] {
 			continue
 		} else {
 			seen[once] = true

@@ -112,5 +112,23 @@ func TestHistoryLearnsPartnerNamesThenFlags(t *testing.T) {
 	if n := mismatches(analyze(h, "<buyer@hokkai.co.jp>", quote)); n != 0 {
 		t.Fatal("the addressed company's own domain was flagged")
 	}
+
+	// Replies teach the quoted sender's signature company, even when the
+	// display names carry none.
+	reply := "ご連絡ありがとうございます。\r\n\r\nOn 2026/12/01, 加藤 <kato@hokkai-sys.jp> wrote:\r\n> よろしくお願いします。\r\n> --\r\n> 北海物産システム株式会社\r\n> 加藤\r\n"
+	for range 3 {
+		r := analyze(h, "加藤 <kato@hokkai-sys.jp>", reply)
+		var rep struct {
+			PartnerNames []struct{ Domain, Name string } `json:"partner_names"`
+		}
+		json.Unmarshal(r.Report, &rep)
+		if len(rep.PartnerNames) != 1 || rep.PartnerNames[0].Name != "北海物産システム株式会社" {
+			t.Fatalf("report's partner names %+v", rep.PartnerNames)
+		}
+		deliver(h, r)
+	}
+	if n := mismatches(analyze(h, "<buyer@hokkai-sys.jp>", quote)); n != 1 {
+		t.Fatalf("after three replies quoting the subsidiary's signature: %d mismatches, want 1", n)
+	}
 	db.Close()
 }

@@ -124,7 +124,7 @@ func CompanyInDisplayName(s string) (string, bool) {
 			}
 		}
 		cand = dropHonorific(cand)
-		if NormalizeName(cand) != "" && len([]rune(cand)) <= 40 {
+		if NormalizeName(cand) != "" && len([]rune(cand)) <= 40 && !strings.ContainsAny(cand, "。、") {
 			return cand, true
 		}
 	}
@@ -182,4 +182,64 @@ func dropHonorific(f string) string {
 		f = strings.TrimSuffix(f, h)
 	}
 	return f
+}
+
+// QuotedSignature is a company line of a quoted message's signature and
+// the domain of the address its quote header names.
+type QuotedSignature struct {
+	Domain string
+	Name   string
+}
+
+// QuotedSignatures reads the quoted messages of a reply: after a quote
+// header that names an address ("From: 佐藤 <sato@hokkai-logi.co.jp>",
+// "On ..., sato@hokkai-logi.co.jp wrote:"), a line that is a company name
+// with a legal form (the quoted sender's signature) goes with that
+// address's domain, up to the next quote header. Quoted messages whose
+// header names no address teach nothing: they may be the company's own.
+func QuotedSignatures(text []byte) []QuotedSignature {
+	var out []QuotedSignature
+	domain := ""
+	for _, line := range strings.Split(string(text), "\n") {
+		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), ">| "))
+		if line == "" {
+			continue
+		}
+		if isQuoteHeader(line) {
+			domain = addressDomain(line)
+			continue
+		}
+		if domain == "" || len([]rune(line)) > 40 || strings.ContainsAny(line, "。、") {
+			continue // a sentence, not a signature line
+		}
+		name, ok := CompanyInDisplayName(line)
+		// the line is the company (and perhaps a department), not a
+		// sentence that mentions one
+		if ok && len([]rune(name))*2 >= len([]rune(norm.NFKC.String(line))) &&
+			!slices.ContainsFunc(out, func(q QuotedSignature) bool { return q.Domain == domain && q.Name == name }) {
+			out = append(out, QuotedSignature{Domain: domain, Name: name})
+		}
+		if len(out) >= 8 {
+			break
+		}
+	}
+	return out
+}
+
+// addressDomain is the lower-cased domain of the first address in line.
+func addressDomain(line string) string {
+	at := strings.IndexByte(line, '@')
+	if at <= 0 {
+		return ""
+	}
+	end := at + 1
+	for end < len(line) && (line[end] == '.' || line[end] == '-' || line[end] >= 'a' && line[end] <= 'z' ||
+		line[end] >= 'A' && line[end] <= 'Z' || line[end] >= '0' && line[end] <= '9') {
+		end++
+	}
+	d := strings.Trim(strings.ToLower(line[at+1:end]), ".-")
+	if !strings.Contains(d, ".") {
+		return ""
+	}
+	return d
 }

@@ -90,3 +90,20 @@ func TestCompareLearned(t *testing.T) {
 		t.Errorf("nothing named, yet %+v", got)
 	}
 }
+
+func TestQuotedSignatures(t *testing.T) {
+	t.Parallel()
+	reply := "佐藤様\n\n承知しました。\n\n株式会社自社\n鈴木\n\n" +
+		"On 2026/12/01 10:00, 佐藤 一郎 <sato@Hokkai-Logi.co.jp> wrote:\n" +
+		"> お見積りをお願いします。\n> \n> --\n> 北海物産ロジ株式会社 物流部\n> 佐藤 一郎\n" +
+		"> 弊社は株式会社北海物産のグループ会社で、物流を担当しております。\n" +
+		"> -----Original Message-----\n> 差出人: 社内 太郎\n> 株式会社自社 営業部\n"
+	got := QuotedSignatures([]byte(reply))
+	want := []QuotedSignature{{Domain: "hokkai-logi.co.jp", Name: "北海物産ロジ株式会社"}}
+	if len(got) != len(want) || got[0] != want[0] {
+		t.Fatalf("QuotedSignatures = %+v, want %+v (the own signature above the quote, a sentence naming a company and a quote without an address teach nothing)", got, want)
+	}
+	if got := QuotedSignatures([]byte("株式会社北海物産\n佐藤様\n\nお世話になります。\n")); len(got) != 0 {
+		t.Fatalf("no quote, yet %+v", got)
+	}
+}
