@@ -64,12 +64,15 @@ type Notice struct {
 	// To are the recipients' addresses (the sender, or the approvers).
 	To []string
 	// Message is what the notice shows of the held message
-	// (templates.NewSummary of the hold record and its report): masked
+	// (summary.Of of the hold record and its report): masked
 	// samples only, never a finding's value.
 	Message templates.Summary
 	// Approvers, on the sender's review notice of an approver hold, name
 	// whose approval the message waits for.
 	Approvers []string
+	// StandsInFor, on an approval request to a deputy, names the absent
+	// approver they are asked in place of.
+	StandsInFor string
 	// Link is the page the notice points to (confirm, approve or cancel);
 	// required for confirm, approve and delay, ignored for the others.
 	Link string

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/hold/summary"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -189,7 +190,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := pageFor(role, rec.Kind)
-	s := templates.NewSummary(rec, nil)
+	s := summary.Of(rec, nil)
 	a, ok := actionFor(page, r.PostForm.Get("action"), s)
 	if !ok {
 		h.result(w, r, lang, http.StatusForbidden, "not_allowed", rec)

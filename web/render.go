@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/hold/summary"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -95,7 +96,7 @@ func (h *Handler) newPage(r *http.Request, lang string, rec *hold.Record) *pageD
 		})
 	}
 	if rec != nil {
-		d.S = templates.NewSummary(rec, nil)
+		d.S = summary.Of(rec, nil)
 		d.NoticeKind = noticeKind(rec.Kind)
 		d.Deadline = templates.FormatTime(lang, rec.Deadline, h.loc)
 	}

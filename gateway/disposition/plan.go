@@ -82,7 +82,7 @@ func (a *Applied) Record(rec *spool.Record) {
 		return
 	}
 	rec.BodySuffix = a.Suffix
-	applyRcptBodies(rec, a.RcptBodies)
+	rec.SetRcptBodies(a.RcptBodies)
 	applyRequireTLS(rec, a.RequireTLS)
 }
 

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
@@ -30,7 +28,6 @@ const DefaultHoldExpiry = 72 * time.Hour
 // plan (reject, hold with its notices, or rewrites then delivery).
 type PolicyInspector struct {
 	Rules    *inspect.Inspector
-	Holds    *hold.Store
 	Notifier *Notifier // nil: no notices
 	// Rewriter applies bcc, link and encrypt; a rewrite it cannot do holds
 	// the message for review.
@@ -41,17 +38,29 @@ type PolicyInspector struct {
 	Approvers func(sender string) []string
 	// ResolveApprovers, when set, replaces Approvers: who is asked to
 	// approve a sender's message given the rule's own approvers (maybe
-	// none) and the approvals needed, absent approvers' deputies included.
-	ResolveApprovers func(sender string, named []string, need int) []string
+	// none) and the approvals needed, absent approvers' deputies included
+	// (standIns maps each such deputy to the approver they stand in for).
+	ResolveApprovers func(sender string, named []string, need int) (approvers []string, standIns map[string]string)
 	// ApprovalsRequired is how many distinct approvers must approve when
 	// the rule does not say (N of M); 0 means one.
 	ApprovalsRequired int
 	// Directory, when set, gives the sender's directory entry for the
 	// policy; it must answer quickly (from a cache) and never fail.
 	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
-	// Reports stores each accepted message's analysis report in its
-	// acceptance transaction; nil stores none.
-	Reports ReportWriter
+	// KeepReports keeps each accepted message's analysis report for
+	// policy replay; it commits with the acceptance.
+	KeepReports bool
+	// Baselines, when set, gives the policy the sender's usual behaviour
+	// and learns from each accepted message; nil: no behaviour signals.
+	Baselines Baselines
+}
+
+// Baselines are the senders' behaviour baselines (baseline.Tracker; a
+// PostgreSQL-backed one the same). Lookup must answer from memory or a
+// fast store and never fail (nil: no history); Learn only updates memory.
+type Baselines interface {
+	Lookup(ctx context.Context, sender string, at time.Time) *rules.SenderBehaviour
+	Learn(ctx context.Context, sender string, rep *rules.Report, at time.Time)
 }
 
 // approvers names who approves hr and how many must: with fewer
@@ -60,7 +69,7 @@ type PolicyInspector struct {
 func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 	switch {
 	case p.ResolveApprovers != nil:
-		hr.Approvers = p.ResolveApprovers(hr.Sender, named, need)
+		hr.Approvers, hr.StandIns = p.ResolveApprovers(hr.Sender, named, need)
 	case len(named) == 0 && p.Approvers != nil:
 		hr.Approvers = p.Approvers(hr.Sender)
 	}
@@ -77,13 +86,6 @@ func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 	}
 }
 
-// ReportWriter stores analysis reports for policy replay. It writes in the
-// caller's transaction: a report exists exactly when its message was
-// accepted.
-type ReportWriter interface {
-	PutTx(tx *bbolt.Tx, r *reports.Report) error
-}
-
 // Inspect implements Inspector.
 func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, error) {
 	f, err := os.Open(in.Path)
@@ -94,6 +96,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	env := inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()}
 	if p.Directory != nil && in.Env.MailFrom != "" {
 		env.Directory = p.Directory(ctx, in.Env.MailFrom)
+	}
+	if p.Baselines != nil && in.Env.MailFrom != "" {
+		env.Behaviour = p.Baselines.Lookup(ctx, in.Env.MailFrom, in.Arrival)
 	}
 	res, err := p.Rules.Inspect(ctx, f, env)
 	if err != nil {
@@ -113,8 +118,12 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, err
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
-		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
-	if p.Reports != nil {
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow, QueueID: in.Env.QueueID}
+	if p.Baselines != nil && in.Env.MailFrom != "" {
+		sender, arrival := in.Env.MailFrom, in.Arrival
+		v.Learn = func() { p.Baselines.Learn(context.WithoutCancel(ctx), sender, rep, arrival) }
+	}
+	if p.KeepReports {
 		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
 	}
 	if d.Has(rules.ActionReject) {
@@ -179,30 +188,6 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		}
 	}
 	return v, nil
-}
-
-// CommitTx implements Inspector: the hold and every notice (with the link
-// tokens they carry) commit with the message.
-func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
-	if p.Reports != nil && v.Stored != nil {
-		// What acceptance does, a failed rewrite's review hold included.
-		v.Stored.Actions = v.Actions
-		if err := p.Reports.PutTx(tx, v.Stored); err != nil {
-			return fmt.Errorf("store report: %w", err)
-		}
-	}
-	if v.Hold != nil {
-		if err := p.Holds.CreateTx(tx, v.Hold, hold.System, v.HoldReason); err != nil {
-			return err
-		}
-	}
-	if err := v.Notices.PersistTx(tx, p.Holds); err != nil {
-		return err
-	}
-	if v.Applied != nil {
-		return v.Applied.Notices.PersistTx(tx, nil)
-	}
-	return nil
 }
 
 // Discard implements Inspector.

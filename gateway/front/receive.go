@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -26,9 +26,6 @@ type Inspector interface {
 	// Inspect decides and prepares the plan: the verdict says what
 	// acceptance does and carries what was prepared for it.
 	Inspect(ctx context.Context, in *disposition.Inbound) (*disposition.Verdict, error)
-	// CommitTx records the verdict's plan (a hold, notices) in the
-	// acceptance transaction: records only, no file I/O.
-	CommitTx(tx *bbolt.Tx, v *disposition.Verdict) error
 	// Discard undoes what Inspect prepared when the message is not
 	// accepted after all.
 	Discard(v *disposition.Verdict)
@@ -99,16 +96,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 		gateway.LogMessage(log, facts)
 		return rej
 	}
-	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
-	v.Applied.Record(rec)
-	if v.Hold != nil {
-		rec.State = spool.StateHeld
-	}
-	var commit func(tx *bbolt.Tx) error
-	if insp != nil {
-		commit = func(tx *bbolt.Tx) error { return insp.CommitTx(tx, v) }
-	}
-	err = s.store.Accept(rec, commit)
+	err = s.queue.Accept(context.Background(), v.Acceptance(rec))
 	if err != nil {
 		s.store.RemoveBody(qid)
 		if insp != nil {
@@ -124,6 +112,9 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 		s.metrics.Actions.WithLabelValues(a).Inc()
 	}
 	s.countShadow(v)
+	if v.Learn != nil {
+		v.Learn()
+	}
 	ok := queued(qid)
 	facts.Status, facts.Reply, facts.Accept = string(rec.State), gateway.ReplyText(ok), time.Since(start)
 	gateway.LogMessage(log, facts)
@@ -136,6 +127,9 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 func (s *Server) countShadow(v *disposition.Verdict) {
 	for _, m := range v.Shadow {
 		s.metrics.Shadow.WithLabelValues(m.Rule).Inc()
+		if reports.WouldStop(v.Actions, m.Actions) {
+			s.metrics.ShadowStops.WithLabelValues(m.Rule).Inc()
+		}
 	}
 }
 
