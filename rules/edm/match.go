@@ -367,7 +367,7 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 		case len(t) >= 2 && t[0] >= 'A' && t[0] <= 'Z':
 			s.addPart(KindText, t)
 			if joined && line[prev2.start] >= 'A' && line[prev2.start] <= 'Z' {
-				s.add(KindText, line[prev2.start:sp.end])
+				s.addPart(KindText, line[prev2.start:sp.end])
 			}
 		}
 	case clsHan, clsKata, clsHira:
@@ -376,14 +376,14 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 		}
 		s.addPart(KindText, t)
 		if joined {
-			s.add(KindText, line[prev2.start:sp.end])
+			s.addPart(KindText, line[prev2.start:sp.end])
 		}
 		if sp.cls == clsHan {
 			for _, h := range honorifics {
 				if bytes.HasSuffix(t, []byte(h)) && sp.runes > 2 {
 					s.add(KindText, t[:len(t)-len(h)])
 					if joined {
-						s.add(KindText, line[prev2.start:sp.end-len(h)])
+						s.addPart(KindText, line[prev2.start:sp.end-len(h)])
 					}
 				}
 			}
