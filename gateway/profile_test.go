@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/sendguard/sendguard/hold"
@@ -50,5 +51,38 @@ func TestProfilesOnRelease(t *testing.T) {
 	}
 	if dlRE.MatchString(decodeBodies(string(internal))) || !bytes.Contains(internal, []byte("application/zip")) || bytes.Contains(internal, []byte("text/csv")) {
 		t.Fatalf("the internal copy should carry the policy's zip:\n%s", internal)
+	}
+}
+
+// TestRefuseAttachmentsOnDeliver: mail the policy delivers as is still
+// reaches a refuse_attachments partner without the file (links), while
+// the internal recipient gets it as sent.
+func TestRefuseAttachmentsOnDeliver(t *testing.T) {
+	rec := &recorder{}
+	p := openPipe(t, t.TempDir(), pipePolicy("deliver"), rec, nil)
+	defer p.close()
+	tb, err := profile.New([]profile.Rule{{Domain: "partner.test", Profile: profile.Profile{Kind: profile.RefuseAttachments}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.steps.Rewriter.Profiles = tb
+	id := p.send("refuse1")
+	if err := p.drain(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range rec.got {
+		if m.ID == id {
+			for _, r := range m.Rcpts {
+				got[r] = decodeBodies(string(m.Data))
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("copies for %v", got)
+	}
+	if p, c := got[pipeRcpt], got["carol@example.com"]; !dlRE.MatchString(p) || strings.Contains(p, "A-100") ||
+		dlRE.MatchString(c) || !strings.Contains(c, "A-100") {
+		t.Fatalf("partner's copy:\n%s\ninternal copy:\n%s", p, c)
 	}
 }
