@@ -93,6 +93,15 @@ type Encrypt struct {
 	// PresetPasswordsFile is a YAML map of recipient domain to the password
 	// agreed with that organisation, for "preset" mode. Keep it 0600.
 	PresetPasswordsFile string `yaml:"preset_passwords_file"`
+	// Domains chooses, per recipient domain (subdomains included) or "*",
+	// how attachments the policy protects reach that organisation:
+	// aes_zip, zipcrypto, link, plain (as they are, over required TLS) or
+	// refuse_attachments (always links). Unlisted domains get the
+	// policy's action. Entries here override a partner's profile.
+	Domains map[string]string `yaml:"domains"`
+	// RequireTLSDomains defer delivery to these domains (subdomains
+	// included) until the next hop offers STARTTLS.
+	RequireTLSDomains []string `yaml:"require_tls_domains"`
 }
 
 // Notify configures the notice mails sent to senders and approvers.

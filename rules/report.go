@@ -62,6 +62,10 @@ type Report struct {
 	// message, filled by the gateway before the policy runs; nil without
 	// baselines (an offline check).
 	SenderBehaviour *SenderBehaviour `json:"sender_behaviour,omitempty"`
+	// PartnerNames are companies the body's quoted messages show with an
+	// external recipient's domain (signatures); delivered mail teaches
+	// them to the addressee check.
+	PartnerNames []PartnerName `json:"partner_names,omitempty"`
 }
 
 // SenderBehaviour is the sender's usual behaviour as the baseline knew it
@@ -94,6 +98,12 @@ type SenderBehaviour struct {
 	// ExternalAttachments counts earlier messages with an attachment and
 	// an external recipient (capped).
 	ExternalAttachments int `json:"external_attachments"`
+}
+
+// PartnerName is a company name seen with a mail domain.
+type PartnerName struct {
+	Domain string `json:"domain"`
+	Name   string `json:"name"`
 }
 
 // SenderDirectory is the directory entry of the sender as the policy sees it

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/addressee"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 )
@@ -219,6 +220,9 @@ func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Kn
 		Dictionaries: dc.Dictionaries, NoBuiltinDictionary: dc.NoBuiltinDictionary, Patterns: dc.Patterns, Allow: dc.Allow}
 	if hist != nil {
 		ic.History = hist
+		if l, ok := hist.(addressee.LearnedNames); ok {
+			ic.LearnedPartners = l
+		}
 	}
 	p, err := policy.Default()
 	if cfg.Policy != "" {

@@ -249,7 +249,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
-	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
+	profiles, err := cfg.Profiles()
+	if err != nil {
+		return err
+	}
+	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker,
+		Profiles: profiles}
 	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
 	live := &liveParts{log: log, reg: reg, dkim: dkimSigner}

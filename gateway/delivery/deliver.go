@@ -36,8 +36,10 @@ type Delivery struct {
 	DSNEnvID string
 	// Own is set for sendguard's own mail (notices, DSNs), not a
 	// message it relays.
-	Own  bool
-	Body func() (io.ReadCloser, error)
+	Own bool
+	// RequireTLS: the recipients' domains require TLS to the next hop.
+	RequireTLS bool
+	Body       func() (io.ReadCloser, error)
 	// Accepted, if set, is called by the transport as soon as the next
 	// hop has accepted recipients (its 250 after the data), before it does
 	// anything else; once it returns, a crash of the process does not send
@@ -226,25 +228,32 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 	}
 	if len(pending) > 0 && now.Before(rec.Expires) {
 		tr := r.tr
-		// Recipients with their own copy are delivered in their own
-		// transaction; everyone else shares the message's body.
-		groups := map[string][]spool.Rcpt{}
-		var order []string
-		for _, rc := range pending {
-			if _, ok := groups[rc.Body]; !ok {
-				order = append(order, rc.Body)
-			}
-			groups[rc.Body] = append(groups[rc.Body], rc)
+		// Recipients with their own copy, or whose domain requires TLS,
+		// are delivered in their own transaction; everyone else shares
+		// the message's body.
+		type groupKey struct {
+			body string
+			tls  bool
 		}
-		for _, body := range order {
-			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
-			if body != "" {
-				view.BodySuffix = body
+		groups := map[groupKey][]spool.Rcpt{}
+		var order []groupKey
+		for _, rc := range pending {
+			k := groupKey{rc.Body, rc.RequireTLS}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
 			}
-			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[body], Size: rec.Size, UTF8: rec.UTF8,
+			groups[k] = append(groups[k], rc)
+		}
+		for _, k := range order {
+			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
+			if k.body != "" {
+				view.BodySuffix = k.body
+			}
+			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[k], Size: rec.Size, UTF8: rec.UTF8,
 				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID, Own: rec.Kind != spool.KindMail,
-				Body:     func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
-				Accepted: func(rs []Result) { r.markAccepted(log, id, rs) }}
+				RequireTLS: k.tls,
+				Body:       func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
+				Accepted:   func(rs []Result) { r.markAccepted(log, id, rs) }}
 			results = append(results, tr.Deliver(ctx, d)...)
 		}
 		if ctx.Err() != nil {

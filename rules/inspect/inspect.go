@@ -58,6 +58,9 @@ type Config struct {
 	EDM *edm.Index
 	// Partners is the partner directory for the addressee check; nil is off.
 	Partners *addressee.Directory
+	// LearnedPartners, if set, names the companies delivered mail showed
+	// with domains the directory does not list (addressee.CompareLearned).
+	LearnedPartners addressee.LearnedNames
 }
 
 // Inspector analyses messages. It is safe for concurrent use.
@@ -68,6 +71,7 @@ type Inspector struct {
 	lim      extract.Limits
 	edm      *edm.Index
 	partners *addressee.Directory
+	learned  addressee.LearnedNames
 }
 
 // New builds an Inspector.
@@ -92,7 +96,8 @@ func New(cfg Config) (*Inspector, error) {
 	if lim == (extract.Limits{}) {
 		lim = extract.DefaultLimits()
 	}
-	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners}, nil
+	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners,
+		learned: cfg.LearnedPartners}, nil
 }
 
 // Locations of text that is not a part's content (design.md).
@@ -168,6 +173,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 		return nil
 	}
 	own := newOwnScan(in.edm, in.partners)
+	own.learned = in.learned
 	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
