@@ -36,6 +36,7 @@ const (
 	fnMaxRecords    = "max_records"
 	fnHasAttachment = "has_attachment"
 	fnUnscannable   = "unscannable"
+	fnPeople        = "people"
 
 	ovFinding         = "finding_string"
 	ovFindingAt       = "finding_string_string"
@@ -44,6 +45,7 @@ const (
 	ovHasAttachment   = "has_attachment_void"
 	ovHasAttachmentEx = "has_attachment_string"
 	ovUnscannable     = "unscannable_void"
+	ovPeople          = "people_void"
 )
 
 // newEnv declares the report types, variables and helpers. Helpers are late
@@ -75,6 +77,7 @@ func newEnv() (*cel.Env, error) {
 			cel.Overload(ovHasAttachment, nil, cel.BoolType, late),
 			cel.Overload(ovHasAttachmentEx, []*cel.Type{cel.StringType}, cel.BoolType, late)),
 		cel.Function(fnUnscannable, cel.Overload(ovUnscannable, nil, cel.IntType, late)),
+		cel.Function(fnPeople, cel.Overload(ovPeople, nil, cel.IntType, late)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("policy: cel environment: %w", err)
