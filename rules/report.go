@@ -39,6 +39,10 @@ const DetectorUnscannable = "unscannable"
 // longer than the scan limit: only its beginning was inspected.
 const DetectorTruncated = "truncated"
 
+// DataItemMyNumber is the data item (Report.DataItems) that makes any
+// leak reportable to the PPC, whatever the number of people.
+const DataItemMyNumber = "マイナンバー"
+
 // Report is the result of analysing one message. Its JSON form is the
 // `sendguard check -json` contract (see design.md); fields added here must
 // keep the existing names.

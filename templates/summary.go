@@ -44,6 +44,11 @@ type Summary struct {
 	// Reasons are the policy's reasons in both languages; Catalog.Why
 	// turns them and Rules into the reader's "why held" list.
 	Reasons []hold.Reason
+	// People is the estimated number of people whose personal data the
+	// message carries; DataItems the kinds of data (氏名, 住所, …).
+	People            int
+	PeopleApproximate bool
+	DataItems         []string
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool
@@ -113,7 +118,8 @@ func NewSummary(rec *hold.Record, rep *rules.Report) Summary {
 		Subject: firstNonEmpty(rec.Subject, rep.Subject), Sender: firstNonEmpty(rec.Sender, rep.Sender),
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
 		Lookalikes: rep.Recipients.Lookalike,
-		Rules:      rec.Decision.Rules, Reasons: rec.Decision.Localized,
+		People:     rep.People, PeopleApproximate: rep.PeopleApproximate, DataItems: rep.DataItems,
+		Rules: rec.Decision.Rules, Reasons: rec.Decision.Localized,
 	}
 	if len(s.Reasons) == 0 {
 		// A record from before reasons were kept per language: its one
