@@ -130,6 +130,13 @@ func (d *pageData) ReasonsOf(dec hold.Decision) []string {
 	return out
 }
 
+// People is the "personal data of N people" line of a report, empty when
+// it carries none.
+func (d *pageData) People(n int, items []string) string { return d.cat.c.People(d.Lang, n, items) }
+
+// DataItems names a report's data items in the console's language.
+func (d *pageData) DataItems(items []string) string { return d.cat.c.DataItems(d.Lang, items) }
+
 // Time formats a time in the console's zone.
 func (d *pageData) Time(t time.Time) string {
 	if t.IsZero() {
