@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -29,13 +31,13 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 `, 1)
 	p := openPipe(t, t.TempDir(), pol, &recorder{}, nil)
 	defer p.close()
-	base := *p.srv.currentInspector().(*PolicyInspector)
+	base := *p.insp
 	rs := &reports.Bolt{DB: p.store.DB()}
 	if err := rs.Init(); err != nil {
 		t.Fatal(err)
 	}
 
-	accept := func(w ReportWriter) (string, error) {
+	accept := func(w disposition.ReportWriter) (string, error) {
 		insp := base
 		insp.Reports = w
 		qid := spool.NewID()
@@ -50,8 +52,8 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		env := &Envelope{QueueID: qid, MailFrom: "alice@example.com", Rcpts: []spool.Rcpt{{Addr: pipeRcpt}, {Addr: "carol@example.com"}}}
-		v, err := insp.Inspect(context.Background(), &Inbound{Env: env, Store: p.store, Path: p.store.BodyPath(qid), Size: size, Arrival: now})
+		env := &gateway.Envelope{QueueID: qid, MailFrom: "alice@example.com", Rcpts: []spool.Rcpt{{Addr: pipeRcpt}, {Addr: "carol@example.com"}}}
+		v, err := insp.Inspect(context.Background(), &disposition.Inbound{Env: env, Store: p.store, Path: p.store.BodyPath(qid), Size: size, Arrival: now})
 		if err != nil {
 			t.Fatal(err)
 		}

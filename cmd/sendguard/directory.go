@@ -14,7 +14,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/directory"
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/rules"
 )
 
@@ -146,7 +146,7 @@ func directoryCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	a := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	a := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
 	if sub == "lookup" {
 		body, err := a.do("GET", "/v1/directory/lookup?addr="+url.QueryEscape(pos[0]))
 		if err != nil {

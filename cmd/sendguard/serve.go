@@ -22,6 +22,10 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
+	"github.com/sendguard/sendguard/gateway/delivery"
+	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/webbase"
 	"github.com/sendguard/sendguard/link"
@@ -134,7 +138,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return err
 	}
 	tr = withDKIM(tr, signer, log)
-	runner := gateway.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
+	runner := delivery.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
 		if err != nil {
@@ -156,7 +160,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// Transitions wake the step worker after they commit. It is built
 	// below, once everything a step needs exists; nothing transitions
 	// before the goroutines start.
-	var steps *gateway.StepRunner
+	var steps *disposition.StepRunner
 	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold")})
 	if err != nil {
 		return err
@@ -176,9 +180,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	notifier := &gateway.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
+	notifier := &disposition.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
 		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	history, err := gateway.NewHistory(store.DB())
+	history, err := delivery.NewHistory(store.DB())
 	if err != nil {
 		return err
 	}
@@ -207,16 +211,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			// One-time codes travel as notices: spooled like any mail.
-			return gateway.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
+			return disposition.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
 		}})
 	if err != nil {
 		return err
 	}
-	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
+	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
-	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
-	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
+	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
+	steps = &disposition.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps")}
 	dir, dirSrc, err := newDirectory(cfg, log)
 	if err != nil {
@@ -235,8 +239,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
-	inspectorOf := func(u *unit) *gateway.PolicyInspector {
-		pi := &gateway.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
+	inspectorOf := func(u *unit) *disposition.PolicyInspector {
+		pi := &disposition.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
 			Directory: senderDirectory(dir)}
 		if cfg.Reports.Retention > 0 {
@@ -246,10 +250,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
-	smtpCert, webCert := &gateway.CertSlot{}, &gateway.CertSlot{}
+	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
 		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
 	if err != nil {
 		return err
@@ -264,7 +268,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		smtpLn.Close()
 		return fmt.Errorf("web.listen: %w", err)
 	}
-	adminLn, err := listenUnix(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	adminLn, err := listenUnix(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
 	if err != nil {
 		smtpLn.Close()
 		webLn.Close()
@@ -318,7 +322,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
-	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
+	admin := &adminapi.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 

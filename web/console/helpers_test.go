@@ -23,7 +23,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules"
@@ -74,7 +74,7 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notifier := &gateway.Notifier{Store: sp, Builder: builder, Lifetime: time.Hour}
+	notifier := &disposition.Notifier{Store: sp, Builder: builder, Lifetime: time.Hour}
 	e.hold, err = hold.New(sp.DB(), hold.Options{
 		Now: e.clock.Now,
 		OnRelease: func(tx *bbolt.Tx, rec *hold.Record) error {
