@@ -15,6 +15,7 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -82,6 +83,10 @@ type Runner struct {
 
 	attemptCtx context.Context // ends only on Abort: shutdown lets attempts finish
 	abort      context.CancelFunc
+
+	// Sent, if set, records every delivered mail (sent.retention) in the
+	// transaction that records its final state.
+	Sent *sent.Store
 
 	// NoticeTransport, if set, carries sendguard's own mail (notices and
 	// DSNs, addressed to people inside the company) instead of the next hop.
@@ -399,11 +404,19 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 			log.Error("generate DSN", "err", err)
 		}
 	}
+	sentRec := r.prepareSent(log, rec, now)
 	err := r.store.Update(rec.ID, func(tx *bbolt.Tx, cur *spool.Record) error {
 		if cur.State != spool.StateQueued {
 			return errStateChanged
 		}
 		*cur = *rec
+		if sentRec != nil {
+			// A record that cannot be written must not undo the
+			// delivery's result (the mail would go out again).
+			if err := r.Sent.PutTx(tx, sentRec); err != nil {
+				log.Error("record sent mail", "err", err)
+			}
+		}
 		if err := spool.ClearDeliveredTx(tx, rec.ID); err != nil {
 			return err
 		}
@@ -446,6 +459,22 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 	} else if o.delivered > 0 {
 		log.Info("recipients delivered", "count", o.delivered)
 	}
+}
+
+// prepareSent builds the sent record of a mail that has reached its
+// final state with at least one recipient delivered, hashing the
+// attachments of the original body (read before the transaction).
+func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time) *sent.Record {
+	if r.Sent == nil || !sent.Wanted(rec) {
+		return nil
+	}
+	f, err := r.store.OpenBody(rec.ID)
+	if err != nil {
+		log.Warn("sent record without attachment hashes", "err", err)
+		return sent.Prepare(rec, now, nil)
+	}
+	defer f.Close()
+	return sent.Prepare(rec, now, f)
 }
 
 var errStateChanged = fmt.Errorf("message state changed during delivery")

@@ -1,0 +1,16 @@
+package config
+
+import "time"
+
+// Sent configures the sent-mail record: what sendguard remembers of each
+// delivered message (envelope, header summary, masked findings, people
+// affected, attachment hashes, decision; never the body) for the incident
+// kit and `sendguard sent find`.
+type Sent struct {
+	// Retention keeps each delivered message's record this long, then
+	// purges it (audited); 0 keeps none.
+	Retention time.Duration `yaml:"retention"`
+	// ConfirmExpireAfter is how long a recipient's deletion-confirm link
+	// works.
+	ConfirmExpireAfter time.Duration `yaml:"confirm_expire_after"`
+}
