@@ -34,6 +34,7 @@ import (
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 	"github.com/sendguard/sendguard/web/console"
@@ -216,6 +217,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	sentParts, err := newSent(cfg, store, holds, links, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Sent.Retention > 0 {
+		runner.Sent = sentParts.store
+	}
 	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
@@ -298,12 +306,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(dir)})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(dir), Incidents: sentParts.kit})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
+	mux.Handle(sentParts.prefix, sentParts.confirm)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history) },
@@ -322,6 +331,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
+	adminMux.Handle("/v1/sent", sent.Handler(sentParts.store))
+	adminMux.Handle("/v1/sent/", sent.Handler(sentParts.store))
 	admin := &adminapi.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -358,6 +369,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	})
 	goRun("report purge", func() error {
 		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
+		return nil
+	})
+	goRun("sent purge", func() error {
+		purgeSent(runCtx, sentParts.store, holds, cfg.Sent.Retention, 10*time.Minute, log.With("component", "sent"))
 		return nil
 	})
 	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })

@@ -21,6 +21,7 @@ import (
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 
 	"github.com/sendguard/sendguard/templates"
@@ -106,6 +107,10 @@ type Config struct {
 	SSO *SSO
 	// DisableLocalLogin refuses password + TOTP sign-in (SSO only).
 	DisableLocalLogin bool
+
+	// Incidents is the incident kit over the sent-mail record
+	// (incident.go); nil hides it.
+	Incidents *sent.Kit
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -140,6 +145,7 @@ type Handler struct {
 	mux     *http.ServeMux
 
 	sanitize *bluemonday.Policy
+	kit      *sent.Kit
 
 	dashMu sync.Mutex
 	dash   map[string]*dashboard // by language, each kept for dashTTL
@@ -177,6 +183,7 @@ func New(cfg Config) (*Handler, error) {
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, live: cfg.LiveNotes, test: cfg.Test,
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
+		kit: cfg.Incidents,
 	}
 	if h.noLocal && h.sso == nil {
 		return nil, fmt.Errorf("console: local sign-in disabled without single sign-on")
@@ -266,6 +273,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+p+"audit/verify", h.action(RoleAdmin, h.auditVerify))
 	m.HandleFunc("GET "+p+"policy", h.page(RoleViewer, h.policyPage))
 	m.HandleFunc("POST "+p+"policy/test", h.action(RoleReviewer, h.policyTest))
+	h.incidentRoutes(m, p)
 	m.HandleFunc("/", h.notFound)
 	h.mux = m
 }
