@@ -64,7 +64,7 @@ func NewDraft(c *templates.Catalog, lang string, rec *Record, in *Incident, now 
 		}
 	}
 	people := t("ppc.v.people", templates.GroupDigits(rec.People))
-	if rec.People >= templates.PPCThreshold || rec.PeopleApproximate {
+	if rec.PeopleApproximate {
 		people = t("ppc.v.people_about", templates.GroupDigits(templates.RoundPeople(rec.People)))
 	}
 	items := c.DataItems(lang, rec.DataItems)

@@ -40,7 +40,7 @@ type Kit struct {
 	Mail    Mailer
 	Catalog *templates.Catalog
 	// BaseURL is web.base_url (with a trailing slash); confirm links are
-	// BaseURL + "d/" + token.
+	// BaseURL + "del/" + token.
 	BaseURL string
 	From    string // notices' From
 	// ConfirmTTL is how long a confirm link works; zero means 14 days.
@@ -117,7 +117,7 @@ func (k *Kit) RequestDeletion(ctx context.Context, id, lang string, actor hold.A
 	}
 	for i, is := range issued {
 		m := DeletionMail{From: k.From, To: is.Rcpt, Lang: lang, Sender: rec.MailFrom, Subject: rec.Subject,
-			Sent: rec.DeliveredAt, Link: k.BaseURL + "d/" + is.Token.Text(), Expires: now.Add(k.ttl()), Location: k.Location}
+			Sent: rec.DeliveredAt, Link: k.BaseURL + ConfirmPrefix + is.Token.Text(), Expires: now.Add(k.ttl()), Location: k.Location}
 		b, err := m.Bytes(k.Catalog)
 		if err == nil {
 			err = k.Mail(ctx, is.Rcpt, b)

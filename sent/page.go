@@ -31,9 +31,9 @@ type pageView struct {
 
 // ConfirmPrefix is the path of recipients' confirm links under the web
 // base path.
-const ConfirmPrefix = "d/"
+const ConfirmPrefix = "del/"
 
-// ConfirmHandler serves a recipient's confirm page at base path + "d/TOKEN":
+// ConfirmHandler serves a recipient's confirm page at base path + "del/TOKEN":
 // GET shows the message's subject and a button (a mail scanner's fetch
 // uses nothing), POST confirms once. An unknown, used or expired token
 // gets one and the same page.
