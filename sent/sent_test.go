@@ -65,7 +65,7 @@ const csv = "氏名,電話番号\r\n山田 太郎,090-1111-2222\r\n"
 // spooled is a finished spool record as the delivery runner has it.
 func spooled(id string, delivered ...string) (*spool.Record, string) {
 	rep := rules.Report{From: "alice@example.com", Subject: "顧客リスト", People: 1, DataItems: []string{"氏名", "電話番号"},
-		Findings: []rules.Finding{{Detector: "jp_phone", Count: 1, Records: 1, Location: "attachment:list.csv", Samples: []string{"090-****-2222"}}},
+		Findings:   []rules.Finding{{Detector: "jp_phone", Count: 1, Records: 1, Location: "attachment:list.csv", Samples: []string{"090-****-2222"}}},
 		Recipients: rules.Recipients{List: []rules.Recipient{{Address: "a@partner.test", Field: "to"}, {Address: "b@partner.test", Field: "cc"}}}}
 	rj, _ := json.Marshal(rep)
 	rec := &spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateDelivered, MailFrom: "alice@example.com",
