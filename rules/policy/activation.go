@@ -43,6 +43,11 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.sender, true
 	case varSize:
 		return a.r.Size, true
+	case varDataItems:
+		if a.r.DataItems == nil {
+			return []string{}, true
+		}
+		return a.r.DataItems, true
 	case varSenderDepartment, varSenderGroups, varSenderManager, varSenderDirectory:
 		return a.senderDirectory(name), true
 	}

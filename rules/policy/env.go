@@ -20,6 +20,7 @@ const (
 	varFrom        = "from"
 	varSender      = "sender"
 	varSize        = "size"
+	varDataItems   = "data_items"
 	// Qualified names: CEL resolves sender.department to this variable
 	// before field selection, so sender stays a string
 	// (sender.endsWith(...)) while the directory fields read naturally.
@@ -64,6 +65,7 @@ func newEnv() (*cel.Env, error) {
 		cel.Variable(varFrom, cel.StringType),
 		cel.Variable(varSender, cel.StringType),
 		cel.Variable(varSize, cel.IntType),
+		cel.Variable(varDataItems, cel.ListType(cel.StringType)),
 		cel.Variable(varSenderDepartment, cel.StringType),
 		cel.Variable(varSenderGroups, cel.ListType(cel.StringType)),
 		cel.Variable(varSenderManager, cel.StringType),
