@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"hash/maphash"
 	"slices"
 )
@@ -147,10 +148,12 @@ type personRow struct {
 	other    maphash.Hash
 	hasOther bool
 	items    uint32 // data items seen on this record
+	kinds    uint32 // prose: detectors whose identifiers the line holds
+	nearPrev bool   // prose: the line follows the last personal line closely
 }
 
 func (r *personRow) reset() {
-	r.ids, r.name, r.addr, r.hasOther, r.items = r.ids[:0], 0, 0, false, 0
+	r.ids, r.name, r.addr, r.hasOther, r.items, r.kinds, r.nearPrev = r.ids[:0], 0, 0, false, 0, 0, false
 	r.other.Reset()
 }
 
@@ -170,8 +173,10 @@ func (s *scanner) noteEmit(d int, v []byte) {
 	switch {
 	case idPriority[d] != 0:
 		pr.addID(idPriority[d], s.res.hash64(v)^uint64(d)*0x9E3779B97F4A7C15)
+		pr.kinds |= 1 << d
 	case d == detAddress && pr.addr == 0:
 		pr.addr = s.res.hash64(v)
+		pr.kinds |= 1 << d
 	}
 }
 
@@ -218,10 +223,69 @@ func (s *scanner) flushPerson(record bool) {
 			// a pasted list of addresses: one line, one person
 			pr.addID(prioNameAddr+1, pr.addr)
 		}
-		slices.SortStableFunc(pr.ids, func(a, b personID) int { return int(a.prio) - int(b.prio) })
-		s.res.people.add(pr.ids)
+		if !s.tabular {
+			s.groupLine(pr)
+		} else {
+			slices.SortStableFunc(pr.ids, func(a, b personID) int { return int(a.prio) - int(b.prio) })
+			s.res.people.add(pr.ids)
+		}
 	}
 	pr.reset()
+}
+
+// groupLine adds a prose line's identifiers to the record being read
+// when the line follows it closely and names kinds of data it does not
+// have yet (a record written on several lines: 電話 …, then メール …);
+// a repeated kind (the next person's phone), a blank line or a gap
+// starts the next person.
+func (s *scanner) groupLine(pr *personRow) {
+	if len(pr.ids) == 0 {
+		return
+	}
+	g := &s.pgroup
+	if len(g.ids) > 0 && pr.nearPrev && g.kinds&pr.kinds == 0 {
+		for _, id := range pr.ids {
+			g.addID(id.prio, id.h)
+		}
+		g.kinds |= pr.kinds
+		return
+	}
+	s.flushGroup()
+	for _, id := range pr.ids {
+		g.addID(id.prio, id.h)
+	}
+	g.kinds = pr.kinds
+}
+
+// flushGroup counts the prose record being read as one person.
+func (s *scanner) flushGroup() {
+	g := &s.pgroup
+	if len(g.ids) > 0 {
+		slices.SortStableFunc(g.ids, func(a, b personID) int { return int(a.prio) - int(b.prio) })
+		s.res.people.add(g.ids)
+	}
+	g.reset()
+}
+
+// nearLastLine reports whether the line holding s.at directly follows
+// the last line counted in Lines, or has one non-blank line between.
+func (s *scanner) nearLastLine() bool {
+	from := s.lineDone - s.base
+	if s.lineDone == 0 || from < s.lo || from > s.at {
+		return false
+	}
+	start := s.at
+	for start > from && s.b[start-1] != '\n' {
+		start--
+	}
+	between := s.b[from:start]
+	if len(between) == 0 {
+		return true
+	}
+	if bytes.Count(between, []byte{'\n'}) != 1 {
+		return false
+	}
+	return len(bytes.TrimSpace(between)) > 0
 }
 
 // squeeze appends cell to dst without spaces (ASCII and ideographic), so

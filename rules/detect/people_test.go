@@ -31,6 +31,10 @@ func TestPeopleRecords(t *testing.T) {
 		{"no personal columns", "品番,品名,単価\nA-1,ねじ,100\nA-2,ボルト,200\n", true, 0},
 		{"pasted list", "宛先:\n山田様 090-1111-2222\n佐藤様 090-3333-4444\n山田様 090-1111-2222\n", false, 2},
 		{"prose without data", "明日の会議は10時からです。\n", false, 0},
+		// one person written over several lines, a signature
+		{"signature", "よろしくお願いします。\n\n山田 太郎\nTEL: 03-1234-5678\nMail: yamada@example.com\n", false, 1},
+		{"form records", "氏名：山田\n電話：090-1111-2222\nメール：a@x.example.jp\n氏名：佐藤\n電話：090-3333-4444\nメール：b@x.example.jp\n", false, 2},
+		{"blank line parts records", "電話：090-1111-2222\n\nメール：b@x.example.jp\n", false, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -32,6 +32,7 @@ type scanner struct {
 	list    myList     // unlabelled checksum-valid My Numbers awaiting company
 
 	prow    personRow // identifiers of the record being read (people.go)
+	pgroup  personRow // prose: lines of one multi-line record (people.go)
 	nameBuf []byte    // noteCell's scratch
 }
 
@@ -228,7 +229,9 @@ func (s *scanner) emit(d int, v []byte) {
 		return
 	}
 	if s.base+s.at >= s.lineDone {
+		near := s.nearLastLine()
 		s.flushPerson(true) // the previous line's person
+		s.prow.nearPrev = near
 		s.res.Lines++
 		nl := bytes.IndexByte(s.b[s.at:], '\n')
 		if nl < 0 {
@@ -250,4 +253,5 @@ func (s *scanner) finish(end int) {
 		}
 	}
 	s.flushPerson(!s.tabular)
+	s.flushGroup()
 }

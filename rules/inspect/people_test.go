@@ -176,6 +176,21 @@ func peopleCorpus(t *testing.T) (lists []peopleCase, empty []peopleCase) {
 		}
 		lists = append(lists, peopleCase{fmt.Sprintf("body-%d", k), mailWith("x@partner.test", b.String(), nil, "", ""), n})
 	}
+	for k := range 6 {
+		// records written on several lines, as in a pasted form
+		n := size(3, 3000)
+		ids := sample(r, 0, 40000, n, dupOf(n))
+		var b strings.Builder
+		b.WriteString("お申込みいただいた方の一覧です。\r\n\r\n")
+		for j, i := range ids {
+			p := personAt(i)
+			fmt.Fprintf(&b, "氏名：%s 様\r\n電話：%s\r\nメール：%s\r\n", p.name, p.phone, p.email)
+			if k%2 == 0 || j%3 == 0 {
+				b.WriteString("\r\n")
+			}
+		}
+		lists = append(lists, peopleCase{fmt.Sprintf("form-%d", k), mailWith("x@partner.test", b.String(), nil, "", ""), n})
+	}
 	for k := range 8 {
 		// The same people in two files: e-mail and phone in a CSV, phone
 		// only in a workbook that half overlaps it.
