@@ -137,18 +137,16 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	metrics := gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
 	p.runner = delivery.NewRunner(cfg, p.store, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
 	internal := func(d string) bool { return strings.EqualFold(d, "example.com") }
-	p.steps = &disposition.StepRunner{Store: p.store, Log: log, Fault: fault}
-	if p.q, err = queue.Open(p.store, queue.Options{OnStep: p.steps.Wake}); err != nil {
+	wake := disposition.NewSignal()
+	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify}); err != nil {
 		t.Fatal(err)
 	}
-	p.steps.Holds = p.q.Holds
 	builder, err := notify.NewBuilder(notify.Options{From: "sendguard <sendguard@example.com>"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	notifier := &disposition.Notifier{Store: p.store, Builder: builder, NewToken: newToken, Lifetime: time.Hour,
 		Link: func(tok string) string { return "http://127.0.0.1/h/" + tok }}
-	p.steps.Notifier = notifier
 	key, err := link.LoadOrCreateKey(filepath.Join(dir, link.KeyFile))
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +163,8 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		Encryptor: &disposition.Encryptor{Store: p.store, Notices: builder, Internal: internal, Lifetime: time.Hour},
 		Linker: &disposition.Linker{Store: p.store, Links: p.links, Pages: pages, Notices: builder,
 			TTL: 24 * time.Hour, Lifetime: time.Hour}}
-	p.steps.Rewriter = rw
+	p.steps = &disposition.StepRunner{Queue: p.q, Store: p.store, Rewriter: rw, Notifier: notifier,
+		Log: log, Fault: fault, Wakeup: wake}
 	ppath := filepath.Join(t.TempDir(), "policy.yaml")
 	os.WriteFile(ppath, []byte(policyYAML), 0o600)
 	pol, err := policy.Load(ppath)
@@ -176,8 +175,8 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.insp = &disposition.PolicyInspector{Rules: rules, Holds: p.q.Holds, Notifier: notifier, Rewriter: rw, Log: log}
-	if p.srv, err = front.NewServer(front.Options{Config: cfg, Log: log, Store: p.store, Inspector: p.insp, Metrics: metrics}); err != nil {
+	p.insp = &disposition.PolicyInspector{Rules: rules, Notifier: notifier, Rewriter: rw, Log: log}
+	if p.srv, err = front.NewServer(front.Options{Config: cfg, Log: log, Store: p.store, Queue: p.q, Inspector: p.insp, Metrics: metrics}); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

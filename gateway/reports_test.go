@@ -11,6 +11,7 @@ import (
 
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -31,15 +32,18 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 `, 1)
 	p := openPipe(t, t.TempDir(), pol, &recorder{}, nil)
 	defer p.close()
-	base := *p.insp
+	insp := *p.insp
+	insp.KeepReports = true
 	rs := &reports.Bolt{DB: p.store.DB()}
 	if err := rs.Init(); err != nil {
 		t.Fatal(err)
 	}
 
-	accept := func(w disposition.ReportWriter) (string, error) {
-		insp := base
-		insp.Reports = w
+	accept := func(w queue.ReportStore) (string, error) {
+		q, err := queue.Open(p.store, queue.Options{Reports: w})
+		if err != nil {
+			t.Fatal(err)
+		}
 		qid := spool.NewID()
 		bw, err := p.store.Create(qid)
 		if err != nil {
@@ -59,7 +63,7 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 		}
 		rec := &spool.Record{ID: qid, Kind: spool.KindMail, State: spool.StateHeld, MailFrom: env.MailFrom, Rcpts: env.Rcpts,
 			Size: size, SHA256: sum, ReceivedAt: now, NextAttempt: now, Expires: now.Add(time.Hour), Subject: v.Subject}
-		return qid, p.store.Accept(rec, func(tx *bbolt.Tx) error { return insp.CommitTx(tx, v) })
+		return qid, q.Accept(context.Background(), v.Acceptance(rec))
 	}
 
 	qid, err := accept(failingReports{})

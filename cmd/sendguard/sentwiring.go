@@ -29,7 +29,7 @@ type sentParts struct {
 
 // newSent builds the sent-mail record and the incident kit. With
 // sent.retention 0 nothing is recorded, and the kit finds nothing.
-func newSent(cfg *config.Config, store *spool.Store, holds *hold.Store, links *link.Store, log *slog.Logger) (*sentParts, error) {
+func newSent(cfg *config.Config, store *spool.Store, q disposition.Acceptor, holds *hold.Store, links *link.Store, log *slog.Logger) (*sentParts, error) {
 	st := &sent.Store{DB: store.DB(), Retention: cfg.Sent.Retention}
 	if err := st.Init(); err != nil {
 		return nil, fmt.Errorf("sent: %w", err)
@@ -52,7 +52,7 @@ func newSent(cfg *config.Config, store *spool.Store, holds *hold.Store, links *l
 		Mail: func(ctx context.Context, to string, msg []byte) error {
 			// Deletion requests go out as mail of their own, queued like
 			// notices; the kit addresses original recipients only.
-			return disposition.QueueNotice(store, []string{to}, msg, "deletion request", time.Now(), cfg.Delivery.QueueLifetime)
+			return disposition.QueueNotice(ctx, q, store, []string{to}, msg, "deletion request", time.Now(), cfg.Delivery.QueueLifetime)
 		}}
 	return &sentParts{store: st, kit: kit, confirm: kit.ConfirmHandler(base.Path), prefix: base.Path + sent.ConfirmPrefix}, nil
 }

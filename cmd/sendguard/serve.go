@@ -129,6 +129,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return out
 	})
 
+	// Construction follows the pipeline, each part built once its
+	// dependencies exist: delivery, the queue, disposition (notices,
+	// rewrites, steps), the SMTP front. Nothing runs before the goroutines
+	// start below.
 	tr, closeTr, err := newTransport(cfg, log)
 	if err != nil {
 		return err
@@ -138,16 +142,30 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	tr = withDKIM(tr, signer, log)
-	runner := delivery.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
+	routes := delivery.ByKind{Mail: withDKIM(tr, signer, log)}
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
 		if err != nil {
 			return err
 		}
 		defer closeN()
-		runner.NoticeTransport = withDKIM(ntr, signer, log)
+		routes.Own = withDKIM(ntr, signer, log)
 	}
+	runner := delivery.NewRunner(cfg, store, routes, buildDSN(cfg), log, metrics)
+
+	reportStore := &reports.Bolt{DB: store.DB()}
+	if err := reportStore.Init(); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	// Transitions that record a step wake the step worker after they
+	// commit.
+	stepWake := disposition.NewSignal()
+	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore,
+		Logger: log.With("component", "hold")})
+	if err != nil {
+		return err
+	}
+	holds := q.Holds
 
 	loc := cfg.Location()
 	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
@@ -158,15 +176,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	// Transitions wake the step worker after they commit. It is built
-	// below, once everything a step needs exists; nothing transitions
-	// before the goroutines start.
-	var steps *disposition.StepRunner
-	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold")})
-	if err != nil {
-		return err
-	}
-	holds := q.Holds
 	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
 	if err != nil {
 		return err
@@ -186,10 +195,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	history, err := delivery.NewHistory(store.DB())
 	if err != nil {
 		return err
-	}
-	reportStore := &reports.Bolt{DB: store.DB()}
-	if err := reportStore.Init(); err != nil {
-		return fmt.Errorf("reports: %w", err)
 	}
 	first, err := buildUnit(cfg, history)
 	if err != nil {
@@ -212,12 +217,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			// One-time codes travel as notices: spooled like any mail.
-			return disposition.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
+			return disposition.QueueNotice(ctx, q, store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
 		}})
 	if err != nil {
 		return err
 	}
-	sentParts, err := newSent(cfg, store, holds, links, log)
+	sentParts, err := newSent(cfg, store, q, holds, links, log)
 	if err != nil {
 		return err
 	}
@@ -228,8 +233,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
 	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
-	steps = &disposition.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
-		OnQueued: runner.Wake, Log: log.With("component", "steps")}
+	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
+		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
 	dir, dirSrc, err := newDirectory(cfg, log)
 	if err != nil {
 		return err
@@ -248,20 +253,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *disposition.PolicyInspector {
-		pi := &disposition.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
-			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
-			Directory: senderDirectory(dir)}
-		if cfg.Reports.Retention > 0 {
-			pi.Reports = reportStore
-		}
-		return pi
+		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
+			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
+			ResolveApprovers: approverResolver{cfg: u.cfg, dir: dir, log: log.With("component", "approvers")}.resolve,
+			Directory:        senderDirectory(dir), KeepReports: cfg.Reports.Retention > 0}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
 	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: inspectorOf(first),
 		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
 	if err != nil {
 		return err

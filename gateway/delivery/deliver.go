@@ -35,12 +35,30 @@ type Delivery struct {
 	EightBit bool
 	DSNRet   string
 	DSNEnvID string
-	Body     func() (io.ReadCloser, error)
+	// Own is set for sendguard's own mail (notices, DSNs), not a
+	// message it relays.
+	Own  bool
+	Body func() (io.ReadCloser, error)
 	// Accepted, if set, is called by the transport as soon as the next
 	// hop has accepted recipients (its 250 after the data), before it does
 	// anything else; once it returns, a crash of the process does not send
 	// them again. Calls may be concurrent.
 	Accepted func([]Result)
+}
+
+// ByKind sends sendguard's own mail (notices and DSNs, addressed to
+// people inside the company) through Own, when set, and relayed mail
+// through Mail.
+type ByKind struct {
+	Mail, Own Transport
+}
+
+// Deliver implements Transport.
+func (b ByKind) Deliver(ctx context.Context, d *Delivery) []Result {
+	if d.Own && b.Own != nil {
+		return b.Own.Deliver(ctx, d)
+	}
+	return b.Mail.Deliver(ctx, d)
 }
 
 // Result is one recipient's outcome of an attempt.
@@ -87,10 +105,6 @@ type Runner struct {
 	// Sent, if set, records every delivered mail (sent.retention) in the
 	// transaction that records its final state.
 	Sent *sent.Store
-
-	// NoticeTransport, if set, carries sendguard's own mail (notices and
-	// DSNs, addressed to people inside the company) instead of the next hop.
-	NoticeTransport Transport
 }
 
 // NewRunner builds the delivery runner.
@@ -217,9 +231,6 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 	}
 	if len(pending) > 0 && now.Before(rec.Expires) {
 		tr := r.tr
-		if r.NoticeTransport != nil && rec.Kind != spool.KindMail {
-			tr = r.NoticeTransport
-		}
 		// Recipients with their own copy are delivered in their own
 		// transaction; everyone else shares the message's body.
 		groups := map[string][]spool.Rcpt{}
@@ -236,7 +247,7 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 				view.BodySuffix = body
 			}
 			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[body], Size: rec.Size, UTF8: rec.UTF8,
-				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID,
+				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID, Own: rec.Kind != spool.KindMail,
 				Body:     func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
 				Accepted: func(rs []Result) { r.markAccepted(log, id, rs) }}
 			results = append(results, tr.Deliver(ctx, d)...)

@@ -1,6 +1,7 @@
 package disposition
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/sendguard/sendguard/crypto/aeszip"
 	"github.com/sendguard/sendguard/crypto/password"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules/address"
 	"github.com/sendguard/sendguard/spool"
@@ -147,14 +149,19 @@ func (e *Encryptor) notice(p *Prepared, n notify.PasswordNotice) error {
 	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime)
 }
 
+// Acceptor commits an accepted message (*queue.Queue is one).
+type Acceptor interface {
+	Accept(ctx context.Context, a queue.Acceptance) error
+}
+
 // QueueNotice spools a notice and commits it at once (for notices that
 // belong to no acceptance or transition, e.g. one-time download codes).
-func QueueNotice(st *spool.Store, to []string, data []byte, what string, now time.Time, lifetime time.Duration) error {
+func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, data []byte, what string, now time.Time, lifetime time.Duration) error {
 	p := &Prepared{}
 	if err := spoolNotice(st, p, to, data, what, now, lifetime); err != nil {
 		return err
 	}
-	err := st.Accept(p.recs[0], nil)
+	err := q.Accept(ctx, queue.Acceptance{Message: p.Mails[0]})
 	if err != nil {
 		p.Discard(st)
 	}
@@ -180,7 +187,7 @@ func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what st
 	for _, a := range to {
 		rec.Rcpts = append(rec.Rcpts, spool.Rcpt{Addr: a, Status: spool.RcptPending})
 	}
-	p.recs = append(p.recs, rec)
+	p.Mails = append(p.Mails, rec)
 	return nil
 }
 

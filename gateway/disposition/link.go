@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
@@ -145,15 +144,4 @@ func (l *Linker) lang(addr string) string {
 		return ""
 	}
 	return l.LangOf(addr)
-}
-
-// applyRcptBodies points each recipient at its own copy.
-func applyRcptBodies(rec *spool.Record, bodies map[string]string) {
-	for i := range rec.Rcpts {
-		if b, ok := bodies[rec.Rcpts[i].Addr]; ok {
-			rec.Rcpts[i].Body = b
-		} else if b, ok := bodies[strings.ToLower(rec.Rcpts[i].Addr)]; ok {
-			rec.Rcpts[i].Body = b
-		}
-	}
 }

@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/hold/summary"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
-	"github.com/sendguard/sendguard/templates"
-	"go.etcd.io/bbolt"
 )
 
 // Notifier queues notice mails (confirm links, outcomes) as spool messages
@@ -28,45 +28,32 @@ type Notifier struct {
 }
 
 // Prepared are notices written to the spool but not yet committed, with the
-// link tokens they carry.
+// link tokens they carry; the transition that sends them commits them.
 type Prepared struct {
-	recs   []*spool.Record
-	tokens []hold.Token
+	queue.Notices
 }
 
-// PersistTx commits the tokens and notice records in the caller's
-// transaction (the one that creates the hold).
-func (p *Prepared) PersistTx(tx *bbolt.Tx, holds *hold.Store) error {
+// Queued is what commits the notices (none for nil).
+func (p *Prepared) Queued() queue.Notices {
 	if p == nil {
-		return nil
+		return queue.Notices{}
 	}
-	for _, t := range p.tokens {
-		if err := holds.AddTokenTx(tx, t); err != nil {
-			return err
-		}
-	}
-	for _, r := range p.recs {
-		if err := spool.PutTx(tx, r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return p.Notices
 }
 
 // add takes over o's notices.
 func (p *Prepared) add(o *Prepared) {
 	if o != nil {
-		p.recs = append(p.recs, o.recs...)
-		p.tokens = append(p.tokens, o.tokens...)
+		p.Add(o.Notices)
 	}
 }
 
-// Discard removes the notice files of a hold that was not committed.
+// Discard removes the notice files of notices that were not committed.
 func (p *Prepared) Discard(st *spool.Store) {
 	if p == nil {
 		return
 	}
-	for _, r := range p.recs {
+	for _, r := range p.Mails {
 		st.RemoveBody(r.ID)
 	}
 }
@@ -81,7 +68,12 @@ func (n *Notifier) ForHold(hr *hold.Record, rep *rules.Report, now time.Time) (*
 		if err != nil {
 			return err
 		}
-		p.tokens = append(p.tokens, hold.Token{Hash: hash, MessageID: hr.ID, Role: role, CreatedAt: now, Expires: hr.Deadline})
+		tok := hold.Token{Hash: hash, MessageID: hr.ID, Role: role, CreatedAt: now, Expires: hr.Deadline}
+		if role == hold.RoleApprover && len(to) == 1 {
+			// Bound to the person, so N-of-M approval counts who approved.
+			tok.Subject = to[0]
+		}
+		p.Tokens = append(p.Tokens, tok)
 		return n.write(p, noticeView(kind, to, hr, rep, n.Link(text)), now)
 	}
 	var err error
@@ -157,7 +149,7 @@ func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
 // the report stored with it): the values notify renders, so that it
 // needs neither the hold store nor the report.
 func noticeView(kind notify.Kind, to []string, hr *hold.Record, rep *rules.Report, link string) notify.Notice {
-	nt := notify.Notice{Kind: kind, To: to, Message: templates.NewSummary(hr, rep), Deadline: hr.Deadline, Link: link}
+	nt := notify.Notice{Kind: kind, To: to, Message: summary.Of(hr, rep), Deadline: hr.Deadline, Link: link}
 	if hr.Kind == hold.KindApprover {
 		nt.Approvers = hr.Approvers
 	}

@@ -79,7 +79,7 @@ func (a *Applied) Record(rec *spool.Record) {
 		return
 	}
 	rec.BodySuffix = a.Suffix
-	applyRcptBodies(rec, a.RcptBodies)
+	rec.SetRcptBodies(a.RcptBodies)
 }
 
 // Rewriter applies Rewrites: the one implementation used on acceptance and

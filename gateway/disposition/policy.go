@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
@@ -30,7 +28,6 @@ const DefaultHoldExpiry = 72 * time.Hour
 // plan (reject, hold with its notices, or rewrites then delivery).
 type PolicyInspector struct {
 	Rules    *inspect.Inspector
-	Holds    *hold.Store
 	Notifier *Notifier // nil: no notices
 	// Rewriter applies bcc, link and encrypt; a rewrite it cannot do holds
 	// the message for review.
@@ -39,19 +36,42 @@ type PolicyInspector struct {
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
 	Approvers func(sender string) []string
+	// ResolveApprovers, when set, replaces Approvers: who is asked to
+	// approve a sender's message given the rule's own approvers (maybe
+	// none) and the approvals needed, absent approvers' deputies included.
+	ResolveApprovers func(sender string, named []string, need int) []string
+	// ApprovalsRequired is how many distinct approvers must approve when
+	// the rule does not say (N of M); 0 means one.
+	ApprovalsRequired int
 	// Directory, when set, gives the sender's directory entry for the
 	// policy; it must answer quickly (from a cache) and never fail.
 	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
-	// Reports stores each accepted message's analysis report in its
-	// acceptance transaction; nil stores none.
-	Reports ReportWriter
+	// KeepReports keeps each accepted message's analysis report for
+	// policy replay; it commits with the acceptance.
+	KeepReports bool
 }
 
-// ReportWriter stores analysis reports for policy replay. It writes in the
-// caller's transaction: a report exists exactly when its message was
-// accepted.
-type ReportWriter interface {
-	PutTx(tx *bbolt.Tx, r *reports.Report) error
+// approvers names who approves hr and how many must: with fewer
+// approvers than approvals needed (or none), nobody can release it by
+// approval, so the security team reviews it instead.
+func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
+	switch {
+	case p.ResolveApprovers != nil:
+		hr.Approvers = p.ResolveApprovers(hr.Sender, named, need)
+	case len(named) == 0 && p.Approvers != nil:
+		hr.Approvers = p.Approvers(hr.Sender)
+	}
+	if len(hr.Approvers) == 0 || len(hr.Approvers) < need {
+		if len(hr.Approvers) > 0 {
+			p.Log.Warn("fewer approvers than approvals required; holding for review", "queue_id", hr.ID,
+				"approvers", len(hr.Approvers), "required", need)
+		}
+		hr.Kind = hold.KindReview
+		return
+	}
+	if need > 1 {
+		hr.ApprovalsRequired = need
+	}
 }
 
 // Inspect implements Inspector.
@@ -84,7 +104,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
 		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
-	if p.Reports != nil {
+	if p.KeepReports {
 		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
 	}
 	if d.Has(rules.ActionReject) {
@@ -126,12 +146,8 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules},
 		Approvers: d.Params.Approvers, Report: repJSON,
 	}
-	if kind == hold.KindApprover && len(hr.Approvers) == 0 && p.Approvers != nil {
-		hr.Approvers = p.Approvers(in.Env.MailFrom)
-	}
-	if kind == hold.KindApprover && len(hr.Approvers) == 0 {
-		// Nobody could approve: the security team decides instead.
-		hr.Kind = hold.KindReview
+	if kind == hold.KindApprover {
+		p.approvers(hr, d.Params.Approvers, max(1, cmp.Or(d.Params.ApprovalsRequired, p.ApprovalsRequired)))
 	}
 	if p.Notifier != nil {
 		hr.Language = p.Notifier.Lang
@@ -153,30 +169,6 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		}
 	}
 	return v, nil
-}
-
-// CommitTx implements Inspector: the hold and every notice (with the link
-// tokens they carry) commit with the message.
-func (p *PolicyInspector) CommitTx(tx *bbolt.Tx, v *Verdict) error {
-	if p.Reports != nil && v.Stored != nil {
-		// What acceptance does, a failed rewrite's review hold included.
-		v.Stored.Actions = v.Actions
-		if err := p.Reports.PutTx(tx, v.Stored); err != nil {
-			return fmt.Errorf("store report: %w", err)
-		}
-	}
-	if v.Hold != nil {
-		if err := p.Holds.CreateTx(tx, v.Hold, hold.System, v.HoldReason); err != nil {
-			return err
-		}
-	}
-	if err := v.Notices.PersistTx(tx, p.Holds); err != nil {
-		return err
-	}
-	if v.Applied != nil {
-		return v.Applied.Notices.PersistTx(tx, nil)
-	}
-	return nil
 }
 
 // Discard implements Inspector.

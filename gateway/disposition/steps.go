@@ -8,10 +8,9 @@ import (
 	"runtime/debug"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -25,18 +24,31 @@ import (
 // removed by the spool's reconciliation on start. So nothing is lost and
 // nothing goes out twice.
 type StepRunner struct {
-	Store    *spool.Store
-	Holds    *hold.Store
+	Queue    StepQueue
+	Store    *spool.Store // the spool the rewrites and notices write to
 	Rewriter *Rewriter
 	Notifier *Notifier       // nil: decision notices are dropped
 	OnQueued func(id string) // wakes the delivery runner
 	Log      *slog.Logger
 	Now      func() time.Time
 
-	wake chan struct{}
+	// Wakeup is notified to run steps now (queue.Options.OnStep); nil
+	// makes one.
+	Wakeup Signal
 	// Fault, if set (tests),, is asked at each crash point; an error stops
 	// the step there as kill -9 would, without any cleanup.
 	Fault func(point string) error
+}
+
+// StepQueue is what the step worker needs of the message queue
+// (*queue.Queue is one): the recorded steps, and one short commit per
+// step's result.
+type StepQueue interface {
+	WithSteps(ctx context.Context, limit int) ([]string, error)
+	Get(ctx context.Context, id string) (*spool.Record, error)
+	Hold(ctx context.Context, id string) (*hold.Record, error)
+	FinishStep(ctx context.Context, id string, k spool.StepKind, res queue.StepResult) error
+	FailStep(ctx context.Context, id string, cause error, backoff func(attempts int) time.Duration) (time.Time, error)
 }
 
 // Step failures are retried after 5 s, doubling up to 30 min: a disk that
@@ -47,21 +59,29 @@ const (
 	stepBatch    = 100
 )
 
-var errStepStale = errors.New("message state changed while its step ran")
+// Signal wakes a worker: Notify never blocks, and notifications made
+// while the worker is busy coalesce into one.
+type Signal chan struct{}
 
-// Wake makes Run look for steps now.
-func (r *StepRunner) Wake() {
+// NewSignal makes a Signal.
+func NewSignal() Signal { return make(Signal, 1) }
+
+// Notify wakes the worker.
+func (s Signal) Notify() {
 	select {
-	case r.wakeCh() <- struct{}{}:
+	case s <- struct{}{}:
 	default:
 	}
 }
 
-func (r *StepRunner) wakeCh() chan struct{} {
-	if r.wake == nil {
-		r.wake = make(chan struct{}, 1)
+// Wake makes Run look for steps now.
+func (r *StepRunner) Wake() { r.wakeCh().Notify() }
+
+func (r *StepRunner) wakeCh() Signal {
+	if r.Wakeup == nil {
+		r.Wakeup = NewSignal()
 	}
-	return r.wake
+	return r.Wakeup
 }
 
 func (r *StepRunner) now() time.Time {
@@ -97,7 +117,7 @@ func (r *StepRunner) Run(ctx context.Context) {
 // RunOnce runs every due step once and returns when the earliest retry
 // that is not yet due will be (zero if none).
 func (r *StepRunner) RunOnce(ctx context.Context) (next time.Time, err error) {
-	ids, err := r.Store.WithSteps(stepBatch)
+	ids, err := r.Queue.WithSteps(ctx, stepBatch)
 	if err != nil {
 		r.Log.Error("read recorded steps", "err", err)
 		return time.Time{}, err
@@ -138,11 +158,11 @@ func (r *StepRunner) runFirst(ctx context.Context, id string) (retry time.Time, 
 		// A step cut short by shutdown is not a failure: it runs again
 		// from the start after the restart.
 		if err != nil && !IsFault(err) && ctx.Err() == nil {
-			retry = r.failed(log, id, err)
+			retry = r.failed(ctx, log, id, err)
 		}
 	}()
-	rec, err := r.Store.Get(id)
-	if errors.Is(err, spool.ErrNotFound) {
+	rec, err := r.Queue.Get(ctx, id)
+	if errors.Is(err, queue.ErrNotFound) {
 		return time.Time{}, false, nil
 	}
 	if err != nil || len(rec.Steps) == 0 {
@@ -159,9 +179,9 @@ func (r *StepRunner) runFirst(ctx context.Context, id string) (retry time.Time, 
 		err = r.notice(ctx, log, rec, st)
 	default:
 		log.Error("unknown recorded step dropped", "kind", st.Kind)
-		err = r.finish(id, st.Kind, func(*bbolt.Tx, *spool.Record) error { return nil })
+		err = r.Queue.FinishStep(ctx, id, st.Kind, queue.StepResult{})
 	}
-	if errors.Is(err, errStepStale) {
+	if errors.Is(err, queue.ErrStepStale) {
 		return time.Time{}, true, nil
 	}
 	return time.Time{}, err == nil, err
@@ -170,7 +190,7 @@ func (r *StepRunner) runFirst(ctx context.Context, id string) (retry time.Time, 
 // release applies the release's rewrites and queues the message.
 func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step) error {
 	if rec.State != spool.StateReleased {
-		return r.finish(rec.ID, st.Kind, func(*bbolt.Tx, *spool.Record) error { return nil })
+		return r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{})
 	}
 	rw := ReleaseRewrites(st.Actions, hold.ReleaseMode(st.Mode))
 	if rw.Link {
@@ -190,15 +210,9 @@ func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.R
 	if err := r.crash("release applied"); err != nil {
 		return err
 	}
-	err = r.finish(rec.ID, st.Kind, func(tx *bbolt.Tx, cur *spool.Record) error {
-		if cur.State != spool.StateReleased {
-			return errStepStale
-		}
-		ap.Record(cur)
-		cur.Applied = append(cur.Applied, ap.Actions...)
-		cur.State, cur.NextAttempt = spool.StateQueued, now
-		return ap.Notices.PersistTx(tx, nil)
-	})
+	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
+		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, Applied: ap.Actions},
+		Notices: ap.Notices.Queued()})
 	if err != nil {
 		r.Rewriter.Discard(ap)
 		return err
@@ -208,7 +222,7 @@ func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.R
 	}
 	log.Info("released message queued", "applied", ap.Actions)
 	r.queued(rec.ID)
-	for _, n := range ap.Notices.recs {
+	for _, n := range ap.Notices.Queued().Mails {
 		r.queued(n.ID)
 	}
 	return nil
@@ -216,13 +230,13 @@ func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.R
 
 // notice spools the sender's notice of a decision.
 func (r *StepRunner) notice(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step) error {
-	drop := func(*bbolt.Tx, *spool.Record) error { return nil }
+	drop := func() error { return r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{}) }
 	if r.Notifier == nil {
-		return r.finish(rec.ID, st.Kind, drop)
+		return drop()
 	}
-	hr, err := r.Holds.Get(ctx, rec.ID)
+	hr, err := r.Queue.Hold(ctx, rec.ID)
 	if errors.Is(err, hold.ErrNotFound) {
-		return r.finish(rec.ID, st.Kind, drop)
+		return drop()
 	}
 	if err != nil {
 		return err
@@ -233,7 +247,7 @@ func (r *StepRunner) notice(ctx context.Context, log *slog.Logger, rec *spool.Re
 		// An address no notice can be written to (it came as the
 		// envelope sender) will not become valid on a retry.
 		log.Warn("decision notice cannot be built; none sent", "err", err)
-		return r.finish(rec.ID, st.Kind, drop)
+		return drop()
 	}
 	if err != nil {
 		return err
@@ -245,44 +259,22 @@ func (r *StepRunner) notice(ctx context.Context, log *slog.Logger, rec *spool.Re
 	if err := r.crash("notice written"); err != nil {
 		return err
 	}
-	err = r.finish(rec.ID, st.Kind, func(tx *bbolt.Tx, _ *spool.Record) error { return p.PersistTx(tx, nil) })
+	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{Notices: p.Queued()})
 	if err != nil {
 		p.Discard(r.Store)
 		return err
 	}
-	for _, n := range p.recs {
+	for _, n := range p.Mails {
 		r.queued(n.ID)
 	}
 	log.Info("decision notice queued", "outcome", st.Notice)
 	return nil
 }
 
-// finish removes the first step (of kind k) and commits fn's changes with
-// it. If the step is no longer first, the message changed meanwhile and
-// nothing is written.
-func (r *StepRunner) finish(id string, k spool.StepKind, fn func(*bbolt.Tx, *spool.Record) error) error {
-	return r.Store.Update(id, func(tx *bbolt.Tx, cur *spool.Record) error {
-		if len(cur.Steps) == 0 || cur.Steps[0].Kind != k {
-			return errStepStale
-		}
-		cur.Steps = cur.Steps[1:]
-		return fn(tx, cur)
-	})
-}
-
 // failed records a failed attempt and when to retry.
-func (r *StepRunner) failed(log *slog.Logger, id string, cause error) time.Time {
-	var retry time.Time
-	err := r.Store.Update(id, func(_ *bbolt.Tx, cur *spool.Record) error {
-		if len(cur.Steps) == 0 {
-			return errStepStale
-		}
-		st := &cur.Steps[0]
-		st.Attempts++
-		st.LastError = cause.Error()
-		retry = r.now().Add(min(stepRetryMin<<min(st.Attempts-1, 20), stepRetryMax))
-		st.NextAttempt = retry
-		return nil
+func (r *StepRunner) failed(ctx context.Context, log *slog.Logger, id string, cause error) time.Time {
+	retry, err := r.Queue.FailStep(ctx, id, cause, func(n int) time.Duration {
+		return min(stepRetryMin<<min(n-1, 20), stepRetryMax)
 	})
 	if err != nil {
 		return time.Time{}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
@@ -52,4 +53,22 @@ type Verdict struct {
 	Shadow []policy.Shadow
 	// Stored is the analysis report kept for policy replay, if any.
 	Stored *reports.Report
+}
+
+// Acceptance is what commits with rec (in the state front built it) when
+// the verdict is not a rejection: the decision recorded on the message,
+// the copies to deliver, the hold, every notice and the kept report.
+func (v *Verdict) Acceptance(rec *spool.Record) queue.Acceptance {
+	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
+	v.Applied.Record(rec)
+	a := queue.Acceptance{Message: rec, Hold: v.Hold, HoldReason: v.HoldReason, Report: v.Stored}
+	if v.Stored != nil {
+		// What acceptance does, a failed rewrite's review hold included.
+		v.Stored.Actions = v.Actions
+	}
+	a.Notices.Add(v.Notices.Queued())
+	if v.Applied != nil {
+		a.Notices.Add(v.Applied.Notices.Queued())
+	}
+	return a
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -60,7 +61,11 @@ func startHygiene(t *testing.T, mutate func(*config.Config)) *hygieneEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(Options{Config: &cfg, Log: log, Store: store, Metrics: gateway.NewMetrics(prometheus.NewRegistry(), nil)})
+	q, err := queue.Open(store, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(Options{Config: &cfg, Log: log, Store: store, Queue: q, Metrics: gateway.NewMetrics(prometheus.NewRegistry(), nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

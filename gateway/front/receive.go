@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/disposition"
@@ -26,9 +25,6 @@ type Inspector interface {
 	// Inspect decides and prepares the plan: the verdict says what
 	// acceptance does and carries what was prepared for it.
 	Inspect(ctx context.Context, in *disposition.Inbound) (*disposition.Verdict, error)
-	// CommitTx records the verdict's plan (a hold, notices) in the
-	// acceptance transaction: records only, no file I/O.
-	CommitTx(tx *bbolt.Tx, v *disposition.Verdict) error
 	// Discard undoes what Inspect prepared when the message is not
 	// accepted after all.
 	Discard(v *disposition.Verdict)
@@ -99,16 +95,7 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 		gateway.LogMessage(log, facts)
 		return rej
 	}
-	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
-	v.Applied.Record(rec)
-	if v.Hold != nil {
-		rec.State = spool.StateHeld
-	}
-	var commit func(tx *bbolt.Tx) error
-	if insp != nil {
-		commit = func(tx *bbolt.Tx) error { return insp.CommitTx(tx, v) }
-	}
-	err = s.store.Accept(rec, commit)
+	err = s.queue.Accept(context.Background(), v.Acceptance(rec))
 	if err != nil {
 		s.store.RemoveBody(qid)
 		if insp != nil {

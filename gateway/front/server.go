@@ -27,6 +27,7 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/internal/ratelimit"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -35,6 +36,7 @@ type Server struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	store    *spool.Store
+	queue    Acceptor
 	insp     atomic.Pointer[inspectorRef] // swapped by a reload (reload.go)
 	metrics  *gateway.Metrics
 	onQueued func(id string) // wakes the delivery runner
@@ -56,11 +58,18 @@ type Server struct {
 	inflight  sync.WaitGroup // DATA phases in progress
 }
 
+// Acceptor commits an accepted message with everything its verdict
+// prepared, all or nothing (*queue.Queue is one).
+type Acceptor interface {
+	Accept(ctx context.Context, a queue.Acceptance) error
+}
+
 // Options are the server's dependencies.
 type Options struct {
 	Config    *config.Config
 	Log       *slog.Logger
 	Store     *spool.Store
+	Queue     Acceptor  // commits accepted messages
 	Inspector Inspector // nil: deliver everything as is
 	Metrics   *gateway.Metrics
 	OnQueued  func(id string)
@@ -73,12 +82,15 @@ type Options struct {
 func NewServer(o Options) (*Server, error) {
 	cfg := o.Config
 	s := &Server{
-		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store,
+		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store, queue: o.Queue,
 		metrics: o.Metrics, onQueued: o.OnQueued, hostname: Hostname(cfg),
 		users: map[string][]byte{},
 	}
 	if s.onQueued == nil {
 		s.onQueued = func(string) {}
+	}
+	if s.queue == nil {
+		return nil, errors.New("smtp server: no queue to accept into")
 	}
 	s.SetInspector(o.Inspector)
 	for _, n := range cfg.SMTP.TrustedNetworks {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -35,7 +36,11 @@ func startShutdownEnv(t *testing.T) *shutdownEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	srv, err := NewServer(Options{Config: &cfg, Log: log, Store: store, Metrics: gateway.NewMetrics(prometheus.NewRegistry(), nil)})
+	q, err := queue.Open(store, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(Options{Config: &cfg, Log: log, Store: store, Queue: q, Metrics: gateway.NewMetrics(prometheus.NewRegistry(), nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
