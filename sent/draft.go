@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -38,7 +39,7 @@ func NewDraft(c *templates.Catalog, lang string, rec *Record, in *Incident, now 
 	t := func(k string, a ...any) string { return c.T(lang, k, a...) }
 	when := func(x time.Time) string { return c.FormatTime(lang, x, loc) }
 	d := &Draft{MessageID: rec.ID, Lang: lang, Title: t("ppc.title"), Note: t("ppc.note"), People: rec.People, CreatedAt: now.UTC()}
-	d.Reportable = templates.PPCReportable(rec.People, rec.DataItems)
+	d.Reportable = templates.PPCReportable(rec.People, slices.Contains(rec.DataItems, rules.DataItemMyNumber))
 	switch {
 	case rec.People >= templates.PPCThreshold:
 		d.Why = t("ppc.reportable", t("ppc.reportable.people"))

@@ -2,11 +2,8 @@ package templates
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/sendguard/sendguard/rules"
 )
 
 // PPCThreshold is the number of people from which a leak must be reported
@@ -14,10 +11,10 @@ import (
 // more than 1,000. Any My Number makes it reportable too.
 const PPCThreshold = 1000
 
-// PPCReportable reports whether a leak of people people carrying items
-// must be reported to the PPC.
-func PPCReportable(people int, items []string) bool {
-	return people >= PPCThreshold || people > 0 && slices.Contains(items, rules.DataItemMyNumber)
+// PPCReportable reports whether a leak of people people must be reported
+// to the PPC; myNumber says the data includes My Numbers.
+func PPCReportable(people int, myNumber bool) bool {
+	return people >= PPCThreshold || people > 0 && myNumber
 }
 
 // RoundPeople rounds a large count to two significant figures (23,456 →
@@ -46,7 +43,7 @@ func GroupDigits(n int) string {
 // People says in one line how many people's data the message carries:
 // 「約23,000人分の個人データ（個人情報保護委員会への報告対象となる規模）」.
 // Empty when the message carries none.
-func (c *Catalog) People(lang string, people int, items []string) string {
+func (c *Catalog) People(lang string, people int, myNumber bool) string {
 	if people <= 0 {
 		return ""
 	}
@@ -58,7 +55,7 @@ func (c *Catalog) People(lang string, people int, items []string) string {
 	switch {
 	case people >= PPCThreshold:
 		out += c.T(lang, "people.ppc")
-	case PPCReportable(people, items):
+	case PPCReportable(people, myNumber):
 		out += c.T(lang, "people.mynumber")
 	}
 	return out

@@ -40,6 +40,7 @@ type Summary struct {
 	People            int
 	PeopleApproximate bool
 	DataItems         []string
+	MyNumber          bool // DataItems holds My Numbers
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool

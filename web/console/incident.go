@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/templates"
 )
@@ -87,7 +89,7 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	default:
 		v.Rec, v.In = rec, in
-		v.Reportable = templates.PPCReportable(rec.People, rec.DataItems)
+		v.Reportable = templates.PPCReportable(rec.People, slices.Contains(rec.DataItems, rules.DataItemMyNumber))
 	}
 	if d := r.URL.Query().Get("done"); d == "incident.revoked" || d == "incident.requested" {
 		v.Done, v.N = d, itoa(atoi(r.URL.Query().Get("n")))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -132,7 +133,9 @@ func (d *pageData) ReasonsOf(dec hold.Decision) []string {
 
 // People is the "personal data of N people" line of a report, empty when
 // it carries none.
-func (d *pageData) People(n int, items []string) string { return d.cat.c.People(d.Lang, n, items) }
+func (d *pageData) People(n int, items []string) string {
+	return d.cat.c.People(d.Lang, n, slices.Contains(items, rules.DataItemMyNumber))
+}
 
 // DataItems names a report's data items in the console's language.
 func (d *pageData) DataItems(items []string) string { return d.cat.c.DataItems(d.Lang, items) }
