@@ -10,8 +10,9 @@
 // sent to the original recipients, each with a single-use, hashed,
 // expiring confirm token, and who confirmed when.
 //
-// Invariants: a record is written in the transaction that records the
-// message's final delivery state (PutTx), with its attachment hashes
+// Invariants: a record is written in the transaction that records a
+// delivery attempt that reached at least one recipient (PutTx), rewritten
+// by later attempts, with its attachment hashes
 // computed before that transaction (Prepare); keys order records by
 // delivery time so find and purge are range scans; a purge deletes a
 // record's incident state with it and is audited by the caller.

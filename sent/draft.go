@@ -70,9 +70,20 @@ func NewDraft(c *templates.Catalog, lang string, rec *Record, in *Incident, now 
 	}
 	items := c.DataItems(lang, rec.DataItems)
 	response := t("ppc.v.response_none")
-	if in != nil && len(in.Requests) > 0 {
-		first := in.Requests[0].SentAt
-		response = t("ppc.v.response", len(in.Requests), when(first), in.Confirmed())
+	if in != nil {
+		var first time.Time
+		n := 0
+		for _, r := range in.Requests {
+			if !r.SentAt.IsZero() {
+				n++
+				if first.IsZero() || r.SentAt.Before(first) {
+					first = r.SentAt
+				}
+			}
+		}
+		if n > 0 {
+			response = t("ppc.v.response", n, when(first), in.Confirmed())
+		}
 	}
 	if in != nil && in.LinksRevoked > 0 {
 		response += " " + t("ppc.v.links", in.LinksRevoked)

@@ -231,7 +231,8 @@ func (s *Store) RequestDeletion(id, lang string, ttl time.Duration, actor hold.A
 			if err := tb.Put(h[:], v); err != nil {
 				return hold.Event{}, err
 			}
-			req := DeletionRequest{Rcpt: rcpt, Lang: lang, SentAt: now.UTC(), SentBy: actor.Name, Expires: now.Add(ttl).UTC()}
+			// SentAt is set by MarkRequested once the mail is queued.
+			req := DeletionRequest{Rcpt: rcpt, Lang: lang, SentBy: actor.Name, Expires: now.Add(ttl).UTC()}
 			if i >= 0 {
 				in.Requests[i] = req
 			} else {
@@ -239,13 +240,29 @@ func (s *Store) RequestDeletion(id, lang string, ttl time.Duration, actor hold.A
 			}
 			out = append(out, Issued{Rcpt: rcpt, Token: tok})
 		}
-		return hold.Event{Action: "incident_deletion_requested",
-			Reason: fmt.Sprintf("deletion request sent to %d original recipient(s)", len(out))}, nil
+		return hold.Event{}, nil // audited by MarkRequested, with what was sent
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// MarkRequested records that the deletion requests to sent were queued
+// (and that those to failed could not be), as one audit event.
+func (s *Store) MarkRequested(id string, sent, failed []string, actor hold.Actor, now time.Time, audit Auditor) error {
+	return s.step(id, actor, now, audit, func(_ *bbolt.Tx, _ *Record, in *Incident) (hold.Event, error) {
+		for i := range in.Requests {
+			if slices.Contains(sent, in.Requests[i].Rcpt) {
+				in.Requests[i].SentAt = now.UTC()
+			}
+		}
+		reason := fmt.Sprintf("deletion request sent to %d original recipient(s)", len(sent))
+		if len(failed) > 0 {
+			reason += fmt.Sprintf("; %d could not be queued", len(failed))
+		}
+		return hold.Event{Action: "incident_deletion_requested", Reason: reason}, nil
+	})
 }
 
 // Pending is what a recipient's confirm page may show before the click:

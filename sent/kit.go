@@ -1,6 +1,7 @@
 package sent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,7 +105,8 @@ func (k *Kit) RevokeLinks(ctx context.Context, id string, actor hold.Actor) (int
 
 // RequestDeletion sends the deletion request to every original recipient
 // who has not confirmed yet, each with their own confirm link; it returns
-// how many it sent.
+// how many it queued. A mail that cannot be queued leaves its request
+// unsent (no SentAt) and is reported in the audit event and the error.
 func (k *Kit) RequestDeletion(ctx context.Context, id, lang string, actor hold.Actor) (int, error) {
 	now := k.now()
 	rec, err := k.Store.Get(ctx, id)
@@ -115,7 +117,9 @@ func (k *Kit) RequestDeletion(ctx context.Context, id, lang string, actor hold.A
 	if err != nil {
 		return 0, err
 	}
-	for i, is := range issued {
+	var sent, failed []string
+	var firstErr error
+	for _, is := range issued {
 		m := DeletionMail{From: k.From, To: is.Rcpt, Lang: lang, Sender: rec.MailFrom, Subject: rec.Subject,
 			Sent: rec.DeliveredAt, Link: k.BaseURL + ConfirmPrefix + is.Token.Text(), Expires: now.Add(k.ttl()), Location: k.Location}
 		b, err := m.Bytes(k.Catalog)
@@ -123,10 +127,19 @@ func (k *Kit) RequestDeletion(ctx context.Context, id, lang string, actor hold.A
 			err = k.Mail(ctx, is.Rcpt, b)
 		}
 		if err != nil {
-			return i, fmt.Errorf("queue deletion request: %w", err)
+			failed = append(failed, is.Rcpt)
+			firstErr = cmp.Or(firstErr, err)
+			continue
 		}
+		sent = append(sent, is.Rcpt)
 	}
-	return len(issued), nil
+	if err := k.Store.MarkRequested(id, sent, failed, actor, k.now(), k.Audit); err != nil {
+		return len(sent), err
+	}
+	if firstErr != nil {
+		return len(sent), fmt.Errorf("queue deletion request: %w", firstErr)
+	}
+	return len(sent), nil
 }
 
 // Draft returns the PPC report draft of message id.

@@ -88,10 +88,12 @@ func (r *Record) Delivered() []string {
 	return out
 }
 
-// Wanted reports whether a finished spool record is kept: a mail (not a
-// notice or DSN) that reached at least one recipient.
+// Wanted reports whether a spool record's attempt is recorded: a mail
+// (not a notice or DSN) that has reached at least one recipient. A mail
+// still waiting for some recipients is recorded now and again at each
+// later attempt, so an incident can start before the last retry.
 func Wanted(rec *spool.Record) bool {
-	if rec.Kind != spool.KindMail || !rec.State.Final() {
+	if rec.Kind != spool.KindMail {
 		return false
 	}
 	for _, rc := range rec.Rcpts {

@@ -109,6 +109,10 @@ func TestPrepareKeepsWhatLeft(t *testing.T) {
 	if !Wanted(sp) {
 		t.Error("a delivered mail is not recorded")
 	}
+	sp.State = spool.StateQueued // b@ still waits: recorded all the same
+	if !Wanted(sp) {
+		t.Error("a mail delivered to some recipients is not recorded")
+	}
 	sp.Kind = spool.KindNotice
 	if Wanted(sp) {
 		t.Error("a notice is recorded as sent mail")
@@ -270,5 +274,35 @@ func TestDraftAndEvidence(t *testing.T) {
 	}
 	if _, err := e.kit.Draft(ctx, "NOPE", "ja", rita); !errors.Is(err, ErrNotFound) {
 		t.Errorf("draft of an unknown message: %v", err)
+	}
+}
+
+// A request whose mail cannot be queued stays unsent, and the audit event
+// says so.
+func TestDeletionRequestMailFails(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sp, body := spooled("Q1", "a@partner.test", "b@partner.test")
+	e.put(t, Prepare(sp, t0, strings.NewReader(body)))
+	e.kit.Mail = func(_ context.Context, to string, msg []byte) error {
+		if to == "b@partner.test" {
+			return errors.New("disk full")
+		}
+		e.mails[to] = msg
+		return nil
+	}
+	n, err := e.kit.RequestDeletion(ctx, "Q1", "en", hold.Actor{Name: "rita"})
+	if n != 1 || err == nil {
+		t.Fatalf("request: %d %v", n, err)
+	}
+	_, in, _ := e.st.Incident(ctx, "Q1")
+	for _, r := range in.Requests {
+		if (r.Rcpt == "b@partner.test") != r.SentAt.IsZero() {
+			t.Errorf("%s sent at %v", r.Rcpt, r.SentAt)
+		}
+	}
+	evs, _ := e.audit.Events(ctx, "Q1")
+	if last := evs[len(evs)-1]; last.Action != "incident_deletion_requested" || !strings.Contains(last.Reason, "1 could not be queued") {
+		t.Errorf("audit %+v", last)
 	}
 }

@@ -103,7 +103,7 @@ type Runner struct {
 	abort      context.CancelFunc
 
 	// Sent, if set, records every delivered mail (sent.retention) in the
-	// transaction that records its final state.
+	// transaction that records the attempt that delivered it.
 	Sent *sent.Store
 }
 
@@ -472,9 +472,9 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 	}
 }
 
-// prepareSent builds the sent record of a mail that has reached its
-// final state with at least one recipient delivered, hashing the
-// attachments of the original body (read before the transaction).
+// prepareSent builds the sent record of a mail that has reached at least
+// one recipient, hashing the attachments of the original body (read
+// before the transaction; the body goes only when the message is final).
 func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time) *sent.Record {
 	if r.Sent == nil || !sent.Wanted(rec) {
 		return nil
