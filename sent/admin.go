@@ -52,12 +52,12 @@ func Handler(s *Store) http.Handler {
 	mux.HandleFunc("GET /v1/sent", func(w http.ResponseWriter, r *http.Request) {
 		q, err := ParseQuery(r.URL.Query().Get)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			jsonError(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		recs, err := s.Find(r.Context(), q)
 		if err != nil {
-			http.Error(w, "find failed", http.StatusInternalServerError)
+			jsonError(w, "find failed", http.StatusInternalServerError)
 			return
 		}
 		if recs == nil {
@@ -68,11 +68,11 @@ func Handler(s *Store) http.Handler {
 	mux.HandleFunc("GET /v1/sent/{id}", func(w http.ResponseWriter, r *http.Request) {
 		rec, in, err := s.Incident(r.Context(), r.PathValue("id"))
 		if errors.Is(err, ErrNotFound) {
-			http.Error(w, ErrNotFound.Error(), http.StatusNotFound)
+			jsonError(w, ErrNotFound.Error(), http.StatusNotFound)
 			return
 		}
 		if err != nil {
-			http.Error(w, "read failed", http.StatusInternalServerError)
+			jsonError(w, "read failed", http.StatusInternalServerError)
 			return
 		}
 		writeJSON(w, struct {
@@ -86,4 +86,11 @@ func Handler(s *Store) http.Handler {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
+}
+
+// jsonError answers as the admin API does: {"error": "..."}.
+func jsonError(w http.ResponseWriter, msg string, code int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

@@ -140,6 +140,12 @@ func TestIncidentKitBrowser(t *testing.T) {
 	if out, _ := in.cli("sent", "find", "-domain", "elsewhere.test"); !strings.Contains(out, "no delivered message matches") {
 		t.Errorf("sent find of another domain:\n%s", out)
 	}
+	if out, err := in.cli("sent", "show", rec.ID); err != nil || !strings.Contains(out, "sha256:"+rec.Attachments[0].SHA256) || !strings.Contains(out, "people: 2000") {
+		t.Errorf("sent show: %v\n%s", err, out)
+	}
+	if out, err := in.cli("sent", "show", "0000000000000000000ZZ"); err == nil || !strings.Contains(out, "older than sent.retention") {
+		t.Errorf("sent show of a message outside the retention: %v\n%s", err, out)
+	}
 
 	secret := addReviewer(t, in, "secteam", "a long enough passphrase")
 	code, err := totp.GenerateCode(secret, time.Now())

@@ -124,6 +124,7 @@ func usage(w io.Writer) {
   queue list|show|history|release|reject|retry|delete    the running gateway's queue
   sent find [-sender S] [-recipient R] [-domain D] [-subject S] [-detector NAME] [-since DATE]
                                          search delivered messages (kept sent.retention)
+  sent show ID                           one delivered message's record and incident state
   user add|passwd|totp-reset|list|disable|enable|delete  console accounts
   audit verify [-config FILE]            check the audit log's hash chain
   config check FILE                      validate a configuration file and compile its policy

@@ -17,6 +17,7 @@ import (
 
 const sentUsage = `sent find [-config FILE] [-sender S] [-recipient R] [-domain D] [-subject S]
           [-detector NAME] [-since DATE] [-until DATE] [-limit N] [-json]
+sent show [-config FILE] [-json] ID
 
   Delivered messages kept for sent.retention (30 days by default), newest
   first: when, sender, recipients, subject, people affected and findings.
@@ -37,14 +38,17 @@ func sentCmd(args []string) error {
 	if wantsHelp(args) {
 		return c.help(args)
 	}
-	if args[0] != "find" {
+	if args[0] != "find" && args[0] != "show" {
 		c.printUsage(os.Stderr)
 		return usageError("unknown sent subcommand %q", args[0])
 	}
-	c.fs.Init("sent find", c.fs.ErrorHandling())
+	c.fs.Init("sent "+args[0], c.fs.ErrorHandling())
 	pos, err := c.parse(args[1:])
 	if err != nil {
 		return err
+	}
+	if args[0] == "show" {
+		return sentShow(c, *cfgPath, pos, *asJSON)
 	}
 	if len(pos) != 0 || *limit < 1 || *limit > sent.MaxLimit {
 		c.printUsage(os.Stderr)
@@ -112,4 +116,55 @@ func oneLineCLI(s string) string {
 		s = string(r[:59]) + "…"
 	}
 	return s
+}
+
+// sentShow prints one message's sent record and incident state; a message
+// outside the retention gets the store's "no record" answer.
+func sentShow(c *command, cfgPath string, pos []string, asJSON bool) error {
+	if len(pos) != 1 {
+		c.printUsage(os.Stderr)
+		return usageError("sent show takes one message ID")
+	}
+	if err := checkName("message ID", pos[0]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	body, err := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket)).do("GET", "/v1/sent/"+url.PathEscape(pos[0]))
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		_, err := os.Stdout.Write(body)
+		return err
+	}
+	var v struct {
+		Record   *sent.Record   `json:"record"`
+		Incident *sent.Incident `json:"incident"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil || v.Record == nil {
+		return fmt.Errorf("admin API: %v", err)
+	}
+	loc := cfg.Location()
+	r := v.Record
+	w := os.Stdout
+	fmt.Fprintf(w, "%s  delivered %s\n  from: %s\n  subject: %s\n", r.ID, r.DeliveredAt.In(loc).Format(cliTime), r.MailFrom, oneLineCLI(r.Subject))
+	for _, rc := range r.Rcpts {
+		fmt.Fprintf(w, "  rcpt: %s %s %d %s\n", rc.Addr, rc.Status, rc.Code, oneLineCLI(rc.Reply))
+	}
+	fmt.Fprintf(w, "  people: %d (%s)\n", r.People, strings.Join(r.DataItems, ", "))
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  finding: %s %d in %s\n", f.Detector, f.Count, f.Location)
+	}
+	for _, a := range r.Attachments {
+		fmt.Fprintf(w, "  attachment: %s %d bytes sha256:%s\n", a.Name, a.Size, a.SHA256)
+	}
+	fmt.Fprintf(w, "  decision: %s\n", dash(strings.Join(r.Actions, ", ")))
+	if in := v.Incident; in != nil {
+		fmt.Fprintf(w, "  incident: opened %s by %s; %d link(s) revoked; %d deletion request(s), %d confirmed\n",
+			in.OpenedAt.In(loc).Format(cliTime), in.OpenedBy, in.LinksRevoked, len(in.Requests), in.Confirmed())
+	}
+	return nil
 }
