@@ -107,3 +107,26 @@ func TestIncidentKitConsole(t *testing.T) {
 		t.Errorf("draft of a purged message: %d", r.status)
 	}
 }
+
+// A released message that has been delivered links to its incident kit.
+func TestReleasedMessageLinksToKit(t *testing.T) {
+	e, st := incidentEnv(t)
+	e.addUser("rita", RoleReviewer)
+	id := e.seed(msg{subject: "list"})
+	c := e.client()
+	c.login("rita")
+	if r := c.get("/console/msg/" + id); strings.Contains(r.body, `id="incident-link"`) {
+		t.Fatal("a held message links to the incident kit")
+	}
+	if r := c.postCSRF("/console/msg/"+id+"/release", url.Values{"confirm": {"1"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("release: %d", r.status)
+	}
+	if r := c.get("/console/msg/" + id); strings.Contains(r.body, `id="incident-link"`) {
+		t.Fatal("a released message not yet delivered links to the kit")
+	}
+	rec := &sent.Record{ID: id, DeliveredAt: e.clock.Now(), MailFrom: "alice@example.com"}
+	if err := st.DB.Update(func(tx *bbolt.Tx) error { return st.PutTx(tx, rec) }); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, c.get("/console/msg/"+id).body, `id="incident-link"`, "/console/sent/"+id)
+}
