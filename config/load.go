@@ -292,6 +292,9 @@ func (v *validator) check(c *Config) {
 	if c.Sent.Retention < 0 {
 		v.add("sent.retention", "must not be negative")
 	}
+	if c.Sent.ReportWindow < 0 {
+		v.add("sent.report_window", "must not be negative")
+	}
 	if c.Sent.ConfirmExpireAfter < 0 {
 		v.add("sent.confirm_expire_after", "must not be negative")
 	}

@@ -13,4 +13,8 @@ type Sent struct {
 	// ConfirmExpireAfter is how long a recipient's deletion-confirm link
 	// works.
 	ConfirmExpireAfter time.Duration `yaml:"confirm_expire_after"`
+	// ReportWindow, when set, sends the sender of each delivered mail a
+	// receipt whose link reports it as sent in error (「誤送信を報告」)
+	// within this window; 0 sends none.
+	ReportWindow time.Duration `yaml:"report_window"`
 }

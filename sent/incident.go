@@ -22,6 +22,9 @@ type Incident struct {
 	LinksRevoked   int               `json:"links_revoked,omitempty"`
 	LinksRevokedAt time.Time         `json:"links_revoked_at,omitzero"`
 	Requests       []DeletionRequest `json:"requests,omitempty"`
+	// ReportedBySender is when the sender reported the mail from the
+	// receipt's link (report.go).
+	ReportedBySender time.Time `json:"reported_by_sender,omitzero"`
 }
 
 // DeletionRequest is one recipient's deletion request (削除依頼) and its
@@ -94,28 +97,39 @@ func putIncidentTx(tx *bbolt.Tx, in *Incident) error {
 	return b.Put([]byte(in.ID), v)
 }
 
-// deleteIncidentTx removes message id's incident and its tokens.
+// deleteIncidentTx removes message id's incident and its receipt marker;
+// its tokens go in Purge's sweep (sweepTokensTx).
 func deleteIncidentTx(tx *bbolt.Tx, id string) error {
 	b := tx.Bucket(bucketIncidents)
-	if b == nil || b.Get([]byte(id)) == nil {
+	if b == nil {
 		return nil
 	}
-	if tb := tx.Bucket(bucketTokens); tb != nil {
-		var dead [][]byte
-		c := tb.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var t tokenRec
-			if json.Unmarshal(v, &t) == nil && t.ID == id {
-				dead = append(dead, slices.Clone(k))
-			}
-		}
-		for _, k := range dead {
-			if err := tb.Delete(k); err != nil {
-				return err
-			}
-		}
+	if err := b.Delete([]byte("report\x00" + id)); err != nil {
+		return err
 	}
 	return b.Delete([]byte(id))
+}
+
+// sweepTokensTx deletes the tokens whose message has no record any more.
+func sweepTokensTx(tx *bbolt.Tx) error {
+	tb, recs := tx.Bucket(bucketTokens), tx.Bucket(bucketRecords)
+	if tb == nil || recs == nil {
+		return nil
+	}
+	var dead [][]byte
+	c := tb.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var t tokenRec
+		if json.Unmarshal(v, &t) != nil || recs.Get([]byte(t.ID)) == nil {
+			dead = append(dead, slices.Clone(k))
+		}
+	}
+	for _, k := range dead {
+		if err := tb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Incident returns the record of message id and its incident state (nil
@@ -208,7 +222,7 @@ func (s *Store) RequestDeletion(id, lang string, ttl time.Duration, actor hold.A
 		c := tb.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var t tokenRec
-			if json.Unmarshal(v, &t) == nil && t.ID == id {
+			if json.Unmarshal(v, &t) == nil && t.ID == id && t.Rcpt != reportRcpt {
 				old = append(old, slices.Clone(k))
 			}
 		}
@@ -278,7 +292,7 @@ type Pending struct {
 func (s *Store) Peek(text string, now time.Time) (*Pending, error) {
 	var p *Pending
 	err := s.DB.View(func(tx *bbolt.Tx) error {
-		t, rec, err := lookupToken(tx, text, now)
+		t, rec, err := lookupToken(tx, text, now, false)
 		if err != nil {
 			return err
 		}
@@ -288,7 +302,7 @@ func (s *Store) Peek(text string, now time.Time) (*Pending, error) {
 	return p, err
 }
 
-func lookupToken(tx *bbolt.Tx, text string, now time.Time) (*tokenRec, *Record, error) {
+func lookupToken(tx *bbolt.Tx, text string, now time.Time, wantReport bool) (*tokenRec, *Record, error) {
 	tok, err := token.Parse(text)
 	if err != nil {
 		return nil, nil, ErrTokenInvalid
@@ -306,6 +320,9 @@ func lookupToken(tx *bbolt.Tx, text string, now time.Time) (*tokenRec, *Record, 
 	if err := json.Unmarshal(v, &t); err != nil || t.Used || !now.Before(t.Expires) {
 		return nil, nil, ErrTokenInvalid
 	}
+	if t.Rcpt == reportRcpt && !wantReport || t.Rcpt != reportRcpt && wantReport {
+		return nil, nil, ErrTokenInvalid
+	}
 	rec, err := getTx(tx, t.ID)
 	if err != nil {
 		return nil, nil, ErrTokenInvalid
@@ -318,7 +335,7 @@ func lookupToken(tx *bbolt.Tx, text string, now time.Time) (*tokenRec, *Record, 
 func (s *Store) Confirm(text string, ip string, now time.Time, audit Auditor) (*Pending, error) {
 	var p *Pending
 	err := s.DB.Update(func(tx *bbolt.Tx) error {
-		t, rec, err := lookupToken(tx, text, now)
+		t, rec, err := lookupToken(tx, text, now, false)
 		if err != nil {
 			return err
 		}

@@ -187,3 +187,23 @@ func (k *Kit) Evidence(ctx context.Context, id string, actor hold.Actor) (*Evide
 	ev.HeadSeq, ev.HeadHash, _ = k.Audit.Head(ctx)
 	return ev, nil
 }
+
+// SendReceipt sends the sender of a just-delivered mail the receipt with
+// its report link (once per message), when window is set.
+func (k *Kit) SendReceipt(ctx context.Context, rec *Record, lang string, window time.Duration) error {
+	if window <= 0 || rec.MailFrom == "" {
+		return nil
+	}
+	now := k.now()
+	tok, ok, err := k.Store.IssueReport(rec.ID, window, now)
+	if err != nil || !ok {
+		return err
+	}
+	m := ReceiptMail{From: k.From, To: rec.MailFrom, Lang: lang, Subject: rec.Subject, Recipients: len(rec.Delivered()),
+		Link: k.BaseURL + ReportPrefix + tok.Text(), Until: now.Add(window), Location: k.Location}
+	b, err := m.Bytes(k.Catalog)
+	if err != nil {
+		return err
+	}
+	return k.Mail(ctx, rec.MailFrom, b)
+}

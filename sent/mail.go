@@ -75,3 +75,50 @@ func (m DeletionMail) Bytes(c *templates.Catalog) ([]byte, error) {
 	}
 	return w.Write(compose.Mail{To: []string{m.To}, Subject: compose.Subject(subj, ""), Text: text.String(), HTML: html.String()})
 }
+
+// ReceiptMail tells the sender that a mail was delivered and carries the
+// link to report it as sent in error (「誤送信を報告」) within the window.
+type ReceiptMail struct {
+	From, To   string // To is the sender
+	Lang       string
+	Subject    string
+	Recipients int
+	Link       string
+	Until      time.Time
+	Location   *time.Location
+	Rand       io.Reader // tests only
+}
+
+// Bytes renders the receipt through notify/compose.
+func (m ReceiptMail) Bytes(c *templates.Catalog) ([]byte, error) {
+	if _, err := compose.ParseAddress(m.To); err != nil {
+		return nil, fmt.Errorf("receipt to: %w", err)
+	}
+	w, err := compose.New(compose.Options{From: m.From, Location: m.Location, Rand: m.Rand})
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	subject := templates.OneLine(m.Subject)
+	var subj []string
+	var parts []delPart
+	var text strings.Builder
+	for i, l := range templates.Ordered(m.Lang) {
+		subj = append(subj, c.T(l, "rep.subject", subject))
+		p := delPart{Lang: l, Lead: c.T(l, "rep.lead", templates.OneLine(m.To), subject, m.Recipients),
+			Ask: c.T(l, "rep.ask"), Valid: c.T(l, "rep.valid", c.FormatTime(l, m.Until, m.Location))}
+		parts = append(parts, p)
+		if i > 0 {
+			text.WriteString("\n----------\n\n")
+		}
+		fmt.Fprintf(&text, "%s\n\n%s\n\n%s\n%s\n", p.Lead, p.Ask, m.Link, p.Valid)
+	}
+	var html strings.Builder
+	if err := delHTML.Execute(&html, struct {
+		Title string
+		Parts []delPart
+		Link  string
+	}{subj[0], parts, m.Link}); err != nil {
+		return nil, err
+	}
+	return w.Write(compose.Mail{To: []string{m.To}, Subject: compose.Subject(subj, ""), Text: text.String(), HTML: html.String()})
+}

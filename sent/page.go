@@ -30,10 +30,14 @@ type pageView struct {
 }
 
 // ConfirmPrefix is the path of recipients' confirm links under the web
-// base path.
-const ConfirmPrefix = "del/"
+// base path; ReportPrefix that of the sender's report links.
+const (
+	ConfirmPrefix = "del/"
+	ReportPrefix  = "rep/"
+)
 
-// ConfirmHandler serves a recipient's confirm page at base path + "del/TOKEN":
+// ConfirmHandler serves a recipient's confirm page at base path + "del/TOKEN"
+// and the sender's report page at base path + "rep/TOKEN":
 // GET shows the message's subject and a button (a mail scanner's fetch
 // uses nothing), POST confirms once. An unknown, used or expired token
 // gets one and the same page.
@@ -46,27 +50,34 @@ func (k *Kit) ConfirmHandler(basePath string) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		lang := templates.Negotiate(r.Header.Get("Accept-Language"))
 		c := k.Catalog
-		v := pageView{Lang: lang, Title: c.T(lang, "del.page.title"), Static: basePath, Button: c.T(lang, "del.page.button")}
+		report := strings.HasPrefix(r.URL.Path, basePath+ReportPrefix)
+		kp := "del.page."
+		peek, use := k.Store.Peek, func(tok, ip string) error { _, err := k.Store.Confirm(tok, ip, k.now(), k.Audit); return err }
+		if report {
+			kp = "rep.page."
+			peek, use = k.Store.PeekReport, func(tok, ip string) error { _, err := k.Store.Report(tok, ip, k.now(), k.Audit); return err }
+		}
+		v := pageView{Lang: lang, Title: c.T(lang, kp+"title"), Static: basePath, Button: c.T(lang, kp+"button")}
 		tok := r.PathValue("token")
 		status := http.StatusOK
 		switch r.Method {
 		case http.MethodGet:
-			p, err := k.Store.Peek(tok, k.now())
+			p, err := peek(tok, k.now())
 			if err != nil {
-				v.Invalid, status = c.T(lang, "del.page.invalid"), http.StatusNotFound
+				v.Invalid, status = c.T(lang, kp+"invalid"), http.StatusNotFound
 				break
 			}
-			v.Lead = c.T(lang, "del.page.lead", p.Rcpt, templates.OneLine(p.Subject))
+			v.Lead = c.T(lang, kp+"lead", p.Rcpt, templates.OneLine(p.Subject))
 		case http.MethodPost:
 			if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 				http.Error(w, "forbidden", http.StatusForbidden)
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-			_, err := k.Store.Confirm(tok, clientIP(r), k.now(), k.Audit)
+			err := use(tok, clientIP(r))
 			switch {
 			case errors.Is(err, ErrTokenInvalid) || errors.Is(err, ErrNotFound):
-				v.Invalid, status = c.T(lang, "del.page.invalid"), http.StatusNotFound
+				v.Invalid, status = c.T(lang, kp+"invalid"), http.StatusNotFound
 			case err != nil:
 				if k.Log != nil {
 					k.Log.Error("record deletion confirmation", "err", err)
@@ -74,7 +85,7 @@ func (k *Kit) ConfirmHandler(basePath string) http.Handler {
 				http.Error(w, "temporary error", http.StatusServiceUnavailable)
 				return
 			default:
-				v.Done = c.T(lang, "del.page.done")
+				v.Done = c.T(lang, kp+"done")
 			}
 		default:
 			w.Header().Set("Allow", "GET, POST")
@@ -86,6 +97,7 @@ func (k *Kit) ConfirmHandler(basePath string) http.Handler {
 		confirmPage.Execute(w, v)
 	}
 	mux.HandleFunc(basePath+ConfirmPrefix+"{token}", h)
+	mux.HandleFunc(basePath+ReportPrefix+"{token}", h)
 	return mux
 }
 

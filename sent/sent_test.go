@@ -306,3 +306,57 @@ func TestDeletionRequestMailFails(t *testing.T) {
 		t.Errorf("audit %+v", last)
 	}
 }
+
+// The sender's report link opens the incident once, as the sender; it is
+// no deletion confirmation, and a confirm link is no report.
+func TestSenderReport(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sp, body := spooled("Q1", "a@partner.test")
+	r := Prepare(sp, t0, strings.NewReader(body))
+	e.put(t, r)
+	if err := e.kit.SendReceipt(ctx, r, "ja", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.kit.SendReceipt(ctx, r, "ja", time.Hour); err != nil || len(e.mails) != 1 {
+		t.Fatalf("second receipt: %v, %d mails", err, len(e.mails))
+	}
+	m := regexp.MustCompile(`https://gw\.example\.com/rep/([A-Za-z0-9_-]{43})`).FindStringSubmatch(strings.ReplaceAll(string(e.mails["alice@example.com"]), "=\r\n", ""))
+	if m == nil {
+		t.Fatalf("no report link:\n%s", e.mails["alice@example.com"])
+	}
+	if _, err := e.st.Confirm(m[1], "", e.now, e.audit); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("a report link confirmed a deletion: %v", err)
+	}
+	if _, err := e.st.Report(m[1], "192.0.2.9", e.now, e.audit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Report(m[1], "192.0.2.9", e.now, e.audit); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("a report link worked twice: %v", err)
+	}
+	_, in, _ := e.st.Incident(ctx, "Q1")
+	if in == nil || in.OpenedBy != "alice@example.com" || in.ReportedBySender.IsZero() {
+		t.Fatalf("incident %+v", in)
+	}
+	n, err := e.kit.RequestDeletion(ctx, "Q1", "ja", hold.Actor{Name: "rita"})
+	if err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	tok := linkRE.FindStringSubmatch(strings.ReplaceAll(string(e.mails["a@partner.test"]), "=\r\n", ""))
+	if _, err := e.st.Report(tok[1], "", e.now, e.audit); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("a confirm link reported: %v", err)
+	}
+	// The purge sweeps the message's tokens with it.
+	if n, err := e.st.Purge(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	e.st.DB.View(func(tx *bbolt.Tx) error {
+		if k, _ := tx.Bucket(bucketTokens).Cursor().First(); k != nil {
+			t.Error("tokens survived the purge")
+		}
+		if k, _ := tx.Bucket(bucketIncidents).Cursor().First(); k != nil {
+			t.Errorf("incident state survived the purge: %q", k)
+		}
+		return nil
+	})
+}

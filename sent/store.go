@@ -246,7 +246,10 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 				}
 				n++
 			}
-			return nil
+			if n == 0 {
+				return nil
+			}
+			return sweepTokensTx(tx)
 		})
 		if err != nil {
 			return total, fmt.Errorf("purge sent records: %w", err)

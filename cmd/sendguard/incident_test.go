@@ -219,3 +219,52 @@ func TestIncidentKitBrowser(t *testing.T) {
 		}
 	}
 }
+
+var reportRE = regexp.MustCompile(`https?://[^\s"<>]+/rep/[A-Za-z0-9_-]{43}`)
+
+// With sent.report_window, the sender's receipt carries a single-use link
+// that opens the incident as the sender.
+func TestSenderReportsMisdelivery(t *testing.T) {
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "sent:\n  report_window: 1h\n")
+	in.start()
+	msg := testMessage("alice@example.com", []string{"x@partner.test"}, "wrong-1", "hello")
+	if err := sendMail(in.smtp, "alice@example.com", []string{"x@partner.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	receipt := waitNotice(t, sk, "alice@example.com", "/rep/")
+	links := slices.Compact(reportRE.FindAllString(receipt, -1))
+	if len(links) != 1 {
+		t.Fatalf("receipt has %d report links:\n%s", len(links), receipt)
+	}
+	b := newBrowser(t)
+	if code, page := b.get(links[0]); code != 200 || !strings.Contains(page, `id="confirm"`) {
+		t.Fatalf("report page: %d\n%.400s", code, page)
+	}
+	if code, page := b.post(links[0], url.Values{}); code != 200 || !strings.Contains(page, `id="done"`) {
+		t.Fatalf("report: %d\n%.400s", code, page)
+	}
+	if code, _ := b.post(links[0], url.Values{}); code != http.StatusNotFound {
+		t.Fatalf("second report: %d, want 404", code)
+	}
+	var recs []sent.Record
+	out, err := in.cli("sent", "find", "-sender", "alice@example.com", "-json")
+	if err != nil || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 1 {
+		t.Fatalf("sent find: %v\n%s", err, out)
+	}
+	if out, err := in.cli("sent", "show", recs[0].ID); err != nil || !strings.Contains(out, "by alice@example.com") {
+		t.Fatalf("sent show: %v\n%s", err, out)
+	}
+	if hist, _ := in.cli("queue", "history", recs[0].ID); !strings.Contains(hist, "incident_reported_by_sender") {
+		t.Fatalf("history:\n%s", hist)
+	}
+	n := 0
+	for _, m := range sk.Messages() {
+		if slices.Contains(m.To, "alice@example.com") && strings.Contains(strings.ReplaceAll(string(m.Data), "=\r\n", ""), "/rep/") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d receipts, want 1", n)
+	}
+}

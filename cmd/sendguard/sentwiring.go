@@ -25,6 +25,8 @@ type sentParts struct {
 	kit     *sent.Kit
 	confirm http.Handler // recipients' confirm pages
 	prefix  string       // where confirm is mounted
+	// reportPrefix is where the senders' report pages are
+	reportPrefix string
 }
 
 // newSent builds the sent-mail record and the incident kit. With
@@ -54,7 +56,8 @@ func newSent(cfg *config.Config, store *spool.Store, q disposition.Acceptor, hol
 			// notices; the kit addresses original recipients only.
 			return disposition.QueueNotice(ctx, q, store, []string{to}, msg, "deletion request", time.Now(), cfg.Delivery.QueueLifetime)
 		}}
-	return &sentParts{store: st, kit: kit, confirm: kit.ConfirmHandler(base.Path), prefix: base.Path + sent.ConfirmPrefix}, nil
+	return &sentParts{store: st, kit: kit, confirm: kit.ConfirmHandler(base.Path), prefix: base.Path + sent.ConfirmPrefix,
+		reportPrefix: base.Path + sent.ReportPrefix}, nil
 }
 
 // purgeSent deletes sent records older than the retention every tick,

@@ -228,6 +228,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	if cfg.Sent.Retention > 0 {
 		runner.Sent = sentParts.store
+		if w := cfg.Sent.ReportWindow; w > 0 {
+			slog := log.With("component", "sent")
+			runner.OnSent = func(rec *sent.Record) {
+				if err := sentParts.kit.SendReceipt(context.Background(), rec, languageOf(cfg)(rec.MailFrom), w); err != nil {
+					slog.Error("queue delivery receipt", "queue_id", rec.ID, "err", err)
+				}
+			}
+		}
 	}
 	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
@@ -315,6 +323,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
 	mux.Handle(sentParts.prefix, sentParts.confirm)
+	mux.Handle(sentParts.reportPrefix, sentParts.confirm)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history) },

@@ -105,6 +105,9 @@ type Runner struct {
 	// Sent, if set, records every delivered mail (sent.retention) in the
 	// transaction that records the attempt that delivered it.
 	Sent *sent.Store
+	// OnSent, if set, runs after such a record commits (the sender's
+	// receipt with its report link).
+	OnSent func(*sent.Record)
 }
 
 // NewRunner builds the delivery runner.
@@ -447,6 +450,9 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 			log.Error("record delivery result", "err", err)
 		}
 		return
+	}
+	if sentRec != nil && r.OnSent != nil {
+		r.OnSent(sentRec)
 	}
 	r.metrics.Delivered.Add(float64(o.delivered))
 	r.metrics.Deferred.Add(float64(o.deferred))
