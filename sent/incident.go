@@ -367,3 +367,38 @@ func (s *Store) Confirm(text string, ip string, now time.Time, audit Auditor) (*
 	})
 	return p, err
 }
+
+// OpenIncident is an incident with its message's record, for the list.
+type OpenIncident struct {
+	Record   *Record
+	Incident *Incident
+}
+
+// Incidents lists the incidents of messages still on record, newest
+// first, at most limit.
+func (s *Store) Incidents(ctx context.Context, limit int) ([]OpenIncident, error) {
+	var out []OpenIncident
+	err := s.DB.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketIncidents)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			in := &Incident{}
+			if json.Unmarshal(v, in) != nil || in.ID == "" {
+				return nil // a receipt marker, not an incident
+			}
+			rec, err := getTx(tx, in.ID)
+			if err != nil {
+				return nil
+			}
+			out = append(out, OpenIncident{Record: rec, Incident: in})
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b OpenIncident) int { return b.Incident.OpenedAt.Compare(a.Incident.OpenedAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
+}

@@ -32,6 +32,7 @@ func (h *Handler) incidentRoutes(m *http.ServeMux, p string) {
 }
 
 type sentView struct {
+	Incidents []sent.OpenIncident
 	Q         url.Values
 	Rows      []*sent.Record
 	Err       string
@@ -41,6 +42,10 @@ type sentView struct {
 
 func (h *Handler) sentPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	v := sentView{Q: r.URL.Query(), Retention: days(h.kit.Store.Retention)}
+	var err error
+	if v.Incidents, err = h.kit.Store.Incidents(r.Context(), 50); err != nil {
+		h.log.Error("list incidents", "err", err)
+	}
 	q, err := sent.ParseQuery(v.Q.Get)
 	if err != nil {
 		v.Err = err.Error()

@@ -94,6 +94,8 @@ func TestIncidentKitConsole(t *testing.T) {
 	if got := strings.Join(acts, " "); got != "incident_opened incident_links_revoked incident_deletion_requested incident_ppc_draft incident_evidence" {
 		t.Errorf("audit: %s", got)
 	}
+	// The sent page lists the open incident.
+	mustContain(t, c.get("/console/sent").body, `id="incidents"`, `class="incident"`, "/console/sent/Q1", "0 / 1")
 	// Outside the retention: the page says so, the steps refuse.
 	r = c.get("/console/sent/OLD")
 	if r.status != http.StatusNotFound {
