@@ -17,4 +17,8 @@ type Sent struct {
 	// receipt whose link reports it as sent in error (「誤送信を報告」)
 	// within this window; 0 sends none.
 	ReportWindow time.Duration `yaml:"report_window"`
+	// KeepBody keeps each delivered message itself, encrypted at rest
+	// (data_dir/sent, key data_dir/sent.key), for the same retention;
+	// only an admin can download it.
+	KeepBody bool `yaml:"keep_body"`
 }

@@ -4,7 +4,8 @@
 // personal data it carried: the envelope and each recipient's next-hop
 // reply, a header summary, the inspection report's masked findings, the
 // people affected and data items, the attachments' names and SHA-256
-// hashes, and the policy decision. No body is kept.
+// hashes, and the policy decision. The body is kept only with
+// sent.keep_body, encrypted at rest (body.go).
 //
 // It also holds the incident kit's state (incident.go): deletion requests
 // sent to the original recipients, each with a single-use, hashed,

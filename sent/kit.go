@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -206,4 +207,21 @@ func (k *Kit) SendReceipt(ctx context.Context, rec *Record, lang string, window 
 		return err
 	}
 	return k.Mail(ctx, rec.MailFrom, b)
+}
+
+// Body opens message id's kept body for an admin, audited.
+func (k *Kit) Body(ctx context.Context, id string, actor hold.Actor) (io.ReadCloser, error) {
+	if _, err := k.Store.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	rc, err := k.Store.OpenBody(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := k.Audit.AppendEvent(ctx, hold.Event{MessageID: id, Actor: actor, Action: "incident_body_downloaded",
+		Reason: "the kept original message was downloaded"}); err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return rc, nil
 }

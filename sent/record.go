@@ -47,6 +47,8 @@ type Record struct {
 	Actions []string `json:"actions"`
 	Rules   []string `json:"rules,omitempty"`
 	Applied []string `json:"applied,omitempty"`
+	// BodyKept: the message itself is kept, encrypted (sent.keep_body).
+	BodyKept bool `json:"body_kept,omitempty"`
 }
 
 // Rcpt is one envelope recipient and the next hop's reply.

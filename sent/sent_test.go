@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +19,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/crypto/atrest"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
@@ -359,4 +362,51 @@ func TestSenderReport(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A kept body is encrypted on disk, reads back for an admin (audited) and
+// goes with its record's purge.
+func TestKeptBody(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret, err := atrest.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st.Key, err = atrest.NewMasterKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st.BodyDir = t.TempDir()
+	id := spool.NewID()
+	sp, body := spooled(id, "a@partner.test")
+	if err := e.st.SaveBody(id, strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	r := Prepare(sp, t0, strings.NewReader(body))
+	r.BodyKept = true
+	e.put(t, r)
+	raw, err := os.ReadFile(e.st.BodyFile(id))
+	if err != nil || strings.Contains(string(raw), "list.csv") || strings.Contains(string(raw), "alice@example.com") {
+		t.Fatalf("kept body on disk is not encrypted (%v)", err)
+	}
+	rc, err := e.kit.Body(ctx, id, hold.Actor{Name: "adam", Role: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != body {
+		t.Fatal("kept body differs")
+	}
+	evs, _ := e.audit.Events(ctx, id)
+	if len(evs) != 1 || evs[0].Action != "incident_body_downloaded" || evs[0].Actor.Name != "adam" {
+		t.Fatalf("audit %+v", evs)
+	}
+	if n, err := e.st.Purge(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	if _, err := os.Stat(e.st.BodyFile(id)); !os.IsNotExist(err) {
+		t.Fatalf("kept body survived the purge: %v", err)
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/crypto/atrest"
 )
 
 var (
@@ -34,6 +36,9 @@ type Store struct {
 	// Retention is how long records are kept (sent.retention); Find and
 	// the console say when a message is older than this.
 	Retention time.Duration
+	// BodyDir and Key, both set, keep each body encrypted (body.go).
+	BodyDir string
+	Key     *atrest.MasterKey
 }
 
 // Init creates the buckets.
@@ -227,7 +232,9 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 			return total, err
 		}
 		n := 0
+		var gone []string
 		err := s.DB.Update(func(tx *bbolt.Tx) error {
+			gone = gone[:0]
 			idx := tx.Bucket(bucketByTime)
 			if idx == nil {
 				return nil
@@ -244,6 +251,7 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 				if err := c.Delete(); err != nil {
 					return err
 				}
+				gone = append(gone, id)
 				n++
 			}
 			if n == 0 {
@@ -254,6 +262,7 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("purge sent records: %w", err)
 		}
+		s.removeBodies(gone) // after the commit: a crash leaves a file, never a record without one
 		total += n
 		if n < purgeBatch {
 			return total, nil

@@ -226,7 +226,7 @@ var reportRE = regexp.MustCompile(`https?://[^\s"<>]+/rep/[A-Za-z0-9_-]{43}`)
 // that opens the incident as the sender.
 func TestSenderReportsMisdelivery(t *testing.T) {
 	sk := startSink(t)
-	in := newInstance(t, sk.Addr, "sent:\n  report_window: 1h\n")
+	in := newInstance(t, sk.Addr, "sent:\n  report_window: 1h\n  keep_body: true\n")
 	in.start()
 	msg := testMessage("alice@example.com", []string{"x@partner.test"}, "wrong-1", "hello")
 	if err := sendMail(in.smtp, "alice@example.com", []string{"x@partner.test"}, msg); err != nil {
@@ -251,6 +251,13 @@ func TestSenderReportsMisdelivery(t *testing.T) {
 	out, err := in.cli("sent", "find", "-sender", "alice@example.com", "-json")
 	if err != nil || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 1 {
 		t.Fatalf("sent find: %v\n%s", err, out)
+	}
+	// The body is kept, encrypted.
+	if !recs[0].BodyKept {
+		t.Error("body not kept with sent.keep_body")
+	}
+	if raw, err := os.ReadFile(filepath.Join(in.dir, "data", "sent", recs[0].ID+".sgar")); err != nil || bytes.Contains(raw, []byte("hello")) {
+		t.Errorf("kept body: %v (plaintext on disk: %v)", err, bytes.Contains(raw, []byte("hello")))
 	}
 	if out, err := in.cli("sent", "show", recs[0].ID); err != nil || !strings.Contains(out, "by alice@example.com") {
 		t.Fatalf("sent show: %v\n%s", err, out)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/sendguard/sendguard/config"
@@ -33,6 +34,13 @@ type sentParts struct {
 // sent.retention 0 nothing is recorded, and the kit finds nothing.
 func newSent(cfg *config.Config, store *spool.Store, q disposition.Acceptor, holds *hold.Store, links *link.Store, log *slog.Logger) (*sentParts, error) {
 	st := &sent.Store{DB: store.DB(), Retention: cfg.Sent.Retention}
+	if cfg.Sent.KeepBody {
+		key, err := link.LoadOrCreateKey(filepath.Join(cfg.DataDir, "sent.key"))
+		if err != nil {
+			return nil, fmt.Errorf("sent.keep_body: %w", err)
+		}
+		st.BodyDir, st.Key = filepath.Join(cfg.DataDir, "sent"), key
+	}
 	if err := st.Init(); err != nil {
 		return nil, fmt.Errorf("sent: %w", err)
 	}

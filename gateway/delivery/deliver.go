@@ -491,7 +491,18 @@ func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time)
 		return sent.Prepare(rec, now, nil)
 	}
 	defer f.Close()
-	return sent.Prepare(rec, now, f)
+	s := sent.Prepare(rec, now, f)
+	if r.Sent.KeepsBodies() {
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			err = r.Sent.SaveBody(rec.ID, f)
+		}
+		if err != nil {
+			log.Error("keep sent body", "err", err)
+		} else {
+			s.BodyKept = true
+		}
+	}
+	return s
 }
 
 var errStateChanged = fmt.Errorf("message state changed during delivery")

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,6 +30,7 @@ func (h *Handler) incidentRoutes(m *http.ServeMux, p string) {
 	m.HandleFunc("POST "+p+"sent/{id}/delete-request", h.action(RoleReviewer, h.incidentDeletion))
 	m.HandleFunc("GET "+p+"sent/{id}/ppc", h.page(RoleReviewer, h.ppcPage))
 	m.HandleFunc("GET "+p+"sent/{id}/evidence", h.page(RoleReviewer, h.evidence))
+	m.HandleFunc("GET "+p+"sent/{id}/body", h.page(RoleAdmin, h.sentBody))
 }
 
 type sentView struct {
@@ -201,4 +203,24 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// sentBody downloads the kept original message (admins only, audited),
+// never rendered.
+func (h *Handler) sentBody(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id := r.PathValue("id")
+	body, err := h.kit.Body(r.Context(), id, h.actor(r, rc.user.Name, rc.user.Role))
+	if errors.Is(err, sent.ErrNotFound) {
+		h.fail(w, r, rc, http.StatusNotFound, "incident.missing")
+		return
+	}
+	if err != nil {
+		h.log.Error("kept body", "queue_id", id, "err", err)
+		h.fail(w, r, rc, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	defer body.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeName(id)+`.eml"`)
+	io.Copy(w, body)
 }

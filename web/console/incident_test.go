@@ -94,6 +94,9 @@ func TestIncidentKitConsole(t *testing.T) {
 	if got := strings.Join(acts, " "); got != "incident_opened incident_links_revoked incident_deletion_requested incident_ppc_draft incident_evidence" {
 		t.Errorf("audit: %s", got)
 	}
+	if r := c.get("/console/sent/Q1/body"); r.status != http.StatusForbidden {
+		t.Errorf("a reviewer downloads the kept body: %d", r.status)
+	}
 	// The sent page lists the open incident.
 	mustContain(t, c.get("/console/sent").body, `id="incidents"`, `class="incident"`, "/console/sent/Q1", "0 / 1")
 	// Outside the retention: the page says so, the steps refuse.
