@@ -105,6 +105,10 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 		slot, build = &a.fns.people, func() functions.LateBoundOp {
 			return func(string, ...ref.Val) ref.Val { return types.Int(a.r.People) }
 		}
+	case fnAllowance:
+		slot, build = &a.fns.allowance, func() functions.LateBoundOp { return a.allowance }
+	case fnUnusualHour, fnVolumeRatio, fnFirstExternalAtt, fnHistoryDays:
+		slot, build = &a.fns.behaviour, func() functions.LateBoundOp { return a.behaviour }
 	default:
 		return nil, false
 	}
@@ -116,7 +120,7 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 
 // boundFuncs are the helper implementations bound to one report.
 type boundFuncs struct {
-	finding, hasAttachment, records, maxRecords, unscannable, people functions.LateBoundOp
+	finding, hasAttachment, records, maxRecords, unscannable, people, allowance, behaviour functions.LateBoundOp
 }
 
 func (a *activation) finding(overload string, args ...ref.Val) ref.Val {
