@@ -41,9 +41,11 @@ type Config struct {
 	Notify   Notify   `yaml:"notify"`
 	Hold     Hold     `yaml:"hold"`
 	Reports  Reports  `yaml:"reports"`
-	Encrypt  Encrypt  `yaml:"encrypt"`
-	Link     Link     `yaml:"link"`
-	DKIM     DKIM     `yaml:"dkim"`
+	// Sent is the sent-mail record (config/sent.go).
+	Sent    Sent    `yaml:"sent"`
+	Encrypt Encrypt `yaml:"encrypt"`
+	Link    Link    `yaml:"link"`
+	DKIM    DKIM    `yaml:"dkim"`
 	// Directory is the company directory (LDAP, Active Directory).
 	Directory Directory `yaml:"directory"`
 	// Allowances give directory groups more (or less) than the policy's
@@ -309,6 +311,7 @@ func Defaults() Config {
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour, ApprovalsRequired: 1},
 		Reports: Reports{Retention: 30 * 24 * time.Hour},
+		Sent:    Sent{Retention: 30 * 24 * time.Hour, ConfirmExpireAfter: 14 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},

@@ -54,6 +54,8 @@ func dispatch(cmd string, args []string) error {
 		return nil
 	case "queue":
 		return queueCmd(args)
+	case "sent":
+		return sentCmd(args)
 	case "user":
 		return userCmd(args)
 	case "audit":
@@ -123,6 +125,9 @@ func usage(w io.Writer) {
                                          analyse messages offline and show the policy's decision
                                          (exit 0 deliver, 1 hold or reject, 2 error)
   queue list|show|history|release|reject|retry|delete    the running gateway's queue
+  sent find [-sender S] [-recipient R] [-domain D] [-subject S] [-detector NAME] [-since DATE]
+                                         search delivered messages (kept sent.retention)
+  sent show ID                           one delivered message's record and incident state
   user add|passwd|totp-reset|list|disable|enable|delete  console accounts
   audit verify [-config FILE]            check the audit log's hash chain
   config check FILE                      validate a configuration file and compile its policy

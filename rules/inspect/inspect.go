@@ -159,9 +159,13 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep := &rules.Report{Sender: env.MailFrom, SenderDirectory: env.Directory, SenderBehaviour: env.Behaviour, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
+	people := in.det.NewTally()
 	// add files one scan under its location; the text and HTML versions of
 	// one body, or a document's text and its properties, merge.
 	add := func(loc string, res *detect.Result, records int) error {
+		if err := people.Add(res); err != nil {
+			return err
+		}
 		if l, ok := byName[loc]; ok {
 			// the larger count, not the sum: the same rows read twice
 			l.records = max(l.records, records)
@@ -253,6 +257,11 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.From = rr.From
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
+	rep.People, rep.PeopleApproximate = people.People()
+	rep.DataItems = people.DataItems()
+	if rep.DataItems == nil {
+		rep.DataItems = []string{}
+	}
 	rep.Findings = append(rep.Findings, own.findings(rep)...)
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
 	rep.Errors = append(rep.Errors, msg.Errors...)
