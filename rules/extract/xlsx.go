@@ -33,14 +33,16 @@ func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
 			w.errorf(att.Location, "shared strings: %s", shortErr(err))
 		}
 	}
-	tb := &textBuf{max: w.lim.MaxPartText}
-	// Size the text once from the sheets' XML (text is a third of it or
-	// less) instead of doubling through every size up to it.
-	var xmlSize uint64
-	for _, f := range sheets {
-		xmlSize += f.UncompressedSize64
+	tb := w.newTextBuf(att.Location, true)
+	if !tb.streaming() {
+		// Size the text once from the sheets' XML (text is a third of it
+		// or less) instead of doubling through every size up to it.
+		var xmlSize uint64
+		for _, f := range sheets {
+			xmlSize += f.UncompressedSize64
+		}
+		tb.b = make([]byte, 0, int(min(xmlSize/3, uint64(w.lim.MaxPartText), 64<<20)))
 	}
-	tb.b.Grow(int(min(xmlSize/3, uint64(w.lim.MaxPartText), 64<<20)))
 	for _, f := range sheets {
 		if err := w.sheetRows(f, sst, tb); err != nil {
 			var le *limitError
@@ -54,7 +56,7 @@ func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
 			break
 		}
 	}
-	res.text, res.truncated = tb.b.Bytes(), tb.full
+	res.text, res.stream, res.truncated = tb.bytes(), tb, tb.full
 	return res
 }
 
