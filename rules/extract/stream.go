@@ -79,8 +79,18 @@ func (t *textBuf) write(p []byte) {
 }
 
 func (t *textBuf) byte(c byte) {
-	if !t.full {
-		t.write([]byte{c})
+	if t.full {
+		return
+	}
+	if t.n >= t.max {
+		t.full = true
+		return
+	}
+	t.n++
+	t.last = c
+	t.b = append(t.b, c)
+	if t.streaming() && len(t.b) >= streamChunk {
+		t.flush()
 	}
 }
 

@@ -31,6 +31,13 @@ func streamInputs(tb testing.TB) []struct {
 			data []byte
 		}{fmt.Sprintf("sjis-csv-%dMB", mb), buildMail(attachPart("顧客.csv", "text/csv; charset=Shift_JIS", csv))})
 	}
+	for _, rows := range []int{30_000, 300_000} {
+		x := bigXLSX(tb, rows)
+		out = append(out, struct {
+			name string
+			data []byte
+		}{fmt.Sprintf("xlsx-%.0fMB", float64(len(x))/(1<<20)), buildMail(attachPart("顧客.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", x))})
+	}
 	return out
 }
 
