@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -157,3 +158,49 @@ func TestWalkStreamSinkError(t *testing.T) {
 type failWriter struct{ err error }
 
 func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// TestWalkStreamAllocationFlat: under WalkStream, what a walk allocates
+// does not grow with the attachment: the same mail shape at two sizes,
+// eight and five times apart, allocates the same number of objects within
+// a small constant, and (for text, which needs no random access) the same
+// bytes within a window's worth. Whole-text Walk, for contrast, allocates
+// the text itself.
+func TestWalkStreamAllocationFlat(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are the uninstrumented build's; the race detector makes this walk minutes long")
+	}
+	lim := DefaultLimits()
+	lim.MaxPartText = 64 << 20
+	measure := func(data []byte) (objects, bytes uint64) {
+		walkCount(t, data, lim, true) // warm the pools and the decode tables
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		walkCount(t, data, lim, true)
+		runtime.ReadMemStats(&after)
+		return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
+	}
+	csv := func(size int) []byte {
+		return buildMail(attachPart("顧客.csv", "text/csv; charset=Shift_JIS", sjisCustomerCSV(t, size)))
+	}
+	xlsx := func(rows int) []byte {
+		return buildMail(attachPart("顧客.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bigXLSX(t, rows)))
+	}
+	small, large := csv(1<<20), csv(8<<20)
+	o1, b1 := measure(small)
+	o8, b8 := measure(large)
+	t.Logf("Shift_JIS CSV: %d KiB mail: %d objects, %d KiB; %d KiB mail: %d objects, %d KiB",
+		len(small)>>10, o1, b1>>10, len(large)>>10, o8, b8>>10)
+	if o8 > o1+64 || b8 > b1+2<<20 {
+		t.Errorf("CSV allocation grows with size: %d → %d objects, %d → %d bytes", o1, o8, b1, b8)
+	}
+	if b8 > uint64(len(large))/8 {
+		t.Errorf("CSV walk allocated %d bytes for a %d-byte mail", b8, len(large))
+	}
+	xs, xl := xlsx(20_000), xlsx(100_000)
+	xo1, _ := measure(xs)
+	xo5, _ := measure(xl)
+	t.Logf("xlsx: %d KiB mail: %d objects; %d KiB mail: %d objects", len(xs)>>10, xo1, len(xl)>>10, xo5)
+	if xo5 > xo1+64 {
+		t.Errorf("xlsx allocation grows with size: %d → %d objects", xo1, xo5)
+	}
+}
