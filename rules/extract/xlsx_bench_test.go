@@ -3,9 +3,9 @@ package extract
 import (
 	"archive/zip"
 	"bytes"
-	"io"
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"syscall"
 	"testing"
