@@ -31,49 +31,49 @@ import (
 // MessageLineMsg is the msg of every message line.
 const MessageLineMsg = "message"
 
-// msgFacts are the fields of a message line.
-type msgFacts struct {
-	status    string
-	messageID string
-	from      string
-	rcpts     int
-	external  int
-	size      int64
-	rules     []string
-	actions   []string
-	shadow    []string // shadow rules that would have matched (rule=actions)
-	reply     string
-	accept    time.Duration // DATA start to the reply
-	inspect   time.Duration // analysis and decision
-	deliver   time.Duration // acceptance to the end of delivery
-	attempts  int
+// MessageFacts are the fields of a message line.
+type MessageFacts struct {
+	Status    string
+	MessageID string
+	From      string
+	Rcpts     int
+	External  int
+	Size      int64
+	Rules     []string
+	Actions   []string
+	Shadow    []string // shadow rules that would have matched (rule=actions)
+	Reply     string
+	Accept    time.Duration // DATA start to the reply
+	Inspect   time.Duration // analysis and decision
+	Deliver   time.Duration // acceptance to the end of delivery
+	Attempts  int
 }
 
-// logMessage writes the message line; log already names the queue ID.
-func logMessage(log *slog.Logger, f msgFacts) {
+// LogMessage writes the message line; log already names the queue ID.
+func LogMessage(log *slog.Logger, f MessageFacts) {
 	attrs := []slog.Attr{
-		slog.String("status", f.status),
-		slog.String("message_id", f.messageID),
-		slog.String("from", "<"+f.from+">"),
-		slog.Int("rcpts", f.rcpts),
-		slog.Int("rcpts_internal", max(f.rcpts-f.external, 0)),
-		slog.Int("rcpts_external", f.external),
-		slog.Int64("size", f.size),
-		slog.String("rules", strings.Join(f.rules, ",")),
-		slog.String("action", strings.Join(f.actions, ",")),
-		slog.String("reply", f.reply),
+		slog.String("status", f.Status),
+		slog.String("message_id", f.MessageID),
+		slog.String("from", "<"+f.From+">"),
+		slog.Int("rcpts", f.Rcpts),
+		slog.Int("rcpts_internal", max(f.Rcpts-f.External, 0)),
+		slog.Int("rcpts_external", f.External),
+		slog.Int64("size", f.Size),
+		slog.String("rules", strings.Join(f.Rules, ",")),
+		slog.String("action", strings.Join(f.Actions, ",")),
+		slog.String("reply", f.Reply),
 	}
-	if len(f.shadow) > 0 {
-		attrs = append(attrs, slog.String("shadow", strings.Join(f.shadow, ",")))
+	if len(f.Shadow) > 0 {
+		attrs = append(attrs, slog.String("shadow", strings.Join(f.Shadow, ",")))
 	}
-	if f.accept > 0 {
-		attrs = append(attrs, slog.Float64("accept_ms", ms(f.accept)))
+	if f.Accept > 0 {
+		attrs = append(attrs, slog.Float64("accept_ms", ms(f.Accept)))
 	}
-	if f.inspect > 0 {
-		attrs = append(attrs, slog.Float64("inspect_ms", ms(f.inspect)))
+	if f.Inspect > 0 {
+		attrs = append(attrs, slog.Float64("inspect_ms", ms(f.Inspect)))
 	}
-	if f.deliver > 0 {
-		attrs = append(attrs, slog.Float64("deliver_ms", ms(f.deliver)), slog.Int("attempts", f.attempts))
+	if f.Deliver > 0 {
+		attrs = append(attrs, slog.Float64("deliver_ms", ms(f.Deliver)), slog.Int("attempts", f.Attempts))
 	}
 	log.LogAttrs(context.Background(), slog.LevelInfo, MessageLineMsg, attrs...)
 }
@@ -81,25 +81,25 @@ func logMessage(log *slog.Logger, f msgFacts) {
 // ms is d in milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// recordFacts reads a finished record's line: the decision and recipient
+// RecordFacts reads a finished record's line: the decision and recipient
 // counts stored at acceptance, and the last reply of the next hop.
-func recordFacts(rec *spool.Record, now time.Time) msgFacts {
-	f := msgFacts{status: string(rec.State), messageID: rec.MessageID, from: rec.MailFrom,
-		rcpts: len(rec.Rcpts), size: rec.Size, deliver: now.Sub(rec.ReceivedAt), attempts: rec.Attempts}
+func RecordFacts(rec *spool.Record, now time.Time) MessageFacts {
+	f := MessageFacts{Status: string(rec.State), MessageID: rec.MessageID, From: rec.MailFrom,
+		Rcpts: len(rec.Rcpts), Size: rec.Size, Deliver: now.Sub(rec.ReceivedAt), Attempts: rec.Attempts}
 	var rep struct {
 		Recipients struct{ External int } `json:"recipients"`
 	}
 	if json.Unmarshal(rec.Report, &rep) == nil {
-		f.external = min(rep.Recipients.External, f.rcpts)
+		f.External = min(rep.Recipients.External, f.Rcpts)
 	}
 	var dec struct{ Rules, Actions []string }
 	if json.Unmarshal(rec.Decision, &dec) == nil {
-		f.rules, f.actions = dec.Rules, dec.Actions
+		f.Rules, f.Actions = dec.Rules, dec.Actions
 	}
 	if rec.Kind != spool.KindMail {
-		f.actions = []string{string(rec.Kind)}
+		f.Actions = []string{string(rec.Kind)}
 	}
-	f.reply = lastReply(rec.Rcpts)
+	f.Reply = lastReply(rec.Rcpts)
 	return f
 }
 
@@ -153,9 +153,9 @@ func replyLine(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// replyText is our own reply's code and enhanced code (its text may carry
+// ReplyText is our own reply's code and enhanced code (its text may carry
 // the policy's wording, which the line leaves out).
-func replyText(e *smtp.SMTPError) string {
+func ReplyText(e *smtp.SMTPError) string {
 	c := e.EnhancedCode
 	return fmt.Sprintf("%d %d.%d.%d", e.Code, c[0], c[1], c[2])
 }

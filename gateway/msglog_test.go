@@ -24,7 +24,7 @@ func TestRecordFactsOfABounce(t *testing.T) {
 			{Addr: "b@partner.test", Status: spool.RcptFailed, Code: 550, Enhanced: "5.1.1", Message: "<b@partner.test>: no such\r\nuser " + strings.Repeat("x", 300), Updated: t0.Add(time.Second)},
 		}}
 	var buf bytes.Buffer
-	logMessage(slog.New(slog.NewJSONHandler(&buf, nil)), recordFacts(rec, t0.Add(3*time.Second)))
+	LogMessage(slog.New(slog.NewJSONHandler(&buf, nil)), RecordFacts(rec, t0.Add(3*time.Second)))
 	var line map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -25,6 +25,11 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/crypto/token"
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
+	"github.com/sendguard/sendguard/gateway/delivery"
+	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
@@ -53,8 +58,8 @@ type recorded struct {
 	Data        []byte
 }
 
-func (r *recorder) deliverWith(st func() *spool.Store) Transport {
-	return transportFunc(func(_ context.Context, d *Delivery) []Result {
+func (r *recorder) deliverWith(st func() *spool.Store) delivery.Transport {
+	return transportFunc(func(_ context.Context, d *delivery.Delivery) []delivery.Result {
 		rc, err := d.Body()
 		if err != nil {
 			panic(err)
@@ -63,10 +68,10 @@ func (r *recorder) deliverWith(st func() *spool.Store) Transport {
 		rc.Close()
 		rec, _ := st().Get(d.QueueID)
 		got := recorded{ID: d.QueueID, Kind: rec.Kind, Subject: rec.Subject, Data: data}
-		var out []Result
+		var out []delivery.Result
 		for _, rcpt := range d.Rcpts {
 			got.Rcpts = append(got.Rcpts, rcpt.Addr)
-			out = append(out, Result{Rcpt: rcpt.Addr, Delivered: true, Code: 250})
+			out = append(out, delivery.Result{Rcpt: rcpt.Addr, Delivered: true, Code: 250})
 		}
 		r.mu.Lock()
 		r.got = append(r.got, got)
@@ -75,9 +80,11 @@ func (r *recorder) deliverWith(st func() *spool.Store) Transport {
 	})
 }
 
-type transportFunc func(context.Context, *Delivery) []Result
+type transportFunc func(context.Context, *delivery.Delivery) []delivery.Result
 
-func (f transportFunc) Deliver(ctx context.Context, d *Delivery) []Result { return f(ctx, d) }
+func (f transportFunc) Deliver(ctx context.Context, d *delivery.Delivery) []delivery.Result {
+	return f(ctx, d)
+}
 
 func (r *recorder) count(match func(recorded) bool) int {
 	r.mu.Lock()
@@ -99,9 +106,10 @@ type pipe struct {
 	store  *spool.Store
 	q      *queue.Queue
 	links  *link.Store
-	steps  *StepRunner
-	runner *Runner
-	srv    *Server
+	steps  *disposition.StepRunner
+	runner *delivery.Runner
+	srv    *front.Server
+	insp   *disposition.PolicyInspector
 	addr   string
 	ln     net.Listener
 	done   chan error
@@ -126,21 +134,19 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	if p.store, err = spool.Open(dir, log); err != nil {
 		t.Fatal(err)
 	}
-	metrics := NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
-	p.runner = NewRunner(cfg, p.store, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
+	metrics := gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
+	p.runner = delivery.NewRunner(cfg, p.store, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
 	internal := func(d string) bool { return strings.EqualFold(d, "example.com") }
-	p.steps = &StepRunner{Store: p.store, Log: log, fault: fault}
-	if p.q, err = queue.Open(p.store, queue.Options{OnStep: p.steps.Wake}); err != nil {
+	wake := disposition.NewSignal()
+	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify}); err != nil {
 		t.Fatal(err)
 	}
-	p.steps.Holds = p.q.Holds
 	builder, err := notify.NewBuilder(notify.Options{From: "sendguard <sendguard@example.com>"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	notifier := &Notifier{Store: p.store, Builder: builder, NewToken: newToken, Lifetime: time.Hour,
+	notifier := &disposition.Notifier{Store: p.store, Builder: builder, NewToken: newToken, Lifetime: time.Hour,
 		Link: func(tok string) string { return "http://127.0.0.1/h/" + tok }}
-	p.steps.Notifier = notifier
 	key, err := link.LoadOrCreateKey(filepath.Join(dir, link.KeyFile))
 	if err != nil {
 		t.Fatal(err)
@@ -153,11 +159,12 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	if err != nil {
 		t.Fatal(err)
 	}
-	rw := &Rewriter{Store: p.store, Internal: internal, fault: fault,
-		Encryptor: &Encryptor{Store: p.store, Notices: builder, Internal: internal, Lifetime: time.Hour},
-		Linker: &Linker{Store: p.store, Links: p.links, Pages: pages, Notices: builder,
+	rw := &disposition.Rewriter{Store: p.store, Internal: internal, Fault: fault,
+		Encryptor: &disposition.Encryptor{Store: p.store, Notices: builder, Internal: internal, Lifetime: time.Hour},
+		Linker: &disposition.Linker{Store: p.store, Links: p.links, Pages: pages, Notices: builder,
 			TTL: 24 * time.Hour, Lifetime: time.Hour}}
-	p.steps.Rewriter = rw
+	p.steps = &disposition.StepRunner{Queue: p.q, Store: p.store, Rewriter: rw, Notifier: notifier,
+		Log: log, Fault: fault, Wakeup: wake}
 	ppath := filepath.Join(t.TempDir(), "policy.yaml")
 	os.WriteFile(ppath, []byte(policyYAML), 0o600)
 	pol, err := policy.Load(ppath)
@@ -168,8 +175,8 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	if err != nil {
 		t.Fatal(err)
 	}
-	insp := &PolicyInspector{Rules: rules, Holds: p.q.Holds, Notifier: notifier, Rewriter: rw, Log: log}
-	if p.srv, err = NewServer(Options{Config: cfg, Log: log, Store: p.store, Inspector: insp, Metrics: metrics}); err != nil {
+	p.insp = &disposition.PolicyInspector{Rules: rules, Notifier: notifier, Rewriter: rw, Log: log}
+	if p.srv, err = front.NewServer(front.Options{Config: cfg, Log: log, Store: p.store, Queue: p.q, Inspector: p.insp, Metrics: metrics}); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -209,7 +216,7 @@ func (p *pipe) drain() error {
 			return nil
 		}
 		for _, id := range ids {
-			p.runner.attempt(ctx, id)
+			p.runner.Attempt(ctx, id)
 		}
 	}
 	p.t.Fatal("pipeline did not settle")
@@ -367,19 +374,19 @@ func runCase(t *testing.T, holdAction, rewrites, outcome, point string) {
 		t.Fatalf("accepted in state %s, want held", r.State)
 	}
 	ctx := context.Background()
-	admin := hold.Actor{Name: "admin", Role: "admin"}
+	adm := hold.Actor{Name: "admin", Role: "admin"}
 	var err error
 	switch {
 	case outcome == "release" && holdAction == "delay":
 		_, err = p.q.Holds.Tick(ctx, time.Now().Add(2*time.Minute))
 	case outcome == "release":
-		_, err = p.q.Decide(ctx, id, hold.StateReleased, admin, "ok", "")
+		_, err = p.q.Decide(ctx, id, hold.StateReleased, adm, "ok", "")
 	case outcome == "reject":
-		_, err = p.q.Decide(ctx, id, hold.StateRejected, admin, "no", "")
+		_, err = p.q.Decide(ctx, id, hold.StateRejected, adm, "no", "")
 	case outcome == "expire":
 		_, err = p.q.Holds.Tick(ctx, time.Now().Add(100*time.Hour))
 	case outcome == "delete":
-		err = p.q.Delete(ctx, id, admin, "spam")
+		err = p.q.Delete(ctx, id, adm, "spam")
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", outcome, err)
@@ -389,7 +396,7 @@ func runCase(t *testing.T, holdAction, rewrites, outcome, point string) {
 		if !crashed {
 			t.Fatalf("crash point %q never reached", point)
 		}
-		if !isFault(err) {
+		if !disposition.IsFault(err) {
 			t.Fatalf("drain after crash: %v", err)
 		}
 		p.close()
@@ -547,7 +554,7 @@ func TestConcurrentReleasesDeliverOnce(t *testing.T) {
 	}
 }
 
-var _ AdminQueue = (*queue.Queue)(nil)
+var _ adminapi.AdminQueue = (*queue.Queue)(nil)
 
 // TestAdminSaysWhatHappened: refused actions answer with the message's
 // real state in plain words, never a store's internal error.
@@ -556,7 +563,7 @@ func TestAdminSaysWhatHappened(t *testing.T) {
 	p := openPipe(t, t.TempDir(), pipePolicy("hold_review, bcc"), rec, nil)
 	defer p.close()
 	id := p.send("a1")
-	h := (&Admin{Store: p.store, Queue: p.q, Log: slog.New(slog.DiscardHandler)}).Handler()
+	h := (&adminapi.Admin{Store: p.store, Queue: p.q, Log: slog.New(slog.DiscardHandler)}).Handler()
 	do := func(method, path string) (int, string) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(method, path, nil))

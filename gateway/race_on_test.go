@@ -1,6 +1,6 @@
 //go:build race
 
-package gateway
+package gateway_test
 
 // raceEnabled: the race detector slows the fsync-heavy pipeline matrix
 // about tenfold, so it runs one hold kind (the steps after a decision do

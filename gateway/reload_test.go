@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ func TestInspectorSwapUnderLoad(t *testing.T) {
 	t.Parallel()
 	p := openPipe(t, t.TempDir(), pipePolicy("hold_review"), &recorder{}, nil)
 	defer p.close()
-	holding := p.srv.currentInspector().(*PolicyInspector)
+	holding := p.insp
 	ppath := filepath.Join(t.TempDir(), "pass.yaml")
 	os.WriteFile(ppath, []byte("version: 1\nrules:\n  - name: pass\n    when: \"true\"\n    actions: [deliver]\n"), 0o600)
 	pol, err := policy.Load(ppath)

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -29,15 +32,18 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 `, 1)
 	p := openPipe(t, t.TempDir(), pol, &recorder{}, nil)
 	defer p.close()
-	base := *p.srv.currentInspector().(*PolicyInspector)
+	insp := *p.insp
+	insp.KeepReports = true
 	rs := &reports.Bolt{DB: p.store.DB()}
 	if err := rs.Init(); err != nil {
 		t.Fatal(err)
 	}
 
-	accept := func(w ReportWriter) (string, error) {
-		insp := base
-		insp.Reports = w
+	accept := func(w queue.ReportStore) (string, error) {
+		q, err := queue.Open(p.store, queue.Options{Reports: w})
+		if err != nil {
+			t.Fatal(err)
+		}
 		qid := spool.NewID()
 		bw, err := p.store.Create(qid)
 		if err != nil {
@@ -50,14 +56,14 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		env := &Envelope{QueueID: qid, MailFrom: "alice@example.com", Rcpts: []spool.Rcpt{{Addr: pipeRcpt}, {Addr: "carol@example.com"}}}
-		v, err := insp.Inspect(context.Background(), &Inbound{Env: env, Store: p.store, Path: p.store.BodyPath(qid), Size: size, Arrival: now})
+		env := &gateway.Envelope{QueueID: qid, MailFrom: "alice@example.com", Rcpts: []spool.Rcpt{{Addr: pipeRcpt}, {Addr: "carol@example.com"}}}
+		v, err := insp.Inspect(context.Background(), &disposition.Inbound{Env: env, Store: p.store, Path: p.store.BodyPath(qid), Size: size, Arrival: now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec := &spool.Record{ID: qid, Kind: spool.KindMail, State: spool.StateHeld, MailFrom: env.MailFrom, Rcpts: env.Rcpts,
 			Size: size, SHA256: sum, ReceivedAt: now, NextAttempt: now, Expires: now.Add(time.Hour), Subject: v.Subject}
-		return qid, p.store.Accept(rec, func(tx *bbolt.Tx) error { return insp.CommitTx(tx, v) })
+		return qid, q.Accept(context.Background(), v.Acceptance(rec))
 	}
 
 	qid, err := accept(failingReports{})

@@ -64,7 +64,7 @@ type Notice struct {
 	// To are the recipients' addresses (the sender, or the approvers).
 	To []string
 	// Message is what the notice shows of the held message
-	// (templates.NewSummary of the hold record and its report): masked
+	// (summary.Of of the hold record and its report): masked
 	// samples only, never a finding's value.
 	Message templates.Summary
 	// Approvers, on the sender's review notice of an approver hold, name

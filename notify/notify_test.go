@@ -16,6 +16,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/hold/summary"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/templates"
 )
@@ -83,7 +84,7 @@ func noticeFor(kind Kind, lang string, mutate ...func(*hold.Record, *rules.Repor
 	for _, m := range mutate {
 		m(rec, rep)
 	}
-	n := Notice{Kind: kind, Lang: lang, To: []string{"Taro <taro@example.com>"}, Message: templates.NewSummary(rec, rep),
+	n := Notice{Kind: kind, Lang: lang, To: []string{"Taro <taro@example.com>"}, Message: summary.Of(rec, rep),
 		Link: "https://sendguard.example.com/h/TOKEN"}
 	if rec.Kind == hold.KindApprover {
 		n.Approvers = rec.Approvers

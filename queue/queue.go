@@ -78,6 +78,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Reports keeps the analysis reports that come with acceptances; nil
+	// refuses an acceptance that carries one.
+	Reports ReportStore
 }
 
 // Queue is the one owner of a message's durable state.
@@ -189,6 +192,22 @@ func (q *Queue) Decide(ctx context.Context, id string, to hold.State, actor hold
 		opts = append(opts, hold.WithMode(mode))
 	}
 	rec, err := q.Holds.Transition(ctx, id, to, actor, reason, opts...)
+	if err != nil {
+		return nil, q.explain(id, err)
+	}
+	return rec, nil
+}
+
+// Approve records actor's approval of a held message (actor.Name is the
+// approver). Short of the hold's required approvals the message stays
+// held; the approval that completes them releases it exactly as Decide
+// does. A repeat by the same approver or an approval by someone not named
+// returns hold.ErrAlreadyApproved or hold.ErrNotApprover with the record.
+func (q *Queue) Approve(ctx context.Context, id string, actor hold.Actor, reason string) (*hold.Record, error) {
+	rec, err := q.Holds.Approve(ctx, id, actor, reason)
+	if errors.Is(err, hold.ErrAlreadyApproved) || errors.Is(err, hold.ErrNotApprover) {
+		return rec, err
+	}
 	if err != nil {
 		return nil, q.explain(id, err)
 	}

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -172,4 +173,16 @@ func (r *Record) pending(addr string) bool {
 		}
 	}
 	return false
+}
+
+// SetRcptBodies points recipients at their own copies (ID.suffix), by
+// address as given or lower-cased.
+func (r *Record) SetRcptBodies(bodies map[string]string) {
+	for i := range r.Rcpts {
+		if b, ok := bodies[r.Rcpts[i].Addr]; ok {
+			r.Rcpts[i].Body = b
+		} else if b, ok := bodies[strings.ToLower(r.Rcpts[i].Addr)]; ok {
+			r.Rcpts[i].Body = b
+		}
+	}
 }

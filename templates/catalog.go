@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/templates/i18n"
 )
 
@@ -44,11 +43,11 @@ func LoadCatalog() (*Catalog, error) {
 
 // Rule explains a policy rule by name; a rule the catalog does not know
 // gets a title from what it did to the message, never its raw name.
-func (c *Catalog) Rule(lang, name string, kind hold.Kind) string {
+func (c *Catalog) Rule(lang, name, kind string) string {
 	if s, ok := c.Lookup(lang, "rule."+name); ok {
 		return s
 	}
-	if s, ok := c.Lookup(lang, "why.kind."+string(kind)); ok {
+	if s, ok := c.Lookup(lang, "why.kind."+kind); ok {
 		return s
 	}
 	return c.T(lang, "why.other")
@@ -68,7 +67,7 @@ func (c *Catalog) Why(lang string, s Summary) []string {
 			out = append(out, t)
 		}
 	}
-	byRule := map[string]hold.Reason{}
+	byRule := map[string]Reason{}
 	for _, r := range s.Reasons {
 		if r.Rule != "" {
 			if _, dup := byRule[r.Rule]; !dup {
@@ -91,7 +90,7 @@ func (c *Catalog) Why(lang string, s Summary) []string {
 	return out
 }
 
-func reasonText(r hold.Reason, lang string) string {
+func reasonText(r Reason, lang string) string {
 	if lang == "en" && r.EN != "" || r.JA == "" {
 		return r.EN
 	}

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sendguard/sendguard/hold"
-	"github.com/sendguard/sendguard/rules"
 )
 
 // TestCatalogsComplete checks that both catalogs have the same keys and
@@ -68,57 +65,6 @@ func TestNegotiate(t *testing.T) {
 		if got := Negotiate(in); got != want {
 			t.Errorf("Negotiate(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestSummary(t *testing.T) {
-	rec := &hold.Record{ID: "x", Kind: hold.KindSender, Decision: hold.Decision{Rules: []string{"lookalike"}}}
-	rep := &rules.Report{
-		Recipients: rules.Recipients{
-			Lookalike: []rules.Lookalike{{Address: "a@exarnple.com", Resembles: "example.com"}},
-			List: []rules.Recipient{
-				{Address: "B@Example.com", Field: "to", Domain: "example.com"},
-				{Address: "a@exarnple.com", Field: "to", Domain: "exarnple.com"}, // look-alike, marked internal by mistake
-				{Address: "c@partner.jp", Field: "cc", Domain: "partner.jp", External: true},
-				{Address: "c@partner.jp", Field: "bcc", Domain: "partner.jp", External: true, Envelope: true},
-			},
-		},
-		Findings: []rules.Finding{
-			{Detector: "mynumber", Count: 1, Location: "attachment:a.zip/b.csv", Samples: []string{"1234********"}, Values: []string{"123456789018"}},
-			{Detector: "keyword", Count: 1, Location: "body"},
-			{Detector: "credit_card", Count: 1, Location: "attachment:gone.txt"},
-		},
-		Attachments: []rules.Attachment{
-			{Name: "a.zip", Location: "attachment:a.zip"},
-			{Name: "b.csv", Location: "attachment:a.zip/b.csv", Depth: 1},
-		},
-	}
-	s := NewSummary(rec, rep)
-	var names []string
-	for _, g := range s.Domains {
-		names = append(names, g.Domain)
-	}
-	if !slices.Equal(names, []string{"exarnple.com", "partner.jp", "example.com"}) {
-		t.Errorf("domains %v", names)
-	}
-	if s.Total != 3 || s.External != 2 || s.ExternalDomains != 2 {
-		t.Errorf("counts %d/%d/%d", s.Total, s.External, s.ExternalDomains)
-	}
-	if s.Domains[0].Resembles != "example.com" || !s.Domains[0].External {
-		t.Errorf("look-alike group %+v", s.Domains[0])
-	}
-	if got := s.Acks(); !slices.Equal(got, []string{"d:exarnple.com", "d:partner.jp", "a:0"}) {
-		t.Errorf("acks %v", got)
-	}
-	if len(s.Attachments[1].Findings) != 1 || len(s.BodyFindings) != 1 || len(s.OtherFindings) != 1 {
-		t.Errorf("findings placed wrong: %+v", s)
-	}
-	if s.MassExposure {
-		t.Error("mass exposure without the rule or the numbers")
-	}
-	rec.Decision.Rules = []string{"mass-exposure"}
-	if !NewSummary(rec, rep).MassExposure {
-		t.Error("mass-exposure rule not seen")
 	}
 }
 

@@ -5,49 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/sendguard/sendguard/hold"
 )
-
-func TestWhyPerLanguageWithoutDuplicatesOrRawNames(t *testing.T) {
-	c, err := LoadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &hold.Record{Kind: hold.KindApprover, Decision: hold.Decision{
-		Rules: []string{"pii-external", "hr-to-outside", "lookalike", "twin"},
-		Localized: []hold.Reason{
-			{Rule: "pii-external", JA: "個人情報です。", EN: "Personal data."},
-			{Rule: "lookalike", JA: "似たドメインです。"}, // no English given
-			{Rule: "twin", JA: "個人情報です。", EN: "Personal data."},
-		},
-	}}
-	s := NewSummary(rec, nil)
-	en := c.Why("en", s)
-	wantEN := []string{"Personal data.", c.T("en", "why.kind.approver"), "似たドメインです。"}
-	if !reflect.DeepEqual(en, wantEN) {
-		t.Errorf("why(en) = %q, want %q", en, wantEN)
-	}
-	ja := c.Why("ja", s)
-	wantJA := []string{"個人情報です。", c.T("ja", "why.kind.approver"), "似たドメインです。"}
-	if !reflect.DeepEqual(ja, wantJA) {
-		t.Errorf("why(ja) = %q, want %q", ja, wantJA)
-	}
-	for _, l := range append(en, ja...) {
-		if strings.Contains(l, "hr-to-outside") {
-			t.Errorf("raw rule name shown: %q", l)
-		}
-	}
-	// A record stored before reasons were kept per language.
-	old := &hold.Record{Kind: hold.KindReview, Decision: hold.Decision{Rules: []string{"x"}, Reasons: []string{"古い理由"}}}
-	if got := c.Why("en", NewSummary(old, nil)); !reflect.DeepEqual(got, []string{c.T("en", "why.kind.review"), "古い理由"}) {
-		t.Errorf("legacy why = %q", got)
-	}
-	// A built-in rule without a policy reason uses the catalog.
-	if got := c.Why("ja", NewSummary(&hold.Record{Kind: hold.KindSender, Decision: hold.Decision{Rules: []string{"lookalike"}}}, nil)); !reflect.DeepEqual(got, []string{c.T("ja", "rule.lookalike")}) {
-		t.Errorf("catalog rule = %q", got)
-	}
-}
 
 func TestUnscannableInPlainWords(t *testing.T) {
 	c, err := LoadCatalog()

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/hold/summary"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -95,7 +96,7 @@ func (h *Handler) newPage(r *http.Request, lang string, rec *hold.Record) *pageD
 		})
 	}
 	if rec != nil {
-		d.S = templates.NewSummary(rec, nil)
+		d.S = summary.Of(rec, nil)
 		d.NoticeKind = noticeKind(rec.Kind)
 		d.Deadline = templates.FormatTime(lang, rec.Deadline, h.loc)
 	}
@@ -171,6 +172,9 @@ func (h *Handler) lookupErrorPage(w http.ResponseWriter, r *http.Request, lang s
 	switch {
 	case errors.As(err, &de):
 		h.decided(w, r, lang, rec, de)
+	case errors.Is(err, hold.ErrTokenUsed) && rec != nil && rec.State == hold.StateHeld && rec.Required() > 1:
+		// An approver's used link on a message still waiting for others.
+		h.result(w, r, lang, http.StatusConflict, "already_approved", rec)
 	case errors.Is(err, hold.ErrTokenUsed):
 		h.result(w, r, lang, http.StatusConflict, "already", rec)
 	case errors.Is(err, hold.ErrTokenExpired):

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
 )
 
 // debugCmd: `sendguard debug pprof` fetches a profile from the running
@@ -43,8 +43,8 @@ func debugCmd(args []string) error {
 	var path string
 	switch {
 	case *cpu > 0 && !*heap && *name == "":
-		if *cpu > gateway.MaxCPUProfile {
-			return fmt.Errorf("-cpu: at most %s", gateway.MaxCPUProfile)
+		if *cpu > adminapi.MaxCPUProfile {
+			return fmt.Errorf("-cpu: at most %s", adminapi.MaxCPUProfile)
 		}
 		path = fmt.Sprintf("/debug/pprof/profile?seconds=%g", cpu.Seconds())
 	case *heap && *cpu == 0 && *name == "":
@@ -61,7 +61,7 @@ func debugCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	ac := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	ac := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
 	ac.hc.Timeout = *cpu + 30*time.Second
 	resp, err := ac.hc.Get("http://sendguard" + path)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/crypto/dkim"
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/delivery"
 )
 
 // dkimCmd runs `sendguard dkim keygen`.
@@ -92,19 +92,19 @@ func newDKIMSigner(cfg *config.Config, log *slog.Logger) (*dkim.Signer, error) {
 // notices and DSNs alike. The signature is computed once per attempt and
 // shared by every destination of that attempt.
 type signingTransport struct {
-	next   gateway.Transport
+	next   delivery.Transport
 	signer *dkim.Signer
 	log    *slog.Logger
 }
 
-func withDKIM(tr gateway.Transport, s *dkim.Signer, log *slog.Logger) gateway.Transport {
+func withDKIM(tr delivery.Transport, s *dkim.Signer, log *slog.Logger) delivery.Transport {
 	if s == nil {
 		return tr
 	}
 	return &signingTransport{next: tr, signer: s, log: log.With("component", "dkim")}
 }
 
-func (t *signingTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gateway.Result {
+func (t *signingTransport) Deliver(ctx context.Context, d *delivery.Delivery) []delivery.Result {
 	body, extra, err := t.signer.Wrap(d.Body)
 	if errors.Is(err, dkim.ErrUnsignable) {
 		t.log.Warn("sending unsigned", "queue_id", d.QueueID, "err", err)
@@ -114,9 +114,9 @@ func (t *signingTransport) Deliver(ctx context.Context, d *gateway.Delivery) []g
 		// Reading the spooled message failed: try again later rather than
 		// send it unsigned.
 		t.log.Error("sign message", "queue_id", d.QueueID, "err", err)
-		out := make([]gateway.Result, len(d.Rcpts))
+		out := make([]delivery.Result, len(d.Rcpts))
 		for i, r := range d.Rcpts {
-			out[i] = gateway.Result{Rcpt: r.Addr, Temporary: true, Code: 451, Enhanced: "4.3.0", Message: "cannot sign message"}
+			out[i] = delivery.Result{Rcpt: r.Addr, Temporary: true, Code: 451, Enhanced: "4.3.0", Message: "cannot sign message"}
 		}
 		return out
 	}

@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -79,7 +79,7 @@ func policyCmd(args []string) error {
 	now := time.Now()
 	from := now.Add(-window)
 	rp := reports.NewReplay(pol, from, now)
-	corrupt, err := fetchReports(filepath.Join(cfg.DataDir, gateway.AdminSocket), from, func(r *reports.Report) error {
+	corrupt, err := fetchReports(filepath.Join(cfg.DataDir, adminapi.AdminSocket), from, func(r *reports.Report) error {
 		rp.Add(r)
 		return nil
 	})
@@ -207,7 +207,7 @@ func policyStats(c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	body, err := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket)).do("GET", "/v1/policy/stats?weeks="+strconv.Itoa(*weeks))
+	body, err := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket)).do("GET", "/v1/policy/stats?weeks="+strconv.Itoa(*weeks))
 	if err != nil {
 		return err
 	}

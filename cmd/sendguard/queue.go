@@ -20,7 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/templates"
 )
@@ -96,7 +96,7 @@ func queueCmd(args []string) error {
 		return err
 	}
 	loc := cfg.Location()
-	a := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	a := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
 	eid := url.PathEscape(id)
 	switch sub {
 	case "list":
@@ -115,7 +115,7 @@ func queueCmd(args []string) error {
 			os.Stdout.Write(body)
 			return nil
 		}
-		var list []gateway.Summary
+		var list []adminapi.Summary
 		if err := json.Unmarshal(body, &list); err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func queueCmd(args []string) error {
 		return tw.Flush()
 	case "release", "reject":
 		body, err := a.doHeader("POST", "/v1/hold/"+eid+"/"+sub+"?reason="+url.QueryEscape(strings.TrimSpace(*reason)),
-			gateway.HeaderOSUser, osUserName())
+			adminapi.HeaderOSUser, osUserName())
 		if err != nil {
 			return a.notHeld(id, err)
 		}
@@ -225,7 +225,7 @@ func osUserName() string {
 	return os.Getenv("USER")
 }
 
-func printQueue(w io.Writer, list []gateway.Summary, now time.Time, loc *time.Location) {
+func printQueue(w io.Writer, list []adminapi.Summary, now time.Time, loc *time.Location) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGE\tFROM\tSUBJECT\tRULE\tACTION\tRCPTS\tNEXT/ERROR")
 	for _, s := range list {
@@ -416,7 +416,7 @@ func auditCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	body, err := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket)).do("GET", "/v1/audit/verify")
+	body, err := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket)).do("GET", "/v1/audit/verify")
 	if err != nil {
 		return fmt.Errorf("audit chain: %w", err)
 	}

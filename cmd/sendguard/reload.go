@@ -19,7 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sendguard/sendguard/config"
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -55,12 +55,12 @@ func reloadCmd(args []string) error {
 			return err
 		}
 	}
-	a := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
-	body, err := a.doHeader("POST", "/v1/reload", gateway.HeaderOSUser, osUserName())
+	a := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
+	body, err := a.doHeader("POST", "/v1/reload", adminapi.HeaderOSUser, osUserName())
 	if err != nil {
 		return err
 	}
-	var rep gateway.ReloadReport
+	var rep adminapi.ReloadReport
 	if err := json.Unmarshal(body, &rep); err != nil {
 		return fmt.Errorf("reload: unexpected answer: %w", err)
 	}
@@ -88,7 +88,7 @@ func dataDirOnly(path string) (*config.Config, error) {
 	return &cfg, nil
 }
 
-func printReload(stdout, stderr io.Writer, rep gateway.ReloadReport) {
+func printReload(stdout, stderr io.Writer, rep adminapi.ReloadReport) {
 	if !rep.OK {
 		fmt.Fprintf(stderr, "reload refused: %d error(s); the running configuration stays in force\n", len(rep.Errors))
 		for _, p := range rep.Errors {
@@ -144,7 +144,7 @@ func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }) (*unit,
 // running value until a restart, and the reply names it when it changed.
 var liveKeys = map[string]bool{
 	"policy": true, "partner_domains": true, "partners": true, "detect": true, "edm": true,
-	"extraction": true, "hold.approvers": true, "smtp.tls": true, "web.tls": true, "log.level": true,
+	"extraction": true, "hold.approvers": true, "hold.approvals_required": true, "hold.deputies": true, "hold.absent": true, "smtp.tls": true, "web.tls": true, "log.level": true,
 }
 
 // mergeLive is the configuration a reload runs with: the running one
@@ -212,7 +212,7 @@ type reloader struct {
 
 // reload reads the file again, builds the whole new unit and swaps it in;
 // on any error nothing changes.
-func (r *reloader) reload(ctx context.Context, actor hold.Actor) gateway.ReloadReport {
+func (r *reloader) reload(ctx context.Context, actor hold.Actor) adminapi.ReloadReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := r.try()
@@ -237,19 +237,19 @@ func (r *reloader) reload(ctx context.Context, actor hold.Actor) gateway.ReloadR
 	return rep
 }
 
-func (r *reloader) try() gateway.ReloadReport {
+func (r *reloader) try() adminapi.ReloadReport {
 	next, err := loadConfig(r.path)
 	if err != nil {
-		return gateway.ReloadReport{Errors: problemsOf(err, "")}
+		return adminapi.ReloadReport{Errors: problemsOf(err, "")}
 	}
 	eff, changed, restart := mergeLive(r.cur, next)
 	u, err := r.build(eff)
 	if err != nil {
-		return gateway.ReloadReport{Errors: problemsOf(err, eff.Policy)}
+		return adminapi.ReloadReport{Errors: problemsOf(err, eff.Policy)}
 	}
 	r.apply(u)
 	r.cur = eff
-	return gateway.ReloadReport{OK: true, Policy: policyName(eff), Rules: len(u.policy.Rules()),
+	return adminapi.ReloadReport{OK: true, Policy: policyName(eff), Rules: len(u.policy.Rules()),
 		Changed: changed, RestartNeeded: restart}
 }
 
@@ -261,7 +261,7 @@ func policyName(cfg *config.Config) string {
 }
 
 // reloadSummary is the audit event's reason: what changed or why not.
-func reloadSummary(rep gateway.ReloadReport) string {
+func reloadSummary(rep adminapi.ReloadReport) string {
 	if !rep.OK {
 		keys := map[string]bool{}
 		var names []string
@@ -288,26 +288,26 @@ func reloadSummary(rep gateway.ReloadReport) string {
 }
 
 // problemsOf lists every problem an error carries with its key and line.
-func problemsOf(err error, policyPath string) []gateway.ReloadProblem {
+func problemsOf(err error, policyPath string) []adminapi.ReloadProblem {
 	var ce *config.Error
 	if errors.As(err, &ce) {
-		out := make([]gateway.ReloadProblem, len(ce.Problems))
+		out := make([]adminapi.ReloadProblem, len(ce.Problems))
 		for i, p := range ce.Problems {
-			out[i] = gateway.ReloadProblem{File: ce.File, Line: p.Line, Key: p.Key, Msg: p.Msg}
+			out[i] = adminapi.ReloadProblem{File: ce.File, Line: p.Line, Key: p.Key, Msg: p.Msg}
 		}
 		return out
 	}
 	var pe *policy.LoadError
 	if errors.As(err, &pe) {
-		out := make([]gateway.ReloadProblem, len(pe.Problems))
+		out := make([]adminapi.ReloadProblem, len(pe.Problems))
 		for i, p := range pe.Problems {
 			msg := p.Msg
 			if p.Rule != "" {
 				msg = fmt.Sprintf("rule %q: %s", p.Rule, msg)
 			}
-			out[i] = gateway.ReloadProblem{File: cmp.Or(policyPath, p.File), Line: p.Line, Key: "policy", Msg: msg}
+			out[i] = adminapi.ReloadProblem{File: cmp.Or(policyPath, p.File), Line: p.Line, Key: "policy", Msg: msg}
 		}
 		return out
 	}
-	return []gateway.ReloadProblem{{Msg: err.Error()}}
+	return []adminapi.ReloadProblem{{Msg: err.Error()}}
 }

@@ -22,6 +22,10 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
+	"github.com/sendguard/sendguard/gateway/delivery"
+	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/webbase"
 	"github.com/sendguard/sendguard/link"
@@ -124,6 +128,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return out
 	})
 
+	// Construction follows the pipeline, each part built once its
+	// dependencies exist: delivery, the queue, disposition (notices,
+	// rewrites, steps), the SMTP front. Nothing runs before the goroutines
+	// start below.
 	tr, closeTr, err := newTransport(cfg, log)
 	if err != nil {
 		return err
@@ -133,16 +141,30 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	tr = withDKIM(tr, signer, log)
-	runner := gateway.NewRunner(cfg, store, tr, buildDSN(cfg), log, metrics)
+	routes := delivery.ByKind{Mail: withDKIM(tr, signer, log)}
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
 		if err != nil {
 			return err
 		}
 		defer closeN()
-		runner.NoticeTransport = withDKIM(ntr, signer, log)
+		routes.Own = withDKIM(ntr, signer, log)
 	}
+	runner := delivery.NewRunner(cfg, store, routes, buildDSN(cfg), log, metrics)
+
+	reportStore := &reports.Bolt{DB: store.DB()}
+	if err := reportStore.Init(); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	// Transitions that record a step wake the step worker after they
+	// commit.
+	stepWake := disposition.NewSignal()
+	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore,
+		Logger: log.With("component", "hold")})
+	if err != nil {
+		return err
+	}
+	holds := q.Holds
 
 	loc := cfg.Location()
 	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
@@ -153,15 +175,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	// Transitions wake the step worker after they commit. It is built
-	// below, once everything a step needs exists; nothing transitions
-	// before the goroutines start.
-	var steps *gateway.StepRunner
-	q, err := queue.Open(store, queue.Options{OnStep: func() { steps.Wake() }, Logger: log.With("component", "hold")})
-	if err != nil {
-		return err
-	}
-	holds := q.Holds
 	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
 	if err != nil {
 		return err
@@ -176,15 +189,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	notifier := &gateway.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
+	notifier := &disposition.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
 		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	history, err := gateway.NewHistory(store.DB())
+	history, err := delivery.NewHistory(store.DB())
 	if err != nil {
 		return err
-	}
-	reportStore := &reports.Bolt{DB: store.DB()}
-	if err := reportStore.Init(); err != nil {
-		return fmt.Errorf("reports: %w", err)
 	}
 	first, err := buildUnit(cfg, history)
 	if err != nil {
@@ -207,17 +216,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
 			// One-time codes travel as notices: spooled like any mail.
-			return gateway.QueueNotice(store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
+			return disposition.QueueNotice(ctx, q, store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
 		}})
 	if err != nil {
 		return err
 	}
-	linker := &gateway.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
+	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
-	rewriter := &gateway.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
-	steps = &gateway.StepRunner{Store: store, Holds: holds, Rewriter: rewriter, Notifier: notifier,
-		OnQueued: runner.Wake, Log: log.With("component", "steps")}
+	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
+	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
+		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
 	dir, dirSrc, err := newDirectory(cfg, log)
 	if err != nil {
 		return err
@@ -235,21 +244,18 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
-	inspectorOf := func(u *unit) *gateway.PolicyInspector {
-		pi := &gateway.PolicyInspector{Rules: u.rules, Holds: holds, Notifier: notifier, Log: log,
-			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
-			Directory: senderDirectory(dir)}
-		if cfg.Reports.Retention > 0 {
-			pi.Reports = reportStore
-		}
-		return pi
+	inspectorOf := func(u *unit) *disposition.PolicyInspector {
+		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
+			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
+			ResolveApprovers: approverResolver{cfg: u.cfg, dir: dir, log: log.With("component", "approvers")}.resolve,
+			Directory:        senderDirectory(dir), KeepReports: cfg.Reports.Retention > 0}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
-	smtpCert, webCert := &gateway.CertSlot{}, &gateway.CertSlot{}
+	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := gateway.NewServer(gateway.Options{Config: cfg, Log: log, Store: store, Inspector: inspectorOf(first),
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: inspectorOf(first),
 		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
 	if err != nil {
 		return err
@@ -264,7 +270,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		smtpLn.Close()
 		return fmt.Errorf("web.listen: %w", err)
 	}
-	adminLn, err := listenUnix(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	adminLn, err := listenUnix(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
 	if err != nil {
 		smtpLn.Close()
 		webLn.Close()
@@ -318,7 +324,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, dir)
-	admin := &gateway.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
+	admin := &adminapi.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 

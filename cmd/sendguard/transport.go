@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/sendguard/sendguard/config"
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/delivery"
+	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/gateway/outbound"
 )
 
@@ -17,17 +18,17 @@ type smtpTransport struct {
 	c *outbound.Client
 }
 
-func newSMTPTransport(cfg *config.Config, log *slog.Logger) (gateway.Transport, func(), error) {
+func newSMTPTransport(cfg *config.Config, log *slog.Logger) (delivery.Transport, func(), error) {
 	return newRelayTransport(cfg, cfg.Delivery.NextHop, log)
 }
 
 // newRelayTransport delivers to hop with the delivery settings (TLS, AUTH,
 // timeouts) of the config.
-func newRelayTransport(cfg *config.Config, hop string, log *slog.Logger) (gateway.Transport, func(), error) {
+func newRelayTransport(cfg *config.Config, hop string, log *slog.Logger) (delivery.Transport, func(), error) {
 	d := cfg.Delivery
 	oc := outbound.Config{
 		NextHop:         hop,
-		HeloName:        gateway.Hostname(cfg),
+		HeloName:        front.Hostname(cfg),
 		TLS:             outbound.TLSPolicy(d.TLS),
 		TLSVerify:       d.TLSVerify,
 		Username:        d.Username,
@@ -49,7 +50,7 @@ func newRelayTransport(cfg *config.Config, hop string, log *slog.Logger) (gatewa
 	return &smtpTransport{c: c}, func() { c.Close() }, nil
 }
 
-func (t *smtpTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gateway.Result {
+func (t *smtpTransport) Deliver(ctx context.Context, d *delivery.Delivery) []delivery.Result {
 	env := outbound.Envelope{MailFrom: d.MailFrom, Size: d.Size, SMTPUTF8: d.UTF8, EightBit: d.EightBit,
 		Ret: d.DSNRet, EnvID: d.DSNEnvID, RcptDSN: map[string]outbound.RcptDSN{}}
 	for _, r := range d.Rcpts {
@@ -71,10 +72,10 @@ func (t *smtpTransport) Deliver(ctx context.Context, d *gateway.Delivery) []gate
 	return gatewayResults(t.c.Deliver(ctx, env, outbound.BodyFunc(d.Body)))
 }
 
-func gatewayResults(res []outbound.RcptResult) []gateway.Result {
-	out := make([]gateway.Result, len(res))
+func gatewayResults(res []outbound.RcptResult) []delivery.Result {
+	out := make([]delivery.Result, len(res))
 	for i, r := range res {
-		out[i] = gateway.Result{Rcpt: r.Rcpt, Delivered: r.Delivered, Temporary: r.Temporary, Code: r.Code,
+		out[i] = delivery.Result{Rcpt: r.Rcpt, Delivered: r.Delivered, Temporary: r.Temporary, Code: r.Code,
 			Enhanced: r.Enhanced, Message: r.Message, Remote: r.RemoteHost, FromPeer: r.FromPeer}
 	}
 	return out

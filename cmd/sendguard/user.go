@@ -12,7 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/web/console"
 )
 
@@ -70,7 +70,7 @@ func userCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	a := adminClient(filepath.Join(cfg.DataDir, gateway.AdminSocket))
+	a := adminClient(filepath.Join(cfg.DataDir, adminapi.AdminSocket))
 	path := "/v1/users/" + url.PathEscape(name)
 	var body []byte
 	switch sub {
@@ -156,7 +156,7 @@ func readPassword() (string, error) {
 }
 
 // userRoutes are the admin API's account listing, blocking and removal,
-// registered beside gateway.Admin's own routes.
+// registered beside adminapi.Admin's own routes.
 func userRoutes(users *console.Users) *http.ServeMux {
 	mux := http.NewServeMux()
 	reply := func(w http.ResponseWriter, code int, v any) {

@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/sendguard/sendguard/config"
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/internal/webserve"
 )
 
@@ -16,7 +16,7 @@ import (
 // connection caps and, with web.tls, HTTPS — and returns the function that
 // serves ln with them until srv.Shutdown.
 // With web.tls, cert serves the certificate (a reload replaces it).
-func serveWeb(srv *http.Server, ln net.Listener, cfg *config.Config, cert *gateway.CertSlot, log *slog.Logger) func() error {
+func serveWeb(srv *http.Server, ln net.Listener, cfg *config.Config, cert *front.CertSlot, log *slog.Logger) func() error {
 	w := cfg.Web
 	warnFDLimit(cfg, log)
 	var tlsCfg *tls.Config

@@ -13,8 +13,10 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/crypto/aeszip"
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/delivery"
+	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/gateway/dsn"
+	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/templates"
@@ -22,16 +24,16 @@ import (
 
 // newTransport picks the delivery transport: the demo outbox when no next
 // hop is configured, else SMTP to the next hop.
-func newTransport(cfg *config.Config, log *slog.Logger) (gateway.Transport, func(), error) {
+func newTransport(cfg *config.Config, log *slog.Logger) (delivery.Transport, func(), error) {
 	if cfg.Delivery.NextHop == "" {
-		return &gateway.Outbox{Dir: filepath.Join(cfg.DataDir, "outbox")}, func() {}, nil
+		return &delivery.Outbox{Dir: filepath.Join(cfg.DataDir, "outbox")}, func() {}, nil
 	}
 	return newSMTPTransport(cfg, log)
 }
 
 // buildDSN renders RFC 3464 reports for the delivery runner.
-func buildDSN(cfg *config.Config) gateway.DSNBuilder {
-	host := gateway.Hostname(cfg)
+func buildDSN(cfg *config.Config) delivery.DSNBuilder {
+	host := front.Hostname(cfg)
 	return func(rec *spool.Record, rcpts []spool.Rcpt, body io.Reader) ([]byte, error) {
 		p := dsn.Params{ReportingMTA: host, To: rec.MailFrom, QueueID: rec.ID, EnvID: rec.DSNEnvID,
 			ArrivalDate: rec.ReceivedAt, Original: body, Return: rec.DSNRet,
@@ -92,24 +94,6 @@ func firstLanguageOf(cfg *config.Config) func(addr string) string {
 	return func(addr string) string { return cmp.Or(of(addr), defaultLang(cfg)) }
 }
 
-// approversOf looks up hold.approvers by sender address, then @domain,
-// then "*".
-func approversOf(cfg *config.Config) func(sender string) []string {
-	m := cfg.Hold.Approvers
-	return func(sender string) []string {
-		s := strings.ToLower(sender)
-		if a, ok := m[s]; ok {
-			return a
-		}
-		if _, dom, ok := strings.Cut(s, "@"); ok {
-			if a, ok := m["@"+dom]; ok {
-				return a
-			}
-		}
-		return m["*"]
-	}
-}
-
 // languageOf picks a notice's language by address, then @domain, then
 // notify.language.
 func languageOf(cfg *config.Config) func(addr string) string {
@@ -128,12 +112,12 @@ func languageOf(cfg *config.Config) func(addr string) string {
 	}
 }
 
-func newEncryptor(cfg *config.Config, store *spool.Store, internal func(string) bool) (*gateway.Encryptor, error) {
+func newEncryptor(cfg *config.Config, store *spool.Store, internal func(string) bool) (*disposition.Encryptor, error) {
 	notices, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg), Location: cfg.Location(), DefaultLanguage: cfg.DefaultLanguage})
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
-	e := &gateway.Encryptor{Store: store, Notices: notices, LangOf: languageOf(cfg), PasswordLength: cfg.Encrypt.PasswordLength,
+	e := &disposition.Encryptor{Store: store, Notices: notices, LangOf: languageOf(cfg), PasswordLength: cfg.Encrypt.PasswordLength,
 		RecipientDelay: cfg.Encrypt.RecipientDelay, Internal: internal, Lifetime: cfg.Delivery.QueueLifetime}
 	if cfg.Encrypt.ZipCrypto {
 		e.Zip.Encryption = aeszip.ZipCrypto

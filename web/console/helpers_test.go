@@ -23,7 +23,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
-	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/rules"
@@ -74,7 +74,7 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notifier := &gateway.Notifier{Store: sp, Builder: builder, Lifetime: time.Hour}
+	notifier := &disposition.Notifier{Store: sp, Builder: builder, Lifetime: time.Hour}
 	e.hold, err = hold.New(sp.DB(), hold.Options{
 		Now: e.clock.Now,
 		OnRelease: func(tx *bbolt.Tx, rec *hold.Record) error {
@@ -91,7 +91,14 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 					t.Error(err)
 					return
 				}
-				if err := sp.DB().Update(func(tx *bbolt.Tx) error { return p.PersistTx(tx, nil) }); err != nil {
+				if err := sp.Commit(func(tx *bbolt.Tx) error {
+					for _, m := range p.Mails {
+						if err := spool.PutTx(tx, m); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
 					t.Error(err)
 				}
 			})
@@ -262,6 +269,8 @@ type msg struct {
 	kind      hold.Kind
 	rules     []string
 	age       time.Duration
+	approvers []string // an approver hold's approvers
+	required  int      // and its approvals required
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -312,7 +321,8 @@ func (e *env) seed(m msg) string {
 	}
 	hrec := &hold.Record{ID: id, Kind: m.kind, CreatedAt: now.Add(-m.age), Sender: m.sender, Subject: m.subject,
 		Recipients: hold.RecipientSummary{Total: len(m.rcpts), External: ext, Domains: domains, Addresses: addrs},
-		Decision:   hold.Decision{Actions: []string{"hold_review"}, Rules: m.rules}, Report: rj}
+		Decision:   hold.Decision{Actions: []string{"hold_review"}, Rules: m.rules}, Report: rj,
+		Approvers: m.approvers, ApprovalsRequired: m.required}
 	err = e.sp.Accept(srec, func(tx *bbolt.Tx) error { return e.hold.CreateTx(tx, hrec, hold.System, "policy") })
 	if err != nil {
 		e.t.Fatal(err)

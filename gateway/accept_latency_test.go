@@ -1,0 +1,171 @@
+package gateway_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// TestAcceptLatencyDuringReleases: acceptance must not wait for releases.
+// Twenty held mails with a 1.5 MiB attachment are released at once under
+// [hold_review, encrypt] (an AES zip each, then delivery) while a client
+// keeps sending small plain mails over loopback; the time from connect to
+// the 250 after DATA is compared with the same measured idle, in the same
+// run. It is a measurement, so it runs with SENDGUARD_LOAD=1 (a busy
+// shared machine makes single runs noisy); SENDGUARD_CPUPROFILE=FILE
+// writes a CPU profile of the release phase.
+//
+//	SENDGUARD_LOAD=1 go test -run TestAcceptLatencyDuringReleases -v ./gateway
+func TestAcceptLatencyDuringReleases(t *testing.T) {
+	if os.Getenv("SENDGUARD_LOAD") == "" {
+		t.Skip("set SENDGUARD_LOAD=1 to run the load measurement")
+	}
+	rec := &recorder{}
+	p := openPipe(t, t.TempDir(), pipePolicy("hold_review, encrypt"), rec, nil)
+	defer p.close()
+
+	blob := make([]byte, 3<<19)
+	rand.Read(blob)
+	b64 := base64.StdEncoding.EncodeToString(blob)
+	var lines []string
+	for i := 0; i < len(b64); i += 76 {
+		lines = append(lines, b64[i:min(i+76, len(b64))])
+	}
+	att := strings.Join(lines, "\r\n")
+	for i := range 20 {
+		msg := fmt.Sprintf("From: <alice@example.com>\r\nTo: <%s>\r\nSubject: big %d\r\nMessage-ID: <big%d@test>\r\n"+
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"+
+			"--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"data%d.bin\"\r\n"+
+			"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n", pipeRcpt, i, i, i, att)
+		if d := sendOne(t, p.addr, "alice@example.com", pipeRcpt, []byte(msg)); d < 0 {
+			t.Fatal("big mail refused")
+		}
+	}
+	var held []string
+	p.store.ForEach(func(r *spool.Record) bool {
+		if r.State == spool.StateHeld {
+			held = append(held, r.ID)
+		}
+		return true
+	})
+	if len(held) != 20 {
+		t.Fatalf("%d held, want 20", len(held))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	workers.Add(2)
+	go func() { defer workers.Done(); p.steps.Run(ctx) }()
+	go func() { defer workers.Done(); p.runner.Run(ctx) }()
+	defer func() { cancel(); workers.Wait() }()
+
+	n := 0
+	probe := func() time.Duration {
+		n++
+		msg := fmt.Sprintf("From: <bob@example.com>\r\nTo: <x@example.com>\r\nSubject: ping %d\r\n\r\nping\r\n", n)
+		d := sendOne(t, p.addr, "bob@example.com", "x@example.com", []byte(msg))
+		if d < 0 {
+			t.Fatal("probe refused")
+		}
+		return d
+	}
+	pct := func(d []time.Duration, q int) time.Duration {
+		d = slices.Clone(d)
+		slices.Sort(d)
+		return d[(len(d)*q+99)/100-1]
+	}
+	for range 20 {
+		probe() // warm up
+	}
+	var idle []time.Duration
+	for range 200 {
+		idle = append(idle, probe())
+	}
+
+	if path := os.Getenv("SENDGUARD_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	bigs := func() int {
+		return rec.count(func(g recorded) bool { return g.Kind == spool.KindMail && strings.HasPrefix(g.Subject, "big") })
+	}
+	t0 := time.Now()
+	var rel sync.WaitGroup
+	for _, id := range held {
+		rel.Add(1)
+		go func() {
+			defer rel.Done()
+			if _, err := p.q.Decide(context.Background(), id, hold.StateReleased, hold.Actor{Name: "admin", Role: "admin"}, "", ""); err != nil {
+				t.Errorf("release: %v", err)
+			}
+		}()
+	}
+	var busy []time.Duration
+	for bigs() < 20 && len(busy) < 5000 && time.Since(t0) < 5*time.Minute {
+		busy = append(busy, probe())
+	}
+	took := time.Since(t0)
+	rel.Wait()
+	if bigs() != 20 {
+		t.Fatalf("%d of 20 released mails delivered", bigs())
+	}
+	if len(busy) < 20 {
+		t.Fatalf("only %d probes during the releases", len(busy))
+	}
+	i50, i99, b50, b99 := pct(idle, 50), pct(idle, 99), pct(busy, 50), pct(busy, 99)
+	t.Logf("accept latency idle p50 %s p99 %s (n=%d); during 20 AES-zip releases p50 %s p99 %s (n=%d); ratio p50 %.2f× p99 %.2f×; releases delivered in %s",
+		i50.Round(time.Microsecond), i99.Round(time.Microsecond), len(idle), b50.Round(time.Microsecond), b99.Round(time.Microsecond),
+		len(busy), float64(b50)/float64(i50), float64(b99)/float64(i99), took.Round(time.Millisecond))
+	if b99 > 4*i99+50*time.Millisecond {
+		t.Errorf("acceptance waited for releases: p99 %s vs %s idle", b99, i99)
+	}
+}
+
+// sendOne sends one mail and returns the time from connect to the 250
+// after DATA, or -1 if refused.
+func sendOne(t *testing.T, addr, from, to string, msg []byte) time.Duration {
+	t.Helper()
+	t0 := time.Now()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from, nil); err != nil {
+		return -1
+	}
+	if err := c.Rcpt(to, nil); err != nil {
+		return -1
+	}
+	w, err := c.Data()
+	if err != nil {
+		return -1
+	}
+	w.Write(msg)
+	if err := w.Close(); err != nil {
+		return -1
+	}
+	d := time.Since(t0)
+	c.Quit()
+	return d
+}

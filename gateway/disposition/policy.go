@@ -1,0 +1,242 @@
+package disposition
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
+	"github.com/sendguard/sendguard/rewrite"
+	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/inspect"
+	"github.com/sendguard/sendguard/rules/policy"
+)
+
+// DefaultHoldExpiry is how long a held message waits for a decision.
+const DefaultHoldExpiry = 72 * time.Hour
+
+// PolicyInspector is the Inspector of a running gateway: it analyses the
+// spooled message, evaluates the policy and turns the decision into a
+// plan (reject, hold with its notices, or rewrites then delivery).
+type PolicyInspector struct {
+	Rules    *inspect.Inspector
+	Notifier *Notifier // nil: no notices
+	// Rewriter applies bcc, link and encrypt; a rewrite it cannot do holds
+	// the message for review.
+	Rewriter *Rewriter
+	Log      *slog.Logger
+	Expiry   time.Duration // 0: DefaultHoldExpiry
+	// Approvers names the approvers of a sender when the rule names none.
+	Approvers func(sender string) []string
+	// ResolveApprovers, when set, replaces Approvers: who is asked to
+	// approve a sender's message given the rule's own approvers (maybe
+	// none) and the approvals needed, absent approvers' deputies included.
+	ResolveApprovers func(sender string, named []string, need int) []string
+	// ApprovalsRequired is how many distinct approvers must approve when
+	// the rule does not say (N of M); 0 means one.
+	ApprovalsRequired int
+	// Directory, when set, gives the sender's directory entry for the
+	// policy; it must answer quickly (from a cache) and never fail.
+	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
+	// KeepReports keeps each accepted message's analysis report for
+	// policy replay; it commits with the acceptance.
+	KeepReports bool
+}
+
+// approvers names who approves hr and how many must: with fewer
+// approvers than approvals needed (or none), nobody can release it by
+// approval, so the security team reviews it instead.
+func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
+	switch {
+	case p.ResolveApprovers != nil:
+		hr.Approvers = p.ResolveApprovers(hr.Sender, named, need)
+	case len(named) == 0 && p.Approvers != nil:
+		hr.Approvers = p.Approvers(hr.Sender)
+	}
+	if len(hr.Approvers) == 0 || len(hr.Approvers) < need {
+		if len(hr.Approvers) > 0 {
+			p.Log.Warn("fewer approvers than approvals required; holding for review", "queue_id", hr.ID,
+				"approvers", len(hr.Approvers), "required", need)
+		}
+		hr.Kind = hold.KindReview
+		return
+	}
+	if need > 1 {
+		hr.ApprovalsRequired = need
+	}
+}
+
+// Inspect implements Inspector.
+func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, error) {
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open spooled message: %w", err)
+	}
+	defer f.Close()
+	env := inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()}
+	if p.Directory != nil && in.Env.MailFrom != "" {
+		env.Directory = p.Directory(ctx, in.Env.MailFrom)
+	}
+	res, err := p.Rules.Inspect(ctx, f, env)
+	if err != nil {
+		return nil, err
+	}
+	rep := res.Report
+	for i := range rep.Findings {
+		rep.Findings[i].Values = nil // raw PII is never stored
+	}
+	d := res.Decision
+	repJSON, err := json.Marshal(rep)
+	if err != nil {
+		return nil, err
+	}
+	decJSON, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
+	if p.KeepReports {
+		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
+	}
+	if d.Has(rules.ActionReject) {
+		v.Reject = true
+		v.RejectReason = reasonText(d, "en")
+		return v, nil
+	}
+	kind, ok := holdKind(d)
+	why := strings.Join(d.Rules, ",")
+	if !ok {
+		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
+		if !rw.Any() {
+			return v, nil
+		}
+		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
+		if p.Rewriter == nil {
+			err = errors.New("rewrites are not configured")
+		} else {
+			v.Applied, err = p.Rewriter.Apply(ctx, msg, rw, in.Arrival)
+		}
+		if err == nil {
+			return v, nil
+		}
+		// A rewrite the policy asked for could not be done: the security
+		// team decides rather than the mail leaving unprotected.
+		p.Log.Warn("policy action could not be applied; holding for review", "queue_id", in.Env.QueueID, "err", err)
+		kind, why = hold.KindReview, "rewrite failed: "+err.Error()
+		// A reviewer's release must not retry the rewrite that failed.
+		d.Actions = []string{rules.ActionHoldReview}
+		v.Actions = d.Actions
+	}
+	deadline := in.Arrival.Add(p.expiry())
+	if kind == hold.KindDelay {
+		deadline = in.Arrival.Add(time.Duration(max(d.Params.DelayMinutes, 1)) * time.Minute)
+	}
+	hr := &hold.Record{
+		ID: in.Env.QueueID, Kind: kind, CreatedAt: in.Arrival, Deadline: deadline,
+		Sender: in.Env.MailFrom, Subject: rep.Subject, Recipients: summarize(rep, in.Env),
+		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules},
+		Approvers: d.Params.Approvers, Report: repJSON,
+	}
+	if kind == hold.KindApprover {
+		p.approvers(hr, d.Params.Approvers, max(1, cmp.Or(d.Params.ApprovalsRequired, p.ApprovalsRequired)))
+	}
+	if p.Notifier != nil {
+		hr.Language = p.Notifier.Lang
+		if p.Notifier.LangOf != nil && hr.Sender != "" {
+			hr.Language = p.Notifier.LangOf(hr.Sender)
+		}
+	}
+	// The policy's own words, in the sender's language (Japanese when
+	// notices are bilingual: the pages add each rule's description in
+	// the reader's language).
+	hr.Decision.Reasons = reasonTexts(d, cmp.Or(hr.Language, "ja"))
+	for _, r := range d.Reasons {
+		hr.Decision.Localized = append(hr.Decision.Localized, hold.Reason{Rule: r.Rule, JA: r.JA, EN: r.EN})
+	}
+	v.Hold, v.HoldReason = hr, why
+	if p.Notifier != nil {
+		if v.Notices, err = p.Notifier.ForHold(hr, rep, in.Arrival); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// Discard implements Inspector.
+func (p *PolicyInspector) Discard(v *Verdict) {
+	if p.Notifier != nil {
+		v.Notices.Discard(p.Notifier.Store)
+	}
+	if p.Rewriter != nil {
+		p.Rewriter.Discard(v.Applied)
+	}
+}
+
+func (p *PolicyInspector) expiry() time.Duration {
+	if p.Expiry > 0 {
+		return p.Expiry
+	}
+	return DefaultHoldExpiry
+}
+
+// holdKind maps the decision to a hold.
+func holdKind(d policy.Decision) (hold.Kind, bool) {
+	switch {
+	case d.Has(rules.ActionHoldReview):
+		return hold.KindReview, true
+	case d.Has(rules.ActionHoldApprover):
+		return hold.KindApprover, true
+	case d.Has(rules.ActionHoldSender):
+		return hold.KindSender, true
+	case d.Has(rules.ActionDelay):
+		return hold.KindDelay, true
+	}
+	return "", false
+}
+
+func reasonText(d policy.Decision, lang string) string {
+	var parts []string
+	for _, r := range d.Reasons {
+		if t := r.Text(lang); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func reasonTexts(d policy.Decision, lang string) []string {
+	var out []string
+	for _, r := range d.Reasons {
+		if t := r.Text(lang); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// summarize is the recipient summary the hold list shows.
+func summarize(rep *rules.Report, env *gateway.Envelope) hold.RecipientSummary {
+	s := hold.RecipientSummary{Total: len(env.Rcpts), External: rep.Recipients.External}
+	seen := map[string]bool{}
+	for _, rc := range env.Rcpts {
+		_, dom, _ := strings.Cut(rc.Addr, "@")
+		dom = strings.ToLower(dom)
+		if !seen[dom] {
+			seen[dom] = true
+			s.Domains = append(s.Domains, dom)
+		}
+		if len(s.Addresses) < 10 {
+			s.Addresses = append(s.Addresses, rc.Addr)
+		}
+	}
+	return s
+}

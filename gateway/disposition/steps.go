@@ -1,0 +1,307 @@
+package disposition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// StepRunner runs the side effects that transitions record as spool steps
+// (see package queue): a release's rewrites followed by its queueing, and
+// the sender's notice of a decision. It runs them outside any transaction,
+// one message at a time, oldest first, and commits each step's result and
+// its removal in one short transaction. A crash before that commit runs the
+// step again from the start: derived copies are rewritten, links of the
+// earlier attempt are revoked, and its notice files (never committed) are
+// removed by the spool's reconciliation on start. So nothing is lost and
+// nothing goes out twice.
+type StepRunner struct {
+	Queue    StepQueue
+	Store    *spool.Store // the spool the rewrites and notices write to
+	Rewriter *Rewriter
+	Notifier *Notifier       // nil: decision notices are dropped
+	OnQueued func(id string) // wakes the delivery runner
+	Log      *slog.Logger
+	Now      func() time.Time
+
+	// Wakeup is notified to run steps now (queue.Options.OnStep); nil
+	// makes one.
+	Wakeup Signal
+	// Fault, if set (tests),, is asked at each crash point; an error stops
+	// the step there as kill -9 would, without any cleanup.
+	Fault func(point string) error
+}
+
+// StepQueue is what the step worker needs of the message queue
+// (*queue.Queue is one): the recorded steps, and one short commit per
+// step's result.
+type StepQueue interface {
+	WithSteps(ctx context.Context, limit int) ([]string, error)
+	Get(ctx context.Context, id string) (*spool.Record, error)
+	Hold(ctx context.Context, id string) (*hold.Record, error)
+	FinishStep(ctx context.Context, id string, k spool.StepKind, res queue.StepResult) error
+	FailStep(ctx context.Context, id string, cause error, backoff func(attempts int) time.Duration) (time.Time, error)
+}
+
+// Step failures are retried after 5 s, doubling up to 30 min: a disk that
+// is full now may not be in a while, and the admin sees LastError.
+const (
+	stepRetryMin = 5 * time.Second
+	stepRetryMax = 30 * time.Minute
+	stepBatch    = 100
+)
+
+// Signal wakes a worker: Notify never blocks, and notifications made
+// while the worker is busy coalesce into one.
+type Signal chan struct{}
+
+// NewSignal makes a Signal.
+func NewSignal() Signal { return make(Signal, 1) }
+
+// Notify wakes the worker.
+func (s Signal) Notify() {
+	select {
+	case s <- struct{}{}:
+	default:
+	}
+}
+
+// Wake makes Run look for steps now.
+func (r *StepRunner) Wake() { r.wakeCh().Notify() }
+
+func (r *StepRunner) wakeCh() Signal {
+	if r.Wakeup == nil {
+		r.Wakeup = NewSignal()
+	}
+	return r.Wakeup
+}
+
+func (r *StepRunner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Run runs steps until ctx ends: when woken, when a retry is due, and at
+// least every 30 s.
+func (r *StepRunner) Run(ctx context.Context) {
+	lowerPriority(r.Log)
+	wake := r.wakeCh()
+	for {
+		next, _ := r.RunOnce(ctx)
+		wait := 30 * time.Second
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(r.now()), 10*time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// RunOnce runs every due step once and returns when the earliest retry
+// that is not yet due will be (zero if none).
+func (r *StepRunner) RunOnce(ctx context.Context) (next time.Time, err error) {
+	ids, err := r.Queue.WithSteps(ctx, stepBatch)
+	if err != nil {
+		r.Log.Error("read recorded steps", "err", err)
+		return time.Time{}, err
+	}
+	var errs []error
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return next, ctx.Err()
+		}
+		// A message whose steps all ran moves on to its next one here.
+		for range 4 {
+			retry, ran, err := r.runFirst(ctx, id)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if !retry.IsZero() && (next.IsZero() || retry.Before(next)) {
+				next = retry
+			}
+			if !ran || err != nil {
+				break
+			}
+		}
+	}
+	if len(ids) == stepBatch && len(errs) == 0 {
+		next = r.now() // more to do
+	}
+	return next, errors.Join(errs...)
+}
+
+// runFirst runs the first step of message id if it is due.
+func (r *StepRunner) runFirst(ctx context.Context, id string) (retry time.Time, ran bool, err error) {
+	log := r.Log.With("queue_id", id)
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic in a recorded step", "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+		// A step cut short by shutdown is not a failure: it runs again
+		// from the start after the restart.
+		if err != nil && !IsFault(err) && ctx.Err() == nil {
+			retry = r.failed(ctx, log, id, err)
+		}
+	}()
+	rec, err := r.Queue.Get(ctx, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil || len(rec.Steps) == 0 {
+		return time.Time{}, false, err
+	}
+	st := rec.Steps[0]
+	if now := r.now(); st.NextAttempt.After(now) {
+		return st.NextAttempt, false, nil
+	}
+	switch st.Kind {
+	case spool.StepRelease:
+		err = r.release(ctx, log, rec, st)
+	case spool.StepNotice:
+		err = r.notice(ctx, log, rec, st)
+	default:
+		log.Error("unknown recorded step dropped", "kind", st.Kind)
+		err = r.Queue.FinishStep(ctx, id, st.Kind, queue.StepResult{})
+	}
+	if errors.Is(err, queue.ErrStepStale) {
+		return time.Time{}, true, nil
+	}
+	return time.Time{}, err == nil, err
+}
+
+// release applies the release's rewrites and queues the message.
+func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step) error {
+	if rec.State != spool.StateReleased {
+		return r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{})
+	}
+	rw := ReleaseRewrites(st.Actions, hold.ReleaseMode(st.Mode))
+	if rw.Link {
+		if err := r.Rewriter.DiscardStale(ctx, rec.ID); err != nil {
+			return fmt.Errorf("revoke links of an earlier attempt: %w", err)
+		}
+	}
+	msg := Message{ID: rec.ID, Sender: rec.MailFrom, Subject: rec.Subject}
+	for _, rc := range rec.Rcpts {
+		msg.Rcpts = append(msg.Rcpts, rc.Addr)
+	}
+	now := r.now()
+	ap, err := r.Rewriter.Apply(ctx, msg, rw, now)
+	if err != nil {
+		return err
+	}
+	if err := r.crash("release applied"); err != nil {
+		return err
+	}
+	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
+		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, Applied: ap.Actions},
+		Notices: ap.Notices.Queued()})
+	if err != nil {
+		r.Rewriter.Discard(ap)
+		return err
+	}
+	if err := r.crash("release committed"); err != nil {
+		return err
+	}
+	log.Info("released message queued", "applied", ap.Actions)
+	r.queued(rec.ID)
+	for _, n := range ap.Notices.Queued().Mails {
+		r.queued(n.ID)
+	}
+	return nil
+}
+
+// notice spools the sender's notice of a decision.
+func (r *StepRunner) notice(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step) error {
+	drop := func() error { return r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{}) }
+	if r.Notifier == nil {
+		return drop()
+	}
+	hr, err := r.Queue.Hold(ctx, rec.ID)
+	if errors.Is(err, hold.ErrNotFound) {
+		return drop()
+	}
+	if err != nil {
+		return err
+	}
+	hr.State = hold.State(st.Notice)
+	p, err := r.Notifier.Decided(hr, r.now())
+	if errors.Is(err, notify.ErrInvalid) {
+		// An address no notice can be written to (it came as the
+		// envelope sender) will not become valid on a retry.
+		log.Warn("decision notice cannot be built; none sent", "err", err)
+		return drop()
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.Store.SyncDir(); err != nil {
+		p.Discard(r.Store)
+		return err
+	}
+	if err := r.crash("notice written"); err != nil {
+		return err
+	}
+	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{Notices: p.Queued()})
+	if err != nil {
+		p.Discard(r.Store)
+		return err
+	}
+	for _, n := range p.Mails {
+		r.queued(n.ID)
+	}
+	log.Info("decision notice queued", "outcome", st.Notice)
+	return nil
+}
+
+// failed records a failed attempt and when to retry.
+func (r *StepRunner) failed(ctx context.Context, log *slog.Logger, id string, cause error) time.Time {
+	retry, err := r.Queue.FailStep(ctx, id, cause, func(n int) time.Duration {
+		return min(stepRetryMin<<min(n-1, 20), stepRetryMax)
+	})
+	if err != nil {
+		return time.Time{}
+	}
+	log.Error("recorded step failed; will retry", "err", cause, "retry_at", retry.Format(time.RFC3339))
+	return retry
+}
+
+func (r *StepRunner) queued(id string) {
+	if r.OnQueued != nil {
+		r.OnQueued(id)
+	}
+}
+
+// errFault marks a simulated crash.
+type errFault struct{ point string }
+
+func (e errFault) Error() string { return "simulated crash at " + e.point }
+
+func IsFault(err error) bool { var f errFault; return errors.As(err, &f) }
+
+func (r *StepRunner) crash(point string) error {
+	if r.Fault == nil {
+		return nil
+	}
+	if err := r.Fault(point); err != nil {
+		return errFault{point}
+	}
+	return nil
+}

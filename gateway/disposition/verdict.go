@@ -1,0 +1,74 @@
+package disposition
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/reports"
+	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Inbound is a message that has been spooled but not yet accepted.
+type Inbound struct {
+	Env     *gateway.Envelope
+	Store   *spool.Store
+	Path    string // the spooled body, Received header included
+	Size    int64
+	Client  string // client IP
+	Auth    string // authenticated user
+	Arrival time.Time
+}
+
+// Verdict is the plan for one message: what acceptance does with it and
+// what was prepared for that. It is a value: the pipeline applies it.
+type Verdict struct {
+	// Reject refuses the message with 550 5.7.1 and this reason.
+	Reject       bool
+	RejectReason string
+
+	// Hold, if set, keeps the message out of the delivery queue in this
+	// hold, created with the message; HoldReason says why.
+	Hold       *hold.Record
+	HoldReason string
+	// Notices are notice mails (and their link tokens) spooled for the
+	// hold, committed with the message.
+	Notices *Prepared
+
+	// Applied are the rewrites done before delivery (Bcc, links, zip): the
+	// copies to deliver instead of the body, and their notices.
+	Applied *Applied
+
+	Actions   []string
+	Rules     []string // the policy rules that matched
+	External  int      // external recipients, for the message line
+	Subject   string
+	MessageID string
+	Report    json.RawMessage
+	Decision  json.RawMessage
+	// Shadow are the shadow rules that matched: counted, never enforced.
+	Shadow []policy.Shadow
+	// Stored is the analysis report kept for policy replay, if any.
+	Stored *reports.Report
+}
+
+// Acceptance is what commits with rec (in the state front built it) when
+// the verdict is not a rejection: the decision recorded on the message,
+// the copies to deliver, the hold, every notice and the kept report.
+func (v *Verdict) Acceptance(rec *spool.Record) queue.Acceptance {
+	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
+	v.Applied.Record(rec)
+	a := queue.Acceptance{Message: rec, Hold: v.Hold, HoldReason: v.HoldReason, Report: v.Stored}
+	if v.Stored != nil {
+		// What acceptance does, a failed rewrite's review hold included.
+		v.Stored.Actions = v.Actions
+	}
+	a.Notices.Add(v.Notices.Queued())
+	if v.Applied != nil {
+		a.Notices.Add(v.Applied.Notices.Queued())
+	}
+	return a
+}

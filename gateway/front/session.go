@@ -1,0 +1,170 @@
+package front
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// session is one SMTP connection from the corporate MTA.
+type session struct {
+	srv     *Server
+	conn    *smtp.Conn
+	log     *slog.Logger
+	ip      netip.Addr
+	trusted bool
+	user    string     // authenticated user, if any
+	guard   *connGuard // outsider limits until AUTH succeeds (hygiene.go)
+
+	env *gateway.Envelope // current transaction
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if !s.trusted && s.user == "" {
+		s.srv.metrics.Rejected.WithLabelValues("relay_denied").Inc()
+		s.log.Warn("relay denied", "mail_from", from)
+		return errRelayDenied
+	}
+	smtputf8 := opts != nil && opts.UTF8
+	if from != "" {
+		a, rerr := s.envelopeAddress(from, smtputf8, false)
+		if rerr != nil {
+			s.srv.metrics.Rejected.WithLabelValues("bad_address").Inc()
+			return rerr
+		}
+		from = a.String()
+	}
+	if opts != nil && opts.Size > s.srv.cfg.SMTP.MaxMessageBytes {
+		s.srv.metrics.Rejected.WithLabelValues("size").Inc()
+		return errTooBig
+	}
+	env := &gateway.Envelope{QueueID: spool.NewID(), MailFrom: from}
+	if opts != nil {
+		env.UTF8 = opts.UTF8
+		env.EightBit = opts.Body == smtp.Body8BitMIME
+		env.DSNRet = string(opts.Return)
+		env.DSNEnvID = opts.EnvelopeID
+		env.Size = opts.Size
+	}
+	s.env = env
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.env == nil {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
+	}
+	a, rerr := s.envelopeAddress(to, s.env.UTF8, true)
+	if rerr != nil {
+		reason := "bad_address"
+		if a.Routed() {
+			reason = "routed_address"
+		}
+		s.srv.metrics.Rejected.WithLabelValues(reason).Inc()
+		s.log.Warn("recipient refused", "reason", reason, "reply", rerr.EnhancedCode)
+		return rerr
+	}
+	if a.Routed() {
+		s.log.Warn("routed recipient accepted as external", "routing", a.Routing.String())
+	}
+	r := spool.Rcpt{Addr: a.String(), Status: spool.RcptPending}
+	if opts != nil {
+		var notify []string
+		for _, n := range opts.Notify {
+			notify = append(notify, string(n))
+		}
+		r.Notify = strings.Join(notify, ",")
+		if opts.OriginalRecipient != "" {
+			r.ORcpt = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+		}
+	}
+	s.env.Rcpts = append(s.env.Rcpts, r)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	env := s.env
+	if env == nil {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
+	}
+	if !s.srv.beginData() {
+		return errShuttingDown
+	}
+	defer s.srv.inflight.Done()
+	log := s.log.With("queue_id", env.QueueID)
+	ir := &idleReader{r: r, conn: s.conn.Conn(), timeout: s.srv.cfg.SMTP.DataTimeout}
+	err := s.srv.receive(log, s.info(), env, ir)
+	if errors.Is(err, errTimeout) {
+		// The rest of the body must never be read as commands.
+		s.conn.Conn().Close()
+	}
+	return err
+}
+
+// info describes the connection for the Received header and the record.
+func (s *session) info() connInfo {
+	_, tlsOn := s.conn.TLSConnectionState()
+	return connInfo{ip: s.ip, helo: s.conn.Hostname(), tls: tlsOn, user: s.user}
+}
+
+func (s *session) Reset() { s.env = nil }
+
+func (s *session) Logout() error { return nil }
+
+// loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
+// which Exchange and many MTAs still use.
+type loginServer struct {
+	auth func(user, pass string) error
+	step int
+	user string
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step = 1
+		if len(resp) > 0 { // initial response carries the user name
+			l.user = string(resp)
+			l.step = 2
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.user = string(resp)
+		l.step = 2
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step = 3
+		return nil, true, l.auth(l.user, string(resp))
+	}
+	return nil, true, fmt.Errorf("unexpected AUTH LOGIN step")
+}
+
+// connInfo is what the pipeline needs to know about the client.
+type connInfo struct {
+	ip   netip.Addr
+	helo string
+	tls  bool
+	user string
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

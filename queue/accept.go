@@ -1,0 +1,92 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Notices are notice mails already written to the spool (their files
+// synced) and the link tokens they carry. They become real only with the
+// commit that records them; until then the spool's reconciliation on start
+// removes their files.
+type Notices struct {
+	Mails  []*spool.Record
+	Tokens []hold.Token
+}
+
+// Add appends o's notices.
+func (n *Notices) Add(o Notices) {
+	n.Mails = append(n.Mails, o.Mails...)
+	n.Tokens = append(n.Tokens, o.Tokens...)
+}
+
+// Acceptance is everything that commits with an accepted message, all or
+// nothing: received → inspected → queued, or → held when Hold is set.
+type Acceptance struct {
+	// Message is the record; its body is already committed in the spool.
+	Message *spool.Record
+	// Hold keeps the message out of the delivery queue; HoldReason is the
+	// audit event's reason.
+	Hold       *hold.Record
+	HoldReason string
+	Notices    Notices
+	// Report is the analysis kept for policy replay; nil keeps none.
+	Report *reports.Report
+}
+
+// ReportStore keeps analysis reports in the acceptance transaction, so a
+// report exists exactly when its message was accepted (*reports.Bolt is
+// one).
+type ReportStore interface {
+	PutTx(tx *bbolt.Tx, r *reports.Report) error
+}
+
+// Accept commits an accepted message with its hold, notices and report in
+// one transaction, after fsyncing the spool directory. On error nothing is
+// committed and the caller removes the files.
+func (q *Queue) Accept(ctx context.Context, a Acceptance) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec := a.Message
+	rec.State = spool.StateQueued
+	if a.Hold != nil {
+		rec.State = spool.StateHeld
+	}
+	return q.Spool.Accept(rec, func(tx *bbolt.Tx) error {
+		if a.Report != nil {
+			if q.opts.Reports == nil {
+				return fmt.Errorf("store report: no report store")
+			}
+			if err := q.opts.Reports.PutTx(tx, a.Report); err != nil {
+				return fmt.Errorf("store report: %w", err)
+			}
+		}
+		if a.Hold != nil {
+			if err := q.Holds.CreateTx(tx, a.Hold, hold.System, a.HoldReason); err != nil {
+				return err
+			}
+		}
+		return q.putNotices(tx, a.Notices)
+	})
+}
+
+func (q *Queue) putNotices(tx *bbolt.Tx, n Notices) error {
+	for _, t := range n.Tokens {
+		if err := q.Holds.AddTokenTx(tx, t); err != nil {
+			return err
+		}
+	}
+	for _, r := range n.Mails {
+		if err := spool.PutTx(tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
