@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/japanese"
 )
@@ -203,4 +204,23 @@ func TestWalkStreamAllocationFlat(t *testing.T) {
 	if xo5 > xo1+64 {
 		t.Errorf("xlsx allocation grows with size: %d → %d objects", xo1, xo5)
 	}
+}
+
+// FuzzWalkStream: on any input WalkStream yields what Walk yields.
+func FuzzWalkStream(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.eml"))
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) <= 64<<10 {
+			f.Add(data)
+		}
+	}
+	lim := Limits{MaxDepth: 3, MaxEntries: 50, MaxInflated: 4 << 20, MaxRatio: 50, MaxPartText: 64 << 10,
+		MaxMemory: 1 << 20, MaxAttachment: 2 << 20, Timeout: 10 * time.Second, PDFTimeout: time.Second}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameWalk(t, "input", data, lim)
+	})
 }
