@@ -150,12 +150,16 @@ func isAttachmentLoc(loc string) bool {
 	return len(loc) >= len("attachment:") && loc[:len("attachment:")] == "attachment:"
 }
 
+// smallText is the read buffer of a part's first bytes before it takes a
+// pooled window.
+const smallText = 8 << 10
+
 // chunkPool holds the raw read windows of streamed text.
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
 
-// outPool holds decode output windows (Japanese text grows by half in
-// UTF-8; the decoder appends past the capacity if it must).
-var outPool = sync.Pool{New: func() any { b := make([]byte, 0, streamChunk*3/2+64); return &b }}
+// outPool holds decode output windows (a byte decodes to at most three in
+// UTF-8, room the Japanese decoder makes before it writes).
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 3*streamChunk+64); return &b }}
 
 // streamDecode reads up to MaxPartText bytes of r, decodes them window by
 // window in the charset declared (cs) or detected on the first window, and
@@ -167,12 +171,29 @@ var outPool = sync.Pool{New: func() any { b := make([]byte, 0, streamChunk*3/2+6
 // to drain.
 func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool, tb *textBuf) (used string, truncated bool, problem string) {
 	lr := &io.LimitedReader{R: r, N: w.lim.MaxPartText}
-	inp := chunkPool.Get().(*[]byte)
-	outp := outPool.Get().(*[]byte)
-	defer func() { chunkPool.Put(inp); outPool.Put(outp) }()
-	in, out := *inp, (*outp)[:0]
-
+	// Most parts are a few KB of mail text: they are read into a buffer of
+	// their size; only a part that fills it takes the pooled windows (a
+	// gateway collects often, emptying pools, and would otherwise allocate
+	// both windows for every body).
+	in := make([]byte, smallText)
 	n, err := io.ReadFull(lr, in)
+	var out []byte
+	if err == nil && lr.N > 0 {
+		inp := chunkPool.Get().(*[]byte)
+		outp := outPool.Get().(*[]byte)
+		defer func() {
+			*outp = out[:0] // as grown
+			chunkPool.Put(inp)
+			outPool.Put(outp)
+		}()
+		copy(*inp, in[:n])
+		in, out = *inp, (*outp)[:0]
+		var m int
+		m, err = io.ReadFull(lr, in[n:])
+		n += m
+	} else {
+		out = make([]byte, 0, 3*n+16)
+	}
 	eof := err != nil
 	cut := !eof
 	if lr.N == 0 {
@@ -208,7 +229,6 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 			truncated, eof = k > 0, true
 		}
 	}
-	*outp = out[:0]
 	if problem == "" && d.Bad() > 0 {
 		problem = "invalid " + name + " sequences replaced"
 	}
