@@ -46,7 +46,12 @@ type Config struct {
 	DKIM     DKIM     `yaml:"dkim"`
 	// Directory is the company directory (LDAP, Active Directory).
 	Directory Directory `yaml:"directory"`
-	Log       Log       `yaml:"log"`
+	// Allowances give directory groups more (or less) than the policy's
+	// default: allowance name → group name → value. A sender gets the
+	// largest value among their groups; the policy reads it with
+	// allowance("name", default).
+	Allowances map[string]map[string]int `yaml:"allowances"`
+	Log        Log                       `yaml:"log"`
 	// Console configures console sign-in (config/console.go).
 	Console Console `yaml:"console"`
 	// Extraction budgets attachment parsers (config/extraction.go).
@@ -57,6 +62,9 @@ type Config struct {
 	// Partners is the partner directory (company name ↔ domains) for the
 	// addressee check.
 	Partners []Partner `yaml:"partners"`
+	// Storage selects bbolt or a PostgreSQL shared by several nodes
+	// (config/storage.go).
+	Storage Storage `yaml:"storage"`
 }
 
 // Link configures the link action: attachments replaced by download links.

@@ -75,6 +75,10 @@ type Options struct {
 	// OnStep is called after a commit that recorded a step (wake the step
 	// worker).
 	OnStep func()
+	// OnFinished is called after the commit that ended a message other
+	// than by delivery (rejected, cancelled, expired or deleted, held or
+	// not) with its final record: the closing message log line.
+	OnFinished func(rec *spool.Record)
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -98,6 +102,9 @@ func Open(sp *spool.Store, opts Options) (*Queue, error) {
 	}
 	if opts.OnStep == nil {
 		opts.OnStep = func() {}
+	}
+	if opts.OnFinished == nil {
+		opts.OnFinished = func(*spool.Record) {}
 	}
 	q := &Queue{Spool: sp, opts: opts}
 	holds, err := hold.New(sp.DB(), hold.Options{OnRelease: q.onRelease, OnDecided: q.onDecided,
@@ -147,6 +154,7 @@ func (q *Queue) onDecided(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
 	case hold.StateRejected, hold.StateCancelled, hold.StateExpired, hold.StateDeleted:
 		srec.State = spool.State(rec.State)
 		srec.FinishedAt = q.opts.Now()
+		q.finishedOnCommit(tx, srec)
 	}
 	if rec.State == hold.StateDeleted {
 		id := rec.ID
@@ -157,6 +165,14 @@ func (q *Queue) onDecided(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
 		tx.OnCommit(q.opts.OnStep)
 	}
 	return spool.PutTx(tx, srec)
+}
+
+// finishedOnCommit reports rec's end once tx has committed (a copy: the
+// transaction's record may still change before the commit).
+func (q *Queue) finishedOnCommit(tx *bbolt.Tx, rec *spool.Record) {
+	r := *rec
+	r.Rcpts = slices.Clone(rec.Rcpts)
+	tx.OnCommit(func() { q.opts.OnFinished(&r) })
 }
 
 // NoticeDue reports whether the sender is told of a decision: of every
@@ -271,6 +287,7 @@ func (q *Queue) Delete(ctx context.Context, id string, actor hold.Actor, reason 
 			return err
 		}
 		tx.OnCommit(func() { q.Spool.RemoveBody(id) })
+		q.finishedOnCommit(tx, rec)
 		return nil
 	})
 	if errors.Is(err, spool.ErrNotFound) {

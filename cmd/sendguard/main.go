@@ -7,6 +7,7 @@
 //	sendguard user add|passwd|totp-reset|list|disable|enable|delete ...
 //	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
+//	sendguard db migrate|status [-config FILE]
 //	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
 //	sendguard policy stats [-weeks 8] [-json]
 //	sendguard reload [-config FILE]         reload the running gateway's configuration (as SIGHUP)
@@ -71,6 +72,8 @@ func dispatch(cmd string, args []string) error {
 		return reloadCmd(args)
 	case "directory":
 		return directoryCmd(args)
+	case "db":
+		return dbCmd(args)
 	case "passwd-hash":
 		return passwdHash(args)
 	case "version", "-version", "--version":
@@ -134,6 +137,7 @@ func usage(w io.Writer) {
   policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
+  db migrate|status [-config FILE]       the PostgreSQL schema of nodes sharing their held queue
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version
 

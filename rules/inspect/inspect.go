@@ -116,6 +116,9 @@ type Envelope struct {
 	// Directory is the sender's directory entry, copied into the report
 	// for the policy (nil: no directory).
 	Directory *rules.SenderDirectory
+	// Behaviour is the sender's baseline, copied into the report for the
+	// policy (nil: no baselines).
+	Behaviour *rules.SenderBehaviour
 }
 
 // Result is one message's analysis and decision.
@@ -149,7 +152,7 @@ func partRecords(r *detect.Result) int { return max(r.Records, r.Lines) }
 
 // Analyze builds the report without evaluating the policy.
 func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*rules.Report, *extract.Message, error) {
-	rep := &rules.Report{Sender: env.MailFrom, SenderDirectory: env.Directory, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
+	rep := &rules.Report{Sender: env.MailFrom, SenderDirectory: env.Directory, SenderBehaviour: env.Behaviour, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
 	// add files one scan under its location; the text and HTML versions of

@@ -96,6 +96,10 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 		slot, build = &a.fns.unscannable, func() functions.LateBoundOp {
 			return func(string, ...ref.Val) ref.Val { return types.Int(unscannable(a.r)) }
 		}
+	case fnAllowance:
+		slot, build = &a.fns.allowance, func() functions.LateBoundOp { return a.allowance }
+	case fnUnusualHour, fnVolumeRatio, fnFirstExternalAtt, fnHistoryDays:
+		slot, build = &a.fns.behaviour, func() functions.LateBoundOp { return a.behaviour }
 	default:
 		return nil, false
 	}
@@ -107,7 +111,7 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 
 // boundFuncs are the helper implementations bound to one report.
 type boundFuncs struct {
-	finding, hasAttachment, records, maxRecords, unscannable functions.LateBoundOp
+	finding, hasAttachment, records, maxRecords, unscannable, allowance, behaviour functions.LateBoundOp
 }
 
 func (a *activation) finding(overload string, args ...ref.Val) ref.Val {

@@ -271,6 +271,7 @@ type msg struct {
 	age       time.Duration
 	approvers []string // an approver hold's approvers
 	required  int      // and its approvals required
+	standIns  map[string]string
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -322,7 +323,7 @@ func (e *env) seed(m msg) string {
 	hrec := &hold.Record{ID: id, Kind: m.kind, CreatedAt: now.Add(-m.age), Sender: m.sender, Subject: m.subject,
 		Recipients: hold.RecipientSummary{Total: len(m.rcpts), External: ext, Domains: domains, Addresses: addrs},
 		Decision:   hold.Decision{Actions: []string{"hold_review"}, Rules: m.rules}, Report: rj,
-		Approvers: m.approvers, ApprovalsRequired: m.required}
+		Approvers: m.approvers, ApprovalsRequired: m.required, StandIns: m.standIns}
 	err = e.sp.Accept(srec, func(tx *bbolt.Tx) error { return e.hold.CreateTx(tx, hrec, hold.System, "policy") })
 	if err != nil {
 		e.t.Fatal(err)

@@ -34,7 +34,7 @@ func (c catalog) has(key string) bool { return c.c.Has(templates.DefaultLanguage
 
 type pageSet map[string]*template.Template
 
-var pageNames = []string{"login", "totp", "dashboard", "queue", "message", "confirm", "audit", "policy", "error", "sso"}
+var pageNames = []string{"login", "totp", "dashboard", "queue", "message", "confirm", "audit", "policy", "error", "sso", "replay", "outcomes"}
 
 func parsePages(h *Handler) (pageSet, error) {
 	ps := pageSet{}
