@@ -83,6 +83,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"db"}, "a subcommand is required"},
 		{[]string{"db", "frob"}, `unknown db command "frob"`},
 		{[]string{"db", "status", "x"}, "db status takes no arguments"},
+		{[]string{"db", "import"}, "-from DATA_DIR goes with db import"},
 		{[]string{"directory", "frob"}, `unknown directory command "frob"`},
 		{[]string{"directory", "lookup"}, "directory lookup takes one address"},
 		{[]string{"directory", "status", "x"}, "directory status takes no arguments"},

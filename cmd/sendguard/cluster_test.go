@@ -318,3 +318,53 @@ rules:
 	}
 	t.Logf("delay released by node B %v after node A was killed", time.Since(start).Round(time.Second))
 }
+
+// A single bbolt node moves to PostgreSQL: db import copies its held mail
+// and audit chain (still verifiable), twice is harmless, and the node
+// started with storage.driver postgres releases what it held, once.
+func TestClusterImportSingleNode(t *testing.T) {
+	sk := startSink(t)
+	single := newInstance(t, sk.Addr, "")
+	single.start()
+	for _, tag := range []string{"imp1", "imp2"} {
+		to := massRcpts(tag)
+		if err := sendMail(single.smtp, "alice@example.com", to, testMessage("alice@example.com", to, tag, "newsletter")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 15*time.Second, func() bool {
+		out, _ := single.cli("queue", "list", "-state", "held")
+		return strings.Count(out, " held ") == 2
+	})
+	if err := single.stop(); err != nil {
+		t.Fatal(err)
+	}
+	dsn := pgtest.New(t)
+	admin := newInstance(t, sk.Addr, clusterYAML(dsn, "admin"))
+	if out, err := admin.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	dataDir := filepath.Join(single.dir, "data")
+	out, err := admin.cli("db", "import", "-from", dataDir)
+	if err != nil || !strings.Contains(out, "events imported") || !strings.Contains(out, "held mail: 2 imported") || !strings.Contains(out, "verified") {
+		t.Fatalf("db import: %v\n%s", err, out)
+	}
+	if out, err := admin.cli("db", "import", "-from", dataDir); err != nil || !strings.Contains(out, "already imported") || !strings.Contains(out, "0 imported, 2 already there") {
+		t.Fatalf("second db import: %v\n%s", err, out)
+	}
+	cfg, _ := readFile(single.cfgPath)
+	writeFile(single.cfgPath, cfg+clusterYAML(dsn, "node-a"))
+	single.start()
+	id := heldID(t, dsn, "imp1")
+	if out, err := single.cli("queue", "release", id); err != nil {
+		t.Fatalf("release after the move: %v\n%s", err, out)
+	}
+	waitFor(t, 15*time.Second, func() bool { return delivered(sk, "imp1") == 1 })
+	if out, err := single.cli("audit", "verify"); err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+	time.Sleep(time.Second)
+	if delivered(sk, "imp1") != 1 || delivered(sk, "imp2") != 0 {
+		t.Fatalf("delivered imp1 %d, imp2 %d", delivered(sk, "imp1"), delivered(sk, "imp2"))
+	}
+}

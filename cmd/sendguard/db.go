@@ -5,13 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/pgstore"
+	"github.com/sendguard/sendguard/spool"
 )
 
 // dbCmd manages the PostgreSQL schema of a cluster (storage.driver:
@@ -19,15 +25,17 @@ import (
 // once, then restart the nodes", and a node refuses a schema that is not
 // exactly its own.
 func dbCmd(args []string) error {
-	c := newCommand("db", "db migrate|status [-config FILE]\n\n"+
+	c := newCommand("db", "db migrate|status|import [-from DATA_DIR] [-config FILE]\n\n"+
 		"migrate  apply the pending schema migrations to storage.dsn (safe to run from several nodes at once)\n"+
-		"status   list the schema migrations this sendguard knows and whether each is applied")
+		"status   list the schema migrations this sendguard knows and whether each is applied\n"+
+		"import   copy a stopped single node's held mail and audit chain (DATA_DIR) into storage.dsn")
 	cfgPath := c.configFlag()
+	from := c.fs.String("from", "", "db import: the data_dir of the stopped bbolt node")
 	if wantsHelp(args) {
 		return c.help(args)
 	}
 	sub := args[0]
-	if sub != "migrate" && sub != "status" {
+	if sub != "migrate" && sub != "status" && sub != "import" {
 		c.printUsage(os.Stderr)
 		return usageError("unknown db command %q", sub)
 	}
@@ -37,6 +45,9 @@ func dbCmd(args []string) error {
 	}
 	if len(pos) != 0 {
 		return usageError("db %s takes no arguments", sub)
+	}
+	if (sub == "import") != (*from != "") {
+		return usageError("-from DATA_DIR goes with db import, and only with it")
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -52,8 +63,11 @@ func dbCmd(args []string) error {
 		return err
 	}
 	defer pool.Close()
-	if sub == "migrate" {
+	switch sub {
+	case "migrate":
 		return dbMigrate(ctx, os.Stdout, pool)
+	case "import":
+		return dbImport(ctx, os.Stdout, pool, *from)
 	}
 	return dbStatus(ctx, os.Stdout, pool)
 }
@@ -97,5 +111,106 @@ func dbStatus(ctx context.Context, w io.Writer, pool *pgxpool.Pool) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// dbImport copies a single node's store into the shared one: its audit
+// chain verbatim (it still verifies; only into a database whose chain is
+// empty or already this one) and its held mail without new events. The
+// node must be stopped (its database is locked while it runs). Started
+// afterwards with storage.driver: postgres, it finds its held mail already
+// shared and only removes its own copies. Run again, it adds only what is
+// missing.
+func dbImport(ctx context.Context, w io.Writer, pool *pgxpool.Pool, dataDir string) error {
+	st, err := pgstore.New(ctx, pool, pgstore.Options{Node: "import"})
+	if err != nil {
+		return err
+	}
+	sp, err := spool.Open(dataDir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return fmt.Errorf("open %s (is its sendguard stopped?): %w", dataDir, err)
+	}
+	defer sp.Close()
+	q, err := queue.Open(sp, queue.Options{})
+	if err != nil {
+		return err
+	}
+	if n, err := q.Verify(ctx); err != nil {
+		return fmt.Errorf("the node's own audit chain does not verify (%d events): %w", n, err)
+	}
+	localSeq, localHash, err := q.Holds.Head(ctx)
+	if err != nil {
+		return err
+	}
+	sharedSeq, sharedHash, err := st.Head(ctx)
+	if err != nil {
+		return err
+	}
+	events := 0
+	switch {
+	case sharedSeq == localSeq && sharedHash == localHash:
+		fmt.Fprintf(w, "audit chain: already imported (%d events)\n", localSeq)
+	case sharedSeq != 0:
+		return fmt.Errorf("the shared audit chain already has %d other events: import into a fresh database, before any node runs on it", sharedSeq)
+	default:
+		var after uint64
+		for {
+			page, next, err := q.Holds.EventsRange(ctx, hold.EventFilter{}, hold.EventPage{After: after, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			n, err := st.ImportChain(ctx, page)
+			if err != nil {
+				return fmt.Errorf("import audit chain: %w", err)
+			}
+			events += n
+			if next == 0 {
+				break
+			}
+			after = next
+		}
+		fmt.Fprintf(w, "audit chain: %d events imported\n", events)
+	}
+	var ids []string
+	if err := sp.DB().View(func(tx *bbolt.Tx) error { ids = hold.HeldIDsTx(tx, 1<<30); return nil }); err != nil {
+		return err
+	}
+	added := 0
+	for _, id := range ids {
+		var h *hold.Record
+		var rec *spool.Record
+		var tokens []hold.Token
+		err := sp.DB().View(func(tx *bbolt.Tx) error {
+			var err error
+			if h, err = hold.GetTx(tx, id); err != nil {
+				return err
+			}
+			if rec, err = spool.GetTx(tx, id); err != nil {
+				return err
+			}
+			tokens, err = hold.TokensTx(tx, id)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("read held %s: %w", id, err)
+		}
+		body, err := os.ReadFile(sp.BodyPath(id))
+		if err != nil {
+			return fmt.Errorf("read held %s: %w", id, err)
+		}
+		ok, err := st.InsertImported(ctx, h, rec, body, tokens)
+		if err != nil {
+			return fmt.Errorf("import held %s: %w", id, err)
+		}
+		if ok {
+			added++
+		}
+	}
+	fmt.Fprintf(w, "held mail: %d imported, %d already there\n", added, len(ids)-added)
+	n, err := st.Verify(ctx)
+	if err != nil {
+		return fmt.Errorf("shared audit chain after the import: %w", err)
+	}
+	fmt.Fprintf(w, "shared audit chain verified: %d events\n", n)
 	return nil
 }

@@ -135,10 +135,10 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	why := strings.Join(d.Rules, ",")
 	if !ok {
 		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
-		if !rw.Any() {
+		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
+		if !p.Rewriter.Needed(msg, rw) {
 			return v, nil
 		}
-		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
 		if p.Rewriter == nil {
 			err = errors.New("rewrites are not configured")
 		} else {

@@ -154,3 +154,52 @@ func (s *Store) Verify(ctx context.Context) (uint64, error) {
 	}
 	return n, nil
 }
+
+// ImportChain appends events of another chain verbatim (sequence numbers,
+// times and hashes as they are), so that a single node's audit log moved
+// here still verifies: the first event must follow the head (an empty
+// chain for a log starting at 1), and every event is checked as Verify
+// would before it is written. It returns how many it appended.
+func (s *Store) ImportChain(ctx context.Context, events []hold.Event) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var seq, nanos int64
+		var h []byte
+		if err := tx.QueryRow(ctx, `SELECT seq, hash, nanos FROM audit_head FOR UPDATE`).Scan(&seq, &h, &nanos); err != nil {
+			return fmt.Errorf("lock audit head: %w", err)
+		}
+		var prev hold.Hash
+		copy(prev[:], h)
+		for _, e := range events {
+			switch {
+			case e.Seq != uint64(seq)+1:
+				return &hold.ChainError{Seq: e.Seq, Reason: fmt.Sprintf("does not follow the shared chain's head %d", seq)}
+			case e.PrevHash != prev:
+				return &hold.ChainError{Seq: e.Seq, Reason: "prev_hash does not match the shared chain's head"}
+			case sha256.Sum256(e.Canonical()) != e.Hash:
+				return &hold.ChainError{Seq: e.Seq, Reason: "hash does not match the event"}
+			case e.Time.UnixNano() < nanos:
+				return &hold.ChainError{Seq: e.Seq, Reason: "time goes back"}
+			}
+			v, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			var msg any
+			if e.MessageID != "" {
+				msg = e.MessageID
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO audit_events (seq, message_id, event) VALUES ($1, $2, $3)`, int64(e.Seq), msg, string(v)); err != nil {
+				return fmt.Errorf("put event: %w", err)
+			}
+			seq, prev, nanos = int64(e.Seq), e.Hash, e.Time.UnixNano()
+			n++
+		}
+		_, err := tx.Exec(ctx, `UPDATE audit_head SET seq = $1, hash = $2, nanos = $3`, seq, prev[:], nanos)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

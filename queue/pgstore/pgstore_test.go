@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -334,5 +335,59 @@ func TestPurge(t *testing.T) {
 	}
 	if n, err := s.Verify(ctx); n != 5 || err != nil {
 		t.Fatalf("chain after purge: %d %v", n, err)
+	}
+}
+
+// A chain made elsewhere is imported verbatim and verifies; an edited
+// event or one that does not follow the head is refused, writing nothing.
+func TestImportChain(t *testing.T) {
+	ctx := context.Background()
+	src := open(t, migrated(t), "src")
+	for i := range 5 {
+		if _, err := src.AppendEvent(ctx, hold.Event{Actor: reviewer, Action: fmt.Sprintf("a%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _ := src.pool.Query(ctx, `SELECT event FROM audit_events ORDER BY seq`)
+	var events []hold.Event
+	for rows.Next() {
+		var v string
+		var e hold.Event
+		rows.Scan(&v)
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	dst := open(t, migrated(t), "dst")
+	bad := append([]hold.Event(nil), events...)
+	bad[2].Reason = "edited"
+	var ce *hold.ChainError
+	if _, err := dst.ImportChain(ctx, bad); !errors.As(err, &ce) || ce.Seq != 3 {
+		t.Fatalf("edited chain: %v", err)
+	}
+	if _, err := dst.ImportChain(ctx, events[1:]); !errors.As(err, &ce) {
+		t.Fatalf("chain not following the head: %v", err)
+	}
+	if n, _ := dst.Verify(ctx); n != 0 {
+		t.Fatalf("a refused import wrote %d events", n)
+	}
+	if n, err := dst.ImportChain(ctx, events[:3]); n != 3 || err != nil {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	if n, err := dst.ImportChain(ctx, events[3:]); n != 2 || err != nil {
+		t.Fatalf("import continued: %d %v", n, err)
+	}
+	seqA, hashA, _ := src.Head(ctx)
+	seqB, hashB, _ := dst.Head(ctx)
+	if n, err := dst.Verify(ctx); n != 5 || err != nil || seqA != seqB || hashA != hashB {
+		t.Fatalf("imported chain: %d %v, heads %d/%d", n, err, seqA, seqB)
+	}
+	// Events appended afterwards continue the imported chain.
+	if _, err := dst.AppendEvent(ctx, hold.Event{Actor: reviewer, Action: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := dst.Verify(ctx); n != 6 || err != nil {
+		t.Fatalf("after: %d %v", n, err)
 	}
 }

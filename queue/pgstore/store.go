@@ -95,6 +95,17 @@ type Held struct {
 // and its "hold" audit event in one transaction. It reports false, and
 // writes nothing, if the ID is already stored (a retried copy).
 func (s *Store) Insert(ctx context.Context, h *hold.Record, m *spool.Record, body []byte, tokens []hold.Token, actor hold.Actor, reason string) (bool, error) {
+	return s.insert(ctx, h, m, body, tokens, &hold.Event{MessageID: h.ID, Actor: actor, Action: hold.ActionHold,
+		To: hold.StateHeld, Reason: reason})
+}
+
+// InsertImported is Insert for a message whose audit events were imported
+// with the chain they belong to (ImportChain): it appends none.
+func (s *Store) InsertImported(ctx context.Context, h *hold.Record, m *spool.Record, body []byte, tokens []hold.Token) (bool, error) {
+	return s.insert(ctx, h, m, body, tokens, nil)
+}
+
+func (s *Store) insert(ctx context.Context, h *hold.Record, m *spool.Record, body []byte, tokens []hold.Token, ev *hold.Event) (bool, error) {
 	if h == nil || m == nil || h.ID == "" || h.ID != m.ID {
 		return false, fmt.Errorf("%w: hold and message must share an ID", hold.ErrInvalid)
 	}
@@ -145,8 +156,10 @@ func (s *Store) Insert(ctx context.Context, h *hold.Record, m *spool.Record, bod
 				return fmt.Errorf("insert token: %w", err)
 			}
 		}
-		_, err = appendEvent(ctx, tx, &hold.Event{MessageID: hr.ID, Actor: actor, Action: hold.ActionHold,
-			To: hold.StateHeld, Reason: reason}, s.now())
+		if ev == nil {
+			return nil
+		}
+		_, err = appendEvent(ctx, tx, ev, s.now())
 		return err
 	})
 	return inserted, err

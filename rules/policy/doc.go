@@ -32,6 +32,9 @@
 //	records()                 rows carrying personal data, summed over locations
 //	                          (the largest count per location)
 //	max_records()             the largest row count of any one finding
+//	people()                  estimated distinct people whose personal data the
+//	                          message carries (people() >= 1000: PPC report scale);
+//	                          data_items lists the kinds ("マイナンバー" in data_items)
 //	has_attachment()          whether the message has any attachment
 //	has_attachment(ext)       whether an attachment name ends in ext (".xlsx"),
 //	                          case-insensitively
