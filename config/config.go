@@ -41,9 +41,11 @@ type Config struct {
 	Notify   Notify   `yaml:"notify"`
 	Hold     Hold     `yaml:"hold"`
 	Reports  Reports  `yaml:"reports"`
-	Encrypt  Encrypt  `yaml:"encrypt"`
-	Link     Link     `yaml:"link"`
-	DKIM     DKIM     `yaml:"dkim"`
+	// Sent is the sent-mail record (config/sent.go).
+	Sent    Sent    `yaml:"sent"`
+	Encrypt Encrypt `yaml:"encrypt"`
+	Link    Link    `yaml:"link"`
+	DKIM    DKIM    `yaml:"dkim"`
 	// Directory is the company directory (LDAP, Active Directory).
 	Directory Directory `yaml:"directory"`
 	// Allowances give directory groups more (or less) than the policy's
@@ -93,6 +95,15 @@ type Encrypt struct {
 	// PresetPasswordsFile is a YAML map of recipient domain to the password
 	// agreed with that organisation, for "preset" mode. Keep it 0600.
 	PresetPasswordsFile string `yaml:"preset_passwords_file"`
+	// Domains chooses, per recipient domain (subdomains included) or "*",
+	// how attachments the policy protects reach that organisation:
+	// aes_zip, zipcrypto, link, plain (as they are, over required TLS) or
+	// refuse_attachments (always links). Unlisted domains get the
+	// policy's action. Entries here override a partner's profile.
+	Domains map[string]string `yaml:"domains"`
+	// RequireTLSDomains defer delivery to these domains (subdomains
+	// included) until the next hop offers STARTTLS.
+	RequireTLSDomains []string `yaml:"require_tls_domains"`
 }
 
 // Notify configures the notice mails sent to senders and approvers.
@@ -300,6 +311,7 @@ func Defaults() Config {
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour, ApprovalsRequired: 1},
 		Reports: Reports{Retention: 30 * 24 * time.Hour},
+		Sent:    Sent{Retention: 30 * 24 * time.Hour, ConfirmExpireAfter: 14 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},

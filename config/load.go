@@ -293,6 +293,15 @@ func (v *validator) check(c *Config) {
 	if c.Hold.Retention < 0 {
 		v.add("hold.retention", "must not be negative")
 	}
+	if c.Sent.Retention < 0 {
+		v.add("sent.retention", "must not be negative")
+	}
+	if c.Sent.ReportWindow < 0 {
+		v.add("sent.report_window", "must not be negative")
+	}
+	if c.Sent.ConfirmExpireAfter < 0 {
+		v.add("sent.confirm_expire_after", "must not be negative")
+	}
 	if c.Reports.Retention < 0 {
 		v.add("reports.retention", "must not be negative")
 	}

@@ -51,3 +51,9 @@ func (d *data) Field(f string) string { return d.cat.Field(d.Lang, f) }
 
 // Finding describes a finding with its masked samples.
 func (d *data) Finding(f templates.FindingView) string { return d.cat.Finding(d.Lang, f) }
+
+// People is the "personal data of N people" line, empty when none.
+func (d *data) People() string { return d.cat.People(d.Lang, d.S.People, d.S.MyNumber) }
+
+// DataItems names the kinds of personal data in the reader's language.
+func (d *data) DataItems() string { return d.cat.DataItems(d.Lang, d.S.DataItems) }

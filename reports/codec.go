@@ -126,6 +126,13 @@ func Marshal(r *Report) []byte {
 		e.strs(s.Actions)
 	}
 
+	if r.People > 0 || len(r.DataItems) > 0 {
+		e.section(sectionPeople, func(e *encoder) {
+			e.int(r.People)
+			e.bool(r.PeopleApproximate)
+			e.strs(r.DataItems)
+		})
+	}
 	if b := r.Behaviour; b != nil {
 		e.section(sectionBehaviour, func(e *encoder) {
 			e.int(b.Days)
@@ -158,6 +165,7 @@ func Marshal(r *Report) []byte {
 // tag it does not know, and a report without a section decodes as before.
 const (
 	sectionBehaviour = 1 // the sender's baseline (rules.SenderBehaviour)
+	sectionPeople    = 2 // people affected and data items
 )
 
 // section appends tag, the length of what fill encodes, then it. Strings
@@ -350,6 +358,10 @@ func Unmarshal(b []byte) (*Report, error) {
 			b.PerDayAttachmentBytes = sec.fixed(1)
 			b.ExternalAttachments = sec.int()
 			r.Behaviour = b
+		case sectionPeople:
+			r.People = sec.int()
+			r.PeopleApproximate = sec.int() == 1
+			r.DataItems = sec.strs()
 		default:
 			continue // a later version's section
 		}

@@ -23,6 +23,12 @@ type Report struct {
 	// Behaviour is the sender's baseline as the policy saw it; nil
 	// without baselines. Stored rounded (see codec.go).
 	Behaviour *rules.SenderBehaviour
+	// People, PeopleApproximate and DataItems are the people affected and
+	// the kinds of personal data (rules.Report's), for people() and
+	// data_items in a replay.
+	People            int
+	PeopleApproximate bool
+	DataItems         []string
 
 	Recipients Recipients
 	Findings   []Finding
@@ -101,7 +107,7 @@ const maxExt = 10
 // analysis and decision.
 func FromAnalysis(qid string, t time.Time, rep *rules.Report, d *policy.Decision) *Report {
 	r := &Report{QueueID: qid, Time: t, Sender: rep.Sender, Size: rep.Size, Errors: len(rep.Errors), Directory: rep.SenderDirectory,
-		Behaviour: rep.SenderBehaviour}
+		Behaviour: rep.SenderBehaviour, People: rep.People, PeopleApproximate: rep.PeopleApproximate, DataItems: rep.DataItems}
 	if !strings.EqualFold(rep.From, rep.Sender) {
 		r.From = rep.From
 	}
@@ -179,7 +185,8 @@ func domainOf(addr string) string {
 // ("attachment-N.ext"), error texts ("error"), detector values and
 // masked samples.
 func (r *Report) ToRules() *rules.Report {
-	out := &rules.Report{Sender: r.Sender, From: r.From, Size: r.Size, SenderDirectory: r.Directory, SenderBehaviour: r.Behaviour}
+	out := &rules.Report{Sender: r.Sender, From: r.From, Size: r.Size, SenderDirectory: r.Directory, SenderBehaviour: r.Behaviour,
+		People: r.People, PeopleApproximate: r.PeopleApproximate, DataItems: r.DataItems}
 	if out.From == "" {
 		out.From = strings.ToLower(r.Sender)
 	}

@@ -39,6 +39,10 @@ const DetectorUnscannable = "unscannable"
 // longer than the scan limit: only its beginning was inspected.
 const DetectorTruncated = "truncated"
 
+// DataItemMyNumber is the data item (Report.DataItems) that makes any
+// leak reportable to the PPC, whatever the number of people.
+const DataItemMyNumber = "マイナンバー"
+
 // Report is the result of analysing one message. Its JSON form is the
 // `sendguard check -json` contract (see design.md); fields added here must
 // keep the existing names.
@@ -54,6 +58,16 @@ type Report struct {
 	From    string `json:"from,omitempty"`   // header From address, lower-cased
 	Sender  string `json:"sender,omitempty"` // envelope MAIL FROM
 	Size    int64  `json:"size"`             // message size in bytes
+	// People is the estimated number of distinct people whose personal
+	// data the message carries (table records and list lines,
+	// de-duplicated by My Number, e-mail, phone and other identifiers, and
+	// name + address); PeopleApproximate is set past 4,096, where the
+	// figure is a HyperLogLog estimate (≈0.8 % standard error).
+	People            int  `json:"people"`
+	PeopleApproximate bool `json:"people_approximate,omitempty"`
+	// DataItems names the kinds of personal data found, in the words of
+	// the PPC report form (氏名, 住所, 電話番号, メールアドレス, …).
+	DataItems []string `json:"data_items"`
 	// SenderDirectory is what the company directory says of the envelope
 	// sender, filled by the gateway before the policy runs; nil when no
 	// directory is configured.
@@ -62,6 +76,10 @@ type Report struct {
 	// message, filled by the gateway before the policy runs; nil without
 	// baselines (an offline check).
 	SenderBehaviour *SenderBehaviour `json:"sender_behaviour,omitempty"`
+	// PartnerNames are companies the body's quoted messages show with an
+	// external recipient's domain (signatures); delivered mail teaches
+	// them to the addressee check.
+	PartnerNames []PartnerName `json:"partner_names,omitempty"`
 }
 
 // SenderBehaviour is the sender's usual behaviour as the baseline knew it
@@ -94,6 +112,12 @@ type SenderBehaviour struct {
 	// ExternalAttachments counts earlier messages with an attachment and
 	// an external recipient (capped).
 	ExternalAttachments int `json:"external_attachments"`
+}
+
+// PartnerName is a company name seen with a mail domain.
+type PartnerName struct {
+	Domain string `json:"domain"`
+	Name   string `json:"name"`
 }
 
 // SenderDirectory is the directory entry of the sender as the policy sees it

@@ -10,6 +10,7 @@
 //	sendguard db migrate|status|import [-from DATA_DIR] [-config FILE]
 //	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
 //	sendguard policy stats [-weeks 8] [-json]
+//	sendguard policy baseline [-json] SENDER
 //	sendguard reload [-config FILE]         reload the running gateway's configuration (as SIGHUP)
 //	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
@@ -54,6 +55,8 @@ func dispatch(cmd string, args []string) error {
 		return nil
 	case "queue":
 		return queueCmd(args)
+	case "sent":
+		return sentCmd(args)
 	case "user":
 		return userCmd(args)
 	case "audit":
@@ -123,6 +126,9 @@ func usage(w io.Writer) {
                                          analyse messages offline and show the policy's decision
                                          (exit 0 deliver, 1 hold or reject, 2 error)
   queue list|show|history|release|reject|retry|delete    the running gateway's queue
+  sent find [-sender S] [-recipient R] [-domain D] [-subject S] [-detector NAME] [-since DATE]
+                                         search delivered messages (kept sent.retention)
+  sent show ID                           one delivered message's record and incident state
   user add|passwd|totp-reset|list|disable|enable|delete  console accounts
   audit verify [-config FILE]            check the audit log's hash chain
   config check FILE                      validate a configuration file and compile its policy
@@ -135,6 +141,7 @@ func usage(w io.Writer) {
   policy replay -policy NEW.yaml [-since 14d] [-json]
                                          what a candidate policy would have done to stored traffic
   policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
+  policy baseline [-json] SENDER         a sender's behaviour baseline as the policy sees it now
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
   db migrate|status|import [-from DATA_DIR] [-config FILE]

@@ -35,6 +35,7 @@ import (
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 	"github.com/sendguard/sendguard/web/console"
@@ -246,10 +247,30 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	sentParts, err := newSent(cfg, store, q, holds, links, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Sent.Retention > 0 {
+		runner.Sent = sentParts.store
+		if w := cfg.Sent.ReportWindow; w > 0 {
+			slog := log.With("component", "sent")
+			runner.OnSent = func(rec *sent.Record) {
+				if err := sentParts.kit.SendReceipt(context.Background(), rec, languageOf(cfg)(rec.MailFrom), w); err != nil {
+					slog.Error("queue delivery receipt", "queue_id", rec.ID, "err", err)
+				}
+			}
+		}
+	}
 	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
 		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
 		Lifetime: cfg.Delivery.QueueLifetime}
-	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
+	profiles, err := cfg.Profiles()
+	if err != nil {
+		return err
+	}
+	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker,
+		Profiles: profiles}
 	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
 		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
 	live := &liveParts{log: log, reg: reg, dkim: dkimSigner}
@@ -318,13 +339,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore,
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore, Incidents: sentParts.kit,
 		Shared: shared.consoleShared(), Accounts: shared.consoleAccounts()})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
+	mux.Handle(sentParts.prefix, sentParts.confirm)
+	mux.Handle(sentParts.reportPrefix, sentParts.confirm)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) {
@@ -348,8 +371,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
 	adminMux := userRoutes(cons.Users())
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
+	adminMux.Handle("GET /v1/policy/baseline", baselineHandler(baselines))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, live.directory)
+	adminMux.Handle("/v1/sent", sent.Handler(sentParts.store))
+	adminMux.Handle("/v1/sent/", sent.Handler(sentParts.store))
 	admin := &adminapi.Admin{Store: store, Queue: shared.adminQueue(q), Shared: shared.adminShared(), Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -386,6 +412,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	})
 	goRun("report purge", func() error {
 		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
+		return nil
+	})
+	goRun("sent purge", func() error {
+		purgeSent(runCtx, sentParts.store, holds, cfg.Sent.Retention, 10*time.Minute, log.With("component", "sent"))
 		return nil
 	})
 	goRun("baseline flush", func() error { baselines.Run(runCtx, 5*time.Second); return nil })

@@ -15,6 +15,7 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -36,8 +37,10 @@ type Delivery struct {
 	DSNEnvID string
 	// Own is set for sendguard's own mail (notices, DSNs), not a
 	// message it relays.
-	Own  bool
-	Body func() (io.ReadCloser, error)
+	Own bool
+	// RequireTLS: the recipients' domains require TLS to the next hop.
+	RequireTLS bool
+	Body       func() (io.ReadCloser, error)
 	// Accepted, if set, is called by the transport as soon as the next
 	// hop has accepted recipients (its 250 after the data), before it does
 	// anything else; once it returns, a crash of the process does not send
@@ -100,6 +103,13 @@ type Runner struct {
 
 	attemptCtx context.Context // ends only on Abort: shutdown lets attempts finish
 	abort      context.CancelFunc
+
+	// Sent, if set, records every delivered mail (sent.retention) in the
+	// transaction that records the attempt that delivered it.
+	Sent *sent.Store
+	// OnSent, if set, runs after such a record commits (the sender's
+	// receipt with its report link).
+	OnSent func(*sent.Record)
 }
 
 // NewRunner builds the delivery runner.
@@ -226,25 +236,32 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 	}
 	if len(pending) > 0 && now.Before(rec.Expires) {
 		tr := r.tr
-		// Recipients with their own copy are delivered in their own
-		// transaction; everyone else shares the message's body.
-		groups := map[string][]spool.Rcpt{}
-		var order []string
-		for _, rc := range pending {
-			if _, ok := groups[rc.Body]; !ok {
-				order = append(order, rc.Body)
-			}
-			groups[rc.Body] = append(groups[rc.Body], rc)
+		// Recipients with their own copy, or whose domain requires TLS,
+		// are delivered in their own transaction; everyone else shares
+		// the message's body.
+		type groupKey struct {
+			body string
+			tls  bool
 		}
-		for _, body := range order {
-			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
-			if body != "" {
-				view.BodySuffix = body
+		groups := map[groupKey][]spool.Rcpt{}
+		var order []groupKey
+		for _, rc := range pending {
+			k := groupKey{rc.Body, rc.RequireTLS}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
 			}
-			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[body], Size: rec.Size, UTF8: rec.UTF8,
+			groups[k] = append(groups[k], rc)
+		}
+		for _, k := range order {
+			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
+			if k.body != "" {
+				view.BodySuffix = k.body
+			}
+			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[k], Size: rec.Size, UTF8: rec.UTF8,
 				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID, Own: rec.Kind != spool.KindMail,
-				Body:     func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
-				Accepted: func(rs []Result) { r.markAccepted(log, id, rs) }}
+				RequireTLS: k.tls,
+				Body:       func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
+				Accepted:   func(rs []Result) { r.markAccepted(log, id, rs) }}
 			results = append(results, tr.Deliver(ctx, d)...)
 		}
 		if ctx.Err() != nil {
@@ -410,11 +427,19 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 			log.Error("generate DSN", "err", err)
 		}
 	}
+	sentRec := r.prepareSent(log, rec, now)
 	err := r.store.Update(rec.ID, func(tx *bbolt.Tx, cur *spool.Record) error {
 		if cur.State != spool.StateQueued {
 			return errStateChanged
 		}
 		*cur = *rec
+		if sentRec != nil {
+			// A record that cannot be written must not undo the
+			// delivery's result (the mail would go out again).
+			if err := r.Sent.PutTx(tx, sentRec); err != nil {
+				log.Error("record sent mail", "err", err)
+			}
+		}
 		if err := spool.ClearDeliveredTx(tx, rec.ID); err != nil {
 			return err
 		}
@@ -434,6 +459,9 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 			log.Error("record delivery result", "err", err)
 		}
 		return
+	}
+	if sentRec != nil && r.OnSent != nil {
+		r.OnSent(sentRec)
 	}
 	r.metrics.Delivered.Add(float64(o.delivered))
 	r.metrics.Deferred.Add(float64(o.deferred))
@@ -457,6 +485,33 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 	} else if o.delivered > 0 {
 		log.Info("recipients delivered", "count", o.delivered)
 	}
+}
+
+// prepareSent builds the sent record of a mail that has reached at least
+// one recipient, hashing the attachments of the original body (read
+// before the transaction; the body goes only when the message is final).
+func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time) *sent.Record {
+	if r.Sent == nil || !sent.Wanted(rec) {
+		return nil
+	}
+	f, err := r.store.OpenBody(rec.ID)
+	if err != nil {
+		log.Warn("sent record without attachment hashes", "err", err)
+		return sent.Prepare(rec, now, nil)
+	}
+	defer f.Close()
+	s := sent.Prepare(rec, now, f)
+	if r.Sent.KeepsBodies() {
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			err = r.Sent.SaveBody(rec.ID, f)
+		}
+		if err != nil {
+			log.Error("keep sent body", "err", err)
+		} else {
+			s.BodyKept = true
+		}
+	}
+	return s
 }
 
 var errStateChanged = fmt.Errorf("message state changed during delivery")

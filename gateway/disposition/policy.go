@@ -118,7 +118,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, err
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
-		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow, QueueID: in.Env.QueueID}
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
 	if p.Baselines != nil && in.Env.MailFrom != "" {
 		sender, arrival := in.Env.MailFrom, in.Arrival
 		v.Learn = func() { p.Baselines.Learn(context.WithoutCancel(ctx), sender, rep, arrival) }
@@ -135,10 +135,10 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	why := strings.Join(d.Rules, ",")
 	if !ok {
 		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
-		if !rw.Any() {
+		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
+		if !p.Rewriter.Needed(msg, rw) {
 			return v, nil
 		}
-		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
 		if p.Rewriter == nil {
 			err = errors.New("rewrites are not configured")
 		} else {

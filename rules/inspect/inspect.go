@@ -16,6 +16,7 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -58,6 +59,9 @@ type Config struct {
 	EDM *edm.Index
 	// Partners is the partner directory for the addressee check; nil is off.
 	Partners *addressee.Directory
+	// LearnedPartners, if set, names the companies delivered mail showed
+	// with domains the directory does not list (addressee.CompareLearned).
+	LearnedPartners addressee.LearnedNames
 }
 
 // Inspector analyses messages. It is safe for concurrent use.
@@ -68,6 +72,7 @@ type Inspector struct {
 	lim      extract.Limits
 	edm      *edm.Index
 	partners *addressee.Directory
+	learned  addressee.LearnedNames
 }
 
 // New builds an Inspector.
@@ -92,7 +97,8 @@ func New(cfg Config) (*Inspector, error) {
 	if lim == (extract.Limits{}) {
 		lim = extract.DefaultLimits()
 	}
-	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners}, nil
+	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners,
+		learned: cfg.LearnedPartners}, nil
 }
 
 // Locations of text that is not a part's content (design.md).
@@ -154,9 +160,13 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep := &rules.Report{Sender: env.MailFrom, SenderDirectory: env.Directory, SenderBehaviour: env.Behaviour, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
+	people := in.det.NewTally()
 	// add files one scan under its location; the text and HTML versions of
 	// one body, or a document's text and its properties, merge.
 	add := func(loc string, res *detect.Result, records int) error {
+		if err := people.Add(res); err != nil {
+			return err
+		}
 		if l, ok := byName[loc]; ok {
 			// the larger count, not the sum: the same rows read twice
 			l.records = max(l.records, records)
@@ -168,7 +178,18 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 		return nil
 	}
 	own := newOwnScan(in.edm, in.partners)
-	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
+	own.learned = in.learned
+	// Each part's text goes through the detectors as it is decoded, a
+	// window at a time, never held whole (the checks on the company's own
+	// data, when configured, still read it whole).
+	open := func(loc string, tabular bool) io.Writer {
+		s := &partSink{doc: in.det.NewDocument(tabular)}
+		if own.active() {
+			s.keep = &bytes.Buffer{}
+		}
+		return s
+	}
+	msg, err := extract.WalkStream(ctx, r, in.lim, open, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
 			// A file name is written by a person ("【社外秘】価格表.xlsx"),
@@ -188,9 +209,13 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				Location: p.Location, Samples: []string{},
 				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
 		}
-		if len(p.Text) > 0 {
-			own.part(p)
-			res := in.det.Scan(p.Text, p.Tabular)
+		if s, ok := p.Sink.(*partSink); ok {
+			if s.keep != nil {
+				whole := *p
+				whole.Text = s.keep.Bytes()
+				own.part(&whole)
+			}
+			res := s.doc.Result()
 			if err := add(p.Location, res, partRecords(res)); err != nil {
 				return err
 			}
@@ -247,6 +272,11 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.From = rr.From
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
+	rep.People, rep.PeopleApproximate = people.People()
+	rep.DataItems = people.DataItems()
+	if rep.DataItems == nil {
+		rep.DataItems = []string{}
+	}
 	rep.Findings = append(rep.Findings, own.findings(rep)...)
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
 	rep.Errors = append(rep.Errors, msg.Errors...)
@@ -257,4 +287,19 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	}
 	rep.Findings = slices.Clip(rep.Findings)
 	return rep, msg, nil
+}
+
+// partSink receives one part's text from extract.WalkStream: the
+// detectors' chunked scan, and a copy only for the checks that read text
+// whole.
+type partSink struct {
+	doc  *detect.Document
+	keep *bytes.Buffer
+}
+
+func (s *partSink) Write(p []byte) (int, error) {
+	if s.keep != nil {
+		s.keep.Write(p)
+	}
+	return s.doc.Write(p)
 }

@@ -32,6 +32,9 @@
 //	records()                 rows carrying personal data, summed over locations
 //	                          (the largest count per location)
 //	max_records()             the largest row count of any one finding
+//	people()                  estimated distinct people whose personal data the
+//	                          message carries (people() >= 1000: PPC report scale);
+//	                          data_items lists the kinds ("マイナンバー" in data_items)
 //	has_attachment()          whether the message has any attachment
 //	has_attachment(ext)       whether an attachment name ends in ext (".xlsx"),
 //	                          case-insensitively
@@ -55,8 +58,9 @@
 //	                          "external_attachment_bytes" (today's
 //	                          attachment bytes in mail with an external
 //	                          recipient, over the usual); the usual is at
-//	                          least 1 message, 1 recipient or 1 MiB; another
-//	                          kind is a run-time error
+//	                          least 1 message, 1 recipient or 1 MiB; an
+//	                          unknown kind is refused at load (a computed one
+//	                          fails at run time)
 //	sender.first_external_attachment()
 //	                          the message has an attachment and an external
 //	                          recipient, and the sender never sent one before

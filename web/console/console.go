@@ -21,6 +21,7 @@ import (
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 
 	"github.com/sendguard/sendguard/templates"
@@ -115,6 +116,9 @@ type Config struct {
 	// Accounts keeps console accounts and sessions (accounts.go); nil
 	// means this node's DB.
 	Accounts Accounts
+	// Incidents is the incident kit over the sent-mail record
+	// (incident.go); nil hides it.
+	Incidents *sent.Kit
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -154,6 +158,7 @@ type Handler struct {
 	mux       *http.ServeMux
 
 	sanitize *bluemonday.Policy
+	kit      *sent.Kit
 
 	dashMu sync.Mutex
 	dash   map[string]*dashboard // by language, each kept for dashTTL
@@ -192,6 +197,7 @@ func New(cfg Config) (*Handler, error) {
 		reports: cfg.Reports, replaySem: make(chan struct{}, 1),
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
+		kit: cfg.Incidents,
 	}
 	if h.noLocal && h.sso == nil {
 		return nil, fmt.Errorf("console: local sign-in disabled without single sign-on")
@@ -280,6 +286,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+p+"replay", h.page(RoleViewer, h.replayPage))
 	m.HandleFunc("POST "+p+"replay", h.action(RoleViewer, h.replayRun))
 	m.HandleFunc("GET "+p+"outcomes", h.page(RoleViewer, h.outcomesPage))
+	h.incidentRoutes(m, p)
 	m.HandleFunc("/", h.notFound)
 	h.mux = m
 }

@@ -272,6 +272,8 @@ type msg struct {
 	approvers []string // an approver hold's approvers
 	required  int      // and its approvals required
 	standIns  map[string]string
+	people    int
+	items     []string
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -303,7 +305,7 @@ func (e *env) seed(m msg) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rep := rules.Report{Findings: m.findings, Attachments: m.atts, Subject: m.subject, Sender: m.sender}
+	rep := rules.Report{Findings: m.findings, Attachments: m.atts, Subject: m.subject, Sender: m.sender, People: m.people, DataItems: m.items}
 	var domains, addrs []string
 	ext := 0
 	for _, r := range m.rcpts {

@@ -62,6 +62,9 @@ type messageView struct {
 	Events    []hold.Event
 	Held      bool
 	ReasonMax int
+	// Sent: the message was released and delivered, so the incident
+	// kit applies.
+	Sent bool
 }
 
 func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -78,6 +81,10 @@ func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		return
 	}
 	v := messageView{Rec: rec, Held: rec.State == hold.StateHeld && !spoolOnly, ReasonMax: maxReason, Lookalike: map[string]string{}}
+	if h.kit != nil && rec.State == hold.StateReleased {
+		_, err := h.kit.Store.Get(r.Context(), id)
+		v.Sent = err == nil
+	}
 	if len(rec.Report) > 0 && json.Unmarshal(rec.Report, &v.Report) == nil {
 		v.HasReport = true
 	}
