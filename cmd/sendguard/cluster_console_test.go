@@ -165,6 +165,14 @@ func TestClusterConsole(t *testing.T) {
 	if st, page := cc.get("queue"); st != 200 || !strings.Contains(page, "msg/"+id) || !strings.Contains(page, "test cons") {
 		t.Fatalf("B's queue page does not list the mail held on A (%s): %d\n%s", id, st, page)
 	}
+	// The queue's filters apply to the shared store's records.
+	for q, want := range map[string]bool{"queue?domain=customer0.test": true, "queue?sender=alice@example.com&kind=sender": true,
+		"queue?domain=elsewhere.test": false, "queue?sender=bob@example.com": false, "queue?kind=review": false,
+		"queue?detector=mynumber": false, "queue?state=released": false} {
+		if _, page := cc.get(q); strings.Contains(page, "msg/"+id) != want {
+			t.Errorf("%s lists %s: %v, want %v", q, id, !want, want)
+		}
+	}
 	// (in English: the Japanese dashboard of the sign-in is cached a minute)
 	if _, page := cc.get("?lang=en"); !strings.Contains(page, `queue?state=held"><b>1</b>`) || !strings.Contains(page, `kind=sender"><b>1</b>`) {
 		t.Fatalf("B's dashboard does not count the mail held on A:\n%s", page)
