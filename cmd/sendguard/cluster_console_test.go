@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,10 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/sendguard/sendguard/internal/browsertest"
@@ -267,5 +270,61 @@ func TestBrowserClusterConsole(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := delivered(sk, "e2e"); n != 1 {
 		t.Fatalf("delivered %d times", n)
+	}
+}
+
+// TestClusterRecipientHistory: a domain node A delivered to is no longer
+// first-time for mail node B analyses.
+func TestClusterRecipientHistory(t *testing.T) {
+	dsn := pgtest.New(t)
+	sk := startSink(t)
+	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
+	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
+	if out, err := a.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	a.start()
+	copyKeys(t, a, b)
+	b.start()
+	firstTime := func(tag string) []string {
+		t.Helper()
+		to := append(massRcpts(tag), "y@newpartner.test")
+		if err := sendMail(b.smtp, "alice@example.com", to, testMessage("alice@example.com", to, tag, "newsletter")); err != nil {
+			t.Fatal(err)
+		}
+		id := heldID(t, dsn, tag)
+		out, err := b.cli("queue", "show", id, "-json")
+		var rec struct {
+			Report struct {
+				Recipients struct {
+					FirstTime []string `json:"first_time_domains"`
+				} `json:"recipients"`
+			} `json:"report"`
+		}
+		if err != nil || json.Unmarshal([]byte(out), &rec) != nil {
+			t.Fatalf("queue show: %v\n%s", err, out)
+		}
+		return rec.Report.Recipients.FirstTime
+	}
+	if ft := firstTime("before"); !slices.Contains(ft, "newpartner.test") || !slices.Contains(ft, "customer0.test") {
+		t.Fatalf("first-time domains before any delivery: %q", ft)
+	}
+	plain := []string{"x@newpartner.test"}
+	if err := sendMail(a.smtp, "alice@example.com", plain, testMessage("alice@example.com", plain, "plain", "hello")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return delivered(sk, "plain") == 1 })
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	waitFor(t, 15*time.Second, func() bool {
+		var node string
+		return c.QueryRow(ctx, `SELECT node FROM known_domains WHERE domain = 'newpartner.test'`).Scan(&node) == nil && node == "node-a"
+	})
+	if ft := firstTime("after"); slices.Contains(ft, "newpartner.test") || !slices.Contains(ft, "customer0.test") {
+		t.Fatalf("first-time domains on B after A delivered to newpartner.test: %q", ft)
 	}
 }

@@ -212,7 +212,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return fmt.Errorf("baselines: %w", err)
 	}
 	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
-	first, err := buildUnit(cfg, history)
+	// The recipient history is this node's until the shared store, opened
+	// below, joins it (storage.driver postgres).
+	hist := &historySlot{local: history}
+	first, err := buildUnit(cfg, hist)
 	if err != nil {
 		return err
 	}
@@ -236,6 +239,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	defer shared.Close()
 	if shared != nil {
 		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
+		shared.joinHistory(hist, log)
 	}
 	shared.register(reg)
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
@@ -351,7 +355,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) {
-			u, err := buildUnit(c, history)
+			u, err := buildUnit(c, hist)
 			if err == nil {
 				u.live, err = live.prepare(c)
 			}
@@ -430,6 +434,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	})
 	if shared != nil {
 		goRun("shared held queue", func() error { shared.node.Run(runCtx, time.Second); return nil })
+		goRun("shared recipient history", func() error { shared.history.Run(runCtx, 5*time.Second); return nil })
 	}
 	live.run(runCtx)
 	if sso != nil {
