@@ -59,16 +59,16 @@ func senderDirectory(dir *directory.Directory) func(ctx context.Context, sender 
 // without their own approvers: hold.approvers for the exact address (an
 // operator's override), then the directory (manager, approver group),
 // then hold.approvers for @domain and "*".
-func approversWithDirectory(cfg *config.Config, dir *directory.Directory) func(sender string) []string {
+func approversWithDirectory(cfg *config.Config, dir *directory.Directory) func(ctx context.Context, sender string) []string {
 	static := approversOf(cfg)
 	if dir == nil {
-		return static
+		return func(_ context.Context, sender string) []string { return static(sender) }
 	}
-	return func(sender string) []string {
+	return func(ctx context.Context, sender string) []string {
 		if a, ok := cfg.Hold.Approvers[strings.ToLower(sender)]; ok {
 			return a
 		}
-		if a := dir.Approvers(context.Background(), sender); len(a) > 0 {
+		if a := dir.Approvers(ctx, sender); len(a) > 0 {
 			return a
 		}
 		return static(sender)

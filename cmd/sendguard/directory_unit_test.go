@@ -45,11 +45,11 @@ func TestApproversPrecedence(t *testing.T) {
 		"who@else.example":   "security@example.com",
 		"ext@other.example":  "x@other.example",
 	} {
-		if got := of(sender); !slices.Equal(got, []string{want}) {
+		if got := of(context.Background(), sender); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s: %q, want %s", sender, got, want)
 		}
 	}
-	if got := approversWithDirectory(cfg, nil)("staff@example.com"); !slices.Equal(got, []string{"domain-lead@example.com"}) {
+	if got := approversWithDirectory(cfg, nil)(context.Background(), "staff@example.com"); !slices.Equal(got, []string{"domain-lead@example.com"}) {
 		t.Errorf("without a directory: %q", got)
 	}
 }

@@ -195,7 +195,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	first, err := buildUnit(cfg, history)
+	first, err := buildUnit(cfg, history, store.TempDir())
 	if err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	mux.Handle(linkPages.Prefix(), linkPages)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
-		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history) },
+		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history, store.TempDir()) },
 		apply: func(u *unit) {
 			srv.SetInspector(inspectorOf(u))
 			smtpCert.Set(u.smtpCert)

@@ -14,7 +14,6 @@ import (
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
-	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -35,7 +34,7 @@ type PolicyInspector struct {
 	Log      *slog.Logger
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
-	Approvers func(sender string) []string
+	Approvers func(ctx context.Context, sender string) []string
 	// Directory, when set, gives the sender's directory entry for the
 	// policy; it must answer quickly (from a cache) and never fail.
 	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
@@ -85,7 +84,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	kind, ok := holdKind(d)
 	why := strings.Join(d.Rules, ",")
 	if !ok {
-		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
+		rw := AcceptRewrites(d.Actions, d.Params.EncryptPassword)
 		if !rw.Any() {
 			return v, nil
 		}
@@ -117,7 +116,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		Approvers: d.Params.Approvers, Report: repJSON,
 	}
 	if kind == hold.KindApprover && len(hr.Approvers) == 0 && p.Approvers != nil {
-		hr.Approvers = p.Approvers(in.Env.MailFrom)
+		hr.Approvers = p.Approvers(ctx, in.Env.MailFrom)
 	}
 	if kind == hold.KindApprover && len(hr.Approvers) == 0 {
 		// Nobody could approve: the security team decides instead.
