@@ -278,6 +278,9 @@ func pipePolicy(actions string) string {
 	if strings.Contains(actions, "delay") {
 		params = "\n    params:\n      delay_minutes: 1"
 	}
+	if strings.Contains(actions, "hold_approver") {
+		params = "\n    params:\n      approvers: [boss@example.com]"
+	}
 	return `version: 1
 rules:
   - name: guarded
@@ -302,11 +305,11 @@ var dlRE = regexp.MustCompile(`/d/([A-Za-z0-9_-]{43})`)
 // notice, and exactly one working link package.
 func TestPipelineMatrix(t *testing.T) {
 	t.Parallel()
-	holds := []string{"hold_review", "hold_sender", "delay"}
+	holds := []string{"hold_review", "hold_sender", "hold_approver", "delay"}
 	if testing.Short() || raceEnabled {
 		holds = holds[:1]
 	}
-	rewrites := []string{"", "bcc", "link", "encrypt", "bcc, link"}
+	rewrites := []string{"", "bcc", "link", "encrypt", "bcc, link", "bcc, encrypt"}
 	outcomes := []string{"release", "reject", "expire", "delete"}
 	points := map[string][]string{
 		"release": {"", "bcc written", "links created", "zip written", "release applied", "release committed", "notice written"},
@@ -331,7 +334,7 @@ func TestPipelineMatrix(t *testing.T) {
 						continue
 					}
 					name := fmt.Sprintf("%s+%s/%s/crash=%s", h, rw, oc, pt)
-					t.Run(name, func(t *testing.T) { runCase(t, h, rw, oc, pt) })
+					t.Run(name, func(t *testing.T) { t.Parallel(); runCase(t, h, rw, oc, pt) })
 				}
 			}
 		}
@@ -408,6 +411,19 @@ func runCase(t *testing.T, holdAction, rewrites, outcome, point string) {
 	}
 	defer p.close()
 
+	if outcome == "delete" {
+		// The deleted message's deadline passes in silence: no error,
+		// nothing left to fire, no notice.
+		if _, err := p.q.Holds.Tick(ctx, time.Now().Add(200*time.Hour)); err != nil {
+			t.Fatalf("deadline of a deleted message: %v", err)
+		}
+		if _, ok, err := p.q.Holds.NextDeadline(ctx); err != nil || ok {
+			t.Fatalf("a deleted message keeps a deadline (%v, %v)", ok, err)
+		}
+		if err := p.drain(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mails := rec.count(func(g recorded) bool { return g.Kind == spool.KindMail })
 	byNotice := func(what string) int {
 		return rec.count(func(g recorded) bool { return g.Kind == spool.KindNotice && strings.HasPrefix(g.Subject, what) })

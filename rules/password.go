@@ -15,4 +15,3 @@ const (
 	// organisation.
 	PasswordPreset PasswordDelivery = "preset"
 )
-
