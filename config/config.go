@@ -120,6 +120,17 @@ type Hold struct {
 	// Approvers maps a sender address, @domain or "*" to approver addresses
 	// for hold_approver rules without their own approvers.
 	Approvers map[string][]string `yaml:"approvers"`
+	// ApprovalsRequired is how many distinct approvers must approve a
+	// hold_approver message (N of M) unless its rule says otherwise;
+	// approvers are gathered from every source in order until there are
+	// enough, and a message with fewer goes to the security team.
+	ApprovalsRequired int `yaml:"approvals_required"`
+	// Deputies maps an approver to who approves in their stead while they
+	// are absent (the directory's deputy attribute serves when unset).
+	Deputies map[string]string `yaml:"deputies"`
+	// Absent lists approvers who are away now; their notices go to their
+	// deputy (directory.absent_group marks absence in the directory).
+	Absent []string `yaml:"absent"`
 }
 
 // SMTP configures the inbound listener that the corporate MTA relays to.
@@ -279,7 +290,7 @@ func Defaults() Config {
 			MaxConnections:      512,
 			MaxConnectionsPerIP: 128,
 		},
-		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour},
+		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour, ApprovalsRequired: 1},
 		Reports: Reports{Retention: 30 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},

@@ -29,6 +29,9 @@ type Directory struct {
 	// its @domain and "*" entries apply when the directory names nobody.
 	Approvers     []string `yaml:"approvers"`
 	ApproverGroup string   `yaml:"approver_group"`
+	// AbsentGroup names a group (its name, as in sender.groups) whose
+	// members are away: an absent approver's notice goes to their deputy.
+	AbsentGroup string `yaml:"absent_group"`
 }
 
 // LDAPDirectory is an LDAP server or Active Directory domain controller.
@@ -66,6 +69,9 @@ type LDAPAttributes struct {
 	DisplayName string `yaml:"display_name"`
 	GroupName   string `yaml:"group_name"`
 	Member      string `yaml:"member"`
+	// Deputy is a DN-valued attribute naming who approves in a person's
+	// stead while they are absent (e.g. secretary); empty reads none.
+	Deputy string `yaml:"deputy"`
 }
 
 // Enabled reports whether a directory is configured.

@@ -309,6 +309,24 @@ func (v *validator) check(c *Config) {
 	if c.Link.MaxDownloads < 0 {
 		v.add("link.max_downloads", "must not be negative")
 	}
+	if c.Hold.ApprovalsRequired < 1 || c.Hold.ApprovalsRequired > 10 {
+		v.add("hold.approvals_required", "must be between 1 and 10")
+	}
+	for k, d := range c.Hold.Deputies {
+		if !isAddress(k) {
+			v.add("hold.deputies", "%q is not an address", k)
+		}
+		if !isAddress(d) {
+			v.add("hold.deputies."+k, "%q is not an address", d)
+		} else if strings.EqualFold(k, d) {
+			v.add("hold.deputies."+k, "an approver cannot be their own deputy")
+		}
+	}
+	for i, a := range c.Hold.Absent {
+		if !isAddress(a) {
+			v.add(fmt.Sprintf("hold.absent[%d]", i), "%q is not an address", a)
+		}
+	}
 	for k, list := range c.Hold.Approvers {
 		for i, a := range list {
 			if _, err := mail.ParseAddress(a); err != nil {
@@ -605,4 +623,10 @@ func keyAtLine(n *yaml.Node, line int) string {
 		return ""
 	}
 	return walk(n, "")
+}
+
+// isAddress reports whether s is a bare address (no display name).
+func isAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == strings.TrimSpace(s)
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,8 @@ type Person struct {
 	Groups      []string `json:"groups,omitempty"`
 	ManagerDN   string   `json:"manager_dn,omitempty"`
 	Manager     string   `json:"manager,omitempty"` // the manager's address
+	DeputyDN    string   `json:"deputy_dn,omitempty"`
+	Deputy      string   `json:"deputy,omitempty"` // who approves in their stead when absent
 	// Problems are defects of the entry an operator should fix (no mail,
 	// no manager, a manager without mail).
 	Problems []string `json:"problems,omitempty"`
@@ -76,7 +79,10 @@ type Options struct {
 	// and/or "group" (the members of ApproverGroup).
 	Approvers     []string
 	ApproverGroup string
-	Log           *slog.Logger
+	// AbsentGroup names the group (as in Person.Groups) whose members are
+	// away.
+	AbsentGroup string
+	Log         *slog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -352,6 +358,56 @@ func (d *Directory) Approvers(ctx context.Context, sender string) []string {
 		}
 	}
 	return nil
+}
+
+// ApproverSources are the approvers of sender from each configured
+// source in order (the manager, the approver group's members), for an
+// N-of-M hold that gathers until it has enough. Like Approvers it never
+// waits longer than Sender does.
+func (d *Directory) ApproverSources(ctx context.Context, sender string) [][]string {
+	var out [][]string
+	for _, src := range d.opts.Approvers {
+		switch src {
+		case "manager":
+			if r := d.Sender(ctx, sender); r.Person != nil && r.Person.Manager != "" {
+				out = append(out, []string{r.Person.Manager})
+			}
+		case "group":
+			if m := d.groupMembers(ctx); len(m) > 0 {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// Standing is what the directory says of an approver's presence.
+type Standing struct {
+	// Absent is true when the approver is a member of AbsentGroup.
+	Absent bool
+	// Deputy is the address of their deputy ("" when none is named).
+	Deputy string
+	// Known is false when the directory had no answer for them (unknown
+	// address, or down with nothing cached).
+	Known bool
+}
+
+// Standing looks an approver up (from the cache, waiting no longer than
+// Sender) for whether they are away and who stands in for them. Without
+// an AbsentGroup nobody is away and nothing is looked up.
+func (d *Directory) Standing(ctx context.Context, approver string) Standing {
+	if d.opts.AbsentGroup == "" {
+		return Standing{}
+	}
+	r := d.Sender(ctx, approver)
+	if r.Person == nil {
+		return Standing{}
+	}
+	st := Standing{Known: true, Deputy: r.Person.Deputy}
+	if g := d.opts.AbsentGroup; g != "" {
+		st.Absent = slices.ContainsFunc(r.Person.Groups, func(n string) bool { return strings.EqualFold(n, g) })
+	}
+	return st
 }
 
 func (d *Directory) groupMembers(ctx context.Context) []string {

@@ -50,6 +50,9 @@ type Config struct {
 	UserFilter string
 	// Attribute names.
 	MailAttr, ManagerAttr, DepartmentAttr, DisplayNameAttr, GroupNameAttr, MemberAttr string
+	// DeputyAttr is a DN-valued attribute naming the person's deputy
+	// approver; empty reads none.
+	DeputyAttr string
 	// GroupBaseDN is where groups live (empty: BaseDN).
 	GroupBaseDN string
 	// NestedGroups is one of the Nested* modes.
@@ -277,6 +280,9 @@ func (l *LDAP) Lookup(ctx context.Context, addr string) (*Person, error) {
 	addr = strings.ToLower(addr)
 	filter := strings.ReplaceAll(l.cfg.UserFilter, "{addr}", ldap.EscapeFilter(addr))
 	attrs := []string{l.cfg.MailAttr, l.cfg.ManagerAttr, l.cfg.DepartmentAttr, l.cfg.DisplayNameAttr}
+	if l.cfg.DeputyAttr != "" {
+		attrs = append(attrs, l.cfg.DeputyAttr)
+	}
 	res, err := l.search(ctx, ldap.NewSearchRequest(l.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		2, 0, false, filter, attrs, nil))
 	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
@@ -305,6 +311,18 @@ func (l *LDAP) Lookup(ctx context.Context, addr string) (*Person, error) {
 		p.Problems = append(p.Problems, fmt.Sprintf("manager %s has no %s attribute (or does not exist)", p.ManagerDN, l.cfg.MailAttr))
 	} else {
 		p.Manager = m
+	}
+	if l.cfg.DeputyAttr != "" {
+		if p.DeputyDN = e.GetEqualFoldAttributeValue(l.cfg.DeputyAttr); p.DeputyDN != "" {
+			m, err := l.mailOf(ctx, p.DeputyDN)
+			if err != nil {
+				return nil, err
+			}
+			if m == "" {
+				p.Problems = append(p.Problems, fmt.Sprintf("deputy %s has no %s attribute (or does not exist)", p.DeputyDN, l.cfg.MailAttr))
+			}
+			p.Deputy = m
+		}
 	}
 	if p.Groups, err = l.groups(ctx, e.DN); err != nil {
 		return nil, err

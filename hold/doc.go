@@ -25,6 +25,11 @@
 //   - Link tokens are stored only as their SHA-256 hash, bound to one message
 //     and one role; state-changing use consumes them in the transition's
 //     transaction.
+//   - An approver hold may need N distinct approvals (ApprovalsRequired):
+//     Approve records each on the record with an "approve" event and leaves
+//     it held; the approval that reaches N is the one transition to
+//     released. An approver counts once; any approver's rejection is a
+//     plain Transition to rejected.
 //   - The audit log is append-only and hash-chained: every event carries the
 //     hash of the previous event's canonical bytes, and event times never
 //     decrease. Verify finds the first broken link.
@@ -34,7 +39,7 @@
 // files after the commit); the gateway creates holds with CreateTx in the spool's own transaction
 // together with AddTokenTx for the notice links, and runs Run (or calls
 // Tick and Purge) for deadlines and retention. Pages call LookupToken on
-// GET and TransitionWithToken on POST; the console calls List, Counts,
+// GET and TransitionWithToken (ApproveWithToken for an approval) on POST; the console calls List, Counts,
 // Get, Transition, Events and EventsRange; an admin check calls Check and
 // Verify.
 //

@@ -29,7 +29,13 @@ type Record struct {
 	Recipients RecipientSummary `json:"recipients"`
 	Decision   Decision         `json:"decision"`
 	Approvers  []string         `json:"approvers,omitempty"`
-	Language   string           `json:"language,omitempty"` // for notices and pages, e.g. "ja"
+	// ApprovalsRequired is how many distinct Approvers must approve an
+	// approver hold (N of M); 0 and 1 mean one.
+	ApprovalsRequired int `json:"approvals_required,omitempty"`
+	// Approvals are the approvals recorded so far, in order; the one that
+	// reaches Required() released the message.
+	Approvals []Approval `json:"approvals,omitempty"`
+	Language  string     `json:"language,omitempty"` // for notices and pages, e.g. "ja"
 
 	DecidedBy Actor  `json:"decided_by,omitzero"`
 	Reason    string `json:"reason,omitempty"` // why it was decided
@@ -123,6 +129,10 @@ func (r *Record) validateNew() error {
 		return fmt.Errorf("%w: new record in state %q", ErrInvalid, r.State)
 	case r.Kind == KindDelay && r.Deadline.IsZero():
 		return fmt.Errorf("%w: delay hold without deadline", ErrInvalid)
+	case r.ApprovalsRequired < 0 || (r.ApprovalsRequired > 1 && r.Kind != KindApprover):
+		return fmt.Errorf("%w: approvals_required %d on a %s hold", ErrInvalid, r.ApprovalsRequired, r.Kind)
+	case r.Kind == KindApprover && len(r.Approvers) > 0 && r.ApprovalsRequired > len(r.Approvers):
+		return fmt.Errorf("%w: %d approvals required of %d approvers", ErrInvalid, r.ApprovalsRequired, len(r.Approvers))
 	case r.CreatedAt.Before(time.Unix(0, 0)):
 		return fmt.Errorf("%w: created_at before 1970", ErrInvalid)
 	}
@@ -141,6 +151,7 @@ func (r *Record) clone() *Record {
 	c.Decision.Reasons = append([]string(nil), r.Decision.Reasons...)
 	c.Decision.Localized = append([]Reason(nil), r.Decision.Localized...)
 	c.Approvers = append([]string(nil), r.Approvers...)
+	c.Approvals = append([]Approval(nil), r.Approvals...)
 	c.Report = append(json.RawMessage(nil), r.Report...)
 	return &c
 }

@@ -113,6 +113,7 @@ func (s *Store) CreateTx(tx *bbolt.Tx, rec *Record, actor Actor, reason string) 
 	}
 	r.State = StateHeld
 	r.Mode, r.DecidedAt, r.DecidedBy, r.Reason = "", time.Time{}, Actor{}, ""
+	r.Approvals = nil
 	if tx.Bucket(bucketRecords).Get([]byte(r.ID)) != nil {
 		return fmt.Errorf("%w: %s", ErrExists, r.ID)
 	}

@@ -23,9 +23,13 @@ const (
 // Token is the stored record of a link token: only its SHA-256 hash, the
 // message and role it is bound to, and when it expires or was used.
 type Token struct {
-	Hash      [32]byte  `json:"-"`
-	MessageID string    `json:"message_id"`
-	Role      Role      `json:"role"`
+	Hash      [32]byte `json:"-"`
+	MessageID string   `json:"message_id"`
+	Role      Role     `json:"role"`
+	// Subject is the person the link was sent to (an approver's address),
+	// empty for a link to a role. A state change through the token is
+	// recorded as theirs.
+	Subject   string    `json:"subject,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	Expires   time.Time `json:"expires"`
 	UsedAt    time.Time `json:"used_at,omitzero"`
@@ -62,6 +66,7 @@ func (s *Store) AddTokenTx(tx *bbolt.Tx, t Token) error {
 		t.CreatedAt = s.now()
 	}
 	t.CreatedAt, t.Expires = t.CreatedAt.UTC(), t.Expires.UTC()
+	t.Subject = normalApprover(t.Subject)
 	t.UsedAt, t.UsedBy = time.Time{}, Actor{}
 	if err := putToken(tx, &t); err != nil {
 		return err

@@ -69,10 +69,11 @@ func (s *Store) TransitionWithToken(ctx context.Context, hash [32]byte, role Rol
 		if err != nil {
 			return err
 		}
+		a := tokenActor(tok, actor)
 		var wrote bool
-		rec, wrote, err = s.transitionTx(tx, tok.MessageID, to, actor, reason, o, now)
+		rec, wrote, err = s.transitionTx(tx, tok.MessageID, to, a, reason, o, now)
 		if err == nil {
-			err = markTokenUsed(tx, tok, now, actor)
+			err = markTokenUsed(tx, tok, now, a)
 		}
 		return commitIf(wrote, err, &result)
 	})

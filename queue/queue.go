@@ -198,6 +198,22 @@ func (q *Queue) Decide(ctx context.Context, id string, to hold.State, actor hold
 	return rec, nil
 }
 
+// Approve records actor's approval of a held message (actor.Name is the
+// approver). Short of the hold's required approvals the message stays
+// held; the approval that completes them releases it exactly as Decide
+// does. A repeat by the same approver or an approval by someone not named
+// returns hold.ErrAlreadyApproved or hold.ErrNotApprover with the record.
+func (q *Queue) Approve(ctx context.Context, id string, actor hold.Actor, reason string) (*hold.Record, error) {
+	rec, err := q.Holds.Approve(ctx, id, actor, reason)
+	if errors.Is(err, hold.ErrAlreadyApproved) || errors.Is(err, hold.ErrNotApprover) {
+		return rec, err
+	}
+	if err != nil {
+		return nil, q.explain(id, err)
+	}
+	return rec, nil
+}
+
 // explain turns a hold store error into the message's own state.
 func (q *Queue) explain(id string, err error) error {
 	var de *hold.DecidedError

@@ -38,6 +38,11 @@ type Summary struct {
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool
+	// Approvals and Required count an N-of-M approval ("1 of 2");
+	// ApprovedBy names who approved so far. Required is 1 for any other
+	// hold.
+	Approvals, Required int
+	ApprovedBy          []string
 }
 
 // DomainGroup is one recipient domain.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
@@ -148,6 +149,7 @@ func (h *Handler) parse() error {
 		"size":          templates.FormatSize,
 		"ackDomain":     templates.AckDomain,
 		"ackAttachment": templates.AckAttachment,
+		"join":          strings.Join,
 	}
 	h.pages = map[string]*template.Template{}
 	for _, name := range []string{"confirm", "approve", "cancel", "result"} {

@@ -123,6 +123,9 @@ type act struct {
 	result   string
 	reason   string
 	needAcks bool
+	// approve counts one approver's approval (N of M) instead of
+	// releasing outright.
+	approve bool
 	// onlyAttachments: the Bcc conversion hides the recipients from each
 	// other, so only the attachments need a tick.
 	onlyAttachments bool
@@ -142,7 +145,7 @@ func actionFor(page, action string, s templates.Summary) (act, bool) {
 	case "confirm/cancel", "cancel/cancel":
 		return act{to: hold.StateCancelled, result: "cancelled", reason: "cancelled by sender"}, true
 	case "approve/approve":
-		return act{to: hold.StateReleased, mode: hold.ModeAsIs, result: "approved", reason: "approved"}, true
+		return act{to: hold.StateReleased, mode: hold.ModeAsIs, result: "approved", reason: "approved", approve: true}, true
 	case "approve/reject":
 		return act{to: hold.StateRejected, result: "rejected"}, true
 	}
@@ -223,7 +226,26 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	if a.to == hold.StateReleased {
 		opts = append(opts, hold.WithMode(a.mode))
 	}
-	done, err := h.store.TransitionWithToken(r.Context(), hash, role, a.to, actor, a.reason, opts...)
+	var done *hold.Record
+	if a.approve {
+		done, err = h.store.ApproveWithToken(r.Context(), hash, role, actor, a.reason)
+		switch {
+		case errors.Is(err, hold.ErrAlreadyApproved):
+			done.Report = rec.Report
+			h.result(w, r, lang, http.StatusConflict, "already_approved", done)
+			return
+		case errors.Is(err, hold.ErrNotApprover):
+			h.result(w, r, lang, http.StatusForbidden, "not_allowed", rec)
+			return
+		case err == nil && done.State == hold.StateHeld:
+			h.log.Info("approval recorded by link", "id", done.ID, "approvals", len(done.Approvals), "required", done.Required(), "ip", ip)
+			done.Report = rec.Report
+			h.result(w, r, lang, http.StatusOK, "approved_partial", done)
+			return
+		}
+	} else {
+		done, err = h.store.TransitionWithToken(r.Context(), hash, role, a.to, actor, a.reason, opts...)
+	}
 	if err != nil {
 		if errors.Is(err, hold.ErrTokenUsed) {
 			// Another request used the token first: show what it decided.

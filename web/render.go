@@ -172,6 +172,9 @@ func (h *Handler) lookupErrorPage(w http.ResponseWriter, r *http.Request, lang s
 	switch {
 	case errors.As(err, &de):
 		h.decided(w, r, lang, rec, de)
+	case errors.Is(err, hold.ErrTokenUsed) && rec != nil && rec.State == hold.StateHeld && rec.Required() > 1:
+		// An approver's used link on a message still waiting for others.
+		h.result(w, r, lang, http.StatusConflict, "already_approved", rec)
 	case errors.Is(err, hold.ErrTokenUsed):
 		h.result(w, r, lang, http.StatusConflict, "already", rec)
 	case errors.Is(err, hold.ErrTokenExpired):

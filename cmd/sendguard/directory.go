@@ -33,14 +33,14 @@ func newDirectory(cfg *config.Config, log *slog.Logger) (*directory.Directory, *
 	src, err := directory.NewLDAP(directory.Config{URL: l.URL, StartTLS: l.StartTLS, CAFile: l.CAFile,
 		BindDN: l.BindDN, Password: pw, BaseDN: l.BaseDN, UserFilter: l.UserFilter, GroupBaseDN: l.GroupBaseDN,
 		MailAttr: l.Attributes.Mail, ManagerAttr: l.Attributes.Manager, DepartmentAttr: l.Attributes.Department,
-		DisplayNameAttr: l.Attributes.DisplayName, GroupNameAttr: l.Attributes.GroupName, MemberAttr: l.Attributes.Member,
+		DisplayNameAttr: l.Attributes.DisplayName, GroupNameAttr: l.Attributes.GroupName, MemberAttr: l.Attributes.Member, DeputyAttr: l.Attributes.Deputy,
 		NestedGroups: l.NestedGroups, MaxGroupDepth: l.MaxGroupDepth, MaxGroups: l.MaxGroups, PoolSize: l.PoolSize,
 		DialTimeout: l.DialTimeout, RequestTimeout: l.RequestTimeout})
 	if err != nil {
 		return nil, nil, err
 	}
 	dir := directory.New(src, directory.Options{TTL: d.TTL, NegativeTTL: d.NegativeTTL, Wait: d.Wait, Retry: d.Retry,
-		Approvers: d.Approvers, ApproverGroup: d.ApproverGroup, Log: log.With("component", "directory")})
+		Approvers: d.Approvers, ApproverGroup: d.ApproverGroup, AbsentGroup: d.AbsentGroup, Log: log.With("component", "directory")})
 	return dir, src, nil
 }
 
@@ -52,26 +52,6 @@ func senderDirectory(dir *directory.Directory) func(ctx context.Context, sender 
 	}
 	return func(ctx context.Context, sender string) *rules.SenderDirectory {
 		return dir.Sender(ctx, sender).Report()
-	}
-}
-
-// approversWithDirectory is the approver lookup of hold_approver rules
-// without their own approvers: hold.approvers for the exact address (an
-// operator's override), then the directory (manager, approver group),
-// then hold.approvers for @domain and "*".
-func approversWithDirectory(cfg *config.Config, dir *directory.Directory) func(ctx context.Context, sender string) []string {
-	static := approversOf(cfg)
-	if dir == nil {
-		return func(_ context.Context, sender string) []string { return static(sender) }
-	}
-	return func(ctx context.Context, sender string) []string {
-		if a, ok := cfg.Hold.Approvers[strings.ToLower(sender)]; ok {
-			return a
-		}
-		if a := dir.Approvers(ctx, sender); len(a) > 0 {
-			return a
-		}
-		return static(sender)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 
@@ -36,7 +37,9 @@ func TestApproversPrecedence(t *testing.T) {
 		"nomgr@example.com": {},
 		"ext@other.example": {Manager: "x@other.example"},
 	}, directory.Options{})
-	of := approversWithDirectory(cfg, dir)
+	of := func(sender string) []string {
+		return approverResolver{cfg: cfg, dir: dir, log: slog.New(slog.DiscardHandler)}.resolve(sender, nil, 1)
+	}
 	for sender, want := range map[string]string{
 		"VIP@example.com":    "ciso@example.com",
 		"staff@example.com":  "boss@example.com",
@@ -45,11 +48,11 @@ func TestApproversPrecedence(t *testing.T) {
 		"who@else.example":   "security@example.com",
 		"ext@other.example":  "x@other.example",
 	} {
-		if got := of(context.Background(), sender); !slices.Equal(got, []string{want}) {
+		if got := of(sender); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s: %q, want %s", sender, got, want)
 		}
 	}
-	if got := approversWithDirectory(cfg, nil)(context.Background(), "staff@example.com"); !slices.Equal(got, []string{"domain-lead@example.com"}) {
+	if got := (approverResolver{cfg: cfg, log: slog.New(slog.DiscardHandler)}).resolve("staff@example.com", nil, 1); !slices.Equal(got, []string{"domain-lead@example.com"}) {
 		t.Errorf("without a directory: %q", got)
 	}
 }

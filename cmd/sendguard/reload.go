@@ -144,7 +144,7 @@ func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }, tmp str
 // running value until a restart, and the reply names it when it changed.
 var liveKeys = map[string]bool{
 	"policy": true, "partner_domains": true, "partners": true, "detect": true, "edm": true,
-	"extraction": true, "hold.approvers": true, "smtp.tls": true, "web.tls": true, "log.level": true,
+	"extraction": true, "hold.approvers": true, "hold.approvals_required": true, "hold.deputies": true, "hold.absent": true, "smtp.tls": true, "web.tls": true, "log.level": true,
 }
 
 // mergeLive is the configuration a reload runs with: the running one

@@ -246,8 +246,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *disposition.PolicyInspector {
 		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
-			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, Approvers: approversWithDirectory(u.cfg, dir),
-			Directory: senderDirectory(dir), KeepReports: cfg.Reports.Retention > 0}
+			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
+			ResolveApprovers: approverResolver{cfg: u.cfg, dir: dir, log: log.With("component", "approvers")}.resolve,
+			Directory:        senderDirectory(dir), KeepReports: cfg.Reports.Retention > 0}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)

@@ -94,24 +94,6 @@ func firstLanguageOf(cfg *config.Config) func(addr string) string {
 	return func(addr string) string { return cmp.Or(of(addr), defaultLang(cfg)) }
 }
 
-// approversOf looks up hold.approvers by sender address, then @domain,
-// then "*".
-func approversOf(cfg *config.Config) func(sender string) []string {
-	m := cfg.Hold.Approvers
-	return func(sender string) []string {
-		s := strings.ToLower(sender)
-		if a, ok := m[s]; ok {
-			return a
-		}
-		if _, dom, ok := strings.Cut(s, "@"); ok {
-			if a, ok := m["@"+dom]; ok {
-				return a
-			}
-		}
-		return m["*"]
-	}
-}
-
 // languageOf picks a notice's language by address, then @domain, then
 // notify.language.
 func languageOf(cfg *config.Config) func(addr string) string {

@@ -68,7 +68,12 @@ func (n *Notifier) ForHold(hr *hold.Record, rep *rules.Report, now time.Time) (*
 		if err != nil {
 			return err
 		}
-		p.Tokens = append(p.Tokens, hold.Token{Hash: hash, MessageID: hr.ID, Role: role, CreatedAt: now, Expires: hr.Deadline})
+		tok := hold.Token{Hash: hash, MessageID: hr.ID, Role: role, CreatedAt: now, Expires: hr.Deadline}
+		if role == hold.RoleApprover && len(to) == 1 {
+			// Bound to the person, so N-of-M approval counts who approved.
+			tok.Subject = to[0]
+		}
+		p.Tokens = append(p.Tokens, tok)
 		return n.write(p, noticeView(kind, to, hr, rep, n.Link(text)), now)
 	}
 	var err error

@@ -34,13 +34,43 @@ type PolicyInspector struct {
 	Log      *slog.Logger
 	Expiry   time.Duration // 0: DefaultHoldExpiry
 	// Approvers names the approvers of a sender when the rule names none.
-	Approvers func(ctx context.Context, sender string) []string
+	Approvers func(sender string) []string
+	// ResolveApprovers, when set, replaces Approvers: who is asked to
+	// approve a sender's message given the rule's own approvers (maybe
+	// none) and the approvals needed, absent approvers' deputies included.
+	ResolveApprovers func(sender string, named []string, need int) []string
+	// ApprovalsRequired is how many distinct approvers must approve when
+	// the rule does not say (N of M); 0 means one.
+	ApprovalsRequired int
 	// Directory, when set, gives the sender's directory entry for the
 	// policy; it must answer quickly (from a cache) and never fail.
 	Directory func(ctx context.Context, sender string) *rules.SenderDirectory
 	// KeepReports keeps each accepted message's analysis report for
 	// policy replay; it commits with the acceptance.
 	KeepReports bool
+}
+
+// approvers names who approves hr and how many must: with fewer
+// approvers than approvals needed (or none), nobody can release it by
+// approval, so the security team reviews it instead.
+func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
+	switch {
+	case p.ResolveApprovers != nil:
+		hr.Approvers = p.ResolveApprovers(hr.Sender, named, need)
+	case len(named) == 0 && p.Approvers != nil:
+		hr.Approvers = p.Approvers(hr.Sender)
+	}
+	if len(hr.Approvers) == 0 || len(hr.Approvers) < need {
+		if len(hr.Approvers) > 0 {
+			p.Log.Warn("fewer approvers than approvals required; holding for review", "queue_id", hr.ID,
+				"approvers", len(hr.Approvers), "required", need)
+		}
+		hr.Kind = hold.KindReview
+		return
+	}
+	if need > 1 {
+		hr.ApprovalsRequired = need
+	}
 }
 
 // Inspect implements Inspector.
@@ -115,12 +145,8 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules},
 		Approvers: d.Params.Approvers, Report: repJSON,
 	}
-	if kind == hold.KindApprover && len(hr.Approvers) == 0 && p.Approvers != nil {
-		hr.Approvers = p.Approvers(ctx, in.Env.MailFrom)
-	}
-	if kind == hold.KindApprover && len(hr.Approvers) == 0 {
-		// Nobody could approve: the security team decides instead.
-		hr.Kind = hold.KindReview
+	if kind == hold.KindApprover {
+		p.approvers(hr, d.Params.Approvers, max(1, cmp.Or(d.Params.ApprovalsRequired, p.ApprovalsRequired)))
 	}
 	if p.Notifier != nil {
 		hr.Language = p.Notifier.Lang

@@ -45,7 +45,11 @@ func Of(rec *hold.Record, rep *rules.Report) templates.Summary {
 		ID: rec.ID, Kind: string(rec.Kind), State: string(rec.State),
 		Subject: firstNonEmpty(rec.Subject, rep.Subject), Sender: firstNonEmpty(rec.Sender, rep.Sender),
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
-		Rules: rec.Decision.Rules,
+		Rules:     rec.Decision.Rules,
+		Approvals: len(rec.Approvals), Required: rec.Required(),
+	}
+	for _, a := range rec.Approvals {
+		s.ApprovedBy = append(s.ApprovedBy, a.By)
 	}
 	for _, l := range rep.Recipients.Lookalike {
 		s.Lookalikes = append(s.Lookalikes, templates.Lookalike{Address: l.Address, Resembles: l.Resembles, Reason: l.Reason})

@@ -23,6 +23,10 @@ type Subject interface {
 	// Message reads a message's record; queue.ErrNotFound if none.
 	Message(ctx context.Context, id string) (*spool.Record, error)
 	Decide(ctx context.Context, id string, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error)
+	// Approve records one approver's approval (actor.Name) as
+	// queue.Queue.Approve does: N distinct approvals of an approver hold
+	// release it, fewer leave it held.
+	Approve(ctx context.Context, id string, actor hold.Actor, reason string) (*hold.Record, error)
 	Delete(ctx context.Context, id string, actor hold.Actor, reason string) error
 	Events(ctx context.Context, id string) ([]hold.Event, error)
 	// Tick applies every deadline passed by now.
@@ -39,6 +43,9 @@ func Run(t *testing.T, open func(testing.TB) Subject) {
 	t.Run("Illegal", func(t *testing.T) { testIllegal(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
 	t.Run("ConcurrentReleases", func(t *testing.T) { testConcurrent(t, open) })
+	t.Run("NofM", func(t *testing.T) { testNofM(t, open) })
+	t.Run("NofMReject", func(t *testing.T) { testNofMReject(t, open) })
+	t.Run("NofMConcurrent", func(t *testing.T) { testNofMConcurrent(t, open) })
 }
 
 func accept(t testing.TB, s Subject, held bool) string {
@@ -204,5 +211,145 @@ func testConcurrent(t *testing.T, open func(testing.TB) Subject) {
 	}
 	if ev, _ := s.Events(ctx, id); ok != 1 || steps != 1 || len(ev) != 2 {
 		t.Fatalf("%d releases succeeded, %d release steps, %d events", ok, steps, len(ev))
+	}
+}
+
+var approvers = []string{"a@example.com", "b@example.com", "c@example.com"}
+
+func approver(name string) hold.Actor {
+	return hold.Actor{Name: name, Role: string(hold.RoleApprover), IP: "192.0.2.1"}
+}
+
+// acceptApproval stores a message held for 2 of the 3 approvers.
+func acceptApproval(t testing.TB, s Subject) string {
+	t.Helper()
+	id := spool.NewID()
+	h := &hold.Record{ID: id, Kind: hold.KindApprover, Sender: "alice@example.com",
+		Approvers: approvers, ApprovalsRequired: 2,
+		Deadline: time.Now().Add(time.Hour), Decision: hold.Decision{Actions: []string{"hold_approver"}}}
+	rec := &spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateHeld, MailFrom: "alice@example.com",
+		Rcpts: []spool.Rcpt{{Addr: "b@partner.test", Status: spool.RcptPending}}, NextAttempt: time.Now()}
+	if err := s.Accept(context.Background(), rec, h); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func actions(t testing.TB, s Subject, id string) []string {
+	t.Helper()
+	ev, err := s.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ev {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// testNofM: the first approval is recorded on the hold and audited but
+// moves nothing; a repeat or an outsider changes nothing; the second
+// distinct approval is the one release.
+func testNofM(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	id := acceptApproval(t, s)
+	h, err := s.Approve(ctx, id, approver("a@example.com"), "")
+	if err != nil || h.State != hold.StateHeld || len(h.Approvals) != 1 || h.Approvals[0].By != "a@example.com" || h.Required() != 2 {
+		t.Fatalf("first approval: %+v %v", h, err)
+	}
+	if r := message(t, s, id); r.State != spool.StateHeld || len(r.Steps) != 0 {
+		t.Fatalf("after one approval: state %s steps %+v", r.State, r.Steps)
+	}
+	if got := actions(t, s, id); len(got) != 2 || got[1] != hold.ActionApprove {
+		t.Fatalf("events %v", got)
+	}
+	h, err = s.Approve(ctx, id, approver("A@Example.com"), "")
+	if !errors.Is(err, hold.ErrAlreadyApproved) || h == nil || len(h.Approvals) != 1 {
+		t.Fatalf("repeat approval: %+v %v", h, err)
+	}
+	if _, err := s.Approve(ctx, id, approver("mallory@example.com"), ""); !errors.Is(err, hold.ErrNotApprover) {
+		t.Fatalf("outsider: %v", err)
+	}
+	if got := actions(t, s, id); len(got) != 2 {
+		t.Fatalf("refused approvals wrote events: %v", got)
+	}
+	h, err = s.Approve(ctx, id, approver("c@example.com"), "")
+	if err != nil || h.State != hold.StateReleased || h.DecidedBy.Name != "c@example.com" || len(h.Approvals) != 2 {
+		t.Fatalf("second approval: %+v %v", h, err)
+	}
+	r := message(t, s, id)
+	if r.State != spool.StateReleased || len(r.Steps) != 2 || r.Steps[0].Kind != spool.StepRelease || r.Steps[1].Kind != spool.StepNotice {
+		t.Fatalf("after release: state %s steps %+v", r.State, r.Steps)
+	}
+	if got := actions(t, s, id); len(got) != 3 || got[2] != hold.ActionRelease {
+		t.Fatalf("events %v", got)
+	}
+	var se *queue.StateError
+	if _, err := s.Approve(ctx, id, approver("b@example.com"), ""); !errors.As(err, &se) || se.State != "released" {
+		t.Fatalf("approval after release: %v", err)
+	}
+}
+
+// testNofMReject: one approver's rejection ends the hold whatever the
+// others approved.
+func testNofMReject(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	id := acceptApproval(t, s)
+	if _, err := s.Approve(ctx, id, approver("a@example.com"), ""); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.Decide(ctx, id, hold.StateRejected, approver("b@example.com"), "no", "")
+	if err != nil || h.State != hold.StateRejected {
+		t.Fatalf("reject: %+v %v", h, err)
+	}
+	if r := message(t, s, id); r.State != spool.StateRejected {
+		t.Fatalf("state %s", r.State)
+	}
+	var se *queue.StateError
+	if _, err := s.Approve(ctx, id, approver("c@example.com"), ""); !errors.As(err, &se) || se.State != "rejected" {
+		t.Fatalf("approval after rejection: %v", err)
+	}
+}
+
+// testNofMConcurrent: all approvers at once give exactly one release and
+// exactly two recorded approvals.
+func testNofMConcurrent(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	id := acceptApproval(t, s)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*len(approvers))
+	for i := range 3 * len(approvers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Approve(ctx, id, approver(approvers[i%len(approvers)]), "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, hold.ErrAlreadyApproved), errors.As(err, &se) && se.State == "released":
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	steps := 0
+	for _, st := range message(t, s, id).Steps {
+		if st.Kind == spool.StepRelease {
+			steps++
+		}
+	}
+	if got := actions(t, s, id); ok != 2 || steps != 1 || len(got) != 3 {
+		t.Fatalf("%d approvals accepted, %d release steps, events %v", ok, steps, got)
 	}
 }

@@ -31,6 +31,9 @@ type Params struct {
 	EncryptPassword rules.PasswordDelivery `yaml:"encrypt_password" json:"encrypt_password,omitempty"`
 	// Approvers are the addresses asked to approve a hold_approver message.
 	Approvers []string `yaml:"approvers" json:"approvers,omitempty"`
+	// ApprovalsRequired is how many distinct approvers must approve (N of
+	// M); 0 takes hold.approvals_required from the config.
+	ApprovalsRequired int `yaml:"approvals_required" json:"approvals_required,omitempty"`
 }
 
 // Decision is the outcome of evaluating a policy over one report.
@@ -167,6 +170,8 @@ func combine(matched []*rule) Decision {
 					d.Params.Approvers = append(d.Params.Approvers, a)
 				}
 			}
+			// The strictest matched rule sets the quorum.
+			d.Params.ApprovalsRequired = max(d.Params.ApprovalsRequired, r.params.ApprovalsRequired)
 		}
 	}
 	return d

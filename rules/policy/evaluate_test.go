@@ -27,7 +27,7 @@ const continuePolicy = `rules:
     when: sender.endsWith("@hr.example.com") && recipients.external > 0
     continue: true
     actions: [hold_approver]
-    params: {approvers: [boss@example.com, hr-lead@example.com]}
+    params: {approvers: [boss@example.com, hr-lead@example.com], approvals_required: 2}
     reason: {en: hr}
   - name: big-delay
     when: attachments.exists(a, a.size > 10485760)
@@ -76,7 +76,7 @@ func TestContinueSemantics(t *testing.T) {
 		{"terminal stops later rules", synth(pii, attachment("a.pdf")), []string{"hold_review"}, []string{"pii"}, Params{}},
 		{"strongest hold wins", synth(hr, big, pii), []string{"hold_review", "link"}, []string{"hr-approval", "big-delay", "pii"}, Params{}},
 		{"approver beats delay, approvers merged", synth(hr, big, attachment("a.pdf")), []string{"hold_approver", "link"}, []string{"hr-approval", "big-delay", "attach"},
-			Params{Approvers: []string{"boss@example.com", "hr-lead@example.com", "ciso@example.com"}}},
+			Params{Approvers: []string{"boss@example.com", "hr-lead@example.com", "ciso@example.com"}, ApprovalsRequired: 2}},
 		{"delay keeps its minutes", synth(big), []string{"delay", "link"}, []string{"big-delay", "fallback"}, Params{DelayMinutes: 15}},
 		{"first transform wins", synth(big, attachment("b.pdf")), []string{"hold_approver", "link"}, []string{"big-delay", "attach"}, Params{Approvers: approvers}},
 		{"encrypt keeps its password", synth(attachment("b.PDF")), []string{"hold_approver", "encrypt"}, []string{"attach"}, Params{EncryptPassword: "recipient", Approvers: approvers}},

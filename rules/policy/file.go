@@ -225,7 +225,7 @@ func decodeStrict(v *yaml.Node, rule, key string, dst any, ps *problems) {
 func yamlKeys(dst any) map[string]bool {
 	switch dst.(type) {
 	case *Params:
-		return map[string]bool{"delay_minutes": true, "encrypt_password": true, "approvers": true}
+		return map[string]bool{"delay_minutes": true, "encrypt_password": true, "approvers": true, "approvals_required": true}
 	case *Reason:
 		return map[string]bool{"ja": true, "en": true}
 	}

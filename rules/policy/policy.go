@@ -19,6 +19,9 @@ import (
 // maxDelayMinutes bounds delay_minutes (one week).
 const maxDelayMinutes = 7 * 24 * 60
 
+// maxApprovalsRequired bounds an N-of-M quorum; more is a typo.
+const maxApprovalsRequired = 10
+
 // Policy is a loaded, compiled policy. Create it with Parse, Load or Default.
 type Policy struct {
 	rules []*rule
@@ -179,6 +182,14 @@ func validateActions(s *ruleSpec, ps *problems) {
 	if len(s.Params.Approvers) > 0 && !seen[rules.ActionHoldApprover] {
 		ps.add(s.paramLine("approvers"), s.Name, "params: approvers need the hold_approver action")
 	}
+	switch n := s.Params.ApprovalsRequired; {
+	case n != 0 && !seen[rules.ActionHoldApprover]:
+		ps.add(s.paramLine("approvals_required"), s.Name, "params: approvals_required needs the hold_approver action")
+	case n < 0 || n > maxApprovalsRequired:
+		ps.add(s.paramLine("approvals_required"), s.Name, "params: approvals_required must be between 1 and %d", maxApprovalsRequired)
+	case len(s.Params.Approvers) > 0 && n > len(s.Params.Approvers):
+		ps.add(s.paramLine("approvals_required"), s.Name, "params: approvals_required %d is more than the %d approvers named", n, len(s.Params.Approvers))
+	}
 	for _, a := range s.Params.Approvers {
 		if m, err := mail.ParseAddress(a); err != nil || m.Name != "" {
 			ps.add(s.paramLine("approvers"), s.Name, "params: approver %q is not an address", a)
@@ -237,7 +248,7 @@ func (p *Policy) Rules() []RuleInfo {
 	for i, r := range p.rules {
 		out[i] = RuleInfo{
 			Name: r.name, When: r.when, Actions: slices.Clone(r.actions), Continue: r.cont, Shadow: r.shadow, Reason: r.reason,
-			Params: Params{DelayMinutes: r.params.DelayMinutes, EncryptPassword: r.params.EncryptPassword, Approvers: slices.Clone(r.params.Approvers)},
+			Params: Params{DelayMinutes: r.params.DelayMinutes, EncryptPassword: r.params.EncryptPassword, Approvers: slices.Clone(r.params.Approvers), ApprovalsRequired: r.params.ApprovalsRequired},
 		}
 	}
 	return out

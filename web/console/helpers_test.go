@@ -269,6 +269,8 @@ type msg struct {
 	kind      hold.Kind
 	rules     []string
 	age       time.Duration
+	approvers []string // an approver hold's approvers
+	required  int      // and its approvals required
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -319,7 +321,8 @@ func (e *env) seed(m msg) string {
 	}
 	hrec := &hold.Record{ID: id, Kind: m.kind, CreatedAt: now.Add(-m.age), Sender: m.sender, Subject: m.subject,
 		Recipients: hold.RecipientSummary{Total: len(m.rcpts), External: ext, Domains: domains, Addresses: addrs},
-		Decision:   hold.Decision{Actions: []string{"hold_review"}, Rules: m.rules}, Report: rj}
+		Decision:   hold.Decision{Actions: []string{"hold_review"}, Rules: m.rules}, Report: rj,
+		Approvers: m.approvers, ApprovalsRequired: m.required}
 	err = e.sp.Accept(srec, func(tx *bbolt.Tx) error { return e.hold.CreateTx(tx, hrec, hold.System, "policy") })
 	if err != nil {
 		e.t.Fatal(err)
