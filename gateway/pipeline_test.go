@@ -599,6 +599,8 @@ func TestAdminSaysWhatHappened(t *testing.T) {
 		{"POST", "/v1/hold/" + id + "/release", 409, "message " + id + " was already delivered"},
 		{"POST", "/v1/hold/" + id + "/reject", 409, "was already delivered"},
 		{"DELETE", "/v1/queue/" + id, 409, "was already delivered"},
+		{"POST", "/v1/queue/" + id + "/retry", 409, "was already delivered"},
+		{"POST", "/v1/queue/0000000000000000000ZZ/retry", 404, "no message 0000000000000000000ZZ"},
 		{"POST", "/v1/hold/0000000000000000000ZZ/release", 404, "no message 0000000000000000000ZZ"},
 	}
 	for _, c := range cases {

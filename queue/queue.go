@@ -286,3 +286,22 @@ func (q *Queue) Events(ctx context.Context, id string) ([]hold.Event, error) {
 
 // Verify checks the audit chain and returns the number of events.
 func (q *Queue) Verify(ctx context.Context) (uint64, error) { return q.Holds.Verify(ctx) }
+
+// Retry makes a queued message due for delivery now (an admin's retry).
+// Any other state is refused with a *StateError.
+func (q *Queue) Retry(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := q.Spool.Update(id, func(_ *bbolt.Tx, rec *spool.Record) error {
+		if rec.State != spool.StateQueued {
+			return &StateError{ID: id, State: string(rec.State)}
+		}
+		rec.NextAttempt = q.opts.Now()
+		return nil
+	})
+	if errors.Is(err, spool.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return err
+}
