@@ -135,12 +135,16 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		t.Fatal(err)
 	}
 	metrics := gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
-	p.runner = delivery.NewRunner(cfg, p.store, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
 	internal := func(d string) bool { return strings.EqualFold(d, "example.com") }
 	wake := disposition.NewSignal()
-	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify}); err != nil {
+	history, err := delivery.NewHistory(p.store.DB())
+	if err != nil {
 		t.Fatal(err)
 	}
+	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify, Learner: history}); err != nil {
+		t.Fatal(err)
+	}
+	p.runner = delivery.NewRunner(cfg, p.store, p.q, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
 	builder, err := notify.NewBuilder(notify.Options{From: "sendguard <sendguard@example.com>"})
 	if err != nil {
 		t.Fatal(err)

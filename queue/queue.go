@@ -81,6 +81,8 @@ type Options struct {
 	// Reports keeps the analysis reports that come with acceptances; nil
 	// refuses an acceptance that carries one.
 	Reports ReportStore
+	// Learner, if set, learns from each finished delivery attempt.
+	Learner Learner
 }
 
 // Queue is the one owner of a message's durable state.

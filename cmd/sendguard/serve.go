@@ -150,7 +150,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		defer closeN()
 		routes.Own = withDKIM(ntr, signer, log)
 	}
-	runner := delivery.NewRunner(cfg, store, routes, buildDSN(cfg), log, metrics)
 
 	reportStore := &reports.Bolt{DB: store.DB()}
 	if err := reportStore.Init(); err != nil {
@@ -159,11 +158,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// Transitions that record a step wake the step worker after they
 	// commit.
 	stepWake := disposition.NewSignal()
-	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore,
+	history, err := delivery.NewHistory(store.DB())
+	if err != nil {
+		return err
+	}
+	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore, Learner: history,
 		Logger: log.With("component", "hold")})
 	if err != nil {
 		return err
 	}
+	runner := delivery.NewRunner(cfg, store, q, routes, buildDSN(cfg), log, metrics)
 	holds := q.Holds
 
 	loc := cfg.Location()
@@ -191,10 +195,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	notifier := &disposition.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
 		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	history, err := delivery.NewHistory(store.DB())
-	if err != nil {
-		return err
-	}
 	first, err := buildUnit(cfg, history, store.TempDir())
 	if err != nil {
 		return err
