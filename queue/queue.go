@@ -17,6 +17,14 @@
 // a crash at any point runs it again from the start and never twice to
 // completion.
 //
+// The pipeline writes only through typed methods, never a store
+// transaction: Accept (front), Decide, Approve, Delete and Retry (people,
+// timers), FinishStep and FailStep (the step worker), FinishAttempt and
+// Park (the delivery runner); it reads with Get, Hold and WithSteps. Each
+// consumer declares the few it uses (front.Acceptor,
+// disposition.StepQueue, delivery.Queue, adminapi.AdminQueue), and any
+// store behind them must pass package queuetest.
+//
 // Illegal transitions return a *StateError (errors.Is ErrIllegal) that
 // names the state the message is really in, so the CLI and the console
 // can say "already delivered" instead of a store's internal error.
