@@ -310,10 +310,11 @@ var dlRE = regexp.MustCompile(`/d/([A-Za-z0-9_-]{43})`)
 func TestPipelineMatrix(t *testing.T) {
 	t.Parallel()
 	holds := []string{"hold_review", "hold_sender", "hold_approver", "delay"}
-	if testing.Short() || raceEnabled {
-		holds = holds[:1]
-	}
 	rewrites := []string{"", "bcc", "link", "encrypt", "bcc, link", "bcc, encrypt"}
+	if testing.Short() || raceEnabled {
+		// Every step still runs: the combinations pass each crash point.
+		holds, rewrites = holds[:1], []string{"", "bcc, link", "encrypt"}
+	}
 	outcomes := []string{"release", "reject", "expire", "delete"}
 	points := map[string][]string{
 		"release": {"", "bcc written", "links created", "zip written", "release applied", "release committed", "notice written"},
