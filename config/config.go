@@ -41,12 +41,19 @@ type Config struct {
 	Notify   Notify   `yaml:"notify"`
 	Hold     Hold     `yaml:"hold"`
 	Reports  Reports  `yaml:"reports"`
-	Encrypt  Encrypt  `yaml:"encrypt"`
-	Link     Link     `yaml:"link"`
-	DKIM     DKIM     `yaml:"dkim"`
+	// Sent is the sent-mail record (config/sent.go).
+	Sent    Sent    `yaml:"sent"`
+	Encrypt Encrypt `yaml:"encrypt"`
+	Link    Link    `yaml:"link"`
+	DKIM    DKIM    `yaml:"dkim"`
 	// Directory is the company directory (LDAP, Active Directory).
 	Directory Directory `yaml:"directory"`
-	Log       Log       `yaml:"log"`
+	// Allowances give directory groups more (or less) than the policy's
+	// default: allowance name → group name → value. A sender gets the
+	// largest value among their groups; the policy reads it with
+	// allowance("name", default).
+	Allowances map[string]map[string]int `yaml:"allowances"`
+	Log        Log                       `yaml:"log"`
 	// Console configures console sign-in (config/console.go).
 	Console Console `yaml:"console"`
 	// Extraction budgets attachment parsers (config/extraction.go).
@@ -57,6 +64,9 @@ type Config struct {
 	// Partners is the partner directory (company name ↔ domains) for the
 	// addressee check.
 	Partners []Partner `yaml:"partners"`
+	// Storage selects bbolt or a PostgreSQL shared by several nodes
+	// (config/storage.go).
+	Storage Storage `yaml:"storage"`
 }
 
 // Link configures the link action: attachments replaced by download links.
@@ -85,6 +95,15 @@ type Encrypt struct {
 	// PresetPasswordsFile is a YAML map of recipient domain to the password
 	// agreed with that organisation, for "preset" mode. Keep it 0600.
 	PresetPasswordsFile string `yaml:"preset_passwords_file"`
+	// Domains chooses, per recipient domain (subdomains included) or "*",
+	// how attachments the policy protects reach that organisation:
+	// aes_zip, zipcrypto, link, plain (as they are, over required TLS) or
+	// refuse_attachments (always links). Unlisted domains get the
+	// policy's action. Entries here override a partner's profile.
+	Domains map[string]string `yaml:"domains"`
+	// RequireTLSDomains defer delivery to these domains (subdomains
+	// included) until the next hop offers STARTTLS.
+	RequireTLSDomains []string `yaml:"require_tls_domains"`
 }
 
 // Notify configures the notice mails sent to senders and approvers.
@@ -292,6 +311,7 @@ func Defaults() Config {
 		},
 		Hold:    Hold{ExpireAfter: 72 * time.Hour, Retention: 7 * 24 * time.Hour, ApprovalsRequired: 1},
 		Reports: Reports{Retention: 30 * 24 * time.Hour},
+		Sent:    Sent{Retention: 30 * 24 * time.Hour, ConfirmExpireAfter: 14 * 24 * time.Hour},
 		Encrypt: Encrypt{PasswordLength: 12, RecipientDelay: 5 * time.Minute},
 		Link:    Link{ExpireAfter: 7 * 24 * time.Hour},
 		Log:     Log{Level: "info", Format: "text"},

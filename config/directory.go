@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -151,4 +152,46 @@ func (v *validator) checkDirectory(d *Directory) {
 	if slices.Contains(d.Approvers, "group") && d.ApproverGroup == "" {
 		v.add("directory.approver_group", "approvers lists group: name the group's DN")
 	}
+}
+
+// allowanceName is the shape of an allowance's name (a policy string).
+var allowanceName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+func (v *validator) checkAllowances(c *Config) {
+	if len(c.Allowances) > 0 && !c.Directory.Enabled() {
+		v.add("allowances", "groups come from the directory: set directory.ldap.url")
+	}
+	for name, groups := range c.Allowances {
+		if !allowanceName.MatchString(name) {
+			v.add("allowances."+name, "name must be lower-case letters, digits and _ (as in allowance(%q, ...))", name)
+		}
+		for g, n := range groups {
+			if strings.TrimSpace(g) == "" {
+				v.add("allowances."+name, "a group name is empty")
+			}
+			if n < 0 {
+				v.add("allowances."+name+"."+g, "must not be negative")
+			}
+		}
+	}
+}
+
+// AllowancesFor is the allowances of a member of groups: per name, the
+// largest value among their groups (group names compared without case).
+func (c *Config) AllowancesFor(groups []string) map[string]int {
+	var out map[string]int
+	for name, byGroup := range c.Allowances {
+		for g, n := range byGroup {
+			if !slices.ContainsFunc(groups, func(x string) bool { return strings.EqualFold(x, g) }) {
+				continue
+			}
+			if out == nil {
+				out = map[string]int{}
+			}
+			if cur, ok := out[name]; !ok || n > cur {
+				out[name] = n
+			}
+		}
+	}
+	return out
 }

@@ -151,6 +151,8 @@ func sectionOf(typ string) string {
 		return "dkim.domains.<domain>."
 	case "Directory":
 		return "directory."
+	case "Storage":
+		return "storage."
 	case "LDAPDirectory":
 		return "directory.ldap."
 	case "LDAPAttributes":
@@ -252,9 +254,11 @@ func (v *validator) check(c *Config) {
 	v.checkWeb(&c.Web)
 	v.checkDKIM(&c.DKIM)
 	v.checkDirectory(&c.Directory)
+	v.checkAllowances(c)
 	v.checkConsole(&c.Console, c.Web.BaseURL)
 	v.checkExtraction(&c.Extraction)
 	v.checkDetect(&c.Detect)
+	v.checkStorage(&c.Storage)
 	if c.Notify.From != "" {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			v.add("notify.from", "%q is not an address", c.Notify.From)
@@ -288,6 +292,15 @@ func (v *validator) check(c *Config) {
 	}
 	if c.Hold.Retention < 0 {
 		v.add("hold.retention", "must not be negative")
+	}
+	if c.Sent.Retention < 0 {
+		v.add("sent.retention", "must not be negative")
+	}
+	if c.Sent.ReportWindow < 0 {
+		v.add("sent.report_window", "must not be negative")
+	}
+	if c.Sent.ConfirmExpireAfter < 0 {
+		v.add("sent.confirm_expire_after", "must not be negative")
 	}
 	if c.Reports.Retention < 0 {
 		v.add("reports.retention", "must not be negative")

@@ -12,6 +12,7 @@ type Metrics struct {
 	Rejected     *prometheus.CounterVec
 	Actions      *prometheus.CounterVec
 	Shadow       *prometheus.CounterVec
+	ShadowStops  *prometheus.CounterVec
 	Delivered    prometheus.Counter
 	Deferred     prometheus.Counter
 	Bounced      prometheus.Counter
@@ -36,6 +37,8 @@ func NewMetrics(reg prometheus.Registerer, depth func() map[string]int) *Metrics
 			Help: "Policy actions applied on acceptance."}, []string{"action"}),
 		Shadow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sendguard_shadow_matches_total",
 			Help: "Matches of rules in mode: shadow on accepted or rejected messages (not enforced)."}, []string{"rule"}),
+		ShadowStops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sendguard_shadow_would_stop_total",
+			Help: "Shadow matches on messages the live policy let through that the rule would have held or rejected."}, []string{"rule"}),
 		Delivered: prometheus.NewCounter(prometheus.CounterOpts{Name: "sendguard_delivered_total",
 			Help: "Recipients delivered to the next hop."}),
 		Deferred: prometheus.NewCounter(prometheus.CounterOpts{Name: "sendguard_deferred_total",
@@ -55,7 +58,7 @@ func NewMetrics(reg prometheus.Registerer, depth func() map[string]int) *Metrics
 			Help:    "Time from end of DATA to the 250 reply (inspection plus durable spool).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 	}
-	reg.MustRegister(m.Received, m.ReceivedSize, m.Rejected, m.Actions, m.Shadow, m.Delivered, m.Deferred,
+	reg.MustRegister(m.Received, m.ReceivedSize, m.Rejected, m.Actions, m.Shadow, m.ShadowStops, m.Delivered, m.Deferred,
 		m.Bounced, m.DsnSent, m.Connections, m.AuthFailures, m.DeliveryLat, m.AcceptLat)
 	if depth != nil {
 		reg.MustRegister(&depthCollector{fn: depth, desc: prometheus.NewDesc("sendguard_queue_depth",

@@ -18,7 +18,9 @@ import (
 
 // The message line: one log line each time a message reaches the end of
 // a cycle — when it is accepted and decided (status queued, held or
-// rejected) and when its delivery ends (delivered, bounced, expired) —
+// rejected), when its delivery ends (delivered, bounced, expired) and
+// when it ends without delivery (a hold rejected, cancelled or expired,
+// an admin's delete: package queue reports those after their commit) —
 // grep-able by queue_id as in Postfix's log:
 //
 //	msg=message queue_id=… status=held message_id=<…> from=<…> rcpts=3

@@ -3,6 +3,7 @@ package hold
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 )
@@ -35,7 +36,10 @@ type Record struct {
 	// Approvals are the approvals recorded so far, in order; the one that
 	// reaches Required() released the message.
 	Approvals []Approval `json:"approvals,omitempty"`
-	Language  string     `json:"language,omitempty"` // for notices and pages, e.g. "ja"
+	// StandIns maps a deputy among Approvers to the absent approver they
+	// were asked in place of.
+	StandIns map[string]string `json:"stand_ins,omitempty"`
+	Language string            `json:"language,omitempty"` // for notices and pages, e.g. "ja"
 
 	DecidedBy Actor  `json:"decided_by,omitzero"`
 	Reason    string `json:"reason,omitempty"` // why it was decided
@@ -152,6 +156,7 @@ func (r *Record) clone() *Record {
 	c.Decision.Localized = append([]Reason(nil), r.Decision.Localized...)
 	c.Approvers = append([]string(nil), r.Approvers...)
 	c.Approvals = append([]Approval(nil), r.Approvals...)
+	c.StandIns = maps.Clone(r.StandIns)
 	c.Report = append(json.RawMessage(nil), r.Report...)
 	return &c
 }

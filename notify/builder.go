@@ -90,7 +90,7 @@ func (b *Builder) Build(n Notice) ([]byte, error) {
 		d := &data{
 			Lang: lang, Kind: kind, S: summary, Link: n.Link, Reason: n.Reason,
 			Detailed: n.Kind.detailed(), Deadline: templates.FormatTime(lang, deadline, b.loc),
-			Approvers: templates.OneLine(strings.Join(n.Approvers, ", ")), cat: b.cat,
+			Approvers: templates.OneLine(strings.Join(n.Approvers, ", ")), StandsInFor: templates.OneLine(n.StandsInFor), cat: b.cat,
 		}
 		if !n.Kind.needsLink() {
 			d.Link = "" // review and outcome notices offer no action

@@ -15,16 +15,26 @@ type data struct {
 	Detailed bool
 	// Approvers name who must act on an approver hold ("a@x, b@x").
 	Approvers string
-	cat       *templates.Catalog
+	// StandsInFor names the absent approver a deputy is asked for.
+	StandsInFor string
+	cat         *templates.Catalog
 }
 
 // Intro is the notice's first sentence; the sender of an approver hold
 // learns whose approval it waits for.
 func (d *data) Intro() string {
+	intro := d.T("mail." + string(d.Kind) + ".intro")
 	if d.Kind == kindApproverNotice {
-		return d.T("mail.approver_notice.intro", d.Approvers)
+		intro = d.T("mail.approver_notice.intro", d.Approvers)
 	}
-	return d.T("mail." + string(d.Kind) + ".intro")
+	if d.StandsInFor != "" && d.Kind == KindApprove {
+		intro += " " + d.T("mail.approve.stand_in", d.StandsInFor)
+	}
+	if d.S.Required > 1 && (d.Kind == KindApprove || d.Kind == kindApproverNotice) {
+		// N of M: each approver, and the sender, learn how many must agree.
+		intro += " " + d.T("mail.approvals_needed", d.S.Required)
+	}
+	return intro
 }
 
 // T translates key.
@@ -41,3 +51,9 @@ func (d *data) Field(f string) string { return d.cat.Field(d.Lang, f) }
 
 // Finding describes a finding with its masked samples.
 func (d *data) Finding(f templates.FindingView) string { return d.cat.Finding(d.Lang, f) }
+
+// People is the "personal data of N people" line, empty when none.
+func (d *data) People() string { return d.cat.People(d.Lang, d.S.People, d.S.MyNumber) }
+
+// DataItems names the kinds of personal data in the reader's language.
+func (d *data) DataItems() string { return d.cat.DataItems(d.Lang, d.S.DataItems) }

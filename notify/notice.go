@@ -70,6 +70,9 @@ type Notice struct {
 	// Approvers, on the sender's review notice of an approver hold, name
 	// whose approval the message waits for.
 	Approvers []string
+	// StandsInFor, on an approval request to a deputy, names the absent
+	// approver they are asked in place of.
+	StandsInFor string
 	// Link is the page the notice points to (confirm, approve or cancel);
 	// required for confirm, approve and delay, ignored for the others.
 	Link string

@@ -38,6 +38,9 @@ type Acceptance struct {
 	Notices    Notices
 	// Report is the analysis kept for policy replay; nil keeps none.
 	Report *reports.Report
+	// Audit are events of the acceptance besides the hold's (a shadow
+	// rule's match), appended in its transaction.
+	Audit []hold.Event
 }
 
 // ReportStore keeps analysis reports in the acceptance transaction, so a
@@ -71,6 +74,11 @@ func (q *Queue) Accept(ctx context.Context, a Acceptance) error {
 		if a.Hold != nil {
 			if err := q.Holds.CreateTx(tx, a.Hold, hold.System, a.HoldReason); err != nil {
 				return err
+			}
+		}
+		for _, e := range a.Audit {
+			if _, err := q.Holds.AppendEventTx(tx, e); err != nil {
+				return fmt.Errorf("audit %s: %w", e.Action, err)
 			}
 		}
 		return q.putNotices(tx, a.Notices)

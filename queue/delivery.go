@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -29,6 +31,15 @@ type Learner interface {
 type Attempt struct {
 	Message *spool.Record
 	DSN     *spool.Record
+	// Sent is the sent-mail record of a mail that reached a recipient
+	// (sent.retention), kept with the result that delivered it.
+	Sent *sent.Record
+}
+
+// SentStore keeps sent-mail records in the transaction of the attempt
+// that delivered the mail (*sent.Store is one).
+type SentStore interface {
+	PutTx(tx *bbolt.Tx, r *sent.Record) error
 }
 
 // FinishAttempt commits an attempt's result, clears the next hop's
@@ -45,6 +56,13 @@ func (q *Queue) FinishAttempt(ctx context.Context, a Attempt) error {
 			return ErrStale
 		}
 		*cur = *rec
+		if a.Sent != nil && q.opts.Sent != nil {
+			// A record that cannot be written must not undo the
+			// delivery's result (the mail would go out again).
+			if err := q.opts.Sent.PutTx(tx, a.Sent); err != nil {
+				q.log().Error("record sent mail", "queue_id", rec.ID, "err", err)
+			}
+		}
 		if err := spool.ClearDeliveredTx(tx, rec.ID); err != nil {
 			return err
 		}
@@ -62,6 +80,13 @@ func (q *Queue) FinishAttempt(ctx context.Context, a Attempt) error {
 		return ErrStale
 	}
 	return err
+}
+
+func (q *Queue) log() *slog.Logger {
+	if q.opts.Logger != nil {
+		return q.opts.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // Park takes a queued message out of delivery as held, without a hold

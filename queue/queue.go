@@ -83,6 +83,10 @@ type Options struct {
 	// OnStep is called after a commit that recorded a step (wake the step
 	// worker).
 	OnStep func()
+	// OnFinished is called after the commit that ended a message other
+	// than by delivery (rejected, cancelled, expired or deleted, held or
+	// not) with its final record: the closing message log line.
+	OnFinished func(rec *spool.Record)
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -91,6 +95,8 @@ type Options struct {
 	Reports ReportStore
 	// Learner, if set, learns from each finished delivery attempt.
 	Learner Learner
+	// Sent, if set, keeps the sent-mail records attempts carry.
+	Sent SentStore
 }
 
 // Queue is the one owner of a message's durable state.
@@ -108,6 +114,9 @@ func Open(sp *spool.Store, opts Options) (*Queue, error) {
 	}
 	if opts.OnStep == nil {
 		opts.OnStep = func() {}
+	}
+	if opts.OnFinished == nil {
+		opts.OnFinished = func(*spool.Record) {}
 	}
 	q := &Queue{Spool: sp, opts: opts}
 	holds, err := hold.New(sp.DB(), hold.Options{OnRelease: q.onRelease, OnDecided: q.onDecided,
@@ -157,6 +166,7 @@ func (q *Queue) onDecided(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
 	case hold.StateRejected, hold.StateCancelled, hold.StateExpired, hold.StateDeleted:
 		srec.State = spool.State(rec.State)
 		srec.FinishedAt = q.opts.Now()
+		q.finishedOnCommit(tx, srec)
 	}
 	if rec.State == hold.StateDeleted {
 		id := rec.ID
@@ -167,6 +177,14 @@ func (q *Queue) onDecided(tx *bbolt.Tx, rec *hold.Record, _ hold.State) error {
 		tx.OnCommit(q.opts.OnStep)
 	}
 	return spool.PutTx(tx, srec)
+}
+
+// finishedOnCommit reports rec's end once tx has committed (a copy: the
+// transaction's record may still change before the commit).
+func (q *Queue) finishedOnCommit(tx *bbolt.Tx, rec *spool.Record) {
+	r := *rec
+	r.Rcpts = slices.Clone(rec.Rcpts)
+	tx.OnCommit(func() { q.opts.OnFinished(&r) })
 }
 
 // NoticeDue reports whether the sender is told of a decision: of every
@@ -281,6 +299,7 @@ func (q *Queue) Delete(ctx context.Context, id string, actor hold.Actor, reason 
 			return err
 		}
 		tx.OnCommit(func() { q.Spool.RemoveBody(id) })
+		q.finishedOnCommit(tx, rec)
 		return nil
 	})
 	if errors.Is(err, spool.ErrNotFound) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/sendguard/sendguard/rules"
@@ -125,6 +126,30 @@ func Marshal(r *Report) []byte {
 		e.strs(s.Actions)
 	}
 
+	if r.People > 0 || len(r.DataItems) > 0 {
+		e.section(sectionPeople, func(e *encoder) {
+			e.int(r.People)
+			e.bool(r.PeopleApproximate)
+			e.strs(r.DataItems)
+		})
+	}
+	if b := r.Behaviour; b != nil {
+		e.section(sectionBehaviour, func(e *encoder) {
+			e.int(b.Days)
+			e.int(b.Messages)
+			e.bool(b.Established)
+			e.int(b.Hour)
+			e.fixed(b.HourShare, 1e4)
+			e.int(b.HourMessages)
+			e.fixed(b.PerHour, 1e3)
+			e.int(b.DayExternal)
+			e.fixed(b.PerDayExternal, 1e3)
+			e.uint(uint64(max(b.DayAttachmentBytes, 0)))
+			e.fixed(b.PerDayAttachmentBytes, 1)
+			e.int(b.ExternalAttachments)
+		})
+	}
+
 	out := make([]byte, 0, 1+len(e.body)+16*len(e.table))
 	out = append(out, version1)
 	out = binary.AppendUvarint(out, uint64(len(e.table)))
@@ -133,6 +158,30 @@ func Marshal(r *Report) []byte {
 		out = append(out, s...)
 	}
 	return append(out, e.body...)
+}
+
+// Optional sections follow the fixed fields, each a tag, a length and
+// its fields, so that fields added later are additive: a reader skips a
+// tag it does not know, and a report without a section decodes as before.
+const (
+	sectionBehaviour = 1 // the sender's baseline (rules.SenderBehaviour)
+	sectionPeople    = 2 // people affected and data items
+)
+
+// section appends tag, the length of what fill encodes, then it. Strings
+// in a section share the report's table.
+func (e *encoder) section(tag int, fill func(*encoder)) {
+	sub := &encoder{index: e.index, table: e.table}
+	fill(sub)
+	e.table = sub.table
+	e.int(tag)
+	e.int(len(sub.body))
+	e.body = append(e.body, sub.body...)
+}
+
+// fixed stores a non-negative fraction as an integer of 1/scale units.
+func (e *encoder) fixed(v, scale float64) {
+	e.uint(uint64(math.Round(max(v, 0) * scale)))
 }
 
 func flags(bs ...bool) int {
@@ -176,6 +225,8 @@ func (d *decoder) count() int {
 }
 
 func (d *decoder) int() int { return int(min(d.uint(), 1<<31)) }
+
+func (d *decoder) fixed(scale float64) float64 { return float64(min(d.uint(), 1<<53)) / scale }
 
 func (d *decoder) str() string {
 	i := d.uint()
@@ -285,11 +336,41 @@ func Unmarshal(b []byte) (*Report, error) {
 			r.Shadow[i] = policy.Shadow{Rule: d.str(), Actions: d.strs()}
 		}
 	}
+	for d.err == nil && len(d.b) > 0 {
+		tag, n := d.int(), d.count()
+		if d.err != nil {
+			break
+		}
+		sec := &decoder{b: d.b[:n], table: d.table}
+		d.b = d.b[n:]
+		switch tag {
+		case sectionBehaviour:
+			b := &rules.SenderBehaviour{}
+			b.Days, b.Messages = sec.int(), sec.int()
+			b.Established = sec.int() == 1
+			b.Hour = sec.int()
+			b.HourShare = sec.fixed(1e4)
+			b.HourMessages = sec.int()
+			b.PerHour = sec.fixed(1e3)
+			b.DayExternal = sec.int()
+			b.PerDayExternal = sec.fixed(1e3)
+			b.DayAttachmentBytes = int64(min(sec.uint(), 1<<62))
+			b.PerDayAttachmentBytes = sec.fixed(1)
+			b.ExternalAttachments = sec.int()
+			r.Behaviour = b
+		case sectionPeople:
+			r.People = sec.int()
+			r.PeopleApproximate = sec.int() == 1
+			r.DataItems = sec.strs()
+		default:
+			continue // a later version's section
+		}
+		if sec.err != nil || len(sec.b) != 0 {
+			d.err = ErrCorrupt
+		}
+	}
 	if d.err != nil {
 		return nil, d.err
-	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("%w: trailing bytes", ErrCorrupt)
 	}
 	return r, nil
 }

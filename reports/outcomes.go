@@ -16,6 +16,17 @@ type AuditLog interface {
 	EventsRange(ctx context.Context, f hold.EventFilter, p hold.EventPage) ([]hold.Event, uint64, error)
 }
 
+// AuditShadowMatch is the audit action recorded for each shadow rule that
+// matched an accepted message; its reason is "RULE=ACTION+ACTION".
+const AuditShadowMatch = "shadow_match"
+
+// WeeksSince is the Monday 00:00 in loc starting the week weeks-1 weeks
+// before now's: the start of `policy stats -weeks N` and the console's
+// outcomes page.
+func WeeksSince(now time.Time, weeks int, loc *time.Location) time.Time {
+	return weekOf(now, loc).AddDate(0, 0, -7*(weeks-1))
+}
+
 // Outcomes of a hold, as its ending tells them.
 const (
 	OutcomeCancelled = "cancelled" // the sender withdrew it: a likely catch

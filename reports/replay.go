@@ -24,6 +24,8 @@ type Replay struct {
 	res     Result
 	changes map[changeKey]*Change
 	shadow  map[string]*ShadowCount
+	loc     *time.Location
+	perDay  map[time.Time]*DayHolds
 }
 
 // Result is a replay's summary.
@@ -47,14 +49,25 @@ type Result struct {
 	// Shadow counts the live shadow rules' matches over the same
 	// reports, so a shadow rule can be judged beside the candidate.
 	Shadow []ShadowCount `json:"shadow"`
+	// PerDay are the holds of each day with reports, oldest first (days
+	// of the replay's time zone, UTC unless SetLocation).
+	PerDay []DayHolds `json:"per_day"`
+}
+
+// DayHolds are one day's messages held live and by the candidate.
+type DayHolds struct {
+	Day      time.Time `json:"day"`
+	Reports  int       `json:"reports"`
+	OldHolds int       `json:"old_holds"`
+	NewHolds int       `json:"new_holds"`
 }
 
 // ShadowCount is how often a shadow rule matched live.
 type ShadowCount struct {
 	Rule    string `json:"rule"`
 	Matches int    `json:"matches"`
-	// Holds counts the matches that would have held a message the live
-	// decision delivered.
+	// Holds counts the matches that would have held or rejected a
+	// message the live decision let through (WouldStop).
 	Holds int `json:"holds"`
 }
 
@@ -88,11 +101,19 @@ type changeKey struct {
 // NewReplay prepares a replay of pol over the reports accepted between
 // since and now.
 func NewReplay(pol *policy.Policy, since, now time.Time) *Replay {
-	rp := &Replay{pol: pol, since: since, now: now, actions: map[string][]string{}, changes: map[changeKey]*Change{}, shadow: map[string]*ShadowCount{}}
+	rp := &Replay{pol: pol, since: since, now: now, actions: map[string][]string{}, changes: map[changeKey]*Change{}, shadow: map[string]*ShadowCount{},
+		loc: time.UTC, perDay: map[time.Time]*DayHolds{}}
 	for _, r := range pol.Rules() {
 		rp.actions[r.Name] = r.Actions
 	}
 	return rp
+}
+
+// SetLocation sets the time zone of Result.PerDay's days.
+func (rp *Replay) SetLocation(loc *time.Location) {
+	if loc != nil {
+		rp.loc = loc
+	}
 }
 
 // Add replays one report.
@@ -113,15 +134,25 @@ func (rp *Replay) Add(r *Report) {
 			rp.shadow[m.Rule] = sc
 		}
 		sc.Matches++
-		if !isHold(from) && from != rules.ActionReject && isHold(Outcome(m.Actions)) {
+		if WouldStop(r.Actions, m.Actions) {
 			sc.Holds++
 		}
 	}
+	t := r.Time.In(rp.loc)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, rp.loc)
+	dh := rp.perDay[day]
+	if dh == nil {
+		dh = &DayHolds{Day: day}
+		rp.perDay[day] = dh
+	}
+	dh.Reports++
 	if isHold(from) {
 		rp.res.OldHolds++
+		dh.OldHolds++
 	}
 	if isHold(to) {
 		rp.res.NewHolds++
+		dh.NewHolds++
 	}
 	if from == to {
 		return
@@ -176,6 +207,11 @@ func (rp *Replay) Result() Result {
 		res.Shadow = append(res.Shadow, *sc)
 	}
 	slices.SortFunc(res.Shadow, func(a, b ShadowCount) int { return strings.Compare(a.Rule, b.Rule) })
+	res.PerDay = make([]DayHolds, 0, len(rp.perDay))
+	for _, dh := range rp.perDay {
+		res.PerDay = append(res.PerDay, *dh)
+	}
+	slices.SortFunc(res.PerDay, func(a, b DayHolds) int { return a.Day.Compare(b.Day) })
 	res.Changes = make([]*Change, 0, len(rp.changes))
 	for _, c := range rp.changes {
 		res.Changes = append(res.Changes, c)
@@ -199,6 +235,13 @@ func Outcome(actions []string) string {
 		return rules.ActionDeliver
 	}
 	return strings.Join(actions, "+")
+}
+
+// WouldStop reports whether a shadow rule's actions would have held or
+// rejected a message that the live actions let through.
+func WouldStop(live, shadow []string) bool {
+	from, would := Outcome(live), Outcome(shadow)
+	return !isHold(from) && from != rules.ActionReject && (isHold(would) || would == rules.ActionReject)
 }
 
 func isHold(a string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +124,15 @@ func TestReplayKnownDiff(t *testing.T) {
 		t.Errorf("changes: %v", got)
 	}
 
+	if len(res.PerDay) != 10 {
+		t.Fatalf("per day: %d days", len(res.PerDay))
+	}
+	for _, dh := range res.PerDay {
+		if dh.Reports != 40 || dh.OldHolds != 20 || dh.NewHolds != 20 {
+			t.Errorf("day %+v", dh)
+		}
+	}
+
 	// A window: the last two days only.
 	res = replay(t, s, mustPolicy(t, candidate), now.Add(-2*24*time.Hour), now)
 	if res.Reports != 80 || res.Days != 2 || res.NewHoldsPerDay != 20 {
@@ -143,10 +153,14 @@ func BenchmarkReplay100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The default without its shadow behaviour rule, for the ratio.
+	src := string(policy.DefaultYAML())
+	i, j := strings.Index(src, "  - name: late-night-external-bulk"), strings.Index(src, "  - name: pii-external")
+	noBehaviour := mustPolicy(b, src[:i]+src[j:])
 	for _, c := range []struct {
 		name string
 		pol  *policy.Policy
-	}{{"candidate", mustPolicy(b, candidate)}, {"default", def}} {
+	}{{"candidate", mustPolicy(b, candidate)}, {"default", def}, {"default-without-late-night", noBehaviour}} {
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
 				res := replay(b, s, c.pol, time.Time{}, now)
@@ -155,6 +169,30 @@ func BenchmarkReplay100k(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestScanBackNewestFirst(t *testing.T) {
+	s := openDB(t)
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	store(t, s, 100, now, 10)
+	var ids []string
+	_, err := s.ScanBack(context.Background(), now.Add(-24*time.Hour), func(r *Report) error {
+		ids = append(ids, r.QueueID)
+		if len(ids) == 5 {
+			return ErrStop
+		}
+		return nil
+	})
+	if err != nil || fmt.Sprint(ids) != "[Q00000099 Q00000098 Q00000097 Q00000096 Q00000095]" {
+		t.Fatalf("%v %v", ids, err)
+	}
+	ids = nil
+	if _, err := s.ScanBack(context.Background(), now.Add(-24*time.Hour), func(r *Report) error { ids = append(ids, r.QueueID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 10 || ids[9] != "Q00000090" {
+		t.Fatalf("last day: %v", ids)
 	}
 }
 

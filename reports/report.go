@@ -20,6 +20,15 @@ type Report struct {
 	// policy saw it (sender.department, .groups, .manager, .directory);
 	// nil when no directory was configured.
 	Directory *rules.SenderDirectory
+	// Behaviour is the sender's baseline as the policy saw it; nil
+	// without baselines. Stored rounded (see codec.go).
+	Behaviour *rules.SenderBehaviour
+	// People, PeopleApproximate and DataItems are the people affected and
+	// the kinds of personal data (rules.Report's), for people() and
+	// data_items in a replay.
+	People            int
+	PeopleApproximate bool
+	DataItems         []string
 
 	Recipients Recipients
 	Findings   []Finding
@@ -97,7 +106,8 @@ const maxExt = 10
 // FromAnalysis builds the stored report of a message from its live
 // analysis and decision.
 func FromAnalysis(qid string, t time.Time, rep *rules.Report, d *policy.Decision) *Report {
-	r := &Report{QueueID: qid, Time: t, Sender: rep.Sender, Size: rep.Size, Errors: len(rep.Errors), Directory: rep.SenderDirectory}
+	r := &Report{QueueID: qid, Time: t, Sender: rep.Sender, Size: rep.Size, Errors: len(rep.Errors), Directory: rep.SenderDirectory,
+		Behaviour: rep.SenderBehaviour, People: rep.People, PeopleApproximate: rep.PeopleApproximate, DataItems: rep.DataItems}
 	if !strings.EqualFold(rep.From, rep.Sender) {
 		r.From = rep.From
 	}
@@ -169,13 +179,14 @@ func domainOf(addr string) string {
 // ToRules turns the stored report back into the rules.Report a policy
 // evaluates. Kept: counts, domains, detectors with locations' kinds,
 // attachment facts, sender, header From, size, the sender's directory
-// entry. Lost, and replaced by placeholders: the subject (empty), the
+// entry and behaviour baseline. Lost, and replaced by placeholders: the subject (empty), the
 // header From when it equalled the sender, recipients' local parts
 // ("rcpt-N@domain") and display names, attachment names
 // ("attachment-N.ext"), error texts ("error"), detector values and
 // masked samples.
 func (r *Report) ToRules() *rules.Report {
-	out := &rules.Report{Sender: r.Sender, From: r.From, Size: r.Size, SenderDirectory: r.Directory}
+	out := &rules.Report{Sender: r.Sender, From: r.From, Size: r.Size, SenderDirectory: r.Directory, SenderBehaviour: r.Behaviour,
+		People: r.People, PeopleApproximate: r.PeopleApproximate, DataItems: r.DataItems}
 	if out.From == "" {
 		out.From = strings.ToLower(r.Sender)
 	}

@@ -46,6 +46,10 @@ func sample(i int) *rules.Report {
 		},
 		Errors:          []string{"malformed header: X-Foo"},
 		SenderDirectory: &rules.SenderDirectory{Status: "found", Department: "営業部", Groups: []string{"sales", "tokyo"}, Manager: "boss@corp.example.com"},
+		// values the stored rounding keeps exactly
+		SenderBehaviour: &rules.SenderBehaviour{Days: 12, Messages: 340, Established: true, Hour: 2, HourShare: 0.0123,
+			HourMessages: 4, PerHour: 1.5, DayExternal: 7, PerDayExternal: 3.25, DayAttachmentBytes: 5 << 20,
+			PerDayAttachmentBytes: 1 << 20, ExternalAttachments: 0},
 	}
 }
 
@@ -92,6 +96,8 @@ func TestRoundTripKeepsWhatPoliciesRead(t *testing.T) {
 		`sender.department == "営業部" && "sales" in sender.groups && sender.directory == "found"`,
 		`sender.manager == "boss@corp.example.com"`,
 		`attachments.exists(a, a.size > 30000 && a.declared_type == "application/octet-stream")`,
+		`sender.unusual_hour() && sender.first_external_attachment() && sender.history_days() == 12`,
+		`sender.volume_ratio() == 5.0 / 1.5 && sender.volume_ratio("external_recipients") == 9.0 / 3.25`,
 	}
 	live, replayed := rep, got.ToRules()
 	for _, c := range conds {
@@ -106,7 +112,15 @@ func TestRoundTripKeepsWhatPoliciesRead(t *testing.T) {
 func TestUnmarshalRejectsCorruptRecords(t *testing.T) {
 	d := policy.Decision{Actions: []string{"deliver"}}
 	raw := Marshal(FromAnalysis("Q1", time.Now(), sample(1), &d))
+	noBehaviour := sample(1)
+	noBehaviour.SenderBehaviour = nil
+	// Optional sections are additive: a record cut exactly before one is
+	// a record without it (the stream's length prefix catches that cut).
+	boundary := len(Marshal(FromAnalysis("Q1", time.Now(), noBehaviour, &d)))
 	for i := range raw {
+		if i == boundary {
+			continue
+		}
 		if _, err := Unmarshal(raw[:i]); err == nil {
 			t.Fatalf("truncated at %d decoded", i)
 		}
@@ -123,6 +137,24 @@ func TestUnmarshalRejectsCorruptRecords(t *testing.T) {
 	bad := append(append(append([]byte(nil), raw[:i]...), binary.AppendUvarint(nil, 1<<30)...), raw[i+1:]...)
 	if _, err := Unmarshal(bad); err == nil {
 		t.Fatal("error count of 2^30 accepted")
+	}
+}
+
+// A section of a later version is skipped; the known fields still read.
+func TestUnknownSectionSkipped(t *testing.T) {
+	d := policy.Decision{Actions: []string{"deliver"}}
+	st := FromAnalysis("Q1", time.Unix(1e9, 0), sample(1), &d)
+	raw := Marshal(st)
+	raw = append(raw, 9, 3, 1, 2, 3) // tag 9, three bytes
+	got, err := Unmarshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Behaviour, st.Behaviour) || got.Sender != st.Sender {
+		t.Fatalf("got %+v", got)
+	}
+	if _, err := Unmarshal(append(raw, 9, 5, 1)); err == nil {
+		t.Fatal("section longer than the record accepted")
 	}
 }
 

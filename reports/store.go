@@ -73,6 +73,44 @@ func (s *Bolt) ScanRaw(ctx context.Context, since time.Time, fn func(raw []byte)
 	})
 }
 
+// ScanBack decodes the reports accepted at or after since, newest first,
+// and calls fn with each until fn returns ErrStop (or another error,
+// returned). A record that does not decode is skipped and counted.
+func (s *Bolt) ScanBack(ctx context.Context, since time.Time, fn func(*Report) error) (corrupt int, err error) {
+	err = s.DB.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		floor := string(key(since, "")[:8])
+		n := 0
+		for k, v := c.Last(); k != nil && string(k[:8]) >= floor; k, v = c.Prev() {
+			if n++; n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			r, err := Unmarshal(v)
+			if err != nil {
+				corrupt++
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrStop) {
+		err = nil
+	}
+	return corrupt, err
+}
+
+// ErrStop ends a ScanBack early without an error.
+var ErrStop = errors.New("stop scan")
+
 // Scan decodes the reports accepted at or after since and calls fn with
 // each. A record that does not decode is skipped and counted.
 func (s *Bolt) Scan(ctx context.Context, since time.Time, fn func(*Report) error) (corrupt int, err error) {

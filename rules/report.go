@@ -39,6 +39,10 @@ const DetectorUnscannable = "unscannable"
 // longer than the scan limit: only its beginning was inspected.
 const DetectorTruncated = "truncated"
 
+// DataItemMyNumber is the data item (Report.DataItems) that makes any
+// leak reportable to the PPC, whatever the number of people.
+const DataItemMyNumber = "マイナンバー"
+
 // Report is the result of analysing one message. Its JSON form is the
 // `sendguard check -json` contract (see design.md); fields added here must
 // keep the existing names.
@@ -54,10 +58,66 @@ type Report struct {
 	From    string `json:"from,omitempty"`   // header From address, lower-cased
 	Sender  string `json:"sender,omitempty"` // envelope MAIL FROM
 	Size    int64  `json:"size"`             // message size in bytes
+	// People is the estimated number of distinct people whose personal
+	// data the message carries (table records and list lines,
+	// de-duplicated by My Number, e-mail, phone and other identifiers, and
+	// name + address); PeopleApproximate is set past 4,096, where the
+	// figure is a HyperLogLog estimate (≈0.8 % standard error).
+	People            int  `json:"people"`
+	PeopleApproximate bool `json:"people_approximate,omitempty"`
+	// DataItems names the kinds of personal data found, in the words of
+	// the PPC report form (氏名, 住所, 電話番号, メールアドレス, …).
+	DataItems []string `json:"data_items"`
 	// SenderDirectory is what the company directory says of the envelope
 	// sender, filled by the gateway before the policy runs; nil when no
 	// directory is configured.
 	SenderDirectory *SenderDirectory `json:"sender_directory,omitempty"`
+	// SenderBehaviour is what the sender's baseline said before this
+	// message, filled by the gateway before the policy runs; nil without
+	// baselines (an offline check).
+	SenderBehaviour *SenderBehaviour `json:"sender_behaviour,omitempty"`
+	// PartnerNames are companies the body's quoted messages show with an
+	// external recipient's domain (signatures); delivered mail teaches
+	// them to the addressee check.
+	PartnerNames []PartnerName `json:"partner_names,omitempty"`
+}
+
+// SenderBehaviour is the sender's usual behaviour as the baseline knew it
+// just before the message (package baseline computes it; the policy's
+// sender.unusual_hour(), sender.volume_ratio() and
+// sender.first_external_attachment() read it with the report). "Today"
+// and "this hour" are in the company's time zone; averages are per day or
+// hour in which the sender sent mail, recent ones weighing more.
+type SenderBehaviour struct {
+	// Days is how many distinct days the baseline has seen mail from the
+	// sender, Messages how many messages (both capped); Established says
+	// there is enough history to judge by.
+	Days        int  `json:"days"`
+	Messages    int  `json:"messages"`
+	Established bool `json:"established"`
+	// Hour is the message's hour of the day; HourShare the share of the
+	// sender's past messages sent within an hour of it (0..1).
+	Hour      int     `json:"hour"`
+	HourShare float64 `json:"hour_share"`
+	// HourMessages were sent earlier in this clock hour; PerHour is the
+	// usual count per hour in which the sender sends.
+	HourMessages int     `json:"hour_messages"`
+	PerHour      float64 `json:"per_hour"`
+	// DayExternal external recipients and DayAttachmentBytes attachment
+	// bytes in mail to external recipients, earlier today; PerDay* usual.
+	DayExternal           int     `json:"day_external"`
+	PerDayExternal        float64 `json:"per_day_external"`
+	DayAttachmentBytes    int64   `json:"day_attachment_bytes"`
+	PerDayAttachmentBytes float64 `json:"per_day_attachment_bytes"`
+	// ExternalAttachments counts earlier messages with an attachment and
+	// an external recipient (capped).
+	ExternalAttachments int `json:"external_attachments"`
+}
+
+// PartnerName is a company name seen with a mail domain.
+type PartnerName struct {
+	Domain string `json:"domain"`
+	Name   string `json:"name"`
 }
 
 // SenderDirectory is the directory entry of the sender as the policy sees it
@@ -69,6 +129,9 @@ type SenderDirectory struct {
 	Department string   `json:"department,omitempty"`
 	Groups     []string `json:"groups,omitempty"`  // names, nested groups included
 	Manager    string   `json:"manager,omitempty"` // the manager's address
+	// Allowances are the sender's per-group allowances by name (the
+	// largest of their groups'), read by allowance(name, default).
+	Allowances map[string]int `json:"allowances,omitempty"`
 }
 
 // Recipients summarises who receives the message and how visibly.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test the way CI does, after installing what the real-part tests
 # need when it is missing: Debian's Postfix, swaks, 7-Zip, bsdtar, Chromium,
-# python3-dkim (an independent DKIM verifier), OpenLDAP's slapd and a
+# python3-dkim (an independent DKIM verifier), OpenLDAP's slapd, PostgreSQL (tests
+# start private clusters of their own) and a
 # Japanese font (as root, or through sudo), and the e2e npm packages.
 # Then go vet, gofmt, go test -race ./... and the fuzz smoke, and at the end
 # the list of skipped tests with their reasons, so a green run that skipped
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs="postfix swaks 7zip p7zip-full libarchive-tools chromium fonts-ipafont-gothic python3-dkim slapd"
+pkgs="postfix swaks 7zip p7zip-full libarchive-tools chromium fonts-ipafont-gothic python3-dkim slapd postgresql"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -71,6 +71,9 @@ type Rcpt struct {
 	// Body, if set, names this recipient's own copy (ID.Body), e.g. a mail
 	// whose note carries this recipient's download link.
 	Body string `json:"body,omitempty"`
+	// RequireTLS defers delivery to this recipient while the next hop does
+	// not offer STARTTLS (its domain's protection profile).
+	RequireTLS bool `json:"require_tls,omitempty"`
 	// DSN parameters (RFC 3461) carried through to the next hop.
 	Notify string `json:"notify,omitempty"`
 	ORcpt  string `json:"orcpt,omitempty"`

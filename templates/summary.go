@@ -35,6 +35,12 @@ type Summary struct {
 	// Reasons are the policy's reasons in both languages; Catalog.Why
 	// turns them and Rules into the reader's "why held" list.
 	Reasons []Reason
+	// People is the estimated number of people whose personal data the
+	// message carries; DataItems the kinds of data (氏名, 住所, …).
+	People            int
+	PeopleApproximate bool
+	DataItems         []string
+	MyNumber          bool // DataItems holds My Numbers
 	// MassExposure is true when the message was held for showing many
 	// external addresses to each other, so Bcc is a useful way out.
 	MassExposure bool

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"github.com/sendguard/sendguard/internal/ratelimit"
 	"github.com/sendguard/sendguard/internal/webbase"
@@ -30,9 +31,17 @@ const csp = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 's
 // rejection reason.
 const maxFormBytes = 16 << 10
 
+// TokenStore is what the pages need of the hold store: *hold.Store, or
+// the cluster's shared queue when several nodes share their held mail.
+type TokenStore interface {
+	LookupToken(ctx context.Context, hash [32]byte, role hold.Role, now time.Time) (*hold.Token, *hold.Record, error)
+	TransitionWithToken(ctx context.Context, hash [32]byte, role hold.Role, to hold.State, actor hold.Actor, reason string, opts ...hold.TransitionOption) (*hold.Record, error)
+	ApproveWithToken(ctx context.Context, hash [32]byte, role hold.Role, actor hold.Actor, reason string) (*hold.Record, error)
+}
+
 // Config are a Handler's dependencies and settings.
 type Config struct {
-	Store *hold.Store
+	Store TokenStore
 	// BaseURL is web.base_url, e.g. "https://sendguard.example.com/"; the
 	// pages live at its path + "h/{token}", the assets at its path +
 	// "static/". Its scheme and host are the only Origin a POST may have.
@@ -64,7 +73,7 @@ type Config struct {
 
 // Handler serves the link pages. It is safe for concurrent use.
 type Handler struct {
-	store    *hold.Store
+	store    TokenStore
 	basePath string
 	origin   string
 	log      *slog.Logger

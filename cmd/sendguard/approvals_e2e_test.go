@@ -54,7 +54,7 @@ directory:
 	if err := sendMail(in.smtp, "nakamura@example.com", ext, testMessage("nakamura@example.com", ext, "quote-2of3", "見積書")); err != nil {
 		t.Fatal(err)
 	}
-	kato := linkRE.FindString(waitNotice(t, sk, "kato@example.com", "/h/"))
+	kato := linkRE.FindString(waitNotice(t, sk, "kato@example.com", "deputy of kimura@example.com, who is away"))
 	sato := linkRE.FindString(waitNotice(t, sk, "sato@example.com", "/h/"))
 	waitNotice(t, sk, "yamada@example.com", "/h/")
 	for _, m := range sk.Messages() {
@@ -91,6 +91,10 @@ directory:
 	hist, err := in.cli("queue", "history", id[1])
 	if err != nil || !regexp.MustCompile(`(?s)hold.*kato@example\.com.*approve.*approval 1 of 2.*sato@example\.com.*release`).MatchString(hist) {
 		t.Errorf("history: %v\n%s", err, hist)
+	}
+	// sendguard queue show links the same queue ID in the console.
+	if show, err := in.cli("queue", "show", id[1]); err != nil || !strings.Contains(show, "/console/msg/"+id[1]) {
+		t.Errorf("queue show: %v\n%s", err, show)
 	}
 	logs := in.logs()
 	if !strings.Contains(logs, "approver is absent; asking their deputy") {

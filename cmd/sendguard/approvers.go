@@ -26,7 +26,7 @@ type approverResolver struct {
 // sources. One approval needed takes the first source that names anyone,
 // as always; N gathers source after source until there are N distinct
 // approvers (fewer means the caller sends the message to review).
-func (r approverResolver) resolve(sender string, named []string, need int) []string {
+func (r approverResolver) resolve(sender string, named []string, need int) ([]string, map[string]string) {
 	sender = strings.ToLower(strings.TrimSpace(sender))
 	var out []string
 	add := func(list []string) {
@@ -78,8 +78,9 @@ func (r approverResolver) sources(sender string) [][]string {
 // directory's deputy attribute). An absent approver without a deputy
 // stays (they may still answer) and is logged. One level only: a deputy
 // is asked even if away too, so the request always reaches someone.
-func (r approverResolver) withDeputies(sender string, approvers []string) []string {
+func (r approverResolver) withDeputies(sender string, approvers []string) ([]string, map[string]string) {
 	out := make([]string, 0, len(approvers))
+	var standIns map[string]string
 	for _, a := range approvers {
 		absent, deputy := r.standing(a)
 		switch {
@@ -88,13 +89,21 @@ func (r approverResolver) withDeputies(sender string, approvers []string) []stri
 			r.log.Warn("approver is absent and has no other deputy; asking them anyway", "approver", a)
 		default:
 			r.log.Info("approver is absent; asking their deputy", "approver", a, "deputy", deputy)
+			if !slices.Contains(approvers, deputy) {
+				if standIns == nil {
+					standIns = map[string]string{}
+				}
+				if _, ok := standIns[deputy]; !ok {
+					standIns[deputy] = a
+				}
+			}
 			a = deputy
 		}
 		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
-	return out
+	return out, standIns
 }
 
 // standing says whether approver a is away and who stands in for them;

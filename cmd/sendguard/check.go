@@ -13,6 +13,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/addressee"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 )
@@ -22,14 +23,19 @@ import (
 type checkOutput struct {
 	File string `json:"file"`
 	// Envelope names the sender and recipients the analysis used.
-	Envelope    checkEnvelopeJSON  `json:"envelope"`
-	Actions     []string           `json:"actions"`
-	Rules       []string           `json:"rules"`
-	Recipients  checkRecipients    `json:"recipients"`
-	Findings    []checkFinding     `json:"findings"`
-	Errors      []string           `json:"errors"`
-	Attachments []rules.Attachment `json:"attachments"`
-	Reasons     []policy.Reason    `json:"reasons,omitempty"`
+	Envelope   checkEnvelopeJSON `json:"envelope"`
+	Actions    []string          `json:"actions"`
+	Rules      []string          `json:"rules"`
+	Recipients checkRecipients   `json:"recipients"`
+	Findings   []checkFinding    `json:"findings"`
+	// People and DataItems: the distinct people whose personal data the
+	// message carries (an estimate past 4,096) and the kinds of data.
+	People            int                `json:"people"`
+	PeopleApproximate bool               `json:"people_approximate,omitempty"`
+	DataItems         []string           `json:"data_items"`
+	Errors            []string           `json:"errors"`
+	Attachments       []rules.Attachment `json:"attachments"`
+	Reasons           []policy.Reason    `json:"reasons,omitempty"`
 	// SenderDirectory is the -from sender's directory entry (with -config
 	// naming a directory).
 	SenderDirectory *rules.SenderDirectory `json:"sender_directory,omitempty"`
@@ -229,6 +235,9 @@ func newRulesInspectorIn(cfg *config.Config, reveal bool, hist interface{ Known(
 		Dictionaries: dc.Dictionaries, NoBuiltinDictionary: dc.NoBuiltinDictionary, Patterns: dc.Patterns, Allow: dc.Allow}
 	if hist != nil {
 		ic.History = hist
+		if l, ok := hist.(addressee.LearnedNames); ok {
+			ic.LearnedPartners = l
+		}
 	}
 	p, err := policy.Default()
 	if cfg.Policy != "" {
@@ -354,7 +363,8 @@ func toCheckOutput(path string, res *inspect.Result, reveal bool) *checkOutput {
 		Recipients: checkRecipients{Total: rc.Total, External: rc.External, VisibleExternal: rc.VisibleExternal,
 			VisibleExternalDomains: nonNil(rc.VisibleExternalDomains), ExternalDomains: nonNil(rc.ExternalDomains),
 			Lookalike: rc.Lookalike, FirstTimeDomains: nonNil(rc.FirstTimeDomains)},
-		Findings: []checkFinding{}, Errors: nonNil(rep.Errors), Attachments: rep.Attachments, Reasons: res.Decision.Reasons}
+		Findings: []checkFinding{}, Errors: nonNil(rep.Errors), Attachments: rep.Attachments, Reasons: res.Decision.Reasons,
+		People: rep.People, PeopleApproximate: rep.PeopleApproximate, DataItems: nonNil(rep.DataItems)}
 	if out.Recipients.Lookalike == nil {
 		out.Recipients.Lookalike = []rules.Lookalike{}
 	}
@@ -399,6 +409,13 @@ func printCheck(w io.Writer, o *checkOutput) {
 		fmt.Fprintf(w, "; external domains: %s", strings.Join(rc.ExternalDomains, ", "))
 	}
 	fmt.Fprintln(w)
+	if o.People > 0 {
+		approx := ""
+		if o.PeopleApproximate {
+			approx = "about "
+		}
+		fmt.Fprintf(w, "  people: %s%d (%s)\n", approx, o.People, strings.Join(o.DataItems, ", "))
+	}
 	for _, l := range rc.Lookalike {
 		fmt.Fprintf(w, "  look-alike: %s resembles %s %s\n", l.Address, l.Resembles, l.Reason)
 	}

@@ -41,6 +41,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"passwd-hash", "-h"}, {"passwd-hash", "--help"},
 		{"serve", "-h"}, {"check", "-h"},
 		{"directory", "-h"}, {"directory", "status", "-h"}, {"directory", "lookup", "--help"},
+		{"db", "-h"}, {"db", "migrate", "-h"}, {"db", "status", "--help"},
 	} {
 		out, errOut, code := runCLI(t, args...)
 		if code != 0 {
@@ -79,6 +80,10 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"passwd-hash", "extra"}, "takes no arguments"},
 		{[]string{"audit", "frob"}, `unknown audit command "frob"`},
 		{[]string{"directory"}, "a subcommand is required"},
+		{[]string{"db"}, "a subcommand is required"},
+		{[]string{"db", "frob"}, `unknown db command "frob"`},
+		{[]string{"db", "status", "x"}, "db status takes no arguments"},
+		{[]string{"db", "import"}, "-from DATA_DIR goes with db import"},
 		{[]string{"directory", "frob"}, `unknown directory command "frob"`},
 		{[]string{"directory", "lookup"}, "directory lookup takes one address"},
 		{[]string{"directory", "status", "x"}, "directory status takes no arguments"},

@@ -45,34 +45,46 @@ func newDirectory(cfg *config.Config, log *slog.Logger) (*directory.Directory, *
 }
 
 // senderDirectory is the gateway's hook that fills the report's directory
-// section before the policy runs (nil without a directory).
-func senderDirectory(dir *directory.Directory) func(ctx context.Context, sender string) *rules.SenderDirectory {
+// section before the policy runs, with the sender's group allowances (nil
+// without a directory).
+func senderDirectory(dir *directory.Directory, cfg *config.Config) func(ctx context.Context, sender string) *rules.SenderDirectory {
 	if dir == nil {
 		return nil
 	}
 	return func(ctx context.Context, sender string) *rules.SenderDirectory {
-		return dir.Sender(ctx, sender).Report()
+		return withAllowances(dir.Sender(ctx, sender).Report(), cfg)
 	}
 }
 
-// directoryNotes is the console's line about the directory (nil without
-// one).
-func directoryNotes(dir *directory.Directory) func() []string {
-	if dir == nil {
+// withAllowances adds the allowances of the sender's groups.
+func withAllowances(sd *rules.SenderDirectory, cfg *config.Config) *rules.SenderDirectory {
+	if sd != nil {
+		sd.Allowances = cfg.AllowancesFor(sd.Groups)
+	}
+	return sd
+}
+
+// directoryNotes is the console's line about the directory in force
+// (none without one).
+func directoryNotes(get func() *directory.Directory) func() []string {
+	return func() []string {
+		if dir := get(); dir != nil {
+			return []string{"社内ディレクトリ / company " + dir.Status().String()}
+		}
 		return nil
 	}
-	return func() []string { return []string{"社内ディレクトリ / company " + dir.Status().String()} }
 }
 
 // directoryRoutes serves the directory's status and fresh lookups on the
 // admin socket.
-func directoryRoutes(mux *http.ServeMux, dir *directory.Directory) {
+func directoryRoutes(mux *http.ServeMux, get func() *directory.Directory) {
 	reply := func(w http.ResponseWriter, code int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(v)
 	}
 	mux.HandleFunc("GET /v1/directory/status", func(w http.ResponseWriter, r *http.Request) {
+		dir := get()
 		if dir == nil {
 			reply(w, http.StatusNotFound, map[string]string{"error": "no directory is configured (directory.ldap.url)"})
 			return
@@ -80,6 +92,7 @@ func directoryRoutes(mux *http.ServeMux, dir *directory.Directory) {
 		reply(w, http.StatusOK, dir.Status())
 	})
 	mux.HandleFunc("GET /v1/directory/lookup", func(w http.ResponseWriter, r *http.Request) {
+		dir := get()
 		if dir == nil {
 			reply(w, http.StatusNotFound, map[string]string{"error": "no directory is configured (directory.ldap.url)"})
 			return
@@ -181,5 +194,5 @@ func checkSenderDirectory(cfg *config.Config, sender string) (*rules.SenderDirec
 	case err != nil:
 		return &rules.SenderDirectory{Status: directory.StatusUnavailable}, err
 	}
-	return directory.Result{Status: directory.StatusFound, Person: p}.Report(), nil
+	return withAllowances(directory.Result{Status: directory.StatusFound, Person: p}.Report(), cfg), nil
 }

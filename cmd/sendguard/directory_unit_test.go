@@ -38,7 +38,7 @@ func TestApproversPrecedence(t *testing.T) {
 		"ext@other.example": {Manager: "x@other.example"},
 	}, directory.Options{})
 	of := func(sender string) []string {
-		return approverResolver{cfg: cfg, dir: dir, log: slog.New(slog.DiscardHandler)}.resolve(sender, nil, 1)
+		return list(approverResolver{cfg: cfg, dir: dir, log: slog.New(slog.DiscardHandler)}.resolve(sender, nil, 1))
 	}
 	for sender, want := range map[string]string{
 		"VIP@example.com":    "ciso@example.com",
@@ -52,7 +52,7 @@ func TestApproversPrecedence(t *testing.T) {
 			t.Errorf("%s: %q, want %s", sender, got, want)
 		}
 	}
-	if got := (approverResolver{cfg: cfg, log: slog.New(slog.DiscardHandler)}).resolve("staff@example.com", nil, 1); !slices.Equal(got, []string{"domain-lead@example.com"}) {
+	if got := list((approverResolver{cfg: cfg, log: slog.New(slog.DiscardHandler)}).resolve("staff@example.com", nil, 1)); !slices.Equal(got, []string{"domain-lead@example.com"}) {
 		t.Errorf("without a directory: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/crypto/dkim"
@@ -91,21 +92,27 @@ func newDKIMSigner(cfg *config.Config, log *slog.Logger) (*dkim.Signer, error) {
 // last step, after every rewrite, for mail and for sendguard's own
 // notices and DSNs alike. The signature is computed once per attempt and
 // shared by every destination of that attempt.
+// The signer is read per attempt from a slot a reload may swap (new keys,
+// domains or selectors; nil signs nothing).
 type signingTransport struct {
 	next   delivery.Transport
-	signer *dkim.Signer
+	signer *dkimSlot
 	log    *slog.Logger
 }
 
-func withDKIM(tr delivery.Transport, s *dkim.Signer, log *slog.Logger) delivery.Transport {
-	if s == nil {
-		return tr
-	}
+// dkimSlot holds the signer in force.
+type dkimSlot struct{ atomic.Pointer[dkim.Signer] }
+
+func withDKIM(tr delivery.Transport, s *dkimSlot, log *slog.Logger) delivery.Transport {
 	return &signingTransport{next: tr, signer: s, log: log.With("component", "dkim")}
 }
 
 func (t *signingTransport) Deliver(ctx context.Context, d *delivery.Delivery) []delivery.Result {
-	body, extra, err := t.signer.Wrap(d.Body)
+	signer := t.signer.Load()
+	if signer == nil {
+		return t.next.Deliver(ctx, d)
+	}
+	body, extra, err := signer.Wrap(d.Body)
 	if errors.Is(err, dkim.ErrUnsignable) {
 		t.log.Warn("sending unsigned", "queue_id", d.QueueID, "err", err)
 		return t.next.Deliver(ctx, d)

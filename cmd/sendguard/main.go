@@ -7,6 +7,7 @@
 //	sendguard user add|passwd|totp-reset|list|disable|enable|delete ...
 //	sendguard audit verify [-config FILE]
 //	sendguard config check FILE
+//	sendguard db migrate|status|import [-from DATA_DIR] [-config FILE]
 //	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
 //	sendguard policy stats [-weeks 8] [-json]
 //	sendguard reload [-config FILE]         reload the running gateway's configuration (as SIGHUP)
@@ -53,6 +54,8 @@ func dispatch(cmd string, args []string) error {
 		return nil
 	case "queue":
 		return queueCmd(args)
+	case "sent":
+		return sentCmd(args)
 	case "user":
 		return userCmd(args)
 	case "audit":
@@ -71,6 +74,8 @@ func dispatch(cmd string, args []string) error {
 		return reloadCmd(args)
 	case "directory":
 		return directoryCmd(args)
+	case "db":
+		return dbCmd(args)
 	case "passwd-hash":
 		return passwdHash(args)
 	case "version", "-version", "--version":
@@ -120,6 +125,9 @@ func usage(w io.Writer) {
                                          analyse messages offline and show the policy's decision
                                          (exit 0 deliver, 1 hold or reject, 2 error)
   queue list|show|history|release|reject|retry|delete    the running gateway's queue
+  sent find [-sender S] [-recipient R] [-domain D] [-subject S] [-detector NAME] [-since DATE]
+                                         search delivered messages (kept sent.retention)
+  sent show ID                           one delivered message's record and incident state
   user add|passwd|totp-reset|list|disable|enable|delete  console accounts
   audit verify [-config FILE]            check the audit log's hash chain
   config check FILE                      validate a configuration file and compile its policy
@@ -134,6 +142,9 @@ func usage(w io.Writer) {
   policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
+  db migrate|status|import [-from DATA_DIR] [-config FILE]
+                                         the PostgreSQL of nodes sharing their held queue: schema,
+                                         and a stopped single node's held mail and audit chain
   passwd-hash                            read a password on stdin, print a bcrypt hash for smtp.users
   version
 

@@ -133,4 +133,28 @@ rules:
 	want(h, "rules", "pii-external")
 	want(h, "reply", "250 2.0.0")
 	want(h, "action", "hold_review")
+
+	// The hold ends by rejection: its closing line, same queue ID.
+	qid, _ := h["queue_id"].(string)
+	if out, err := in.cli("queue", "reject", qid, "-reason", "no"); err != nil {
+		t.Fatalf("reject: %v %s", err, out)
+	}
+	waitLog(t, in, `"status":"rejected","message_id":"<pii-1@test>"`, 1)
+	var closing map[string]any
+	sc = bufio.NewScanner(strings.NewReader(in.logs()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "message" && line["message_id"] == "<pii-1@test>" && line["status"] == "rejected" {
+			closing = line
+		}
+	}
+	if closing == nil {
+		t.Fatal("no closing line for the rejected hold")
+	}
+	want(closing, "queue_id", qid)
+	want(closing, "component", "queue")
+	want(closing, "rules", "pii-external")
+	want(closing, "action", "hold_review")
+	want(closing, "rcpts_external", 1.0)
 }

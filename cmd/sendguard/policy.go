@@ -269,10 +269,7 @@ func statsHandler(audit reports.AuditLog, loc *time.Location) http.Handler {
 			json.NewEncoder(w).Encode(map[string]string{"error": "weeks must be between 1 and 520"})
 			return
 		}
-		now := time.Now().In(loc)
-		y, m, d := now.Date()
-		monday := time.Date(y, m, d-(int(now.Weekday())+6)%7, 0, 0, 0, 0, loc)
-		rows, err := reports.Outcomes(r.Context(), audit, monday.AddDate(0, 0, -7*(weeks-1)), loc)
+		rows, err := reports.Outcomes(r.Context(), audit, reports.WeeksSince(time.Now(), weeks, loc), loc)
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusInternalServerError)

@@ -54,7 +54,8 @@ func TestShadowRuleNeverHoldsAndReplayShowsIt(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `sendguard_shadow_matches_total{rule="strict-external"} 1`) {
+	if !strings.Contains(string(body), `sendguard_shadow_matches_total{rule="strict-external"} 1`) ||
+		!strings.Contains(string(body), `sendguard_shadow_would_stop_total{rule="strict-external"} 1`) {
 		t.Fatalf("shadow match not counted:\n%s", grepLines(string(body), "shadow"))
 	}
 	if out, _ := in.cli("queue", "list", "-state", "held"); strings.Contains(out, "alice@example.com") {
@@ -94,6 +95,54 @@ func TestShadowRuleNeverHoldsAndReplayShowsIt(t *testing.T) {
 		t.Fatalf("replay -json: %+v", res)
 	}
 
+}
+
+// TestBaselinesSurviveRestart: the sender's baseline learned before a
+// clean restart is there after it. A shadow rule that needs one day of
+// history matches the sender's first mail after the restart, not before.
+func TestBaselinesSurviveRestart(t *testing.T) {
+	sk := startSink(t)
+	polPath := filepath.Join(t.TempDir(), "seen.yaml")
+	if err := writeFile(polPath, `version: 1
+rules:
+  - name: seen-before
+    mode: shadow
+    when: sender.history_days() >= 1
+    actions: [hold_review]
+    reason: {ja: 既知の送信者, en: known sender}
+`); err != nil {
+		t.Fatal(err)
+	}
+	in := newInstance(t, sk.Addr, "policy: "+polPath+"\n")
+	in.start()
+	rcpt := []string{"bob@customer.test"}
+	metric := func() string {
+		resp, err := http.Get("http://" + in.web + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return grepLines(string(b), "seen-before")
+	}
+	if err := sendMail(in.smtp, "erin@example.com", rcpt, testMessage("erin@example.com", rcpt, "b1", "first")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(mailsFrom(sk, "erin@example.com")) == 1 })
+	if m := metric(); m != "" {
+		t.Fatalf("a first mail matched a rule needing history: %s", m)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, in.logs())
+	}
+	in.start()
+	if err := sendMail(in.smtp, "erin@example.com", rcpt, testMessage("erin@example.com", rcpt, "b2", "second")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(mailsFrom(sk, "erin@example.com")) == 2 })
+	if m := metric(); !strings.Contains(m, `sendguard_shadow_matches_total{rule="seen-before"} 1`) {
+		t.Fatalf("after the restart the baseline was gone: %q", m)
+	}
 }
 
 func TestPolicyCommandUsage(t *testing.T) {

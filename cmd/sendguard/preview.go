@@ -20,7 +20,12 @@ func bodyPreview(store *spool.Store, id string) string {
 		return ""
 	}
 	defer f.Close()
-	m, _ := outbox.Parse(io.LimitReader(f, 4<<20))
+	return previewOf(f)
+}
+
+// previewOf is the masked text preview of a message read from r.
+func previewOf(r io.Reader) string {
+	m, _ := outbox.Parse(io.LimitReader(r, 4<<20))
 	if m == nil {
 		return ""
 	}

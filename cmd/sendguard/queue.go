@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/templates"
@@ -135,6 +136,8 @@ func queueCmd(args []string) error {
 			return err
 		}
 		printRecord(os.Stdout, &rec, time.Now(), loc)
+		// The same queue ID in the console (the log's queue_id too).
+		fmt.Printf("%-11s %s\n", "console:", consoleURL(cfg, rec.ID))
 		return nil
 	case "history":
 		body, err := a.do("GET", "/v1/hold/"+eid+"/events")
@@ -422,4 +425,9 @@ func auditCmd(args []string) error {
 	}
 	os.Stdout.Write(body)
 	return nil
+}
+
+// consoleURL is the console page of queue ID id.
+func consoleURL(cfg *config.Config, id string) string {
+	return strings.TrimSuffix(cfg.Web.BaseURL, "/") + "/console/msg/" + url.PathEscape(id)
 }

@@ -115,6 +115,7 @@ type unit struct {
 	policy   *policy.Policy
 	smtpCert *tls.Certificate // nil without smtp.tls
 	webCert  *tls.Certificate // nil without web.tls
+	live     *liveUnit        // directory, DKIM signer, SSO mapping
 }
 
 func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }, tmp string) (*unit, error) {
@@ -144,7 +145,8 @@ func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }, tmp str
 // running value until a restart, and the reply names it when it changed.
 var liveKeys = map[string]bool{
 	"policy": true, "partner_domains": true, "partners": true, "detect": true, "edm": true,
-	"extraction": true, "hold.approvers": true, "hold.approvals_required": true, "hold.deputies": true, "hold.absent": true, "smtp.tls": true, "web.tls": true, "log.level": true,
+	"extraction": true, "hold.approvers": true, "hold.approvals_required": true, "hold.deputies": true, "hold.absent": true, "allowances": true, "directory": true, "dkim": true,
+	"console.oidc.roles": true, "console.oidc.groups_claim": true, "console.oidc.username_claim": true, "smtp.tls": true, "web.tls": true, "log.level": true,
 }
 
 // mergeLive is the configuration a reload runs with: the running one

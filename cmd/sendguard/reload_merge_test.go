@@ -54,3 +54,31 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// The directory, DKIM, approvals, allowances and the console's sign-on
+// mapping are live; the provider and client of single sign-on and local
+// sign-in need a restart.
+func TestMergeLiveDirectoryDKIMConsole(t *testing.T) {
+	run := config.Defaults()
+	next := config.Defaults()
+	next.Directory.LDAP.URL = "ldap://127.0.0.1:389"
+	next.DKIM.Domains = map[string]config.DKIMDomain{"example.com": {Selector: "s1", KeyFile: "k"}}
+	next.Hold.ApprovalsRequired, next.Hold.Absent = 2, []string{"boss@example.com"}
+	next.Hold.Deputies = map[string]string{"boss@example.com": "vice@example.com"}
+	next.Allowances = map[string]map[string]int{"visible_external": {"営業部": 30}}
+	next.Console.OIDC.Roles = map[string][]string{"viewer": {"auditors"}}
+	next.Console.OIDC.GroupsClaim = "roles"
+	next.Console.OIDC.Issuer = "https://idp.example.com"
+	next.Console.LocalLogin = !run.Console.LocalLogin
+	eff, changed, restart := mergeLive(&run, &next)
+	if !sameSet(changed, []string{"directory", "dkim", "hold.approvals_required", "hold.absent", "hold.deputies", "allowances",
+		"console.oidc.roles", "console.oidc.groups_claim"}) {
+		t.Errorf("changed %v", changed)
+	}
+	if !sameSet(restart, []string{"console.oidc.issuer", "console.local_login"}) {
+		t.Errorf("restart needed for %v", restart)
+	}
+	if eff.Directory.LDAP.URL == "" || len(eff.DKIM.Domains) != 1 || eff.Console.OIDC.Issuer != "" || eff.Console.OIDC.GroupsClaim != "roles" {
+		t.Errorf("effective %+v", eff)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sendguard/sendguard/baseline"
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/adminapi"
@@ -34,6 +35,7 @@ import (
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/recipients"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 	"github.com/sendguard/sendguard/web"
 	"github.com/sendguard/sendguard/web/console"
@@ -141,14 +143,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	routes := delivery.ByKind{Mail: withDKIM(tr, signer, log)}
+	dkimSigner := &dkimSlot{}
+	dkimSigner.Store(signer)
+	routes := delivery.ByKind{Mail: withDKIM(tr, dkimSigner, log)}
 	if cfg.Notify.Relay != "" {
 		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
 		if err != nil {
 			return err
 		}
 		defer closeN()
-		routes.Own = withDKIM(ntr, signer, log)
+		routes.Own = withDKIM(ntr, dkimSigner, log)
 	}
 
 	reportStore := &reports.Bolt{DB: store.DB()}
@@ -162,8 +166,21 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore, Learner: history,
-		Logger: log.With("component", "hold")})
+	sentStore, err := openSentStore(cfg, store)
+	if err != nil {
+		return err
+	}
+	qopts := queue.Options{OnStep: stepWake.Notify, Reports: reportStore, Learner: history,
+		Logger: log.With("component", "hold"),
+		// The closing message line of a message that ends without delivery
+		// (rejected, cancelled, expired, deleted), as delivery logs its own.
+		OnFinished: func(rec *spool.Record) {
+			gateway.LogMessage(log.With("component", "queue", "queue_id", rec.ID), gateway.RecordFacts(rec, time.Now()))
+		}}
+	if cfg.Sent.Retention > 0 {
+		qopts.Sent = sentStore
+	}
+	q, err := queue.Open(store, qopts)
 	if err != nil {
 		return err
 	}
@@ -183,9 +200,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	pages, err := web.New(web.Config{Store: holds, BaseURL: cfg.Web.BaseURL, Logger: log,
+	tokens := &pageTokens{TokenStore: holds} // the shared queue's, with storage.driver postgres
+	pages, err := web.New(web.Config{Store: tokens, BaseURL: cfg.Web.BaseURL, Logger: log,
 		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc,
-		Preview: func(id string) string { return bodyPreview(store, id) }})
+		Preview: func(id string) string { return tokens.preview(store, id) }})
 	if err != nil {
 		return err
 	}
@@ -195,6 +213,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	notifier := &disposition.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
 		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
+	// Senders' behaviour baselines: learned in memory at acceptance,
+	// written every few seconds and at shutdown (baseline package doc).
+	baselineStore := &baseline.Bolt{DB: store.DB()}
+	if err := baselineStore.Init(); err != nil {
+		return fmt.Errorf("baselines: %w", err)
+	}
+	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
 	first, err := buildUnit(cfg, history, store.TempDir())
 	if err != nil {
 		return err
@@ -212,6 +237,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	shared, err := openShared(cfg, q, log, stepWake.Notify)
+	if err != nil {
+		return err
+	}
+	defer shared.Close()
+	if shared != nil {
+		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
+	}
+	shared.register(reg)
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
@@ -221,42 +255,54 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
-		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
-		Lifetime: cfg.Delivery.QueueLifetime}
-	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker}
-	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
-		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
-	dir, dirSrc, err := newDirectory(cfg, log)
+	sentParts, err := newSent(cfg, store, sentStore, q, holds, links, log)
 	if err != nil {
 		return err
 	}
-	if dirSrc != nil {
-		defer dirSrc.Close()
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sendguard_directory_up",
-			Help: "1 while the company directory answers, 0 while cached answers and hold.approvers stand in."},
-			func() float64 {
-				if dir.Status().Up {
-					return 1
+	if cfg.Sent.Retention > 0 {
+		runner.Sent = sentParts.store
+		if w := cfg.Sent.ReportWindow; w > 0 {
+			slog := log.With("component", "sent")
+			runner.OnSent = func(rec *sent.Record) {
+				if err := sentParts.kit.SendReceipt(context.Background(), rec, languageOf(cfg)(rec.MailFrom), w); err != nil {
+					slog.Error("queue delivery receipt", "queue_id", rec.ID, "err", err)
 				}
-				return 0
-			}))
+			}
+		}
 	}
+	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
+		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
+		Lifetime: cfg.Delivery.QueueLifetime}
+	profiles, err := cfg.Profiles()
+	if err != nil {
+		return err
+	}
+	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker,
+		Profiles: profiles}
+	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
+		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
+	live := &liveParts{log: log, reg: reg, dkim: dkimSigner}
+	if first.live, err = live.prepare(cfg); err != nil {
+		return err
+	}
+	live.installDirectory(first.live.dir)
+	defer live.close()
 	// The swap points of a reload: the SMTP server's inspector, both
 	// certificates, the console's policy page and test, the log level.
 	inspectorOf := func(u *unit) *disposition.PolicyInspector {
 		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
 			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
-			ResolveApprovers: approverResolver{cfg: u.cfg, dir: dir, log: log.With("component", "approvers")}.resolve,
-			Directory:        senderDirectory(dir), KeepReports: cfg.Reports.Retention > 0}
+			ResolveApprovers: approverResolver{cfg: u.cfg, dir: u.live.dir.directory(), log: log.With("component", "approvers")}.resolve,
+			Directory:        senderDirectory(u.live.dir.directory(), u.cfg), KeepReports: cfg.Reports.Retention > 0,
+			Baselines: baselines}
 	}
 	var current atomic.Pointer[unit]
 	current.Store(first)
 	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: inspectorOf(first),
-		Metrics: metrics, OnQueued: runner.Wake, Cert: smtpCert})
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: shared.inspector(inspectorOf(first)),
+		Metrics: metrics, OnQueued: shared.onQueued(runner.Wake), Cert: smtpCert})
 	if err != nil {
 		return err
 	}
@@ -297,20 +343,30 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
+	live.sso = sso
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(dir)})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore, Incidents: sentParts.kit})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	mux.Handle(cons.Prefix(), cons)
 	mux.Handle(linkPages.Prefix(), linkPages)
+	mux.Handle(sentParts.prefix, sentParts.confirm)
+	mux.Handle(sentParts.reportPrefix, sentParts.confirm)
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
-		build: func(c *config.Config) (*unit, error) { return buildUnit(c, history, store.TempDir()) },
+		build: func(c *config.Config) (*unit, error) {
+			u, err := buildUnit(c, history, store.TempDir())
+			if err == nil {
+				u.live, err = live.prepare(c)
+			}
+			return u, err
+		},
 		apply: func(u *unit) {
-			srv.SetInspector(inspectorOf(u))
+			live.install(u.live)
+			srv.SetInspector(shared.inspector(inspectorOf(u)))
 			smtpCert.Set(u.smtpCert)
 			webCert.Set(u.webCert)
 			cons.SetPolicy(u.policy.Rules(), ownDataNotes(u.rules))
@@ -323,8 +379,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	adminMux := userRoutes(cons.Users())
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
-	directoryRoutes(adminMux, dir)
-	admin := &adminapi.Admin{Store: store, Queue: q, Runner: runner, Log: log.With("component", "admin"),
+	directoryRoutes(adminMux, live.directory)
+	adminMux.Handle("/v1/sent", sent.Handler(sentParts.store))
+	adminMux.Handle("/v1/sent/", sent.Handler(sentParts.store))
+	admin := &adminapi.Admin{Store: store, Queue: shared.adminQueue(q), Shared: shared.adminShared(), Runner: runner, Log: log.With("component", "admin"),
 		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
 	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -362,6 +420,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
 		return nil
 	})
+	goRun("sent purge", func() error {
+		purgeSent(runCtx, sentParts.store, holds, cfg.Sent.Retention, 10*time.Minute, log.With("component", "sent"))
+		return nil
+	})
+	goRun("baseline flush", func() error { baselines.Run(runCtx, 5*time.Second); return nil })
 	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
 	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
 	goRun("hold timers", func() error {
@@ -371,9 +434,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 		return err
 	})
-	if dir != nil {
-		goRun("directory", func() error { dir.Run(runCtx); return nil })
+	if shared != nil {
+		goRun("shared held queue", func() error { shared.node.Run(runCtx, time.Second); return nil })
 	}
+	live.run(runCtx)
 	if sso != nil {
 		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
 	}

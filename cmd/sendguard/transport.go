@@ -51,7 +51,7 @@ func newRelayTransport(cfg *config.Config, hop string, log *slog.Logger) (delive
 }
 
 func (t *smtpTransport) Deliver(ctx context.Context, d *delivery.Delivery) []delivery.Result {
-	env := outbound.Envelope{MailFrom: d.MailFrom, Size: d.Size, SMTPUTF8: d.UTF8, EightBit: d.EightBit,
+	env := outbound.Envelope{MailFrom: d.MailFrom, Size: d.Size, SMTPUTF8: d.UTF8, EightBit: d.EightBit, RequireTLS: d.RequireTLS,
 		Ret: d.DSNRet, EnvID: d.DSNEnvID, RcptDSN: map[string]outbound.RcptDSN{}}
 	for _, r := range d.Rcpts {
 		env.Rcpts = append(env.Rcpts, r.Addr)

@@ -35,6 +35,15 @@ type Admin struct {
 	Mux *http.ServeMux
 	// Reload reloads the configuration (sendguard reload); nil refuses.
 	Reload ReloadFunc
+	// Shared, when set, is the held queue several nodes share: list and
+	// show include the messages it holds that are not in this node's spool.
+	Shared SharedQueue
+}
+
+// SharedQueue is the held queue nodes share (cluster.Node is one).
+type SharedQueue interface {
+	SharedList(ctx context.Context, state string, all bool) ([]*spool.Record, error)
+	Message(ctx context.Context, id string) (*spool.Record, error)
 }
 
 // AdminQueue is what the admin API needs of the message state machine
@@ -110,14 +119,16 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 		if state == "" && !all && rec.State.Final() {
 			return true
 		}
-		var dec struct{ Rules, Actions []string }
-		_ = json.Unmarshal(rec.Decision, &dec) // notices and DSNs have none
-		out = append(out, Summary{ID: rec.ID, State: string(rec.State), Kind: string(rec.Kind), MailFrom: rec.MailFrom,
-			Rcpts: len(rec.Rcpts), Pending: len(rec.Pending()), Size: rec.Size, ReceivedAt: rec.ReceivedAt,
-			Attempts: rec.Attempts, NextAttempt: rec.NextAttempt, LastError: rec.LastError, Subject: rec.Subject,
-			Rules: dec.Rules, Actions: dec.Actions})
+		out = append(out, summarize(rec))
 		return true
 	})
+	if err == nil && a.Shared != nil {
+		var recs []*spool.Record
+		recs, err = a.Shared.SharedList(r.Context(), state, all)
+		for _, rec := range recs {
+			out = append(out, summarize(rec))
+		}
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -125,8 +136,20 @@ func (a *Admin) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
+func summarize(rec *spool.Record) Summary {
+	var dec struct{ Rules, Actions []string }
+	_ = json.Unmarshal(rec.Decision, &dec) // notices and DSNs have none
+	return Summary{ID: rec.ID, State: string(rec.State), Kind: string(rec.Kind), MailFrom: rec.MailFrom,
+		Rcpts: len(rec.Rcpts), Pending: len(rec.Pending()), Size: rec.Size, ReceivedAt: rec.ReceivedAt,
+		Attempts: rec.Attempts, NextAttempt: rec.NextAttempt, LastError: rec.LastError, Subject: rec.Subject,
+		Rules: dec.Rules, Actions: dec.Actions}
+}
+
 func (a *Admin) show(w http.ResponseWriter, r *http.Request) {
 	rec, err := a.Store.Get(r.PathValue("id"))
+	if errors.Is(err, spool.ErrNotFound) && a.Shared != nil {
+		rec, err = a.Shared.Message(r.Context(), r.PathValue("id"))
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
 	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -36,8 +37,10 @@ type Delivery struct {
 	DSNEnvID string
 	// Own is set for sendguard's own mail (notices, DSNs), not a
 	// message it relays.
-	Own  bool
-	Body func() (io.ReadCloser, error)
+	Own bool
+	// RequireTLS: the recipients' domains require TLS to the next hop.
+	RequireTLS bool
+	Body       func() (io.ReadCloser, error)
 	// Accepted, if set, is called by the transport as soon as the next
 	// hop has accepted recipients (its 250 after the data), before it does
 	// anything else; once it returns, a crash of the process does not send
@@ -101,6 +104,13 @@ type Runner struct {
 
 	attemptCtx context.Context // ends only on Abort: shutdown lets attempts finish
 	abort      context.CancelFunc
+
+	// Sent, if set, records every delivered mail (sent.retention) in the
+	// transaction that records the attempt that delivered it.
+	Sent *sent.Store
+	// OnSent, if set, runs after such a record commits (the sender's
+	// receipt with its report link).
+	OnSent func(*sent.Record)
 }
 
 // Queue is what the runner needs of the message queue (*queue.Queue is
@@ -233,25 +243,32 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 	}
 	if len(pending) > 0 && now.Before(rec.Expires) {
 		tr := r.tr
-		// Recipients with their own copy are delivered in their own
-		// transaction; everyone else shares the message's body.
-		groups := map[string][]spool.Rcpt{}
-		var order []string
-		for _, rc := range pending {
-			if _, ok := groups[rc.Body]; !ok {
-				order = append(order, rc.Body)
-			}
-			groups[rc.Body] = append(groups[rc.Body], rc)
+		// Recipients with their own copy, or whose domain requires TLS,
+		// are delivered in their own transaction; everyone else shares
+		// the message's body.
+		type groupKey struct {
+			body string
+			tls  bool
 		}
-		for _, body := range order {
-			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
-			if body != "" {
-				view.BodySuffix = body
+		groups := map[groupKey][]spool.Rcpt{}
+		var order []groupKey
+		for _, rc := range pending {
+			k := groupKey{rc.Body, rc.RequireTLS}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
 			}
-			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[body], Size: rec.Size, UTF8: rec.UTF8,
+			groups[k] = append(groups[k], rc)
+		}
+		for _, k := range order {
+			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix}
+			if k.body != "" {
+				view.BodySuffix = k.body
+			}
+			d := &Delivery{QueueID: id, MailFrom: rec.MailFrom, Rcpts: groups[k], Size: rec.Size, UTF8: rec.UTF8,
 				EightBit: rec.EightBit, DSNRet: rec.DSNRet, DSNEnvID: rec.DSNEnvID, Own: rec.Kind != spool.KindMail,
-				Body:     func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
-				Accepted: func(rs []Result) { r.markAccepted(log, id, rs) }}
+				RequireTLS: k.tls,
+				Body:       func() (io.ReadCloser, error) { return r.store.OpenDeliverable(view) },
+				Accepted:   func(rs []Result) { r.markAccepted(log, id, rs) }}
 			results = append(results, tr.Deliver(ctx, d)...)
 		}
 		if ctx.Err() != nil {
@@ -417,9 +434,10 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 			log.Error("generate DSN", "err", err)
 		}
 	}
+	sentRec := r.prepareSent(log, rec, now)
 	// An attempt that ran records its result even when shutdown began
 	// meanwhile.
-	err := r.queue.FinishAttempt(context.WithoutCancel(ctx), queue.Attempt{Message: rec, DSN: dsnRec})
+	err := r.queue.FinishAttempt(context.WithoutCancel(ctx), queue.Attempt{Message: rec, DSN: dsnRec, Sent: sentRec})
 	if err != nil {
 		if dsnRec != nil {
 			r.store.RemoveBody(dsnRec.ID)
@@ -428,6 +446,9 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 			log.Error("record delivery result", "err", err)
 		}
 		return
+	}
+	if sentRec != nil && r.OnSent != nil {
+		r.OnSent(sentRec)
 	}
 	r.metrics.Delivered.Add(float64(o.delivered))
 	r.metrics.Deferred.Add(float64(o.deferred))
@@ -451,6 +472,33 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 	} else if o.delivered > 0 {
 		log.Info("recipients delivered", "count", o.delivered)
 	}
+}
+
+// prepareSent builds the sent record of a mail that has reached at least
+// one recipient, hashing the attachments of the original body (read
+// before the transaction; the body goes only when the message is final).
+func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time) *sent.Record {
+	if r.Sent == nil || !sent.Wanted(rec) {
+		return nil
+	}
+	f, err := r.store.OpenBody(rec.ID)
+	if err != nil {
+		log.Warn("sent record without attachment hashes", "err", err)
+		return sent.Prepare(rec, now, nil)
+	}
+	defer f.Close()
+	s := sent.Prepare(rec, now, f)
+	if r.Sent.KeepsBodies() {
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			err = r.Sent.SaveBody(rec.ID, f)
+		}
+		if err != nil {
+			log.Error("keep sent body", "err", err)
+		} else {
+			s.BodyKept = true
+		}
+	}
+	return s
 }
 
 // dsnSubject names a DSN in the queue: a bounce, or only a delay warning.

@@ -32,7 +32,10 @@ type Encryptor struct {
 	RecipientDelay time.Duration
 	Presets        map[string]string // recipient domain → preset password
 	Internal       func(domain string) bool
-	Lifetime       time.Duration
+	// Suffix names the derived copy; "" means "enc". Protection profiles
+	// give each encrypted recipient group its own.
+	Suffix   string
+	Lifetime time.Duration
 }
 
 // Encrypted reports an applied encryption.
@@ -62,7 +65,10 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 		return nil, fmt.Errorf("open message: %w", err)
 	}
 	defer src.Close()
-	suffix := "enc"
+	suffix := e.Suffix
+	if suffix == "" {
+		suffix = "enc"
+	}
 	e.Store.RemoveDerived(id, suffix)
 	bw, err := e.Store.CreateDerived(id, suffix)
 	if err != nil {

@@ -152,6 +152,9 @@ func noticeView(kind notify.Kind, to []string, hr *hold.Record, rep *rules.Repor
 	nt := notify.Notice{Kind: kind, To: to, Message: summary.Of(hr, rep), Deadline: hr.Deadline, Link: link}
 	if hr.Kind == hold.KindApprover {
 		nt.Approvers = hr.Approvers
+		if kind == notify.KindApprove && len(to) == 1 {
+			nt.StandsInFor = hr.StandIns[to[0]]
+		}
 	}
 	// The reason is a person's word: the sender's own click and the
 	// timers record machine text ("confirmed by sender").

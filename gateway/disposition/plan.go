@@ -12,6 +12,7 @@ import (
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/profile"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -69,6 +70,8 @@ type Applied struct {
 	Notices *Prepared
 	// Package is the link package created, if any.
 	Package string
+	// RequireTLS lists recipients whose domain's profile requires TLS.
+	RequireTLS map[string]bool
 
 	id string
 }
@@ -80,6 +83,7 @@ func (a *Applied) Record(rec *spool.Record) {
 	}
 	rec.BodySuffix = a.Suffix
 	rec.SetRcptBodies(a.RcptBodies)
+	applyRequireTLS(rec, a.RequireTLS)
 }
 
 // Rewriter applies Rewrites: the one implementation used on acceptance and
@@ -89,6 +93,9 @@ type Rewriter struct {
 	Internal  func(domain string) bool // every other domain is external
 	Encryptor *Encryptor               // nil: encrypt is not available
 	Linker    *Linker                  // nil: link is not available
+	// Profiles, if set, protect each recipient group as its domain's
+	// profile says (profiles.go); nil applies the policy's action to all.
+	Profiles *profile.Table
 
 	// Fault, if set (tests),, is asked after each rewrite; an error stops
 	// there as kill -9 would, leaving every file behind.
@@ -126,6 +133,12 @@ func (w *Rewriter) Apply(ctx context.Context, m Message, rw Rewrites, now time.T
 		if err := w.crash("bcc written"); err != nil {
 			return out, err
 		}
+	}
+	if groups := w.groups(m, rw); groups != nil {
+		if err := w.applyGroups(ctx, m, rw, groups, now, out); err != nil {
+			return out, err
+		}
+		return out, w.syncApplied(out)
 	}
 	if rw.Link {
 		if w.Linker == nil {

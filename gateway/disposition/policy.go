@@ -37,8 +37,9 @@ type PolicyInspector struct {
 	Approvers func(sender string) []string
 	// ResolveApprovers, when set, replaces Approvers: who is asked to
 	// approve a sender's message given the rule's own approvers (maybe
-	// none) and the approvals needed, absent approvers' deputies included.
-	ResolveApprovers func(sender string, named []string, need int) []string
+	// none) and the approvals needed, absent approvers' deputies included
+	// (standIns maps each such deputy to the approver they stand in for).
+	ResolveApprovers func(sender string, named []string, need int) (approvers []string, standIns map[string]string)
 	// ApprovalsRequired is how many distinct approvers must approve when
 	// the rule does not say (N of M); 0 means one.
 	ApprovalsRequired int
@@ -48,6 +49,17 @@ type PolicyInspector struct {
 	// KeepReports keeps each accepted message's analysis report for
 	// policy replay; it commits with the acceptance.
 	KeepReports bool
+	// Baselines, when set, gives the policy the sender's usual behaviour
+	// and learns from each accepted message; nil: no behaviour signals.
+	Baselines Baselines
+}
+
+// Baselines are the senders' behaviour baselines (baseline.Tracker; a
+// PostgreSQL-backed one the same). Lookup must answer from memory or a
+// fast store and never fail (nil: no history); Learn only updates memory.
+type Baselines interface {
+	Lookup(ctx context.Context, sender string, at time.Time) *rules.SenderBehaviour
+	Learn(ctx context.Context, sender string, rep *rules.Report, at time.Time)
 }
 
 // approvers names who approves hr and how many must: with fewer
@@ -56,7 +68,7 @@ type PolicyInspector struct {
 func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 	switch {
 	case p.ResolveApprovers != nil:
-		hr.Approvers = p.ResolveApprovers(hr.Sender, named, need)
+		hr.Approvers, hr.StandIns = p.ResolveApprovers(hr.Sender, named, need)
 	case len(named) == 0 && p.Approvers != nil:
 		hr.Approvers = p.Approvers(hr.Sender)
 	}
@@ -84,6 +96,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	if p.Directory != nil && in.Env.MailFrom != "" {
 		env.Directory = p.Directory(ctx, in.Env.MailFrom)
 	}
+	if p.Baselines != nil && in.Env.MailFrom != "" {
+		env.Behaviour = p.Baselines.Lookup(ctx, in.Env.MailFrom, in.Arrival)
+	}
 	res, err := p.Rules.Inspect(ctx, f, env)
 	if err != nil {
 		return nil, err
@@ -102,7 +117,11 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, err
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
-		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow, QueueID: in.Env.QueueID}
+	if p.Baselines != nil && in.Env.MailFrom != "" {
+		sender, arrival := in.Env.MailFrom, in.Arrival
+		v.Learn = func() { p.Baselines.Learn(context.WithoutCancel(ctx), sender, rep, arrival) }
+	}
 	if p.KeepReports {
 		v.Stored = reports.FromAnalysis(in.Env.QueueID, in.Arrival, rep, &d)
 	}
@@ -115,10 +134,10 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	why := strings.Join(d.Rules, ",")
 	if !ok {
 		rw := AcceptRewrites(d.Actions, d.Params.EncryptPassword)
-		if !rw.Any() {
+		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
+		if !p.Rewriter.Needed(msg, rw) {
 			return v, nil
 		}
-		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
 		if p.Rewriter == nil {
 			err = errors.New("rewrites are not configured")
 		} else {

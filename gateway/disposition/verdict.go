@@ -2,6 +2,7 @@ package disposition
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/sendguard/sendguard/gateway"
@@ -53,6 +54,12 @@ type Verdict struct {
 	Shadow []policy.Shadow
 	// Stored is the analysis report kept for policy replay, if any.
 	Stored *reports.Report
+	// QueueID is the message's queue ID.
+	QueueID string
+	// Learn, if set, is called once the message is accepted: the sender's
+	// baseline learns from it (a refused or retried message teaches
+	// nothing).
+	Learn func()
 }
 
 // Acceptance is what commits with rec (in the state front built it) when
@@ -62,6 +69,12 @@ func (v *Verdict) Acceptance(rec *spool.Record) queue.Acceptance {
 	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
 	v.Applied.Record(rec)
 	a := queue.Acceptance{Message: rec, Hold: v.Hold, HoldReason: v.HoldReason, Report: v.Stored}
+	for _, m := range v.Shadow {
+		// What the rule would have done, beside what was done: the
+		// console's badge and the audit trail of a rule being tried.
+		a.Audit = append(a.Audit, hold.Event{MessageID: rec.ID, Actor: hold.System, Action: reports.AuditShadowMatch,
+			Reason: m.Rule + "=" + strings.Join(m.Actions, "+")})
+	}
 	if v.Stored != nil {
 		// What acceptance does, a failed rewrite's review hold included.
 		v.Stored.Actions = v.Actions

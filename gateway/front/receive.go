@@ -13,6 +13,7 @@ import (
 
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/disposition"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -111,6 +112,9 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 		s.metrics.Actions.WithLabelValues(a).Inc()
 	}
 	s.countShadow(v)
+	if v.Learn != nil {
+		v.Learn()
+	}
 	ok := queued(qid)
 	facts.Status, facts.Reply, facts.Accept = string(rec.State), gateway.ReplyText(ok), time.Since(start)
 	gateway.LogMessage(log, facts)
@@ -123,6 +127,9 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 func (s *Server) countShadow(v *disposition.Verdict) {
 	for _, m := range v.Shadow {
 		s.metrics.Shadow.WithLabelValues(m.Rule).Inc()
+		if reports.WouldStop(v.Actions, m.Actions) {
+			s.metrics.ShadowStops.WithLabelValues(m.Rule).Inc()
+		}
 	}
 }
 

@@ -565,3 +565,45 @@ func TestAcceptedPerTransaction(t *testing.T) {
 		}
 	}
 }
+
+// An envelope that requires TLS (its recipients' protection profile) goes
+// out only over TLS, under the opportunistic policy too; without it the
+// transaction is deferred before MAIL and nothing is sent.
+func TestEnvelopeRequireTLS(t *testing.T) {
+	srvTLS, _ := selfSigned(t)
+	for _, tc := range []struct {
+		name    string
+		peerTLS bool
+		policy  TLSPolicy
+		want    bool
+	}{
+		{"opportunistic/peer-tls", true, TLSOpportunistic, true},
+		{"opportunistic/peer-plain", false, TLSOpportunistic, false},
+		{"none/peer-tls", true, TLSNone, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := sinkOpts{}
+			if tc.peerTLS {
+				o.tls = srvTLS
+			}
+			s := startSink(t, o)
+			c := newClient(t, Config{NextHop: relay(s), TLS: tc.policy, RootCAs: x509EmptyPool()})
+			r := deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}, RequireTLS: true})[0]
+			if r.Delivered != tc.want {
+				t.Fatalf("delivered = %v, want %v (%+v)", r.Delivered, tc.want, r)
+			}
+			if !tc.want {
+				if !r.Temporary || r.Enhanced != "4.7.0" || !strings.Contains(r.Message, "TLS is required") {
+					t.Errorf("result %+v, want a temporary 4.7.0 naming TLS", r)
+				}
+				if strings.Contains(s.rawText(), "MAIL FROM") {
+					t.Errorf("MAIL sent without TLS: %q", s.rawText())
+				}
+				return
+			}
+			if m := s.messages(); len(m) != 1 || !m[0].tls {
+				t.Fatalf("msgs %+v, want one over TLS", m)
+			}
+		})
+	}
+}

@@ -22,6 +22,9 @@ type Envelope struct {
 	Size     int64 // body size in bytes, for SIZE (RFC 1870); 0 if unknown
 	SMTPUTF8 bool  // needs SMTPUTF8 (RFC 6531) at the peer
 	EightBit bool  // body has 8-bit data
+	// RequireTLS defers the transaction (451 4.7.0) on a session without
+	// TLS, whatever Config.TLS allows: the recipients' domains require it.
+	RequireTLS bool
 
 	// DSN parameters (RFC 3461), passed on when the peer offers DSN.
 	Ret     string             // RetFull, RetHdrs or ""

@@ -131,6 +131,9 @@ func mailFrom(from string) string {
 
 // precheck refuses, before MAIL, what the peer told us it cannot take.
 func (cl *Client) precheck(s *session, env Envelope, utf8 bool) *failure {
+	if env.RequireTLS && !s.tls {
+		return tempFailure("4.7.0", "TLS is required for these recipients but the session with %s is not encrypted", s.host)
+	}
 	if max, ok := s.c.MaxMessageSize(); ok && max > 0 && env.Size > int64(max) {
 		f := permFailure(552, "5.3.4", "message size %d exceeds the %d bytes %s accepts", env.Size, max, s.host)
 		return f

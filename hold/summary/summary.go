@@ -47,6 +47,8 @@ func Of(rec *hold.Record, rep *rules.Report) templates.Summary {
 		Created: rec.CreatedAt, Deadline: rec.Deadline,
 		Rules:     rec.Decision.Rules,
 		Approvals: len(rec.Approvals), Required: rec.Required(),
+		People: rep.People, PeopleApproximate: rep.PeopleApproximate, DataItems: rep.DataItems,
+		MyNumber: slices.Contains(rep.DataItems, rules.DataItemMyNumber),
 	}
 	for _, a := range rec.Approvals {
 		s.ApprovedBy = append(s.ApprovedBy, a.By)

@@ -6,6 +6,7 @@ package queuetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -360,5 +361,172 @@ func testNofMConcurrent(t *testing.T, open func(testing.TB) Subject) {
 	}
 	if got := actions(t, s, id); ok != 2 || steps != 1 || len(got) != 3 {
 		t.Fatalf("%d approvals accepted, %d release steps, events %v", ok, steps, got)
+	}
+}
+
+// RunCluster runs the contract of several nodes sharing one held queue:
+// open returns two nodes (each with its own spool) on one shared store.
+// A message's steps live with the node that runs them.
+func RunCluster(t *testing.T, open func(testing.TB) (a, b Subject)) {
+	t.Run("ReleaseOnOtherNode", func(t *testing.T) { testOtherNode(t, open) })
+	t.Run("ConcurrentReleasesAcrossNodes", func(t *testing.T) { testConcurrentNodes(t, open) })
+	t.Run("DeadlineOnOtherNode", func(t *testing.T) { testDeadlineOtherNode(t, open) })
+	t.Run("NofMAcrossNodes", func(t *testing.T) { testNofMNodes(t, open) })
+}
+
+// Approvers approving on both nodes at once, each several times: each
+// counts once, the second distinct one releases, once.
+func testNofMNodes(t *testing.T, open func(testing.TB) (Subject, Subject)) {
+	ctx := context.Background()
+	a, b := open(t)
+	id := acceptApproval(t, a)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(approvers))
+	for i := range 4 * len(approvers) {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := node.Approve(ctx, id, approver(approvers[i%len(approvers)]), "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, hold.ErrAlreadyApproved), errors.As(err, &se) && (se.State == "released" || se.State == "delivered"):
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
+	if got := actions(t, b, id); ok != 2 || steps != 1 || len(got) != 3 || got[1] != hold.ActionApprove || got[2] != hold.ActionRelease {
+		t.Fatalf("%d approvals accepted, %d release steps over both nodes, events %v", ok, steps, got)
+	}
+}
+
+// releaseSteps counts release steps of id on a node (zero when the
+// message is not that node's own).
+func releaseSteps(t testing.TB, s Subject, id string) int {
+	n := 0
+	for _, st := range message(t, s, id).Steps {
+		if st.Kind == spool.StepRelease {
+			n++
+		}
+	}
+	return n
+}
+
+func testOtherNode(t *testing.T, open func(testing.TB) (Subject, Subject)) {
+	ctx := context.Background()
+	a, b := open(t)
+	id := accept(t, a, true)
+	if r := message(t, b, id); r.State != spool.StateHeld {
+		t.Fatalf("node B sees %s, want held", r.State)
+	}
+	reviewer := hold.Actor{Name: "reviewer", Role: "reviewer", IP: "192.0.2.7"}
+	if _, err := b.Decide(ctx, id, hold.StateReleased, reviewer, "ok", hold.ModeBcc); err != nil {
+		t.Fatal(err)
+	}
+	if rb := message(t, b, id); rb.State != spool.StateReleased || releaseSteps(t, b, id) != 1 || rb.Steps[0].Mode != string(hold.ModeBcc) {
+		t.Fatalf("on node B after its release: %s %+v", rb.State, rb.Steps)
+	}
+	if ra := message(t, a, id); ra.State != spool.StateReleased || len(ra.Steps) != 0 {
+		t.Fatalf("on node A: %s %+v (the release belongs to B)", ra.State, ra.Steps)
+	}
+	var se *queue.StateError
+	if _, err := a.Decide(ctx, id, hold.StateRejected, admin, "", ""); !errors.As(err, &se) || se.State != "released" || se.By != "reviewer" {
+		t.Fatalf("reject on A after B released: %v", err)
+	}
+	ev, err := a.Events(ctx, id)
+	if err != nil || len(ev) != 2 || ev[1].Action != hold.ActionRelease || ev[1].Actor != reviewer {
+		t.Fatalf("events seen from A: %+v %v", ev, err)
+	}
+}
+
+func testConcurrentNodes(t *testing.T, open func(testing.TB) (Subject, Subject)) {
+	ctx := context.Background()
+	a, b := open(t)
+	id := accept(t, a, true)
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := range 30 {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := node.Decide(ctx, id, hold.StateReleased, hold.Actor{Name: fmt.Sprintf("r%d", i), Role: "reviewer"}, "", "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &se) && se.State == "released":
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
+	ev, _ := b.Events(ctx, id)
+	releases := 0
+	for _, e := range ev {
+		if e.Action == hold.ActionRelease {
+			releases++
+		}
+	}
+	if ok != 1 || steps != 1 || releases != 1 {
+		t.Fatalf("%d releases succeeded, %d release steps over both nodes, %d release events", ok, steps, releases)
+	}
+}
+
+// A delay held on node A is released by node B's timer (A no longer runs
+// its own), once, and lands on B.
+func testDeadlineOtherNode(t *testing.T, open func(testing.TB) (Subject, Subject)) {
+	ctx := context.Background()
+	a, b := open(t)
+	id := spool.NewID()
+	h := &hold.Record{ID: id, Kind: hold.KindDelay, Sender: "alice@example.com",
+		Deadline: time.Now().Add(time.Minute), Decision: hold.Decision{Actions: []string{"delay"}}}
+	rec := &spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateHeld, MailFrom: "alice@example.com",
+		Rcpts: []spool.Rcpt{{Addr: "b@partner.test", Status: spool.RcptPending}}, NextAttempt: time.Now()}
+	if err := a.Accept(ctx, rec, h); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Tick(ctx, time.Now()); n != 0 || err != nil {
+		t.Fatalf("tick before the deadline: %d %v", n, err)
+	}
+	later := time.Now().Add(2 * time.Minute)
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, s := range []Subject{b, b} { // two timers on B racing
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[i], _ = s.Tick(ctx, later)
+		}()
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != 1 || releaseSteps(t, b, id) != 1 || releaseSteps(t, a, id) != 0 {
+		t.Fatalf("ticks decided %v; release steps B %d A %d", counts, releaseSteps(t, b, id), releaseSteps(t, a, id))
+	}
+	if n, err := a.Tick(ctx, later); n != 0 || err != nil {
+		t.Fatalf("A's tick after B's: %d %v", n, err)
 	}
 }

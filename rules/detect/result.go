@@ -29,6 +29,9 @@ type Result struct {
 	// Incomplete, when set, says which part of the text some detector did
 	// not scan (custom patterns stopped at their time budget).
 	Incomplete string
+
+	people people // distinct people (people.go)
+	items  uint32 // data items found, by context category
 }
 
 // Hit is one detector's findings. Values is never marshalled.
@@ -117,6 +120,8 @@ func (r *Result) Merge(o *Result) error {
 	r.Records += o.Records
 	r.Lines += o.Lines
 	r.CustomerList = r.CustomerList || o.CustomerList
+	r.people.merge(&o.people)
+	r.items |= o.items
 	if r.Incomplete == "" {
 		r.Incomplete = o.Incomplete
 	}

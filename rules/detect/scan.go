@@ -30,6 +30,10 @@ type scanner struct {
 	ev      evidence   // why the next emit reports its value
 	ptab    proseTable // header of the prose table being read
 	list    myList     // unlabelled checksum-valid My Numbers awaiting company
+
+	prow    personRow // identifiers of the record being read (people.go)
+	pgroup  personRow // prose: lines of one multi-line record (people.go)
+	nameBuf []byte    // noteCell's scratch
 }
 
 func (e *Engine) newScanner(tabular bool) *scanner {
@@ -156,6 +160,7 @@ func (s *scanner) onASCII(i, end int, act uint8) int {
 		if !s.tab.inQuote {
 			s.endCell(i)
 			s.endRow(i)
+			s.prow.reset()
 			s.tab.startRow(i + 1)
 			if s.tab.delim == 0 {
 				s.tab.detectDelim(s.b[:end], i+1)
@@ -220,9 +225,13 @@ func (s *scanner) emit(d int, v []byte) {
 	}
 	if s.tabular { // the newline trigger counts the line
 		s.lineHit = true
+		s.noteEmit(d, v)
 		return
 	}
 	if s.base+s.at >= s.lineDone {
+		near := s.nearLastLine()
+		s.flushPerson(true) // the previous line's person
+		s.prow.nearPrev = near
 		s.res.Lines++
 		nl := bytes.IndexByte(s.b[s.at:], '\n')
 		if nl < 0 {
@@ -230,6 +239,7 @@ func (s *scanner) emit(d int, v []byte) {
 		}
 		s.lineDone = s.base + s.at + nl + 1
 	}
+	s.noteEmit(d, v)
 }
 
 // finish ends the last row and closes the result.
@@ -242,4 +252,6 @@ func (s *scanner) finish(end int) {
 			s.res.Lines++
 		}
 	}
+	s.flushPerson(!s.tabular)
+	s.flushGroup()
 }

@@ -84,8 +84,9 @@ func (s *scanner) endCell(p int) {
 	if !personalCat(c) || t.cellStart > p {
 		return
 	}
-	if len(trimCell(s.b[t.cellStart:p])) > 0 {
+	if cell := trimCell(s.b[t.cellStart:p]); len(cell) > 0 {
 		t.rowCats |= 1 << c
+		s.noteCell(c, cell)
 	}
 }
 
@@ -171,6 +172,8 @@ func (s *scanner) endRow(p int) {
 	if !record {
 		return
 	}
+	s.prow.items |= t.rowCats
+	s.flushPerson(true)
 	r.Records++
 	for d := range numDetectors {
 		if t.rowDet&(1<<d) != 0 && r.sets[d] != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
 )
@@ -339,5 +340,27 @@ func TestBloomFoldKeepsValues(t *testing.T) {
 	}
 	if fp > 150 {
 		t.Fatalf("false positives %d/5000", fp)
+	}
+}
+
+// TestDecodeRune checks the inline decoder against utf8.DecodeRune on
+// every three-byte lead with valid and invalid continuations, and on
+// truncated and other input.
+func TestDecodeRune(t *testing.T) {
+	var inputs [][]byte
+	for b0 := 0xC0; b0 <= 0xFF; b0++ {
+		for _, b1 := range []byte{0x00, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0} {
+			for _, b2 := range []byte{0x41, 0x80, 0xBF, 0xC0} {
+				inputs = append(inputs, []byte{byte(b0), b1, b2}, []byte{byte(b0), b1})
+			}
+		}
+	}
+	inputs = append(inputs, []byte("山田"), []byte("ａ"), []byte("A"), []byte{}, []byte("\U0001F600"))
+	for _, in := range inputs {
+		r1, n1 := decodeRune(in)
+		r2, n2 := utf8.DecodeRune(in)
+		if r1 != r2 || n1 != n2 {
+			t.Fatalf("% x: decodeRune = %U,%d; utf8 = %U,%d", in, r1, n1, r2, n2)
+		}
 	}
 }

@@ -11,14 +11,24 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 	start := len(dst)
 	digits := 0
 	for i := 0; i < len(tok); {
+		if k == KindText && i+2 < len(tok) && isKanjiOrHiragana(tok[i], tok[i+1], tok[i+2]) {
+			dst = append(dst, tok[i:i+3]...) // unchanged by NFKC and folding
+			i += 3
+			continue
+		}
 		r, n := rune(tok[i]), 1
 		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(tok[i:])
+			r, n = decodeRune(tok[i:])
 			switch {
 			case r >= 0xFF01 && r <= 0xFF5E:
 				r -= 0xFEE0
 			case r == 0x3000:
 				r = ' '
+			case k == KindPhone && (r >= 0x3041 && r <= 0x30FA || r >= 0x4E00 && r <= 0x9FFF):
+				// Kana and kanji never fold to a digit or phone
+				// punctuation: not a phone, without the NFKC detour a
+				// name or address cell would otherwise take.
+				return dst[:start]
 			case k == KindText && (r >= 0x3041 && r <= 0x3096 || r == 0x30FC || r >= 0x4E00 && r <= 0x9FFF):
 			case k == KindText && r >= 0x30A1 && r <= 0x30FA:
 				if r <= 0x30F6 {
@@ -62,4 +72,22 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// isKanjiOrHiragana reports whether the UTF-8 sequence b0 b1 b2 is a
+// unified kanji (U+4E00–9FFF: E4 B8 80 to E9 BF BF) or a hiragana
+// (U+3041–3096: E3 81 81 to E3 82 96), which normalisation copies as is.
+func isKanjiOrHiragana(b0, b1, b2 byte) bool {
+	if b2&0xC0 != 0x80 || b1&0xC0 != 0x80 {
+		return false
+	}
+	switch {
+	case b0 >= 0xE5 && b0 <= 0xE9:
+		return true
+	case b0 == 0xE4:
+		return b1 >= 0xB8
+	case b0 == 0xE3:
+		return b1 == 0x81 && b2 >= 0x81 || b1 == 0x82 && b2 <= 0x96
+	}
+	return false
 }

@@ -81,7 +81,7 @@ func (m *Match) Samples(max int) []string {
 // (lines up to a blank line) at a time; a record counts when two distinct
 // values of it occur in the same row or paragraph.
 func (ix *Index) Match(text []byte, tabular bool) *Match {
-	s := &scanner{ix: ix, h: ix.pool.Get().(*hasher), seen: map[uint64]struct{}{}, hits: map[uint32]hit{},
+	s := &scanner{ix: ix, h: ix.pool.Get().(*hasher), hits: map[uint32]hit{},
 		out: &Match{fields: ix.info.Fields, recs: map[uint32]uint16{}}}
 	defer ix.pool.Put(s.h)
 	start := 0
@@ -118,7 +118,8 @@ type hit struct {
 type scanner struct {
 	ix   *Index
 	h    *hasher
-	seen map[uint64]struct{}
+	seen valueSet // SipHashes of the unit's values
+	cell []byte   // the cell being read (row), whose whole value is added already
 	hits map[uint32]hit
 	big  [][2]int // runs of non-selective values seen in the unit
 	out  *Match
@@ -127,14 +128,21 @@ type scanner struct {
 
 func (s *scanner) add(k Kind, tok []byte) {
 	s.buf = appendNorm(s.buf[:0], k, tok)
-	if len(s.buf) == 0 || !s.ix.bloom.has(siphash(s.ix.sip, s.buf)) {
+	if len(s.buf) == 0 {
+		return
+	}
+	// A value repeated in the unit (a cell and the same name joined from
+	// its tokens) is looked at once: the keyed SipHash, which the filter
+	// needs anyway, tells repeats apart before the filter's cache miss
+	// and the HMAC.
+	sh := siphash(s.ix.sip, s.buf)
+	if !s.seen.add(sh) {
+		return
+	}
+	if !s.ix.bloom.has(sh) {
 		return
 	}
 	h := s.h.sumBytes(s.buf)
-	if _, dup := s.seen[h]; dup {
-		return
-	}
-	s.seen[h] = struct{}{}
 	lo, hi := s.ix.run(h)
 	switch {
 	case lo == hi:
@@ -178,7 +186,7 @@ func (s *scanner) flush() {
 			s.out.recs[r] |= ht.mask
 		}
 	}
-	clear(s.seen)
+	s.seen.reset()
 	clear(s.hits)
 	s.big = s.big[:0]
 }
@@ -203,11 +211,71 @@ func (s *scanner) row(line []byte) {
 			continue
 		}
 		s.add(KindText, cell)
-		s.add(KindPhone, cell)
-		if spans(cell) > 1 {
-			s.prose(cell) // tokens inside the cell ("山田 太郎様", "TEL 03-...")
+		if digitCount(cell) >= minPhoneDigits && !allDigits(cell) {
+			// a cell of digits alone was just added as the same value
+			s.add(KindPhone, cell)
+		}
+		// tokens inside the cell ("山田 太郎様", "TEL 03-..."); a token
+		// that is the whole cell was added just above
+		if !asciiWord(cell) { // an e-mail address, a phone, an id: nothing inside
+			s.cell = cell
+			s.prose(cell)
+			s.cell = nil
 		}
 	}
+}
+
+// addPart adds a token found inside a line, unless it is the whole cell
+// that row added already.
+func (s *scanner) addPart(k Kind, t []byte) {
+	if !s.whole(t) {
+		s.add(k, t)
+	}
+}
+
+// whole reports whether t is the entire cell being read.
+func (s *scanner) whole(t []byte) bool {
+	return len(t) > 0 && len(t) == len(s.cell) && &t[0] == &s.cell[0]
+}
+
+// valueSet is a set of 64-bit hashes: a short slice for the few values of
+// a row, a map once a long paragraph holds many.
+type valueSet struct {
+	small []uint64
+	big   map[uint64]struct{}
+}
+
+const valueSetSmall = 48
+
+// add inserts h and reports whether it was new.
+func (v *valueSet) add(h uint64) bool {
+	if v.big != nil {
+		if _, ok := v.big[h]; ok {
+			return false
+		}
+		v.big[h] = struct{}{}
+		return true
+	}
+	for _, x := range v.small {
+		if x == h {
+			return false
+		}
+	}
+	if len(v.small) < valueSetSmall {
+		v.small = append(v.small, h)
+		return true
+	}
+	v.big = make(map[uint64]struct{}, 2*valueSetSmall)
+	for _, x := range v.small {
+		v.big[x] = struct{}{}
+	}
+	v.big[h] = struct{}{}
+	return true
+}
+
+func (v *valueSet) reset() {
+	v.small = v.small[:0]
+	v.big = nil
 }
 
 // Rune classes for tokenising prose.
@@ -240,24 +308,10 @@ func class(r rune) int {
 		return clsKata
 	case r >= 0x3041 && r <= 0x3096:
 		return clsHira
-	case r == '々' || r == '〆' || r == 'ヶ' || unicode.Is(unicode.Han, r):
+	case r >= 0x4E00 && r <= 0x9FFF, r == '々' || r == '〆' || r == 'ヶ' || unicode.Is(unicode.Han, r):
 		return clsHan
 	}
 	return clsOther
-}
-
-// spans counts the class runs of b, up to 2.
-func spans(b []byte) int {
-	n, last := 0, -1
-	for i := 0; i < len(b) && n < 2; {
-		r, w := utf8.DecodeRune(b[i:])
-		if c := class(r); c != last {
-			n++
-			last = c
-		}
-		i += w
-	}
-	return n
 }
 
 type span struct {
@@ -285,7 +339,7 @@ func (s *scanner) prose(line []byte) {
 		prev2, prev = prev, sp
 	}
 	for i := 0; i < len(line); {
-		r, n := utf8.DecodeRune(line[i:])
+		r, n := decodeRune(line[i:])
 		c := class(r)
 		if c != cur.cls {
 			emit(cur)
@@ -307,29 +361,29 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 		t = bytes.Trim(t, ".-_+")
 		switch {
 		case bytes.IndexByte(t, '@') > 0:
-			s.add(KindText, t)
+			s.addPart(KindText, t)
 		case len(t) >= 3 && bytes.ContainsAny(t, "0123456789"):
-			s.add(KindText, t)
+			s.addPart(KindText, t)
 		case len(t) >= 2 && t[0] >= 'A' && t[0] <= 'Z':
-			s.add(KindText, t)
+			s.addPart(KindText, t)
 			if joined && line[prev2.start] >= 'A' && line[prev2.start] <= 'Z' {
-				s.add(KindText, line[prev2.start:sp.end])
+				s.addPart(KindText, line[prev2.start:sp.end])
 			}
 		}
 	case clsHan, clsKata, clsHira:
 		if sp.runes < 2 || sp.cls == clsHira && sp.runes > 12 {
 			return
 		}
-		s.add(KindText, t)
+		s.addPart(KindText, t)
 		if joined {
-			s.add(KindText, line[prev2.start:sp.end])
+			s.addPart(KindText, line[prev2.start:sp.end])
 		}
 		if sp.cls == clsHan {
 			for _, h := range honorifics {
 				if bytes.HasSuffix(t, []byte(h)) && sp.runes > 2 {
 					s.add(KindText, t[:len(t)-len(h)])
 					if joined {
-						s.add(KindText, line[prev2.start:sp.end-len(h)])
+						s.addPart(KindText, line[prev2.start:sp.end-len(h)])
 					}
 				}
 			}
@@ -340,8 +394,11 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 // phones hashes every run of digits and phone punctuation holding 9 to 15
 // digits; a run holding two numbers apart is tried piece by piece.
 func (s *scanner) phones(line []byte) {
+	if digitCount(line) < minPhoneDigits {
+		return // most names and addresses: no rune decoded
+	}
 	for i := 0; i < len(line); {
-		r, n := utf8.DecodeRune(line[i:])
+		r, n := decodeRune(line[i:])
 		if !isDigit(r) {
 			i += n
 			continue
@@ -354,7 +411,7 @@ func (s *scanner) phones(line []byte) {
 		}
 		digits := 0
 		for j := i; j < len(line); {
-			r, n := utf8.DecodeRune(line[j:])
+			r, n := decodeRune(line[j:])
 			if isDigit(r) {
 				digits++
 				end = j + n
@@ -369,7 +426,7 @@ func (s *scanner) phones(line []byte) {
 		}
 		run := line[start:end]
 		if digits <= maxPhoneDigits {
-			s.add(KindPhone, run)
+			s.addPart(KindPhone, run)
 		}
 		if bytes.ContainsAny(run, " \u3000") {
 			for _, p := range bytes.Fields(bytes.ReplaceAll(run, []byte("\u3000"), []byte(" "))) {
@@ -407,4 +464,59 @@ func (m *Match) Without(ix *Index, values []string) {
 			delete(m.recs, ix.val(i)>>4)
 		}
 	}
+}
+
+// decodeRune is utf8.DecodeRune with the three-byte sequences of kana,
+// kanji and full-width forms (lead bytes E1–EC, EE–EF, where every
+// continuation byte is valid) decoded inline: the matcher reads each rune
+// of a list several times.
+func decodeRune(b []byte) (rune, int) {
+	if len(b) > 0 && b[0] < utf8.RuneSelf {
+		return rune(b[0]), 1
+	}
+	if len(b) >= 3 && (b[0] >= 0xE1 && b[0] <= 0xEC || b[0] >= 0xEE && b[0] <= 0xEF) &&
+		b[1]&0xC0 == 0x80 && b[2]&0xC0 == 0x80 {
+		return rune(b[0]&0x0F)<<12 | rune(b[1]&0x3F)<<6 | rune(b[2]&0x3F), 3
+	}
+	return utf8.DecodeRune(b)
+}
+
+// digitCount counts the ASCII and full-width digits of b (U+FF10–FF19 are
+// EF BC 90–99 in UTF-8) without decoding it.
+func digitCount(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			n++
+		case c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99:
+			n++
+			i += 2
+		}
+	}
+	return n
+}
+
+// allDigits reports whether b is ASCII digits only: its phone form is its
+// text form.
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// asciiWord reports whether b is one run of word characters (ASCII
+// letters, digits and . _ % + - @): prose would find no token in it but
+// b itself.
+func asciiWord(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@') {
+			return false
+		}
+	}
+	return true
 }

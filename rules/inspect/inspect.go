@@ -58,6 +58,9 @@ type Config struct {
 	EDM *edm.Index
 	// Partners is the partner directory for the addressee check; nil is off.
 	Partners *addressee.Directory
+	// LearnedPartners, if set, names the companies delivered mail showed
+	// with domains the directory does not list (addressee.CompareLearned).
+	LearnedPartners addressee.LearnedNames
 }
 
 // Inspector analyses messages. It is safe for concurrent use.
@@ -68,6 +71,7 @@ type Inspector struct {
 	lim      extract.Limits
 	edm      *edm.Index
 	partners *addressee.Directory
+	learned  addressee.LearnedNames
 }
 
 // New builds an Inspector.
@@ -92,7 +96,8 @@ func New(cfg Config) (*Inspector, error) {
 	if lim == (extract.Limits{}) {
 		lim = extract.DefaultLimits()
 	}
-	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners}, nil
+	return &Inspector{rcpt: rc, det: det, policy: pol, lim: lim, edm: cfg.EDM, partners: cfg.Partners,
+		learned: cfg.LearnedPartners}, nil
 }
 
 // Locations of text that is not a part's content (design.md).
@@ -115,6 +120,9 @@ type Envelope struct {
 	// Directory is the sender's directory entry, copied into the report
 	// for the policy (nil: no directory).
 	Directory *rules.SenderDirectory
+	// Behaviour is the sender's baseline, copied into the report for the
+	// policy (nil: no baselines).
+	Behaviour *rules.SenderBehaviour
 }
 
 // Result is one message's analysis and decision.
@@ -148,12 +156,16 @@ func partRecords(r *detect.Result) int { return max(r.Records, r.Lines) }
 
 // Analyze builds the report without evaluating the policy.
 func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*rules.Report, *extract.Message, error) {
-	rep := &rules.Report{Sender: env.MailFrom, SenderDirectory: env.Directory, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
+	rep := &rules.Report{Sender: env.MailFrom, SenderDirectory: env.Directory, SenderBehaviour: env.Behaviour, Findings: []rules.Finding{}, Attachments: []rules.Attachment{}, Errors: []string{}}
 	var locs []*location
 	byName := map[string]*location{}
+	people := in.det.NewTally()
 	// add files one scan under its location; the text and HTML versions of
 	// one body, or a document's text and its properties, merge.
 	add := func(loc string, res *detect.Result, records int) error {
+		if err := people.Add(res); err != nil {
+			return err
+		}
 		if l, ok := byName[loc]; ok {
 			// the larger count, not the sum: the same rows read twice
 			l.records = max(l.records, records)
@@ -165,6 +177,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 		return nil
 	}
 	own := newOwnScan(in.edm, in.partners)
+	own.learned = in.learned
 	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
@@ -244,6 +257,11 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.From = rr.From
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
+	rep.People, rep.PeopleApproximate = people.People()
+	rep.DataItems = people.DataItems()
+	if rep.DataItems == nil {
+		rep.DataItems = []string{}
+	}
 	rep.Findings = append(rep.Findings, own.findings(rep)...)
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Location < rep.Findings[j].Location })
 	rep.Errors = append(rep.Errors, msg.Errors...)

@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"slices"
+
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/addressee"
 	"github.com/sendguard/sendguard/rules/edm"
@@ -19,6 +21,8 @@ const (
 type ownScan struct {
 	edm      *edm.Index
 	partners *addressee.Directory
+	learned  addressee.LearnedNames // nil: the directory alone
+	quoted   []addressee.QuotedSignature
 	matches  map[string]*edm.Match
 	named    map[string][]int
 	order    []string // locations in the order first seen
@@ -48,6 +52,9 @@ func (s *ownScan) part(p *extract.Part) {
 	}
 	if s.partners != nil && !seenN {
 		s.named[p.Location] = s.partners.Names(p.Text)
+		if p.Location == "body" {
+			s.quoted = append(s.quoted, addressee.QuotedSignatures(p.Text)...)
+		}
 	}
 }
 
@@ -58,6 +65,11 @@ func (s *ownScan) findings(rep *rules.Report) []rules.Finding {
 	var rcpts []string
 	for _, r := range rep.Recipients.List {
 		rcpts = append(rcpts, r.Address)
+	}
+	for _, q := range s.quoted {
+		if slices.Contains(rep.Recipients.ExternalDomains, q.Domain) {
+			rep.PartnerNames = append(rep.PartnerNames, rules.PartnerName{Domain: q.Domain, Name: q.Name})
+		}
 	}
 	for _, loc := range s.order {
 		m := s.matches[loc]
@@ -71,7 +83,7 @@ func (s *ownScan) findings(rep *rules.Report) []rules.Finding {
 		if s.partners == nil {
 			continue
 		}
-		for _, mm := range s.partners.Compare(s.named[loc], rep.Recipients.ExternalDomains) {
+		for _, mm := range s.partners.CompareLearned(s.named[loc], rep.Recipients.ExternalDomains, s.learned) {
 			out = append(out, rules.Finding{Detector: DetectorAddresseeMismatch, Count: 1, Location: loc,
 				Samples: []string{mm.Named, mm.Recipient + " (" + mm.Domain + ")"}})
 		}

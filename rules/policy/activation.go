@@ -43,6 +43,11 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.sender, true
 	case varSize:
 		return a.r.Size, true
+	case varDataItems:
+		if a.r.DataItems == nil {
+			return []string{}, true
+		}
+		return a.r.DataItems, true
 	case varSenderDepartment, varSenderGroups, varSenderManager, varSenderDirectory:
 		return a.senderDirectory(name), true
 	}
@@ -96,6 +101,14 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 		slot, build = &a.fns.unscannable, func() functions.LateBoundOp {
 			return func(string, ...ref.Val) ref.Val { return types.Int(unscannable(a.r)) }
 		}
+	case fnPeople:
+		slot, build = &a.fns.people, func() functions.LateBoundOp {
+			return func(string, ...ref.Val) ref.Val { return types.Int(a.r.People) }
+		}
+	case fnAllowance:
+		slot, build = &a.fns.allowance, func() functions.LateBoundOp { return a.allowance }
+	case fnUnusualHour, fnVolumeRatio, fnFirstExternalAtt, fnHistoryDays:
+		slot, build = &a.fns.behaviour, func() functions.LateBoundOp { return a.behaviour }
 	default:
 		return nil, false
 	}
@@ -107,7 +120,7 @@ func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) 
 
 // boundFuncs are the helper implementations bound to one report.
 type boundFuncs struct {
-	finding, hasAttachment, records, maxRecords, unscannable functions.LateBoundOp
+	finding, hasAttachment, records, maxRecords, unscannable, people, allowance, behaviour functions.LateBoundOp
 }
 
 func (a *activation) finding(overload string, args ...ref.Val) ref.Val {

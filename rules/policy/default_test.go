@@ -87,7 +87,7 @@ func TestDefaultPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := p.RuleNames(), []string{"pii-external", "unscannable-external", "own-records-external", "addressee-mismatch", "confidential-external", "lookalike", "mass-exposure", "external-attachment", "default"}; !reflect.DeepEqual(got, want) {
+	if got, want := p.RuleNames(), []string{"late-night-external-bulk", "pii-external", "unscannable-external", "own-records-external", "addressee-mismatch", "confidential-external", "lookalike", "mass-exposure", "external-attachment", "default"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("rules = %q, want %q", got, want)
 	}
 	tests := []struct {

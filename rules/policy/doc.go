@@ -32,10 +32,38 @@
 //	records()                 rows carrying personal data, summed over locations
 //	                          (the largest count per location)
 //	max_records()             the largest row count of any one finding
+//	people()                  estimated distinct people whose personal data the
+//	                          message carries (people() >= 1000: PPC report scale);
+//	                          data_items lists the kinds ("マイナンバー" in data_items)
 //	has_attachment()          whether the message has any attachment
 //	has_attachment(ext)       whether an attachment name ends in ext (".xlsx"),
 //	                          case-insensitively
 //	unscannable()             parts that could not be read (distinct locations)
+//	allowance(name, default)  the sender's group allowance (config allowances), else default
+//
+// Sender behaviour, from the sender's baseline before this message
+// (rules.SenderBehaviour, kept by package baseline; days and hours in the
+// company's time zone). Without a baseline (offline check) or before it is
+// established (5 days and 20 messages of history) they answer false or
+// 0.0, so too little history never flags anyone:
+//
+//	sender.unusual_hour()     fewer than 5% of the sender's past messages
+//	                          (30-day half-life) were sent within an hour of
+//	                          this message's hour of the day
+//	sender.volume_ratio()     messages this clock hour, this one included,
+//	                          over the usual per hour in which they send
+//	sender.volume_ratio(kind) kind "messages" (as above),
+//	                          "external_recipients" (today's, this message's
+//	                          included, over the usual per day with mail) or
+//	                          "external_attachment_bytes" (today's
+//	                          attachment bytes in mail with an external
+//	                          recipient, over the usual); the usual is at
+//	                          least 1 message, 1 recipient or 1 MiB; another
+//	                          kind is a run-time error
+//	sender.first_external_attachment()
+//	                          the message has an attachment and an external
+//	                          recipient, and the sender never sent one before
+//	sender.history_days()     distinct days the baseline has seen (0: none)
 //
 // plus the CEL standard library, its string extensions and sets.
 //

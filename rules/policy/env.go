@@ -20,6 +20,7 @@ const (
 	varFrom        = "from"
 	varSender      = "sender"
 	varSize        = "size"
+	varDataItems   = "data_items"
 	// Qualified names: CEL resolves sender.department to this variable
 	// before field selection, so sender stays a string
 	// (sender.endsWith(...)) while the directory fields read naturally.
@@ -36,6 +37,14 @@ const (
 	fnMaxRecords    = "max_records"
 	fnHasAttachment = "has_attachment"
 	fnUnscannable   = "unscannable"
+	fnPeople        = "people"
+	fnAllowance     = "allowance"
+	// Sender behaviour (package baseline): namespaced under sender, read
+	// from Report.SenderBehaviour.
+	fnUnusualHour      = "sender.unusual_hour"
+	fnVolumeRatio      = "sender.volume_ratio"
+	fnFirstExternalAtt = "sender.first_external_attachment"
+	fnHistoryDays      = "sender.history_days"
 
 	ovFinding         = "finding_string"
 	ovFindingAt       = "finding_string_string"
@@ -44,6 +53,13 @@ const (
 	ovHasAttachment   = "has_attachment_void"
 	ovHasAttachmentEx = "has_attachment_string"
 	ovUnscannable     = "unscannable_void"
+	ovPeople          = "people_void"
+	ovAllowance       = "allowance_string_int"
+	ovUnusualHour     = "sender_unusual_hour_void"
+	ovVolumeRatio     = "sender_volume_ratio_void"
+	ovVolumeRatioOf   = "sender_volume_ratio_string"
+	ovFirstExternal   = "sender_first_external_attachment_void"
+	ovHistoryDays     = "sender_history_days_void"
 )
 
 // newEnv declares the report types, variables and helpers. Helpers are late
@@ -62,6 +78,7 @@ func newEnv() (*cel.Env, error) {
 		cel.Variable(varFrom, cel.StringType),
 		cel.Variable(varSender, cel.StringType),
 		cel.Variable(varSize, cel.IntType),
+		cel.Variable(varDataItems, cel.ListType(cel.StringType)),
 		cel.Variable(varSenderDepartment, cel.StringType),
 		cel.Variable(varSenderGroups, cel.ListType(cel.StringType)),
 		cel.Variable(varSenderManager, cel.StringType),
@@ -75,6 +92,14 @@ func newEnv() (*cel.Env, error) {
 			cel.Overload(ovHasAttachment, nil, cel.BoolType, late),
 			cel.Overload(ovHasAttachmentEx, []*cel.Type{cel.StringType}, cel.BoolType, late)),
 		cel.Function(fnUnscannable, cel.Overload(ovUnscannable, nil, cel.IntType, late)),
+		cel.Function(fnPeople, cel.Overload(ovPeople, nil, cel.IntType, late)),
+		cel.Function(fnAllowance, cel.Overload(ovAllowance, []*cel.Type{cel.StringType, cel.IntType}, cel.IntType, late)),
+		cel.Function(fnUnusualHour, cel.Overload(ovUnusualHour, nil, cel.BoolType, late)),
+		cel.Function(fnVolumeRatio,
+			cel.Overload(ovVolumeRatio, nil, cel.DoubleType, late),
+			cel.Overload(ovVolumeRatioOf, []*cel.Type{cel.StringType}, cel.DoubleType, late)),
+		cel.Function(fnFirstExternalAtt, cel.Overload(ovFirstExternal, nil, cel.BoolType, late)),
+		cel.Function(fnHistoryDays, cel.Overload(ovHistoryDays, nil, cel.IntType, late)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("policy: cel environment: %w", err)

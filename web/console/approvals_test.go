@@ -13,16 +13,17 @@ import (
 func TestMessageShowsApprovals(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addUser("vera", RoleViewer)
-	id := e.seed(msg{subject: "見積", kind: hold.KindApprover, approvers: []string{"boss@example.com", "cfo@example.com"}, required: 2})
+	id := e.seed(msg{subject: "見積", kind: hold.KindApprover, approvers: []string{"boss@example.com", "cfo@example.com"}, required: 2,
+		standIns: map[string]string{"cfo@example.com": "ceo@example.com"}})
 	if _, err := e.hold.Approve(context.Background(), id, hold.Actor{Name: "cfo@example.com", Role: "approver"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	c := e.client()
 	c.login("vera")
 	r := c.get("/console/msg/" + id + "?lang=en")
-	for _, want := range []string{`id="msg-approvers"`, "boss@example.com", "1 of 2 approvals", "✓ <span class=\"addr\">cfo@example.com</span>"} {
+	for _, want := range []string{`id="msg-approvers"`, "boss@example.com", "1 of 2 approvals", "(deputy of ceo@example.com, who is away)", "✓ <span class=\"addr\">cfo@example.com</span>"} {
 		if !strings.Contains(r.body, want) {
-			t.Errorf("message page lacks %q", want)
+			t.Errorf("message page lacks %q\n%s", want, r.body[strings.Index(r.body, "msg-approvers"):][:600])
 		}
 	}
 	// A one-approval hold shows no count.

@@ -21,6 +21,7 @@ import (
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 
 	"github.com/sendguard/sendguard/templates"
@@ -76,6 +77,9 @@ type Config struct {
 	LiveNotes func() []string
 	// Test runs analyse + decide on an uploaded .eml; nil hides the form.
 	Test TestFunc
+	// Reports are the stored analysis reports: the replay page and the
+	// dashboard's shadow-vs-live table read them; nil hides both.
+	Reports ReportScanner
 	// MaxUpload bounds an uploaded .eml; zero means 25 MiB.
 	MaxUpload int64
 	// InternalDomains tell internal from external recipient domains on the
@@ -106,6 +110,10 @@ type Config struct {
 	SSO *SSO
 	// DisableLocalLogin refuses password + TOTP sign-in (SSO only).
 	DisableLocalLogin bool
+
+	// Incidents is the incident kit over the sent-mail record
+	// (incident.go); nil hides it.
+	Incidents *sent.Kit
 }
 
 // Handler serves the console. It is safe for concurrent use.
@@ -124,22 +132,26 @@ type Handler struct {
 	shown   atomic.Pointer[shownPolicy] // replaced by SetPolicy
 	live    func() []string
 	test    TestFunc
-	maxUp   int64
-	intern  map[string]bool
-	noTOTP  bool
-	proxies []netip.Prefix
-	proxyH  string
-	sso     *SSO
-	noLocal bool
-	ipLim   *ratelimit.Backoff // by client IP
-	userLim *ratelimit.Backoff // by account and client network
-	formLim *ratelimit.Limiter // sign-in forms (new sessions) per IP
-	cat     catalog
-	pages   pageSet
-	static  map[string]asset
-	mux     *http.ServeMux
+	reports ReportScanner
+	// replaySem lets one replay run at a time.
+	replaySem chan struct{}
+	maxUp     int64
+	intern    map[string]bool
+	noTOTP    bool
+	proxies   []netip.Prefix
+	proxyH    string
+	sso       *SSO
+	noLocal   bool
+	ipLim     *ratelimit.Backoff // by client IP
+	userLim   *ratelimit.Backoff // by account and client network
+	formLim   *ratelimit.Limiter // sign-in forms (new sessions) per IP
+	cat       catalog
+	pages     pageSet
+	static    map[string]asset
+	mux       *http.ServeMux
 
 	sanitize *bluemonday.Policy
+	kit      *sent.Kit
 
 	dashMu sync.Mutex
 	dash   map[string]*dashboard // by language, each kept for dashTTL
@@ -175,8 +187,10 @@ func New(cfg Config) (*Handler, error) {
 		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, live: cfg.LiveNotes, test: cfg.Test,
+		reports: cfg.Reports, replaySem: make(chan struct{}, 1),
 		maxUp: cfg.MaxUpload, noTOTP: cfg.DisableTOTP, proxies: cfg.TrustedProxies, proxyH: cfg.ProxyUserHeader,
 		intern: map[string]bool{}, dash: map[string]*dashboard{}, sso: cfg.SSO, noLocal: cfg.DisableLocalLogin,
+		kit: cfg.Incidents,
 	}
 	if h.noLocal && h.sso == nil {
 		return nil, fmt.Errorf("console: local sign-in disabled without single sign-on")
@@ -266,6 +280,10 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+p+"audit/verify", h.action(RoleAdmin, h.auditVerify))
 	m.HandleFunc("GET "+p+"policy", h.page(RoleViewer, h.policyPage))
 	m.HandleFunc("POST "+p+"policy/test", h.action(RoleReviewer, h.policyTest))
+	m.HandleFunc("GET "+p+"replay", h.page(RoleViewer, h.replayPage))
+	m.HandleFunc("POST "+p+"replay", h.action(RoleViewer, h.replayRun))
+	m.HandleFunc("GET "+p+"outcomes", h.page(RoleViewer, h.outcomesPage))
+	h.incidentRoutes(m, p)
 	m.HandleFunc("/", h.notFound)
 	h.mux = m
 }

@@ -40,6 +40,9 @@ type dashboard struct {
 	Records   int
 	Capped    bool
 	Empty     bool
+	// Shadow compares shadow and live rules over the window (nil
+	// without stored reports).
+	Shadow *shadowCompare
 }
 
 func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -178,6 +181,9 @@ func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang stri
 	d.Domains = hbars(top(byDomain, dashTop), seriesColors[5], h.cat.T(lang, "dash.domains"))
 	d.Detectors = hbars(top(byDet, dashTop), seriesColors[2], h.cat.T(lang, "dash.detectors"))
 	d.Empty = d.Records == 0
+	if d.Shadow, err = h.compareShadow(ctx, from); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -271,6 +271,9 @@ type msg struct {
 	age       time.Duration
 	approvers []string // an approver hold's approvers
 	required  int      // and its approvals required
+	standIns  map[string]string
+	people    int
+	items     []string
 }
 
 // seed spools a message and holds it in one commit, as the gateway does.
@@ -302,7 +305,7 @@ func (e *env) seed(m msg) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rep := rules.Report{Findings: m.findings, Attachments: m.atts, Subject: m.subject, Sender: m.sender}
+	rep := rules.Report{Findings: m.findings, Attachments: m.atts, Subject: m.subject, Sender: m.sender, People: m.people, DataItems: m.items}
 	var domains, addrs []string
 	ext := 0
 	for _, r := range m.rcpts {
@@ -322,7 +325,7 @@ func (e *env) seed(m msg) string {
 	hrec := &hold.Record{ID: id, Kind: m.kind, CreatedAt: now.Add(-m.age), Sender: m.sender, Subject: m.subject,
 		Recipients: hold.RecipientSummary{Total: len(m.rcpts), External: ext, Domains: domains, Addresses: addrs},
 		Decision:   hold.Decision{Actions: []string{"hold_review"}, Rules: m.rules}, Report: rj,
-		Approvers: m.approvers, ApprovalsRequired: m.required}
+		Approvers: m.approvers, ApprovalsRequired: m.required, StandIns: m.standIns}
 	err = e.sp.Accept(srec, func(tx *bbolt.Tx) error { return e.hold.CreateTx(tx, hrec, hold.System, "policy") })
 	if err != nil {
 		e.t.Fatal(err)

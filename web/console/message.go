@@ -62,16 +62,29 @@ type messageView struct {
 	Events    []hold.Event
 	Held      bool
 	ReasonMax int
+	// Sent: the message was released and delivered, so the incident
+	// kit applies.
+	Sent bool
 }
 
 func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id := r.PathValue("id")
 	rec, err := h.hold.Get(r.Context(), id)
+	spoolOnly := errors.Is(err, hold.ErrNotFound)
+	if spoolOnly {
+		// Never held (queued, delivered, bounced): the spool's record
+		// answers for the queue ID a log line or the CLI names.
+		rec, err = h.spoolOnly(id)
+	}
 	if err != nil {
 		h.getFailed(w, r, rc, err)
 		return
 	}
-	v := messageView{Rec: rec, Held: rec.State == hold.StateHeld, ReasonMax: maxReason, Lookalike: map[string]string{}}
+	v := messageView{Rec: rec, Held: rec.State == hold.StateHeld && !spoolOnly, ReasonMax: maxReason, Lookalike: map[string]string{}}
+	if h.kit != nil && rec.State == hold.StateReleased {
+		_, err := h.kit.Store.Get(r.Context(), id)
+		v.Sent = err == nil
+	}
 	if len(rec.Report) > 0 && json.Unmarshal(rec.Report, &v.Report) == nil {
 		v.HasReport = true
 	}

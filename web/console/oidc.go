@@ -88,6 +88,8 @@ type SSO struct {
 	client *http.Client
 	log    *slog.Logger
 	prov   atomic.Pointer[ssoProvider]
+	// mapping is the claims and role mapping in force; a reload swaps it.
+	mapping atomic.Pointer[SSOMapping]
 }
 
 type ssoProvider struct {
@@ -104,21 +106,9 @@ func NewSSO(cfg SSOConfig) (*SSO, error) {
 	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.RedirectURL == "" {
 		return nil, errors.New("console sso: issuer, client id, client secret and redirect URL are required")
 	}
-	if cfg.UsernameClaim == "" {
-		cfg.UsernameClaim = "preferred_username"
-	}
-	if cfg.GroupsClaim == "" {
-		cfg.GroupsClaim = "groups"
-	}
-	mapped := 0
-	for role, groups := range cfg.Roles {
-		if roleRank(role) == 0 {
-			return nil, fmt.Errorf("console sso: unknown role %q", role)
-		}
-		mapped += len(groups)
-	}
-	if mapped == 0 {
-		return nil, errors.New("console sso: no group is mapped to a role")
+	m, err := checkMapping(SSOMapping{UsernameClaim: cfg.UsernameClaim, GroupsClaim: cfg.GroupsClaim, Roles: cfg.Roles})
+	if err != nil {
+		return nil, err
 	}
 	if cfg.DiscoveryTimeout <= 0 {
 		cfg.DiscoveryTimeout = 10 * time.Second
@@ -127,6 +117,7 @@ func NewSSO(cfg SSOConfig) (*SSO, error) {
 		cfg.Now = time.Now
 	}
 	s := &SSO{cfg: cfg, client: cfg.HTTPClient, log: cfg.Logger}
+	s.mapping.Store(m)
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -419,18 +410,19 @@ func (s *SSO) redeem(ctx context.Context, p *ssoProvider, code string, pend *sso
 			return nil, errors.New("id token: several audiences without this client as azp")
 		}
 	}
+	m := s.mapping.Load()
 	id := &ssoIdentity{Subject: idt.Subject, Issuer: idt.Issuer}
-	name, _ := claimAt(claims, s.cfg.UsernameClaim).(string)
+	name, _ := claimAt(claims, m.UsernameClaim).(string)
 	name = strings.TrimSpace(name)
 	if name == "" || printable(name, 64) != name {
-		return nil, fmt.Errorf("id token: claim %s missing or not a plain name", s.cfg.UsernameClaim)
+		return nil, fmt.Errorf("id token: claim %s missing or not a plain name", m.UsernameClaim)
 	}
-	if s.cfg.UsernameClaim == "email" && !claimTrue(claims["email_verified"]) {
+	if m.UsernameClaim == "email" && !claimTrue(claims["email_verified"]) {
 		return nil, errors.New("id token: email not verified")
 	}
 	id.Name = name
-	id.Groups = claimStrings(claimAt(claims, s.cfg.GroupsClaim))
-	id.Role = s.roleOf(id.Groups)
+	id.Groups = claimStrings(claimAt(claims, m.GroupsClaim))
+	id.Role = m.roleOf(id.Groups)
 	if id.Role == "" {
 		return id, errNoRole
 	}
@@ -438,9 +430,9 @@ func (s *SSO) redeem(ctx context.Context, p *ssoProvider, code string, pend *sso
 }
 
 // roleOf is the highest role any of groups maps to, "" for none.
-func (s *SSO) roleOf(groups []string) string {
+func (m *SSOMapping) roleOf(groups []string) string {
 	best := ""
-	for role, mapped := range s.cfg.Roles {
+	for role, mapped := range m.Roles {
 		if roleRank(role) <= roleRank(best) {
 			continue
 		}

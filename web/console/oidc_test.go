@@ -626,7 +626,7 @@ func TestLocalLoginDisabled(t *testing.T) {
 }
 
 func TestRoleOfAndClaims(t *testing.T) {
-	s := &SSO{cfg: SSOConfig{Roles: map[string][]string{RoleAdmin: {"a"}, RoleReviewer: {"r", "x"}, RoleViewer: {"v", "x"}}}}
+	s := &SSOMapping{Roles: map[string][]string{RoleAdmin: {"a"}, RoleReviewer: {"r", "x"}, RoleViewer: {"v", "x"}}}
 	for groups, want := range map[string]string{"v": RoleViewer, "v,r": RoleReviewer, "r,a,v": RoleAdmin, "x": RoleReviewer, "z": "", "": ""} {
 		if got := s.roleOf(strings.Split(groups, ",")); got != want {
 			t.Errorf("roleOf(%s) = %q, want %q", groups, got, want)

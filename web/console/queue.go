@@ -187,6 +187,9 @@ var detectorNames = []string{"mynumber", "corporate_number", "credit_card", "jp_
 	"juminhyo_code", "health_insurance", "keyword", rules.DetectorUnscannable}
 
 func (h *Handler) queuePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if h.queueIDSearch(w, r) {
+		return
+	}
 	start := time.Now()
 	q := parseQueueQuery(r.URL.Query())
 	d := h.newPage(r, rc, "queue.title", "queue")

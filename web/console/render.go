@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/templates"
 )
 
@@ -34,7 +35,7 @@ func (c catalog) has(key string) bool { return c.c.Has(templates.DefaultLanguage
 
 type pageSet map[string]*template.Template
 
-var pageNames = []string{"login", "totp", "dashboard", "queue", "message", "confirm", "audit", "policy", "error", "sso"}
+var pageNames = []string{"login", "totp", "dashboard", "queue", "message", "confirm", "audit", "policy", "error", "sso", "replay", "outcomes", "sent", "incident", "ppc"}
 
 func parsePages(h *Handler) (pageSet, error) {
 	ps := pageSet{}
@@ -129,6 +130,15 @@ func (d *pageData) ReasonsOf(dec hold.Decision) []string {
 	}
 	return out
 }
+
+// People is the "personal data of N people" line of a report, empty when
+// it carries none.
+func (d *pageData) People(n int, items []string) string {
+	return d.cat.c.People(d.Lang, n, slices.Contains(items, rules.DataItemMyNumber))
+}
+
+// DataItems names a report's data items in the console's language.
+func (d *pageData) DataItems(items []string) string { return d.cat.c.DataItems(d.Lang, items) }
 
 // Time formats a time in the console's zone.
 func (d *pageData) Time(t time.Time) string {

@@ -1,0 +1,221 @@
+package sent
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode non-UTF-8 file names
+
+	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// Record is what sendguard remembers of one delivered message.
+type Record struct {
+	ID          string    `json:"id"` // queue ID
+	ReceivedAt  time.Time `json:"received_at"`
+	DeliveredAt time.Time `json:"delivered_at"`
+	State       string    `json:"state"` // delivered or bounced (some failed)
+	ClientIP    string    `json:"client_ip,omitempty"`
+	AuthUser    string    `json:"auth_user,omitempty"`
+	MailFrom    string    `json:"mail_from"`
+	Rcpts       []Rcpt    `json:"rcpts"`
+	// Header summary.
+	From      string   `json:"from,omitempty"`
+	To        []string `json:"to,omitempty"`
+	Cc        []string `json:"cc,omitempty"`
+	Subject   string   `json:"subject,omitempty"`
+	MessageID string   `json:"message_id,omitempty"`
+	Date      string   `json:"date,omitempty"`
+	Size      int64    `json:"size"`
+	SHA256    string   `json:"sha256,omitempty"` // of the message as received
+	// Report summary: masked findings only.
+	Findings          []Finding    `json:"findings"`
+	People            int          `json:"people"`
+	PeopleApproximate bool         `json:"people_approximate,omitempty"`
+	DataItems         []string     `json:"data_items"`
+	Attachments       []Attachment `json:"attachments"`
+	// Decision is the policy's verdict at acceptance; Applied the
+	// protections applied (encrypt, link, bcc).
+	Actions []string `json:"actions"`
+	Rules   []string `json:"rules,omitempty"`
+	Applied []string `json:"applied,omitempty"`
+	// BodyKept: the message itself is kept, encrypted (sent.keep_body).
+	BodyKept bool `json:"body_kept,omitempty"`
+}
+
+// Rcpt is one envelope recipient and the next hop's reply.
+type Rcpt struct {
+	Addr     string    `json:"addr"`
+	Status   string    `json:"status"`
+	Code     int       `json:"code,omitempty"`
+	Enhanced string    `json:"enhanced,omitempty"`
+	Reply    string    `json:"reply,omitempty"`
+	Remote   string    `json:"remote,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+}
+
+// Finding is a detector's masked result in one location.
+type Finding struct {
+	Detector string   `json:"detector"`
+	Count    int      `json:"count"`
+	Records  int      `json:"records,omitempty"`
+	Location string   `json:"location"`
+	Samples  []string `json:"samples,omitempty"`
+}
+
+// Attachment is one attachment as the sender sent it.
+type Attachment struct {
+	Name   string `json:"name"`
+	Type   string `json:"type,omitempty"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Delivered reports the recipients the next hop accepted.
+func (r *Record) Delivered() []string {
+	var out []string
+	for _, rc := range r.Rcpts {
+		if rc.Status == string(spool.RcptDelivered) {
+			out = append(out, rc.Addr)
+		}
+	}
+	return out
+}
+
+// Wanted reports whether a spool record's attempt is recorded: a mail
+// (not a notice or DSN) that has reached at least one recipient. A mail
+// still waiting for some recipients is recorded now and again at each
+// later attempt, so an incident can start before the last retry.
+func Wanted(rec *spool.Record) bool {
+	if rec.Kind != spool.KindMail {
+		return false
+	}
+	for _, rc := range rec.Rcpts {
+		if rc.Status == spool.RcptDelivered {
+			return true
+		}
+	}
+	return false
+}
+
+// maxHashedParts bounds the attachments hashed in one message.
+const maxHashedParts = 200
+
+// Prepare builds the record of rec, finished at now, reading the original
+// message from body to hash its attachments. It runs before the
+// transaction that stores it. A body that cannot be read still gives a
+// record, with the attachments the report names and no hashes.
+func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
+	s := &Record{ID: rec.ID, ReceivedAt: rec.ReceivedAt.UTC(), DeliveredAt: now.UTC(), State: string(rec.State),
+		ClientIP: rec.ClientIP, AuthUser: rec.AuthUser, MailFrom: rec.MailFrom, Subject: rec.Subject,
+		MessageID: rec.MessageID, Size: rec.Size, SHA256: rec.SHA256,
+		Findings: []Finding{}, DataItems: []string{}, Attachments: []Attachment{}, Actions: []string{}, Applied: rec.Applied}
+	for _, rc := range rec.Rcpts {
+		s.Rcpts = append(s.Rcpts, Rcpt{Addr: strings.ToLower(rc.Addr), Status: string(rc.Status), Code: rc.Code,
+			Enhanced: rc.Enhanced, Reply: rc.Message, Remote: rc.Remote, At: rc.Updated.UTC()})
+	}
+	var rep rules.Report
+	if len(rec.Report) > 0 && json.Unmarshal(rec.Report, &rep) == nil {
+		s.From = rep.From
+		s.Subject = firstNonEmpty(s.Subject, rep.Subject)
+		for _, rc := range rep.Recipients.List {
+			switch rc.Field {
+			case "to":
+				s.To = append(s.To, rc.Address)
+			case "cc":
+				s.Cc = append(s.Cc, rc.Address)
+			}
+		}
+		for _, f := range rep.Findings {
+			s.Findings = append(s.Findings, Finding{Detector: f.Detector, Count: f.Count, Records: f.Records,
+				Location: f.Location, Samples: f.Samples})
+		}
+		s.People, s.PeopleApproximate = rep.People, rep.PeopleApproximate
+		if rep.DataItems != nil {
+			s.DataItems = rep.DataItems
+		}
+	}
+	var dec struct {
+		Actions []string `json:"actions"`
+		Rules   []string `json:"rules"`
+	}
+	if len(rec.Decision) > 0 && json.Unmarshal(rec.Decision, &dec) == nil {
+		s.Actions, s.Rules = dec.Actions, dec.Rules
+	}
+	if s.Actions == nil {
+		s.Actions = []string{}
+	}
+	if body != nil {
+		if atts, date, err := hashAttachments(body); err == nil {
+			s.Attachments, s.Date = atts, date
+			return s
+		}
+	}
+	for _, a := range rep.Attachments {
+		if a.Depth == 0 {
+			s.Attachments = append(s.Attachments, Attachment{Name: a.Name, Type: a.Type, Size: a.Size})
+		}
+	}
+	return s
+}
+
+// hashAttachments walks the message and hashes every part that names a
+// file, as decoded (the file the recipient saves).
+func hashAttachments(r io.Reader) ([]Attachment, string, error) {
+	e, err := message.Read(r)
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		return nil, "", fmt.Errorf("read message: %w", err)
+	}
+	date := e.Header.Get("Date")
+	out := []Attachment{}
+	err = e.Walk(func(path []int, p *message.Entity, err error) error {
+		if err != nil || len(out) >= maxHashedParts {
+			return nil // a broken part is skipped, the walk goes on
+		}
+		name := fileName(p.Header)
+		if name == "" {
+			return nil
+		}
+		ct, _, _ := p.Header.ContentType()
+		h := sha256.New()
+		n, err := io.Copy(h, p.Body)
+		if err != nil {
+			return nil
+		}
+		out = append(out, Attachment{Name: name, Type: ct, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+		return nil
+	})
+	return out, date, err
+}
+
+func fileName(h message.Header) string {
+	if _, p, err := h.ContentDisposition(); err == nil && p["filename"] != "" {
+		return p["filename"]
+	}
+	if _, p, err := h.ContentType(); err == nil && p["name"] != "" {
+		return decodeWord(p["name"])
+	}
+	return ""
+}
+
+func decodeWord(s string) string {
+	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
+		return d
+	}
+	return s
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
