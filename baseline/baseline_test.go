@@ -234,3 +234,47 @@ func TestCacheBound(t *testing.T) {
 		t.Fatalf("reloaded: %+v", b)
 	}
 }
+
+// Concurrent sessions learn and look up while the flusher writes: every
+// observation is counted once, and the store has them all after Flush.
+func TestConcurrentObserveAndFlush(t *testing.T) {
+	tr, db := newTracker(t)
+	tr.max = 4 // evictions happen too
+	ctx := context.Background()
+	at := time.Date(2026, 11, 2, 12, 0, 0, 0, tokyo)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			if err := tr.Flush(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			sender := []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com", "f@example.com"}[g%6]
+			for i := range 100 {
+				tr.Lookup(ctx, sender, at)
+				tr.Observe(ctx, sender, Observation{At: at.Add(time.Duration(i) * time.Second), External: 1})
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		<-errs
+	}
+	<-done
+	if err := tr.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := NewTracker(&Bolt{DB: db}, tokyo, 0, nil)
+	total := 0
+	for _, s := range []string{"a", "b", "c", "d", "e", "f"} {
+		total += fresh.Lookup(ctx, s+"@example.com", at.Add(time.Hour)).Messages
+	}
+	if total != 800 {
+		t.Fatalf("%d observations stored, want 800", total)
+	}
+}

@@ -40,6 +40,7 @@ type Tracker struct {
 type entry struct {
 	rec   Record
 	dirty bool
+	seq   uint64 // observations so far: a flush cleans only what it saved
 }
 
 // NewTracker returns a tracker over store whose days and hours are those
@@ -135,6 +136,7 @@ func (t *Tracker) Observe(ctx context.Context, sender string, o Observation) {
 	}
 	e.rec.Observe(o, t.loc)
 	e.dirty = true
+	e.seq++
 	t.mu.Unlock()
 }
 
@@ -146,14 +148,16 @@ func ObservationOf(rep *rules.Report, at time.Time) Observation {
 }
 
 // Flush writes the records changed since the last flush in one Save.
-// Records that fail to save stay dirty for the next.
+// An entry stays dirty (so it is not evicted and reloaded stale) until a
+// save of its latest observation has committed; one that fails to save is
+// written by the next flush.
 func (t *Tracker) Flush(ctx context.Context) error {
 	t.mu.Lock()
 	batch := map[string]Record{}
+	seqs := map[string]uint64{}
 	for k, e := range t.cache {
 		if e.dirty {
-			batch[k] = e.rec
-			e.dirty = false
+			batch[k], seqs[k] = e.rec, e.seq
 		}
 	}
 	t.mu.Unlock()
@@ -161,15 +165,15 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		return nil
 	}
 	if err := t.store.Save(ctx, batch); err != nil {
-		t.mu.Lock()
-		for k := range batch {
-			if e := t.cache[k]; e != nil {
-				e.dirty = true
-			}
-		}
-		t.mu.Unlock()
 		return err
 	}
+	t.mu.Lock()
+	for k, seq := range seqs {
+		if e := t.cache[k]; e != nil && e.seq == seq {
+			e.dirty = false
+		}
+	}
+	t.mu.Unlock()
 	return nil
 }
 

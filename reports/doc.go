@@ -13,7 +13,13 @@
 // log: what became of the holds it caused (cancelled, sent changed,
 // confirmed, released, rejected, expired), per week.
 //
+// The encoding (codec.go) is additive: fields added later go in optional
+// tagged sections after the fixed ones (the sender's behaviour baseline is
+// section 1), which an older reader skips; a new section takes the next
+// tag.
+//
 // Invariants: a report is written in the transaction that accepts its
 // message (PutTx), never in one of its own; keys order reports by time, so
-// a replay since T and a purge before T are range scans.
+// a replay since T (Scan), the newest first (ScanBack) and a purge before
+// T are range scans.
 package reports

@@ -10,6 +10,7 @@
 //	sendguard db migrate|status|import [-from DATA_DIR] [-config FILE]
 //	sendguard policy replay -policy NEW.yaml [-since 14d] [-json]
 //	sendguard policy stats [-weeks 8] [-json]
+//	sendguard policy baseline [-json] SENDER
 //	sendguard reload [-config FILE]         reload the running gateway's configuration (as SIGHUP)
 //	sendguard dkim keygen [-type rsa|ed25519] [-bits N] [-out FILE] DOMAIN SELECTOR
 //	sendguard passwd-hash                   read a password on stdin, print a bcrypt hash
@@ -140,6 +141,7 @@ func usage(w io.Writer) {
   policy replay -policy NEW.yaml [-since 14d] [-json]
                                          what a candidate policy would have done to stored traffic
   policy stats [-weeks 8] [-json]        per rule and week, how holds ended (catch and noise rates)
+  policy baseline [-json] SENDER         a sender's behaviour baseline as the policy sees it now
   debug pprof -cpu 10s | -heap -o FILE   profile the running gateway over its admin socket
   directory status | lookup ADDRESS      the running gateway's company directory: health, an entry
   db migrate|status|import [-from DATA_DIR] [-config FILE]

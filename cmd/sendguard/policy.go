@@ -24,6 +24,7 @@ import (
 
 const policyUsage = `policy replay -policy NEW.yaml [-since 14d] [-json] [-config FILE]
        sendguard policy stats [-weeks 8] [-json] [-config FILE]
+       sendguard policy baseline [-json] [-config FILE] SENDER
 
 replay: run a candidate policy over the analysis reports the running gateway
 stored (reports.retention) and show, per rule, which messages would change
@@ -31,7 +32,10 @@ action and the daily hold volume before and after. Nothing is enforced.
 
 stats: per rule and week, what became of the holds (cancelled or sent
 changed by the sender: likely catches; confirmed unchanged: possible
-noise; released, rejected, expired) from the audit log.`
+noise; released, rejected, expired) from the audit log.
+
+baseline: what the sender's behaviour baseline says now (usual hours,
+volumes per hour and day), as the sender.* policy helpers see it.`
 
 // policyCmd: `sendguard policy replay` reads the stored reports over the
 // admin socket. The gateway keeps its database open exclusively (bbolt's
@@ -47,6 +51,8 @@ func policyCmd(args []string) error {
 	case "replay":
 	case "stats":
 		return policyStats(c, args[1:])
+	case "baseline":
+		return policyBaseline(c, args[1:])
 	default:
 		c.printUsage(os.Stderr)
 		return usageError("unknown policy command %q", args[0])

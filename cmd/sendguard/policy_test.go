@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/reports"
+	"github.com/sendguard/sendguard/rules"
 )
 
 const shadowPolicyYAML = `version: 1
@@ -136,6 +137,17 @@ rules:
 		t.Fatalf("stop: %v\n%s", err, in.logs())
 	}
 	in.start()
+	out, err := in.cli("policy", "baseline", "-json", "ERIN@example.com")
+	if err != nil {
+		t.Fatalf("policy baseline: %v\n%s", err, out)
+	}
+	var b rules.SenderBehaviour
+	if err := json.Unmarshal([]byte(out), &b); err != nil || b.Messages != 1 || b.Days != 1 || b.DayExternal != 1 || b.Established {
+		t.Fatalf("baseline after the restart: %+v %v\n%s", b, err, out)
+	}
+	if out, err := in.cli("policy", "baseline", "erin@example.com"); err != nil || !strings.Contains(out, "erin@example.com: 1 messages on 1 days with mail (learning") {
+		t.Fatalf("policy baseline: %v\n%s", err, out)
+	}
 	if err := sendMail(in.smtp, "erin@example.com", rcpt, testMessage("erin@example.com", rcpt, "b2", "second")); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +158,7 @@ rules:
 }
 
 func TestPolicyCommandUsage(t *testing.T) {
-	for _, args := range [][]string{{"policy", "-h"}, {"policy", "replay", "-h"}, {"policy", "stats", "-h"}} {
+	for _, args := range [][]string{{"policy", "-h"}, {"policy", "replay", "-h"}, {"policy", "stats", "-h"}, {"policy", "baseline", "-h"}} {
 		if out, _, code := runCLI(t, args...); code != 0 || !strings.Contains(out, "usage: sendguard policy replay") {
 			t.Errorf("%v: exit %d\n%s", args, code, out)
 		}
@@ -161,6 +173,7 @@ func TestPolicyCommandUsage(t *testing.T) {
 		{[]string{"policy", "replay", "-policy", "p.yaml", "-since", "soon"}, `-since: "soon" is not a positive duration`},
 		{[]string{"policy", "replay", "-policy", "p.yaml", "-since", "0d"}, "is not a number of days"},
 		{[]string{"policy", "stats", "-weeks", "0"}, "-weeks between 1 and 520"},
+		{[]string{"policy", "baseline"}, "one sender address"},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -378,6 +378,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
 	adminMux := userRoutes(cons.Users())
 	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
+	adminMux.Handle("GET /v1/policy/baseline", baselineHandler(baselines))
 	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
 	directoryRoutes(adminMux, live.directory)
 	adminMux.Handle("/v1/sent", sent.Handler(sentParts.store))

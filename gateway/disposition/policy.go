@@ -117,7 +117,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		return nil, err
 	}
 	v := &Verdict{Actions: d.Actions, Rules: d.Rules, External: rep.Recipients.External, Subject: rep.Subject,
-		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow, QueueID: in.Env.QueueID}
+		MessageID: res.MessageID, Report: repJSON, Decision: decJSON, Shadow: d.Shadow}
 	if p.Baselines != nil && in.Env.MailFrom != "" {
 		sender, arrival := in.Env.MailFrom, in.Arrival
 		v.Learn = func() { p.Baselines.Learn(context.WithoutCancel(ctx), sender, rep, arrival) }

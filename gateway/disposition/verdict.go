@@ -54,8 +54,6 @@ type Verdict struct {
 	Shadow []policy.Shadow
 	// Stored is the analysis report kept for policy replay, if any.
 	Stored *reports.Report
-	// QueueID is the message's queue ID.
-	QueueID string
 	// Learn, if set, is called once the message is accepted: the sender's
 	// baseline learns from it (a refused or retried message teaches
 	// nothing).

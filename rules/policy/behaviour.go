@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 
@@ -109,4 +111,29 @@ func ExternalAttachmentBytes(r *rules.Report) int64 {
 		}
 	}
 	return n
+}
+
+// checkVolumeKinds reports a sender.volume_ratio(kind) whose kind is a
+// constant the helper does not know, at load time rather than as a
+// run-time error that would hold mail.
+func checkVolumeKinds(a *cel.Ast) []string {
+	var bad []string
+	nav := celast.NavigateAST(a.NativeRep())
+	for _, e := range celast.MatchDescendants(nav, celast.FunctionMatcher(fnVolumeRatio)) {
+		for _, arg := range e.AsCall().Args() {
+			if arg.Kind() != celast.LiteralKind {
+				continue
+			}
+			s, ok := arg.AsLiteral().(types.String)
+			if !ok {
+				continue
+			}
+			switch string(s) {
+			case VolumeMessages, VolumeExternalRecipients, VolumeExternalAttachmentBytes:
+			default:
+				bad = append(bad, string(s))
+			}
+		}
+	}
+	return bad
 }

@@ -90,7 +90,13 @@ func TestBehaviourHelpers(t *testing.T) {
 }
 
 func TestVolumeRatioUnknownKind(t *testing.T) {
-	p := behaviourRule(t, `sender.volume_ratio("bytes") > 1.0`)
+	// A constant kind is checked when the policy loads, with its line.
+	_, err := Parse("b.yaml", []byte("version: 1\nrules:\n  - name: r\n    when: 'sender.volume_ratio(\"bytes\") > 1.0'\n    actions: [hold_review]\n    reason: x\n"))
+	if err == nil || !strings.Contains(err.Error(), `b.yaml:4: rule "r": when: sender.volume_ratio: unknown kind "bytes"`) {
+		t.Fatalf("load: %v", err)
+	}
+	// A computed one fails at run time, listed in the decision.
+	p := behaviourRule(t, `sender.volume_ratio("by" + "tes") > 1.0`)
 	d := p.Evaluate(withBehaviour(&rules.SenderBehaviour{Established: true}, 1))
 	if len(d.Errors) != 1 || !strings.Contains(d.Errors[0], "unknown kind") {
 		t.Fatalf("errors %v", d.Errors)

@@ -58,8 +58,9 @@
 //	                          "external_attachment_bytes" (today's
 //	                          attachment bytes in mail with an external
 //	                          recipient, over the usual); the usual is at
-//	                          least 1 message, 1 recipient or 1 MiB; another
-//	                          kind is a run-time error
+//	                          least 1 message, 1 recipient or 1 MiB; an
+//	                          unknown kind is refused at load (a computed one
+//	                          fails at run time)
 //	sender.first_external_attachment()
 //	                          the message has an attachment and an external
 //	                          recipient, and the sender never sent one before

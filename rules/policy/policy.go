@@ -120,6 +120,10 @@ func compile(env *cel.Env, s *ruleSpec, src [][]byte, ps *problems) (cel.Program
 		ps.add(s.whenLine, s.Name, "when must be a boolean condition, not %s", ast.OutputType())
 		return nil, false
 	}
+	if bad := checkVolumeKinds(ast); len(bad) > 0 {
+		ps.add(s.whenLine, s.Name, "when: sender.volume_ratio: unknown kind %q (messages, external_recipients, external_attachment_bytes)", bad[0])
+		return nil, false
+	}
 	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		ps.add(s.whenLine, s.Name, "when: %v", err)

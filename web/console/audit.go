@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
 )
 
 // maxExport bounds the events one export writes.
@@ -73,7 +74,8 @@ type verifyResult struct {
 
 var auditActions = []string{hold.ActionHold, hold.ActionRelease, hold.ActionReject, hold.ActionCancel, hold.ActionExpire,
 	hold.ActionPurge, auditNote, auditSignIn, auditSignInFailed, auditSignOut, auditDownload, auditExport, auditVerify,
-	"config_reload", "config_reload_refused"} // written by sendguard reload and SIGHUP
+	"config_reload", "config_reload_refused", // written by sendguard reload and SIGHUP
+	reports.AuditShadowMatch}
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	h.showAudit(w, r, rc, nil)

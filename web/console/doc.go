@@ -1,7 +1,10 @@
 // Package console serves the security team's console under BASE/console/:
 // sign-in, the held queue and message view with release and reject, the
-// audit log with export and chain verification, a dashboard of trends and
-// the active policy with a "test a message" form, in Japanese and English.
+// audit log with export and chain verification, a dashboard of trends (and
+// shadow vs live rules from the stored reports), the active policy with a
+// "test a message" form, a replay of a candidate policy over the stored
+// reports and each rule's hold outcomes per week (replay.go, outcomes.go),
+// in Japanese and English. Plots are server-rendered SVG.
 //
 // Invariants:
 //   - Every page but sign-in and the static assets needs a session. Session
