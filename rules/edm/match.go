@@ -128,7 +128,7 @@ type scanner struct {
 
 func (s *scanner) add(k Kind, tok []byte) {
 	s.buf = appendNorm(s.buf[:0], k, tok)
-	if len(s.buf) == 0 {
+	if len(s.buf) == 0 || s.ix.shape != nil && !s.ix.shape.has(s.buf) {
 		return
 	}
 	// A value repeated in the unit (a cell and the same name joined from
