@@ -69,10 +69,10 @@ func (t *Shapes) add(v []byte) {
 	r.max = max(r.max, n)
 }
 
-// has reports whether a value of v's shape and length may be in the index.
-func (t *Shapes) has(v []byte) bool {
-	r := t[shapeOf(v)]
-	return len(v) >= int(r.min) && len(v) <= int(r.max)
+// has reports whether a value of shape s and length n may be in the index.
+func (t *Shapes) has(s uint8, n int) bool {
+	r := t[s&(shapeCount-1)]
+	return n >= int(r.min) && n <= int(r.max)
 }
 
 // encode writes the table for the index header: [shape, min, max] for each
