@@ -1,10 +1,11 @@
 package aeszip
 
 import (
-	"compress/flate"
 	"io"
 	"math"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // A deflate compressor allocates about 1 MB of tables and windows, and a

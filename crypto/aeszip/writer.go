@@ -3,7 +3,6 @@ package aeszip
 import (
 	"archive/zip"
 	"bufio"
-	"compress/flate"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"hash/crc32"
 	"io"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // ErrTooLarge is returned for an entry whose data reaches 4 GiB: the writer

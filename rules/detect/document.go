@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"errors"
+	"time"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,8 @@ type Document struct {
 	pos  int // scanned up to here
 	held int // end of the last complete line, not scanned yet (≥ pos)
 	done bool
+	// deadline is the custom patterns' budget for the whole document.
+	deadline time.Time
 }
 
 // NewDocument starts a chunked scan; see Scan for tabular.
@@ -78,7 +81,10 @@ func (d *Document) Result() *Result {
 func (d *Document) scan(end int) {
 	d.s.b = d.buf
 	d.s.run(d.pos, end)
-	d.s.e.scanPatterns(d.buf[d.pos:end], d.s.res)
+	if d.deadline.IsZero() {
+		d.deadline = time.Now().Add(patternBudget)
+	}
+	d.s.e.scanPatterns(d.buf[d.pos:end], d.s.res, d.deadline, d.s.base+d.pos)
 	d.pos = end
 }
 

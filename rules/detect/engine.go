@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"time"
+
 	"fmt"
 	"hash/maphash"
 	"unicode/utf8"
@@ -91,6 +93,6 @@ func (e *Engine) Scan(text []byte, tabular bool) *Result {
 	s.b = text
 	s.run(0, len(text))
 	s.finish(len(text))
-	e.scanPatterns(text, s.res)
+	e.scanPatterns(text, s.res, time.Now().Add(patternBudget), 0)
 	return s.res
 }

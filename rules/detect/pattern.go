@@ -188,12 +188,13 @@ func foldText(s string) []byte {
 // in res. Text is NFKC-normalised first (full-width digits and letters,
 // half-width katakana), so a regex written with [0-9] finds ０１２. It goes
 // chunk by chunk, each with enough text around it for context windows, and
-// stops at the time budget, saying where (Result.Incomplete).
-func (e *Engine) scanPatterns(text []byte, res *Result) {
-	if len(e.patterns) == 0 || len(text) == 0 {
+// stops at deadline (the budget from the start of the document, which a
+// Document spreads over its chunks), saying where (Result.Incomplete);
+// base is the offset of text in the document.
+func (e *Engine) scanPatterns(text []byte, res *Result, deadline time.Time, base int) {
+	if len(e.patterns) == 0 || len(text) == 0 || res.Incomplete != "" {
 		return
 	}
-	deadline := time.Now().Add(patternBudget)
 	margin := 0 // bytes of context either side: four per character of the widest window
 	for _, p := range e.patterns {
 		if len(p.context) > 0 {
@@ -247,7 +248,7 @@ func (e *Engine) scanPatterns(text []byte, res *Result) {
 		}
 		start = end
 		if start < len(text) && time.Now().After(deadline) {
-			res.Incomplete = fmt.Sprintf("custom patterns stopped after %s at byte %d of %d", patternBudget, start, len(text))
+			res.Incomplete = fmt.Sprintf("custom patterns stopped after %s at byte %d of %d", patternBudget, base+start, base+len(text))
 			return
 		}
 	}

@@ -2,6 +2,8 @@ package extract
 
 import (
 	"bytes"
+	"encoding/binary"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -172,17 +174,28 @@ func (c *carrier) append(dst, src []byte, atEOF bool, run func(dst, src []byte, 
 const replacement = "\uFFFD"
 
 // run decodes src and returns how much it consumed: all of it, or up to
-// an incomplete sequence at the end when !atEOF.
+// an incomplete sequence at the end when !atEOF. The output is written by
+// index into room made once (a byte becomes at most three), not appended
+// byte by byte.
 func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
+	o := len(dst)
+	dst = slices.Grow(dst, 3*len(src))
+	out := dst[:cap(dst)]
+	put := func(s string) {
+		o += copy(out[o:], s)
+	}
 	i := 0
 	for i < len(src) {
 		c := src[i]
 		if c < utf8.RuneSelf {
 			j := i + 1
+			for j+8 <= len(src) && binary.LittleEndian.Uint64(src[j:])&0x8080808080808080 == 0 {
+				j += 8
+			}
 			for j < len(src) && src[j] < utf8.RuneSelf {
 				j++
 			}
-			dst = append(dst, src[i:j]...)
+			o += copy(out[o:], src[i:j])
 			i = j
 			continue
 		}
@@ -191,14 +204,13 @@ func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
 		if d.sjis {
 			switch {
 			case 0xA1 <= c && c < 0xE0: // half-width katakana U+FF61..
-				r := rune(c) + (0xFF61 - 0xA1)
-				dst = utf8.AppendRune(dst, r)
+				o += utf8.EncodeRune(out[o:], rune(c)+(0xFF61-0xA1))
 				i++
 				continue
 			case 0x81 <= c && c < 0xA0 || 0xE0 <= c && c < 0xFD:
 				if i+1 >= len(src) {
 					if !atEOF {
-						return dst, i
+						return out[:o], i
 					}
 					break // U+FFFD, one byte
 				}
@@ -210,7 +222,8 @@ func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
 					v, size = d.tab.sjis[int(c)<<8|int(c1)], 2
 				}
 			case c == 0x80:
-				dst = append(dst, 0xC2, 0x80)
+				out[o], out[o+1] = 0xC2, 0x80
+				o += 2
 				i++
 				continue
 			}
@@ -219,7 +232,7 @@ func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
 			case c == 0x8E: // half-width katakana
 				if i+1 >= len(src) {
 					if !atEOF {
-						return dst, i
+						return out[:o], i
 					}
 					break
 				}
@@ -230,14 +243,14 @@ func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
 						size = 2
 					}
 				default:
-					dst = utf8.AppendRune(dst, rune(c1)+(0xFF61-0xA1))
+					o += utf8.EncodeRune(out[o:], rune(c1)+(0xFF61-0xA1))
 					i += 2
 					continue
 				}
 			case c == 0x8F: // JIS X 0212, three bytes
 				if i+2 >= len(src) {
 					if !atEOF {
-						return dst, i
+						return out[:o], i
 					}
 					if p := i + 1; p < len(src) && 0xA1 <= src[p] && src[p] < 0xFE {
 						size = 2
@@ -255,7 +268,7 @@ func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
 			case 0xA1 <= c && c <= 0xFE:
 				if i+1 >= len(src) {
 					if !atEOF {
-						return dst, i
+						return out[:o], i
 					}
 					break
 				}
@@ -267,19 +280,14 @@ func (d *jaDecoder) run(dst, src []byte, atEOF bool) ([]byte, int) {
 		i += size
 		if v == 0 || v&jaBad != 0 {
 			d.bad++
-			dst = append(dst, replacement...)
+			put(replacement)
 			continue
 		}
-		switch v >> 24 & 7 {
-		case 2:
-			dst = append(dst, byte(v), byte(v>>8))
-		case 3:
-			dst = append(dst, byte(v), byte(v>>8), byte(v>>16))
-		default:
-			dst = append(dst, byte(v))
-		}
+		// the packed bytes, written whole; the length says how many count
+		out[o], out[o+1], out[o+2] = byte(v), byte(v>>8), byte(v>>16)
+		o += int(v >> 24 & 7)
 	}
-	return dst, i
+	return out[:o], i
 }
 
 // utf8Decoder passes valid UTF-8 through and replaces each invalid byte

@@ -4,7 +4,9 @@
 //
 // Invariants:
 //   - Streaming: the MIME structure is read once with go-message's textproto
-//     reader; memory is bounded by one part's text (Limits.MaxPartText) plus,
+//     reader; memory is bounded by one part's text (Limits.MaxPartText; under
+//     WalkStream, a 64 KiB window, the text going to the caller's writer as
+//     it is decoded) plus,
 //     for formats that need random access (zip, OOXML, PDF), one buffered
 //     attachment (in memory up to Limits.MaxMemory, then in a temporary
 //     file) and never more than Limits.MaxAttachment. A reader that cannot

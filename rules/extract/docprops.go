@@ -57,7 +57,7 @@ func (w *walker) docProperties(loc string, zr *zip.Reader, kind string) []byte {
 			})
 		}
 	}
-	return bytes.Clone(tb.b.Bytes())
+	return bytes.Clone(tb.bytes())
 }
 
 // propertyText appends the text of the elements keep accepts (given the

@@ -27,6 +27,7 @@ type file struct {
 // result is what a format reader got out of a file.
 type result struct {
 	text        []byte
+	stream      *textBuf // text written through a window (WalkStream)
 	contentType string
 	charset     string
 	tabular     bool
@@ -87,7 +88,7 @@ func (w *walker) file(f file, r io.Reader) error {
 	if ct == "" {
 		ct = att.Type
 	}
-	return w.yield(&Part{
+	p := &Part{
 		Location:    f.loc,
 		Attachment:  att,
 		ContentType: ct,
@@ -97,7 +98,11 @@ func (w *walker) file(f file, r io.Reader) error {
 		Tabular:     res.tabular,
 		Unscannable: res.unscannable,
 		Properties:  res.properties,
-	})
+	}
+	if res.stream != nil {
+		res.stream.finish(p)
+	}
+	return w.yield(p)
 }
 
 type kind int
@@ -209,13 +214,23 @@ func looksText(head []byte) bool {
 // textFile reads a text attachment (plain, CSV/TSV, JSON, XML, HTML) in
 // any of the supported charsets.
 func (w *walker) textFile(f file, r io.Reader, k kind, sniffed string) result {
+	json := sniffed == "application/json" || sniffed == "application/x-ndjson"
+	if w.open != nil && k != kindHTML && !json {
+		// plain text and CSV, the large ones, through a window
+		tb := w.newTextBuf(f.loc, k == kindTabular)
+		used, truncated, problem := w.streamDecode(r, f.charset, true, k == kindText, tb)
+		if problem != "" {
+			w.errorf(f.loc, "%s", problem)
+		}
+		return result{stream: tb, charset: used, truncated: truncated || tb.full, contentType: sniffed, tabular: tb.tabular}
+	}
 	raw, _, truncated := readCapped(r, w.lim.MaxPartText)
 	cs := f.charset
 	if cs == "" {
 		cs = xmlDeclCharset(raw)
 	}
 	text, used := w.decode(f.loc, raw, cs, k == kindHTML, truncated)
-	if sniffed == "application/json" || sniffed == "application/x-ndjson" {
+	if json {
 		// ASCII-safe exports write every non-ASCII character as \uXXXX
 		text = unescapeJSONUnicode(text)
 	}

@@ -134,6 +134,23 @@ func (w *walker) cleanName(name, mt string) string {
 
 // bodyText yields a text/* body part.
 func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
+	if w.open != nil && mt != "text/html" {
+		tb := w.newTextBuf(loc, false)
+		p := &Part{Location: loc, ContentType: mt}
+		var problem string
+		p.Charset, p.Truncated, problem = w.streamDecode(r, cs, false, false, tb)
+		_, _ = io.Copy(io.Discard, r)
+		w.readProblem(loc, r)
+		if problem != "" {
+			w.errorf(loc, "%s", problem)
+		}
+		p.Truncated = p.Truncated || tb.full
+		if p.Truncated {
+			w.errorf(loc, "text cut at %d bytes", w.lim.MaxPartText)
+		}
+		tb.finish(p)
+		return w.yield(p)
+	}
 	return w.yield(w.bodyPart(loc, mt, cs, r))
 }
 

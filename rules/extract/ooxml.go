@@ -2,7 +2,6 @@ package extract
 
 import (
 	"archive/zip"
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -65,7 +64,7 @@ func (w *walker) ooxml(att *rules.Attachment, zr *zip.Reader, kind string) resul
 		}
 	}
 	sort.SliceStable(parts, func(i, j int) bool { return partOrder(parts[i].Name) < partOrder(parts[j].Name) })
-	tb := &textBuf{max: w.lim.MaxPartText}
+	tb := w.newTextBuf(att.Location, false)
 	res := result{contentType: att.Type, charset: "utf-8", properties: props}
 	for _, f := range parts {
 		if err := w.xmlPartText(f, tb); err != nil {
@@ -81,7 +80,7 @@ func (w *walker) ooxml(att *rules.Attachment, zr *zip.Reader, kind string) resul
 			break
 		}
 	}
-	res.text, res.truncated = tb.b.Bytes(), tb.full
+	res.text, res.stream, res.truncated = tb.bytes(), tb, tb.full
 	return res
 }
 
@@ -116,36 +115,6 @@ func encryptedOOXML(zr *zip.Reader) bool {
 		}
 	}
 	return false
-}
-
-// textBuf collects extracted text up to a cap.
-type textBuf struct {
-	b    bytes.Buffer
-	max  int64
-	full bool
-}
-
-func (t *textBuf) write(p []byte) {
-	if t.full {
-		return
-	}
-	if room := t.max - int64(t.b.Len()); int64(len(p)) > room {
-		p, _ = capText(p, room)
-		t.full = true
-	}
-	t.b.Write(p)
-}
-
-func (t *textBuf) byte(c byte) {
-	if !t.full {
-		t.write([]byte{c})
-	}
-}
-
-func (t *textBuf) newline() {
-	if n := t.b.Len(); n > 0 && t.b.Bytes()[n-1] != '\n' {
-		t.byte('\n')
-	}
 }
 
 // openPart opens a package part through the inflate limits.

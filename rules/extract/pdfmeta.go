@@ -78,10 +78,10 @@ func pdfProperties(sp *spilled) []byte {
 		}
 		break
 	}
-	if tb.b.Len() == 0 {
+	if tb.len() == 0 {
 		return nil
 	}
-	return bytes.Clone(tb.b.Bytes())
+	return bytes.Clone(tb.bytes())
 }
 
 func readWindow(r io.ReaderAt, off, n int64) []byte {

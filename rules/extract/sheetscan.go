@@ -105,7 +105,7 @@ func (s *sheetScanner) next() (kind int, name, attrs []byte) {
 			continue
 		}
 		w := s.buf[s.pos:s.end]
-		if bytes.HasPrefix(w, []byte("<!--")) || bytes.HasPrefix(w, []byte("<![CDATA[")) {
+		if w[1] == '!' && (bytes.HasPrefix(w, []byte("<!--")) || bytes.HasPrefix(w, []byte("<![CDATA["))) {
 			cdata := w[1] == '!' && w[2] == '['
 			term := []byte("-->")
 			if cdata {
@@ -145,7 +145,11 @@ func (s *sheetScanner) next() (kind int, name, attrs []byte) {
 		case len(t) > 0 && (t[0] == '?' || t[0] == '!'):
 			continue
 		case len(t) > 0 && t[0] == '/':
-			return sheetEnd, localName(bytes.TrimSpace(t[1:])), nil
+			t = t[1:]
+			if len(t) > 0 && t[len(t)-1] <= ' ' {
+				t = bytes.TrimSpace(t)
+			}
+			return sheetEnd, localName(t), nil
 		}
 		kind = sheetStart
 		if len(t) > 0 && t[len(t)-1] == '/' {
@@ -165,6 +169,22 @@ func (s *sheetScanner) next() (kind int, name, attrs []byte) {
 func (s *sheetScanner) tagEnd() (int, bool) {
 	quote := byte(0)
 	b := s.buf[:s.end]
+	// the common case: the first '>' ends the tag, with no single quote
+	// and balanced double quotes before it
+	if gt := bytes.IndexByte(b[s.pos+1:], '>'); gt >= 0 {
+		t := b[s.pos+1 : s.pos+1+gt]
+		dq := 0
+		for _, c := range t {
+			if c == '"' {
+				dq++
+			}
+		}
+		if dq%2 == 0 && bytes.IndexByte(t, '\'') < 0 {
+			return s.pos + 1 + gt, true
+		}
+	} else {
+		return 0, false
+	}
 	for i := s.pos + 1; i < len(b); i++ {
 		switch c := b[i]; c {
 		case '>':
@@ -180,4 +200,141 @@ func (s *sheetScanner) tagEnd() (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// cellValue reads "<v>TEXT</v></c>" or "<is><t>TEXT</t></is></c>" (an
+// inline string) at the scanner's position in one step: the forms nearly
+// every cell of a sheet takes, five or seven tokens otherwise. It consumes
+// nothing and reports false for any other form, or when the window ends
+// inside it (the token path then reads it).
+func (s *sheetScanner) cellValue() (val []byte, ok bool) {
+	w := s.buf[s.pos:s.end]
+	open, end := "<v>", "</v></c>"
+	switch {
+	case bytes.HasPrefix(w, []byte("<v>")):
+	case bytes.HasPrefix(w, []byte("<is><t>")):
+		open, end = "<is><t>", "</t></is></c>"
+	default:
+		return nil, false
+	}
+	i := bytes.IndexByte(w[len(open):], '<')
+	if i < 0 || !bytes.HasPrefix(w[len(open)+i:], []byte(end)) {
+		return nil, false
+	}
+	s.pos += len(open) + i + len(end)
+	return w[len(open) : len(open)+i], true
+}
+
+// cellAttrs returns the r and t attributes of a c tag in one pass (raw:
+// neither ever holds an entity in a valid sheet; a value with '&' is
+// unescaped).
+func cellAttrs(a []byte) (ref, typ []byte) {
+	for len(a) > 0 {
+		eq := bytes.IndexByte(a, '=')
+		if eq < 0 {
+			return
+		}
+		key := a[:eq]
+		for len(key) > 0 && key[0] <= ' ' {
+			key = key[1:]
+		}
+		for len(key) > 0 && key[len(key)-1] <= ' ' {
+			key = key[:len(key)-1]
+		}
+		a = a[eq+1:]
+		for len(a) > 0 && a[0] <= ' ' {
+			a = a[1:]
+		}
+		if len(a) == 0 || a[0] != '"' && a[0] != '\'' {
+			return
+		}
+		endq := bytes.IndexByte(a[1:], a[0])
+		if endq < 0 {
+			return
+		}
+		val := a[1 : 1+endq]
+		a = a[2+endq:]
+		if len(key) != 1 {
+			if key = localName(key); len(key) != 1 {
+				continue
+			}
+		}
+		if bytes.IndexByte(val, '&') >= 0 {
+			val = unescapeXML(nil, val)
+		}
+		switch key[0] {
+		case 'r':
+			if ref == nil {
+				ref = val
+			}
+		case 't':
+			if typ == nil {
+				typ = val
+			}
+		}
+	}
+	return
+}
+
+// cellTag reads a plain cell tag, `<c r="A1" s="2" t="s">` or its empty
+// form, at the scanner's position in one pass over its bytes, returning
+// its r and t attributes. Anything else (another tag, a prefix, spaces
+// around '=', an entity in a value, a tag the window cuts) consumes
+// nothing and reports false: next reads it.
+func (s *sheetScanner) cellTag() (ref, typ []byte, self, ok bool) {
+	b := s.buf[s.pos:s.end]
+	if len(b) < 3 || b[0] != '<' || b[1] != 'c' || (b[2] != ' ' && b[2] != '>' && b[2] != '/') {
+		return nil, nil, false, false
+	}
+	i := 2
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+			continue
+		case c == '>':
+			s.pos += i + 1
+			return ref, typ, false, true
+		case c == '/':
+			if i+1 < len(b) && b[i+1] == '>' {
+				s.pos += i + 2
+				return ref, typ, true, true
+			}
+			return nil, nil, false, false
+		}
+		// name="value"
+		k := i
+		for i < len(b) && b[i] != '=' && b[i] > ' ' && b[i] != '>' && b[i] != ':' {
+			i++
+		}
+		if i+1 >= len(b) || b[i] != '=' || b[i+1] != '"' && b[i+1] != '\'' {
+			return nil, nil, false, false
+		}
+		key, q := b[k:i], b[i+1]
+		i += 2
+		v := i
+		for i < len(b) && b[i] != q {
+			if b[i] == '&' {
+				return nil, nil, false, false
+			}
+			i++
+		}
+		if i >= len(b) {
+			return nil, nil, false, false
+		}
+		if len(key) == 1 {
+			switch key[0] {
+			case 'r':
+				if ref == nil {
+					ref = b[v:i]
+				}
+			case 't':
+				if typ == nil {
+					typ = b[v:i]
+				}
+			}
+		}
+		i++
+	}
+	return nil, nil, false, false
 }

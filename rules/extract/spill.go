@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/sendguard/sendguard/rules"
 )
@@ -21,14 +22,23 @@ type spilled struct {
 // spill reads r for a format that needs random access. It returns a
 // limitError when r is larger than Limits.MaxAttachment.
 func (w *walker) spill(r io.Reader) (*spilled, error) {
-	var mem bytes.Buffer
-	n, err := io.Copy(&mem, io.LimitReader(r, w.lim.MaxMemory+1))
+	mem := spillPool.Get().(*bytes.Buffer)
+	mem.Reset()
+	release := func() {
+		if mem.Cap() <= maxPooledSpill {
+			spillPool.Put(mem)
+		}
+	}
+	n, err := io.Copy(mem, io.LimitReader(r, w.lim.MaxMemory+1))
 	if err != nil {
+		release()
 		return nil, err
 	}
 	if n <= w.lim.MaxMemory {
-		return &spilled{ReaderAt: bytes.NewReader(mem.Bytes()), size: n, close: func() {}}, nil
+		// nothing read from the buffer outlives close: readers copy out
+		return &spilled{ReaderAt: bytes.NewReader(mem.Bytes()), size: n, close: release}, nil
 	}
+	defer release()
 	f, err := os.CreateTemp(w.lim.TempDir, "sendguard-extract-*")
 	if err != nil {
 		return nil, fmt.Errorf("create spill file: %w", err)
@@ -52,6 +62,13 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 	}
 	return &spilled{ReaderAt: f, size: n + m, close: done}, nil
 }
+
+// spillPool keeps the in-memory buffers of spill between attachments, so a
+// steady flow of Office files does not allocate (and collect) each one's
+// size again; a buffer grown past maxPooledSpill is left to the collector.
+var spillPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledSpill = 32 << 20
 
 // randomAccess buffers a zip, OOXML, PDF or OLE file and reads it.
 func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (result, error) {

@@ -3,7 +3,9 @@ package extract
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,25 +73,33 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 		}
 		n, err := d.r.Read(d.buf)
 		out := d.obuf[:0]
-		for _, c := range d.buf[:n] {
-			v := b64val[c]
-			if v < 0 {
-				switch c {
-				case '=':
-					d.acc, d.bits = 0, 0
-				case ' ', '\t', '\r', '\n':
-				default:
-					d.bad++
+		in := d.buf[:n]
+		for len(in) > 0 {
+			nl := bytes.IndexByte(in, '\n')
+			if nl < 0 {
+				out = d.slow(out, in)
+				break
+			}
+			line := in[:nl]
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+			}
+			// A whole well-formed line at a quantum boundary, the usual
+			// case, goes through the library's decoder; anything else
+			// (a line cut by the read, stray characters, URL-safe
+			// letters, padding inside) byte by byte.
+			if d.bits == 0 && len(line) > 0 && len(line)%4 == 0 {
+				k := len(out)
+				out = slices.Grow(out, len(line)/4*3)
+				if m, derr := base64.StdEncoding.Decode(out[k:k+len(line)/4*3], line); derr == nil {
+					out = out[:k+m]
+					in = in[nl+1:]
+					continue
 				}
-				continue
+				out = out[:k]
 			}
-			d.acc = d.acc<<6 | uint32(v)
-			d.bits += 6
-			if d.bits >= 8 {
-				d.bits -= 8
-				out = append(out, byte(d.acc>>d.bits))
-				d.acc &= 1<<d.bits - 1
-			}
+			out = d.slow(out, in[:nl+1])
+			in = in[nl+1:]
 		}
 		d.out = out
 		if err != nil {
@@ -99,6 +109,31 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 	n := copy(p, d.out)
 	d.out = d.out[n:]
 	return n, nil
+}
+
+// slow decodes in byte by byte, carrying the quantum across calls.
+func (d *base64Reader) slow(out, in []byte) []byte {
+	for _, c := range in {
+		v := b64val[c]
+		if v < 0 {
+			switch c {
+			case '=':
+				d.acc, d.bits = 0, 0
+			case ' ', '\t', '\r', '\n':
+			default:
+				d.bad++
+			}
+			continue
+		}
+		d.acc = d.acc<<6 | uint32(v)
+		d.bits += 6
+		if d.bits >= 8 {
+			d.bits -= 8
+			out = append(out, byte(d.acc>>d.bits))
+			d.acc &= 1<<d.bits - 1
+		}
+	}
+	return out
 }
 
 // qpReader decodes quoted-printable leniently: malformed escapes are kept

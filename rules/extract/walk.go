@@ -30,7 +30,12 @@ type Part struct {
 	// Charset is the encoding the text was decoded from, if any.
 	Charset string
 	// Text is the part's content as UTF-8, at most Limits.MaxPartText bytes.
+	// It is nil under WalkStream, which writes the text to Sink instead.
 	Text []byte
+	// Sink is the writer WalkStream's OpenFunc returned for this part: it
+	// has received the whole text by the time the part is yielded. Nil
+	// under Walk, for a part without text, or when OpenFunc returned nil.
+	Sink io.Writer
 	// Truncated is set when Text was cut at Limits.MaxPartText.
 	Truncated bool
 	// Tabular is set for CSV/TSV/spreadsheet text: one record per line,
@@ -43,6 +48,10 @@ type Part struct {
 	// subject, keywords, sensitivity label, sheet names), one per line:
 	// text that belongs to the attachment but not to its body.
 	Properties []byte
+
+	streamErr error  // the sink's first write error
+	hash      uint64 // textHash of streamed body text
+	hashed    bool
 }
 
 // Message holds the top-level header facts of the walked message.
@@ -89,10 +98,29 @@ func (e callbackError) Unwrap() error { return e.err }
 // wrapped) or when ctx is cancelled by the caller. The Message is returned
 // in every case with what was read.
 func Walk(ctx context.Context, r io.Reader, lim Limits, fn func(p *Part) error) (*Message, error) {
+	return walk(ctx, r, lim, nil, fn)
+}
+
+// WalkStream is Walk with each part's text written, as it is decoded, to
+// the writer open returns for the part (Part.Sink) instead of being held
+// in Part.Text: memory is a window of about 64 KiB per part in reading
+// plus what the writer keeps, whatever the size of the text. The text is
+// the same as Walk's, in the same order; open is called at the part's
+// first piece of text, before fn is called with the part. A part whose
+// text ends up shorter than a window (most body texts) is written in one
+// piece. An error from the writer stops the walk like one from fn.
+func WalkStream(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p *Part) error) (*Message, error) {
+	if open == nil {
+		return nil, errors.New("extract: WalkStream without an OpenFunc")
+	}
+	return walk(ctx, r, lim, open, fn)
+}
+
+func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p *Part) error) (*Message, error) {
 	lim = lim.withDefaults()
 	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
-	w := &walker{ctx: wctx, lim: lim, fn: fn, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{}}
+	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{}}
 	src := newReplay(r, lim.MaxFallback)
 	cr := &ctxReader{ctx: wctx, r: src}
 	br := bufio.NewReaderSize(cr, 32<<10)
@@ -133,6 +161,7 @@ type walker struct {
 	ctx      context.Context
 	lim      Limits
 	fn       func(*Part) error
+	open     OpenFunc // nil: whole text in Part.Text
 	msg      *Message
 	entries  int
 	inflated int64
@@ -181,9 +210,21 @@ func (w *walker) yield(p *Part) error {
 	if p.Attachment != nil && p.Unscannable != "" {
 		p.Attachment.Unscannable = p.Unscannable
 	}
+	if w.open != nil && p.Text != nil {
+		// text produced whole (HTML, PDF, a recovered part): written
+		// through the same window
+		tb := w.newTextBuf(p.Location, p.Tabular)
+		tb.write(p.Text)
+		tb.finish(p)
+	}
+	if p.streamErr != nil {
+		return callbackError{p.streamErr}
+	}
 	w.msg.Parts++
 	if p.Attachment != nil {
 		w.seen[p.Location] = true
+	} else if p.hashed {
+		w.seenText[p.hash] = true
 	} else {
 		w.seenText[textHash(p.Location, p.Text)] = true
 	}

@@ -20,7 +20,7 @@ func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
 	idx := zipIndex(zr)
 	res := result{contentType: att.Type, charset: "utf-8", tabular: true}
 	sheets := w.xlsxSheets(att.Location, idx)
-	var sst []string
+	var sst sharedTable
 	if f := idx["xl/sharedStrings.xml"]; f != nil {
 		var err error
 		sst, err = w.sharedStrings(f)
@@ -33,16 +33,18 @@ func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
 			w.errorf(att.Location, "shared strings: %s", shortErr(err))
 		}
 	}
-	tb := &textBuf{max: w.lim.MaxPartText}
-	// Size the text once from the sheets' XML (text is a third of it or
-	// less) instead of doubling through every size up to it.
-	var xmlSize uint64
-	for _, f := range sheets {
-		xmlSize += f.UncompressedSize64
+	tb := w.newTextBuf(att.Location, true)
+	if !tb.streaming() {
+		// Size the text once from the sheets' XML (text is a third of it
+		// or less) instead of doubling through every size up to it.
+		var xmlSize uint64
+		for _, f := range sheets {
+			xmlSize += f.UncompressedSize64
+		}
+		tb.b = make([]byte, 0, int(min(xmlSize/3, uint64(w.lim.MaxPartText), 64<<20)))
 	}
-	tb.b.Grow(int(min(xmlSize/3, uint64(w.lim.MaxPartText), 64<<20)))
 	for _, f := range sheets {
-		if err := w.sheetRows(f, sst, tb); err != nil {
+		if err := w.sheetRows(f, &sst, tb); err != nil {
 			var le *limitError
 			if errors.As(err, &le) {
 				res.unscannable = le.reason
@@ -54,7 +56,7 @@ func (w *walker) xlsx(att *rules.Attachment, zr *zip.Reader) result {
 			break
 		}
 	}
-	res.text, res.truncated = tb.b.Bytes(), tb.full
+	res.text, res.stream, res.truncated = tb.bytes(), tb, tb.full
 	return res
 }
 
@@ -119,20 +121,45 @@ func (w *walker) eachStart(f *zip.File, fn func(*xmlScanner)) error {
 	}
 }
 
+// sharedTable is the shared-string table: every string in one byte slice,
+// ends[i] the end of string i (two allocations that grow by doubling, not
+// one per string, and a cell's text is a slice of it, not a copy).
+type sharedTable struct {
+	text []byte
+	ends []int
+}
+
+func (t *sharedTable) len() int { return len(t.ends) }
+
+func (t *sharedTable) at(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return t.text[start:t.ends[i]]
+}
+
+// add appends a string; over budget bytes of text, strings read as empty.
+func (t *sharedTable) add(s []byte, budget int64) {
+	if int64(len(t.text)+len(s)) <= budget {
+		t.text = append(t.text, s...)
+	}
+	t.ends = append(t.ends, len(t.text))
+}
+
 // sharedStrings reads the shared-string table. Phonetic runs (rPh, the
 // furigana Excel stores beside Japanese text) are left out so a name is not
 // read twice. The table is capped at twice MaxPartText; strings beyond it
 // read as empty.
-func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
+func (w *walker) sharedStrings(f *zip.File) (sharedTable, error) {
+	var out sharedTable
 	rc, err := w.openPart(f)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	defer rc.Close()
 	s := newSheetScanner(rc)
-	var out []string
 	var cur []byte
-	var total int64
 	budget := 2 * w.lim.MaxPartText
 	inSI, inT, inPh := false, false, 0
 	for {
@@ -151,17 +178,13 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 			}
 		case sheetSelfClose:
 			if string(name) == "si" {
-				out = append(out, "")
+				out.add(nil, budget)
 			}
 		case sheetEnd:
 			switch string(name) {
 			case "si":
 				inSI = false
-				str := ""
-				if total += int64(len(cur)); total <= budget {
-					str = string(cur)
-				}
-				out = append(out, str)
+				out.add(cur, budget)
 			case "t":
 				inT = false
 			case "rPh":
@@ -182,7 +205,7 @@ func (w *walker) sharedStrings(f *zip.File) ([]string, error) {
 // sheetRows appends a worksheet's rows: cells in column order separated
 // by tabs (empty cells kept so columns line up), one row per line, rows
 // with no value skipped.
-func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
+func (w *walker) sheetRows(f *zip.File, sst *sharedTable, tb *textBuf) error {
 	rc, err := w.openPart(f)
 	if err != nil {
 		return err
@@ -194,7 +217,44 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 	var cellType string
 	inV, inIS, inPh, inT := false, false, 0, false
 	filled := false
+	endCell := func() {
+		text := cellText(cellType, val, sst)
+		if len(text) == 0 {
+			col = cellCol
+			return
+		}
+		// keep columns aligned (one tab per column step, capped so a
+		// far-away cell cannot blow a line up)
+		for range min(cellCol-max(col, 1), 64) {
+			line = append(line, '\t')
+		}
+		line = appendCell(line, text)
+		col, filled = cellCol, true
+	}
+	startCell := func(ref, typ []byte, self bool) {
+		cellType = cellTypeName(typ)
+		cellCol = colIndex(ref)
+		if cellCol <= col {
+			cellCol = col + 1
+		}
+		val = val[:0]
+		if self {
+			col = cellCol
+		} else if v, ok := s.cellValue(); ok {
+			if bytes.IndexByte(v, '&') >= 0 {
+				val = unescapeXML(val, v)
+			} else {
+				val = append(val, v...)
+			}
+			endCell()
+		}
+	}
 	for !tb.full {
+		// most tokens of a sheet are cells: their tag is read in one pass
+		if ref, typ, self, ok := s.cellTag(); ok {
+			startCell(ref, typ, self)
+			continue
+		}
 		kind, name, attrs := s.next()
 		switch kind {
 		case 0:
@@ -205,15 +265,8 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 			case "row":
 				line, col, filled = line[:0], 0, false
 			case "c":
-				cellType = cellTypeName(findAttr(attrs, "t"))
-				cellCol = colIndex(findAttr(attrs, "r"))
-				if cellCol <= col {
-					cellCol = col + 1
-				}
-				val = val[:0]
-				if self {
-					col = cellCol
-				}
+				ref, typ := cellAttrs(attrs)
+				startCell(ref, typ, self)
 			case "v":
 				inV = !self
 			case "is":
@@ -236,18 +289,7 @@ func (w *walker) sheetRows(f *zip.File, sst []string, tb *textBuf) error {
 			case "rPh":
 				inPh = max(0, inPh-1)
 			case "c":
-				text := cellText(cellType, val, sst)
-				if len(text) == 0 {
-					col = cellCol
-					continue
-				}
-				// keep columns aligned (one tab per column step, capped
-				// so a far-away cell cannot blow a line up)
-				for range min(cellCol-max(col, 1), 64) {
-					line = append(line, '\t')
-				}
-				line = appendCell(line, text)
-				col, filled = cellCol, true
+				endCell()
 			case "row":
 				if filled {
 					tb.write(line)
@@ -282,14 +324,14 @@ func cellTypeName(t []byte) string {
 	return ""
 }
 
-func cellText(typ string, val []byte, sst []string) []byte {
+func cellText(typ string, val []byte, sst *sharedTable) []byte {
 	switch typ {
 	case "s":
 		i, err := strconv.Atoi(string(bytes.TrimSpace(val)))
-		if err != nil || i < 0 || i >= len(sst) {
+		if err != nil || i < 0 || i >= sst.len() {
 			return nil
 		}
-		return []byte(sst[i])
+		return sst.at(i)
 	case "b":
 		if string(val) == "1" {
 			return []byte("TRUE")
@@ -302,12 +344,12 @@ func cellText(typ string, val []byte, sst []string) []byte {
 // appendCell appends a cell's text with tabs and line breaks turned into
 // spaces, so one row stays one line.
 func appendCell(line, s []byte) []byte {
-	for _, c := range s {
-		switch c {
-		case '\t', '\n', '\r':
-			c = ' '
+	start := len(line)
+	line = append(line, s...)
+	for i := start; i < len(line); i++ {
+		if c := line[i]; c <= '\r' && (c == '\t' || c == '\n' || c == '\r') {
+			line[i] = ' '
 		}
-		line = append(line, c)
 	}
 	return line
 }

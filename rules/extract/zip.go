@@ -19,6 +19,7 @@ func (w *walker) zipFile(att *rules.Attachment, sp *spilled) (result, error) {
 		att.Archive = true
 		return unscannablef("corrupt zip: %s", shortErr(err)), nil
 	}
+	useFastInflate(zr)
 	if kind := ooxmlKind(zr); kind != "" {
 		return w.ooxml(att, zr, kind), nil
 	}

@@ -16,6 +16,7 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -178,7 +179,17 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	}
 	own := newOwnScan(in.edm, in.partners)
 	own.learned = in.learned
-	msg, err := extract.Walk(ctx, r, in.lim, func(p *extract.Part) error {
+	// Each part's text goes through the detectors as it is decoded, a
+	// window at a time, never held whole (the checks on the company's own
+	// data, when configured, still read it whole).
+	open := func(loc string, tabular bool) io.Writer {
+		s := &partSink{doc: in.det.NewDocument(tabular)}
+		if own.active() {
+			s.keep = &bytes.Buffer{}
+		}
+		return s
+	}
+	msg, err := extract.WalkStream(ctx, r, in.lim, open, func(p *extract.Part) error {
 		if p.Attachment != nil {
 			rep.Attachments = append(rep.Attachments, *p.Attachment)
 			// A file name is written by a person ("【社外秘】価格表.xlsx"),
@@ -198,9 +209,13 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				Location: p.Location, Samples: []string{},
 				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
 		}
-		if len(p.Text) > 0 {
-			own.part(p)
-			res := in.det.Scan(p.Text, p.Tabular)
+		if s, ok := p.Sink.(*partSink); ok {
+			if s.keep != nil {
+				whole := *p
+				whole.Text = s.keep.Bytes()
+				own.part(&whole)
+			}
+			res := s.doc.Result()
 			if err := add(p.Location, res, partRecords(res)); err != nil {
 				return err
 			}
@@ -272,4 +287,19 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	}
 	rep.Findings = slices.Clip(rep.Findings)
 	return rep, msg, nil
+}
+
+// partSink receives one part's text from extract.WalkStream: the
+// detectors' chunked scan, and a copy only for the checks that read text
+// whole.
+type partSink struct {
+	doc  *detect.Document
+	keep *bytes.Buffer
+}
+
+func (s *partSink) Write(p []byte) (int, error) {
+	if s.keep != nil {
+		s.keep.Write(p)
+	}
+	return s.doc.Write(p)
 }

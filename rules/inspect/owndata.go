@@ -32,6 +32,9 @@ func newOwnScan(ix *edm.Index, dir *addressee.Directory) *ownScan {
 	return &ownScan{edm: ix, partners: dir, matches: map[string]*edm.Match{}, named: map[string][]int{}}
 }
 
+// active reports whether either check is on (they need whole texts).
+func (s *ownScan) active() bool { return s.edm != nil || s.partners != nil }
+
 // part reads one part's text.
 func (s *ownScan) part(p *extract.Part) {
 	if s.edm == nil && s.partners == nil {
