@@ -107,7 +107,7 @@ func TestMergeLiveProfiles(t *testing.T) {
 	}
 	// The unit a reload builds carries the new table, and a bad profile
 	// refuses it.
-	u, err := buildUnit(eff, nil)
+	u, err := buildUnit(eff, nil, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestMergeLiveProfiles(t *testing.T) {
 	}
 	bad := *eff
 	bad.Encrypt.Domains = map[string]string{"zipco.test": "rot13"}
-	if _, err := buildUnit(&bad, nil); err == nil || !strings.Contains(err.Error(), "encrypt.domains") {
+	if _, err := buildUnit(&bad, nil, t.TempDir()); err == nil || !strings.Contains(err.Error(), "encrypt.domains") {
 		t.Errorf("a bad profile built a unit: %v", err)
 	}
 }
