@@ -371,6 +371,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		},
 		apply: func(u *unit) {
 			live.install(u.live)
+			rewriter.SetProfiles(u.profiles)
 			srv.SetInspector(shared.inspector(inspectorOf(u)))
 			smtpCert.Set(u.smtpCert)
 			webCert.Set(u.webCert)
