@@ -135,12 +135,16 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		t.Fatal(err)
 	}
 	metrics := gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
-	p.runner = delivery.NewRunner(cfg, p.store, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
 	internal := func(d string) bool { return strings.EqualFold(d, "example.com") }
 	wake := disposition.NewSignal()
-	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify}); err != nil {
+	history, err := delivery.NewHistory(p.store.DB())
+	if err != nil {
 		t.Fatal(err)
 	}
+	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify, Learner: history}); err != nil {
+		t.Fatal(err)
+	}
+	p.runner = delivery.NewRunner(cfg, p.store, p.q, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
 	builder, err := notify.NewBuilder(notify.Options{From: "sendguard <sendguard@example.com>"})
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +282,9 @@ func pipePolicy(actions string) string {
 	if strings.Contains(actions, "delay") {
 		params = "\n    params:\n      delay_minutes: 1"
 	}
+	if strings.Contains(actions, "hold_approver") {
+		params = "\n    params:\n      approvers: [boss@example.com]"
+	}
 	return `version: 1
 rules:
   - name: guarded
@@ -302,11 +309,12 @@ var dlRE = regexp.MustCompile(`/d/([A-Za-z0-9_-]{43})`)
 // notice, and exactly one working link package.
 func TestPipelineMatrix(t *testing.T) {
 	t.Parallel()
-	holds := []string{"hold_review", "hold_sender", "delay"}
+	holds := []string{"hold_review", "hold_sender", "hold_approver", "delay"}
+	rewrites := []string{"", "bcc", "link", "encrypt", "bcc, link", "bcc, encrypt"}
 	if testing.Short() || raceEnabled {
-		holds = holds[:1]
+		// Every step still runs: the combinations pass each crash point.
+		holds, rewrites = holds[:1], []string{"", "bcc, link", "encrypt"}
 	}
-	rewrites := []string{"", "bcc", "link", "encrypt", "bcc, link"}
 	outcomes := []string{"release", "reject", "expire", "delete"}
 	points := map[string][]string{
 		"release": {"", "bcc written", "links created", "zip written", "release applied", "release committed", "notice written"},
@@ -331,7 +339,7 @@ func TestPipelineMatrix(t *testing.T) {
 						continue
 					}
 					name := fmt.Sprintf("%s+%s/%s/crash=%s", h, rw, oc, pt)
-					t.Run(name, func(t *testing.T) { runCase(t, h, rw, oc, pt) })
+					t.Run(name, func(t *testing.T) { t.Parallel(); runCase(t, h, rw, oc, pt) })
 				}
 			}
 		}
@@ -408,6 +416,19 @@ func runCase(t *testing.T, holdAction, rewrites, outcome, point string) {
 	}
 	defer p.close()
 
+	if outcome == "delete" {
+		// The deleted message's deadline passes in silence: no error,
+		// nothing left to fire, no notice.
+		if _, err := p.q.Holds.Tick(ctx, time.Now().Add(200*time.Hour)); err != nil {
+			t.Fatalf("deadline of a deleted message: %v", err)
+		}
+		if _, ok, err := p.q.Holds.NextDeadline(ctx); err != nil || ok {
+			t.Fatalf("a deleted message keeps a deadline (%v, %v)", ok, err)
+		}
+		if err := p.drain(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mails := rec.count(func(g recorded) bool { return g.Kind == spool.KindMail })
 	byNotice := func(what string) int {
 		return rec.count(func(g recorded) bool { return g.Kind == spool.KindNotice && strings.HasPrefix(g.Subject, what) })
@@ -583,6 +604,8 @@ func TestAdminSaysWhatHappened(t *testing.T) {
 		{"POST", "/v1/hold/" + id + "/release", 409, "message " + id + " was already delivered"},
 		{"POST", "/v1/hold/" + id + "/reject", 409, "was already delivered"},
 		{"DELETE", "/v1/queue/" + id, 409, "was already delivered"},
+		{"POST", "/v1/queue/" + id + "/retry", 409, "was already delivered"},
+		{"POST", "/v1/queue/0000000000000000000ZZ/retry", 404, "no message 0000000000000000000ZZ"},
 		{"POST", "/v1/hold/0000000000000000000ZZ/release", 404, "no message 0000000000000000000ZZ"},
 	}
 	for _, c := range cases {

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/queuetest"
@@ -19,7 +17,7 @@ import (
 // the contract.
 type bboltSubject struct{ *queue.Queue }
 
-func (s bboltSubject) Accept(_ context.Context, rec *spool.Record, h *hold.Record) error {
+func (s bboltSubject) Accept(ctx context.Context, rec *spool.Record, h *hold.Record) error {
 	bw, err := s.Spool.Create(rec.ID)
 	if err != nil {
 		return err
@@ -28,12 +26,7 @@ func (s bboltSubject) Accept(_ context.Context, rec *spool.Record, h *hold.Recor
 	if rec.SHA256, err = bw.Commit(); err != nil {
 		return err
 	}
-	return s.Spool.Accept(rec, func(tx *bbolt.Tx) error {
-		if h == nil {
-			return nil
-		}
-		return s.Holds.CreateTx(tx, h, hold.System, "test")
-	})
+	return s.Queue.Accept(ctx, queue.Acceptance{Message: rec, Hold: h, HoldReason: "test"})
 }
 
 func (s bboltSubject) Message(_ context.Context, id string) (*spool.Record, error) {

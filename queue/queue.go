@@ -17,6 +17,14 @@
 // a crash at any point runs it again from the start and never twice to
 // completion.
 //
+// The pipeline writes only through typed methods, never a store
+// transaction: Accept (front), Decide, Approve, Delete and Retry (people,
+// timers), FinishStep and FailStep (the step worker), FinishAttempt and
+// Park (the delivery runner); it reads with Get, Hold and WithSteps. Each
+// consumer declares the few it uses (front.Acceptor,
+// disposition.StepQueue, delivery.Queue, adminapi.AdminQueue), and any
+// store behind them must pass package queuetest.
+//
 // Illegal transitions return a *StateError (errors.Is ErrIllegal) that
 // names the state the message is really in, so the CLI and the console
 // can say "already delivered" instead of a store's internal error.
@@ -85,6 +93,10 @@ type Options struct {
 	// Reports keeps the analysis reports that come with acceptances; nil
 	// refuses an acceptance that carries one.
 	Reports ReportStore
+	// Learner, if set, learns from each finished delivery attempt.
+	Learner Learner
+	// Sent, if set, keeps the sent-mail records attempts carry.
+	Sent SentStore
 }
 
 // Queue is the one owner of a message's durable state.
@@ -303,3 +315,22 @@ func (q *Queue) Events(ctx context.Context, id string) ([]hold.Event, error) {
 
 // Verify checks the audit chain and returns the number of events.
 func (q *Queue) Verify(ctx context.Context) (uint64, error) { return q.Holds.Verify(ctx) }
+
+// Retry makes a queued message due for delivery now (an admin's retry).
+// Any other state is refused with a *StateError.
+func (q *Queue) Retry(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := q.Spool.Update(id, func(_ *bbolt.Tx, rec *spool.Record) error {
+		if rec.State != spool.StateQueued {
+			return &StateError{ID: id, State: string(rec.State)}
+		}
+		rec.NextAttempt = q.opts.Now()
+		return nil
+	})
+	if errors.Is(err, spool.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return err
+}

@@ -159,3 +159,32 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
+
+// A message parked after a delivery crash is held without a hold record;
+// an admin can still delete it.
+func TestParkedMessageCanBeDeleted(t *testing.T) {
+	sp, err := spool.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	q, err := Open(sp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rec := &spool.Record{ID: spool.NewID(), Kind: spool.KindMail, MailFrom: "alice@example.com",
+		Rcpts: []spool.Rcpt{{Addr: "b@partner.test", Status: spool.RcptPending}}, NextAttempt: time.Now()}
+	if err := q.Accept(ctx, Acceptance{Message: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Park(ctx, rec.ID, "internal error during delivery"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Delete(ctx, rec.ID, hold.Actor{Name: "admin", Role: "admin"}, "broken"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := q.Get(ctx, rec.ID); r.State != spool.StateDeleted {
+		t.Fatalf("state %s, want deleted", r.State)
+	}
+}

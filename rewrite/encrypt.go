@@ -7,29 +7,15 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
-)
-
-// PasswordDelivery says how the recipient learns the zip password; it
-// selects the sentence of the note added to the message.
-type PasswordDelivery string
-
-// Password delivery modes.
-const (
-	// DeliverySender: the sender tells the recipient by another channel.
-	DeliverySender PasswordDelivery = "sender"
-	// DeliveryRecipient: a separate mail with the password follows.
-	DeliveryRecipient PasswordDelivery = "recipient"
-	// DeliveryPreset: the password agreed in advance with the recipient's
-	// organisation.
-	DeliveryPreset PasswordDelivery = "preset"
+	"github.com/sendguard/sendguard/rules"
 )
 
 // EncryptOptions configures EncryptAttachments.
 type EncryptOptions struct {
 	// Password protects the zip (generate it with crypto/password).
 	Password string
-	// PasswordDelivery defaults to DeliverySender.
-	PasswordDelivery PasswordDelivery
+	// PasswordDelivery defaults to rules.PasswordSender.
+	PasswordDelivery rules.PasswordDelivery
 	// Zip passes encryption, name encoding, level, temp dir and logger to
 	// crypto/aeszip; its Password field is ignored (Password is used).
 	Zip aeszip.Options
@@ -136,8 +122,8 @@ type encrypter struct {
 func newEncrypter(opt EncryptOptions) (*encrypter, error) {
 	switch opt.PasswordDelivery {
 	case "":
-		opt.PasswordDelivery = DeliverySender
-	case DeliverySender, DeliveryRecipient, DeliveryPreset:
+		opt.PasswordDelivery = rules.PasswordSender
+	case rules.PasswordSender, rules.PasswordRecipient, rules.PasswordPreset:
 	default:
 		return nil, fmt.Errorf("rewrite: unknown password delivery %q", opt.PasswordDelivery)
 	}

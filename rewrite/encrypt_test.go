@@ -23,6 +23,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/jhillyerd/enmime/v2"
 	"github.com/sendguard/sendguard/crypto/aeszip"
+	"github.com/sendguard/sendguard/rules"
 )
 
 const testPassword = "Tx7-pass-WORD"
@@ -435,10 +436,10 @@ func noteOf(t *testing.T, out []byte) string {
 
 func TestEncryptNoteDelivery(t *testing.T) {
 	in := readFixture(t, "enc-japanese.eml")
-	for mode, want := range map[PasswordDelivery][2]string{
-		"":                {"送信者から別の手段", "The sender will tell you"},
-		DeliveryRecipient: {"別のメールでお送りします", "separate email"},
-		DeliveryPreset:    {"共通のパスワード", "shared password"},
+	for mode, want := range map[rules.PasswordDelivery][2]string{
+		"":                      {"送信者から別の手段", "The sender will tell you"},
+		rules.PasswordRecipient: {"別のメールでお送りします", "separate email"},
+		rules.PasswordPreset:    {"共通のパスワード", "shared password"},
 	} {
 		opt := testOptions()
 		opt.PasswordDelivery = mode

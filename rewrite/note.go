@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/templates/i18n"
 )
 
@@ -16,9 +17,9 @@ func (e *encrypter) note() string {
 	eol := e.rw.top.eol
 	how := "mail.zip_note.sender"
 	switch e.opt.PasswordDelivery {
-	case DeliveryRecipient:
+	case rules.PasswordRecipient:
 		how = "mail.zip_note.recipient"
-	case DeliveryPreset:
+	case rules.PasswordPreset:
 		how = "mail.zip_note.preset"
 	}
 	var langs []string

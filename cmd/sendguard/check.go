@@ -219,9 +219,19 @@ func newRulesInspector(cfg *config.Config, reveal bool, hist interface{ Known(st
 }
 
 func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }) (*inspect.Inspector, *policy.Policy, error) {
+	return newRulesInspectorIn(cfg, reveal, hist, "")
+}
+
+// newRulesInspectorIn is newRulesInspectorPolicy spilling large
+// attachments into tmp (the gateway's spool staging directory: mail
+// content never lands in the system temp directory); "" is the system's,
+// for the CLI.
+func newRulesInspectorIn(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }, tmp string) (*inspect.Inspector, *policy.Policy, error) {
+	lim := extractionLimits(cfg.Extraction)
+	lim.TempDir = tmp
 	dc := cfg.Detect.DetectConfig()
 	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal,
-		Limits:       extractionLimits(cfg.Extraction),
+		Limits:       lim,
 		Dictionaries: dc.Dictionaries, NoBuiltinDictionary: dc.NoBuiltinDictionary, Patterns: dc.Patterns, Allow: dc.Allow}
 	if hist != nil {
 		ic.History = hist

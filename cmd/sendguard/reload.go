@@ -118,10 +118,10 @@ type unit struct {
 	live     *liveUnit        // directory, DKIM signer, SSO mapping
 }
 
-func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }) (*unit, error) {
+func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }, tmp string) (*unit, error) {
 	u := &unit{cfg: cfg}
 	var err error
-	if u.rules, u.policy, err = newRulesInspectorPolicy(cfg, false, hist); err != nil {
+	if u.rules, u.policy, err = newRulesInspectorIn(cfg, false, hist, tmp); err != nil {
 		return nil, err
 	}
 	if cfg.SMTP.TLS.Cert != "" {

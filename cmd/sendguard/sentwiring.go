@@ -32,18 +32,7 @@ type sentParts struct {
 
 // newSent builds the sent-mail record and the incident kit. With
 // sent.retention 0 nothing is recorded, and the kit finds nothing.
-func newSent(cfg *config.Config, store *spool.Store, q disposition.Acceptor, holds *hold.Store, links *link.Store, log *slog.Logger) (*sentParts, error) {
-	st := &sent.Store{DB: store.DB(), Retention: cfg.Sent.Retention}
-	if cfg.Sent.KeepBody {
-		key, err := link.LoadOrCreateKey(filepath.Join(cfg.DataDir, "sent.key"))
-		if err != nil {
-			return nil, fmt.Errorf("sent.keep_body: %w", err)
-		}
-		st.BodyDir, st.Key = filepath.Join(cfg.DataDir, "sent"), key
-	}
-	if err := st.Init(); err != nil {
-		return nil, fmt.Errorf("sent: %w", err)
-	}
+func newSent(cfg *config.Config, store *spool.Store, st *sent.Store, q disposition.Acceptor, holds *hold.Store, links *link.Store, log *slog.Logger) (*sentParts, error) {
 	base, err := webbase.ParseBase(cfg.Web.BaseURL)
 	if err != nil {
 		return nil, err
@@ -66,6 +55,23 @@ func newSent(cfg *config.Config, store *spool.Store, q disposition.Acceptor, hol
 		}}
 	return &sentParts{store: st, kit: kit, confirm: kit.ConfirmHandler(base.Path), prefix: base.Path + sent.ConfirmPrefix,
 		reportPrefix: base.Path + sent.ReportPrefix}, nil
+}
+
+// openSentStore opens the sent-mail records on the spool's database; the
+// queue keeps a delivered mail's record with its attempt's result.
+func openSentStore(cfg *config.Config, store *spool.Store) (*sent.Store, error) {
+	st := &sent.Store{DB: store.DB(), Retention: cfg.Sent.Retention}
+	if cfg.Sent.KeepBody {
+		key, err := link.LoadOrCreateKey(filepath.Join(cfg.DataDir, "sent.key"))
+		if err != nil {
+			return nil, fmt.Errorf("sent.keep_body: %w", err)
+		}
+		st.BodyDir, st.Key = filepath.Join(cfg.DataDir, "sent"), key
+	}
+	if err := st.Init(); err != nil {
+		return nil, fmt.Errorf("sent: %w", err)
+	}
+	return st, nil
 }
 
 // purgeSent deletes sent records older than the retention every tick,

@@ -154,7 +154,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		defer closeN()
 		routes.Own = withDKIM(ntr, dkimSigner, log)
 	}
-	runner := delivery.NewRunner(cfg, store, routes, buildDSN(cfg), log, metrics)
 
 	reportStore := &reports.Bolt{DB: store.DB()}
 	if err := reportStore.Init(); err != nil {
@@ -163,16 +162,29 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	// Transitions that record a step wake the step worker after they
 	// commit.
 	stepWake := disposition.NewSignal()
-	q, err := queue.Open(store, queue.Options{OnStep: stepWake.Notify, Reports: reportStore,
+	history, err := delivery.NewHistory(store.DB())
+	if err != nil {
+		return err
+	}
+	sentStore, err := openSentStore(cfg, store)
+	if err != nil {
+		return err
+	}
+	qopts := queue.Options{OnStep: stepWake.Notify, Reports: reportStore, Learner: history,
 		Logger: log.With("component", "hold"),
 		// The closing message line of a message that ends without delivery
 		// (rejected, cancelled, expired, deleted), as delivery logs its own.
 		OnFinished: func(rec *spool.Record) {
 			gateway.LogMessage(log.With("component", "queue", "queue_id", rec.ID), gateway.RecordFacts(rec, time.Now()))
-		}})
+		}}
+	if cfg.Sent.Retention > 0 {
+		qopts.Sent = sentStore
+	}
+	q, err := queue.Open(store, qopts)
 	if err != nil {
 		return err
 	}
+	runner := delivery.NewRunner(cfg, store, q, routes, buildDSN(cfg), log, metrics)
 	holds := q.Holds
 
 	loc := cfg.Location()
@@ -201,10 +213,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	notifier := &disposition.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
 		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	history, err := delivery.NewHistory(store.DB())
-	if err != nil {
-		return err
-	}
 	// Senders' behaviour baselines: learned in memory at acceptance,
 	// written every few seconds and at shutdown (baseline package doc).
 	baselineStore := &baseline.Bolt{DB: store.DB()}
@@ -212,7 +220,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return fmt.Errorf("baselines: %w", err)
 	}
 	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
-	first, err := buildUnit(cfg, history)
+	first, err := buildUnit(cfg, history, store.TempDir())
 	if err != nil {
 		return err
 	}
@@ -247,7 +255,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	sentParts, err := newSent(cfg, store, q, holds, links, log)
+	sentParts, err := newSent(cfg, store, sentStore, q, holds, links, log)
 	if err != nil {
 		return err
 	}
@@ -350,7 +358,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) {
-			u, err := buildUnit(c, history)
+			u, err := buildUnit(c, history, store.TempDir())
 			if err == nil {
 				u.live, err = live.prepare(c)
 			}

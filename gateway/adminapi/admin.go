@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/queue"
@@ -56,6 +54,7 @@ type AdminQueue interface {
 	Delete(ctx context.Context, id string, actor hold.Actor, reason string) error
 	Events(ctx context.Context, id string) ([]hold.Event, error)
 	Verify(ctx context.Context) (uint64, error)
+	Retry(ctx context.Context, id string) error
 }
 
 // HeaderOSUser carries the OS account the CLI runs as, for the audit log;
@@ -160,14 +159,7 @@ func (a *Admin) show(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) retry(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := a.Store.Update(id, func(tx *bbolt.Tx, rec *spool.Record) error {
-		if rec.State != spool.StateQueued {
-			return errNotQueued
-		}
-		rec.NextAttempt = time.Now()
-		return nil
-	})
-	if err != nil {
+	if err := a.Queue.Retry(r.Context(), id); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -315,15 +307,13 @@ func (a *Admin) userTOTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]string{"name": name, "totp_url": url})
 }
 
-var errNotQueued = errors.New("message is not queued for delivery")
-
 func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, spool.ErrNotFound), errors.Is(err, queue.ErrNotFound), errors.Is(err, hold.ErrNotFound):
 		code = http.StatusNotFound
 		err = fmt.Errorf("no message %s", r.PathValue("id"))
-	case errors.Is(err, errNotQueued), errors.Is(err, queue.ErrIllegal):
+	case errors.Is(err, queue.ErrIllegal):
 		code = http.StatusConflict
 	default:
 		a.Log.Error("admin request", "err", err)

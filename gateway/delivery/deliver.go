@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,11 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/dsn"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/sent"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -90,6 +90,7 @@ type DSNBuilder func(rec *spool.Record, failed []spool.Rcpt, body io.Reader) ([]
 // configurable as delivery.retry.
 type Runner struct {
 	store   *spool.Store
+	queue   Queue
 	tr      Transport
 	dsn     DSNBuilder
 	cfg     *config.Config
@@ -112,10 +113,18 @@ type Runner struct {
 	OnSent func(*sent.Record)
 }
 
-// NewRunner builds the delivery runner.
-func NewRunner(cfg *config.Config, store *spool.Store, tr Transport, dsn DSNBuilder, log *slog.Logger, m *gateway.Metrics) *Runner {
+// Queue is what the runner needs of the message queue (*queue.Queue is
+// one): each attempt's result commits through it.
+type Queue interface {
+	FinishAttempt(ctx context.Context, a queue.Attempt) error
+	Park(ctx context.Context, id, reason string) error
+}
+
+// NewRunner builds the delivery runner: it reads due messages and their
+// bodies from store and commits results through q.
+func NewRunner(cfg *config.Config, store *spool.Store, q Queue, tr Transport, dsn DSNBuilder, log *slog.Logger, m *gateway.Metrics) *Runner {
 	actx, abort := context.WithCancel(context.Background())
-	return &Runner{store: store, tr: tr, dsn: dsn, cfg: cfg, log: log.With("component", "delivery"),
+	return &Runner{store: store, queue: q, tr: tr, dsn: dsn, cfg: cfg, log: log.With("component", "delivery"),
 		metrics: m, now: time.Now, wake: make(chan struct{}, 1), inflight: map[string]bool{},
 		attemptCtx: actx, abort: abort}
 }
@@ -205,11 +214,9 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 			// A message that crashes delivery is parked (held) instead of
 			// being retried forever.
 			log.Error("panic in delivery; message parked as held", "panic", p, "stack", string(debug.Stack()))
-			r.store.Update(id, func(tx *bbolt.Tx, rec *spool.Record) error {
-				rec.State = spool.StateHeld
-				rec.LastError = "internal error during delivery"
-				return nil
-			})
+			if err := r.queue.Park(context.WithoutCancel(ctx), id, "internal error during delivery"); err != nil {
+				log.Error("park message", "err", err)
+			}
 		}
 	}()
 	rec, err := r.store.Get(id)
@@ -272,7 +279,7 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 	}
 	now = r.now()
 	out := applyResults(rec, results, now, r.cfg.Delivery.Retry)
-	r.record(log, rec, out, now)
+	r.record(ctx, log, rec, out, now)
 }
 
 // markAccepted records the next hop's 250 for rs ahead of everything else
@@ -415,7 +422,7 @@ func applyResults(rec *spool.Record, results []Result, now time.Time, retry []ti
 
 // record commits an attempt's outcome, with a DSN for newly failed
 // recipients in the same transaction.
-func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time.Time) {
+func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record, o outcome, now time.Time) {
 	var dsnRec *spool.Record
 	report := append(append([]spool.Rcpt(nil), o.failed...), o.delayed...)
 	if len(report) > 0 && r.dsn != nil && dsn.ShouldBounce(rec.MailFrom) && rec.Kind != spool.KindDSN {
@@ -428,34 +435,14 @@ func (r *Runner) record(log *slog.Logger, rec *spool.Record, o outcome, now time
 		}
 	}
 	sentRec := r.prepareSent(log, rec, now)
-	err := r.store.Update(rec.ID, func(tx *bbolt.Tx, cur *spool.Record) error {
-		if cur.State != spool.StateQueued {
-			return errStateChanged
-		}
-		*cur = *rec
-		if sentRec != nil {
-			// A record that cannot be written must not undo the
-			// delivery's result (the mail would go out again).
-			if err := r.Sent.PutTx(tx, sentRec); err != nil {
-				log.Error("record sent mail", "err", err)
-			}
-		}
-		if err := spool.ClearDeliveredTx(tx, rec.ID); err != nil {
-			return err
-		}
-		if err := learnTx(tx, rec, now); err != nil {
-			return err
-		}
-		if dsnRec != nil {
-			return spool.PutTx(tx, dsnRec)
-		}
-		return nil
-	})
+	// An attempt that ran records its result even when shutdown began
+	// meanwhile.
+	err := r.queue.FinishAttempt(context.WithoutCancel(ctx), queue.Attempt{Message: rec, DSN: dsnRec, Sent: sentRec})
 	if err != nil {
 		if dsnRec != nil {
 			r.store.RemoveBody(dsnRec.ID)
 		}
-		if err != errStateChanged {
+		if !errors.Is(err, queue.ErrStale) {
 			log.Error("record delivery result", "err", err)
 		}
 		return
@@ -513,8 +500,6 @@ func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time)
 	}
 	return s
 }
-
-var errStateChanged = fmt.Errorf("message state changed during delivery")
 
 // dsnSubject names a DSN in the queue: a bounce, or only a delay warning.
 func dsnSubject(rcpts []spool.Rcpt) string {

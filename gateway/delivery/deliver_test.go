@@ -12,6 +12,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -39,7 +40,7 @@ func TestDelayWarningOnce(t *testing.T) {
 		}
 		return out
 	})
-	r := NewRunner(cfg, st, tempFail, build, slog.New(slog.DiscardHandler), gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil }))
+	r := NewRunner(cfg, st, openQueue(t, st), tempFail, build, slog.New(slog.DiscardHandler), gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil }))
 	id := spool.NewID()
 	bw, _ := st.Create(id)
 	bw.Write([]byte("Subject: x\r\n\r\nbody\r\n"))
@@ -105,7 +106,7 @@ func TestAcceptedIsNotSentAgain(t *testing.T) {
 	// without it).
 	log := slog.New(slog.DiscardHandler)
 	metrics := gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
-	first := NewRunner(cfg, st, nil, nil, log, metrics)
+	first := NewRunner(cfg, st, openQueue(t, st), nil, nil, log, metrics)
 	first.markAccepted(log, id, []Result{{Rcpt: "a@partner.test", Delivered: true, Code: 250, Enhanced: "2.0.0",
 		Message: "queued as A1", Remote: "hop", FromPeer: true}})
 	st.Close()
@@ -124,7 +125,7 @@ func TestAcceptedIsNotSentAgain(t *testing.T) {
 		}
 		return out
 	})
-	r := NewRunner(cfg, st, second, nil, log, gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil }))
+	r := NewRunner(cfg, st, openQueue(t, st), second, nil, log, gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil }))
 	r.Attempt(context.Background(), id)
 	if len(sent) != 1 || sent[0] != "b@partner.test" {
 		t.Fatalf("sent again after restart: %v", sent)
@@ -145,3 +146,11 @@ func TestAcceptedIsNotSentAgain(t *testing.T) {
 type transportFunc func(context.Context, *Delivery) []Result
 
 func (f transportFunc) Deliver(ctx context.Context, d *Delivery) []Result { return f(ctx, d) }
+
+func openQueue(t *testing.T, st *spool.Store) *queue.Queue {
+	q, err := queue.Open(st, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}

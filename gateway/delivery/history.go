@@ -58,6 +58,12 @@ func (h *History) Known(domain string) bool {
 	return known
 }
 
+// LearnTx implements queue.Learner: what a finished attempt teaches commits
+// with it.
+func (h *History) LearnTx(tx *bbolt.Tx, rec *spool.Record, now time.Time) error {
+	return learnTx(tx, rec, now)
+}
+
 // learnTx records the domains of delivered recipients (first delivery time).
 func learnTx(tx *bbolt.Tx, rec *spool.Record, now time.Time) error {
 	b := tx.Bucket(bucketDomains)

@@ -11,6 +11,7 @@ import (
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/rewrite"
+	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/address"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -39,8 +40,8 @@ type Encryptor struct {
 
 // Encrypted reports an applied encryption.
 type Encrypted struct {
-	Suffix  string                   // derived body file
-	Mode    rewrite.PasswordDelivery // password delivery actually used
+	Suffix  string                 // derived body file
+	Mode    rules.PasswordDelivery // password delivery actually used
 	Result  rewrite.EncryptResult
 	Notices *Prepared
 }
@@ -53,7 +54,7 @@ var ErrNothingToEncrypt = rewrite.ErrNoAttachments
 // "bcc" after a Bcc conversion).
 // mode is the policy's encrypt_password; one it cannot honour falls back
 // to the sender.
-func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject string, mode rewrite.PasswordDelivery, now time.Time) (*Encrypted, error) {
+func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject string, mode rules.PasswordDelivery, now time.Time) (*Encrypted, error) {
 	external := e.externalRcpts(rcpts)
 	pw, mode, err := e.password(mode, external)
 	if err != nil {
@@ -86,9 +87,9 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	}
 	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}}
 	switch mode {
-	case rewrite.DeliverySender:
+	case rules.PasswordSender:
 		err = e.notice(out.Notices, passwordNotice(sender, subject, res, pw, rcpts, true, now))
-	case rewrite.DeliveryRecipient:
+	case rules.PasswordRecipient:
 		for _, r := range external {
 			if err = e.notice(out.Notices, passwordNotice(r, subject, res, pw, nil, false, now.Add(e.RecipientDelay))); err != nil {
 				break
@@ -106,8 +107,8 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 // password picks the password and the mode that can really be used: a
 // preset only when every external recipient's domain shares one, the
 // sender mode needs a sender.
-func (e *Encryptor) password(mode rewrite.PasswordDelivery, external []string) (string, rewrite.PasswordDelivery, error) {
-	if mode == rewrite.DeliveryPreset {
+func (e *Encryptor) password(mode rules.PasswordDelivery, external []string) (string, rules.PasswordDelivery, error) {
+	if mode == rules.PasswordPreset {
 		preset := ""
 		for _, r := range external {
 			_, dom, _ := strings.Cut(strings.ToLower(r), "@")
@@ -119,12 +120,12 @@ func (e *Encryptor) password(mode rewrite.PasswordDelivery, external []string) (
 			preset = p
 		}
 		if preset != "" {
-			return preset, rewrite.DeliveryPreset, nil
+			return preset, rules.PasswordPreset, nil
 		}
-		mode = rewrite.DeliverySender // no single agreed password: fall back safely
+		mode = rules.PasswordSender // no single agreed password: fall back safely
 	}
-	if mode != rewrite.DeliveryRecipient {
-		mode = rewrite.DeliverySender
+	if mode != rules.PasswordRecipient {
+		mode = rules.PasswordSender
 	}
 	pw, err := password.Generate(password.Options{Length: e.PasswordLength})
 	return pw, mode, err

@@ -25,14 +25,14 @@ type Rewrites struct {
 	Encrypt bool
 	// Password is how the zip's password travels (the policy's
 	// encrypt_password, validated against the same values).
-	Password rewrite.PasswordDelivery
+	Password rules.PasswordDelivery
 }
 
 // Any reports whether anything is rewritten.
 func (r Rewrites) Any() bool { return r.Bcc || r.Link || r.Encrypt }
 
 // AcceptRewrites are the rewrites of a decision that does not hold.
-func AcceptRewrites(actions []string, password rewrite.PasswordDelivery) Rewrites {
+func AcceptRewrites(actions []string, password rules.PasswordDelivery) Rewrites {
 	return Rewrites{Bcc: slices.Contains(actions, rules.ActionBcc), Link: slices.Contains(actions, rules.ActionLink),
 		Encrypt: slices.Contains(actions, rules.ActionEncrypt), Password: password}
 }
@@ -41,7 +41,7 @@ func AcceptRewrites(actions []string, password rewrite.PasswordDelivery) Rewrite
 // for plus what the release mode adds. An encrypt release keeps the
 // attachments in the mail (zipped) instead of linking them.
 func ReleaseRewrites(actions []string, mode hold.ReleaseMode) Rewrites {
-	r := AcceptRewrites(actions, rewrite.DeliverySender)
+	r := AcceptRewrites(actions, rules.PasswordSender)
 	r.Bcc = r.Bcc || mode == hold.ModeBcc
 	r.Encrypt = r.Encrypt || mode == hold.ModeEncrypt
 	r.Link = r.Link && mode != hold.ModeEncrypt

@@ -14,7 +14,6 @@ import (
 	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
-	"github.com/sendguard/sendguard/rewrite"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
@@ -134,7 +133,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	kind, ok := holdKind(d)
 	why := strings.Join(d.Rules, ",")
 	if !ok {
-		rw := AcceptRewrites(d.Actions, rewrite.PasswordDelivery(d.Params.EncryptPassword))
+		rw := AcceptRewrites(d.Actions, d.Params.EncryptPassword)
 		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
 		if !p.Rewriter.Needed(msg, rw) {
 			return v, nil

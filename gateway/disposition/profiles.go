@@ -125,7 +125,7 @@ func (w *Rewriter) applyGroups(ctx context.Context, m Message, rw Rewrites, grou
 		}
 		password := rw.Password
 		if password == "" {
-			password = rewrite.DeliverySender
+			password = rules.PasswordSender
 		}
 		enc, err := e.Apply(m.ID, base, m.Sender, g.Rcpts, m.Subject, password, now)
 		switch {

@@ -32,6 +32,12 @@ type StepRunner struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 
+	// Share is the part of the time Run spends on steps (0 < Share ≤ 1;
+	// 0 means DefaultShare): after a step it rests in proportion, so a
+	// burst of releases — zips written and fsynced — leaves the disk and
+	// the CPU to SMTP acceptance between steps. Nobody waits on a step in
+	// real time; a client waits on every reply.
+	Share float64
 	// Wakeup is notified to run steps now (queue.Options.OnStep); nil
 	// makes one.
 	Wakeup Signal
@@ -39,6 +45,9 @@ type StepRunner struct {
 	// the step there as kill -9 would, without any cleanup.
 	Fault func(point string) error
 }
+
+// DefaultShare is StepRunner.Share when unset.
+const DefaultShare = 0.5
 
 // StepQueue is what the step worker needs of the message queue
 // (*queue.Queue is one): the recorded steps, and one short commit per
@@ -97,7 +106,7 @@ func (r *StepRunner) Run(ctx context.Context) {
 	lowerPriority(r.Log)
 	wake := r.wakeCh()
 	for {
-		next, _ := r.RunOnce(ctx)
+		next, _ := r.runOnce(ctx, r.rest)
 		wait := 30 * time.Second
 		if !next.IsZero() {
 			wait = min(wait, max(next.Sub(r.now()), 10*time.Millisecond))
@@ -117,6 +126,28 @@ func (r *StepRunner) Run(ctx context.Context) {
 // RunOnce runs every due step once and returns when the earliest retry
 // that is not yet due will be (zero if none).
 func (r *StepRunner) RunOnce(ctx context.Context) (next time.Time, err error) {
+	return r.runOnce(ctx, nil)
+}
+
+// rest pauses after a step that took d, for Share's sake.
+func (r *StepRunner) rest(ctx context.Context, d time.Duration) {
+	share := r.Share
+	if share <= 0 || share > 1 {
+		share = DefaultShare
+	}
+	pause := min(time.Duration(float64(d)*(1-share)/share), 5*time.Second)
+	if pause <= 0 {
+		return
+	}
+	t := time.NewTimer(pause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (r *StepRunner) runOnce(ctx context.Context, rest func(context.Context, time.Duration)) (next time.Time, err error) {
 	ids, err := r.Queue.WithSteps(ctx, stepBatch)
 	if err != nil {
 		r.Log.Error("read recorded steps", "err", err)
@@ -129,7 +160,11 @@ func (r *StepRunner) RunOnce(ctx context.Context) (next time.Time, err error) {
 		}
 		// A message whose steps all ran moves on to its next one here.
 		for range 4 {
+			t0 := time.Now()
 			retry, ran, err := r.runFirst(ctx, id)
+			if ran && rest != nil {
+				rest(ctx, time.Since(t0))
+			}
 			if err != nil {
 				errs = append(errs, err)
 			}

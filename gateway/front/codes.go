@@ -1,7 +1,6 @@
 package front
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/emersion/go-smtp"
@@ -88,19 +87,6 @@ func policyReject(reason string) *smtp.SMTPError {
 
 func queued(qid string) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + qid}
-}
-
-// smtpReply maps any error to what the client may see: SMTP errors pass
-// through, everything else becomes a temporary internal error.
-func smtpReply(err error, qid string) error {
-	if err == nil {
-		return nil
-	}
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return se
-	}
-	return internalError(qid)
 }
 
 // sanitizeReply keeps a reply on one printable line.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -94,4 +95,22 @@ func TestPostgresClusterContract(t *testing.T) {
 		pool := sharedPool(t)
 		return subject{openNode(t, pool, "a", t.TempDir())}, subject{openNode(t, pool, "b", t.TempDir())}
 	})
+}
+
+// The workers run on the node that holds the message: steps and attempts
+// commit to its local queue.
+func (s subject) FinishStep(ctx context.Context, id string, k spool.StepKind, res queue.StepResult) error {
+	return s.Local.FinishStep(ctx, id, k, res)
+}
+
+func (s subject) FailStep(ctx context.Context, id string, cause error, backoff func(int) time.Duration) (time.Time, error) {
+	return s.Local.FailStep(ctx, id, cause, backoff)
+}
+
+func (s subject) FinishAttempt(ctx context.Context, a queue.Attempt) error {
+	return s.Local.FinishAttempt(ctx, a)
+}
+
+func (s subject) Park(ctx context.Context, id, reason string) error {
+	return s.Local.Park(ctx, id, reason)
 }

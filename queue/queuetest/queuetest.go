@@ -34,6 +34,12 @@ type Subject interface {
 	Tick(ctx context.Context, now time.Time) (int, error)
 	// WithSteps lists messages with recorded steps.
 	WithSteps(ctx context.Context) ([]string, error)
+	// The typed results of the workers, as queue.Queue has them.
+	FinishStep(ctx context.Context, id string, k spool.StepKind, res queue.StepResult) error
+	FailStep(ctx context.Context, id string, cause error, backoff func(attempts int) time.Duration) (time.Time, error)
+	FinishAttempt(ctx context.Context, a queue.Attempt) error
+	Park(ctx context.Context, id, reason string) error
+	Retry(ctx context.Context, id string) error
 }
 
 var admin = hold.Actor{Name: "admin", Role: "admin"}
@@ -47,6 +53,9 @@ func Run(t *testing.T, open func(testing.TB) Subject) {
 	t.Run("NofM", func(t *testing.T) { testNofM(t, open) })
 	t.Run("NofMReject", func(t *testing.T) { testNofMReject(t, open) })
 	t.Run("NofMConcurrent", func(t *testing.T) { testNofMConcurrent(t, open) })
+	t.Run("Steps", func(t *testing.T) { testSteps(t, open) })
+	t.Run("StepOfDeleted", func(t *testing.T) { testStepOfDeleted(t, open) })
+	t.Run("Attempts", func(t *testing.T) { testAttempts(t, open) })
 }
 
 func accept(t testing.TB, s Subject, held bool) string {

@@ -28,7 +28,7 @@ type Params struct {
 	DelayMinutes int `yaml:"delay_minutes" json:"delay_minutes,omitempty"`
 	// EncryptPassword says who receives the zip password: "sender",
 	// "recipient" or "preset".
-	EncryptPassword string `yaml:"encrypt_password" json:"encrypt_password,omitempty"`
+	EncryptPassword rules.PasswordDelivery `yaml:"encrypt_password" json:"encrypt_password,omitempty"`
 	// Approvers are the addresses asked to approve a hold_approver message.
 	Approvers []string `yaml:"approvers" json:"approvers,omitempty"`
 	// ApprovalsRequired is how many distinct approvers must approve (N of
@@ -157,7 +157,7 @@ func combine(matched []*rule) Decision {
 	if keep[idxEncrypt] {
 		d.Params.EncryptPassword = first[idxEncrypt].params.EncryptPassword
 		if d.Params.EncryptPassword == "" {
-			d.Params.EncryptPassword = PasswordSender
+			d.Params.EncryptPassword = rules.PasswordSender
 		}
 	}
 	if keep[idxHoldApprover] {

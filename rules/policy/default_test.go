@@ -137,7 +137,7 @@ func TestDefaultPolicy(t *testing.T) {
 			if tt.rule != "default" && (len(d.Reasons) != 1 || d.Reasons[0].JA == "" || d.Reasons[0].EN == "" || d.Reasons[0].Rule != tt.rule) {
 				t.Errorf("reasons = %+v, want one bilingual reason", d.Reasons)
 			}
-			if d.Has(rules.ActionEncrypt) && d.Params.EncryptPassword != PasswordSender {
+			if d.Has(rules.ActionEncrypt) && d.Params.EncryptPassword != rules.PasswordSender {
 				t.Errorf("encrypt password goes to %q, want sender", d.Params.EncryptPassword)
 			}
 		})

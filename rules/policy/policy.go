@@ -16,13 +16,6 @@ import (
 	"github.com/sendguard/sendguard/rules"
 )
 
-// Values of Params.EncryptPassword.
-const (
-	PasswordSender    = "sender"
-	PasswordRecipient = "recipient"
-	PasswordPreset    = "preset"
-)
-
 // maxDelayMinutes bounds delay_minutes (one week).
 const maxDelayMinutes = 7 * 24 * 60
 
@@ -183,7 +176,7 @@ func validateActions(s *ruleSpec, ps *problems) {
 	}
 	switch s.Params.EncryptPassword {
 	case "":
-	case PasswordSender, PasswordRecipient, PasswordPreset:
+	case rules.PasswordSender, rules.PasswordRecipient, rules.PasswordPreset:
 		if !seen[rules.ActionEncrypt] {
 			ps.add(s.paramLine("encrypt_password"), s.Name, "params: encrypt_password needs the encrypt action")
 		}
