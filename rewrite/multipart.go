@@ -25,13 +25,25 @@ type partScanner struct {
 	closed    bool   // the close delimiter was read
 	closeRest []byte // the close delimiter line after "--boundary--"
 	parts     int
+	pooled    bool // br came from the pool; release returns it
 }
 
 func newPartScanner(r io.Reader, boundary string) *partScanner {
-	return &partScanner{
-		br:        bufio.NewReaderSize(r, bufSize),
-		dash:      []byte("--" + boundary),
-		lineStart: true,
+	s := &partScanner{dash: []byte("--" + boundary), lineStart: true}
+	if br, ok := r.(*bufio.Reader); ok && br.Size() >= bufSize {
+		s.br = br // already buffered (the message's own reader)
+	} else {
+		s.br, s.pooled = getReader(r), true
+	}
+	return s
+}
+
+// release returns a pooled reader once the scanner is done; everything the
+// scanner handed out (Read's bytes, preamble, epilogue, closeRest) is a copy.
+func (s *partScanner) release() {
+	if s.pooled {
+		putReader(s.br)
+		s.br, s.pooled = nil, false
 	}
 }
 

@@ -153,7 +153,7 @@ func rfc2231Escape(s string) string {
 func writeBase64(w io.Writer, r io.Reader, eol string) error {
 	lw := &lineWrapper{w: w, eol: []byte(eol)}
 	enc := base64.NewEncoder(base64.StdEncoding, lw)
-	if _, err := io.Copy(enc, r); err != nil {
+	if _, err := copyPooled(enc, r); err != nil {
 		return fmt.Errorf("rewrite: encode base64: %w", err)
 	}
 	if err := enc.Close(); err != nil {

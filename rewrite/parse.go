@@ -79,6 +79,7 @@ func (rw *rewriter) parse(src io.Reader) error {
 	case p.kind == partContainer && p.class == "mixed":
 		rw.boundary = p.boundary
 		s := newPartScanner(br, p.boundary)
+		defer s.release()
 		if rw.preamble, err = s.preamble(); err != nil {
 			return err
 		}
@@ -203,6 +204,7 @@ func (rw *rewriter) container(w *spool, header []byte, body io.Reader, p partInf
 		return 0, err
 	}
 	inner := newPartScanner(body, p.boundary)
+	defer inner.release()
 	pre, err := inner.preamble()
 	if err != nil {
 		return 0, err

@@ -23,6 +23,9 @@ func (rw *rewriter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("attachment %d: %w", idx, err)
 	}
+	if b, ok := dec.(*base64Reader); ok {
+		defer b.release() // put reads the attachment to its end before returning
+	}
 	name := p.filename
 	if p.isMessage {
 		bdec := bufio.NewReaderSize(dec, 16<<10)

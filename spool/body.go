@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash"
 	"os"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // BodyWriter streams a message's bytes into its spool file while hashing.
@@ -36,10 +38,13 @@ func createBody(path string) (*BodyWriter, error) {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
 	h := sha256.New()
-	return &BodyWriter{f: f, w: bufio.NewWriterSize(f, 64<<10), h: h, path: path}, nil
+	return &BodyWriter{f: f, w: bufpool.Writer(f), h: h, path: path}, nil
 }
 
 func (b *BodyWriter) Write(p []byte) (int, error) {
+	if b.w == nil {
+		return 0, os.ErrClosed
+	}
 	n, err := b.w.Write(p)
 	b.h.Write(p[:n])
 	b.n += int64(n)
@@ -54,7 +59,12 @@ func (b *BodyWriter) Path() string { return b.path }
 
 // Commit flushes, fsyncs and closes the file, returning its SHA-256.
 func (b *BodyWriter) Commit() (string, error) {
-	if err := b.w.Flush(); err != nil {
+	if b.w == nil {
+		return "", fmt.Errorf("write spool file: %w", os.ErrClosed)
+	}
+	err := b.w.Flush()
+	b.release()
+	if err != nil {
 		b.Abort()
 		return "", fmt.Errorf("write spool file: %w", err)
 	}
@@ -69,8 +79,17 @@ func (b *BodyWriter) Commit() (string, error) {
 	return hex.EncodeToString(b.h.Sum(nil)), nil
 }
 
+// release gives the pooled writer back; further writes fail.
+func (b *BodyWriter) release() {
+	if b.w != nil {
+		bufpool.PutWriter(b.w)
+		b.w = nil
+	}
+}
+
 // Abort discards the file.
 func (b *BodyWriter) Abort() {
+	b.release()
 	b.f.Close()
 	os.Remove(b.path)
 }

@@ -1,6 +1,7 @@
 package aeszip
 
 import (
+	"bufio"
 	"io"
 	"math"
 	"sync"
@@ -16,7 +17,19 @@ import (
 var (
 	flatePools [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
 	bufPool    = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+	bwPool     = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, copyBufSize) }}
 )
+
+func getBufWriter(w io.Writer) *bufio.Writer {
+	bw := bwPool.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+func putBufWriter(bw *bufio.Writer) {
+	bw.Reset(nil)
+	bwPool.Put(bw)
+}
 
 func getFlate(w io.Writer, level int) (*flate.Writer, error) {
 	if fw, ok := flatePools[level-flate.HuffmanOnly].Get().(*flate.Writer); ok {

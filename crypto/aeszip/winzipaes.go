@@ -4,7 +4,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/pbkdf2"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/binary"
@@ -50,7 +49,7 @@ type aesKeys struct {
 // deriveAESKeys runs PBKDF2-HMAC-SHA1 over the password and salt and splits
 // the output into the AES key, the HMAC key and the password verifier.
 func deriveAESKeys(password string, salt []byte, keyLen int) (*aesKeys, error) {
-	dk, err := pbkdf2.Key(sha1.New, password, salt, pbkdf2Rounds, 2*keyLen+verifierLen)
+	dk, err := pbkdf2SHA1(password, salt, pbkdf2Rounds, 2*keyLen+verifierLen)
 	if err != nil {
 		return nil, fmt.Errorf("derive keys: %w", err)
 	}

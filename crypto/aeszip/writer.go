@@ -105,7 +105,7 @@ func (w *Writer) prepareTemp() error {
 	if w.ent == nil {
 		w.ent = &entryBuf{dir: w.opt.TempDir}
 		w.buf, w.cbuf = getBuf(), getBuf()
-		w.bw = bufio.NewWriterSize(w.ent, copyBufSize)
+		w.bw = getBufWriter(w.ent)
 		return nil
 	}
 	if err := w.ent.reset(); err != nil {
@@ -251,6 +251,7 @@ func (w *Writer) Close() error {
 		}
 		putBuf(w.buf)
 		putBuf(w.cbuf)
+		putBufWriter(w.bw)
 		w.ent, w.buf, w.cbuf, w.bw = nil, nil, nil, nil
 	}
 	if w.fw != nil {

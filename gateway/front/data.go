@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // lineLimitSlack is how much longer go-smtp's own line limit is than
@@ -38,12 +40,23 @@ type dataChecker struct {
 	lineLen   int
 	received  int
 	buf       []byte
-	err       error // sticky: errBareLF, errHeaderTooBig, errLoop, a lineTooLong reply
-	longLine  bool  // err is the line length limit
+	pooled    *[]byte // buf's pooled backing, until release
+	err       error   // sticky: errBareLF, errHeaderTooBig, errLoop, a lineTooLong reply
+	longLine  bool    // err is the line length limit
 }
 
 func newDataChecker(w io.Writer, normalize bool, maxLine int) *dataChecker {
-	return &dataChecker{w: w, normalize: normalize, maxLine: maxLine, inHeader: true, atLineBeg: true, buf: make([]byte, 0, 32<<10)}
+	b := bufpool.Get()
+	return &dataChecker{w: w, normalize: normalize, maxLine: maxLine, inHeader: true, atLineBeg: true, pooled: b, buf: (*b)[:0]}
+}
+
+// release gives the output buffer back once DATA is copied; a later Write
+// allocates its own.
+func (d *dataChecker) release() {
+	if d.pooled != nil {
+		bufpool.Put(d.pooled)
+		d.pooled, d.buf = nil, nil
+	}
 }
 
 // LineTooLong reports whether the data was refused for a line over the

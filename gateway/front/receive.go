@@ -16,6 +16,8 @@ import (
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // Inspector analyses a spooled message and decides what happens to it. It
@@ -43,7 +45,8 @@ func (s *Server) receive(log *slog.Logger, ci connInfo, env *gateway.Envelope, r
 	}
 	io.WriteString(bw, receivedHeader(s.hostname, ci, env, start))
 	chk := newDataChecker(bw, s.cfg.SMTP.BareLF == "normalize", s.cfg.SMTP.MaxLineLength)
-	_, err = io.Copy(chk, r)
+	_, err = bufpool.Copy(chk, r)
+	chk.release()
 	if err == nil {
 		err = chk.Close()
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sendguard/sendguard/rules/address"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // transact runs one MAIL/RCPT/DATA transaction for g's recipients on s,
@@ -73,7 +75,7 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		return inSync(f)
 	}
 	src := &errReader{r: r}
-	if _, err := io.Copy(w, src); err != nil {
+	if _, err := bufpool.Copy(w, src); err != nil {
 		// Never send the final dot after a short copy: drop the connection
 		// so the peer discards the partial message.
 		s.conn.Close()

@@ -1,0 +1,54 @@
+// Package bufpool holds the copy buffers and buffered writers that every
+// message passes through on the gateway path (receive, spool files,
+// delivery), so that a message's fixed cost carries no 32-64 KiB
+// allocations that the garbage collector must then reclaim.
+package bufpool
+
+import (
+	"bufio"
+	"io"
+	"sync"
+)
+
+// CopySize is the size of a pooled copy buffer (io.Copy's own).
+const CopySize = 32 << 10
+
+// WriterSize is the size of a pooled buffered writer.
+const WriterSize = 64 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, CopySize); return &b }}
+
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, WriterSize) }}
+
+// Copy is io.Copy with a pooled buffer.
+func Copy(dst io.Writer, src io.Reader) (int64, error) {
+	b := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(b)
+	return io.CopyBuffer(dst, src, *b)
+}
+
+// Get returns a pooled buffer of CopySize bytes; give it back with Put.
+func Get() *[]byte { return copyBufs.Get().(*[]byte) }
+
+// Put returns a buffer from Get. The caller must not use it afterwards.
+func Put(b *[]byte) {
+	if cap(*b) >= CopySize {
+		*b = (*b)[:CopySize]
+		copyBufs.Put(b)
+	}
+}
+
+// Writer returns a pooled bufio.Writer writing to w; give it back with
+// PutWriter once flushed (or abandoned).
+func Writer(w io.Writer) *bufio.Writer {
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+// PutWriter returns a writer from Writer; unflushed bytes are dropped. The
+// caller must not use it afterwards.
+func PutWriter(bw *bufio.Writer) {
+	bw.Reset(nil)
+	writers.Put(bw)
+}
