@@ -336,6 +336,7 @@ func TestClusterImportSingleNode(t *testing.T) {
 		out, _ := single.cli("queue", "list", "-state", "held")
 		return strings.Count(out, " held ") == 2
 	})
+	secret := consoleUser(t, single, "secteam")
 	if err := single.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -346,16 +347,20 @@ func TestClusterImportSingleNode(t *testing.T) {
 	}
 	dataDir := filepath.Join(single.dir, "data")
 	out, err := admin.cli("db", "import", "-from", dataDir)
-	if err != nil || !strings.Contains(out, "events imported") || !strings.Contains(out, "held mail: 2 imported") || !strings.Contains(out, "verified") {
+	if err != nil || !strings.Contains(out, "events imported") || !strings.Contains(out, "held mail: 2 imported") || !strings.Contains(out, "verified") ||
+		!strings.Contains(out, "console accounts: 1 imported") {
 		t.Fatalf("db import: %v\n%s", err, out)
 	}
-	if out, err := admin.cli("db", "import", "-from", dataDir); err != nil || !strings.Contains(out, "already imported") || !strings.Contains(out, "0 imported, 2 already there") {
+	if out, err := admin.cli("db", "import", "-from", dataDir); err != nil || !strings.Contains(out, "already imported") || !strings.Contains(out, "0 imported, 2 already there") ||
+		!strings.Contains(out, "console accounts: 0 imported, 1 already there") {
 		t.Fatalf("second db import: %v\n%s", err, out)
 	}
 	cfg, _ := readFile(single.cfgPath)
 	writeFile(single.cfgPath, cfg+clusterYAML(dsn, "node-a"))
 	single.start()
 	id := heldID(t, dsn, "imp1")
+	// The single node's account signs in against the shared store.
+	consoleLogin(t, single, "secteam", secret)
 	if out, err := single.cli("queue", "release", id); err != nil {
 		t.Fatalf("release after the move: %v\n%s", err, out)
 	}

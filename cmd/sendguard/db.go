@@ -18,6 +18,8 @@ import (
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/pgstore"
 	"github.com/sendguard/sendguard/spool"
+	"github.com/sendguard/sendguard/web/console"
+	"github.com/sendguard/sendguard/web/console/consolepg"
 )
 
 // dbCmd manages the PostgreSQL schema of a cluster (storage.driver:
@@ -28,7 +30,7 @@ func dbCmd(args []string) error {
 	c := newCommand("db", "db migrate|status|import [-from DATA_DIR] [-config FILE]\n\n"+
 		"migrate  apply the pending schema migrations to storage.dsn (safe to run from several nodes at once)\n"+
 		"status   list the schema migrations this sendguard knows and whether each is applied\n"+
-		"import   copy a stopped single node's held mail and audit chain (DATA_DIR) into storage.dsn")
+		"import   copy a stopped single node's held mail, audit chain and console accounts (DATA_DIR) into storage.dsn")
 	cfgPath := c.configFlag()
 	from := c.fs.String("from", "", "db import: the data_dir of the stopped bbolt node")
 	if wantsHelp(args) {
@@ -207,10 +209,28 @@ func dbImport(ctx context.Context, w io.Writer, pool *pgxpool.Pool, dataDir stri
 		}
 	}
 	fmt.Fprintf(w, "held mail: %d imported, %d already there\n", added, len(ids)-added)
+	if err := importUsers(ctx, w, pool, sp.DB()); err != nil {
+		return err
+	}
 	n, err := st.Verify(ctx)
 	if err != nil {
 		return fmt.Errorf("shared audit chain after the import: %w", err)
 	}
 	fmt.Fprintf(w, "shared audit chain verified: %d events\n", n)
+	return nil
+}
+
+// importUsers copies the node's console accounts (sessions are not: every
+// reviewer signs in again).
+func importUsers(ctx context.Context, w io.Writer, pool *pgxpool.Pool, db *bbolt.DB) error {
+	from, err := console.NewBoltAccounts(db)
+	if err != nil {
+		return err
+	}
+	added, present, err := console.CopyUsers(ctx, from, consolepg.New(pool))
+	if err != nil {
+		return fmt.Errorf("import console accounts: %w", err)
+	}
+	fmt.Fprintf(w, "console accounts: %d imported, %d already there\n", added, present)
 	return nil
 }

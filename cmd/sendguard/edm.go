@@ -130,6 +130,9 @@ func edmImport(src string, cols edm.Columns, hm edm.Header, keyPath, indexPath s
 func printEDMInfo(path string, info edm.Info) {
 	fmt.Printf("index %s: %d records, %d values, fields %v, imported %s\n",
 		path, info.Records, info.Entries, info.Fields, info.Created.Local().Format(time.RFC3339))
+	if !info.HasShapes() {
+		fmt.Println("index written by an older sendguard without value shapes: matching works but costs more; re-import to add them")
+	}
 }
 
 // ownData loads what the inspector needs of the company's own data: the

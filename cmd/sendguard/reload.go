@@ -23,15 +23,16 @@ import (
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/rules/profile"
 )
 
 // reloadCmd: `sendguard reload` asks the running gateway to reload its
 // configuration, as SIGHUP does, and prints the outcome.
 func reloadCmd(args []string) error {
 	c := newCommand("reload", "reload [-config FILE]\n\nReload the running gateway's configuration file (the one serve was started with):\n"+
-		"policy, dictionaries, patterns, allowed values, EDM index, partners, approvers and\n"+
-		"TLS certificates are replaced together. A file with errors is refused, every error\n"+
-		"is printed with its key and line, and the running configuration stays in force\n"+
+		"policy, dictionaries, patterns, allowed values, EDM index, partners, per-domain\n"+
+		"protection profiles, approvers and TLS certificates are replaced together. A file\n"+
+		"with errors is refused, every error is printed with its key and line, and the running configuration stays in force\n"+
 		"(exit status 1). Changed settings that need a restart are named.\n"+
 		"-config only locates the running gateway's admin socket (data_dir).")
 	cfgPath := c.configFlag()
@@ -107,7 +108,8 @@ func printReload(stdout, stderr io.Writer, rep adminapi.ReloadReport) {
 
 // unit is what a reload replaces as a whole: the analysis with its
 // policy, dictionaries, patterns, allowed values, EDM index and partner
-// directory, the approvers, and the certificates. It is built completely
+// directory, the per-domain protection profiles, the approvers, and the
+// certificates. It is built completely
 // before anything running changes.
 type unit struct {
 	cfg      *config.Config
@@ -115,6 +117,7 @@ type unit struct {
 	policy   *policy.Policy
 	smtpCert *tls.Certificate // nil without smtp.tls
 	webCert  *tls.Certificate // nil without web.tls
+	profiles *profile.Table   // encrypt.domains, encrypt.require_tls_domains, partners[].profile
 	live     *liveUnit        // directory, DKIM signer, SSO mapping
 }
 
@@ -122,6 +125,9 @@ func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }, tmp str
 	u := &unit{cfg: cfg}
 	var err error
 	if u.rules, u.policy, err = newRulesInspectorIn(cfg, false, hist, tmp); err != nil {
+		return nil, err
+	}
+	if u.profiles, err = cfg.Profiles(); err != nil {
 		return nil, err
 	}
 	if cfg.SMTP.TLS.Cert != "" {
@@ -144,7 +150,7 @@ func buildUnit(cfg *config.Config, hist interface{ Known(string) bool }, tmp str
 // liveKeys are the settings a reload applies. Every other key keeps its
 // running value until a restart, and the reply names it when it changed.
 var liveKeys = map[string]bool{
-	"policy": true, "partner_domains": true, "partners": true, "detect": true, "edm": true,
+	"policy": true, "partner_domains": true, "partners": true, "detect": true, "edm": true, "encrypt.domains": true, "encrypt.require_tls_domains": true,
 	"extraction": true, "hold.approvers": true, "hold.approvals_required": true, "hold.deputies": true, "hold.absent": true, "allowances": true, "directory": true, "dkim": true,
 	"console.oidc.roles": true, "console.oidc.groups_claim": true, "console.oidc.username_claim": true, "smtp.tls": true, "web.tls": true, "log.level": true,
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/rules/profile"
 )
 
 func TestMergeLiveKeepsWhatNeedsARestart(t *testing.T) {
@@ -80,5 +82,44 @@ func TestMergeLiveDirectoryDKIMConsole(t *testing.T) {
 	}
 	if eff.Directory.LDAP.URL == "" || len(eff.DKIM.Domains) != 1 || eff.Console.OIDC.Issuer != "" || eff.Console.OIDC.GroupsClaim != "roles" {
 		t.Errorf("effective %+v", eff)
+	}
+}
+
+// Per-domain protection profiles are live (encrypt.domains,
+// encrypt.require_tls_domains, partners[].profile); how attachments are
+// encrypted (encrypt.zip_crypto, the password length) needs a restart.
+func TestMergeLiveProfiles(t *testing.T) {
+	run := config.Defaults()
+	next := config.Defaults()
+	next.Encrypt.Domains = map[string]string{"zipco.test": "zipcrypto", "*": "aes_zip"}
+	next.Encrypt.RequireTLSDomains = []string{"bank.test"}
+	next.Partners = []config.Partner{{Name: "東西銀行株式会社", Domains: []string{"bank.test"}, Profile: "plain", RequireTLS: true}}
+	next.Encrypt.PasswordLength = run.Encrypt.PasswordLength + 4
+	eff, changed, restart := mergeLive(&run, &next)
+	if !sameSet(changed, []string{"encrypt.domains", "encrypt.require_tls_domains", "partners"}) {
+		t.Errorf("changed %v", changed)
+	}
+	if !sameSet(restart, []string{"encrypt.password_length"}) {
+		t.Errorf("restart needed for %v", restart)
+	}
+	if !reflect.DeepEqual(eff.Encrypt.Domains, next.Encrypt.Domains) || len(eff.Partners) != 1 || eff.Encrypt.PasswordLength != run.Encrypt.PasswordLength {
+		t.Errorf("effective %+v", eff.Encrypt)
+	}
+	// The unit a reload builds carries the new table, and a bad profile
+	// refuses it.
+	u, err := buildUnit(eff, nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := u.profiles.For("zipco.test"); p.Kind != profile.ZipCrypto {
+		t.Errorf("zipco.test profile %v", p)
+	}
+	if p := u.profiles.For("bank.test"); !p.RequireTLS {
+		t.Errorf("bank.test profile %v, want TLS required", p)
+	}
+	bad := *eff
+	bad.Encrypt.Domains = map[string]string{"zipco.test": "rot13"}
+	if _, err := buildUnit(&bad, nil, t.TempDir()); err == nil || !strings.Contains(err.Error(), "encrypt.domains") {
+		t.Errorf("a bad profile built a unit: %v", err)
 	}
 }

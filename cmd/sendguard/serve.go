@@ -220,7 +220,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return fmt.Errorf("baselines: %w", err)
 	}
 	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
-	first, err := buildUnit(cfg, history, store.TempDir())
+	// The recipient history is this node's until the shared store, opened
+	// below, joins it (storage.driver postgres).
+	hist := &historySlot{local: history}
+	first, err := buildUnit(cfg, hist, store.TempDir())
 	if err != nil {
 		return err
 	}
@@ -244,6 +247,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	defer shared.Close()
 	if shared != nil {
 		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
+		shared.joinHistory(hist, log)
 	}
 	shared.register(reg)
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
@@ -347,7 +351,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore, Incidents: sentParts.kit})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore, Incidents: sentParts.kit,
+		Shared: shared.consoleShared(), Accounts: shared.consoleAccounts()})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -358,7 +363,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
 		build: func(c *config.Config) (*unit, error) {
-			u, err := buildUnit(c, history, store.TempDir())
+			u, err := buildUnit(c, hist, store.TempDir())
 			if err == nil {
 				u.live, err = live.prepare(c)
 			}
@@ -366,6 +371,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		},
 		apply: func(u *unit) {
 			live.install(u.live)
+			rewriter.SetProfiles(u.profiles)
 			srv.SetInspector(shared.inspector(inspectorOf(u)))
 			smtpCert.Set(u.smtpCert)
 			webCert.Set(u.webCert)
@@ -437,6 +443,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	})
 	if shared != nil {
 		goRun("shared held queue", func() error { shared.node.Run(runCtx, time.Second); return nil })
+		goRun("shared recipient history", func() error { shared.history.Run(runCtx, 5*time.Second); return nil })
 	}
 	live.run(runCtx)
 	if sso != nil {

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway/adminapi"
+	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/link"
@@ -25,8 +28,10 @@ import (
 // sharedStore is this node's place in a cluster sharing its held queue on
 // PostgreSQL (storage.driver: postgres); nil with the bbolt default.
 type sharedStore struct {
-	node  *cluster.Node
-	close func()
+	node    *cluster.Node
+	history *cluster.History
+	pool    *pgxpool.Pool
+	close   func()
 }
 
 // sharedKeyFiles are the keys a token, session or download link made on
@@ -61,7 +66,7 @@ func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep fun
 	}
 	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Retention: cfg.Hold.Retention, Logger: log})
 	log.Info("sharing the held queue on PostgreSQL", "node", st.Node())
-	return &sharedStore{node: node, close: pool.Close}, nil
+	return &sharedStore{node: node, pool: pool, close: pool.Close}, nil
 }
 
 func (s *sharedStore) Close() {
@@ -169,4 +174,24 @@ func (s *sharedStore) register(reg *prometheus.Registry) {
 			}
 			return 1
 		}))
+}
+
+// historySlot is the recipient history the analysis asks: this node's,
+// or the cluster's once the shared store is open.
+type historySlot struct {
+	local  *delivery.History
+	shared atomic.Pointer[cluster.History]
+}
+
+func (h *historySlot) Known(domain string) bool {
+	if s := h.shared.Load(); s != nil {
+		return s.Known(domain)
+	}
+	return h.local.Known(domain)
+}
+
+// joinHistory makes the analysis ask the cluster's recipient history.
+func (s *sharedStore) joinHistory(h *historySlot, log *slog.Logger) {
+	s.history = cluster.NewHistory(h.local, s.node.Shared, log)
+	h.shared.Store(s.history)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
@@ -95,7 +96,9 @@ type Rewriter struct {
 	Linker    *Linker                  // nil: link is not available
 	// Profiles, if set, protect each recipient group as its domain's
 	// profile says (profiles.go); nil applies the policy's action to all.
+	// SetProfiles replaces them on a reload.
 	Profiles *profile.Table
+	live     atomic.Pointer[profile.Table]
 
 	// Fault, if set (tests),, is asked after each rewrite; an error stops
 	// there as kill -9 would, leaving every file behind.

@@ -48,11 +48,12 @@ func policyMethod(rw Rewrites) profile.Method {
 // groups splits m's recipients by profile, or returns nil when the
 // profiles change nothing and Apply's single-copy path applies.
 func (w *Rewriter) groups(m Message, rw Rewrites) []profile.Group {
-	if w.Profiles.Empty() {
+	t := w.profiles()
+	if t.Empty() {
 		return nil
 	}
 	pm := policyMethod(rw)
-	gs := w.Profiles.Split(pm, m.Rcpts, w.Internal)
+	gs := t.Split(pm, m.Rcpts, w.Internal)
 	if profile.AsPolicy(gs, pm) {
 		return nil
 	}

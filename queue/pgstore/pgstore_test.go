@@ -391,3 +391,27 @@ func TestImportChain(t *testing.T) {
 		t.Fatalf("after: %d %v", n, err)
 	}
 }
+
+func TestKnownDomains(t *testing.T) {
+	pool := migrated(t)
+	ctx := context.Background()
+	a, b := open(t, pool, "node-a"), open(t, pool, "node-b")
+	if ok, err := b.KnownDomain(ctx, "partner.test"); err != nil || ok {
+		t.Fatalf("unknown domain: %v %v", ok, err)
+	}
+	if n, err := a.AddDomains(ctx, []string{"partner.test", "other.test"}, time.Now()); err != nil || n != 2 {
+		t.Fatalf("add: %d %v", n, err)
+	}
+	if n, err := b.AddDomains(ctx, []string{"partner.test", "third.test"}, time.Now()); err != nil || n != 1 {
+		t.Fatalf("add again: %d %v", n, err)
+	}
+	for d, want := range map[string]bool{"partner.test": true, "other.test": true, "third.test": true, "never.test": false} {
+		if ok, err := b.KnownDomain(ctx, d); err != nil || ok != want {
+			t.Fatalf("%s known = %v (%v), want %v", d, ok, err, want)
+		}
+	}
+	var node string
+	if err := pool.QueryRow(ctx, `SELECT node FROM known_domains WHERE domain = 'partner.test'`).Scan(&node); err != nil || node != "node-a" {
+		t.Fatalf("first node of partner.test: %q %v", node, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -304,6 +305,10 @@ func FuzzAppendNorm(f *testing.F) {
 			if got, want := string(appendNorm(nil, k, []byte(s))), Normalize(k, s); got != want {
 				t.Fatalf("kind %d %q: fast %q, Normalize %q", k, s, got, want)
 			}
+			// the shape found on the way is the shape of the result
+			if got, shape := appendNormShape([]byte("x"), k, []byte(s)); len(got) > 1 && shape != shapeOf(got[1:]) {
+				t.Fatalf("kind %d %q: shape %#x, shapeOf %#x", k, s, shape, shapeOf(got[1:]))
+			}
 		}
 	})
 }
@@ -362,5 +367,50 @@ func TestDecodeRune(t *testing.T) {
 		if r1 != r2 || n1 != n2 {
 			t.Fatalf("% x: decodeRune = %U,%d; utf8 = %U,%d", in, r1, n1, r2, n2)
 		}
+	}
+}
+
+// TestShapesChangeNoResult matches the same texts with the shape table and
+// without it (as an index written before shapes were recorded is read):
+// the table only turns away values that cannot be in the index.
+func TestShapesChangeNoResult(t *testing.T) {
+	t.Parallel()
+	ps := people(500)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	if !ix.Info().HasShapes() || ix.shape == nil {
+		t.Fatal("import recorded no value shapes")
+	}
+	old := &Index{info: ix.info, sip: ix.sip, bloom: ix.bloom, data: ix.data, tab: ix.tab, sh: ix.sh}
+	old.pool.New = ix.pool.New
+	var rows strings.Builder
+	for i, p := range ps[:200] {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&rows, "%s,%s,東京都千代田区丸の内%d-1-1\n", p.name, p.phone, i)
+		case 1:
+			fmt.Fprintf(&rows, "%s\t%s\t2024/01/%02d\n", p.kana, p.email, i%28+1)
+		case 2:
+			fmt.Fprintf(&rows, "%s様 (%s)\n", strings.ReplaceAll(p.name, " ", ""), p.id)
+		default:
+			fmt.Fprintf(&rows, "%s,%s\n", p.name, ps[i+1].phone) // two records, one field each
+		}
+	}
+	for _, tabular := range []bool{true, false} {
+		a := ix.Match([]byte(rows.String()), tabular)
+		b := old.Match([]byte(rows.String()), tabular)
+		if a.Records() != b.Records() || !reflect.DeepEqual(a.recs, b.recs) {
+			t.Fatalf("tabular %v: %d records with shapes, %d without", tabular, a.Records(), b.Records())
+		}
+		if a.Records() < 100 {
+			t.Fatalf("tabular %v: only %d records found", tabular, a.Records())
+		}
+	}
+	// a shape no value has is turned away; one that some value has is not
+	has := func(v string) bool { return ix.shape.has(shapeOf([]byte(v)), len(v)) }
+	if has(Normalize(KindText, "東京都千代田区丸の内1-1-1")) || has("2024/01/05") {
+		t.Error("address or date shape accepted")
+	}
+	if n := Normalize(KindText, ps[3].email); !has(n) {
+		t.Errorf("shape of an indexed e-mail %q refused", n)
 	}
 }

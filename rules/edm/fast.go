@@ -8,11 +8,24 @@ import "unicode/utf8"
 // width kana, combining marks, compatibility ideographs, ...) takes the
 // full NFKC path, so that the result always equals Normalize's.
 func appendNorm(dst []byte, k Kind, tok []byte) []byte {
+	dst, _ = appendNormShape(dst, k, tok)
+	return dst
+}
+
+// appendNormShape is appendNorm that also returns the shape of what it
+// appended (shapeOf of it), found on the way without a second pass.
+func appendNormShape(dst []byte, k Kind, tok []byte) ([]byte, uint8) {
 	start := len(dst)
 	digits := 0
+	var shape uint8
 	for i := 0; i < len(tok); {
 		if k == KindText && i+2 < len(tok) && isKanjiOrHiragana(tok[i], tok[i+1], tok[i+2]) {
 			dst = append(dst, tok[i:i+3]...) // unchanged by NFKC and folding
+			if tok[i] >= 0xE4 {
+				shape |= shapeHan
+			} else {
+				shape |= shapeHira
+			}
 			i += 3
 			continue
 		}
@@ -28,14 +41,15 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 				// Kana and kanji never fold to a digit or phone
 				// punctuation: not a phone, without the NFKC detour a
 				// name or address cell would otherwise take.
-				return dst[:start]
+				return dst[:start], 0
 			case k == KindText && (r >= 0x3041 && r <= 0x3096 || r == 0x30FC || r >= 0x4E00 && r <= 0x9FFF):
 			case k == KindText && r >= 0x30A1 && r <= 0x30FA:
 				if r <= 0x30F6 {
 					r -= 0x60
 				}
 			default:
-				return append(dst[:start], Normalize(k, string(tok))...)
+				dst = append(dst[:start], Normalize(k, string(tok))...)
+				return dst, shapeOf(dst[start:])
 			}
 		}
 		i += n
@@ -43,12 +57,12 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 			switch {
 			case r >= '0' && r <= '9':
 				if digits++; digits > maxPhoneDigits {
-					return dst[:start]
+					return dst[:start], 0
 				}
 				dst = append(dst, byte(r))
 			case isPhonePunct(r):
 			default:
-				return dst[:start]
+				return dst[:start], 0
 			}
 			continue
 		}
@@ -57,6 +71,21 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 			continue
 		case r >= 'A' && r <= 'Z':
 			r += 'a' - 'A'
+			shape |= shapeLower
+		case r >= 'a' && r <= 'z':
+			shape |= shapeLower
+		case r >= '0' && r <= '9':
+			shape |= shapeDigit
+		case r == '@':
+			shape |= shapeAt
+		case r < utf8.RuneSelf:
+			shape |= shapePunct
+		case r >= 0x3041 && r <= 0x30FA || r == 0x30FC:
+			shape |= shapeHira
+		case r >= 0x4E00 && r <= 0x9FFF:
+			shape |= shapeHan
+		default:
+			shape |= shapeOther
 		}
 		dst = utf8.AppendRune(dst, r)
 	}
@@ -68,10 +97,11 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 		d := domestic(dst[start:], len(lead) > 0 && lead[0] == '+')
 		dst = append(dst[:start], d...)
 		if len(d) < minPhoneDigits {
-			return dst[:start]
+			return dst[:start], 0
 		}
+		shape = shapeDigit
 	}
-	return dst
+	return dst, shape
 }
 
 // isKanjiOrHiragana reports whether the UTF-8 sequence b0 b1 b2 is a

@@ -50,7 +50,15 @@ type Info struct {
 	KeyID   string    `json:"key_id"`
 	// BloomBlocks is the size of the prefilter in 64-byte blocks.
 	BloomBlocks int `json:"bloom_blocks"`
+	// Shapes are the value shapes present with their length ranges
+	// (shape.go): [shape, min, max]. An index written before shapes
+	// were recorded has none and is matched without the shape check.
+	Shapes [][3]uint16 `json:"shapes,omitempty"`
 }
+
+// HasShapes reports whether the index records its values' shapes, which
+// make matching cheaper; an older index lacks them until re-imported.
+func (i Info) HasShapes() bool { return len(i.Shapes) > 0 }
 
 // ErrCorrupt is wrapped by every error about an index file's content.
 var ErrCorrupt = errors.New("corrupt")
@@ -89,6 +97,7 @@ type Builder struct {
 	entries int
 	sip     sipKey
 	bloom   bloom
+	shapes  Shapes
 }
 
 // NewBuilder starts an index of records with the given field names.
@@ -123,6 +132,7 @@ func (b *Builder) Add(values []string) (bool, error) {
 		}
 		h := b.h.sum(n)
 		b.bloom.add(siphash(b.sip, []byte(n)))
+		b.shapes.add([]byte(n))
 		b.push(entry{hi: uint32(h >> 32), lo: uint32(h), v: uint32(b.records)<<4 | uint32(i)})
 		any = true
 	}
@@ -150,7 +160,7 @@ func (b *Builder) WriteFile(path string, created time.Time) (Info, error) {
 	}
 	b.bloom = b.bloom.fold(b.entries)
 	info := Info{Fields: b.fields, Records: b.records, Entries: b.entries, Created: created.UTC().Truncate(time.Second), KeyID: b.keyID,
-		BloomBlocks: b.bloom.blocks()}
+		BloomBlocks: b.bloom.blocks(), Shapes: b.shapes.encode()}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".edm-*.tmp")
 	if err != nil {
@@ -230,6 +240,7 @@ type Index struct {
 	data  []byte   // the entries
 	tab   []uint32 // tab[p] is the first entry whose hash has prefix ≥ p
 	sh    uint     // 64 − prefix bits
+	shape *Shapes  // nil: an index without shapes
 }
 
 // Open reads the index at path and checks it against key: a truncated or
@@ -274,6 +285,13 @@ func parse(raw, key []byte) (*Index, error) {
 		return nil, errors.New("built with a different key (edm.key_file)")
 	}
 	ix := &Index{info: info, data: data[:info.Entries*entrySize], bloom: bloom(data[info.Entries*entrySize:]), sip: prefilterKey(key)}
+	if info.HasShapes() {
+		t, ok := decodeShapes(info.Shapes)
+		if !ok {
+			return nil, fmt.Errorf("%w: bad shape table", ErrCorrupt)
+		}
+		ix.shape = t
+	}
 	data = ix.data
 	key = slices.Clone(key)
 	ix.pool.New = func() any { return newHasher(key) }

@@ -103,7 +103,7 @@ func (ix *Index) Match(text []byte, tabular bool) *Match {
 			s.flush()
 			continue
 		}
-		s.prose(line)
+		s.prose(line, digitCount(line))
 	}
 	s.flush()
 	return s.out
@@ -127,8 +127,9 @@ type scanner struct {
 }
 
 func (s *scanner) add(k Kind, tok []byte) {
-	s.buf = appendNorm(s.buf[:0], k, tok)
-	if len(s.buf) == 0 {
+	var shape uint8
+	s.buf, shape = appendNormShape(s.buf[:0], k, tok)
+	if len(s.buf) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(s.buf)) {
 		return
 	}
 	// A value repeated in the unit (a cell and the same name joined from
@@ -211,7 +212,8 @@ func (s *scanner) row(line []byte) {
 			continue
 		}
 		s.add(KindText, cell)
-		if digitCount(cell) >= minPhoneDigits && !allDigits(cell) {
+		digits := digitCount(cell)
+		if digits >= minPhoneDigits && !allDigits(cell) {
 			// a cell of digits alone was just added as the same value
 			s.add(KindPhone, cell)
 		}
@@ -219,7 +221,7 @@ func (s *scanner) row(line []byte) {
 		// that is the whole cell was added just above
 		if !asciiWord(cell) { // an e-mail address, a phone, an id: nothing inside
 			s.cell = cell
-			s.prose(cell)
+			s.prose(cell, digits)
 			s.cell = nil
 		}
 	}
@@ -326,9 +328,11 @@ var honorifics = []string{"様", "殿", "氏"}
 // prose hashes the candidate tokens of one line: e-mail addresses, ids
 // (words with a digit), phone numbers, capitalised words and pairs of them,
 // and runs of kanji, katakana or hiragana, alone and joined across one space
-// ("山田 太郎").
-func (s *scanner) prose(line []byte) {
-	s.phones(line)
+// ("山田 太郎"). digits is digitCount(line), which the caller has counted.
+func (s *scanner) prose(line []byte, digits int) {
+	if digits >= minPhoneDigits { // most names and addresses: no rune decoded
+		s.phones(line)
+	}
 	var prev, prev2 span // the last two spans
 	cur := span{cls: -1}
 	emit := func(sp span) {
@@ -394,9 +398,6 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 // phones hashes every run of digits and phone punctuation holding 9 to 15
 // digits; a run holding two numbers apart is tried piece by piece.
 func (s *scanner) phones(line []byte) {
-	if digitCount(line) < minPhoneDigits {
-		return // most names and addresses: no rune decoded
-	}
 	for i := 0; i < len(line); {
 		r, n := decodeRune(line[i:])
 		if !isDigit(r) {

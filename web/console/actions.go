@@ -55,17 +55,13 @@ func parseDecision(op, reason, note string) (decision, string) {
 }
 
 func (h *Handler) apply(r *http.Request, rc *reqCtx, id string, d decision) error {
-	var opts []hold.TransitionOption
-	if d.to == hold.StateReleased {
-		opts = append(opts, hold.WithMode(d.mode))
-	}
-	if _, err := h.hold.Transition(r.Context(), id, d.to, rc.actor, d.reason, opts...); err != nil {
+	if err := h.transition(r.Context(), id, d.to, rc.actor, d.reason, d.mode); err != nil {
 		return err
 	}
 	if d.note != "" {
 		// After the decision: a note never blocks it, and the outcome
 		// notice (which carries only the reason) is already on its way.
-		if _, err := h.hold.AppendEvent(r.Context(), hold.Event{MessageID: id, Actor: rc.actor, Action: auditNote, Reason: d.note}); err != nil {
+		if err := h.note(r.Context(), hold.Event{MessageID: id, Actor: rc.actor, Action: auditNote, Reason: d.note}); err != nil {
 			h.log.Error("audit note", "id", id, "err", err)
 		}
 	}
@@ -98,7 +94,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, rc *reqCtx, op,
 	if d.to == hold.StateReleased && r.PostFormValue("confirm") != "1" {
 		// A release cannot be undone: show what it will do first.
 		v := confirmView{Op: op, Reason: d.reason, Note: d.note, Action: self + "/release", Back: self, Mode: r.PostFormValue("mode")}
-		if rec, err := h.hold.Get(r.Context(), id); err != nil || rec.State != hold.StateHeld {
+		if rec, err := h.getRecord(r.Context(), id); err != nil || rec.State != hold.StateHeld {
 			v.Missing++
 		} else {
 			rec.Report = nil
@@ -156,7 +152,7 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if r.PostFormValue("confirm") != "1" {
 		v := confirmView{Op: op, Reason: d.reason, Note: d.note, Action: h.prefix + "bulk", Back: h.prefix + "queue"}
 		for _, id := range ids {
-			rec, err := h.hold.Get(r.Context(), id)
+			rec, err := h.getRecord(r.Context(), id)
 			if err != nil || rec.State != hold.StateHeld {
 				v.Missing++
 				continue

@@ -111,6 +111,11 @@ type Config struct {
 	// DisableLocalLogin refuses password + TOTP sign-in (SSO only).
 	DisableLocalLogin bool
 
+	// Shared is the held queue nodes share (shared.go); nil with one node.
+	Shared SharedQueue
+	// Accounts keeps console accounts and sessions (accounts.go); nil
+	// means this node's DB.
+	Accounts Accounts
 	// Incidents is the incident kit over the sent-mail record
 	// (incident.go); nil hides it.
 	Incidents *sent.Kit
@@ -120,7 +125,9 @@ type Config struct {
 type Handler struct {
 	hold    *hold.Store
 	spool   *spool.Store
+	shared  SharedQueue
 	db      *bbolt.DB
+	acc     Accounts
 	users   *Users
 	prefix  string // base path + "console/"
 	origin  string
@@ -184,7 +191,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	h := &Handler{
-		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB,
+		hold: cfg.Hold, spool: cfg.Spool, db: cfg.DB, shared: cfg.Shared,
 		prefix: base.Path + "console/", origin: base.Origin, secure: base.Secure,
 		log: cfg.Logger, now: cfg.Now, loc: cfg.Location, defLang: cfg.DefaultLang, live: cfg.LiveNotes, test: cfg.Test,
 		reports: cfg.Reports, replaySem: make(chan struct{}, 1),
@@ -222,16 +229,12 @@ func New(cfg Config) (*Handler, error) {
 	// Every sign-in form is a stored session: bound how fast one address
 	// can create them.
 	h.formLim = ratelimit.New(maxFormsPerIP, 10*time.Minute, 10000)
-	if h.users, err = NewUsers(cfg.DB, "", h.now); err != nil {
-		return nil, err
+	if h.acc = cfg.Accounts; h.acc == nil {
+		if h.acc, err = NewBoltAccounts(cfg.DB); err != nil {
+			return nil, err
+		}
 	}
-	err = cfg.DB.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketSessions)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("console: create sessions bucket: %w", err)
-	}
+	h.users = NewUsersIn(h.acc, "", h.now)
 	if h.cat, err = loadCatalog(); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}

@@ -74,6 +74,9 @@ func (h *Handler) dashboard(ctx context.Context, lang string) (*dashboard, error
 func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang string) (*dashboard, error) {
 	d := &dashboard{At: now}
 	counts, err := h.hold.Counts(ctx)
+	if err == nil && h.shared != nil {
+		counts, err = h.sharedCounts(ctx, counts)
+	}
 	if err != nil {
 		return nil, err
 	}

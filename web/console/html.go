@@ -36,11 +36,11 @@ func newSanitizer() *bluemonday.Policy {
 // the frame's CSP sandbox gives it a unique origin even if opened alone.
 func (h *Handler) mailHTML(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id := r.PathValue("id")
-	if _, err := h.hold.Get(r.Context(), id); err != nil || h.spool == nil {
+	if _, err := h.getRecord(r.Context(), id); err != nil {
 		h.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 		return
 	}
-	f, err := h.spool.OpenBody(id)
+	f, _, err := h.openBody(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 		return

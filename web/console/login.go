@@ -39,7 +39,9 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.startSession(w, old, s); err != nil {
 		h.log.Error("start sign-in", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		// The page still says why (the shared store's outage banner);
+		// without a stored session its form cannot be posted.
+		h.showLogin(w, r, s, http.StatusServiceUnavailable, "", "error.internal")
 		return
 	}
 	h.showLogin(w, r, s, http.StatusOK, "", "")

@@ -2,13 +2,13 @@ package console
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -69,7 +69,7 @@ type messageView struct {
 
 func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id := r.PathValue("id")
-	rec, err := h.hold.Get(r.Context(), id)
+	rec, err := h.getRecord(r.Context(), id)
 	spoolOnly := errors.Is(err, hold.ErrNotFound)
 	if spoolOnly {
 		// Never held (queued, delivered, bounced): the spool's record
@@ -96,11 +96,9 @@ func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		if env, err := h.spool.Get(id); err == nil {
 			v.Env = env
 		}
-		v.Body = h.readBody(id)
-	} else {
-		v.Body.Problem = "msg.no_body"
 	}
-	if v.Events, err = h.hold.Events(r.Context(), id); err != nil {
+	v.Body = h.readBody(r.Context(), id)
+	if v.Events, err = h.events(r.Context(), id); err != nil {
 		h.log.Error("read events", "id", id, "err", err)
 	}
 	d := h.newPage(r, rc, "msg.title", "queue")
@@ -176,9 +174,9 @@ func decodeHeader(v string) string {
 
 // readBody reads the headers and a text rendering of the spooled message.
 // Everything here is attacker-controlled: it is only ever shown escaped.
-func (h *Handler) readBody(id string) parsedBody {
+func (h *Handler) readBody(ctx context.Context, id string) parsedBody {
 	var pb parsedBody
-	f, err := h.spool.OpenBody(id)
+	f, size, err := h.openBody(ctx, id)
 	if err != nil {
 		pb.Problem = "msg.no_body"
 		return pb
@@ -191,7 +189,7 @@ func (h *Handler) readBody(id string) parsedBody {
 	for fs := hdr.Fields(); fs.Next(); {
 		pb.Headers = append(pb.Headers, headerField{Name: printable(fs.Key(), 100), Value: decodeHeader(fs.Value())})
 	}
-	if st, err := f.Stat(); err != nil || st.Size() > defaultMaxBodyParse {
+	if size > defaultMaxBodyParse {
 		pb.Problem = "msg.too_large"
 		return pb
 	}
@@ -212,7 +210,7 @@ func (h *Handler) readBody(id string) parsedBody {
 	return pb
 }
 
-func (h *Handler) parseSpooled(f *os.File) (*enmime.Envelope, error) {
+func (h *Handler) parseSpooled(f io.ReadSeeker) (*enmime.Envelope, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -244,11 +242,11 @@ func parts(env *enmime.Envelope) []*enmime.Part {
 func (h *Handler) attachment(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id := r.PathValue("id")
 	n, err := strconv.Atoi(r.PathValue("n"))
-	if _, gerr := h.hold.Get(r.Context(), id); gerr != nil || err != nil || h.spool == nil {
+	if _, gerr := h.getRecord(r.Context(), id); gerr != nil || err != nil {
 		h.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 		return
 	}
-	f, err := h.spool.OpenBody(id)
+	f, _, err := h.openBody(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 		return

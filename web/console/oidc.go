@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"go.etcd.io/bbolt"
 	"golang.org/x/oauth2"
 
 	"github.com/sendguard/sendguard/hold"
@@ -234,15 +233,10 @@ func (h *Handler) ssoStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := ssoKey(id)
-	err = h.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		// The form session has served its purpose: one start per form.
-		if err := b.Delete(s.key[:]); err != nil {
-			return err
-		}
-		return b.Put(key[:], v)
-	})
-	if err != nil {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	// The form session has served its purpose: one start per form.
+	if err := h.acc.PutSession(ctx, key, &s.key, "", now.Add(ssoTimeout), v); err != nil {
 		h.log.Error("store sso state", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -268,18 +262,15 @@ func (h *Handler) takePending(r *http.Request) *ssoPending {
 	}
 	key := ssoKey(c.Value)
 	var p *ssoPending
-	err = h.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		v := b.Get(key[:])
-		if v == nil {
-			return nil
-		}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	v, err := h.acc.TakeSession(ctx, key)
+	if v != nil {
 		var got ssoPending
 		if json.Unmarshal(v, &got) == nil && got.Stage == stageSSO {
 			p = &got
 		}
-		return b.Delete(key[:])
-	})
+	}
 	if err != nil {
 		h.log.Error("take sso state", "err", err)
 		return nil
@@ -497,7 +488,9 @@ func (h *Handler) saveSession(s *session) error {
 	if err != nil {
 		return err
 	}
-	return h.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Put(s.key[:], v) })
+	ctx, cancel := storeCtx()
+	defer cancel()
+	return h.acc.PutSession(ctx, s.key, nil, s.User, s.expiry(), v)
 }
 
 // loginCSP lets the sign-in form's SSO button redirect to the provider.

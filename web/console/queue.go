@@ -108,6 +108,9 @@ func (h *Handler) list(r *http.Request, q queueQuery) (queueResult, error) {
 	if err != nil {
 		return queueResult{}, errBadQuery
 	}
+	if h.shared != nil {
+		return h.listShared(r, q, f)
+	}
 	p := hold.Page{Cursor: q.Cursor, Limit: q.Limit, Oldest: q.Sort == "oldest"}
 	if q.Detector == "" {
 		res, err := h.hold.List(r.Context(), f, p)
@@ -203,6 +206,9 @@ func (h *Handler) queuePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		}
 	}
 	counts, err := h.hold.Counts(r.Context())
+	if err == nil && h.shared != nil {
+		counts, err = h.sharedCounts(r.Context(), counts)
+	}
 	if err != nil {
 		h.log.Error("count queue", "err", err)
 	}

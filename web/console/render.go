@@ -92,6 +92,7 @@ type pageData struct {
 	NoticeArgs []any
 	Error      string // catalog key of an error message
 	Self       string // this page's path and query, for the language switch
+	SharedDown bool   // the shared held queue (PostgreSQL) does not answer
 	D          any
 
 	cat catalog
@@ -164,6 +165,9 @@ func (h *Handler) newPage(r *http.Request, rc *reqCtx, title, nav string) *pageD
 		d.Self = h.prefix + strings.TrimPrefix(nav, "dash")
 	}
 	d.Lang = h.lang(r, rc)
+	// Also before sign-in: with accounts in the shared store, nobody can
+	// sign in while it is down, and the sign-in page says why.
+	d.SharedDown = h.sharedDown(r.Context())
 	if rc != nil && rc.user != nil {
 		d.User, d.Role, d.CSRF = rc.user.Name, rc.user.Role, rc.sess.CSRF
 		d.CanAct = roleRank(rc.user.Role) >= roleRank(RoleReviewer)

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"go.etcd.io/bbolt"
 )
 
 var bucketSessions = []byte("console_sessions")
@@ -92,38 +90,22 @@ func (h *Handler) startSession(w http.ResponseWriter, old *session, s *session) 
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	err = h.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		if old != nil {
-			if err := b.Delete(old.key[:]); err != nil {
-				return err
-			}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if s.Stage == stageFull {
+		if err := h.acc.Sweep(ctx, now, sweepBatch); err != nil {
+			h.log.Warn("sweep sessions", "err", err)
 		}
-		if s.Stage == stageFull {
-			sweepSessions(b, now)
-		}
-		return b.Put(s.key[:], v)
-	})
-	if err != nil {
+	}
+	var oldKey *[32]byte
+	if old != nil {
+		oldKey = &old.key
+	}
+	if err := h.acc.PutSession(ctx, s.key, oldKey, s.User, s.expiry(), v); err != nil {
 		return fmt.Errorf("store session: %w", err)
 	}
 	http.SetCookie(w, h.cookie(id, 0))
 	return nil
-}
-
-// sweepSessions deletes a bounded number of expired sessions.
-func sweepSessions(b *bbolt.Bucket, now time.Time) {
-	var dead [][]byte
-	c := b.Cursor()
-	for k, v := c.First(); k != nil && len(dead) < sweepBatch; k, v = c.Next() {
-		var s session
-		if json.Unmarshal(v, &s) != nil || s.expired(now) {
-			dead = append(dead, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range dead {
-		_ = b.Delete(k)
-	}
 }
 
 func (h *Handler) cookie(value string, maxAge int) *http.Cookie {
@@ -144,18 +126,20 @@ func (h *Handler) loadSession(r *http.Request) *session {
 	}
 	key := sessionKey(c.Value)
 	now := h.now().UTC()
+	ctx, cancel := storeCtx()
+	defer cancel()
+	v, err := h.acc.Session(ctx, key)
+	if err != nil {
+		h.log.Warn("read session", "err", err)
+		return nil
+	}
 	var s *session
-	_ = h.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get(key[:])
-		if v == nil {
-			return nil
-		}
+	if v != nil {
 		var got session
 		if json.Unmarshal(v, &got) == nil {
 			s = &got
 		}
-		return nil
-	})
+	}
 	if s == nil {
 		return nil
 	}
@@ -167,14 +151,16 @@ func (h *Handler) loadSession(r *http.Request) *session {
 	if now.Sub(s.Seen) >= seenEvery {
 		s.Seen = now
 		if v, err := json.Marshal(s); err == nil {
-			_ = h.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Put(key[:], v) })
+			_ = h.acc.PutSession(ctx, key, nil, s.User, s.expiry(), v)
 		}
 	}
 	return s
 }
 
 func (h *Handler) deleteSession(s *session) {
-	if err := h.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Delete(s.key[:]) }); err != nil {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if err := h.acc.DeleteSession(ctx, s.key); err != nil {
 		h.log.Warn("delete session", "err", err)
 	}
 }

@@ -58,7 +58,7 @@ func roleRank(role string) int {
 // Users manages console accounts in the gateway's DB. The CLI (sendguard
 // user add|passwd|totp-reset) and the console share it.
 type Users struct {
-	db     *bbolt.DB
+	store  Accounts
 	issuer string
 	now    func() time.Time
 	argon  argonParams
@@ -79,23 +79,23 @@ func (u *Users) dummy() string {
 // NewUsers creates the accounts bucket if needed. issuer names the service
 // in authenticator apps ("" means "sendguard"); now nil means time.Now.
 func NewUsers(db *bbolt.DB, issuer string, now func() time.Time) (*Users, error) {
-	if db == nil {
-		return nil, fmt.Errorf("%w: nil db", ErrInvalidUser)
+	store, err := NewBoltAccounts(db)
+	if err != nil {
+		return nil, err
 	}
+	return NewUsersIn(store, issuer, now), nil
+}
+
+// NewUsersIn manages the accounts of store (shared by several nodes, or
+// this node's own).
+func NewUsersIn(store Accounts, issuer string, now func() time.Time) *Users {
 	if issuer == "" {
 		issuer = "sendguard"
 	}
 	if now == nil {
 		now = time.Now
 	}
-	err := db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketUsers)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create users bucket: %w", err)
-	}
-	return &Users{db: db, issuer: issuer, now: now, argon: defaultArgon}, nil
+	return &Users{store: store, issuer: issuer, now: now, argon: defaultArgon}
 }
 
 func validName(name string) bool {
@@ -143,14 +143,13 @@ func (u *Users) AddUser(name, role, password string) (totpURL string, err error)
 		return "", err
 	}
 	rec := user{Name: name, Role: role, PasswordHash: hash, TOTPSecret: key.Secret(), Created: u.now().UTC()}
-	err = u.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
-		if b.Get([]byte(name)) != nil {
-			return fmt.Errorf("%w: %s", ErrUserExists, name)
-		}
-		return putUser(b, &rec)
-	})
+	v, err := json.Marshal(&rec)
 	if err != nil {
+		return "", fmt.Errorf("encode user: %w", err)
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if err := u.store.AddUser(ctx, name, v); err != nil {
 		return "", err
 	}
 	return key.URL(), nil
@@ -220,33 +219,28 @@ type UserInfo struct {
 // ListUsers returns every account, by name.
 func (u *Users) ListUsers() ([]UserInfo, error) {
 	out := []UserInfo{}
-	err := u.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-			var rec user
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode user %s: %w", k, err)
-			}
-			out = append(out, UserInfo{Name: rec.Name, Role: rec.Role, Created: rec.Created, Disabled: rec.Disabled, TOTP: rec.TOTPSecret != ""})
-			return nil
-		})
-	})
-	return out, err
+	ctx, cancel := storeCtx()
+	defer cancel()
+	recs, err := u.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range recs {
+		var rec user
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return nil, fmt.Errorf("decode user: %w", err)
+		}
+		out = append(out, UserInfo{Name: rec.Name, Role: rec.Role, Created: rec.Created, Disabled: rec.Disabled, TOTP: rec.TOTPSecret != ""})
+	}
+	return out, nil
 }
 
 // DeleteUser removes an account and ends its sessions. Its audit events
 // stay: they name the account, not point to it.
 func (u *Users) DeleteUser(name string) error {
-	name = strings.ToLower(strings.TrimSpace(name))
-	return u.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
-		if _, err := getUser(b, name); err != nil {
-			return err
-		}
-		if err := revokeSessions(tx, name); err != nil {
-			return err
-		}
-		return b.Delete([]byte(name))
-	})
+	ctx, cancel := storeCtx()
+	defer cancel()
+	return u.store.DeleteUser(ctx, strings.ToLower(strings.TrimSpace(name)))
 }
 
 // SetLanguage stores the account's console language ("ja" or "en").
@@ -272,58 +266,30 @@ func (u *Users) newTOTP(name string) (*otp.Key, error) {
 // transaction (a new password or second factor signs everyone out).
 func (u *Users) update(name string, fn func(*user) error, revoke ...bool) error {
 	name = strings.ToLower(strings.TrimSpace(name))
-	return u.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
-		rec, err := getUser(b, name)
+	ctx, cancel := storeCtx()
+	defer cancel()
+	return u.store.UpdateUser(ctx, name, len(revoke) > 0 && revoke[0], func(v []byte) ([]byte, error) {
+		rec, err := decodeUser(name, v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := fn(rec); err != nil {
-			return err
+			return nil, err
 		}
-		if len(revoke) > 0 && revoke[0] {
-			if err := revokeSessions(tx, name); err != nil {
-				return err
-			}
-		}
-		return putUser(b, rec)
+		return json.Marshal(rec)
 	})
-}
-
-// revokeSessions deletes every session of an account.
-func revokeSessions(tx *bbolt.Tx, name string) error {
-	b := tx.Bucket(bucketSessions)
-	if b == nil {
-		return nil
-	}
-	var dead [][]byte
-	err := b.ForEach(func(k, v []byte) error {
-		var s session
-		if json.Unmarshal(v, &s) != nil || s.User == name {
-			dead = append(dead, append([]byte(nil), k...))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range dead {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // get reads an account.
 func (u *Users) get(name string) (*user, error) {
-	var rec *user
-	err := u.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		rec, err = getUser(tx.Bucket(bucketUsers), strings.ToLower(strings.TrimSpace(name)))
-		return err
-	})
-	return rec, err
+	name = strings.ToLower(strings.TrimSpace(name))
+	ctx, cancel := storeCtx()
+	defer cancel()
+	v, err := u.store.User(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return decodeUser(name, v)
 }
 
 // checkTOTP verifies a code against the account's secret, allowing one
@@ -363,22 +329,10 @@ func (u *Users) checkTOTP(name, code string, now time.Time) (bool, error) {
 // errNoChange rolls back an update that found nothing to write.
 var errNoChange = errors.New("no change")
 
-func getUser(b *bbolt.Bucket, name string) (*user, error) {
-	v := b.Get([]byte(name))
-	if v == nil {
-		return nil, fmt.Errorf("%w: %s", ErrUserNotFound, name)
-	}
+func decodeUser(name string, v []byte) (*user, error) {
 	var rec user
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("decode user %s: %w", name, err)
 	}
 	return &rec, nil
-}
-
-func putUser(b *bbolt.Bucket, rec *user) error {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode user: %w", err)
-	}
-	return b.Put([]byte(rec.Name), v)
 }
