@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,16 +27,59 @@ import (
 // the 250 after DATA is compared with the same measured idle, in the same
 // run. It is a measurement, so it runs with SENDGUARD_LOAD=1 (a busy
 // shared machine makes single runs noisy); SENDGUARD_CPUPROFILE=FILE
-// writes a CPU profile of the release phase.
+// writes a CPU profile of the release phase. SENDGUARD_LOAD_AB=N runs N
+// rounds each with the derived copies' chunked writeback on and off
+// (spool.Store.DerivedPace), alternating, to compare them in one run.
 //
 //	SENDGUARD_LOAD=1 go test -run TestAcceptLatencyDuringReleases -v ./gateway
 func TestAcceptLatencyDuringReleases(t *testing.T) {
 	if os.Getenv("SENDGUARD_LOAD") == "" {
 		t.Skip("set SENDGUARD_LOAD=1 to run the load measurement")
 	}
+	rounds, _ := strconv.Atoi(os.Getenv("SENDGUARD_LOAD_AB"))
+	if rounds <= 0 {
+		measureAcceptDuringReleases(t, 0)
+		return
+	}
+	pooled := map[string][2][]time.Duration{}
+	for i := range rounds {
+		for _, pace := range []int64{0, -1} {
+			mode := "paced"
+			if pace < 0 {
+				mode = "unpaced"
+			}
+			t.Run(fmt.Sprintf("round%d/%s", i+1, mode), func(t *testing.T) {
+				idle, busy := measureAcceptDuringReleases(t, pace)
+				p := pooled[mode]
+				pooled[mode] = [2][]time.Duration{append(p[0], idle...), append(p[1], busy...)}
+			})
+		}
+	}
+	for _, mode := range []string{"paced", "unpaced"} {
+		idle, busy := pooled[mode][0], pooled[mode][1]
+		if len(idle) == 0 || len(busy) == 0 {
+			continue
+		}
+		i50, i99, b50, b99 := percentile(idle, 50), percentile(idle, 99), percentile(busy, 50), percentile(busy, 99)
+		t.Logf("pooled %s: idle p50 %s p99 %s (n=%d); during releases p50 %s p99 %s (n=%d); ratio p50 %.2f× p99 %.2f×",
+			mode, i50.Round(time.Microsecond), i99.Round(time.Microsecond), len(idle), b50.Round(time.Microsecond),
+			b99.Round(time.Microsecond), len(busy), float64(b50)/float64(i50), float64(b99)/float64(i99))
+	}
+}
+
+func percentile(d []time.Duration, q int) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	return d[(len(d)*q+99)/100-1]
+}
+
+// measureAcceptDuringReleases runs one measurement with the given
+// spool.Store.DerivedPace and returns the idle and busy latencies.
+func measureAcceptDuringReleases(t *testing.T, pace int64) (idle, busy []time.Duration) {
 	rec := &recorder{}
 	p := openPipe(t, t.TempDir(), pipePolicy("hold_review, encrypt"), rec, nil)
 	defer p.close()
+	p.store.DerivedPace = pace
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)
@@ -82,15 +126,10 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 		}
 		return d
 	}
-	pct := func(d []time.Duration, q int) time.Duration {
-		d = slices.Clone(d)
-		slices.Sort(d)
-		return d[(len(d)*q+99)/100-1]
-	}
+	pct := percentile
 	for range 20 {
 		probe() // warm up
 	}
-	var idle []time.Duration
 	for range 200 {
 		idle = append(idle, probe())
 	}
@@ -117,7 +156,6 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 			}
 		}()
 	}
-	var busy []time.Duration
 	for bigs() < 20 && len(busy) < 5000 && time.Since(t0) < 5*time.Minute {
 		busy = append(busy, probe())
 	}
@@ -136,6 +174,7 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 	if b99 > 4*i99+50*time.Millisecond {
 		t.Errorf("acceptance waited for releases: p99 %s vs %s idle", b99, i99)
 	}
+	return idle, busy
 }
 
 // sendOne sends one mail and returns the time from connect to the 250

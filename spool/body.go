@@ -18,6 +18,11 @@ type BodyWriter struct {
 	h    hash.Hash
 	n    int64
 	path string
+
+	// pace > 0 writes the file back in chunks of pace bytes as it grows
+	// (see writeback); synced is how far that has gone.
+	pace   int64
+	synced int64
 }
 
 // Create starts the body file for id. Call Commit to make it durable or
@@ -28,8 +33,32 @@ func (s *Store) Create(id string) (*BodyWriter, error) {
 
 // CreateDerived starts a file next to the message's body, e.g. a rewritten
 // copy ("ID.out"); it belongs to the message and goes with it.
+//
+// Derived copies are written by the step worker, which nobody waits on,
+// while SMTP acceptance fsyncs small files on the same disk: so a derived
+// copy is written back chunk by chunk as it grows (Store.DerivedPace)
+// rather than left as megabytes of dirty pages that the next acceptance's
+// fsync would queue behind (ext4 orders a journal commit after the data
+// of every file allocated in it). Commit still fsyncs the whole file.
 func (s *Store) CreateDerived(id, suffix string) (*BodyWriter, error) {
-	return createBody(s.BodyPath(id) + "." + suffix)
+	bw, err := createBody(s.BodyPath(id) + "." + suffix)
+	if err == nil {
+		bw.pace = s.derivedPace()
+	}
+	return bw, err
+}
+
+// DefaultDerivedPace is Store.DerivedPace when unset.
+const DefaultDerivedPace = 256 << 10
+
+func (s *Store) derivedPace() int64 {
+	switch {
+	case s.DerivedPace < 0:
+		return 0
+	case s.DerivedPace == 0:
+		return DefaultDerivedPace
+	}
+	return s.DerivedPace
 }
 
 func createBody(path string) (*BodyWriter, error) {
@@ -48,6 +77,12 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 	n, err := b.w.Write(p)
 	b.h.Write(p[:n])
 	b.n += int64(n)
+	if err == nil && b.pace > 0 && b.n-b.synced >= b.pace {
+		if err = b.w.Flush(); err == nil {
+			writeback(b.f, b.synced, b.n-b.synced)
+			b.synced = b.n
+		}
+	}
 	return n, err
 }
 

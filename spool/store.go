@@ -56,6 +56,11 @@ type Store struct {
 	commits chan *commitReq
 	journal *journal // delivery marks (MarkDelivered)
 
+	// DerivedPace is the chunk in bytes in which derived copies are
+	// written back as they grow (see CreateDerived); 0 means
+	// DefaultDerivedPace, < 0 turns pacing off. Set it before use.
+	DerivedPace int64
+
 	mu     sync.RWMutex
 	closed bool
 	done   chan struct{}
