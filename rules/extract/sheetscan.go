@@ -105,7 +105,7 @@ func (s *sheetScanner) next() (kind int, name, attrs []byte) {
 			continue
 		}
 		w := s.buf[s.pos:s.end]
-		if w[1] == '!' && (bytes.HasPrefix(w, []byte("<!--")) || bytes.HasPrefix(w, []byte("<![CDATA["))) {
+		if len(w) > 1 && w[1] == '!' && (bytes.HasPrefix(w, []byte("<!--")) || bytes.HasPrefix(w, []byte("<![CDATA["))) {
 			cdata := w[1] == '!' && w[2] == '['
 			term := []byte("-->")
 			if cdata {
