@@ -10,10 +10,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
 
 	"github.com/sendguard/sendguard/internal/sink"
 )
@@ -366,6 +368,18 @@ func TestSenderSendsInBcc(t *testing.T) {
 // enqueue are one transaction).
 func TestConfirmThenCrash(t *testing.T) {
 	sk := startSink(t)
+	// The next hop defers the released mail until the gateway has been
+	// killed and restarted: the kill then always falls between the confirm
+	// and the delivery, never inside the one window no relay can close (the
+	// remote's 250 before our own journal write), so a duplicate here is a
+	// real fault and not a timing accident.
+	var deferMail atomic.Bool
+	sk.SetRcptErr(func(rcpt string) *smtp.SMTPError {
+		if deferMail.Load() && strings.HasPrefix(rcpt, "x") {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		}
+		return nil
+	})
 	in := newInstance(t, sk.Addr, "")
 	in.start()
 	const n = 3
@@ -379,10 +393,12 @@ func TestConfirmThenCrash(t *testing.T) {
 		link := linkRE.FindString(waitNotice(t, sk, from, "/h/"))
 		f, _ := pageForm(t, link)
 		f.Set("action", "send")
+		deferMail.Store(true)
 		if code, body := post(t, link, f); code != 200 {
 			t.Fatalf("confirm: %d %.300s", code, body)
 		}
 		in.kill()
+		deferMail.Store(false)
 		in.start()
 		waitFor(t, 15*time.Second, func() bool { return countByID(sk, id) >= 1 })
 	}
