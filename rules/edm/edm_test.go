@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -381,7 +382,7 @@ func TestShapesChangeNoResult(t *testing.T) {
 		t.Fatal("import recorded no value shapes")
 	}
 	old := &Index{info: ix.info, sip: ix.sip, bloom: ix.bloom, data: ix.data, tab: ix.tab, sh: ix.sh}
-	old.pool.New = ix.pool.New
+	old.setKey(testKey)
 	var rows strings.Builder
 	for i, p := range ps[:200] {
 		switch i % 4 {
@@ -412,5 +413,51 @@ func TestShapesChangeNoResult(t *testing.T) {
 	}
 	if n := Normalize(KindText, ps[3].email); !has(n) {
 		t.Errorf("shape of an indexed e-mail %q refused", n)
+	}
+}
+
+// TestStreamPieces writes texts to a Stream in pieces cut anywhere (inside
+// a line, inside a rune): the records are those of Match on the whole text.
+func TestStreamPieces(t *testing.T) {
+	t.Parallel()
+	ps := people(300)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	var text strings.Builder
+	for i, p := range ps[:150] {
+		switch i % 5 {
+		case 0:
+			fmt.Fprintf(&text, "%s,%s,東京都千代田区丸の内%d-1-1\n", p.name, p.phone, i)
+		case 1:
+			fmt.Fprintf(&text, "%s\t%s\n\n", p.kana, p.email)
+		case 2:
+			fmt.Fprintf(&text, "%s様\n(%s)\n", strings.ReplaceAll(p.name, " ", ""), p.id)
+		case 3:
+			fmt.Fprintf(&text, "  \n%s 様のご連絡先は %s です。\r\n", p.name, p.phone)
+		default:
+			fmt.Fprintf(&text, "%s,%s", p.name, ps[i+1].phone) // no newline: joins the next line
+		}
+	}
+	whole := []byte(text.String())
+	rng := rand.New(rand.NewPCG(19, 19))
+	for _, tabular := range []bool{true, false} {
+		want := ix.Match(whole, tabular)
+		if want.Records() < 50 {
+			t.Fatalf("tabular %v: only %d records in the whole text", tabular, want.Records())
+		}
+		for range 50 {
+			st := ix.NewStream(tabular)
+			for rest := whole; len(rest) > 0; {
+				n := min(len(rest), 1+rng.IntN(300))
+				if rng.IntN(8) == 0 {
+					n = 0 // an empty piece
+				}
+				st.Write(rest[:n])
+				rest = rest[n:]
+			}
+			got := st.Match()
+			if !reflect.DeepEqual(got.recs, want.recs) {
+				t.Fatalf("tabular %v: %d records from pieces, %d from the whole text", tabular, got.Records(), want.Records())
+			}
+		}
 	}
 }

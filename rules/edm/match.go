@@ -81,32 +81,82 @@ func (m *Match) Samples(max int) []string {
 // (lines up to a blank line) at a time; a record counts when two distinct
 // values of it occur in the same row or paragraph.
 func (ix *Index) Match(text []byte, tabular bool) *Match {
-	s := &scanner{ix: ix, h: ix.pool.Get().(*hasher), hits: map[uint32]hit{},
-		out: &Match{fields: ix.info.Fields, recs: map[uint32]uint16{}}}
-	defer ix.pool.Put(s.h)
-	start := 0
-	for start < len(text) {
-		end := bytes.IndexByte(text[start:], '\n')
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += start
+	st := ix.NewStream(tabular)
+	st.Write(text)
+	return st.Match()
+}
+
+// Stream is Match over a text given piece by piece, as a part is decoded:
+// complete lines are matched in the caller's buffer, only a line cut by a
+// piece's end is copied, so the text need not be held whole. Writing the
+// pieces of a text and calling Match gives what Index.Match of the whole
+// text gives. A Stream is not safe for concurrent use.
+type Stream struct {
+	s       *scanner
+	tabular bool
+}
+
+// NewStream starts matching one text.
+func (ix *Index) NewStream(tabular bool) *Stream {
+	return &Stream{s: ix.scanners.Get().(*scanner), tabular: tabular}
+}
+
+// Write matches the complete lines of p and keeps the rest for the next
+// piece. It never fails.
+func (st *Stream) Write(p []byte) (int, error) {
+	n, s := len(p), st.s
+	if len(s.carry) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.carry = append(s.carry, p...)
+			return n, nil
 		}
-		line := text[start:end]
-		start = end + 1
-		if tabular {
-			s.row(line)
-			s.flush()
-			continue
+		s.carry = append(s.carry, p[:i]...)
+		st.line(s.carry)
+		s.carry = s.carry[:0]
+		p = p[i+1:]
+	}
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			break
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			s.flush()
-			continue
-		}
-		s.prose(line, digitCount(line))
+		st.line(p[:i])
+		p = p[i+1:]
+	}
+	s.carry = append(s.carry, p...)
+	return n, nil
+}
+
+func (st *Stream) line(line []byte) {
+	s := st.s
+	if st.tabular {
+		s.row(line)
+		s.flush()
+		return
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		s.flush()
+		return
+	}
+	s.prose(line, digitCount(line))
+}
+
+// Match ends the text and returns its records; the Stream is not used
+// after.
+func (st *Stream) Match() *Match {
+	s := st.s
+	if len(s.carry) > 0 {
+		st.line(s.carry)
 	}
 	s.flush()
-	return s.out
+	m := &Match{fields: s.ix.info.Fields, recs: s.recs}
+	if m.recs == nil {
+		m.recs = map[uint32]uint16{}
+	}
+	st.s = nil
+	s.release()
+	return m
 }
 
 type hit struct {
@@ -114,16 +164,39 @@ type hit struct {
 	mask uint16
 }
 
-// scanner accumulates one unit (row or paragraph) at a time.
+// scanner accumulates one unit (row or paragraph) at a time. Scanners are
+// pooled per index with their buffers and keyed hash state, so that a
+// short text costs no allocation but its Match.
 type scanner struct {
-	ix   *Index
-	h    *hasher
-	seen valueSet // SipHashes of the unit's values
-	cell []byte   // the cell being read (row), whose whole value is added already
-	hits map[uint32]hit
-	big  [][2]int // runs of non-selective values seen in the unit
-	out  *Match
-	buf  []byte // the normalised token
+	ix    *Index
+	h     *hasher
+	seen  valueSet // SipHashes of the unit's values
+	cell  []byte   // the cell being read (row), whose whole value is added already
+	hits  map[uint32]hit
+	big   [][2]int          // runs of non-selective values seen in the unit
+	recs  map[uint32]uint16 // the records found so far (nil: none)
+	buf   []byte            // the normalised token
+	carry []byte            // a line cut by the end of a piece (Stream)
+}
+
+func newScanner(ix *Index) *scanner {
+	return &scanner{ix: ix, h: newHasher(ix.key), hits: map[uint32]hit{}}
+}
+
+// maxPooledCarry bounds the line buffer a pooled scanner keeps.
+const maxPooledCarry = 64 << 10
+
+// release returns s to its index's pool, emptied.
+func (s *scanner) release() {
+	s.recs, s.cell = nil, nil
+	s.carry = s.carry[:0]
+	if cap(s.carry) > maxPooledCarry {
+		s.carry = nil
+	}
+	s.seen.reset()
+	clear(s.hits)
+	s.big = s.big[:0]
+	s.ix.scanners.Put(s)
 }
 
 func (s *scanner) add(k Kind, tok []byte) {
@@ -184,7 +257,10 @@ func (s *scanner) flush() {
 	}
 	for r, ht := range s.hits {
 		if ht.n >= 2 && bits.OnesCount16(ht.mask) >= 2 {
-			s.out.recs[r] |= ht.mask
+			if s.recs == nil {
+				s.recs = map[uint32]uint16{}
+			}
+			s.recs[r] |= ht.mask
 		}
 	}
 	s.seen.reset()
