@@ -239,10 +239,11 @@ type Index struct {
 	scanners sync.Pool // *scanner
 	sip      sipKey
 	bloom    bloom
-	data     []byte   // the entries
-	tab      []uint32 // tab[p] is the first entry whose hash has prefix ≥ p
-	sh       uint     // 64 − prefix bits
-	shape    *Shapes  // nil: an index without shapes
+	data     []byte     // the entries
+	tab      []uint32   // tab[p] is the first entry whose hash has prefix ≥ p
+	sh       uint       // 64 − prefix bits
+	shape    *Shapes    // nil: an index without shapes
+	caps     *shapeCaps // from shape
 }
 
 // Open reads the index at path and checks it against key: a truncated or
@@ -292,7 +293,7 @@ func parse(raw, key []byte) (*Index, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: bad shape table", ErrCorrupt)
 		}
-		ix.shape = t
+		ix.shape, ix.caps = t, t.caps()
 	}
 	data = ix.data
 	ix.setKey(key)

@@ -201,7 +201,7 @@ func (s *scanner) release() {
 
 func (s *scanner) add(k Kind, tok []byte) {
 	var shape uint8
-	s.buf, shape = appendNormShape(s.buf[:0], k, tok)
+	s.buf, shape = appendNormCapped(s.buf[:0], k, tok, s.ix.caps)
 	if len(s.buf) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(s.buf)) {
 		return
 	}
