@@ -601,3 +601,28 @@ func TestPrefilterKeepsMatches(t *testing.T) {
 	}
 	t.Logf("prose: %d of %d records", got.Records(), len(recs))
 }
+
+// cellStats reads a cell once for what digitCount and the former
+// allDigits and asciiWord said.
+func TestCellStats(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in           string
+		digits       int
+		allDig, word bool
+	}{
+		{"", 0, false, true},
+		{"000000392561", 12, true, true},
+		{"090-1000-5000", 11, false, true},
+		{"sato.1@mail.example.jp", 1, false, true},
+		{"０９０１２３", 6, false, false},
+		{"佐藤 太郎", 0, false, false},
+		{"C 0001", 4, false, false},
+		{"東京都丸の内1-1-1", 3, false, false},
+	} {
+		d, a, w := cellStats([]byte(tc.in))
+		if d != tc.digits || a != tc.allDig || w != tc.word || d != digitCount([]byte(tc.in)) {
+			t.Errorf("cellStats(%q) = %d, %v, %v; want %d, %v, %v", tc.in, d, a, w, tc.digits, tc.allDig, tc.word)
+		}
+	}
+}

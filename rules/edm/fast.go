@@ -38,6 +38,17 @@ func appendNormCapped(dst []byte, k Kind, tok []byte, caps *shapeCaps) ([]byte, 
 			}
 			stable, stableShape = len(dst)-start, shape
 		}
+		if k == KindText && tok[i] < utf8.RuneSelf {
+			// a run of ASCII (e-mail addresses, ids, numbers), by table
+			for ; i < len(tok) && tok[i] < utf8.RuneSelf; i++ {
+				if a := asciiText[tok[i]]; a.shape != 0 {
+					stable, stableShape = len(dst)-start, shape
+					dst = append(dst, a.b)
+					shape |= a.shape
+				}
+			}
+			continue
+		}
 		if k == KindText && i+2 < len(tok) && isKanjiOrHiragana(tok[i], tok[i+1], tok[i+2]) {
 			dst = append(dst, tok[i:i+3]...) // unchanged by NFKC and folding
 			if tok[i] >= 0xE4 {
@@ -140,3 +151,25 @@ func isKanjiOrHiragana(b0, b1, b2 byte) bool {
 	}
 	return false
 }
+
+// asciiText is the text normalisation of each ASCII byte and its shape;
+// shape 0: dropped (white space).
+var asciiText = func() (t [utf8.RuneSelf]struct{ b, shape uint8 }) {
+	for c := range utf8.RuneSelf {
+		b, sh := byte(c), uint8(shapePunct)
+		switch {
+		case c == ' ', c >= '\t' && c <= '\r':
+			sh = 0
+		case c >= 'A' && c <= 'Z':
+			b, sh = byte(c+'a'-'A'), shapeLower
+		case c >= 'a' && c <= 'z':
+			sh = shapeLower
+		case c >= '0' && c <= '9':
+			sh = shapeDigit
+		case c == '@':
+			sh = shapeAt
+		}
+		t[c].b, t[c].shape = b, sh
+	}
+	return t
+}()

@@ -288,14 +288,14 @@ func (s *scanner) row(line []byte) {
 			continue
 		}
 		s.add(KindText, cell)
-		digits := digitCount(cell)
-		if digits >= minPhoneDigits && !allDigits(cell) {
+		digits, allDig, word := cellStats(cell)
+		if digits >= minPhoneDigits && !allDig {
 			// a cell of digits alone was just added as the same value
 			s.add(KindPhone, cell)
 		}
 		// tokens inside the cell ("山田 太郎様", "TEL 03-..."); a token
 		// that is the whole cell was added just above
-		if !asciiWord(cell) { // an e-mail address, a phone, an id: nothing inside
+		if !word { // an e-mail address, a phone, an id: nothing inside
 			s.cell = cell
 			s.prose(cell, digits)
 			s.cell = nil
@@ -574,26 +574,35 @@ func digitCount(b []byte) int {
 	return n
 }
 
-// allDigits reports whether b is ASCII digits only: its phone form is its
-// text form.
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
+// cellStats reads a cell once for what row needs: its digits (as
+// digitCount), whether it is ASCII digits only (its phone form is its text
+// form), and whether it is one run of word characters (ASCII letters,
+// digits and . _ % + - @: prose would find no token in it but the cell).
+func cellStats(b []byte) (digits int, allDig, word bool) {
+	allDig, word = len(b) > 0, true
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c < utf8.RuneSelf:
+			allDig = false
+			word = word && wordByte[c]
+		default:
+			allDig, word = false, false
+			if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
+				digits++
+				i += 2
+			}
 		}
 	}
-	return len(b) > 0
+	return digits, allDig, word
 }
 
-// asciiWord reports whether b is one run of word characters (ASCII
-// letters, digits and . _ % + - @): prose would find no token in it but
-// b itself.
-func asciiWord(b []byte) bool {
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@') {
-			return false
-		}
+var wordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@'
 	}
-	return true
-}
+	return t
+}()
