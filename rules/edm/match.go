@@ -396,6 +396,9 @@ type span struct {
 	cls        int
 	start, end int
 	runes      int
+	// odd: a rune of the span is not one normalisation copies or folds
+	// byte for byte (a half-width kana, a kanji outside U+4E00–9FFF)
+	odd bool
 }
 
 // honorifics dropped from the end of a kanji run ("山田太郎様").
@@ -427,6 +430,9 @@ func (s *scanner) prose(line []byte, digits int) {
 		}
 		cur.end = i + n
 		cur.runes++
+		if c == clsHan && (r < 0x4E00 || r > 0x9FFF) || c == clsKata && r > 0x30FC {
+			cur.odd = true
+		}
 		i += n
 	}
 	emit(cur)
@@ -454,15 +460,29 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 		if sp.runes < 2 || sp.cls == clsHira && sp.runes > 12 {
 			return
 		}
-		s.addPart(KindText, t)
-		if joined {
+		// A span of kanji (U+4E00–9FFF) or kana normalises to as many
+		// bytes of one shape: one the index has no value of needs no
+		// normalising (two kanji of an address, a sentence).
+		shp := uint8(shapeHira)
+		if sp.cls == clsHan {
+			shp = shapeHan
+		}
+		fits := func(n int) bool { return s.ix.shape == nil || s.ix.shape.has(shp, n) }
+		space := prev.end - prev.start // removed by normalisation
+		joinedOdd := sp.odd || prev2.odd
+		if sp.odd || fits(len(t)) {
+			s.addPart(KindText, t)
+		}
+		if joined && (joinedOdd || fits(sp.end-prev2.start-space)) {
 			s.addPart(KindText, line[prev2.start:sp.end])
 		}
-		if sp.cls == clsHan {
+		if sp.cls == clsHan && sp.runes > 2 && len(t) >= 3 && t[len(t)-3] == 0xE6 { // 様殿氏 are E6 xx xx
 			for _, h := range honorifics {
-				if bytes.HasSuffix(t, []byte(h)) && sp.runes > 2 {
-					s.add(KindText, t[:len(t)-len(h)])
-					if joined {
+				if bytes.HasSuffix(t, []byte(h)) {
+					if sp.odd || fits(len(t)-len(h)) {
+						s.add(KindText, t[:len(t)-len(h)])
+					}
+					if joined && (joinedOdd || fits(sp.end-len(h)-prev2.start-space)) {
 						s.addPart(KindText, line[prev2.start:sp.end-len(h)])
 					}
 				}
