@@ -618,11 +618,19 @@ func TestCellStats(t *testing.T) {
 		{"０９０１２３", 6, false, false},
 		{"佐藤 太郎", 0, false, false},
 		{"C 0001", 4, false, false},
+		{"Sato.Taro@Example.JP", 0, false, true},
+		{"100-0000", 7, false, true},
 		{"東京都丸の内1-1-1", 3, false, false},
 	} {
-		d, a, w := cellStats([]byte(tc.in))
+		st := cellStats([]byte(tc.in))
+		d, a, w := st.digits, st.allDig, st.word
 		if d != tc.digits || a != tc.allDig || w != tc.word || d != digitCount([]byte(tc.in)) {
 			t.Errorf("cellStats(%q) = %d, %v, %v; want %d, %v, %v", tc.in, d, a, w, tc.digits, tc.allDig, tc.word)
+		}
+		n := Normalize(KindText, tc.in)
+		if ascii := utf8.ValidString(tc.in) && len([]rune(tc.in)) == len(tc.in); st.ascii != ascii ||
+			ascii && (st.textLen != len(n) || st.shape != shapeOf([]byte(n))) {
+			t.Errorf("cellStats(%q): ascii %v, text form %d bytes, shape %#x; Normalize %q", tc.in, st.ascii, st.textLen, st.shape, n)
 		}
 	}
 }

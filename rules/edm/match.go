@@ -287,15 +287,21 @@ func (s *scanner) row(line []byte) {
 		if len(cell) == 0 || len(cell) > 256 {
 			continue
 		}
-		s.add(KindText, cell)
-		digits, allDig, word := cellStats(cell)
-		if digits >= minPhoneDigits && !allDig {
+		st := cellStats(cell)
+		// an ASCII cell's text form is known from the one pass: one whose
+		// shape and length no value has (a postal code, a phone written
+		// out, a number) is not normalised
+		if !st.ascii || s.ix.shape == nil || s.ix.shape.has(st.shape, st.textLen) {
+			s.add(KindText, cell)
+		}
+		digits := st.digits
+		if digits >= minPhoneDigits && !st.allDig {
 			// a cell of digits alone was just added as the same value
 			s.add(KindPhone, cell)
 		}
 		// tokens inside the cell ("山田 太郎様", "TEL 03-..."); a token
 		// that is the whole cell was added just above
-		if !word { // an e-mail address, a phone, an id: nothing inside
+		if !st.word { // an e-mail address, a phone, an id: nothing inside
 			s.cell = cell
 			s.prose(cell, digits)
 			s.cell = nil
@@ -596,27 +602,40 @@ func digitCount(b []byte) int {
 
 // cellStats reads a cell once for what row needs: its digits (as
 // digitCount), whether it is ASCII digits only (its phone form is its text
-// form), and whether it is one run of word characters (ASCII letters,
-// digits and . _ % + - @: prose would find no token in it but the cell).
-func cellStats(b []byte) (digits int, allDig, word bool) {
-	allDig, word = len(b) > 0, true
+// form), whether it is one run of word characters (ASCII letters, digits
+// and . _ % + - @: prose would find no token in it but the cell), and,
+// when it is ASCII, the shape and length of its text form.
+func cellStats(b []byte) cellInfo {
+	st := cellInfo{allDig: len(b) > 0, word: true, ascii: true}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c < utf8.RuneSelf:
-			allDig = false
-			word = word && wordByte[c]
-		default:
-			allDig, word = false, false
-			if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
-				digits++
-				i += 2
+		if c < utf8.RuneSelf {
+			if a := asciiText[c]; a.shape != 0 {
+				st.textLen++
+				st.shape |= a.shape
 			}
+			if c >= '0' && c <= '9' {
+				st.digits++
+				continue
+			}
+			st.allDig = false
+			st.word = st.word && wordByte[c]
+			continue
+		}
+		st.allDig, st.word, st.ascii = false, false, false
+		if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
+			st.digits++
+			i += 2
 		}
 	}
-	return digits, allDig, word
+	return st
+}
+
+type cellInfo struct {
+	digits              int
+	allDig, word, ascii bool
+	textLen             int   // ascii: the length of the text form
+	shape               uint8 // ascii: the shape of the text form
 }
 
 var wordByte = func() (t [utf8.RuneSelf]bool) {
