@@ -634,3 +634,15 @@ func TestCellStats(t *testing.T) {
 		}
 	}
 }
+
+// trimCell agrees with bytes.Trim(bytes.TrimSpace(c), `"`).
+func FuzzTrimCell(f *testing.F) {
+	for _, s := range []string{"佐藤 太郎", " 佐藤\u3000", "\"a\"", "x\xe4\xc2\xa0", "\u3000\u3000", "ab", "a ", "\u00a0山", "山\u2003", "ｱ", "、", "\xe3\x80\x80x"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, c []byte) {
+		if got, want := trimCell(c), bytes.Trim(bytes.TrimSpace(c), `"`); !bytes.Equal(got, want) {
+			t.Fatalf("trimCell(%q) = %q, want %q", c, got, want)
+		}
+	})
+}

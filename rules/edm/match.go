@@ -283,7 +283,7 @@ func (s *scanner) row(line []byte) {
 		} else {
 			line = nil
 		}
-		cell = bytes.Trim(bytes.TrimSpace(cell), `"`)
+		cell = trimCell(cell)
 		if len(cell) == 0 || len(cell) > 256 {
 			continue
 		}
@@ -598,6 +598,44 @@ func digitCount(b []byte) int {
 		}
 	}
 	return n
+}
+
+// trimCell is bytes.Trim(bytes.TrimSpace(c), `"`), without decoding
+// runes when the cell starts and ends with a character that is neither
+// white space nor a quote (a kanji, a kana, a letter or a digit): most
+// cells, which TrimSpace would otherwise decode at both ends.
+func trimCell(c []byte) []byte {
+	if n := len(c); n >= 3 && solidStart(c) && solidEnd(c) || n > 0 && n < 3 && c[0] > ' ' && c[0] < utf8.RuneSelf &&
+		c[0] != '"' && c[n-1] > ' ' && c[n-1] < utf8.RuneSelf && c[n-1] != '"' {
+		return c
+	}
+	return bytes.Trim(bytes.TrimSpace(c), `"`)
+}
+
+// solidStart reports that c (3 bytes or more) starts with a printable
+// ASCII character other than '"', or a three-byte character of U+3001–
+// U+9FFF (kana, kanji, CJK punctuation), none of which is white space.
+func solidStart(c []byte) bool {
+	if b := c[0]; b < utf8.RuneSelf {
+		return b > ' ' && b != '"' && b != 0x7F
+	}
+	return threeByteSolid(c[0], c[1], c[2])
+}
+
+// solidEnd is solidStart for the end of c.
+func solidEnd(c []byte) bool {
+	n := len(c)
+	if b := c[n-1]; b < utf8.RuneSelf {
+		return b > ' ' && b != '"' && b != 0x7F
+	}
+	return threeByteSolid(c[n-3], c[n-2], c[n-1])
+}
+
+// threeByteSolid reports whether b0 b1 b2 is one character of U+3001–
+// U+9FFF: lead byte E3–E9, two continuation bytes, not U+3000 (E3 80 80),
+// the only white space in that range.
+func threeByteSolid(b0, b1, b2 byte) bool {
+	return b0 >= 0xE3 && b0 <= 0xE9 && b1&0xC0 == 0x80 && b2&0xC0 == 0x80 && !(b0 == 0xE3 && b1 == 0x80 && b2 == 0x80)
 }
 
 // cellStats reads a cell once for what row needs: its digits (as
