@@ -164,4 +164,3 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM node_reports`).Scan(&n)
 	return n, err
 }
-
