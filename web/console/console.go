@@ -105,6 +105,10 @@ type Config struct {
 	MaxFailuresPerIP   int
 	MaxFailuresPerUser int
 	MaxBackoff         time.Duration
+	// SignIns keeps the failed sign-ins those back-offs count (lockout.go);
+	// nil keeps them in this process. Nodes sharing PostgreSQL share them,
+	// so spreading guesses over nodes buys nothing.
+	SignIns SignInStore
 
 	// SSO signs users in with an OpenID Provider (oidc.go); nil disables it.
 	SSO *SSO
@@ -149,8 +153,8 @@ type Handler struct {
 	proxyH    string
 	sso       *SSO
 	noLocal   bool
-	ipLim     *ratelimit.Backoff // by client IP
-	userLim   *ratelimit.Backoff // by account and client network
+	ipLim     Backoff            // by client IP
+	userLim   Backoff            // by account and client network
 	formLim   *ratelimit.Limiter // sign-in forms (new sessions) per IP
 	cat       catalog
 	pages     pageSet
