@@ -133,3 +133,41 @@ func (s *Bolt) PutRaw(ctx context.Context, rs []Raw) error {
 		return nil
 	})
 }
+
+// Copy copies every report of from to to in batches, leaving from as it
+// is (sendguard db import), and returns how many it copied.
+func Copy(ctx context.Context, from *Bolt, to RawSink) (int, error) {
+	total := 0
+	var batch []Raw
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := to.PutRaw(ctx, batch); err != nil {
+			return err
+		}
+		total += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	err := from.DB.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(k) < 8 {
+				return nil
+			}
+			batch = append(batch, Raw{TimeNS: int64(binary.BigEndian.Uint64(k)), QueueID: string(k[8:]), Data: append([]byte(nil), v...)})
+			if len(batch) == shipBatch {
+				return flush()
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = flush()
+	}
+	return total, err
+}

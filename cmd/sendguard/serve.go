@@ -248,6 +248,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if shared != nil {
 		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
 		shared.joinHistory(hist, log)
+		baselines = shared.baselines(baselines, loc, log)
 	}
 	shared.register(reg)
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
@@ -351,8 +352,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
 		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
 		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore, Incidents: sentParts.kit,
-		Shared: shared.consoleShared(), Accounts: shared.consoleAccounts()})
+		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: shared.reports(reportStore), Incidents: sentParts.kit,
+		Shared: shared.consoleShared(), Accounts: shared.consoleAccounts(), SignIns: shared.consoleSignIns(), Audit: shared.audit(holds)})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -383,9 +384,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		},
 		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
 	adminMux := userRoutes(cons.Users())
-	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
+	adminMux.Handle("GET /v1/reports", reports.Handler(shared.reports(reportStore)))
 	adminMux.Handle("GET /v1/policy/baseline", baselineHandler(baselines))
-	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
+	adminMux.Handle("GET /v1/policy/stats", statsHandler(shared.audit(holds), loc))
 	directoryRoutes(adminMux, live.directory)
 	adminMux.Handle("/v1/sent", sent.Handler(sentParts.store))
 	adminMux.Handle("/v1/sent/", sent.Handler(sentParts.store))
@@ -424,7 +425,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 	})
 	goRun("report purge", func() error {
-		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
+		purgeReports(runCtx, shared.reportPurge(reportStore), shared.audit(holds), cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
 		return nil
 	})
 	goRun("sent purge", func() error {
@@ -444,6 +445,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if shared != nil {
 		goRun("shared held queue", func() error { shared.node.Run(runCtx, time.Second); return nil })
 		goRun("shared recipient history", func() error { shared.history.Run(runCtx, 5*time.Second); return nil })
+		goRun("shared reports", func() error { shared.shipReports(runCtx, reportStore, 5*time.Second, log); return nil })
 	}
 	live.run(runCtx)
 	if sso != nil {

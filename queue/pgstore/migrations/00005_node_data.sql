@@ -22,13 +22,16 @@ CREATE TABLE node_baselines (
     updated timestamptz NOT NULL
 );
 
--- Failed console sign-ins per key (client IP, or account and network):
--- failures so far and the last one's time; the back-off is computed
--- from them as ratelimit.Backoff does.
+-- Failed console sign-ins per scope (ip, account) and key (a client IP,
+-- or an account and network, which holds a NUL: bytea): failures so far
+-- and the last one's time; the back-off is computed from them as
+-- ratelimit.Backoff does.
 CREATE TABLE node_signin_failures (
-    key      text PRIMARY KEY,
+    scope    text NOT NULL,
+    key      bytea NOT NULL,
     failures integer NOT NULL,
-    last_at  timestamptz NOT NULL
+    last_at  timestamptz NOT NULL,
+    PRIMARY KEY (scope, key)
 );
 CREATE INDEX node_signin_failures_last ON node_signin_failures (last_at);
 

@@ -43,12 +43,12 @@ func (s *SignIns) Backoff(scope string, c ratelimit.BackoffConfig) console.Backo
 		c.Forget = 24 * time.Hour
 	}
 	c.Forget = max(c.Forget, c.Max)
-	return &backoff{pool: s.pool, prefix: scope + "|", cfg: c}
+	return &backoff{pool: s.pool, scope: scope, cfg: c}
 }
 
 type backoff struct {
 	pool   *pgxpool.Pool
-	prefix string
+	scope  string
 	cfg    ratelimit.BackoffConfig
 	fails  atomic.Uint64
 }
@@ -70,7 +70,7 @@ func (b *backoff) delay(n int) time.Duration {
 func (b *backoff) Wait(ctx context.Context, key string, now time.Time) (time.Duration, error) {
 	var n int
 	var last time.Time
-	err := b.pool.QueryRow(ctx, `SELECT failures, last_at FROM node_signin_failures WHERE key = $1`, b.prefix+key).Scan(&n, &last)
+	err := b.pool.QueryRow(ctx, `SELECT failures, last_at FROM node_signin_failures WHERE scope = $1 AND key = $2`, b.scope, []byte(key)).Scan(&n, &last)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -85,17 +85,17 @@ func (b *backoff) Wait(ctx context.Context, key string, now time.Time) (time.Dur
 
 func (b *backoff) Fail(ctx context.Context, key string, now time.Time) (time.Duration, error) {
 	var n int
-	err := b.pool.QueryRow(ctx, `INSERT INTO node_signin_failures AS f (key, failures, last_at) VALUES ($1, 1, $2)
-		ON CONFLICT (key) DO UPDATE SET
-			failures = CASE WHEN $2 - f.last_at >= $3 THEN 1 ELSE f.failures + 1 END,
-			last_at = $2
-		RETURNING failures`, b.prefix+key, now, b.cfg.Forget).Scan(&n)
+	err := b.pool.QueryRow(ctx, `INSERT INTO node_signin_failures AS f (scope, key, failures, last_at) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (scope, key) DO UPDATE SET
+			failures = CASE WHEN $3 - f.last_at >= $4 THEN 1 ELSE f.failures + 1 END,
+			last_at = $3
+		RETURNING failures`, b.scope, []byte(key), now, b.cfg.Forget).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("record failed sign-in: %w", err)
 	}
 	if b.fails.Add(1)%purgeEvery == 0 {
-		if _, err := b.pool.Exec(ctx, `DELETE FROM node_signin_failures WHERE key LIKE $1 || '%' AND last_at < $2`,
-			b.prefix, now.Add(-b.cfg.Forget)); err != nil {
+		if _, err := b.pool.Exec(ctx, `DELETE FROM node_signin_failures WHERE scope = $1 AND last_at < $2`,
+			b.scope, now.Add(-b.cfg.Forget)); err != nil {
 			return 0, fmt.Errorf("forget old sign-in failures: %w", err)
 		}
 	}
@@ -103,7 +103,7 @@ func (b *backoff) Fail(ctx context.Context, key string, now time.Time) (time.Dur
 }
 
 func (b *backoff) Reset(ctx context.Context, key string) error {
-	if _, err := b.pool.Exec(ctx, `DELETE FROM node_signin_failures WHERE key = $1`, b.prefix+key); err != nil {
+	if _, err := b.pool.Exec(ctx, `DELETE FROM node_signin_failures WHERE scope = $1 AND key = $2`, b.scope, []byte(key)); err != nil {
 		return fmt.Errorf("clear failed sign-ins: %w", err)
 	}
 	return nil

@@ -63,19 +63,21 @@ func Run(t *testing.T, open Open) {
 	t.Run("ResetAndScopes", func(t *testing.T) {
 		a, _ := open(t)
 		ip, acct := a.Backoff("ip", cfg), a.Backoff("account", cfg)
+		// Account keys hold a NUL between account and network.
+		k := ratelimit.AccountKey("alice", "192.0.2.10")
 		for range 4 {
-			must(t)(acct.Fail(ctx, "k", t0))
+			must(t)(acct.Fail(ctx, k, t0))
 		}
-		if w := must(t)(ip.Wait(ctx, "k", t0)); w != 0 {
+		if w := must(t)(ip.Wait(ctx, k, t0)); w != 0 {
 			t.Fatalf("scopes share keys: %v", w)
 		}
-		if w := must(t)(acct.Wait(ctx, "k", t0)); w != 2*time.Second {
+		if w := must(t)(acct.Wait(ctx, k, t0)); w != 2*time.Second {
 			t.Fatalf("wait %v", w)
 		}
-		if err := acct.Reset(ctx, "k"); err != nil {
+		if err := acct.Reset(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		if w := must(t)(acct.Wait(ctx, "k", t0)); w != 0 {
+		if w := must(t)(acct.Wait(ctx, k, t0)); w != 0 {
 			t.Fatalf("after reset: %v", w)
 		}
 	})
