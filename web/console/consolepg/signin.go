@@ -47,10 +47,10 @@ func (s *SignIns) Backoff(scope string, c ratelimit.BackoffConfig) console.Backo
 }
 
 type backoff struct {
-	pool   *pgxpool.Pool
-	scope  string
-	cfg    ratelimit.BackoffConfig
-	fails  atomic.Uint64
+	pool  *pgxpool.Pool
+	scope string
+	cfg   ratelimit.BackoffConfig
+	fails atomic.Uint64
 }
 
 // purgeEvery: one failure in this many also deletes rows forgotten.
