@@ -240,7 +240,16 @@ type chunkReader struct {
 	size      int64
 	chunkSize int64
 	cached    int64
-	data      []byte
+	data      chunkBuf
+}
+
+// chunkBuf takes a scanned bytea into its own memory, reused from chunk
+// to chunk (pgx would allocate a new slice for each).
+type chunkBuf []byte
+
+func (b *chunkBuf) ScanBytes(v []byte) error {
+	*b = append((*b)[:0], v...)
+	return nil
 }
 
 func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
