@@ -190,35 +190,8 @@ func testConcurrent(t *testing.T, open func(testing.TB) Subject) {
 	ctx := context.Background()
 	s := open(t)
 	id := accept(t, s, true)
-	var wg sync.WaitGroup
-	errs := make(chan error, 30)
-	for range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.Decide(ctx, id, hold.StateReleased, admin, "", "")
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		var se *queue.StateError
-		switch {
-		case err == nil:
-			ok++
-		case errors.As(err, &se) && se.State == "released":
-		default:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	steps := 0
-	for _, st := range message(t, s, id).Steps {
-		if st.Kind == spool.StepRelease {
-			steps++
-		}
-	}
+	ok := releaseAtOnce(t, id, 30, s)
+	steps := releaseSteps(t, s, id)
 	if ev, _ := s.Events(ctx, id); ok != 1 || steps != 1 || len(ev) != 2 {
 		t.Fatalf("%d releases succeeded, %d release steps, %d events", ok, steps, len(ev))
 	}
@@ -358,6 +331,37 @@ func testNofMNodes(t *testing.T, open func(testing.TB) (Subject, Subject)) {
 	}
 }
 
+// releaseAtOnce has n reviewers release id at once, spread over the nodes
+// in turn, and returns how many releases succeeded; the others must be
+// refused as already released.
+func releaseAtOnce(t testing.TB, id string, n int, nodes ...Subject) int {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		node := nodes[i%len(nodes)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := node.Decide(context.Background(), id, hold.StateReleased, hold.Actor{Name: fmt.Sprintf("r%d", i), Role: "reviewer"}, "", "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &se) && se.State == "released":
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	return ok
+}
+
 // approveAtOnce has every approver approve id rounds times at once,
 // spread over the nodes in turn, and returns how many approvals were
 // accepted; the others must be refused as repeated or too late.
@@ -432,33 +436,7 @@ func testConcurrentNodes(t *testing.T, open func(testing.TB) (Subject, Subject))
 	ctx := context.Background()
 	a, b := open(t)
 	id := accept(t, a, true)
-	var wg sync.WaitGroup
-	errs := make(chan error, 30)
-	for i := range 30 {
-		node := a
-		if i%2 == 1 {
-			node = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := node.Decide(ctx, id, hold.StateReleased, hold.Actor{Name: fmt.Sprintf("r%d", i), Role: "reviewer"}, "", "")
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		var se *queue.StateError
-		switch {
-		case err == nil:
-			ok++
-		case errors.As(err, &se) && se.State == "released":
-		default:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
+	ok := releaseAtOnce(t, id, 30, a, b)
 	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
 	ev, _ := b.Events(ctx, id)
 	releases := 0
