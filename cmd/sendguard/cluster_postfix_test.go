@@ -21,7 +21,7 @@ import (
 // from B, and arrives once when B releases it.
 func TestClusterBehindPostfixKillNode(t *testing.T) {
 	requirePostfix(t)
-	const total, heldEvery = 300, 10
+	total, heldEvery := clusterLoad(), 10
 	dsn := pgtest.New(t)
 	sk := startSink(t)
 	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
