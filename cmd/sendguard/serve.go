@@ -231,7 +231,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if err != nil {
 		return err
 	}
-	links, err := link.New(store.DB(), filepath.Join(cfg.DataDir, "links"), linkKey,
+	localLinks, err := link.New(store.DB(), filepath.Join(cfg.DataDir, "links"), linkKey,
 		link.Options{Audit: holds, Logger: log.With("component", "link")})
 	if err != nil {
 		return err
@@ -251,6 +251,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		baselines = shared.baselines(baselines, loc, log)
 	}
 	shared.register(reg)
+	links, err := shared.links(localLinks, linkKey, log)
+	if err != nil {
+		return err
+	}
 	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
 		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
 		Mailer: func(ctx context.Context, to string, msg []byte) error {
