@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,7 +22,23 @@ import (
 )
 
 // Store is baseline.Store on PostgreSQL.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool *pgxpool.Pool
+	// downUntil (Unix nanoseconds): after a failed read, reads fail at
+	// once until then, so an outage does not slow every message.
+	downUntil atomic.Int64
+}
+
+// A read is on the acceptance path: it is bounded, and after a failure
+// the store is not asked again for a while (the policy then sees no
+// history for senders this node has not cached).
+const (
+	loadTimeout = 300 * time.Millisecond
+	downFor     = 5 * time.Second
+)
+
+// ErrUnavailable is a read refused while the database recently failed.
+var ErrUnavailable = errors.New("shared baselines unavailable")
 
 // New uses pool's database, migrated by sendguard db migrate.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
@@ -29,12 +47,18 @@ var _ baseline.Store = (*Store)(nil)
 
 // Load implements baseline.Store.
 func (s *Store) Load(ctx context.Context, sender string) (baseline.Record, bool, error) {
+	if time.Now().UnixNano() < s.downUntil.Load() {
+		return baseline.Record{}, false, ErrUnavailable
+	}
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
 	var v []byte
 	err := s.pool.QueryRow(ctx, `SELECT record FROM node_baselines WHERE sender = $1`, sender).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return baseline.Record{}, false, nil
 	}
 	if err != nil {
+		s.downUntil.Store(time.Now().Add(downFor).UnixNano())
 		return baseline.Record{}, false, fmt.Errorf("load baseline: %w", err)
 	}
 	r, err := baseline.Unmarshal(v)

@@ -15,7 +15,7 @@ import (
 
 // TestClusterNodeData: what was each node's own is the same on both
 // nodes: failed sign-ins spread over two nodes add up to one back-off;
-// node B's audit page shows the hold node A wrote; a report and a
+// node B's audit page and dashboard charts show the hold node A made; a report and a
 // baseline made on node A are what policy replay and policy baseline on
 // node B read.
 func TestClusterNodeData(t *testing.T) {
@@ -58,6 +58,12 @@ func TestClusterNodeData(t *testing.T) {
 	id := heldID(t, dsn, "nd")
 	if _, page := cc.get("audit?msg=" + id); !strings.Contains(page, `msg/`+id+`">`+id+`</a>`) {
 		t.Fatalf("B's audit page does not show A's hold of %s:\n%.1500s", id, page)
+	}
+
+	// B's dashboard charts count A's holds (in English: the Japanese one
+	// was computed at sign-in, before the mail).
+	if _, page := cc.get("?lang=en"); !strings.Contains(page, "alice@example.com") {
+		t.Fatalf("B's dashboard charts do not show the sender of A's hold:\n%.3000s", page)
 	}
 
 	pol := filepath.Join(t.TempDir(), "candidate.yaml")
