@@ -27,6 +27,7 @@ import (
 	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/gateway/front"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/webbase"
 	"github.com/sendguard/sendguard/link"
@@ -305,8 +306,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
 	smtpCert.Set(first.smtpCert)
 	webCert.Set(first.webCert)
-	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: shared.inspector(inspectorOf(first)),
-		Metrics: metrics, OnQueued: shared.onQueued(runner.Wake), Cert: smtpCert})
+	in, err := intake.New(intake.Options{Store: store, Queue: q, Inspector: shared.inspector(inspectorOf(first)),
+		Metrics: metrics, OnQueued: shared.onQueued(runner.Wake), Hostname: front.Hostname(cfg),
+		NormalizeBareLF: cfg.SMTP.BareLF == "normalize", MaxLineLength: cfg.SMTP.MaxLineLength,
+		QueueLifetime: cfg.Delivery.QueueLifetime})
+	if err != nil {
+		return err
+	}
+	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Intake: in, Metrics: metrics, Cert: smtpCert})
 	if err != nil {
 		return err
 	}
@@ -372,7 +379,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		apply: func(u *unit) {
 			live.install(u.live)
 			rewriter.SetProfiles(u.profiles)
-			srv.SetInspector(shared.inspector(inspectorOf(u)))
+			in.SetInspector(shared.inspector(inspectorOf(u)))
 			smtpCert.Set(u.smtpCert)
 			webCert.Set(u.webCert)
 			cons.SetPolicy(u.policy.Rules(), ownDataNotes(u.rules))

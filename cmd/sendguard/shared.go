@@ -16,7 +16,7 @@ import (
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/gateway/disposition"
-	"github.com/sendguard/sendguard/gateway/front"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/cluster"
@@ -89,7 +89,7 @@ func (s *sharedStore) adminQueue(q *queue.Queue) adminapi.AdminQueue {
 // while PostgreSQL does not answer, mail the policy holds gets 451 4.3.0
 // (the MTA retries it) rather than being held where no other node's
 // reviewer sees it; mail the policy delivers never waits on PostgreSQL.
-func (s *sharedStore) inspector(in *disposition.PolicyInspector) front.Inspector {
+func (s *sharedStore) inspector(in *disposition.PolicyInspector) intake.Inspector {
 	if s == nil {
 		return in
 	}
@@ -100,7 +100,7 @@ func (s *sharedStore) inspector(in *disposition.PolicyInspector) front.Inspector
 const holdCheckTimeout = 2 * time.Second
 
 type sharedHoldInspector struct {
-	front.Inspector
+	intake.Inspector
 	node *cluster.Node
 }
 
