@@ -87,8 +87,8 @@ type Outcome struct {
 	Facts *gateway.MessageFacts
 }
 
-// Final reports whether the message got its answer: accepted, held or
-// refused for good (as opposed to a failure the client retries).
+// Committed reports whether the message is sendguard's now: accepted or
+// held, fsynced.
 func (o Outcome) Committed() bool { return o.Kind == Accepted || o.Kind == Held }
 
 func (o Outcome) String() string {
