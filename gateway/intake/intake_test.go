@@ -65,11 +65,11 @@ func (q *failingQueue) Accept(ctx context.Context, a queue.Acceptance) error {
 }
 
 type env struct {
-	stage   *Stage
-	store   *spool.Store
-	q       *failingQueue
-	reg     *prometheus.Registry
-	woken   []string
+	stage *Stage
+	store *spool.Store
+	q     *failingQueue
+	reg   *prometheus.Registry
+	woken []string
 }
 
 func newEnv(t *testing.T, insp Inspector) *env {
