@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,7 +45,8 @@ func sharedKeyFiles(cfg *config.Config) []pgstore.KeyFile {
 
 // openShared joins the cluster: the schema must be the one this build
 // knows and the key files the ones the other nodes read.
-func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep func()) (*sharedStore, error) {
+// Its recipient history joins local's.
+func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep func(), local *delivery.History) (*sharedStore, error) {
 	if !cfg.Storage.Postgres() {
 		return nil, nil
 	}
@@ -66,7 +66,8 @@ func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep fun
 	}
 	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Retention: cfg.Hold.Retention, Logger: log})
 	log.Info("sharing the held queue on PostgreSQL", "node", st.Node())
-	return &sharedStore{node: node, pool: pool, close: pool.Close}, nil
+	return &sharedStore{node: node, pool: pool, close: pool.Close,
+		history: cluster.NewHistory(local, node.Shared, log)}, nil
 }
 
 func (s *sharedStore) Close() {
@@ -128,12 +129,19 @@ func (s *sharedStore) onQueued(next func(string)) func(string) {
 	}
 }
 
-// pageTokens lets the confirm/approve pages be built before the shared
-// store is opened (it checks key files created later); it is set before
-// anything serves.
+// pageTokens are the confirm/approve pages' tokens: this node's, or the
+// shared store's with storage.driver postgres.
 type pageTokens struct {
 	web.TokenStore
-	node *cluster.Node // set with storage.driver postgres
+	node *cluster.Node // nil with bbolt
+}
+
+// pageTokens is where the pages find their tokens; local is this node's.
+func (s *sharedStore) pageTokens(local web.TokenStore) *pageTokens {
+	if s == nil {
+		return &pageTokens{TokenStore: local}
+	}
+	return &pageTokens{TokenStore: s.node.Pages(), node: s.node}
 }
 
 // preview is the confirm page's body preview: from this node's spool, or
@@ -177,21 +185,23 @@ func (s *sharedStore) register(reg *prometheus.Registry) {
 }
 
 // historySlot is the recipient history the analysis asks: this node's,
-// or the cluster's once the shared store is open.
+// or the cluster's with the shared store.
 type historySlot struct {
 	local  *delivery.History
-	shared atomic.Pointer[cluster.History]
+	shared *cluster.History // nil with bbolt
 }
 
 func (h *historySlot) Known(domain string) bool {
-	if s := h.shared.Load(); s != nil {
-		return s.Known(domain)
+	if h.shared != nil {
+		return h.shared.Known(domain)
 	}
 	return h.local.Known(domain)
 }
 
-// joinHistory makes the analysis ask the cluster's recipient history.
-func (s *sharedStore) joinHistory(h *historySlot, log *slog.Logger) {
-	s.history = cluster.NewHistory(h.local, s.node.Shared, log)
-	h.shared.Store(s.history)
+// recipientHistory is the history the analysis asks.
+func (s *sharedStore) recipientHistory(local *delivery.History) *historySlot {
+	if s == nil {
+		return &historySlot{local: local}
+	}
+	return &historySlot{local: local, shared: s.history}
 }
