@@ -70,7 +70,7 @@ type node struct {
 	shared *sharedStore // nil with bbolt
 	hist   *historySlot
 
-	links     *link.Store
+	links     link.Storage // this node's, or the cluster's with storage.driver postgres
 	tokens    *pageTokens
 	pages     *web.Handler
 	builder   *notify.Builder
@@ -223,9 +223,12 @@ func (n *node) joinCluster() error {
 // notices point to (confirm/approve, download).
 func (n *node) buildPages() error {
 	cfg, log, store, q := n.cfg, n.log, n.store, n.q
-	var err error
-	if n.links, err = link.New(store.DB(), filepath.Join(cfg.DataDir, "links"), n.linkKey,
-		link.Options{Audit: q.Holds, Logger: log.With("component", "link")}); err != nil {
+	localLinks, err := link.New(store.DB(), filepath.Join(cfg.DataDir, "links"), n.linkKey,
+		link.Options{Audit: q.Holds, Logger: log.With("component", "link")})
+	if err != nil {
+		return err
+	}
+	if n.links, err = n.shared.links(localLinks, n.linkKey, log); err != nil {
 		return err
 	}
 	tokens := n.shared.pageTokens(q.Holds)

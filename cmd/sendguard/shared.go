@@ -12,11 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/crypto/atrest"
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/link"
+	"github.com/sendguard/sendguard/link/linkpg"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/cluster"
 	"github.com/sendguard/sendguard/queue/pgstore"
@@ -28,6 +30,7 @@ import (
 // PostgreSQL (storage.driver: postgres); nil with the bbolt default.
 type sharedStore struct {
 	node    *cluster.Node
+	pg      *pgstore.Store
 	history *cluster.History
 	pool    *pgxpool.Pool
 	close   func()
@@ -66,8 +69,20 @@ func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep fun
 	}
 	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Retention: cfg.Hold.Retention, Logger: log})
 	log.Info("sharing the held queue on PostgreSQL", "node", st.Node())
-	return &sharedStore{node: node, pool: pool, close: pool.Close,
+	return &sharedStore{node: node, pg: st, pool: pool, close: pool.Close,
 		history: cluster.NewHistory(local, node.Shared, log)}, nil
+}
+
+// links is the download-link store: with storage.driver postgres the
+// cluster's (files and records in the database, encrypted under the
+// shared link.key), so a link made on one node downloads through any;
+// otherwise local, this node's bbolt DB and disk. Packages made before the
+// switch are served once `sendguard db import` copied them.
+func (s *sharedStore) links(local *link.Store, key *atrest.MasterKey, log *slog.Logger) (link.Storage, error) {
+	if s == nil {
+		return local, nil
+	}
+	return linkpg.New(s.pool, key, link.Options{Logger: log}, s.pg)
 }
 
 func (s *sharedStore) Close() {
