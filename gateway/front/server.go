@@ -1,8 +1,8 @@
 // Package front is sendguard's SMTP front, a thin adapter: it speaks SMTP
 // to the corporate MTA (limits, hygiene, AUTH, envelope syntax), hands each
 // message to an intake transaction and answers with the reply code the
-// transaction's typed outcome maps to (codes.go). It knows nothing of
-// spooling, verdicts, holds or delivery.
+// transaction's typed outcome maps to (codes.go). It writes nothing
+// itself and knows nothing of verdicts, holds or delivery.
 //
 // Invariants: 250 is sent only for an outcome the intake reports committed,
 // that is after the body file, the spool directory and the record are
