@@ -54,8 +54,6 @@ func copyKeys(t *testing.T, from, to *instance) {
 	}
 }
 
-// massRcpts makes the default policy hold a mail for the sender
-
 // startNodes starts nodes A and B on the shared database dsn with the next
 // hop at sink, A's keys copied to B and the schema migrated; prepare, if
 // set, runs on each before it starts.
@@ -76,6 +74,7 @@ func startNodes(t *testing.T, dsn, sink string, prepare func(testing.TB, *instan
 	return a, b
 }
 
+// massRcpts makes the default policy hold a mail for the sender
 // (mass-exposure: 10+ external addresses visible).
 func massRcpts(tag string) []string {
 	var to []string
