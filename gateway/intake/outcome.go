@@ -87,10 +87,6 @@ type Outcome struct {
 	Facts *gateway.MessageFacts
 }
 
-// Committed reports whether the message is sendguard's now: accepted or
-// held, fsynced.
-func (o Outcome) Committed() bool { return o.Kind == Accepted || o.Kind == Held }
-
 func (o Outcome) String() string {
 	switch o.Kind {
 	case Rejected:
