@@ -54,6 +54,26 @@ func copyKeys(t *testing.T, from, to *instance) {
 	}
 }
 
+// startNodes starts nodes A and B on the shared database dsn with the next
+// hop at sink, A's keys copied to B and the schema migrated; prepare, if
+// set, runs on each before it starts.
+func startNodes(t *testing.T, dsn, sink string, prepare func(testing.TB, *instance)) (a, b *instance) {
+	t.Helper()
+	a = newInstance(t, sink, clusterYAML(dsn, "node-a"))
+	b = newInstance(t, sink, clusterYAML(dsn, "node-b"))
+	if prepare != nil {
+		prepare(t, a)
+		prepare(t, b)
+	}
+	if out, err := a.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	a.start()
+	copyKeys(t, a, b)
+	b.start()
+	return a, b
+}
+
 // massRcpts makes the default policy hold a mail for the sender
 // (mass-exposure: 10+ external addresses visible).
 func massRcpts(tag string) []string {
