@@ -194,7 +194,7 @@ func (s *scanner) release() {
 		s.carry = nil
 	}
 	s.seen.reset()
-	clear(s.hits)
+	s.clearHits()
 	s.big = s.big[:0]
 	s.ix.scanners.Put(s)
 }
@@ -264,8 +264,20 @@ func (s *scanner) flush() {
 		}
 	}
 	s.seen.reset()
-	clear(s.hits)
+	s.clearHits()
 	s.big = s.big[:0]
+}
+
+// clearHits empties the unit's hits. Clearing costs the map's capacity,
+// not its length: a map grown by a long paragraph is dropped rather than
+// cleared for every row that follows (in this text or the pooled
+// scanner's next).
+func (s *scanner) clearHits() {
+	if len(s.hits) > 1024 {
+		s.hits = map[uint32]hit{}
+		return
+	}
+	clear(s.hits)
 }
 
 // row reads one CSV/TSV row: every cell as a whole value, and the tokens
