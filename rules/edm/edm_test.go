@@ -646,3 +646,37 @@ func FuzzTrimCell(f *testing.F) {
 		}
 	})
 }
+
+// digitCountBytewise is digitCount read byte by byte, without stepping
+// over three-byte sequences.
+func digitCountBytewise(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			n++
+		case c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99:
+			n++
+			i += 2
+		}
+	}
+	return n
+}
+
+// digitCount and cellStats, which step over kana and kanji whole, count
+// what a byte-by-byte reading counts, in valid and invalid UTF-8.
+func FuzzDigitCount(f *testing.F) {
+	for _, s := range []string{"090-1234-5678", "０９０１２３", "東京都丸の内1-1-1", "\xe3\xef\xbc\x90", "\xef\xbc\x90\xef\xbc",
+		"ab\xe3\x81", "\xef\xbc\x99x", "山田\xe4\xb8", "\xe3\x80\x80１"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := digitCountBytewise(b)
+		if got := digitCount(b); got != want {
+			t.Fatalf("digitCount(%q) = %d, want %d", b, got, want)
+		}
+		if got := cellStats(b).digits; got != want {
+			t.Fatalf("cellStats(%q).digits = %d, want %d", b, got, want)
+		}
+	})
+}

@@ -597,15 +597,23 @@ func decodeRune(b []byte) (rune, int) {
 }
 
 // digitCount counts the ASCII and full-width digits of b (U+FF10–FF19 are
-// EF BC 90–99 in UTF-8) without decoding it.
+// EF BC 90–99 in UTF-8) without decoding it. A three-byte sequence (a
+// kana, a kanji) is stepped over whole: its continuation bytes are
+// neither a digit nor the lead of one.
 func digitCount(b []byte) int {
 	n := 0
 	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c >= '0' && c <= '9':
-			n++
-		case c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99:
-			n++
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c >= '0' && c <= '9' {
+				n++
+			}
+			continue
+		}
+		if c >= 0xE0 && c <= 0xEF && i+2 < len(b) && b[i+1]&0xC0 == 0x80 && b[i+2]&0xC0 == 0x80 {
+			if c == 0xEF && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
+				n++
+			}
 			i += 2
 		}
 	}
@@ -672,11 +680,10 @@ func cellStats(b []byte) cellInfo {
 			st.word = st.word && wordByte[c]
 			continue
 		}
+		// not ASCII: only the digits are still wanted
 		st.allDig, st.word, st.ascii = false, false, false
-		if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
-			st.digits++
-			i += 2
-		}
+		st.digits += digitCount(b[i:])
+		break
 	}
 	return st
 }
