@@ -680,3 +680,32 @@ func FuzzDigitCount(f *testing.F) {
 		}
 	})
 }
+
+// classAt agrees with decodeRune and class on every rune of the BMP and
+// on cut and invalid sequences.
+func TestClassAt(t *testing.T) {
+	t.Parallel()
+	check := func(b []byte) {
+		r, n := decodeRune(b)
+		c := class(r)
+		odd := c == clsHan && (r < 0x4E00 || r > 0x9FFF) || c == clsKata && r > 0x30FC
+		if gc, gn, godd := classAt(b, 0); gc != c || gn != n || godd != odd {
+			t.Fatalf("classAt(%q) = %d, %d, %v; want %d, %d, %v", b, gc, gn, godd, c, n, odd)
+		}
+	}
+	for r := rune(0); r < 0x10000; r++ {
+		b := utf8.AppendRune(nil, r)
+		check(b)
+		check(append(b, 'x'))
+		if len(b) > 1 {
+			check(b[:len(b)-1])
+		}
+	}
+	for b0 := 0xE0; b0 <= 0xEF; b0++ {
+		for _, b1 := range []byte{0x41, 0x80, 0x81, 0x82, 0xB8, 0xBF, 0xC0} {
+			for _, b2 := range []byte{0x41, 0x80, 0x96, 0x97, 0xBF, 0xC0} {
+				check([]byte{byte(b0), b1, b2})
+			}
+		}
+	}
+}

@@ -410,6 +410,33 @@ func class(r rune) int {
 	return clsOther
 }
 
+// classAt is the class of the rune at line[i], its length, and whether it
+// is odd (see span). ASCII is read by table, and a unified kanji or a
+// hiragana (the runes of most names and addresses) from its bytes,
+// without decoding.
+func classAt(line []byte, i int) (c, n int, odd bool) {
+	switch b0 := line[i]; {
+	case b0 < utf8.RuneSelf:
+		return int(asciiClass[b0]), 1, false
+	case i+2 < len(line) && isKanjiOrHiragana(b0, line[i+1], line[i+2]):
+		if b0 >= 0xE4 {
+			return clsHan, 3, false
+		}
+		return clsHira, 3, false
+	}
+	r, n := decodeRune(line[i:])
+	c = class(r)
+	return c, n, c == clsHan && (r < 0x4E00 || r > 0x9FFF) || c == clsKata && r > 0x30FC
+}
+
+// asciiClass is class of each ASCII rune.
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range utf8.RuneSelf {
+		t[c] = uint8(class(rune(c)))
+	}
+	return t
+}()
+
 type span struct {
 	cls        int
 	start, end int
@@ -440,15 +467,14 @@ func (s *scanner) prose(line []byte, digits int) {
 		prev2, prev = prev, sp
 	}
 	for i := 0; i < len(line); {
-		r, n := decodeRune(line[i:])
-		c := class(r)
+		c, n, odd := classAt(line, i)
 		if c != cur.cls {
 			emit(cur)
 			cur = span{cls: c, start: i}
 		}
 		cur.end = i + n
 		cur.runes++
-		if c == clsHan && (r < 0x4E00 || r > 0x9FFF) || c == clsKata && r > 0x30FC {
+		if odd {
 			cur.odd = true
 		}
 		i += n
