@@ -663,10 +663,37 @@ func digitCountBytewise(b []byte) int {
 	return n
 }
 
+// cellStatsBytewise is cellStats read byte by byte.
+func cellStatsBytewise(b []byte) cellInfo {
+	st := cellInfo{allDig: len(b) > 0, word: true, ascii: true}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if a := asciiText[c]; a.shape != 0 {
+				st.textLen++
+				st.shape |= a.shape
+			}
+			if c >= '0' && c <= '9' {
+				st.digits++
+				continue
+			}
+			st.allDig = false
+			st.word = st.word && wordByte[c]
+			continue
+		}
+		st.allDig, st.word, st.ascii = false, false, false
+		if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
+			st.digits++
+			i += 2
+		}
+	}
+	return st
+}
+
 // digitCount and cellStats, which step over kana and kanji whole, count
 // what a byte-by-byte reading counts, in valid and invalid UTF-8.
 func FuzzDigitCount(f *testing.F) {
-	for _, s := range []string{"090-1234-5678", "０９０１２３", "東京都丸の内1-1-1", "\xe3\xef\xbc\x90", "\xef\xbc\x90\xef\xbc",
+	for _, s := range []string{"090-1234-5678", "０９０１２３", "", "a.b@c", "Sato Taro", "000123", " 12\t", "東京都丸の内1-1-1", "\xe3\xef\xbc\x90", "\xef\xbc\x90\xef\xbc",
 		"ab\xe3\x81", "\xef\xbc\x99x", "山田\xe4\xb8", "\xe3\x80\x80１"} {
 		f.Add([]byte(s))
 	}
@@ -675,8 +702,9 @@ func FuzzDigitCount(f *testing.F) {
 		if got := digitCount(b); got != want {
 			t.Fatalf("digitCount(%q) = %d, want %d", b, got, want)
 		}
-		if got := cellStats(b).digits; got != want {
-			t.Fatalf("cellStats(%q).digits = %d, want %d", b, got, want)
+		st, ref := cellStats(b), cellStatsBytewise(b)
+		if st.digits != want || !ref.ascii && (st.allDig || st.word || st.ascii) || ref.ascii && st != ref {
+			t.Fatalf("cellStats(%q) = %+v, want %+v", b, st, ref)
 		}
 	})
 }

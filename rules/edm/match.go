@@ -690,29 +690,44 @@ func threeByteSolid(b0, b1, b2 byte) bool {
 // and . _ % + - @: prose would find no token in it but the cell), and,
 // when it is ASCII, the shape and length of its text form.
 func cellStats(b []byte) cellInfo {
-	st := cellInfo{allDig: len(b) > 0, word: true, ascii: true}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			if a := asciiText[c]; a.shape != 0 {
-				st.textLen++
-				st.shape |= a.shape
-			}
-			if c >= '0' && c <= '9' {
-				st.digits++
-				continue
-			}
-			st.allDig = false
-			st.word = st.word && wordByte[c]
-			continue
+	var shape uint8
+	textLen, digits, all := 0, 0, uint8(0xFF)
+	for i, c := range b {
+		if c >= utf8.RuneSelf { // not ASCII: only the digits are still wanted
+			return cellInfo{digits: digits + digitCount(b[i:])}
 		}
-		// not ASCII: only the digits are still wanted
-		st.allDig, st.word, st.ascii = false, false, false
-		st.digits += digitCount(b[i:])
-		break
+		f := cellByte[c]
+		shape |= f & cellShape
+		textLen += int(f >> cellTextBit & 1)
+		digits += int(f & shapeDigit)
+		all &= f
 	}
-	return st
+	return cellInfo{digits: digits, allDig: len(b) > 0 && all&shapeDigit != 0, word: all&cellWord != 0,
+		ascii: true, textLen: textLen, shape: shape}
 }
+
+// cellByte holds, for each ASCII byte, what cellStats reads of it: the
+// shape of its text form (shapeDigit for a digit, none for white space),
+// whether it has a text form, and whether it is a word character.
+var cellByte = func() (t [utf8.RuneSelf]uint8) {
+	for c := range utf8.RuneSelf {
+		a := asciiText[c]
+		t[c] = a.shape
+		if a.shape != 0 {
+			t[c] |= 1 << cellTextBit
+		}
+		if wordByte[c] {
+			t[c] |= cellWord
+		}
+	}
+	return t
+}()
+
+const (
+	cellShape   = shapeDigit | shapeLower | shapeAt | shapePunct
+	cellTextBit = 4
+	cellWord    = 1 << 5
+)
 
 type cellInfo struct {
 	digits              int
