@@ -2,12 +2,14 @@ package edm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -735,5 +737,59 @@ func TestClassAt(t *testing.T) {
 				check([]byte{byte(b0), b1, b2})
 			}
 		}
+	}
+}
+
+// run and runFanout, which read a slot in order before they bisect, find
+// the ranges bisection finds: runs of one to 300 entries, slots crowded with other
+// hashes, and hashes that are absent.
+func TestRunMatchesBisection(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var hs []uint64
+	for range 3000 {
+		h := rng.Uint64()
+		if rng.IntN(4) == 0 && len(hs) > 0 { // crowd an earlier hash's slot
+			h = hs[rng.IntN(len(hs))]&^0xFFFFFF | h&0xFFFFFF
+		}
+		n := 1 + rng.IntN(3)
+		if rng.IntN(20) == 0 {
+			n = 1 + rng.IntN(300)
+		}
+		for range n {
+			hs = append(hs, h)
+		}
+	}
+	slices.Sort(hs)
+	ix := &Index{data: make([]byte, len(hs)*entrySize)}
+	for i, h := range hs {
+		binary.BigEndian.PutUint64(ix.data[i*entrySize:], h)
+	}
+	ix.info.Entries = len(hs)
+	ix.buildTable()
+	check := func(h uint64) {
+		lo, hi := ix.run(h)
+		wlo, _ := slices.BinarySearch(hs, h)
+		whi := wlo
+		for whi < len(hs) && hs[whi] == h {
+			whi++
+		}
+		if lo != wlo || hi != whi {
+			t.Fatalf("run(%#x) = %d, %d; want %d, %d", h, lo, hi, wlo, whi)
+		}
+		if whi-wlo > maxFanout {
+			whi = -1
+		}
+		if lo, hi := ix.runFanout(h); lo != wlo || hi != whi {
+			t.Fatalf("runFanout(%#x) = %d, %d; want %d, %d", h, lo, hi, wlo, whi)
+		}
+	}
+	for _, h := range hs {
+		check(h)
+		check(h + 1)
+		check(h - 1)
+	}
+	for range 10000 {
+		check(rng.Uint64())
 	}
 }

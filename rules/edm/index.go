@@ -344,12 +344,58 @@ func (ix *Index) val(i int) uint32  { return binary.BigEndian.Uint32(ix.data[i*e
 
 // run returns the entry range [lo, hi) of hash h.
 func (ix *Index) run(h uint64) (lo, hi int) {
-	p := h >> ix.sh
-	a, b := int(ix.tab[p]), int(ix.tab[p+1])
-	lo = a + sort.Search(b-a, func(i int) bool { return ix.hash(a+i) >= h })
-	hi = lo + sort.Search(b-lo, func(i int) bool { return ix.hash(lo+i) > h })
+	lo, b := ix.first(h)
+	hi = lo
+	for hi < b && hi < lo+linearRead && ix.hash(hi) == h {
+		hi++
+	}
+	if hi == lo+linearRead && hi < b && ix.hash(hi) == h {
+		hi += sort.Search(b-hi, func(i int) bool { return ix.hash(hi+i) > h })
+	}
 	return lo, hi
 }
+
+// runFanout is run for a value that counts only when it has at most
+// maxFanout entries: for a longer run it returns hi = -1 without looking
+// for the run's end.
+func (ix *Index) runFanout(h uint64) (lo, hi int) {
+	lo, b := ix.first(h)
+	hi = lo
+	for hi < b && hi < lo+linearRead && ix.hash(hi) == h {
+		hi++
+	}
+	if hi == lo+linearRead && hi < b && ix.hash(hi) == h {
+		if lo+maxFanout < b && ix.hash(lo+maxFanout) == h { // sorted: lo..lo+maxFanout all hold h
+			return lo, -1
+		}
+		for hi < b && ix.hash(hi) == h {
+			hi++
+		}
+	}
+	return lo, hi
+}
+
+// first returns the first entry of h's slot whose hash is not below h,
+// and the slot's end. A slot holds about four entries: they are read in
+// order (a cache line or two) rather than bisected, which would touch a
+// line per step of a long run (a common name held by a thousand records).
+func (ix *Index) first(h uint64) (lo, b int) {
+	p := h >> ix.sh
+	a := int(ix.tab[p])
+	b = int(ix.tab[p+1])
+	lo = a
+	for lo < b && lo < a+linearRead && ix.hash(lo) < h {
+		lo++
+	}
+	if lo == a+linearRead && lo < b && ix.hash(lo) < h {
+		lo += sort.Search(b-lo, func(i int) bool { return ix.hash(lo+i) >= h })
+	}
+	return lo, b
+}
+
+// linearRead is the number of entries run reads in order before it
+// bisects.
+const linearRead = 8
 
 // Info describes the index.
 func (ix *Index) Info() Info { return ix.info }

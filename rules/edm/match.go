@@ -173,7 +173,7 @@ type scanner struct {
 	seen  valueSet // SipHashes of the unit's values
 	cell  []byte   // the cell being read (row), whose whole value is added already
 	hits  map[uint32]hit
-	big   [][2]int          // runs of non-selective values seen in the unit
+	big   []bigRun          // non-selective values seen in the unit
 	recs  map[uint32]uint16 // the records found so far (nil: none)
 	buf   []byte            // the normalised token
 	carry []byte            // a line cut by the end of a piece (Stream)
@@ -217,11 +217,11 @@ func (s *scanner) add(k Kind, tok []byte) {
 		return
 	}
 	h := s.h.sumBytes(s.buf)
-	lo, hi := s.ix.run(h)
+	lo, hi := s.ix.runFanout(h)
 	switch {
+	case hi < 0:
+		s.big = append(s.big, bigRun{h: h})
 	case lo == hi:
-	case hi-lo > maxFanout:
-		s.big = append(s.big, [2]int{lo, hi})
 	default:
 		prev := uint32(0)
 		for i := lo; i < hi; i++ {
@@ -238,14 +238,22 @@ func (s *scanner) add(k Kind, tok []byte) {
 	}
 }
 
+// bigRun is a value of more than maxFanout records; its entries are
+// found again only if the unit has records for it to join.
+type bigRun struct{ h uint64 }
+
 // flush ends a unit: non-selective values join the records already hit,
 // and records with two or more values are kept.
 func (s *scanner) flush() {
 	for _, b := range s.big {
+		if len(s.hits) == 0 {
+			break // no record to join: the run's end is not wanted
+		}
+		blo, bhi := s.ix.run(b.h)
 		for r, ht := range s.hits {
-			lo := b[0] + sort.Search(b[1]-b[0], func(i int) bool { return s.ix.val(b[0]+i)>>4 >= r })
+			lo := blo + sort.Search(bhi-blo, func(i int) bool { return s.ix.val(blo+i)>>4 >= r })
 			found := false
-			for i := lo; i < b[1] && s.ix.val(i)>>4 == r; i++ {
+			for i := lo; i < bhi && s.ix.val(i)>>4 == r; i++ {
 				ht.mask |= 1 << (s.ix.val(i) & 0xF)
 				found = true
 			}
