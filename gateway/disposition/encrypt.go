@@ -2,6 +2,8 @@ package disposition
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -175,22 +177,33 @@ func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, 
 	return err
 }
 
-// spoolNotice writes a notice's bytes (fsynced) and adds its record, due
-// at due, to p.
+// spoolNotice adds the record of a notice, due at due, to p. A notice of
+// at most spool.MaxInline bytes (every notice sendguard writes, in
+// practice) keeps its bytes inline: they become durable with the commit
+// that owns the notice, with no spool file to create, fsync and unlink.
+// A larger one is written to its own spool file (fsynced) first.
 func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration) error {
+	if len(data) == 0 {
+		return fmt.Errorf("%s: empty notice", what)
+	}
 	id := spool.NewID()
-	bw, err := st.Create(id)
-	if err != nil {
-		return err
-	}
-	bw.Write(data)
-	sum, err := bw.Commit()
-	if err != nil {
-		return err
-	}
 	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, Size: int64(len(data)),
-		SHA256: sum, ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
+		ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
 		UTF8: hasNonASCII(to)}
+	if len(data) <= spool.MaxInline {
+		sum := sha256.Sum256(data)
+		rec.SHA256, rec.Inline = hex.EncodeToString(sum[:]), data
+	} else {
+		bw, err := st.Create(id)
+		if err != nil {
+			return err
+		}
+		bw.Write(data)
+		if rec.SHA256, err = bw.Commit(); err != nil {
+			return err
+		}
+	}
+	rec.Rcpts = make([]spool.Rcpt, 0, len(to))
 	for _, a := range to {
 		rec.Rcpts = append(rec.Rcpts, spool.Rcpt{Addr: a, Status: spool.RcptPending})
 	}

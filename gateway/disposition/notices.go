@@ -54,7 +54,9 @@ func (p *Prepared) Discard(st *spool.Store) {
 		return
 	}
 	for _, r := range p.Mails {
-		st.RemoveBody(r.ID)
+		if r.Inline == nil { // an inline notice has no file
+			st.RemoveBody(r.ID)
+		}
 	}
 }
 
