@@ -337,10 +337,15 @@ func PutTx(tx *bbolt.Tx, rec *Record) error {
 	msgs := tx.Bucket(bucketMsgs)
 	due := tx.Bucket(bucketDue)
 	if old := msgs.Get([]byte(rec.ID)); old != nil {
-		var prev Record
+		// Only the fields the indexes need: decoding the whole previous
+		// record (recipients, report) was most of a rewrite's JSON cost.
+		var prev struct {
+			State       State     `json:"state"`
+			NextAttempt time.Time `json:"next_attempt"`
+		}
 		if err := json.Unmarshal(old, &prev); err == nil {
 			if prev.State == StateQueued {
-				if err := due.Delete(dueKey(prev.NextAttempt, prev.ID)); err != nil {
+				if err := due.Delete(dueKey(prev.NextAttempt, rec.ID)); err != nil {
 					return err
 				}
 			}
