@@ -27,16 +27,7 @@ import (
 func TestClusterLinkAcrossNodes(t *testing.T) {
 	dsn := pgtest.New(t)
 	sk := startSink(t)
-	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
-	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
-	linkPolicy(t, a)
-	linkPolicy(t, b)
-	if out, err := a.cli("db", "migrate"); err != nil {
-		t.Fatalf("db migrate: %v\n%s", err, out)
-	}
-	a.start()
-	copyKeys(t, a, b)
-	b.start()
+	a, b := startNodes(t, dsn, sk.Addr, linkPolicy)
 	to := []string{"buyer@partner.test"}
 	if err := sendMail(a.smtp, "alice@example.com", to, attachmentMail("alice@example.com", to[0], "xlink")); err != nil {
 		t.Fatal(err)

@@ -24,14 +24,7 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 	total, heldEvery := clusterLoad(), 10
 	dsn := pgtest.New(t)
 	sk := startSink(t)
-	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
-	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
-	if out, err := a.cli("db", "migrate"); err != nil {
-		t.Fatalf("db migrate: %v\n%s", err, out)
-	}
-	a.start()
-	copyKeys(t, a, b)
-	b.start()
+	a, b := startNodes(t, dsn, sk.Addr, nil)
 	pf, err := postfixrun.Start(freePort(t), a.smtp, "example.com", "smtp_fallback_relay = [127.0.0.1]:"+strings.Split(b.smtp, ":")[1])
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func dbCmd(args []string) error {
 	c := newCommand("db", "db migrate|status|import [-from DATA_DIR] [-config FILE]\n\n"+
 		"migrate  apply the pending schema migrations to storage.dsn (safe to run from several nodes at once)\n"+
 		"status   list the schema migrations this sendguard knows and whether each is applied\n"+
-		"import   copy a stopped single node's held mail, audit chain, console accounts and download links (DATA_DIR) into storage.dsn")
+		"import   copy a stopped single node's held mail, audit chain, console accounts, download links, stored reports and sender baselines (DATA_DIR) into storage.dsn")
 	cfgPath := c.configFlag()
 	from := c.fs.String("from", "", "db import: the data_dir of the stopped bbolt node")
 	if wantsHelp(args) {
@@ -215,6 +215,9 @@ func dbImport(ctx context.Context, w io.Writer, pool *pgxpool.Pool, dataDir stri
 		return err
 	}
 	if err := importLinks(ctx, w, pool, sp.DB(), dataDir); err != nil {
+		return err
+	}
+	if err := importNodeData(ctx, w, pool, sp.DB()); err != nil {
 		return err
 	}
 	n, err := st.Verify(ctx)
