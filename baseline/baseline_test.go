@@ -2,7 +2,9 @@ package baseline
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +279,58 @@ func TestConcurrentObserveAndFlush(t *testing.T) {
 	if total != 800 {
 		t.Fatalf("%d observations stored, want 800", total)
 	}
+}
+
+// countingStore counts what the acceptance path and the flusher ask of
+// the store.
+type countingStore struct {
+	Store
+	mu            sync.Mutex
+	loads, merges int
+}
+
+func (c *countingStore) Load(ctx context.Context, k string) (Record, bool, error) {
+	c.mu.Lock()
+	c.loads++
+	c.mu.Unlock()
+	return c.Store.Load(ctx, k)
+}
+
+func (c *countingStore) Merge(ctx context.Context, obs map[string][]Observation, apply func(*Record, []Observation)) (map[string]Record, error) {
+	c.mu.Lock()
+	c.merges++
+	c.mu.Unlock()
+	return c.Store.Merge(ctx, obs, apply)
+}
+
+// A message costs at most one store read (Lookup then Observe of one
+// sender), none while its record is cached and fresh; writes are one
+// Merge per flush whatever the number of messages.
+func TestHotPathReads(t *testing.T) {
+	tr, db := newTracker(t)
+	cs := &countingStore{Store: &Bolt{DB: db}}
+	tr.store = cs
+	clk := testclock.New(time.Date(2026, 11, 2, 9, 0, 0, 0, tokyo))
+	tr.now = clk.Now
+	tr.SetMaxAge(30 * time.Second)
+	ctx := context.Background()
+	const msgs, senders = 2000, 40
+	for i := range msgs {
+		s := fmt.Sprintf("s%d@example.com", i%senders)
+		at := clk.Now()
+		tr.Lookup(ctx, s, at)
+		tr.Observe(ctx, s, Observation{At: at, External: 1})
+		if i%100 == 99 {
+			if err := tr.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.Advance(100 * time.Millisecond) // 200 s in all
+	}
+	// Each sender is read once, then again only after a flush left it
+	// clean for longer than the max age: far fewer than one per message.
+	if cs.loads > msgs/10 || cs.merges != msgs/100 {
+		t.Fatalf("%d loads and %d merges for %d messages", cs.loads, cs.merges, msgs)
+	}
+	t.Logf("%d messages of %d senders: %d store reads, %d merges", msgs, senders, cs.loads, cs.merges)
 }

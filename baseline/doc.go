@@ -5,10 +5,12 @@
 // sender.volume_ratio(), sender.first_external_attachment()).
 //
 // One small Record per sender (about 300 bytes), updated at acceptance in
-// memory by a Tracker and written to its Store in one transaction every
+// memory by a Tracker and merged into its Store in one transaction every
 // few seconds and at shutdown, so the added cost per message is a map
 // update, not a disk write. A crash loses at most the last unflushed
-// interval of observations: baselines are statistics, not state.
+// interval of observations: baselines are statistics, not state. Nodes
+// sharing a PostgreSQL store merge their own observations under the row
+// lock (baselinepg), so every observation counts once, in flush order.
 //
 // Counters roll and decay so a record never grows: the hours of the day
 // are counts decayed with a 30-day half-life; per-hour and per-day figures

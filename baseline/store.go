@@ -53,7 +53,8 @@ func (s *Bolt) Load(ctx context.Context, sender string) (Record, bool, error) {
 	return r, ok, nil
 }
 
-// Save implements Store: every record in one transaction.
+// Save writes the records in one transaction, replacing what is stored
+// (tests, imports).
 func (s *Bolt) Save(ctx context.Context, recs map[string]Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -78,3 +79,51 @@ func (s *Bolt) Save(ctx context.Context, recs map[string]Record) error {
 
 // Key is the store key of a sender: the lower-cased address.
 func Key(sender string) string { return strings.ToLower(sender) }
+
+// Merge implements Store: one bbolt transaction, the node's only writer.
+func (s *Bolt) Merge(ctx context.Context, obs map[string][]Observation, apply func(*Record, []Observation)) (map[string]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Record, len(obs))
+	err := s.DB.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		for k, os := range obs {
+			var r Record
+			if v := b.Get([]byte(k)); v != nil {
+				r, _ = Unmarshal(v) // a corrupt record starts anew
+			}
+			apply(&r, os)
+			if err := b.Put([]byte(k), r.Marshal()); err != nil {
+				return err
+			}
+			out[k] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save baselines: %w", err)
+	}
+	return out, nil
+}
+
+// All calls fn with every stored record (imports); a record that does not
+// decode is skipped.
+func (s *Bolt) All(fn func(key string, r Record) error) error {
+	return s.DB.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			r, err := Unmarshal(v)
+			if err != nil {
+				return nil
+			}
+			return fn(string(k), r)
+		})
+	})
+}

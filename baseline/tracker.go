@@ -10,37 +10,57 @@ import (
 	"github.com/sendguard/sendguard/rules/policy"
 )
 
-// Store keeps the records. It is the Tracker's, the one consumer: a
-// PostgreSQL store implements the same two calls (a row per sender,
-// Save as one upsert transaction).
+// Store keeps the records. It is the Tracker's, the one consumer: the
+// node's bbolt database or the PostgreSQL database nodes share (a row per
+// sender).
 type Store interface {
 	// Load returns the sender's record and whether there is one; a record
 	// that does not decode is an error.
 	Load(ctx context.Context, sender string) (Record, bool, error)
-	// Save writes the records, keyed by Key(sender), at once.
-	Save(ctx context.Context, recs map[string]Record) error
+	// Merge applies each sender's observations (keyed by Key(sender)) to
+	// the stored record with apply, all in one transaction in which no
+	// other writer changes those records, and returns the records as
+	// stored. Nodes sharing a store each merge their own observations, so
+	// none overwrites another's; a record that does not decode starts
+	// anew.
+	Merge(ctx context.Context, obs map[string][]Observation, apply func(*Record, []Observation)) (map[string]Record, error)
 }
 
 // DefaultMaxCached bounds the records a Tracker keeps in memory.
 const DefaultMaxCached = 50_000
 
+// maxPending bounds one sender's observations waiting for a flush (a
+// store that stays down): past it they count here only.
+const maxPending = 10_000
+
 // Tracker keeps the baselines of the senders seen lately in memory in
 // front of a Store: Lookup before the policy, Observe after acceptance,
 // Flush (Run) to persist. It is safe for concurrent use.
+//
+// A cached record is the stored one as last read plus this node's
+// observations since; Flush merges those into the store and takes back
+// the merged record, which carries other nodes' observations too. With
+// SetMaxAge a clean record older than that is read again at its next use,
+// so a node sees another's senders within the flush interval plus that
+// age, at the cost of at most one indexed read per message.
 type Tracker struct {
-	store Store
-	loc   *time.Location
-	log   *slog.Logger
-	max   int
+	store  Store
+	loc    *time.Location
+	log    *slog.Logger
+	max    int
+	maxAge time.Duration
+	now    func() time.Time
+
+	flushMu sync.Mutex // one Flush at a time: a snapshot is merged once
 
 	mu    sync.Mutex
 	cache map[string]*entry
 }
 
 type entry struct {
-	rec   Record
-	dirty bool
-	seq   uint64 // observations so far: a flush cleans only what it saved
+	rec     Record
+	pending []Observation // applied to rec, not yet merged into the store
+	loaded  time.Time     // when rec was last read from or merged into the store
 }
 
 // NewTracker returns a tracker over store whose days and hours are those
@@ -55,30 +75,44 @@ func NewTracker(store Store, loc *time.Location, maxCached int, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tracker{store: store, loc: loc, log: log, max: maxCached, cache: map[string]*entry{}}
+	return &Tracker{store: store, loc: loc, log: log, max: maxCached, now: time.Now, cache: map[string]*entry{}}
 }
 
-// get returns the sender's entry, loading it on a miss. Callers hold mu
-// only around map access: a load happens outside it.
+// SetMaxAge makes a clean cached record older than d be read again (a
+// store that other nodes write too); 0, the default, keeps it until
+// evicted. Call before use.
+func (t *Tracker) SetMaxAge(d time.Duration) { t.maxAge = d }
+
+// get returns the sender's entry, loading it on a miss or when stale.
+// Callers hold mu only around map access: a load happens outside it.
 func (t *Tracker) get(ctx context.Context, key string) (*entry, error) {
 	t.mu.Lock()
 	e := t.cache[key]
+	stale := e != nil && t.maxAge > 0 && len(e.pending) == 0 && t.now().Sub(e.loaded) > t.maxAge
 	t.mu.Unlock()
-	if e != nil {
+	if e != nil && !stale {
 		return e, nil
 	}
 	rec, _, err := t.store.Load(ctx, key)
 	if err != nil {
+		if stale {
+			return e, nil // the cached record still serves
+		}
 		return nil, err
 	}
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e = t.cache[key]; e == nil { // another goroutine may have loaded it
+	cur := t.cache[key]
+	switch {
+	case cur == nil: // another goroutine may have loaded it
 		t.evict()
-		e = &entry{rec: rec}
-		t.cache[key] = e
+		cur = &entry{rec: rec, loaded: now}
+		t.cache[key] = cur
+	case len(cur.pending) == 0 && now.After(cur.loaded):
+		cur.rec, cur.loaded = rec, now
 	}
-	return e, nil
+	return cur, nil
 }
 
 // evict drops clean entries while the cache is full (mu held). Dirty ones
@@ -88,7 +122,7 @@ func (t *Tracker) evict() {
 		return
 	}
 	for k, e := range t.cache {
-		if !e.dirty {
+		if len(e.pending) == 0 {
 			delete(t.cache, k)
 			if len(t.cache) < t.max*9/10 {
 				return
@@ -135,8 +169,9 @@ func (t *Tracker) Observe(ctx context.Context, sender string, o Observation) {
 		t.cache[key] = e
 	}
 	e.rec.Observe(o, t.loc)
-	e.dirty = true
-	e.seq++
+	if len(e.pending) < maxPending {
+		e.pending = append(e.pending, o)
+	}
 	t.mu.Unlock()
 }
 
@@ -147,34 +182,53 @@ func ObservationOf(rep *rules.Report, at time.Time) Observation {
 		ExternalAttachment: rep.Recipients.External > 0 && len(rep.Attachments) > 0}
 }
 
-// Flush writes the records changed since the last flush in one Save.
-// An entry stays dirty (so it is not evicted and reloaded stale) until a
-// save of its latest observation has committed; one that fails to save is
-// written by the next flush.
+// Flush merges the observations made since the last flush into the
+// store in one Merge and takes back the merged records. An entry stays
+// dirty (so it is not evicted and reloaded stale) until its observations
+// have been merged; those of a failed merge go with the next flush.
 func (t *Tracker) Flush(ctx context.Context) error {
+	t.flushMu.Lock()
+	defer t.flushMu.Unlock()
 	t.mu.Lock()
-	batch := map[string]Record{}
-	seqs := map[string]uint64{}
+	batch := map[string][]Observation{}
 	for k, e := range t.cache {
-		if e.dirty {
-			batch[k], seqs[k] = e.rec, e.seq
+		if len(e.pending) > 0 {
+			// Observe only appends, so this prefix stays as it is.
+			batch[k] = e.pending[:len(e.pending):len(e.pending)]
 		}
 	}
 	t.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := t.store.Save(ctx, batch); err != nil {
+	merged, err := t.store.Merge(ctx, batch, t.apply)
+	if err != nil {
 		return err
 	}
+	now := t.now()
 	t.mu.Lock()
-	for k, seq := range seqs {
-		if e := t.cache[k]; e != nil && e.seq == seq {
-			e.dirty = false
+	defer t.mu.Unlock()
+	for k, done := range batch {
+		e := t.cache[k]
+		if e == nil { // not evicted while dirty; be safe anyway
+			continue
+		}
+		rec := merged[k]
+		rest := e.pending[len(done):]
+		t.apply(&rec, rest)
+		e.rec, e.loaded = rec, now
+		e.pending = append([]Observation(nil), rest...)
+		if len(e.pending) == 0 {
+			e.pending = nil
 		}
 	}
-	t.mu.Unlock()
 	return nil
+}
+
+func (t *Tracker) apply(r *Record, obs []Observation) {
+	for _, o := range obs {
+		r.Observe(o, t.loc)
+	}
 }
 
 // Run flushes every interval until ctx ends, then once more.

@@ -35,3 +35,39 @@ export function watchdog(ms = 90_000) {
     process.exit(2);
   }, ms);
 }
+
+// env returns a required environment variable (the Go test passes every
+// input this way).
+export function env(k) {
+  const v = process.env[k];
+  if (!v) throw new Error(`missing ${k}`);
+  return v;
+}
+
+// step logs a step; the Go test shows the log when a script fails.
+export function step(msg) {
+  console.log(`step: ${msg}`);
+}
+
+// collectErrors records the page's console errors (a CSP violation is one)
+// and uncaught exceptions, except console errors that ignore(text) accepts
+// as expected; it returns the list it fills.
+export function collectErrors(page, ignore = () => false) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error' && !ignore(m.text())) errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+// signIn signs in to the console with password and TOTP code (from
+// CONSOLE_USER, CONSOLE_PASSWORD, CONSOLE_CODE) starting from the page
+// landing (e.g. 'queue'), and waits to be back on it.
+export async function signIn(page, base, landing) {
+  await page.goto(base + landing);
+  check(page.url().includes('/console/login'), `not sent to sign-in: ${page.url()}`);
+  await page.fill('#user', env('CONSOLE_USER'));
+  await page.fill('#password', env('CONSOLE_PASSWORD'));
+  await Promise.all([page.waitForURL(/\/console\/totp$/), page.click('#login-form button[type=submit]')]);
+  await page.fill('#code', env('CONSOLE_CODE'));
+  await Promise.all([page.waitForURL(new RegExp(`/console/${landing}$`)), page.click('#totp-form button[type=submit]')]);
+}

@@ -5,34 +5,21 @@
 //   CONSOLE_USER, CONSOLE_PASSWORD, CONSOLE_CODE (a TOTP code the Go test computed)
 //   HELD_SUBJECT, HELD_BODY   the mail node A holds
 //   ARTIFACTS, USER_DATA_DIR
-import { launch } from './chromium.mjs';
+import { launch, env, step, signIn, collectErrors } from './chromium.mjs';
 import path from 'node:path';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing ${k}`);
-  return v;
-};
 const base = env('CONSOLE_URL');
 const shots = env('ARTIFACTS');
-const step = (msg) => console.log(`step: ${msg}`);
 
 const context = await launch(env('USER_DATA_DIR'), { viewport: { width: 1360, height: 900 }, locale: 'en-US' });
-const consoleErrors = [];
 const page = context.pages()[0] || await context.newPage();
+const consoleErrors = collectErrors(page);
 try {
   page.setDefaultTimeout(15000);
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
   const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
 
   step('sign in on node B with the account added on node A');
-  await page.goto(base + 'queue');
-  await page.fill('#user', env('CONSOLE_USER'));
-  await page.fill('#password', env('CONSOLE_PASSWORD'));
-  await Promise.all([page.waitForURL(/\/console\/totp$/), page.click('#login-form button[type=submit]')]);
-  await page.fill('#code', env('CONSOLE_CODE'));
-  await Promise.all([page.waitForURL(/\/console\/queue$/), page.click('#totp-form button[type=submit]')]);
+  await signIn(page, base, 'queue');
 
   step('queue of node B lists the mail held on node A');
   const row = page.locator(`text=${env('HELD_SUBJECT')}`);

@@ -7,17 +7,11 @@
 //   ARTIFACTS         directory for screenshots
 //   DOWNLOADS         directory for the exported audit log
 //   USER_DATA_DIR     a fresh Chromium profile directory
-import { launch } from './chromium.mjs';
+import { launch, env, step } from './chromium.mjs';
 import path from 'node:path';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing ${k}`);
-  return v;
-};
 const base = env('CONSOLE_URL');
 const shots = env('ARTIFACTS');
-const step = (msg) => console.log(`step: ${msg}`);
 
 const context = await launch(env('USER_DATA_DIR'), {
   acceptDownloads: true,

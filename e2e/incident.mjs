@@ -10,17 +10,11 @@
 //   link), CONFIRM_URL_SOURCE (answers the confirm link mailed to
 //   RECIPIENT, 404 before), PEOPLE (the text the draft must show),
 //   ARTIFACTS, USER_DATA_DIR.
-import { check, launch, watchdog as startWatchdog } from './chromium.mjs';
+import { check, launch, watchdog as startWatchdog, env, step, signIn, collectErrors } from './chromium.mjs';
 import path from 'node:path';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing ${k}`);
-  return v;
-};
 const base = env('CONSOLE_URL');
 const shots = env('ARTIFACTS');
-const step = (msg) => console.log(`step: ${msg}`);
 const watchdog = startWatchdog(120_000);
 
 async function confirmURL() {
@@ -33,23 +27,16 @@ async function confirmURL() {
 }
 
 const context = await launch(env('USER_DATA_DIR'), { viewport: { width: 1280, height: 900 }, locale: 'ja-JP' });
-const problems = [];
 const page = context.pages()[0] || await context.newPage();
+// 404 and 410 are the refusals this flow expects to see.
+const problems = collectErrors(page, (text) => /status of (404|410) /.test(text));
 let failed = false;
 try {
   page.setDefaultTimeout(15000);
-  // 404 and 410 are the refusals this flow expects to see.
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (404|410) /.test(m.text())) problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
   const shot = (p, name) => p.screenshot({ path: path.join(shots, name), fullPage: true });
 
   step('sign in');
-  await page.goto(base + 'queue');
-  await page.fill('#user', env('CONSOLE_USER'));
-  await page.fill('#password', env('CONSOLE_PASSWORD'));
-  await Promise.all([page.waitForURL(/\/console\/totp$/), page.click('#login-form button[type=submit]')]);
-  await page.fill('#code', env('CONSOLE_CODE'));
-  await Promise.all([page.waitForURL(/\/console\/queue$/), page.click('#totp-form button[type=submit]')]);
+  await signIn(page, base, 'queue');
 
   step('find the sent message');
   await page.click('#nav-sent');

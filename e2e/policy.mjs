@@ -8,39 +8,23 @@
 //   EXPECT_NEW_PER_DAY  held per day with the candidate ("2.0")
 //   OUTCOME_RULE, OUTCOME_WEEK, EXPECT_CATCH  a row of the outcomes table
 //   ARTIFACTS, USER_DATA_DIR
-import { launch, check } from './chromium.mjs';
+import { launch, check, env, step, collectErrors, signIn } from './chromium.mjs';
 import path from 'node:path';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing ${k}`);
-  return v;
-};
 const base = env('CONSOLE_URL');
 const shots = env('ARTIFACTS');
-const step = (msg) => console.log(`step: ${msg}`);
 
 const context = await launch(env('USER_DATA_DIR'), { viewport: { width: 1360, height: 900 }, locale: 'en-US' });
-const consoleErrors = [];
 const page = context.pages()[0] || await context.newPage();
+// A CSP violation (inline style or script) is a console error.
+// The refused candidate's page comes with 422 on purpose.
+const consoleErrors = collectErrors(page, (text) => text.includes('status of 422'));
 try {
   page.setDefaultTimeout(15000);
-  // A CSP violation (inline style or script) is a console error.
-  // The refused candidate's page comes with 422 on purpose.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().includes('status of 422')) consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
   const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
 
   step('sign in');
-  await page.goto(base + 'replay');
-  check(page.url().includes('/console/login'), `not sent to sign-in: ${page.url()}`);
-  await page.fill('#user', env('CONSOLE_USER'));
-  await page.fill('#password', env('CONSOLE_PASSWORD'));
-  await Promise.all([page.waitForURL(/\/console\/totp$/), page.click('#login-form button[type=submit]')]);
-  await page.fill('#code', env('CONSOLE_CODE'));
-  await Promise.all([page.waitForURL(/\/console\/replay$/), page.click('#totp-form button[type=submit]')]);
+  await signIn(page, base, 'replay');
 
   step('dashboard: shadow and live');
   await page.goto(base);

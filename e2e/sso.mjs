@@ -7,17 +7,11 @@
 //   IDP_PASSWORD    both users' password at the provider
 //   ARTIFACTS       directory for screenshots
 //   USER_DATA_DIR   a fresh Chromium profile directory
-import { launch, check, watchdog } from './chromium.mjs';
+import { launch, check, watchdog, env, step } from './chromium.mjs';
 import path from 'node:path';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing ${k}`);
-  return v;
-};
 const base = env('CONSOLE_URL');
 const shots = env('ARTIFACTS');
-const step = (msg) => console.log(`step: ${msg}`);
 const timer = watchdog();
 
 const context = await launch(env('USER_DATA_DIR'), { viewport: { width: 1280, height: 860 }, locale: 'en-US' });

@@ -1,8 +1,11 @@
 // Package gateway is sendguard's mail pipeline. Its subpackages are the
 // stages a message passes through, in order:
 //
-//   - front: the SMTP server; spools the message and maps the outcome to
-//     a reply code.
+//   - front: the SMTP server, a thin adapter: protocol, limits, hygiene,
+//     AUTH; it maps the intake's typed outcome to a reply code.
+//   - intake: one message's transaction, spool → inspect → decide →
+//     persist (Start, AddRcpt, Body, Commit, Abort), nothing kept before
+//     Commit.
 //   - disposition: decision → plan → apply; the policy verdict, holds'
 //     notices, and the Bcc → link → encrypt rewrites run as durable steps.
 //   - delivery: the runner that hands queued mail to the next hop

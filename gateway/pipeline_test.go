@@ -30,6 +30,7 @@ import (
 	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/gateway/front"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
@@ -109,6 +110,7 @@ type pipe struct {
 	steps  *disposition.StepRunner
 	runner *delivery.Runner
 	srv    *front.Server
+	intake *intake.Stage
 	insp   *disposition.PolicyInspector
 	addr   string
 	ln     net.Listener
@@ -180,7 +182,11 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		t.Fatal(err)
 	}
 	p.insp = &disposition.PolicyInspector{Rules: rules, Notifier: notifier, Rewriter: rw, Log: log}
-	if p.srv, err = front.NewServer(front.Options{Config: cfg, Log: log, Store: p.store, Queue: p.q, Inspector: p.insp, Metrics: metrics}); err != nil {
+	if p.intake, err = intake.New(intake.Options{Store: p.store, Queue: p.q, Inspector: p.insp, Metrics: metrics,
+		Hostname: front.Hostname(cfg), MaxLineLength: cfg.SMTP.MaxLineLength, QueueLifetime: cfg.Delivery.QueueLifetime}); err != nil {
+		t.Fatal(err)
+	}
+	if p.srv, err = front.NewServer(front.Options{Config: cfg, Log: log, Intake: p.intake, Metrics: metrics}); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

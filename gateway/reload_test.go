@@ -43,9 +43,9 @@ func TestInspectorSwapUnderLoad(t *testing.T) {
 		defer close(swapped)
 		for i := 0; !stop.Load(); i++ {
 			if i%2 == 0 {
-				p.srv.SetInspector(&passing)
+				p.intake.SetInspector(&passing)
 			} else {
-				p.srv.SetInspector(holding)
+				p.intake.SetInspector(holding)
 			}
 			runtime.Gosched()
 		}
@@ -63,7 +63,7 @@ func TestInspectorSwapUnderLoad(t *testing.T) {
 	wg.Wait()
 	stop.Store(true)
 	<-swapped
-	p.srv.SetInspector(holding)
+	p.intake.SetInspector(holding)
 	last := p.send("after-last-swap")
 
 	n := 0

@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -33,17 +31,6 @@ func (e *WrongCodeError) Error() string {
 
 // Is makes errors.Is(err, ErrCodeWrong) true.
 func (e *WrongCodeError) Is(target error) bool { return target == ErrCodeWrong }
-
-// codeRec is a link's current one-time code, stored as a salted hash, and
-// the times codes were requested within the rate window.
-type codeRec struct {
-	Salt     []byte      `json:"salt"`
-	Hash     []byte      `json:"hash"`
-	Expires  time.Time   `json:"expires"`
-	Tries    int         `json:"tries"`
-	Used     bool        `json:"used,omitempty"`
-	Requests []time.Time `json:"requests"`
-}
 
 func codeHash(salt []byte, h token.Hash, code string) []byte {
 	m := sha256.New()
@@ -98,13 +85,6 @@ func (s *Store) IssueCode(ctx context.Context, h token.Hash, c Client) (code str
 	if err := ctx.Err(); err != nil {
 		return "", nil, err
 	}
-	if code, err = newCode(); err != nil {
-		return "", nil, err
-	}
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", nil, fmt.Errorf("link: code salt: %w", err)
-	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		var err error
 		if a, err = resolveTx(tx, h); err != nil {
@@ -121,17 +101,10 @@ func (s *Store) IssueCode(ctx context.Context, h token.Hash, c Client) (code str
 		if err != nil {
 			return err
 		}
-		var recent []time.Time
-		for _, t := range cr.Requests {
-			if now.Sub(t) < s.opts.CodeWindow {
-				recent = append(recent, t)
-			}
+		var next *CodeState
+		if code, next, err = cr.Issue(h, now, s.opts); err != nil {
+			return err
 		}
-		if len(recent) >= s.opts.CodeRequests {
-			return ErrCodeLimit
-		}
-		next := codeRec{Salt: salt, Hash: codeHash(salt, h, code), Expires: now.Add(s.opts.CodeTTL),
-			Requests: append(recent, now)}
 		if err := putJSON(tx.Bucket(bucketCodes), h[:], next); err != nil {
 			return err
 		}
@@ -190,33 +163,18 @@ func (s *Store) VerifyCode(ctx context.Context, h token.Hash, typed string, c Cl
 		if err != nil {
 			return err
 		}
-		switch {
-		case len(cr.Hash) == 0:
-			return ErrNoCode
-		case cr.Used:
-			return ErrCodeUsed
-		case cr.Tries >= s.opts.CodeTries:
-			return ErrCodeLocked
-		case !now.Before(cr.Expires):
-			return ErrCodeExpired
+		var event string
+		if event, result, err = cr.Verify(h, code, now, s.opts); err != nil {
+			return err
 		}
-		actor := hold.Actor{Name: a.Recipient, Role: string(RoleRecipient), IP: c.IP, UserAgent: c.UserAgent}
-		if subtle.ConstantTimeCompare(codeHash(cr.Salt, h, code), cr.Hash) != 1 {
-			cr.Tries++
-			result = &WrongCodeError{Left: s.opts.CodeTries - cr.Tries}
-			if cr.Tries >= s.opts.CodeTries {
-				result = ErrCodeLocked
-				if err := s.audit(tx, hold.Event{MessageID: a.Info.MessageID, Action: "link_code_locked", Actor: actor}); err != nil {
-					return err
-				}
-			}
-			return putJSON(tx.Bucket(bucketCodes), h[:], cr)
-		}
-		cr.Used = true
 		if err := putJSON(tx.Bucket(bucketCodes), h[:], cr); err != nil {
 			return err
 		}
-		return s.audit(tx, hold.Event{MessageID: a.Info.MessageID, Action: "link_verified", Actor: actor})
+		if event == "" {
+			return nil
+		}
+		actor := hold.Actor{Name: a.Recipient, Role: string(RoleRecipient), IP: c.IP, UserAgent: c.UserAgent}
+		return s.audit(tx, hold.Event{MessageID: a.Info.MessageID, Action: event, Actor: actor})
 	})
 	if err != nil {
 		return a, err

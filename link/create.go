@@ -16,8 +16,6 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/sendguard/sendguard/crypto/atrest"
-	"github.com/sendguard/sendguard/crypto/token"
-	"github.com/sendguard/sendguard/hold"
 )
 
 const (
@@ -32,19 +30,11 @@ const (
 // recipient and the sender's revocation token; only their hashes are
 // kept. On error nothing is left behind.
 func (s *Store) Create(ctx context.Context, p Package) (*Created, error) {
-	if err := s.validate(&p); err != nil {
-		return nil, err
-	}
-	id, err := newID()
+	d, err := NewDraft(p, s.opts, s.now())
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	rec := &record{Info: Info{
-		ID: id, MessageID: p.MessageID, Sender: p.Sender, Recipients: p.Recipients,
-		Subject: cleanText(p.Subject, maxSubjectRunes), Created: now, Expires: p.Expires.UTC(),
-		MaxDownloads: p.MaxDownloads,
-	}}
+	id := d.Info.ID
 	dir := s.pkgDir(id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("link: create package directory: %w", err)
@@ -63,7 +53,7 @@ func (s *Store) Create(ctx context.Context, p Package) (*Created, error) {
 		if err != nil {
 			return nil, fmt.Errorf("link: store file %d: %w", n, err)
 		}
-		rec.Files = append(rec.Files, File{Name: cleanName(f.Name, n), Type: cleanType(f.Type), Size: size})
+		d.AddFile(f.Name, f.Type, size)
 	}
 	if err := syncDir(dir); err != nil {
 		return nil, err
@@ -71,35 +61,20 @@ func (s *Store) Create(ctx context.Context, p Package) (*Created, error) {
 	if err := syncDir(s.dir); err != nil {
 		return nil, err
 	}
-
-	out := &Created{ID: id, Expires: rec.Expires, Files: append([]File(nil), rec.Files...)}
-	toks := map[token.Hash]tokenRec{}
-	for _, r := range p.Recipients {
-		t, err := token.New()
-		if err != nil {
-			return nil, err
-		}
-		out.Links = append(out.Links, RecipientLink{Recipient: r, Token: t})
-		toks[t.Hash()] = tokenRec{Package: id, Role: RoleRecipient, Recipient: r}
+	rec := &record{Info: d.Info}
+	for _, t := range d.Tokens {
+		rec.Tokens = append(rec.Tokens, t.Hash)
 	}
-	if out.RevokeToken, err = token.New(); err != nil {
-		return nil, err
-	}
-	toks[out.RevokeToken.Hash()] = tokenRec{Package: id, Role: RoleSender}
-	for h := range toks {
-		rec.Tokens = append(rec.Tokens, h)
-	}
-
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		if err := putRecord(tx, rec); err != nil {
 			return err
 		}
-		for h, t := range toks {
-			if err := putJSON(tx.Bucket(bucketTokens), h[:], t); err != nil {
+		for _, t := range d.Tokens {
+			if err := putJSON(tx.Bucket(bucketTokens), t.Hash[:], tokenRec{Package: id, Role: t.Role, Recipient: t.Recipient}); err != nil {
 				return err
 			}
 		}
-		if err := tx.Bucket(bucketByMsg).Put(append(lp(p.MessageID), id...), nil); err != nil {
+		if err := tx.Bucket(bucketByMsg).Put(append(lp(rec.MessageID), id...), nil); err != nil {
 			return fmt.Errorf("link: put message index: %w", err)
 		}
 		if err := tx.Bucket(bucketFiles).Put(timeKey(rec.Expires, id), nil); err != nil {
@@ -108,16 +83,14 @@ func (s *Store) Create(ctx context.Context, p Package) (*Created, error) {
 		if err := tx.Bucket(bucketExpiry).Put(timeKey(rec.Expires.Add(s.opts.Retention), id), nil); err != nil {
 			return fmt.Errorf("link: put expiry: %w", err)
 		}
-		return s.audit(tx, hold.Event{MessageID: p.MessageID, Action: "link_created",
-			Actor:  hold.Actor{Name: p.Sender, Role: string(RoleSender)},
-			Reason: fmt.Sprintf("%d files for %d recipients until %s", len(rec.Files), len(p.Recipients), rec.Expires.Format("2006-01-02T15:04:05Z"))})
+		return s.audit(tx, d.CreatedEvent())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("link: commit package: %w", err)
 	}
 	committed = true
-	s.log.Info("link package created", "id", id, "message_id", p.MessageID, "files", len(rec.Files), "recipients", len(p.Recipients))
-	return out, nil
+	s.log.Info("link package created", "id", id, "message_id", rec.MessageID, "files", len(rec.Files), "recipients", len(rec.Recipients))
+	return d.Created, nil
 }
 
 // writeFile encrypts r into path: temporary name, fsync, rename.

@@ -57,4 +57,9 @@
 //	link_log       id ‖ seq(8) → download JSON
 //
 // Files live in DIR/{id}/{n}, one directory per package.
+//
+// That is Store, one node's. Storage is the contract the pages, the link
+// action and the incident kit use; link/linkpg implements it on
+// PostgreSQL for a cluster (storage.driver: postgres), and link/linktest
+// is the conformance suite both pass.
 package link

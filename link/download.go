@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"go.etcd.io/bbolt"
@@ -20,11 +21,11 @@ import (
 type FileReader struct {
 	*atrest.ReadSeeker
 	File File
-	f    *os.File
+	c    io.Closer
 }
 
 // Close closes the encrypted file.
-func (r *FileReader) Close() error { return r.f.Close() }
+func (r *FileReader) Close() error { return r.c.Close() }
 
 // liveErr maps a package's status to the error that refuses it.
 func liveErr(st Status) error {
@@ -122,7 +123,7 @@ func (s *Store) readerFor(f *os.File) (*FileReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("link: decrypt file: %w", err)
 	}
-	return &FileReader{ReadSeeker: rs, f: f}, nil
+	return &FileReader{ReadSeeker: rs, c: f}, nil
 }
 
 // Revoke withdraws the package of a sender's revocation token: nothing is

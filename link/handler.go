@@ -31,7 +31,7 @@ type Mailer func(ctx context.Context, to string, msg []byte) error
 
 // Config are a Handler's dependencies and settings.
 type Config struct {
-	Store *Store
+	Store Storage
 	// BaseURL is web.base_url; the pages live under its path + "d/".
 	// Its scheme and host are the only Origin a POST may have.
 	BaseURL string
@@ -63,7 +63,7 @@ type Config struct {
 // Handler serves the download and revocation pages under BASE/d/. It is
 // safe for concurrent use.
 type Handler struct {
-	store      *Store
+	store      Storage
 	basePath   string // ends in "/"
 	origin     string
 	secure     bool

@@ -149,7 +149,7 @@ func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request, text string) 
 	}
 	lang := h.lang(r)
 	msg, err := CodeMail{From: h.from, To: a.Recipient, Lang: lang, Code: code, Sender: a.Info.Sender,
-		Subject: a.Info.Subject, Expires: h.now().Add(h.store.opts.CodeTTL), Location: h.loc, Date: h.now()}.Bytes()
+		Subject: a.Info.Subject, Expires: h.now().Add(h.store.CodeTTL()), Location: h.loc, Date: h.now()}.Bytes()
 	if err == nil {
 		err = h.mailer(r.Context(), a.Recipient, msg)
 	}

@@ -3,39 +3,29 @@ package link
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
 // Run purges every interval until ctx ends. A failed or panicking purge
 // is logged and retried at the next tick.
 func (s *Store) Run(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		every = 10 * time.Minute
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		s.purgeOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	RunPurge(ctx, every, s.log, s.now, s.Purge)
 }
 
-func (s *Store) purgeOnce(ctx context.Context) {
+func purgeOnce(ctx context.Context, log *slog.Logger, now func() time.Time,
+	purge func(context.Context, time.Time) (PurgeStats, error)) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("link purge panicked", "panic", fmt.Sprint(p))
+			log.Error("link purge panicked", "panic", fmt.Sprint(p))
 		}
 	}()
-	st, err := s.Purge(ctx, s.now())
+	st, err := purge(ctx, now())
 	if err != nil && ctx.Err() == nil {
-		s.log.Error("link purge", "err", err)
+		log.Error("link purge", "err", err)
 		return
 	}
 	if st != (PurgeStats{}) {
-		s.log.Info("link purge", "files", st.Files, "records", st.Records, "orphans", st.Orphans)
+		log.Info("link purge", "files", st.Files, "records", st.Records, "orphans", st.Orphans)
 	}
 }

@@ -79,20 +79,8 @@ func New(db *bbolt.DB, dir string, key *atrest.MasterKey, opts Options) (*Store,
 	if db == nil || key == nil || dir == "" {
 		return nil, fmt.Errorf("%w: store needs a db, a directory and a key", ErrInvalid)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	setDefault(&opts.CodeTTL, 10*time.Minute)
-	setDefault(&opts.CodeWindow, time.Hour)
-	setDefault(&opts.Retention, 30*24*time.Hour)
-	setDefault(&opts.CodeTries, 5)
-	setDefault(&opts.CodeRequests, 5)
-	setDefault(&opts.MaxFiles, 100)
-	setDefault(&opts.MaxRecipients, 1000)
+	opts = opts.WithDefaults()
 	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("link: create directory: %w", err)
 	}

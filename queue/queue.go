@@ -18,10 +18,10 @@
 // completion.
 //
 // The pipeline writes only through typed methods, never a store
-// transaction: Accept (front), Decide, Approve, Delete and Retry (people,
+// transaction: Accept (intake), Decide, Approve, Delete and Retry (people,
 // timers), FinishStep and FailStep (the step worker), FinishAttempt and
 // Park (the delivery runner); it reads with Get, Hold and WithSteps. Each
-// consumer declares the few it uses (front.Acceptor,
+// consumer declares the few it uses (intake.Acceptor,
 // disposition.StepQueue, delivery.Queue, adminapi.AdminQueue), and any
 // store behind them must pass package queuetest.
 //

@@ -21,5 +21,8 @@
 // Invariants: a report is written in the transaction that accepts its
 // message (PutTx), never in one of its own; keys order reports by time, so
 // a replay since T (Scan), the newest first (ScanBack) and a purge before
-// T are range scans.
+// T are range scans. Nodes sharing PostgreSQL still write there first and
+// Ship moves the reports to the shared table (reportspg) in batches, so
+// the acceptance never waits on the database; the shared table orders
+// rows as bbolt orders keys and passes the same suite (reportstest).
 package reports

@@ -8,6 +8,8 @@ import (
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
 	"github.com/sendguard/sendguard/rules"
+
+	"github.com/sendguard/sendguard/internal/spillbuf"
 )
 
 // EncryptOptions configures EncryptAttachments.
@@ -96,7 +98,7 @@ func EncryptAttachments(dst io.Writer, src io.Reader, opt EncryptOptions) (Encry
 	if err := e.finishZip(); err != nil {
 		return EncryptResult{}, err
 	}
-	zr, err := e.zipFile.reader()
+	zr, err := e.zipFile.Section()
 	if err != nil {
 		return EncryptResult{}, err
 	}
@@ -112,7 +114,7 @@ func EncryptAttachments(dst io.Writer, src io.Reader, opt EncryptOptions) (Encry
 type encrypter struct {
 	opt     EncryptOptions
 	rw      *rewriter
-	zipFile *spool
+	zipFile *spillbuf.Buffer
 	zw      *aeszip.Writer
 	// zipClosed is set once zw.Close ran (finishZip).
 	zipClosed bool
@@ -140,13 +142,10 @@ func newEncrypter(opt EncryptOptions) (*encrypter, error) {
 	if e.rw, err = newRewriter(e, opt.Rand, zo.TempDir); err != nil {
 		return nil, err
 	}
-	if e.zipFile, err = newSpool(zo.TempDir); err != nil {
-		e.rw.close()
-		return nil, err
-	}
+	e.zipFile = spillbuf.New(zo.TempDir, "zip")
 	if e.zw, err = aeszip.NewWriter(e.zipFile, zo); err != nil {
 		e.rw.close()
-		e.zipFile.close()
+		e.zipFile.Close()
 		return nil, fmt.Errorf("rewrite: %w", err)
 	}
 	return e, nil
@@ -163,5 +162,5 @@ func (e *encrypter) cleanup() {
 		_ = e.zw.Close() // releases its temp file; the archive is discarded
 	}
 	e.rw.close()
-	e.zipFile.close()
+	e.zipFile.Close()
 }

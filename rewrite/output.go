@@ -41,10 +41,14 @@ func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error 
 	if err := writeBase64(bw, strings.NewReader(note), eol); err != nil {
 		return err
 	}
-	if rw.wrap && rw.kept.size() > 0 {
+	if rw.wrap && rw.kept.Size() > 0 {
 		bw.WriteString(eol + d + eol) // the original alternative/related body
 	}
-	if _, err := io.Copy(bw, rw.kept.section()); err != nil {
+	kept, err := rw.kept.Section()
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(bw, kept); err != nil {
 		return fmt.Errorf("rewrite: copy kept parts: %w", err)
 	}
 	if last != nil {

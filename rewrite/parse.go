@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sendguard/sendguard/internal/spillbuf"
 )
 
 // fileSink receives the attachments in message order: the zip of
@@ -25,7 +27,7 @@ type rewriter struct {
 	wrap     bool // the top level was not multipart/mixed: a new one is made
 	boundary string
 	preamble []byte
-	kept     *spool
+	kept     *spillbuf.Buffer
 	// closeRest and epilogue follow the top-level close delimiter.
 	closeRest, epilogue []byte
 	subject             string
@@ -39,11 +41,7 @@ type rewriter struct {
 const maxDepth = 16
 
 func newRewriter(sink fileSink, rnd io.Reader, tempDir string) (*rewriter, error) {
-	kept, err := newSpool(tempDir)
-	if err != nil {
-		return nil, err
-	}
-	return &rewriter{sink: sink, rand: rnd, kept: kept}, nil
+	return &rewriter{sink: sink, rand: rnd, kept: spillbuf.New(tempDir, "rewrite")}, nil
 }
 
 // read parses src, spooling kept parts and handing attachments to the
@@ -53,11 +51,12 @@ func (rw *rewriter) read(src io.Reader) error {
 	if err := rw.parse(src); err != nil {
 		return err
 	}
-	return rw.kept.flush()
+	_, err := rw.kept.Section() // flushed for write
+	return err
 }
 
 // close releases the spool.
-func (rw *rewriter) close() { rw.kept.close() }
+func (rw *rewriter) close() { rw.kept.Close() }
 
 func (rw *rewriter) parse(src io.Reader) error {
 	br := getReader(src)
@@ -127,7 +126,7 @@ func isContentField(name string) bool {
 // what counts as an attachment. It returns the number of parts written to
 // w. lead says whether the first delimiter needs the line ending that
 // separates it from what precedes it (none after an empty preamble).
-func (rw *rewriter) walk(s *partScanner, w *spool, depth int, lead bool, class string) (int, error) {
+func (rw *rewriter) walk(s *partScanner, w *spillbuf.Buffer, depth int, lead bool, class string) (int, error) {
 	written := 0
 	eol := rw.top.eol
 	delim := func() error {
@@ -135,7 +134,8 @@ func (rw *rewriter) walk(s *partScanner, w *spool, depth int, lead bool, class s
 		if written > 0 || lead {
 			d = eol + d
 		}
-		return w.writeString(d)
+		_, err := w.WriteString(d)
+		return err
 	}
 	for {
 		ok, err := s.next()
@@ -163,7 +163,7 @@ func (rw *rewriter) walk(s *partScanner, w *spool, depth int, lead bool, class s
 				return written, err
 			}
 		case partContainer:
-			mark := w.size()
+			mark := w.Size()
 			if err := delim(); err != nil {
 				return written, err
 			}
@@ -174,7 +174,7 @@ func (rw *rewriter) walk(s *partScanner, w *spool, depth int, lead bool, class s
 			if n == 0 {
 				// Every part was an attachment: an empty multipart is
 				// invalid, so the container goes too.
-				if err := w.truncate(mark); err != nil {
+				if err := w.Truncate(mark); err != nil {
 					return written, err
 				}
 				continue
@@ -199,7 +199,7 @@ func (rw *rewriter) walk(s *partScanner, w *spool, depth int, lead bool, class s
 // container writes a multipart entity (header, preamble, kept parts, close
 // delimiter, epilogue) to w. It returns the number of parts kept; with none
 // the caller removes what was written.
-func (rw *rewriter) container(w *spool, header []byte, body io.Reader, p partInfo, depth int) (int, error) {
+func (rw *rewriter) container(w *spillbuf.Buffer, header []byte, body io.Reader, p partInfo, depth int) (int, error) {
 	if _, err := w.Write(header); err != nil {
 		return 0, err
 	}
@@ -220,7 +220,7 @@ func (rw *rewriter) container(w *spool, header []byte, body io.Reader, p partInf
 	if err != nil {
 		return n, err
 	}
-	if err := w.writeString(rw.top.eol + "--" + p.boundary + "--"); err != nil {
+	if _, err := w.WriteString(rw.top.eol + "--" + p.boundary + "--"); err != nil {
 		return n, err
 	}
 	if _, err := w.Write(inner.closeRest); err != nil {

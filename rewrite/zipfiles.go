@@ -130,7 +130,7 @@ func (e *encrypter) finishZip() error {
 	}
 	e.res.Files = e.rw.files
 	e.res.KeptParts = e.rw.keptParts
-	e.res.ZipSize = e.zipFile.size()
+	e.res.ZipSize = e.zipFile.Size()
 	base := ""
 	if len(e.res.Files) > 1 {
 		base = e.rw.subject

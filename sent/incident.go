@@ -330,20 +330,30 @@ func lookupToken(tx *bbolt.Tx, text string, now time.Time, wantReport bool) (*to
 	return &t, rec, nil
 }
 
+// useToken looks a token up like lookupToken and marks it used in the
+// same transaction: every link of the kit works once.
+func useToken(tx *bbolt.Tx, text string, now time.Time, wantReport bool) (*tokenRec, *Record, error) {
+	t, rec, err := lookupToken(tx, text, now, wantReport)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, _ := token.Parse(text)
+	h := tok.Hash()
+	t.Used = true
+	v, _ := json.Marshal(t)
+	if err := tx.Bucket(bucketTokens).Put(h[:], v); err != nil {
+		return nil, nil, err
+	}
+	return t, rec, nil
+}
+
 // Confirm records that the token's recipient deleted the message. The
 // token works once.
 func (s *Store) Confirm(text string, ip string, now time.Time, audit Auditor) (*Pending, error) {
 	var p *Pending
 	err := s.DB.Update(func(tx *bbolt.Tx) error {
-		t, rec, err := lookupToken(tx, text, now, false)
+		t, rec, err := useToken(tx, text, now, false)
 		if err != nil {
-			return err
-		}
-		tok, _ := token.Parse(text)
-		h := tok.Hash()
-		t.Used = true
-		v, _ := json.Marshal(t)
-		if err := tx.Bucket(bucketTokens).Put(h[:], v); err != nil {
 			return err
 		}
 		in, err := getIncidentTx(tx, t.ID)

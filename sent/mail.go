@@ -65,15 +65,7 @@ func (m DeletionMail) Bytes(c *templates.Catalog) ([]byte, error) {
 		}
 		fmt.Fprintf(&text, "%s\n\n%s\n\n%s\n%s\n\n%s\n", p.Lead, p.Ask, m.Link, p.Valid, p.Sorry)
 	}
-	var html strings.Builder
-	if err := delHTML.Execute(&html, struct {
-		Title string
-		Parts []delPart
-		Link  string
-	}{subj[0], parts, m.Link}); err != nil {
-		return nil, err
-	}
-	return w.Write(compose.Mail{To: []string{m.To}, Subject: compose.Subject(subj, ""), Text: text.String(), HTML: html.String()})
+	return writeLinkMail(w, m.To, subj, parts, text.String(), m.Link)
 }
 
 // ReceiptMail tells the sender that a mail was delivered and carries the
@@ -112,13 +104,19 @@ func (m ReceiptMail) Bytes(c *templates.Catalog) ([]byte, error) {
 		}
 		fmt.Fprintf(&text, "%s\n\n%s\n\n%s\n%s\n", p.Lead, p.Ask, m.Link, p.Valid)
 	}
+	return writeLinkMail(w, m.To, subj, parts, text.String(), m.Link)
+}
+
+// writeLinkMail writes a one-link mail: the text part as built, the HTML
+// part from delHTML with one section per language.
+func writeLinkMail(w *compose.Writer, to string, subj []string, parts []delPart, text, link string) ([]byte, error) {
 	var html strings.Builder
 	if err := delHTML.Execute(&html, struct {
 		Title string
 		Parts []delPart
 		Link  string
-	}{subj[0], parts, m.Link}); err != nil {
+	}{subj[0], parts, link}); err != nil {
 		return nil, err
 	}
-	return w.Write(compose.Mail{To: []string{m.To}, Subject: compose.Subject(subj, ""), Text: text.String(), HTML: html.String()})
+	return w.Write(compose.Mail{To: []string{to}, Subject: compose.Subject(subj, ""), Text: text, HTML: html.String()})
 }

@@ -64,15 +64,8 @@ func (s *Store) IssueReport(id string, window time.Duration, now time.Time) (tok
 func (s *Store) Report(text, ip string, now time.Time, audit Auditor) (*Pending, error) {
 	var p *Pending
 	err := s.DB.Update(func(tx *bbolt.Tx) error {
-		t, rec, err := lookupToken(tx, text, now, true)
+		t, rec, err := useToken(tx, text, now, true)
 		if err != nil {
-			return ErrTokenInvalid
-		}
-		tok, _ := token.Parse(text)
-		h := tok.Hash()
-		t.Used = true
-		v, _ := json.Marshal(t)
-		if err := tx.Bucket(bucketTokens).Put(h[:], v); err != nil {
 			return err
 		}
 		actor := hold.Actor{Name: rec.MailFrom, Role: "sender", IP: ip}

@@ -41,6 +41,7 @@ func (s *Store) Create(id string) (*BodyWriter, error) {
 // fsync would queue behind (ext4 orders a journal commit after the data
 // of every file allocated in it). Commit still fsyncs the whole file.
 func (s *Store) CreateDerived(id, suffix string) (*BodyWriter, error) {
+	s.addDerived(id, suffix) // before the file exists: RemoveBody never misses it
 	bw, err := createBody(s.BodyPath(id) + "." + suffix)
 	if err == nil {
 		bw.pace = s.derivedPace()
@@ -132,4 +133,5 @@ func (b *BodyWriter) Abort() {
 // RemoveDerived deletes one derived copy of a message.
 func (s *Store) RemoveDerived(id, suffix string) {
 	os.Remove(s.BodyPath(id) + "." + suffix)
+	s.forgetDerived(id, suffix)
 }

@@ -8,7 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/sendguard/sendguard/spool"
 )
@@ -63,5 +66,89 @@ func TestDerivedPacedWriteback(t *testing.T) {
 				t.Errorf("file differs from what was written (%d bytes, want %d)", len(got), len(data))
 			}
 		})
+	}
+}
+
+// TestRemoveBodyTakesDerivedCopies: RemoveBody removes a message's derived
+// copies by name, both those written since Open and those found on disk
+// when the spool was opened, and leaves other messages' files alone.
+func TestRemoveBodyTakesDerivedCopies(t *testing.T) {
+	dir := t.TempDir()
+	st, err := spool.Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(id, suffix string) {
+		t.Helper()
+		var bw *spool.BodyWriter
+		var err error
+		if suffix == "" {
+			bw, err = st.Create(id)
+		} else {
+			bw, err = st.CreateDerived(id, suffix)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		bw.Write([]byte("x"))
+		if _, err := bw.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := spool.NewID(), spool.NewID()
+	for _, id := range []string{a, b} {
+		write(id, "")
+		if err := st.Accept(&spool.Record{ID: id, Kind: spool.KindMail, State: spool.StateQueued, NextAttempt: time.Now().Add(time.Hour)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		write(id, "bcc")
+	}
+	st.Close()
+	if st, err = spool.Open(dir, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	write(a, "enc")
+	write(a, "lnk1")
+	st.RemoveDerived(a, "lnk1")
+	write(a, "lnk1") // removed and written again: still listed once
+	if err := st.RemoveBody(a); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "spool", "*"))
+	var names []string
+	for _, f := range left {
+		names = append(names, filepath.Base(f))
+	}
+	slices.Sort(names)
+	if want := []string{b, b + ".bcc"}; !slices.Equal(names, want) {
+		t.Fatalf("left %v, want %v", names, want)
+	}
+}
+
+// BenchmarkRemoveBodyBacklog: removing a delivered message's files costs
+// the same whatever else waits in the spool (5,000 other messages here).
+func BenchmarkRemoveBodyBacklog(b *testing.B) {
+	dir := b.TempDir()
+	st, err := spool.Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sp := filepath.Join(dir, "spool")
+	for range 5000 {
+		os.WriteFile(filepath.Join(sp, spool.NewID()), []byte("x"), 0o600)
+	}
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = spool.NewID()
+		os.WriteFile(filepath.Join(sp, ids[i]), []byte("x"), 0o600)
+		bw, _ := st.CreateDerived(ids[i], "enc")
+		bw.Write([]byte("x"))
+		bw.Commit()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		st.RemoveBody(ids[i])
 	}
 }

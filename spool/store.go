@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +65,13 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 	done   chan struct{}
+
+	// derived lists each message's derived copies (suffixes), learnt from
+	// the directory on Open and from CreateDerived since, so RemoveBody
+	// removes them by name instead of scanning a spool directory that may
+	// hold a large backlog.
+	derivedMu sync.Mutex
+	derived   map[string][]string
 }
 
 // Open opens (or creates) the spool under dataDir.
@@ -200,13 +208,41 @@ func (s *Store) RemoveBody(id string) error {
 	if errors.Is(err, os.ErrNotExist) {
 		err = nil
 	}
-	if ValidID(id) {
-		derived, _ := filepath.Glob(s.BodyPath(id) + ".*")
-		for _, f := range derived {
-			os.Remove(f)
-		}
+	s.derivedMu.Lock()
+	suffixes := s.derived[id]
+	delete(s.derived, id)
+	s.derivedMu.Unlock()
+	for _, suffix := range suffixes {
+		os.Remove(s.BodyPath(id) + "." + suffix)
 	}
 	return err
+}
+
+// addDerived notes a derived copy of id.
+func (s *Store) addDerived(id, suffix string) {
+	s.derivedMu.Lock()
+	defer s.derivedMu.Unlock()
+	if s.derived == nil {
+		s.derived = map[string][]string{}
+	}
+	if !slices.Contains(s.derived[id], suffix) {
+		s.derived[id] = append(s.derived[id], suffix)
+	}
+}
+
+// forgetDerived drops a derived copy of id from the list.
+func (s *Store) forgetDerived(id, suffix string) {
+	s.derivedMu.Lock()
+	defer s.derivedMu.Unlock()
+	l := s.derived[id]
+	if i := slices.Index(l, suffix); i >= 0 {
+		l = slices.Delete(l, i, i+1)
+	}
+	if len(l) == 0 {
+		delete(s.derived, id)
+	} else {
+		s.derived[id] = l
+	}
 }
 
 // Accept makes a message owned: fsyncs the spool directory and commits the
@@ -464,9 +500,11 @@ func (s *Store) reconcile() error {
 		msgs := tx.Bucket(bucketMsgs)
 		for name := range files {
 			// Derived files (ID.something) belong to their message.
-			id, _, _ := strings.Cut(name, ".")
+			id, suffix, isDerived := strings.Cut(name, ".")
 			if msgs.Get([]byte(id)) == nil {
 				orphans = append(orphans, name)
+			} else if isDerived {
+				s.addDerived(id, suffix)
 			}
 		}
 		return msgs.ForEach(func(k, v []byte) error {

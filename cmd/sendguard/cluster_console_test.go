@@ -131,14 +131,7 @@ func TestClusterConsole(t *testing.T) {
 	srv := pgtest.Start(t)
 	dsn := srv.NewDB(t)
 	sk := startSink(t)
-	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
-	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
-	if out, err := a.cli("db", "migrate"); err != nil {
-		t.Fatalf("db migrate: %v\n%s", err, out)
-	}
-	a.start()
-	copyKeys(t, a, b)
-	b.start()
+	a, b := startNodes(t, dsn, sk.Addr, nil)
 	// An account added on A signs in on B; B's session is valid on A; the
 	// TOTP code B took is refused on A.
 	secret := consoleUser(t, a, "secteam")
@@ -231,14 +224,7 @@ func TestBrowserClusterConsole(t *testing.T) {
 	node, script := browsertest.Script(t, "cluster.mjs")
 	dsn := pgtest.New(t)
 	sk := startSink(t)
-	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
-	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
-	if out, err := a.cli("db", "migrate"); err != nil {
-		t.Fatalf("db migrate: %v\n%s", err, out)
-	}
-	a.start()
-	copyKeys(t, a, b)
-	b.start()
+	a, b := startNodes(t, dsn, sk.Addr, nil)
 	secret := consoleUser(t, a, "secteam")
 	to := massRcpts("e2e")
 	if err := sendMail(a.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "e2e", "quarterly newsletter held on A")); err != nil {
@@ -278,14 +264,7 @@ func TestBrowserClusterConsole(t *testing.T) {
 func TestClusterRecipientHistory(t *testing.T) {
 	dsn := pgtest.New(t)
 	sk := startSink(t)
-	a := newInstance(t, sk.Addr, clusterYAML(dsn, "node-a"))
-	b := newInstance(t, sk.Addr, clusterYAML(dsn, "node-b"))
-	if out, err := a.cli("db", "migrate"); err != nil {
-		t.Fatalf("db migrate: %v\n%s", err, out)
-	}
-	a.start()
-	copyKeys(t, a, b)
-	b.start()
+	a, b := startNodes(t, dsn, sk.Addr, nil)
 	firstTime := func(tag string) []string {
 		t.Helper()
 		to := append(massRcpts(tag), "y@newpartner.test")

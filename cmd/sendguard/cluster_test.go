@@ -54,6 +54,26 @@ func copyKeys(t *testing.T, from, to *instance) {
 	}
 }
 
+// startNodes starts nodes A and B on the shared database dsn with the next
+// hop at sink, A's keys copied to B and the schema migrated; prepare, if
+// set, runs on each before it starts.
+func startNodes(t *testing.T, dsn, sink string, prepare func(testing.TB, *instance)) (a, b *instance) {
+	t.Helper()
+	a = newInstance(t, sink, clusterYAML(dsn, "node-a"))
+	b = newInstance(t, sink, clusterYAML(dsn, "node-b"))
+	if prepare != nil {
+		prepare(t, a)
+		prepare(t, b)
+	}
+	if out, err := a.cli("db", "migrate"); err != nil {
+		t.Fatalf("db migrate: %v\n%s", err, out)
+	}
+	a.start()
+	copyKeys(t, a, b)
+	b.start()
+	return a, b
+}
+
 // massRcpts makes the default policy hold a mail for the sender
 // (mass-exposure: 10+ external addresses visible).
 func massRcpts(tag string) []string {
@@ -80,6 +100,21 @@ func heldID(t *testing.T, dsn, tag string) string {
 		return err == nil
 	})
 	return id
+}
+
+func pgCount(t *testing.T, dsn, q string) int {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var n int
+	if err := c.QueryRow(ctx, q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func delivered(sk *sink.Sink, tag string) int {
@@ -348,7 +383,8 @@ func TestClusterImportSingleNode(t *testing.T) {
 	dataDir := filepath.Join(single.dir, "data")
 	out, err := admin.cli("db", "import", "-from", dataDir)
 	if err != nil || !strings.Contains(out, "events imported") || !strings.Contains(out, "held mail: 2 imported") || !strings.Contains(out, "verified") ||
-		!strings.Contains(out, "console accounts: 1 imported") {
+		!strings.Contains(out, "console accounts: 1 imported") || !strings.Contains(out, "stored reports: 2 copied") ||
+		!strings.Contains(out, "sender baselines: 1 imported, 0 already there") {
 		t.Fatalf("db import: %v\n%s", err, out)
 	}
 	if out, err := admin.cli("db", "import", "-from", dataDir); err != nil || !strings.Contains(out, "already imported") || !strings.Contains(out, "0 imported, 2 already there") ||
@@ -368,6 +404,16 @@ func TestClusterImportSingleNode(t *testing.T) {
 	if out, err := single.cli("audit", "verify"); err != nil {
 		t.Fatalf("audit verify: %v\n%s", err, out)
 	}
+	// A report accepted now reaches the shared table, and the imported
+	// baseline goes on counting there.
+	to := []string{"x@partner.test"}
+	if err := sendMail(single.smtp, "alice@example.com", to, testMessage("alice@example.com", to, "imp3", "x")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool {
+		return pgCount(t, dsn, `SELECT count(*) FROM node_reports`) == 3 &&
+			pgCount(t, dsn, `SELECT count(*) FROM node_baselines WHERE sender = 'alice@example.com' AND updated > now() - interval '1 minute'`) == 1
+	})
 	time.Sleep(time.Second)
 	if delivered(sk, "imp1") != 1 || delivered(sk, "imp2") != 0 {
 		t.Fatalf("delivered imp1 %d, imp2 %d", delivered(sk, "imp1"), delivered(sk, "imp2"))

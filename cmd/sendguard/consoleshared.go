@@ -91,3 +91,7 @@ func (c consoleQueue) Note(ctx context.Context, e hold.Event) error {
 func (c consoleQueue) Up(ctx context.Context) error {
 	return c.node.Available(ctx, time.Second)
 }
+
+func (c consoleQueue) RecordsSince(ctx context.Context, from time.Time, limit, withReports int) ([]*hold.Record, error) {
+	return c.node.Shared.RecordsSince(ctx, from, limit, withReports)
+}

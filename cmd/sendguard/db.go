@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/link"
+	"github.com/sendguard/sendguard/link/linkpg"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/pgstore"
 	"github.com/sendguard/sendguard/spool"
@@ -30,7 +32,7 @@ func dbCmd(args []string) error {
 	c := newCommand("db", "db migrate|status|import [-from DATA_DIR] [-config FILE]\n\n"+
 		"migrate  apply the pending schema migrations to storage.dsn (safe to run from several nodes at once)\n"+
 		"status   list the schema migrations this sendguard knows and whether each is applied\n"+
-		"import   copy a stopped single node's held mail, audit chain and console accounts (DATA_DIR) into storage.dsn")
+		"import   copy a stopped single node's held mail, audit chain, console accounts, download links, stored reports and sender baselines (DATA_DIR) into storage.dsn")
 	cfgPath := c.configFlag()
 	from := c.fs.String("from", "", "db import: the data_dir of the stopped bbolt node")
 	if wantsHelp(args) {
@@ -212,11 +214,59 @@ func dbImport(ctx context.Context, w io.Writer, pool *pgxpool.Pool, dataDir stri
 	if err := importUsers(ctx, w, pool, sp.DB()); err != nil {
 		return err
 	}
+	if err := importLinks(ctx, w, pool, sp.DB(), dataDir); err != nil {
+		return err
+	}
+	if err := importNodeData(ctx, w, pool, sp.DB()); err != nil {
+		return err
+	}
 	n, err := st.Verify(ctx)
 	if err != nil {
 		return fmt.Errorf("shared audit chain after the import: %w", err)
 	}
 	fmt.Fprintf(w, "shared audit chain verified: %d events\n", n)
+	return nil
+}
+
+// importLinks copies the node's download links whose files are still
+// kept: records, token hashes, download logs and the encrypted files as
+// they are (every node reads the same link.key). One-time codes are not
+// copied: a recipient asks for a new one.
+func importLinks(ctx context.Context, w io.Writer, pool *pgxpool.Pool, db *bbolt.DB, dataDir string) error {
+	keyPath := filepath.Join(dataDir, link.KeyFile)
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(w, "download links: none (no link.key)")
+		return nil
+	}
+	key, err := link.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return err
+	}
+	from, err := link.New(db, filepath.Join(dataDir, "links"), key, link.Options{})
+	if err != nil {
+		return err
+	}
+	to, err := linkpg.New(pool, key, link.Options{}, nil)
+	if err != nil {
+		return err
+	}
+	added, present := 0, 0
+	err = from.Export(ctx, func(e *link.Exported) error {
+		ok, err := to.Import(ctx, e)
+		if err != nil {
+			return err
+		}
+		if ok {
+			added++
+		} else {
+			present++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import download links: %w", err)
+	}
+	fmt.Fprintf(w, "download links: %d packages imported, %d already there\n", added, present)
 	return nil
 }
 

@@ -170,7 +170,7 @@ func printReplay(w io.Writer, res reports.Result, loc *time.Location) {
 
 // purgeReports deletes reports older than retention every interval until
 // ctx ends; each purge that deletes something is an audit event.
-func purgeReports(ctx context.Context, rs *reports.Bolt, audit *hold.Store, retention, every time.Duration, log *slog.Logger) {
+func purgeReports(ctx context.Context, rs reportPurger, audit auditChain, retention, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

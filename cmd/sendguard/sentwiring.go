@@ -32,7 +32,7 @@ type sentParts struct {
 
 // newSent builds the sent-mail record and the incident kit. With
 // sent.retention 0 nothing is recorded, and the kit finds nothing.
-func newSent(cfg *config.Config, store *spool.Store, st *sent.Store, q disposition.Acceptor, holds *hold.Store, links *link.Store, log *slog.Logger) (*sentParts, error) {
+func newSent(cfg *config.Config, store *spool.Store, st *sent.Store, q disposition.Acceptor, holds *hold.Store, links link.Storage, log *slog.Logger) (*sentParts, error) {
 	base, err := webbase.ParseBase(cfg.Web.BaseURL)
 	if err != nil {
 		return nil, err

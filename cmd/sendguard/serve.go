@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,34 +11,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/sendguard/sendguard/baseline"
 	"github.com/sendguard/sendguard/config"
-	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/gateway/adminapi"
-	"github.com/sendguard/sendguard/gateway/delivery"
-	"github.com/sendguard/sendguard/gateway/disposition"
-	"github.com/sendguard/sendguard/gateway/front"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/internal/webbase"
-	"github.com/sendguard/sendguard/link"
-	"github.com/sendguard/sendguard/notify"
-	"github.com/sendguard/sendguard/queue"
-	"github.com/sendguard/sendguard/reports"
-	"github.com/sendguard/sendguard/rules/inspect"
-	"github.com/sendguard/sendguard/rules/recipients"
-	"github.com/sendguard/sendguard/sent"
-	"github.com/sendguard/sendguard/spool"
-	"github.com/sendguard/sendguard/web"
 	"github.com/sendguard/sendguard/web/console"
-	"github.com/sendguard/sendguard/web/outbox"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for DATA phases and delivery
@@ -106,211 +85,39 @@ func setLevel(v *slog.LevelVar, name string) {
 	v.Set(l)
 }
 
-// run wires the pipeline and owns the shutdown order: stop accepting SMTP,
-// finish DATA in progress, stop HTTP, stop delivery workers, close the
-// store last.
+// run builds the node's stages in pipeline order, each complete when it is
+// handed to the next (build.go), then serves until ctx ends.
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptions) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data_dir: %w", err)
-	}
-	store, err := spool.Open(cfg.DataDir, log.With("component", "spool"))
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := gateway.NewMetrics(reg, func() map[string]int {
-		counts, _ := store.Counts()
-		out := map[string]int{}
-		for s, n := range counts {
-			out[string(s)] = n
-		}
-		return out
-	})
-
-	// Construction follows the pipeline, each part built once its
-	// dependencies exist: delivery, the queue, disposition (notices,
-	// rewrites, steps), the SMTP front. Nothing runs before the goroutines
-	// start below.
-	tr, closeTr, err := newTransport(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeTr()
-	signer, err := newDKIMSigner(cfg, log)
-	if err != nil {
-		return err
-	}
-	dkimSigner := &dkimSlot{}
-	dkimSigner.Store(signer)
-	routes := delivery.ByKind{Mail: withDKIM(tr, dkimSigner, log)}
-	if cfg.Notify.Relay != "" {
-		ntr, closeN, err := newRelayTransport(cfg, cfg.Notify.Relay, log)
-		if err != nil {
+	n := &node{cfg: cfg, log: log, opt: opt, loc: cfg.Location()}
+	defer n.close()
+	for _, build := range []func() error{
+		n.openSpool,        // the spool and the metrics that count it
+		n.buildOutbound,    // transports to the next hop, DKIM
+		n.loadKeys,         // keys every node of a cluster shares
+		n.buildQueue,       // the owner of messages' state, with its stores
+		n.joinCluster,      // storage.driver postgres: the shared held queue
+		n.buildPages,       // links, notices and the pages they point to
+		n.buildSent,        // the sent-mail record and incident kit
+		n.buildDelivery,    // the delivery runner
+		n.buildDisposition, // rewrites and the recorded-step worker
+		n.buildUnit,        // the reloadable unit: rules, certificates, directory
+		n.buildIntake,      // spool → inspect → decide → persist
+		n.buildFront,       // SMTP
+		n.buildWeb,         // pages, console, metrics
+		n.buildAdmin,       // the admin socket and reload
+	} {
+		if err := build(); err != nil {
 			return err
 		}
-		defer closeN()
-		routes.Own = withDKIM(ntr, dkimSigner, log)
 	}
+	return n.serve(ctx)
+}
 
-	reportStore := &reports.Bolt{DB: store.DB()}
-	if err := reportStore.Init(); err != nil {
-		return fmt.Errorf("reports: %w", err)
-	}
-	// Transitions that record a step wake the step worker after they
-	// commit.
-	stepWake := disposition.NewSignal()
-	history, err := delivery.NewHistory(store.DB())
-	if err != nil {
-		return err
-	}
-	sentStore, err := openSentStore(cfg, store)
-	if err != nil {
-		return err
-	}
-	qopts := queue.Options{OnStep: stepWake.Notify, Reports: reportStore, Learner: history,
-		Logger: log.With("component", "hold"),
-		// The closing message line of a message that ends without delivery
-		// (rejected, cancelled, expired, deleted), as delivery logs its own.
-		OnFinished: func(rec *spool.Record) {
-			gateway.LogMessage(log.With("component", "queue", "queue_id", rec.ID), gateway.RecordFacts(rec, time.Now()))
-		}}
-	if cfg.Sent.Retention > 0 {
-		qopts.Sent = sentStore
-	}
-	q, err := queue.Open(store, qopts)
-	if err != nil {
-		return err
-	}
-	runner := delivery.NewRunner(cfg, store, q, routes, buildDSN(cfg), log, metrics)
-	holds := q.Holds
-
-	loc := cfg.Location()
-	internal, err := recipients.New(recipients.Config{InternalDomains: cfg.InternalDomains}, nil)
-	if err != nil {
-		return err
-	}
-	encryptor, err := newEncryptor(cfg, store, internal.Internal)
-	if err != nil {
-		return err
-	}
-	csrfKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "web.key"))
-	if err != nil {
-		return err
-	}
-	tokens := &pageTokens{TokenStore: holds} // the shared queue's, with storage.driver postgres
-	pages, err := web.New(web.Config{Store: tokens, BaseURL: cfg.Web.BaseURL, Logger: log,
-		DefaultLang: defaultLang(cfg), CSRFKey: csrfKey, Location: loc,
-		Preview: func(id string) string { return tokens.preview(store, id) }})
-	if err != nil {
-		return err
-	}
-	builder, err := notify.NewBuilder(notify.Options{From: noticeFrom(cfg), Location: loc, DefaultLanguage: cfg.DefaultLanguage})
-	if err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	notifier := &disposition.Notifier{Store: store, Builder: builder, Link: pages.Link, Lang: cfg.Notify.Language,
-		LangOf: languageOf(cfg), Lifetime: cfg.Delivery.QueueLifetime, NewToken: web.NewToken}
-	// Senders' behaviour baselines: learned in memory at acceptance,
-	// written every few seconds and at shutdown (baseline package doc).
-	baselineStore := &baseline.Bolt{DB: store.DB()}
-	if err := baselineStore.Init(); err != nil {
-		return fmt.Errorf("baselines: %w", err)
-	}
-	baselines := baseline.NewTracker(baselineStore, loc, 0, log.With("component", "baselines"))
-	// The recipient history is this node's until the shared store, opened
-	// below, joins it (storage.driver postgres).
-	hist := &historySlot{local: history}
-	first, err := buildUnit(cfg, hist, store.TempDir())
-	if err != nil {
-		return err
-	}
-	linkKey, err := link.LoadOrCreateKey(filepath.Join(cfg.DataDir, link.KeyFile))
-	if err != nil {
-		return err
-	}
-	links, err := link.New(store.DB(), filepath.Join(cfg.DataDir, "links"), linkKey,
-		link.Options{Audit: holds, Logger: log.With("component", "link")})
-	if err != nil {
-		return err
-	}
-	linkSecret, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "link-web.key"))
-	if err != nil {
-		return err
-	}
-	shared, err := openShared(cfg, q, log, stepWake.Notify)
-	if err != nil {
-		return err
-	}
-	defer shared.Close()
-	if shared != nil {
-		tokens.TokenStore, tokens.node = shared.node.Pages(), shared.node
-		shared.joinHistory(hist, log)
-	}
-	shared.register(reg)
-	linkPages, err := link.NewHandler(link.Config{Store: links, BaseURL: cfg.Web.BaseURL, From: noticeFrom(cfg),
-		Logger: log, Secret: linkSecret, DefaultLang: defaultLang(cfg), Location: loc,
-		Mailer: func(ctx context.Context, to string, msg []byte) error {
-			// One-time codes travel as notices: spooled like any mail.
-			return disposition.QueueNotice(ctx, q, store, []string{to}, msg, "download code", time.Now(), cfg.Delivery.QueueLifetime)
-		}})
-	if err != nil {
-		return err
-	}
-	sentParts, err := newSent(cfg, store, sentStore, q, holds, links, log)
-	if err != nil {
-		return err
-	}
-	if cfg.Sent.Retention > 0 {
-		runner.Sent = sentParts.store
-		if w := cfg.Sent.ReportWindow; w > 0 {
-			slog := log.With("component", "sent")
-			runner.OnSent = func(rec *sent.Record) {
-				if err := sentParts.kit.SendReceipt(context.Background(), rec, languageOf(cfg)(rec.MailFrom), w); err != nil {
-					slog.Error("queue delivery receipt", "queue_id", rec.ID, "err", err)
-				}
-			}
-		}
-	}
-	linker := &disposition.Linker{Store: store, Links: links, Pages: linkPages, Notices: builder,
-		TTL: cfg.Link.ExpireAfter, MaxDownloads: cfg.Link.MaxDownloads, LangOf: firstLanguageOf(cfg), Location: loc,
-		Lifetime: cfg.Delivery.QueueLifetime}
-	profiles, err := cfg.Profiles()
-	if err != nil {
-		return err
-	}
-	rewriter := &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker,
-		Profiles: profiles}
-	steps := &disposition.StepRunner{Queue: q, Store: store, Rewriter: rewriter, Notifier: notifier,
-		OnQueued: runner.Wake, Log: log.With("component", "steps"), Wakeup: stepWake}
-	live := &liveParts{log: log, reg: reg, dkim: dkimSigner}
-	if first.live, err = live.prepare(cfg); err != nil {
-		return err
-	}
-	live.installDirectory(first.live.dir)
-	defer live.close()
-	// The swap points of a reload: the SMTP server's inspector, both
-	// certificates, the console's policy page and test, the log level.
-	inspectorOf := func(u *unit) *disposition.PolicyInspector {
-		return &disposition.PolicyInspector{Rules: u.rules, Notifier: notifier, Log: log,
-			Rewriter: rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
-			ResolveApprovers: approverResolver{cfg: u.cfg, dir: u.live.dir.directory(), log: log.With("component", "approvers")}.resolve,
-			Directory:        senderDirectory(u.live.dir.directory(), u.cfg), KeepReports: cfg.Reports.Retention > 0,
-			Baselines: baselines}
-	}
-	var current atomic.Pointer[unit]
-	current.Store(first)
-	smtpCert, webCert := &front.CertSlot{}, &front.CertSlot{}
-	smtpCert.Set(first.smtpCert)
-	webCert.Set(first.webCert)
-	srv, err := front.NewServer(front.Options{Config: cfg, Log: log, Store: store, Queue: q, Inspector: shared.inspector(inspectorOf(first)),
-		Metrics: metrics, OnQueued: shared.onQueued(runner.Wake), Cert: smtpCert})
-	if err != nil {
-		return err
-	}
-
+// serve opens the listeners, starts every component and owns the shutdown
+// order: stop accepting SMTP, finish DATA in progress, stop HTTP, stop
+// delivery workers; the store closes last (close).
+func (n *node) serve(ctx context.Context) error {
+	cfg, log := n.cfg, n.log
 	smtpLn, err := net.Listen("tcp", cfg.SMTP.Listen)
 	if err != nil {
 		return fmt.Errorf("smtp.listen: %w", err)
@@ -327,72 +134,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		return err
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	if cfg.Delivery.NextHop == "" {
-		ob, err := outbox.New(outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), Location: loc,
-			DefaultLang: defaultLang(cfg), Logger: log.With("component", "outbox")})
-		if err != nil {
-			return err
-		}
-		ob.Register(mux)
-	}
-	mux.Handle("/h/", pages)
-	mux.Handle("/static/", pages)
-	testFn := func(ctx context.Context, r io.Reader) (*inspect.Result, error) {
-		return current.Load().rules.Inspect(ctx, r, inspect.Envelope{})
-	}
-	sso, err := consoleSSO(cfg, log)
-	if err != nil {
-		return err
-	}
-	live.sso = sso
-	cons, err := console.New(console.Config{Hold: holds, Spool: store, DB: store.DB(), BaseURL: cfg.Web.BaseURL,
-		Logger: log, Policy: first.policy.Rules(), Test: testFn, InternalDomains: cfg.InternalDomains,
-		Location: loc, DefaultLang: cfg.DefaultLanguage, SSO: sso, DisableLocalLogin: !cfg.Console.LocalLogin,
-		DataNotes: ownDataNotes(first.rules), LiveNotes: directoryNotes(live.directory), Reports: reportStore, Incidents: sentParts.kit,
-		Shared: shared.consoleShared(), Accounts: shared.consoleAccounts()})
-	if err != nil {
-		return fmt.Errorf("console: %w", err)
-	}
-	mux.Handle(cons.Prefix(), cons)
-	mux.Handle(linkPages.Prefix(), linkPages)
-	mux.Handle(sentParts.prefix, sentParts.confirm)
-	mux.Handle(sentParts.reportPrefix, sentParts.confirm)
-	webSrv := &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	rl := &reloader{path: opt.path, cur: cfg, log: log.With("component", "reload"),
-		build: func(c *config.Config) (*unit, error) {
-			u, err := buildUnit(c, hist, store.TempDir())
-			if err == nil {
-				u.live, err = live.prepare(c)
-			}
-			return u, err
-		},
-		apply: func(u *unit) {
-			live.install(u.live)
-			rewriter.SetProfiles(u.profiles)
-			srv.SetInspector(shared.inspector(inspectorOf(u)))
-			smtpCert.Set(u.smtpCert)
-			webCert.Set(u.webCert)
-			cons.SetPolicy(u.policy.Rules(), ownDataNotes(u.rules))
-			if opt.level != nil {
-				setLevel(opt.level, u.cfg.Log.Level)
-			}
-			current.Store(u)
-		},
-		audit: func(ctx context.Context, e hold.Event) error { _, err := holds.AppendEvent(ctx, e); return err }}
-	adminMux := userRoutes(cons.Users())
-	adminMux.Handle("GET /v1/reports", reports.Handler(reportStore))
-	adminMux.Handle("GET /v1/policy/baseline", baselineHandler(baselines))
-	adminMux.Handle("GET /v1/policy/stats", statsHandler(holds, loc))
-	directoryRoutes(adminMux, live.directory)
-	adminMux.Handle("/v1/sent", sent.Handler(sentParts.store))
-	adminMux.Handle("/v1/sent/", sent.Handler(sentParts.store))
-	admin := &adminapi.Admin{Store: store, Queue: shared.adminQueue(q), Shared: shared.adminShared(), Runner: runner, Log: log.With("component", "admin"),
-		Users: cons.Users(), Mux: adminMux, Reload: rl.reload}
-	adminSrv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
-
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	runnerDone := make(chan struct{})
 	var wg sync.WaitGroup
@@ -406,15 +147,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 			}
 		}()
 	}
+	store, holds, runner, shared := n.store, n.q.Holds, n.runner, n.shared
 	goRun("delivery", func() error { runner.Run(runCtx); close(runnerDone); return nil })
 	goRun("spool purge", func() error {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
 		for {
-			if n, err := store.Purge(time.Now().Add(-cfg.Delivery.Retention)); err != nil {
+			if count, err := store.Purge(time.Now().Add(-cfg.Delivery.Retention)); err != nil {
 				log.Error("purge finished messages", "err", err)
-			} else if n > 0 {
-				log.Info("purged finished messages", "count", n)
+			} else if count > 0 {
+				log.Info("purged finished messages", "count", count)
 			}
 			select {
 			case <-runCtx.Done():
@@ -424,16 +166,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 		}
 	})
 	goRun("report purge", func() error {
-		purgeReports(runCtx, reportStore, holds, cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
+		purgeReports(runCtx, n.shared.reportPurge(n.reports), n.shared.audit(holds), cfg.Reports.Retention, 10*time.Minute, log.With("component", "reports"))
 		return nil
 	})
 	goRun("sent purge", func() error {
-		purgeSent(runCtx, sentParts.store, holds, cfg.Sent.Retention, 10*time.Minute, log.With("component", "sent"))
+		purgeSent(runCtx, n.sent.store, holds, cfg.Sent.Retention, 10*time.Minute, log.With("component", "sent"))
 		return nil
 	})
-	goRun("baseline flush", func() error { baselines.Run(runCtx, 5*time.Second); return nil })
-	goRun("recorded steps", func() error { steps.Run(runCtx); return nil })
-	goRun("link purge", func() error { links.Run(runCtx, 10*time.Minute); return nil })
+	goRun("baseline flush", func() error { n.baselines.Run(runCtx, 5*time.Second); return nil })
+	goRun("recorded steps", func() error { n.steps.Run(runCtx); return nil })
+	goRun("link purge", func() error { n.links.Run(runCtx, 10*time.Minute); return nil })
 	goRun("hold timers", func() error {
 		err := holds.Run(runCtx, 30*time.Second, cfg.Hold.Retention)
 		if errors.Is(err, context.Canceled) {
@@ -444,24 +186,25 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	if shared != nil {
 		goRun("shared held queue", func() error { shared.node.Run(runCtx, time.Second); return nil })
 		goRun("shared recipient history", func() error { shared.history.Run(runCtx, 5*time.Second); return nil })
+		goRun("shared reports", func() error { shared.shipReports(runCtx, n.reports, 5*time.Second, log); return nil })
 	}
-	live.run(runCtx)
-	if sso != nil {
+	n.live.run(runCtx)
+	if sso := n.sso; sso != nil {
 		goRun("sso discovery", func() error { sso.Run(runCtx); return nil })
 	}
-	goRun("smtp", func() error { return srv.Serve(smtpLn) })
-	goRun("web", serveWeb(webSrv, webLn, cfg, webCert, log))
+	goRun("smtp", func() error { return n.smtp.Serve(smtpLn) })
+	goRun("web", serveWeb(n.webSrv, webLn, cfg, n.webCert, log))
 	goRun("reload on SIGHUP", func() error {
 		for {
 			select {
 			case <-runCtx.Done():
 				return nil
-			case <-opt.hup:
-				rl.reload(runCtx, hold.Actor{Name: "signal (SIGHUP)", Role: "admin"})
+			case <-n.opt.hup:
+				n.reloader.reload(runCtx, hold.Actor{Name: "signal (SIGHUP)", Role: "admin"})
 			}
 		}
 	})
-	goRun("admin", func() error { return adminSrv.Serve(adminLn) })
+	goRun("admin", func() error { return n.adminSrv.Serve(adminLn) })
 	log.Info("sendguard started", "version", version, "smtp", smtpLn.Addr().String(),
 		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir)
 
@@ -474,11 +217,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opt runOptio
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := n.smtp.Shutdown(sctx); err != nil {
 		log.Warn("smtp shutdown", "err", err)
 	}
-	webSrv.Shutdown(sctx)
-	adminSrv.Shutdown(sctx)
+	n.webSrv.Shutdown(sctx)
+	n.adminSrv.Shutdown(sctx)
 	stopRunner()
 	select {
 	case <-runnerDone:

@@ -6,18 +6,19 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/crypto/atrest"
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/gateway/delivery"
 	"github.com/sendguard/sendguard/gateway/disposition"
-	"github.com/sendguard/sendguard/gateway/front"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/link"
+	"github.com/sendguard/sendguard/link/linkpg"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/queue/cluster"
 	"github.com/sendguard/sendguard/queue/pgstore"
@@ -29,6 +30,7 @@ import (
 // PostgreSQL (storage.driver: postgres); nil with the bbolt default.
 type sharedStore struct {
 	node    *cluster.Node
+	pg      *pgstore.Store
 	history *cluster.History
 	pool    *pgxpool.Pool
 	close   func()
@@ -46,7 +48,8 @@ func sharedKeyFiles(cfg *config.Config) []pgstore.KeyFile {
 
 // openShared joins the cluster: the schema must be the one this build
 // knows and the key files the ones the other nodes read.
-func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep func()) (*sharedStore, error) {
+// Its recipient history joins local's.
+func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep func(), local *delivery.History) (*sharedStore, error) {
 	if !cfg.Storage.Postgres() {
 		return nil, nil
 	}
@@ -66,7 +69,20 @@ func openShared(cfg *config.Config, q *queue.Queue, log *slog.Logger, onStep fun
 	}
 	node := cluster.New(q, st, cluster.Options{OnStep: onStep, Retention: cfg.Hold.Retention, Logger: log})
 	log.Info("sharing the held queue on PostgreSQL", "node", st.Node())
-	return &sharedStore{node: node, pool: pool, close: pool.Close}, nil
+	return &sharedStore{node: node, pg: st, pool: pool, close: pool.Close,
+		history: cluster.NewHistory(local, node.Shared, log)}, nil
+}
+
+// links is the download-link store: with storage.driver postgres the
+// cluster's (files and records in the database, encrypted under the
+// shared link.key), so a link made on one node downloads through any;
+// otherwise local, this node's bbolt DB and disk. Packages made before the
+// switch are served once `sendguard db import` copied them.
+func (s *sharedStore) links(local *link.Store, key *atrest.MasterKey, log *slog.Logger) (link.Storage, error) {
+	if s == nil {
+		return local, nil
+	}
+	return linkpg.New(s.pool, key, link.Options{Logger: log}, s.pg)
 }
 
 func (s *sharedStore) Close() {
@@ -89,7 +105,7 @@ func (s *sharedStore) adminQueue(q *queue.Queue) adminapi.AdminQueue {
 // while PostgreSQL does not answer, mail the policy holds gets 451 4.3.0
 // (the MTA retries it) rather than being held where no other node's
 // reviewer sees it; mail the policy delivers never waits on PostgreSQL.
-func (s *sharedStore) inspector(in *disposition.PolicyInspector) front.Inspector {
+func (s *sharedStore) inspector(in *disposition.PolicyInspector) intake.Inspector {
 	if s == nil {
 		return in
 	}
@@ -100,7 +116,7 @@ func (s *sharedStore) inspector(in *disposition.PolicyInspector) front.Inspector
 const holdCheckTimeout = 2 * time.Second
 
 type sharedHoldInspector struct {
-	front.Inspector
+	intake.Inspector
 	node *cluster.Node
 }
 
@@ -128,12 +144,19 @@ func (s *sharedStore) onQueued(next func(string)) func(string) {
 	}
 }
 
-// pageTokens lets the confirm/approve pages be built before the shared
-// store is opened (it checks key files created later); it is set before
-// anything serves.
+// pageTokens are the confirm/approve pages' tokens: this node's, or the
+// shared store's with storage.driver postgres.
 type pageTokens struct {
 	web.TokenStore
-	node *cluster.Node // set with storage.driver postgres
+	node *cluster.Node // nil with bbolt
+}
+
+// pageTokens is where the pages find their tokens; local is this node's.
+func (s *sharedStore) pageTokens(local web.TokenStore) *pageTokens {
+	if s == nil {
+		return &pageTokens{TokenStore: local}
+	}
+	return &pageTokens{TokenStore: s.node.Pages(), node: s.node}
 }
 
 // preview is the confirm page's body preview: from this node's spool, or
@@ -177,21 +200,23 @@ func (s *sharedStore) register(reg *prometheus.Registry) {
 }
 
 // historySlot is the recipient history the analysis asks: this node's,
-// or the cluster's once the shared store is open.
+// or the cluster's with the shared store.
 type historySlot struct {
 	local  *delivery.History
-	shared atomic.Pointer[cluster.History]
+	shared *cluster.History // nil with bbolt
 }
 
 func (h *historySlot) Known(domain string) bool {
-	if s := h.shared.Load(); s != nil {
-		return s.Known(domain)
+	if h.shared != nil {
+		return h.shared.Known(domain)
 	}
 	return h.local.Known(domain)
 }
 
-// joinHistory makes the analysis ask the cluster's recipient history.
-func (s *sharedStore) joinHistory(h *historySlot, log *slog.Logger) {
-	s.history = cluster.NewHistory(h.local, s.node.Shared, log)
-	h.shared.Store(s.history)
+// recipientHistory is the history the analysis asks.
+func (s *sharedStore) recipientHistory(local *delivery.History) *historySlot {
+	if s == nil {
+		return &historySlot{local: local}
+	}
+	return &historySlot{local: local, shared: s.history}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/sendguard/sendguard/internal/spillbuf"
 )
 
 // ErrTooLarge is returned for an entry whose data reaches 4 GiB: the writer
@@ -34,11 +36,11 @@ const (
 type Writer struct {
 	opt    Options
 	zw     *zip.Writer
-	fw     *flate.Writer // pooled; nil until the first deflated entry
-	ent    *entryBuf     // the entry being built; nil until the first Add
-	bw     *bufio.Writer // buffers ent (deflate writes in small pieces)
-	buf    *[]byte       // pooled copy buffer
-	cbuf   *[]byte       // pooled ciphertext buffer
+	fw     *flate.Writer    // pooled; nil until the first deflated entry
+	ent    *spillbuf.Buffer // the entry being built; nil until the first Add
+	bw     *bufio.Writer    // buffers ent (deflate writes in small pieces)
+	buf    *[]byte          // pooled copy buffer
+	cbuf   *[]byte          // pooled ciphertext buffer
 	used   map[string]struct{}
 	err    error // sticky: the archive is broken after a failed copy
 	closed bool
@@ -103,12 +105,12 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 // large entries) and the pooled buffers on first use, and empties it.
 func (w *Writer) prepareTemp() error {
 	if w.ent == nil {
-		w.ent = &entryBuf{dir: w.opt.TempDir}
+		w.ent = spillbuf.New(w.opt.TempDir, "zip")
 		w.buf, w.cbuf = getBuf(), getBuf()
 		w.bw = getBufWriter(w.ent)
 		return nil
 	}
-	if err := w.ent.reset(); err != nil {
+	if err := w.ent.Truncate(0); err != nil {
 		return fmt.Errorf("aeszip: %w", err)
 	}
 	w.bw.Reset(w.ent)
@@ -210,7 +212,7 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("aeszip: write temp file: %w", err)
 	}
-	size := w.ent.n
+	size := w.ent.Size()
 	if size > maxEntrySize {
 		return ErrTooLarge
 	}
@@ -229,7 +231,7 @@ func (w *Writer) copyEntry(fh *zip.FileHeader) error {
 	if err != nil {
 		return err
 	}
-	return w.ent.copyTo(dst, *w.buf)
+	return w.ent.CopyTo(dst, *w.buf)
 }
 
 // Close writes the central directory, removes the temp file and returns
@@ -246,7 +248,7 @@ func (w *Writer) Close() error {
 		errs = append(errs, fmt.Errorf("aeszip: write central directory: %w", err))
 	}
 	if w.ent != nil {
-		if err := w.ent.close(); err != nil {
+		if err := w.ent.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("aeszip: temp file: %w", err))
 		}
 		putBuf(w.buf)

@@ -105,12 +105,8 @@ type Runner struct {
 	attemptCtx context.Context // ends only on Abort: shutdown lets attempts finish
 	abort      context.CancelFunc
 
-	// Sent, if set, records every delivered mail (sent.retention) in the
-	// transaction that records the attempt that delivered it.
-	Sent *sent.Store
-	// OnSent, if set, runs after such a record commits (the sender's
-	// receipt with its report link).
-	OnSent func(*sent.Record)
+	sent   *sent.Store
+	onSent func(*sent.Record)
 }
 
 // Queue is what the runner needs of the message queue (*queue.Queue is
@@ -120,13 +116,35 @@ type Queue interface {
 	Park(ctx context.Context, id, reason string) error
 }
 
-// NewRunner builds the delivery runner: it reads due messages and their
-// bodies from store and commits results through q.
-func NewRunner(cfg *config.Config, store *spool.Store, q Queue, tr Transport, dsn DSNBuilder, log *slog.Logger, m *gateway.Metrics) *Runner {
+// Options are the runner's dependencies.
+type Options struct {
+	Config    *config.Config
+	Store     *spool.Store // due messages and their bodies
+	Queue     Queue        // commits each attempt's result
+	Transport Transport
+	DSN       DSNBuilder // nil: no DSNs
+	Log       *slog.Logger
+	Metrics   *gateway.Metrics
+	// Sent, if set, records every delivered mail (sent.retention) in the
+	// transaction that records the attempt that delivered it.
+	Sent *sent.Store
+	// OnSent, if set, runs after such a record commits (the sender's
+	// receipt with its report link).
+	OnSent func(*sent.Record)
+}
+
+// New builds the delivery runner.
+func New(o Options) *Runner {
 	actx, abort := context.WithCancel(context.Background())
-	return &Runner{store: store, queue: q, tr: tr, dsn: dsn, cfg: cfg, log: log.With("component", "delivery"),
-		metrics: m, now: time.Now, wake: make(chan struct{}, 1), inflight: map[string]bool{},
-		attemptCtx: actx, abort: abort}
+	return &Runner{store: o.Store, queue: o.Queue, tr: o.Transport, dsn: o.DSN, cfg: o.Config, log: o.Log.With("component", "delivery"),
+		metrics: o.Metrics, now: time.Now, wake: make(chan struct{}, 1), inflight: map[string]bool{},
+		attemptCtx: actx, abort: abort, sent: o.Sent, onSent: o.OnSent}
+}
+
+// NewRunner builds a runner that records no sent mail: it reads due
+// messages and their bodies from store and commits results through q.
+func NewRunner(cfg *config.Config, store *spool.Store, q Queue, tr Transport, dsn DSNBuilder, log *slog.Logger, m *gateway.Metrics) *Runner {
+	return New(Options{Config: cfg, Store: store, Queue: q, Transport: tr, DSN: dsn, Log: log, Metrics: m})
 }
 
 // Abort cancels delivery attempts in progress (after the shutdown grace);
@@ -447,8 +465,8 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 		}
 		return
 	}
-	if sentRec != nil && r.OnSent != nil {
-		r.OnSent(sentRec)
+	if sentRec != nil && r.onSent != nil {
+		r.onSent(sentRec)
 	}
 	r.metrics.Delivered.Add(float64(o.delivered))
 	r.metrics.Deferred.Add(float64(o.deferred))
@@ -478,7 +496,7 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 // one recipient, hashing the attachments of the original body (read
 // before the transaction; the body goes only when the message is final).
 func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time) *sent.Record {
-	if r.Sent == nil || !sent.Wanted(rec) {
+	if r.sent == nil || !sent.Wanted(rec) {
 		return nil
 	}
 	f, err := r.store.OpenBody(rec.ID)
@@ -488,9 +506,9 @@ func (r *Runner) prepareSent(log *slog.Logger, rec *spool.Record, now time.Time)
 	}
 	defer f.Close()
 	s := sent.Prepare(rec, now, f)
-	if r.Sent.KeepsBodies() {
+	if r.sent.KeepsBodies() {
 		if _, err := f.Seek(0, io.SeekStart); err == nil {
-			err = r.Sent.SaveBody(rec.ID, f)
+			err = r.sent.SaveBody(rec.ID, f)
 		}
 		if err != nil {
 			log.Error("keep sent body", "err", err)

@@ -23,7 +23,7 @@ import (
 // sender gets a notice with the revocation link and the download log.
 type Linker struct {
 	Store        *spool.Store
-	Links        *link.Store
+	Links        link.Storage
 	Pages        *link.Handler
 	Notices      *notify.Builder // writes the sender's notice
 	TTL          time.Duration   // how long links work

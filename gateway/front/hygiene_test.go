@@ -65,7 +65,8 @@ func startHygiene(t *testing.T, mutate func(*config.Config)) *hygieneEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(Options{Config: &cfg, Log: log, Store: store, Queue: q, Metrics: gateway.NewMetrics(prometheus.NewRegistry(), nil)})
+	metrics := gateway.NewMetrics(prometheus.NewRegistry(), nil)
+	srv, err := NewServer(Options{Config: &cfg, Log: log, Intake: testIntake(t, &cfg, store, q, metrics), Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
-// Package front is sendguard's SMTP front: it receives mail from the
-// corporate MTA, spools it, asks the disposition stage what to do and
-// answers with the reply code the outcome maps to (codes.go). It knows
-// nothing of holds, rewrites or delivery beyond the verdict it gets.
+// Package front is sendguard's SMTP front, a thin adapter: it speaks SMTP
+// to the corporate MTA (limits, hygiene, AUTH, envelope syntax), hands each
+// message to an intake transaction and answers with the reply code the
+// transaction's typed outcome maps to (codes.go). It writes nothing
+// itself and knows nothing of verdicts, holds or delivery.
 //
-// Invariants: 250 is sent only after the body file, the spool directory and
-// the record are fsynced; every internal failure reaches the client as a
+// Invariants: 250 is sent only for an outcome the intake reports committed,
+// that is after the body file, the spool directory and the record are
+// fsynced; every internal failure reaches the client as a
 // temporary 451 4.3.0 (codes.go); nothing is relayed for a client that is
 // neither in smtp.trusted_networks nor authenticated over TLS; such
 // outsiders never hold a slot of the trusted pool, and are disconnected
@@ -20,26 +22,21 @@ import (
 	"net/netip"
 	"os"
 	"sync"
-	"sync/atomic"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/internal/ratelimit"
-	"github.com/sendguard/sendguard/queue"
-	"github.com/sendguard/sendguard/spool"
 )
 
 // Server is the inbound SMTP server.
 type Server struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	store    *spool.Store
-	queue    Acceptor
-	insp     atomic.Pointer[inspectorRef] // swapped by a reload (reload.go)
+	intake   *intake.Stage
 	metrics  *gateway.Metrics
-	onQueued func(id string) // wakes the delivery runner
 	hostname string
 
 	trusted   []netip.Prefix
@@ -58,21 +55,12 @@ type Server struct {
 	inflight  sync.WaitGroup // DATA phases in progress
 }
 
-// Acceptor commits an accepted message with everything its verdict
-// prepared, all or nothing (*queue.Queue is one).
-type Acceptor interface {
-	Accept(ctx context.Context, a queue.Acceptance) error
-}
-
 // Options are the server's dependencies.
 type Options struct {
-	Config    *config.Config
-	Log       *slog.Logger
-	Store     *spool.Store
-	Queue     Acceptor  // commits accepted messages
-	Inspector Inspector // nil: deliver everything as is
-	Metrics   *gateway.Metrics
-	OnQueued  func(id string)
+	Config  *config.Config
+	Log     *slog.Logger
+	Intake  *intake.Stage // takes each message: spool, inspect, commit
+	Metrics *gateway.Metrics
 	// Cert serves smtp.tls's certificate; nil loads it from the config
 	// once, for good.
 	Cert *CertSlot
@@ -82,17 +70,13 @@ type Options struct {
 func NewServer(o Options) (*Server, error) {
 	cfg := o.Config
 	s := &Server{
-		cfg: cfg, log: o.Log.With("component", "smtpd"), store: o.Store, queue: o.Queue,
-		metrics: o.Metrics, onQueued: o.OnQueued, hostname: Hostname(cfg),
+		cfg: cfg, log: o.Log.With("component", "smtpd"), intake: o.Intake,
+		metrics: o.Metrics, hostname: Hostname(cfg),
 		users: map[string][]byte{},
 	}
-	if s.onQueued == nil {
-		s.onQueued = func(string) {}
+	if s.intake == nil {
+		return nil, errors.New("smtp server: no intake to hand messages to")
 	}
-	if s.queue == nil {
-		return nil, errors.New("smtp server: no queue to accept into")
-	}
-	s.SetInspector(o.Inspector)
 	for _, n := range cfg.SMTP.TrustedNetworks {
 		p, err := config.ParsePrefix(n)
 		if err != nil {
@@ -119,7 +103,7 @@ func NewServer(o Options) (*Server, error) {
 	srv.Domain = s.hostname
 	srv.MaxMessageBytes = cfg.SMTP.MaxMessageBytes
 	srv.MaxRecipients = cfg.SMTP.MaxRecipients
-	// go-smtp applies its limit to DATA too; ours (dataChecker) must refuse
+	// go-smtp applies its limit to DATA too; ours (the intake's) must refuse
 	// first, with a reply, so the library's is higher (see drainData).
 	srv.MaxLineLength = cfg.SMTP.MaxLineLength + lineLimitSlack
 	srv.ReadTimeout = cfg.SMTP.CommandTimeout

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -25,7 +26,8 @@ type session struct {
 	user    string     // authenticated user, if any
 	guard   *connGuard // outsider limits until AUTH succeeds (hygiene.go)
 
-	env *gateway.Envelope // current transaction
+	tx       *intake.Tx // current transaction
+	smtputf8 bool       // its MAIL FROM carried SMTPUTF8
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
@@ -47,7 +49,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.srv.metrics.Rejected.WithLabelValues("size").Inc()
 		return errTooBig
 	}
-	env := &gateway.Envelope{QueueID: spool.NewID(), MailFrom: from}
+	env := gateway.Envelope{MailFrom: from}
 	if opts != nil {
 		env.UTF8 = opts.UTF8
 		env.EightBit = opts.Body == smtp.Body8BitMIME
@@ -55,15 +57,16 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		env.DSNEnvID = opts.EnvelopeID
 		env.Size = opts.Size
 	}
-	s.env = env
+	s.abort()
+	s.tx, s.smtputf8 = s.srv.intake.Start(env), env.UTF8
 	return nil
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
-	if s.env == nil {
+	if s.tx == nil {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
-	a, rerr := s.envelopeAddress(to, s.env.UTF8, true)
+	a, rerr := s.envelopeAddress(to, s.smtputf8, true)
 	if rerr != nil {
 		reason := "bad_address"
 		if a.Routed() {
@@ -87,22 +90,22 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			r.ORcpt = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
 		}
 	}
-	s.env.Rcpts = append(s.env.Rcpts, r)
+	s.tx.AddRcpt(r)
 	return nil
 }
 
 func (s *session) Data(r io.Reader) error {
-	env := s.env
-	if env == nil {
+	tx := s.tx
+	if tx == nil {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
 	if !s.srv.beginData() {
 		return errShuttingDown
 	}
 	defer s.srv.inflight.Done()
-	log := s.log.With("queue_id", env.QueueID)
+	log := s.log.With("queue_id", tx.ID())
 	ir := &idleReader{r: r, conn: s.conn.Conn(), timeout: s.srv.cfg.SMTP.DataTimeout}
-	err := s.srv.receive(log, s.info(), env, ir)
+	err := s.srv.receive(log, tx, s.info(), ir)
 	if errors.Is(err, errTimeout) {
 		// The rest of the body must never be read as commands.
 		s.conn.Conn().Close()
@@ -110,15 +113,24 @@ func (s *session) Data(r io.Reader) error {
 	return err
 }
 
-// info describes the connection for the Received header and the record.
-func (s *session) info() connInfo {
+// info describes the client for the Received header and the record, as
+// it is at DATA (an AUTH may come after MAIL FROM).
+func (s *session) info() intake.Client {
 	_, tlsOn := s.conn.TLSConnectionState()
-	return connInfo{ip: s.ip, helo: s.conn.Hostname(), tls: tlsOn, user: s.user}
+	return intake.Client{IP: s.ip, Helo: s.conn.Hostname(), TLS: tlsOn, User: s.user}
 }
 
-func (s *session) Reset() { s.env = nil }
+// abort ends the current transaction, if any, without a message.
+func (s *session) abort() {
+	if s.tx != nil {
+		s.tx.Abort()
+		s.tx = nil
+	}
+}
 
-func (s *session) Logout() error { return nil }
+func (s *session) Reset() { s.abort() }
+
+func (s *session) Logout() error { s.abort(); return nil }
 
 // loginServer implements the AUTH LOGIN exchange (draft-murchison-sasl-login),
 // which Exchange and many MTAs still use.
@@ -147,14 +159,6 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, true, l.auth(l.user, string(resp))
 	}
 	return nil, true, fmt.Errorf("unexpected AUTH LOGIN step")
-}
-
-// connInfo is what the pipeline needs to know about the client.
-type connInfo struct {
-	ip   netip.Addr
-	helo string
-	tls  bool
-	user string
 }
 
 func addrIP(a net.Addr) netip.Addr {

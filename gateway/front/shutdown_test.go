@@ -14,6 +14,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/gateway"
+	"github.com/sendguard/sendguard/gateway/intake"
 	"github.com/sendguard/sendguard/queue"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -40,7 +41,8 @@ func startShutdownEnv(t *testing.T) *shutdownEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(Options{Config: &cfg, Log: log, Store: store, Queue: q, Metrics: gateway.NewMetrics(prometheus.NewRegistry(), nil)})
+	metrics := gateway.NewMetrics(prometheus.NewRegistry(), nil)
+	srv, err := NewServer(Options{Config: &cfg, Log: log, Intake: testIntake(t, &cfg, store, q, metrics), Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +53,18 @@ func startShutdownEnv(t *testing.T) *shutdownEnv {
 	e := &shutdownEnv{srv: srv, addr: ln.Addr().String(), served: make(chan error, 1)}
 	go func() { e.served <- srv.Serve(ln) }()
 	return e
+}
+
+// testIntake is the intake stage a server of cfg hands messages to.
+func testIntake(t testing.TB, cfg *config.Config, store *spool.Store, q intake.Acceptor, m *gateway.Metrics) *intake.Stage {
+	t.Helper()
+	in, err := intake.New(intake.Options{Store: store, Queue: q, Metrics: m, Hostname: Hostname(cfg),
+		NormalizeBareLF: cfg.SMTP.BareLF == "normalize", MaxLineLength: cfg.SMTP.MaxLineLength,
+		QueueLifetime: cfg.Delivery.QueueLifetime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 // rawConn speaks SMTP line by line.

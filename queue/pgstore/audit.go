@@ -61,6 +61,12 @@ func (s *Store) AppendEvent(ctx context.Context, e hold.Event) (hold.Event, erro
 	return out, err
 }
 
+// AppendEventTx adds an event to the cluster's chain in the caller's
+// transaction (the download-link store's, link/linkpg).
+func (s *Store) AppendEventTx(ctx context.Context, tx pgx.Tx, e hold.Event) (hold.Event, error) {
+	return appendEvent(ctx, tx, &e, s.now())
+}
+
 // Events returns a message's events in order.
 func (s *Store) Events(ctx context.Context, id string) ([]hold.Event, error) {
 	rows, err := s.pool.Query(ctx, `SELECT event FROM audit_events WHERE message_id = $1 ORDER BY seq`, id)

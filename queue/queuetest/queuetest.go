@@ -190,35 +190,8 @@ func testConcurrent(t *testing.T, open func(testing.TB) Subject) {
 	ctx := context.Background()
 	s := open(t)
 	id := accept(t, s, true)
-	var wg sync.WaitGroup
-	errs := make(chan error, 30)
-	for range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.Decide(ctx, id, hold.StateReleased, admin, "", "")
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		var se *queue.StateError
-		switch {
-		case err == nil:
-			ok++
-		case errors.As(err, &se) && se.State == "released":
-		default:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	steps := 0
-	for _, st := range message(t, s, id).Steps {
-		if st.Kind == spool.StepRelease {
-			steps++
-		}
-	}
+	ok := releaseAtOnce(t, id, 30, s)
+	steps := releaseSteps(t, s, id)
 	if ev, _ := s.Events(ctx, id); ok != 1 || steps != 1 || len(ev) != 2 {
 		t.Fatalf("%d releases succeeded, %d release steps, %d events", ok, steps, len(ev))
 	}
@@ -327,38 +300,10 @@ func testNofMReject(t *testing.T, open func(testing.TB) Subject) {
 // testNofMConcurrent: all approvers at once give exactly one release and
 // exactly two recorded approvals.
 func testNofMConcurrent(t *testing.T, open func(testing.TB) Subject) {
-	ctx := context.Background()
 	s := open(t)
 	id := acceptApproval(t, s)
-	var wg sync.WaitGroup
-	errs := make(chan error, 3*len(approvers))
-	for i := range 3 * len(approvers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.Approve(ctx, id, approver(approvers[i%len(approvers)]), "")
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		var se *queue.StateError
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, hold.ErrAlreadyApproved), errors.As(err, &se) && se.State == "released":
-		default:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	steps := 0
-	for _, st := range message(t, s, id).Steps {
-		if st.Kind == spool.StepRelease {
-			steps++
-		}
-	}
+	ok := approveAtOnce(t, id, 3, s)
+	steps := releaseSteps(t, s, id)
 	if got := actions(t, s, id); ok != 2 || steps != 1 || len(got) != 3 {
 		t.Fatalf("%d approvals accepted, %d release steps, events %v", ok, steps, got)
 	}
@@ -377,20 +322,58 @@ func RunCluster(t *testing.T, open func(testing.TB) (a, b Subject)) {
 // Approvers approving on both nodes at once, each several times: each
 // counts once, the second distinct one releases, once.
 func testNofMNodes(t *testing.T, open func(testing.TB) (Subject, Subject)) {
-	ctx := context.Background()
 	a, b := open(t)
 	id := acceptApproval(t, a)
+	ok := approveAtOnce(t, id, 4, a, b)
+	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
+	if got := actions(t, b, id); ok != 2 || steps != 1 || len(got) != 3 || got[1] != hold.ActionApprove || got[2] != hold.ActionRelease {
+		t.Fatalf("%d approvals accepted, %d release steps over both nodes, events %v", ok, steps, got)
+	}
+}
+
+// releaseAtOnce has n reviewers release id at once, spread over the nodes
+// in turn, and returns how many releases succeeded; the others must be
+// refused as already released.
+func releaseAtOnce(t testing.TB, id string, n int, nodes ...Subject) int {
 	var wg sync.WaitGroup
-	errs := make(chan error, 4*len(approvers))
-	for i := range 4 * len(approvers) {
-		node := a
-		if i%2 == 1 {
-			node = b
-		}
+	errs := make(chan error, n)
+	for i := range n {
+		node := nodes[i%len(nodes)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := node.Approve(ctx, id, approver(approvers[i%len(approvers)]), "")
+			_, err := node.Decide(context.Background(), id, hold.StateReleased, hold.Actor{Name: fmt.Sprintf("r%d", i), Role: "reviewer"}, "", "")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		var se *queue.StateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &se) && se.State == "released":
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	return ok
+}
+
+// approveAtOnce has every approver approve id rounds times at once,
+// spread over the nodes in turn, and returns how many approvals were
+// accepted; the others must be refused as repeated or too late.
+func approveAtOnce(t testing.TB, id string, rounds int, nodes ...Subject) int {
+	var wg sync.WaitGroup
+	errs := make(chan error, rounds*len(approvers))
+	for i := range rounds * len(approvers) {
+		node := nodes[i%len(nodes)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := node.Approve(context.Background(), id, approver(approvers[i%len(approvers)]), "")
 			errs <- err
 		}()
 	}
@@ -407,10 +390,7 @@ func testNofMNodes(t *testing.T, open func(testing.TB) (Subject, Subject)) {
 			t.Fatalf("unexpected error: %v", err)
 		}
 	}
-	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
-	if got := actions(t, b, id); ok != 2 || steps != 1 || len(got) != 3 || got[1] != hold.ActionApprove || got[2] != hold.ActionRelease {
-		t.Fatalf("%d approvals accepted, %d release steps over both nodes, events %v", ok, steps, got)
-	}
+	return ok
 }
 
 // releaseSteps counts release steps of id on a node (zero when the
@@ -456,33 +436,7 @@ func testConcurrentNodes(t *testing.T, open func(testing.TB) (Subject, Subject))
 	ctx := context.Background()
 	a, b := open(t)
 	id := accept(t, a, true)
-	var wg sync.WaitGroup
-	errs := make(chan error, 30)
-	for i := range 30 {
-		node := a
-		if i%2 == 1 {
-			node = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := node.Decide(ctx, id, hold.StateReleased, hold.Actor{Name: fmt.Sprintf("r%d", i), Role: "reviewer"}, "", "")
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		var se *queue.StateError
-		switch {
-		case err == nil:
-			ok++
-		case errors.As(err, &se) && se.State == "released":
-		default:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
+	ok := releaseAtOnce(t, id, 30, a, b)
 	steps := releaseSteps(t, a, id) + releaseSteps(t, b, id)
 	ev, _ := b.Events(ctx, id)
 	releases := 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -297,7 +298,8 @@ func TestReimportReplaces(t *testing.T) {
 // appendNorm's fast path must agree with Normalize everywhere.
 func FuzzAppendNorm(f *testing.F) {
 	for _, s := range []string{"山田 太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ　タロウ", "Ｕｓｅｒ＠Ｅｘａｍｐｌｅ．ｊｐ", "０９０−１２３４−５６７８",
-		"03-1234-5678", "+81 90-1234-5678", "(+81)3-1234-5678", "＋８１ ９０", "+1 212 555 0100", "カ\u3099", "ゟ", "丽", "①②", "e\u0301", "(03)1234-5678", "C-000123"} {
+		"03-1234-5678", "+81 90-1234-5678", "(+81)3-1234-5678", "＋８１ ９０", "+1 212 555 0100", "カ\u3099", "ゟ", "丽", "①②", "e\u0301", "(03)1234-5678", "C-000123",
+		"山田e\u0301", "東京都千代田区丸の内１−１−１", "やまだか\u3099", "ﾔﾏﾀﾞﾀﾛｳ様", "Ｙａｍａｄａ　Ｔａｒｏｕ"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -310,8 +312,34 @@ func FuzzAppendNorm(f *testing.F) {
 				t.Fatalf("kind %d %q: shape %#x, shapeOf %#x", k, s, shape, shapeOf(got[1:]))
 			}
 		}
+		// giving up early never turns away a value the index may hold
+		want := Normalize(KindText, s)
+		for i, tab := range fuzzShapeTables {
+			got, _ := appendNormCapped(nil, KindText, []byte(s), tab.caps())
+			if len(got) == 0 && want != "" && tab.has(shapeOf([]byte(want)), len(want)) {
+				t.Fatalf("table %d: %q (%q) given up, but its shape and length are in the index", i, s, want)
+			}
+			if len(got) > 0 && string(got) != want {
+				t.Fatalf("table %d: %q: capped %q, Normalize %q", i, s, got, want)
+			}
+		}
 	})
 }
+
+// fuzzShapeTables are shape tables of a customer list and of short
+// values of every class (a name of one accented letter: "é").
+var fuzzShapeTables = func() []*Shapes {
+	a, b := new(Shapes), new(Shapes)
+	for _, p := range people(50) {
+		for _, v := range []string{p.name, p.kana, p.email, p.id} {
+			a.add([]byte(Normalize(KindText, v)))
+		}
+	}
+	for _, v := range []string{"é", "が", "山", "a", "1", "@", "-", "ｶﾞ", "Å", "ab1", "山田é"} {
+		b.add([]byte(Normalize(KindText, v)))
+	}
+	return []*Shapes{a, b}
+}()
 
 func TestSipHashVector(t *testing.T) {
 	t.Parallel()
@@ -381,7 +409,7 @@ func TestShapesChangeNoResult(t *testing.T) {
 		t.Fatal("import recorded no value shapes")
 	}
 	old := &Index{info: ix.info, sip: ix.sip, bloom: ix.bloom, data: ix.data, tab: ix.tab, sh: ix.sh}
-	old.pool.New = ix.pool.New
+	old.setKey(testKey)
 	var rows strings.Builder
 	for i, p := range ps[:200] {
 		switch i % 4 {
@@ -413,4 +441,208 @@ func TestShapesChangeNoResult(t *testing.T) {
 	if n := Normalize(KindText, ps[3].email); !has(n) {
 		t.Errorf("shape of an indexed e-mail %q refused", n)
 	}
+}
+
+// TestStreamPieces writes texts to a Stream in pieces cut anywhere (inside
+// a line, inside a rune): the records are those of Match on the whole text.
+func TestStreamPieces(t *testing.T) {
+	t.Parallel()
+	ps := people(300)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	var text strings.Builder
+	for i, p := range ps[:150] {
+		switch i % 5 {
+		case 0:
+			fmt.Fprintf(&text, "%s,%s,東京都千代田区丸の内%d-1-1\n", p.name, p.phone, i)
+		case 1:
+			fmt.Fprintf(&text, "%s\t%s\n\n", p.kana, p.email)
+		case 2:
+			fmt.Fprintf(&text, "%s様\n(%s)\n", strings.ReplaceAll(p.name, " ", ""), p.id)
+		case 3:
+			fmt.Fprintf(&text, "  \n%s 様のご連絡先は %s です。\r\n", p.name, p.phone)
+		default:
+			fmt.Fprintf(&text, "%s,%s", p.name, ps[i+1].phone) // no newline: joins the next line
+		}
+	}
+	whole := []byte(text.String())
+	rng := rand.New(rand.NewPCG(19, 19))
+	for _, tabular := range []bool{true, false} {
+		want := ix.Match(whole, tabular)
+		if want.Records() < 50 {
+			t.Fatalf("tabular %v: only %d records in the whole text", tabular, want.Records())
+		}
+		for range 50 {
+			st := ix.NewStream(tabular)
+			for rest := whole; len(rest) > 0; {
+				n := min(len(rest), 1+rng.IntN(300))
+				if rng.IntN(8) == 0 {
+					n = 0 // an empty piece
+				}
+				st.Write(rest[:n])
+				rest = rest[n:]
+			}
+			got := st.Match()
+			if !reflect.DeepEqual(got.recs, want.recs) {
+				t.Fatalf("tabular %v: %d records from pieces, %d from the whole text", tabular, got.Records(), want.Records())
+			}
+		}
+	}
+}
+
+// TestPrefilterKeepsMatches imports random records (names in kanji, kana,
+// half-width kana, Latin letters with and without decomposed accents, ids
+// and e-mail addresses in full width) and finds every one written in a
+// row with two of its values, in another width or script: the shape
+// check, the early give-up and the filter turn away no value of the index.
+// Prose is matched alike with and without shapes.
+func TestPrefilterKeepsMatches(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(19, 2026))
+	pick := func(alpha []rune, lo, hi int) string {
+		n := lo + rng.IntN(hi-lo+1)
+		var b strings.Builder
+		for range n {
+			b.WriteRune(alpha[rng.IntN(len(alpha))])
+		}
+		return b.String()
+	}
+	var kanji, hira, kata, halfKana, latin []rune
+	for range 300 {
+		kanji = append(kanji, rune(0x4E00+rng.IntN(0x9FFF-0x4E00)))
+	}
+	for r := rune(0x3041); r <= 0x3093; r++ {
+		hira = append(hira, r)
+		kata = append(kata, r+0x60)
+	}
+	for r := rune(0xFF66); r <= 0xFF9D; r++ {
+		halfKana = append(halfKana, r)
+	}
+	latin = []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéüñ")
+	name := func() string {
+		switch rng.IntN(6) {
+		case 0:
+			return pick(kanji, 2, 3) + " " + pick(kanji, 1, 3)
+		case 1:
+			return pick(kanji, 1, 2) + pick(hira, 1, 3) // 山田はな
+		case 2:
+			return pick(latin, 1, 8) + " " + pick(latin, 2, 8)
+		case 3:
+			return pick(latin, 1, 4) + "e\u0301" // decomposed accent at the end
+		case 4:
+			return pick(kanji, 4, 7)
+		}
+		return pick(kata, 2, 6)
+	}
+	fullWidth := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			if r > ' ' && r < 0x7F {
+				r += 0xFEE0
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	toKata := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			if r >= 0x3041 && r <= 0x3096 {
+				r += 0x60
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	type rec struct{ v [5]string }
+	recs := make([]rec, 3000)
+	var csv strings.Builder
+	for i := range recs {
+		r := &recs[i]
+		r.v[0] = name()
+		r.v[1] = pick(append(hira, halfKana...), 2, 8)
+		r.v[2] = fmt.Sprintf("0%d-%04d-%04d", 3+rng.IntN(7), rng.IntN(10000), rng.IntN(10000))
+		r.v[3] = fmt.Sprintf("%s.%d@%s.example", pick(latin[:26], 1, 6), i, pick(latin[:26], 2, 5))
+		r.v[4] = fmt.Sprintf("K-%06d", rng.IntN(1000000))
+		fmt.Fprintf(&csv, "%s\n", strings.Join(r.v[:], ","))
+	}
+	ix, _, _ := build(t, []byte(csv.String()))
+	old := &Index{info: ix.info, sip: ix.sip, bloom: ix.bloom, data: ix.data, tab: ix.tab, sh: ix.sh}
+	old.setKey(testKey)
+	var rows, prose strings.Builder
+	for i, r := range recs {
+		a, b := rng.IntN(5), rng.IntN(5)
+		if a == b {
+			b = (a + 1) % 5
+		}
+		va, vb := r.v[a], r.v[b]
+		switch i % 3 {
+		case 1:
+			va, vb = fullWidth(va), fullWidth(vb)
+		case 2:
+			va, vb = toKata(va), toKata(vb)
+		}
+		if i%2 == 0 {
+			fmt.Fprintf(&rows, "%s,%s\n", va, vb)
+		} else {
+			fmt.Fprintf(&rows, "%s\t\"%s\"\n", va, vb)
+		}
+		fmt.Fprintf(&prose, "%s様 %s\n\n", va, vb)
+	}
+	got := ix.Match([]byte(rows.String()), true)
+	if got.Records() != len(recs) {
+		t.Errorf("%d of %d records found in their rows", got.Records(), len(recs))
+	}
+	if want := old.Match([]byte(rows.String()), true); !reflect.DeepEqual(got.recs, want.recs) {
+		t.Errorf("rows: %d records with shapes, %d without", got.Records(), want.Records())
+	}
+	got = ix.Match([]byte(prose.String()), false)
+	if want := old.Match([]byte(prose.String()), false); !reflect.DeepEqual(got.recs, want.recs) {
+		t.Errorf("prose: %d records with shapes, %d without", got.Records(), want.Records())
+	}
+	t.Logf("prose: %d of %d records", got.Records(), len(recs))
+}
+
+// cellStats reads a cell once for what digitCount and the former
+// allDigits and asciiWord said.
+func TestCellStats(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in           string
+		digits       int
+		allDig, word bool
+	}{
+		{"", 0, false, true},
+		{"000000392561", 12, true, true},
+		{"090-1000-5000", 11, false, true},
+		{"sato.1@mail.example.jp", 1, false, true},
+		{"０９０１２３", 6, false, false},
+		{"佐藤 太郎", 0, false, false},
+		{"C 0001", 4, false, false},
+		{"Sato.Taro@Example.JP", 0, false, true},
+		{"100-0000", 7, false, true},
+		{"東京都丸の内1-1-1", 3, false, false},
+	} {
+		st := cellStats([]byte(tc.in))
+		d, a, w := st.digits, st.allDig, st.word
+		if d != tc.digits || a != tc.allDig || w != tc.word || d != digitCount([]byte(tc.in)) {
+			t.Errorf("cellStats(%q) = %d, %v, %v; want %d, %v, %v", tc.in, d, a, w, tc.digits, tc.allDig, tc.word)
+		}
+		n := Normalize(KindText, tc.in)
+		if ascii := utf8.ValidString(tc.in) && len([]rune(tc.in)) == len(tc.in); st.ascii != ascii ||
+			ascii && (st.textLen != len(n) || st.shape != shapeOf([]byte(n))) {
+			t.Errorf("cellStats(%q): ascii %v, text form %d bytes, shape %#x; Normalize %q", tc.in, st.ascii, st.textLen, st.shape, n)
+		}
+	}
+}
+
+// trimCell agrees with bytes.Trim(bytes.TrimSpace(c), `"`).
+func FuzzTrimCell(f *testing.F) {
+	for _, s := range []string{"佐藤 太郎", " 佐藤\u3000", "\"a\"", "x\xe4\xc2\xa0", "\u3000\u3000", "ab", "a ", "\u00a0山", "山\u2003", "ｱ", "、", "\xe3\x80\x80x"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, c []byte) {
+		if got, want := trimCell(c), bytes.Trim(bytes.TrimSpace(c), `"`); !bytes.Equal(got, want) {
+			t.Fatalf("trimCell(%q) = %q, want %q", c, got, want)
+		}
+	})
 }

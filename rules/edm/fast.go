@@ -15,10 +15,40 @@ func appendNorm(dst []byte, k Kind, tok []byte) []byte {
 // appendNormShape is appendNorm that also returns the shape of what it
 // appended (shapeOf of it), found on the way without a second pass.
 func appendNormShape(dst []byte, k Kind, tok []byte) ([]byte, uint8) {
+	return appendNormCapped(dst, k, tok, nil)
+}
+
+// appendNormCapped is appendNormShape that gives up on a text token (and
+// appends nothing) as soon as what it has appended is longer than caps
+// allows for its shape: a value of a wider shape may still follow, but
+// none of the index is that long (the first cells of an address, a
+// sentence). The check lags one rune behind, as the last rune appended may
+// still compose with a combining mark that follows (e + U+0301 → é, か +
+// U+3099 → が) and change class; the runes before it are final. nil caps:
+// never give up.
+func appendNormCapped(dst []byte, k Kind, tok []byte, caps *shapeCaps) ([]byte, uint8) {
 	start := len(dst)
 	digits := 0
 	var shape uint8
+	stable, stableShape := 0, uint8(0) // length and shape before the last rune
 	for i := 0; i < len(tok); {
+		if caps != nil && k == KindText {
+			if stable > int(caps[stableShape]) {
+				return dst[:start], 0
+			}
+			stable, stableShape = len(dst)-start, shape
+		}
+		if k == KindText && tok[i] < utf8.RuneSelf {
+			// a run of ASCII (e-mail addresses, ids, numbers), by table
+			for ; i < len(tok) && tok[i] < utf8.RuneSelf; i++ {
+				if a := asciiText[tok[i]]; a.shape != 0 {
+					stable, stableShape = len(dst)-start, shape
+					dst = append(dst, a.b)
+					shape |= a.shape
+				}
+			}
+			continue
+		}
 		if k == KindText && i+2 < len(tok) && isKanjiOrHiragana(tok[i], tok[i+1], tok[i+2]) {
 			dst = append(dst, tok[i:i+3]...) // unchanged by NFKC and folding
 			if tok[i] >= 0xE4 {
@@ -121,3 +151,25 @@ func isKanjiOrHiragana(b0, b1, b2 byte) bool {
 	}
 	return false
 }
+
+// asciiText is the text normalisation of each ASCII byte and its shape;
+// shape 0: dropped (white space).
+var asciiText = func() (t [utf8.RuneSelf]struct{ b, shape uint8 }) {
+	for c := range utf8.RuneSelf {
+		b, sh := byte(c), uint8(shapePunct)
+		switch {
+		case c == ' ', c >= '\t' && c <= '\r':
+			sh = 0
+		case c >= 'A' && c <= 'Z':
+			b, sh = byte(c+'a'-'A'), shapeLower
+		case c >= 'a' && c <= 'z':
+			sh = shapeLower
+		case c >= '0' && c <= '9':
+			sh = shapeDigit
+		case c == '@':
+			sh = shapeAt
+		}
+		t[c].b, t[c].shape = b, sh
+	}
+	return t
+}()

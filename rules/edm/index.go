@@ -233,14 +233,17 @@ func (b *Builder) merge(fn func(entry)) {
 
 // Index is a loaded index. It is immutable and safe for concurrent use.
 type Index struct {
-	info  Info
-	pool  sync.Pool // *hasher
-	sip   sipKey
-	bloom bloom
-	data  []byte   // the entries
-	tab   []uint32 // tab[p] is the first entry whose hash has prefix ≥ p
-	sh    uint     // 64 − prefix bits
-	shape *Shapes  // nil: an index without shapes
+	info     Info
+	key      []byte
+	pool     sync.Pool // *hasher
+	scanners sync.Pool // *scanner
+	sip      sipKey
+	bloom    bloom
+	data     []byte     // the entries
+	tab      []uint32   // tab[p] is the first entry whose hash has prefix ≥ p
+	sh       uint       // 64 − prefix bits
+	shape    *Shapes    // nil: an index without shapes
+	caps     *shapeCaps // from shape
 }
 
 // Open reads the index at path and checks it against key: a truncated or
@@ -290,11 +293,10 @@ func parse(raw, key []byte) (*Index, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: bad shape table", ErrCorrupt)
 		}
-		ix.shape = t
+		ix.shape, ix.caps = t, t.caps()
 	}
 	data = ix.data
-	key = slices.Clone(key)
-	ix.pool.New = func() any { return newHasher(key) }
+	ix.setKey(key)
 	var prev [entrySize]byte
 	for i := 0; i < len(data); i += entrySize {
 		e := data[i : i+entrySize]
@@ -308,6 +310,13 @@ func parse(raw, key []byte) (*Index, error) {
 	}
 	ix.buildTable()
 	return ix, nil
+}
+
+// setKey keeps the key for the pooled hash states.
+func (ix *Index) setKey(key []byte) {
+	ix.key = slices.Clone(key)
+	ix.pool.New = func() any { return newHasher(ix.key) }
+	ix.scanners.New = func() any { return newScanner(ix) }
 }
 
 // buildTable indexes the entries by hash prefix, about four entries per

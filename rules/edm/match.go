@@ -81,32 +81,82 @@ func (m *Match) Samples(max int) []string {
 // (lines up to a blank line) at a time; a record counts when two distinct
 // values of it occur in the same row or paragraph.
 func (ix *Index) Match(text []byte, tabular bool) *Match {
-	s := &scanner{ix: ix, h: ix.pool.Get().(*hasher), hits: map[uint32]hit{},
-		out: &Match{fields: ix.info.Fields, recs: map[uint32]uint16{}}}
-	defer ix.pool.Put(s.h)
-	start := 0
-	for start < len(text) {
-		end := bytes.IndexByte(text[start:], '\n')
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += start
+	st := ix.NewStream(tabular)
+	st.Write(text)
+	return st.Match()
+}
+
+// Stream is Match over a text given piece by piece, as a part is decoded:
+// complete lines are matched in the caller's buffer, only a line cut by a
+// piece's end is copied, so the text need not be held whole. Writing the
+// pieces of a text and calling Match gives what Index.Match of the whole
+// text gives. A Stream is not safe for concurrent use.
+type Stream struct {
+	s       *scanner
+	tabular bool
+}
+
+// NewStream starts matching one text.
+func (ix *Index) NewStream(tabular bool) *Stream {
+	return &Stream{s: ix.scanners.Get().(*scanner), tabular: tabular}
+}
+
+// Write matches the complete lines of p and keeps the rest for the next
+// piece. It never fails.
+func (st *Stream) Write(p []byte) (int, error) {
+	n, s := len(p), st.s
+	if len(s.carry) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.carry = append(s.carry, p...)
+			return n, nil
 		}
-		line := text[start:end]
-		start = end + 1
-		if tabular {
-			s.row(line)
-			s.flush()
-			continue
+		s.carry = append(s.carry, p[:i]...)
+		st.line(s.carry)
+		s.carry = s.carry[:0]
+		p = p[i+1:]
+	}
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			break
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			s.flush()
-			continue
-		}
-		s.prose(line, digitCount(line))
+		st.line(p[:i])
+		p = p[i+1:]
+	}
+	s.carry = append(s.carry, p...)
+	return n, nil
+}
+
+func (st *Stream) line(line []byte) {
+	s := st.s
+	if st.tabular {
+		s.row(line)
+		s.flush()
+		return
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		s.flush()
+		return
+	}
+	s.prose(line, digitCount(line))
+}
+
+// Match ends the text and returns its records; the Stream is not used
+// after.
+func (st *Stream) Match() *Match {
+	s := st.s
+	if len(s.carry) > 0 {
+		st.line(s.carry)
 	}
 	s.flush()
-	return s.out
+	m := &Match{fields: s.ix.info.Fields, recs: s.recs}
+	if m.recs == nil {
+		m.recs = map[uint32]uint16{}
+	}
+	st.s = nil
+	s.release()
+	return m
 }
 
 type hit struct {
@@ -114,21 +164,44 @@ type hit struct {
 	mask uint16
 }
 
-// scanner accumulates one unit (row or paragraph) at a time.
+// scanner accumulates one unit (row or paragraph) at a time. Scanners are
+// pooled per index with their buffers and keyed hash state, so that a
+// short text costs no allocation but its Match.
 type scanner struct {
-	ix   *Index
-	h    *hasher
-	seen valueSet // SipHashes of the unit's values
-	cell []byte   // the cell being read (row), whose whole value is added already
-	hits map[uint32]hit
-	big  [][2]int // runs of non-selective values seen in the unit
-	out  *Match
-	buf  []byte // the normalised token
+	ix    *Index
+	h     *hasher
+	seen  valueSet // SipHashes of the unit's values
+	cell  []byte   // the cell being read (row), whose whole value is added already
+	hits  map[uint32]hit
+	big   [][2]int          // runs of non-selective values seen in the unit
+	recs  map[uint32]uint16 // the records found so far (nil: none)
+	buf   []byte            // the normalised token
+	carry []byte            // a line cut by the end of a piece (Stream)
+}
+
+func newScanner(ix *Index) *scanner {
+	return &scanner{ix: ix, h: newHasher(ix.key), hits: map[uint32]hit{}}
+}
+
+// maxPooledCarry bounds the line buffer a pooled scanner keeps.
+const maxPooledCarry = 64 << 10
+
+// release returns s to its index's pool, emptied.
+func (s *scanner) release() {
+	s.recs, s.cell = nil, nil
+	s.carry = s.carry[:0]
+	if cap(s.carry) > maxPooledCarry {
+		s.carry = nil
+	}
+	s.seen.reset()
+	s.clearHits()
+	s.big = s.big[:0]
+	s.ix.scanners.Put(s)
 }
 
 func (s *scanner) add(k Kind, tok []byte) {
 	var shape uint8
-	s.buf, shape = appendNormShape(s.buf[:0], k, tok)
+	s.buf, shape = appendNormCapped(s.buf[:0], k, tok, s.ix.caps)
 	if len(s.buf) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(s.buf)) {
 		return
 	}
@@ -184,12 +257,27 @@ func (s *scanner) flush() {
 	}
 	for r, ht := range s.hits {
 		if ht.n >= 2 && bits.OnesCount16(ht.mask) >= 2 {
-			s.out.recs[r] |= ht.mask
+			if s.recs == nil {
+				s.recs = map[uint32]uint16{}
+			}
+			s.recs[r] |= ht.mask
 		}
 	}
 	s.seen.reset()
-	clear(s.hits)
+	s.clearHits()
 	s.big = s.big[:0]
+}
+
+// clearHits empties the unit's hits. Clearing costs the map's capacity,
+// not its length: a map grown by a long paragraph is dropped rather than
+// cleared for every row that follows (in this text or the pooled
+// scanner's next).
+func (s *scanner) clearHits() {
+	if len(s.hits) > 1024 {
+		s.hits = map[uint32]hit{}
+		return
+	}
+	clear(s.hits)
 }
 
 // row reads one CSV/TSV row: every cell as a whole value, and the tokens
@@ -207,19 +295,25 @@ func (s *scanner) row(line []byte) {
 		} else {
 			line = nil
 		}
-		cell = bytes.Trim(bytes.TrimSpace(cell), `"`)
+		cell = trimCell(cell)
 		if len(cell) == 0 || len(cell) > 256 {
 			continue
 		}
-		s.add(KindText, cell)
-		digits := digitCount(cell)
-		if digits >= minPhoneDigits && !allDigits(cell) {
+		st := cellStats(cell)
+		// an ASCII cell's text form is known from the one pass: one whose
+		// shape and length no value has (a postal code, a phone written
+		// out, a number) is not normalised
+		if !st.ascii || s.ix.shape == nil || s.ix.shape.has(st.shape, st.textLen) {
+			s.add(KindText, cell)
+		}
+		digits := st.digits
+		if digits >= minPhoneDigits && !st.allDig {
 			// a cell of digits alone was just added as the same value
 			s.add(KindPhone, cell)
 		}
 		// tokens inside the cell ("山田 太郎様", "TEL 03-..."); a token
 		// that is the whole cell was added just above
-		if !asciiWord(cell) { // an e-mail address, a phone, an id: nothing inside
+		if !st.word { // an e-mail address, a phone, an id: nothing inside
 			s.cell = cell
 			s.prose(cell, digits)
 			s.cell = nil
@@ -320,6 +414,9 @@ type span struct {
 	cls        int
 	start, end int
 	runes      int
+	// odd: a rune of the span is not one normalisation copies or folds
+	// byte for byte (a half-width kana, a kanji outside U+4E00–9FFF)
+	odd bool
 }
 
 // honorifics dropped from the end of a kanji run ("山田太郎様").
@@ -351,6 +448,9 @@ func (s *scanner) prose(line []byte, digits int) {
 		}
 		cur.end = i + n
 		cur.runes++
+		if c == clsHan && (r < 0x4E00 || r > 0x9FFF) || c == clsKata && r > 0x30FC {
+			cur.odd = true
+		}
 		i += n
 	}
 	emit(cur)
@@ -378,15 +478,29 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 		if sp.runes < 2 || sp.cls == clsHira && sp.runes > 12 {
 			return
 		}
-		s.addPart(KindText, t)
-		if joined {
+		// A span of kanji (U+4E00–9FFF) or kana normalises to as many
+		// bytes of one shape: one the index has no value of needs no
+		// normalising (two kanji of an address, a sentence).
+		shp := uint8(shapeHira)
+		if sp.cls == clsHan {
+			shp = shapeHan
+		}
+		fits := func(n int) bool { return s.ix.shape == nil || s.ix.shape.has(shp, n) }
+		space := prev.end - prev.start // removed by normalisation
+		joinedOdd := sp.odd || prev2.odd
+		if sp.odd || fits(len(t)) {
+			s.addPart(KindText, t)
+		}
+		if joined && (joinedOdd || fits(sp.end-prev2.start-space)) {
 			s.addPart(KindText, line[prev2.start:sp.end])
 		}
-		if sp.cls == clsHan {
+		if sp.cls == clsHan && sp.runes > 2 && len(t) >= 3 && t[len(t)-3] == 0xE6 { // 様殿氏 are E6 xx xx
 			for _, h := range honorifics {
-				if bytes.HasSuffix(t, []byte(h)) && sp.runes > 2 {
-					s.add(KindText, t[:len(t)-len(h)])
-					if joined {
+				if bytes.HasSuffix(t, []byte(h)) {
+					if sp.odd || fits(len(t)-len(h)) {
+						s.add(KindText, t[:len(t)-len(h)])
+					}
+					if joined && (joinedOdd || fits(sp.end-len(h)-prev2.start-space)) {
 						s.addPart(KindText, line[prev2.start:sp.end-len(h)])
 					}
 				}
@@ -498,26 +612,86 @@ func digitCount(b []byte) int {
 	return n
 }
 
-// allDigits reports whether b is ASCII digits only: its phone form is its
-// text form.
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
+// trimCell is bytes.Trim(bytes.TrimSpace(c), `"`), without decoding
+// runes when the cell starts and ends with a character that is neither
+// white space nor a quote (a kanji, a kana, a letter or a digit): most
+// cells, which TrimSpace would otherwise decode at both ends.
+func trimCell(c []byte) []byte {
+	if n := len(c); n >= 3 && solidStart(c) && solidEnd(c) || n > 0 && n < 3 && c[0] > ' ' && c[0] < utf8.RuneSelf &&
+		c[0] != '"' && c[n-1] > ' ' && c[n-1] < utf8.RuneSelf && c[n-1] != '"' {
+		return c
 	}
-	return len(b) > 0
+	return bytes.Trim(bytes.TrimSpace(c), `"`)
 }
 
-// asciiWord reports whether b is one run of word characters (ASCII
-// letters, digits and . _ % + - @): prose would find no token in it but
-// b itself.
-func asciiWord(b []byte) bool {
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@') {
-			return false
+// solidStart reports that c (3 bytes or more) starts with a printable
+// ASCII character other than '"', or a three-byte character of U+3001–
+// U+9FFF (kana, kanji, CJK punctuation), none of which is white space.
+func solidStart(c []byte) bool {
+	if b := c[0]; b < utf8.RuneSelf {
+		return b > ' ' && b != '"' && b != 0x7F
+	}
+	return threeByteSolid(c[0], c[1], c[2])
+}
+
+// solidEnd is solidStart for the end of c.
+func solidEnd(c []byte) bool {
+	n := len(c)
+	if b := c[n-1]; b < utf8.RuneSelf {
+		return b > ' ' && b != '"' && b != 0x7F
+	}
+	return threeByteSolid(c[n-3], c[n-2], c[n-1])
+}
+
+// threeByteSolid reports whether b0 b1 b2 is one character of U+3001–
+// U+9FFF: lead byte E3–E9, two continuation bytes, not U+3000 (E3 80 80),
+// the only white space in that range.
+func threeByteSolid(b0, b1, b2 byte) bool {
+	return b0 >= 0xE3 && b0 <= 0xE9 && b1&0xC0 == 0x80 && b2&0xC0 == 0x80 && !(b0 == 0xE3 && b1 == 0x80 && b2 == 0x80)
+}
+
+// cellStats reads a cell once for what row needs: its digits (as
+// digitCount), whether it is ASCII digits only (its phone form is its text
+// form), whether it is one run of word characters (ASCII letters, digits
+// and . _ % + - @: prose would find no token in it but the cell), and,
+// when it is ASCII, the shape and length of its text form.
+func cellStats(b []byte) cellInfo {
+	st := cellInfo{allDig: len(b) > 0, word: true, ascii: true}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if a := asciiText[c]; a.shape != 0 {
+				st.textLen++
+				st.shape |= a.shape
+			}
+			if c >= '0' && c <= '9' {
+				st.digits++
+				continue
+			}
+			st.allDig = false
+			st.word = st.word && wordByte[c]
+			continue
+		}
+		st.allDig, st.word, st.ascii = false, false, false
+		if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99 {
+			st.digits++
+			i += 2
 		}
 	}
-	return true
+	return st
 }
+
+type cellInfo struct {
+	digits              int
+	allDig, word, ascii bool
+	textLen             int   // ascii: the length of the text form
+	shape               uint8 // ascii: the shape of the text form
+}
+
+var wordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@'
+	}
+	return t
+}()

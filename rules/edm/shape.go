@@ -75,6 +75,24 @@ func (t *Shapes) has(s uint8, n int) bool {
 	return n >= int(r.min) && n <= int(r.max)
 }
 
+// shapeCaps holds, for each shape, the longest value of the index whose
+// shape includes it: a token whose shape so far is s and that is already
+// longer than caps[s] bytes cannot end as any value of the index, whatever
+// classes its remaining runes add.
+type shapeCaps [shapeCount]uint16
+
+func (t *Shapes) caps() *shapeCaps {
+	c := new(shapeCaps)
+	for s := range shapeCount {
+		for w, r := range t {
+			if w&s == s {
+				c[s] = max(c[s], r.max)
+			}
+		}
+	}
+	return c
+}
+
 // encode writes the table for the index header: [shape, min, max] for each
 // shape present.
 func (t *Shapes) encode() [][3]uint16 {

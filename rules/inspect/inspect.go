@@ -179,12 +179,15 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	}
 	own := newOwnScan(in.edm, in.partners)
 	own.learned = in.learned
-	// Each part's text goes through the detectors as it is decoded, a
-	// window at a time, never held whole (the checks on the company's own
-	// data, when configured, still read it whole).
+	// Each part's text goes through the detectors and exact data match as
+	// it is decoded, a window at a time, never held whole (the addressee
+	// check, when configured, still reads it whole).
 	open := func(loc string, tabular bool) io.Writer {
 		s := &partSink{doc: in.det.NewDocument(tabular)}
-		if own.active() {
+		if in.edm != nil {
+			s.edm = in.edm.NewStream(tabular)
+		}
+		if in.partners != nil {
 			s.keep = &bytes.Buffer{}
 		}
 		return s
@@ -210,10 +213,16 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
 		}
 		if s, ok := p.Sink.(*partSink); ok {
-			if s.keep != nil {
+			if s.edm != nil || s.keep != nil {
 				whole := *p
-				whole.Text = s.keep.Bytes()
-				own.part(&whole)
+				if s.keep != nil {
+					whole.Text = s.keep.Bytes()
+				}
+				var m *edm.Match
+				if s.edm != nil {
+					m = s.edm.Match()
+				}
+				own.part(&whole, m)
 			}
 			res := s.doc.Result()
 			if err := add(p.Location, res, partRecords(res)); err != nil {
@@ -290,16 +299,20 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 }
 
 // partSink receives one part's text from extract.WalkStream: the
-// detectors' chunked scan, and a copy only for the checks that read text
-// whole.
+// detectors' chunked scan, exact data match over the same window, and a
+// copy only for the addressee check, which reads text whole.
 type partSink struct {
 	doc  *detect.Document
+	edm  *edm.Stream
 	keep *bytes.Buffer
 }
 
 func (s *partSink) Write(p []byte) (int, error) {
 	if s.keep != nil {
 		s.keep.Write(p)
+	}
+	if s.edm != nil {
+		s.edm.Write(p)
 	}
 	return s.doc.Write(p)
 }

@@ -32,11 +32,9 @@ func newOwnScan(ix *edm.Index, dir *addressee.Directory) *ownScan {
 	return &ownScan{edm: ix, partners: dir, matches: map[string]*edm.Match{}, named: map[string][]int{}}
 }
 
-// active reports whether either check is on (they need whole texts).
-func (s *ownScan) active() bool { return s.edm != nil || s.partners != nil }
-
-// part reads one part's text.
-func (s *ownScan) part(p *extract.Part) {
+// part takes one part: its exact data match m (nil: matched here from
+// p.Text) and its text for the addressee check.
+func (s *ownScan) part(p *extract.Part, m *edm.Match) {
 	if s.edm == nil && s.partners == nil {
 		return
 	}
@@ -46,7 +44,9 @@ func (s *ownScan) part(p *extract.Part) {
 		s.order = append(s.order, p.Location)
 	}
 	if s.edm != nil {
-		m := s.edm.Match(p.Text, p.Tabular)
+		if m == nil {
+			m = s.edm.Match(p.Text, p.Tabular)
+		}
 		if prev := s.matches[p.Location]; prev != nil {
 			prev.Merge(m) // text and HTML of one body
 		} else {

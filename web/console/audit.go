@@ -89,7 +89,7 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request, rc *reqCtx, 
 		d.Error = "queue.bad_filter"
 	} else {
 		var next uint64
-		v.Events, next, err = h.hold.EventsRange(r.Context(), f, hold.EventPage{After: aq.After, Limit: 100, Desc: true})
+		v.Events, next, err = h.auditLog.EventsRange(r.Context(), f, hold.EventPage{After: aq.After, Limit: 100, Desc: true})
 		if err != nil {
 			h.log.Error("list audit events", "err", err)
 			d.Error = "error.internal"
@@ -145,7 +145,7 @@ func (h *Handler) auditExport(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	var after uint64
 	written := 0
 	for written < maxExport {
-		events, next, err := h.hold.EventsRange(r.Context(), f, hold.EventPage{After: after, Limit: 1000})
+		events, next, err := h.auditLog.EventsRange(r.Context(), f, hold.EventPage{After: after, Limit: 1000})
 		if err != nil {
 			h.log.Error("export audit", "err", err)
 			return
@@ -176,7 +176,7 @@ func cell(s string) string {
 }
 
 func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	n, err := h.hold.Verify(r.Context())
+	n, err := h.auditLog.Verify(r.Context())
 	vr := &verifyResult{OK: err == nil, Count: n}
 	reason := fmt.Sprintf("ok: %d events", n)
 	if ce, ok := errors.AsType[*hold.ChainError](err); ok {

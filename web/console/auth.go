@@ -108,7 +108,7 @@ func printable(s string, max int) string {
 // audit appends an event; a failure is logged, not shown (the action it
 // describes has already happened or been refused).
 func (h *Handler) audit(r *http.Request, e hold.Event) {
-	if _, err := h.hold.AppendEvent(r.Context(), e); err != nil {
+	if _, err := h.auditLog.AppendEvent(r.Context(), e); err != nil {
 		h.log.Error("append audit event", "action", e.Action, "err", err)
 	}
 }

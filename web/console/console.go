@@ -105,6 +105,14 @@ type Config struct {
 	MaxFailuresPerIP   int
 	MaxFailuresPerUser int
 	MaxBackoff         time.Duration
+	// SignIns keeps the failed sign-ins those back-offs count (lockout.go);
+	// nil keeps them in this process. Nodes sharing PostgreSQL share them,
+	// so spreading guesses over nodes buys nothing.
+	SignIns SignInStore
+	// Audit is the audit chain the audit page lists and verifies, the
+	// outcome statistics read and console events are written to; nil
+	// means Hold's. Nodes sharing PostgreSQL use the cluster's chain.
+	Audit AuditLog
 
 	// SSO signs users in with an OpenID Provider (oidc.go); nil disables it.
 	SSO *SSO
@@ -149,8 +157,9 @@ type Handler struct {
 	proxyH    string
 	sso       *SSO
 	noLocal   bool
-	ipLim     *ratelimit.Backoff // by client IP
-	userLim   *ratelimit.Backoff // by account and client network
+	auditLog  AuditLog
+	ipLim     Backoff            // by client IP
+	userLim   Backoff            // by account and client network
 	formLim   *ratelimit.Limiter // sign-in forms (new sessions) per IP
 	cat       catalog
 	pages     pageSet
@@ -226,6 +235,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("console: proxy user header set without trusted proxies")
 	}
 	h.ipLim, h.userLim = newSignInLimits(cfg)
+	if h.auditLog = cfg.Audit; h.auditLog == nil {
+		h.auditLog = cfg.Hold
+	}
 	// Every sign-in form is a stored session: bound how fast one address
 	// can create them.
 	h.formLim = ratelimit.New(maxFormsPerIP, 10*time.Minute, 10000)

@@ -105,44 +105,67 @@ func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang stri
 	held, released, rejected, delivered := make([]int, dashDays), make([]int, dashDays), make([]int, dashDays), make([]int, dashDays)
 	byRule, bySender, byDomain, byDet := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	var recent []string
-	p := hold.Page{Limit: 500}
-	for d.Records < dashRecords {
-		res, err := h.hold.List(ctx, hold.Filter{From: from}, p)
+	add := func(rec *hold.Record) {
+		d.Records++
+		if i := dayIndex(rec.CreatedAt); i >= 0 {
+			held[i]++
+		}
+		if i := dayIndex(rec.DecidedAt); i >= 0 {
+			switch rec.State {
+			case hold.StateReleased:
+				released[i]++
+			case hold.StateRejected:
+				rejected[i]++
+			}
+		}
+		for _, ru := range rec.Decision.Rules {
+			byRule[ru]++
+		}
+		if rec.Sender != "" {
+			bySender[rec.Sender]++
+		}
+		for _, dom := range rec.Recipients.Domains {
+			if !h.intern[dom] {
+				byDomain[dom]++
+			}
+		}
+	}
+	countDetectors := func(report []byte) {
+		for _, det := range reportDetectors(report) {
+			if h.cat.has("det." + det) {
+				det = h.cat.T(lang, "det."+det)
+			}
+			byDet[det]++
+		}
+	}
+	if h.shared != nil {
+		// Every node's holds, from the shared store.
+		recs, err := h.shared.RecordsSince(ctx, from, dashRecords, dashReports)
 		if err != nil {
 			return nil, err
 		}
-		for _, rec := range res.Records {
-			d.Records++
-			if i := dayIndex(rec.CreatedAt); i >= 0 {
-				held[i]++
+		for _, rec := range recs {
+			add(rec)
+			countDetectors(rec.Report)
+		}
+	} else {
+		p := hold.Page{Limit: 500}
+		for d.Records < dashRecords {
+			res, err := h.hold.List(ctx, hold.Filter{From: from}, p)
+			if err != nil {
+				return nil, err
 			}
-			if i := dayIndex(rec.DecidedAt); i >= 0 {
-				switch rec.State {
-				case hold.StateReleased:
-					released[i]++
-				case hold.StateRejected:
-					rejected[i]++
+			for _, rec := range res.Records {
+				add(rec)
+				if len(recent) < dashReports {
+					recent = append(recent, rec.ID)
 				}
 			}
-			for _, ru := range rec.Decision.Rules {
-				byRule[ru]++
+			if res.Next == "" {
+				break
 			}
-			if rec.Sender != "" {
-				bySender[rec.Sender]++
-			}
-			for _, dom := range rec.Recipients.Domains {
-				if !h.intern[dom] {
-					byDomain[dom]++
-				}
-			}
-			if len(recent) < dashReports {
-				recent = append(recent, rec.ID)
-			}
+			p.Cursor = res.Next
 		}
-		if res.Next == "" {
-			break
-		}
-		p.Cursor = res.Next
 	}
 	d.Capped = d.Records >= dashRecords
 	for _, id := range recent {
@@ -150,12 +173,7 @@ func (h *Handler) computeDashboard(ctx context.Context, now time.Time, lang stri
 		if err != nil {
 			continue
 		}
-		for _, det := range reportDetectors(full.Report) {
-			if h.cat.has("det." + det) {
-				det = h.cat.T(lang, "det."+det)
-			}
-			byDet[det]++
-		}
+		countDetectors(full.Report)
 	}
 	if h.spool != nil {
 		seen := 0

@@ -302,7 +302,7 @@ func (h *Handler) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	pend := h.takePending(r)
 	refuse := func(status int, key, reason string, id *ssoIdentity) {
-		h.ipLim.Fail(ip, now)
+		h.ipFailed(ip, now)
 		name := ""
 		if id != nil {
 			name = id.Name

@@ -36,7 +36,7 @@ func (h *Handler) outcomesPage(w http.ResponseWriter, r *http.Request, rc *reqCt
 	d := h.newPage(r, rc, "outcomes.title", "outcomes")
 	now := h.now()
 	since := reports.WeeksSince(now, v.Weeks, h.loc)
-	rows, err := reports.Outcomes(r.Context(), h.hold, since, h.loc)
+	rows, err := reports.Outcomes(r.Context(), h.auditLog, since, h.loc)
 	if err != nil {
 		h.log.Error("rule outcomes", "err", err)
 		d.Error = "error.internal"

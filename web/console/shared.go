@@ -38,6 +38,10 @@ type SharedQueue interface {
 	Decide(ctx context.Context, id string, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error)
 	// Note appends a reviewer's note to the cluster's audit chain.
 	Note(ctx context.Context, e hold.Event) error
+	// RecordsSince lists up to limit records of every node created or
+	// decided since from, newest first, the newest withReports with their
+	// reports (dashboard charts).
+	RecordsSince(ctx context.Context, from time.Time, limit, withReports int) ([]*hold.Record, error)
 	// Up is nil while the shared store answers (mail to hold is
 	// accepted); the console shows an outage banner while it is not.
 	Up(ctx context.Context) error
@@ -248,4 +252,12 @@ func (h *Handler) sharedCounts(ctx context.Context, local hold.Counts) (hold.Cou
 		c.HeldByKind[r.Kind]++
 	}
 	return c, nil
+}
+
+// AuditLog is an audit chain the console reads and writes: this node's
+// hold store, or the cluster's chain on PostgreSQL.
+type AuditLog interface {
+	EventsRange(ctx context.Context, f hold.EventFilter, p hold.EventPage) ([]hold.Event, uint64, error)
+	Verify(ctx context.Context) (uint64, error)
+	AppendEvent(ctx context.Context, e hold.Event) (hold.Event, error)
 }

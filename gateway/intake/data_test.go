@@ -1,4 +1,4 @@
-package front
+package intake
 
 import (
 	"bytes"
@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// errLongLine stands for any lineTooLong reply in the table.
-var errLongLine = errors.New("line too long")
+// errLongLine stands for the line limit's refusal in the table.
+var errLongLine = &dataError{kind: DataLineTooLong, limit: 1000}
 
 func TestDataChecker(t *testing.T) {
 	cases := []struct {
@@ -46,7 +46,8 @@ func TestDataChecker(t *testing.T) {
 					err = d.Close()
 				}
 				if c.err == errLongLine {
-					if !d.LineTooLong() {
+					var de *dataError
+					if !errors.As(err, &de) || *de != *errLongLine {
 						t.Fatalf("chunk %d: err %v, want the line limit", chunk, err)
 					}
 					return
