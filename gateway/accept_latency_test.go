@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,8 +29,13 @@ import (
 // run. It is a measurement, so it runs with SENDGUARD_LOAD=1 (a busy
 // shared machine makes single runs noisy); SENDGUARD_CPUPROFILE=FILE
 // writes a CPU profile of the release phase. SENDGUARD_LOAD_AB=N runs N
-// rounds each with the derived copies' chunked writeback on and off
-// (spool.Store.DerivedPace), alternating, to compare them in one run.
+// rounds each with and without the step worker's spare P
+// (disposition.StepRunner.NoSpareProc), alternating, to compare them in one
+// run; with SENDGUARD_LOAD_AB_PACE=1 the rounds compare the derived
+// copies' chunked writeback on and off (spool.Store.DerivedPace) instead.
+// SENDGUARD_TRACE=FILE writes an execution trace of each release phase to
+// FILE.1, FILE.2, …, each probe a "probe-idle" or "probe-busy" region, to
+// see what slow acceptances wait on.
 //
 //	SENDGUARD_LOAD=1 go test -run TestAcceptLatencyDuringReleases -v ./gateway
 func TestAcceptLatencyDuringReleases(t *testing.T) {
@@ -38,34 +44,47 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 	}
 	rounds, _ := strconv.Atoi(os.Getenv("SENDGUARD_LOAD_AB"))
 	if rounds <= 0 {
-		measureAcceptDuringReleases(t, 0)
+		measureAcceptDuringReleases(t, releaseVariant{})
 		return
 	}
-	pooled := map[string][2][]time.Duration{}
+	variants := []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
+	if os.Getenv("SENDGUARD_LOAD_AB_PACE") != "" {
+		variants = []releaseVariant{{name: "paced"}, {name: "unpaced", pace: -1}}
+	}
+	pooled := map[string][3][]time.Duration{}
 	for i := range rounds {
-		for _, pace := range []int64{0, -1} {
-			mode := "paced"
-			if pace < 0 {
-				mode = "unpaced"
-			}
-			t.Run(fmt.Sprintf("round%d/%s", i+1, mode), func(t *testing.T) {
-				idle, busy := measureAcceptDuringReleases(t, pace)
-				p := pooled[mode]
-				pooled[mode] = [2][]time.Duration{append(p[0], idle...), append(p[1], busy...)}
+		for _, v := range variants {
+			t.Run(fmt.Sprintf("round%d/%s", i+1, v.name), func(t *testing.T) {
+				idle, busy, took := measureAcceptDuringReleases(t, v)
+				p := pooled[v.name]
+				pooled[v.name] = [3][]time.Duration{append(p[0], idle...), append(p[1], busy...), append(p[2], took)}
 			})
 		}
 	}
-	for _, mode := range []string{"paced", "unpaced"} {
-		idle, busy := pooled[mode][0], pooled[mode][1]
+	for _, v := range variants {
+		idle, busy, took := pooled[v.name][0], pooled[v.name][1], pooled[v.name][2]
 		if len(idle) == 0 || len(busy) == 0 {
 			continue
 		}
 		i50, i99, b50, b99 := percentile(idle, 50), percentile(idle, 99), percentile(busy, 50), percentile(busy, 99)
-		t.Logf("pooled %s: idle p50 %s p99 %s (n=%d); during releases p50 %s p99 %s (n=%d); ratio p50 %.2f× p99 %.2f×",
-			mode, i50.Round(time.Microsecond), i99.Round(time.Microsecond), len(idle), b50.Round(time.Microsecond),
-			b99.Round(time.Microsecond), len(busy), float64(b50)/float64(i50), float64(b99)/float64(i99))
+		t.Logf("pooled %s: idle p50 %s p99 %s (n=%d); during releases p50 %s p99 %s (n=%d); ratio p50 %.2f× p99 %.2f×; releases delivered in median %s",
+			v.name, i50.Round(time.Microsecond), i99.Round(time.Microsecond), len(idle), b50.Round(time.Microsecond),
+			b99.Round(time.Microsecond), len(busy), float64(b50)/float64(i50), float64(b99)/float64(i99),
+			percentile(took, 50).Round(time.Millisecond))
 	}
 }
+
+// releaseVariant is one side of an A/B measurement.
+type releaseVariant struct {
+	name    string
+	pace    int64 // spool.Store.DerivedPace
+	noSpare bool  // disposition.StepRunner.NoSpareProc
+}
+
+var (
+	traceSeq    int    // numbers the traces of one run
+	probeRegion string // the trace region of the probes: idle or busy
+)
 
 func percentile(d []time.Duration, q int) time.Duration {
 	d = slices.Clone(d)
@@ -73,13 +92,14 @@ func percentile(d []time.Duration, q int) time.Duration {
 	return d[(len(d)*q+99)/100-1]
 }
 
-// measureAcceptDuringReleases runs one measurement with the given
-// spool.Store.DerivedPace and returns the idle and busy latencies.
-func measureAcceptDuringReleases(t *testing.T, pace int64) (idle, busy []time.Duration) {
+// measureAcceptDuringReleases runs one measurement of variant v and
+// returns the idle and busy latencies and how long the releases took.
+func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []time.Duration, took time.Duration) {
 	rec := &recorder{}
 	p := openPipe(t, t.TempDir(), pipePolicy("hold_review, encrypt"), rec, nil)
 	defer p.close()
-	p.store.DerivedPace = pace
+	p.store.DerivedPace = v.pace
+	p.steps.NoSpareProc = v.noSpare
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)
@@ -130,21 +150,36 @@ func measureAcceptDuringReleases(t *testing.T, pace int64) (idle, busy []time.Du
 	for range 20 {
 		probe() // warm up
 	}
-	for range 200 {
+	if path := os.Getenv("SENDGUARD_TRACE"); path != "" && !trace.IsEnabled() {
+		traceSeq++
+		f, err := os.Create(fmt.Sprintf("%s.%d", path, traceSeq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		trace.Start(f)
+		defer func() { trace.Stop(); f.Close() }()
+	}
+	// Half the idle probes run before the releases and half after, so a
+	// shared machine's load drifting during the round weighs on both sides.
+	probeRegion = "idle"
+	for range 100 {
 		idle = append(idle, probe())
 	}
 
+	stopProfile := func() {}
+	defer func() { stopProfile() }()
 	if path := os.Getenv("SENDGUARD_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pprof.StartCPUProfile(f)
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 	}
 	bigs := func() int {
 		return rec.count(func(g recorded) bool { return g.Kind == spool.KindMail && strings.HasPrefix(g.Subject, "big") })
 	}
+	probeRegion = "busy"
 	t0 := time.Now()
 	var rel sync.WaitGroup
 	for _, id := range held {
@@ -159,13 +194,19 @@ func measureAcceptDuringReleases(t *testing.T, pace int64) (idle, busy []time.Du
 	for bigs() < 20 && len(busy) < 5000 && time.Since(t0) < 5*time.Minute {
 		busy = append(busy, probe())
 	}
-	took := time.Since(t0)
+	took = time.Since(t0)
+	stopProfile()
+	stopProfile = func() {}
 	rel.Wait()
 	if bigs() != 20 {
 		t.Fatalf("%d of 20 released mails delivered", bigs())
 	}
 	if len(busy) < 20 {
 		t.Fatalf("only %d probes during the releases", len(busy))
+	}
+	probeRegion = "idle"
+	for range 100 {
+		idle = append(idle, probe())
 	}
 	i50, i99, b50, b99 := pct(idle, 50), pct(idle, 99), pct(busy, 50), pct(busy, 99)
 	t.Logf("accept latency idle p50 %s p99 %s (n=%d); during 20 AES-zip releases p50 %s p99 %s (n=%d); ratio p50 %.2f× p99 %.2f×; releases delivered in %s",
@@ -174,13 +215,15 @@ func measureAcceptDuringReleases(t *testing.T, pace int64) (idle, busy []time.Du
 	if b99 > 4*i99+50*time.Millisecond {
 		t.Errorf("acceptance waited for releases: p99 %s vs %s idle", b99, i99)
 	}
-	return idle, busy
+	return idle, busy, took
 }
 
 // sendOne sends one mail and returns the time from connect to the 250
 // after DATA, or -1 if refused.
 func sendOne(t *testing.T, addr, from, to string, msg []byte) time.Duration {
 	t.Helper()
+	endRegion := sync.OnceFunc(trace.StartRegion(context.Background(), "probe-"+probeRegion).End)
+	defer endRegion()
 	t0 := time.Now()
 	c, err := smtp.Dial(addr)
 	if err != nil {
@@ -205,6 +248,7 @@ func sendOne(t *testing.T, addr, from, to string, msg []byte) time.Duration {
 		return -1
 	}
 	d := time.Since(t0)
+	endRegion()
 	c.Quit()
 	return d
 }

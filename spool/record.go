@@ -126,6 +126,15 @@ type Record struct {
 	// worker after the transaction that recorded them (never inside it).
 	// A record with steps is in the steps index and is not purged.
 	Steps []Step `json:"steps,omitempty"`
+
+	// InlineBody: the body is kept in the database beside the record
+	// rather than in a spool file (small notices, see Inline).
+	InlineBody bool `json:"inline_body,omitempty"`
+	// Inline, when set, is stored by PutTx as the record's body in the
+	// same transaction (and sets InlineBody); it is never part of the
+	// record's own encoding. A small notice so costs no file create,
+	// fsync and unlink: the commit that owns it makes its bytes durable.
+	Inline []byte `json:"-"`
 }
 
 // StepKind names a recorded side effect.

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -46,6 +47,7 @@ var (
 	bucketDue    = []byte("due")    // key: next attempt (unix ns, big-endian) + ID
 	bucketCounts = []byte("counts") // state → number of records (uint64), kept in step by PutTx/DeleteTx
 	bucketSteps  = []byte("steps")  // ID → nil for every record with recorded steps
+	bucketInline = []byte("inline") // ID → body of a record with InlineBody, until the record is final
 )
 
 // Store is the spool. It is safe for concurrent use.
@@ -85,7 +87,7 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("open database (is another sendguard running on %s?): %w", dataDir, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps, bucketDelivered} {
+		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps, bucketDelivered, bucketInline} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -190,15 +192,42 @@ func (s *Store) OpenBody(id string) (*os.File, error) {
 }
 
 // OpenDeliverable opens the bytes to deliver: the rewritten copy if the
-// record names one, else the body as received.
-func (s *Store) OpenDeliverable(rec *Record) (*os.File, error) {
+// record names one, else the body as received (from the database for a
+// record with InlineBody).
+func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 	if !ValidID(rec.ID) {
 		return nil, ErrNotFound
+	}
+	if rec.InlineBody && rec.BodySuffix == "" {
+		b, err := s.InlineBody(rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(b)), nil
 	}
 	if rec.BodySuffix != "" {
 		return os.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)
 	}
 	return os.Open(s.BodyPath(rec.ID))
+}
+
+// MaxInline is the largest body a caller should keep inline (Record.Inline):
+// a notice of a few KB, not mail.
+const MaxInline = 64 << 10
+
+// InlineBody returns a copy of the inline body of record id; ErrNotFound
+// when there is none (the record is final or gone).
+func (s *Store) InlineBody(id string) ([]byte, error) {
+	var b []byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketInline).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		b = bytes.Clone(v)
+		return nil
+	})
+	return b, err
 }
 
 // RemoveBody deletes a message's files (the body and every derived copy)
@@ -308,10 +337,15 @@ func PutTx(tx *bbolt.Tx, rec *Record) error {
 	msgs := tx.Bucket(bucketMsgs)
 	due := tx.Bucket(bucketDue)
 	if old := msgs.Get([]byte(rec.ID)); old != nil {
-		var prev Record
+		// Only the fields the indexes need: decoding the whole previous
+		// record (recipients, report) was most of a rewrite's JSON cost.
+		var prev struct {
+			State       State     `json:"state"`
+			NextAttempt time.Time `json:"next_attempt"`
+		}
 		if err := json.Unmarshal(old, &prev); err == nil {
 			if prev.State == StateQueued {
-				if err := due.Delete(dueKey(prev.NextAttempt, prev.ID)); err != nil {
+				if err := due.Delete(dueKey(prev.NextAttempt, rec.ID)); err != nil {
 					return err
 				}
 			}
@@ -322,6 +356,26 @@ func PutTx(tx *bbolt.Tx, rec *Record) error {
 	}
 	if err := addCount(tx, rec.State, 1); err != nil {
 		return err
+	}
+	if rec.Inline != nil {
+		if len(rec.Inline) == 0 {
+			return fmt.Errorf("record %s: empty inline body", rec.ID)
+		}
+		rec.InlineBody = true
+	}
+	if rec.InlineBody {
+		// The body goes with the final state, as a body file goes with
+		// RemoveBody after such a commit (a password mail's password
+		// must not outlive its delivery).
+		var err error
+		if rec.State.Final() {
+			err = tx.Bucket(bucketInline).Delete([]byte(rec.ID))
+		} else if rec.Inline != nil {
+			err = tx.Bucket(bucketInline).Put([]byte(rec.ID), rec.Inline)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	v, err := json.Marshal(rec)
 	if err != nil {
@@ -360,6 +414,9 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 		return err
 	}
 	if err := tx.Bucket(bucketSteps).Delete([]byte(id)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketInline).Delete([]byte(id)); err != nil {
 		return err
 	}
 	if err := ClearDeliveredTx(tx, id); err != nil {
@@ -509,7 +566,8 @@ func (s *Store) reconcile() error {
 		}
 		return msgs.ForEach(func(k, v []byte) error {
 			var rec Record
-			if json.Unmarshal(v, &rec) == nil && !rec.State.Final() && !files[string(k)] {
+			if json.Unmarshal(v, &rec) == nil && !rec.State.Final() && !files[string(k)] &&
+				(!rec.InlineBody || tx.Bucket(bucketInline).Get(k) == nil) {
 				s.log.Error("spooled message has no body file", "queue_id", string(k), "state", rec.State)
 			}
 			return nil

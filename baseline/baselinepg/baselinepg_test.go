@@ -12,6 +12,7 @@ import (
 	"github.com/sendguard/sendguard/baseline/baselinetest"
 	"github.com/sendguard/sendguard/internal/pgtest"
 	"github.com/sendguard/sendguard/queue/pgstore"
+	"github.com/sendguard/sendguard/queue/pgstore/pgstoretest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -19,23 +20,8 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // Two pools on one database stand for two nodes.
 func TestPostgres(t *testing.T) {
 	baselinetest.Run(t, func(t *testing.T) (baseline.Store, baseline.Store) {
-		ctx := context.Background()
-		dsn := pgtest.New(t)
-		var stores [2]baseline.Store
-		for i := range stores {
-			pool, err := pgstore.Connect(ctx, dsn, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(pool.Close)
-			if i == 0 {
-				if _, err := pgstore.Migrate(ctx, pool); err != nil {
-					t.Fatal(err)
-				}
-			}
-			stores[i] = baselinepg.New(pool)
-		}
-		return stores[0], stores[1]
+		pools := pgstoretest.TwoNodes(t)
+		return baselinepg.New(pools[0]), baselinepg.New(pools[1])
 	})
 }
 

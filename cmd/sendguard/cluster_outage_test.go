@@ -13,6 +13,7 @@ import (
 
 	"github.com/sendguard/sendguard/internal/pgtest"
 	"github.com/sendguard/sendguard/internal/postfixrun"
+	"github.com/sendguard/sendguard/internal/sink"
 )
 
 // clusterLoad is the number of messages of the cluster load tests: 300 in
@@ -87,20 +88,7 @@ func TestClusterDatabaseOutageUnderLoad(t *testing.T) {
 	}
 	upAt := time.Now()
 
-	missing := func() []string {
-		var out []string
-		for _, tag := range plain {
-			if delivered(sk, tag) == 0 {
-				out = append(out, tag)
-			}
-		}
-		return out
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for len(missing()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	if m := missing(); len(m) > 0 {
+	if m := awaitDelivered(sk, plain, 3*time.Minute); len(m) > 0 {
 		t.Fatalf("%d of %d deliverable messages lost, e.g. %v", len(m), len(plain), m[:min(5, len(m))])
 	}
 	ctx := context.Background()
@@ -141,4 +129,23 @@ func TestClusterDatabaseOutageUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d messages: %d delivered (%d of the later ones while the database was down %v), %d held; %d deliveries deferred with 451 4.3.0 in Postfix's log; all held %v after the restart",
 		total, len(plain), deliveredWhileDown, outage, len(held), deferred, allHeld.Round(100*time.Millisecond))
+}
+
+// awaitDelivered waits up to limit for every tag to reach the sink and
+// returns those that did not.
+func awaitDelivered(sk *sink.Sink, tags []string, limit time.Duration) []string {
+	missing := func() []string {
+		var out []string
+		for _, tag := range tags {
+			if delivered(sk, tag) == 0 {
+				out = append(out, tag)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(limit)
+	for len(missing()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return missing()
 }

@@ -50,20 +50,7 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	a.start() // what A accepted before the kill leaves now
-	missing := func() []string {
-		var out []string
-		for _, tag := range plain {
-			if delivered(sk, tag) == 0 {
-				out = append(out, tag)
-			}
-		}
-		return out
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for len(missing()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	if m := missing(); len(m) > 0 {
+	if m := awaitDelivered(sk, plain, 3*time.Minute); len(m) > 0 {
 		t.Fatalf("%d of %d delivered messages lost, e.g. %v\n%s", len(m), len(plain), m[:min(5, len(m))], pf.Log()[max(0, len(pf.Log())-3000):])
 	}
 	dups := 0

@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
 // The two defects of one message having two state machines, end to end.
@@ -151,6 +154,18 @@ func TestDeletedHeldMessageIsSilentAtDeadline(t *testing.T) {
 // copy and the sender exactly one link notice.
 func TestReleaseThenKill9(t *testing.T) {
 	sk := startSink(t)
+	// The next hop defers the released mail until the gateway has been
+	// killed and restarted, so the kill lands in the release's steps (link
+	// package, notices), never in the one window no relay can close (the
+	// remote's 250 before our journal write): a second copy is then a
+	// real fault, not a timing accident.
+	var deferMail atomic.Bool
+	sk.SetRcptErr(func(rcpt string) *smtp.SMTPError {
+		if deferMail.Load() && strings.HasSuffix(rcpt, "@partner.test") {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		}
+		return nil
+	})
 	in := newInstance(t, sk.Addr, "")
 	holdThenLinkPolicy(t, in)
 	in.start()
@@ -163,11 +178,13 @@ func TestReleaseThenKill9(t *testing.T) {
 		}
 		var ids []string
 		waitFor(t, 10*time.Second, func() bool { ids = heldIDs(t, in); return len(ids) == 1 })
+		deferMail.Store(true)
 		if out, err := in.cli("queue", "release", ids[0]); err != nil {
 			t.Fatalf("release: %v %s", err, out)
 		}
 		time.Sleep(d)
 		in.kill()
+		deferMail.Store(false)
 		in.start()
 		waitFor(t, 20*time.Second, func() bool { return len(mailsFrom(sk, from)) >= 2 })
 	}

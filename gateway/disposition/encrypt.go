@@ -2,6 +2,8 @@ package disposition
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -153,7 +155,7 @@ func (e *Encryptor) notice(p *Prepared, n notify.PasswordNotice) error {
 	if err != nil {
 		return err
 	}
-	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime)
+	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime, true)
 }
 
 // Acceptor commits an accepted message (*queue.Queue is one).
@@ -165,7 +167,7 @@ type Acceptor interface {
 // belong to no acceptance or transition, e.g. one-time download codes).
 func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, data []byte, what string, now time.Time, lifetime time.Duration) error {
 	p := &Prepared{}
-	if err := spoolNotice(st, p, to, data, what, now, lifetime); err != nil {
+	if err := spoolNotice(st, p, to, data, what, now, lifetime, false); err != nil {
 		return err
 	}
 	err := q.Accept(ctx, queue.Acceptance{Message: p.Mails[0]})
@@ -175,22 +177,35 @@ func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, 
 	return err
 }
 
-// spoolNotice writes a notice's bytes (fsynced) and adds its record, due
-// at due, to p.
-func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration) error {
+// spoolNotice adds the record of a notice, due at due, to p. With inline
+// (the password mail of every encrypted message) a notice of at most
+// spool.MaxInline bytes keeps its bytes in the database: they become
+// durable with the commit that owns the notice, with no spool file to
+// create, fsync and unlink. Other notices are written to their own spool
+// file (fsynced) first, where the console and the tools read them; a
+// password mail is never shown there.
+func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration, inline bool) error {
+	if len(data) == 0 {
+		return fmt.Errorf("%s: empty notice", what)
+	}
 	id := spool.NewID()
-	bw, err := st.Create(id)
-	if err != nil {
-		return err
-	}
-	bw.Write(data)
-	sum, err := bw.Commit()
-	if err != nil {
-		return err
-	}
 	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, Size: int64(len(data)),
-		SHA256: sum, ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
+		ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
 		UTF8: hasNonASCII(to)}
+	if inline && len(data) <= spool.MaxInline {
+		sum := sha256.Sum256(data)
+		rec.SHA256, rec.Inline = hex.EncodeToString(sum[:]), data
+	} else {
+		bw, err := st.Create(id)
+		if err != nil {
+			return err
+		}
+		bw.Write(data)
+		if rec.SHA256, err = bw.Commit(); err != nil {
+			return err
+		}
+	}
+	rec.Rcpts = make([]spool.Rcpt, 0, len(to))
 	for _, a := range to {
 		rec.Rcpts = append(rec.Rcpts, spool.Rcpt{Addr: a, Status: spool.RcptPending})
 	}

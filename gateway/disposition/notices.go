@@ -54,7 +54,9 @@ func (p *Prepared) Discard(st *spool.Store) {
 		return
 	}
 	for _, r := range p.Mails {
-		st.RemoveBody(r.ID)
+		if r.Inline == nil { // an inline notice has no file
+			st.RemoveBody(r.ID)
+		}
 	}
 }
 
@@ -142,7 +144,7 @@ func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("build %s notice: %w", nt.Kind, err)
 	}
-	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Message.ID, now, n.Lifetime)
+	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Message.ID, now, n.Lifetime, false)
 }
 
 // noticeView is what a notice of kind shows of the hold hr (rep nil:

@@ -4,5 +4,6 @@ package disposition
 
 import "log/slog"
 
-// lowerPriority does nothing where threads have no priority of their own.
-func lowerPriority(*slog.Logger) {}
+// lowerPriority does nothing where threads have no priority of their own
+// (a spare P would only let the worker compete with sessions as an equal).
+func lowerPriority(*slog.Logger, bool) func() { return func() {} }

@@ -41,7 +41,10 @@ type StepRunner struct {
 	// Wakeup is notified to run steps now (queue.Options.OnStep); nil
 	// makes one.
 	Wakeup Signal
-	// Fault, if set (tests),, is asked at each crash point; an error stops
+	// NoSpareProc runs the worker without the spare P it otherwise adds to
+	// GOMAXPROCS while it runs (see lowerPriority); for A/B measurements.
+	NoSpareProc bool
+	// Fault, if set (tests), is asked at each crash point; an error stops
 	// the step there as kill -9 would, without any cleanup.
 	Fault func(point string) error
 }
@@ -103,7 +106,7 @@ func (r *StepRunner) now() time.Time {
 // Run runs steps until ctx ends: when woken, when a retry is due, and at
 // least every 30 s.
 func (r *StepRunner) Run(ctx context.Context) {
-	lowerPriority(r.Log)
+	defer lowerPriority(r.Log, !r.NoSpareProc)()
 	wake := r.wakeCh()
 	for {
 		next, _ := r.runOnce(ctx, r.rest)

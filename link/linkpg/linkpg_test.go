@@ -11,6 +11,7 @@ import (
 	"github.com/sendguard/sendguard/link/linkpg"
 	"github.com/sendguard/sendguard/link/linktest"
 	"github.com/sendguard/sendguard/queue/pgstore"
+	"github.com/sendguard/sendguard/queue/pgstore/pgstoretest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -20,24 +21,14 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func TestConformance(t *testing.T) {
 	linktest.Run(t, func(t *testing.T, opts link.Options) (link.Storage, link.Storage) {
 		ctx := context.Background()
-		dsn := pgtest.New(t)
+		pools := pgstoretest.TwoNodes(t)
 		key, err := link.LoadOrCreateKey(filepath.Join(t.TempDir(), link.KeyFile))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var s [2]link.Storage
 		var audits [2]*pgstore.Store
-		for i := range s {
-			pool, err := pgstore.Connect(ctx, dsn, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(pool.Close)
-			if i == 0 {
-				if _, err := pgstore.Migrate(ctx, pool); err != nil {
-					t.Fatal(err)
-				}
-			}
+		for i, pool := range pools {
 			if audits[i], err = pgstore.New(ctx, pool, pgstore.Options{Node: []string{"a", "b"}[i]}); err != nil {
 				t.Fatal(err)
 			}

@@ -70,6 +70,7 @@ func (w *walker) propertyText(f *zip.File, keep func(path []string) bool, tb *te
 	}
 	defer rc.Close()
 	s := newXMLScanner(rc)
+	defer s.release()
 	var path []string
 	label := false // inside a custom property that names a label
 	for !tb.full {

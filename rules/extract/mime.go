@@ -69,8 +69,11 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 	default:
 		err = w.bodyText(loc, mt, ctp["charset"], rr)
 	}
-	if b, ok := dec.(*base64Reader); ok && b.problem() != "" {
-		w.errorf(loc, "%s", b.problem())
+	if b, ok := dec.(*base64Reader); ok {
+		if b.problem() != "" {
+			w.errorf(loc, "%s", b.problem())
+		}
+		b.release() // the part is read: nothing holds the decoder
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 )
 
 // sheetScanner reads a worksheet part, by far the largest XML in a
@@ -18,6 +19,7 @@ type sheetScanner struct {
 	pos, end int
 	eof      bool
 	err      error
+	pooled   *[]byte // the window as taken from sheetBufs
 }
 
 const (
@@ -27,8 +29,22 @@ const (
 
 var errTokenTooLong = errors.New("worksheet: XML token too long")
 
+// sheetBufs are the scanners' windows, reused: a 256 KiB window made and
+// cleared per sheet cost more than scanning a small workbook.
+var sheetBufs = sync.Pool{New: func() any { b := make([]byte, sheetWindow); return &b }}
+
 func newSheetScanner(r io.Reader) *sheetScanner {
-	return &sheetScanner{r: r, buf: make([]byte, sheetWindow)}
+	bp := sheetBufs.Get().(*[]byte)
+	return &sheetScanner{r: r, buf: *bp, pooled: bp}
+}
+
+// release gives the window back (unless a long token grew it); the
+// scanner and every slice it returned are dead after it.
+func (s *sheetScanner) release() {
+	if s.pooled != nil && len(s.buf) == sheetWindow && &s.buf[0] == &(*s.pooled)[0] {
+		sheetBufs.Put(s.pooled)
+	}
+	s.pooled, s.buf = nil, nil
 }
 
 // fill keeps buf[pos:end], moves it to the front and reads more. It

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // transferDecoder undoes a Content-Transfer-Encoding. Unknown encodings are
@@ -40,10 +41,29 @@ type base64Reader struct {
 	obuf []byte
 	bad  int
 	err  error
+
+	pooled *b64Buf
+}
+
+// b64Bufs are the decoders' input and output buffers (28 KiB a part).
+var b64Bufs = sync.Pool{New: func() any { return &b64Buf{} }}
+
+type b64Buf struct {
+	in  [16 << 10]byte
+	out [12<<10 + 3]byte
 }
 
 func newBase64Reader(r io.Reader) *base64Reader {
-	return &base64Reader{r: r, buf: make([]byte, 16<<10), obuf: make([]byte, 0, 12<<10+3)}
+	b := b64Bufs.Get().(*b64Buf)
+	return &base64Reader{r: r, buf: b.in[:], obuf: b.out[:0], pooled: b}
+}
+
+// release gives the buffers back; the reader must not be used after it.
+func (d *base64Reader) release() {
+	if d.pooled != nil {
+		b64Bufs.Put(d.pooled)
+		d.pooled, d.buf, d.obuf, d.out = nil, nil, nil, nil
+	}
 }
 
 var b64val = func() (t [256]int8) {

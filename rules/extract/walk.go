@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -116,6 +117,9 @@ func WalkStream(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn 
 	return walk(ctx, r, lim, open, fn)
 }
 
+// msgReaders buffer the message as walked (32 KiB, one per walk).
+var msgReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
 func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p *Part) error) (*Message, error) {
 	lim = lim.withDefaults()
 	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
@@ -123,7 +127,9 @@ func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p
 	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{}}
 	src := newReplay(r, lim.MaxFallback)
 	cr := &ctxReader{ctx: wctx, r: src}
-	br := bufio.NewReaderSize(cr, 32<<10)
+	br := msgReaders.Get().(*bufio.Reader)
+	br.Reset(cr)
+	defer func() { br.Reset(nil); msgReaders.Put(br) }()
 	h, pre := w.readHeader(br, "")
 	w.msg.Header = mail.Header{Header: messageHeader(h)}
 	w.fillMessage(h)

@@ -108,6 +108,7 @@ func (w *walker) eachStart(f *zip.File, fn func(*xmlScanner)) error {
 	}
 	defer rc.Close()
 	s := newXMLScanner(rc)
+	defer s.release()
 	for {
 		if err := s.next(); err != nil {
 			if err == io.EOF {
@@ -159,6 +160,7 @@ func (w *walker) sharedStrings(f *zip.File) (sharedTable, error) {
 	}
 	defer rc.Close()
 	s := newSheetScanner(rc)
+	defer s.release()
 	var cur []byte
 	budget := 2 * w.lim.MaxPartText
 	inSI, inT, inPh := false, false, 0
@@ -212,6 +214,7 @@ func (w *walker) sheetRows(f *zip.File, sst *sharedTable, tb *textBuf) error {
 	}
 	defer rc.Close()
 	s := newSheetScanner(rc)
+	defer s.release()
 	var line, val []byte
 	col, cellCol := 0, 0
 	var cellType string

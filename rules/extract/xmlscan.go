@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -34,8 +35,25 @@ const (
 	tokText
 )
 
+// xmlReaders are the scanners' 64 KiB read buffers: a workbook opens
+// several small parts per message, and a fresh buffer each was a tenth of
+// the bytes the gateway allocated per encrypt-class message.
+var xmlReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 func newXMLScanner(r io.Reader) *xmlScanner {
-	return &xmlScanner{br: bufio.NewReaderSize(r, 64<<10)}
+	br := xmlReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &xmlScanner{br: br}
+}
+
+// release gives the read buffer back; the scanner and every slice it
+// returned are dead after it.
+func (s *xmlScanner) release() {
+	if s.br != nil {
+		s.br.Reset(nil)
+		xmlReaders.Put(s.br)
+		s.br = nil
+	}
 }
 
 // next advances to the next token; it returns io.EOF at the end.

@@ -1,0 +1,84 @@
+package spool
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// An inline body commits with its record, is read back after a restart,
+// leaves no spool file, and goes with the record's final state.
+func TestInlineBody(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	body := []byte("Subject: pw\r\n\r\nsecret\r\n")
+	id := NewID()
+	rec := &Record{ID: id, Kind: KindNotice, State: StateQueued, Size: int64(len(body)), Inline: body,
+		Rcpts: []Rcpt{{Addr: "a@example.com", Status: RcptPending}}, NextAttempt: time.Now()}
+	if err := s.Accept(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.BodyPath(id)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("inline notice has a spool file: %v", err)
+	}
+	s.Close()
+	s = openTest(t, dir) // reconcile keeps it
+	defer s.Close()
+	got, err := s.Get(id)
+	if err != nil || !got.InlineBody || got.Inline != nil {
+		t.Fatalf("record after restart: %+v %v", got, err)
+	}
+	read := func() ([]byte, error) {
+		rc, err := s.OpenDeliverable(&Record{ID: id, InlineBody: true})
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	}
+	if b, err := read(); err != nil || !bytes.Equal(b, body) {
+		t.Fatalf("inline body = %q, %v", b, err)
+	}
+	// A later rewrite of the record (an attempt's result) keeps the body.
+	if err := s.Update(id, func(tx *bbolt.Tx, r *Record) error { r.Attempts++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := read(); err != nil || !bytes.Equal(b, body) {
+		t.Fatalf("after update: %q, %v", b, err)
+	}
+	// Final: the bytes (a password) are gone with the state change.
+	if err := s.Update(id, func(tx *bbolt.Tx, r *Record) error { r.State = StateDelivered; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("final record still has its body: %v", err)
+	}
+	s.db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(bucketInline).Stats().KeyN; n != 0 {
+			t.Errorf("%d inline bodies left", n)
+		}
+		return nil
+	})
+}
+
+// DeleteTx removes an inline body with its record.
+func TestInlineBodyDelete(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	id := NewID()
+	rec := &Record{ID: id, Kind: KindNotice, State: StateHeld, Inline: []byte("x")}
+	if err := s.Accept(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(func(tx *bbolt.Tx) error { return DeleteTx(tx, id) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InlineBody(id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("inline body after delete: %v", err)
+	}
+}
