@@ -793,3 +793,72 @@ func TestRunMatchesBisection(t *testing.T) {
 		check(rng.Uint64())
 	}
 }
+
+// checkReadCell compares readCell, which reads an ASCII cell's shape and
+// both its normalised forms in one pass, with the former path: cellStats,
+// then appendNormCapped for the text and the phone form.
+func checkReadCell(t *testing.T, s *scanner, b []byte) {
+	t.Helper()
+	if len(b) > maxCell {
+		b = b[:maxCell]
+	}
+	st, ref := s.readCell(b), cellStats(b)
+	if st.cellInfo != ref {
+		t.Fatalf("readCell(%q) = %+v, cellStats %+v", b, st.cellInfo, ref)
+	}
+	if !ref.ascii {
+		if st.text != nil || st.phoneForm != nil {
+			t.Fatalf("readCell(%q): forms of a non-ASCII cell", b)
+		}
+		return
+	}
+	text, shape := appendNormCapped(nil, KindText, b, nil)
+	if !bytes.Equal(st.text, text) || len(text) > 0 && shape != st.shape {
+		t.Fatalf("readCell(%q): text %q shape %#x, appendNorm %q %#x", b, st.text, st.shape, text, shape)
+	}
+	if n := Normalize(KindText, string(b)); string(st.text) != n {
+		t.Fatalf("readCell(%q): text %q, Normalize %q", b, st.text, n)
+	}
+	phone, _ := appendNormCapped(nil, KindPhone, b, nil)
+	if !bytes.Equal(st.phoneForm, phone) || string(phone) != Normalize(KindPhone, string(b)) {
+		t.Fatalf("readCell(%q): phone %q, appendNorm %q, Normalize %q", b, st.phoneForm, phone, Normalize(KindPhone, string(b)))
+	}
+}
+
+var readCellSeeds = []string{"", "090-1234-5678", "+81 90-1234-5678", " (+81) 3 1234 5678", "(03)1234-5678", "03.1234.5678",
+	"0312345678901234", "031234567890123", "+8112345678", "+81-3-1234", "81312345678", "Sato.Taro@Example.JP", "C0001234",
+	"100-0000", "12345678", "1234 5678 9", "090-1234-5678 ext", "090\t1234\t5678", "a b\tc\x00\x7f", "\"1\"", "０９０", "佐藤 太郎",
+	"090-1234-5678\xe3", "+", "((((", "+81", "++81 312345678"}
+
+// readCell agrees with the former reading on random and adversarial cells.
+func TestReadCell(t *testing.T) {
+	t.Parallel()
+	s := newScanner(&Index{})
+	for _, c := range readCellSeeds {
+		checkReadCell(t, s, []byte(c))
+	}
+	checkReadCell(t, s, bytes.Repeat([]byte("9"), maxCell+5))
+	checkReadCell(t, s, []byte(strings.Repeat("0-", maxCell/2)))
+	rng := rand.New(rand.NewPCG(19, 3))
+	alpha := []byte("0123456789+-().  \tabcXYZ@_%,\"\x00\x7f\xe3\x81\x82")
+	var b []byte
+	for range 200_000 {
+		b = b[:0]
+		for range rng.IntN(24) {
+			if rng.IntN(8) == 0 {
+				b = append(b, byte(rng.IntN(256)))
+			} else {
+				b = append(b, alpha[rng.IntN(len(alpha))])
+			}
+		}
+		checkReadCell(t, s, b)
+	}
+}
+
+func FuzzReadCell(f *testing.F) {
+	for _, c := range readCellSeeds {
+		f.Add([]byte(c))
+	}
+	s := newScanner(&Index{})
+	f.Fuzz(func(t *testing.T, b []byte) { checkReadCell(t, s, b) })
+}

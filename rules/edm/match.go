@@ -176,6 +176,8 @@ type scanner struct {
 	big   []bigRun          // non-selective values seen in the unit
 	recs  map[uint32]uint16 // the records found so far (nil: none)
 	buf   []byte            // the normalised token
+	text  [maxCell]byte     // an ASCII cell's text form (readCell)
+	phone [16]byte          // an ASCII cell's phone digits (readCell)
 	carry []byte            // a line cut by the end of a piece (Stream)
 }
 
@@ -202,21 +204,26 @@ func (s *scanner) release() {
 func (s *scanner) add(k Kind, tok []byte) {
 	var shape uint8
 	s.buf, shape = appendNormCapped(s.buf[:0], k, tok, s.ix.caps)
-	if len(s.buf) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(s.buf)) {
+	s.addNorm(s.buf, shape)
+}
+
+// addNorm looks up v, a normalised value of shape shape.
+func (s *scanner) addNorm(v []byte, shape uint8) {
+	if len(v) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(v)) {
 		return
 	}
 	// A value repeated in the unit (a cell and the same name joined from
 	// its tokens) is looked at once: the keyed SipHash, which the filter
 	// needs anyway, tells repeats apart before the filter's cache miss
 	// and the HMAC.
-	sh := siphash(s.ix.sip, s.buf)
+	sh := siphash(s.ix.sip, v)
 	if !s.seen.add(sh) {
 		return
 	}
 	if !s.ix.bloom.has(sh) {
 		return
 	}
-	h := s.h.sumBytes(s.buf)
+	h := s.h.sumBytes(v)
 	lo, hi := s.ix.runFanout(h)
 	switch {
 	case hi < 0:
@@ -304,20 +311,24 @@ func (s *scanner) row(line []byte) {
 			line = nil
 		}
 		cell = trimCell(cell)
-		if len(cell) == 0 || len(cell) > 256 {
+		if len(cell) == 0 || len(cell) > maxCell {
 			continue
 		}
-		st := cellStats(cell)
-		// an ASCII cell's text form is known from the one pass: one whose
-		// shape and length no value has (a postal code, a phone written
-		// out, a number) is not normalised
-		if !st.ascii || s.ix.shape == nil || s.ix.shape.has(st.shape, st.textLen) {
-			s.add(KindText, cell)
-		}
+		st := s.readCell(cell)
 		digits := st.digits
-		if digits >= minPhoneDigits && !st.allDig {
-			// a cell of digits alone was just added as the same value
-			s.add(KindPhone, cell)
+		if st.ascii {
+			// an ASCII cell's text and phone forms come from the one
+			// pass; one whose shape and length no value has (a postal
+			// code, a phone written out, a number) is not looked up
+			s.addNorm(st.text, st.shape)
+			if !st.allDig { // a cell of digits alone was just added as the same value
+				s.addNorm(st.phoneForm, shapeDigit)
+			}
+		} else {
+			s.add(KindText, cell)
+			if digits >= minPhoneDigits {
+				s.add(KindPhone, cell)
+			}
 		}
 		// tokens inside the cell ("山田 太郎様", "TEL 03-..."); a token
 		// that is the whole cell was added just above
@@ -692,6 +703,52 @@ func threeByteSolid(b0, b1, b2 byte) bool {
 	return b0 >= 0xE3 && b0 <= 0xE9 && b1&0xC0 == 0x80 && b2&0xC0 == 0x80 && !(b0 == 0xE3 && b1 == 0x80 && b2 == 0x80)
 }
 
+// maxCell is the longest cell row reads, in bytes.
+const maxCell = 256
+
+// cellForm is what readCell finds of a cell.
+type cellForm struct {
+	cellInfo
+	text      []byte // ascii: Normalize(KindText) of the cell
+	phoneForm []byte // ascii: Normalize(KindPhone) of the cell, nil if it has none
+}
+
+// readCell is cellStats that also writes, for an ASCII cell, its text and
+// phone forms (into s.text and s.phone, valid until the next cell), in the
+// same pass: the two normalisations row would otherwise run over the cell.
+// b is at most maxCell bytes.
+func (s *scanner) readCell(b []byte) cellForm {
+	var shape uint8
+	textLen, digits, all := 0, 0, uint8(0xFF)
+	text := s.text[:len(b)]
+	for i, c := range b {
+		if c >= utf8.RuneSelf { // not ASCII: only the digits are still wanted
+			return cellForm{cellInfo: cellInfo{digits: digits + digitCount(b[i:])}}
+		}
+		f := cellByte[c]
+		shape |= f & cellShape
+		text[textLen] = asciiText[c].b // kept only if it has a text form
+		textLen += int(f >> cellTextBit & 1)
+		s.phone[digits&15] = c // kept only if a digit
+		digits += int(f & shapeDigit)
+		all &= f
+	}
+	st := cellForm{cellInfo: cellInfo{digits: digits, allDig: len(b) > 0 && all&shapeDigit != 0, word: all&cellWord != 0,
+		ascii: true, textLen: textLen, shape: shape}, text: text[:textLen]}
+	// the phone form: digits and phone punctuation only, 9 to 15 digits,
+	// +81 written as at home (as appendNormCapped)
+	if all&cellPhone != 0 && digits >= minPhoneDigits && digits <= maxPhoneDigits {
+		lead := b
+		for len(lead) > 0 && (lead[0] == ' ' || lead[0] == '(') {
+			lead = lead[1:]
+		}
+		if d := domestic(s.phone[:digits], len(lead) > 0 && lead[0] == '+'); len(d) >= minPhoneDigits {
+			st.phoneForm = d
+		}
+	}
+	return st
+}
+
 // cellStats reads a cell once for what row needs: its digits (as
 // digitCount), whether it is ASCII digits only (its phone form is its text
 // form), whether it is one run of word characters (ASCII letters, digits
@@ -727,6 +784,9 @@ var cellByte = func() (t [utf8.RuneSelf]uint8) {
 		if wordByte[c] {
 			t[c] |= cellWord
 		}
+		if c >= '0' && c <= '9' || isPhonePunct(rune(c)) {
+			t[c] |= cellPhone
+		}
 	}
 	return t
 }()
@@ -735,6 +795,7 @@ const (
 	cellShape   = shapeDigit | shapeLower | shapeAt | shapePunct
 	cellTextBit = 4
 	cellWord    = 1 << 5
+	cellPhone   = 1 << 6 // a digit or phone punctuation
 )
 
 type cellInfo struct {
