@@ -796,21 +796,26 @@ func TestRunMatchesBisection(t *testing.T) {
 
 // checkReadCell compares readCell, which reads an ASCII cell's shape and
 // both its normalised forms in one pass, with the former path: cellStats,
-// then appendNormCapped for the text and the phone form.
+// then appendNormCapped for the text and the phone form; and the digits
+// proseCell counts in a non-ASCII cell with cellStats'.
 func checkReadCell(t *testing.T, s *scanner, b []byte) {
 	t.Helper()
 	if len(b) > maxCell {
 		b = b[:maxCell]
 	}
 	st, ref := s.readCell(b), cellStats(b)
-	if st.cellInfo != ref {
-		t.Fatalf("readCell(%q) = %+v, cellStats %+v", b, st.cellInfo, ref)
-	}
 	if !ref.ascii {
-		if st.text != nil || st.phoneForm != nil {
-			t.Fatalf("readCell(%q): forms of a non-ASCII cell", b)
+		if st.ascii || st.text != nil || st.phoneForm != nil {
+			t.Fatalf("readCell(%q) = %+v: forms of a non-ASCII cell", b, st)
+		}
+		// proseCell reads the rest, counting digits as cellStats
+		if d := s.proseCell(b); d != ref.digits || d != digitCountBytewise(b) {
+			t.Fatalf("proseCell(%q) counted %d digits, cellStats %d", b, d, ref.digits)
 		}
 		return
+	}
+	if st.cellInfo != ref {
+		t.Fatalf("readCell(%q) = %+v, cellStats %+v", b, st.cellInfo, ref)
 	}
 	text, shape := appendNormCapped(nil, KindText, b, nil)
 	if !bytes.Equal(st.text, text) || len(text) > 0 && shape != st.shape {
@@ -825,6 +830,11 @@ func checkReadCell(t *testing.T, s *scanner, b []byte) {
 	}
 }
 
+func readCellIndex(t testing.TB) *Index {
+	ix, _, _ := build(t, []byte("山田 太郎,ヤマダ タロウ,090-1234-5678,taro@x.example,C1\n"))
+	return ix
+}
+
 var readCellSeeds = []string{"", "090-1234-5678", "+81 90-1234-5678", " (+81) 3 1234 5678", "(03)1234-5678", "03.1234.5678",
 	"0312345678901234", "031234567890123", "+8112345678", "+81-3-1234", "81312345678", "Sato.Taro@Example.JP", "C0001234",
 	"100-0000", "12345678", "1234 5678 9", "090-1234-5678 ext", "090\t1234\t5678", "a b\tc\x00\x7f", "\"1\"", "０９０", "佐藤 太郎",
@@ -833,7 +843,7 @@ var readCellSeeds = []string{"", "090-1234-5678", "+81 90-1234-5678", " (+81) 3 
 // readCell agrees with the former reading on random and adversarial cells.
 func TestReadCell(t *testing.T) {
 	t.Parallel()
-	s := newScanner(&Index{})
+	s := newScanner(readCellIndex(t))
 	for _, c := range readCellSeeds {
 		checkReadCell(t, s, []byte(c))
 	}
@@ -859,6 +869,141 @@ func FuzzReadCell(f *testing.F) {
 	for _, c := range readCellSeeds {
 		f.Add([]byte(c))
 	}
-	s := newScanner(&Index{})
+	s := newScanner(readCellIndex(f))
 	f.Fuzz(func(t *testing.T, b []byte) { checkReadCell(t, s, b) })
+}
+
+// rowBefore is row as it read a cell before readCell and proseCell: the
+// cell normalised as text and as a phone, then read again by prose.
+func rowBefore(s *scanner, line []byte) {
+	sep := byte(',')
+	if bytes.IndexByte(line, '\t') >= 0 {
+		sep = '\t'
+	}
+	for _, cell := range bytes.Split(line, []byte{sep}) {
+		cell = trimCell(cell)
+		if len(cell) == 0 || len(cell) > maxCell {
+			continue
+		}
+		st := cellStats(cell)
+		if !st.ascii || s.ix.shape == nil || s.ix.shape.has(st.shape, st.textLen) {
+			s.add(KindText, cell)
+		}
+		if st.digits >= minPhoneDigits && !st.allDig {
+			s.add(KindPhone, cell)
+		}
+		if !st.word {
+			s.cell = cell
+			s.prose(cell, st.digits)
+			s.cell = nil
+		}
+	}
+}
+
+func seenSet(v *valueSet) []uint64 {
+	out := slices.Clone(v.small)
+	for h := range v.big {
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// randomCell mixes the scripts of names and lists with what normalisation
+// treats apart: half-width kana, combining marks, 々, ヷ, full-width forms,
+// ideographic spaces, cut and invalid UTF-8.
+func randomCell(rng *rand.Rand, pieces []string) string {
+	var b strings.Builder
+	for range rng.IntN(7) {
+		if rng.IntN(12) == 0 {
+			p := pieces[rng.IntN(len(pieces))]
+			b.WriteString(p[:rng.IntN(len(p)+1)]) // possibly cut inside a rune
+			continue
+		}
+		b.WriteString(pieces[rng.IntN(len(pieces))])
+	}
+	return b.String()
+}
+
+var cellPieces = []string{"山田", "太郎", "佐藤", "様", "殿", "氏", "はな", "ヤマダ", "タロウ", "ｻﾄｳ", "ﾀﾞ", "々", "〆", "ヶ", "ヷ", "ヺ", "ー",
+	"か\u3099", "e\u0301", "é", "\u3000", " ", "\t", "０９０", "－", "１２３４", "５６７８", "090", "-", "1234", "5678", "+81", "(03)",
+	"ＡＢＣ", "ｘ＠ｙ", "Sato", "Taro", "user1@customer.example.net", "C0000001", "K-123456", "\"", "\xe3\x81", "\xff", "\x00",
+	"ㇰ", "丽", "𠀋", "ゟ", "・", "、", "ゔ", "ヴ", "〜", "㈱", "Ⅲ"}
+
+// row, which reads a cell's forms and tokens in one pass (readCell,
+// proseCell), looks up the same values, finds the same hits and the same
+// records as the former reading, with and without value shapes, on random
+// rows of mixed scripts and adversarial bytes and on rows of the index's
+// own records in other widths and scripts.
+func TestRowOnePass(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(19, 4))
+	var csv strings.Builder
+	for i := range 400 {
+		c := func() string {
+			return strings.ReplaceAll(strings.ReplaceAll(randomCell(rng, cellPieces), ",", ""), "\"", "")
+		}
+		fmt.Fprintf(&csv, "%s,%s,0%d-%04d-%04d,u%d@x.example,%s\n", c(), c(), 3+rng.IntN(7), rng.IntN(10000), rng.IntN(10000), i, c())
+	}
+	ix, _, _ := build(t, []byte(csv.String()))
+	noShape := &Index{info: ix.info, sip: ix.sip, bloom: ix.bloom, data: ix.data, tab: ix.tab, sh: ix.sh}
+	noShape.setKey(testKey)
+	records := strings.Split(strings.TrimSpace(csv.String()), "\n")
+	for _, x := range []*Index{ix, noShape} {
+		a, b := newScanner(x), newScanner(x)
+		for n := range 20_000 {
+			var line string
+			switch n % 3 {
+			case 0: // a record's row, some cells in other widths or scripts
+				line = records[rng.IntN(len(records))]
+				if rng.IntN(2) == 0 {
+					line = strings.NewReplacer("ヤ", "ﾔ", "山", "山 ", ",", "\t", "0", "０").Replace(line)
+				}
+			default:
+				var cells []string
+				for range 1 + rng.IntN(5) {
+					cells = append(cells, randomCell(rng, cellPieces))
+				}
+				line = strings.Join(cells, ",")
+			}
+			rowBefore(a, []byte(line))
+			b.row([]byte(line))
+			if sa, sb := seenSet(&a.seen), seenSet(&b.seen); !slices.Equal(sa, sb) {
+				t.Fatalf("row %q: %d values looked up, %d before", line, len(sb), len(sa))
+			}
+			if !reflect.DeepEqual(a.hits, b.hits) || !reflect.DeepEqual(a.big, b.big) {
+				t.Fatalf("row %q: hits %v %v, before %v %v", line, b.hits, b.big, a.hits, a.big)
+			}
+			a.flush()
+			b.flush()
+		}
+		if !reflect.DeepEqual(a.recs, b.recs) {
+			t.Fatalf("%d records found, %d before", len(b.recs), len(a.recs))
+		}
+		t.Logf("shapes %v: %d records", x.shape != nil, len(b.recs))
+	}
+}
+
+// FuzzRowOnePass is TestRowOnePass on fuzzed rows.
+func FuzzRowOnePass(f *testing.F) {
+	for _, s := range cellPieces {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte("山田 太郎様,ヤマダ タロウ,090-1234-5678,ｻﾄｳ\u3000ﾀﾛｳ,\"１２３\""))
+	ix, _, _ := build(f, []byte("山田 太郎,ヤマダ タロウ,090-1234-5678,taro@x.example,C1\n佐藤 はな,ｻﾄｳ ﾊﾅ,03-1234-5678,hana@x.example,K-1\n"))
+	a, b := newScanner(ix), newScanner(ix)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if bytes.IndexByte(line, '\n') >= 0 {
+			return
+		}
+		rowBefore(a, line)
+		b.row(line)
+		sa, sb := seenSet(&a.seen), seenSet(&b.seen)
+		hitsEqual := reflect.DeepEqual(a.hits, b.hits) && reflect.DeepEqual(a.big, b.big)
+		a.flush()
+		b.flush()
+		if !slices.Equal(sa, sb) || !hitsEqual || !reflect.DeepEqual(a.recs, b.recs) {
+			t.Fatalf("row %q: looked up %d values, %d before; records %v, before %v", line, len(sb), len(sa), b.recs, a.recs)
+		}
+	})
 }

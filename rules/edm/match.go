@@ -325,13 +325,15 @@ func (s *scanner) row(line []byte) {
 				s.addNorm(st.phoneForm, shapeDigit)
 			}
 		} else {
-			s.add(KindText, cell)
-			if digits >= minPhoneDigits {
-				s.add(KindPhone, cell)
-			}
+			// the cell as a whole and the tokens inside it ("山田 太郎様",
+			// "TEL 03-...") in one pass
+			s.cell = cell
+			s.proseCell(cell)
+			s.cell = nil
+			continue
 		}
-		// tokens inside the cell ("山田 太郎様", "TEL 03-..."); a token
-		// that is the whole cell was added just above
+		// tokens inside the cell ("C 0001", "TEL 03-..."); a token that is
+		// the whole cell was added just above
 		if !st.word { // an e-mail address, a phone, an id: nothing inside
 			s.cell = cell
 			s.prose(cell, digits)
@@ -499,6 +501,112 @@ func (s *scanner) prose(line []byte, digits int) {
 		i += n
 	}
 	emit(cur)
+}
+
+// proseCell is prose over a non-ASCII cell that also counts its digits
+// (as digitCount) and writes its text form (Normalize(KindText)) in the
+// same pass, and looks up the cell as text and as a phone: the cell is not
+// read once more to count or to normalise it. A cell holding a rune that
+// normalisation does not fold by itself (a half-width kana, a combining
+// mark, invalid UTF-8: appendNormCapped's NFKC path) is normalised apart,
+// as before. It returns the digits counted.
+func (s *scanner) proseCell(line []byte) (digits int) {
+	text, shape, simple := s.text[:0], uint8(0), true // text holds len(line) bytes: no rune's form is longer
+	var prev, prev2 span
+	cur := span{cls: -1}
+	emit := func(sp span) {
+		if sp.cls < 0 {
+			return
+		}
+		s.token(line, sp, prev, prev2)
+		prev2, prev = prev, sp
+	}
+	for i := 0; i < len(line); {
+		c, n, odd := classAt(line, i)
+		switch {
+		case n == 3 && (c == clsHan && !odd || c == clsHira): // most runes of a name: copied
+			if simple {
+				text = append(text, line[i], line[i+1], line[i+2])
+				shape |= hanOrHira[c&7]
+			}
+		case n == 1 && line[i] < utf8.RuneSelf:
+			b := line[i]
+			digits += int(cellByte[b] & shapeDigit)
+			if a := asciiText[b]; simple && a.shape != 0 {
+				text = append(text, a.b)
+				shape |= a.shape
+			}
+		default:
+			if n == 3 && line[i] == 0xEF && line[i+1] == 0xBC && line[i+2] >= 0x90 && line[i+2] <= 0x99 {
+				digits++ // a full-width digit
+			}
+			if simple {
+				text, shape, simple = appendCellRune(text, shape, line[i:i+n], c, odd)
+			}
+		}
+		if c != cur.cls {
+			emit(cur)
+			cur = span{cls: c, start: i}
+		}
+		cur.end = i + n
+		cur.runes++
+		if odd {
+			cur.odd = true
+		}
+		i += n
+	}
+	emit(cur)
+	if simple {
+		s.addNorm(text, shape)
+	} else {
+		s.add(KindText, line)
+	}
+	if digits >= minPhoneDigits {
+		s.add(KindPhone, line)
+		s.phones(line)
+	}
+	return digits
+}
+
+// hanOrHira is the shape of a kanji and of a hiragana by class.
+var hanOrHira = [8]uint8{clsHan: shapeHan, clsHira: shapeHira}
+
+// appendCellRune appends the text form of rune r (n bytes, of class c and
+// oddness odd as classAt reads them) as appendNormCapped writes it without
+// its NFKC path, and adds its shape; ok is false for a rune that needs
+// that path.
+func appendCellRune(dst []byte, shape uint8, r []byte, c int, odd bool) (_ []byte, _ uint8, ok bool) {
+	if len(r) == 1 {
+		if r[0] >= utf8.RuneSelf { // invalid UTF-8
+			return dst, shape, false
+		}
+		if a := asciiText[r[0]]; a.shape != 0 {
+			dst = append(dst, a.b)
+			shape |= a.shape
+		}
+		return dst, shape, true
+	}
+	if len(r) != 3 {
+		return dst, shape, false
+	}
+	switch {
+	case c == clsHan && !odd: // U+4E00–9FFF
+		return append(dst, r...), shape | shapeHan, true
+	case c == clsHira: // U+3041–3096
+		return append(dst, r...), shape | shapeHira, true
+	}
+	switch u := rune(r[0]&0x0F)<<12 | rune(r[1]&0x3F)<<6 | rune(r[2]&0x3F); {
+	case u >= 0xFF01 && u <= 0xFF5E: // full-width ASCII
+		a := asciiText[u-0xFEE0]
+		return append(dst, a.b), shape | a.shape, true
+	case u == 0x3000: // removed as white space
+		return dst, shape, true
+	case u >= 0x30A1 && u <= 0x30F6: // katakana folded to hiragana
+		return utf8.AppendRune(dst, u-0x60), shape | shapeHira, true
+	case u >= 0x30F7 && u <= 0x30FA || u == 0x30FC:
+		return append(dst, r...), shape | shapeHira, true
+	}
+	return dst, shape, false
 }
 
 // token hashes span sp; prev2, prev are the spans before it.
@@ -713,7 +821,8 @@ type cellForm struct {
 	phoneForm []byte // ascii: Normalize(KindPhone) of the cell, nil if it has none
 }
 
-// readCell is cellStats that also writes, for an ASCII cell, its text and
+// readCell is cellStats for an ASCII cell (of another it says only that
+// it is not ASCII) that also writes, for an ASCII cell, its text and
 // phone forms (into s.text and s.phone, valid until the next cell), in the
 // same pass: the two normalisations row would otherwise run over the cell.
 // b is at most maxCell bytes.
@@ -721,9 +830,9 @@ func (s *scanner) readCell(b []byte) cellForm {
 	var shape uint8
 	textLen, digits, all := 0, 0, uint8(0xFF)
 	text := s.text[:len(b)]
-	for i, c := range b {
-		if c >= utf8.RuneSelf { // not ASCII: only the digits are still wanted
-			return cellForm{cellInfo: cellInfo{digits: digits + digitCount(b[i:])}}
+	for _, c := range b {
+		if c >= utf8.RuneSelf { // not ASCII: proseCell reads the rest
+			return cellForm{}
 		}
 		f := cellByte[c]
 		shape |= f & cellShape
