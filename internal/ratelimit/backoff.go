@@ -38,6 +38,12 @@ type backoffEntry struct {
 
 // NewBackoff returns a Backoff with c's parameters.
 func NewBackoff(c BackoffConfig) *Backoff {
+	return &Backoff{cfg: c.WithDefaults(), entries: make(map[string]*backoffEntry)}
+}
+
+// WithDefaults fills in the defaults of the fields left zero (and keeps
+// Max ≥ Base, Forget ≥ Max); stores of the same rule elsewhere use it too.
+func (c BackoffConfig) WithDefaults() BackoffConfig {
 	if c.Free < 0 {
 		c.Free = 0
 	} else if c.Free == 0 {
@@ -61,19 +67,23 @@ func NewBackoff(c BackoffConfig) *Backoff {
 	if c.MaxKeys <= 0 {
 		c.MaxKeys = 10000
 	}
-	return &Backoff{cfg: c, entries: make(map[string]*backoffEntry)}
+	return c
 }
 
 // delay is the wait that n failures impose after the last one.
-func (b *Backoff) delay(n int) time.Duration {
-	if n < b.cfg.Free {
+func (b *Backoff) delay(n int) time.Duration { return b.cfg.Delay(n) }
+
+// Delay is the wait that n failures impose after the last one, for a
+// config with its defaults filled in.
+func (c BackoffConfig) Delay(n int) time.Duration {
+	if n < c.Free {
 		return 0
 	}
-	d := b.cfg.Base
-	for i := b.cfg.Free; i < n && d < b.cfg.Max; i++ {
+	d := c.Base
+	for i := c.Free; i < n && d < c.Max; i++ {
 		d *= 2
 	}
-	return min(d, b.cfg.Max)
+	return min(d, c.Max)
 }
 
 // Wait is how long key must still wait before its next attempt; zero means

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,14 +20,8 @@ import (
 func (s *Store) IssueCode(ctx context.Context, h token.Hash, c link.Client) (code string, a *link.Access, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		if a, err = resolve(ctx, tx, h, "FOR UPDATE OF t"); err != nil {
-			return err
-		}
-		if a.Role != link.RoleRecipient {
-			return link.ErrWrongRole
-		}
-		now := s.now()
-		if err := link.LiveErr(a.Info.Status(now)); err != nil {
+		var now time.Time
+		if a, now, err = s.lockRecipient(ctx, tx, h); err != nil {
 			return err
 		}
 		cs, _, err := getCode(ctx, tx, h)
@@ -82,14 +77,8 @@ func (s *Store) VerifyCode(ctx context.Context, h token.Hash, typed string, c li
 	var result error
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		if a, err = resolve(ctx, tx, h, "FOR UPDATE OF t"); err != nil {
-			return err
-		}
-		if a.Role != link.RoleRecipient {
-			return link.ErrWrongRole
-		}
-		now := s.now()
-		if err := link.LiveErr(a.Info.Status(now)); err != nil {
+		var now time.Time
+		if a, now, err = s.lockRecipient(ctx, tx, h); err != nil {
 			return err
 		}
 		cs, found, err := getCode(ctx, tx, h)
@@ -248,4 +237,21 @@ func (s *Store) revokeTx(ctx context.Context, tx pgx.Tx, r *link.Info, by hold.A
 	}
 	s.log.Info("link package revoked", "id", r.ID, "message_id", r.MessageID)
 	return r, nil
+}
+
+// lockRecipient locks the token row of a recipient's link and checks the
+// link is still live: code requests and checks run under that lock.
+func (s *Store) lockRecipient(ctx context.Context, tx pgx.Tx, h token.Hash) (*link.Access, time.Time, error) {
+	a, err := resolve(ctx, tx, h, "FOR UPDATE OF t")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if a.Role != link.RoleRecipient {
+		return a, time.Time{}, link.ErrWrongRole
+	}
+	now := s.now()
+	if err := link.LiveErr(a.Info.Status(now)); err != nil {
+		return a, now, err
+	}
+	return a, now, nil
 }

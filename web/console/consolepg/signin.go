@@ -27,23 +27,7 @@ var _ console.SignInStore = (*SignIns)(nil)
 // Backoff implements console.SignInStore with ratelimit.Backoff's rule
 // and defaults.
 func (s *SignIns) Backoff(scope string, c ratelimit.BackoffConfig) console.Backoff {
-	if c.Free < 0 {
-		c.Free = 0
-	} else if c.Free == 0 {
-		c.Free = 5
-	}
-	if c.Base <= 0 {
-		c.Base = time.Second
-	}
-	if c.Max <= 0 {
-		c.Max = 15 * time.Minute
-	}
-	c.Max = max(c.Max, c.Base)
-	if c.Forget <= 0 {
-		c.Forget = 24 * time.Hour
-	}
-	c.Forget = max(c.Forget, c.Max)
-	return &backoff{pool: s.pool, scope: scope, cfg: c}
+	return &backoff{pool: s.pool, scope: scope, cfg: c.WithDefaults()}
 }
 
 type backoff struct {
@@ -56,16 +40,7 @@ type backoff struct {
 // purgeEvery: one failure in this many also deletes rows forgotten.
 const purgeEvery = 256
 
-func (b *backoff) delay(n int) time.Duration {
-	if n < b.cfg.Free {
-		return 0
-	}
-	d := b.cfg.Base
-	for i := b.cfg.Free; i < n && d < b.cfg.Max; i++ {
-		d *= 2
-	}
-	return min(d, b.cfg.Max)
-}
+func (b *backoff) delay(n int) time.Duration { return b.cfg.Delay(n) }
 
 func (b *backoff) Wait(ctx context.Context, key string, now time.Time) (time.Duration, error) {
 	var n int
