@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // partScanner splits a multipart body (RFC 2046 §5.1.1) into its raw
@@ -30,10 +32,10 @@ type partScanner struct {
 
 func newPartScanner(r io.Reader, boundary string) *partScanner {
 	s := &partScanner{dash: []byte("--" + boundary), lineStart: true}
-	if br, ok := r.(*bufio.Reader); ok && br.Size() >= bufSize {
+	if br, ok := r.(*bufio.Reader); ok && br.Size() >= bufpool.ReaderSize {
 		s.br = br // already buffered (the message's own reader)
 	} else {
-		s.br, s.pooled = getReader(r), true
+		s.br, s.pooled = bufpool.Reader(r), true
 	}
 	return s
 }
@@ -42,7 +44,7 @@ func newPartScanner(r io.Reader, boundary string) *partScanner {
 // scanner handed out (Read's bytes, preamble, epilogue, closeRest) is a copy.
 func (s *partScanner) release() {
 	if s.pooled {
-		putReader(s.br)
+		bufpool.PutReader(s.br)
 		s.br, s.pooled = nil, false
 	}
 }

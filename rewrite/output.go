@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // trailingPart is a part written after the kept ones (the zip): its
@@ -25,8 +27,8 @@ type trailingPart struct {
 // reports, so single writes are not checked.
 func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error {
 	eol := rw.top.eol
-	bw := getWriter(dst)
-	defer putWriter(bw)
+	bw := bufpool.Writer(dst)
+	defer bufpool.PutWriter(bw)
 	if err := rw.writeTopHeader(bw); err != nil {
 		return err
 	}
@@ -157,7 +159,7 @@ func rfc2231Escape(s string) string {
 func writeBase64(w io.Writer, r io.Reader, eol string) error {
 	lw := &lineWrapper{w: w, eol: []byte(eol)}
 	enc := base64.NewEncoder(base64.StdEncoding, lw)
-	if _, err := copyPooled(enc, r); err != nil {
+	if _, err := bufpool.Copy(enc, r); err != nil {
 		return fmt.Errorf("rewrite: encode base64: %w", err)
 	}
 	if err := enc.Close(); err != nil {

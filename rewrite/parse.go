@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/sendguard/sendguard/internal/spillbuf"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // fileSink receives the attachments in message order: the zip of
@@ -59,8 +61,8 @@ func (rw *rewriter) read(src io.Reader) error {
 func (rw *rewriter) close() { rw.kept.Close() }
 
 func (rw *rewriter) parse(src io.Reader) error {
-	br := getReader(src)
-	defer putReader(br) // nothing read from br outlives parse
+	br := bufpool.Reader(src)
+	defer bufpool.PutReader(br) // nothing read from br outlives parse
 	h, err := readRawHeader(br)
 	if err != nil {
 		return err

@@ -20,6 +20,11 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, CopySize); return &
 
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, WriterSize) }}
 
+// ReaderSize is the size of a pooled buffered reader.
+const ReaderSize = 64 << 10
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, ReaderSize) }}
+
 // Copy is io.Copy with a pooled buffer.
 func Copy(dst io.Writer, src io.Reader) (int64, error) {
 	b := copyBufs.Get().(*[]byte)
@@ -51,4 +56,19 @@ func Writer(w io.Writer) *bufio.Writer {
 func PutWriter(bw *bufio.Writer) {
 	bw.Reset(nil)
 	writers.Put(bw)
+}
+
+// Reader returns a pooled bufio.Reader of ReaderSize reading from r; give
+// it back with PutReader once nothing read from it is in use.
+func Reader(r io.Reader) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+// PutReader returns a reader from Reader. The caller must not use it, or
+// slices it returned, afterwards.
+func PutReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readers.Put(br)
 }

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // MemLimit is how much a Buffer keeps in memory before it spills.
@@ -21,8 +23,7 @@ const MemLimit = 512 << 10
 // Memory starts small and grows with the content up to MemLimit; pooled so
 // that a busy gateway does not allocate it per message.
 var (
-	memPool    = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
-	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+	memPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 )
 
 // Buffer is a growing byte sequence that can be cut back to an earlier
@@ -81,8 +82,7 @@ func (b *Buffer) spill() error {
 		b.path = f.Name()
 	}
 	b.f = f
-	b.bw = writerPool.Get().(*bufio.Writer)
-	b.bw.Reset(f)
+	b.bw = bufpool.Writer(f)
 	if _, err := b.bw.Write(b.mem); err != nil {
 		return fmt.Errorf("%s: write temp file: %w", b.name, err)
 	}
@@ -166,8 +166,7 @@ func (b *Buffer) Close() error {
 	if b.f == nil {
 		return nil
 	}
-	b.bw.Reset(nil)
-	writerPool.Put(b.bw)
+	bufpool.PutWriter(b.bw)
 	b.bw = nil
 	err := b.f.Close()
 	if b.path != "" {
