@@ -290,13 +290,22 @@ type Pending struct {
 // Peek checks a confirm token without using it (a GET of the page; mail
 // scanners fetch links).
 func (s *Store) Peek(text string, now time.Time) (*Pending, error) {
+	return s.peek(text, now, false)
+}
+
+// peek looks a token up without using it: a deletion request's (for its
+// recipient) or a receipt's report link (for the sender).
+func (s *Store) peek(text string, now time.Time, report bool) (*Pending, error) {
 	var p *Pending
 	err := s.DB.View(func(tx *bbolt.Tx) error {
-		t, rec, err := lookupToken(tx, text, now, false)
+		t, rec, err := lookupToken(tx, text, now, report)
 		if err != nil {
 			return err
 		}
 		p = &Pending{Subject: rec.Subject, Date: rec.DeliveredAt, Rcpt: t.Rcpt}
+		if report {
+			p.Rcpt = rec.MailFrom
+		}
 		return nil
 	})
 	return p, err

@@ -92,14 +92,5 @@ func (s *Store) Report(text, ip string, now time.Time, audit Auditor) (*Pending,
 
 // PeekReport checks a report token without using it.
 func (s *Store) PeekReport(text string, now time.Time) (*Pending, error) {
-	var p *Pending
-	err := s.DB.View(func(tx *bbolt.Tx) error {
-		_, rec, err := lookupToken(tx, text, now, true)
-		if err != nil {
-			return ErrTokenInvalid
-		}
-		p = &Pending{Subject: rec.Subject, Date: rec.DeliveredAt, Rcpt: rec.MailFrom}
-		return nil
-	})
-	return p, err
+	return s.peek(text, now, true)
 }
