@@ -48,28 +48,14 @@ func TestClusterDatabaseOutageUnderLoad(t *testing.T) {
 	}
 	t.Cleanup(pf.Stop)
 
-	var plain, held []string
 	var downAt time.Time
 	var deliveredWhileDown int
-	for i := range total {
-		if i == total/3 {
-			if err := srv.Stop(); err != nil {
-				t.Fatal(err)
-			}
-			downAt = time.Now()
+	plain, held := sendLoad(t, pf.SMTPD, "out", total, heldEvery, total/3, func() {
+		if err := srv.Stop(); err != nil {
+			t.Fatal(err)
 		}
-		tag := fmt.Sprintf("out%d", i)
-		to := []string{"bob@partner.test"}
-		if i%heldEvery == 0 {
-			to = massRcpts(tag)
-			held = append(held, tag)
-		} else {
-			plain = append(plain, tag)
-		}
-		if err := sendMail(pf.SMTPD, "alice@example.com", to, testMessage("alice@example.com", to, tag, "load")); err != nil {
-			t.Fatalf("Postfix refused %s: %v", tag, err)
-		}
-	}
+		downAt = time.Now()
+	})
 	// Mail keeps flowing while the database is down: wait for some of what
 	// was submitted during the outage to arrive before it ends.
 	for time.Since(downAt) < outage {
@@ -148,4 +134,29 @@ func awaitDelivered(sk *sink.Sink, tags []string, limit time.Duration) []string 
 		time.Sleep(200 * time.Millisecond)
 	}
 	return missing()
+}
+
+// sendLoad submits total messages through the MTA at smtpd, one in every
+// heldEvery to 12 customers (held by the default policy), the others to one
+// partner (delivered); event runs just before message at. It returns the
+// tags ("PREFIXn") of each kind.
+func sendLoad(t *testing.T, smtpd, prefix string, total, heldEvery, at int, event func()) (plain, held []string) {
+	t.Helper()
+	for i := range total {
+		if i == at {
+			event()
+		}
+		tag := fmt.Sprintf("%s%d", prefix, i)
+		to := []string{"bob@partner.test"}
+		if i%heldEvery == 0 {
+			to = massRcpts(tag)
+			held = append(held, tag)
+		} else {
+			plain = append(plain, tag)
+		}
+		if err := sendMail(smtpd, "alice@example.com", to, testMessage("alice@example.com", to, tag, "load")); err != nil {
+			t.Fatalf("MTA refused %s: %v", tag, err)
+		}
+	}
+	return plain, held
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -31,23 +30,7 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 	}
 	t.Cleanup(pf.Stop)
 
-	var plain, held []string
-	for i := range total {
-		if i == total/2 {
-			a.kill()
-		}
-		tag := fmt.Sprintf("pf%d", i)
-		to := []string{"bob@partner.test"}
-		if i%heldEvery == 0 {
-			to = massRcpts(tag)
-			held = append(held, tag)
-		} else {
-			plain = append(plain, tag)
-		}
-		if err := sendMail(pf.SMTPD, "alice@example.com", to, testMessage("alice@example.com", to, tag, "load")); err != nil {
-			t.Fatalf("Postfix refused %s: %v", tag, err)
-		}
-	}
+	plain, held := sendLoad(t, pf.SMTPD, "pf", total, heldEvery, total/2, a.kill)
 	time.Sleep(2 * time.Second)
 	a.start() // what A accepted before the kill leaves now
 	if m := awaitDelivered(sk, plain, 3*time.Minute); len(m) > 0 {
