@@ -29,10 +29,12 @@ import (
 // run. It is a measurement, so it runs with SENDGUARD_LOAD=1 (a busy
 // shared machine makes single runs noisy); SENDGUARD_CPUPROFILE=FILE
 // writes a CPU profile of the release phase. SENDGUARD_LOAD_AB=N runs N
-// rounds each with and without the step worker's spare P
-// (disposition.StepRunner.NoSpareProc), alternating, to compare them in one
-// run; with SENDGUARD_LOAD_AB_PACE=1 the rounds compare the derived
-// copies' chunked writeback on and off (spool.Store.DerivedPace) instead.
+// rounds each with acceptances committed ahead of background commits and
+// in one lane with them (spool.Store.OneLane), alternating, to compare
+// them in one run; with SENDGUARD_LOAD_AB_SPARE=1 the rounds compare the
+// step worker's spare P on and off (disposition.StepRunner.NoSpareProc),
+// with SENDGUARD_LOAD_AB_PACE=1 the derived copies' chunked writeback on
+// and off (spool.Store.DerivedPace) instead.
 // SENDGUARD_TRACE=FILE writes an execution trace of each release phase to
 // FILE.1, FILE.2, …, each probe a "probe-idle" or "probe-busy" region, to
 // see what slow acceptances wait on.
@@ -47,7 +49,10 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 		measureAcceptDuringReleases(t, releaseVariant{})
 		return
 	}
-	variants := []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
+	variants := []releaseVariant{{name: "accepts-first"}, {name: "one-lane", oneLane: true}}
+	if os.Getenv("SENDGUARD_LOAD_AB_SPARE") != "" {
+		variants = []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
+	}
 	if os.Getenv("SENDGUARD_LOAD_AB_PACE") != "" {
 		variants = []releaseVariant{{name: "paced"}, {name: "unpaced", pace: -1}}
 	}
@@ -79,6 +84,7 @@ type releaseVariant struct {
 	name    string
 	pace    int64 // spool.Store.DerivedPace
 	noSpare bool  // disposition.StepRunner.NoSpareProc
+	oneLane bool  // spool.Store.OneLane
 }
 
 var (
@@ -100,6 +106,7 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 	defer p.close()
 	p.store.DerivedPace = v.pace
 	p.steps.NoSpareProc = v.noSpare
+	p.store.OneLane = v.oneLane
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)

@@ -63,6 +63,10 @@ type Store struct {
 	// written back as they grow (see CreateDerived); 0 means
 	// DefaultDerivedPace, < 0 turns pacing off. Set it before use.
 	DerivedPace int64
+	// OneLane batches acceptances with background commits in arrival
+	// order, as before acceptances went first; for measurements only. Set
+	// it before use.
+	OneLane bool
 
 	mu     sync.RWMutex
 	closed bool
@@ -278,7 +282,7 @@ func (s *Store) forgetDerived(id, suffix string) {
 // record (and whatever extra writes in the same transaction, e.g. a hold
 // record). The body must have been committed with BodyWriter.Commit.
 func (s *Store) Accept(rec *Record, extra func(tx *bbolt.Tx) error) error {
-	return s.commit(true, func(tx *bbolt.Tx) error {
+	return s.submit(&commitReq{syncDir: true, accept: true, done: make(chan error, 1), fn: func(tx *bbolt.Tx) error {
 		if err := PutTx(tx, rec); err != nil {
 			return err
 		}
@@ -286,7 +290,7 @@ func (s *Store) Accept(rec *Record, extra func(tx *bbolt.Tx) error) error {
 			return extra(tx)
 		}
 		return nil
-	})
+	}})
 }
 
 // Get reads a record.
