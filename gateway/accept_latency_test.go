@@ -50,9 +50,9 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 		measureAcceptDuringReleases(t, releaseVariant{})
 		return
 	}
-	variants := []releaseVariant{{name: "accepts-first"}, {name: "one-lane", oneLane: true}}
-	if os.Getenv("SENDGUARD_LOAD_AB_SPARE") != "" {
-		variants = []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
+	variants := []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
+	if os.Getenv("SENDGUARD_LOAD_AB_INLINE") != "" {
+		variants = []releaseVariant{{name: "inline"}, {name: "files", noInline: true}}
 	}
 	if os.Getenv("SENDGUARD_LOAD_AB_PACE") != "" {
 		variants = []releaseVariant{{name: "paced"}, {name: "unpaced", pace: -1}}
@@ -85,10 +85,10 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 
 // releaseVariant is one side of an A/B measurement.
 type releaseVariant struct {
-	name    string
-	pace    int64 // spool.Store.DerivedPace
-	noSpare bool  // disposition.StepRunner.NoSpareProc
-	oneLane bool  // spool.Store.OneLane
+	name     string
+	pace     int64 // spool.Store.DerivedPace
+	noSpare  bool  // disposition.StepRunner.NoSpareProc
+	noInline bool  // spool.Store.NoInline
 }
 
 // idleProbes is the number of idle acceptances measured per round.
@@ -113,7 +113,7 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 	defer p.close()
 	p.store.DerivedPace = v.pace
 	p.steps.NoSpareProc = v.noSpare
-	p.store.OneLane = v.oneLane
+	p.store.NoInline = v.noInline
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"go.etcd.io/bbolt"
 )
@@ -13,20 +12,9 @@ import (
 // for long.
 const maxBatch = 256
 
-// Background commits (delivery results, finished steps, decisions) are
-// batched at most maxBackground at a time, and at most besideAccept of
-// them join a batch that carries acceptances: an SMTP client waiting for
-// its 250 then waits for at most one short batch in flight and a short
-// batch of its own, whatever backlog of results is queued behind it.
-const (
-	maxBackground = 32
-	besideAccept  = 8
-)
-
 type commitReq struct {
 	fn      func(tx *bbolt.Tx) error
 	syncDir bool
-	accept  bool // an acceptance: a client waits for the commit
 	done    chan error
 }
 
@@ -52,54 +40,23 @@ var errMember = errors.New("batch member failed")
 
 // committer batches whatever is waiting: no artificial delay (bbolt's Batch
 // waits 10 ms, which costs more than it saves with few writers); while one
-// commit's fsyncs run, the next batch queues up by itself. Acceptances go
-// first (see maxBackground); background commits keep their order.
+// commit's fsyncs run, the next batch queues up by itself.
 func (s *Store) committer() {
 	defer close(s.done)
-	var accepts, background []*commitReq
-	add := func(r *commitReq) {
-		if r.accept && !s.OneLane {
-			accepts = append(accepts, r)
-		} else {
-			background = append(background, r)
-		}
-	}
-	open := true
-	for open || len(accepts)+len(background) > 0 {
-		if len(accepts)+len(background) == 0 {
-			r, ok := <-s.commits
-			if !ok {
-				break
-			}
-			add(r)
-		}
+	for req := range s.commits {
+		batch := []*commitReq{req}
 	drain:
-		for open {
+		for len(batch) < maxBatch {
 			select {
 			case r, ok := <-s.commits:
 				if !ok {
-					open = false
 					break drain
 				}
-				add(r)
+				batch = append(batch, r)
 			default:
 				break drain
 			}
 		}
-		var batch []*commitReq
-		n := min(len(accepts), maxBatch)
-		batch = append(batch, accepts[:n]...)
-		accepts = slices.Delete(accepts, 0, n)
-		k := maxBackground
-		switch {
-		case s.OneLane:
-			k = maxBatch
-		case n > 0:
-			k = besideAccept
-		}
-		k = min(k, len(background), maxBatch-n)
-		batch = append(batch, background[:k]...)
-		background = slices.Delete(background, 0, k)
 		s.runBatch(batch)
 	}
 }
