@@ -329,8 +329,7 @@ func (ix *Index) buildTable() {
 		b = min(bits.Len(uint(n/4)), 24)
 	}
 	ix.sh = uint(64 - b)
-	tb := hugeBytes(4 * (1<<b + 1))
-	ix.tab = unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(tb))), 1<<b+1)
+	ix.tab = hugeUint32s(1<<b + 1)
 	j := 0
 	for p := range 1 << b {
 		for j < n && ix.hash(j)>>ix.sh < uint64(p) {
@@ -339,7 +338,15 @@ func (ix *Index) buildTable() {
 		ix.tab[p] = uint32(j)
 	}
 	ix.tab[1<<b] = uint32(n)
-	settleHuge(tb)
+	settleHuge(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(ix.tab))), 4*len(ix.tab)))
+}
+
+// hugeUint32s is hugeBytes for n uint32s (a huge page holds whole ones).
+func hugeUint32s(n int) []uint32 {
+	if 4*n < hugePage {
+		return make([]uint32, n)
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(hugeBytes(4*n)))), n)
 }
 
 // readHuge reads the file at path into hugeBytes (see there).
