@@ -968,6 +968,8 @@ func TestRowOnePass(t *testing.T) {
 			}
 			rowBefore(a, []byte(line))
 			b.row([]byte(line))
+			a.drain() // the filter probes and lookups flush would make
+			b.drain()
 			if sa, sb := seenSet(&a.seen), seenSet(&b.seen); !slices.Equal(sa, sb) {
 				t.Fatalf("row %q: %d values looked up, %d before", line, len(sb), len(sa))
 			}
@@ -998,6 +1000,8 @@ func FuzzRowOnePass(f *testing.F) {
 		}
 		rowBefore(a, line)
 		b.row(line)
+		a.drain()
+		b.drain()
 		sa, sb := seenSet(&a.seen), seenSet(&b.seen)
 		hitsEqual := reflect.DeepEqual(a.hits, b.hits) && reflect.DeepEqual(a.big, b.big)
 		a.flush()
@@ -1006,4 +1010,39 @@ func FuzzRowOnePass(f *testing.F) {
 			t.Fatalf("row %q: looked up %d values, %d before; records %v, before %v", line, len(sb), len(sa), b.recs, a.recs)
 		}
 	})
+}
+
+// A paragraph holding more candidates than are held back for their filter
+// probes (maxPending) is matched in several drains: a record whose values
+// stand at its two ends, apart by hundreds of other candidates, a common
+// value before them, is found, and no candidate is left pending.
+func TestLongParagraphDrains(t *testing.T) {
+	t.Parallel()
+	ps := people(2000)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	p := ps[1234]
+	var b strings.Builder
+	b.WriteString(ps[7].phone + " " + p.email + "\n") // the switchboard: more than maxFanout records
+	for i := range 5 * maxPending {
+		fmt.Fprintf(&b, "C%07d user%d@example.org\n", 5000+i, 5000+i) // of a value's shape, in no record
+	}
+	b.WriteString("連絡先 " + p.phone + "\n")
+	st := ix.NewStream(false)
+	s := st.s
+	most := 0
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		st.Write([]byte(line))
+		if len(s.pend) >= maxPending {
+			t.Fatalf("%d candidates pending", len(s.pend))
+		}
+		most = max(most, len(s.pend))
+	}
+	if most < maxPending-2 {
+		t.Fatalf("at most %d candidates pending: the paragraph did not need several drains", most)
+	}
+	m := st.Match()
+	// record numbers count from 1; fields phone (2) and email (3)
+	if f, ok := m.recs[1235]; m.Records() != 1 || !ok || f != 1<<2|1<<3 {
+		t.Fatalf("records %v, want record 1235 alone, phone and email", m.recs)
+	}
 }

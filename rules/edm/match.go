@@ -179,6 +179,9 @@ type scanner struct {
 	text  [maxCell]byte     // an ASCII cell's text form (readCell)
 	phone [16]byte          // an ASCII cell's phone digits (readCell)
 	carry []byte            // a line cut by the end of a piece (Stream)
+	// the unit's candidates whose filter probe is pending (drain)
+	pend    []pending
+	pendBuf []byte
 }
 
 func newScanner(ix *Index) *scanner {
@@ -198,6 +201,7 @@ func (s *scanner) release() {
 	s.seen.reset()
 	s.clearHits()
 	s.big = s.big[:0]
+	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
 	s.ix.scanners.Put(s)
 }
 
@@ -207,7 +211,9 @@ func (s *scanner) add(k Kind, tok []byte) {
 	s.addNorm(s.buf, shape)
 }
 
-// addNorm looks up v, a normalised value of shape shape.
+// addNorm looks up v, a normalised value of shape shape. The filter is
+// probed when the unit's candidates are drained: the probe's cache line is
+// fetched now, and the rest of the row is read while it arrives.
 func (s *scanner) addNorm(v []byte, shape uint8) {
 	if len(v) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(v)) {
 		return
@@ -220,9 +226,38 @@ func (s *scanner) addNorm(v []byte, shape uint8) {
 	if !s.seen.add(sh) {
 		return
 	}
-	if !s.ix.bloom.has(sh) {
-		return
+	s.ix.bloom.fetch(sh)
+	s.pend = append(s.pend, pending{sh: sh, off: len(s.pendBuf), n: len(v)})
+	s.pendBuf = append(s.pendBuf, v...)
+	if len(s.pend) >= maxPending {
+		s.drain()
 	}
+}
+
+// pending is a candidate of the unit whose filter block is on its way:
+// its SipHash and its value at pendBuf[off:off+n].
+type pending struct {
+	sh     uint64
+	off, n int
+}
+
+// maxPending bounds the candidates held back (a long paragraph): enough
+// for every candidate of a row, a few KB of values.
+const maxPending = 64
+
+// drain probes the filter for the pending candidates and looks up those
+// it does not turn away.
+func (s *scanner) drain() {
+	for _, p := range s.pend {
+		if s.ix.bloom.has(p.sh) {
+			s.lookup(s.pendBuf[p.off : p.off+p.n])
+		}
+	}
+	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
+}
+
+// lookup adds the records holding value v to the unit's hits.
+func (s *scanner) lookup(v []byte) {
 	h := s.h.sumBytes(v)
 	lo, hi := s.ix.runFanout(h)
 	switch {
@@ -252,6 +287,7 @@ type bigRun struct{ h uint64 }
 // flush ends a unit: non-selective values join the records already hit,
 // and records with two or more values are kept.
 func (s *scanner) flush() {
+	s.drain()
 	for _, b := range s.big {
 		if len(s.hits) == 0 {
 			break // no record to join: the run's end is not wanted
