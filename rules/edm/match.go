@@ -182,6 +182,8 @@ type scanner struct {
 	// the unit's candidates whose filter probe is pending (drain)
 	pend    []pending
 	pendBuf []byte
+	passed  int    // the unit's candidates the filter let through
+	held    []byte // the first of them, looked up once a second passes
 }
 
 func newScanner(ix *Index) *scanner {
@@ -202,6 +204,7 @@ func (s *scanner) release() {
 	s.clearHits()
 	s.big = s.big[:0]
 	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
+	s.passed = 0
 	s.ix.scanners.Put(s)
 }
 
@@ -246,11 +249,25 @@ type pending struct {
 const maxPending = 64
 
 // drain probes the filter for the pending candidates and looks up those
-// it does not turn away.
+// it does not turn away. A record counts only with two distinct values in
+// the unit, so a unit with a single candidate past the filter has none:
+// that candidate is held, and its HMAC and lookup are made only once a
+// second one comes (most rows of a list that is not the company's own
+// have one, a common name).
 func (s *scanner) drain() {
 	for _, p := range s.pend {
-		if s.ix.bloom.has(p.sh) {
-			s.lookup(s.pendBuf[p.off : p.off+p.n])
+		if !s.ix.bloom.has(p.sh) {
+			continue
+		}
+		v := s.pendBuf[p.off : p.off+p.n]
+		switch s.passed++; s.passed {
+		case 1:
+			s.held = append(s.held[:0], v...)
+		case 2:
+			s.lookup(s.held)
+			s.lookup(v)
+		default:
+			s.lookup(v)
 		}
 	}
 	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
@@ -317,6 +334,7 @@ func (s *scanner) flush() {
 	s.seen.reset()
 	s.clearHits()
 	s.big = s.big[:0]
+	s.passed = 0
 }
 
 // clearHits empties the unit's hits. Clearing costs the map's capacity,
