@@ -33,3 +33,26 @@ func TestHugeBytes(t *testing.T) {
 		}
 	}
 }
+
+// hugeUint32s gives n zero uint32s, on a huge page when they fill one
+// (checkptr, under -race, checks the conversion).
+func TestHugeUint32s(t *testing.T) {
+	for _, n := range []int{1, 3, hugePage/4 - 1, hugePage / 4, hugePage/4 + 5} {
+		u := hugeUint32s(n)
+		if len(u) != n {
+			t.Fatalf("hugeUint32s(%d): len %d", n, len(u))
+		}
+		for i := range u {
+			if u[i] != 0 {
+				t.Fatalf("hugeUint32s(%d)[%d] = %d", n, i, u[i])
+			}
+			u[i] = uint32(i)
+		}
+		if u[n-1] != uint32(n-1) {
+			t.Fatal("last element lost")
+		}
+		if runtime.GOOS == "linux" && 4*n >= hugePage && uintptr(unsafe.Pointer(&u[0]))%hugePage != 0 {
+			t.Errorf("hugeUint32s(%d) at %p: not on a huge page", n, &u[0])
+		}
+	}
+}
