@@ -190,7 +190,7 @@ func newScanner(ix *Index) *scanner {
 	return &scanner{ix: ix, h: newHasher(ix.key), hits: map[uint32]hit{}}
 }
 
-// maxPooledCarry bounds the line buffer a pooled scanner keeps.
+// maxPooledCarry bounds the line and value buffers a pooled scanner keeps.
 const maxPooledCarry = 64 << 10
 
 // release returns s to its index's pool, emptied.
@@ -205,6 +205,9 @@ func (s *scanner) release() {
 	s.big = s.big[:0]
 	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
 	s.passed = 0
+	if cap(s.pendBuf) > maxPooledCarry || cap(s.held) > maxPooledCarry { // a huge token
+		s.pendBuf, s.held = nil, nil
+	}
 	s.ix.scanners.Put(s)
 }
 
