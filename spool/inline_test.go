@@ -82,3 +82,86 @@ func TestInlineBodyDelete(t *testing.T) {
 		t.Fatalf("inline body after delete: %v", err)
 	}
 }
+
+// A received message that fits in MaxInline stays in memory: readable
+// before its acceptance, committed inline without a file, read back after
+// a restart. A larger one spills to its file.
+func TestCreateMessage(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	readBody := func(id string) ([]byte, error) {
+		b, err := s.OpenBody(id)
+		if err != nil {
+			return nil, err
+		}
+		defer b.Close()
+		return io.ReadAll(b)
+	}
+	small := bytes.Repeat([]byte("a"), MaxInline)
+	id := NewID()
+	bw, err := s.CreateMessage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write(small[:100])
+	bw.Write(small[100:])
+	sum, err := bw.Commit()
+	if err != nil || bw.Inline() == nil || bw.Size() != MaxInline {
+		t.Fatalf("commit: %v, inline %v, size %d", err, bw.Inline() != nil, bw.Size())
+	}
+	if _, err := os.Stat(s.BodyPath(id)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a small message has a spool file: %v", err)
+	}
+	if b, err := readBody(id); err != nil || !bytes.Equal(b, small) {
+		t.Fatalf("before acceptance: %d bytes, %v", len(b), err)
+	}
+	rec := &Record{ID: id, Kind: KindMail, State: StateHeld, Size: bw.Size(), SHA256: sum, Inline: bw.Inline()}
+	if err := s.AcceptInline(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.pendingBody(id) != nil {
+		t.Error("the accepted body is still kept in memory")
+	}
+	s.Close()
+	s = openTest(t, dir)
+	defer func() { s.Close() }()
+	if b, err := readBody(id); err != nil || !bytes.Equal(b, small) {
+		t.Fatalf("after restart: %d bytes, %v", len(b), err)
+	}
+
+	// One byte more goes to the file.
+	big := append(small, 'b')
+	id2 := NewID()
+	bw, err = s.CreateMessage(id2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write(big[:10])
+	bw.Write(big[10:])
+	if _, err := bw.Commit(); err != nil || bw.Inline() != nil {
+		t.Fatalf("commit: %v, inline %v", err, bw.Inline() != nil)
+	}
+	if got, err := os.ReadFile(s.BodyPath(id2)); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("spilled file: %d bytes, %v", len(got), err)
+	}
+	if err := s.AcceptInline(&Record{ID: id2, Kind: KindMail, State: StateQueued}, nil); err == nil {
+		t.Error("AcceptInline took a record without an inline body")
+	}
+
+	// Refused or aborted: nothing is left, in memory or on disk.
+	id3 := NewID()
+	bw, _ = s.CreateMessage(id3)
+	bw.Write([]byte("x"))
+	bw.Commit()
+	s.RemoveBody(id3)
+	if _, err := readBody(id3); !errors.Is(err, ErrNotFound) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("removed message still readable: %v", err)
+	}
+	id4 := NewID()
+	bw, _ = s.CreateMessage(id4)
+	bw.Write([]byte("x"))
+	bw.Abort()
+	if _, err := readBody(id4); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("aborted message readable: %v", err)
+	}
+}
