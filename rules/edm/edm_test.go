@@ -2,6 +2,7 @@ package edm
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -780,7 +781,7 @@ func TestRunMatchesBisection(t *testing.T) {
 		if whi-wlo > maxFanout {
 			whi = -1
 		}
-		if lo, hi := ix.runFanout(h); lo != wlo || hi != whi {
+		if lo, hi, end := ix.runFanout(h); lo != wlo || hi != whi || end < max(whi, wlo) || end < len(hs) && hs[end]>>ix.sh == h>>ix.sh {
 			t.Fatalf("runFanout(%#x) = %d, %d; want %d, %d", h, lo, hi, wlo, whi)
 		}
 	}
@@ -1118,4 +1119,68 @@ func TestHeldSameRecords(t *testing.T) {
 		t.Fatal("no unit's lookup was skipped")
 	}
 	t.Logf("%d units not looked up", skipped)
+}
+
+// seek finds where a record's entries start in a run as a linear read of
+// the run does: long and short runs, records present and absent, several
+// fields of one record, and slots shared with other hashes.
+func TestSeekRecord(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	type ent struct {
+		h uint64
+		v uint32
+	}
+	var es []ent
+	var hs []uint64
+	for range 400 {
+		h := rng.Uint64()
+		if rng.IntN(3) == 0 && len(hs) > 0 { // the slot of an earlier hash
+			h = hs[rng.IntN(len(hs))]&^0xFFFF | h&0xFFFF
+		}
+		hs = append(hs, h)
+		n := 1 + rng.IntN(4)
+		if rng.IntN(4) == 0 {
+			n = maxFanout + 1 + rng.IntN(2000)
+		}
+		for range n {
+			r := uint32(1 + rng.IntN(5000))
+			es = append(es, ent{h, r<<4 | uint32(rng.IntN(3))})
+		}
+	}
+	slices.SortFunc(es, func(a, b ent) int {
+		if c := cmp.Compare(a.h, b.h); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.v, b.v)
+	})
+	es = slices.Compact(es)
+	ix := &Index{data: make([]byte, len(es)*entrySize)}
+	for i, e := range es {
+		binary.BigEndian.PutUint64(ix.data[i*entrySize:], e.h)
+		binary.BigEndian.PutUint32(ix.data[i*entrySize+8:], e.v)
+	}
+	ix.info.Entries = len(es)
+	ix.buildTable()
+	for _, h := range hs {
+		lo, _, end := ix.runFanout(h)
+		for range 50 {
+			r := uint32(1 + rng.IntN(5001))
+			if rng.IntN(2) == 0 { // a record of the run
+				for i := lo; i < len(es) && es[i].h == h; i++ {
+					if rng.IntN(3) == 0 {
+						r = es[i].v >> 4
+						break
+					}
+				}
+			}
+			want := lo
+			for want < len(es) && es[want].h == h && es[want].v>>4 < r {
+				want++
+			}
+			if got := ix.seek(h, r, lo, end); got != want {
+				t.Fatalf("seek(%#x, %d) = %d, want %d", h, r, got, want)
+			}
+		}
+	}
 }

@@ -389,8 +389,8 @@ func (ix *Index) run(h uint64) (lo, hi int) {
 
 // runFanout is run for a value that counts only when it has at most
 // maxFanout entries: for a longer run it returns hi = -1 without looking
-// for the run's end.
-func (ix *Index) runFanout(h uint64) (lo, hi int) {
+// for the run's end. end is the end of h's slot, which holds the run whole.
+func (ix *Index) runFanout(h uint64) (lo, hi, end int) {
 	lo, b := ix.first(h)
 	hi = lo
 	for hi < b && hi < lo+linearRead && ix.hash(hi) == h {
@@ -398,13 +398,29 @@ func (ix *Index) runFanout(h uint64) (lo, hi int) {
 	}
 	if hi == lo+linearRead && hi < b && ix.hash(hi) == h {
 		if lo+maxFanout < b && ix.hash(lo+maxFanout) == h { // sorted: lo..lo+maxFanout all hold h
-			return lo, -1
+			return lo, -1, b
 		}
 		for hi < b && ix.hash(hi) == h {
 			hi++
 		}
 	}
-	return lo, hi
+	return lo, hi, b
+}
+
+// seek returns the first entry of [lo, end) not below hash h and record
+// r: where r's entries in h's run start, if it has any. Entries are
+// sorted by hash, then record, so a long run (a common name) is bisected
+// for the record directly, without first looking for the run's end.
+func (ix *Index) seek(h uint64, r uint32, lo, end int) int {
+	for lo < end {
+		m := int(uint(lo+end) >> 1)
+		if mh := ix.hash(m); mh < h || mh == h && ix.val(m)>>4 < r {
+			lo = m + 1
+		} else {
+			end = m
+		}
+	}
+	return lo
 }
 
 // first returns the first entry of h's slot whose hash is not below h,

@@ -279,10 +279,10 @@ func (s *scanner) drain() {
 // lookup adds the records holding value v to the unit's hits.
 func (s *scanner) lookup(v []byte) {
 	h := s.h.sumBytes(v)
-	lo, hi := s.ix.runFanout(h)
+	lo, hi, end := s.ix.runFanout(h)
 	switch {
 	case hi < 0:
-		s.big = append(s.big, bigRun{h: h})
+		s.big = append(s.big, bigRun{h: h, lo: lo, end: end})
 	case lo == hi:
 	default:
 		prev := uint32(0)
@@ -301,8 +301,12 @@ func (s *scanner) lookup(v []byte) {
 }
 
 // bigRun is a value of more than maxFanout records; its entries are
-// found again only if the unit has records for it to join.
-type bigRun struct{ h uint64 }
+// found again only if the unit has records for it to join, between lo
+// (the run's first entry) and end (its slot's end).
+type bigRun struct {
+	h       uint64
+	lo, end int
+}
 
 // flush ends a unit: non-selective values join the records already hit,
 // and records with two or more values are kept.
@@ -312,11 +316,9 @@ func (s *scanner) flush() {
 		if len(s.hits) == 0 {
 			break // no record to join: the run's end is not wanted
 		}
-		blo, bhi := s.ix.run(b.h)
 		for r, ht := range s.hits {
-			lo := blo + sort.Search(bhi-blo, func(i int) bool { return s.ix.val(blo+i)>>4 >= r })
 			found := false
-			for i := lo; i < bhi && s.ix.val(i)>>4 == r; i++ {
+			for i := s.ix.seek(b.h, r, b.lo, b.end); i < b.end && s.ix.val(i)>>4 == r && s.ix.hash(i) == b.h; i++ {
 				ht.mask |= 1 << (s.ix.val(i) & 0xF)
 				found = true
 			}
