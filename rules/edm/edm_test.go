@@ -1184,3 +1184,17 @@ func TestSeekRecord(t *testing.T) {
 		}
 	}
 }
+
+func FuzzTrimWord(f *testing.F) {
+	for _, s := range []string{"", ".", "-a-", "+81.", "C-0001_", "a.b", "..", "\xff.", "1-1-1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := trimWord(b), bytes.Trim(b, ".-_+"); !bytes.Equal(got, want) {
+			t.Fatalf("trimWord(%q) = %q, want %q", b, got, want)
+		}
+		if got, want := hasDigit(b), bytes.ContainsAny(b, "0123456789"); got != want {
+			t.Fatalf("hasDigit(%q) = %v, want %v", b, got, want)
+		}
+	})
+}

@@ -674,11 +674,11 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 	joined := prev.cls == clsSpace && prev.runes == 1 && prev2.cls == sp.cls
 	switch sp.cls {
 	case clsWord:
-		t = bytes.Trim(t, ".-_+")
+		t = trimWord(t)
 		switch {
 		case bytes.IndexByte(t, '@') > 0:
 			s.addPart(KindText, t)
-		case len(t) >= 3 && bytes.ContainsAny(t, "0123456789"):
+		case len(t) >= 3 && hasDigit(t):
 			s.addPart(KindText, t)
 		case len(t) >= 2 && t[0] >= 'A' && t[0] <= 'Z':
 			s.addPart(KindText, t)
@@ -719,6 +719,30 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 			}
 		}
 	}
+}
+
+// trimWord is bytes.Trim(t, ".-_+") without building the cut set for
+// each token.
+func trimWord(t []byte) []byte {
+	for len(t) > 0 && wordTrim(t[0]) {
+		t = t[1:]
+	}
+	for len(t) > 0 && wordTrim(t[len(t)-1]) {
+		t = t[:len(t)-1]
+	}
+	return t
+}
+
+func wordTrim(c byte) bool { return c == '.' || c == '-' || c == '_' || c == '+' }
+
+// hasDigit is bytes.ContainsAny(t, "0123456789").
+func hasDigit(t []byte) bool {
+	for _, c := range t {
+		if c >= '0' && c <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // phones hashes every run of digits and phone punctuation holding 9 to 15
