@@ -68,3 +68,16 @@ func BenchmarkImport1M(b *testing.B) {
 	b.ReportMetric(float64(fi.Size())/(1<<20), "MB-index")
 	_ = ix
 }
+
+// BenchmarkMatchShort is the matching of a short message body: what a
+// part costs beyond its text (the pooled scanner, the Match).
+func BenchmarkMatchShort(b *testing.B) {
+	ix, _, _ := build(b, []byte(csvOf(people(1000), true)))
+	text := []byte("お世話になっております。\n添付の資料をご確認ください。\n\nよろしくお願いいたします。\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		st := ix.NewStream(false)
+		st.Write(text)
+		st.Match()
+	}
+}

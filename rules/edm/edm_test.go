@@ -1198,3 +1198,14 @@ func FuzzTrimWord(f *testing.F) {
 		}
 	})
 }
+
+func FuzzBlank(f *testing.F) {
+	for _, s := range []string{"", " ", "\t\r", "\u3000", "a", " a", "山", "\u3000山", "\xe3\x80", "\xff", "\u00a0"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := blank(b), len(bytes.TrimSpace(b)) == 0; got != want {
+			t.Fatalf("blank(%q) = %v, want %v", b, got, want)
+		}
+	})
+}

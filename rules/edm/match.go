@@ -135,11 +135,21 @@ func (st *Stream) line(line []byte) {
 		s.flush()
 		return
 	}
-	if len(bytes.TrimSpace(line)) == 0 {
+	if blank(line) {
 		s.flush()
 		return
 	}
 	s.prose(line, digitCount(line))
+}
+
+// blank reports whether line is white space only (a paragraph's end):
+// len(bytes.TrimSpace(line)) == 0, without decoding the line's last rune
+// when it starts with a printable character or a kana or kanji (most lines).
+func blank(line []byte) bool {
+	if len(line) > 0 && line[0] > ' ' && line[0] < utf8.RuneSelf || len(line) >= 3 && threeByteSolid(line[0], line[1], line[2]) {
+		return false
+	}
+	return len(bytes.TrimSpace(line)) == 0
 }
 
 // Match ends the text and returns its records; the Stream is not used
@@ -328,16 +338,18 @@ func (s *scanner) flush() {
 			s.hits[r] = ht
 		}
 	}
-	for r, ht := range s.hits {
-		if ht.n >= 2 && bits.OnesCount16(ht.mask) >= 2 {
-			if s.recs == nil {
-				s.recs = map[uint32]uint16{}
+	if len(s.hits) > 0 { // ranging over an empty map still starts an iterator
+		for r, ht := range s.hits {
+			if ht.n >= 2 && bits.OnesCount16(ht.mask) >= 2 {
+				if s.recs == nil {
+					s.recs = map[uint32]uint16{}
+				}
+				s.recs[r] |= ht.mask
 			}
-			s.recs[r] |= ht.mask
 		}
+		s.clearHits()
 	}
 	s.seen.reset()
-	s.clearHits()
 	s.big = s.big[:0]
 	s.passed = 0
 }
