@@ -81,3 +81,20 @@ func BenchmarkMatchShort(b *testing.B) {
 		st.Match()
 	}
 }
+
+// BenchmarkMatchRows is the matching of a list's rows that are not the
+// index's records (other people's names, addresses, phones and e-mail
+// addresses): the candidates' reading, their SipHash and filter probe.
+func BenchmarkMatchRows(b *testing.B) {
+	ix, _, _ := build(b, []byte(csvOf(people(1000), true)))
+	var text []byte
+	for i := range 100 {
+		text = fmt.Appendf(text, "%s %s\t%s都千代田区丸の内%d-%d-%d\t080-%04d-%04d\tp%d.%d@mail.example.jp\n",
+			sei[i%10], mei1[i/10%10]+mei2[i%7], sei[i%9], i%9+1, i%20+1, i%30+1, 1000+i, 5000+3*i, i, i*7)
+	}
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ix.Match(text, true)
+	}
+}

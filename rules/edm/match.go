@@ -521,6 +521,18 @@ func classAt(line []byte, i int) (c, n int, odd bool) {
 	return c, n, c == clsHan && (r < 0x4E00 || r > 0x9FFF) || c == clsKata && r > 0x30FC
 }
 
+// sameRun is the length in bytes and in runes of the run of unified
+// kanji or of hiragana (c, as classAt reads the one at line[i]) that
+// starts at line[i]: what classAt would read rune by rune, each of them
+// three bytes, of class c and not odd.
+func sameRun(line []byte, i, c int) (n int, runes int32) {
+	han := c == clsHan
+	for n, runes = 3, 1; i+n+2 < len(line) && isKanjiOrHiragana(line[i+n], line[i+n+1], line[i+n+2]) &&
+		(line[i+n] >= 0xE4) == han; n, runes = n+3, runes+1 {
+	}
+	return n, runes
+}
+
 // asciiClass is class of each ASCII rune.
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	for c := range utf8.RuneSelf {
@@ -529,10 +541,12 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
+// span is 16 bytes: prose copies the last spans at each class change.
+// A line is read in pieces far below 2 GB (a part's text is capped).
 type span struct {
-	cls        int
-	start, end int
-	runes      int
+	start, end int32
+	runes      int32
+	cls        int8
 	// odd: a rune of the span is not one normalisation copies or folds
 	// byte for byte (a half-width kana, a kanji outside U+4E00–9FFF)
 	odd bool
@@ -560,12 +574,16 @@ func (s *scanner) prose(line []byte, digits int) {
 	}
 	for i := 0; i < len(line); {
 		c, n, odd := classAt(line, i)
-		if c != cur.cls {
-			emit(cur)
-			cur = span{cls: c, start: i}
+		runes := int32(1)
+		if n == 3 && !odd && (c == clsHan || c == clsHira) {
+			n, runes = sameRun(line, i, c)
 		}
-		cur.end = i + n
-		cur.runes++
+		if c != int(cur.cls) {
+			emit(cur)
+			cur = span{cls: int8(c), start: int32(i)}
+		}
+		cur.end = int32(i + n)
+		cur.runes += runes
 		if odd {
 			cur.odd = true
 		}
@@ -594,10 +612,12 @@ func (s *scanner) proseCell(line []byte) (digits int) {
 	}
 	for i := 0; i < len(line); {
 		c, n, odd := classAt(line, i)
+		runes := int32(1)
 		switch {
 		case n == 3 && (c == clsHan && !odd || c == clsHira): // most runes of a name: copied
+			n, runes = sameRun(line, i, c)
 			if simple {
-				text = append(text, line[i], line[i+1], line[i+2])
+				text = append(text, line[i:i+n]...)
 				shape |= hanOrHira[c&7]
 			}
 		case n == 1 && line[i] < utf8.RuneSelf:
@@ -615,12 +635,12 @@ func (s *scanner) proseCell(line []byte) (digits int) {
 				text, shape, simple = appendCellRune(text, shape, line[i:i+n], c, odd)
 			}
 		}
-		if c != cur.cls {
+		if c != int(cur.cls) {
 			emit(cur)
-			cur = span{cls: c, start: i}
+			cur = span{cls: int8(c), start: int32(i)}
 		}
-		cur.end = i + n
-		cur.runes++
+		cur.end = int32(i + n)
+		cur.runes += runes
 		if odd {
 			cur.odd = true
 		}
@@ -710,12 +730,12 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 			shp = shapeHan
 		}
 		fits := func(n int) bool { return s.ix.shape == nil || s.ix.shape.has(shp, n) }
-		space := prev.end - prev.start // removed by normalisation
+		space := int(prev.end - prev.start) // removed by normalisation
 		joinedOdd := sp.odd || prev2.odd
 		if sp.odd || fits(len(t)) {
 			s.addPart(KindText, t)
 		}
-		if joined && (joinedOdd || fits(sp.end-prev2.start-space)) {
+		if joined && (joinedOdd || fits(int(sp.end-prev2.start)-space)) {
 			s.addPart(KindText, line[prev2.start:sp.end])
 		}
 		if sp.cls == clsHan && sp.runes > 2 && len(t) >= 3 && t[len(t)-3] == 0xE6 { // 様殿氏 are E6 xx xx
@@ -724,8 +744,8 @@ func (s *scanner) token(line []byte, sp, prev, prev2 span) {
 					if sp.odd || fits(len(t)-len(h)) {
 						s.add(KindText, t[:len(t)-len(h)])
 					}
-					if joined && (joinedOdd || fits(sp.end-len(h)-prev2.start-space)) {
-						s.addPart(KindText, line[prev2.start:sp.end-len(h)])
+					if joined && (joinedOdd || fits(int(sp.end-prev2.start)-len(h)-space)) {
+						s.addPart(KindText, line[prev2.start:int(sp.end)-len(h)])
 					}
 				}
 			}
