@@ -189,6 +189,7 @@ type scanner struct {
 	text  [maxCell]byte     // an ASCII cell's text form (readCell)
 	phone [16]byte          // an ASCII cell's phone digits (readCell)
 	carry []byte            // a line cut by the end of a piece (Stream)
+	form  cellForm          // what readCell read of the cell (kept here: a returned copy cost more than the read)
 	// the unit's candidates whose filter probe is pending (drain)
 	pend    []pending
 	pendBuf []byte
@@ -938,16 +939,18 @@ type cellForm struct {
 
 // readCell is cellStats for an ASCII cell (of another it says only that
 // it is not ASCII) that also writes, for an ASCII cell, its text and
-// phone forms (into s.text and s.phone, valid until the next cell), in the
-// same pass: the two normalisations row would otherwise run over the cell.
+// phone forms (into s.text and s.phone), in the same pass: the two
+// normalisations row would otherwise run over the cell. The result is
+// s.form; all of it is valid until the next cell.
 // b is at most maxCell bytes.
-func (s *scanner) readCell(b []byte) cellForm {
+func (s *scanner) readCell(b []byte) *cellForm {
 	var shape uint8
 	textLen, digits, all := 0, 0, uint8(0xFF)
 	text := s.text[:len(b)]
 	for _, c := range b {
 		if c >= utf8.RuneSelf { // not ASCII: proseCell reads the rest
-			return cellForm{}
+			s.form = cellForm{}
+			return &s.form
 		}
 		f := cellByte[c]
 		shape |= f & cellShape
@@ -957,7 +960,8 @@ func (s *scanner) readCell(b []byte) cellForm {
 		digits += int(f & shapeDigit)
 		all &= f
 	}
-	st := cellForm{cellInfo: cellInfo{digits: digits, allDig: len(b) > 0 && all&shapeDigit != 0, word: all&cellWord != 0,
+	st := &s.form
+	*st = cellForm{cellInfo: cellInfo{digits: digits, allDig: len(b) > 0 && all&shapeDigit != 0, word: all&cellWord != 0,
 		ascii: true, textLen: textLen, shape: shape}, text: text[:textLen]}
 	// the phone form: digits and phone punctuation only, 9 to 15 digits,
 	// +81 written as at home (as appendNormCapped)
