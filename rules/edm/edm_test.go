@@ -1209,3 +1209,28 @@ func FuzzBlank(f *testing.F) {
 		}
 	})
 }
+
+// kataRun and appendKataFolded read a katakana run as classAt and
+// appendCellRune read it rune by rune.
+func TestKataRun(t *testing.T) {
+	for r := rune(0x3000); r < 0x3100; r++ {
+		b := utf8.AppendRune(nil, r)
+		c, n, odd := classAt(b, 0)
+		if want := c == clsKata && !odd; isKata(b[0], b[1], b[2]) != want || want && n != 3 {
+			t.Fatalf("%U: isKata %v, classAt %d %d %v", r, isKata(b[0], b[1], b[2]), c, n, odd)
+		}
+		if isKata(b[0], b[1], b[2]) {
+			ref, _, ok := appendCellRune(nil, 0, b, c, odd)
+			if got := appendKataFolded(nil, b); !ok || !bytes.Equal(got, ref) {
+				t.Fatalf("%U: folded %q, appendCellRune %q %v", r, got, ref, ok)
+			}
+		}
+	}
+	line := []byte("ヤマダ タロウーヴ・カ\u3099ヲ")
+	if n, runes := kataRun(line, 0); n != 9 || runes != 3 {
+		t.Fatalf("kataRun = %d, %d", n, runes)
+	}
+	if n, runes := kataRun(line, 10); n != 15 || runes != 5 {
+		t.Fatalf("kataRun = %d, %d", n, runes)
+	}
+}

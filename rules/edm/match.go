@@ -534,6 +534,33 @@ func sameRun(line []byte, i, c int) (n int, runes int32) {
 	return n, runes
 }
 
+// kataRun is sameRun for a katakana that is not odd (U+30A1–30FA or
+// U+30FC, E3 82 A1 to E3 83 BC) at line[i].
+func kataRun(line []byte, i int) (n int, runes int32) {
+	for n, runes = 3, 1; i+n+2 < len(line) && isKata(line[i+n], line[i+n+1], line[i+n+2]); n, runes = n+3, runes+1 {
+	}
+	return n, runes
+}
+
+// isKata reports whether b0 b1 b2 is U+30A1–30FA or U+30FC.
+func isKata(b0, b1, b2 byte) bool {
+	return b0 == 0xE3 && (b1 == 0x82 && b2 >= 0xA1 && b2 <= 0xBF || b1 == 0x83 && (b2 >= 0x80 && b2 <= 0xBA || b2 == 0xBC))
+}
+
+// appendKataFolded appends the text form of k, katakana of U+30A1–30FA and
+// U+30FC only, as appendCellRune writes it: U+30A1–30F6 folded to
+// hiragana, the others kept.
+func appendKataFolded(dst, k []byte) []byte {
+	for i := 0; i+2 < len(k); i += 3 {
+		u := rune(k[i+1]&0x3F)<<6 | rune(k[i+2]&0x3F) // of U+3000
+		if u <= 0xF6 {
+			u -= 0x60
+		}
+		dst = append(dst, 0xE3, 0x80|byte(u>>6), 0x80|byte(u&0x3F))
+	}
+	return dst
+}
+
 // asciiClass is class of each ASCII rune.
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	for c := range utf8.RuneSelf {
@@ -570,7 +597,9 @@ func (s *scanner) prose(line []byte, digits int) {
 		if sp.cls < 0 {
 			return
 		}
-		s.token(line, sp, prev, prev2)
+		if sp.cls >= clsWord { // white space and punctuation are no token
+			s.token(line, sp, prev, prev2)
+		}
 		prev2, prev = prev, sp
 	}
 	for i := 0; i < len(line); {
@@ -608,7 +637,9 @@ func (s *scanner) proseCell(line []byte) (digits int) {
 		if sp.cls < 0 {
 			return
 		}
-		s.token(line, sp, prev, prev2)
+		if sp.cls >= clsWord { // white space and punctuation are no token
+			s.token(line, sp, prev, prev2)
+		}
 		prev2, prev = prev, sp
 	}
 	for i := 0; i < len(line); {
@@ -620,6 +651,12 @@ func (s *scanner) proseCell(line []byte) (digits int) {
 			if simple {
 				text = append(text, line[i:i+n]...)
 				shape |= hanOrHira[c&7]
+			}
+		case c == clsKata && !odd: // a reading in katakana (U+30A1–30FA, 30FC): folded whole
+			n, runes = kataRun(line, i)
+			if simple {
+				text = appendKataFolded(text, line[i:i+n])
+				shape |= shapeHira
 			}
 		case n == 1 && line[i] < utf8.RuneSelf:
 			b := line[i]
