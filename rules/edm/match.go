@@ -964,7 +964,8 @@ func threeByteSolid(b0, b1, b2 byte) bool {
 	return b0 >= 0xE3 && b0 <= 0xE9 && b1&0xC0 == 0x80 && b2&0xC0 == 0x80 && !(b0 == 0xE3 && b1 == 0x80 && b2 == 0x80)
 }
 
-// maxCell is the longest cell row reads, in bytes.
+// maxCell is the longest cell row reads, in bytes (a power of two:
+// readCell masks with it).
 const maxCell = 256
 
 // cellForm is what readCell finds of a cell.
@@ -983,7 +984,7 @@ type cellForm struct {
 func (s *scanner) readCell(b []byte) *cellForm {
 	var shape uint8
 	textLen, digits, all := 0, 0, uint8(0xFF)
-	text := s.text[:len(b)]
+	text := &s.text
 	for _, c := range b {
 		if c >= utf8.RuneSelf { // not ASCII: proseCell reads the rest
 			s.form = cellForm{}
@@ -991,21 +992,31 @@ func (s *scanner) readCell(b []byte) *cellForm {
 		}
 		f := cellByte[c]
 		shape |= f & cellShape
-		text[textLen] = asciiText[c].b // kept only if it has a text form
+		// kept only if it has a text form; textLen < len(b) ≤ maxCell, a
+		// power of two: the mask spares a bounds check per byte
+		text[textLen&(maxCell-1)] = asciiText[c].b
 		textLen += int(f >> cellTextBit & 1)
-		s.phone[digits&15] = c // kept only if a digit
 		digits += int(f & shapeDigit)
 		all &= f
 	}
 	st := &s.form
 	*st = cellForm{cellInfo: cellInfo{digits: digits, allDig: len(b) > 0 && all&shapeDigit != 0, word: all&cellWord != 0,
-		ascii: true, textLen: textLen, shape: shape}, text: text[:textLen]}
+		ascii: true, textLen: textLen, shape: shape}, text: s.text[:textLen]}
 	// the phone form: digits and phone punctuation only, 9 to 15 digits,
 	// +81 written as at home (as appendNormCapped)
 	if all&cellPhone != 0 && digits >= minPhoneDigits && digits <= maxPhoneDigits {
 		lead := b
 		for len(lead) > 0 && (lead[0] == ' ' || lead[0] == '(') {
 			lead = lead[1:]
+		}
+		// the digits, gathered only for a cell that has a phone form
+		// (rather than stored for every byte of every cell)
+		n := 0
+		for _, c := range b {
+			if c >= '0' && c <= '9' {
+				s.phone[n] = c
+				n++
+			}
 		}
 		if d := domestic(s.phone[:digits], len(lead) > 0 && lead[0] == '+'); len(d) >= minPhoneDigits {
 			st.phoneForm = d
