@@ -192,13 +192,13 @@ func (s *Store) OpenBody(id string) (*os.File, error) {
 }
 
 // OpenDeliverable opens the bytes to deliver: the rewritten copy if the
-// record names one, else the body as received (from the database for a
-// record with InlineBody).
+// record names one, else the body as received (from the database when
+// that copy is the record's inline one).
 func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 	if !ValidID(rec.ID) {
 		return nil, ErrNotFound
 	}
-	if rec.InlineBody && rec.BodySuffix == "" {
+	if rec.InlineBody && rec.BodySuffix == rec.InlineSuffix {
 		b, err := s.InlineBody(rec.ID)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -38,6 +39,11 @@ type Encryptor struct {
 	// give each encrypted recipient group its own.
 	Suffix   string
 	Lifetime time.Duration
+
+	// inline: the copy is made for an acceptance (a fresh ID, committed
+	// by spool.Store.Accept), so a small one is kept in memory for the
+	// record's inline bytes instead of a spool file.
+	inline bool
 }
 
 // Encrypted reports an applied encryption.
@@ -46,6 +52,9 @@ type Encrypted struct {
 	Mode    rules.PasswordDelivery // password delivery actually used
 	Result  rewrite.EncryptResult
 	Notices *Prepared
+	// Inline holds the copy's bytes when it was kept in memory (no file
+	// ID.suffix exists): they go into the record (spool.Record.Inline).
+	Inline []byte
 }
 
 // ErrNothingToEncrypt means the message has no attachment.
@@ -71,23 +80,37 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	if suffix == "" {
 		suffix = "enc"
 	}
-	e.Store.RemoveDerived(id, suffix)
-	bw, err := e.Store.CreateDerived(id, suffix)
-	if err != nil {
-		return nil, err
+	var dst interface {
+		io.Writer
+		Abort()
+	}
+	var commit func() ([]byte, error)
+	if e.inline {
+		// A fresh ID has no copy left by an earlier attempt to remove.
+		dw := e.Store.CreateDerivedInline(id, suffix, spool.MaxInline)
+		dst, commit = dw, dw.Commit
+	} else {
+		e.Store.RemoveDerived(id, suffix)
+		bw, err := e.Store.CreateDerived(id, suffix)
+		if err != nil {
+			return nil, err
+		}
+		dst = bw
+		commit = func() ([]byte, error) { _, err := bw.Commit(); return nil, err }
 	}
 	zo := e.Zip
 	zo.TempDir = e.Store.TempDir()
-	res, err := rewrite.EncryptAttachments(bw, src, rewrite.EncryptOptions{Password: pw,
+	res, err := rewrite.EncryptAttachments(dst, src, rewrite.EncryptOptions{Password: pw,
 		PasswordDelivery: mode, Zip: zo, Modified: now, Language: e.Notices.DefaultLanguage()})
 	if err != nil {
-		bw.Abort()
+		dst.Abort()
 		return nil, err
 	}
-	if _, err := bw.Commit(); err != nil {
+	inline, err := commit()
+	if err != nil {
 		return nil, err
 	}
-	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}}
+	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}, Inline: inline}
 	switch mode {
 	case rules.PasswordSender:
 		err = e.notice(out.Notices, passwordNotice(sender, subject, res, pw, rcpts, true, now))
