@@ -301,17 +301,19 @@ func (s *Store) Get(id string) (*Record, error) {
 }
 
 // Update changes a record in a group-committed transaction. fn may return
-// an error to abort without writing.
+// an error to abort without writing; it must not put or delete the record
+// itself (the indexes are kept from the state read before fn).
 func (s *Store) Update(id string, fn func(tx *bbolt.Tx, rec *Record) error) error {
 	return s.commit(false, func(tx *bbolt.Tx) error {
 		rec, err := GetTx(tx, id)
 		if err != nil {
 			return err
 		}
+		prev := indexed{rec.State, rec.NextAttempt}
 		if err := fn(tx, rec); err != nil {
 			return err
 		}
-		return PutTx(tx, rec)
+		return putTx(tx, rec, &prev)
 	})
 }
 
@@ -333,25 +335,38 @@ func GetTx(tx *bbolt.Tx, id string) (*Record, error) {
 
 // PutTx writes a record and keeps the due index in step: a queued record is
 // indexed by its next attempt; any other state is not in the index.
-func PutTx(tx *bbolt.Tx, rec *Record) error {
+func PutTx(tx *bbolt.Tx, rec *Record) error { return putTx(tx, rec, nil) }
+
+// indexed is what the indexes hold of a stored record.
+type indexed struct {
+	State       State     `json:"state"`
+	NextAttempt time.Time `json:"next_attempt"`
+}
+
+// putTx is PutTx; prev, when the caller has just decoded the stored record
+// in this transaction, spares decoding it again.
+func putTx(tx *bbolt.Tx, rec *Record, prev *indexed) error {
 	msgs := tx.Bucket(bucketMsgs)
 	due := tx.Bucket(bucketDue)
-	if old := msgs.Get([]byte(rec.ID)); old != nil {
-		// Only the fields the indexes need: decoding the whole previous
-		// record (recipients, report) was most of a rewrite's JSON cost.
-		var prev struct {
-			State       State     `json:"state"`
-			NextAttempt time.Time `json:"next_attempt"`
-		}
-		if err := json.Unmarshal(old, &prev); err == nil {
-			if prev.State == StateQueued {
-				if err := due.Delete(dueKey(prev.NextAttempt, rec.ID)); err != nil {
-					return err
-				}
+	if prev == nil {
+		if old := msgs.Get([]byte(rec.ID)); old != nil {
+			// Only the fields the indexes need: decoding the whole
+			// previous record (recipients, report) was most of a
+			// rewrite's JSON cost.
+			var p indexed
+			if err := json.Unmarshal(old, &p); err == nil {
+				prev = &p
 			}
-			if err := addCount(tx, prev.State, -1); err != nil {
+		}
+	}
+	if prev != nil {
+		if prev.State == StateQueued {
+			if err := due.Delete(dueKey(prev.NextAttempt, rec.ID)); err != nil {
 				return err
 			}
+		}
+		if err := addCount(tx, prev.State, -1); err != nil {
+			return err
 		}
 	}
 	if err := addCount(tx, rec.State, 1); err != nil {
