@@ -82,3 +82,78 @@ func TestInlineBodyDelete(t *testing.T) {
 		t.Fatalf("inline body after delete: %v", err)
 	}
 }
+
+// A derived copy within its bound stays in memory and is delivered from
+// the record (no file); the body as received stays the file. One over the
+// bound becomes the file from its first byte, and Abort removes it.
+func TestDerivedInline(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	id := NewID()
+	bw, err := s.Create(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write([]byte("Subject: original\r\n\r\nbody\r\n"))
+	if _, err := bw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	enc := bytes.Repeat([]byte("zip bytes "), 100)
+	dw := s.CreateDerivedInline(id, "enc", 2000)
+	for i := 0; i < len(enc); i += 77 {
+		dw.Write(enc[i:min(i+77, len(enc))])
+	}
+	inline, err := dw.Commit()
+	if err != nil || !bytes.Equal(inline, enc) {
+		t.Fatalf("inline copy %d bytes, %v", len(inline), err)
+	}
+	if _, err := os.Stat(s.BodyPath(id) + ".enc"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("inline copy has a file: %v", err)
+	}
+	rec := &Record{ID: id, Kind: KindMail, State: StateQueued, BodySuffix: "enc", Inline: inline, InlineSuffix: "enc",
+		Rcpts: []Rcpt{{Addr: "a@example.com", Status: RcptPending}}, NextAttempt: time.Now()}
+	if err := s.Accept(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, dir) // reconcile keeps the body file
+	defer s.Close()
+	got, err := s.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(r *Record) []byte {
+		rc, err := s.OpenDeliverable(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return b
+	}
+	if b := read(got); !bytes.Equal(b, enc) {
+		t.Fatalf("delivered %q, want the inline copy", b)
+	}
+	// A record pointed at another copy (or the body) reads that file.
+	orig := *got
+	orig.BodySuffix = ""
+	if b := read(&orig); string(b) != "Subject: original\r\n\r\nbody\r\n" {
+		t.Fatalf("body as received: %q", b)
+	}
+
+	big := s.CreateDerivedInline(id, "enc2", 100)
+	big.Write(enc[:60])
+	big.Write(enc[60:])
+	if b, err := big.Commit(); err != nil || b != nil {
+		t.Fatalf("copy over the bound: inline %d bytes, %v", len(b), err)
+	}
+	if b, err := os.ReadFile(s.BodyPath(id) + ".enc2"); err != nil || !bytes.Equal(b, enc) {
+		t.Fatalf("spilled file: %d bytes, %v", len(b), err)
+	}
+	ab := s.CreateDerivedInline(id, "enc3", 100)
+	ab.Write(enc)
+	ab.Abort()
+	if _, err := os.Stat(s.BodyPath(id) + ".enc3"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("aborted copy left a file: %v", err)
+	}
+}
