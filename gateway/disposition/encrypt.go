@@ -110,6 +110,11 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	if err != nil {
 		return nil, err
 	}
+	if inline != nil {
+		// A name no file takes: a copy a later rewrite writes as a file
+		// ("enc") never matches the record's inline one.
+		suffix += "-inline"
+	}
 	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}, Inline: inline}
 	switch mode {
 	case rules.PasswordSender:
