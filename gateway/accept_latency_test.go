@@ -29,10 +29,13 @@ import (
 // run. It is a measurement, so it runs with SENDGUARD_LOAD=1 (a busy
 // shared machine makes single runs noisy); SENDGUARD_CPUPROFILE=FILE
 // writes a CPU profile of the release phase. SENDGUARD_LOAD_AB=N runs N
-// rounds each with and without the step worker's spare P
-// (disposition.StepRunner.NoSpareProc), alternating, to compare them in one
-// run; with SENDGUARD_LOAD_AB_PACE=1 the rounds compare the derived
-// copies' chunked writeback on and off (spool.Store.DerivedPace) instead.
+// rounds each with acceptances committed ahead of background commits and
+// in one lane with them (spool.Store.OneLane), alternating, to compare
+// them in one run; with SENDGUARD_LOAD_AB_SPARE=1 the rounds compare the
+// step worker's spare P on and off (disposition.StepRunner.NoSpareProc),
+// with SENDGUARD_LOAD_AB_PACE=1 the derived copies' chunked writeback on
+// and off (spool.Store.DerivedPace) instead, with SENDGUARD_LOAD_AB_PACE=N
+// (bytes, > 1) chunks of N against the default.
 // SENDGUARD_TRACE=FILE writes an execution trace of each release phase to
 // FILE.1, FILE.2, …, each probe a "probe-idle" or "probe-busy" region, to
 // see what slow acceptances wait on.
@@ -48,8 +51,14 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 		return
 	}
 	variants := []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
+	if os.Getenv("SENDGUARD_LOAD_AB_INLINE") != "" {
+		variants = []releaseVariant{{name: "inline"}, {name: "files", noInline: true}}
+	}
 	if os.Getenv("SENDGUARD_LOAD_AB_PACE") != "" {
 		variants = []releaseVariant{{name: "paced"}, {name: "unpaced", pace: -1}}
+		if n, _ := strconv.ParseInt(os.Getenv("SENDGUARD_LOAD_AB_PACE"), 10, 64); n > 1 {
+			variants[1] = releaseVariant{name: fmt.Sprintf("paced-%d", n), pace: n}
+		}
 	}
 	pooled := map[string][3][]time.Duration{}
 	for i := range rounds {
@@ -76,10 +85,14 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 
 // releaseVariant is one side of an A/B measurement.
 type releaseVariant struct {
-	name    string
-	pace    int64 // spool.Store.DerivedPace
-	noSpare bool  // disposition.StepRunner.NoSpareProc
+	name     string
+	pace     int64 // spool.Store.DerivedPace
+	noSpare  bool  // disposition.StepRunner.NoSpareProc
+	noInline bool  // spool.Store.NoInline
 }
+
+// idleProbes is the number of idle acceptances measured per round.
+const idleProbes = 800
 
 var (
 	traceSeq    int    // numbers the traces of one run
@@ -100,6 +113,7 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 	defer p.close()
 	p.store.DerivedPace = v.pace
 	p.steps.NoSpareProc = v.noSpare
+	p.store.NoInline = v.noInline
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)
@@ -160,9 +174,11 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 		defer func() { trace.Stop(); f.Close() }()
 	}
 	// Half the idle probes run before the releases and half after, so a
-	// shared machine's load drifting during the round weighs on both sides.
+	// shared machine's load drifting during the round weighs on both sides;
+	// there are about as many as during the releases, so that each p99
+	// stands on as many samples.
 	probeRegion = "idle"
-	for range 100 {
+	for range idleProbes / 2 {
 		idle = append(idle, probe())
 	}
 
@@ -205,7 +221,7 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 		t.Fatalf("only %d probes during the releases", len(busy))
 	}
 	probeRegion = "idle"
-	for range 100 {
+	for range idleProbes / 2 {
 		idle = append(idle, probe())
 	}
 	i50, i99, b50, b99 := pct(idle, 50), pct(idle, 99), pct(busy, 50), pct(busy, 99)

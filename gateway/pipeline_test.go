@@ -170,7 +170,7 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		Linker: &disposition.Linker{Store: p.store, Links: p.links, Pages: pages, Notices: builder,
 			TTL: 24 * time.Hour, Lifetime: time.Hour}}
 	p.steps = &disposition.StepRunner{Queue: p.q, Store: p.store, Rewriter: rw, Notifier: notifier,
-		Log: log, Fault: fault, Wakeup: wake}
+		Log: log, Fault: fault, Wakeup: wake, OnQueued: p.runner.Wake}
 	ppath := filepath.Join(t.TempDir(), "policy.yaml")
 	os.WriteFile(ppath, []byte(policyYAML), 0o600)
 	pol, err := policy.Load(ppath)
@@ -183,7 +183,7 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	}
 	p.insp = &disposition.PolicyInspector{Rules: rules, Notifier: notifier, Rewriter: rw, Log: log}
 	if p.intake, err = intake.New(intake.Options{Store: p.store, Queue: p.q, Inspector: p.insp, Metrics: metrics,
-		Hostname: front.Hostname(cfg), MaxLineLength: cfg.SMTP.MaxLineLength, QueueLifetime: cfg.Delivery.QueueLifetime}); err != nil {
+		Hostname: front.Hostname(cfg), MaxLineLength: cfg.SMTP.MaxLineLength, QueueLifetime: cfg.Delivery.QueueLifetime, OnQueued: p.runner.Wake}); err != nil {
 		t.Fatal(err)
 	}
 	if p.srv, err = front.NewServer(front.Options{Config: cfg, Log: log, Intake: p.intake, Metrics: metrics}); err != nil {

@@ -57,7 +57,7 @@ func TestReportCommitsWithAcceptance(t *testing.T) {
 		}
 		now := time.Now()
 		env := &gateway.Envelope{QueueID: qid, MailFrom: "alice@example.com", Rcpts: []spool.Rcpt{{Addr: pipeRcpt}, {Addr: "carol@example.com"}}}
-		v, err := insp.Inspect(context.Background(), &disposition.Inbound{Env: env, Store: p.store, Path: p.store.BodyPath(qid), Size: size, Arrival: now})
+		v, err := insp.Inspect(context.Background(), &disposition.Inbound{Env: env, Store: p.store, Size: size, Arrival: now})
 		if err != nil {
 			t.Fatal(err)
 		}

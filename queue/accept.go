@@ -62,7 +62,11 @@ func (q *Queue) Accept(ctx context.Context, a Acceptance) error {
 	if a.Hold != nil {
 		rec.State = spool.StateHeld
 	}
-	return q.Spool.Accept(rec, func(tx *bbolt.Tx) error {
+	accept := q.Spool.Accept
+	if wroteNoFile(a) {
+		accept = q.Spool.AcceptInline
+	}
+	return accept(rec, func(tx *bbolt.Tx) error {
 		if a.Report != nil {
 			if q.opts.Reports == nil {
 				return fmt.Errorf("store report: no report store")
@@ -83,6 +87,28 @@ func (q *Queue) Accept(ctx context.Context, a Acceptance) error {
 		}
 		return q.putNotices(tx, a.Notices)
 	})
+}
+
+// wroteNoFile reports whether an acceptance has nothing in spool files:
+// its body inline, no rewritten copy other than an inline one (a small
+// encrypted copy), no notice file. Its commit then needs no fsync of the
+// spool directory.
+func wroteNoFile(a Acceptance) bool {
+	rec := a.Message
+	if rec.Inline == nil || (rec.BodySuffix != "" && rec.BodySuffix != rec.InlineSuffix) {
+		return false
+	}
+	for _, rc := range rec.Rcpts {
+		if rc.Body != "" {
+			return false
+		}
+	}
+	for _, n := range a.Notices.Mails {
+		if n.Inline == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (q *Queue) putNotices(tx *bbolt.Tx, n Notices) error {

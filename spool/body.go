@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -19,6 +20,14 @@ type BodyWriter struct {
 	n    int64
 	path string
 
+	// A received message (CreateMessage) is kept in mem while it fits in
+	// MaxInline: no file, so no fsync of it or of the directory; the
+	// acceptance commits it inline. A larger one spills to the file.
+	mem    *bytes.Buffer
+	store  *Store
+	id     string
+	inline []byte
+
 	// pace > 0 writes the file back in chunks of pace bytes as it grows
 	// (see writeback); synced is how far that has gone.
 	pace   int64
@@ -29,6 +38,22 @@ type BodyWriter struct {
 // Abort to remove it.
 func (s *Store) Create(id string) (*BodyWriter, error) {
 	return createBody(s.BodyPath(id))
+}
+
+// CreateMessage starts the body of a received message. A body of at most
+// MaxInline bytes is kept in memory and, after Commit, readable through
+// OpenBody until its acceptance commits it inline (Record.Inline = Inline())
+// or RemoveBody drops it; a larger one goes to the spool file as with
+// Create. Small mail is most mail: it then costs the acceptance no file,
+// no fsync of its own and no fsync of the directory.
+func (s *Store) CreateMessage(id string) (*BodyWriter, error) {
+	if !ValidID(id) {
+		return nil, fmt.Errorf("create spool file: invalid queue ID %q", id)
+	}
+	if s.NoInline {
+		return s.Create(id)
+	}
+	return &BodyWriter{mem: new(bytes.Buffer), store: s, id: id, h: sha256.New(), path: s.BodyPath(id)}, nil
 }
 
 // CreateDerived starts a file next to the message's body, e.g. a rewritten
@@ -72,6 +97,17 @@ func createBody(path string) (*BodyWriter, error) {
 }
 
 func (b *BodyWriter) Write(p []byte) (int, error) {
+	if b.mem != nil {
+		if b.n+int64(len(p)) <= MaxInline {
+			b.mem.Write(p)
+			b.h.Write(p)
+			b.n += int64(len(p))
+			return len(p), nil
+		}
+		if err := b.spill(); err != nil {
+			return 0, err
+		}
+	}
 	if b.w == nil {
 		return 0, os.ErrClosed
 	}
@@ -87,6 +123,22 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// spill moves a received message that outgrew MaxInline to its file.
+func (b *BodyWriter) spill() error {
+	f, err := os.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create spool file: %w", err)
+	}
+	b.f, b.w = f, bufpool.Writer(f)
+	_, err = b.w.Write(b.mem.Bytes())
+	b.mem = nil
+	return err
+}
+
+// Inline is the body after a Commit that kept it in memory (nil if it went
+// to a file): the acceptance stores it as Record.Inline.
+func (b *BodyWriter) Inline() []byte { return b.inline }
+
 // Size is the number of bytes written so far.
 func (b *BodyWriter) Size() int64 { return b.n }
 
@@ -95,6 +147,12 @@ func (b *BodyWriter) Path() string { return b.path }
 
 // Commit flushes, fsyncs and closes the file, returning its SHA-256.
 func (b *BodyWriter) Commit() (string, error) {
+	if b.mem != nil {
+		// Durable with the acceptance's commit, which stores it inline.
+		b.inline, b.mem = b.mem.Bytes(), nil
+		b.store.addPending(b.id, b.inline)
+		return hex.EncodeToString(b.h.Sum(nil)), nil
+	}
 	if b.w == nil {
 		return "", fmt.Errorf("write spool file: %w", os.ErrClosed)
 	}
@@ -125,6 +183,11 @@ func (b *BodyWriter) release() {
 
 // Abort discards the file.
 func (b *BodyWriter) Abort() {
+	if b.store != nil && b.f == nil {
+		b.mem = nil
+		b.store.dropPending(b.id)
+		return
+	}
 	b.release()
 	b.f.Close()
 	os.Remove(b.path)

@@ -21,7 +21,10 @@ type commitReq struct {
 // commit runs fn in a write transaction shared with whatever other commits
 // are waiting, and returns once that transaction is durable.
 func (s *Store) commit(syncDir bool, fn func(tx *bbolt.Tx) error) error {
-	req := &commitReq{fn: fn, syncDir: syncDir, done: make(chan error, 1)}
+	return s.submit(&commitReq{fn: fn, syncDir: syncDir, done: make(chan error, 1)})
+}
+
+func (s *Store) submit(req *commitReq) error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()

@@ -110,7 +110,7 @@ func TestDerivedInline(t *testing.T) {
 	if _, err := os.Stat(s.BodyPath(id) + ".enc"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("inline copy has a file: %v", err)
 	}
-	rec := &Record{ID: id, Kind: KindMail, State: StateQueued, BodySuffix: "enc", Inline: inline, InlineSuffix: "enc",
+	rec := &Record{ID: id, Kind: KindMail, State: StateQueued, BodySuffix: "enc", InlineCopy: inline, InlineSuffix: "enc",
 		Rcpts: []Rcpt{{Addr: "a@example.com", Status: RcptPending}}, NextAttempt: time.Now()}
 	if err := s.Accept(rec, nil); err != nil {
 		t.Fatal(err)
@@ -156,4 +156,139 @@ func TestDerivedInline(t *testing.T) {
 	if _, err := os.Stat(s.BodyPath(id) + ".enc3"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("aborted copy left a file: %v", err)
 	}
+}
+
+// A received message that fits in MaxInline stays in memory: readable
+// before its acceptance, committed inline without a file, read back after
+// a restart. A larger one spills to its file.
+func TestCreateMessage(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	readBody := func(id string) ([]byte, error) {
+		b, err := s.OpenBody(id)
+		if err != nil {
+			return nil, err
+		}
+		defer b.Close()
+		return io.ReadAll(b)
+	}
+	small := bytes.Repeat([]byte("a"), MaxInline)
+	id := NewID()
+	bw, err := s.CreateMessage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write(small[:100])
+	bw.Write(small[100:])
+	sum, err := bw.Commit()
+	if err != nil || bw.Inline() == nil || bw.Size() != MaxInline {
+		t.Fatalf("commit: %v, inline %v, size %d", err, bw.Inline() != nil, bw.Size())
+	}
+	if _, err := os.Stat(s.BodyPath(id)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a small message has a spool file: %v", err)
+	}
+	if b, err := readBody(id); err != nil || !bytes.Equal(b, small) {
+		t.Fatalf("before acceptance: %d bytes, %v", len(b), err)
+	}
+	rec := &Record{ID: id, Kind: KindMail, State: StateHeld, Size: bw.Size(), SHA256: sum, Inline: bw.Inline()}
+	if err := s.AcceptInline(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.pendingBody(id) != nil {
+		t.Error("the accepted body is still kept in memory")
+	}
+	s.Close()
+	s = openTest(t, dir)
+	defer func() { s.Close() }()
+	if b, err := readBody(id); err != nil || !bytes.Equal(b, small) {
+		t.Fatalf("after restart: %d bytes, %v", len(b), err)
+	}
+
+	// One byte more goes to the file.
+	big := append(small, 'b')
+	id2 := NewID()
+	bw, err = s.CreateMessage(id2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write(big[:10])
+	bw.Write(big[10:])
+	if _, err := bw.Commit(); err != nil || bw.Inline() != nil {
+		t.Fatalf("commit: %v, inline %v", err, bw.Inline() != nil)
+	}
+	if got, err := os.ReadFile(s.BodyPath(id2)); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("spilled file: %d bytes, %v", len(got), err)
+	}
+	if err := s.AcceptInline(&Record{ID: id2, Kind: KindMail, State: StateQueued}, nil); err == nil {
+		t.Error("AcceptInline took a record without an inline body")
+	}
+
+	// Refused or aborted: nothing is left, in memory or on disk.
+	id3 := NewID()
+	bw, _ = s.CreateMessage(id3)
+	bw.Write([]byte("x"))
+	bw.Commit()
+	s.RemoveBody(id3)
+	if _, err := readBody(id3); !errors.Is(err, ErrNotFound) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("removed message still readable: %v", err)
+	}
+	id4 := NewID()
+	bw, _ = s.CreateMessage(id4)
+	bw.Write([]byte("x"))
+	bw.Abort()
+	if _, err := readBody(id4); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("aborted message readable: %v", err)
+	}
+}
+
+// A message kept inline may also keep its encrypted copy inline: each
+// under its own key, the body for OpenBody, the copy for delivery, both
+// gone with the final state.
+func TestInlineBodyAndCopy(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	id := NewID()
+	bw, err := s.CreateMessage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("Subject: original\r\n\r\nbody\r\n")
+	bw.Write(body)
+	if _, err := bw.Commit(); err != nil || bw.Inline() == nil {
+		t.Fatalf("commit: %v, inline %v", err, bw.Inline() != nil)
+	}
+	enc := []byte("Subject: original\r\n\r\nzip\r\n")
+	rec := &Record{ID: id, Kind: KindMail, State: StateQueued, Inline: bw.Inline(), BodySuffix: "enc-inline",
+		InlineSuffix: "enc-inline", InlineCopy: enc, Rcpts: []Rcpt{{Addr: "a@example.com", Status: RcptPending}}}
+	if err := s.AcceptInline(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(open func() (io.ReadCloser, error)) []byte {
+		rc, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return b
+	}
+	if b := read(func() (io.ReadCloser, error) { return s.OpenBody(id) }); !bytes.Equal(b, body) {
+		t.Fatalf("OpenBody: %q", b)
+	}
+	if b := read(func() (io.ReadCloser, error) { return s.OpenDeliverable(got) }); !bytes.Equal(b, enc) {
+		t.Fatalf("OpenDeliverable: %q", b)
+	}
+	if err := s.Update(id, func(tx *bbolt.Tx, r *Record) error { r.State = StateDelivered; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(bucketInline).Stats().KeyN; n != 0 {
+			t.Errorf("%d inline values left after the final state", n)
+		}
+		return nil
+	})
 }

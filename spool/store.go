@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -63,6 +64,10 @@ type Store struct {
 	// written back as they grow (see CreateDerived); 0 means
 	// DefaultDerivedPace, < 0 turns pacing off. Set it before use.
 	DerivedPace int64
+	// NoInline makes CreateMessage write every body to its file, as
+	// before small ones were kept inline; for A/B measurements. Set it
+	// before use.
+	NoInline bool
 
 	mu     sync.RWMutex
 	closed bool
@@ -74,6 +79,12 @@ type Store struct {
 	// hold a large backlog.
 	derivedMu sync.Mutex
 	derived   map[string][]string
+
+	// pending are received bodies kept in memory (CreateMessage) between
+	// their Commit and their acceptance's commit, for the inspection and
+	// the rewrites of acceptance to read.
+	pendingMu sync.Mutex
+	pending   map[string][]byte
 }
 
 // Open opens (or creates) the spool under dataDir.
@@ -183,23 +194,48 @@ func ValidID(s string) bool {
 // BodyPath is the file holding a message's bytes.
 func (s *Store) BodyPath(id string) string { return filepath.Join(s.dir, id) }
 
-// OpenBody opens a message's bytes for reading.
-func (s *Store) OpenBody(id string) (*os.File, error) {
+// Body is a message's bytes opened for reading: its spool file, or a
+// reader over the copy in the database.
+type Body interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+}
+
+type memBody struct{ *bytes.Reader }
+
+func (memBody) Close() error { return nil }
+
+// OpenBody opens a message's bytes as received for reading: kept in
+// memory until its acceptance commits (CreateMessage), inline in the
+// database, or the spool file.
+func (s *Store) OpenBody(id string) (Body, error) {
 	if !ValidID(id) {
 		return nil, ErrNotFound
 	}
-	return os.Open(s.BodyPath(id))
+	if b := s.pendingBody(id); b != nil {
+		return memBody{bytes.NewReader(b)}, nil
+	}
+	if b, err := s.InlineBody(id); err == nil {
+		return memBody{bytes.NewReader(b)}, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	f, err := os.Open(s.BodyPath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return f, err
 }
 
 // OpenDeliverable opens the bytes to deliver: the rewritten copy if the
-// record names one, else the body as received (from the database when
-// that copy is the record's inline one).
+// record names one (from the database when it is the record's inline
+// copy, InlineSuffix), else the body as received (OpenBody).
 func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 	if !ValidID(rec.ID) {
 		return nil, ErrNotFound
 	}
-	if rec.InlineBody && rec.BodySuffix == rec.InlineSuffix {
-		b, err := s.InlineBody(rec.ID)
+	if rec.BodySuffix != "" && rec.BodySuffix == rec.InlineSuffix {
+		b, err := s.InlineBody(inlineCopyKey(rec.ID, rec.InlineSuffix))
 		if err != nil {
 			return nil, err
 		}
@@ -208,15 +244,41 @@ func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 	if rec.BodySuffix != "" {
 		return os.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)
 	}
-	return os.Open(s.BodyPath(rec.ID))
+	return s.OpenBody(rec.ID)
 }
+
+func (s *Store) addPending(id string, b []byte) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	if s.pending == nil {
+		s.pending = map[string][]byte{}
+	}
+	s.pending[id] = b
+}
+
+func (s *Store) dropPending(id string) {
+	s.pendingMu.Lock()
+	delete(s.pending, id)
+	s.pendingMu.Unlock()
+}
+
+func (s *Store) pendingBody(id string) []byte {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return s.pending[id]
+}
+
+// inlineCopyKey is where a record's inline derived copy (InlineSuffix)
+// is kept in the inline bucket, beside its inline body under the ID.
+func inlineCopyKey(id, suffix string) string { return id + "." + suffix }
 
 // MaxInline is the largest body a caller should keep inline (Record.Inline):
 // a notice of a few KB, not mail.
 const MaxInline = 64 << 10
 
-// InlineBody returns a copy of the inline body of record id; ErrNotFound
-// when there is none (the record is final or gone).
+// InlineBody returns a copy of the inline body of record id (or of its
+// inline copy, under inlineCopyKey); ErrNotFound when there is none (the
+// record is final or gone).
 func (s *Store) InlineBody(id string) ([]byte, error) {
 	var b []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -233,6 +295,7 @@ func (s *Store) InlineBody(id string) ([]byte, error) {
 // RemoveBody deletes a message's files (the body and every derived copy)
 // once its record is final or gone.
 func (s *Store) RemoveBody(id string) error {
+	s.dropPending(id)
 	err := os.Remove(s.BodyPath(id))
 	if errors.Is(err, os.ErrNotExist) {
 		err = nil
@@ -278,15 +341,34 @@ func (s *Store) forgetDerived(id, suffix string) {
 // record (and whatever extra writes in the same transaction, e.g. a hold
 // record). The body must have been committed with BodyWriter.Commit.
 func (s *Store) Accept(rec *Record, extra func(tx *bbolt.Tx) error) error {
-	return s.commit(true, func(tx *bbolt.Tx) error {
+	return s.accept(rec, true, extra)
+}
+
+// AcceptInline is Accept for an acceptance that wrote no file into the
+// spool directory (its body inline, no derived copy, no notice file): no
+// name to make durable, so no fsync of the directory.
+func (s *Store) AcceptInline(rec *Record, extra func(tx *bbolt.Tx) error) error {
+	if rec.Inline == nil {
+		return fmt.Errorf("accept %s inline: no inline body", rec.ID)
+	}
+	return s.accept(rec, false, extra)
+}
+
+func (s *Store) accept(rec *Record, syncDir bool, extra func(tx *bbolt.Tx) error) error {
+	return s.submit(&commitReq{syncDir: syncDir, done: make(chan error, 1), fn: func(tx *bbolt.Tx) error {
 		if err := PutTx(tx, rec); err != nil {
 			return err
+		}
+		if rec.Inline != nil {
+			// From now on the database has it.
+			id := rec.ID
+			tx.OnCommit(func() { s.dropPending(id) })
 		}
 		if extra != nil {
 			return extra(tx)
 		}
 		return nil
-	})
+	}})
 }
 
 // Get reads a record.
@@ -392,6 +474,22 @@ func putTx(tx *bbolt.Tx, rec *Record, prev *indexed) error {
 			return err
 		}
 	}
+	if rec.InlineCopy != nil && rec.InlineSuffix == "" {
+		return fmt.Errorf("record %s: inline copy without a name", rec.ID)
+	}
+	if rec.InlineSuffix != "" {
+		// Like the inline body, the copy goes with the final state.
+		key := []byte(inlineCopyKey(rec.ID, rec.InlineSuffix))
+		var err error
+		if rec.State.Final() {
+			err = tx.Bucket(bucketInline).Delete(key)
+		} else if rec.InlineCopy != nil {
+			err = tx.Bucket(bucketInline).Put(key, rec.InlineCopy)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
@@ -433,6 +531,11 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 	}
 	if err := tx.Bucket(bucketInline).Delete([]byte(id)); err != nil {
 		return err
+	}
+	if rec.InlineSuffix != "" {
+		if err := tx.Bucket(bucketInline).Delete([]byte(inlineCopyKey(id, rec.InlineSuffix))); err != nil {
+			return err
+		}
 	}
 	if err := ClearDeliveredTx(tx, id); err != nil {
 		return err

@@ -198,7 +198,12 @@ func dbImport(ctx context.Context, w io.Writer, pool *pgxpool.Pool, dataDir stri
 		if err != nil {
 			return fmt.Errorf("read held %s: %w", id, err)
 		}
-		body, err := os.ReadFile(sp.BodyPath(id))
+		f, err := sp.OpenBody(id)
+		if err != nil {
+			return fmt.Errorf("read held %s: %w", id, err)
+		}
+		body, err := io.ReadAll(f)
+		f.Close()
 		if err != nil {
 			return fmt.Errorf("read held %s: %w", id, err)
 		}

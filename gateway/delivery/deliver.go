@@ -480,9 +480,7 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 		r.Wake(dsnRec.ID)
 	}
 	if rec.State.Final() {
-		if !rec.InlineBody || rec.InlineSuffix != "" { // an inline notice has no file
-			r.store.RemoveBody(rec.ID)
-		}
+		r.store.RemoveBody(rec.ID)
 		if rec.State == spool.StateDelivered {
 			r.metrics.DeliveryLat.Observe(now.Sub(rec.ReceivedAt).Seconds())
 		}

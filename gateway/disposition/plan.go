@@ -93,7 +93,7 @@ func (a *Applied) Record(rec *spool.Record) {
 	}
 	rec.BodySuffix = a.Suffix
 	if a.Inline != nil {
-		rec.Inline, rec.InlineSuffix = a.Inline, a.Suffix
+		rec.InlineCopy, rec.InlineSuffix = a.Inline, a.Suffix
 	}
 	rec.SetRcptBodies(a.RcptBodies)
 	applyRequireTLS(rec, a.RequireTLS)
@@ -181,7 +181,9 @@ func (w *Rewriter) Apply(ctx context.Context, m Message, rw Rewrites, now time.T
 			return out, errors.New("encryption is not configured")
 		}
 		e := w.Encryptor
-		if rw.OnAccept {
+		if rw.OnAccept && out.Suffix == "" {
+			// From the body as received only: with a Bcc copy in a file
+			// the acceptance fsyncs the directory anyway.
 			c := *e
 			c.inline = true
 			e = &c

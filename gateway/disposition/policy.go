@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -87,7 +86,7 @@ func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 
 // Inspect implements Inspector.
 func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, error) {
-	f, err := os.Open(in.Path)
+	f, err := in.Store.OpenBody(in.Env.QueueID)
 	if err != nil {
 		return nil, fmt.Errorf("open spooled message: %w", err)
 	}

@@ -16,8 +16,7 @@ import (
 // Inbound is a message that has been spooled but not yet accepted.
 type Inbound struct {
 	Env     *gateway.Envelope
-	Store   *spool.Store
-	Path    string // the spooled body, Received header included
+	Store   *spool.Store // holds the body (OpenBody of Env.QueueID), Received header included
 	Size    int64
 	Client  string // client IP
 	Auth    string // authenticated user

@@ -165,7 +165,7 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 	t.start = time.Now()
 	qid := t.ID()
 	store := t.s.o.Store
-	bw, err := store.Create(qid)
+	bw, err := store.CreateMessage(qid)
 	if err != nil {
 		return t.fail("create spool file", err)
 	}
@@ -202,13 +202,14 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 		Rcpts: env.Rcpts, Size: size, SHA256: sum, ReceivedAt: t.start, NextAttempt: t.start,
 		Expires: t.start.Add(t.s.o.QueueLifetime), ClientIP: c.IP.String(), Helo: c.Helo,
 		AuthUser: c.User, DSNRet: env.DSNRet, DSNEnvID: env.DSNEnvID, UTF8: env.UTF8, EightBit: env.EightBit,
+		Inline: bw.Inline(),
 	}
 	// One unit per message: a reload during the analysis changes the next
 	// message, not this one.
 	t.insp = t.s.currentInspector()
 	v := &disposition.Verdict{}
 	if t.insp != nil {
-		in := &disposition.Inbound{Env: env, Store: store, Path: store.BodyPath(qid), Size: size,
+		in := &disposition.Inbound{Env: env, Store: store, Size: size,
 			Client: c.IP.String(), Auth: c.User, Arrival: t.start}
 		t0 := time.Now()
 		v, err = inspect(t.insp, in)

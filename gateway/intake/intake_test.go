@@ -39,9 +39,11 @@ func (f *fakeInspector) Inspect(_ context.Context, in *disposition.Inbound) (*di
 	if f.panics {
 		panic("analysis crashed")
 	}
-	if _, err := os.Stat(in.Path); err != nil {
+	b, err := in.Store.OpenBody(in.Env.QueueID)
+	if err != nil {
 		return nil, errors.New("the body is not spooled before inspection")
 	}
+	b.Close()
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -125,7 +127,8 @@ func (e *env) run(body io.Reader) (*Tx, Outcome) {
 	return tx, tx.Commit(context.Background())
 }
 
-// kept reports whether anything of id is on disk: the record or the body.
+// kept reports whether anything of id is kept: the record, or the body
+// (a file, inline or in memory).
 func (e *env) kept(t *testing.T, id string) bool {
 	t.Helper()
 	_, err := e.store.Get(id)
@@ -133,7 +136,25 @@ func (e *env) kept(t *testing.T, id string) bool {
 		t.Fatal(err)
 	}
 	_, ferr := os.Stat(e.store.BodyPath(id))
-	return err == nil || ferr == nil
+	b, berr := e.store.OpenBody(id)
+	if berr == nil {
+		b.Close()
+	}
+	return err == nil || ferr == nil || berr == nil
+}
+
+func (e *env) body(t *testing.T, id string) []byte {
+	t.Helper()
+	b, err := e.store.OpenBody(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	data, err := io.ReadAll(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestAcceptedIsCommittedWithReceivedField(t *testing.T) {
@@ -147,7 +168,10 @@ func TestAcceptedIsCommittedWithReceivedField(t *testing.T) {
 		len(rec.Rcpts) != 1 || rec.Expires.Sub(rec.ReceivedAt) != time.Hour {
 		t.Fatalf("record %+v, %v", rec, err)
 	}
-	body, _ := os.ReadFile(e.store.BodyPath(out.QueueID))
+	body := e.body(t, out.QueueID)
+	if !rec.InlineBody {
+		t.Error("a small message was not kept inline")
+	}
 	want := "Received: from mta.example.com ([192.0.2.7])\r\n\tby gw.test (sendguard) with ESMTPS id " + out.QueueID +
 		"\r\n\tfor <bob@partner.test>;"
 	if !strings.HasPrefix(string(body), want) || !strings.HasSuffix(string(body), mail) {

@@ -75,6 +75,11 @@ func (s *Store) ScanRaw(ctx context.Context, since time.Time, fn func(raw []byte
 	}
 	defer rows.Close()
 	for rows.Next() {
+		// Rows already read into pgx's buffer keep coming after ctx ends:
+		// a cancelled scan stops here, not at the end of the result.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		// The raw value is only valid until Next: fn must not keep it,
 		// as with bbolt.
 		if err := fn(rows.RawValues()[0]); err != nil {
@@ -116,6 +121,9 @@ func (s *Store) ScanBack(ctx context.Context, since time.Time, fn func(*reports.
 	}
 	defer rows.Close()
 	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return corrupt, err
+		}
 		r, err := reports.Unmarshal(rows.RawValues()[0])
 		if err != nil {
 			corrupt++

@@ -968,6 +968,8 @@ func TestRowOnePass(t *testing.T) {
 			}
 			rowBefore(a, []byte(line))
 			b.row([]byte(line))
+			a.drain() // the filter probes and lookups flush would make
+			b.drain()
 			if sa, sb := seenSet(&a.seen), seenSet(&b.seen); !slices.Equal(sa, sb) {
 				t.Fatalf("row %q: %d values looked up, %d before", line, len(sb), len(sa))
 			}
@@ -998,6 +1000,8 @@ func FuzzRowOnePass(f *testing.F) {
 		}
 		rowBefore(a, line)
 		b.row(line)
+		a.drain()
+		b.drain()
 		sa, sb := seenSet(&a.seen), seenSet(&b.seen)
 		hitsEqual := reflect.DeepEqual(a.hits, b.hits) && reflect.DeepEqual(a.big, b.big)
 		a.flush()
@@ -1006,4 +1010,112 @@ func FuzzRowOnePass(f *testing.F) {
 			t.Fatalf("row %q: looked up %d values, %d before; records %v, before %v", line, len(sb), len(sa), b.recs, a.recs)
 		}
 	})
+}
+
+// A paragraph holding more candidates than are held back for their filter
+// probes (maxPending) is matched in several drains: a record whose values
+// stand at its two ends, apart by hundreds of other candidates, is found
+// (the first value held through the drains until the second passes the
+// filter), with a common value before them or without, and no candidate
+// is left pending.
+func TestLongParagraphDrains(t *testing.T) {
+	t.Parallel()
+	ps := people(2000)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	p := ps[1234]
+	for _, first := range []string{"", ps[7].phone + " "} { // the switchboard: more than maxFanout records
+		var b strings.Builder
+		b.WriteString(first + p.email + "\n")
+		for i := range 5 * maxPending {
+			fmt.Fprintf(&b, "C%07d user%d@example.org\n", 5000+i, 5000+i) // of a value's shape, in no record
+		}
+		b.WriteString("連絡先 " + p.phone + "\n")
+		st := ix.NewStream(false)
+		s := st.s
+		most := 0
+		for _, line := range strings.SplitAfter(b.String(), "\n") {
+			st.Write([]byte(line))
+			if len(s.pend) >= maxPending {
+				t.Fatalf("%d candidates pending", len(s.pend))
+			}
+			most = max(most, len(s.pend))
+		}
+		if most < maxPending-2 {
+			t.Fatalf("at most %d candidates pending: the paragraph did not need several drains", most)
+		}
+		m := st.Match()
+		// record numbers count from 1; fields phone (2) and email (3)
+		if f, ok := m.recs[1235]; m.Records() != 1 || !ok || f != 1<<2|1<<3 {
+			t.Fatalf("%q first: records %v, want record 1235 alone, phone and email", first, m.recs)
+		}
+	}
+}
+
+// drainEager is drain as it was before a unit's single candidate past the
+// filter was held: every such candidate looked up at once.
+func drainEager(s *scanner) {
+	for _, p := range s.pend {
+		if s.ix.bloom.has(p.sh) {
+			s.lookup(s.pendBuf[p.off : p.off+p.n])
+		}
+	}
+	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
+}
+
+// Holding a unit's single candidate past the filter instead of looking it
+// up finds the same records as looking up every candidate, on rows and
+// paragraphs of the index's records (whole, cut to one field, in other
+// widths), of common values alone, and of random cells; and it does skip
+// the lookups of the rows with one such candidate.
+func TestHeldSameRecords(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(19, 5))
+	ps := people(3000)
+	ix, _, _ := build(t, []byte(csvOf(ps, false)))
+	one := func(p person) string { return []string{p.name, p.kana, p.phone, p.email, p.id}[rng.IntN(5)] }
+	skipped := 0
+	for _, tabular := range []bool{true, false} {
+		a, b := newScanner(ix), newScanner(ix)
+		for n := range 6000 {
+			p, q := ps[rng.IntN(len(ps))], ps[rng.IntN(len(ps))]
+			var line string
+			switch n % 5 {
+			case 0:
+				line = strings.Join([]string{p.name, p.kana, p.phone, p.email, p.id}, ",")
+			case 1: // one field of a record, and random cells
+				line = one(p) + "," + randomCell(rng, cellPieces) + "," + randomCell(rng, cellPieces)
+			case 2: // common values: a name, a reading, the switchboard
+				line = p.name + "," + q.kana + "," + ps[7].phone
+			case 3: // two records' fields, one of each
+				line = strings.NewReplacer("ヤ", "ﾔ", "0", "０").Replace(one(p) + "," + one(q))
+			default:
+				line = randomCell(rng, cellPieces) + "," + randomCell(rng, cellPieces)
+			}
+			if !tabular {
+				line = strings.ReplaceAll(line, ",", " ")
+			}
+			if tabular {
+				a.row([]byte(line))
+				b.row([]byte(line))
+			} else {
+				a.prose([]byte(line), digitCount([]byte(line)))
+				b.prose([]byte(line), digitCount([]byte(line)))
+			}
+			drainEager(a)
+			b.drain()
+			if len(a.hits)+len(a.big) > 0 && len(b.hits)+len(b.big) == 0 {
+				skipped++
+			}
+			a.flush()
+			b.flush()
+			if !reflect.DeepEqual(a.recs, b.recs) {
+				t.Fatalf("tabular %v, %q: records %v, looking up every candidate %v", tabular, line, b.recs, a.recs)
+			}
+		}
+		t.Logf("tabular %v: %d records", tabular, len(b.recs))
+	}
+	if skipped == 0 {
+		t.Fatal("no unit's lookup was skipped")
+	}
+	t.Logf("%d units not looked up", skipped)
 }

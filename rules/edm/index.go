@@ -16,6 +16,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // File layout (all integers big-endian):
@@ -249,7 +250,7 @@ type Index struct {
 // Open reads the index at path and checks it against key: a truncated or
 // altered file, or an index built with another key, is an error.
 func Open(path string, key []byte) (*Index, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readHuge(path)
 	if err != nil {
 		return nil, fmt.Errorf("read edm index: %w", err)
 	}
@@ -328,7 +329,7 @@ func (ix *Index) buildTable() {
 		b = min(bits.Len(uint(n/4)), 24)
 	}
 	ix.sh = uint(64 - b)
-	ix.tab = make([]uint32, 1<<b+1)
+	ix.tab = hugeUint32s(1<<b + 1)
 	j := 0
 	for p := range 1 << b {
 		for j < n && ix.hash(j)>>ix.sh < uint64(p) {
@@ -337,6 +338,37 @@ func (ix *Index) buildTable() {
 		ix.tab[p] = uint32(j)
 	}
 	ix.tab[1<<b] = uint32(n)
+	settleHuge(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(ix.tab))), 4*len(ix.tab)))
+}
+
+// hugeUint32s is hugeBytes for n uint32s (a huge page holds whole ones).
+func hugeUint32s(n int) []uint32 {
+	if 4*n < hugePage {
+		return make([]uint32, n)
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(hugeBytes(4*n)))), n)
+}
+
+// readHuge reads the file at path into hugeBytes (see there).
+func readHuge(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if int64(int(fi.Size())) != fi.Size() {
+		return nil, fmt.Errorf("%w: %d bytes", ErrCorrupt, fi.Size())
+	}
+	b := hugeBytes(int(fi.Size()))
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, err
+	}
+	settleHuge(b)
+	return b, nil
 }
 
 func (ix *Index) hash(i int) uint64 { return binary.BigEndian.Uint64(ix.data[i*entrySize:]) }

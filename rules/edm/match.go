@@ -179,13 +179,18 @@ type scanner struct {
 	text  [maxCell]byte     // an ASCII cell's text form (readCell)
 	phone [16]byte          // an ASCII cell's phone digits (readCell)
 	carry []byte            // a line cut by the end of a piece (Stream)
+	// the unit's candidates whose filter probe is pending (drain)
+	pend    []pending
+	pendBuf []byte
+	passed  int    // the unit's candidates the filter let through
+	held    []byte // the first of them, looked up once a second passes
 }
 
 func newScanner(ix *Index) *scanner {
 	return &scanner{ix: ix, h: newHasher(ix.key), hits: map[uint32]hit{}}
 }
 
-// maxPooledCarry bounds the line buffer a pooled scanner keeps.
+// maxPooledCarry bounds the line and value buffers a pooled scanner keeps.
 const maxPooledCarry = 64 << 10
 
 // release returns s to its index's pool, emptied.
@@ -198,6 +203,11 @@ func (s *scanner) release() {
 	s.seen.reset()
 	s.clearHits()
 	s.big = s.big[:0]
+	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
+	s.passed = 0
+	if cap(s.pendBuf) > maxPooledCarry || cap(s.held) > maxPooledCarry { // a huge token
+		s.pendBuf, s.held = nil, nil
+	}
 	s.ix.scanners.Put(s)
 }
 
@@ -207,7 +217,9 @@ func (s *scanner) add(k Kind, tok []byte) {
 	s.addNorm(s.buf, shape)
 }
 
-// addNorm looks up v, a normalised value of shape shape.
+// addNorm looks up v, a normalised value of shape shape. The filter is
+// probed when the unit's candidates are drained: the probe's cache line is
+// fetched now, and the rest of the row is read while it arrives.
 func (s *scanner) addNorm(v []byte, shape uint8) {
 	if len(v) == 0 || s.ix.shape != nil && !s.ix.shape.has(shape, len(v)) {
 		return
@@ -220,9 +232,52 @@ func (s *scanner) addNorm(v []byte, shape uint8) {
 	if !s.seen.add(sh) {
 		return
 	}
-	if !s.ix.bloom.has(sh) {
-		return
+	s.ix.bloom.fetch(sh)
+	s.pend = append(s.pend, pending{sh: sh, off: len(s.pendBuf), n: len(v)})
+	s.pendBuf = append(s.pendBuf, v...)
+	if len(s.pend) >= maxPending {
+		s.drain()
 	}
+}
+
+// pending is a candidate of the unit whose filter block is on its way:
+// its SipHash and its value at pendBuf[off:off+n].
+type pending struct {
+	sh     uint64
+	off, n int
+}
+
+// maxPending bounds the candidates held back (a long paragraph): enough
+// for every candidate of a row, a few KB of values.
+const maxPending = 64
+
+// drain probes the filter for the pending candidates and looks up those
+// it does not turn away. A record counts only with two distinct values in
+// the unit, so a unit with a single candidate past the filter has none:
+// that candidate is held, and its HMAC and lookup are made only once a
+// second one comes (most rows of a list that is not the company's own
+// have one, a common name).
+func (s *scanner) drain() {
+	for _, p := range s.pend {
+		if !s.ix.bloom.has(p.sh) {
+			continue
+		}
+		v := s.pendBuf[p.off : p.off+p.n]
+		switch s.passed++; s.passed {
+		case 1:
+			s.held = append(s.held[:0], v...)
+		case 2:
+			s.lookup(s.held)
+			s.lookup(v)
+		default:
+			s.lookup(v)
+		}
+	}
+	s.pend, s.pendBuf = s.pend[:0], s.pendBuf[:0]
+}
+
+// lookup adds the records holding value v to the unit's hits.
+func (s *scanner) lookup(v []byte) {
 	h := s.h.sumBytes(v)
 	lo, hi := s.ix.runFanout(h)
 	switch {
@@ -252,6 +307,7 @@ type bigRun struct{ h uint64 }
 // flush ends a unit: non-selective values join the records already hit,
 // and records with two or more values are kept.
 func (s *scanner) flush() {
+	s.drain()
 	for _, b := range s.big {
 		if len(s.hits) == 0 {
 			break // no record to join: the run's end is not wanted
@@ -281,6 +337,7 @@ func (s *scanner) flush() {
 	s.seen.reset()
 	s.clearHits()
 	s.big = s.big[:0]
+	s.passed = 0
 }
 
 // clearHits empties the unit's hits. Clearing costs the map's capacity,

@@ -93,6 +93,11 @@ func (b bloom) add(h uint64) {
 	}
 }
 
+// fetch starts bringing in h's block (prefetch), for has shortly after.
+func (b bloom) fetch(h uint64) {
+	prefetch(&b[int(h&uint64(b.blocks()-1))*blockBytes])
+}
+
 func (b bloom) has(h uint64) bool {
 	blk := b[int(h&uint64(b.blocks()-1))*blockBytes:]
 	for i := range 3 {

@@ -185,17 +185,30 @@ func BenchmarkInspectEDM(b *testing.B) {
 	for _, set := range []struct {
 		name  string
 		files []string
+		gen   [][]byte
 	}{
-		{"typical", []string{"shiftjis.eml", "iso2022jp.eml", "docx.eml", "forwarded-message.eml", "pdf-ja.eml"}},
-		{"lists", []string{"customers-csv-sjis.eml", "xlsx-pii.eml", "mixed-attachments.eml"}},
+		{"typical", []string{"shiftjis.eml", "iso2022jp.eml", "docx.eml", "forwarded-message.eml", "pdf-ja.eml"}, nil},
+		{"lists", []string{"customers-csv-sjis.eml", "xlsx-pii.eml", "mixed-attachments.eml"}, nil},
+		// a list of the index's own records: every row a record, each
+		// of its values looked up
+		{"records", nil, [][]byte{ownRecordsMail()}},
 	} {
-		var msgs [][]byte
+		msgs := set.gen
 		for _, name := range set.files {
 			raw, err := os.ReadFile(filepath.Join("../../testdata/rules", name))
 			if err != nil {
 				b.Fatal(err)
 			}
 			msgs = append(msgs, raw)
+		}
+		if set.gen != nil { // the records are found: each row is matched in full
+			rep, _, err := with.Analyze(context.Background(), bytes.NewReader(set.gen[0]), Envelope{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got := edmRecords(rep); got != 60 {
+				b.Fatalf("%s: %d records found, want 60", set.name, got)
+			}
 		}
 		runtime.GC()
 		b.Run(set.name, func(b *testing.B) {
@@ -242,6 +255,27 @@ func BenchmarkInspectEDM(b *testing.B) {
 			b.ReportMetric(100*(cpuRatios[len(cpuRatios)/2]-1), "%overhead-cpu-median")
 		})
 	}
+}
+
+func edmRecords(rep *rules.Report) int {
+	for _, f := range rep.Findings {
+		if f.Detector == DetectorEDM {
+			return f.Records
+		}
+	}
+	return 0
+}
+
+// ownRecordsMail is a mail carrying a CSV of 60 records of the
+// benchmark's index (edmIndex), spread over it.
+func ownRecordsMail() []byte {
+	var csv strings.Builder
+	csv.WriteString("name,kana,phone,email,customer_id\n")
+	for k := range 60 {
+		c := customerAt(k * 16_661 % 1_000_000)
+		fmt.Fprintf(&csv, "%s,%s,%s,%s,%s\n", c.name, c.kana, c.phone, c.email, c.id)
+	}
+	return []byte(mailWith("bob@partner.example", "顧客リストを送付します。", []byte(csv.String()), "customers.csv", "text/csv"))
 }
 
 // BenchmarkEDMMatchLists profiles the matching alone over the extracted

@@ -95,12 +95,15 @@ func (h *Handler) openBody(ctx context.Context, id string) (body, int64, error) 
 	if h.spool != nil {
 		f, err := h.spool.OpenBody(id)
 		if err == nil {
-			st, err := f.Stat()
+			size, err := f.Seek(0, io.SeekEnd)
+			if err == nil {
+				_, err = f.Seek(0, io.SeekStart)
+			}
 			if err != nil {
 				f.Close()
 				return nil, 0, err
 			}
-			return f, st.Size(), nil
+			return f, size, nil
 		}
 		if h.shared == nil || !errors.Is(err, os.ErrNotExist) {
 			return nil, 0, err
