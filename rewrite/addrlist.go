@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-
 )
 
 // listItem is one element of an address-list (RFC 5322 §3.4): a mailbox or
