@@ -48,7 +48,7 @@ var (
 	bucketDue    = []byte("due")    // key: next attempt (unix ns, big-endian) + ID
 	bucketCounts = []byte("counts") // state → number of records (uint64), kept in step by PutTx/DeleteTx
 	bucketSteps  = []byte("steps")  // ID → nil for every record with recorded steps
-	bucketInline = []byte("inline") // ID → body of a record with InlineBody, until the record is final
+	bucketInline = []byte("inline") // ID → body of a record with InlineBody, ID.suffix → its InlineCopy; until the record is final
 )
 
 // Store is the spool. It is safe for concurrent use.
