@@ -183,7 +183,7 @@ func (e *Encryptor) notice(p *Prepared, n notify.PasswordNotice) error {
 	if err != nil {
 		return err
 	}
-	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime, true)
+	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime)
 }
 
 // Acceptor commits an accepted message (*queue.Queue is one).
@@ -195,7 +195,7 @@ type Acceptor interface {
 // belong to no acceptance or transition, e.g. one-time download codes).
 func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, data []byte, what string, now time.Time, lifetime time.Duration) error {
 	p := &Prepared{}
-	if err := spoolNotice(st, p, to, data, what, now, lifetime, false); err != nil {
+	if err := spoolNotice(st, p, to, data, what, now, lifetime); err != nil {
 		return err
 	}
 	err := q.Accept(ctx, queue.Acceptance{Message: p.Mails[0]})
@@ -205,14 +205,14 @@ func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, 
 	return err
 }
 
-// spoolNotice adds the record of a notice, due at due, to p. With inline
-// (the password mail of every encrypted message) a notice of at most
-// spool.MaxInline bytes keeps its bytes in the database: they become
-// durable with the commit that owns the notice, with no spool file to
-// create, fsync and unlink. Other notices are written to their own spool
-// file (fsynced) first, where the console and the tools read them; a
-// password mail is never shown there.
-func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration, inline bool) error {
+// spoolNotice adds the record of a notice, due at due, to p. A notice of at
+// most spool.MaxInline bytes (every notice but a link notice listing
+// hundreds of files) keeps its bytes in the database: they become durable
+// with the commit that owns the notice, with no spool file to create,
+// fsync, name in the directory and unlink. A larger one is written to its
+// own spool file (fsynced) first. Nothing shows a notice's bytes but its
+// delivery: the console and the tools show held mail only.
+func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%s: empty notice", what)
 	}
@@ -220,7 +220,7 @@ func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what st
 	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, Size: int64(len(data)),
 		ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
 		UTF8: hasNonASCII(to)}
-	if inline && len(data) <= spool.MaxInline {
+	if len(data) <= spool.MaxInline {
 		sum := sha256.Sum256(data)
 		rec.SHA256, rec.Inline = hex.EncodeToString(sum[:]), data
 	} else {
