@@ -90,11 +90,12 @@ func (q *Queue) Accept(ctx context.Context, a Acceptance) error {
 }
 
 // wroteNoFile reports whether an acceptance has nothing in spool files:
-// its body inline, no rewritten copy, no notice file. Its commit then needs
-// no fsync of the spool directory.
+// its body inline, no rewritten copy other than an inline one (a small
+// encrypted copy), no notice file. Its commit then needs no fsync of the
+// spool directory.
 func wroteNoFile(a Acceptance) bool {
 	rec := a.Message
-	if rec.Inline == nil || rec.BodySuffix != "" {
+	if rec.Inline == nil || (rec.BodySuffix != "" && rec.BodySuffix != rec.InlineSuffix) {
 		return false
 	}
 	for _, rc := range rec.Rcpts {

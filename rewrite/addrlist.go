@@ -2,11 +2,8 @@ package rewrite
 
 import (
 	"fmt"
-	"mime"
 	"net/mail"
 	"strings"
-
-	"github.com/emersion/go-message/charset"
 )
 
 // listItem is one element of an address-list (RFC 5322 §3.4): a mailbox or
@@ -97,7 +94,7 @@ func splitAddressList(v string) ([]listItem, error) {
 // may be RFC 2047 words in any charset go-message knows; if the name
 // cannot be decoded the angle address alone is parsed.
 func parseMailbox(text string) (string, error) {
-	p := mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}}
+	p := mail.AddressParser{WordDecoder: wordDecoder()}
 	s := unfold(text)
 	a, err := p.Parse(s)
 	if err == nil {

@@ -1,6 +1,13 @@
 package rewrite
 
-import "testing"
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/emersion/go-message/charset"
+)
 
 func TestParseParamsFilenames(t *testing.T) {
 	cases := map[string]string{
@@ -18,6 +25,36 @@ func TestParseParamsFilenames(t *testing.T) {
 		_, p := parseParams(in)
 		if p["filename"] != want {
 			t.Errorf("%s: got %q, want %q", in, p["filename"], want)
+		}
+	}
+}
+
+// charsetBytes gives what charset.Reader gives, on valid and broken input
+// alike, for the charsets it decodes itself.
+func TestCharsetBytesSameAsReader(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	inputs := [][]byte{[]byte("\x1b$B8+@Q\x1b(B.pdf"), []byte("\x8c\xa9\x90\xcf"), []byte("\xb8\xab\xc0\xd1"), {}, []byte("\x1b$B8+"), []byte("\x82")}
+	for range 2000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+			if rng.IntN(8) == 0 {
+				b[i] = 0x1b
+			}
+		}
+		inputs = append(inputs, b)
+	}
+	for _, cs := range []string{"ISO-2022-JP", "iso-2022-jp", "Shift_JIS", "EUC-JP", "utf-8", "iso-8859-1"} {
+		for _, in := range inputs {
+			r, err := charset.Reader(cs, bytes.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, werr := io.ReadAll(r)
+			got, gerr := charsetBytes(in, cs)
+			if (werr == nil) != (gerr == nil) || (werr == nil && !bytes.Equal(got, want)) {
+				t.Fatalf("%s %q: got %q %v, want %q %v", cs, in, got, gerr, want, werr)
+			}
 		}
 	}
 }

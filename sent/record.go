@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode non-UTF-8 file names
 
+	"github.com/sendguard/sendguard/internal/bufpool"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/spool"
 )
@@ -122,7 +123,7 @@ func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
 		s.Rcpts = append(s.Rcpts, Rcpt{Addr: strings.ToLower(rc.Addr), Status: string(rc.Status), Code: rc.Code,
 			Enhanced: rc.Enhanced, Reply: rc.Message, Remote: rc.Remote, At: rc.Updated.UTC()})
 	}
-	var rep rules.Report
+	var rep reportView
 	if len(rec.Report) > 0 && json.Unmarshal(rec.Report, &rep) == nil {
 		s.From = rep.From
 		s.Subject = firstNonEmpty(s.Subject, rep.Subject)
@@ -167,6 +168,31 @@ func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
 	return s
 }
 
+// reportView is the part of a rules.Report a sent record keeps: decoding
+// only these fields skips the allocations of the rest (the sender's
+// directory entry and baseline, errors, partner names) on every delivery.
+type reportView struct {
+	Recipients struct {
+		List []struct {
+			Field   string `json:"field"`
+			Address string `json:"address"`
+		} `json:"list"`
+	} `json:"recipients"`
+	Findings []struct {
+		Detector string   `json:"detector"`
+		Count    int      `json:"count"`
+		Records  int      `json:"records"`
+		Location string   `json:"location"`
+		Samples  []string `json:"samples"`
+	} `json:"findings"`
+	Attachments       []rules.Attachment `json:"attachments"`
+	Subject           string             `json:"subject"`
+	From              string             `json:"from"`
+	People            int                `json:"people"`
+	PeopleApproximate bool               `json:"people_approximate"`
+	DataItems         []string           `json:"data_items"`
+}
+
 // hashAttachments walks the message and hashes every part that names a
 // file, as decoded (the file the recipient saves).
 func hashAttachments(r io.Reader) ([]Attachment, string, error) {
@@ -186,7 +212,7 @@ func hashAttachments(r io.Reader) ([]Attachment, string, error) {
 		}
 		ct, _, _ := p.Header.ContentType()
 		h := sha256.New()
-		n, err := io.Copy(h, p.Body)
+		n, err := bufpool.Copy(h, p.Body)
 		if err != nil {
 			return nil
 		}

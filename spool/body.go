@@ -198,3 +198,66 @@ func (s *Store) RemoveDerived(id, suffix string) {
 	os.Remove(s.BodyPath(id) + "." + suffix)
 	s.forgetDerived(id, suffix)
 }
+
+// DerivedWriter writes a derived copy that stays in memory while it is at
+// most max bytes, so that it can be kept inline (Record.Inline with
+// Record.InlineSuffix) and become durable with the commit that records it:
+// no file to create, fsync, name in the directory and unlink. A larger copy
+// goes to the file CreateDerived makes, from the first byte over max.
+type DerivedWriter struct {
+	s          *Store
+	id, suffix string
+	max        int
+	buf        []byte
+	file       *BodyWriter // after spilling
+}
+
+// CreateDerivedInline starts a derived copy of id kept in memory up to max
+// bytes (at most MaxInline).
+func (s *Store) CreateDerivedInline(id, suffix string, max int) *DerivedWriter {
+	max = min(max, MaxInline)
+	return &DerivedWriter{s: s, id: id, suffix: suffix, max: max, buf: make([]byte, 0, min(max, 16<<10))}
+}
+
+func (w *DerivedWriter) Write(p []byte) (int, error) {
+	if w.file != nil {
+		return w.file.Write(p)
+	}
+	if len(w.buf)+len(p) <= w.max {
+		w.buf = append(w.buf, p...)
+		return len(p), nil
+	}
+	bw, err := w.s.CreateDerived(w.id, w.suffix)
+	if err != nil {
+		return 0, err
+	}
+	w.file = bw
+	if _, err := bw.Write(w.buf); err != nil {
+		return 0, err
+	}
+	w.buf = nil
+	return bw.Write(p)
+}
+
+// Commit returns the copy's bytes when it stayed in memory (nothing is
+// written: they are durable only with the commit that stores them
+// inline), or nil once the file is fsynced.
+func (w *DerivedWriter) Commit() ([]byte, error) {
+	if w.file == nil {
+		if len(w.buf) == 0 {
+			return nil, fmt.Errorf("write derived copy: empty")
+		}
+		return w.buf, nil
+	}
+	_, err := w.file.Commit()
+	return nil, err
+}
+
+// Abort discards the copy.
+func (w *DerivedWriter) Abort() {
+	if w.file != nil {
+		w.file.Abort()
+		w.s.forgetDerived(w.id, w.suffix)
+	}
+	w.buf = nil
+}

@@ -83,6 +83,81 @@ func TestInlineBodyDelete(t *testing.T) {
 	}
 }
 
+// A derived copy within its bound stays in memory and is delivered from
+// the record (no file); the body as received stays the file. One over the
+// bound becomes the file from its first byte, and Abort removes it.
+func TestDerivedInline(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	id := NewID()
+	bw, err := s.Create(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write([]byte("Subject: original\r\n\r\nbody\r\n"))
+	if _, err := bw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	enc := bytes.Repeat([]byte("zip bytes "), 100)
+	dw := s.CreateDerivedInline(id, "enc", 2000)
+	for i := 0; i < len(enc); i += 77 {
+		dw.Write(enc[i:min(i+77, len(enc))])
+	}
+	inline, err := dw.Commit()
+	if err != nil || !bytes.Equal(inline, enc) {
+		t.Fatalf("inline copy %d bytes, %v", len(inline), err)
+	}
+	if _, err := os.Stat(s.BodyPath(id) + ".enc"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("inline copy has a file: %v", err)
+	}
+	rec := &Record{ID: id, Kind: KindMail, State: StateQueued, BodySuffix: "enc", InlineCopy: inline, InlineSuffix: "enc",
+		Rcpts: []Rcpt{{Addr: "a@example.com", Status: RcptPending}}, NextAttempt: time.Now()}
+	if err := s.Accept(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, dir) // reconcile keeps the body file
+	defer s.Close()
+	got, err := s.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(r *Record) []byte {
+		rc, err := s.OpenDeliverable(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return b
+	}
+	if b := read(got); !bytes.Equal(b, enc) {
+		t.Fatalf("delivered %q, want the inline copy", b)
+	}
+	// A record pointed at another copy (or the body) reads that file.
+	orig := *got
+	orig.BodySuffix = ""
+	if b := read(&orig); string(b) != "Subject: original\r\n\r\nbody\r\n" {
+		t.Fatalf("body as received: %q", b)
+	}
+
+	big := s.CreateDerivedInline(id, "enc2", 100)
+	big.Write(enc[:60])
+	big.Write(enc[60:])
+	if b, err := big.Commit(); err != nil || b != nil {
+		t.Fatalf("copy over the bound: inline %d bytes, %v", len(b), err)
+	}
+	if b, err := os.ReadFile(s.BodyPath(id) + ".enc2"); err != nil || !bytes.Equal(b, enc) {
+		t.Fatalf("spilled file: %d bytes, %v", len(b), err)
+	}
+	ab := s.CreateDerivedInline(id, "enc3", 100)
+	ab.Write(enc)
+	ab.Abort()
+	if _, err := os.Stat(s.BodyPath(id) + ".enc3"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("aborted copy left a file: %v", err)
+	}
+}
+
 // A received message that fits in MaxInline stays in memory: readable
 // before its acceptance, committed inline without a file, read back after
 // a restart. A larger one spills to its file.
@@ -164,4 +239,56 @@ func TestCreateMessage(t *testing.T) {
 	if _, err := readBody(id4); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("aborted message readable: %v", err)
 	}
+}
+
+// A message kept inline may also keep its encrypted copy inline: each
+// under its own key, the body for OpenBody, the copy for delivery, both
+// gone with the final state.
+func TestInlineBodyAndCopy(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	id := NewID()
+	bw, err := s.CreateMessage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("Subject: original\r\n\r\nbody\r\n")
+	bw.Write(body)
+	if _, err := bw.Commit(); err != nil || bw.Inline() == nil {
+		t.Fatalf("commit: %v, inline %v", err, bw.Inline() != nil)
+	}
+	enc := []byte("Subject: original\r\n\r\nzip\r\n")
+	rec := &Record{ID: id, Kind: KindMail, State: StateQueued, Inline: bw.Inline(), BodySuffix: "enc-inline",
+		InlineSuffix: "enc-inline", InlineCopy: enc, Rcpts: []Rcpt{{Addr: "a@example.com", Status: RcptPending}}}
+	if err := s.AcceptInline(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(open func() (io.ReadCloser, error)) []byte {
+		rc, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return b
+	}
+	if b := read(func() (io.ReadCloser, error) { return s.OpenBody(id) }); !bytes.Equal(b, body) {
+		t.Fatalf("OpenBody: %q", b)
+	}
+	if b := read(func() (io.ReadCloser, error) { return s.OpenDeliverable(got) }); !bytes.Equal(b, enc) {
+		t.Fatalf("OpenDeliverable: %q", b)
+	}
+	if err := s.Update(id, func(tx *bbolt.Tx, r *Record) error { r.State = StateDelivered; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(bucketInline).Stats().KeyN; n != 0 {
+			t.Errorf("%d inline values left after the final state", n)
+		}
+		return nil
+	})
 }

@@ -130,6 +130,12 @@ type Record struct {
 	// InlineBody: the body is kept in the database beside the record
 	// rather than in a spool file (small notices, see Inline).
 	InlineBody bool `json:"inline_body,omitempty"`
+	// InlineSuffix names a derived copy kept in the database too (a small
+	// encrypted copy made on acceptance), beside the inline body if any:
+	// it is delivered while BodySuffix names it. InlineCopy, when set, is
+	// stored by PutTx as that copy in the same transaction, like Inline.
+	InlineSuffix string `json:"inline_suffix,omitempty"`
+	InlineCopy   []byte `json:"-"`
 	// Inline, when set, is stored by PutTx as the record's body in the
 	// same transaction (and sets InlineBody); it is never part of the
 	// record's own encoding. A small notice so costs no file create,

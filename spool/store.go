@@ -48,7 +48,7 @@ var (
 	bucketDue    = []byte("due")    // key: next attempt (unix ns, big-endian) + ID
 	bucketCounts = []byte("counts") // state → number of records (uint64), kept in step by PutTx/DeleteTx
 	bucketSteps  = []byte("steps")  // ID → nil for every record with recorded steps
-	bucketInline = []byte("inline") // ID → body of a record with InlineBody, until the record is final
+	bucketInline = []byte("inline") // ID → body of a record with InlineBody, ID.suffix → its InlineCopy; until the record is final
 )
 
 // Store is the spool. It is safe for concurrent use.
@@ -87,13 +87,23 @@ type Store struct {
 	pending   map[string][]byte
 }
 
+// syncFreelist writes bbolt's free page list with every commit, as before
+// it was rebuilt on open instead; for A/B measurements.
+var syncFreelist = false
+
 // Open opens (or creates) the spool under dataDir.
 func Open(dataDir string, log *slog.Logger) (*Store, error) {
 	dir := filepath.Join(dataDir, "spool")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
-	db, err := bbolt.Open(filepath.Join(dataDir, "sendguard.db"), 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	// The free page list is not written with every commit but rebuilt
+	// when the database opens (as etcd runs bbolt): after a burst of
+	// finished messages freed tens of thousands of pages, writing that
+	// list made every commit, so every acceptance, twice as slow
+	// (TestCommitAfterMassDelete).
+	db, err := bbolt.Open(filepath.Join(dataDir, "sendguard.db"), 0o600, &bbolt.Options{Timeout: 2 * time.Second,
+		NoFreelistSync: !syncFreelist, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open database (is another sendguard running on %s?): %w", dataDir, err)
 	}
@@ -228,10 +238,18 @@ func (s *Store) OpenBody(id string) (Body, error) {
 }
 
 // OpenDeliverable opens the bytes to deliver: the rewritten copy if the
-// record names one, else the body as received (OpenBody).
+// record names one (from the database when it is the record's inline
+// copy, InlineSuffix), else the body as received (OpenBody).
 func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 	if !ValidID(rec.ID) {
 		return nil, ErrNotFound
+	}
+	if rec.BodySuffix != "" && rec.BodySuffix == rec.InlineSuffix {
+		b, err := s.InlineBody(inlineCopyKey(rec.ID, rec.InlineSuffix))
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(b)), nil
 	}
 	if rec.BodySuffix != "" {
 		return os.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)
@@ -260,12 +278,17 @@ func (s *Store) pendingBody(id string) []byte {
 	return s.pending[id]
 }
 
+// inlineCopyKey is where a record's inline derived copy (InlineSuffix)
+// is kept in the inline bucket, beside its inline body under the ID.
+func inlineCopyKey(id, suffix string) string { return id + "." + suffix }
+
 // MaxInline is the largest body a caller should keep inline (Record.Inline):
 // a notice of a few KB, not mail.
 const MaxInline = 64 << 10
 
-// InlineBody returns a copy of the inline body of record id; ErrNotFound
-// when there is none (the record is final or gone).
+// InlineBody returns a copy of the inline body of record id (or of its
+// inline copy, under inlineCopyKey); ErrNotFound when there is none (the
+// record is final or gone).
 func (s *Store) InlineBody(id string) ([]byte, error) {
 	var b []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -370,17 +393,19 @@ func (s *Store) Get(id string) (*Record, error) {
 }
 
 // Update changes a record in a group-committed transaction. fn may return
-// an error to abort without writing.
+// an error to abort without writing; it must not put or delete the record
+// itself (the indexes are kept from the state read before fn).
 func (s *Store) Update(id string, fn func(tx *bbolt.Tx, rec *Record) error) error {
 	return s.commit(false, func(tx *bbolt.Tx) error {
 		rec, err := GetTx(tx, id)
 		if err != nil {
 			return err
 		}
+		prev := indexed{rec.State, rec.NextAttempt}
 		if err := fn(tx, rec); err != nil {
 			return err
 		}
-		return PutTx(tx, rec)
+		return putTx(tx, rec, &prev)
 	})
 }
 
@@ -402,25 +427,38 @@ func GetTx(tx *bbolt.Tx, id string) (*Record, error) {
 
 // PutTx writes a record and keeps the due index in step: a queued record is
 // indexed by its next attempt; any other state is not in the index.
-func PutTx(tx *bbolt.Tx, rec *Record) error {
+func PutTx(tx *bbolt.Tx, rec *Record) error { return putTx(tx, rec, nil) }
+
+// indexed is what the indexes hold of a stored record.
+type indexed struct {
+	State       State     `json:"state"`
+	NextAttempt time.Time `json:"next_attempt"`
+}
+
+// putTx is PutTx; prev, when the caller has just decoded the stored record
+// in this transaction, spares decoding it again.
+func putTx(tx *bbolt.Tx, rec *Record, prev *indexed) error {
 	msgs := tx.Bucket(bucketMsgs)
 	due := tx.Bucket(bucketDue)
-	if old := msgs.Get([]byte(rec.ID)); old != nil {
-		// Only the fields the indexes need: decoding the whole previous
-		// record (recipients, report) was most of a rewrite's JSON cost.
-		var prev struct {
-			State       State     `json:"state"`
-			NextAttempt time.Time `json:"next_attempt"`
-		}
-		if err := json.Unmarshal(old, &prev); err == nil {
-			if prev.State == StateQueued {
-				if err := due.Delete(dueKey(prev.NextAttempt, rec.ID)); err != nil {
-					return err
-				}
+	if prev == nil {
+		if old := msgs.Get([]byte(rec.ID)); old != nil {
+			// Only the fields the indexes need: decoding the whole
+			// previous record (recipients, report) was most of a
+			// rewrite's JSON cost.
+			var p indexed
+			if err := json.Unmarshal(old, &p); err == nil {
+				prev = &p
 			}
-			if err := addCount(tx, prev.State, -1); err != nil {
+		}
+	}
+	if prev != nil {
+		if prev.State == StateQueued {
+			if err := due.Delete(dueKey(prev.NextAttempt, rec.ID)); err != nil {
 				return err
 			}
+		}
+		if err := addCount(tx, prev.State, -1); err != nil {
+			return err
 		}
 	}
 	if err := addCount(tx, rec.State, 1); err != nil {
@@ -441,6 +479,22 @@ func PutTx(tx *bbolt.Tx, rec *Record) error {
 			err = tx.Bucket(bucketInline).Delete([]byte(rec.ID))
 		} else if rec.Inline != nil {
 			err = tx.Bucket(bucketInline).Put([]byte(rec.ID), rec.Inline)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if rec.InlineCopy != nil && rec.InlineSuffix == "" {
+		return fmt.Errorf("record %s: inline copy without a name", rec.ID)
+	}
+	if rec.InlineSuffix != "" {
+		// Like the inline body, the copy goes with the final state.
+		key := []byte(inlineCopyKey(rec.ID, rec.InlineSuffix))
+		var err error
+		if rec.State.Final() {
+			err = tx.Bucket(bucketInline).Delete(key)
+		} else if rec.InlineCopy != nil {
+			err = tx.Bucket(bucketInline).Put(key, rec.InlineCopy)
 		}
 		if err != nil {
 			return err
@@ -487,6 +541,11 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 	}
 	if err := tx.Bucket(bucketInline).Delete([]byte(id)); err != nil {
 		return err
+	}
+	if rec.InlineSuffix != "" {
+		if err := tx.Bucket(bucketInline).Delete([]byte(inlineCopyKey(id, rec.InlineSuffix))); err != nil {
+			return err
+		}
 	}
 	if err := ClearDeliveredTx(tx, id); err != nil {
 		return err

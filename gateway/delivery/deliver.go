@@ -278,7 +278,7 @@ func (r *Runner) Attempt(ctx context.Context, id string) {
 			groups[k] = append(groups[k], rc)
 		}
 		for _, k := range order {
-			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix, InlineBody: rec.InlineBody}
+			view := &spool.Record{ID: id, BodySuffix: rec.BodySuffix, InlineBody: rec.InlineBody, InlineSuffix: rec.InlineSuffix}
 			if k.body != "" {
 				view.BodySuffix = k.body
 			}

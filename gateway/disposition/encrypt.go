@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -38,6 +39,11 @@ type Encryptor struct {
 	// give each encrypted recipient group its own.
 	Suffix   string
 	Lifetime time.Duration
+
+	// inline: the copy is made for an acceptance (a fresh ID, committed
+	// by spool.Store.Accept), so a small one is kept in memory for the
+	// record's inline bytes instead of a spool file.
+	inline bool
 }
 
 // Encrypted reports an applied encryption.
@@ -46,6 +52,9 @@ type Encrypted struct {
 	Mode    rules.PasswordDelivery // password delivery actually used
 	Result  rewrite.EncryptResult
 	Notices *Prepared
+	// Inline holds the copy's bytes when it was kept in memory (no file
+	// ID.suffix exists): they go into the record (spool.Record.Inline).
+	Inline []byte
 }
 
 // ErrNothingToEncrypt means the message has no attachment.
@@ -71,23 +80,42 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	if suffix == "" {
 		suffix = "enc"
 	}
-	e.Store.RemoveDerived(id, suffix)
-	bw, err := e.Store.CreateDerived(id, suffix)
-	if err != nil {
-		return nil, err
+	var dst interface {
+		io.Writer
+		Abort()
+	}
+	var commit func() ([]byte, error)
+	if e.inline {
+		// A fresh ID has no copy left by an earlier attempt to remove.
+		dw := e.Store.CreateDerivedInline(id, suffix, spool.MaxInline)
+		dst, commit = dw, dw.Commit
+	} else {
+		e.Store.RemoveDerived(id, suffix)
+		bw, err := e.Store.CreateDerived(id, suffix)
+		if err != nil {
+			return nil, err
+		}
+		dst = bw
+		commit = func() ([]byte, error) { _, err := bw.Commit(); return nil, err }
 	}
 	zo := e.Zip
 	zo.TempDir = e.Store.TempDir()
-	res, err := rewrite.EncryptAttachments(bw, src, rewrite.EncryptOptions{Password: pw,
+	res, err := rewrite.EncryptAttachments(dst, src, rewrite.EncryptOptions{Password: pw,
 		PasswordDelivery: mode, Zip: zo, Modified: now, Language: e.Notices.DefaultLanguage()})
 	if err != nil {
-		bw.Abort()
+		dst.Abort()
 		return nil, err
 	}
-	if _, err := bw.Commit(); err != nil {
+	inline, err := commit()
+	if err != nil {
 		return nil, err
 	}
-	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}}
+	if inline != nil {
+		// A name no file takes: a copy a later rewrite writes as a file
+		// ("enc") never matches the record's inline one.
+		suffix += "-inline"
+	}
+	out := &Encrypted{Suffix: suffix, Mode: mode, Result: res, Notices: &Prepared{}, Inline: inline}
 	switch mode {
 	case rules.PasswordSender:
 		err = e.notice(out.Notices, passwordNotice(sender, subject, res, pw, rcpts, true, now))
@@ -155,7 +183,7 @@ func (e *Encryptor) notice(p *Prepared, n notify.PasswordNotice) error {
 	if err != nil {
 		return err
 	}
-	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime, true)
+	return spoolNotice(e.Store, p, []string{n.To}, data, "password notice", n.Date, e.Lifetime)
 }
 
 // Acceptor commits an accepted message (*queue.Queue is one).
@@ -167,7 +195,7 @@ type Acceptor interface {
 // belong to no acceptance or transition, e.g. one-time download codes).
 func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, data []byte, what string, now time.Time, lifetime time.Duration) error {
 	p := &Prepared{}
-	if err := spoolNotice(st, p, to, data, what, now, lifetime, false); err != nil {
+	if err := spoolNotice(st, p, to, data, what, now, lifetime); err != nil {
 		return err
 	}
 	err := q.Accept(ctx, queue.Acceptance{Message: p.Mails[0]})
@@ -177,14 +205,14 @@ func QueueNotice(ctx context.Context, q Acceptor, st *spool.Store, to []string, 
 	return err
 }
 
-// spoolNotice adds the record of a notice, due at due, to p. With inline
-// (the password mail of every encrypted message) a notice of at most
-// spool.MaxInline bytes keeps its bytes in the database: they become
-// durable with the commit that owns the notice, with no spool file to
-// create, fsync and unlink. Other notices are written to their own spool
-// file (fsynced) first, where the console and the tools read them; a
-// password mail is never shown there.
-func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration, inline bool) error {
+// spoolNotice adds the record of a notice, due at due, to p. A notice of at
+// most spool.MaxInline bytes (every notice but a link notice listing
+// hundreds of files) keeps its bytes in the database: they become durable
+// with the commit that owns the notice, with no spool file to create,
+// fsync, name in the directory and unlink. A larger one is written to its
+// own spool file (fsynced) first. Nothing shows a notice's bytes but its
+// delivery: the console and the tools show held mail only.
+func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what string, due time.Time, lifetime time.Duration) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%s: empty notice", what)
 	}
@@ -192,7 +220,7 @@ func spoolNotice(st *spool.Store, p *Prepared, to []string, data []byte, what st
 	rec := &spool.Record{ID: id, Kind: spool.KindNotice, State: spool.StateQueued, Size: int64(len(data)),
 		ReceivedAt: due, NextAttempt: due, Expires: due.Add(lifetime), Subject: what, EightBit: true,
 		UTF8: hasNonASCII(to)}
-	if inline && len(data) <= spool.MaxInline {
+	if len(data) <= spool.MaxInline {
 		sum := sha256.Sum256(data)
 		rec.SHA256, rec.Inline = hex.EncodeToString(sum[:]), data
 	} else {

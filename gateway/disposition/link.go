@@ -129,7 +129,7 @@ func (l *Linker) Apply(ctx context.Context, id, from, sender string, rcpts []str
 		data, err := l.Notices.Text(notify.TextNotice{Kind: notify.LinkSent, To: sender, First: l.lang(sender),
 			Topic: subject, Text: text, Date: now})
 		if err == nil {
-			err = spoolNotice(l.Store, out.Notices, []string{sender}, data, "link notice", now, l.Lifetime, false)
+			err = spoolNotice(l.Store, out.Notices, []string{sender}, data, "link notice", now, l.Lifetime)
 		}
 		if err != nil {
 			undo()

@@ -144,7 +144,7 @@ func (n *Notifier) write(p *Prepared, nt notify.Notice, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("build %s notice: %w", nt.Kind, err)
 	}
-	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Message.ID, now, n.Lifetime, false)
+	return spoolNotice(n.Store, p, nt.To, data, string(nt.Kind)+" notice for "+nt.Message.ID, now, n.Lifetime)
 }
 
 // noticeView is what a notice of kind shows of the hold hr (rep nil:

@@ -27,6 +27,12 @@ type Rewrites struct {
 	// Password is how the zip's password travels (the policy's
 	// encrypt_password, validated against the same values).
 	Password rules.PasswordDelivery
+	// OnAccept: the result is committed by the message's acceptance
+	// (spool.Store.Accept), whose group commit fsyncs the spool directory
+	// after every file made here is fsynced and before the record naming
+	// them commits, so Apply need not fsync it itself; and the ID is
+	// fresh, so a small encrypted copy can be kept inline in the record.
+	OnAccept bool
 }
 
 // Any reports whether anything is rewritten.
@@ -73,6 +79,9 @@ type Applied struct {
 	Package string
 	// RequireTLS lists recipients whose domain's profile requires TLS.
 	RequireTLS map[string]bool
+	// Inline holds the bytes of the copy Suffix names when it is kept in
+	// the record instead of a spool file (acceptance only).
+	Inline []byte
 
 	id string
 }
@@ -83,6 +92,9 @@ func (a *Applied) Record(rec *spool.Record) {
 		return
 	}
 	rec.BodySuffix = a.Suffix
+	if a.Inline != nil {
+		rec.InlineCopy, rec.InlineSuffix = a.Inline, a.Suffix
+	}
 	rec.SetRcptBodies(a.RcptBodies)
 	applyRequireTLS(rec, a.RequireTLS)
 }
@@ -141,6 +153,9 @@ func (w *Rewriter) Apply(ctx context.Context, m Message, rw Rewrites, now time.T
 		if err := w.applyGroups(ctx, m, rw, groups, now, out); err != nil {
 			return out, err
 		}
+		if rw.OnAccept {
+			return out, nil
+		}
 		return out, w.syncApplied(out)
 	}
 	if rw.Link {
@@ -165,13 +180,21 @@ func (w *Rewriter) Apply(ctx context.Context, m Message, rw Rewrites, now time.T
 		if w.Encryptor == nil {
 			return out, errors.New("encryption is not configured")
 		}
-		enc, err := w.Encryptor.Apply(m.ID, out.Suffix, m.Sender, m.Rcpts, m.Subject, rw.Password, now)
+		e := w.Encryptor
+		if rw.OnAccept && out.Suffix == "" {
+			// From the body as received only: with a Bcc copy in a file
+			// the acceptance fsyncs the directory anyway.
+			c := *e
+			c.inline = true
+			e = &c
+		}
+		enc, err := e.Apply(m.ID, out.Suffix, m.Sender, m.Rcpts, m.Subject, rw.Password, now)
 		switch {
 		case errors.Is(err, ErrNothingToEncrypt):
 		case err != nil:
 			return out, fmt.Errorf("encrypt attachments: %w", err)
 		default:
-			out.Suffix = enc.Suffix
+			out.Suffix, out.Inline = enc.Suffix, enc.Inline
 			out.Notices.add(enc.Notices)
 			out.Actions = append(out.Actions, rules.ActionEncrypt)
 			if err := w.crash("zip written"); err != nil {
@@ -179,9 +202,9 @@ func (w *Rewriter) Apply(ctx context.Context, m Message, rw Rewrites, now time.T
 			}
 		}
 	}
-	if len(out.Actions) > 0 {
+	if len(out.Actions) > 0 && !rw.OnAccept {
 		// The derived files' and notices' names must be durable before a
-		// record naming them commits.
+		// record naming them commits (an acceptance's commit does that).
 		if err := w.Store.SyncDir(); err != nil {
 			return out, err
 		}

@@ -133,6 +133,7 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	why := strings.Join(d.Rules, ",")
 	if !ok {
 		rw := AcceptRewrites(d.Actions, d.Params.EncryptPassword)
+		rw.OnAccept = true // committed by intake through Store.Accept
 		msg := Message{ID: in.Env.QueueID, Sender: in.Env.MailFrom, Rcpts: in.Env.Addresses(), Subject: rep.Subject}
 		if !p.Rewriter.Needed(msg, rw) {
 			return v, nil

@@ -2,6 +2,7 @@ package disposition
 
 import (
 	"log/slog"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -14,33 +15,25 @@ import (
 // serves the sessions first. (Delivery workers keep normal priority: under
 // sustained load they must keep up with acceptance.) The goroutine must
 // never unlock the thread; the thread ends with it.
-//
-// With spare set, the runtime also gets one P more for as long as the
-// worker runs (the returned func gives it back). The kernel can only put a
+func lowerPriority(log *slog.Logger) {
+	runtime.LockOSThread()
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 10); err != nil {
+		log.Debug("lower step worker priority", "err", err)
+	}
+}
+
+// spareProc gives the runtime one P more while the step worker has steps
+// to run (the returned func gives it back). The kernel can only put a
 // session before the worker if the session's goroutine has a P to run on:
 // with GOMAXPROCS Ps and the worker holding one through a zip, a burst of
 // deliveries and GC work on the others left sessions runnable, and their
 // network readiness unpolled, for up to the runtime's 10 ms preemption
 // tick. The spare P makes that wait the kernel's call, which favours the
 // sessions' nice-0 threads over the worker's.
-func lowerPriority(log *slog.Logger, spare bool) (restore func()) {
-	runtime.LockOSThread()
-	if err := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 10); err != nil {
-		log.Debug("lower step worker priority", "err", err)
-	}
-	if !spare {
-		return func() {}
-	}
-	return spareProc()
-}
-
-// spareProcs counts the step workers running with a spare P (tests run
-// several); the first adds the P and the last gives it back.
-var spareProcs struct {
-	sync.Mutex
-	n, base int
-}
-
+//
+// Setting GOMAXPROCS turns off the runtime's own updates of it (to a
+// changed CPU quota of the container); giving the P back turns them on
+// again unless GOMAXPROCS was set in the environment, which then stands.
 func spareProc() (restore func()) {
 	s := &spareProcs
 	s.Lock()
@@ -54,7 +47,18 @@ func spareProc() (restore func()) {
 		s.Lock()
 		defer s.Unlock()
 		if s.n--; s.n == 0 {
-			runtime.GOMAXPROCS(s.base)
+			if os.Getenv("GOMAXPROCS") == "" {
+				runtime.SetDefaultGOMAXPROCS()
+			} else {
+				runtime.GOMAXPROCS(s.base)
+			}
 		}
 	})
+}
+
+// spareProcs counts the step workers running with a spare P (tests run
+// several); the first adds the P and the last gives it back.
+var spareProcs struct {
+	sync.Mutex
+	n, base int
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestSpareProc: a step worker adds one P to GOMAXPROCS while it runs and
-// gives it back when it ends; two workers at once still add only one,
-// and a worker told not to adds none.
+// TestSpareProc: a step worker adds one P to GOMAXPROCS while it runs steps
+// and gives it back when they end; two workers at once still add only
+// one, and a worker told not to adds none.
 func TestSpareProc(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	base := runtime.GOMAXPROCS(0)
@@ -18,7 +18,11 @@ func TestSpareProc(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			restore := lowerPriority(log, spare)
+			lowerPriority(log)
+			restore := func() {}
+			if spare {
+				restore = spareProc()
+			}
 			during()
 			restore()
 		}()

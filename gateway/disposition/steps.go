@@ -42,7 +42,8 @@ type StepRunner struct {
 	// makes one.
 	Wakeup Signal
 	// NoSpareProc runs the worker without the spare P it otherwise adds to
-	// GOMAXPROCS while it runs (see lowerPriority); for A/B measurements.
+	// GOMAXPROCS while it has steps to run (see spareProc); for A/B
+	// measurements.
 	NoSpareProc bool
 	// Fault, if set (tests), is asked at each crash point; an error stops
 	// the step there as kill -9 would, without any cleanup.
@@ -106,10 +107,10 @@ func (r *StepRunner) now() time.Time {
 // Run runs steps until ctx ends: when woken, when a retry is due, and at
 // least every 30 s.
 func (r *StepRunner) Run(ctx context.Context) {
-	defer lowerPriority(r.Log, !r.NoSpareProc)()
+	lowerPriority(r.Log)
 	wake := r.wakeCh()
 	for {
-		next, _ := r.runOnce(ctx, r.rest)
+		next, _ := r.runOnce(ctx, true)
 		wait := 30 * time.Second
 		if !next.IsZero() {
 			wait = min(wait, max(next.Sub(r.now()), 10*time.Millisecond))
@@ -129,7 +130,7 @@ func (r *StepRunner) Run(ctx context.Context) {
 // RunOnce runs every due step once and returns when the earliest retry
 // that is not yet due will be (zero if none).
 func (r *StepRunner) RunOnce(ctx context.Context) (next time.Time, err error) {
-	return r.runOnce(ctx, nil)
+	return r.runOnce(ctx, false)
 }
 
 // rest pauses after a step that took d, for Share's sake.
@@ -150,11 +151,16 @@ func (r *StepRunner) rest(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (r *StepRunner) runOnce(ctx context.Context, rest func(context.Context, time.Duration)) (next time.Time, err error) {
+// runOnce runs every due step once; as the worker (Run) it rests between
+// steps and takes a spare P while it has steps to run.
+func (r *StepRunner) runOnce(ctx context.Context, worker bool) (next time.Time, err error) {
 	ids, err := r.Queue.WithSteps(ctx, stepBatch)
 	if err != nil {
 		r.Log.Error("read recorded steps", "err", err)
 		return time.Time{}, err
+	}
+	if len(ids) > 0 && worker && !r.NoSpareProc {
+		defer spareProc()()
 	}
 	var errs []error
 	for _, id := range ids {
@@ -165,8 +171,8 @@ func (r *StepRunner) runOnce(ctx context.Context, rest func(context.Context, tim
 		for range 4 {
 			t0 := time.Now()
 			retry, ran, err := r.runFirst(ctx, id)
-			if ran && rest != nil {
-				rest(ctx, time.Since(t0))
+			if ran && worker {
+				r.rest(ctx, time.Since(t0))
 			}
 			if err != nil {
 				errs = append(errs, err)
