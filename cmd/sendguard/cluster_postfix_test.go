@@ -72,9 +72,15 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 			t.Fatalf("held %s was delivered", tag)
 		}
 	}
+	// A held message whose 250 the kill cut off is held again when
+	// Postfix retries it (on B, or on A after its restart): the repeat of
+	// the crash window, here at the hold instead of at the delivery. The
+	// list shows every held copy; each message is held at least once.
 	var rowsHeld int
 	c.QueryRow(ctx, `SELECT count(*) FROM held_messages WHERE state = 'held'`).Scan(&rowsHeld)
-	if out, err := b.cli("queue", "list", "-state", "held"); err != nil || strings.Count(out, " held ") != len(held) {
+	heldRepeats := rowsHeld - len(held)
+	if out, err := b.cli("queue", "list", "-state", "held"); err != nil || strings.Count(out, " held ") != rowsHeld ||
+		len(ids) != len(held) || heldRepeats < 0 || heldRepeats > 2 {
 		t.Fatalf("B lists %d held of %d (%d rows held in PostgreSQL, %d distinct subjects): %v\n%s", strings.Count(out, " held "), len(held), rowsHeld, len(ids), err, out)
 	}
 	start := time.Now()
@@ -97,8 +103,8 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 			t.Fatalf("held %s delivered %d times", tag, n)
 		}
 	}
-	t.Logf("%d delivered (%d repeats across the kill), %d held (origin A %d, B %d) released from B in %v",
-		len(plain), dups, len(held), byOrigin["node-a"], byOrigin["node-b"], time.Since(start).Round(time.Millisecond))
+	t.Logf("%d delivered (%d repeats across the kill), %d held (%d held again across the kill; origin A %d, B %d) released from B in %v",
+		len(plain), dups, len(held), heldRepeats, byOrigin["node-a"], byOrigin["node-b"], time.Since(start).Round(time.Millisecond))
 	if dups > 5 {
 		t.Fatalf("%d repeats after one kill", dups)
 	}
