@@ -20,12 +20,15 @@ type BodyWriter struct {
 	n    int64
 	path string
 
-	// A received message (CreateMessage) is kept in mem while it fits in
-	// MaxInline: no file, so no fsync of it or of the directory; the
-	// acceptance commits it inline. A larger one spills to the file.
+	// A received message (CreateMessage) or a derived copy
+	// (CreateDerivedInline) is kept in mem while it fits in max bytes: no
+	// file, so no fsync of it or of the directory; the commit that
+	// records it stores it inline. A larger one spills to the file.
 	mem    *bytes.Buffer
+	max    int64
 	store  *Store
 	id     string
+	suffix string // a derived copy's
 	inline []byte
 
 	// pace > 0 writes the file back in chunks of pace bytes as it grows
@@ -53,7 +56,7 @@ func (s *Store) CreateMessage(id string) (*BodyWriter, error) {
 	if s.NoInline {
 		return s.Create(id)
 	}
-	return &BodyWriter{mem: new(bytes.Buffer), store: s, id: id, h: sha256.New(), path: s.BodyPath(id)}, nil
+	return &BodyWriter{mem: new(bytes.Buffer), max: MaxInline, store: s, id: id, h: sha256.New(), path: s.BodyPath(id)}, nil
 }
 
 // CreateDerived starts a file next to the message's body, e.g. a rewritten
@@ -98,7 +101,7 @@ func createBody(path string) (*BodyWriter, error) {
 
 func (b *BodyWriter) Write(p []byte) (int, error) {
 	if b.mem != nil {
-		if b.n+int64(len(p)) <= MaxInline {
+		if b.n+int64(len(p)) <= b.max {
 			b.mem.Write(p)
 			b.h.Write(p)
 			b.n += int64(len(p))
@@ -123,8 +126,12 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// spill moves a received message that outgrew MaxInline to its file.
+// spill moves bytes that outgrew their bound in memory to their file.
 func (b *BodyWriter) spill() error {
+	if b.suffix != "" {
+		b.store.addDerived(b.id, b.suffix) // before the file exists, as CreateDerived
+		b.pace = b.store.derivedPace()
+	}
 	f, err := os.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create spool file: %w", err)
@@ -135,8 +142,9 @@ func (b *BodyWriter) spill() error {
 	return err
 }
 
-// Inline is the body after a Commit that kept it in memory (nil if it went
-// to a file): the acceptance stores it as Record.Inline.
+// Inline is the bytes after a Commit that kept them in memory (nil if they
+// went to a file): the commit that records them stores them inline
+// (Record.Inline for a received body, Record.InlineCopy for a copy).
 func (b *BodyWriter) Inline() []byte { return b.inline }
 
 // Size is the number of bytes written so far.
@@ -148,9 +156,14 @@ func (b *BodyWriter) Path() string { return b.path }
 // Commit flushes, fsyncs and closes the file, returning its SHA-256.
 func (b *BodyWriter) Commit() (string, error) {
 	if b.mem != nil {
-		// Durable with the acceptance's commit, which stores it inline.
+		// Durable with the commit that stores them inline.
+		if b.mem.Len() == 0 {
+			return "", fmt.Errorf("write spool file: nothing written")
+		}
 		b.inline, b.mem = b.mem.Bytes(), nil
-		b.store.addPending(b.id, b.inline)
+		if b.suffix == "" {
+			b.store.addPending(b.id, b.inline) // readable by OpenBody
+		}
 		return hex.EncodeToString(b.h.Sum(nil)), nil
 	}
 	if b.w == nil {
@@ -185,12 +198,17 @@ func (b *BodyWriter) release() {
 func (b *BodyWriter) Abort() {
 	if b.store != nil && b.f == nil {
 		b.mem = nil
-		b.store.dropPending(b.id)
+		if b.suffix == "" {
+			b.store.dropPending(b.id)
+		}
 		return
 	}
 	b.release()
 	b.f.Close()
 	os.Remove(b.path)
+	if b.suffix != "" {
+		b.store.forgetDerived(b.id, b.suffix)
+	}
 }
 
 // RemoveDerived deletes one derived copy of a message.
@@ -199,65 +217,13 @@ func (s *Store) RemoveDerived(id, suffix string) {
 	s.forgetDerived(id, suffix)
 }
 
-// DerivedWriter writes a derived copy that stays in memory while it is at
-// most max bytes, so that it can be kept inline (Record.Inline with
-// Record.InlineSuffix) and become durable with the commit that records it:
-// no file to create, fsync, name in the directory and unlink. A larger copy
-// goes to the file CreateDerived makes, from the first byte over max.
-type DerivedWriter struct {
-	s          *Store
-	id, suffix string
-	max        int
-	buf        []byte
-	file       *BodyWriter // after spilling
-}
-
 // CreateDerivedInline starts a derived copy of id kept in memory up to max
-// bytes (at most MaxInline).
-func (s *Store) CreateDerivedInline(id, suffix string, max int) *DerivedWriter {
-	max = min(max, MaxInline)
-	return &DerivedWriter{s: s, id: id, suffix: suffix, max: max, buf: make([]byte, 0, min(max, 16<<10))}
-}
-
-func (w *DerivedWriter) Write(p []byte) (int, error) {
-	if w.file != nil {
-		return w.file.Write(p)
-	}
-	if len(w.buf)+len(p) <= w.max {
-		w.buf = append(w.buf, p...)
-		return len(p), nil
-	}
-	bw, err := w.s.CreateDerived(w.id, w.suffix)
-	if err != nil {
-		return 0, err
-	}
-	w.file = bw
-	if _, err := bw.Write(w.buf); err != nil {
-		return 0, err
-	}
-	w.buf = nil
-	return bw.Write(p)
-}
-
-// Commit returns the copy's bytes when it stayed in memory (nothing is
-// written: they are durable only with the commit that stores them
-// inline), or nil once the file is fsynced.
-func (w *DerivedWriter) Commit() ([]byte, error) {
-	if w.file == nil {
-		if len(w.buf) == 0 {
-			return nil, fmt.Errorf("write derived copy: empty")
-		}
-		return w.buf, nil
-	}
-	_, err := w.file.Commit()
-	return nil, err
-}
-
-// Abort discards the copy.
-func (w *DerivedWriter) Abort() {
-	if w.file != nil {
-		w.file.Abort()
-		w.s.forgetDerived(w.id, w.suffix)
-	}
-	w.buf = nil
+// bytes (at most MaxInline): after Commit, Inline returns it for the
+// record (Record.InlineCopy with Record.InlineSuffix) and it becomes
+// durable with the commit that records it, with no file to create, fsync,
+// name in the directory and unlink. A larger copy goes to the file
+// CreateDerived makes, from the first byte over max.
+func (s *Store) CreateDerivedInline(id, suffix string, max int) *BodyWriter {
+	return &BodyWriter{mem: new(bytes.Buffer), max: int64(min(max, MaxInline)), store: s, id: id, suffix: suffix,
+		h: sha256.New(), path: s.BodyPath(id) + "." + suffix}
 }

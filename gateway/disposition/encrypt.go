@@ -87,8 +87,9 @@ func (e *Encryptor) Apply(id, from, sender string, rcpts []string, subject strin
 	var commit func() ([]byte, error)
 	if e.inline {
 		// A fresh ID has no copy left by an earlier attempt to remove.
-		dw := e.Store.CreateDerivedInline(id, suffix, spool.MaxInline)
-		dst, commit = dw, dw.Commit
+		bw := e.Store.CreateDerivedInline(id, suffix, spool.MaxInline)
+		dst = bw
+		commit = func() ([]byte, error) { _, err := bw.Commit(); return bw.Inline(), err }
 	} else {
 		e.Store.RemoveDerived(id, suffix)
 		bw, err := e.Store.CreateDerived(id, suffix)
