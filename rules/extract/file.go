@@ -75,7 +75,7 @@ func (w *walker) file(f file, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, src)
+	drain(src)
 	att.Size = rr.n
 	if reason := rr.limitReason(); reason != "" {
 		res.unscannable = reason

@@ -89,7 +89,7 @@ func (w *walker) multipart(body io.Reader, boundary string, sc scope, nesting in
 		if i == 0 && err != nil && w.ctx.Err() == nil {
 			// no part at all: whatever the body holds is its text
 			w.errorf(sc.bodyLoc, "multipart with no parts; body read as text")
-			_, _ = io.Copy(io.Discard, pre)
+			drain(pre)
 			return w.bodyText(sc.bodyLoc, "text/plain", "", &recordingReader{r: bytes.NewReader(pre.buf.Bytes())})
 		}
 		pre.done()
@@ -142,7 +142,7 @@ func (w *walker) bodyText(loc, mt, cs string, r *recordingReader) error {
 		p := &Part{Location: loc, ContentType: mt}
 		var problem string
 		p.Charset, p.Truncated, problem = w.streamDecode(r, cs, false, false, tb)
-		_, _ = io.Copy(io.Discard, r)
+		drain(r)
 		w.readProblem(loc, r)
 		if problem != "" {
 			w.errorf(loc, "%s", problem)

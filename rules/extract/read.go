@@ -53,12 +53,22 @@ func (w *walker) readProblem(loc string, r *recordingReader) {
 	w.errorf(loc, "read: %s", shortErr(r.err))
 }
 
+// drain reads r to its end and returns how many bytes that was. It hides
+// r's WriteTo: io.Copy prefers it to io.Discard's pooled ReadFrom, and an
+// io.MultiReader's (a sniffed head before the rest) allocates a fresh
+// 32 KiB buffer per call, most of the bytes a typical mail's walk
+// allocated.
+func drain(r io.Reader) int64 {
+	n, _ := io.Copy(io.Discard, struct{ io.Reader }{r})
+	return n
+}
+
 // readCapped reads up to max bytes and discards the rest, reporting
 // whether there was more.
 func readCapped(r io.Reader, max int64) ([]byte, int64, bool) {
 	var b bytes.Buffer
 	n, _ := io.Copy(&b, io.LimitReader(r, max))
-	rest, _ := io.Copy(io.Discard, r)
+	rest := drain(r)
 	return b.Bytes(), n + rest, rest > 0
 }
 
