@@ -22,6 +22,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-smtp"
 
@@ -53,6 +54,7 @@ type Server struct {
 	shutting  bool
 	listeners []net.Listener // closed by Shutdown
 	inflight  sync.WaitGroup // DATA phases in progress
+	inData    atomic.Int64   // how many (the WaitGroup cannot tell)
 }
 
 // Options are the server's dependencies.
@@ -205,7 +207,14 @@ func (s *Server) beginData() bool {
 		return false
 	}
 	s.inflight.Add(1)
+	s.inData.Add(1)
 	return true
+}
+
+// endData ends a DATA phase beginData registered.
+func (s *Server) endData() {
+	s.inData.Add(-1)
+	s.inflight.Done()
 }
 
 func (s *Server) isTrusted(ip netip.Addr) bool {

@@ -102,7 +102,7 @@ func (s *session) Data(r io.Reader) error {
 	if !s.srv.beginData() {
 		return errShuttingDown
 	}
-	defer s.srv.inflight.Done()
+	defer s.srv.endData()
 	log := s.log.With("queue_id", tx.ID())
 	ir := &idleReader{r: r, conn: s.conn.Conn(), timeout: s.srv.cfg.SMTP.DataTimeout}
 	err := s.srv.receive(log, tx, s.info(), ir)

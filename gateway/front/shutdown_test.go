@@ -127,7 +127,13 @@ func TestShutdownFinishesDataThenCloses(t *testing.T) {
 	idle := dialRawConn(t, e.addr)
 	idle.cmd("EHLO idle.example.com", "250")
 	// Shutdown waits only for DATA phases: it must find this one begun.
-	time.Sleep(100 * time.Millisecond)
+	// The client has its 354 before the server's session is told of the
+	// DATA phase, so wait for the server, not for a while.
+	for deadline := time.Now().Add(10 * time.Second); e.srv.inData.Load() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never began the DATA phase")
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
