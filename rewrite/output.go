@@ -77,9 +77,22 @@ func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error 
 // Content-* fields (to the zip or the store) and becomes multipart/mixed.
 func (rw *rewriter) writeTopHeader(bw *bufio.Writer) error {
 	eol := rw.top.eol
-	if !rw.wrap {
+	if !rw.wrap && !rw.retype {
 		bw.Write(rw.top.bytes())
 		return nil
+	}
+	if !rw.wrap {
+		ct := "Content-Type: " + mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": rw.boundary}) + eol
+		for _, f := range rw.top.fields {
+			if strings.EqualFold(f.name, "Content-Type") {
+				bw.WriteString(ct)
+				ct = ""
+				continue
+			}
+			bw.Write(f.raw)
+		}
+		_, err := bw.Write(rw.top.end)
+		return err
 	}
 	ct := `Content-Type: multipart/mixed; boundary="` + rw.boundary + `"` + eol
 	hasVersion := false

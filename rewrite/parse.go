@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 
 	"github.com/sendguard/sendguard/internal/spillbuf"
@@ -23,10 +24,14 @@ type fileSink interface {
 // ReplaceAttachments: the top-level pieces, the kept parts spooled to a
 // temp file and the attachments handed to the sink.
 type rewriter struct {
-	sink     fileSink
-	rand     io.Reader // boundary source when the top level is wrapped
-	top      *rawHeader
-	wrap     bool // the top level was not multipart/mixed: a new one is made
+	sink fileSink
+	rand io.Reader // boundary source when the top level is wrapped
+	top  *rawHeader
+	wrap bool // the top level was not multipart/mixed: a new one is made
+	// retype: the top multipart/mixed's Content-Type could only be read
+	// leniently (an unclosed quote, say); the copy gets a well-formed one
+	// with the same boundary, or strict readers would not find the parts.
+	retype   bool
 	boundary string
 	preamble []byte
 	kept     *spillbuf.Buffer
@@ -79,6 +84,9 @@ func (rw *rewriter) parse(src io.Reader) error {
 	switch {
 	case p.kind == partContainer && p.class == "mixed":
 		rw.boundary = p.boundary
+		if _, _, err := mime.ParseMediaType(h.get("Content-Type")); err != nil {
+			rw.retype = mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": p.boundary}) != ""
+		}
 		s := newPartScanner(br, p.boundary)
 		defer s.release()
 		if rw.preamble, err = s.preamble(); err != nil {
