@@ -215,6 +215,9 @@ type memBody struct{ *bytes.Reader }
 
 func (memBody) Close() error { return nil }
 
+// BytesBody is b as a Body (a message's bytes already in memory).
+func BytesBody(b []byte) Body { return memBody{bytes.NewReader(b)} }
+
 // OpenBody opens a message's bytes as received for reading: kept in
 // memory until its acceptance commits (CreateMessage), inline in the
 // database, or the spool file.
@@ -223,10 +226,10 @@ func (s *Store) OpenBody(id string) (Body, error) {
 		return nil, ErrNotFound
 	}
 	if b := s.pendingBody(id); b != nil {
-		return memBody{bytes.NewReader(b)}, nil
+		return BytesBody(b), nil
 	}
 	if b, err := s.InlineBody(id); err == nil {
-		return memBody{bytes.NewReader(b)}, nil
+		return BytesBody(b), nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
@@ -249,7 +252,7 @@ func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, err
 		}
-		return io.NopCloser(bytes.NewReader(b)), nil
+		return BytesBody(b), nil
 	}
 	if rec.BodySuffix != "" {
 		return os.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)

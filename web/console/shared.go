@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/spool"
 )
 
 // SharedQueue is the held queue several nodes share (storage.driver
@@ -79,19 +79,9 @@ func (h *Handler) events(ctx context.Context, id string) ([]hold.Event, error) {
 	return h.hold.Events(ctx, id)
 }
 
-// body is what a message page reads the message from.
-type body interface {
-	io.ReadSeeker
-	io.Closer
-}
-
-type memBody struct{ *bytes.Reader }
-
-func (memBody) Close() error { return nil }
-
 // openBody opens a message's bytes: this node's spool file, else the
 // shared store's copy. It returns the size too.
-func (h *Handler) openBody(ctx context.Context, id string) (body, int64, error) {
+func (h *Handler) openBody(ctx context.Context, id string) (spool.Body, int64, error) {
 	if h.spool != nil {
 		f, err := h.spool.OpenBody(id)
 		if err == nil {
@@ -116,7 +106,7 @@ func (h *Handler) openBody(ctx context.Context, id string) (body, int64, error) 
 	if err != nil {
 		return nil, 0, err
 	}
-	return memBody{bytes.NewReader(b)}, int64(len(b)), nil
+	return spool.BytesBody(b), int64(len(b)), nil
 }
 
 // transition decides a message: in the shared store when shared (which
