@@ -1,4 +1,8 @@
-package rewrite
+// Package b64 decodes base64 message bodies in bulk, with the results of
+// base64.NewDecoder behind a filter of line breaks, spaces and tabs (what
+// go-message does for a part): the rewrite and the sent records read
+// attachments through it.
+package b64
 
 import (
 	"encoding/base64"
@@ -6,13 +10,13 @@ import (
 	"sync"
 )
 
-// base64Reader decodes a base64 body in bulk: one pass drops line breaks
-// and the spaces and tabs some mailers leave at line ends, then whole
-// quanta go through Encoding.Decode. (base64.NewDecoder behind a space
-// filter made two more byte-at-a-time passes and showed in profiles of the
+// Reader decodes a base64 body in bulk: one pass drops line breaks and
+// the spaces and tabs some mailers leave at line ends, then whole quanta
+// go through Encoding.Decode. (base64.NewDecoder behind a space filter
+// made two more byte-at-a-time passes and showed in profiles of the
 // encrypt path.) Errors are those of base64.NewDecoder: corrupt input,
 // data after padding, or a truncated last quantum.
-type base64Reader struct {
+type Reader struct {
 	r      io.Reader
 	in     []byte
 	q      []byte // filtered characters not yet decoded (fewer than 4 between reads)
@@ -24,32 +28,32 @@ type base64Reader struct {
 
 const base64Chunk = 32 << 10
 
-// base64Readers holds readers between attachments: their three buffers
+// readers holds readers between attachments: their three buffers
 // (about 88 KiB) were most of the bytes the encrypt path allocated for a
 // small message.
-var base64Readers = sync.Pool{New: func() any {
-	return &base64Reader{
+var readers = sync.Pool{New: func() any {
+	return &Reader{
 		in:   make([]byte, base64Chunk),
 		q:    make([]byte, 0, base64Chunk+4),
 		obuf: make([]byte, base64.StdEncoding.DecodedLen(base64Chunk+4)),
 	}
 }}
 
-// newBase64Reader returns a pooled reader; release gives it back.
-func newBase64Reader(r io.Reader) *base64Reader {
-	d := base64Readers.Get().(*base64Reader)
+// NewReader returns a pooled reader; Release gives it back.
+func NewReader(r io.Reader) *Reader {
+	d := readers.Get().(*Reader)
 	d.r = r
 	return d
 }
 
-// release returns the reader to the pool once its bytes are consumed; the
+// Release returns the reader to the pool once its bytes are consumed; the
 // bytes it returned were copied into the caller's buffers.
-func (d *base64Reader) release() {
+func (d *Reader) Release() {
 	d.r, d.q, d.out, d.padded, d.err = nil, d.q[:0], nil, false, nil
-	base64Readers.Put(d)
+	readers.Put(d)
 }
 
-func (d *base64Reader) Read(p []byte) (int, error) {
+func (d *Reader) Read(p []byte) (int, error) {
 	for len(d.out) == 0 {
 		if d.err != nil {
 			return 0, d.err

@@ -1,4 +1,4 @@
-package rewrite
+package b64
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func checkBase64(t *testing.T, in []byte) {
 	t.Helper()
 	want, werr := referenceBase64(in)
 	for _, r := range []io.Reader{bytes.NewReader(in), iotest.OneByteReader(bytes.NewReader(in)), iotest.HalfReader(bytes.NewReader(in))} {
-		got, gerr := io.ReadAll(newBase64Reader(r))
+		got, gerr := io.ReadAll(NewReader(r))
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("%q: error %v, want %v", in, gerr, werr)
 		}
@@ -36,7 +36,7 @@ func checkBase64(t *testing.T, in []byte) {
 	}
 }
 
-func TestBase64ReaderMatchesStdlib(t *testing.T) {
+func TestReaderMatchesStdlib(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, n := range []int{0, 1, 2, 3, 57, 1000, 70000} {
 		raw := make([]byte, n)
@@ -57,7 +57,7 @@ func TestBase64ReaderMatchesStdlib(t *testing.T) {
 	}
 }
 
-func FuzzBase64Reader(f *testing.F) {
+func FuzzReader(f *testing.F) {
 	f.Add([]byte("QUFB\r\nQkJC \t\r\nQw==\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) { checkBase64(t, in) })
 }
