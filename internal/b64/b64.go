@@ -5,6 +5,7 @@
 package b64
 
 import (
+	"bytes"
 	"encoding/base64"
 	"io"
 	"sync"
@@ -59,13 +60,7 @@ func (d *Reader) Read(p []byte) (int, error) {
 			return 0, d.err
 		}
 		n, rerr := d.r.Read(d.in)
-		for _, c := range d.in[:n] {
-			switch c {
-			case '\r', '\n', ' ', '\t':
-			default:
-				d.q = append(d.q, c)
-			}
-		}
+		d.q = filter(d.q, d.in[:n])
 		if d.padded && len(d.q) > 0 {
 			d.err = base64.CorruptInputError(0)
 			return 0, d.err
@@ -94,4 +89,32 @@ func (d *Reader) Read(p []byte) (int, error) {
 	n := copy(p, d.out)
 	d.out = d.out[n:]
 	return n, nil
+}
+
+// filter appends in to q without line breaks, spaces and tabs. A line
+// with none of them but its CRLF, the usual case, is appended whole.
+func filter(q, in []byte) []byte {
+	for len(in) > 0 {
+		line := in
+		if nl := bytes.IndexByte(in, '\n'); nl >= 0 {
+			line, in = in[:nl], in[nl+1:]
+		} else {
+			in = nil
+		}
+		if k := len(line); k > 0 && line[k-1] == '\r' {
+			line = line[:k-1]
+		}
+		if bytes.IndexByte(line, '\r') < 0 && bytes.IndexByte(line, ' ') < 0 && bytes.IndexByte(line, '\t') < 0 {
+			q = append(q, line...)
+			continue
+		}
+		for _, c := range line {
+			switch c {
+			case '\r', ' ', '\t':
+			default:
+				q = append(q, c)
+			}
+		}
+	}
+	return q
 }
