@@ -13,114 +13,101 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"strings"
 )
 
-// compress is blockSHANI's round sequence, rounds 0-79 and the feed-forward
-// of E, with the message already in X1-X4 (W0-W3 in X1, A in the top dword
-// of X0, E in the top dword of X5). $EFF is the memory operand added to E
-// at the end; ABCD's feed-forward is left to the caller.
-var compress = `
-PADDD X1, X5
-MOVO X0, X6
-SHA1RNDS4 $0x00, X5, X0
-SHA1NEXTE X2, X6
-MOVO X0, X5
-SHA1RNDS4 $0x00, X6, X0
-SHA1MSG1 X2, X1
-SHA1NEXTE X3, X5
-MOVO X0, X6
-SHA1RNDS4 $0x00, X5, X0
-SHA1MSG1 X3, X2
-PXOR X3, X1
-SHA1NEXTE X4, X6
-MOVO X0, X5
-SHA1MSG2 X4, X1
-SHA1RNDS4 $0x00, X6, X0
-SHA1MSG1 X4, X3
-PXOR X4, X2
-` + middle + `
-SHA1NEXTE X2, X6
-MOVO X0, X5
-SHA1MSG2 X2, X3
-SHA1RNDS4 $0x03, X6, X0
-PXOR X2, X4
-SHA1NEXTE X3, X5
-MOVO X0, X6
-SHA1MSG2 X3, X4
-SHA1RNDS4 $0x03, X5, X0
-SHA1NEXTE X4, X6
-MOVO X0, X5
-SHA1RNDS4 $0x03, X6, X0
-SHA1NEXTE $EFF, X5
-`
-
-// middle is rounds 16-67: the same four-group pattern with rotating
-// message registers.
-var middle = func() string {
-	var b strings.Builder
-	msg := []string{"X1", "X2", "X3", "X4"}
-	for g := 4; g < 17; g++ {
-		e1, e2 := "X5", "X6"
-		if g%2 == 1 {
-			e1, e2 = e2, e1
-		}
-		w := func(i int) string { return msg[(g+i)%4] }
-		fmt.Fprintf(&b, "SHA1NEXTE %s, %s\n", w(0), e1)
-		fmt.Fprintf(&b, "MOVO X0, %s\n", e2)
-		fmt.Fprintf(&b, "SHA1MSG2 %s, %s\n", w(0), w(1))
-		fmt.Fprintf(&b, "SHA1RNDS4 $0x%02x, %s, X0\n", g/5, e1)
-		fmt.Fprintf(&b, "SHA1MSG1 %s, %s\n", w(0), w(3))
-		fmt.Fprintf(&b, "PXOR %s, %s\n", w(0), w(2))
-	}
-	return b.String()
-}()
-
-// chain is one PBKDF2 block's registers and the stack slots of its E
-// accumulator.
+// chain is one PBKDF2 block's registers: the SHA-1 state as SHA-NI keeps
+// it (ABCD, and E alternating between two registers), four for the message
+// schedule, the T accumulator of ABCD, and the stack offsets of its E
+// accumulator and of its 20 schedule vectors W[g] = W(4g)...W(4g+3).
 type chain struct {
-	regs map[string]string // blockSHANI's register -> this chain's
-	tE   string
-	tABC string
+	a, e1, e2 string
+	s         [4]string
+	tABCD     string
+	tE        int
+	w         int
 }
 
 var chains = [2]chain{
-	{map[string]string{"X0": "X0", "X1": "X1", "X2": "X2", "X3": "X3", "X4": "X4", "X5": "X5", "X6": "X6"}, "96(AX)", "X14"},
-	{map[string]string{"X0": "X7", "X1": "X8", "X2": "X9", "X3": "X10", "X4": "X11", "X5": "X12", "X6": "X13"}, "112(AX)", "X15"},
+	{"X0", "X5", "X6", [4]string{"X1", "X2", "X3", "X4"}, "X14", 96, 128},
+	{"X7", "X12", "X13", [4]string{"X8", "X9", "X10", "X11"}, "X15", 112, 128 + 320},
 }
 
-func (c chain) rename(lines []string) []string {
-	out := make([]string, 0, len(lines))
-	for _, l := range lines {
-		f := strings.Fields(strings.ReplaceAll(l, ",", " "))
-		for i := 1; i < len(f); i++ {
-			if r, ok := c.regs[f[i]]; ok {
-				f[i] = r
-			}
-		}
-		out = append(out, f[0]+" "+strings.Join(f[1:], ", "))
-	}
-	return out
-}
+func (c chain) wg(g int) string { return fmt.Sprintf("%d(AX)", c.w+16*g) }
 
-// hmacHalf is one compression of U (the previous digest, in X0 and X5)
-// under a saved pad state at pad(AX): ABCD, E and E with the padding bit.
-func hmacHalf(pad int) []string {
+// compress is one SHA-1 compression of U (the previous digest: ABCD in
+// c.a, E with the padding word in c.e1) under the pad state at pad(AX):
+// ABCD, E and E with the padding word (the feed-forward, which leaves E
+// laid out as the next message's W4-W7). The schedule is computed ahead of
+// the rounds into the stack, so the rounds read it as memory operands.
+//
+// Of the 16 message words only W0-W4 vary, so of blockSHANI's first
+// SHA1MSG1/SHA1MSG2 steps (crypto/sha1/sha1block_amd64.s) those that only
+// see the constant W5-W15 fold away; W16-W31 come from the remaining
+// SHA1MSG1/SHA1MSG2 and W32-W79 from the equivalent recurrence
+// W(t) = (W(t-6) ^ W(t-16) ^ W(t-28) ^ W(t-32)) <<< 2 in plain SSE, which
+// keeps the SHA unit free for SHA1RNDS4.
+func (c chain) compress(pad int) []string {
+	m1, m2, m3, m4 := c.s[0], c.s[1], c.s[2], c.s[3]
 	l := []string{
-		"MOVO X0, X1", // W0-W3 = A, B, C, D
-		"MOVO X5, X2", // W4-W7 = E, 0x80000000, 0, 0
-		"PXOR X3, X3", // W8-W11
-		"MOVQ R9, X4", // W12-W15 = 0, 0, 0, 672
-		fmt.Sprintf("MOVO %d(AX), X0", pad),
-		fmt.Sprintf("MOVO %d(AX), X5", pad+16),
+		"MOVO " + c.a + ", " + m1, // W0-W3 = A, B, C, D
+		"MOVO " + c.e1 + ", " + m2, // W4-W7 = E, 0x80000000, 0, 0
+		"MOVO " + m1 + ", " + c.wg(0),
+		"MOVO " + m2 + ", " + c.wg(1),
+		"MOVQ R9, " + m4, // W12-W15 = 0, 0, 0, 672; W8-W11 = 0
+		fmt.Sprintf("MOVO %d(AX), %s", pad, c.a),
+		fmt.Sprintf("MOVO %d(AX), %s", pad+16, c.e1),
+		// W16-W31. SHA1MSG1 of (W4-W7, W8-W11) is W4-W7 itself, and of
+		// (W8-W11, W12-W15) zero.
+		"SHA1MSG1 " + m2 + ", " + m1,
+		"SHA1MSG2 " + m4 + ", " + m1, // W16-W19
+		"MOVO " + m1 + ", " + c.wg(4),
+		"PXOR " + m4 + ", " + m2,
+		"SHA1MSG2 " + m1 + ", " + m2, // W20-W23
+		"MOVO " + m2 + ", " + c.wg(5),
+		"SHA1MSG1 " + m1 + ", " + m4,
+		"MOVO " + m1 + ", " + m3,
+		"SHA1MSG2 " + m2 + ", " + m3, // W24-W27
+		"MOVO " + m3 + ", " + c.wg(6),
+		"PXOR " + m2 + ", " + m4,
+		"SHA1MSG2 " + m3 + ", " + m4, // W28-W31
+		"MOVO " + m4 + ", " + c.wg(7),
+		// Rounds 0-3.
+		"PADDD " + c.wg(0) + ", " + c.e1,
+		"MOVO " + c.a + ", " + c.e2,
+		"SHA1RNDS4 $0x00, " + c.e1 + ", " + c.a,
 	}
-	for _, s := range strings.Split(strings.TrimSpace(compress), "\n") {
-		if s == "" {
-			continue
+	// Each step finds W(t-8)-W(t-5) in cur and W(t-4)-W(t-1) in prev and
+	// leaves W(t)-W(t+3) in cur, so the two swap.
+	prev, cur, tmp := m4, m3, m1
+	for g := 1; g < 20; g++ {
+		if n := g + 7; n >= 8 && n < 20 {
+			l = append(l,
+				"PALIGNR $8, "+prev+", "+cur, // W(t-6)-W(t-3)
+				"PXOR "+c.wg(n-4)+", "+cur,
+				"PXOR "+c.wg(n-7)+", "+cur,
+				"PXOR "+c.wg(n-8)+", "+cur,
+				"MOVO "+cur+", "+tmp,
+				"PSLLL $2, "+cur,
+				"PSRLL $30, "+tmp,
+				"POR "+tmp+", "+cur,
+				"MOVO "+cur+", "+c.wg(n),
+			)
+			prev, cur = cur, prev
 		}
-		l = append(l, strings.ReplaceAll(s, "$EFF", fmt.Sprintf("%d(AX)", pad+32)))
+		ex, ey := c.e1, c.e2
+		if g%2 == 1 {
+			ex, ey = ey, ex
+		}
+		l = append(l,
+			"SHA1NEXTE "+c.wg(g)+", "+ex,
+			"MOVO "+c.a+", "+ey,
+			fmt.Sprintf("SHA1RNDS4 $0x%02x, %s, %s", g/5, ex, c.a),
+		)
 	}
-	return append(l, fmt.Sprintf("PADDD %d(AX), X0", pad))
+	return append(l,
+		fmt.Sprintf("SHA1NEXTE %d(AX), %s", pad+32, c.e1),
+		fmt.Sprintf("PADDD %d(AX), %s", pad, c.a),
+	)
 }
 
 func interleave(a, b []string) []string {
@@ -148,9 +135,10 @@ func main() {
 	p("// Runs n PBKDF2-HMAC-SHA1 rounds on two blocks at once: s.u holds each")
 	p("// block's first U (which is also its running T) and gets the T back.")
 	p("// Stack, 16-byte aligned for SHA1NEXTE/PADDD memory operands: the pad")
-	p("// states at 0-95 (ipad, opad: ABCD, E, E|padding) and both chains' E")
-	p("// accumulators at 96-127. Everything secret is wiped before returning.")
-	p("TEXT ·pbkdf2SHANI(SB), NOSPLIT, $144-16")
+	p("// states at 0-95 (ipad, opad: ABCD, E, E|padding), both chains' E")
+	p("// accumulators at 96-127 and their message schedules at 128-767.")
+	p("// Everything secret is wiped before returning.")
+	p("TEXT ·pbkdf2SHANI(SB), 0, $784-16")
 	p("\tMOVQ s+0(FP), DI")
 	p("\tMOVQ n+8(FP), CX")
 	p("\tLEAQ 15(SP), AX")
@@ -162,25 +150,29 @@ func main() {
 	}
 	for i, c := range chains {
 		u := 96 + 32*i
-		p("\tMOVOU %d(DI), %s", u, c.regs["X0"])
-		p("\tMOVOU %d(DI), %s", u+16, c.regs["X5"])
-		p("\tMOVO %s, %s", c.regs["X0"], c.tABC)
-		p("\tMOVO %s, %s", c.regs["X5"], c.tE)
+		p("\tMOVOU %d(DI), %s", u, c.a)
+		p("\tMOVOU %d(DI), %s", u+16, c.e1)
+		p("\tMOVO %s, %s", c.a, c.tABCD)
+		p("\tMOVO %s, %d(AX)", c.e1, c.tE)
+		p("\tPXOR X1, X1")
+		p("\tMOVO X1, %s", c.wg(2))
+		p("\tMOVQ R9, X1")
+		p("\tMOVO X1, %s", c.wg(3))
 	}
 	p("\tTESTQ CX, CX")
 	p("\tJZ done")
 	p("")
 	p("loop:")
 	for _, pad := range []int{0, 48} {
-		for _, l := range interleave(chains[0].rename(hmacHalf(pad)), chains[1].rename(hmacHalf(pad))) {
+		for _, l := range interleave(chains[0].compress(pad), chains[1].compress(pad)) {
 			p("\t%s", l)
 		}
 	}
 	for _, c := range chains {
-		p("\tPXOR %s, %s", c.regs["X0"], c.tABC)
-		p("\tMOVO %s, %s", c.tE, c.regs["X3"])
-		p("\tPXOR %s, %s", c.regs["X5"], c.regs["X3"])
-		p("\tMOVO %s, %s", c.regs["X3"], c.tE)
+		p("\tPXOR %s, %s", c.a, c.tABCD)
+		p("\tMOVO %d(AX), %s", c.tE, c.s[0])
+		p("\tPXOR %s, %s", c.e1, c.s[0])
+		p("\tMOVO %s, %d(AX)", c.s[0], c.tE)
 	}
 	p("\tDECQ CX")
 	p("\tJNZ loop")
@@ -188,14 +180,14 @@ func main() {
 	p("done:")
 	for i, c := range chains {
 		u := 96 + 32*i
-		p("\tMOVOU %s, %d(DI)", c.tABC, u)
-		p("\tMOVO %s, X0", c.tE)
+		p("\tMOVOU %s, %d(DI)", c.tABCD, u)
+		p("\tMOVO %d(AX), X0", c.tE)
 		p("\tMOVOU X0, %d(DI)", u+16)
 	}
 	for i := 0; i < 16; i++ {
 		p("\tPXOR X%d, X%d", i, i)
 	}
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 48; i++ {
 		p("\tMOVO X0, %d(AX)", 16*i)
 	}
 	p("\tRET")
