@@ -7,6 +7,8 @@ import (
 	"encoding"
 	"encoding/binary"
 	"fmt"
+
+	"golang.org/x/sys/cpu"
 )
 
 //go:generate go run pbkdf2_amd64_gen.go
@@ -18,8 +20,23 @@ import (
 // blocks its first U, which comes back as its T.
 type niState [10][4]uint32
 
+// pbkdf2SHANI runs n rounds on the two blocks in s; pbkdf2SHANI512 is the
+// same with the message schedule in AVX-512 registers.
+//
 //go:noescape
 func pbkdf2SHANI(s *niState, n uint64)
+
+//go:noescape
+func pbkdf2SHANI512(s *niState, n uint64)
+
+// shaniKernel is the fastest of them the CPU runs (tests switch it).
+var shaniKernel = pbkdf2SHANI
+
+func init() {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW {
+		shaniKernel = pbkdf2SHANI512
+	}
+}
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
@@ -86,7 +103,7 @@ func pbkdf2SHA1NI(password string, salt []byte, iter, keyLen int) ([]byte, error
 			}
 			putDigest(&s[6+2*c], &s[7+2*c], u[:], true)
 		}
-		pbkdf2SHANI(&s, uint64(iter-1))
+		shaniKernel(&s, uint64(iter-1))
 		for c := range 2 {
 			abcd, e := &s[6+2*c], &s[7+2*c]
 			for i := range 4 {
