@@ -21,7 +21,7 @@ type pbkdf2Impl struct {
 func pbkdf2Impls(tb testing.TB) []pbkdf2Impl {
 	impls := append([]pbkdf2Impl{{"generic", pbkdf2SHA1Generic}}, asmImpls()...)
 	if len(impls) == 1 {
-		tb.Logf("no SHA-NI: only the Go derivation is tested")
+		tb.Logf("no assembly derivation here: only the Go one is tested")
 	}
 	return impls
 }
