@@ -204,6 +204,6 @@ func BenchmarkSmallEntryAB(b *testing.B) {
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(cpu[0].Microseconds())/n, "generic-cpu-µs")
-	b.ReportMetric(float64(cpu[1].Microseconds())/n, "shani-cpu-µs")
-	b.ReportMetric(cpu[1].Seconds()/cpu[0].Seconds(), "shani/generic")
+	b.ReportMetric(float64(cpu[1].Microseconds())/n, "asm-cpu-µs")
+	b.ReportMetric(cpu[1].Seconds()/cpu[0].Seconds(), "asm/generic")
 }
