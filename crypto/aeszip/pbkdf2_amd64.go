@@ -40,10 +40,11 @@ func init() {
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
-// hasSHANI reports the SHA extensions (CPUID.7.0:EBX bit 29), all that
-// pbkdf2SHANI needs beyond amd64's baseline SSE2.
+// hasSHANI reports the SHA extensions (CPUID.7.0:EBX bit 29, which x/sys/cpu
+// does not export) and SSSE3 (PALIGNR), all that pbkdf2SHANI needs beyond
+// amd64's baseline SSE2.
 func hasSHANI() bool {
-	if max, _, _, _ := cpuid(0, 0); max < 7 {
+	if max, _, _, _ := cpuid(0, 0); max < 7 || !cpu.X86.HasSSSE3 {
 		return false
 	}
 	_, b, _, _ := cpuid(7, 0)
