@@ -215,7 +215,10 @@ func utf16ByZeros(s []byte) encoding.Encoding {
 // kanji count for, invalid sequences and half-width katakana (what EUC-JP
 // looks like when read as Shift_JIS) count against.
 func scoreJapanese(e encoding.Encoding, s []byte) int {
-	out, bad := decodeWith(e, s)
+	// decoded only to be scored: into a scratch buffer
+	bp := getScratch()
+	out, bad := decodeAllInto((*bp)[:0], e, s)
+	defer putScratch(bp, out)
 	score := -20 * bad
 	for _, r := range string(out) {
 		switch {

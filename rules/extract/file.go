@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +48,10 @@ const sniffLen = 3072
 func (w *walker) file(f file, r io.Reader) error {
 	att := &rules.Attachment{Name: f.name, Location: f.loc, DeclaredType: f.declared, Depth: f.depth}
 	rr := &recordingReader{r: r}
-	head := make([]byte, sniffLen)
+	// The sniffed head is read by this file's reader only: pooled.
+	hp := getScratch()
+	head := slices.Grow((*hp)[:0], sniffLen)[:sniffLen]
+	defer putScratch(hp, head)
 	n, _ := io.ReadFull(rr, head)
 	head = head[:n]
 	mt := mimetype.Detect(head)

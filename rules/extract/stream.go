@@ -4,6 +4,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"io"
+	"slices"
 	"sync"
 
 	"golang.org/x/text/encoding"
@@ -174,8 +175,12 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 	// Most parts are a few KB of mail text: they are read into a buffer of
 	// their size; only a part that fills it takes the pooled windows (a
 	// gateway collects often, emptying pools, and would otherwise allocate
-	// both windows for every body).
-	in := make([]byte, smallText)
+	// both windows for every body). The small buffers come from a pool
+	// too: made per part they were most of the bytes a few-KB mail cost.
+	sp := getScratch()
+	small := slices.Grow((*sp)[:0], smallText)[:smallText]
+	defer putScratch(sp, small)
+	in := small
 	n, err := io.ReadFull(lr, in)
 	var out []byte
 	if err == nil && lr.N > 0 {
@@ -192,7 +197,9 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 		m, err = io.ReadFull(lr, in[n:])
 		n += m
 	} else {
-		out = make([]byte, 0, 3*n+16)
+		op := getScratch()
+		out = slices.Grow((*op)[:0], 3*n+16)
+		defer func() { putScratch(op, out) }()
 	}
 	eof := err != nil
 	cut := !eof
@@ -211,6 +218,7 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 		first, enc = first[3:], unicode.UTF8 // the BOM is not text
 	}
 	d := newTextDecoder(enc)
+	defer releaseTextDecoder(d)
 	chunk := first
 	for i := 0; ; i++ {
 		out = d.Append(out[:0], chunk, eof)
@@ -264,6 +272,9 @@ func chooseCharset(first []byte, declared string, cut bool) (enc encoding.Encodi
 // of a window that goes on (cut) is not one.
 func badIn(e encoding.Encoding, b []byte, cut bool) int {
 	d := newTextDecoder(e)
-	d.Append(make([]byte, 0, len(b)+len(b)/2+16), b, !cut)
+	defer releaseTextDecoder(d)
+	bp := getScratch()
+	out := d.Append((*bp)[:0], b, !cut)
+	putScratch(bp, out)
 	return d.Bad()
 }
