@@ -220,7 +220,9 @@ func scoreJapanese(e encoding.Encoding, s []byte) int {
 	out, bad := decodeAllInto((*bp)[:0], e, s)
 	defer putScratch(bp, out)
 	score := -20 * bad
-	for _, r := range string(out) {
+	for len(out) > 0 {
+		r, n := utf8.DecodeRune(out) // as ranging over a string, without the copy
+		out = out[n:]
 		switch {
 		case r >= 0x3041 && r <= 0x30FF: // hiragana, katakana
 			score += 2

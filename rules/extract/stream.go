@@ -40,6 +40,7 @@ type textBuf struct {
 	sink    io.Writer
 	err     error       // the sink's first error
 	hash    hash.Hash64 // body text: what the tolerant re-read compares
+	pooled  *[]byte     // streaming: b's scratch buffer, given back by finish
 }
 
 // newTextBuf returns the text collector of the part at loc: streaming when
@@ -73,6 +74,11 @@ func (t *textBuf) write(p []byte) {
 		t.emit(p) // a whole window: no copy
 		return
 	}
+	if t.b == nil && t.streaming() {
+		// only a staging window when streaming: pooled
+		t.pooled = getScratch()
+		t.b = (*t.pooled)[:0]
+	}
 	t.b = append(t.b, p...)
 	if t.streaming() && len(t.b) >= streamChunk {
 		t.flush()
@@ -89,6 +95,10 @@ func (t *textBuf) byte(c byte) {
 	}
 	t.n++
 	t.last = c
+	if t.b == nil && t.streaming() {
+		t.pooled = getScratch()
+		t.b = (*t.pooled)[:0]
+	}
 	t.b = append(t.b, c)
 	if t.streaming() && len(t.b) >= streamChunk {
 		t.flush()
@@ -139,6 +149,10 @@ func (t *textBuf) finish(p *Part) {
 		return
 	}
 	t.flush()
+	if t.pooled != nil {
+		putScratch(t.pooled, t.b)
+		t.pooled, t.b = nil, nil
+	}
 	p.Text = nil
 	p.Sink = t.sink
 	p.streamErr = t.err
