@@ -35,6 +35,7 @@ type Client struct {
 	didHello   bool              // whether we've said HELO/EHLO/LHLO
 	helloError error             // the error from the hello
 	rcpts      []string          // recipients accumulated for the current transaction
+	dot        *dotWriter        // the DATA writer not yet closed, closed by the next command
 
 	// Time to wait for command responses (this includes 3xx reply to DATA).
 	CommandTimeout time.Duration
@@ -174,6 +175,7 @@ func (c *Client) setConn(conn net.Conn) {
 		Closer: conn,
 	}
 	c.text = textproto.NewConn(rwc)
+	c.dot = nil
 }
 
 // Close closes the connection.
@@ -255,6 +257,11 @@ func (c *Client) cmd(expectCode int, format string, args ...interface{}) (int, s
 	c.conn.SetDeadline(time.Now().Add(c.CommandTimeout))
 	defer c.conn.SetDeadline(time.Time{})
 
+	// textproto's Cmd closes its own DotWriter first; the data writer here
+	// is not textproto's, so it is closed here.
+	if c.dot != nil {
+		c.dot.Close()
+	}
 	id, err := c.text.Cmd(format, args...)
 	if err != nil {
 		return 0, "", err
@@ -708,7 +715,8 @@ func (c *Client) Data() (*DataCommand, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DataCommand{client: c, wc: c.text.DotWriter()}, nil
+	c.dot = &dotWriter{w: c.text.W, c: c}
+	return &DataCommand{client: c, wc: c.dot}, nil
 }
 
 // SendMail will use an existing connection to send an email from

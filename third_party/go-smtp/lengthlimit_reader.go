@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -32,16 +33,36 @@ func (r *lineLimitReader) Read(b []byte) (int, error) {
 		return n, nil
 	}
 
-	for _, chr := range b[:n] {
-		if chr == '\n' {
-			r.curLineLength = 0
+	// Upstream counts byte by byte: a byte adds one to the line's length, a
+	// LF first resets it (so the LF counts in the line it starts), and the
+	// count stops at the first byte over the limit. Here the runs between
+	// LFs are counted with IndexByte, with the same result and state.
+	p := b[:n]
+	for {
+		i := bytes.IndexByte(p, '\n')
+		run := p
+		if i >= 0 {
+			run = p[:i]
 		}
-		r.curLineLength++
-
+		if len(run) > 0 {
+			if len(run) > r.LineLimit-r.curLineLength {
+				// Where the byte-by-byte count stops.
+				if r.curLineLength < r.LineLimit {
+					r.curLineLength = r.LineLimit + 1
+				} else {
+					r.curLineLength++
+				}
+				return 0, ErrTooLongLine
+			}
+			r.curLineLength += len(run)
+		}
+		if i < 0 {
+			return n, nil
+		}
+		r.curLineLength = 1
 		if r.curLineLength > r.LineLimit {
 			return 0, ErrTooLongLine
 		}
+		p = p[i+1:]
 	}
-
-	return n, nil
 }
