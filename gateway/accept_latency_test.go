@@ -29,13 +29,15 @@ import (
 // run. It is a measurement, so it runs with SENDGUARD_LOAD=1 (a busy
 // shared machine makes single runs noisy); SENDGUARD_CPUPROFILE=FILE
 // writes a CPU profile of the release phase. SENDGUARD_LOAD_AB=N runs N
-// rounds each with acceptances committed ahead of background commits and
-// in one lane with them (spool.Store.OneLane), alternating, to compare
-// them in one run; with SENDGUARD_LOAD_AB_SPARE=1 the rounds compare the
-// step worker's spare P on and off (disposition.StepRunner.NoSpareProc),
-// with SENDGUARD_LOAD_AB_PACE=1 the derived copies' chunked writeback on
-// and off (spool.Store.DerivedPace) instead, with SENDGUARD_LOAD_AB_PACE=N
-// (bytes, > 1) chunks of N against the default.
+// rounds of two variants, alternating, to compare them in one run: by
+// default the step worker's spare P on and off
+// (disposition.StepRunner.NoSpareProc); with SENDGUARD_LOAD_AB_INLINE=1
+// small bodies inline or in files (spool.Store.NoInline); with
+// SENDGUARD_LOAD_AB_FLUSH=1 derived copies' chunks written back or
+// fsynced (spool.Store.DerivedFlush); with SENDGUARD_LOAD_AB_PACE=1 the
+// derived copies' chunked writeback on and off (spool.Store.DerivedPace),
+// with SENDGUARD_LOAD_AB_PACE=N (bytes, > 1) chunks of N against the
+// default.
 // SENDGUARD_TRACE=FILE writes an execution trace of each release phase to
 // FILE.1, FILE.2, …, each probe a "probe-idle" or "probe-busy" region, to
 // see what slow acceptances wait on.
@@ -53,6 +55,9 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 	variants := []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
 	if os.Getenv("SENDGUARD_LOAD_AB_INLINE") != "" {
 		variants = []releaseVariant{{name: "inline"}, {name: "files", noInline: true}}
+	}
+	if os.Getenv("SENDGUARD_LOAD_AB_FLUSH") != "" {
+		variants = []releaseVariant{{name: "written-back"}, {name: "flushed", flush: true}}
 	}
 	if os.Getenv("SENDGUARD_LOAD_AB_PACE") != "" {
 		variants = []releaseVariant{{name: "paced"}, {name: "unpaced", pace: -1}}
@@ -89,6 +94,7 @@ type releaseVariant struct {
 	pace     int64 // spool.Store.DerivedPace
 	noSpare  bool  // disposition.StepRunner.NoSpareProc
 	noInline bool  // spool.Store.NoInline
+	flush    bool  // spool.Store.DerivedFlush
 }
 
 // idleProbes is the number of idle acceptances measured per round.
@@ -114,6 +120,7 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 	p.store.DerivedPace = v.pace
 	p.steps.NoSpareProc = v.noSpare
 	p.store.NoInline = v.noInline
+	p.store.DerivedFlush = v.flush
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)

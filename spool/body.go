@@ -16,7 +16,7 @@ import (
 type BodyWriter struct {
 	f    *os.File
 	w    *bufio.Writer
-	h    hash.Hash
+	h    hash.Hash // nil for a derived copy: nothing keeps its hash
 	n    int64
 	path string
 
@@ -34,6 +34,7 @@ type BodyWriter struct {
 	// pace > 0 writes the file back in chunks of pace bytes as it grows
 	// (see writeback); synced is how far that has gone.
 	pace   int64
+	flush  bool // each paced chunk is fsynced (Store.DerivedFlush)
 	synced int64
 }
 
@@ -72,7 +73,8 @@ func (s *Store) CreateDerived(id, suffix string) (*BodyWriter, error) {
 	s.addDerived(id, suffix) // before the file exists: RemoveBody never misses it
 	bw, err := createBody(s.BodyPath(id) + "." + suffix)
 	if err == nil {
-		bw.pace = s.derivedPace()
+		bw.h = nil
+		bw.pace, bw.flush = s.derivedPace(), s.DerivedFlush
 	}
 	return bw, err
 }
@@ -103,7 +105,9 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 	if b.mem != nil {
 		if b.n+int64(len(p)) <= b.max {
 			b.mem.Write(p)
-			b.h.Write(p)
+			if b.h != nil {
+				b.h.Write(p)
+			}
 			b.n += int64(len(p))
 			return len(p), nil
 		}
@@ -115,11 +119,17 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 		return 0, os.ErrClosed
 	}
 	n, err := b.w.Write(p)
-	b.h.Write(p[:n])
+	if b.h != nil {
+		b.h.Write(p[:n])
+	}
 	b.n += int64(n)
 	if err == nil && b.pace > 0 && b.n-b.synced >= b.pace {
 		if err = b.w.Flush(); err == nil {
-			writeback(b.f, b.synced, b.n-b.synced)
+			if b.flush {
+				err = b.f.Sync()
+			} else {
+				writeback(b.f, b.synced, b.n-b.synced)
+			}
 			b.synced = b.n
 		}
 	}
@@ -130,7 +140,7 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 func (b *BodyWriter) spill() error {
 	if b.suffix != "" {
 		b.store.addDerived(b.id, b.suffix) // before the file exists, as CreateDerived
-		b.pace = b.store.derivedPace()
+		b.pace, b.flush = b.store.derivedPace(), b.store.DerivedFlush
 	}
 	f, err := os.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -153,7 +163,9 @@ func (b *BodyWriter) Size() int64 { return b.n }
 // Path is the file being written.
 func (b *BodyWriter) Path() string { return b.path }
 
-// Commit flushes, fsyncs and closes the file, returning its SHA-256.
+// Commit flushes, fsyncs and closes the file, returning its SHA-256 (""
+// for a derived copy: the record keeps the received message's hash, and
+// hashing a large copy again cost as much as a tenth of the encrypt path).
 func (b *BodyWriter) Commit() (string, error) {
 	if b.mem != nil {
 		// Durable with the commit that stores them inline.
@@ -164,7 +176,7 @@ func (b *BodyWriter) Commit() (string, error) {
 		if b.suffix == "" {
 			b.store.addPending(b.id, b.inline) // readable by OpenBody
 		}
-		return hex.EncodeToString(b.h.Sum(nil)), nil
+		return b.sum(), nil
 	}
 	if b.w == nil {
 		return "", fmt.Errorf("write spool file: %w", os.ErrClosed)
@@ -183,7 +195,14 @@ func (b *BodyWriter) Commit() (string, error) {
 		os.Remove(b.path)
 		return "", fmt.Errorf("close spool file: %w", err)
 	}
-	return hex.EncodeToString(b.h.Sum(nil)), nil
+	return b.sum(), nil
+}
+
+func (b *BodyWriter) sum() string {
+	if b.h == nil {
+		return ""
+	}
+	return hex.EncodeToString(b.h.Sum(nil))
 }
 
 // release gives the pooled writer back; further writes fail.
@@ -225,5 +244,5 @@ func (s *Store) RemoveDerived(id, suffix string) {
 // CreateDerived makes, from the first byte over max.
 func (s *Store) CreateDerivedInline(id, suffix string, max int) *BodyWriter {
 	return &BodyWriter{mem: new(bytes.Buffer), max: int64(min(max, MaxInline)), store: s, id: id, suffix: suffix,
-		h: sha256.New(), path: s.BodyPath(id) + "." + suffix}
+		path: s.BodyPath(id) + "." + suffix}
 }

@@ -3,8 +3,6 @@ package spool_test
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -17,13 +15,12 @@ import (
 )
 
 // TestDerivedPacedWriteback: a derived copy written back in chunks as it
-// grows keeps every byte in order and the hash over all of them, whatever
-// the sizes of the writes against the chunk (odd sizes straddle chunks,
-// and one write spans several).
+// grows keeps every byte in order, whatever the sizes of the writes
+// against the chunk (odd sizes straddle chunks, and one write spans
+// several); it is not hashed.
 func TestDerivedPacedWriteback(t *testing.T) {
 	data := make([]byte, 700<<10+13)
 	rand.Read(data)
-	want := sha256.Sum256(data)
 	for _, tc := range []struct {
 		name  string
 		pace  int64
@@ -55,8 +52,8 @@ func TestDerivedPacedWriteback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum != hex.EncodeToString(want[:]) {
-				t.Errorf("hash %s, want %x", sum, want)
+			if sum != "" {
+				t.Errorf("derived copy hashed (%s): nothing keeps its hash", sum)
 			}
 			got, err := os.ReadFile(st.BodyPath(id) + ".out")
 			if err != nil {

@@ -54,7 +54,12 @@ type corpusSpec struct {
 	seed             uint64
 	minSize, maxSize int64
 	mix              [numClasses]float64 // shares, summing to 1
+	attach           string              // one of attachKinds; "" is mixed
 }
+
+// attachKinds are the -attach values: mixed draws xlsx 30 %, docx 20 %,
+// pdf 30 % and csv 20 %.
+var attachKinds = []string{"mixed", "xlsx", "docx", "pdf", "csv"}
 
 // Domains: internal is the generated config's internal domain; the
 // external ones look nothing like it or each other (no look-alike hit).
@@ -167,7 +172,7 @@ func genItem(dir string, i int, c class, sp corpusSpec, rng *rand.Rand) (item, e
 		writeTextPart(&b, text, jis, true)
 	case classEncrypt:
 		target := logUniform(rng, sp.minSize, sp.maxSize)
-		name, ctype, data, err := genAttachment(rng, target, i)
+		name, ctype, data, err := genAttachment(rng, target, i, sp.attach)
 		if err != nil {
 			return it, err
 		}
@@ -261,8 +266,19 @@ func writeMultipart(b *bytes.Buffer, i int, text string, jis bool, name, ctype s
 // an order sheet as .xlsx, a quotation as .docx, a PDF, or a CSV export.
 // Office files and PDFs reach large sizes through an embedded picture
 // (incompressible bytes), as real ones do.
-func genAttachment(rng *rand.Rand, size int64, i int) (name, ctype string, data []byte, err error) {
-	switch rng.IntN(10) {
+func genAttachment(rng *rand.Rand, size int64, i int, kind string) (name, ctype string, data []byte, err error) {
+	draw := rng.IntN(10)
+	switch kind {
+	case "xlsx":
+		draw = 0
+	case "docx":
+		draw = 3
+	case "pdf":
+		draw = 5
+	case "csv":
+		draw = 8
+	}
+	switch draw {
 	case 0, 1, 2:
 		data, err = orderXLSX(rng, size)
 		return fmt.Sprintf("注文明細_%d.xlsx", i), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data, err

@@ -33,6 +33,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,7 @@ type options struct {
 	seed                uint64
 	minSize, maxSize    int64
 	mix                 [numClasses]float64
+	attach              string // attachment kind of encrypt-class mail
 	bin                 string // sendguard binary to start
 	gatewayAddr         string // or an already running gateway
 	gatewayPID          int    // its pid, for CPU and RSS
@@ -82,6 +84,7 @@ func parseFlags(args []string) (options, error) {
 	minSize := fs.String("min-size", "5KB", "smallest message")
 	maxSize := fs.String("max-size", "10MB", "largest attachment")
 	mix := fs.String("mix", "70,20,10", "percent plain,encrypt,hold")
+	fs.StringVar(&o.attach, "attach", "mixed", "attachment of encrypt-class mail: mixed, xlsx, docx, pdf or csv")
 	fs.StringVar(&o.bin, "sendguard", "", "sendguard binary to start (default: bin/sendguard, else sendguard in PATH)")
 	fs.StringVar(&o.gatewayAddr, "gateway", "", "measure a running gateway at this address instead (its delivery.next_hop must be -sink)")
 	fs.StringVar(&o.sinkAddr, "sink", "127.0.0.1:0", "loopback address of the counting sink (the next hop)")
@@ -121,6 +124,9 @@ func parseFlags(args []string) (options, error) {
 		}
 	}
 	o.seed = *seed
+	if !slices.Contains(attachKinds, o.attach) {
+		return o, fmt.Errorf("-attach: want one of %s", strings.Join(attachKinds, ", "))
+	}
 	parts := strings.Split(*mix, ",")
 	if len(parts) != int(numClasses) {
 		return o, errors.New("-mix: want three percentages plain,encrypt,hold")
@@ -202,7 +208,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	items, err := genCorpus(corpusDir, corpusSpec{n: o.n, seed: o.seed, minSize: o.minSize, maxSize: o.maxSize, mix: o.mix})
+	items, err := genCorpus(corpusDir, corpusSpec{n: o.n, seed: o.seed, minSize: o.minSize, maxSize: o.maxSize, mix: o.mix, attach: o.attach})
 	if err != nil {
 		return nil, fmt.Errorf("generate corpus: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"time"
@@ -31,9 +32,9 @@ func ratio(a, b float64) string {
 // print writes the report as a Markdown table (the README shows one).
 func (r *report) print(w io.Writer) {
 	o := r.opts
-	fmt.Fprintf(w, "corpus: %d messages (%d plain, %d encrypt, %d hold), %.1f MB, %s-%s, seed %d; %d sessions; load average at start %s (shared machine: compare ratios, not absolute figures)\n\n",
+	fmt.Fprintf(w, "corpus: %d messages (%d plain, %d encrypt, %d hold), %.1f MB, %s-%s, %s attachments, seed %d; %d sessions; load average at start %s (shared machine: compare ratios, not absolute figures)\n\n",
 		o.n, r.classCount[classPlain], r.classCount[classEncrypt], r.classCount[classHold], float64(r.bytes)/1e6,
-		sizeString(o.minSize), sizeString(o.maxSize), o.seed, o.sessions, r.load)
+		sizeString(o.minSize), sizeString(o.maxSize), cmp.Or(o.attach, "mixed"), o.seed, o.sessions, r.load)
 	if r.sendguard == nil {
 		return
 	}
