@@ -13,6 +13,7 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 	"github.com/sendguard/sendguard/crypto/aeszip"
+	"github.com/sendguard/sendguard/internal/b64"
 )
 
 // addFile decodes one attachment's body, names it and hands it to the
@@ -23,8 +24,8 @@ func (rw *rewriter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("attachment %d: %w", idx, err)
 	}
-	if b, ok := dec.(*base64Reader); ok {
-		defer b.release() // put reads the attachment to its end before returning
+	if b, ok := dec.(*b64.Reader); ok {
+		defer b.Release() // put reads the attachment to its end before returning
 	}
 	name := p.filename
 	if p.isMessage {
@@ -80,7 +81,7 @@ func decodeBody(cte string, r io.Reader) (io.Reader, error) {
 	case "", "7bit", "8bit", "binary":
 		return r, nil
 	case "base64":
-		return newBase64Reader(r), nil
+		return b64.NewReader(r), nil
 	case "quoted-printable":
 		return quotedprintable.NewReader(r), nil
 	}

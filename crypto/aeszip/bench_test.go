@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -174,4 +175,35 @@ func BenchmarkRatios(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSmallEntryAB writes a 10 KB AES-256 entry (a typical attachment
+// of an encrypt-class mail, where the key derivation weighs most) with the
+// Go and with the assembly key derivation alternately in each iteration and
+// reports each one's thread CPU time and their ratio.
+func BenchmarkSmallEntryAB(b *testing.B) {
+	if !aeszip.SetSHANI(true) {
+		b.Skip("no SHA-NI")
+	}
+	defer aeszip.SetSHANI(true)
+	data, err := io.ReadAll(newTextReader(10 << 10))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var cpu [2]time.Duration
+	for b.Loop() {
+		for i, asm := range []bool{false, true} {
+			aeszip.SetSHANI(asm)
+			t0 := aeszip.ThreadCPU()
+			writeEncrypted(b, data, aeszip.AES256, dir)
+			cpu[i] += aeszip.ThreadCPU() - t0
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(cpu[0].Microseconds())/n, "generic-cpu-µs")
+	b.ReportMetric(float64(cpu[1].Microseconds())/n, "asm-cpu-µs")
+	b.ReportMetric(cpu[1].Seconds()/cpu[0].Seconds(), "asm/generic")
 }

@@ -6,22 +6,32 @@ import (
 	"encoding"
 	"encoding/binary"
 	"fmt"
+	"hash"
 )
 
+// useSHANI selects the assembly derivation where the CPU has the SHA
+// extensions (tests switch it to compare).
+var useSHANI = hasSHANI()
+
 // pbkdf2SHA1 is PBKDF2-HMAC-SHA1 (RFC 8018 section 5.2), the same output as
-// crypto/pbkdf2.Key(sha1.New, ...), at about half its CPU: WinZip AES asks
-// for 1,000 rounds per entry and 66 bytes of output (4 blocks, 8,000 SHA-1
-// compressions), which made it the largest single cost of encrypting a small
-// attachment. Each round's inner and outer hash is exactly one 64-byte block
-// (the pad state, then the 20-byte U padded to a block), so the round
-// restores the saved pad state, writes that pre-padded block and reads the
-// chaining value back as the digest, instead of hmac's Reset/Sum with its
-// copies and padding writes. TestPBKDF2SameAsStdlib and FuzzPBKDF2 compare it
-// with crypto/pbkdf2.
+// crypto/pbkdf2.Key(sha1.New, ...): WinZip AES asks for 1,000 rounds per
+// entry and 66 bytes of output (4 blocks, 8,000 SHA-1 compressions), the
+// largest single cost of encrypting a small attachment. On amd64 with SHA-NI
+// it runs in assembly (pbkdf2_amd64.s), elsewhere in Go.
+// TestPBKDF2SameAsStdlib and FuzzPBKDF2 compare both with crypto/pbkdf2.
 func pbkdf2SHA1(password string, salt []byte, iter, keyLen int) ([]byte, error) {
 	if iter < 1 || keyLen < 1 {
 		return nil, fmt.Errorf("pbkdf2: %d rounds, %d bytes", iter, keyLen)
 	}
+	if useSHANI {
+		return pbkdf2SHA1NI(password, salt, iter, keyLen)
+	}
+	return pbkdf2SHA1Generic(password, salt, iter, keyLen)
+}
+
+// padStates returns a SHA-1 hash and its marshalled states after the HMAC
+// key's ipad and opad blocks.
+func padStates(password string) (h hash.Hash, inner, outer []byte, err error) {
 	var ipad, opad [sha1.BlockSize]byte
 	key := []byte(password)
 	if len(key) > sha1.BlockSize {
@@ -34,32 +44,46 @@ func pbkdf2SHA1(password string, salt []byte, iter, keyLen int) ([]byte, error) 
 		ipad[i] ^= 0x36
 		opad[i] ^= 0x5c
 	}
-	h := sha1.New()
-	un, ok1 := h.(encoding.BinaryUnmarshaler)
-	ap, ok2 := h.(encoding.BinaryAppender)
-	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("pbkdf2: sha1 state cannot be saved")
+	defer clear(ipad[:])
+	defer clear(opad[:])
+	h = sha1.New()
+	ap, ok := h.(encoding.BinaryAppender)
+	if _, ok2 := h.(encoding.BinaryUnmarshaler); !ok || !ok2 {
+		return nil, nil, nil, fmt.Errorf("pbkdf2: sha1 state cannot be saved")
 	}
 	h.Write(ipad[:])
-	inner, err := ap.AppendBinary(nil)
-	if err != nil {
-		return nil, fmt.Errorf("pbkdf2: %w", err)
+	if inner, err = ap.AppendBinary(nil); err != nil {
+		return nil, nil, nil, fmt.Errorf("pbkdf2: %w", err)
 	}
 	h.Reset()
 	h.Write(opad[:])
-	outer, err := ap.AppendBinary(nil)
-	if err != nil {
-		return nil, fmt.Errorf("pbkdf2: %w", err)
+	if outer, err = ap.AppendBinary(nil); err != nil {
+		return nil, nil, nil, fmt.Errorf("pbkdf2: %w", err)
 	}
-	clear(ipad[:])
-	clear(opad[:])
-
 	// The marshalled state is a 4-byte magic followed by the five chaining
 	// words big-endian; after whole blocks those words are the digest.
-	const stateDigest = 4
-	if len(inner) < stateDigest+sha1.Size {
-		return nil, fmt.Errorf("pbkdf2: unexpected sha1 state")
+	if len(inner) < stateDigest+sha1.Size || len(outer) < stateDigest+sha1.Size {
+		return nil, nil, nil, fmt.Errorf("pbkdf2: unexpected sha1 state")
 	}
+	return h, inner, outer, nil
+}
+
+// stateDigest is where the chaining words start in a marshalled SHA-1.
+const stateDigest = 4
+
+// pbkdf2SHA1Generic is about half crypto/pbkdf2's CPU: each round's inner
+// and outer hash is exactly one 64-byte block (the pad state, then the
+// 20-byte U padded to a block), so the round restores the saved pad state,
+// writes that pre-padded block and reads the chaining value back as the
+// digest, instead of hmac's Reset/Sum with its copies and padding writes.
+func pbkdf2SHA1Generic(password string, salt []byte, iter, keyLen int) ([]byte, error) {
+	h, inner, outer, err := padStates(password)
+	if err != nil {
+		return nil, err
+	}
+	un := h.(encoding.BinaryUnmarshaler)
+	ap := h.(encoding.BinaryAppender)
+
 	var blk [sha1.BlockSize]byte
 	blk[sha1.Size] = 0x80
 	binary.BigEndian.PutUint64(blk[sha1.BlockSize-8:], (sha1.BlockSize+sha1.Size)*8)

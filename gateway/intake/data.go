@@ -36,7 +36,10 @@ var (
 )
 
 // dataChecker copies DATA to the spool while enforcing line endings and
-// header limits. It sees every byte once; it never buffers a line.
+// header limits. It never buffers a line. The header section goes byte by
+// byte; in the body, lines that need nothing are found with IndexByte and
+// passed on as runs, and a chunk with nothing to normalize is written
+// through as it came.
 type dataChecker struct {
 	w         io.Writer
 	normalize bool // rewrite bare LF/CR to CRLF instead of refusing
@@ -45,7 +48,6 @@ type dataChecker struct {
 
 	prevCR    bool
 	inHeader  bool
-	atLineBeg bool
 	hdrBytes  int64
 	lineStart [10]byte // first bytes of the current header line
 	lineLen   int
@@ -57,7 +59,7 @@ type dataChecker struct {
 
 func newDataChecker(w io.Writer, normalize bool, maxLine int) *dataChecker {
 	b := bufpool.Get()
-	return &dataChecker{w: w, normalize: normalize, maxLine: maxLine, inHeader: true, atLineBeg: true, pooled: b, buf: (*b)[:0]}
+	return &dataChecker{w: w, normalize: normalize, maxLine: maxLine, inHeader: true, pooled: b, buf: (*b)[:0]}
 }
 
 // release gives the output buffer back once DATA is copied; a later Write
@@ -71,62 +73,114 @@ func (d *dataChecker) release() {
 
 var receivedPrefix = []byte("received:")
 
+// Write checks p and passes it on. On a refusal nothing of p is written.
 func (d *dataChecker) Write(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
-	out := d.buf[:0]
-	for _, c := range p {
-		if d.prevCR && c != '\n' {
-			// Bare CR.
-			if !d.normalize {
-				d.err = errBareLF
-				return 0, d.err
-			}
-			out = append(out, '\n')
-			d.endLine()
-		}
-		if c == '\n' && !d.prevCR {
-			if !d.normalize {
-				d.err = errBareLF
-				return 0, d.err
-			}
-			out = append(out, '\r')
-		}
-		d.prevCR = c == '\r'
-		out = append(out, c)
-		if c == '\n' {
-			d.lineBytes = 0
-		} else if d.lineBytes++; d.maxLine > 0 && d.lineBytes+1 > d.maxLine {
-			// CRLF included (the LF still to come), as RFC 5321
-			// §4.5.3.1.6 counts.
-			d.err = &dataError{kind: DataLineTooLong, limit: d.maxLine}
-			return 0, d.err
-		}
-		if d.inHeader {
-			d.hdrBytes++
-			if d.hdrBytes > maxHeaderBytes {
-				d.err = errHeaderTooBig
-				return 0, d.err
-			}
-			if c == '\n' {
-				d.endLine()
-			} else if c != '\r' {
-				if d.lineLen < len(d.lineStart) {
-					d.lineStart[d.lineLen] = c
-				}
-				d.lineLen++
+	// out is p[:from] with the inserted line-end bytes, once there is one.
+	out, from, edited := d.buf[:0], 0, false
+	for i := 0; i < len(p); {
+		if !d.inHeader && !d.prevCR {
+			if n := d.run(p[i:]); n > 0 {
+				i += n
+				continue
 			}
 		}
-		if d.err != nil {
-			return 0, d.err
+		ins, err := d.step(p[i])
+		if err != nil {
+			return 0, err
 		}
+		if ins != 0 {
+			out = append(out, p[from:i]...)
+			out = append(out, ins)
+			from, edited = i, true
+		}
+		i++
 	}
-	d.buf = out[:0]
-	if _, err := d.w.Write(out); err != nil {
+	data := p
+	if edited {
+		out = append(out, p[from:]...)
+		d.buf, data = out[:0], out
+	}
+	if _, err := d.w.Write(data); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// run returns how many leading bytes of a body chunk pass unchanged
+// without a decision (the previous byte was no CR): whole CRLF lines
+// within the limit, else the bytes before the next CR or LF that keep
+// the line within it. step decides the byte after them.
+func (d *dataChecker) run(b []byte) int {
+	lf := bytes.IndexByte(b, '\n')
+	line := b
+	if lf >= 0 {
+		line = b[:lf]
+	}
+	cr := bytes.IndexByte(line, '\r')
+	// After the CR the line holds lineBytes+lf bytes; the LF still counts.
+	if lf > 0 && cr == lf-1 && (d.maxLine <= 0 || d.lineBytes+lf+1 <= d.maxLine) {
+		d.lineBytes = 0
+		return lf + 1
+	}
+	n := len(line)
+	if cr >= 0 {
+		n = cr
+	}
+	if d.maxLine > 0 {
+		n = min(n, max(d.maxLine-1-d.lineBytes, 0))
+	}
+	d.lineBytes += n
+	return n
+}
+
+// step applies the rules to one byte c. ins is a byte to write before c
+// (0 for none): the LF of a bare CR or the CR of a bare LF when
+// normalizing.
+func (d *dataChecker) step(c byte) (ins byte, err error) {
+	if d.prevCR && c != '\n' {
+		// Bare CR.
+		if !d.normalize {
+			d.err = errBareLF
+			return 0, d.err
+		}
+		ins = '\n'
+		d.endLine()
+	}
+	if c == '\n' && !d.prevCR {
+		if !d.normalize {
+			d.err = errBareLF
+			return 0, d.err
+		}
+		ins = '\r'
+	}
+	d.prevCR = c == '\r'
+	if c == '\n' {
+		d.lineBytes = 0
+	} else if d.lineBytes++; d.maxLine > 0 && d.lineBytes+1 > d.maxLine {
+		// CRLF included (the LF still to come), as RFC 5321
+		// §4.5.3.1.6 counts.
+		d.err = &dataError{kind: DataLineTooLong, limit: d.maxLine}
+		return 0, d.err
+	}
+	if d.inHeader {
+		d.hdrBytes++
+		if d.hdrBytes > maxHeaderBytes {
+			d.err = errHeaderTooBig
+			return 0, d.err
+		}
+		if c == '\n' {
+			d.endLine()
+		} else if c != '\r' {
+			if d.lineLen < len(d.lineStart) {
+				d.lineStart[d.lineLen] = c
+			}
+			d.lineLen++
+		}
+	}
+	return ins, d.err
 }
 
 // endLine is called at each LF while in the header section.

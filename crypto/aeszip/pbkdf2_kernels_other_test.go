@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package aeszip
+
+func asmImpls() []pbkdf2Impl { return nil }
