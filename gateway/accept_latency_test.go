@@ -33,10 +33,9 @@ import (
 // default the step worker's spare P on and off
 // (disposition.StepRunner.NoSpareProc); with SENDGUARD_LOAD_AB_INLINE=1
 // small bodies inline or in files (spool.Store.NoInline); with
-// SENDGUARD_LOAD_AB_PACE=1 the
-// derived copies' chunked writeback on and off (spool.Store.DerivedPace),
-// with SENDGUARD_LOAD_AB_PACE=N (bytes, > 1) chunks of N against the
-// default.
+// SENDGUARD_LOAD_AB_PACE=1 the derived copies' chunked writeback on and
+// off (spool.Store.DerivedPace), with SENDGUARD_LOAD_AB_PACE=N (bytes,
+// > 1) chunks of N against the default.
 // SENDGUARD_TRACE=FILE writes an execution trace of each release phase to
 // FILE.1, FILE.2, …, each probe a "probe-idle" or "probe-busy" region, to
 // see what slow acceptances wait on.
