@@ -416,6 +416,43 @@ func (s *Store) Update(id string, fn func(tx *bbolt.Tx, rec *Record) error) erro
 	})
 }
 
+// Replace writes rec over the stored record of the same ID in a
+// group-committed transaction. Of the stored record it decodes only what
+// check and the indexes need (its state and next attempt), not the
+// recipients and report that rec replaces anyway. check may refuse the
+// stored state, writing nothing; extra, if set, runs in the same
+// transaction before rec is written.
+func (s *Store) Replace(rec *Record, check func(State) error, extra func(tx *bbolt.Tx) error) error {
+	return s.commit(false, func(tx *bbolt.Tx) error {
+		prev, err := getIndexedTx(tx, rec.ID)
+		if err != nil {
+			return err
+		}
+		if err := check(prev.State); err != nil {
+			return err
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		return putTx(tx, rec, &prev)
+	})
+}
+
+// getIndexedTx decodes only the indexed fields of a stored record.
+func getIndexedTx(tx *bbolt.Tx, id string) (indexed, error) {
+	v := tx.Bucket(bucketMsgs).Get([]byte(id))
+	if v == nil {
+		return indexed{}, ErrNotFound
+	}
+	var p indexed
+	if err := json.Unmarshal(v, &p); err != nil {
+		return indexed{}, fmt.Errorf("decode record %s: %w", id, err)
+	}
+	return p, nil
+}
+
 // Commit runs fn in a group-committed write transaction.
 func (s *Store) Commit(fn func(tx *bbolt.Tx) error) error { return s.commit(false, fn) }
 
