@@ -242,8 +242,12 @@ func foldTx(tx *bbolt.Tx, entries []journalEntry) error {
 		if v == nil {
 			continue
 		}
-		// Only the state and the recipients' status: the rest of the
-		// record (report, decision) is not needed to place a mark.
+		// Most entries are of finished messages: their state alone
+		// drops them. Otherwise only the recipients' status is decoded,
+		// not the rest of the record (report, decision).
+		if p, ok := peekIndexed(v); ok && p.State.Final() {
+			continue
+		}
 		var rec rcptView
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("decode record %s: %w", e.ID, err)

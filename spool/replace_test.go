@@ -140,8 +140,9 @@ func BenchmarkFinishTx(b *testing.B) {
 	})
 }
 
-// BenchmarkFoldDecode compares decoding a whole record with decoding the
-// state and recipients that placing a delivery mark needs.
+// BenchmarkFoldDecode compares decoding a whole record with decoding only
+// its indexed fields (encoding/json, peekIndexed) or the state and
+// recipients that placing a delivery mark needs.
 func BenchmarkFoldDecode(b *testing.B) {
 	q, _ := deliveredRecord(NewID(), time.Now())
 	v, _ := json.Marshal(q)
@@ -151,6 +152,23 @@ func BenchmarkFoldDecode(b *testing.B) {
 			var r Record
 			if err := json.Unmarshal(v, &r); err != nil || len(r.Rcpts) != 1 {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("indexed-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var p indexed
+			if err := json.Unmarshal(v, &p); err != nil || p.State != StateQueued {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("indexed-peek", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if p, ok := peekIndexed(v); !ok || p.State != StateQueued {
+				b.Fatal("peek failed")
 			}
 		}
 	})

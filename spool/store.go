@@ -446,11 +446,7 @@ func getIndexedTx(tx *bbolt.Tx, id string) (indexed, error) {
 	if v == nil {
 		return indexed{}, ErrNotFound
 	}
-	var p indexed
-	if err := json.Unmarshal(v, &p); err != nil {
-		return indexed{}, fmt.Errorf("decode record %s: %w", id, err)
-	}
-	return p, nil
+	return decodeIndexed(id, v)
 }
 
 // Commit runs fn in a group-committed write transaction.
@@ -489,8 +485,7 @@ func putTx(tx *bbolt.Tx, rec *Record, prev *indexed) error {
 			// Only the fields the indexes need: decoding the whole
 			// previous record (recipients, report) was most of a
 			// rewrite's JSON cost.
-			var p indexed
-			if err := json.Unmarshal(old, &p); err == nil {
+			if p, err := decodeIndexed(rec.ID, old); err == nil {
 				prev = &p
 			}
 		}
