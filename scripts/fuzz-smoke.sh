@@ -10,20 +10,24 @@ cd "$(dirname "$0")/.."
 t=${1:-10s}
 secs=${t%s}
 status=0
-for pkg in $(go list ./...); do
-  dir=$(go list -f '{{.Dir}}' "$pkg")
-  for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/func //' | sort -u); do
-    echo "-- $pkg $f"
-    for budget in "$secs" "$((secs * 2))"; do
-      out=$(go test -run '^$' -fuzz "^$f\$" -fuzztime "${budget}s" -fuzzminimizetime 5s "$pkg" 2>&1)
-      rc=$?
-      echo "$out" | grep -v '^fuzz: elapsed'
-      if [ $rc -eq 0 ]; then break; fi
-      if [ "$budget" != "$secs" ] || echo "$out" | grep -q 'Failing input written' || ! echo "$out" | grep -q 'context deadline exceeded'; then
-        status=1
-        break
-      fi
-      echo "   (no finding; the engine ran out of time, retrying once)"
+# The modules under third_party/ (forks used through a replace) too: go test
+# fuzzes only packages of the module it runs in, so each from its own root.
+for mod in . $(dirname $(ls third_party/*/go.mod 2>/dev/null) 2>/dev/null); do
+  for pkg in $(cd "$mod" && go list ./...); do
+    dir=$(cd "$mod" && go list -f '{{.Dir}}' "$pkg")
+    for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/func //' | sort -u); do
+      echo "-- $pkg $f"
+      for budget in "$secs" "$((secs * 2))"; do
+        out=$(cd "$mod" && go test -run '^$' -fuzz "^$f\$" -fuzztime "${budget}s" -fuzzminimizetime 5s "$pkg" 2>&1)
+        rc=$?
+        echo "$out" | grep -v '^fuzz: elapsed'
+        if [ $rc -eq 0 ]; then break; fi
+        if [ "$budget" != "$secs" ] || echo "$out" | grep -q 'Failing input written' || ! echo "$out" | grep -q 'context deadline exceeded'; then
+          status=1
+          break
+        fi
+        echo "   (no finding; the engine ran out of time, retrying once)"
+      done
     done
   done
 done

@@ -42,8 +42,12 @@ if [ -f e2e/package.json ] && command -v npm >/dev/null; then
   fi
 fi
 
+# third_party/go-smtp is a module of its own (a fork used through a replace),
+# which ./... does not reach: its package is named explicitly.
+forks="github.com/emersion/go-smtp"
+
 echo "== go vet"
-go vet ./...
+go vet ./... $forks
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
@@ -53,7 +57,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/skipreport" ./scripts/skipreport
 set +e
-go test -race -count=1 -timeout 20m -json ./... | "$work/skipreport" -summary "$work/skipped"
+go test -race -count=1 -timeout 20m -json ./... $forks | "$work/skipreport" -summary "$work/skipped"
 status=${PIPESTATUS[0]}
 set -e
 
