@@ -311,11 +311,22 @@ func (s *Store) InlineBody(id string) ([]byte, error) {
 
 // RemoveBody deletes a message's files (the body and every derived copy)
 // once its record is final or gone.
-func (s *Store) RemoveBody(id string) error {
+func (s *Store) RemoveBody(id string) error { return s.removeFiles(id, true) }
+
+// RemoveFinished is RemoveBody for a record that has just become final,
+// less the unlink of a body file that a body kept inline never had (it
+// went from the database with the final state's commit): a failed
+// unlink per delivered message. Purge still removes by ID what is left.
+func (s *Store) RemoveFinished(rec *Record) error { return s.removeFiles(rec.ID, !rec.InlineBody) }
+
+func (s *Store) removeFiles(id string, bodyFile bool) error {
 	s.dropPending(id)
-	err := os.Remove(s.BodyPath(id))
-	if errors.Is(err, os.ErrNotExist) {
-		err = nil
+	var err error
+	if bodyFile {
+		err = os.Remove(s.BodyPath(id))
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil
+		}
 	}
 	s.derivedMu.Lock()
 	suffixes := s.derived[id]
