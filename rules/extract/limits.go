@@ -23,6 +23,10 @@ type Limits struct {
 	// format needs random access; beyond it the bytes go to a temporary
 	// file in TempDir.
 	MaxMemory int64
+	// MaxMemoryTotal is how much all walks in the process hold in memory
+	// that way at once; an attachment that would take more goes to a
+	// temporary file too, however small.
+	MaxMemoryTotal int64
 	// MaxAttachment is the largest attachment (or archive entry) buffered
 	// for random access; larger ones are unscannable.
 	MaxAttachment int64
@@ -54,18 +58,19 @@ type Limits struct {
 // a few tens of megabytes.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxDepth:      5,
-		MaxEntries:    2000,
-		MaxInflated:   512 << 20,
-		MaxRatio:      100,
-		MaxPartText:   8 << 20,
-		MaxMemory:     16 << 20,
-		MaxAttachment: 128 << 20,
-		MaxFallback:   8 << 20,
-		Timeout:       60 * time.Second,
-		PDFTimeout:    15 * time.Second,
-		PDFCPU:        10 * time.Second,
-		PDFMemory:     1 << 30,
+		MaxDepth:       5,
+		MaxEntries:     2000,
+		MaxInflated:    512 << 20,
+		MaxRatio:       100,
+		MaxPartText:    8 << 20,
+		MaxMemory:      16 << 20,
+		MaxMemoryTotal: 64 << 20,
+		MaxAttachment:  128 << 20,
+		MaxFallback:    8 << 20,
+		Timeout:        60 * time.Second,
+		PDFTimeout:     15 * time.Second,
+		PDFCPU:         10 * time.Second,
+		PDFMemory:      1 << 30,
 	}
 }
 
@@ -88,6 +93,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxMemory <= 0 {
 		l.MaxMemory = d.MaxMemory
+	}
+	if l.MaxMemoryTotal <= 0 {
+		l.MaxMemoryTotal = d.MaxMemoryTotal
 	}
 	if l.MaxAttachment <= 0 {
 		l.MaxAttachment = d.MaxAttachment

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sendguard/sendguard/rules"
 )
@@ -21,22 +22,59 @@ type spilled struct {
 
 // spill reads r for a format that needs random access. It returns a
 // limitError when r is larger than Limits.MaxAttachment.
+//
+// Bytes held in memory are reserved from a budget shared by every walk in
+// the process (Limits.MaxMemoryTotal) as the buffer grows: once it is
+// spent, or past this attachment's MaxMemory, what was read so far and the
+// rest go to a temporary file. So fifty sessions carrying 20 MB Office
+// files hold at most the budget in memory, not fifty times 16 MiB.
 func (w *walker) spill(r io.Reader) (*spilled, error) {
-	mem := spillPool.Get().(*bytes.Buffer)
-	mem.Reset()
+	bp := spillPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	reserved := int64(0)
 	release := func() {
-		if mem.Cap() <= maxPooledSpill {
-			spillPool.Put(mem)
+		spillMem.Add(-reserved)
+		reserved = 0
+		if cap(buf) <= maxPooledSpill {
+			*bp = buf[:0]
+			spillPool.Put(bp)
 		}
 	}
-	n, err := io.Copy(mem, io.LimitReader(r, w.lim.MaxMemory+1))
-	if err != nil {
-		release()
-		return nil, err
+	limit := w.lim.MaxMemory + 1 // one more byte tells "larger than MaxMemory"
+	if c := int64(cap(buf)); c > 0 {
+		// A pooled buffer's room counts from the start.
+		if c > limit || !reserveSpill(c, w.lim.MaxMemoryTotal) {
+			buf = nil
+		} else {
+			reserved = c
+		}
 	}
-	if n <= w.lim.MaxMemory {
+	inMemory := false
+	for {
+		if len(buf) == cap(buf) {
+			want := min(max(2*int64(cap(buf)), 64<<10), limit)
+			if want <= int64(cap(buf)) || !reserveSpill(want-reserved, w.lim.MaxMemoryTotal) {
+				break // to a file
+			}
+			reserved = want
+			if want > int64(cap(buf)) {
+				buf = append(make([]byte, 0, want), buf...)
+			}
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			inMemory = int64(len(buf)) < limit
+			break
+		}
+		if err != nil {
+			release()
+			return nil, err
+		}
+	}
+	if inMemory {
 		// nothing read from the buffer outlives close: readers copy out
-		return &spilled{ReaderAt: bytes.NewReader(mem.Bytes()), size: n, close: release}, nil
+		return &spilled{ReaderAt: bytes.NewReader(buf), size: int64(len(buf)), close: release}, nil
 	}
 	defer release()
 	f, err := os.CreateTemp(w.lim.TempDir, "sendguard-extract-*")
@@ -47,7 +85,8 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}
-	if _, err := f.Write(mem.Bytes()); err != nil {
+	n := int64(len(buf))
+	if _, err := f.Write(buf); err != nil {
 		done()
 		return nil, fmt.Errorf("write spill file: %w", err)
 	}
@@ -63,12 +102,31 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 	return &spilled{ReaderAt: f, size: n + m, close: done}, nil
 }
 
-// spillPool keeps the in-memory buffers of spill between attachments, so a
-// steady flow of Office files does not allocate (and collect) each one's
-// size again; a buffer grown past maxPooledSpill is left to the collector.
-var spillPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// spillMem is the bytes of attachments all walks hold in memory for
+// random access (reserved as their buffers grow).
+var spillMem atomic.Int64
 
-const maxPooledSpill = 32 << 20
+// reserveSpill takes n more bytes from the shared budget of total, or
+// reports false (and takes nothing) when that would exceed it.
+func reserveSpill(n, total int64) bool {
+	for {
+		cur := spillMem.Load()
+		if cur+n > total {
+			return false
+		}
+		if spillMem.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// spillPool keeps small in-memory buffers of spill between attachments, so
+// a steady flow of Office files does not allocate (and collect) each one's
+// size again; a buffer grown past maxPooledSpill is left to the collector,
+// as the pool's idle buffers are outside the shared budget.
+var spillPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledSpill = 1 << 20
 
 // randomAccess buffers a zip, OOXML, PDF or OLE file and reads it.
 func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (result, error) {
