@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"errors"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -26,9 +27,11 @@ var ErrClosed = errors.New("detect: document already finished")
 // on the line after a number counts. Not safe for concurrent use.
 type Document struct {
 	s    *scanner
+	res  *Result // once done
 	buf  []byte
-	pos  int // scanned up to here
-	held int // end of the last complete line, not scanned yet (≥ pos)
+	pbuf *[]byte // buf as taken from docBufs
+	pos  int     // scanned up to here
+	held int     // end of the last complete line, not scanned yet (≥ pos)
 	done bool
 	// deadline is the custom patterns' budget for the whole document.
 	deadline time.Time
@@ -36,8 +39,13 @@ type Document struct {
 
 // NewDocument starts a chunked scan; see Scan for tabular.
 func (e *Engine) NewDocument(tabular bool) *Document {
-	return &Document{s: e.newScanner(tabular)}
+	bp := docBufs.Get().(*[]byte)
+	return &Document{s: e.newScanner(tabular), buf: (*bp)[:0], pbuf: bp}
 }
+
+// docBufs are the Documents' line buffers, reused: most documents are a
+// few KB, and a mail makes several.
+var docBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // Write buffers p and scans every complete line.
 func (d *Document) Write(p []byte) (int, error) {
@@ -73,9 +81,17 @@ func (d *Document) Result() *Result {
 		d.scan(len(d.buf))
 		d.s.finish(len(d.buf))
 		d.done = true
-		d.buf = nil
+		// the result holds copies of what it reports, never the text
+		d.res = d.s.res
+		d.s.release()
+		d.s = nil
+		if cap(d.buf) <= 1<<20 {
+			*d.pbuf = d.buf[:0]
+			docBufs.Put(d.pbuf)
+		}
+		d.buf, d.pbuf = nil, nil
 	}
-	return d.s.res
+	return d.res
 }
 
 func (d *Document) scan(end int) {

@@ -94,5 +94,7 @@ func (e *Engine) Scan(text []byte, tabular bool) *Result {
 	s.run(0, len(text))
 	s.finish(len(text))
 	e.scanPatterns(text, s.res, time.Now().Add(patternBudget), 0)
-	return s.res
+	res := s.res
+	s.release()
+	return res
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -37,7 +38,30 @@ type scanner struct {
 }
 
 func (e *Engine) newScanner(tabular bool) *scanner {
-	return &scanner{e: e, res: newResult(e), tabular: tabular}
+	s, _ := scanners.Get().(*scanner)
+	if s == nil {
+		return &scanner{e: e, res: newResult(e), tabular: tabular}
+	}
+	// A fresh scanner but for the scratch buffers, which every use
+	// empties first.
+	*s = scanner{e: e, res: newResult(e), tabular: tabular,
+		digits: s.digits[:0], groups: s.groups[:0], atoms: s.atoms[:0], val: s.val[:0],
+		kwHits: s.kwHits[:0], nearBuf: s.nearBuf[:0], nameBuf: s.nameBuf[:0]}
+	return s
+}
+
+// scanners are reused: a scanner is large, and a mail makes one for every
+// part, subject and file name.
+var scanners sync.Pool
+
+// release gives s back once its result is taken; s is dead after it.
+func (s *scanner) release() {
+	if cap(s.digits)+cap(s.val)+cap(s.nearBuf)+cap(s.nameBuf) > 1<<20 {
+		return // grown by a huge token: left to the collector
+	}
+	*s = scanner{digits: s.digits, groups: s.groups, atoms: s.atoms, val: s.val,
+		kwHits: s.kwHits, nearBuf: s.nearBuf, nameBuf: s.nameBuf}
+	scanners.Put(s)
 }
 
 // run scans b[start:end]. In tabular mode every '\n' inside it (outside

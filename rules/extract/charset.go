@@ -215,9 +215,14 @@ func utf16ByZeros(s []byte) encoding.Encoding {
 // kanji count for, invalid sequences and half-width katakana (what EUC-JP
 // looks like when read as Shift_JIS) count against.
 func scoreJapanese(e encoding.Encoding, s []byte) int {
-	out, bad := decodeWith(e, s)
+	// decoded only to be scored: into a scratch buffer
+	bp := getScratch()
+	out, bad := decodeAllInto((*bp)[:0], e, s)
+	defer putScratch(bp, out)
 	score := -20 * bad
-	for _, r := range string(out) {
+	for len(out) > 0 {
+		r, n := utf8.DecodeRune(out) // as ranging over a string, without the copy
+		out = out[n:]
 		switch {
 		case r >= 0x3041 && r <= 0x30FF: // hiragana, katakana
 			score += 2

@@ -36,7 +36,21 @@ func newTextDecoder(e encoding.Encoding) textDecoder {
 	case japanese.EUCJP:
 		return &jaDecoder{tab: jaDecodeTables()}
 	}
-	return &xtextDecoder{t: e.NewDecoder()}
+	d := xtextDecoders.Get().(*xtextDecoder)
+	d.t, d.bad, d.pending = e.NewDecoder(), 0, nil
+	return d
+}
+
+// xtextDecoders keep the decoders' 4 KiB scratch between parts: an
+// ISO-2022-JP body took two (the charset check and the decoding) per mail.
+var xtextDecoders = sync.Pool{New: func() any { return new(xtextDecoder) }}
+
+// releaseTextDecoder gives d back; d is dead after it.
+func releaseTextDecoder(d textDecoder) {
+	if x, ok := d.(*xtextDecoder); ok {
+		x.t, x.pending = nil, nil
+		xtextDecoders.Put(x)
+	}
 }
 
 // decodeChunk is the window used when decoding a whole buffer: output is
@@ -47,14 +61,37 @@ const decodeChunk = 64 << 10
 // decodeAll decodes b whole into one buffer sized for the usual expansion
 // of Japanese text (two bytes to three).
 func decodeAll(e encoding.Encoding, b []byte) ([]byte, int) {
+	return decodeAllInto(make([]byte, 0, len(b)+len(b)/2+16), e, b)
+}
+
+// decodeAllInto is decodeAll appending to out.
+func decodeAllInto(out []byte, e encoding.Encoding, b []byte) ([]byte, int) {
 	d := newTextDecoder(e)
-	out := make([]byte, 0, len(b)+len(b)/2+16)
+	defer releaseTextDecoder(d)
 	for len(b) > decodeChunk {
 		out = d.Append(out, b[:decodeChunk], false)
 		b = b[decodeChunk:]
 	}
 	out = d.Append(out, b, true)
 	return out, d.Bad()
+}
+
+// scratchPool holds buffers for text decoded only to be measured (charset
+// checks and scores) and for the small windows of streamDecode; a buffer
+// grown past maxScratch is left to the collector.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+const maxScratch = 1 << 20
+
+func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
+
+// putScratch returns *bp with b, the buffer as grown from it.
+func putScratch(bp *[]byte, b []byte) {
+	if cap(b) > maxScratch {
+		return
+	}
+	*bp = b[:0]
+	scratchPool.Put(bp)
 }
 
 // jaTables maps each valid multi-byte code to its UTF-8 form, packed as

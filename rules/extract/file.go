@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -44,7 +48,10 @@ const sniffLen = 3072
 func (w *walker) file(f file, r io.Reader) error {
 	att := &rules.Attachment{Name: f.name, Location: f.loc, DeclaredType: f.declared, Depth: f.depth}
 	rr := &recordingReader{r: r}
-	head := make([]byte, sniffLen)
+	// The sniffed head is read by this file's reader only: pooled.
+	hp := getScratch()
+	head := slices.Grow((*hp)[:0], sniffLen)[:sniffLen]
+	defer putScratch(hp, head)
 	n, _ := io.ReadFull(rr, head)
 	head = head[:n]
 	mt := mimetype.Detect(head)
@@ -166,12 +173,51 @@ func classify(mt *mimetype.MIME, f file, head []byte) kind {
 // isA reports whether mt is t or a descendant of t (docx is a zip).
 func isA(mt *mimetype.MIME, t string) bool {
 	for m := mt; m != nil; m = m.Parent() {
-		if m.Is(t) {
+		if is(m, t) {
 			return true
 		}
 	}
 	return false
 }
+
+// is is m.Is(t), remembered: Is parses both media types on every call,
+// and classifying one file asks it some forty times. Its answer depends on
+// m's type string and aliases only, and the aliases are those of the type
+// (types that occur twice in mimetype's tree have none), so the type
+// string and t key it. The keys are the sniffer's types and this file's
+// questions, but a type string can carry a charset read from the content:
+// the cache stops growing at maxIsCache.
+func is(m *mimetype.MIME, t string) bool {
+	k := isKey{m.String(), t}
+	cache := *isCache.Load()
+	if v, ok := cache[k]; ok {
+		return v
+	}
+	v := m.Is(t)
+	if len(cache) >= maxIsCache {
+		return v
+	}
+	isMu.Lock()
+	defer isMu.Unlock()
+	old := *isCache.Load()
+	next := make(map[isKey]bool, len(old)+1)
+	maps.Copy(next, old)
+	next[k] = v
+	isCache.Store(&next)
+	return v
+}
+
+type isKey struct{ mime, t string }
+
+const maxIsCache = 2048
+
+// isCache is replaced whole on a miss, so readers take no lock.
+var (
+	isMu    sync.Mutex
+	isCache atomic.Pointer[map[isKey]bool]
+)
+
+func init() { isCache.Store(&map[isKey]bool{}) }
 
 func isExecutable(mt *mimetype.MIME) bool {
 	for _, t := range []string{

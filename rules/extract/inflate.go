@@ -2,6 +2,7 @@ package extract
 
 import (
 	"archive/zip"
+	"bufio"
 	"io"
 	"sync"
 
@@ -20,17 +21,24 @@ var inflaters sync.Pool
 
 type pooledInflater struct {
 	io.ReadCloser
+	// br is the decoder's byte source: given a reader without ReadByte
+	// (archive/zip passes a SectionReader) the decoder wraps it in a new
+	// bufio.Reader at every Reset, the larger part of what an Office
+	// part's inflating allocated; this one is reset instead.
+	br     *bufio.Reader
 	closed bool // a second Close must not pool it twice
 }
 
 func newInflater(r io.Reader) io.ReadCloser {
 	if p, ok := inflaters.Get().(*pooledInflater); ok {
-		if err := p.ReadCloser.(kflate.Resetter).Reset(r, nil); err == nil {
+		p.br.Reset(r)
+		if err := p.ReadCloser.(kflate.Resetter).Reset(p.br, nil); err == nil {
 			p.closed = false
 			return p
 		}
 	}
-	return &pooledInflater{ReadCloser: kflate.NewReader(r)}
+	br := bufio.NewReader(r)
+	return &pooledInflater{ReadCloser: kflate.NewReader(br), br: br}
 }
 
 func (p *pooledInflater) Close() error {
@@ -39,6 +47,7 @@ func (p *pooledInflater) Close() error {
 	}
 	p.closed = true
 	err := p.ReadCloser.Close()
+	p.br.Reset(nil) // holds no reference to the archive while pooled
 	inflaters.Put(p)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
@@ -90,7 +91,9 @@ func (w *walker) multipart(body io.Reader, boundary string, sc scope, nesting in
 			// no part at all: whatever the body holds is its text
 			w.errorf(sc.bodyLoc, "multipart with no parts; body read as text")
 			drain(pre)
-			return w.bodyText(sc.bodyLoc, "text/plain", "", &recordingReader{r: bytes.NewReader(pre.buf.Bytes())})
+			err := w.bodyText(sc.bodyLoc, "text/plain", "", &recordingReader{r: bytes.NewReader(pre.bytes())})
+			pre.done() // bodyText has read and copied the text
+			return err
 		}
 		pre.done()
 		if errors.Is(err, io.EOF) {
@@ -210,23 +213,42 @@ func (w *walker) attachedMessage(att *rules.Attachment, r io.Reader) (result, er
 // is found, so a multipart whose boundary never appears is still read.
 type preamble struct {
 	r       io.Reader
-	buf     bytes.Buffer
+	buf     *bytes.Buffer // from preambleBufs, until done
 	max     int64
 	stopped bool
 }
 
+// preambleBufs: every multipart keeps its first read (a few KB) until
+// its first part shows.
+var preambleBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (p *preamble) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if !p.stopped {
+		if p.buf == nil {
+			p.buf = preambleBufs.Get().(*bytes.Buffer)
+		}
 		room := p.max - int64(p.buf.Len())
 		p.buf.Write(b[:min(int64(n), max(room, 0))])
 	}
 	return n, err
 }
 
+// bytes is what was kept; valid until done.
+func (p *preamble) bytes() []byte {
+	if p.buf == nil {
+		return nil
+	}
+	return p.buf.Bytes()
+}
+
 func (p *preamble) done() {
 	if !p.stopped {
 		p.stopped = true
-		p.buf = bytes.Buffer{}
+		if p.buf != nil && p.buf.Cap() <= 64<<10 {
+			p.buf.Reset()
+			preambleBufs.Put(p.buf)
+		}
+		p.buf = nil
 	}
 }

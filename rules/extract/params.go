@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"fmt"
 	"github.com/sendguard/sendguard/internal/mimeparams"
 	"io"
@@ -34,7 +35,7 @@ func decodeParamBytes(raw []byte, cs string) string {
 // quoted parameters) and raw 8-bit bytes in a header value.
 func decodeWordsOrRaw(v string) string {
 	if strings.Contains(v, "=?") {
-		if d, err := newWordDecoder().DecodeHeader(v); err == nil {
+		if d, err := wordDecoder.DecodeHeader(v); err == nil {
 			v = d
 		}
 	}
@@ -47,9 +48,33 @@ func decodeWordsOrRaw(v string) string {
 	return v
 }
 
-// newWordDecoder resolves RFC 2047 charsets with the package's aliases.
-func newWordDecoder() *mime.WordDecoder {
-	return &mime.WordDecoder{CharsetReader: charsetReader}
+// wordDecoder resolves RFC 2047 charsets with the package's aliases. It
+// holds no state and is safe for concurrent use.
+var wordDecoder = &mime.WordDecoder{CharsetReader: wordReader}
+
+// wordReader decodes one encoded word at once. mime.WordDecoder copies
+// what charsetReader returns with io.Copy: a streaming transform reader
+// cost its two 4 KiB buffers and io.Copy's 32 KiB one per word, for a
+// few bytes of Subject or file name. The result is the decoder's
+// (transform.Bytes and a transform.Reader run the same transformer), and
+// an error fails the word as it did.
+func wordReader(label string, input io.Reader) (io.Reader, error) {
+	if isASCIILabel(label) {
+		return input, nil
+	}
+	e := lookupCharset(label)
+	if e == nil {
+		return nil, fmt.Errorf("unknown charset %q", label)
+	}
+	raw, err := io.ReadAll(input)
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.NewDecoder().Bytes(raw)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(out), nil // a WriterTo: io.Copy takes no buffer
 }
 
 func charsetReader(label string, input io.Reader) (io.Reader, error) {

@@ -74,6 +74,9 @@ type Sandbox struct {
 	slots chan struct{}
 	// running counts live children, for tests and metrics.
 	running atomic.Int32
+	// lastPID is the last child started, for tests: a child that dies at
+	// once (a memory budget) can be gone before anyone sees it in /proc.
+	lastPID atomic.Int64
 }
 
 // NewSandbox returns a Sandbox running at most maxConcurrent workers
@@ -236,6 +239,7 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) 
 	}
 	s.running.Add(1)
 	defer s.running.Add(-1)
+	s.lastPID.Store(int64(cmd.Process.Pid))
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	var werr error

@@ -4,6 +4,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"io"
+	"slices"
 	"sync"
 
 	"golang.org/x/text/encoding"
@@ -39,6 +40,7 @@ type textBuf struct {
 	sink    io.Writer
 	err     error       // the sink's first error
 	hash    hash.Hash64 // body text: what the tolerant re-read compares
+	pooled  *[]byte     // streaming: b's scratch buffer, given back by finish
 }
 
 // newTextBuf returns the text collector of the part at loc: streaming when
@@ -72,6 +74,11 @@ func (t *textBuf) write(p []byte) {
 		t.emit(p) // a whole window: no copy
 		return
 	}
+	if t.b == nil && t.streaming() {
+		// only a staging window when streaming: pooled
+		t.pooled = getScratch()
+		t.b = (*t.pooled)[:0]
+	}
 	t.b = append(t.b, p...)
 	if t.streaming() && len(t.b) >= streamChunk {
 		t.flush()
@@ -88,6 +95,10 @@ func (t *textBuf) byte(c byte) {
 	}
 	t.n++
 	t.last = c
+	if t.b == nil && t.streaming() {
+		t.pooled = getScratch()
+		t.b = (*t.pooled)[:0]
+	}
 	t.b = append(t.b, c)
 	if t.streaming() && len(t.b) >= streamChunk {
 		t.flush()
@@ -138,6 +149,10 @@ func (t *textBuf) finish(p *Part) {
 		return
 	}
 	t.flush()
+	if t.pooled != nil {
+		putScratch(t.pooled, t.b)
+		t.pooled, t.b = nil, nil
+	}
 	p.Text = nil
 	p.Sink = t.sink
 	p.streamErr = t.err
@@ -174,8 +189,12 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 	// Most parts are a few KB of mail text: they are read into a buffer of
 	// their size; only a part that fills it takes the pooled windows (a
 	// gateway collects often, emptying pools, and would otherwise allocate
-	// both windows for every body).
-	in := make([]byte, smallText)
+	// both windows for every body). The small buffers come from a pool
+	// too: made per part they were most of the bytes a few-KB mail cost.
+	sp := getScratch()
+	small := slices.Grow((*sp)[:0], smallText)[:smallText]
+	defer putScratch(sp, small)
+	in := small
 	n, err := io.ReadFull(lr, in)
 	var out []byte
 	if err == nil && lr.N > 0 {
@@ -192,7 +211,9 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 		m, err = io.ReadFull(lr, in[n:])
 		n += m
 	} else {
-		out = make([]byte, 0, 3*n+16)
+		op := getScratch()
+		out = slices.Grow((*op)[:0], 3*n+16)
+		defer func() { putScratch(op, out) }()
 	}
 	eof := err != nil
 	cut := !eof
@@ -211,6 +232,7 @@ func (w *walker) streamDecode(r io.Reader, cs string, xmlDecl, checkTabular bool
 		first, enc = first[3:], unicode.UTF8 // the BOM is not text
 	}
 	d := newTextDecoder(enc)
+	defer releaseTextDecoder(d)
 	chunk := first
 	for i := 0; ; i++ {
 		out = d.Append(out[:0], chunk, eof)
@@ -264,6 +286,9 @@ func chooseCharset(first []byte, declared string, cut bool) (enc encoding.Encodi
 // of a window that goes on (cut) is not one.
 func badIn(e encoding.Encoding, b []byte, cut bool) int {
 	d := newTextDecoder(e)
-	d.Append(make([]byte, 0, len(b)+len(b)/2+16), b, !cut)
+	defer releaseTextDecoder(d)
+	bp := getScratch()
+	out := d.Append((*bp)[:0], b, !cut)
+	putScratch(bp, out)
 	return d.Bad()
 }
