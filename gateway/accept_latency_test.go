@@ -33,11 +33,9 @@ import (
 // default the step worker's spare P on and off
 // (disposition.StepRunner.NoSpareProc); with SENDGUARD_LOAD_AB_INLINE=1
 // small bodies inline or in files (spool.Store.NoInline); with
-// SENDGUARD_LOAD_AB_FLUSH=1 derived copies' chunks written back or
-// fsynced (spool.Store.DerivedFlush); with SENDGUARD_LOAD_AB_PACE=1 the
-// derived copies' chunked writeback on and off (spool.Store.DerivedPace),
-// with SENDGUARD_LOAD_AB_PACE=N (bytes, > 1) chunks of N against the
-// default.
+// SENDGUARD_LOAD_AB_PACE=1 the derived copies' chunked writeback on and
+// off (spool.Store.DerivedPace), with SENDGUARD_LOAD_AB_PACE=N (bytes,
+// > 1) chunks of N against the default.
 // SENDGUARD_TRACE=FILE writes an execution trace of each release phase to
 // FILE.1, FILE.2, …, each probe a "probe-idle" or "probe-busy" region, to
 // see what slow acceptances wait on.
@@ -55,9 +53,6 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 	variants := []releaseVariant{{name: "spare-P"}, {name: "no-spare-P", noSpare: true}}
 	if os.Getenv("SENDGUARD_LOAD_AB_INLINE") != "" {
 		variants = []releaseVariant{{name: "inline"}, {name: "files", noInline: true}}
-	}
-	if os.Getenv("SENDGUARD_LOAD_AB_FLUSH") != "" {
-		variants = []releaseVariant{{name: "written-back"}, {name: "flushed", flush: true}}
 	}
 	if os.Getenv("SENDGUARD_LOAD_AB_PACE") != "" {
 		variants = []releaseVariant{{name: "paced"}, {name: "unpaced", pace: -1}}
@@ -94,7 +89,6 @@ type releaseVariant struct {
 	pace     int64 // spool.Store.DerivedPace
 	noSpare  bool  // disposition.StepRunner.NoSpareProc
 	noInline bool  // spool.Store.NoInline
-	flush    bool  // spool.Store.DerivedFlush
 }
 
 // idleProbes is the number of idle acceptances measured per round.
@@ -120,7 +114,6 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 	p.store.DerivedPace = v.pace
 	p.steps.NoSpareProc = v.noSpare
 	p.store.NoInline = v.noInline
-	p.store.DerivedFlush = v.flush
 
 	blob := make([]byte, 3<<19)
 	rand.Read(blob)

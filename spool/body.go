@@ -34,7 +34,6 @@ type BodyWriter struct {
 	// pace > 0 writes the file back in chunks of pace bytes as it grows
 	// (see writeback); synced is how far that has gone.
 	pace   int64
-	flush  bool // each paced chunk is fsynced (Store.DerivedFlush)
 	synced int64
 }
 
@@ -74,7 +73,7 @@ func (s *Store) CreateDerived(id, suffix string) (*BodyWriter, error) {
 	bw, err := createBody(s.BodyPath(id) + "." + suffix)
 	if err == nil {
 		bw.h = nil
-		bw.pace, bw.flush = s.derivedPace(), s.DerivedFlush
+		bw.pace = s.derivedPace()
 	}
 	return bw, err
 }
@@ -125,11 +124,7 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 	b.n += int64(n)
 	if err == nil && b.pace > 0 && b.n-b.synced >= b.pace {
 		if err = b.w.Flush(); err == nil {
-			if b.flush {
-				err = b.f.Sync()
-			} else {
-				writeback(b.f, b.synced, b.n-b.synced)
-			}
+			writeback(b.f, b.synced, b.n-b.synced)
 			b.synced = b.n
 		}
 	}
@@ -140,7 +135,7 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 func (b *BodyWriter) spill() error {
 	if b.suffix != "" {
 		b.store.addDerived(b.id, b.suffix) // before the file exists, as CreateDerived
-		b.pace, b.flush = b.store.derivedPace(), b.store.DerivedFlush
+		b.pace = b.store.derivedPace()
 	}
 	f, err := os.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

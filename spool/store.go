@@ -64,10 +64,6 @@ type Store struct {
 	// written back as they grow (see CreateDerived); 0 means
 	// DefaultDerivedPace, < 0 turns pacing off. Set it before use.
 	DerivedPace int64
-	// DerivedFlush makes each paced chunk of a derived copy durable
-	// (fdatasync) instead of only written back, so that the device's
-	// volatile cache never holds much of it when an acceptance flushes.
-	DerivedFlush bool
 	// NoInline makes CreateMessage write every body to its file, as
 	// before small ones were kept inline; for A/B measurements. Set it
 	// before use.
