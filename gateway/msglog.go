@@ -145,7 +145,9 @@ var addrInReply = regexp.MustCompile(`[^\s<>"'@]+@([^\s<>"';,]+)`)
 // local part of any address it quotes masked.
 func replyLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	s = addrInReply.ReplaceAllString(s, "***@$1")
+	if strings.IndexByte(s, '@') >= 0 { // no match without one: skip the regexp ("250 2.0.0 Ok: queued")
+		s = addrInReply.ReplaceAllString(s, "***@$1")
+	}
 	if len(s) <= n {
 		return s
 	}

@@ -51,11 +51,14 @@ func (q *Queue) FinishAttempt(ctx context.Context, a Attempt) error {
 		return err
 	}
 	rec := a.Message
-	err := q.Spool.Update(rec.ID, func(tx *bbolt.Tx, cur *spool.Record) error {
-		if cur.State != spool.StateQueued {
+	// The stored record is replaced whole: only its state is read.
+	check := func(st spool.State) error {
+		if st != spool.StateQueued {
 			return ErrStale
 		}
-		*cur = *rec
+		return nil
+	}
+	err := q.Spool.Replace(rec, check, func(tx *bbolt.Tx) error {
 		if a.Sent != nil && q.opts.Sent != nil {
 			// A record that cannot be written must not undo the
 			// delivery's result (the mail would go out again).

@@ -240,6 +240,12 @@ func hashAttachments(r io.Reader) ([]Attachment, string, error) {
 		if err != nil {
 			return out, date, err
 		}
+		if !walkNameless && !namedOrMultipart(tp.Header) {
+			// Nothing to hash or to descend into: no entity, so no
+			// decoders (a text part's charset converter) are set up
+			// for a body nobody reads.
+			continue
+		}
 		p, dec, err := newPart(tp)
 		if err == nil {
 			visit(p)
@@ -270,6 +276,21 @@ func newPart(tp *textproto.Part) (*message.Entity, *b64.Reader, error) {
 	p, err := message.New(plain, dec)
 	p.Header = h
 	return p, dec, err
+}
+
+// walkNameless makes hashAttachments build every part's entity, as before
+// it skipped those it neither hashes nor descends into; for A/B
+// measurements.
+var walkNameless = false
+
+// namedOrMultipart reports whether a part is visited (it names a file) or
+// descended into (multipart), as hashAttachments' walk would find.
+func namedOrMultipart(th textproto.Header) bool {
+	h := message.Header{Header: th}
+	if mt, _, _ := h.ContentType(); strings.HasPrefix(mt, "multipart/") {
+		return true
+	}
+	return fileName(h) != ""
 }
 
 func fileName(h message.Header) string {

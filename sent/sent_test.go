@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -408,5 +409,17 @@ func TestKeptBody(t *testing.T) {
 	}
 	if _, err := os.Stat(e.st.BodyFile(id)); !os.IsNotExist(err) {
 		t.Fatalf("kept body survived the purge: %v", err)
+	}
+}
+
+func TestPrepareWithoutBodyKeepsReportAttachments(t *testing.T) {
+	sp, _ := spooled("Q1", "a@partner.test")
+	rep := rules.Report{From: "alice@example.com", Attachments: []rules.Attachment{
+		{Name: "list.csv", Type: "text/csv", Size: 12}, {Name: "inner.txt", Size: 3, Depth: 1}}}
+	sp.Report, _ = json.Marshal(rep)
+	r := Prepare(sp, t0, nil)
+	want := []Attachment{{Name: "list.csv", Type: "text/csv", Size: 12}}
+	if !reflect.DeepEqual(r.Attachments, want) || r.From != "alice@example.com" {
+		t.Fatalf("attachments %+v, from %q", r.Attachments, r.From)
 	}
 }

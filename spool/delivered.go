@@ -238,12 +238,19 @@ func (s *Store) foldJournal(entries []journalEntry) error {
 func foldTx(tx *bbolt.Tx, entries []journalEntry) error {
 	b := tx.Bucket(bucketDelivered)
 	for _, e := range entries {
-		rec, err := GetTx(tx, e.ID)
-		if errors.Is(err, ErrNotFound) {
+		v := tx.Bucket(bucketMsgs).Get([]byte(e.ID))
+		if v == nil {
 			continue
 		}
-		if err != nil {
-			return err
+		// Most entries are of finished messages: their state alone
+		// drops them. Otherwise only the recipients' status is decoded,
+		// not the rest of the record (report, decision).
+		if p, ok := peekIndexed(v); ok && p.State.Final() {
+			continue
+		}
+		var rec rcptView
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decode record %s: %w", e.ID, err)
 		}
 		if rec.State.Final() || !rec.pending(e.Rcpt) {
 			continue
@@ -276,4 +283,23 @@ func (s *Store) replayJournal(path string) error {
 		return fmt.Errorf("truncate delivery journal: %w", err)
 	}
 	return nil
+}
+
+// rcptView is a record's state and its recipients' status.
+type rcptView struct {
+	State State `json:"state"`
+	Rcpts []struct {
+		Addr   string     `json:"addr"`
+		Status RcptStatus `json:"status"`
+	} `json:"rcpts"`
+}
+
+// pending reports whether addr is a recipient still to be delivered.
+func (r *rcptView) pending(addr string) bool {
+	for _, rc := range r.Rcpts {
+		if rc.Addr == addr && rc.Status == RcptPending {
+			return true
+		}
+	}
+	return false
 }

@@ -293,3 +293,49 @@ func TestInlineBodyAndCopy(t *testing.T) {
 		return nil
 	})
 }
+
+// RemoveFinished removes what RemoveBody does: a body file unless the
+// body was inline, and every derived copy either way.
+func TestRemoveFinished(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	derived := func(id string) string {
+		bw, err := s.CreateDerived(id, "enc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bw.Write([]byte("copy"))
+		if _, err := bw.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return s.BodyPath(id) + ".enc"
+	}
+	gone := func(path string) {
+		t.Helper()
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", path, err)
+		}
+	}
+	inline := NewID()
+	copyPath := derived(inline)
+	if err := s.RemoveFinished(&Record{ID: inline, InlineBody: true}); err != nil {
+		t.Fatal(err)
+	}
+	gone(copyPath)
+
+	id := NewID()
+	bw, err := s.Create(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write([]byte("Subject: x\r\n\r\nbody\r\n"))
+	if _, err := bw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	copyPath = derived(id)
+	if err := s.RemoveFinished(&Record{ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	gone(s.BodyPath(id))
+	gone(copyPath)
+}

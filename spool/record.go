@@ -183,16 +183,6 @@ func (r *Record) Pending() []string {
 	return out
 }
 
-// pending reports whether addr is a recipient still to be delivered.
-func (r *Record) pending(addr string) bool {
-	for _, rc := range r.Rcpts {
-		if rc.Addr == addr && rc.Status == RcptPending {
-			return true
-		}
-	}
-	return false
-}
-
 // SetRcptBodies points recipients at their own copies (ID.suffix), by
 // address as given or lower-cased.
 func (r *Record) SetRcptBodies(bodies map[string]string) {

@@ -307,11 +307,22 @@ func (s *Store) InlineBody(id string) ([]byte, error) {
 
 // RemoveBody deletes a message's files (the body and every derived copy)
 // once its record is final or gone.
-func (s *Store) RemoveBody(id string) error {
+func (s *Store) RemoveBody(id string) error { return s.removeFiles(id, true) }
+
+// RemoveFinished is RemoveBody for a record that has just become final,
+// less the unlink of a body file that a body kept inline never had (it
+// went from the database with the final state's commit): a failed
+// unlink per delivered message. Purge still removes by ID what is left.
+func (s *Store) RemoveFinished(rec *Record) error { return s.removeFiles(rec.ID, !rec.InlineBody) }
+
+func (s *Store) removeFiles(id string, bodyFile bool) error {
 	s.dropPending(id)
-	err := os.Remove(s.BodyPath(id))
-	if errors.Is(err, os.ErrNotExist) {
-		err = nil
+	var err error
+	if bodyFile {
+		err = os.Remove(s.BodyPath(id))
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil
+		}
 	}
 	s.derivedMu.Lock()
 	suffixes := s.derived[id]
@@ -412,6 +423,39 @@ func (s *Store) Update(id string, fn func(tx *bbolt.Tx, rec *Record) error) erro
 	})
 }
 
+// Replace writes rec over the stored record of the same ID in a
+// group-committed transaction. Of the stored record it decodes only what
+// check and the indexes need (its state and next attempt), not the
+// recipients and report that rec replaces anyway. check may refuse the
+// stored state, writing nothing; extra, if set, runs in the same
+// transaction before rec is written.
+func (s *Store) Replace(rec *Record, check func(State) error, extra func(tx *bbolt.Tx) error) error {
+	return s.commit(false, func(tx *bbolt.Tx) error {
+		prev, err := getIndexedTx(tx, rec.ID)
+		if err != nil {
+			return err
+		}
+		if err := check(prev.State); err != nil {
+			return err
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		return putTx(tx, rec, &prev)
+	})
+}
+
+// getIndexedTx decodes only the indexed fields of a stored record.
+func getIndexedTx(tx *bbolt.Tx, id string) (indexed, error) {
+	v := tx.Bucket(bucketMsgs).Get([]byte(id))
+	if v == nil {
+		return indexed{}, ErrNotFound
+	}
+	return decodeIndexed(id, v)
+}
+
 // Commit runs fn in a group-committed write transaction.
 func (s *Store) Commit(fn func(tx *bbolt.Tx) error) error { return s.commit(false, fn) }
 
@@ -448,8 +492,7 @@ func putTx(tx *bbolt.Tx, rec *Record, prev *indexed) error {
 			// Only the fields the indexes need: decoding the whole
 			// previous record (recipients, report) was most of a
 			// rewrite's JSON cost.
-			var p indexed
-			if err := json.Unmarshal(old, &p); err == nil {
+			if p, err := decodeIndexed(rec.ID, old); err == nil {
 				prev = &p
 			}
 		}

@@ -480,7 +480,7 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, rec *spool.Record
 		r.Wake(dsnRec.ID)
 	}
 	if rec.State.Final() {
-		r.store.RemoveBody(rec.ID)
+		r.store.RemoveFinished(rec)
 		if rec.State == spool.StateDelivered {
 			r.metrics.DeliveryLat.Observe(now.Sub(rec.ReceivedAt).Seconds())
 		}

@@ -374,8 +374,16 @@ func TestIdleTimeoutAndClose(t *testing.T) {
 	c2 := newClient(t, Config{NextHop: relay(s), TLS: TLSNone, IdleTimeout: time.Minute})
 	wantDelivered(t, deliver(t, c2, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
 	wantDelivered(t, deliver(t, c2, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
-	if got := strings.Count(s.rawText(), "RSET\r\n"); got != 1 {
-		t.Errorf("RSET sent %d times, want once for the reuse", got)
+	// A session whose transaction ended with the reply to its data is
+	// checked with NOOP: no RSET, and so no second EHLO.
+	if got := strings.Count(s.rawText(), "NOOP\r\n"); got != 1 {
+		t.Errorf("NOOP sent %d times, want once for the reuse", got)
+	}
+	if got := strings.Count(s.rawText(), "RSET\r\n"); got != 0 {
+		t.Errorf("RSET sent %d times on a session with no open transaction", got)
+	}
+	if got := strings.Count(s.rawText(), "EHLO "); got != 3 {
+		t.Errorf("EHLO sent %d times, want once per connection (3)", got)
 	}
 	s.waitOpen(t, 1)
 	c2.Close()
@@ -386,12 +394,41 @@ func TestIdleTimeoutAndClose(t *testing.T) {
 	}
 }
 
+func TestOpenTransactionIsReset(t *testing.T) {
+	// Every recipient refused: MAIL was accepted and no data followed, so
+	// the transaction is still open and the next user sends RSET first
+	// (a second MAIL would be refused as nested).
+	s := startSink(t, sinkOpts{rcpt: func(to string) error {
+		if strings.HasPrefix(to, "no@") {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	}})
+	c := newClient(t, Config{NextHop: relay(s), TLS: TLSNone, IdleTimeout: time.Minute})
+	if r := deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"no@x.test"}})[0]; r.Delivered || r.Temporary {
+		t.Fatalf("refused recipient: %+v", r)
+	}
+	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
+	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
+	raw := s.rawText()
+	if got := strings.Count(raw, "RSET\r\n"); got != 1 {
+		t.Errorf("RSET sent %d times, want once, after the refused transaction", got)
+	}
+	if got := strings.Count(raw, "NOOP\r\n"); got != 1 {
+		t.Errorf("NOOP sent %d times, want once, after the delivered one", got)
+	}
+	if accepted, _, _ := s.stats(); accepted != 1 {
+		t.Errorf("%d connections, want 1", accepted)
+	}
+	c.Close()
+}
+
 func TestStaleIdleConnectionIsReplaced(t *testing.T) {
 	s := startSink(t, sinkOpts{})
 	c := newClient(t, Config{NextHop: relay(s), TLS: TLSNone})
 	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
 	// The peer drops the idle connection (its own timeout); the next delivery
-	// notices at RSET and dials again.
+	// notices at NOOP and dials again.
 	s.srv.Close()
 	s.waitOpen(t, 0)
 	s2 := startSink(t, sinkOpts{ln: mustListen(t, s.addr)})

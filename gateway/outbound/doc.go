@@ -16,7 +16,9 @@
 //   - A refused session (5xx greeting, failed AUTH, a next hop greeting
 //     with our own name) defers rather than bounces: it says nothing about
 //     the recipients, and a broken smarthost must not bounce all mail.
-//   - A pooled connection is only reused after it answers RSET.
+//   - A pooled connection is only reused after it answers NOOP, or RSET
+//     when its last transaction did not end with the reply to the data
+//     (not NOOP alone there: RSET clears the open transaction).
 //   - Recipients are parsed with rules/address, the parser the analysis
 //     uses: in mx mode they are routed to its ASCIIDomain, and RCPT TO
 //     carries its wire form (a quoted local part stays quoted). A non-ASCII

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -46,6 +47,22 @@ func FuzzParseNextHop(f *testing.F) {
 		}
 		if !h.mx && (h.host == "" || h.port <= 0 || h.port > 65535) {
 			t.Fatalf("%q parsed to %+v", s, h)
+		}
+	})
+}
+
+// FuzzEnhancedCode checks enhancedCode against the fmt.Sscanf it
+// shortcuts.
+func FuzzEnhancedCode(f *testing.F) {
+	for _, s := range []string{"2.0.0", "2.0.0x", "5.7.1", "250", "2.0", "2..0", "+2.0.0", "2.0.-1", "1234.0.0", "2.0.0.0",
+		"99999999999999999999.0.0", "2_0.0.0", " 2.0.0", "", "2.0.", ".0.0", "002.000.000", "2.0.0\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		var a, b, c int
+		n, _ := fmt.Sscanf(code, "%d.%d.%d", &a, &b, &c)
+		if got := enhancedCode(code); got != (n == 3) {
+			t.Fatalf("enhancedCode(%q) = %v, Sscanf scanned %d", code, got, n)
 		}
 	})
 }

@@ -29,7 +29,8 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	// After a peer reply the session is in sync, unless it is closing (421).
 	inSync := func(f *failure) bool { return f.fromPeer && f.code != 421 }
 
-	utf8 := needsSMTPUTF8(env, g)
+	from := mailFrom(env.MailFrom) // parsed once for both uses
+	utf8 := needsSMTPUTF8(env, from, g)
 	if f := cl.precheck(s, env, utf8); f != nil {
 		fail(g.idx, f)
 		return true
@@ -45,7 +46,8 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
 
-	if err := s.c.Mail(mailFrom(env.MailFrom), cl.mailOptions(s, env, utf8)); err != nil {
+	s.open = true
+	if err := s.c.Mail(from, cl.mailOptions(s, env, utf8)); err != nil {
 		f := classify(err)
 		fail(g.idx, f)
 		return inSync(f)
@@ -94,6 +96,7 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		fail(accepted, f)
 		return inSync(f)
 	}
+	s.open = false // the reply to the data ends the transaction
 	enh, text := splitEnhanced(resp.StatusText)
 	done := make([]RcptResult, 0, len(accepted))
 	for _, i := range accepted {
@@ -109,9 +112,10 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 
 // needsSMTPUTF8 reports whether the transaction for g needs SMTPUTF8: the
 // client asked for it, or an address is not ASCII (RFC 6531 §3.2: such an
-// address may only be relayed to a server that offers SMTPUTF8).
-func needsSMTPUTF8(env Envelope, g group) bool {
-	if env.SMTPUTF8 || !isASCII(mailFrom(env.MailFrom)) {
+// address may only be relayed to a server that offers SMTPUTF8). from is
+// mailFrom(env.MailFrom).
+func needsSMTPUTF8(env Envelope, from string, g group) bool {
+	if env.SMTPUTF8 || !isASCII(from) {
 		return true
 	}
 	for _, i := range g.idx {
@@ -229,11 +233,41 @@ func printableASCII(s string) bool {
 func splitEnhanced(s string) (string, string) {
 	s = oneLine(s)
 	code, rest, ok := strings.Cut(s, " ")
-	var a, b, c int
-	if n, _ := fmt.Sscanf(code, "%d.%d.%d", &a, &b, &c); ok && n == 3 {
+	if ok && enhancedCode(code) {
 		return code, rest
 	}
 	return "2.0.0", s
+}
+
+// enhancedCode reports whether code scans as "%d.%d.%d". The usual form
+// (digits, dot, digits, dot, digits, none longer than 3) is checked
+// directly, anything else with fmt.Sscanf as before.
+func enhancedCode(code string) bool {
+	parts, i := 0, 0
+	for parts < 3 {
+		j := i
+		for j < len(code) && j-i <= 3 && code[j] >= '0' && code[j] <= '9' {
+			j++
+		}
+		if j == i || j-i > 3 {
+			break
+		}
+		parts++
+		if j == len(code) {
+			i = j
+			break
+		}
+		if parts == 3 || code[j] != '.' {
+			break
+		}
+		i = j + 1
+	}
+	if parts == 3 && i == len(code) {
+		return true
+	}
+	var a, b, c int
+	n, _ := fmt.Sscanf(code, "%d.%d.%d", &a, &b, &c)
+	return n == 3
 }
 
 // errReader remembers a read error so that it is told apart from a write
