@@ -184,7 +184,7 @@ func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body 
 		"delivered", ok2, "deferred", temp, "bounced", perm, "took", time.Since(start))
 }
 
-// session returns a ready session for d: a pooled one that answers (alive), or
+// session returns a ready session for d: a pooled one that answers RSET, or
 // a new one through the destination's addresses in order.
 func (cl *Client) session(ctx context.Context, d *dest, g group) (*session, bool, *failure) {
 	for {
@@ -207,24 +207,14 @@ func (cl *Client) session(ctx context.Context, d *dest, g group) (*session, bool
 	}
 }
 
-// alive checks a pooled session: with RSET when a transaction may still be
-// open on it (RSET clears it), else with NOOP. go-smtp's Reset also makes
-// the next command send EHLO again, a round trip that a session whose
-// last transaction ended with the reply to its data does not need.
+// alive checks a pooled session with RSET (which also clears any state;
+// the session keeps its EHLO).
 func (cl *Client) alive(ctx context.Context, s *session) bool {
 	if time.Since(s.since) > cl.cfg.IdleTimeout || s.msgs >= cl.cfg.MaxMsgsPerConn {
 		return false
 	}
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
-	var err error
-	if s.open {
-		err = s.c.Reset()
-	} else {
-		err = s.c.Noop()
-	}
-	if err == nil {
-		s.open = false
-	}
+	err := s.c.Reset()
 	return stop() && err == nil
 }
 

@@ -18,14 +18,11 @@ import (
 
 // session is one established SMTP connection, ready for MAIL.
 type session struct {
-	c    *smtp.Client
-	conn net.Conn // the TCP connection; closing it aborts everything
-	host string   // "name[ip]" for results and logs
-	tls  bool
-	msgs int
-	// open: a MAIL transaction may still be open on the peer (it did
-	// not end with the reply to the data), so the next user sends RSET.
-	open  bool
+	c     *smtp.Client
+	conn  net.Conn // the TCP connection; closing it aborts everything
+	host  string   // "name[ip]" for results and logs
+	tls   bool
+	msgs  int
 	since time.Time   // when it went idle
 	timer *time.Timer // idle expiry; guarded by dest.mu
 }

@@ -374,14 +374,11 @@ func TestIdleTimeoutAndClose(t *testing.T) {
 	c2 := newClient(t, Config{NextHop: relay(s), TLS: TLSNone, IdleTimeout: time.Minute})
 	wantDelivered(t, deliver(t, c2, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
 	wantDelivered(t, deliver(t, c2, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
-	// A session whose transaction ended with the reply to its data is
-	// checked with NOOP: no RSET, and so no second EHLO.
-	if got := strings.Count(s.rawText(), "NOOP\r\n"); got != 1 {
-		t.Errorf("NOOP sent %d times, want once for the reuse", got)
+	if got := strings.Count(s.rawText(), "RSET\r\n"); got != 1 {
+		t.Errorf("RSET sent %d times, want once for the reuse", got)
 	}
-	if got := strings.Count(s.rawText(), "RSET\r\n"); got != 0 {
-		t.Errorf("RSET sent %d times on a session with no open transaction", got)
-	}
+	// RSET keeps the session's greeting (RFC 5321 §4.1.1.5): no second
+	// EHLO on the reused connection.
 	if got := strings.Count(s.rawText(), "EHLO "); got != 3 {
 		t.Errorf("EHLO sent %d times, want once per connection (3)", got)
 	}
@@ -396,8 +393,8 @@ func TestIdleTimeoutAndClose(t *testing.T) {
 
 func TestOpenTransactionIsReset(t *testing.T) {
 	// Every recipient refused: MAIL was accepted and no data followed, so
-	// the transaction is still open and the next user sends RSET first
-	// (a second MAIL would be refused as nested).
+	// the transaction is still open; the RSET that checks the pooled
+	// session clears it (a second MAIL would be refused as nested).
 	s := startSink(t, sinkOpts{rcpt: func(to string) error {
 		if strings.HasPrefix(to, "no@") {
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
@@ -411,11 +408,11 @@ func TestOpenTransactionIsReset(t *testing.T) {
 	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
 	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
 	raw := s.rawText()
-	if got := strings.Count(raw, "RSET\r\n"); got != 1 {
-		t.Errorf("RSET sent %d times, want once, after the refused transaction", got)
+	if got := strings.Count(raw, "RSET\r\n"); got != 2 {
+		t.Errorf("RSET sent %d times, want once per reuse (2)", got)
 	}
-	if got := strings.Count(raw, "NOOP\r\n"); got != 1 {
-		t.Errorf("NOOP sent %d times, want once, after the delivered one", got)
+	if got := strings.Count(raw, "EHLO "); got != 1 {
+		t.Errorf("EHLO sent %d times, want once for the one connection", got)
 	}
 	if accepted, _, _ := s.stats(); accepted != 1 {
 		t.Errorf("%d connections, want 1", accepted)
@@ -428,7 +425,7 @@ func TestStaleIdleConnectionIsReplaced(t *testing.T) {
 	c := newClient(t, Config{NextHop: relay(s), TLS: TLSNone})
 	wantDelivered(t, deliver(t, c, Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}))
 	// The peer drops the idle connection (its own timeout); the next delivery
-	// notices at NOOP and dials again.
+	// notices at RSET and dials again.
 	s.srv.Close()
 	s.waitOpen(t, 0)
 	s2 := startSink(t, sinkOpts{ln: mustListen(t, s.addr)})

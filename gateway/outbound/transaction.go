@@ -46,7 +46,6 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
 
-	s.open = true
 	if err := s.c.Mail(from, cl.mailOptions(s, env, utf8)); err != nil {
 		f := classify(err)
 		fail(g.idx, f)
@@ -96,7 +95,6 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		fail(accepted, f)
 		return inSync(f)
 	}
-	s.open = false // the reply to the data ends the transaction
 	enh, text := splitEnhanced(resp.StatusText)
 	done := make([]RcptResult, 0, len(accepted))
 	for _, i := range accepted {

@@ -881,10 +881,10 @@ func (c *Client) Reset() error {
 		return err
 	}
 
-	// allow custom HELLO again
-	c.didHello = false
-	c.helloError = nil
-
+	// sendguard: RSET ends the mail transaction, not the session (RFC 5321
+	// §4.1.1.5), so the greeting and the extensions it announced stand.
+	// Upstream forgets them here so that a caller may send another HELO,
+	// which made every pooled connection's reuse cost an EHLO round trip.
 	c.rcpts = nil
 	return nil
 }
