@@ -165,3 +165,38 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("report incomplete:\n%s", out.String())
 	}
 }
+
+// TestCorpusAttachKind: -attach gives every encrypt-class message an
+// attachment of that kind and leaves the other classes as they are.
+func TestCorpusAttachKind(t *testing.T) {
+	ext := map[string]string{ // the part's Content-Type (file names are encoded words)
+		"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;",
+		"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document;",
+		"pdf":  "application/pdf;",
+		"csv":  "text/csv;",
+	}
+	mixed, err := genCorpus(t.TempDir(), smallSpec(30, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, suffix := range ext {
+		sp := smallSpec(30, 3)
+		sp.attach = kind
+		items, err := genCorpus(t.TempDir(), sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, it := range items {
+			b, err := os.ReadFile(it.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it.class != mixed[i].class {
+				t.Fatalf("%s: message %d is %v, %v without -attach", kind, i, it.class, mixed[i].class)
+			}
+			if it.class == classEncrypt && !bytes.Contains(b, []byte("Content-Type: "+suffix)) {
+				t.Errorf("%s: encrypt-class message %d has no %s attachment", kind, i, suffix)
+			}
+		}
+	}
+}
