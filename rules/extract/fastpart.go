@@ -164,7 +164,7 @@ func (p *fastPart) parse() bool {
 			if k >= len(b) || b[k] != '>' {
 				return false
 			}
-			p.end(localXMLName(name), &inText, &inCell)
+			p.end(localName(name), &inText, &inCell)
 			i = k + 1
 		default:
 			name, k, ok := xmlName(b, i+1)
@@ -214,7 +214,7 @@ func (p *fastPart) parse() bool {
 				}
 				k += q + 2
 			}
-			local := localXMLName(name)
+			local := localName(name)
 			p.start(local, &inText, &inCell)
 			if empty {
 				p.end(local, &inText, &inCell)
@@ -285,14 +285,6 @@ func xmlName(b []byte, i int) (name []byte, next int, ok bool) {
 func isXMLNameByte(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '_' || c == ':' || c == '.' || c == '-'
-}
-
-// localXMLName is Name.Local of a name xmlName accepted.
-func localXMLName(n []byte) []byte {
-	if i := bytes.IndexByte(n, ':'); i >= 0 {
-		return n[i+1:]
-	}
-	return n
 }
 
 func skipXMLSpace(b []byte, i int) int {
