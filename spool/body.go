@@ -40,7 +40,7 @@ type BodyWriter struct {
 // Create starts the body file for id. Call Commit to make it durable or
 // Abort to remove it.
 func (s *Store) Create(id string) (*BodyWriter, error) {
-	return createBody(s.BodyPath(id))
+	return createBody(s.BodyPath(id), true)
 }
 
 // CreateMessage starts the body of a received message. A body of at most
@@ -70,9 +70,8 @@ func (s *Store) CreateMessage(id string) (*BodyWriter, error) {
 // of every file allocated in it). Commit still fsyncs the whole file.
 func (s *Store) CreateDerived(id, suffix string) (*BodyWriter, error) {
 	s.addDerived(id, suffix) // before the file exists: RemoveBody never misses it
-	bw, err := createBody(s.BodyPath(id) + "." + suffix)
+	bw, err := createBody(s.BodyPath(id)+"."+suffix, false)
 	if err == nil {
-		bw.h = nil
 		bw.pace = s.derivedPace()
 	}
 	return bw, err
@@ -91,13 +90,17 @@ func (s *Store) derivedPace() int64 {
 	return s.DerivedPace
 }
 
-func createBody(path string) (*BodyWriter, error) {
+// createBody creates the file at path; hashed: Commit returns its SHA-256.
+func createBody(path string, hashed bool) (*BodyWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
-	h := sha256.New()
-	return &BodyWriter{f: f, w: bufpool.Writer(f), h: h, path: path}, nil
+	bw := &BodyWriter{f: f, w: bufpool.Writer(f), path: path}
+	if hashed {
+		bw.h = sha256.New()
+	}
+	return bw, nil
 }
 
 func (b *BodyWriter) Write(p []byte) (int, error) {
