@@ -29,8 +29,10 @@ func peekConn(c net.Conn) peekResult {
 		return true
 	})
 	switch {
-	case err != nil:
+	case errors.Is(err, net.ErrClosed):
 		return peekGone
+	case err != nil: // a read deadline left set, say: RSET will tell
+		return peekUnknown
 	case errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK):
 		return peekIdle
 	case errors.Is(rerr, syscall.EINTR):
