@@ -9,5 +9,7 @@ import (
 // cmd/sendguard's main does.
 func TestMain(m *testing.M) {
 	ServeWorker()
-	os.Exit(m.Run())
+	code := m.Run()
+	removeWorkerProgram()
+	os.Exit(code)
 }

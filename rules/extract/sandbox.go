@@ -8,17 +8,23 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sendguard/sendguard/rules/extract/worker"
 )
 
 // Third-party parsers that cannot be interrupted (the PDF reader) run in a
-// child process: this same binary, re-executed in a hidden worker mode
-// (ServeWorker), under a budget that ends the work for certain:
+// child process, under a budget that ends the work for certain. The child
+// is the dedicated worker program (cmd/sendguard-extract, package
+// rules/extract/worker: the PDF reader and the standard library only) when
+// the Sandbox names one (SetProgram, FindProgram: by default next to the
+// running binary), else this same binary re-executed in a hidden worker
+// mode (ServeWorker). Both serve the same request with the same code, and
+// everything below holds identically for either:
 //
 //   - wall time: the parent kills the child's process group when the
 //     budget or the walk's deadline passes, or its context is cancelled;
@@ -34,19 +40,17 @@ import (
 // per file, never reused: no state crosses from one message to the next, and
 // the CPU limit is per process. A Sandbox caps how many run at once.
 //
+// A worker that cannot be started (missing, not executable), crashes or
+// answers anything malformed leaves the part unscannable, never passed.
+//
 // Cost, measured on 2 cores (BenchmarkWorkerStart, BenchmarkPDF*): a worker
-// start is about 9 ms of this package's test binary (more for the full
-// gateway binary, whose package initialisation is heavier); a one-page
-// Japanese PDF takes 0.15 ms in process and 8.6 ms isolated, a 20,000-line
-// page 34 ms and 62 ms. A pool of long-lived workers would save the start
-// but share a CPU limit and a heap across messages; per-file start is the
-// price of a budget that means what it says.
-
-// Environment variables of the hidden worker mode.
-const (
-	workerEnv = "SENDGUARD_EXTRACT_WORKER"
-	budgetEnv = "SENDGUARD_EXTRACT_BUDGET"
-)
+// start is about 9 ms of this package's test binary, about 10 ms of CPU for
+// the full gateway binary, whose package initialisation is heavy, and about
+// 1 ms for the dedicated program; a one-page Japanese PDF takes 0.15 ms in
+// process and 8.6 ms re-executing the test binary, a 20,000-line page 34 ms
+// and 62 ms. A pool of long-lived workers would save the start but share a
+// CPU limit and a heap across messages; per-file start is the price of a
+// budget that means what it says.
 
 // workerReady records that this program's main (or TestMain) calls
 // ServeWorker, so re-executing the binary reaches the worker. It describes
@@ -57,21 +61,76 @@ var workerReady atomic.Bool
 // binaries whose tests extract PDFs). In a process started as an extraction
 // worker it serves the one request on stdin and exits; in any other process
 // it returns at once, recording that isolated extraction is available.
-// Without it, PDFs are reported unscannable: the parser is never run
-// unbounded in the gateway's own process.
+// Without it, and without a worker program (SetProgram), PDFs are reported
+// unscannable: the parser is never run unbounded in the gateway's own
+// process.
 func ServeWorker() {
-	mode, ok := os.LookupEnv(workerEnv)
+	code, ok := worker.Main()
 	if !ok {
 		workerReady.Store(true)
 		return
 	}
-	os.Exit(serveWorker(mode, os.Getenv(budgetEnv), os.Stdin, os.Stdout))
+	os.Exit(code)
+}
+
+// ProgramName is the dedicated worker program (cmd/sendguard-extract),
+// looked for next to the running binary.
+const ProgramName = "sendguard-extract"
+
+// FindProgram resolves the worker setting (config extraction.worker):
+// "self" re-executes this program (""); a path names the worker program,
+// which must be an executable file; "" takes ProgramName in the directory
+// of the running binary when it is one, else this program.
+func FindProgram(setting string) (string, error) {
+	switch setting {
+	case "self":
+		return "", nil
+	case "":
+		exe, err := os.Executable()
+		if err != nil {
+			return "", nil
+		}
+		return programNextTo(exe), nil
+	}
+	p, err := filepath.Abs(setting)
+	if err != nil {
+		return "", err
+	}
+	if err := checkProgram(p); err != nil {
+		return "", fmt.Errorf("extraction worker %s: %w", p, err)
+	}
+	return p, nil
+}
+
+// programNextTo is ProgramName in exe's directory if it is usable, else
+// "" (this program).
+func programNextTo(exe string) string {
+	p := filepath.Join(filepath.Dir(exe), ProgramName)
+	if checkProgram(p) != nil {
+		return ""
+	}
+	return p
+}
+
+// checkProgram accepts a regular file this process may execute.
+func checkProgram(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	return executable(p)
 }
 
 // Sandbox caps the isolated extractions running at once across every walk
-// that shares it. It is safe for concurrent use.
+// that shares it, and names the program its workers run. It is safe for
+// concurrent use.
 type Sandbox struct {
 	slots chan struct{}
+	// program is the worker program; "" re-executes this binary.
+	program string
 	// running counts live children, for tests and metrics.
 	running atomic.Int32
 	// lastPID is the last child started, for tests: a child that dies at
@@ -80,13 +139,23 @@ type Sandbox struct {
 }
 
 // NewSandbox returns a Sandbox running at most maxConcurrent workers
-// (runtime.NumCPU() when maxConcurrent <= 0).
+// (runtime.NumCPU() when maxConcurrent <= 0), each this program
+// re-executed until SetProgram names another.
 func NewSandbox(maxConcurrent int) *Sandbox {
 	if maxConcurrent <= 0 {
 		maxConcurrent = runtime.NumCPU()
 	}
 	return &Sandbox{slots: make(chan struct{}, maxConcurrent)}
 }
+
+// SetProgram makes the workers run path (a FindProgram result; "" is this
+// program). Call it before the Sandbox is used. Budgets, environment,
+// process group and death signal are the same either way; a program that
+// later disappears or crashes makes its parts unscannable.
+func (s *Sandbox) SetProgram(path string) { s.program = path }
+
+// Program is the worker program, "" when this program is re-executed.
+func (s *Sandbox) Program() string { return s.program }
 
 // Running returns the number of workers alive now.
 func (s *Sandbox) Running() int { return int(s.running.Load()) }
@@ -97,85 +166,24 @@ var (
 )
 
 // defaultSandbox is the process-wide Sandbox of Limits that name none: the
-// cap is about the machine's cores, so walks share it.
+// cap is about the machine's cores, so walks share it. Its workers run the
+// worker program next to this binary when there is one.
 func defaultSandbox() *Sandbox {
-	sharedOnce.Do(func() { sharedSandbox = NewSandbox(0) })
+	sharedOnce.Do(func() {
+		sharedSandbox = NewSandbox(0)
+		p, _ := FindProgram("")
+		sharedSandbox.SetProgram(p)
+	})
 	return sharedSandbox
 }
 
-// budget is what one worker may use; it travels to the child in budgetEnv.
-type budget struct {
-	wall     time.Duration
-	cpu      time.Duration
-	memory   int64 // address space on top of the worker's start-up size
-	maxIn    int64 // largest input accepted
-	maxText  int64 // text cap (Limits.MaxPartText)
-	ratio    int64 // largest inflated/compressed ratio of one stream
-	inflated int64 // bytes the streams may inflate to in total
-}
-
-func (b budget) encode() string {
-	return fmt.Sprintf("cpu=%d,mem=%d,in=%d,text=%d,ratio=%d,inflated=%d",
-		cpuSeconds(b.cpu), b.memory, b.maxIn, b.maxText, b.ratio, b.inflated)
-}
-
-// cpuSeconds rounds a CPU budget up to whole seconds (RLIMIT_CPU's unit).
-func cpuSeconds(d time.Duration) int64 {
-	return max(1, int64((d+time.Second-1)/time.Second))
-}
-
-func parseBudget(s string) (budget, error) {
-	var b budget
-	fields := map[string]*int64{"mem": &b.memory, "in": &b.maxIn, "text": &b.maxText,
-		"ratio": &b.ratio, "inflated": &b.inflated}
-	var cpu int64
-	fields["cpu"] = &cpu
-	seen := 0
-	for kv := range strings.SplitSeq(s, ",") {
-		k, v, _ := strings.Cut(kv, "=")
-		p, ok := fields[k]
-		if !ok {
-			return b, fmt.Errorf("budget: unknown field %q", k)
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return b, fmt.Errorf("budget: bad %s", k)
-		}
-		*p = n
-		seen++
-	}
-	if seen != len(fields) {
-		return b, errors.New("budget: missing fields")
-	}
-	b.cpu = time.Duration(cpu) * time.Second
-	return b, nil
-}
-
-// Worker answers: a fixed header, then the payload.
-//
-//	"SGX1" status(1) truncated(1) inflated(8, big-endian) payload
+// Worker answer statuses, as this package names them.
 const (
-	answerMagic  = "SGX1"
-	answerHeader = len(answerMagic) + 2 + 8
-
-	statusText      byte = 'T' // payload: UTF-8 text
-	statusEncrypted byte = 'P' // password protected
-	statusLimit     byte = 'L' // payload: reason a limit stopped the read
-	statusError     byte = 'E' // payload: the parser's error
+	statusText      = worker.StatusText
+	statusEncrypted = worker.StatusEncrypted
+	statusLimit     = worker.StatusLimit
+	statusError     = worker.StatusError
 )
-
-// Exit codes a worker uses for the stops it can see itself.
-const (
-	exitBadRequest = 3
-	exitCPU        = 4
-)
-
-type answer struct {
-	status    byte
-	truncated bool
-	inflated  int64
-	payload   []byte
-}
 
 // stopError is a worker that did not answer; reason completes the sentence
 // "<format> text extraction ...".
@@ -196,13 +204,16 @@ const (
 
 // run starts one worker in mode, feeds it in, and returns its answer or a
 // *stopError. The child is always reaped before run returns.
-func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) (*answer, error) {
-	if !workerReady.Load() {
-		return nil, &stopError{reasonNoWorker}
-	}
-	exe, err := ownExecutable()
-	if err != nil {
-		return nil, fmt.Errorf("find own executable: %w", err)
+func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b worker.Budget) (*worker.Answer, error) {
+	exe := s.program
+	if exe == "" {
+		if !workerReady.Load() {
+			return nil, &stopError{reasonNoWorker}
+		}
+		var err error
+		if exe, err = ownExecutable(); err != nil {
+			return nil, fmt.Errorf("find own executable: %w", err)
+		}
 	}
 	if ctx.Err() != nil {
 		return nil, &stopError{reasonQueue}
@@ -214,14 +225,14 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) 
 	}
 	defer func() { <-s.slots }()
 
-	wctx, cancel := context.WithTimeout(ctx, b.wall)
+	wctx, cancel := context.WithTimeout(ctx, b.Wall)
 	defer cancel()
-	out := &capBuffer{max: int(b.maxText) + answerHeader + 1024}
+	out := &capBuffer{max: int(b.MaxText) + worker.AnswerHeader + 1024}
 	errOut := &capBuffer{max: 4 << 10, quiet: true}
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"sendguard-extract-" + mode},
-		Env:         []string{workerEnv + "=" + mode, budgetEnv + "=" + b.encode(), "GOMAXPROCS=1", "GOTRACEBACK=single"},
+		Env:         []string{worker.Env + "=" + mode, worker.BudgetEnv + "=" + b.Encode(), "GOMAXPROCS=1", "GOTRACEBACK=single"},
 		Dir:         "/",
 		Stdin:       in,
 		Stdout:      out,
@@ -260,16 +271,16 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b budget) 
 		return nil, &stopError{reasonTime}
 	case st == nil:
 		return nil, fmt.Errorf("wait for extraction worker: %w", werr)
-	case st.ExitCode() == exitCPU || cpuKilled(st) || st.UserTime()+st.SystemTime() >= time.Duration(cpuSeconds(b.cpu))*time.Second && !st.Success():
+	case st.ExitCode() == worker.ExitCPU || cpuKilled(st) || st.UserTime()+st.SystemTime() >= time.Duration(worker.CPUSeconds(b.CPU))*time.Second && !st.Success():
 		return nil, &stopError{reasonCPU}
-	case st.ExitCode() == exitBadRequest:
+	case st.ExitCode() == worker.ExitBadRequest:
 		return nil, &stopError{reasonSetup}
 	case !st.Success() && bytes.Contains(errOut.Bytes(), []byte("out of memory")):
 		return nil, &stopError{reasonMemory}
 	case !st.Success() || werr != nil:
 		return nil, &stopError{reasonCrash}
 	}
-	a, err := parseAnswer(out.Bytes(), out.over)
+	a, err := worker.ParseAnswer(out.Bytes(), out.over)
 	if err != nil {
 		return nil, &stopError{reasonCrash}
 	}
@@ -287,61 +298,28 @@ func ownExecutable() (string, error) {
 	return os.Executable()
 }
 
-func parseAnswer(b []byte, over bool) (*answer, error) {
-	if over || len(b) < answerHeader || string(b[:len(answerMagic)]) != answerMagic {
-		return nil, errors.New("malformed worker answer")
-	}
-	h := b[len(answerMagic):]
-	a := &answer{status: h[0], truncated: h[1] == 1, payload: b[answerHeader:]}
-	for _, c := range h[2:10] {
-		a.inflated = a.inflated<<8 | int64(c)
-	}
-	switch a.status {
-	case statusText, statusEncrypted, statusLimit, statusError:
-	default:
-		return nil, errors.New("malformed worker answer")
-	}
-	if a.inflated < 0 {
-		return nil, errors.New("malformed worker answer")
-	}
-	return a, nil
-}
-
-func writeAnswer(w io.Writer, a answer) error {
-	h := make([]byte, 0, answerHeader)
-	h = append(h, answerMagic...)
-	tr := byte(0)
-	if a.truncated {
-		tr = 1
-	}
-	h = append(h, a.status, tr)
-	for i := 7; i >= 0; i-- {
-		h = append(h, byte(a.inflated>>(8*i)))
-	}
-	if _, err := w.Write(h); err != nil {
-		return err
-	}
-	_, err := w.Write(a.payload)
-	return err
-}
-
 // capBuffer keeps at most max bytes. Beyond that it fails the write (the
-// worker then dies on a broken pipe), or, when quiet, drops the rest.
+// worker then dies on a broken pipe), or, when quiet, drops the rest. The
+// buffer is a field, not embedded: an embedded bytes.Buffer's ReadFrom
+// would let io.Copy (os/exec's pipe copier) bypass Write and the cap.
 type capBuffer struct {
-	bytes.Buffer
+	buf   bytes.Buffer
 	max   int
 	over  bool
 	quiet bool
 }
 
 func (c *capBuffer) Write(p []byte) (int, error) {
-	if room := c.max - c.Len(); len(p) > room {
+	if room := c.max - c.buf.Len(); len(p) > room {
 		c.over = true
-		c.Buffer.Write(p[:max(0, room)])
+		c.buf.Write(p[:max(0, room)])
 		if c.quiet {
 			return len(p), nil
 		}
 		return 0, errors.New("worker output over its cap")
 	}
-	return c.Buffer.Write(p)
+	return c.buf.Write(p)
 }
+
+// Bytes is what was kept.
+func (c *capBuffer) Bytes() []byte { return c.buf.Bytes() }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package extract
 
 import (
@@ -5,22 +7,35 @@ import (
 	"compress/zlib"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/sendguard/sendguard/rules/extract/worker"
 )
 
-// The cost of isolation on normal PDFs: the same extraction (pdfWork) run
-// in this process and in a worker process.
+// The cost of isolation on normal PDFs: the same extraction (worker.PDF)
+// run in this process and in a worker process, of each kind.
 //
-//	go test ./rules/extract -run '^$' -bench 'PDF(InProcess|Isolated)'
+//	go test ./rules/extract -run '^$' -bench 'PDF(InProcess|Isolated)|WorkerStart' -count 3
+//
+// -count alternates the kinds within one run. SENDGUARD_BENCH_GATEWAY=path
+// adds the gateway binary (go build ./cmd/sendguard) as a third worker
+// program: what re-executing the gateway costs, as serve did before the
+// dedicated worker. cpu-ms/op is this process's and its reaped workers'
+// user+system CPU (getrusage RUSAGE_SELF + RUSAGE_CHILDREN) per PDF,
+// child-cpu-ms/op the workers' alone.
 func BenchmarkPDFInProcess(b *testing.B) {
 	for _, c := range benchPDFs(b) {
 		b.Run(c.name, func(b *testing.B) {
 			bud := benchBudget()
 			b.SetBytes(int64(len(c.data)))
 			for b.Loop() {
-				if a := pdfWork(c.data, bud); a.status != statusText || len(a.payload) == 0 {
-					b.Fatalf("status %c", a.status)
+				if a := worker.PDF(c.data, bud); a.Status != statusText || len(a.Payload) == 0 {
+					b.Fatalf("status %c", a.Status)
 				}
 			}
 		})
@@ -28,25 +43,73 @@ func BenchmarkPDFInProcess(b *testing.B) {
 }
 
 func BenchmarkPDFIsolated(b *testing.B) {
-	sb := NewSandbox(1)
-	for _, c := range benchPDFs(b) {
-		b.Run(c.name, func(b *testing.B) {
+	for _, k := range benchKinds(b) {
+		sb := k.sandbox(1)
+		for _, c := range benchPDFs(b) {
+			b.Run(k.name+"/"+c.name, func(b *testing.B) {
+				bud := benchBudget()
+				b.SetBytes(int64(len(c.data)))
+				benchRuns(b, func() {
+					a, err := sb.run(context.Background(), "pdf", bytes.NewReader(c.data), bud)
+					if err != nil || a.Status != statusText || len(a.Payload) == 0 {
+						b.Fatalf("%v", err)
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkWorkerStart is the fixed cost of one worker: start, confine,
+// answer "not a PDF", exit, reap.
+func BenchmarkWorkerStart(b *testing.B) {
+	for _, k := range benchKinds(b) {
+		sb := k.sandbox(1)
+		b.Run(k.name, func(b *testing.B) {
 			bud := benchBudget()
-			b.SetBytes(int64(len(c.data)))
-			for b.Loop() {
-				a, err := sb.run(context.Background(), "pdf", bytes.NewReader(c.data), bud)
-				if err != nil || a.status != statusText || len(a.payload) == 0 {
+			benchRuns(b, func() {
+				a, err := sb.run(context.Background(), "pdf", strings.NewReader("not a pdf"), bud)
+				if err != nil || a.Status != statusError {
 					b.Fatalf("%v", err)
 				}
-			}
+			})
 		})
 	}
 }
 
-func benchBudget() budget {
+func benchKinds(b *testing.B) []workerKind {
+	kinds := workerKinds(b)
+	if gw := os.Getenv("SENDGUARD_BENCH_GATEWAY"); gw != "" {
+		kinds = append(kinds, workerKind{"gateway", gw})
+	}
+	return kinds
+}
+
+// benchRuns runs f b.N times and reports the CPU it cost, workers included.
+func benchRuns(b *testing.B, f func()) {
+	self0, child0 := rusage(b, syscall.RUSAGE_SELF), rusage(b, syscall.RUSAGE_CHILDREN)
+	n := 0
+	for b.Loop() {
+		f()
+		n++
+	}
+	self, child := rusage(b, syscall.RUSAGE_SELF)-self0, rusage(b, syscall.RUSAGE_CHILDREN)-child0
+	b.ReportMetric(float64(self+child)/float64(time.Millisecond)/float64(n), "cpu-ms/op")
+	b.ReportMetric(float64(child)/float64(time.Millisecond)/float64(n), "child-cpu-ms/op")
+}
+
+func rusage(b *testing.B, who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchBudget() worker.Budget {
 	l := DefaultLimits()
-	return budget{wall: l.PDFTimeout, cpu: l.PDFCPU, memory: l.PDFMemory, maxIn: l.MaxAttachment,
-		maxText: l.MaxPartText, ratio: l.MaxRatio, inflated: l.MaxInflated}
+	return worker.Budget{Wall: l.PDFTimeout, CPU: l.PDFCPU, Memory: l.PDFMemory, MaxIn: l.MaxAttachment,
+		MaxText: l.MaxPartText, Ratio: l.MaxRatio, Inflated: l.MaxInflated}
 }
 
 type benchPDF struct {
@@ -65,23 +128,10 @@ func benchPDFs(b *testing.B) []benchPDF {
 	content.WriteString("ET")
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
-	zw.Write([]byte(content.String()))
+	io.WriteString(zw, content.String())
 	zw.Close()
 	return []benchPDF{
 		{"ja-fixture", fixtureAttachment(b, "pdf-ja.eml", "住民票.pdf")},
 		{"20k-lines", pdfWithContent(z.Bytes(), "FlateDecode")},
-	}
-}
-
-// BenchmarkWorkerStart is the fixed cost of one worker: start, confine,
-// answer "not a PDF", exit, reap.
-func BenchmarkWorkerStart(b *testing.B) {
-	sb := NewSandbox(1)
-	bud := benchBudget()
-	for b.Loop() {
-		a, err := sb.run(context.Background(), "pdf", strings.NewReader("not a pdf"), bud)
-		if err != nil || a.status != statusError {
-			b.Fatalf("%v", err)
-		}
 	}
 }

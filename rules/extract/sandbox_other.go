@@ -21,4 +21,4 @@ func cpuKilled(*os.ProcessState) bool { return false }
 
 func workerProcAttr() *syscall.SysProcAttr { return nil }
 
-func confine(budget) error { return errors.New("resource limits not supported on this system") }
+func executable(string) error { return errors.New("no extraction worker on this system") }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/internal/testpdf"
+	"github.com/sendguard/sendguard/rules/extract/worker"
 )
 
 func pdfWithContent(stream []byte, filter string) []byte { return testpdf.WithContent(stream, filter) }
@@ -66,21 +67,23 @@ func requireProc(t testing.TB) {
 
 func TestPDFBombStoppedByRatio(t *testing.T) {
 	mail := pdfMail("bomb.pdf", pdfBomb(t))
-	// the guard inflates 100 × 1.6 MB before it refuses: a fraction of a
-	// second, but far longer in a worker built with the race detector
-	budget := 15 * time.Second
-	if raceEnabled {
-		budget = 2 * time.Minute
-	}
-	start := time.Now()
-	_, parts := walkBytes(t, mail, Limits{PDFTimeout: budget, Timeout: budget, PDFCPU: budget, Sandbox: NewSandbox(1)})
-	p := part(t, parts, "attachment:bomb.pdf", 0)
-	if !strings.HasPrefix(p.Unscannable, "PDF bomb: a stream inflates beyond 100:1") {
-		t.Fatalf("unscannable = %q", p.Unscannable)
-	}
-	if d := time.Since(start); d > 8*time.Second && !raceEnabled {
-		t.Errorf("took %v to refuse the bomb", d)
-	}
+	forEachWorker(t, func(t *testing.T, k workerKind) {
+		// the guard inflates 100 × 1.6 MB before it refuses: a fraction of
+		// a second, but far longer in a worker built with the race detector
+		budget := 15 * time.Second
+		if raceEnabled {
+			budget = 2 * time.Minute
+		}
+		start := time.Now()
+		_, parts := walkBytes(t, mail, Limits{PDFTimeout: budget, Timeout: budget, PDFCPU: budget, Sandbox: k.sandbox(1)})
+		p := part(t, parts, "attachment:bomb.pdf", 0)
+		if !strings.HasPrefix(p.Unscannable, "PDF bomb: a stream inflates beyond 100:1") {
+			t.Fatalf("unscannable = %q", p.Unscannable)
+		}
+		if d := time.Since(start); d > 8*time.Second && !raceEnabled {
+			t.Errorf("took %v to refuse the bomb", d)
+		}
+	})
 }
 
 // With the ratio guard out of the way, the budget alone must end the
@@ -89,6 +92,10 @@ func TestPDFBombStoppedByRatio(t *testing.T) {
 func TestPDFBombStoppedByBudget(t *testing.T) {
 	requireProc(t)
 	mail := pdfMail("bomb.pdf", pdfBomb(t))
+	forEachWorker(t, func(t *testing.T, k workerKind) { testPDFBombStoppedByBudget(t, k, mail) })
+}
+
+func testPDFBombStoppedByBudget(t *testing.T, k workerKind, mail []byte) {
 	for _, tc := range []struct {
 		name   string
 		lim    Limits
@@ -99,12 +106,12 @@ func TestPDFBombStoppedByBudget(t *testing.T) {
 		{"memory", Limits{PDFTimeout: 60 * time.Second, PDFCPU: 60 * time.Second, PDFMemory: 32 << 20}, "PDF text extraction exceeded its memory budget"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "memory" && raceEnabled {
+			if tc.name == "memory" && raceEnabled && k.program == "" {
 				t.Skip("the race detector's shadow memory defeats a small address-space budget")
 			}
 			lim := tc.lim
 			lim.MaxRatio, lim.MaxInflated, lim.Timeout = 1<<20, 1<<40, 2*time.Minute
-			lim.Sandbox = NewSandbox(1)
+			lim.Sandbox = k.sandbox(1)
 			var watched atomic.Int64
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
@@ -179,7 +186,11 @@ func selfCPU(t testing.TB) time.Duration {
 
 func TestSandboxCapsConcurrentWorkers(t *testing.T) {
 	mail := pdfMail("bomb.pdf", pdfBomb(t))
-	sb := NewSandbox(2)
+	forEachWorker(t, func(t *testing.T, k workerKind) { testSandboxCapsConcurrentWorkers(t, k, mail) })
+}
+
+func testSandboxCapsConcurrentWorkers(t *testing.T, k workerKind, mail []byte) {
+	sb := k.sandbox(2)
 	lim := Limits{MaxRatio: 1 << 20, MaxInflated: 1 << 40, PDFTimeout: 1500 * time.Millisecond, Sandbox: sb}
 	var peak atomic.Int32
 	stop := make(chan struct{})
@@ -246,59 +257,31 @@ func TestSandboxQueueBoundedByWalkDeadline(t *testing.T) {
 }
 
 func TestPDFWorkerExtractsSimplePDF(t *testing.T) {
-	_, parts := walkBytes(t, pdfMail("a.pdf", pdfWithContent([]byte("BT /F1 12 Tf (hello world) Tj ET"), "")), Limits{})
-	p := part(t, parts, "attachment:a.pdf", 0)
-	if p.Unscannable != "" || !strings.Contains(string(p.Text), "hello world") {
-		t.Fatalf("unscannable %q text %q", p.Unscannable, p.Text)
-	}
-}
-
-func TestParseBudgetRoundTrip(t *testing.T) {
-	b := budget{cpu: 1500 * time.Millisecond, memory: 1 << 30, maxIn: 5, maxText: 6, ratio: 7, inflated: 8}
-	got, err := parseBudget(b.encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.cpu = 2 * time.Second // whole seconds, rounded up
-	if got != b {
-		t.Fatalf("got %+v, want %+v", got, b)
-	}
-	for _, bad := range []string{"", "cpu=1", "cpu=1,mem=1,in=1,text=1,ratio=1,inflated=0",
-		"cpu=1,mem=1,in=1,text=1,ratio=1,inflated=1,x=2"} {
-		if _, err := parseBudget(bad); err == nil {
-			t.Errorf("parseBudget(%q) accepted", bad)
+	forEachWorker(t, func(t *testing.T, k workerKind) {
+		_, parts := walkBytes(t, pdfMail("a.pdf", pdfWithContent([]byte("BT /F1 12 Tf (hello world) Tj ET"), "")), Limits{Sandbox: k.sandbox(1)})
+		p := part(t, parts, "attachment:a.pdf", 0)
+		if p.Unscannable != "" || !strings.Contains(string(p.Text), "hello world") {
+			t.Fatalf("unscannable %q text %q", p.Unscannable, p.Text)
 		}
-	}
-}
-
-func TestParseAnswerRejectsMalformed(t *testing.T) {
-	var b bytes.Buffer
-	if err := writeAnswer(&b, answer{status: statusText, truncated: true, inflated: 1234, payload: []byte("テキスト")}); err != nil {
-		t.Fatal(err)
-	}
-	a, err := parseAnswer(b.Bytes(), false)
-	if err != nil || a.status != statusText || !a.truncated || a.inflated != 1234 || string(a.payload) != "テキスト" {
-		t.Fatalf("round trip: %+v, %v", a, err)
-	}
-	for _, bad := range [][]byte{nil, []byte("SGX1"), append([]byte("SGX1Z\x00"), make([]byte, 8)...),
-		append([]byte("XXXXT\x00"), make([]byte, 8)...)} {
-		if _, err := parseAnswer(bad, false); err == nil {
-			t.Errorf("accepted %q", bad)
-		}
-	}
-	if _, err := parseAnswer(b.Bytes(), true); err == nil {
-		t.Error("accepted an answer over its cap")
-	}
+	})
 }
 
 // Without ServeWorker in main the parser is not run at all, rather than
-// unbounded in the gateway's process.
+// unbounded in the gateway's process; a worker program needs no hook.
 func TestPDFWithoutWorkerHookIsUnscannable(t *testing.T) {
+	prog := workerProgram(t)
 	workerReady.Store(false)
 	defer workerReady.Store(true)
-	_, parts := walkBytes(t, pdfMail("a.pdf", pdfWithContent([]byte("BT /F1 12 Tf (hello) Tj ET"), "")), Limits{})
+	mail := pdfMail("a.pdf", pdfWithContent([]byte("BT /F1 12 Tf (hello) Tj ET"), ""))
+	_, parts := walkBytes(t, mail, Limits{Sandbox: NewSandbox(1)})
 	if p := part(t, parts, "attachment:a.pdf", 0); p.Unscannable != "PDF text extraction is not available in this program" || len(p.Text) != 0 {
 		t.Fatalf("unscannable = %q, text %q", p.Unscannable, p.Text)
+	}
+	sb := NewSandbox(1)
+	sb.SetProgram(prog)
+	_, parts = walkBytes(t, mail, Limits{Sandbox: sb})
+	if p := part(t, parts, "attachment:a.pdf", 0); p.Unscannable != "" || !strings.Contains(string(p.Text), "hello") {
+		t.Fatalf("with %s: unscannable = %q, text %q", ProgramName, p.Unscannable, p.Text)
 	}
 }
 
@@ -333,10 +316,12 @@ func TestWorkerReasonIsShortPlainText(t *testing.T) {
 // A worker that cannot confine itself (here: a budget it rejects) is told
 // apart from a crash of the reader.
 func TestWorkerSetupFailureReason(t *testing.T) {
-	_, err := NewSandbox(1).run(context.Background(), "no-such-mode", strings.NewReader("x"),
-		budget{wall: 5 * time.Second, cpu: time.Second, memory: 1 << 30, maxIn: 1, maxText: 1, ratio: 1, inflated: 1})
-	var se *stopError
-	if !errors.As(err, &se) || se.reason != reasonSetup {
-		t.Fatalf("err = %v", err)
-	}
+	forEachWorker(t, func(t *testing.T, k workerKind) {
+		_, err := k.sandbox(1).run(context.Background(), "no-such-mode", strings.NewReader("x"),
+			worker.Budget{Wall: 5 * time.Second, CPU: time.Second, Memory: 1 << 30, MaxIn: 1, MaxText: 1, Ratio: 1, Inflated: 1})
+		var se *stopError
+		if !errors.As(err, &se) || se.reason != reasonSetup {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package worker
+
+import "errors"
+
+// Without resource limits the parser cannot be bounded: the worker refuses
+// the request and the part is unscannable.
+func confine(Budget) error { return errors.New("resource limits not supported on this system") }

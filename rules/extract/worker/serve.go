@@ -1,0 +1,79 @@
+package worker
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+)
+
+// Main serves the request of a process started as a worker and returns its
+// exit code; ok is false in any other process (Env unset).
+func Main() (code int, ok bool) {
+	mode, ok := os.LookupEnv(Env)
+	if !ok {
+		return 0, false
+	}
+	return Serve(mode, os.Getenv(BudgetEnv), os.Stdin, os.Stdout), true
+}
+
+// Serve is the child side of the sandbox: confine, read the file, run the
+// parser of mode, answer. It returns the process exit code.
+func Serve(mode, spec string, in io.Reader, out io.Writer) int {
+	b, err := ParseBudget(spec)
+	if err != nil {
+		return ExitBadRequest
+	}
+	var work func([]byte, Budget) Answer
+	switch mode {
+	case "pdf":
+		work = PDF
+	default:
+		return ExitBadRequest
+	}
+	if err := confine(b); err != nil {
+		return ExitBadRequest
+	}
+	data, err := io.ReadAll(io.LimitReader(in, b.MaxIn+1))
+	if err != nil || int64(len(data)) > b.MaxIn {
+		return ExitBadRequest
+	}
+	a := func() (a Answer) {
+		defer func() {
+			if r := recover(); r != nil {
+				a = Answer{Status: StatusError, Payload: []byte(shortErr(fmt.Errorf("reader panic: %v", r)))}
+			}
+		}()
+		return work(data, b)
+	}()
+	if err := WriteAnswer(out, a); err != nil {
+		return ExitBadRequest
+	}
+	return 0
+}
+
+// shortErr is an error message cut for a reason line (as rules/extract
+// cuts its own).
+func shortErr(err error) string {
+	s := strings.ToValidUTF8(err.Error(), "?")
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return s
+}
+
+// capText cuts t to at most max bytes on a UTF-8 boundary.
+func capText(t []byte, max int64) ([]byte, bool) {
+	if int64(len(t)) <= max {
+		return t, false
+	}
+	t = t[:max]
+	for i := 0; i < utf8.UTFMax && len(t) > 0; i++ {
+		if utf8.Valid(t) {
+			break
+		}
+		t = t[:len(t)-1]
+	}
+	return t, true
+}
