@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Extraction bounds the reading of attachments whose parser cannot be
 // interrupted (PDF): each runs in a child process that these budgets end.
@@ -14,6 +17,11 @@ type Extraction struct {
 	// MaxConcurrent caps extraction processes running at once; 0 means
 	// one per CPU.
 	MaxConcurrent int `yaml:"max_concurrent"`
+	// Worker is the program each extraction process runs: "" is
+	// sendguard-extract next to the sendguard binary when it is there,
+	// else sendguard itself re-executed; "self" is always the latter; an
+	// absolute path names the program.
+	Worker string `yaml:"worker"`
 }
 
 func defaultExtraction() Extraction {
@@ -32,5 +40,8 @@ func (v *validator) checkExtraction(e *Extraction) {
 	}
 	if e.MaxConcurrent < 0 || e.MaxConcurrent > 1024 {
 		v.add("extraction.max_concurrent", "must be between 0 (one per CPU) and 1024")
+	}
+	if e.Worker != "" && e.Worker != "self" && !filepath.IsAbs(e.Worker) {
+		v.add("extraction.worker", `must be "self" or an absolute path`)
 	}
 }

@@ -327,6 +327,7 @@ func (n *node) buildUnit() error {
 	if err != nil {
 		return err
 	}
+	n.log.Info("PDF extraction worker", "program", extractionWorker(n.cfg.Extraction))
 	n.live.installDirectory(first.live.dir)
 	n.onClose(n.live.close)
 	n.current.Store(first)

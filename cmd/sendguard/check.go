@@ -227,7 +227,10 @@ func newRulesInspectorPolicy(cfg *config.Config, reveal bool, hist interface{ Kn
 // content never lands in the system temp directory); "" is the system's,
 // for the CLI.
 func newRulesInspectorIn(cfg *config.Config, reveal bool, hist interface{ Known(string) bool }, tmp string) (*inspect.Inspector, *policy.Policy, error) {
-	lim := extractionLimits(cfg.Extraction)
+	lim, err := extractionLimits(cfg.Extraction)
+	if err != nil {
+		return nil, nil, err
+	}
 	lim.TempDir = tmp
 	dc := cfg.Detect.DetectConfig()
 	ic := inspect.Config{InternalDomains: cfg.InternalDomains, PartnerDomains: cfg.PartnerDomains, Reveal: reveal,
