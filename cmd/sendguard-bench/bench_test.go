@@ -20,7 +20,8 @@ var (
 	buildErr  error
 )
 
-// sendguardBin builds the gateway the tool drives.
+// sendguardBin builds the gateway the tool drives, with its PDF
+// extraction worker beside it, as installed.
 func sendguardBin(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -29,10 +30,13 @@ func sendguardBin(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "sendguard")
-		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/sendguard/sendguard/cmd/sendguard").CombinedOutput(); err != nil {
-			buildErr = err
-			binPath = string(out)
+		for _, name := range []string{"sendguard-extract", "sendguard"} {
+			binPath = filepath.Join(dir, name)
+			if out, err := exec.Command("go", "build", "-o", binPath, "github.com/sendguard/sendguard/cmd/"+name).CombinedOutput(); err != nil {
+				buildErr = err
+				binPath = string(out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {

@@ -13,8 +13,13 @@
 // loopback only) and prints the ratio.
 //
 //	go build -o bin/sendguard ./cmd/sendguard
+//	go build -o bin/sendguard-extract ./cmd/sendguard-extract
 //	go run ./cmd/sendguard-bench -sendguard bin/sendguard -n 2000 -sessions 20
 //	go run ./cmd/sendguard-bench -smoke            # a few hundred small messages
+//
+// The gateway runs its PDF extraction workers as the sendguard-extract
+// beside its binary, or re-executes itself when there is none (about ten
+// times the CPU per PDF); the tool says which at start.
 //
 // CPU per class comes from class-only phases run after the mixed one: the
 // gateway's user+system time (/proc/PID/stat) across a phase, once every
@@ -174,6 +179,11 @@ func parseSize(s string) (int64, error) {
 	return v * mult, nil
 }
 
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 func findSendguard(bin string) (string, error) {
 	if bin != "" {
 		return filepath.Abs(bin)
@@ -184,7 +194,7 @@ func findSendguard(bin string) (string, error) {
 	if p, err := exec.LookPath("sendguard"); err == nil {
 		return p, nil
 	}
-	return "", errors.New("no sendguard binary: build one (go build -o bin/sendguard ./cmd/sendguard) or pass -sendguard")
+	return "", errors.New("no sendguard binary: build one (go build -o bin/sendguard ./cmd/sendguard; go build -o bin/sendguard-extract ./cmd/sendguard-extract) or pass -sendguard")
 }
 
 // run generates the corpus, measures the gateway and Postfix, and returns
@@ -234,6 +244,11 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		gdir := filepath.Join(dir, "gateway")
 		if err := os.MkdirAll(gdir, 0o700); err != nil {
 			return nil, err
+		}
+		if w := filepath.Join(filepath.Dir(bin), "sendguard-extract"); fileExists(w) {
+			logf("PDF extraction worker: %s", w)
+		} else {
+			logf("PDF extraction worker: none beside the gateway (build %s), workers re-execute the gateway", w)
 		}
 		g, err := startGateway(bin, gdir, sk.addr)
 		if err != nil {

@@ -65,6 +65,7 @@ func TestDebIsReproducible(t *testing.T) {
 	}
 	want := map[string]int64{
 		"./usr/bin/sendguard":                        0o755,
+		"./usr/bin/sendguard-extract":                0o755,
 		"./usr/lib/systemd/system/sendguard.service": 0o644,
 		"./etc/sendguard/sendguard.yaml":             0o640,
 		"./etc/sendguard/":                           0o750,
@@ -121,6 +122,19 @@ func TestDebIsReproducible(t *testing.T) {
 	}
 	if out, _ := exec.Command(bin, "version").Output(); strings.TrimSpace(string(out)) != "sendguard 1.2.3" {
 		t.Errorf("version = %q", out)
+	}
+	// The PDF extraction worker beside it answers a request (the gateway
+	// finds it there) and refuses to run by hand.
+	worker := filepath.Join(root, "usr/bin/sendguard-extract")
+	req := exec.Command(worker)
+	req.Env = []string{"SENDGUARD_EXTRACT_WORKER=pdf",
+		"SENDGUARD_EXTRACT_BUDGET=cpu=5,mem=268435456,in=100,text=1000,ratio=100,inflated=1000000"}
+	req.Stdin = strings.NewReader("not a pdf")
+	if out, err := req.Output(); err != nil || !bytes.HasPrefix(out, []byte("SGX1E")) {
+		t.Errorf("packaged worker: %v, answer %q", err, out)
+	}
+	if err := exec.Command(worker).Run(); err == nil {
+		t.Error("sendguard-extract ran without a request")
 	}
 	if sa, err := exec.LookPath("systemd-analyze"); err == nil {
 		// verify checks the unit's syntax offline; it only needs the
@@ -248,6 +262,9 @@ func TestInstallDeb(t *testing.T) {
 		t.Error("EHLO reply lacks 8BITMIME")
 	}
 	c.Quit()
+	if !strings.Contains(logs(), "/usr/bin/sendguard-extract") {
+		t.Errorf("serve does not log the packaged PDF extraction worker:\n%s", logs())
+	}
 	if got := procUID(t, cmd.Process.Pid); got != uid {
 		t.Errorf("serve runs as uid %d, want sendguard (%d)", got, uid)
 	}
@@ -280,7 +297,7 @@ func TestInstallDeb(t *testing.T) {
 	if _, err := user.LookupGroup("sendguard"); err == nil {
 		t.Error("purge left the sendguard group")
 	}
-	for _, p := range []string{"/var/lib/sendguard", "/etc/sendguard", "/usr/bin/sendguard", "/usr/lib/systemd/system/sendguard.service"} {
+	for _, p := range []string{"/var/lib/sendguard", "/etc/sendguard", "/usr/bin/sendguard", "/usr/bin/sendguard-extract", "/usr/lib/systemd/system/sendguard.service"} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("purge left %s", p)
 		}

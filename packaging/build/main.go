@@ -3,8 +3,9 @@
 //
 //	cd packaging && go run ./build [-version V] [-arch amd64] [-out DIR]
 //
-// It builds the binary with -trimpath and no build ID, then packs it with
-// the systemd unit, the default configuration and the maintainer scripts
+// It builds the binaries (the gateway and its PDF extraction worker, which
+// the gateway looks for in its own directory) with -trimpath and no build
+// ID, then packs them with the systemd unit, the default configuration and the maintainer scripts
 // of this directory using nfpm as a library. Every file's mtime is
 // SOURCE_DATE_EPOCH (default: the last commit's time).
 package main
@@ -82,7 +83,11 @@ func build(o options) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "sendguard")
-	if err := goBuild(o, bin); err != nil {
+	if err := goBuild(o, bin, "./cmd/sendguard"); err != nil {
+		return "", err
+	}
+	worker := filepath.Join(tmp, "sendguard-extract")
+	if err := goBuild(o, worker, "./cmd/sendguard-extract"); err != nil {
 		return "", err
 	}
 
@@ -111,6 +116,7 @@ func build(o options) (string, error) {
 			Depends: []string{"passwd"},
 			Contents: files.Contents{
 				file(bin, "/usr/bin/sendguard", 0o755, files.TypeFile),
+				file(worker, "/usr/bin/sendguard-extract", 0o755, files.TypeFile),
 				file(filepath.Join(pkgDir, "sendguard.service"), "/usr/lib/systemd/system/sendguard.service", 0o644, files.TypeFile),
 				file(filepath.Join(pkgDir, "sendguard.yaml"), "/etc/sendguard/sendguard.yaml", 0o640, files.TypeConfigNoReplace),
 				file(filepath.Join(o.Root, "README.md"), "/usr/share/doc/sendguard/README.md", 0o644, files.TypeFile),
@@ -157,9 +163,9 @@ func build(o options) (string, error) {
 
 // goBuild compiles a static, path-independent binary: no cgo, no build
 // ID, no VCS stamp, no local paths.
-func goBuild(o options, out string) error {
+func goBuild(o options, out, pkg string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid= -X main.version="+o.Version, "-o", out, "./cmd/sendguard")
+		"-ldflags", "-s -w -buildid= -X main.version="+o.Version, "-o", out, pkg)
 	cmd.Dir = o.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+o.Arch, "GOFLAGS=-mod=readonly")
 	if b, err := cmd.CombinedOutput(); err != nil {
