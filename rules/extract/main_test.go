@@ -9,6 +9,9 @@ import (
 // cmd/sendguard's main does.
 func TestMain(m *testing.M) {
 	ServeWorker()
+	if prog, ok := os.LookupEnv(deathParentEnv); ok {
+		os.Exit(deathParent(prog))
+	}
 	code := m.Run()
 	removeWorkerProgram()
 	os.Exit(code)

@@ -1,12 +1,18 @@
 package extract
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/sendguard/sendguard/internal/testpdf"
 )
 
 // The sandbox's tests run against both worker programs: the dedicated one
@@ -79,4 +85,29 @@ func forEachWorker(t *testing.T, f func(t *testing.T, k workerKind)) {
 	for _, k := range workerKinds(t) {
 		t.Run(k.name, func(t *testing.T) { f(t, k) })
 	}
+}
+
+// deathParentEnv makes the test binary a gateway stand-in that extracts a
+// PDF bomb with long budgets and prints its worker's pid (TestMain).
+const deathParentEnv = "SENDGUARD_TEST_DEATH_PARENT"
+
+// deathParent is that stand-in; program "self" re-executes this binary.
+func deathParent(program string) int {
+	bomb, err := testpdf.Bomb()
+	if err != nil {
+		return 1
+	}
+	sb := NewSandbox(1)
+	if program != "self" {
+		sb.SetProgram(program)
+	}
+	go func() {
+		for sb.lastPID.Load() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		fmt.Println(sb.lastPID.Load())
+	}()
+	lim := Limits{MaxRatio: 1 << 20, MaxInflated: 1 << 40, PDFTimeout: time.Minute, PDFCPU: time.Minute, Timeout: 2 * time.Minute, Sandbox: sb}
+	Walk(context.Background(), bytes.NewReader(pdfMail("bomb.pdf", bomb)), lim, func(*Part) error { return nil })
+	return 0
 }
