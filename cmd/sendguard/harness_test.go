@@ -33,6 +33,13 @@ func sendguardBin(t testing.TB) string {
 			buildErr = err
 			return
 		}
+		// the PDF extraction worker beside the gateway, as installed
+		// (extraction.worker: self runs the fallback)
+		worker := filepath.Join(dir, "sendguard-extract")
+		if out, err := exec.Command("go", "build", "-o", worker, "../sendguard-extract").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build sendguard-extract: %v\n%s", err, out)
+			return
+		}
 		binPath = filepath.Join(dir, "sendguard")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {

@@ -77,14 +77,32 @@ func extractionChildren(pid int) []string {
 // nothing goes on parsing: no worker survives and the gateway's CPU use
 // stops. An encrypted zip and a zip bomb to the outside are held the same
 // way under the embedded default policy.
+// Both worker programs: sendguard-extract beside the binary (the default)
+// and the gateway re-executed (extraction.worker: self).
 func TestPDFBombHeldAndStopped(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc")
 	}
+	for _, tc := range []struct{ worker, logged string }{
+		{"", filepath.Join(filepath.Dir(sendguardBin(t)), "sendguard-extract")},
+		{"self", "sendguard itself, re-executed (extraction.worker: self)"},
+	} {
+		t.Run("worker="+tc.worker, func(t *testing.T) { testPDFBombHeldAndStopped(t, tc.worker, tc.logged) })
+	}
+}
+
+func testPDFBombHeldAndStopped(t *testing.T, worker, logged string) {
 	sk := startSink(t)
-	in := newInstance(t, sk.Addr, "extraction:\n  pdf_timeout: 10s\n  pdf_cpu: 3s\n")
+	cfg := "extraction:\n  pdf_timeout: 10s\n  pdf_cpu: 3s\n"
+	if worker != "" {
+		cfg += "  worker: " + worker + "\n"
+	}
+	in := newInstance(t, sk.Addr, cfg)
 	in.start()
 	pid := in.cmd.Process.Pid
+	if !strings.Contains(in.logs(), logged) {
+		t.Errorf("log does not name the worker %q:\n%s", logged, in.logs())
+	}
 
 	const bombs = 3
 	for i := range bombs {
