@@ -151,7 +151,10 @@ func NewSandbox(maxConcurrent int) *Sandbox {
 // SetProgram makes the workers run path (a FindProgram result; "" is this
 // program). Call it before the Sandbox is used. Budgets, environment,
 // process group and death signal are the same either way; a program that
-// later disappears or crashes makes its parts unscannable.
+// later disappears or crashes makes its parts unscannable. It is started
+// by path for each file, so an upgrade that replaces it takes effect at
+// once; both sides of the protocol refuse what they do not know, so a
+// gateway and worker of mismatched versions fail closed, never open.
 func (s *Sandbox) SetProgram(path string) { s.program = path }
 
 // Program is the worker program, "" when this program is re-executed.

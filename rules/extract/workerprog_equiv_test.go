@@ -111,7 +111,9 @@ func TestWorkerProgramsAgree(t *testing.T) {
 // alike (or stop alike); a budget stop may differ only in which budget a
 // slow input hit first.
 func FuzzWorkerProgramsAgree(f *testing.F) {
-	for _, s := range pdfSamples(f) {
+	samples := pdfSamples(f)
+	// not the bomb (last): its mutations spend every run at the budget
+	for _, s := range samples[:len(samples)-1] {
 		if len(s) < 64<<10 {
 			f.Add(s)
 		}
@@ -120,7 +122,7 @@ func FuzzWorkerProgramsAgree(f *testing.F) {
 	a, b := kinds[0].sandbox(1), kinds[1].sandbox(1)
 	f.Fuzz(func(t *testing.T, pdf []byte) {
 		bud := equivBudget()
-		bud.Wall, bud.CPU = 10*time.Second, 5*time.Second
+		bud.Wall, bud.CPU = 2*time.Second, time.Second
 		bud.MaxIn = int64(max(len(pdf), 1))
 		x, errX := a.run(context.Background(), "pdf", bytes.NewReader(pdf), bud)
 		y, errY := b.run(context.Background(), "pdf", bytes.NewReader(pdf), bud)
