@@ -43,14 +43,13 @@ import (
 // A worker that cannot be started (missing, not executable), crashes or
 // answers anything malformed leaves the part unscannable, never passed.
 //
-// Cost, measured on 2 cores (BenchmarkWorkerStart, BenchmarkPDF*): a worker
-// start is about 9 ms of this package's test binary, about 10 ms of CPU for
-// the full gateway binary, whose package initialisation is heavy, and about
-// 1 ms for the dedicated program; a one-page Japanese PDF takes 0.15 ms in
-// process and 8.6 ms re-executing the test binary, a 20,000-line page 34 ms
-// and 62 ms. A pool of long-lived workers would save the start but share a
-// CPU limit and a heap across messages; per-file start is the price of a
-// budget that means what it says.
+// Cost, CPU of parent and child measured on 2 cores (BenchmarkWorkerStart,
+// BenchmarkPDF*, SENDGUARD_BENCH_GATEWAY): a worker start is about 1.7 ms
+// with the dedicated program and 9-10 ms re-executing the gateway, whose
+// package initialisation is heavy; a one-page Japanese PDF takes 0.15 ms in
+// process, 1.8 ms and 10 ms isolated. A pool of long-lived workers would
+// save the start but share a CPU limit and a heap across messages;
+// per-file start is the price of a budget that means what it says.
 
 // workerReady records that this program's main (or TestMain) calls
 // ServeWorker, so re-executing the binary reaches the worker. It describes
