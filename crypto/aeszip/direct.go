@@ -116,7 +116,7 @@ func (w *Writer) sealDirect(fh *zip.FileHeader, data []byte) (*sealed, error) {
 		return nil, fmt.Errorf("aeszip: %w", err)
 	}
 	copy(s.head[16:], keys.verifier[:])
-	ctr := newCTRStream(keys.block)
+	ctr := newCTRStream(keys)
 	for p := s.data; len(p) > 0; {
 		c := p[:min(len(p), fuseChunk)]
 		ctr.xor(c, c)

@@ -38,7 +38,7 @@ func rawPayload(t *testing.T, f *zip.File, password string) []byte {
 		t.Fatalf("%s: authentication code differs", f.Name)
 	}
 	pt := make([]byte, len(ct))
-	newCTRStream(keys.block).xor(pt, ct)
+	newCTRStream(keys).xor(pt, ct)
 	return pt
 }
 
