@@ -128,7 +128,7 @@ func newAESEncrypter(w io.Writer, keys *aesKeys, buf []byte) *aesEncrypter {
 func (e *aesEncrypter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
-		n := min(len(p), len(e.buf))
+		n := min(len(p), len(e.buf), fuseChunk) // MAC from L1
 		ct := e.buf[:n]
 		e.ctr.xor(ct, p[:n])
 		e.mac.Write(ct)
