@@ -72,8 +72,20 @@ func directSamples() [][]byte {
 // input, and entries the staged path would deflate or store the same way
 // carry the same compressed bytes (all stored ones, deflated ones past
 // statelessMax).
-func TestDirectSameAsStaged(t *testing.T) {
-	samples := directSamples()
+func TestDirectSameAsStaged(t *testing.T) { compareDirectStaged(t, directSamples()) }
+
+// FuzzDirectSameAsStaged: any content, the two paths agree.
+func FuzzDirectSameAsStaged(f *testing.F) {
+	for _, s := range directSamples() {
+		if len(s) <= 64<<10 {
+			f.Add(s)
+		}
+	}
+	f.Add([]byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) { compareDirectStaged(t, [][]byte{data}) })
+}
+
+func compareDirectStaged(t *testing.T, samples [][]byte) {
 	mod := time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)
 	build := func(direct bool) *zip.Reader {
 		defer func(was bool) { useDirect = was }(useDirect)
