@@ -94,3 +94,25 @@ func FuzzAESNIKeystream(f *testing.F) {
 		checkCTR(t, key, ctr, n, []int{piece % 5000})
 	})
 }
+
+// BenchmarkCTR is the keystream XOR over a 200 KB entry with crypto/aes
+// block by block and with the AES-NI kernel.
+func BenchmarkCTR(b *testing.B) {
+	key := make([]byte, 32)
+	block, _ := aes.NewCipher(key)
+	buf := make([]byte, 200<<10)
+	for _, k := range []struct {
+		name string
+		keys *aesKeys
+	}{{"crypto-aes", &aesKeys{block: block}}, {"aesni", &aesKeys{block: block, rk: expandKey256(key)}}} {
+		b.Run(k.name, func(b *testing.B) {
+			if k.keys.rk == nil && k.name == "aesni" {
+				b.Skip("no AES-NI")
+			}
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				newCTRStream(k.keys).xor(buf, buf)
+			}
+		})
+	}
+}
