@@ -134,7 +134,8 @@ func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p
 	lim = lim.withDefaults()
 	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
-	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{}}
+	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{},
+		stdMiss: !hashFiles}
 	src := newReplay(r, lim.MaxFallback)
 	cr := &ctxReader{ctx: wctx, r: src}
 	br := msgReaders.Get().(*bufio.Reader)
