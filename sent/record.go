@@ -111,8 +111,10 @@ func Wanted(rec *spool.Record) bool {
 // maxHashedParts bounds the attachments hashed in one message.
 const maxHashedParts = 200
 
-// Prepare builds the record of rec, finished at now, reading the original
-// message from body to hash its attachments. It runs before the
+// Prepare builds the record of rec, finished at now, with the attachment
+// hashes of the inspection's report when it vouches for them
+// (reportedFiles; body then gives only its Date), else reading the
+// original message from body to hash its attachments. It runs before the
 // transaction that stores it. A body that cannot be read still gives a
 // record, with the attachments the report names and no hashes.
 func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
