@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"mime"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -367,4 +368,124 @@ func FuzzReportHashes(f *testing.F) {
 		f.Add(randomMessage(rng))
 	}
 	f.Fuzz(func(t *testing.T, mail []byte) { equivalent(t, "fuzz", mail, testInspectors(t)["default"]) })
+}
+
+// richPart writes a random entity with the variety of names, types and
+// encodings real mail has: RFC 2047 and 2231 names in UTF-8, Shift_JIS
+// and ISO-2022-JP, raw 8-bit names, attached messages, repeated fields,
+// and now and then a corrupt body.
+func richPart(rng *rand.Rand, b *strings.Builder, depth int) {
+	if depth < 3 && rng.IntN(4) == 0 {
+		bd := fmt.Sprintf("r%d_%d", depth, rng.IntN(1000))
+		sub := []string{"mixed", "alternative", "related", "report"}[rng.IntN(4)]
+		fmt.Fprintf(b, "Content-Type: multipart/%s;\r\n boundary=\"%s\"\r\n\r\n", sub, bd)
+		for range 1 + rng.IntN(4) {
+			b.WriteString("--" + bd + "\r\n")
+			richPart(rng, b, depth+1)
+			b.WriteString("\r\n")
+		}
+		if rng.IntN(12) != 0 {
+			b.WriteString("--" + bd + "--\r\n")
+		}
+		return
+	}
+	names := []string{"注文明細.xlsx", "見積書 (1).pdf", "data.csv", "報告.docx", "a;b.txt", " spaced.pdf", "long" + strings.Repeat("名", 30) + ".zip"}
+	name := names[rng.IntN(len(names))]
+	var nameParam string
+	switch rng.IntN(8) {
+	case 0:
+		nameParam = "=" + fmt.Sprintf("%q", name)
+	case 1:
+		nameParam = `="` + mime.BEncoding.Encode("UTF-8", name) + `"`
+	case 2:
+		nameParam = `="=?Shift_JIS?B?` + base64.StdEncoding.EncodeToString([]byte(sjis(strings.TrimSpace(name)))) + `?="`
+	case 3:
+		nameParam = `="` + sjis(strings.TrimSpace(name)) + `"`
+	case 7:
+		nameParam = "=data.csv"
+	case 4:
+		nameParam = "*=UTF-8''" + strings.ReplaceAll(url.PathEscape(name), ";", "%3B")
+	case 5:
+		nameParam = "*=Shift_JIS''" + url.PathEscape(sjis(strings.TrimSpace(name)))
+	case 6:
+		nameParam = ""
+	}
+	kind := rng.IntN(10)
+	ct := []string{"application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv", "text/plain; charset=utf-8",
+		"text/csv; charset=Shift_JIS", "application/octet-stream", "image/png", "TEXT/Plain; Charset=\"UTF-8\""}[rng.IntN(8)]
+	if kind == 0 {
+		ct = "message/rfc822"
+	}
+	key := map[bool]string{true: "filename", false: "name"}[rng.IntN(2) == 0]
+	if nameParam != "" && key == "name" {
+		fmt.Fprintf(b, "Content-Type: %s; name%s\r\n", ct, nameParam)
+	} else {
+		fmt.Fprintf(b, "Content-Type: %s\r\n", ct)
+	}
+	if nameParam != "" && key == "filename" {
+		fmt.Fprintf(b, "Content-Disposition: %s; filename%s\r\n", []string{"attachment", "inline", "Attachment"}[rng.IntN(3)], nameParam)
+	} else if rng.IntN(4) == 0 {
+		b.WriteString("Content-Disposition: attachment\r\n")
+	}
+	if rng.IntN(30) == 0 {
+		fmt.Fprintf(b, "Content-Type: application/x-second\r\n") // repeated field
+	}
+	var body []byte
+	if kind == 0 {
+		var inner strings.Builder
+		inner.WriteString("From: b@example.com\r\nSubject: =?UTF-8?B?6Lui6YCB?=\r\nMIME-Version: 1.0\r\n")
+		richPart(rng, &inner, depth+1)
+		body = []byte(inner.String())
+	} else {
+		body = make([]byte, rng.IntN(4000))
+		for i := range body {
+			body[i] = byte(rng.UintN(256))
+		}
+		if strings.HasPrefix(strings.ToLower(ct), "text/") {
+			body = []byte(strings.Repeat("氏名,電話\r\n", 1+rng.IntN(50)))
+		}
+	}
+	cte := []string{"base64", "base64", "base64", "Base64", "7bit", "8bit", "", "quoted-printable"}[rng.IntN(8)]
+	if kind == 0 && rng.IntN(2) == 0 {
+		cte = ""
+	}
+	if cte != "" {
+		b.WriteString("Content-Transfer-Encoding: " + cte + "\r\n")
+	}
+	b.WriteString("\r\n")
+	switch strings.ToLower(cte) {
+	case "base64":
+		enc := b64Lines(body)
+		if rng.IntN(15) == 0 {
+			k := rng.IntN(len(enc) + 1)
+			enc = enc[:k] + []string{"!", "=", "-", "QQ==\r\n", " "}[rng.IntN(5)] + enc[k:]
+		}
+		b.WriteString(enc)
+	case "quoted-printable":
+		b.WriteString(strings.ReplaceAll(string(body), "=", "=3D"))
+	default:
+		if kind != 0 && !strings.HasPrefix(strings.ToLower(ct), "text/") {
+			body = []byte(strings.ReplaceAll(base64.StdEncoding.EncodeToString(body), "A", "\r\n"))
+		}
+		b.Write(body)
+	}
+}
+
+func TestReportHashesRich(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 20))
+	n, used := 1500, 0
+	if testing.Short() {
+		n = 300
+	}
+	for i := range n {
+		var b strings.Builder
+		richPart(rng, &b, 0)
+		if equivalent(t, fmt.Sprint("rich ", i), mailOf(b.String()), testInspectors(t)["default"]) {
+			used++
+		}
+	}
+	if used < n/5 {
+		t.Errorf("report hashes used for %d of %d mails", used, n)
+	}
+	t.Logf("report hashes used for %d of %d mails", used, n)
 }
