@@ -119,26 +119,40 @@ func (g *gateway) stop() {
 	g.logf.Close()
 }
 
-// cpuSeconds is the process's user+system CPU time from /proc/PID/stat
-// (fields 14 and 15, in clock ticks; USER_HZ is 100 on Linux).
+// cpuSeconds is the gateway's user+system CPU time from /proc/PID/stat, its
+// own (fields 14 and 15) plus that of its children it has waited for
+// (fields 16 and 17: the extraction workers, one per PDF, which would
+// otherwise go uncounted), in clock ticks (USER_HZ is 100 on Linux).
 func cpuSeconds(pid int) (float64, error) {
+	own, children, err := cpuTimes(pid)
+	return own + children, err
+}
+
+// cpuTimes is cpuSeconds split into the process's own time and its
+// waited-for children's.
+func cpuTimes(pid int) (own, children float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	return parseStat(string(b))
+}
+
+func parseStat(s string) (own, children float64, err error) {
 	// the command name (field 2) may contain spaces: split after ')'
-	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
+		return 0, 0, errors.New("unexpected /proc stat format")
 	}
 	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
+	if len(f) < 15 {
+		return 0, 0, errors.New("unexpected /proc stat format")
 	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100, nil
+	var t [4]float64
+	for k := range t {
+		t[k], _ = strconv.ParseFloat(f[11+k], 64)
+	}
+	return (t[0] + t[1]) / 100, (t[2] + t[3]) / 100, nil
 }
 
 // peakRSS is the process's high-water resident set (VmHWM) in bytes.

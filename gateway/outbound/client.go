@@ -14,12 +14,20 @@ import (
 // maxParallelDests bounds the destinations one Deliver call works on at once.
 const maxParallelDests = 4
 
+// peekMaxIdle is how long a pooled session with no open transaction may
+// have been idle and still be reused after a look at its socket instead of
+// an RSET round trip (Postfix keeps idle sessions 2s by default,
+// smtp_connection_cache_time_limit).
+const peekMaxIdle = 2 * time.Second
+
 // Client delivers messages to the next hop. It is safe for concurrent use.
 type Client struct {
 	cfg  Config
 	hop  nextHop
 	log  *slog.Logger
 	pool *pool
+	// peekIdle is peekMaxIdle; tests shorten it to see RSET.
+	peekIdle time.Duration
 }
 
 // New validates cfg (reporting every problem at once) and returns a Client.
@@ -32,7 +40,8 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: c, hop: hop, log: log.With("component", "outbound"), pool: newPool()}, nil
+	return &Client{cfg: c, hop: hop, log: log.With("component", "outbound"), pool: newPool(),
+		peekIdle: peekMaxIdle}, nil
 }
 
 // Close sends QUIT on every idle connection and closes it. Deliveries in
@@ -161,11 +170,26 @@ func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body 
 	}
 	finished := false
 	defer func() {
-		if !finished { // transact panicked: give the connection and slot back
+		if !finished { // transact or open panicked: give the connection and slot back
 			cl.discard(d, s)
 		}
 	}()
-	reusable := cl.transact(ctx, s, env, g, body, results)
+	reusable, retry := cl.transact(ctx, s, env, g, body, results, reused)
+	if retry {
+		// The pooled session was closed under us before MAIL was taken:
+		// nothing was sent, nothing recorded. Its slot goes to a new one.
+		cl.log.Debug("pooled session closed at MAIL, retrying on a new connection", "dest", g.key, "remote", s.host)
+		s.conn.Close()
+		s2, f := cl.open(ctx, g)
+		if f != nil {
+			finished = true
+			cl.pool.release(d)
+			failAll(f)
+			return
+		}
+		s, reused = s2, false
+		reusable, _ = cl.transact(ctx, s, env, g, body, results, false)
+	}
 	finished = true
 	cl.finish(d, s, reusable)
 
@@ -184,8 +208,8 @@ func (cl *Client) deliverGroup(ctx context.Context, env Envelope, g group, body 
 		"delivered", ok2, "deferred", temp, "bounced", perm, "took", time.Since(start))
 }
 
-// session returns a ready session for d: a pooled one that answers RSET, or
-// a new one through the destination's addresses in order.
+// session returns a ready session for d: a pooled one that is alive, or a
+// new one through the destination's addresses in order.
 func (cl *Client) session(ctx context.Context, d *dest, g group) (*session, bool, *failure) {
 	for {
 		s, slot, err := d.acquire(ctx)
@@ -207,14 +231,29 @@ func (cl *Client) session(ctx context.Context, d *dest, g group) (*session, bool
 	}
 }
 
-// alive checks a pooled session with RSET (which also clears any state;
-// the session keeps its EHLO).
+// alive checks a pooled session. One with no open transaction that was
+// idle briefly is checked by a look at its socket, without a round trip; a
+// peer that closes it right after that look is caught at MAIL, which is
+// then retried on a new connection (transact). Any other is checked with
+// RSET, which also clears the transaction (the session keeps its EHLO).
 func (cl *Client) alive(ctx context.Context, s *session) bool {
-	if time.Since(s.since) > cl.cfg.IdleTimeout || s.msgs >= cl.cfg.MaxMsgsPerConn {
+	idle := time.Since(s.since)
+	if idle > cl.cfg.IdleTimeout || s.msgs >= cl.cfg.MaxMsgsPerConn {
 		return false
+	}
+	if s.clean && idle <= cl.peekIdle {
+		switch peekConn(s.conn) {
+		case peekIdle:
+			return true
+		case peekGone:
+			return false
+		}
 	}
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	err := s.c.Reset()
+	if err == nil {
+		s.clean = true
+	}
 	return stop() && err == nil
 }
 

@@ -18,11 +18,17 @@ import (
 
 // session is one established SMTP connection, ready for MAIL.
 type session struct {
-	c     *smtp.Client
-	conn  net.Conn // the TCP connection; closing it aborts everything
-	host  string   // "name[ip]" for results and logs
-	tls   bool
-	msgs  int
+	c *smtp.Client
+	// conn is the TCP connection under any TLS: closing it aborts
+	// everything, and peekConn looks at it.
+	conn net.Conn
+	host string // "name[ip]" for results and logs
+	tls  bool
+	msgs int
+	// clean: no MAIL transaction is open on the peer (none begun since
+	// the greeting or an RSET, or the last one ended with the reply to
+	// its data), so a reuse needs no RSET to clear it.
+	clean bool
 	since time.Time   // when it went idle
 	timer *time.Timer // idle expiry; guarded by dest.mu
 }
@@ -64,7 +70,7 @@ func (cl *Client) dialOnce(ctx context.Context, t target, tryTLS bool) (*session
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 
-	s := &session{conn: raw, host: host}
+	s := &session{conn: raw, host: host, clean: true}
 	fail := func(err error) (*session, error) {
 		raw.Close()
 		f := *classify(err)

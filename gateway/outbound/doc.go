@@ -16,9 +16,12 @@
 //   - A refused session (5xx greeting, failed AUTH, a next hop greeting
 //     with our own name) defers rather than bounces: it says nothing about
 //     the recipients, and a broken smarthost must not bounce all mail.
-//   - A pooled connection is only reused after it answers NOOP, or RSET
-//     when its last transaction did not end with the reply to the data
-//     (not NOOP alone there: RSET clears the open transaction).
+//   - A pooled connection is only reused after it answers RSET, or, when
+//     its last transaction ended with the reply to the data (or an RSET)
+//     and it was idle at most peekMaxIdle, after a look at its socket
+//     (Linux) finds it open with nothing unread. A MAIL on a reused
+//     connection that finds the peer gone (no reply, or 421) is retried
+//     once on a new connection and records nothing: no data was sent.
 //   - Recipients are parsed with rules/address, the parser the analysis
 //     uses: in mx mode they are routed to its ASCIIDomain, and RCPT TO
 //     carries its wire form (a quoted local part stays quoted). A non-ASCII

@@ -28,11 +28,17 @@ type sinkOpts struct {
 	dsn       bool
 	utf8      bool
 	maxSize   int64
-	rcpt      func(to string) error
-	data      func(rcpts []string) error
-	dataWait  time.Duration // delay before answering DATA
-	discard   bool          // count messages, keep no bodies (benchmarks)
-	domain    string        // name in the greeting; default sink.test
+	// mail may refuse a sender, or close the connection (conn is the one
+	// under any TLS) to play a peer that goes away.
+	mail     func(conn net.Conn, from string) error
+	rcpt     func(to string) error
+	data     func(rcpts []string) error
+	dataWait time.Duration // delay before answering DATA
+	discard  bool          // count messages, keep no bodies (benchmarks)
+	domain   string        // name in the greeting; default sink.test
+	// readTimeout is the server's idle limit (it then sends 421 and
+	// closes); default 10s.
+	readTimeout time.Duration
 }
 
 // received is one message the sink accepted.
@@ -57,6 +63,7 @@ type sink struct {
 	open     int // currently open
 	maxOpen  int
 	raw      bytes.Buffer // every byte clients sent, over all connections
+	plain    bytes.Buffer // both directions as the server reads and writes them (after TLS)
 	auths    int          // successful AUTH exchanges
 }
 
@@ -83,12 +90,33 @@ func startSink(t testing.TB, o sinkOpts) *sink {
 	srv.EnableSMTPUTF8 = o.utf8
 	srv.MaxMessageBytes = o.maxSize
 	srv.ReadTimeout = 10 * time.Second
+	if o.readTimeout > 0 {
+		srv.ReadTimeout = o.readTimeout
+	}
+	if !o.discard { // benchmarks keep no record
+		srv.Debug = plainWriter{s}
+	}
 	srv.WriteTimeout = 10 * time.Second
 	srv.ErrorLog = discardLogger{}
 	s.srv = srv
 	go srv.Serve(&countingListener{Listener: o.ln, s: s}) //nolint:errcheck // ends with Close
 	t.Cleanup(func() { srv.Close() })
 	return s
+}
+
+type plainWriter struct{ s *sink }
+
+func (w plainWriter) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	return w.s.plain.Write(p)
+}
+
+// plainText is the sessions' dialogue in clear text, TLS or not.
+func (s *sink) plainText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.plain.String()
 }
 
 type discardLogger struct{}
@@ -215,6 +243,11 @@ func (ss *sinkSession) Logout() error { return nil }
 func (ss *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.s.opts.users != nil && ss.user == "" {
 		return smtp.ErrAuthRequired
+	}
+	if ss.s.opts.mail != nil {
+		if err := ss.s.opts.mail(ss.conn.Conn(), from); err != nil {
+			return err
+		}
 	}
 	ss.cur = received{from: from, user: ss.user}
 	if opts != nil {

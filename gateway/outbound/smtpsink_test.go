@@ -112,9 +112,11 @@ func TestInteropPostfixSMTPSink(t *testing.T) {
 
 func TestInteropPeerDropsAtRSET(t *testing.T) {
 	// smtp-sink hangs up on RSET: the pooled connection is found dead at
-	// reuse and the message goes over a new one.
+	// reuse and the message goes over a new one. (RSET checks a session
+	// idle for longer than peekIdle only.)
 	addr, dir := startSMTPSink(t, "-q", "RSET")
 	c := newClient(t, Config{NextHop: "[127.0.0.1]:" + portOf(addr), TLS: TLSNone})
+	c.peekIdle = 0
 	env := Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@x.test"}}
 	wantDelivered(t, deliver(t, c, env))
 	wantDelivered(t, deliver(t, c, env))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/emersion/go-smtp"
 
@@ -16,8 +17,10 @@ import (
 
 // transact runs one MAIL/RCPT/DATA transaction for g's recipients on s,
 // filling their results. It reports whether s is still in a known state
-// and may be reused.
-func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g group, body BodyFunc, results []RcptResult) bool {
+// and may be reused. On a reused session, a MAIL that finds the peer gone
+// (no reply, or 421) fills no result and reports retry instead: nothing
+// of the message was sent, so the caller tries once more on a new session.
+func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g group, body BodyFunc, results []RcptResult, reused bool) (reusable, retry bool) {
 	fail := func(idx []int, f *failure) {
 		if f.host == "" {
 			f.host = s.host
@@ -33,23 +36,27 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	utf8 := needsSMTPUTF8(env, from, g)
 	if f := cl.precheck(s, env, utf8); f != nil {
 		fail(g.idx, f)
-		return true
+		return true, false
 	}
 	r, err := body()
 	if err != nil {
 		fail(g.idx, tempFailure("4.3.0", "cannot open spooled message"))
 		cl.log.Error("open message body", "err", err)
-		return true
+		return true, false
 	}
 	defer r.Close()
 
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
 
+	s.clean = false
 	if err := s.c.Mail(from, cl.mailOptions(s, env, utf8)); err != nil {
+		if reused && peerGone(err) && ctx.Err() == nil {
+			return false, true
+		}
 		f := classify(err)
 		fail(g.idx, f)
-		return inSync(f)
+		return inSync(f), false
 	}
 	var accepted []int
 	for n, i := range g.idx {
@@ -59,7 +66,7 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 			if !inSync(f) {
 				// The connection broke: nobody, accepted or not, is done.
 				fail(append(accepted, g.idx[n:]...), f)
-				return false
+				return false, false
 			}
 			fail([]int{i}, f)
 			continue
@@ -67,13 +74,13 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		accepted = append(accepted, i)
 	}
 	if len(accepted) == 0 {
-		return true // the next user sends RSET
+		return true, false // not clean: the next user sends RSET
 	}
 	w, err := s.c.Data()
 	if err != nil {
 		f := classify(err)
 		fail(accepted, f)
-		return inSync(f)
+		return inSync(f), false
 	}
 	src := &errReader{r: r}
 	if _, err := bufpool.Copy(w, src); err != nil {
@@ -86,15 +93,18 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		} else {
 			fail(accepted, classify(err))
 		}
-		return false
+		return false, false
 	}
 	resp, err := w.CloseWithResponse()
 	s.msgs++
 	if err != nil {
 		f := classify(err)
 		fail(accepted, f)
-		return inSync(f)
+		// A reply to the data, even a refusal, ends the transaction.
+		s.clean = inSync(f)
+		return s.clean, false
 	}
+	s.clean = true
 	enh, text := splitEnhanced(resp.StatusText)
 	done := make([]RcptResult, 0, len(accepted))
 	for _, i := range accepted {
@@ -105,7 +115,19 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 	if env.Accepted != nil {
 		env.Accepted(done)
 	}
-	return ctx.Err() == nil
+	return ctx.Err() == nil, false
+}
+
+// peerGone reports whether a command's error says the peer closed the
+// session: no reply at all (EOF, reset, broken pipe) or 421.
+func peerGone(err error) bool {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code == 421
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNABORTED)
 }
 
 // needsSMTPUTF8 reports whether the transaction for g needs SMTPUTF8: the
