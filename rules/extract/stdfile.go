@@ -26,8 +26,9 @@ var hashFiles = true
 
 // FileName is the name a part gives its file as go-message reads the
 // header: Content-Disposition's filename, else Content-Type's name (RFC
-// 2047 words decoded once more). "" means the part names no file. The
-// sent record and this walk both use it, so they cannot disagree on it.
+// 2047 words decoded once more; charsets through go-message/charset,
+// which this package imports). "" means the part names no file. The sent
+// record and this walk both use it, so they cannot disagree on it.
 func FileName(h message.Header) string {
 	if _, p, err := h.ContentDisposition(); err == nil && p["filename"] != "" {
 		return p["filename"]
