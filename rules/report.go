@@ -53,6 +53,13 @@ type Report struct {
 	// Errors are problems met while reading the message (broken addresses,
 	// malformed MIME, undecodable charsets). They never stop the analysis.
 	Errors []string `json:"errors"`
+	// AttachmentsHashed says the top-level attachments with a SHA256 are,
+	// in order, every part of the message's MIME tree (outside attached
+	// messages) that names a file, with the name, declared type, size and
+	// hash a standard MIME reader (go-message) gives it: the sent record
+	// takes them instead of reading the message again. Unset when the
+	// analysis could not vouch for that (old reports too).
+	AttachmentsHashed bool `json:"attachments_hashed,omitempty"`
 
 	Subject string `json:"subject,omitempty"`
 	From    string `json:"from,omitempty"`   // header From address, lower-cased
@@ -206,4 +213,8 @@ type Attachment struct {
 	Executable   bool   `json:"executable,omitempty"`
 	Archive      bool   `json:"archive,omitempty"`
 	Unscannable  string `json:"unscannable,omitempty"` // reason, if not read
+	// SHA256 (hex) of the decoded file, for a top-level attachment that
+	// names a file and was read whole with an exact decoding (see
+	// Report.AttachmentsHashed); empty for any other.
+	SHA256 string `json:"sha256,omitempty"`
 }

@@ -2,14 +2,19 @@ package sent
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sendguard/sendguard/rules/inspect"
+	"github.com/sendguard/sendguard/spool"
 )
 
 // bigMail is a mail with a 2,000-row customer list (≈120 KB) attached.
@@ -98,6 +103,40 @@ func BenchmarkHashSmall(b *testing.B) {
 				atts, _, err := hashAttachments(strings.NewReader(mail))
 				if err != nil || len(atts) != 1 {
 					b.Fatal(atts, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPrepareReport is Prepare of a mail with a 200 KB workbook,
+// with the attachments taken from the inspection's report and with a
+// report that does not vouch for its hashes (reading the message again),
+// in the same run.
+func BenchmarkPrepareReport(b *testing.B) {
+	rng := rand.New(rand.NewPCG(16, 19))
+	mail := mailOf(multipart("mixed", "b1", part("Content-Type: text/plain; charset=UTF-8", "よろしくお願いします。\r\n"),
+		part("Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"=?UTF-8?B?5rOo5paH5piO57SwLnhsc3g=?=\"\r\n"+
+			"Content-Disposition: attachment; filename=\"=?UTF-8?B?5rOo5paH5piO57SwLnhsc3g=?=\"\r\nContent-Transfer-Encoding: base64",
+			b64Lines(testXLSX(b, rng, 200<<10)))))
+	rep, _, err := testInspectors(b)["default"].Analyze(context.Background(), bytes.NewReader(mail), inspect.Envelope{})
+	if err != nil || !rep.AttachmentsHashed {
+		b.Fatal(err)
+	}
+	for _, hashed := range []bool{false, true} {
+		rep.AttachmentsHashed = hashed
+		rj, _ := json.Marshal(rep)
+		rec := &spool.Record{ID: "Q1", Kind: spool.KindMail, State: spool.StateDelivered, Size: int64(len(mail)), Report: rj,
+			Rcpts: []spool.Rcpt{{Addr: "x@partner.test", Status: spool.RcptDelivered}}}
+		name := "message"
+		if hashed {
+			name = "report"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := Prepare(rec, t0, bytes.NewReader(mail)); len(r.Attachments) != 1 || r.Attachments[0].SHA256 == "" {
+					b.Fatal(r.Attachments)
 				}
 			}
 		})

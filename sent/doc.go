@@ -14,7 +14,9 @@
 // Invariants: a record is written in the transaction that records a
 // delivery attempt that reached at least one recipient (PutTx), rewritten
 // by later attempts, with its attachment hashes
-// computed before that transaction (Prepare); keys order records by
+// computed before that transaction (Prepare: taken from the inspection's
+// report when it vouches for them, else read from the message; the same
+// record either way, report_equiv_test.go); keys order records by
 // delivery time so find and purge are range scans; a purge deletes a
 // record's incident state with it and is audited by the caller.
 package sent

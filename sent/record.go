@@ -6,17 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset" // decode non-UTF-8 file names
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/sendguard/sendguard/internal/b64"
 	"github.com/sendguard/sendguard/internal/bufpool"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/extract"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -112,8 +111,10 @@ func Wanted(rec *spool.Record) bool {
 // maxHashedParts bounds the attachments hashed in one message.
 const maxHashedParts = 200
 
-// Prepare builds the record of rec, finished at now, reading the original
-// message from body to hash its attachments. It runs before the
+// Prepare builds the record of rec, finished at now, with the attachment
+// hashes of the inspection's report when it vouches for them
+// (reportedFiles; body then gives only its Date), else reading the
+// original message from body to hash its attachments. It runs before the
 // transaction that stores it. A body that cannot be read still gives a
 // record, with the attachments the report names and no hashes.
 func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
@@ -157,7 +158,14 @@ func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
 		s.Actions = []string{}
 	}
 	if body != nil {
-		if atts, date, err := hashAttachments(body); err == nil {
+		if atts, ok := reportedFiles(rep, rec); ok {
+			// The header alone gives the date, as hashAttachments reads
+			// it; an unreadable header fails it the same way.
+			if e, err := message.Read(body); err == nil || message.IsUnknownCharset(err) || message.IsUnknownEncoding(err) {
+				s.Attachments, s.Date = atts, e.Header.Get("Date")
+				return s
+			}
+		} else if atts, date, err := hashAttachments(body); err == nil {
 			s.Attachments, s.Date = atts, date
 			return s
 		}
@@ -168,6 +176,27 @@ func Prepare(rec *spool.Record, now time.Time, body io.Reader) *Record {
 		}
 	}
 	return s
+}
+
+// reportedFiles gives the attachments hashAttachments would find, from a
+// report of the same body whose analysis vouched for its hashes
+// (rules.Report.AttachmentsHashed): the inspection read and hashed them
+// already, so the message is not read again.
+func reportedFiles(rep reportView, rec *spool.Record) ([]Attachment, bool) {
+	if !rep.AttachmentsHashed || rep.Size != rec.Size {
+		return nil, false
+	}
+	out := []Attachment{}
+	for _, a := range rep.Attachments {
+		if a.Depth != 0 || a.SHA256 == "" {
+			continue
+		}
+		if len(out) == maxHashedParts {
+			return nil, false // hashAttachments stops at the cap
+		}
+		out = append(out, Attachment{Name: a.Name, Type: a.DeclaredType, Size: a.Size, SHA256: a.SHA256})
+	}
+	return out, true
 }
 
 // reportView is the part of a rules.Report a sent record keeps: decoding
@@ -188,6 +217,8 @@ type reportView struct {
 		Samples  []string `json:"samples"`
 	} `json:"findings"`
 	Attachments       []rules.Attachment `json:"attachments"`
+	AttachmentsHashed bool               `json:"attachments_hashed"`
+	Size              int64              `json:"size"`
 	Subject           string             `json:"subject"`
 	From              string             `json:"from"`
 	People            int                `json:"people"`
@@ -293,22 +324,9 @@ func namedOrMultipart(th textproto.Header) bool {
 	return fileName(h) != ""
 }
 
-func fileName(h message.Header) string {
-	if _, p, err := h.ContentDisposition(); err == nil && p["filename"] != "" {
-		return p["filename"]
-	}
-	if _, p, err := h.ContentType(); err == nil && p["name"] != "" {
-		return decodeWord(p["name"])
-	}
-	return ""
-}
-
-func decodeWord(s string) string {
-	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
-		return d
-	}
-	return s
-}
+// fileName is the name the inspection's walk gives a file of the sent
+// record too (reportedFiles).
+func fileName(h message.Header) string { return extract.FileName(h) }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {

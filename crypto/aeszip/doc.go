@@ -11,11 +11,15 @@
 //
 // Invariants:
 //   - Memory does not grow with entry size: each entry is deflated (or
-//     stored, when its first 16 KiB look already compressed) and encrypted
-//     in one pass into a buffer (to learn its sizes before the local header
-//     is written) and then copied into the archive. The buffer is memory up
-//     to 512 KiB, then a temporary file; either only ever holds ciphertext,
-//     and the file is unlinked as soon as it is created where the OS allows.
+//     stored, when its first 16 KiB look already compressed) and encrypted,
+//     and its sizes must be known before the local header is written. An
+//     AES entry of up to 512 KiB (nearly every attachment) is read whole
+//     into memory, compressed and encrypted there and written straight into
+//     the archive; a larger one, or a ZipCrypto one, is compressed and
+//     encrypted in one pass into a buffer and then copied into the archive.
+//     That buffer is memory up to 512 KiB, then a temporary file; either
+//     only ever holds ciphertext, and the file is unlinked as soon as it is
+//     created where the OS allows.
 //   - Entry names are sanitised (SanitizeName) and unique within an archive.
 //   - The password is never logged or formatted (Options redacts it).
 //   - The reader (Open, Decrypt) verifies the password verifier before

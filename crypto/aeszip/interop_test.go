@@ -26,6 +26,10 @@ func sampleEntries() []entry {
 		{"顧客〜一覧.csv", "顧客〜一覧.csv", []byte("氏名,電話\n山田太郎,03-1234-5678\n")}, // U+301C: not CP932
 		{"../../etc/report.bin", "report.bin", binaryData(70000)},
 		{"ﾃｽﾄ①.txt", "ﾃｽﾄ①.txt", []byte("half-width kana and a circled digit\n")},
+		// Past the stateless encoder's size (level 5, still in memory)
+		// and past the in-memory limit (staged).
+		{"注文一覧.csv", "注文一覧.csv", sampleCSV(100 << 10)},
+		{"議事録.txt", "議事録.txt", sampleText(600 << 10)},
 	}
 }
 

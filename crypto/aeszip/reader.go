@@ -122,7 +122,7 @@ func openAES(f *zip.File, raw io.Reader, password string) (io.ReadCloser, error)
 	dec := &aesDecrypter{
 		r:   io.LimitReader(raw, int64(f.CompressedSize64-overhead)),
 		raw: raw,
-		ctr: newCTRStream(keys.block),
+		ctr: newCTRStream(keys),
 		mac: keys.mac,
 	}
 	var wantCRC *uint32

@@ -42,6 +42,7 @@ func aesKeyLen(strength byte) (int, error) {
 
 type aesKeys struct {
 	block    cipher.Block
+	rk       *[240]byte // AES-256 round keys for the AES-NI keystream, or nil
 	mac      hash.Hash
 	verifier [verifierLen]byte
 }
@@ -57,7 +58,7 @@ func deriveAESKeys(password string, salt []byte, keyLen int) (*aesKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aes cipher: %w", err)
 	}
-	k := &aesKeys{block: block, mac: hmac.New(sha1.New, dk[keyLen:2*keyLen])}
+	k := &aesKeys{block: block, rk: expandKey256(dk[:keyLen]), mac: hmac.New(sha1.New, dk[keyLen:2*keyLen])}
 	copy(k.verifier[:], dk[2*keyLen:])
 	clear(dk)
 	return k, nil
@@ -68,28 +69,35 @@ func deriveAESKeys(password string, salt []byte, keyLen int) (*aesKeys, error) {
 // starting at 1. crypto/cipher's CTR counts big-endian, hence this type.
 type ctrStream struct {
 	block   cipher.Block
+	rk      *[240]byte // when set, aesCTR256 makes the keystream
 	counter uint64
 	ctr     [aes.BlockSize]byte
 	ks      [ksBlocks * aes.BlockSize]byte
 	ksPos   int // next unused keystream byte in ks; len(ks) means refill
 }
 
-// ksBlocks is how many keystream blocks are produced per refill.
-const ksBlocks = 32
+// ksBlocks is how many keystream blocks are produced per refill (a
+// multiple of aesCTR256's eight).
+const ksBlocks = 64
 
-func newCTRStream(block cipher.Block) *ctrStream {
-	s := &ctrStream{block: block}
+func newCTRStream(keys *aesKeys) *ctrStream {
+	s := &ctrStream{block: keys.block, rk: keys.rk}
 	s.ksPos = len(s.ks)
 	return s
 }
 
 func (s *ctrStream) refill() {
+	s.ksPos = 0
+	if s.rk != nil {
+		aesCTR256(s.rk, s.counter, &s.ks[0], ksBlocks)
+		s.counter += ksBlocks
+		return
+	}
 	for i := 0; i < ksBlocks; i++ {
 		s.counter++
 		binary.LittleEndian.PutUint64(s.ctr[:8], s.counter)
 		s.block.Encrypt(s.ks[i*aes.BlockSize:], s.ctr[:])
 	}
-	s.ksPos = 0
 }
 
 // xor sets dst = src XOR keystream; dst and src may be the same slice.
@@ -114,13 +122,13 @@ type aesEncrypter struct {
 }
 
 func newAESEncrypter(w io.Writer, keys *aesKeys, buf []byte) *aesEncrypter {
-	return &aesEncrypter{w: w, ctr: newCTRStream(keys.block), mac: keys.mac, buf: buf}
+	return &aesEncrypter{w: w, ctr: newCTRStream(keys), mac: keys.mac, buf: buf}
 }
 
 func (e *aesEncrypter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
-		n := min(len(p), len(e.buf))
+		n := min(len(p), len(e.buf), fuseChunk) // MAC from L1
 		ct := e.buf[:n]
 		e.ctr.xor(ct, p[:n])
 		e.mac.Write(ct)

@@ -3,6 +3,7 @@ package aeszip
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -41,6 +42,8 @@ type Writer struct {
 	bw     *bufio.Writer    // buffers ent (deflate writes in small pieces)
 	buf    *[]byte          // pooled copy buffer
 	cbuf   *[]byte          // pooled ciphertext buffer
+	in     *[]byte          // pooled whole-entry buffer (direct.go)
+	out    *[]byte          // pooled deflate output of a whole entry
 	used   map[string]struct{}
 	err    error // sticky: the archive is broken after a failed copy
 	closed bool
@@ -76,15 +79,34 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	if w.err != nil {
 		return "", w.err
 	}
-	if err := w.prepareTemp(); err != nil {
-		return "", err
-	}
 	fh := &zip.FileHeader{}
 	setDOSTime(fh, modified)
 	fh.SetMode(entryMode)
 	fh.CreatorVersion = versionMadeBy
-	if err := w.encryptToTemp(fh, r); err != nil {
-		return "", err
+	var direct *sealed
+	if w.opt.Encryption == AES256 && useDirect {
+		if w.in == nil {
+			w.in = getEntryBuf()
+		}
+		whole, err := readEntry(r, w.in)
+		if err != nil {
+			return "", fmt.Errorf("aeszip: read entry data: %w", err)
+		}
+		if whole {
+			if direct, err = w.sealDirect(fh, *w.in); err != nil {
+				return "", err
+			}
+		} else {
+			r = io.MultiReader(bytes.NewReader(*w.in), r)
+		}
+	}
+	if direct == nil {
+		if err := w.prepareTemp(); err != nil {
+			return "", err
+		}
+		if err := w.encryptToTemp(fh, r); err != nil {
+			return "", err
+		}
 	}
 	entryName := UniqueName(SanitizeName(name), w.used)
 	enc := encodeName(entryName, w.opt.Names)
@@ -94,7 +116,13 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	}
 	fh.Extra = append(fh.Extra, enc.extra...)
 	fh.Extra = append(fh.Extra, extendedTimestamp(modified)...)
-	if err := w.copyEntry(fh); err != nil {
+	var err error
+	if direct != nil {
+		err = w.writeSealed(fh, direct)
+	} else {
+		err = w.copyEntry(fh)
+	}
+	if err != nil {
 		w.err = fmt.Errorf("aeszip: write entry: %w", err)
 		return "", w.err
 	}
@@ -259,6 +287,12 @@ func (w *Writer) Close() error {
 	if w.fw != nil {
 		putFlate(w.fw, w.opt.level())
 		w.fw = nil
+	}
+	for _, b := range []**[]byte{&w.in, &w.out} {
+		if *b != nil {
+			putEntryBuf(*b)
+			*b = nil
+		}
 	}
 	return errors.Join(errs...)
 }

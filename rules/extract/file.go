@@ -26,6 +26,7 @@ type file struct {
 	declared string // declared media type ("" inside archives)
 	charset  string // declared charset
 	depth    int
+	std      *stdHash // set for a file of the sent record (stdfile.go)
 }
 
 // result is what a format reader got out of a file.
@@ -84,6 +85,11 @@ func (w *walker) file(f file, r io.Reader) error {
 	}
 	drain(src)
 	att.Size = rr.n
+	if f.std != nil {
+		if att.SHA256 = f.std.sum(); att.SHA256 == "" {
+			w.notHashed()
+		}
+	}
 	if reason := rr.limitReason(); reason != "" {
 		res.unscannable = reason
 	}

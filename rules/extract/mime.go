@@ -22,6 +22,14 @@ func messageHeader(h textproto.Header) message.Header { return message.Header{He
 func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting int) error {
 	ctRaw := h.Get("Content-Type")
 	mt, ctp := parseParams(ctRaw)
+	// The top-level MIME tree as go-message reads it, for the files a
+	// sent record lists (stdfile.go); what attached messages hold is not
+	// part of it.
+	var std *stdPart
+	if sc.depth == 0 && !w.stdMiss {
+		s := readStdPart(h)
+		std = &s
+	}
 	if !strings.Contains(mt, "/") {
 		if strings.TrimSpace(ctRaw) != "" {
 			w.errorf(sc.bodyLoc, "malformed Content-Type %s; read as text/plain", quoteShort(ctRaw))
@@ -30,6 +38,9 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 	}
 	if strings.HasPrefix(mt, "multipart/") {
 		if b := ctp["boundary"]; b != "" && nesting < maxMIMENesting {
+			if std != nil && (!std.multipart || std.boundary != b || std.name != "") {
+				w.notHashed() // a different tree, or a named multipart go-message reads as a file
+			}
 			return w.multipart(body, b, sc, nesting+1)
 		}
 		if nesting >= maxMIMENesting {
@@ -58,10 +69,25 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 		w.errorf(loc, "%s", problem)
 	}
 	rr := &recordingReader{r: dec}
+	if std != nil && std.multipart {
+		w.notHashed() // go-message walks into what is read here as one part
+	} else if std != nil && std.name != "" {
+		// a file of the sent record: hashed as read if it is read as
+		// go-message reads it, under the same name and type
+		b, isB64 := dec.(*base64Reader)
+		if attach && std.decodable && std.base64 == isB64 && name == std.name && mt == std.mt {
+			rr.std = newStdHash()
+			if isB64 {
+				rr.std.b64 = b
+			}
+		} else {
+			w.notHashed()
+		}
+	}
 	var err error
 	switch {
 	case attach:
-		f := file{name: name, loc: loc, declared: mt, charset: ctp["charset"], depth: sc.depth}
+		f := file{name: name, loc: loc, declared: mt, charset: ctp["charset"], depth: sc.depth, std: rr.std}
 		err = w.file(f, rr)
 	case mt == "text/plain" && strings.EqualFold(ctp["format"], "flowed"):
 		p := w.bodyPart(loc, mt, ctp["charset"], rr)
@@ -87,6 +113,9 @@ func (w *walker) multipart(body io.Reader, boundary string, sc scope, nesting in
 	mr := textproto.NewMultipartReader(pre, boundary)
 	for i := 0; i <= w.lim.MaxEntries; i++ {
 		p, err := mr.NextPart()
+		if err != nil && !(i > 0 && errors.Is(err, io.EOF)) && sc.depth == 0 {
+			w.notHashed() // go-message's walk fails here, or finds no part
+		}
 		if i == 0 && err != nil && w.ctx.Err() == nil {
 			// no part at all: whatever the body holds is its text
 			w.errorf(sc.bodyLoc, "multipart with no parts; body read as text")
@@ -114,6 +143,9 @@ func (w *walker) multipart(body io.Reader, boundary string, sc scope, nesting in
 		if err := w.entity(p.Header, p, sc, nesting); err != nil {
 			return err
 		}
+	}
+	if sc.depth == 0 {
+		w.notHashed() // parts left unread
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ type recordingReader struct {
 	r   io.Reader
 	n   int64
 	err error
+	std *stdHash // hashes what is read, for a file of the sent record
 }
 
 func (r *recordingReader) Read(p []byte) (int, error) {
@@ -27,6 +28,10 @@ func (r *recordingReader) Read(p []byte) (int, error) {
 	r.n += int64(n)
 	if err != nil && err != io.EOF && r.err == nil {
 		r.err = err
+	}
+	if r.std != nil {
+		_, _ = r.std.h.Write(p[:n])
+		r.std.eof = err == io.EOF && r.err == nil
 	}
 	return n, err
 }

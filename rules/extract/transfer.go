@@ -41,6 +41,13 @@ type base64Reader struct {
 	obuf []byte
 	bad  int
 	err  error
+	// q counts alphabet and padding characters modulo 4, padded is set
+	// from the first '=' on, and odd by anything a strict decoder
+	// (base64.StdEncoding behind a line and blank filter) would refuse
+	// or read otherwise: see clean.
+	q      uint8
+	padded bool
+	odd    bool
 
 	pooled *b64Buf
 }
@@ -78,6 +85,12 @@ var b64val = func() (t [256]int8) {
 	return t
 }()
 
+// clean reports whether the input read so far is standard base64 that
+// ends complete: only the standard alphabet, blanks and line breaks, '='
+// only as the last quantum's padding. On such input this decoder's bytes
+// are base64.StdEncoding's, as a strict decoder (go-message's) reads it.
+func (d *base64Reader) clean() bool { return d.bad == 0 && !d.odd && d.q == 0 }
+
 // problem reports skipped characters once the stream is read.
 func (d *base64Reader) problem() string {
 	if d.bad == 0 {
@@ -113,6 +126,12 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 				out = slices.Grow(out, len(line)/4*3)
 				if m, derr := base64.StdEncoding.Decode(out[k:k+len(line)/4*3], line); derr == nil {
 					out = out[:k+m]
+					// whole quanta (line breaks skipped), padding only at
+					// the end of the line
+					if d.padded || d.q != 0 {
+						d.odd = true
+					}
+					d.padded = d.padded || bytes.IndexByte(line, '=') >= 0
 					in = in[nl+1:]
 					continue
 				}
@@ -139,12 +158,17 @@ func (d *base64Reader) slow(out, in []byte) []byte {
 			switch c {
 			case '=':
 				d.acc, d.bits = 0, 0
+				d.odd = d.odd || d.q < 2
+				d.padded = true
+				d.q = (d.q + 1) & 3
 			case ' ', '\t', '\r', '\n':
 			default:
 				d.bad++
 			}
 			continue
 		}
+		d.odd = d.odd || d.padded || c == '-' || c == '_'
+		d.q = (d.q + 1) & 3
 		d.acc = d.acc<<6 | uint32(v)
 		d.bits += 6
 		if d.bits >= 8 {

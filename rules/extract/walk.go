@@ -73,6 +73,16 @@ type Message struct {
 	// Incomplete is set when a limit (time, entries) stopped the walk
 	// before the end of the message.
 	Incomplete bool
+	// AttachmentsHashed is set when the top-level attachments with an
+	// Attachment.SHA256 are, in order, exactly the files go-message finds
+	// in the message (stdfile.go): every part of the top-level MIME tree
+	// that names a file (FileName), with that name, its media type as
+	// go-message parses it (DeclaredType), and the size and hash of its
+	// body as go-message decodes it. Unset whenever the walk cannot
+	// vouch for that (a broken structure, corrupt or quoted-printable
+	// encoding, a charset go-message would convert, names read
+	// differently, a limit).
+	AttachmentsHashed bool
 	// Errors are problems met while reading; they never stop the walk.
 	Errors []string
 }
@@ -124,13 +134,17 @@ func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p
 	lim = lim.withDefaults()
 	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
-	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{}}
+	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{},
+		stdMiss: !hashFiles}
 	src := newReplay(r, lim.MaxFallback)
 	cr := &ctxReader{ctx: wctx, r: src}
 	br := msgReaders.Get().(*bufio.Reader)
 	br.Reset(cr)
 	defer func() { br.Reset(nil); msgReaders.Put(br) }()
 	h, pre := w.readHeader(br, "")
+	if len(w.msg.Errors) > 0 || repeatsContentFields(h) {
+		w.notHashed() // go-message does not read this header, or reads it otherwise
+	}
 	w.msg.Header = mail.Header{Header: messageHeader(h)}
 	w.fillMessage(h)
 	err := w.entity(h, withPrefix(pre, br), scope{bodyLoc: "body"}, 0)
@@ -159,6 +173,7 @@ func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p
 		w.msg.Incomplete = true
 		w.errorf("", "time limit exceeded")
 	}
+	w.msg.AttachmentsHashed = !w.stdMiss && !w.broken && !w.msg.Incomplete
 	return w.msg, nil
 }
 
@@ -179,6 +194,9 @@ type walker struct {
 	seen     map[string]bool
 	seenText map[uint64]bool
 	unnamed  int
+	// stdMiss: the top-level attachments' hashes are not the whole of
+	// what go-message reads (Message.AttachmentsHashed).
+	stdMiss bool
 }
 
 // scope is where an entity sits: body text of the top-level message is

@@ -281,6 +281,7 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	rep.From = rr.From
 	rep.Subject = msg.Subject
 	rep.Size = msg.Size
+	rep.AttachmentsHashed = msg.AttachmentsHashed
 	rep.People, rep.PeopleApproximate = people.People()
 	rep.DataItems = people.DataItems()
 	if rep.DataItems == nil {
