@@ -35,8 +35,7 @@ type EncryptOptions struct {
 type ZippedFile struct {
 	Name        string `json:"name"` // entry name in the zip
 	ContentType string `json:"content_type"`
-	Size        int64  `json:"size"`   // decoded bytes
-	SHA256      string `json:"sha256"` // hex, of the decoded bytes
+	Size        int64  `json:"size"` // decoded bytes
 }
 
 // EncryptResult reports what EncryptAttachments did.

@@ -11,8 +11,9 @@ import (
 
 // FuzzReplaceAttachments: no panics; the result agrees with
 // EncryptAttachments on the same input (same error class, or the same
-// files, and its output with the zip part cut out); Store received bytes
-// matching Files; the output parses with go-message.
+// files, and its output with the zip part cut out); Store received the
+// bytes of the zip's entries, of Files' sizes, each the attachment's
+// decoded bytes (checkAttachmentBytes); the output parses with go-message.
 func FuzzReplaceAttachments(f *testing.F) {
 	addFixtureSeeds(f)
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\n\npre\n--b\nContent-Type: multipart/alternative; boundary=c\n\n--c\nContent-Disposition: attachment\n\nx\n--c--\n--b\n\nbody\n--b--\nepi"))
@@ -44,13 +45,21 @@ func FuzzReplaceAttachments(f *testing.F) {
 		if len(files) == 0 || len(files) != len(rec.files) || len(files) != len(res.Files) {
 			t.Fatalf("%d files, %d stored, %d zipped", len(files), len(rec.files), len(res.Files))
 		}
+		entries := zipEntries(t, enc.Bytes())
+		if len(entries) != len(files) {
+			t.Fatalf("%d files, %d in the zip", len(files), len(entries))
+		}
+		stored := make([][]byte, len(files))
 		for i, fl := range files {
 			got := rec.files[i]
+			stored[i] = got.data
 			if fl != res.Files[i] || got.Name != fl.Name || got.ContentType != fl.ContentType ||
-				int64(len(got.data)) != fl.Size || sha(got.data) != fl.SHA256 {
-				t.Fatalf("file %d: stored %+v, reported %+v, zipped %+v", i, got.AttachmentFile, fl, res.Files[i])
+				int64(len(got.data)) != fl.Size || !bytes.Equal(got.data, entries[i]) {
+				t.Fatalf("file %d: stored %+v (%d bytes), reported %+v, zipped %+v (%d bytes)",
+					i, got.AttachmentFile, len(got.data), fl, res.Files[i], len(entries[i]))
 			}
 		}
+		checkAttachmentBytes(t, in, stored)
 		want, note := encryptedWithoutZip(t, enc.Bytes(), r, opt, res)
 		var out bytes.Buffer
 		if err := r.Write(&out, note); err != nil {

@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -87,9 +86,6 @@ func TestEncryptLargeBoundedMemory(t *testing.T) {
 	want := sha256.New()
 	if _, err := io.Copy(want, newPRNG(size)); err != nil {
 		t.Fatal(err)
-	}
-	if res.Files[0].SHA256 != hex.EncodeToString(want.Sum(nil)) {
-		t.Error("result hash differs from the original")
 	}
 	// Decode the zip part to a file and decrypt it.
 	if _, err := out.Seek(0, io.SeekStart); err != nil {

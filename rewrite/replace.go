@@ -89,8 +89,8 @@ type Replaced struct {
 	closed bool
 }
 
-// Files returns the name, type, decoded size and SHA-256 of each
-// attachment handed to Store, in message order.
+// Files returns the name, type and decoded size of each attachment handed
+// to Store, in message order.
 func (r *Replaced) Files() []ZippedFile {
 	return append([]ZippedFile(nil), r.rw.files...)
 }

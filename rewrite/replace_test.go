@@ -2,8 +2,6 @@ package rewrite
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -165,10 +163,9 @@ func TestReplaceStoredBytes(t *testing.T) {
 				if !bytes.Equal(got.data, w) {
 					t.Errorf("file %d: stored bytes differ from the attachment", i)
 				}
-				sum := sha256.Sum256(w)
 				f := files[i]
 				if f.Name != c.files[i] || got.Name != f.Name || got.ContentType != f.ContentType ||
-					f.Size != int64(len(w)) || f.SHA256 != hex.EncodeToString(sum[:]) {
+					f.Size != int64(len(w)) {
 					t.Errorf("file %d: stored as %+v, reported %+v, want name %q", i, got.AttachmentFile, f, c.files[i])
 				}
 			}

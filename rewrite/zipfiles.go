@@ -2,8 +2,6 @@ package rewrite
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +15,7 @@ import (
 )
 
 // addFile decodes one attachment's body, names it and hands it to the
-// sink, recording its size and hash.
+// sink, recording its size.
 func (rw *rewriter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 	idx := len(rw.files) + 1
 	dec, err := decodeBody(h.get("Content-Transfer-Encoding"), body)
@@ -44,36 +42,35 @@ func (rw *rewriter) addFile(h *rawHeader, p partInfo, body io.Reader) error {
 	if name == "" {
 		name = fmt.Sprintf("attachment%d%s", idx, extensionFor(p.contentType))
 	}
-	sum := sha256.New()
-	cnt := &counter{}
-	used, err := rw.sink.put(name, p.contentType, io.TeeReader(&malformedOnError{r: dec}, io.MultiWriter(sum, cnt)))
+	src := &malformedOnError{r: dec}
+	used, err := rw.sink.put(name, p.contentType, src)
 	if err != nil {
 		return fmt.Errorf("attachment %d: %w", idx, err)
 	}
 	rw.files = append(rw.files, ZippedFile{
 		Name:        used,
 		ContentType: p.contentType,
-		Size:        cnt.n,
-		SHA256:      hex.EncodeToString(sum.Sum(nil)),
+		Size:        src.n,
 	})
 	return nil
 }
 
 // malformedOnError marks read errors (corrupt base64, a truncated
-// multipart) as ErrMalformed, apart from archive write errors.
-type malformedOnError struct{ r io.Reader }
+// multipart) as ErrMalformed, apart from archive write errors, and counts
+// the bytes read.
+type malformedOnError struct {
+	r io.Reader
+	n int64
+}
 
 func (m *malformedOnError) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
+	m.n += int64(n)
 	if err != nil && err != io.EOF && !errors.Is(err, ErrMalformed) {
 		err = fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return n, err
 }
-
-type counter struct{ n int64 }
-
-func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 // decodeBody undoes a Content-Transfer-Encoding (RFC 2045 §6).
 func decodeBody(cte string, r io.Reader) (io.Reader, error) {
