@@ -95,14 +95,22 @@ func (s *partScanner) epilogue() ([]byte, error) {
 	return p, nil
 }
 
+// Read returns as many of the part's lines as fit in p: one line per call
+// made every reader above it (base64, the zip) run once per 76 characters.
+// A line is copied straight into p; only what does not fit waits in buf.
 func (s *partScanner) Read(p []byte) (int, error) {
-	for len(s.out) == 0 {
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	for n < len(p) {
 		if s.partDone {
-			return 0, io.EOF
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, nil
 		}
 		line, err := s.br.ReadSlice('\n')
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && err != io.EOF {
-			return 0, fmt.Errorf("read multipart: %w", err)
+			return n, fmt.Errorf("read multipart: %w", err)
 		}
 		complete := err == nil || err == io.EOF
 		if s.lineStart && complete && len(line) > 0 {
@@ -112,32 +120,41 @@ func (s *partScanner) Read(p []byte) (int, error) {
 					s.closed = true
 					s.closeRest = append([]byte(nil), line[len(s.dash)+2:]...)
 				}
-				return 0, io.EOF
+				continue
 			}
 		}
-		s.buf = append(s.buf[:0], s.eol...)
+		// The pending line ending (copied: eolBuf takes this line's), then
+		// the line without its own.
+		var pb [2]byte
+		pending := pb[:copy(pb[:], s.eol)]
 		s.eol = nil
+		body := line
 		switch {
 		case err == nil:
-			body, eol := splitEOL(line)
-			s.buf = append(s.buf, body...)
+			var eol []byte
+			body, eol = splitEOL(line)
 			s.eol = s.eolBuf[:copy(s.eolBuf[:], eol)]
 			s.lineStart = true
 		default:
-			s.buf = append(s.buf, line...)
 			s.lineStart = false
 		}
-		s.out = s.buf
-		if err == io.EOF && len(s.out) == 0 {
-			return 0, fmt.Errorf("%w: multipart not terminated", ErrMalformed)
-		}
 		if err == io.EOF {
+			if len(pending)+len(body) == 0 {
+				return n, fmt.Errorf("%w: multipart not terminated", ErrMalformed)
+			}
 			// Return what is left; the next call reports the error.
 			s.eol = nil
 		}
+		if len(pending)+len(body) <= len(p)-n {
+			n += copy(p[n:], pending)
+			n += copy(p[n:], body)
+			continue
+		}
+		s.buf = append(append(s.buf[:0], pending...), body...)
+		k := copy(p[n:], s.buf)
+		s.out = s.buf[k:]
+		return n + k, nil
 	}
-	n := copy(p, s.out)
-	s.out = s.out[n:]
 	return n, nil
 }
 
