@@ -97,11 +97,7 @@ func EncryptAttachments(dst io.Writer, src io.Reader, opt EncryptOptions) (Encry
 	if err := e.finishZip(); err != nil {
 		return EncryptResult{}, err
 	}
-	zr, err := e.zipFile.Section()
-	if err != nil {
-		return EncryptResult{}, err
-	}
-	zip := &trailingPart{header: zipPartHeader(e.res.ZipName, e.rw.top.eol), body: zr}
+	zip := &trailingPart{header: zipPartHeader(e.res.ZipName, e.rw.top.eol), body: e.zipFile}
 	if err := e.rw.write(dst, e.note(), zip); err != nil {
 		return EncryptResult{}, err
 	}

@@ -1,35 +1,33 @@
 package rewrite
 
 import (
-	"bufio"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/sendguard/sendguard/internal/bufpool"
+	"github.com/sendguard/sendguard/internal/spillbuf"
 )
 
 // trailingPart is a part written after the kept ones (the zip): its
 // header, then its body in base64.
 type trailingPart struct {
 	header string // fields, each ending in the message's line ending
-	body   io.Reader
+	body   *spillbuf.Buffer
 }
 
 // write assembles the rewritten message: the top header, the note, the
 // kept parts, the optional trailing part and the close delimiter with the
 // epilogue. It only reads the rewriter's state (the kept parts through a
 // section reader), so it may run many times, concurrently.
-// bufio.Writer keeps its first error, which Flush or the next copy
-// reports, so single writes are not checked.
+// outBuf keeps its first error, which Flush or the next copy reports, so
+// single writes are not checked.
 func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error {
 	eol := rw.top.eol
-	bw := bufpool.Writer(dst)
-	defer bufpool.PutWriter(bw)
+	bw := getOutBuf(dst)
+	defer bw.put()
 	if err := rw.writeTopHeader(bw); err != nil {
 		return err
 	}
@@ -41,8 +39,10 @@ func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error 
 	bw.WriteString(d + eol)
 	bw.WriteString("Content-Type: text/plain; charset=UTF-8" + eol +
 		"Content-Transfer-Encoding: base64" + eol + eol)
-	if err := writeBase64(bw, strings.NewReader(note), eol); err != nil {
-		return err
+	enc := &b64Lines{o: bw, eol: eol}
+	enc.WriteString(note)
+	if err := enc.Close(); err != nil {
+		return encodeErr(err)
 	}
 	if rw.wrap && rw.kept.Size() > 0 {
 		bw.WriteString(eol + d + eol) // the original alternative/related body
@@ -51,14 +51,23 @@ func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error 
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(bw, kept); err != nil {
+	if _, err := bw.ReadFrom(kept); err != nil {
 		return fmt.Errorf("rewrite: copy kept parts: %w", err)
 	}
 	if last != nil {
 		bw.WriteString(eol + d + eol)
 		bw.WriteString(last.header + eol)
-		if err := writeBase64(bw, last.body, eol); err != nil {
-			return err
+		// The zip is usually in memory: CopyTo hands it over whole,
+		// encoded from where it lies.
+		buf := bufpool.Get()
+		enc := &b64Lines{o: bw, eol: eol}
+		err := last.body.CopyTo(enc, *buf)
+		bufpool.Put(buf)
+		if err == nil {
+			err = enc.Close()
+		}
+		if err != nil {
+			return encodeErr(err)
 		}
 	}
 	closeRest := rw.closeRest
@@ -76,7 +85,7 @@ func (rw *rewriter) write(dst io.Writer, note string, last *trailingPart) error 
 
 // writeTopHeader copies the top header; a single-part message loses its
 // Content-* fields (to the zip or the store) and becomes multipart/mixed.
-func (rw *rewriter) writeTopHeader(bw *bufio.Writer) error {
+func (rw *rewriter) writeTopHeader(bw *outBuf) error {
 	eol := rw.top.eol
 	if !rw.wrap && !rw.retype {
 		bw.Write(rw.top.bytes())
@@ -167,50 +176,3 @@ func rfc2231Escape(s string) string {
 	}
 	return b.String()
 }
-
-// writeBase64 encodes r in lines of 76 characters (RFC 2045 §6.8), with no
-// line ending after the last line. It encodes whole chunks of 57-byte
-// groups (one line each) into one buffer and writes it at once: a
-// base64.Encoder behind a line wrapper made two small writes per line,
-// about a tenth of the encrypt path's CPU on a large attachment.
-func writeBase64(w io.Writer, r io.Reader, eol string) error {
-	bp := b64Bufs.Get().(*[]byte)
-	defer b64Bufs.Put(bp)
-	in := (*bp)[:b64Groups*57]
-	out := (*bp)[b64Groups*57 : b64Groups*57]
-	first := true
-	for {
-		n, err := io.ReadFull(r, in)
-		if n > 0 {
-			out = out[:0]
-			for i := 0; i < n; i += 57 {
-				if !first {
-					out = append(out, eol...)
-				}
-				first = false
-				out = base64.StdEncoding.AppendEncode(out, in[i:min(i+57, n)])
-			}
-			if _, werr := w.Write(out); werr != nil {
-				return fmt.Errorf("rewrite: encode base64: %w", werr)
-			}
-		}
-		switch err {
-		case nil:
-		case io.EOF, io.ErrUnexpectedEOF:
-			return nil
-		default:
-			return fmt.Errorf("rewrite: encode base64: %w", err)
-		}
-	}
-}
-
-// b64Groups is how many 57-byte groups writeBase64 encodes per write.
-const b64Groups = 384
-
-// b64Bufs hold writeBase64's input chunk and its encoded lines (76
-// characters and a line ending of at most two bytes per group; a longer
-// line ending grows the slice).
-var b64Bufs = sync.Pool{New: func() any {
-	b := make([]byte, b64Groups*57+b64Groups*78)
-	return &b
-}}
