@@ -108,6 +108,12 @@ func (s *partScanner) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
+		if s.lineStart {
+			if k, ok := s.bulk(p[n:]); ok {
+				n += k
+				continue
+			}
+		}
 		line, err := s.br.ReadSlice('\n')
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && err != io.EOF {
 			return n, fmt.Errorf("read multipart: %w", err)
@@ -156,6 +162,36 @@ func (s *partScanner) Read(p []byte) (int, error) {
 		return n + k, nil
 	}
 	return n, nil
+}
+
+// bulk copies into dst, at a line start, the whole lines already
+// buffered up to the first that begins with '-' (which may be a
+// delimiter), as Read's line by line path would: the pending line ending,
+// the lines, the last one's ending held back. It returns false where that
+// path must decide (no whole line buffered, a line beginning with '-', dst
+// too short for a line).
+func (s *partScanner) bulk(dst []byte) (int, bool) {
+	room := len(dst) - len(s.eol)
+	if room <= 0 {
+		return 0, false
+	}
+	b, _ := s.br.Peek(min(s.br.Buffered(), room+1))
+	if len(b) == 0 || b[0] == '-' {
+		return 0, false
+	}
+	if i := bytes.Index(b, []byte("\n-")); i >= 0 {
+		b = b[:i+1]
+	}
+	cut := bytes.LastIndexByte(b, '\n')
+	if cut < 0 {
+		return 0, false
+	}
+	body, eol := splitEOL(b[:cut+1]) // len(body) <= cut <= room
+	k := copy(dst, s.eol)
+	k += copy(dst[k:], body)
+	s.eol = s.eolBuf[:copy(s.eolBuf[:], eol)]
+	s.br.Discard(cut + 1)
+	return k, true
 }
 
 // delimiter returns 1 for a delimiter line, 2 for the close delimiter and

@@ -112,15 +112,21 @@ func TestPartScannerReadSizes(t *testing.T) {
 		"--b\r\n\r\ncut",
 		"--b\r\n\r\n\r\n\r\n--b--\r\n",
 	}
-	for range 30 {
+	for range 300 {
 		var b strings.Builder
 		b.WriteString("--b\r\n")
 		for range rng.IntN(200) {
-			switch rng.IntN(6) {
+			switch rng.IntN(9) {
 			case 0:
 				b.WriteString("--b\r\n")
 			case 1:
 				b.WriteString("\n")
+			case 6:
+				b.WriteString([]string{"-", "--", "--bb", "--b--x", "--b \t", "-x\r"}[rng.IntN(6)] + "\r\n")
+			case 7:
+				b.WriteString("\r\n")
+			case 8:
+				b.WriteString("\r")
 			case 2:
 				b.WriteString(strings.Repeat("q", rng.IntN(300)) + "\r\n")
 			default:
