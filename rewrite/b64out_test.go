@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"testing/iotest"
+
+	"github.com/sendguard/sendguard/internal/bufpool"
 )
 
 // refWriteBase64 is the encoder writeBase64 replaced: base64.NewEncoder
@@ -149,5 +151,48 @@ func TestEncodeLine(t *testing.T) {
 			src[i] = byte(rng.Uint32())
 		}
 		check()
+	}
+}
+
+// writeSizes records the size of each write it is given.
+type writeSizes struct {
+	sizes []int
+	bytes.Buffer
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// TestOutBufPassesThroughBufpoolWriter: behind a bufpool writer (what the
+// spool's body files use), the rewritten message reaches the file in
+// writes larger than that writer's buffer, but the last: the bufio.Writer
+// passed them on without copying them into its buffer.
+func TestOutBufPassesThroughBufpoolWriter(t *testing.T) {
+	msg, err := io.ReadAll(largeMessage(1 << 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if _, err := EncryptAttachments(&want, bytes.NewReader(msg), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	file := &writeSizes{}
+	bw := bufpool.Writer(file)
+	defer bufpool.PutWriter(bw)
+	if _, err := EncryptAttachments(bw, bytes.NewReader(msg), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if file.Len() != want.Len() || len(file.sizes) < 2 {
+		t.Fatalf("%d bytes in %d writes, want %d bytes", file.Len(), len(file.sizes), want.Len())
+	}
+	for i, n := range file.sizes[:len(file.sizes)-1] {
+		if n <= bufpool.WriterSize {
+			t.Errorf("write %d of %d bytes went through the buffer (sizes %v)", i, n, file.sizes)
+		}
 	}
 }
