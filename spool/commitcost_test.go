@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,23 +40,29 @@ func randBytes(n int) []byte {
 
 // commitCost runs the database's share of n encrypt-class messages from
 // writers goroutines (acceptance of the mail with its notice, then each
-// one's delivery result) and returns pages and bytes written and commits
-// per message.
-func commitCost(tb testing.TB, s *Store, writers, n int) (pages, written, commits float64) {
+// one's delivery result) and returns per message the pages and bytes
+// written, the commits, and the process's CPU time (user+system).
+func commitCost(tb testing.TB, s *Store, writers, n int) (pages, written, commits float64, cpu time.Duration) {
+	msgs := make([][4]*Record, n)
+	for i := range msgs {
+		a, b, c, d := encryptMessage(time.Now())
+		msgs[i] = [4]*Record{a, b, c, d}
+	}
 	before := s.db.Stats().TxStats
 	c0 := s.commitsRun.Load()
+	cpu0 := cpuTime()
 	var next atomic.Int64
 	done := make(chan struct{})
 	for range writers {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			for next.Add(1) <= int64(n) {
-				mail, mailDone, notice, noticeDone := encryptMessage(time.Now())
-				if err := s.AcceptInline(mail, func(tx *bbolt.Tx) error { return PutTx(tx, notice) }); err != nil {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				m := msgs[i-1]
+				if err := s.AcceptInline(m[0], func(tx *bbolt.Tx) error { return PutTx(tx, m[2]) }); err != nil {
 					tb.Error(err)
 					return
 				}
-				for _, r := range []*Record{mailDone, noticeDone} {
+				for _, r := range []*Record{m[1], m[3]} {
 					if err := s.Replace(r, func(State) error { return nil }, nil); err != nil {
 						tb.Error(err)
 						return
@@ -67,11 +74,18 @@ func commitCost(tb testing.TB, s *Store, writers, n int) (pages, written, commit
 	for range writers {
 		<-done
 	}
+	cpu = (cpuTime() - cpu0) / time.Duration(n)
 	after := s.db.Stats().TxStats
 	f := float64(n)
 	return float64(after.GetPageCount()-before.GetPageCount()) / f,
 		float64(after.GetPageAlloc()-before.GetPageAlloc()) / f,
-		float64(s.commitsRun.Load()-c0) / f
+		float64(s.commitsRun.Load()-c0) / f, cpu
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkEncryptCommits is the database's cost of one encrypt-class
@@ -87,7 +101,8 @@ func BenchmarkEncryptCommits(b *testing.B) {
 			defer s.Close()
 			commitCost(b, s, 10, 300) // a spool that already holds some
 			b.ResetTimer()
-			pages, written, commits := commitCost(b, s, 10, b.N)
+			pages, written, commits, cpu := commitCost(b, s, 10, b.N)
+			b.ReportMetric(float64(cpu.Microseconds()), "cpu-µs/msg")
 			b.ReportMetric(pages, "pages/msg")
 			b.ReportMetric(written/1024, "KB/msg")
 			b.ReportMetric(commits, "commits/msg")
