@@ -3,6 +3,7 @@ package spool
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"io"
 	"sync/atomic"
@@ -89,14 +90,17 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkEncryptCommits is the database's cost of one encrypt-class
-// message, inline values kept in one flat bucket (as before) and each
-// message's in a bucket of its own, in the same run.
+// message in the same run: as before (inline values under flat keys,
+// records encoded whole by encoding/json), with a bucket per message's
+// inline values, and with the report and decision spliced in too.
 func BenchmarkEncryptCommits(b *testing.B) {
-	for _, flat := range []bool{true, false} {
-		name := map[bool]string{true: "flat-inline", false: "bucket-per-message"}[flat]
-		b.Run(name, func(b *testing.B) {
-			defer func(v bool) { flatInline = v }(flatInline)
-			flatInline = flat
+	for _, v := range []struct {
+		name         string
+		flat, splice bool
+	}{{"before", true, false}, {"bucket-per-message", false, false}, {"and-splice", false, true}} {
+		b.Run(v.name, func(b *testing.B) {
+			defer func(f, sp bool) { flatInline, spliceAnalysis = f, sp }(flatInline, spliceAnalysis)
+			flatInline, spliceAnalysis = v.flat, v.splice
 			s := openTest(b, b.TempDir())
 			defer s.Close()
 			commitCost(b, s, 10, 300) // a spool that already holds some
@@ -109,6 +113,29 @@ func BenchmarkEncryptCommits(b *testing.B) {
 			b.ReportMetric(2*commits, "fdatasyncs/msg")
 		})
 	}
+}
+
+// BenchmarkEncodeRecord is a delivered mail's record as encoding/json
+// writes it whole, spliced with a report checked by json.Valid (as on
+// acceptance), and spliced as read back (a delivery's result).
+func BenchmarkEncodeRecord(b *testing.B) {
+	_, done := deliveredRecord(NewID(), time.Now())
+	b.Run("json.Marshal", func(b *testing.B) {
+		for b.Loop() {
+			json.Marshal(done)
+		}
+	})
+	b.Run("splice-checked", func(b *testing.B) {
+		for b.Loop() {
+			done.knownJSON = [2][]byte{}
+			encodeRecord(done)
+		}
+	})
+	b.Run("splice-read-back", func(b *testing.B) {
+		for b.Loop() {
+			encodeRecord(done)
+		}
+	})
 }
 
 // inlineLeft counts the inline values (and message buckets) in either
@@ -227,5 +254,76 @@ func TestInlineBucketPerMessage(t *testing.T) {
 	}
 	if got, err := s.InlineBody(bn.ID); err != nil || !bytes.Equal(got, bn.Inline) {
 		t.Errorf("neighbour's notice: %d bytes, %v", len(got), err)
+	}
+}
+
+// A record with its report and decision appended as they are decodes as
+// the one encoding/json makes (what older versions wrote and read), and
+// a report that is not JSON is refused as encoding/json refused it.
+func TestEncodeRecordSplice(t *testing.T) {
+	now := time.Now()
+	q, done := deliveredRecord(NewID(), now)
+	html := *q
+	html.Report = json.RawMessage(` {"subject": "<a> & \u003cb\u003e", "n": [1, 2.5e3, null, true]} `)
+	html.Decision = nil
+	onlyDecision := *q
+	onlyDecision.Report = nil
+	for _, rec := range []*Record{q, done, &html, &onlyDecision, {ID: NewID(), State: StateQueued}} {
+		old, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := encodeRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b Record
+		if err := json.Unmarshal(old, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(v, &b); err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		// The same values; the raw bytes may differ in spacing.
+		for _, r := range []*Record{&a, &b} {
+			for _, raw := range []*json.RawMessage{&r.Report, &r.Decision} {
+				if len(*raw) > 0 {
+					var buf bytes.Buffer
+					json.Compact(&buf, *raw)
+					*raw = buf.Bytes()
+				}
+			}
+		}
+		ja, _ := json.Marshal(&a)
+		jb, _ := json.Marshal(&b)
+		if !bytes.Equal(ja, jb) {
+			t.Errorf("spliced record decodes differently:\n%s\n%s", ja, jb)
+		}
+	}
+	bad := *q
+	bad.Decision = json.RawMessage(`{"actions":[`)
+	if _, err := encodeRecord(&bad); err == nil {
+		t.Fatal("a decision that is not JSON was encoded")
+	}
+	// A record read back from the database is written again as it is.
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if err := s.Commit(func(tx *bbolt.Tx) error { return PutTx(tx, q) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameBytes(got.Report, got.knownJSON[0]) || !sameBytes(got.Decision, got.knownJSON[1]) {
+		t.Fatal("a record read back is not known to hold JSON")
+	}
+	got.State, got.FinishedAt = StateDelivered, now
+	if err := s.Replace(got, func(State) error { return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Get(q.ID)
+	if err != nil || !bytes.Equal(again.Report, q.Report) || !bytes.Equal(again.Decision, q.Decision) || again.State != StateDelivered {
+		t.Fatalf("after a rewrite: %v %s %s", err, again.Report, again.Decision)
 	}
 }
