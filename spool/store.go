@@ -573,15 +573,17 @@ func encodeRecord(rec *Record) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	v = v[:len(v)-1] // the closing brace; the object has "id" at least
+	// Less the closing brace: the object has "id" at least.
+	out := make([]byte, 0, len(v)+len(rec.Report)+len(rec.Decision)+len(`,"report":,"decision":}`))
+	out = append(out, v[:len(v)-1]...)
 	if len(rec.Report) > 0 {
-		v = append(append(v, `,"report":`...), rec.Report...)
+		out = append(append(out, `,"report":`...), rec.Report...)
 	}
 	if len(rec.Decision) > 0 {
-		v = append(append(v, `,"decision":`...), rec.Decision...)
+		out = append(append(out, `,"decision":`...), rec.Decision...)
 	}
 	rec.knownJSON = [2][]byte{rec.Report, rec.Decision}
-	return append(v, '}'), nil
+	return append(out, '}'), nil
 }
 
 // sameBytes reports whether a and b are the same slice of memory.
