@@ -334,12 +334,18 @@ func getInlineTx(tx *bbolt.Tx, id, suffix string) []byte {
 	if suffix != "" {
 		key, flat = []byte(suffix), inlineCopyKey(id, suffix)
 	}
-	if b := tx.Bucket(bucketBodies).Bucket([]byte(id)); b != nil {
-		if v := b.Get(key); v != nil {
-			return v
+	// Open creates both; a database opened otherwise may lack one.
+	if bodies := tx.Bucket(bucketBodies); bodies != nil {
+		if b := bodies.Bucket([]byte(id)); b != nil {
+			if v := b.Get(key); v != nil {
+				return v
+			}
 		}
 	}
-	return tx.Bucket(bucketInline).Get([]byte(flat))
+	if fb := tx.Bucket(bucketInline); fb != nil {
+		return fb.Get([]byte(flat))
+	}
+	return nil
 }
 
 // putInlineTx stores an inline value (suffix "" for the body).
