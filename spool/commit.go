@@ -73,6 +73,7 @@ func (s *Store) runBatch(batch []*commitReq) {
 			break
 		}
 	}
+	s.commitsRun.Add(1)
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for _, r := range batch {
 			if err := r.fn(tx); err != nil {

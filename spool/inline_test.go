@@ -59,7 +59,7 @@ func TestInlineBody(t *testing.T) {
 		t.Fatalf("final record still has its body: %v", err)
 	}
 	s.db.View(func(tx *bbolt.Tx) error {
-		if n := tx.Bucket(bucketInline).Stats().KeyN; n != 0 {
+		if n := inlineLeft(tx); n != 0 {
 			t.Errorf("%d inline bodies left", n)
 		}
 		return nil
@@ -287,7 +287,7 @@ func TestInlineBodyAndCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.db.View(func(tx *bbolt.Tx) error {
-		if n := tx.Bucket(bucketInline).Stats().KeyN; n != 0 {
+		if n := inlineLeft(tx); n != 0 {
 			t.Errorf("%d inline values left after the final state", n)
 		}
 		return nil

@@ -141,6 +141,11 @@ type Record struct {
 	// record's own encoding. A small notice so costs no file create,
 	// fsync and unlink: the commit that owns it makes its bytes durable.
 	Inline []byte `json:"-"`
+
+	// knownJSON are Report and Decision as last read from the database
+	// or written to it: the same slices still there are JSON already and
+	// are stored as they are (encodeRecord), not checked again.
+	knownJSON [2][]byte
 }
 
 // StepKind names a recorded side effect.

@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -48,7 +49,14 @@ var (
 	bucketDue    = []byte("due")    // key: next attempt (unix ns, big-endian) + ID
 	bucketCounts = []byte("counts") // state → number of records (uint64), kept in step by PutTx/DeleteTx
 	bucketSteps  = []byte("steps")  // ID → nil for every record with recorded steps
-	bucketInline = []byte("inline") // ID → body of a record with InlineBody, ID.suffix → its InlineCopy; until the record is final
+	bucketInline = []byte("inline") // ID → body of a record with InlineBody, ID.suffix → its InlineCopy (as written before bucketBodies)
+	// bucketBodies holds a bucket per message (ID) with its inline body
+	// (key inlineBodyKey) and copy (key: suffix), until the record is
+	// final. Values of a few KB under flat keys share leaves of two to
+	// four, so every new message and every final state rewrote its
+	// neighbours' bodies too; in a bucket of its own a message's values
+	// are written once and freed whole.
+	bucketBodies = []byte("bodies")
 )
 
 // Store is the spool. It is safe for concurrent use.
@@ -85,7 +93,14 @@ type Store struct {
 	// the rewrites of acceptance to read.
 	pendingMu sync.Mutex
 	pending   map[string][]byte
+
+	commitsRun atomic.Int64 // bbolt commits of the committer
 }
+
+// flatInline keeps inline bodies and copies under flat keys of the inline
+// bucket, as before each message had a bucket of its own; for A/B
+// measurements.
+var flatInline = false
 
 // syncFreelist writes bbolt's free page list with every commit, as before
 // it was rebuilt on open instead; for A/B measurements.
@@ -108,7 +123,7 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("open database (is another sendguard running on %s?): %w", dataDir, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps, bucketDelivered, bucketInline} {
+		for _, b := range [][]byte{bucketMsgs, bucketDue, bucketSteps, bucketDelivered, bucketInline, bucketBodies} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -248,7 +263,7 @@ func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 		return nil, ErrNotFound
 	}
 	if rec.BodySuffix != "" && rec.BodySuffix == rec.InlineSuffix {
-		b, err := s.InlineBody(inlineCopyKey(rec.ID, rec.InlineSuffix))
+		b, err := s.inlineValue(rec.ID, rec.InlineSuffix)
 		if err != nil {
 			return nil, err
 		}
@@ -282,20 +297,27 @@ func (s *Store) pendingBody(id string) []byte {
 }
 
 // inlineCopyKey is where a record's inline derived copy (InlineSuffix)
-// is kept in the inline bucket, beside its inline body under the ID.
+// was kept in the inline bucket, beside its inline body under the ID.
 func inlineCopyKey(id, suffix string) string { return id + "." + suffix }
+
+// inlineBodyKey is the key of the body in a message's bucket of
+// bucketBodies; a copy's key is its suffix, which has no NUL.
+var inlineBodyKey = []byte{0}
 
 // MaxInline is the largest body a caller should keep inline (Record.Inline):
 // a notice of a few KB, not mail.
 const MaxInline = 64 << 10
 
-// InlineBody returns a copy of the inline body of record id (or of its
-// inline copy, under inlineCopyKey); ErrNotFound when there is none (the
-// record is final or gone).
-func (s *Store) InlineBody(id string) ([]byte, error) {
+// InlineBody returns a copy of the inline body of record id; ErrNotFound
+// when there is none (the record is final or gone).
+func (s *Store) InlineBody(id string) ([]byte, error) { return s.inlineValue(id, "") }
+
+// inlineValue returns a copy of message id's inline body (suffix "") or
+// inline copy.
+func (s *Store) inlineValue(id, suffix string) ([]byte, error) {
 	var b []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketInline).Get([]byte(id))
+		v := getInlineTx(tx, id, suffix)
 		if v == nil {
 			return ErrNotFound
 		}
@@ -303,6 +325,63 @@ func (s *Store) InlineBody(id string) ([]byte, error) {
 		return nil
 	})
 	return b, err
+}
+
+// getInlineTx reads an inline value from the message's bucket, or from
+// the flat keys a spool written before those buckets has.
+func getInlineTx(tx *bbolt.Tx, id, suffix string) []byte {
+	key, flat := inlineBodyKey, id
+	if suffix != "" {
+		key, flat = []byte(suffix), inlineCopyKey(id, suffix)
+	}
+	// Open creates both; a database opened otherwise may lack one.
+	if bodies := tx.Bucket(bucketBodies); bodies != nil {
+		if b := bodies.Bucket([]byte(id)); b != nil {
+			if v := b.Get(key); v != nil {
+				return v
+			}
+		}
+	}
+	if fb := tx.Bucket(bucketInline); fb != nil {
+		return fb.Get([]byte(flat))
+	}
+	return nil
+}
+
+// putInlineTx stores an inline value (suffix "" for the body).
+func putInlineTx(tx *bbolt.Tx, id, suffix string, v []byte) error {
+	if flatInline {
+		key := id
+		if suffix != "" {
+			key = inlineCopyKey(id, suffix)
+		}
+		return tx.Bucket(bucketInline).Put([]byte(key), v)
+	}
+	b, err := tx.Bucket(bucketBodies).CreateBucketIfNotExists([]byte(id))
+	if err != nil {
+		return err
+	}
+	key := inlineBodyKey
+	if suffix != "" {
+		key = []byte(suffix)
+	}
+	return b.Put(key, v)
+}
+
+// deleteInlineTx removes message id's inline body and copy (suffix, if
+// any), in either layout.
+func deleteInlineTx(tx *bbolt.Tx, id, suffix string) error {
+	if err := tx.Bucket(bucketBodies).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+		return err
+	}
+	flat := tx.Bucket(bucketInline)
+	if err := flat.Delete([]byte(id)); err != nil {
+		return err
+	}
+	if suffix != "" {
+		return flat.Delete([]byte(inlineCopyKey(id, suffix)))
+	}
+	return nil
 }
 
 // RemoveBody deletes a message's files (the body and every derived copy)
@@ -469,7 +548,53 @@ func GetTx(tx *bbolt.Tx, id string) (*Record, error) {
 	if err := json.Unmarshal(v, rec); err != nil {
 		return nil, fmt.Errorf("decode record %s: %w", id, err)
 	}
+	rec.knownJSON = [2][]byte{rec.Report, rec.Decision}
 	return rec, nil
+}
+
+// spliceAnalysis makes encodeRecord write Report and Decision as they
+// are after the rest of the record, rather than let encoding/json check
+// and compact them again; for A/B measurements.
+var spliceAnalysis = true
+
+// encodeRecord is json.Marshal(rec), less its cost on Report and
+// Decision: a mail's report and decision are two thirds of its record,
+// set on acceptance and rewritten unchanged with every state change, and
+// encoding/json validates and compacts a json.RawMessage each time. They
+// are appended to the record's other fields as they are: checked once
+// with json.Valid, or not at all when they are the slices read from the
+// database (knownJSON).
+func encodeRecord(rec *Record) ([]byte, error) {
+	if !spliceAnalysis || (len(rec.Report) == 0 && len(rec.Decision) == 0) {
+		return json.Marshal(rec)
+	}
+	for i, raw := range [2]json.RawMessage{rec.Report, rec.Decision} {
+		if len(raw) > 0 && !sameBytes(raw, rec.knownJSON[i]) && !json.Valid(raw) {
+			return nil, fmt.Errorf("record %s: report or decision is not JSON", rec.ID)
+		}
+	}
+	c := *rec
+	c.Report, c.Decision = nil, nil
+	v, err := json.Marshal(&c)
+	if err != nil {
+		return nil, err
+	}
+	// Less the closing brace: the object has "id" at least.
+	out := make([]byte, 0, len(v)+len(rec.Report)+len(rec.Decision)+len(`,"report":,"decision":}`))
+	out = append(out, v[:len(v)-1]...)
+	if len(rec.Report) > 0 {
+		out = append(append(out, `,"report":`...), rec.Report...)
+	}
+	if len(rec.Decision) > 0 {
+		out = append(append(out, `,"decision":`...), rec.Decision...)
+	}
+	rec.knownJSON = [2][]byte{rec.Report, rec.Decision}
+	return append(out, '}'), nil
+}
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
 
 // PutTx writes a record and keeps the due index in step: a queued record is
@@ -516,37 +641,31 @@ func putTx(tx *bbolt.Tx, rec *Record, prev *indexed) error {
 		}
 		rec.InlineBody = true
 	}
-	if rec.InlineBody {
-		// The body goes with the final state, as a body file goes with
-		// RemoveBody after such a commit (a password mail's password
-		// must not outlive its delivery).
-		var err error
-		if rec.State.Final() {
-			err = tx.Bucket(bucketInline).Delete([]byte(rec.ID))
-		} else if rec.Inline != nil {
-			err = tx.Bucket(bucketInline).Put([]byte(rec.ID), rec.Inline)
-		}
-		if err != nil {
-			return err
-		}
-	}
 	if rec.InlineCopy != nil && rec.InlineSuffix == "" {
 		return fmt.Errorf("record %s: inline copy without a name", rec.ID)
 	}
-	if rec.InlineSuffix != "" {
-		// Like the inline body, the copy goes with the final state.
-		key := []byte(inlineCopyKey(rec.ID, rec.InlineSuffix))
-		var err error
+	if rec.InlineBody || rec.InlineSuffix != "" {
+		// The body and the copy go with the final state, as a body file
+		// goes with RemoveBody after such a commit (a password mail's
+		// password must not outlive its delivery).
 		if rec.State.Final() {
-			err = tx.Bucket(bucketInline).Delete(key)
-		} else if rec.InlineCopy != nil {
-			err = tx.Bucket(bucketInline).Put(key, rec.InlineCopy)
-		}
-		if err != nil {
-			return err
+			if err := deleteInlineTx(tx, rec.ID, rec.InlineSuffix); err != nil {
+				return err
+			}
+		} else {
+			if rec.InlineBody && rec.Inline != nil {
+				if err := putInlineTx(tx, rec.ID, "", rec.Inline); err != nil {
+					return err
+				}
+			}
+			if rec.InlineSuffix != "" && rec.InlineCopy != nil {
+				if err := putInlineTx(tx, rec.ID, rec.InlineSuffix, rec.InlineCopy); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	v, err := json.Marshal(rec)
+	v, err := encodeRecord(rec)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
@@ -585,13 +704,8 @@ func DeleteTx(tx *bbolt.Tx, id string) error {
 	if err := tx.Bucket(bucketSteps).Delete([]byte(id)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketInline).Delete([]byte(id)); err != nil {
+	if err := deleteInlineTx(tx, id, rec.InlineSuffix); err != nil {
 		return err
-	}
-	if rec.InlineSuffix != "" {
-		if err := tx.Bucket(bucketInline).Delete([]byte(inlineCopyKey(id, rec.InlineSuffix))); err != nil {
-			return err
-		}
 	}
 	if err := ClearDeliveredTx(tx, id); err != nil {
 		return err
@@ -647,6 +761,7 @@ func (s *Store) ForEach(fn func(rec *Record) bool) error {
 			if err := json.Unmarshal(v, rec); err != nil {
 				return fmt.Errorf("decode record %s: %w", k, err)
 			}
+			rec.knownJSON = [2][]byte{rec.Report, rec.Decision}
 			if !fn(rec) {
 				return nil
 			}
@@ -741,7 +856,7 @@ func (s *Store) reconcile() error {
 		return msgs.ForEach(func(k, v []byte) error {
 			var rec Record
 			if json.Unmarshal(v, &rec) == nil && !rec.State.Final() && !files[string(k)] &&
-				(!rec.InlineBody || tx.Bucket(bucketInline).Get(k) == nil) {
+				(!rec.InlineBody || getInlineTx(tx, string(k), "") == nil) {
 				s.log.Error("spooled message has no body file", "queue_id", string(k), "state", rec.State)
 			}
 			return nil
