@@ -330,9 +330,11 @@ func TestServerAcceptErrorHandling(t *testing.T) {
 	l.Send(temporaryError)
 	permanentError := newMockError("permanent mock error", false)
 	l.Send(permanentError)
-	s.Close()
-
+	// Serve returns the permanent error by itself. Closing the server
+	// first raced with it: a Close between Accept's return and Serve's
+	// look at s.done made Serve return nil.
 	serveError := <-done
+	s.Close()
 	if serveError == nil {
 		t.Fatal("Serve had exited without an expected error")
 	} else if serveError != permanentError {
