@@ -358,7 +358,10 @@ func TestKillNineLosesNothing(t *testing.T) {
 		}
 		killAt := time.Duration(200+rng.IntN(400)) * time.Millisecond
 		killedAt := make(chan time.Time, 1)
-		timer := time.AfterFunc(killAt, func() { killedAt <- time.Now(); in.kill() })
+		// A kill's time is taken once the process is dead, so that a copy
+		// the sink received while the signal was on its way counts
+		// against this kill, not the next one.
+		timer := time.AfterFunc(killAt, func() { in.kill(); killedAt <- time.Now() })
 		for i := range per {
 			next <- i
 		}
@@ -369,9 +372,9 @@ func TestKillNineLosesNothing(t *testing.T) {
 			kills = append(kills, <-killedAt)
 		} else {
 			// Delivery of the round's messages is still under way.
+			in.kill()
 			kills = append(kills, time.Now())
 		}
-		in.kill()
 	}
 	if interrupted == 0 {
 		t.Fatal("no round was killed mid-flight; the test proves nothing")
@@ -415,19 +418,26 @@ func TestKillNineLosesNothing(t *testing.T) {
 					continue
 				}
 				dups += n - 1
-				for k, at := range kills {
-					if first[id].Before(at) {
-						perKill[k] += n - 1
-						before = append(before, at.Sub(first[id]))
-						break
-					}
+				k := slices.IndexFunc(kills, first[id].Before)
+				if k < 0 {
+					t.Fatalf("%s was delivered %d times, first after the last kill: a repeat without a crash", id, n)
 				}
+				perKill[k] += n - 1
+				before = append(before, kills[k].Sub(first[id]))
 			}
 			slices.Sort(before)
 			t.Logf("%d accepted across %d crashes, all delivered; %d deliveries at the sink, %d duplicates (per kill %v; first copy arrived before its kill by %v)",
 				want, rounds, len(sk.Messages()), dups, perKill, before)
-			if limit := 2*rounds + 4; dups > limit {
-				t.Fatalf("%d duplicates over %d kills (more than %d): a 250 from the next hop is not recorded promptly", dups, rounds, limit)
+			// A kill can repeat only the transactions in flight to the
+			// sink between its receipt of the data and the journal write
+			// after its 250: at most one per connection to it
+			// (delivery.max_conns_per_dest, 10 by default). More means a
+			// 250 is not recorded promptly; a round delivers hundreds.
+			const inFlight = 10
+			for k, n := range perKill {
+				if n > inFlight {
+					t.Fatalf("kill %d repeated %d deliveries, more than the %d that can be in flight: a 250 from the next hop is not recorded promptly", k, n, inFlight)
+				}
 			}
 			break
 		}
