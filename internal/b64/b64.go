@@ -7,7 +7,9 @@ package b64
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -91,30 +93,87 @@ func (d *Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// filter appends in to q without line breaks, spaces and tabs. A line
-// with none of them but its CRLF, the usual case, is appended whole.
+// filter appends in to q without line breaks, spaces and tabs. All four
+// are below '!' and base64 text is not, which lets it test eight bytes at
+// once. Lines usually have one length and end in CRLF: once a line is
+// seen, the next ones of the same length are copied word by word while
+// checked, and the first that fails the check goes the general way.
 func filter(q, in []byte) []byte {
-	for len(in) > 0 {
-		line := in
-		if nl := bytes.IndexByte(in, '\n'); nl >= 0 {
-			line, in = in[:nl], in[nl+1:]
-		} else {
-			in = nil
+	q = slices.Grow(q, len(in))
+	j := len(q)
+	q = q[:cap(q)] // no write passes the old length plus len(in)
+	for i := 0; i < len(in); {
+		nl := bytes.IndexByte(in[i:], '\n')
+		if nl < 0 {
+			return q[:filterWords(q, j, in[i:])]
 		}
-		if k := len(line); k > 0 && line[k-1] == '\r' {
-			line = line[:k-1]
-		}
-		if bytes.IndexByte(line, '\r') < 0 && bytes.IndexByte(line, ' ') < 0 && bytes.IndexByte(line, '\t') < 0 {
-			q = append(q, line...)
+		j = filterWords(q, j, in[i:i+nl])
+		i += nl + 1
+		if nl < 9 || in[i-2] != '\r' {
 			continue
 		}
-		for _, c := range line {
-			switch c {
-			case '\r', ' ', '\t':
-			default:
-				q = append(q, c)
+		for n := nl - 1; i+n+2 <= len(in) && in[i+n] == '\r' && in[i+n+1] == '\n'; {
+			line := in[i : i+n]
+			if !clean(line) {
+				break // a byte below '!' in the line: the general way
 			}
+			j += copy(q[j:], line)
+			i += n + 2
 		}
 	}
-	return q
+	return q[:j]
 }
+
+// clean reports whether no byte of line (at least 8 long) is below '!'.
+func clean(line []byte) bool {
+	const ones, high = 0x2121212121212121, 0x8080808080808080
+	// Last word first (overlapping unless len%8 == 0); reslicing, not
+	// indexing, keeps bounds checks out of the loop.
+	w := binary.LittleEndian.Uint64(line[len(line)-8:])
+	low := (w - ones) &^ w
+	for len(line) >= 16 {
+		w, v := binary.LittleEndian.Uint64(line), binary.LittleEndian.Uint64(line[8:16])
+		low |= (w-ones)&^w | (v-ones)&^v
+		line = line[16:]
+	}
+	if len(line) >= 8 {
+		w := binary.LittleEndian.Uint64(line)
+		low |= (w - ones) &^ w
+	}
+	return low&high == 0
+}
+
+// filterWords writes in to q[j:] without line breaks, spaces and tabs and
+// returns the new end; q must have room for all of in after j.
+func filterWords(q []byte, j int, in []byte) int {
+	i := 0
+	for ; i+8 <= len(in); i += 8 {
+		w := binary.LittleEndian.Uint64(in[i:])
+		// Nonzero iff some byte of w is below 0x21 (exact for bounds up to 0x80).
+		if (w-0x2121212121212121)&^w&0x8080808080808080 == 0 {
+			binary.LittleEndian.PutUint64(q[j:], w)
+			j += 8
+			continue
+		}
+		for _, c := range in[i : i+8] {
+			q[j] = c
+			j += int(keep[c])
+		}
+	}
+	for _, c := range in[i:] {
+		q[j] = c
+		j += int(keep[c])
+	}
+	return j
+}
+
+// keep is 0 for the bytes filter drops and 1 for the others.
+var keep = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = 1
+	}
+	for _, c := range "\r\n \t" {
+		t[c] = 0
+	}
+	return t
+}()
