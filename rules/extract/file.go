@@ -17,6 +17,7 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/extract/worker"
 )
 
 // file is an attachment or an archive entry about to be read.
@@ -286,7 +287,7 @@ func (w *walker) textFile(f file, r io.Reader, k kind, sniffed string) result {
 		// ASCII-safe exports write every non-ASCII character as \uXXXX
 		text = unescapeJSONUnicode(text)
 	}
-	text, cut := capText(text, w.lim.MaxPartText)
+	text, cut := worker.CapText(text, w.lim.MaxPartText)
 	res := result{text: text, charset: used, truncated: truncated || cut, contentType: sniffed}
 	if k == kindTabular || k == kindText && looksTabular(text) {
 		res.tabular = true

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/extract/worker"
 )
 
 func messageHeader(h textproto.Header) message.Header { return message.Header{Header: h} }
@@ -198,7 +199,7 @@ func (w *walker) bodyPart(loc, mt, cs string, r *recordingReader) *Part {
 	w.readProblem(loc, r)
 	p := &Part{Location: loc, ContentType: mt, Truncated: truncated}
 	p.Text, p.Charset = w.decode(loc, raw, cs, mt == "text/html", truncated)
-	p.Text, truncated = capText(p.Text, w.lim.MaxPartText)
+	p.Text, truncated = worker.CapText(p.Text, w.lim.MaxPartText)
 	p.Truncated = p.Truncated || truncated
 	if p.Truncated {
 		w.errorf(loc, "text cut at %d bytes", w.lim.MaxPartText)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"unicode/utf8"
 )
 
 // limitError is returned by readers that stop at a limit or at corrupt
@@ -75,21 +74,6 @@ func readCapped(r io.Reader, max int64) ([]byte, int64, bool) {
 	n, _ := io.Copy(&b, io.LimitReader(r, max))
 	rest := drain(r)
 	return b.Bytes(), n + rest, rest > 0
-}
-
-// capText cuts text at a rune boundary at most max bytes long.
-func capText(t []byte, max int64) ([]byte, bool) {
-	if int64(len(t)) <= max {
-		return t, false
-	}
-	t = t[:max]
-	for i := 0; i < utf8.UTFMax && len(t) > 0; i++ {
-		if utf8.Valid(t) {
-			break
-		}
-		t = t[:len(t)-1]
-	}
-	return t, true
 }
 
 // htmlMetaCharset finds a <meta charset> or http-equiv charset near the

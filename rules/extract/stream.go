@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/sendguard/sendguard/rules/extract/worker"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
 )
@@ -62,7 +63,7 @@ func (t *textBuf) write(p []byte) {
 		return
 	}
 	if room := t.max - t.n; int64(len(p)) > room {
-		p, _ = capText(p, room)
+		p, _ = worker.CapText(p, room)
 		t.full = true
 		if len(p) == 0 {
 			return

@@ -39,7 +39,7 @@ func PDF(data []byte, b Budget) Answer {
 		text.WriteString(s)
 		text.WriteByte('\n')
 		if int64(text.Len()) > b.MaxText {
-			t, _ := capText([]byte(text.String()), b.MaxText)
+			t, _ := CapText([]byte(text.String()), b.MaxText)
 			return Answer{Status: StatusText, Truncated: true, Inflated: g.inflated, Payload: t}
 		}
 	}

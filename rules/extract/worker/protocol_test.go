@@ -60,7 +60,7 @@ func TestServeRefusesBadRequests(t *testing.T) {
 }
 
 func TestPDFCapsTextOnRuneBoundary(t *testing.T) {
-	if got, cut := capText([]byte("日本語"), 7); !cut || string(got) != "日本" {
+	if got, cut := CapText([]byte("日本語"), 7); !cut || string(got) != "日本" {
 		t.Fatalf("capText = %q, %v", got, cut)
 	}
 	if a := PDF([]byte("not a pdf"), Budget{MaxText: 10, Ratio: 10, Inflated: 10}); a.Status != StatusError || len(a.Payload) == 0 {

@@ -63,8 +63,9 @@ func shortErr(err error) string {
 	return s
 }
 
-// capText cuts t to at most max bytes on a UTF-8 boundary.
-func capText(t []byte, max int64) ([]byte, bool) {
+// CapText cuts t to at most max bytes on a UTF-8 boundary (the gateway's
+// extractors cut text the same way).
+func CapText(t []byte, max int64) ([]byte, bool) {
 	if int64(len(t)) <= max {
 		return t, false
 	}
