@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"syscall"
 
@@ -84,14 +83,7 @@ func (cl *Client) transact(ctx context.Context, s *session, env Envelope, g grou
 		return inSync(f), false
 	}
 	src := &errReader{r: r}
-	sent := false
-	if f, ok := r.(*os.File); ok && !s.tls {
-		sent, err = sendBodyFile(s.conn, w, f, cl.cfg.DataTimeout)
-	}
-	if !sent {
-		_, err = bufpool.Copy(w, src)
-	}
-	if err != nil {
+	if _, err := bufpool.Copy(w, src); err != nil {
 		// Never send the final dot after a short copy: drop the connection
 		// so the peer discards the partial message.
 		s.conn.Close()

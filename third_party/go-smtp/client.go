@@ -589,39 +589,6 @@ func (cmd *DataCommand) Write(b []byte) (int, error) {
 	return cmd.wc.Write(b)
 }
 
-// Passthrough flushes the data written so far and reports whether the
-// caller may now write data bytes to the connection itself (for instance
-// from a file with sendfile): only at the start of the data or of a line,
-// with no debug writer (it would miss them). The bytes so written must be
-// ones the data writer passes unchanged: no line starts with '.', and CR
-// and LF occur only as CRLF pairs (no CR before the CR of a pair either).
-// The caller then reports them with Passed.
-func (cmd *DataCommand) Passthrough() (bool, error) {
-	d, ok := cmd.wc.(*dotWriter)
-	if !ok || cmd.client.DebugWriter != nil || (d.state != wstateBegin && d.state != wstateBeginLine) {
-		return false, nil
-	}
-	if err := d.w.Flush(); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// Passed records that n bytes, the last of them last, were written to the
-// connection after Passthrough, so that Close ends the data as Write
-// would have.
-func (cmd *DataCommand) Passed(n int64, last byte) {
-	if n == 0 {
-		return
-	}
-	d := cmd.wc.(*dotWriter)
-	if last == '\n' {
-		d.state = wstateBeginLine
-	} else {
-		d.state = wstateData
-	}
-}
-
 // Close implements io.Closer.
 func (cmd *DataCommand) Close() error {
 	var err error
