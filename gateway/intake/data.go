@@ -78,12 +78,6 @@ func (d *dataChecker) Write(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
-	if !d.inHeader && d.passes(p) {
-		if _, err := d.w.Write(p); err != nil {
-			return 0, err
-		}
-		return len(p), nil
-	}
 	// out is p[:from] with the inserted line-end bytes, once there is one.
 	out, from, edited := d.buf[:0], 0, false
 	for i := 0; i < len(p); {
@@ -113,49 +107,6 @@ func (d *dataChecker) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// passes is the body's fast path: it reports whether the chunk p needs
-// nothing (every LF after a CR, no other CR, no line over the limit) and
-// then takes its state past p; otherwise it changes nothing and Write
-// decides byte by byte. The LFs are found with IndexByte as in run, but the
-// CRs are counted once for the chunk (bytes.Count): as many as the LFs
-// after a CR, plus one at the very end, means no bare CR.
-func (d *dataChecker) passes(p []byte) bool {
-	rest, lb, crs := p, d.lineBytes, 0
-	if d.prevCR {
-		if len(p) == 0 || p[0] != '\n' {
-			return false
-		}
-		rest, lb = p[1:], 0 // the pair's CR came in the previous chunk
-	}
-	for {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			break
-		}
-		if i == 0 || rest[i-1] != '\r' || (d.maxLine > 0 && lb+i+1 > d.maxLine) {
-			return false
-		}
-		crs++
-		lb, rest = 0, rest[i+1:]
-	}
-	endCR := len(rest) > 0 && rest[len(rest)-1] == '\r'
-	if endCR {
-		crs++
-	}
-	if d.maxLine > 0 && len(rest) > 0 && lb+len(rest)+1 > d.maxLine {
-		return false
-	}
-	from := 0
-	if d.prevCR {
-		from = 1
-	}
-	if bytes.Count(p[from:], []byte{'\r'}) != crs {
-		return false
-	}
-	d.lineBytes, d.prevCR = lb+len(rest), endCR
-	return true
 }
 
 // run returns how many leading bytes of a body chunk pass unchanged
