@@ -72,7 +72,7 @@ func (d *Reader) Read(p []byte) (int, error) {
 			k = len(d.q) // at the end a short quantum is an error, as in base64.NewDecoder
 		}
 		if k > 0 {
-			m, derr := base64.StdEncoding.Decode(d.obuf, d.q[:k])
+			m, derr := Decode(d.obuf, d.q[:k])
 			d.out = d.obuf[:m]
 			if d.q[k-1] == '=' {
 				d.padded = true

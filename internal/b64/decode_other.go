@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package b64
+
+func decodeAVX2(dst, src []byte) (di, si int) { return 0, 0 }
+
+var useAVX2 = false
