@@ -12,5 +12,11 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func decodeAVX2(dst, src []byte) (di, si int)
 
+// encode48AVX2 encodes the 48 bytes at src (56 are read) into the 64
+// characters at dst.
+//
+//go:noescape
+func encode48AVX2(dst, src *byte)
+
 // useAVX2 selects the vector decoder (tests switch it off to compare).
 var useAVX2 = cpu.X86.HasAVX2

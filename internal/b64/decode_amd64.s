@@ -108,3 +108,78 @@ done:
 	MOVQ AX, di+48(FP)
 	MOVQ BX, si+56(FP)
 	RET
+
+// Encoder constants (Muła and Lemire, the paper above): the dword
+// permutation and byte shuffle that give each lane its 12 input bytes as
+// [b a c b] per 3-byte group, the masks and multipliers that spread them to
+// four 6-bit indices, and the offsets from an index to its character.
+DATA encperm<>+0x00(SB)/8, $0x0000000100000000
+DATA encperm<>+0x08(SB)/8, $0x0000000300000002
+DATA encperm<>+0x10(SB)/8, $0x0000000400000003
+DATA encperm<>+0x18(SB)/8, $0x0000000600000005
+GLOBL encperm<>(SB), RODATA|NOPTR, $32
+
+DATA encshuf<>+0x00(SB)/8, $0x0405030401020001
+DATA encshuf<>+0x08(SB)/8, $0x0A0B090A07080607
+DATA encshuf<>+0x10(SB)/8, $0x0405030401020001
+DATA encshuf<>+0x18(SB)/8, $0x0A0B090A07080607
+GLOBL encshuf<>(SB), RODATA|NOPTR, $32
+
+DATA enclut<>+0x00(SB)/8, $0xFCFCFCFCFCFCFC47
+DATA enclut<>+0x08(SB)/8, $0x000041F0EDFCFCFC
+DATA enclut<>+0x10(SB)/8, $0xFCFCFCFCFCFCFC47
+DATA enclut<>+0x18(SB)/8, $0x000041F0EDFCFCFC
+GLOBL enclut<>(SB), RODATA|NOPTR, $32
+
+DATA encm0<>+0x00(SB)/4, $0x0fc0fc00
+GLOBL encm0<>(SB), RODATA|NOPTR, $4
+DATA encmul0<>+0x00(SB)/4, $0x04000040
+GLOBL encmul0<>(SB), RODATA|NOPTR, $4
+DATA encm1<>+0x00(SB)/4, $0x003f03f0
+GLOBL encm1<>(SB), RODATA|NOPTR, $4
+DATA encmul1<>+0x00(SB)/4, $0x01000010
+GLOBL encmul1<>(SB), RODATA|NOPTR, $4
+DATA enc51<>+0x00(SB)/4, $0x33333333
+GLOBL enc51<>(SB), RODATA|NOPTR, $4
+DATA enc26<>+0x00(SB)/4, $0x1a1a1a1a
+GLOBL enc26<>(SB), RODATA|NOPTR, $4
+DATA enc13<>+0x00(SB)/4, $0x0d0d0d0d
+GLOBL enc13<>(SB), RODATA|NOPTR, $4
+
+// ENC24 encodes the 24 bytes at off(SI) (32 are read) into the 32
+// characters at 4/3*off(DI).
+#define ENC24(off, doff) \
+	VMOVDQU    off(SI), Y0; \
+	VPERMD     Y0, Y8, Y0; \
+	VPSHUFB    Y9, Y0, Y0; \
+	VPAND      Y10, Y0, Y1; \
+	VPMULHUW   Y11, Y1, Y1; \
+	VPAND      Y12, Y0, Y2; \
+	VPMULLW    Y13, Y2, Y2; \
+	VPOR       Y1, Y2, Y0; \
+	VPSUBUSB   Y14, Y0, Y3; \
+	VPCMPGTB   Y0, Y15, Y4; \
+	VPAND      Y6, Y4, Y4; \
+	VPOR       Y4, Y3, Y3; \
+	VPSHUFB    Y3, Y7, Y3; \
+	VPADDB     Y0, Y3, Y0; \
+	VMOVDQU    Y0, doff(DI)
+
+// func encode48AVX2(dst, src *byte)
+TEXT ·encode48AVX2(SB), NOSPLIT, $0-16
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	VMOVDQU      encperm<>(SB), Y8
+	VMOVDQU      encshuf<>(SB), Y9
+	VPBROADCASTD encm0<>(SB), Y10
+	VPBROADCASTD encmul0<>(SB), Y11
+	VPBROADCASTD encm1<>(SB), Y12
+	VPBROADCASTD encmul1<>(SB), Y13
+	VPBROADCASTD enc51<>(SB), Y14
+	VPBROADCASTD enc26<>(SB), Y15
+	VPBROADCASTD enc13<>(SB), Y6
+	VMOVDQU      enclut<>(SB), Y7
+	ENC24(0, 0)
+	ENC24(24, 32)
+	VZEROUPPER
+	RET

@@ -115,3 +115,62 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// TestEncodeLine: the 57-byte group encoder writes what the standard one
+// does, with and without AVX2, for every 12-bit value in every position
+// and random groups.
+func TestEncodeLine(t *testing.T) {
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var src [57]byte
+	dst, want := make([]byte, 76), make([]byte, 76)
+	check := func() {
+		for _, v := range []bool{false, useAVX2Orig} {
+			useAVX2 = v
+			clear(dst)
+			EncodeLine(dst, src[:])
+			base64.StdEncoding.Encode(want, src[:])
+			if !bytes.Equal(dst, want) {
+				t.Fatalf("avx2 %v %x: %s, want %s", v, src, dst, want)
+			}
+		}
+	}
+	for v := range 1 << 12 {
+		for i := 0; i+1 < len(src); i += 3 {
+			src[i], src[i+1], src[i+2] = byte(v>>4), byte(v<<4)|byte(v>>8), byte(v)
+		}
+		check()
+		for i := range src {
+			src[i] = byte(v >> (i % 5))
+		}
+		check()
+	}
+	for range 20000 {
+		for i := range src {
+			src[i] = byte(rng.Uint32())
+		}
+		check()
+	}
+}
+
+var useAVX2Orig = useAVX2
+
+func BenchmarkEncodeLine(b *testing.B) {
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	src := make([]byte, 57*1000)
+	for i := range src {
+		src[i] = byte(i * 13)
+	}
+	dst := make([]byte, 76)
+	for _, v := range []bool{false, useAVX2Orig} {
+		b.Run(map[bool]string{false: "pairs", true: "avx2"}[v], func(b *testing.B) {
+			useAVX2 = v
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				for i := 0; i < len(src); i += 57 {
+					EncodeLine(dst, src[i:i+57])
+				}
+			}
+		})
+	}
+}
