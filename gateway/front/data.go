@@ -11,9 +11,11 @@ import (
 )
 
 // lineLimitSlack is how much longer go-smtp's own line limit is than
-// smtp.max_line_length: more than its 4 KiB read-ahead, so that within DATA
-// our limit (the intake's data checker), which answers, is always met first.
-const lineLimitSlack = 64 << 10
+// smtp.max_line_length: well over its read-ahead (64 KiB within DATA, the
+// bytes it may have counted that the data checker has not seen yet), so
+// that our limit (the intake's data checker), which answers, is always met
+// first.
+const lineLimitSlack = 128 << 10
 
 // drainQuiet is how long the client may stay silent while the rest of a
 // refused message is drained from the connection before the reply is sent

@@ -1,7 +1,8 @@
 // Package b64 decodes base64 message bodies in bulk, with the results of
 // base64.NewDecoder behind a filter of line breaks, spaces and tabs (what
 // go-message does for a part): the rewrite and the sent records read
-// attachments through it.
+// attachments through it. Decode (inspection's decoder uses it too) and
+// EncodeLine, the rewrite's line encoder, use AVX2 where the CPU has it.
 package b64
 
 import (
@@ -72,7 +73,7 @@ func (d *Reader) Read(p []byte) (int, error) {
 			k = len(d.q) // at the end a short quantum is an error, as in base64.NewDecoder
 		}
 		if k > 0 {
-			m, derr := base64.StdEncoding.Decode(d.obuf, d.q[:k])
+			m, derr := Decode(d.obuf, d.q[:k])
 			d.out = d.obuf[:m]
 			if d.q[k-1] == '=' {
 				d.padded = true

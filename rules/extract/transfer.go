@@ -3,12 +3,13 @@ package extract
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sendguard/sendguard/internal/b64"
 )
 
 // transferDecoder undoes a Content-Transfer-Encoding. Unknown encodings are
@@ -124,7 +125,7 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 			if d.bits == 0 && len(line) > 0 && len(line)%4 == 0 {
 				k := len(out)
 				out = slices.Grow(out, len(line)/4*3)
-				if m, derr := base64.StdEncoding.Decode(out[k:k+len(line)/4*3], line); derr == nil {
+				if m, derr := b64.Decode(out[k:k+len(line)/4*3], line); derr == nil {
 					out = out[:k+m]
 					// whole quanta (line breaks skipped), padding only at
 					// the end of the line

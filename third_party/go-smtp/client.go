@@ -5,6 +5,7 @@
 package smtp
 
 import (
+	"bufio"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -36,6 +37,7 @@ type Client struct {
 	helloError error             // the error from the hello
 	rcpts      []string          // recipients accumulated for the current transaction
 	dot        *dotWriter        // the DATA writer not yet closed, closed by the next command
+	textDst    io.Writer         // what text.W writes to, for the DATA buffer
 
 	// Time to wait for command responses (this includes 3xx reply to DATA).
 	CommandTimeout time.Duration
@@ -175,6 +177,7 @@ func (c *Client) setConn(conn net.Conn) {
 		Closer: conn,
 	}
 	c.text = textproto.NewConn(rwc)
+	c.textDst = rwc.Writer
 	c.dot = nil
 }
 
@@ -716,6 +719,13 @@ func (c *Client) Data() (*DataCommand, error) {
 		return nil, err
 	}
 	c.dot = &dotWriter{w: c.text.W, c: c}
+	if c.text.W.Buffered() == 0 && c.textDst != nil {
+		// A large buffer for the transfer (see dataBufSize), given back
+		// by Close.
+		big := dataWriters.Get().(*bufio.Writer)
+		big.Reset(c.textDst)
+		c.dot.prev, c.dot.w, c.text.W = c.text.W, big, big
+	}
 	return &DataCommand{client: c, wc: c.dot}, nil
 }
 

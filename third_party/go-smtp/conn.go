@@ -36,6 +36,7 @@ type Conn struct {
 	binarymime bool
 
 	lineLimitReader *lineLimitReader
+	textSrc         io.Reader // what text.R reads, for the DATA buffer
 	bdatPipe        *io.PipeWriter
 	bdatStatus      *statusCollector // used for BDAT on LMTP
 	dataResult      chan error
@@ -84,6 +85,7 @@ func (c *Conn) init() {
 	}
 
 	c.text = textproto.NewConn(rwc)
+	c.textSrc = rwc.Reader
 }
 
 // Commands are dispatched to the appropriate handler functions.
@@ -977,6 +979,9 @@ func (c *Conn) handleData(arg string) {
 	c.writeResponse(354, NoEnhancedCode, "Go ahead. End your data with <CR><LF>.<CR><LF>")
 
 	defer c.reset()
+	if restore := swapDataReader(&c.text.R, c.textSrc); restore != nil {
+		defer restore()
+	}
 
 	if c.server.LMTP {
 		c.handleDataLMTP()

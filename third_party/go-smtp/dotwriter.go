@@ -21,6 +21,8 @@ type dotWriter struct {
 	// c is the client whose next command closes this writer first, as
 	// textproto's next command closes its open DotWriter.
 	c *Client
+	// prev is the client's own writer while w is a pooled DATA buffer.
+	prev *bufio.Writer
 }
 
 const (
@@ -136,5 +138,14 @@ func (d *dotWriter) Close() error {
 	case wstateBeginLine:
 		bw.Write(dotcrnl)
 	}
-	return bw.Flush()
+	err := bw.Flush()
+	if d.prev != nil && err == nil {
+		// Everything is written: the client's own writer again. After an
+		// error the pooled one stays, holding the error as upstream's
+		// writer would.
+		d.c.text.W, d.w, d.prev = d.prev, d.prev, nil
+		bw.Reset(nil)
+		dataWriters.Put(bw)
+	}
+	return err
 }

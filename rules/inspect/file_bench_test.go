@@ -1,0 +1,31 @@
+package inspect
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+)
+
+// BenchmarkMailFile is the whole analysis of the mail in the file
+// SENDGUARD_BENCH_EML (for instance one of sendguard-bench's corpus with
+// -dir and -keep), to an external recipient; skipped when unset.
+func BenchmarkMailFile(b *testing.B) {
+	path := os.Getenv("SENDGUARD_BENCH_EML")
+	if path == "" {
+		b.Skip("SENDGUARD_BENCH_EML not set")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := newTest(b)
+	env := Envelope{MailFrom: "yamada.1@example.com", Rcpts: []string{"contact1@torihiki.co.jp"}}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := in.Inspect(context.Background(), strings.NewReader(string(raw)), env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
