@@ -70,6 +70,7 @@ type instance struct {
 	cfgPath string
 	smtp    string
 	web     string
+	bin     string // the sendguard binary ("": this package's, built once)
 	cmd     *exec.Cmd
 	logf    *os.File
 	done    chan error
@@ -108,7 +109,10 @@ log:
 
 func (in *instance) start() {
 	in.t.Helper()
-	bin := sendguardBin(in.t)
+	bin := in.bin
+	if bin == "" {
+		bin = sendguardBin(in.t)
+	}
 	logf, err := os.OpenFile(filepath.Join(in.dir, "sendguard.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		in.t.Fatal(err)

@@ -9,8 +9,12 @@ import (
 )
 
 // TestMain lets the test binary serve as its own PDF extraction worker, as
-// main does, and stops the private PostgreSQL the cluster tests start.
+// main does, or as a next hop in a process of its own (runSinkMode), and
+// stops the private PostgreSQL the cluster tests start.
 func TestMain(m *testing.M) {
+	if os.Getenv(sinkModeEnv) != "" {
+		runSinkMode()
+	}
 	extract.ServeWorker()
 	os.Exit(pgtest.Main(m))
 }
