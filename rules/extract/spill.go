@@ -69,9 +69,14 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 		_ = os.Remove(f.Name())
 	}
 	n := c.size
-	if _, err := io.Copy(f, io.NewSectionReader(c, 0, n)); err != nil {
-		done()
-		return nil, fmt.Errorf("write spill file: %w", err)
+	for i, b := range c.bufs {
+		if i == len(c.bufs)-1 {
+			b = b[:n-int64(i)*spillChunk]
+		}
+		if _, err := f.Write(b); err != nil {
+			done()
+			return nil, fmt.Errorf("write spill file: %w", err)
+		}
 	}
 	m, err := io.Copy(f, io.LimitReader(r, w.lim.MaxAttachment-n+1))
 	if err != nil {
