@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,59 +23,43 @@ type spilled struct {
 // limitError when r is larger than Limits.MaxAttachment.
 //
 // Bytes held in memory are reserved from a budget shared by every walk in
-// the process (Limits.MaxMemoryTotal) as the buffer grows: once it is
-// spent, or past this attachment's MaxMemory, what was read so far and the
-// rest go to a temporary file. So fifty sessions carrying 20 MB Office
-// files hold at most the budget in memory, not fifty times 16 MiB.
+// the process (Limits.MaxMemoryTotal) as they arrive, a chunk at a time:
+// once it is spent, or past this attachment's MaxMemory, what was read so
+// far and the rest go to a temporary file. So fifty sessions carrying 20 MB
+// Office files hold at most the budget in memory, not fifty times 16 MiB.
+// The memory is fixed-size pooled chunks, not one growing buffer: a large
+// attachment is neither copied as it grows nor allocated (and cleared)
+// anew for each file.
 func (w *walker) spill(r io.Reader) (*spilled, error) {
-	bp := spillPool.Get().(*[]byte)
-	buf := (*bp)[:0]
-	reserved := int64(0)
-	release := func() {
-		spillMem.Add(-reserved)
-		reserved = 0
-		if cap(buf) <= maxPooledSpill {
-			*bp = buf[:0]
-			spillPool.Put(bp)
-		}
-	}
+	c := &chunks{}
 	limit := w.lim.MaxMemory + 1 // one more byte tells "larger than MaxMemory"
-	if c := int64(cap(buf)); c > 0 {
-		// A pooled buffer's room counts from the start.
-		if c > limit || !reserveSpill(c, w.lim.MaxMemoryTotal) {
-			buf = nil
-		} else {
-			reserved = c
-		}
-	}
 	inMemory := false
 	for {
-		if len(buf) == cap(buf) {
-			want := min(max(2*int64(cap(buf)), 64<<10), limit)
-			if want <= int64(cap(buf)) || !reserveSpill(want-reserved, w.lim.MaxMemoryTotal) {
+		if c.size == c.room {
+			want := min(int64(spillChunk), limit-c.room)
+			if want <= 0 || !reserveSpill(want, w.lim.MaxMemoryTotal) {
 				break // to a file
 			}
-			reserved = want
-			if want > int64(cap(buf)) {
-				buf = append(make([]byte, 0, want), buf...)
-			}
+			c.grow(want)
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		last := c.bufs[len(c.bufs)-1]
+		at := int(c.size - (c.room - int64(len(last))))
+		n, err := r.Read(last[at:])
+		c.size += int64(n)
 		if err == io.EOF {
-			inMemory = int64(len(buf)) < limit
+			inMemory = c.size < limit
 			break
 		}
 		if err != nil {
-			release()
+			c.release()
 			return nil, err
 		}
 	}
 	if inMemory {
-		// nothing read from the buffer outlives close: readers copy out
-		return &spilled{ReaderAt: bytes.NewReader(buf), size: int64(len(buf)), close: release}, nil
+		// nothing read from the chunks outlives close: readers copy out
+		return &spilled{ReaderAt: c, size: c.size, close: c.release}, nil
 	}
-	defer release()
+	defer c.release()
 	f, err := os.CreateTemp(w.lim.TempDir, "sendguard-extract-*")
 	if err != nil {
 		return nil, fmt.Errorf("create spill file: %w", err)
@@ -85,10 +68,15 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}
-	n := int64(len(buf))
-	if _, err := f.Write(buf); err != nil {
-		done()
-		return nil, fmt.Errorf("write spill file: %w", err)
+	n := c.size
+	for i, b := range c.bufs {
+		if i == len(c.bufs)-1 {
+			b = b[:n-int64(i)*spillChunk]
+		}
+		if _, err := f.Write(b); err != nil {
+			done()
+			return nil, fmt.Errorf("write spill file: %w", err)
+		}
 	}
 	m, err := io.Copy(f, io.LimitReader(r, w.lim.MaxAttachment-n+1))
 	if err != nil {
@@ -100,6 +88,54 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 		return nil, &limitError{fmt.Sprintf("larger than %d bytes", w.lim.MaxAttachment)}
 	}
 	return &spilled{ReaderAt: f, size: n + m, close: done}, nil
+}
+
+// spillChunk is the size of the pooled chunks spill holds attachments in.
+const spillChunk = 256 << 10
+
+var spillChunks = sync.Pool{New: func() any { return new([spillChunk]byte) }}
+
+// chunks is an attachment held in pooled chunks, each full but the last;
+// room is their usable length, reserved from the shared budget.
+type chunks struct {
+	bufs [][]byte
+	size int64
+	room int64
+}
+
+// grow adds a chunk of n usable bytes (n <= spillChunk, already reserved).
+func (c *chunks) grow(n int64) {
+	c.bufs = append(c.bufs, spillChunks.Get().(*[spillChunk]byte)[:n])
+	c.room += n
+}
+
+// release returns the chunks to the pool and their room to the budget.
+func (c *chunks) release() {
+	for _, b := range c.bufs {
+		spillChunks.Put((*[spillChunk]byte)(b[:spillChunk]))
+	}
+	spillMem.Add(-c.room)
+	c.bufs, c.size, c.room = nil, 0, 0
+}
+
+// ReadAt implements io.ReaderAt over the bytes read so far.
+func (c *chunks) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("spill: negative offset")
+	}
+	n := 0
+	for n < len(p) && off < c.size {
+		b := c.bufs[off/spillChunk]
+		i := int(off % spillChunk)
+		end := min(len(b), i+int(c.size-off))
+		k := copy(p[n:], b[i:end])
+		n += k
+		off += int64(k)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // spillMem is the bytes of attachments all walks hold in memory for
@@ -119,14 +155,6 @@ func reserveSpill(n, total int64) bool {
 		}
 	}
 }
-
-// spillPool keeps small in-memory buffers of spill between attachments, so
-// a steady flow of Office files does not allocate (and collect) each one's
-// size again; a buffer grown past maxPooledSpill is left to the collector,
-// as the pool's idle buffers are outside the shared budget.
-var spillPool = sync.Pool{New: func() any { return new([]byte) }}
-
-const maxPooledSpill = 1 << 20
 
 // randomAccess buffers a zip, OOXML, PDF or OLE file and reads it.
 func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (result, error) {

@@ -3,9 +3,12 @@ package extract
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"os"
 	"testing"
+	"testing/iotest"
 )
 
 // TestSpillSharedBudget: attachments held in memory for random access
@@ -92,3 +95,68 @@ func TestSpillReadError(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestSpillChunks: an attachment held in chunks reads back the same at any
+// offset and length, across chunk boundaries and past its end.
+func TestSpillChunks(t *testing.T) {
+	w := &walker{lim: Limits{MaxMemory: 8 << 20, MaxMemoryTotal: 64 << 20, TempDir: t.TempDir()}.withDefaults()}
+	before := spillMem.Load()
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	for _, size := range []int{0, 1, spillChunk - 1, spillChunk, spillChunk + 1, 3*spillChunk + 17} {
+		data := make([]byte, size)
+		rand.Read(data)
+		// a reader that returns short reads, as a decoder does
+		sp, err := w.spill(iotest.HalfReader(bytes.NewReader(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := sp.ReaderAt.(*chunks); !ok || sp.size != int64(size) {
+			t.Fatalf("size %d: held as %T, size %d", size, sp.ReaderAt, sp.size)
+		}
+		ref := bytes.NewReader(data)
+		for range 200 {
+			off := rng.Int64N(int64(size) + 2)
+			p := make([]byte, rng.IntN(2*spillChunk))
+			q := make([]byte, len(p))
+			n, err := sp.ReadAt(p, off)
+			m, rerr := ref.ReadAt(q, off)
+			if n != m || !bytes.Equal(p[:n], q[:m]) || (err == nil) != (rerr == nil) {
+				t.Fatalf("size %d, ReadAt(%d bytes, %d) = %d, %v; bytes.Reader: %d, %v", size, len(p), off, n, err, m, rerr)
+			}
+		}
+		if got, err := io.ReadAll(io.NewSectionReader(sp, 0, sp.size)); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("size %d: read back differs (%v)", size, err)
+		}
+		sp.close()
+	}
+	if used := spillMem.Load() - before; used != 0 {
+		t.Errorf("%d bytes still reserved after every close", used)
+	}
+}
+
+// BenchmarkSpill: an attachment made randomly accessible and read back
+// once, at the sizes Office files come in.
+//
+//	go test ./rules/extract -run '^$' -bench Spill -count 4
+func BenchmarkSpill(b *testing.B) {
+	for _, size := range []int{200 << 10, 2 << 20, 12 << 20} {
+		data := make([]byte, size)
+		rand.Read(data)
+		w := &walker{lim: Limits{TempDir: b.TempDir()}.withDefaults()}
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			buf := make([]byte, 32<<10)
+			for b.Loop() {
+				sp, err := w.spill(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for off := int64(0); off < sp.size; off += int64(len(buf)) {
+					sp.ReadAt(buf, off)
+				}
+				sp.close()
+			}
+		})
+	}
+}
