@@ -31,7 +31,7 @@ import (
 // writes a CPU profile of the release phase. SENDGUARD_LOAD_AB=N runs N
 // rounds of two variants, alternating, to compare them in one run: by
 // default the step worker's spare P on and off
-// (disposition.StepRunner.NoSpareProc); with SENDGUARD_LOAD_AB_INLINE=1
+// (disposition.StepRunner.SpareProc); with SENDGUARD_LOAD_AB_INLINE=1
 // small bodies inline or in files (spool.Store.NoInline); with
 // SENDGUARD_LOAD_AB_PEER=1 the next hop reading large bodies through or
 // keeping a copy of each (recorder.streamOver); with
@@ -92,7 +92,7 @@ func TestAcceptLatencyDuringReleases(t *testing.T) {
 type releaseVariant struct {
 	name     string
 	pace     int64 // spool.Store.DerivedPace
-	noSpare  bool  // disposition.StepRunner.NoSpareProc
+	noSpare  bool  // !disposition.StepRunner.SpareProc
 	noInline bool  // spool.Store.NoInline
 	// bufferPeer: the next hop keeps a copy of every body, as before it
 	// read large ones through (recorder.streamOver).
@@ -127,7 +127,7 @@ func measureAcceptDuringReleases(t *testing.T, v releaseVariant) (idle, busy []t
 	p := openPipe(t, t.TempDir(), pipePolicy("hold_review, encrypt"), rec, nil)
 	defer p.close()
 	p.store.DerivedPace = v.pace
-	p.steps.NoSpareProc = v.noSpare
+	p.steps.SpareProc = !v.noSpare
 	p.store.NoInline = v.noInline
 
 	blob := make([]byte, 3<<19)
