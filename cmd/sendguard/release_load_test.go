@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/sendguard/sendguard/gateway/adminapi"
 	"github.com/sendguard/sendguard/internal/sink"
 )
@@ -510,50 +508,21 @@ func startSinkProcess(t *testing.T) *sinkProcess {
 // "sender size" for each message, reading every body to its end and
 // keeping none; it exits when stdin closes.
 func runSinkMode() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	out := bufio.NewWriter(os.Stdout)
+	var mu sync.Mutex
+	sk, err := sink.StartWith("127.0.0.1:0", sink.Options{SizeOnly: true, OnMessage: func(m sink.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, "%s %d\n", m.From, m.Size)
+		out.Flush()
+	}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	out := bufio.NewWriter(os.Stdout)
-	var mu sync.Mutex
-	fmt.Fprintln(out, ln.Addr())
+	mu.Lock()
+	fmt.Fprintln(out, sk.Addr)
 	out.Flush()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &countingSession{report: func(from string, n int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(out, "%s %d\n", from, n)
-			out.Flush()
-		}}, nil
-	}))
-	srv.Domain = "sink.test"
-	srv.MaxLineLength = 1 << 20
-	srv.MaxMessageBytes = 256 << 20
-	srv.EnableSMTPUTF8 = true
-	srv.EnableDSN = true
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	go srv.Serve(ln)
+	mu.Unlock()
 	io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
-}
-
-type countingSession struct {
-	report func(from string, n int64)
-	from   string
-}
-
-func (s *countingSession) Reset()        { s.from = "" }
-func (s *countingSession) Logout() error { return nil }
-func (s *countingSession) Mail(from string, _ *smtp.MailOptions) error {
-	s.from = from
-	return nil
-}
-func (s *countingSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *countingSession) Data(r io.Reader) error {
-	n, err := io.Copy(io.Discard, r)
-	if err != nil {
-		return err
-	}
-	s.report(s.from, n)
-	return nil
 }

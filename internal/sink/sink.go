@@ -17,7 +17,8 @@ import (
 type Message struct {
 	From string
 	To   []string
-	Data []byte
+	Data []byte // nil with Options.SizeOnly
+	Size int64
 	At   time.Time
 }
 
@@ -36,11 +37,17 @@ type Sink struct {
 	DataErr  *smtp.SMTPError
 	notify   chan struct{}
 	sessions int
+	opt      Options
 }
 
 // Options change what the sink offers.
 type Options struct {
 	NoSMTPUTF8 bool // do not offer SMTPUTF8 (RFC 6531)
+	// SizeOnly reads each body through and keeps its size only: a next
+	// hop in a measured process must not hold the mail it receives.
+	SizeOnly bool
+	// OnMessage, if set, is called with each message once it is recorded.
+	OnMessage func(Message)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any port).
@@ -52,7 +59,7 @@ func StartWith(addr string, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{Addr: ln.Addr().String(), ln: ln, notify: make(chan struct{}, 1)}
+	s := &Sink{Addr: ln.Addr().String(), ln: ln, notify: make(chan struct{}, 1), opt: o}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.sessions++
@@ -130,18 +137,31 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 func (ss *session) Data(r io.Reader) error {
 	var b bytes.Buffer
-	if _, err := io.Copy(&b, r); err != nil {
+	var dst io.Writer = &b
+	if ss.s.opt.SizeOnly {
+		dst = io.Discard
+	}
+	n, err := io.Copy(dst, r)
+	if err != nil {
 		return err
 	}
+	m := Message{From: ss.from, To: append([]string(nil), ss.to...), Size: n, At: time.Now()}
+	if !ss.s.opt.SizeOnly {
+		m.Data = b.Bytes()
+	}
 	ss.s.mu.Lock()
-	defer ss.s.mu.Unlock()
 	if ss.s.DataErr != nil {
+		defer ss.s.mu.Unlock()
 		return ss.s.DataErr
 	}
-	ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: append([]string(nil), ss.to...), Data: b.Bytes(), At: time.Now()})
+	ss.s.msgs = append(ss.s.msgs, m)
+	ss.s.mu.Unlock()
 	select {
 	case ss.s.notify <- struct{}{}:
 	default:
+	}
+	if ss.s.opt.OnMessage != nil {
+		ss.s.opt.OnMessage(m)
 	}
 	return nil
 }
