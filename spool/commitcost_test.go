@@ -144,6 +144,18 @@ func inlineLeft(tx *bbolt.Tx) int {
 	return tx.Bucket(bucketInline).Stats().KeyN + tx.Bucket(bucketBodies).Stats().KeyN
 }
 
+// expectNoInline fails t if any inline body or copy is left (what names
+// the moment in the message).
+func expectNoInline(t *testing.T, s *Store, what string) {
+	t.Helper()
+	s.db.View(func(tx *bbolt.Tx) error {
+		if n := inlineLeft(tx); n != 0 {
+			t.Errorf("%d inline values left %s", n, what)
+		}
+		return nil
+	})
+}
+
 // A spool written before messages had a bucket of their own keeps its
 // inline bodies and copies under flat keys: they are still read,
 // survive a rewrite of the record, and go with its final state or its
@@ -209,12 +221,7 @@ func TestInlineFlatLayout(t *testing.T) {
 	if err := s.Commit(func(tx *bbolt.Tx) error { return DeleteTx(tx, notice.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	s.db.View(func(tx *bbolt.Tx) error {
-		if n := inlineLeft(tx); n != 0 {
-			t.Errorf("%d inline values left", n)
-		}
-		return nil
-	})
+	expectNoInline(t, s, "after the final states")
 }
 
 // In a bucket of its own, a message's inline values are written with its

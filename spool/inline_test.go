@@ -58,12 +58,7 @@ func TestInlineBody(t *testing.T) {
 	if _, err := read(); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("final record still has its body: %v", err)
 	}
-	s.db.View(func(tx *bbolt.Tx) error {
-		if n := inlineLeft(tx); n != 0 {
-			t.Errorf("%d inline bodies left", n)
-		}
-		return nil
-	})
+	expectNoInline(t, s, "after the final state")
 }
 
 // DeleteTx removes an inline body with its record.
@@ -286,12 +281,7 @@ func TestInlineBodyAndCopy(t *testing.T) {
 	if err := s.Update(id, func(tx *bbolt.Tx, r *Record) error { r.State = StateDelivered; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	s.db.View(func(tx *bbolt.Tx) error {
-		if n := inlineLeft(tx); n != 0 {
-			t.Errorf("%d inline values left after the final state", n)
-		}
-		return nil
-	})
+	expectNoInline(t, s, "after the final state")
 }
 
 // RemoveFinished removes what RemoveBody does: a body file unless the
