@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -632,5 +633,63 @@ func TestAdminSaysWhatHappened(t *testing.T) {
 		if code != c.code || !strings.Contains(body, c.want) || strings.Contains(body, "hold:") {
 			t.Errorf("%s %s: %d %s, want %d %q", c.method, c.path, code, body, c.code, c.want)
 		}
+	}
+}
+
+// TestStepWorkerKeepsGOMAXPROCS: the step worker runs a release without
+// changing GOMAXPROCS (each change stops the world); with SpareProc, the
+// A/B variant, it runs with one P more.
+func TestStepWorkerKeepsGOMAXPROCS(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	for _, spare := range []bool{false, true} {
+		t.Run(fmt.Sprintf("SpareProc=%v", spare), func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []int
+			fault := func(string) error {
+				mu.Lock()
+				seen = append(seen, runtime.GOMAXPROCS(0))
+				mu.Unlock()
+				return nil
+			}
+			p := openPipe(t, t.TempDir(), pipePolicy("hold_review, encrypt"), &recorder{}, fault)
+			defer p.close()
+			p.steps.SpareProc = spare
+			id := p.send("g1")
+			mu.Lock()
+			seen = nil // acceptance's crash points run on the session, not the worker
+			mu.Unlock()
+			ctx, cancel := context.WithCancel(context.Background())
+			stepsDone := make(chan struct{})
+			go func() { p.steps.Run(ctx); close(stepsDone) }()
+			if _, err := p.q.Decide(context.Background(), id, hold.StateReleased, hold.Actor{Name: "r", Role: "reviewer"}, "", ""); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				if r, _ := p.store.Get(id); r.State == spool.StateQueued {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			<-stepsDone
+			want := base
+			if spare {
+				want = base + 1
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) == 0 {
+				t.Fatal("the release ran no step")
+			}
+			for _, n := range seen {
+				if n != want {
+					t.Fatalf("GOMAXPROCS %v during the release's steps, want %d throughout", seen, want)
+				}
+			}
+			if n := runtime.GOMAXPROCS(0); n != base {
+				t.Errorf("GOMAXPROCS %d after the worker stopped, want %d", n, base)
+			}
+		})
 	}
 }
