@@ -247,6 +247,18 @@ func (p *pipe) drain() error {
 	return nil
 }
 
+// waitQueued waits (up to 10 s) until a released message's steps have
+// run and it is queued for delivery.
+func (p *pipe) waitQueued(id string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, _ := p.store.Get(id); r.State == spool.StateQueued {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 const pipeRcpt = "buyer@partner.test"
 
 func pipeMail(tag string) []byte {
@@ -578,13 +590,7 @@ func TestConcurrentReleasesDeliverOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, _ := p.store.Get(id); r.State == spool.StateQueued {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.waitQueued(id)
 	cancel()
 	<-stepsDone
 	if err := p.drain(); err != nil {
@@ -664,13 +670,7 @@ func TestStepWorkerKeepsGOMAXPROCS(t *testing.T) {
 			if _, err := p.q.Decide(context.Background(), id, hold.StateReleased, hold.Actor{Name: "r", Role: "reviewer"}, "", ""); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for time.Now().Before(deadline) {
-				if r, _ := p.store.Get(id); r.State == spool.StateQueued {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			p.waitQueued(id)
 			cancel()
 			<-stepsDone
 			want := base
