@@ -36,6 +36,48 @@ export function watchdog(ms = 90_000) {
   }, ms);
 }
 
+// Headless Chromium now and then answers a capture with "Protocol error
+// (Page.captureScreenshot): Unable to capture screenshot" on a page that is
+// fine; the next capture works. Only that error is retried: anything else
+// (a closed page, a missing element, a timeout) is the test's business.
+const CAPTURE_ERROR = /Unable to capture screenshot|Protocol error \(Page\.captureScreenshot\)/;
+
+// SCREENSHOT_ATTEMPTS bounds the captures screenshot tries.
+export const SCREENSHOT_ATTEMPTS = 3;
+
+// isCaptureError reports whether e is Chromium's transient capture error.
+export function isCaptureError(e) {
+  return e instanceof Error && CAPTURE_ERROR.test(e.message);
+}
+
+// screenshot is target.screenshot(opts) for a Page or a Locator, retrying
+// Chromium's capture error up to SCREENSHOT_ATTEMPTS captures in all. When
+// every attempt fails it still throws: the screenshots are artifacts the
+// README and CI keep, and a page that cannot be captured at all is broken.
+export async function screenshot(target, opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await target.screenshot(opts);
+    } catch (e) {
+      if (!isCaptureError(e) || attempt >= SCREENSHOT_ATTEMPTS) throw e;
+      console.log(`screenshot ${opts.path ?? ''}: capture ${attempt} of ${SCREENSHOT_ATTEMPTS} failed, retrying: ${e.message.split('\n')[0]}`);
+      await settle(target, 200 * attempt);
+    }
+  }
+}
+
+// settle waits ms, then for the page to paint a frame, at most a second:
+// rAF may never fire on a page in the background.
+async function settle(target, ms) {
+  await new Promise((r) => setTimeout(r, ms));
+  const page = typeof target.page === 'function' ? target.page() : target;
+  // A failure here (a closed page) shows in the next capture's own error.
+  const frame = page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r()))).catch(() => {});
+  let timer;
+  await Promise.race([frame, new Promise((r) => { timer = setTimeout(r, 1000); })]);
+  clearTimeout(timer);
+}
+
 // env returns a required environment variable (the Go test passes every
 // input this way).
 export function env(k) {
