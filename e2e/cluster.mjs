@@ -5,7 +5,7 @@
 //   CONSOLE_USER, CONSOLE_PASSWORD, CONSOLE_CODE (a TOTP code the Go test computed)
 //   HELD_SUBJECT, HELD_BODY   the mail node A holds
 //   ARTIFACTS, USER_DATA_DIR
-import { launch, env, step, signIn, collectErrors } from './chromium.mjs';
+import { launch, env, step, signIn, collectErrors, screenshot } from './chromium.mjs';
 import path from 'node:path';
 
 const base = env('CONSOLE_URL');
@@ -16,7 +16,7 @@ const page = context.pages()[0] || await context.newPage();
 const consoleErrors = collectErrors(page);
 try {
   page.setDefaultTimeout(15000);
-  const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+  const shot = (name) => screenshot(page, { path: path.join(shots, name), fullPage: true });
 
   step('sign in on node B with the account added on node A');
   await signIn(page, base, 'queue');
@@ -44,7 +44,7 @@ try {
   if (consoleErrors.length) throw new Error(`browser console errors: ${consoleErrors.join(' | ')}`);
   console.log('ok');
 } catch (err) {
-  await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  await screenshot(page, { path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
   console.log(`failed at ${page.url()}`);
   throw err;
 } finally {

@@ -4,7 +4,7 @@
 //
 // Usage: node confirm.mjs URL ARTIFACT_DIR
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { check, launch, watchdog as startWatchdog } from './chromium.mjs';
+import { check, launch, watchdog as startWatchdog, screenshot } from './chromium.mjs';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ try {
   check(n >= 2, 'at least two boxes, found ' + n);
   check(await send.isDisabled(), 'Send disabled before any box is ticked');
   check(await page.locator('.domain.look').count() >= 1, 'look-alike domain highlighted');
-  await page.screenshot({ path: join(artifacts, 'confirm-page.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'confirm-page.png'), fullPage: true });
 
   // The same page on a phone, in Japanese; a GET changes nothing.
   const phoneJa = await context.newPage();
@@ -52,7 +52,7 @@ try {
   check(await phoneJa.locator('button[value=send]').isDisabled(), 'Send disabled on the phone page');
   const overflow = await phoneJa.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, 'no horizontal scrolling on a phone, overflow ' + overflow);
-  await phoneJa.screenshot({ path: join(artifacts, 'confirm-page-phone-ja.png'), fullPage: true });
+  await screenshot(phoneJa, { path: join(artifacts, 'confirm-page-phone-ja.png'), fullPage: true });
   await phoneJa.close();
 
   for (let i = 0; i < n - 1; i++) {
@@ -65,7 +65,7 @@ try {
   check(await send.isEnabled(), 'Send enabled once every box is ticked');
   const hint = await page.locator('#ack-hint').textContent();
   check(/Everything is ticked/.test(hint), 'hint says ready: ' + hint);
-  await page.screenshot({ path: join(artifacts, 'confirm-ticked.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'confirm-ticked.png'), fullPage: true });
 
   // Cancel is never gated.
   check(await page.locator('button[value=cancel]').isEnabled(), 'Cancel always enabled');
@@ -74,7 +74,7 @@ try {
   await page.waitForSelector('.result');
   const h1 = await page.locator('h1').textContent();
   check(/^Sent/.test(h1.trim()), 'done page heading: ' + h1);
-  await page.screenshot({ path: join(artifacts, 'confirm-done.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'confirm-done.png'), fullPage: true });
 
   // A phone-sized look at the same link, now already decided, in Japanese.
   const phone = await context.newPage();
@@ -82,7 +82,7 @@ try {
   const again = await phone.goto(url + '?lang=ja');
   check(again.status() === 409, 'reopened link status ' + again.status());
   check((await phone.locator('h1').textContent()).includes('すでに処理済み'), 'already-decided page in Japanese');
-  await phone.screenshot({ path: join(artifacts, 'confirm-already-phone.png'), fullPage: true });
+  await screenshot(phone, { path: join(artifacts, 'confirm-already-phone.png'), fullPage: true });
 
   check(problems.length === 0, 'no console errors or CSP violations: ' + problems.join('; '));
   console.log(`ok: ${n} boxes, sent, screenshots in ${artifacts}`);

@@ -7,7 +7,7 @@
 //   ARTIFACTS         directory for screenshots
 //   DOWNLOADS         directory for the exported audit log
 //   USER_DATA_DIR     a fresh Chromium profile directory
-import { launch, env, step } from './chromium.mjs';
+import { launch, env, step, screenshot } from './chromium.mjs';
 import path from 'node:path';
 
 const base = env('CONSOLE_URL');
@@ -24,7 +24,7 @@ try {
   page.setDefaultTimeout(15000);
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+  const shot = (name) => screenshot(page, { path: path.join(shots, name), fullPage: true });
 
   step('sign in');
   await page.goto(base + 'queue');
@@ -60,7 +60,7 @@ try {
   const frameText = await frame.locator('body').textContent();
   if (!frameText.includes('顧客一覧')) throw new Error(`sanitised HTML frame: ${frameText}`);
   await shot('06-message.png');
-  await page.locator('#mail-html').screenshot({ path: path.join(shots, '06b-message-html.png') });
+  await screenshot(page.locator('#mail-html'), { path: path.join(shots, '06b-message-html.png') });
   await page.check('input[name=mode][value=bcc]');
   await page.fill('#release-note', 'internal: ticket 42');
   await Promise.all([page.waitForURL(/\/release$/), page.click('#release-btn')]);
@@ -135,7 +135,7 @@ try {
   if (other.length) throw new Error(`browser console errors: ${other.join(' | ')}`);
   console.log('ok');
 } catch (err) {
-  await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  await screenshot(page, { path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
   console.log(`failed at ${page.url()}`);
   throw err;
 } finally {

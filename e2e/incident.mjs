@@ -10,7 +10,7 @@
 //   link), CONFIRM_URL_SOURCE (answers the confirm link mailed to
 //   RECIPIENT, 404 before), PEOPLE (the text the draft must show),
 //   ARTIFACTS, USER_DATA_DIR.
-import { check, launch, watchdog as startWatchdog, env, step, signIn, collectErrors } from './chromium.mjs';
+import { check, launch, watchdog as startWatchdog, env, step, signIn, collectErrors, screenshot } from './chromium.mjs';
 import path from 'node:path';
 
 const base = env('CONSOLE_URL');
@@ -33,7 +33,7 @@ const problems = collectErrors(page, (text) => /status of (404|410) /.test(text)
 let failed = false;
 try {
   page.setDefaultTimeout(15000);
-  const shot = (p, name) => p.screenshot({ path: path.join(shots, name), fullPage: true });
+  const shot = (p, name) => screenshot(p, { path: path.join(shots, name), fullPage: true });
 
   step('sign in');
   await signIn(page, base, 'queue');
@@ -94,7 +94,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(e);
-  await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  await screenshot(page, { path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
 } finally {
   clearTimeout(watchdog);
   await context.close();

@@ -7,7 +7,7 @@
 // Usage: node link.mjs LINK_URL REVOKE_URL CODE_URL SHA256 ARTIFACT_DIR
 // CODE_URL answers 200 with the last code mailed, 404 before any.
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { check, launch, watchdog as startWatchdog } from './chromium.mjs';
+import { check, launch, watchdog as startWatchdog, screenshot } from './chromium.mjs';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,13 +68,13 @@ try {
   check(await page.locator('a.dl').count() === 0, 'no download links before the code');
   const names = await page.locator('.fname').allTextContents();
   check(names.includes('見積書 <2026>.pdf'), 'file name shown escaped and intact: ' + names.join(', '));
-  await page.screenshot({ path: join(artifacts, 'link-page.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'link-page.png'), fullPage: true });
 
   await Promise.all([page.waitForNavigation(), page.locator('#send-code').click()]);
   check(await page.locator('#sent').isVisible(), 'code-sent message shown');
   const code = await fetchCode('');
   check(/^\d{8}$/.test(code), 'code has 8 digits');
-  await page.screenshot({ path: join(artifacts, 'link-code-form.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'link-code-form.png'), fullPage: true });
 
   // A wrong code first: refused with tries left, no download links.
   const wrong = code === '00000000' ? '11111111' : '00000000';
@@ -87,7 +87,7 @@ try {
   await Promise.all([page.waitForNavigation(), page.locator('#verify').click()]);
   check(await page.locator('#ready').isVisible(), 'verified page');
   check(await page.locator('a.dl').count() === 1, 'one download link');
-  await page.screenshot({ path: join(artifacts, 'link-verified.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'link-verified.png'), fullPage: true });
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.dl').first().click()]);
   // The Japanese name comes through filename*; Chromium itself replaces
@@ -102,22 +102,22 @@ try {
   const sender = await context.newPage();
   await sender.goto(revokeURL);
   check((await sender.locator('table.log').textContent()).includes('HeadlessChrome'), 'log shows the browser');
-  await sender.screenshot({ path: join(artifacts, 'link-sender-log.png'), fullPage: true });
+  await screenshot(sender, { path: join(artifacts, 'link-sender-log.png'), fullPage: true });
   await Promise.all([sender.waitForNavigation(), sender.locator('#revoke').click()]);
   check((await sender.locator('h1').textContent()).includes('withdrawn'), 'revoked page');
-  await sender.screenshot({ path: join(artifacts, 'link-revoked-sender.png'), fullPage: true });
+  await screenshot(sender, { path: join(artifacts, 'link-revoked-sender.png'), fullPage: true });
 
   // The recipient's link now serves nothing, in English and Japanese.
   const after = await page.goto(linkURL);
   check(after.status() === 410, 'revoked link status ' + after.status());
   check((await page.locator('h1').textContent()).includes('withdrawn'), 'clear page heading');
-  await page.screenshot({ path: join(artifacts, 'link-revoked.png'), fullPage: true });
+  await screenshot(page, { path: join(artifacts, 'link-revoked.png'), fullPage: true });
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
   const ja = await phone.goto(linkURL + '?lang=ja');
   check(ja.status() === 410, 'revoked link (ja) status ' + ja.status());
   check((await phone.locator('h1').textContent()).includes('無効'), 'Japanese clear page');
-  await phone.screenshot({ path: join(artifacts, 'link-revoked-ja-phone.png'), fullPage: true });
+  await screenshot(phone, { path: join(artifacts, 'link-revoked-ja-phone.png'), fullPage: true });
 
   check(problems.length === 0, 'no console errors or CSP violations: ' + problems.join('; '));
   console.log(`ok: code flow, download ${got.slice(0, 12)}…, revoked; screenshots in ${artifacts}`);
@@ -126,7 +126,7 @@ try {
   console.error(e && e.stack ? e.stack : String(e));
   if (page) {
     console.error('page at failure: ' + page.url() + '\n' + (await page.locator('main').textContent().catch(() => '')));
-    await page.screenshot({ path: join(artifacts, 'link-failure.png'), fullPage: true }).catch(() => {});
+    await screenshot(page, { path: join(artifacts, 'link-failure.png'), fullPage: true }).catch(() => {});
   }
 } finally {
   if (context) {

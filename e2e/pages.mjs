@@ -9,7 +9,7 @@
 //   "order": [], "click": [selector], "checked": [selector],
 //   "enabled": [selector], "disabled": [selector]}]}
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { check, launch, watchdog as startWatchdog } from './chromium.mjs';
+import { check, launch, watchdog as startWatchdog, screenshot } from './chromium.mjs';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,7 @@ try {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         check(overflow <= 0, `${where}: horizontal scrolling on a phone, overflow ${overflow}`);
       }
-      await page.screenshot({ path: join(artifacts, `${p.name}-${size}.png`), fullPage: true });
+      await screenshot(page, { path: join(artifacts, `${p.name}-${size}.png`), fullPage: true });
       await page.close();
     }
   }

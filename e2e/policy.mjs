@@ -8,7 +8,7 @@
 //   EXPECT_NEW_PER_DAY  held per day with the candidate ("2.0")
 //   OUTCOME_RULE, OUTCOME_WEEK, EXPECT_CATCH  a row of the outcomes table
 //   ARTIFACTS, USER_DATA_DIR
-import { launch, check, env, step, collectErrors, signIn } from './chromium.mjs';
+import { launch, check, env, step, collectErrors, signIn, screenshot } from './chromium.mjs';
 import path from 'node:path';
 
 const base = env('CONSOLE_URL');
@@ -21,7 +21,7 @@ const page = context.pages()[0] || await context.newPage();
 const consoleErrors = collectErrors(page, (text) => text.includes('status of 422'));
 try {
   page.setDefaultTimeout(15000);
-  const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+  const shot = (name) => screenshot(page, { path: path.join(shots, name), fullPage: true });
 
   step('sign in');
   await signIn(page, base, 'replay');

@@ -7,7 +7,7 @@
 //   IDP_PASSWORD    both users' password at the provider
 //   ARTIFACTS       directory for screenshots
 //   USER_DATA_DIR   a fresh Chromium profile directory
-import { launch, check, watchdog, env, step } from './chromium.mjs';
+import { launch, check, watchdog, env, step, screenshot } from './chromium.mjs';
 import path from 'node:path';
 
 const base = env('CONSOLE_URL');
@@ -26,7 +26,7 @@ try {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+  const shot = (name) => screenshot(page, { path: path.join(shots, name), fullPage: true });
 
   // signInAtProvider presses the console's SSO button and signs user in on
   // the provider's own login page.
