@@ -183,3 +183,33 @@ func startPostfix(relayhost string) (*postfixrun.Instance, error) {
 	}
 	return postfixrun.Start(smtpd, relayhost, "bench.test", "message_size_limit = 104857600")
 }
+
+// machineCPU is the CPU time every core spent busy since boot, from the
+// first line of /proc/stat: user, nice, system, irq and softirq (not idle,
+// iowait or steal), in seconds. Across a phase it counts what the relay's
+// own processes do not: kernel threads writing back and journaling the
+// files it fsyncs, and the softirqs of its sockets.
+func machineCPU() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseMachineStat(string(b))
+}
+
+func parseMachineStat(s string) (float64, error) {
+	line, _, _ := strings.Cut(s, "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, errors.New("unexpected /proc/stat format")
+	}
+	var busy float64
+	for _, k := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
+		v, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			return 0, fmt.Errorf("unexpected /proc/stat format: %w", err)
+		}
+		busy += v
+	}
+	return busy / 100, nil
+}

@@ -50,3 +50,42 @@ func TestChildCPUCounted(t *testing.T) {
 		t.Fatalf("children's CPU rose by %.2fs, the child used %s", got, used)
 	}
 }
+
+func TestParseMachineStat(t *testing.T) {
+	s := "cpu  1000 50 400 90000 300 20 30 700 0 0\ncpu0 500 25 200 45000 150 10 15 350 0 0\n"
+	got, err := parseMachineStat(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 15.0; got != want { // user+nice+system+irq+softirq, not idle/iowait/steal
+		t.Fatalf("busy %v, want %v", got, want)
+	}
+	if _, err := parseMachineStat("intr 1 2 3\n"); err == nil {
+		t.Fatal("a line that is not the cpu total parsed")
+	}
+}
+
+// TestMachineCPUCountsThisProcess: busy time on the machine rises at least
+// by what this process burns.
+func TestMachineCPUCountsThisProcess(t *testing.T) {
+	m0, err := machineCPU()
+	if err != nil {
+		t.Skip(err)
+	}
+	s0, _, _ := cpuTimes(os.Getpid())
+	x := 0
+	for i := 0; i < 400_000_000 && x >= 0; i++ { // bounded busy loop
+		x += i & 1
+	}
+	s1, _, _ := cpuTimes(os.Getpid())
+	m1, err := machineCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1-s0 < 0.05 {
+		t.Skipf("the loop used only %.2fs", s1-s0)
+	}
+	if m1-m0 < (s1-s0)*0.8 {
+		t.Fatalf("machine busy rose %.2fs while this process used %.2fs", m1-m0, s1-s0)
+	}
+}

@@ -77,6 +77,19 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "| gateway CPU per message, mixed (ms, with extraction workers) | %.2f | - | |\n", 1000*sg.cpu/float64(sg.n))
 		fmt.Fprintf(w, "| of which extraction workers (ms per message) | %.2f | - | |\n", 1000*sg.childCPU/float64(sg.n))
 	}
+	if sg.machineCPU > 0 {
+		// The relay's share of the machine: everything busy but this tool.
+		// For Postfix it sums its processes; for both it includes kernel
+		// threads (writeback, the journal) that no process is charged for.
+		per := func(p *phase, v float64) float64 { return 1000 * v / float64(p.n) }
+		var pm, pt float64
+		if pf != nil {
+			pm, pt = per(pf, pf.machineCPU), per(pf, pf.toolCPU)
+		}
+		row("machine CPU per message (ms, every core busy, other jobs included)", per(sg, sg.machineCPU), pm, "%.2f", "")
+		row("of which this tool's SMTP client and sink (ms)", per(sg, sg.toolCPU), pt, "%.2f", "")
+		row("the rest: relay, kernel threads, other jobs (ms)", per(sg, sg.machineCPU-sg.toolCPU), pm-pt, "%.2f", "")
+	}
 	for c := range numClasses {
 		if n := float64(r.classMsgs[c]); n > 0 {
 			fmt.Fprintf(w, "| gateway CPU per %s message (ms, class-only phase of %d; extraction workers) | %.2f (%.2f) | - | |\n",
