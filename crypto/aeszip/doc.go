@@ -15,11 +15,15 @@
 //     and its sizes must be known before the local header is written. An
 //     AES entry of up to 512 KiB (nearly every attachment) is read whole
 //     into memory, compressed and encrypted there and written straight into
-//     the archive; a larger one, or a ZipCrypto one, is compressed and
-//     encrypted in one pass into a buffer and then copied into the archive.
-//     That buffer is memory up to 512 KiB, then a temporary file; either
-//     only ever holds ciphertext, and the file is unlinked as soon as it is
-//     created where the OS allows.
+//     the archive. A larger one streams into the archive when its
+//     destination can overwrite bytes it was given (io.WriterAt with Size,
+//     as the rewriter's spill buffer): the local header goes out with zero
+//     sizes, which are written into it once the entry ends. Otherwise, or
+//     for ZipCrypto, it is compressed and encrypted in one pass into a
+//     buffer and then copied into the archive. That buffer is memory up to
+//     512 KiB, then a temporary file; either only ever holds ciphertext,
+//     and the file is unlinked as soon as it is created where the OS
+//     allows.
 //   - Entry names are sanitised (SanitizeName) and unique within an archive.
 //   - The password is never logged or formatted (Options redacts it).
 //   - The reader (Open, Decrypt) verifies the password verifier before

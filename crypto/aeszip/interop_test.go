@@ -3,12 +3,15 @@ package aeszip_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sendguard/sendguard/crypto/aeszip"
+	"github.com/sendguard/sendguard/internal/spillbuf"
 )
 
 const testPassword = "Kx7-ab9QwErT"
@@ -30,6 +33,8 @@ func sampleEntries() []entry {
 		// and past the in-memory limit (staged).
 		{"注文一覧.csv", "注文一覧.csv", sampleCSV(100 << 10)},
 		{"議事録.txt", "議事録.txt", sampleText(600 << 10)},
+		// Past the in-memory limit and stored (does not compress).
+		{"図面.bin", "図面.bin", binaryData(700 << 10)},
 	}
 }
 
@@ -46,7 +51,7 @@ func binaryData(n int) []byte {
 	return b
 }
 
-func writeArchive(t testing.TB, path string, opt aeszip.Options, entries []entry) {
+func writeArchive(t testing.TB, path string, opt aeszip.Options, entries []entry, streamed bool) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -54,7 +59,16 @@ func writeArchive(t testing.TB, path string, opt aeszip.Options, entries []entry
 	}
 	defer f.Close()
 	opt.TempDir = t.TempDir()
-	zw, err := aeszip.NewWriter(f, opt)
+	var dst io.Writer = f
+	var sb *spillbuf.Buffer
+	if streamed {
+		// A destination the writer can patch, as the rewriter's: large
+		// AES entries stream in after their local header.
+		sb = spillbuf.New(t.TempDir(), "archive")
+		defer sb.Close()
+		dst = sb
+	}
+	zw, err := aeszip.NewWriter(dst, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +85,11 @@ func writeArchive(t testing.TB, path string, opt aeszip.Options, entries []entry
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if sb != nil {
+		if err := sb.CopyTo(f, make([]byte, 32<<10)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +102,7 @@ func TestInteropExternalTools(t *testing.T) {
 		only []string // extractors that must read this mode; nil = all
 	}{
 		{"aes-utf8", aeszip.Options{Password: testPassword}, nil},
+		{"aes-utf8-streamed", aeszip.Options{Password: testPassword}, nil},
 		{"aes-cp932", aeszip.Options{Password: testPassword, Names: aeszip.CP932}, nil},
 		{"zipcrypto-utf8", aeszip.Options{Password: testPassword, Encryption: aeszip.ZipCrypto}, nil},
 		{"zipcrypto-cp932", aeszip.Options{Password: testPassword, Encryption: aeszip.ZipCrypto, Names: aeszip.CP932}, nil},
@@ -90,7 +110,7 @@ func TestInteropExternalTools(t *testing.T) {
 	entries := sampleEntries()
 	for _, m := range modes {
 		archive := filepath.Join(t.TempDir(), m.name+".zip")
-		writeArchive(t, archive, m.opt, entries)
+		writeArchive(t, archive, m.opt, entries, strings.HasSuffix(m.name, "-streamed"))
 		for _, x := range extractors {
 			t.Run(m.name+"/"+x.name, func(t *testing.T) {
 				bin := tool(t, x.name)

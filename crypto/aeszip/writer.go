@@ -47,6 +47,26 @@ type Writer struct {
 	used   map[string]struct{}
 	err    error // sticky: the archive is broken after a failed copy
 	closed bool
+
+	// patch is set when the archive's destination can overwrite what it
+	// was given (io.WriterAt, as the rewriter's spill buffer): a large
+	// AES entry then streams into the archive after a local header whose
+	// sizes are filled in afterwards, with no staging copy (streamEntry).
+	patch io.WriterAt
+	base  int64        // bytes the destination held before the archive
+	count *countWriter // bytes of the archive the destination received
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // NewWriter returns a Writer that writes an archive to w with the given
@@ -60,18 +80,31 @@ func NewWriter(w io.Writer, opt Options) (*Writer, error) {
 		opt.Logger.Warn("zip attachments use ZipCrypto, which is weak; prefer AES256",
 			"component", "aeszip")
 	}
-	return &Writer{
-		opt:  opt,
-		zw:   zip.NewWriter(w),
-		used: make(map[string]struct{}),
-	}, nil
+	zw := &Writer{opt: opt, used: make(map[string]struct{})}
+	if p, ok := w.(patchable); ok {
+		zw.patch, zw.base = p, p.Size()
+		zw.count = &countWriter{w: w}
+		w = zw.count
+	}
+	zw.zw = zip.NewWriter(w)
+	return zw, nil
+}
+
+// patchable is a destination that large entries stream into (see
+// Writer.patch); Size is what it holds, where the archive starts.
+type patchable interface {
+	io.Writer
+	io.WriterAt
+	Size() int64
 }
 
 // Add reads r to EOF and stores it as an encrypted, deflated entry named
 // SanitizeName(name) (made unique within the archive), modified at the
 // given time. If reading r fails, nothing is added and the Writer stays
-// usable; if writing the archive fails, the Writer is broken and every later
-// call returns that error. It returns the name used.
+// usable, except for an entry streamed into a patchable destination (see
+// Writer.patch) that fails after its first 512 KiB; if writing the
+// archive fails, the Writer is broken and every later call returns that
+// error. It returns the name used.
 func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, error) {
 	if w.closed {
 		return "", errClosed
@@ -100,6 +133,9 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 			r = io.MultiReader(bytes.NewReader(*w.in), r)
 		}
 	}
+	if direct == nil && w.patch != nil && w.opt.Encryption == AES256 {
+		return w.streamEntry(fh, name, modified, r)
+	}
 	if direct == nil {
 		if err := w.prepareTemp(); err != nil {
 			return "", err
@@ -108,14 +144,7 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 			return "", err
 		}
 	}
-	entryName := UniqueName(SanitizeName(name), w.used)
-	enc := encodeName(entryName, w.opt.Names)
-	fh.Name = enc.raw
-	if enc.utf8 {
-		fh.Flags |= 1 << 11
-	}
-	fh.Extra = append(fh.Extra, enc.extra...)
-	fh.Extra = append(fh.Extra, extendedTimestamp(modified)...)
+	entryName := w.nameEntry(fh, name, modified)
 	var err error
 	if direct != nil {
 		err = w.writeSealed(fh, direct)
@@ -129,12 +158,136 @@ func (w *Writer) Add(name string, modified time.Time, r io.Reader) (string, erro
 	return entryName, nil
 }
 
+// nameEntry gives fh its unique sanitised name and the name and time
+// extra fields, and returns the name.
+func (w *Writer) nameEntry(fh *zip.FileHeader, name string, modified time.Time) string {
+	entryName := UniqueName(SanitizeName(name), w.used)
+	enc := encodeName(entryName, w.opt.Names)
+	fh.Name = enc.raw
+	if enc.utf8 {
+		fh.Flags |= 1 << 11
+	}
+	fh.Extra = append(fh.Extra, enc.extra...)
+	fh.Extra = append(fh.Extra, extendedTimestamp(modified)...)
+	return entryName
+}
+
+// streamEntry writes an AES entry larger than the direct path takes
+// straight into the archive: the local header goes out with zero sizes,
+// the salt, verifier, ciphertext and authentication code follow as they
+// are produced, and the sizes are then written into the header where it
+// lies (and into the central directory, which Close writes from fh).
+// The entry's bytes are those encryptToTemp and copyEntry write, without
+// a staging copy of the whole ciphertext that a large attachment would
+// otherwise cost in a temp file. Once the header is out, any error
+// breaks the Writer: the archive holds part of the entry.
+func (w *Writer) streamEntry(fh *zip.FileHeader, name string, modified time.Time, r io.Reader) (string, error) {
+	if w.buf == nil {
+		w.buf, w.cbuf = getBuf(), getBuf()
+	}
+	buf := *w.buf
+	n0, err := io.ReadFull(r, buf[:sampleSize])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", fmt.Errorf("aeszip: read entry data: %w", err)
+	}
+	sample := buf[:n0]
+	method := uint16(zip.Deflate)
+	if incompressible(sample) {
+		method = zip.Store
+	}
+	var head [16 + 2]byte
+	if _, err := rand.Read(head[:16]); err != nil {
+		return "", fmt.Errorf("aeszip: salt: %w", err)
+	}
+	keys, err := deriveAESKeys(w.opt.Password, head[:16], 32)
+	if err != nil {
+		return "", fmt.Errorf("aeszip: %w", err)
+	}
+	copy(head[16:], keys.verifier[:])
+	fh.Method = methodAES
+	fh.Flags = 1
+	fh.ReaderVersion = versionNeedAES
+	fh.Extra = aesExtra(method)
+	entryName := w.nameEntry(fh, name, modified)
+
+	broken := func(err error) (string, error) {
+		w.err = err
+		return "", err
+	}
+	if err := w.zw.Flush(); err != nil {
+		return broken(fmt.Errorf("aeszip: write entry: %w", err))
+	}
+	off := w.base + w.count.n // where the local header starts
+	dst, err := w.zw.CreateRaw(fh)
+	if err != nil {
+		return broken(fmt.Errorf("aeszip: write entry: %w", err))
+	}
+	out := &countWriter{w: dst}
+	out.Write(head[:])
+	enc := newAESEncrypter(out, keys, *w.cbuf)
+	var in io.Writer = enc
+	if method == zip.Deflate {
+		if w.fw == nil {
+			fw, err := getFlate(enc, w.opt.level())
+			if err != nil {
+				return broken(fmt.Errorf("aeszip: deflate: %w", err))
+			}
+			w.fw = fw
+		} else {
+			w.fw.Reset(enc)
+		}
+		in = w.fw
+	}
+	if _, err := in.Write(sample); err != nil {
+		return broken(fmt.Errorf("aeszip: write entry: %w", err))
+	}
+	n := int64(n0)
+	if n0 == sampleSize {
+		m, err := io.CopyBuffer(in, io.LimitReader(r, maxEntrySize+1-n), buf)
+		n += m
+		if err != nil {
+			return broken(fmt.Errorf("aeszip: read entry data: %w", err))
+		}
+	}
+	if n > maxEntrySize {
+		return broken(ErrTooLarge)
+	}
+	if method == zip.Deflate {
+		if err := w.fw.Close(); err != nil {
+			return broken(fmt.Errorf("aeszip: deflate: %w", err))
+		}
+	}
+	if err := enc.Finish(); err != nil {
+		return broken(fmt.Errorf("aeszip: write entry: %w", err))
+	}
+	if out.n > maxEntrySize {
+		return broken(ErrTooLarge)
+	}
+	fh.UncompressedSize64, fh.CompressedSize64 = uint64(n), uint64(out.n)
+	fh.UncompressedSize, fh.CompressedSize = uint32(n), uint32(out.n)
+	// The local header: signature, versions, flags, method, time and
+	// date (14 bytes), then CRC-32 (0 for AE-2), compressed and
+	// uncompressed size.
+	var sizes [8]byte
+	binary.LittleEndian.PutUint32(sizes[:4], fh.CompressedSize)
+	binary.LittleEndian.PutUint32(sizes[4:], fh.UncompressedSize)
+	if err := w.zw.Flush(); err != nil {
+		return broken(fmt.Errorf("aeszip: write entry: %w", err))
+	}
+	if _, err := w.patch.WriteAt(sizes[:], off+18); err != nil {
+		return broken(fmt.Errorf("aeszip: write entry sizes: %w", err))
+	}
+	return entryName, nil
+}
+
 // prepareTemp readies the entry buffer (memory first, a temp file for
 // large entries) and the pooled buffers on first use, and empties it.
 func (w *Writer) prepareTemp() error {
 	if w.ent == nil {
 		w.ent = spillbuf.New(w.opt.TempDir, "zip")
-		w.buf, w.cbuf = getBuf(), getBuf()
+		if w.buf == nil {
+			w.buf, w.cbuf = getBuf(), getBuf()
+		}
 		w.bw = getBufWriter(w.ent)
 		return nil
 	}
@@ -279,10 +432,13 @@ func (w *Writer) Close() error {
 		if err := w.ent.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("aeszip: temp file: %w", err))
 		}
+		putBufWriter(w.bw)
+		w.ent, w.bw = nil, nil
+	}
+	if w.buf != nil {
 		putBuf(w.buf)
 		putBuf(w.cbuf)
-		putBufWriter(w.bw)
-		w.ent, w.buf, w.cbuf, w.bw = nil, nil, nil, nil
+		w.buf, w.cbuf = nil, nil
 	}
 	if w.fw != nil {
 		putFlate(w.fw, w.opt.level())

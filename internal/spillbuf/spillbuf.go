@@ -1,7 +1,9 @@
 // Package spillbuf holds a byte sequence in memory up to a limit and in an
 // unlinked temporary file beyond it. The rewriter keeps the parts of a
-// message it passes through, and the zip writer keeps each encrypted entry
-// until its sizes are known (the local header precedes the data): most
+// message it passes through and the zip archive it builds (into which
+// large entries stream, their local header's sizes written afterwards
+// with WriteAt), and the zip writer keeps an encrypted entry until its
+// sizes are known when its destination cannot be patched: most
 // mail fits in memory and then costs no file system call, larger content
 // spills, so memory per message stays bounded whatever its size.
 package spillbuf
@@ -96,6 +98,26 @@ func (b *Buffer) releaseMem() {
 		memPool.Put(&m)
 		b.mem = nil
 	}
+}
+
+// WriteAt overwrites bytes already written (off+len(p) <= Size): the zip
+// writer fills in an entry's sizes in its local header once the entry has
+// been streamed after it.
+func (b *Buffer) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > b.n {
+		return 0, fmt.Errorf("%s: write at %d+%d past %d bytes", b.name, off, len(p), b.n)
+	}
+	if b.f == nil {
+		return copy(b.mem[off:], p), nil
+	}
+	if err := b.bw.Flush(); err != nil {
+		return 0, fmt.Errorf("%s: flush temp file: %w", b.name, err)
+	}
+	n, err := b.f.WriteAt(p, off)
+	if err != nil {
+		return n, fmt.Errorf("%s: write temp file: %w", b.name, err)
+	}
+	return n, nil
 }
 
 // Truncate cuts the content back to its first n bytes (n <= Size). A

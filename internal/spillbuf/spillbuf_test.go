@@ -26,6 +26,18 @@ func TestSameBytesInMemoryAndSpilled(t *testing.T) {
 				t.Fatal(err)
 			}
 			want = append(want, p...)
+			if rng.IntN(3) == 0 && len(want) > 0 {
+				// overwrite earlier bytes, then go on appending
+				off := rng.IntN(len(want))
+				q := make([]byte, min(1+rng.IntN(100), len(want)-off))
+				for i := range q {
+					q[i] = byte(rng.Uint32())
+				}
+				if n, err := b.WriteAt(q, int64(off)); err != nil || n != len(q) {
+					t.Fatalf("WriteAt: %d, %v", n, err)
+				}
+				copy(want[off:], q)
+			}
 			if rng.IntN(4) == 0 {
 				cut := rng.IntN(len(want) + 1)
 				if err := b.Truncate(int64(cut)); err != nil {
@@ -36,6 +48,9 @@ func TestSameBytesInMemoryAndSpilled(t *testing.T) {
 		}
 		if b.Size() != int64(len(want)) {
 			t.Fatalf("size %d, want %d", b.Size(), len(want))
+		}
+		if _, err := b.WriteAt([]byte{1}, b.Size()); err == nil {
+			t.Fatal("WriteAt past the end accepted")
 		}
 		sr, err := b.Section()
 		if err != nil {
