@@ -327,6 +327,7 @@ type phase struct {
 	childCPU     float64   // of which the extraction workers (waited-for children)
 	machineCPU   float64   // busy CPU seconds of the whole machine over the phase (0: unknown)
 	toolCPU      float64   // of which this tool: its SMTP client and the sink
+	disk         diskIO    // what the machine's disks did over the phase
 	lostExamples []string
 }
 
@@ -378,6 +379,7 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 		cpu0, child0, _ = cpuTimes(pid)
 	}
 	m0, mErr := machineCPU()
+	d0, dErr := diskStats()
 	t0, _, tErr := cpuTimes(os.Getpid())
 	p.send = drive(ctx, addr, name, items, o.sessions)
 	deadline, _ := ctx.Deadline()
@@ -408,6 +410,9 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 	}
 	if m1, err := machineCPU(); err == nil && mErr == nil {
 		p.machineCPU = m1 - m0
+	}
+	if d1, err := diskStats(); err == nil && dErr == nil {
+		p.disk = d1.sub(d0)
 	}
 	if t1, _, err := cpuTimes(os.Getpid()); err == nil && tErr == nil {
 		p.toolCPU = t1 - t0

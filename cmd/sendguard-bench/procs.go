@@ -213,3 +213,51 @@ func parseMachineStat(s string) (float64, error) {
 	}
 	return busy / 100, nil
 }
+
+// diskIO is what the machine's disks did since boot: bytes written and
+// cache flushes completed (every fsync ends in one), summed over
+// /sys/block except loop, RAM and device-mapper devices (those are
+// counted by the disks beneath them or hold no files).
+type diskIO struct {
+	written int64 // bytes
+	flushes int64
+}
+
+func diskStats() (diskIO, error) {
+	ents, err := os.ReadDir("/sys/block")
+	if err != nil {
+		return diskIO{}, err
+	}
+	var d diskIO
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") || strings.HasPrefix(name, "zram") ||
+			strings.HasPrefix(name, "dm-") || strings.HasPrefix(name, "md") || strings.HasPrefix(name, "sr") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/sys/block", name, "stat"))
+		if err != nil {
+			continue
+		}
+		d = d.add(parseDiskStat(string(b)))
+	}
+	return d, nil
+}
+
+// parseDiskStat reads a /sys/block/DEV/stat line: field 7 is sectors
+// written (512 bytes each), field 16 flushes completed (Linux 5.5 on).
+func parseDiskStat(s string) diskIO {
+	f := strings.Fields(s)
+	var d diskIO
+	if len(f) >= 7 {
+		n, _ := strconv.ParseInt(f[6], 10, 64)
+		d.written = n * 512
+	}
+	if len(f) >= 16 {
+		d.flushes, _ = strconv.ParseInt(f[15], 10, 64)
+	}
+	return d
+}
+
+func (d diskIO) add(o diskIO) diskIO { return diskIO{d.written + o.written, d.flushes + o.flushes} }
+func (d diskIO) sub(o diskIO) diskIO { return diskIO{d.written - o.written, d.flushes - o.flushes} }

@@ -89,3 +89,15 @@ func TestMachineCPUCountsThisProcess(t *testing.T) {
 		t.Fatalf("machine busy rose %.2fs while this process used %.2fs", m1-m0, s1-s0)
 	}
 }
+
+func TestParseDiskStat(t *testing.T) {
+	line := " 4456079   288494 95511778  1793142 55023705  2565976 1882743712 13017349        0  3909412 17458496  3803962    27328 1378660088   787668 11785771  1860335\n"
+	d := parseDiskStat(line)
+	if d.written != 1882743712*512 || d.flushes != 11785771 {
+		t.Fatalf("got %+v", d)
+	}
+	old := parseDiskStat(" 1 2 3 4 5 6 7 8 9 10 11\n") // before Linux 5.5: no flush fields
+	if old.written != 7*512 || old.flushes != 0 {
+		t.Fatalf("got %+v", old)
+	}
+}

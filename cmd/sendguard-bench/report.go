@@ -90,6 +90,14 @@ func (r *report) print(w io.Writer) {
 		row("of which this tool's SMTP client and sink (ms)", per(sg, sg.toolCPU), pt, "%.2f", "")
 		row("the rest: relay, kernel threads, other jobs (ms)", per(sg, sg.machineCPU-sg.toolCPU), pm-pt, "%.2f", "")
 	}
+	if sg.disk.written > 0 {
+		var pw, pfl float64
+		if pf != nil {
+			pw, pfl = float64(pf.disk.written)/float64(pf.n)/1e3, float64(pf.disk.flushes)/float64(pf.n)
+		}
+		row("disk written per message (KB, the whole machine)", float64(sg.disk.written)/float64(sg.n)/1e3, pw, "%.1f", "")
+		row("disk cache flushes per message (each fsync ends in one)", float64(sg.disk.flushes)/float64(sg.n), pfl, "%.2f", "")
+	}
 	for c := range numClasses {
 		if n := float64(r.classMsgs[c]); n > 0 {
 			fmt.Fprintf(w, "| gateway CPU per %s message (ms, class-only phase of %d; extraction workers) | %.2f (%.2f) | - | |\n",
