@@ -125,7 +125,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke run of the load tool")
 	}
-	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
+	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-warmup", "30", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +165,12 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("no CPU measured for class %s", class(c))
 		}
 	}
-	if !strings.Contains(out.String(), "| completed msg/s") || rep.rss <= 0 {
+	if !strings.Contains(out.String(), "| completed msg/s") || !strings.Contains(out.String(), "| machine CPU per message") || rep.rss <= 0 {
 		t.Errorf("report incomplete:\n%s", out.String())
+	}
+	if !strings.Contains(log.String(), "wsg warm-up done: 30 accepted of 30") ||
+		(o.postfix == "on" && !strings.Contains(log.String(), "wpf warm-up done: 30 accepted of 30")) {
+		t.Errorf("warm-up phases missing from the log:\n%s", log.String())
 	}
 }
 

@@ -47,6 +47,7 @@ import (
 
 type options struct {
 	n, sessions, classN int
+	warmup              int // messages sent before each relay's mixed phase, not measured
 	seed                uint64
 	minSize, maxSize    int64
 	mix                 [numClasses]float64
@@ -85,6 +86,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.n, "n", 2000, "messages in the corpus")
 	fs.IntVar(&o.sessions, "sessions", 20, "parallel SMTP sessions")
 	fs.IntVar(&o.classN, "class-n", 200, "messages per class-only phase (CPU per class); 0 skips them")
+	fs.IntVar(&o.warmup, "warmup", 0, "messages of the corpus sent to each relay before its measured phase (caches, heap and database warm), not counted")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	minSize := fs.String("min-size", "5KB", "smallest message")
 	maxSize := fs.String("max-size", "10MB", "largest attachment")
@@ -152,7 +154,7 @@ func parseFlags(args []string) (options, error) {
 		o.mix[i] /= total
 	}
 	switch {
-	case o.n < 1 || o.sessions < 1 || o.classN < 0:
+	case o.n < 1 || o.sessions < 1 || o.classN < 0 || o.warmup < 0:
 		return o, errors.New("-n and -sessions must be positive")
 	case o.minSize < 1024 || o.maxSize < o.minSize:
 		return o, errors.New("sizes: want 1KB <= -min-size <= -max-size")
@@ -260,6 +262,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 
 	var lost error
+	if err := warmUp(ctx, o, "wsg", addr, items, sk, true, logf); err != nil {
+		return rep, err
+	}
 	rep.sendguard, err = measure(ctx, o, "sg", addr, pid, items, sk, true)
 	if err != nil {
 		lost = err
@@ -280,6 +285,10 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	default:
 		pf, err := startPostfix(sk.addr)
 		if err != nil {
+			return rep, err
+		}
+		if err := warmUp(ctx, o, "wpf", pf.SMTPD, items, sk, false, logf); err != nil {
+			pf.Stop()
 			return rep, err
 		}
 		rep.postfix, err = measure(ctx, o, "pf", pf.SMTPD, 0, items, sk, false)
@@ -312,6 +321,22 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		rep.rss = peakRSS(pid)
 	}
 	return rep, lost
+}
+
+// warmUp sends the first -warmup items of the corpus under their own
+// Message-IDs and waits for them, so the measured phase starts with the
+// relay's caches, heap and database warm, as on a gateway that has been
+// running.
+func warmUp(ctx context.Context, o options, name, addr string, items []item, sk *sink, policy bool, logf func(string, ...any)) error {
+	if o.warmup == 0 {
+		return nil
+	}
+	ph, err := measure(ctx, o, name, addr, 0, items[:min(o.warmup, len(items))], sk, policy)
+	if err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	logf("%s warm-up done: %s", name, ph.summary())
+	return nil
 }
 
 // phase is one measured pass of a set of items through one relay.
