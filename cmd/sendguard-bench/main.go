@@ -47,7 +47,8 @@ import (
 
 type options struct {
 	n, sessions, classN int
-	warmup              int // messages sent before each relay's mixed phase, not measured
+	warmup              int  // messages sent before each relay's mixed phase, not measured
+	postfixFirst        bool // Postfix's phase before the gateway's
 	seed                uint64
 	minSize, maxSize    int64
 	mix                 [numClasses]float64
@@ -86,6 +87,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.n, "n", 2000, "messages in the corpus")
 	fs.IntVar(&o.sessions, "sessions", 20, "parallel SMTP sessions")
 	fs.IntVar(&o.classN, "class-n", 200, "messages per class-only phase (CPU per class); 0 skips them")
+	fs.BoolVar(&o.postfixFirst, "postfix-first", false, "run the Postfix phase before the gateway's (the other order; each can leave the machine busy for the next)")
 	fs.IntVar(&o.warmup, "warmup", 0, "messages of the corpus sent to each relay before its measured phase (caches, heap and database warm), not counted")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	minSize := fs.String("min-size", "5KB", "smallest message")
@@ -262,41 +264,57 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 
 	var lost error
-	if err := warmUp(ctx, o, "wsg", addr, items, sk, true, logf); err != nil {
-		return rep, err
-	}
-	rep.sendguard, err = measure(ctx, o, "sg", addr, pid, items, sk, true)
-	if err != nil {
-		lost = err
-	}
-	logf("sendguard mixed phase done: %s", rep.sendguard.summary())
-	if pid > 0 {
-		rep.rss = peakRSS(pid)
-	}
-
-	switch why := postfixMissing(); {
-	case o.postfix == "off":
-		rep.postfixSkipped = "-postfix=off"
-	case why != "" && o.postfix == "auto":
-		rep.postfixSkipped = why
-		logf("Postfix comparison skipped: %s", why)
-	case why != "":
-		return rep, errors.New(why)
-	default:
-		pf, err := startPostfix(sk.addr)
-		if err != nil {
-			return rep, err
+	sgPhase := func() error {
+		if err := warmUp(ctx, o, "wsg", addr, items, sk, true, logf); err != nil {
+			return err
 		}
-		if err := warmUp(ctx, o, "wpf", pf.SMTPD, items, sk, false, logf); err != nil {
-			pf.Stop()
-			return rep, err
-		}
-		rep.postfix, err = measure(ctx, o, "pf", pf.SMTPD, 0, items, sk, false)
-		pf.Stop()
+		var err error
+		rep.sendguard, err = measure(ctx, o, "sg", addr, pid, items, sk, true)
 		if err != nil && lost == nil {
-			lost = fmt.Errorf("postfix: %w", err)
+			lost = err
 		}
-		logf("postfix mixed phase done: %s", rep.postfix.summary())
+		logf("sendguard mixed phase done: %s", rep.sendguard.summary())
+		if pid > 0 {
+			rep.rss = peakRSS(pid)
+		}
+		return nil
+	}
+	pfPhase := func() error {
+		switch why := postfixMissing(); {
+		case o.postfix == "off":
+			rep.postfixSkipped = "-postfix=off"
+		case why != "" && o.postfix == "auto":
+			rep.postfixSkipped = why
+			logf("Postfix comparison skipped: %s", why)
+		case why != "":
+			return errors.New(why)
+		default:
+			pf, err := startPostfix(sk.addr)
+			if err != nil {
+				return err
+			}
+			defer pf.Stop()
+			if err := warmUp(ctx, o, "wpf", pf.SMTPD, items, sk, false, logf); err != nil {
+				return err
+			}
+			rep.postfix, err = measure(ctx, o, "pf", pf.SMTPD, 0, items, sk, false)
+			if err != nil && lost == nil {
+				lost = fmt.Errorf("postfix: %w", err)
+			}
+			logf("postfix mixed phase done: %s", rep.postfix.summary())
+		}
+		return nil
+	}
+	// Each relay's phase can leave the machine busy for the next (write
+	// back, freed files): -postfix-first swaps the order to check.
+	phases := []func() error{sgPhase, pfPhase}
+	if o.postfixFirst {
+		phases[0], phases[1] = pfPhase, sgPhase
+	}
+	for _, ph := range phases {
+		if err := ph(); err != nil {
+			return rep, err
+		}
 	}
 
 	if pid > 0 && o.classN > 0 {
