@@ -125,7 +125,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke run of the load tool")
 	}
-	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-warmup", "30", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
+	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-warmup", "30", "-postfix-first", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +171,9 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(log.String(), "wsg warm-up done: 30 accepted of 30") ||
 		(o.postfix == "on" && !strings.Contains(log.String(), "wpf warm-up done: 30 accepted of 30")) {
 		t.Errorf("warm-up phases missing from the log:\n%s", log.String())
+	}
+	if pfDone, sgDone := strings.Index(log.String(), "postfix mixed phase done"), strings.Index(log.String(), "sendguard mixed phase done"); o.postfix == "on" && (pfDone < 0 || pfDone > sgDone) {
+		t.Errorf("-postfix-first: Postfix's phase did not come first:\n%s", log.String())
 	}
 }
 
