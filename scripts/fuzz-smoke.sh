@@ -3,13 +3,18 @@
 # untrusted input must not panic or hang on what the fuzzer finds quickly.
 # A real finding ("Failing input written to ...") fails the run. The fuzz
 # engine can also give up with "context deadline exceeded" when gathering
-# its baseline takes longer than the budget on a loaded machine; such a
-# run found nothing and is repeated once with twice the time.
+# its baseline takes longer than the budget on a loaded machine: the
+# baseline runs every input the target's cached corpus has collected
+# ($GOCACHE/fuzz), which grows with every run on the same machine. Such a
+# run found nothing and is repeated once with twice the time, from the
+# seed corpus alone (the target's cached corpus is removed; findings live
+# in testdata/fuzz and stay).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-10s}
 secs=${t%s}
 status=0
+fuzzcache="$(go env GOCACHE)/fuzz"
 # The modules under third_party/ (forks used through a replace) too: go test
 # fuzzes only packages of the module it runs in, so each from its own root.
 for mod in . $(dirname $(ls third_party/*/go.mod 2>/dev/null) 2>/dev/null); do
@@ -26,7 +31,8 @@ for mod in . $(dirname $(ls third_party/*/go.mod 2>/dev/null) 2>/dev/null); do
           status=1
           break
         fi
-        echo "   (no finding; the engine ran out of time, retrying once)"
+        echo "   (no finding; the engine ran out of time, retrying once from the seed corpus)"
+        rm -rf "$fuzzcache/$pkg/$f"
       done
     done
   done
