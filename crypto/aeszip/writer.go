@@ -185,97 +185,39 @@ func (w *Writer) streamEntry(fh *zip.FileHeader, name string, modified time.Time
 	if w.buf == nil {
 		w.buf, w.cbuf = getBuf(), getBuf()
 	}
-	buf := *w.buf
-	n0, err := io.ReadFull(r, buf[:sampleSize])
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return "", fmt.Errorf("aeszip: read entry data: %w", err)
-	}
-	sample := buf[:n0]
-	method := uint16(zip.Deflate)
-	if incompressible(sample) {
-		method = zip.Store
-	}
-	var head [16 + 2]byte
-	if _, err := rand.Read(head[:16]); err != nil {
-		return "", fmt.Errorf("aeszip: salt: %w", err)
-	}
-	keys, err := deriveAESKeys(w.opt.Password, head[:16], 32)
-	if err != nil {
-		return "", fmt.Errorf("aeszip: %w", err)
-	}
-	copy(head[16:], keys.verifier[:])
-	fh.Method = methodAES
-	fh.Flags = 1
-	fh.ReaderVersion = versionNeedAES
-	fh.Extra = aesExtra(method)
-	entryName := w.nameEntry(fh, name, modified)
-
-	broken := func(err error) (string, error) {
-		w.err = err
-		return "", err
-	}
-	if err := w.zw.Flush(); err != nil {
-		return broken(fmt.Errorf("aeszip: write entry: %w", err))
-	}
-	off := w.base + w.count.n // where the local header starts
-	dst, err := w.zw.CreateRaw(fh)
-	if err != nil {
-		return broken(fmt.Errorf("aeszip: write entry: %w", err))
-	}
-	out := &countWriter{w: dst}
-	out.Write(head[:])
-	enc := newAESEncrypter(out, keys, *w.cbuf)
-	var in io.Writer = enc
-	if method == zip.Deflate {
-		if w.fw == nil {
-			fw, err := getFlate(enc, w.opt.level())
-			if err != nil {
-				return broken(fmt.Errorf("aeszip: deflate: %w", err))
-			}
-			w.fw = fw
-		} else {
-			w.fw.Reset(enc)
+	var entryName string
+	var off int64 // where the local header starts
+	started := false
+	n, size, err := w.encryptEntry(fh, r, func() (io.Writer, error) {
+		started = true // from here on the archive is being written
+		entryName = w.nameEntry(fh, name, modified)
+		if err := w.zw.Flush(); err != nil {
+			return nil, err
 		}
-		in = w.fw
-	}
-	if _, err := in.Write(sample); err != nil {
-		return broken(fmt.Errorf("aeszip: write entry: %w", err))
-	}
-	n := int64(n0)
-	if n0 == sampleSize {
-		m, err := io.CopyBuffer(in, io.LimitReader(r, maxEntrySize+1-n), buf)
-		n += m
+		off = w.base + w.count.n
+		return w.zw.CreateRaw(fh)
+	})
+	if err == nil {
+		fh.UncompressedSize64, fh.CompressedSize64 = uint64(n), uint64(size)
+		fh.UncompressedSize, fh.CompressedSize = uint32(n), uint32(size)
+		// The local header: signature, versions, flags, method, time and
+		// date (14 bytes), then CRC-32 (0 for AE-2), compressed and
+		// uncompressed size.
+		var sizes [8]byte
+		binary.LittleEndian.PutUint32(sizes[:4], fh.CompressedSize)
+		binary.LittleEndian.PutUint32(sizes[4:], fh.UncompressedSize)
+		if err = w.zw.Flush(); err == nil {
+			_, err = w.patch.WriteAt(sizes[:], off+18)
+		}
 		if err != nil {
-			return broken(fmt.Errorf("aeszip: read entry data: %w", err))
+			err = fmt.Errorf("aeszip: write entry sizes: %w", err)
 		}
 	}
-	if n > maxEntrySize {
-		return broken(ErrTooLarge)
-	}
-	if method == zip.Deflate {
-		if err := w.fw.Close(); err != nil {
-			return broken(fmt.Errorf("aeszip: deflate: %w", err))
+	if err != nil {
+		if started {
+			w.err = err
 		}
-	}
-	if err := enc.Finish(); err != nil {
-		return broken(fmt.Errorf("aeszip: write entry: %w", err))
-	}
-	if out.n > maxEntrySize {
-		return broken(ErrTooLarge)
-	}
-	fh.UncompressedSize64, fh.CompressedSize64 = uint64(n), uint64(out.n)
-	fh.UncompressedSize, fh.CompressedSize = uint32(n), uint32(out.n)
-	// The local header: signature, versions, flags, method, time and
-	// date (14 bytes), then CRC-32 (0 for AE-2), compressed and
-	// uncompressed size.
-	var sizes [8]byte
-	binary.LittleEndian.PutUint32(sizes[:4], fh.CompressedSize)
-	binary.LittleEndian.PutUint32(sizes[4:], fh.UncompressedSize)
-	if err := w.zw.Flush(); err != nil {
-		return broken(fmt.Errorf("aeszip: write entry: %w", err))
-	}
-	if _, err := w.patch.WriteAt(sizes[:], off+18); err != nil {
-		return broken(fmt.Errorf("aeszip: write entry sizes: %w", err))
+		return "", err
 	}
 	return entryName, nil
 }
@@ -300,37 +242,50 @@ func (w *Writer) prepareTemp() error {
 
 // encryptToTemp compresses (or, for data that does not compress, stores)
 // and encrypts r into the entry buffer and fills in the method, flags,
-// sizes, CRC and encryption extra field of fh.
+// sizes, CRC and encryption extra field of fh (see encryptEntry).
 func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
+	n, size, err := w.encryptEntry(fh, r, func() (io.Writer, error) { return w.bw, nil })
+	if err != nil {
+		return err
+	}
+	if err := w.bw.Flush(); err != nil {
+		return fmt.Errorf("aeszip: write temp file: %w", err)
+	}
+	fh.UncompressedSize64, fh.CompressedSize64 = uint64(n), uint64(size)
+	return nil
+}
+
+// encryptEntry compresses (or, for data that does not compress, stores)
+// and encrypts r: it fills in fh's method, flags, encryption extra field
+// and (ZipCrypto) CRC, then writes the entry's data to the writer open
+// returns, called once fh is complete but for the sizes. It returns the
+// bytes read and written.
+func (w *Writer) encryptEntry(fh *zip.FileHeader, r io.Reader, open func() (io.Writer, error)) (n, size int64, err error) {
 	buf := *w.buf
 	n0, err := io.ReadFull(r, buf[:sampleSize])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return fmt.Errorf("aeszip: read entry data: %w", err)
+		return 0, 0, fmt.Errorf("aeszip: read entry data: %w", err)
 	}
 	sample := buf[:n0]
 	method := uint16(zip.Deflate)
 	if incompressible(sample) {
 		method = zip.Store
 	}
-	bw := w.bw
 	var (
-		sink   io.Writer
-		finish func() error
+		head    []byte // written before the data: salt and verifier, or the ZipCrypto header
+		aesKeys *aesKeys
+		zcKeys  *zipCryptoKeys
 	)
 	switch w.opt.Encryption {
 	case AES256:
-		salt := make([]byte, 16)
+		salt := make([]byte, 16, 16+verifierLen)
 		if _, err := rand.Read(salt); err != nil {
-			return fmt.Errorf("aeszip: salt: %w", err)
+			return 0, 0, fmt.Errorf("aeszip: salt: %w", err)
 		}
-		keys, err := deriveAESKeys(w.opt.Password, salt, 32)
-		if err != nil {
-			return fmt.Errorf("aeszip: %w", err)
+		if aesKeys, err = deriveAESKeys(w.opt.Password, salt, 32); err != nil {
+			return 0, 0, fmt.Errorf("aeszip: %w", err)
 		}
-		bw.Write(salt)
-		bw.Write(keys.verifier[:])
-		enc := newAESEncrypter(bw, keys, *w.cbuf)
-		sink, finish = enc, enc.Finish
+		head = append(salt, aesKeys.verifier[:]...)
 		fh.Method = methodAES
 		fh.Flags = 1
 		fh.ReaderVersion = versionNeedAES
@@ -341,22 +296,36 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 		fh.Method = method
 		fh.Flags = 1 | 1<<3
 		fh.ReaderVersion = versionNeedZip2
-		keys := newZipCryptoKeys(w.opt.Password)
-		var hdr [zipCryptoHeaderLen]byte
-		if _, err := rand.Read(hdr[:zipCryptoHeaderLen-1]); err != nil {
-			return fmt.Errorf("aeszip: encryption header: %w", err)
+		zcKeys = newZipCryptoKeys(w.opt.Password)
+		head = make([]byte, zipCryptoHeaderLen)
+		if _, err := rand.Read(head[:zipCryptoHeaderLen-1]); err != nil {
+			return 0, 0, fmt.Errorf("aeszip: encryption header: %w", err)
 		}
-		hdr[zipCryptoHeaderLen-1] = byte(fh.ModifiedTime >> 8)
-		keys.encrypt(hdr[:], hdr[:])
-		bw.Write(hdr[:])
-		sink, finish = &zipCryptoWriter{w: bw, keys: keys, buf: *w.cbuf}, func() error { return nil }
+		head[zipCryptoHeaderLen-1] = byte(fh.ModifiedTime >> 8)
+		zcKeys.encrypt(head, head)
+	}
+	dst, err := open()
+	if err != nil {
+		return 0, 0, fmt.Errorf("aeszip: write entry: %w", err)
+	}
+	out := &countWriter{w: dst}
+	out.Write(head)
+	var (
+		sink   io.Writer
+		finish = func() error { return nil }
+	)
+	if aesKeys != nil {
+		enc := newAESEncrypter(out, aesKeys, *w.cbuf)
+		sink, finish = enc, enc.Finish
+	} else {
+		sink = &zipCryptoWriter{w: out, keys: zcKeys, buf: *w.cbuf}
 	}
 	in := sink
 	if method == zip.Deflate {
 		if w.fw == nil {
 			fw, err := getFlate(sink, w.opt.level())
 			if err != nil {
-				return fmt.Errorf("aeszip: deflate: %w", err)
+				return 0, 0, fmt.Errorf("aeszip: deflate: %w", err)
 			}
 			w.fw = fw
 		} else {
@@ -365,44 +334,38 @@ func (w *Writer) encryptToTemp(fh *zip.FileHeader, r io.Reader) error {
 		in = w.fw
 	}
 	crc := crc32.NewIEEE()
-	if w.opt.Encryption == ZipCrypto {
+	if zcKeys != nil {
 		in = io.MultiWriter(in, crc)
 	}
 	if _, err := in.Write(sample); err != nil {
-		return fmt.Errorf("aeszip: write entry: %w", err)
+		return 0, 0, fmt.Errorf("aeszip: write entry: %w", err)
 	}
-	n := int64(n0)
+	n = int64(n0)
 	if n0 == sampleSize {
 		m, err := io.CopyBuffer(in, io.LimitReader(r, maxEntrySize+1-n), buf)
 		n += m
 		if err != nil {
-			return fmt.Errorf("aeszip: read entry data: %w", err)
+			return 0, 0, fmt.Errorf("aeszip: read entry data: %w", err)
 		}
 	}
 	if n > maxEntrySize {
-		return ErrTooLarge
+		return 0, 0, ErrTooLarge
 	}
 	if method == zip.Deflate {
 		if err := w.fw.Close(); err != nil {
-			return fmt.Errorf("aeszip: deflate: %w", err)
+			return 0, 0, fmt.Errorf("aeszip: deflate: %w", err)
 		}
 	}
 	if err := finish(); err != nil {
-		return fmt.Errorf("aeszip: write temp file: %w", err)
+		return 0, 0, fmt.Errorf("aeszip: write entry: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("aeszip: write temp file: %w", err)
+	if out.n > maxEntrySize {
+		return 0, 0, ErrTooLarge
 	}
-	size := w.ent.Size()
-	if size > maxEntrySize {
-		return ErrTooLarge
-	}
-	fh.UncompressedSize64 = uint64(n)
-	fh.CompressedSize64 = uint64(size)
-	if w.opt.Encryption == ZipCrypto {
+	if zcKeys != nil {
 		fh.CRC32 = crc.Sum32() // AE-2 stores 0
 	}
-	return nil
+	return n, out.n, nil
 }
 
 // copyEntry writes the local header and the buffered entry into the
