@@ -156,8 +156,10 @@ func parseFlags(args []string) (options, error) {
 		o.mix[i] /= total
 	}
 	switch {
-	case o.n < 1 || o.sessions < 1 || o.classN < 0 || o.warmup < 0:
+	case o.n < 1 || o.sessions < 1:
 		return o, errors.New("-n and -sessions must be positive")
+	case o.classN < 0 || o.warmup < 0:
+		return o, errors.New("-class-n and -warmup must not be negative")
 	case o.minSize < 1024 || o.maxSize < o.minSize:
 		return o, errors.New("sizes: want 1KB <= -min-size <= -max-size")
 	case o.postfix != "auto" && o.postfix != "on" && o.postfix != "off":
@@ -449,7 +451,7 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 	if pid == 0 {
 		// A relay without a pid (Postfix) may still be removing queue
 		// files: let the machine settle as quiesce lets the gateway.
-		quiesceMachine(minTime(deadline, time.Now().Add(2*time.Second)))
+		quiesceMachine(time.Now().Add(min(2*time.Second, time.Until(deadline))))
 	}
 	if m1, err := machineCPU(); err == nil && mErr == nil {
 		p.machineCPU = m1 - m0
@@ -494,42 +496,29 @@ func maxTime(a, b time.Time) time.Time {
 // quiesce waits until the process uses under 2 % of a core over 250 ms
 // (retries, notices and fsyncs finished) or the deadline passes.
 func quiesce(pid int, deadline time.Time) {
-	prev, err := cpuSeconds(pid)
+	settle(func() (float64, error) { return cpuSeconds(pid) }, 0.02, deadline)
+}
+
+// quiesceMachine waits until the machine's cores are under 5 % of one core
+// busy over 250 ms or the deadline passes.
+func quiesceMachine(deadline time.Time) { settle(machineCPU, 0.05, deadline) }
+
+// settle polls a CPU-seconds counter every 250 ms until it grows by less
+// than share of a core in one interval, or the deadline passes.
+func settle(cpu func() (float64, error), share float64, deadline time.Time) {
+	const interval = 250 * time.Millisecond
+	prev, err := cpu()
 	if err != nil {
 		return
 	}
 	for time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-		cur, err := cpuSeconds(pid)
-		if err != nil || cur-prev < 0.005 {
+		time.Sleep(interval)
+		cur, err := cpu()
+		if err != nil || cur-prev < share*interval.Seconds() {
 			return
 		}
 		prev = cur
 	}
-}
-
-// quiesceMachine waits until the machine's cores are under 5 % busy over
-// 250 ms or the deadline passes.
-func quiesceMachine(deadline time.Time) {
-	prev, err := machineCPU()
-	if err != nil {
-		return
-	}
-	for time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-		cur, err := machineCPU()
-		if err != nil || cur-prev < 0.0125 {
-			return
-		}
-		prev = cur
-	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // loadAvg is the 1-minute load average at the start, for the report's

@@ -101,3 +101,14 @@ func TestParseDiskStat(t *testing.T) {
 		t.Fatalf("got %+v", old)
 	}
 }
+
+func TestFlagsRefused(t *testing.T) {
+	for _, args := range [][]string{{"-n", "0"}, {"-sessions", "0"}, {"-class-n", "-1"}, {"-warmup", "-5"}} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if o, err := parseFlags([]string{"-warmup", "10", "-postfix-first"}); err != nil || o.warmup != 10 || !o.postfixFirst {
+		t.Errorf("-warmup 10 -postfix-first: %+v, %v", o, err)
+	}
+}
