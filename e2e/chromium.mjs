@@ -2,6 +2,9 @@
 // downloaded by a test tool) in headless mode with the flags this closed
 // network needs, plus small helpers every script uses.
 import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -34,6 +37,31 @@ export function watchdog(ms = 90_000) {
     console.error('timeout');
     process.exit(2);
   }, ms);
+}
+
+// runInChromium is a script's frame: a watchdog of watchdogMs, Chromium
+// launched with options in a fresh profile, fn(context), then the context
+// closed and the profile removed whatever happened. It ends the process:
+// status 0, or 1 with the error printed.
+export async function runInChromium(options, fn, watchdogMs = 90_000) {
+  const timer = watchdog(watchdogMs);
+  const userDataDir = mkdtempSync(join(tmpdir(), 'sendguard-chromium-'));
+  let context;
+  let failed = false;
+  try {
+    context = await launch(userDataDir, options);
+    await fn(context);
+  } catch (e) {
+    failed = true;
+    console.error(e && e.stack ? e.stack : String(e));
+  } finally {
+    if (context) {
+      await context.close().catch(() => {});
+    }
+    rmSync(userDataDir, { recursive: true, force: true });
+    clearTimeout(timer);
+  }
+  process.exit(failed ? 1 : 0);
 }
 
 // Headless Chromium now and then answers a capture with "Protocol error

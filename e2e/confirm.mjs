@@ -4,9 +4,8 @@
 //
 // Usage: node confirm.mjs URL ARTIFACT_DIR
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { check, launch, watchdog as startWatchdog, screenshot } from './chromium.mjs';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { check, runInChromium, screenshot } from './chromium.mjs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [url, artifacts] = process.argv.slice(2);
@@ -16,16 +15,10 @@ if (!url || !artifacts) {
 }
 mkdirSync(artifacts, { recursive: true });
 
-const watchdog = startWatchdog();
-
-const userDataDir = mkdtempSync(join(tmpdir(), 'sendguard-chromium-'));
-let context;
-let failed = false;
-try {
-  context = await launch(userDataDir, {
-    viewport: { width: 960, height: 900 },
-    locale: 'en-US',
-  });
+await runInChromium({
+  viewport: { width: 960, height: 900 },
+  locale: 'en-US',
+}, async (context) => {
   context.setDefaultTimeout(15_000);
   const page = context.pages()[0] ?? await context.newPage();
   const problems = [];
@@ -86,14 +79,4 @@ try {
 
   check(problems.length === 0, 'no console errors or CSP violations: ' + problems.join('; '));
   console.log(`ok: ${n} boxes, sent, screenshots in ${artifacts}`);
-} catch (e) {
-  failed = true;
-  console.error(e && e.stack ? e.stack : String(e));
-} finally {
-  if (context) {
-    await context.close().catch(() => {});
-  }
-  rmSync(userDataDir, { recursive: true, force: true });
-  clearTimeout(watchdog);
-}
-process.exit(failed ? 1 : 0);
+});

@@ -9,9 +9,8 @@
 //   "order": [], "click": [selector], "checked": [selector],
 //   "enabled": [selector], "disabled": [selector]}]}
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { check, launch, watchdog as startWatchdog, screenshot } from './chromium.mjs';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { check, runInChromium, screenshot } from './chromium.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [specPath, artifacts] = process.argv.slice(2);
@@ -21,13 +20,8 @@ if (!specPath || !artifacts) {
 }
 const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 mkdirSync(artifacts, { recursive: true });
-const watchdog = startWatchdog(150_000);
-const userDataDir = mkdtempSync(join(tmpdir(), 'sendguard-chromium-'));
 const sizes = [['desktop', { width: 1100, height: 900 }], ['phone', { width: 390, height: 844 }]];
-let context;
-let failed = false;
-try {
-  context = await launch(userDataDir, { locale: 'en-US' });
+await runInChromium({ locale: 'en-US' }, async (context) => {
   context.setDefaultTimeout(15_000);
   const problems = [];
   for (const p of spec.pages) {
@@ -82,14 +76,4 @@ try {
   }
   check(problems.length === 0, 'no console errors or CSP violations: ' + problems.join('; '));
   console.log(`ok: ${spec.pages.length} pages at ${sizes.length} sizes, screenshots in ${artifacts}`);
-} catch (e) {
-  failed = true;
-  console.error(e && e.stack ? e.stack : String(e));
-} finally {
-  if (context) {
-    await context.close().catch(() => {});
-  }
-  rmSync(userDataDir, { recursive: true, force: true });
-  clearTimeout(watchdog);
-}
-process.exit(failed ? 1 : 0);
+}, 150_000);

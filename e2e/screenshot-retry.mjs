@@ -7,9 +7,8 @@
 // Usage: node screenshot-retry.mjs DIR
 // Writes DIR/retried-page.png and DIR/retried-element.png; no other file.
 // Exit status 0 on success, 1 on a failed check, 2 on a timeout.
-import { check, launch, screenshot, SCREENSHOT_ATTEMPTS, watchdog as startWatchdog } from './chromium.mjs';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { check, runInChromium, screenshot, SCREENSHOT_ATTEMPTS } from './chromium.mjs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir] = process.argv.slice(2);
@@ -18,7 +17,6 @@ if (!dir) {
   process.exit(1);
 }
 mkdirSync(dir, { recursive: true });
-const watchdog = startWatchdog(30_000);
 
 // What Playwright threw in CI (e2e/pages.mjs, TestBrowserTour).
 const CAPTURE = 'page.screenshot: Protocol error (Page.captureScreenshot): Unable to capture screenshot';
@@ -58,11 +56,7 @@ function isPNG(path) {
   return b.length > 100 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 }
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'sendguard-chromium-'));
-let context;
-let failed = false;
-try {
-  context = await launch(userDataDir, { viewport: { width: 640, height: 480 } });
+await runInChromium({ viewport: { width: 640, height: 480 } }, async (context) => {
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? await context.newPage();
   await page.setContent('<h1 id="title">sendguard</h1><p style="height:1500px">tall page</p>');
@@ -105,14 +99,4 @@ try {
     check(!existsSync(join(dir, f)), `${f} written by a failed capture`);
   }
   console.log(`ok: capture errors retried, others rethrown; PNGs in ${dir}`);
-} catch (e) {
-  failed = true;
-  console.error(e && e.stack ? e.stack : String(e));
-} finally {
-  if (context) {
-    await context.close().catch(() => {});
-  }
-  rmSync(userDataDir, { recursive: true, force: true });
-  clearTimeout(watchdog);
-}
-process.exit(failed ? 1 : 0);
+}, 30_000);
