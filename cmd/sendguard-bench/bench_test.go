@@ -16,9 +16,19 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
+
+// TestMain removes the binaries sendguardBin built (about 50 MB a run).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // sendguardBin builds the gateway the tool drives, with its PDF
 // extraction worker beside it, as installed.
@@ -30,6 +40,7 @@ func sendguardBin(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		binDir = dir
 		for _, name := range []string{"sendguard-extract", "sendguard"} {
 			binPath = filepath.Join(dir, name)
 			if out, err := exec.Command("go", "build", "-o", binPath, "github.com/sendguard/sendguard/cmd/"+name).CombinedOutput(); err != nil {

@@ -21,9 +21,17 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
+
+// removeBinDir removes what sendguardBin built (about 50 MB a run).
+func removeBinDir() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
 
 func sendguardBin(t testing.TB) string {
 	t.Helper()
@@ -33,6 +41,7 @@ func sendguardBin(t testing.TB) string {
 			buildErr = err
 			return
 		}
+		binDir = dir
 		// the PDF extraction worker beside the gateway, as installed
 		// (extraction.worker: self runs the fallback)
 		worker := filepath.Join(dir, "sendguard-extract")

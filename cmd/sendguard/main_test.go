@@ -10,11 +10,14 @@ import (
 
 // TestMain lets the test binary serve as its own PDF extraction worker, as
 // main does, or as a next hop in a process of its own (runSinkMode), and
-// stops the private PostgreSQL the cluster tests start.
+// stops the private PostgreSQL the cluster tests start and removes the
+// binaries the tests built.
 func TestMain(m *testing.M) {
 	if os.Getenv(sinkModeEnv) != "" {
 		runSinkMode()
 	}
 	extract.ServeWorker()
-	os.Exit(pgtest.Main(m))
+	code := pgtest.Main(m)
+	removeBinDir()
+	os.Exit(code)
 }
