@@ -136,7 +136,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke run of the load tool")
 	}
-	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-warmup", "30", "-postfix-first", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
+	o, err := parseFlags([]string{"-smoke", "-n", "200", "-class-n", "20", "-warmup", "30", "-postfix-first", "-rounds", "2", "-sendguard", sendguardBin(t), "-dir", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,12 +164,31 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg := rep.sendguard
-	if sg.delivered != sg.expected || sg.send.accepted != o.n || sg.passwords < rep.classCount[classEncrypt] {
-		t.Errorf("sendguard: %s", sg.summary())
+	if len(rep.rounds) != 2 {
+		t.Fatalf("%d rounds, want 2", len(rep.rounds))
 	}
-	if pf := rep.postfix; o.postfix == "on" && (pf == nil || pf.delivered != o.n) {
-		t.Errorf("postfix: %v", pf)
+	for i, rd := range rep.rounds {
+		sg := rd.sendguard
+		if sg.delivered != sg.expected || sg.send.accepted != o.n || sg.passwords < rep.classCount[classEncrypt] {
+			t.Errorf("round %d: sendguard: %s", i+1, sg.summary())
+		}
+		if pf := rd.postfix; o.postfix == "on" && (pf == nil || pf.delivered != o.n) {
+			t.Errorf("round %d: postfix: %v", i+1, pf)
+		}
+		if want := i == 0; rd.postfixFirst != want {
+			t.Errorf("round %d: Postfix first %v, want %v (-postfix-first, then swapped)", i+1, rd.postfixFirst, want)
+		}
+	}
+	if med := rep.rounds[medianRound(rep.rounds)]; rep.sendguard != med.sendguard || rep.postfix != med.postfix {
+		t.Error("the report's table is not the median round")
+	}
+	for _, want := range []string{"| 1 | Postfix |", "| 2 | sendguard |", "| median |", "the one with the median ratio"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("rounds table: no %q in\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(log.String(), "sendguard mixed phase done (round 2 of 2)") {
+		t.Errorf("no second round in the log:\n%s", log.String())
 	}
 	for c := range numClasses {
 		if rep.classMsgs[c] > 0 && rep.classCPU[c] <= 0 {

@@ -16,6 +16,7 @@
 //	go build -o bin/sendguard-extract ./cmd/sendguard-extract
 //	go run ./cmd/sendguard-bench -sendguard bin/sendguard -n 2000 -sessions 20
 //	go run ./cmd/sendguard-bench -smoke            # a few hundred small messages
+//	go run ./cmd/sendguard-bench -n 2000 -rounds 5 # the median of 5 alternating rounds
 //
 // The gateway runs its PDF extraction workers as the sendguard-extract
 // beside its binary, or re-executes itself when there is none (about ten
@@ -29,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -43,12 +45,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sendguard/sendguard/internal/postfixrun"
 )
 
 type options struct {
 	n, sessions, classN int
 	warmup              int  // messages sent before each relay's mixed phase, not measured
 	postfixFirst        bool // Postfix's phase before the gateway's
+	rounds              int  // mixed phases of each relay, alternating
 	seed                uint64
 	minSize, maxSize    int64
 	mix                 [numClasses]float64
@@ -88,6 +93,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.sessions, "sessions", 20, "parallel SMTP sessions")
 	fs.IntVar(&o.classN, "class-n", 200, "messages per class-only phase (CPU per class); 0 skips them")
 	fs.BoolVar(&o.postfixFirst, "postfix-first", false, "run the Postfix phase before the gateway's (the other order; each can leave the machine busy for the next)")
+	fs.IntVar(&o.rounds, "rounds", 1, "mixed phases of each relay, alternating; each round swaps which relay goes first, and the report gives every round's ratio and their median")
 	fs.IntVar(&o.warmup, "warmup", 0, "messages of the corpus sent to each relay before its measured phase (caches, heap and database warm), not counted")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	minSize := fs.String("min-size", "5KB", "smallest message")
@@ -158,6 +164,8 @@ func parseFlags(args []string) (options, error) {
 	switch {
 	case o.n < 1 || o.sessions < 1:
 		return o, errors.New("-n and -sessions must be positive")
+	case o.rounds < 1 || o.rounds > 100:
+		return o, errors.New("-rounds: want 1 to 100")
 	case o.classN < 0 || o.warmup < 0:
 		return o, errors.New("-class-n and -warmup must not be negative")
 	case o.minSize < 1024 || o.maxSize < o.minSize:
@@ -266,55 +274,88 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 
 	var lost error
-	sgPhase := func() error {
-		if err := warmUp(ctx, o, "wsg", addr, items, sk, true, logf); err != nil {
-			return err
+	// A round's phases send the corpus under their own Message-IDs (sg,
+	// pf; sg2, pf2 ... from the second round), so no delivery of one
+	// round counts for another.
+	var cur round
+	var pf *postfixrun.Instance
+	defer func() {
+		if pf != nil {
+			pf.Stop()
+		}
+	}()
+	sgPhase := func(r int) error {
+		if r == 1 {
+			if err := warmUp(ctx, o, "wsg", addr, items, sk, true, logf); err != nil {
+				return err
+			}
 		}
 		var err error
-		rep.sendguard, err = measure(ctx, o, "sg", addr, pid, items, sk, true)
+		cur.sendguard, err = measure(ctx, o, "sg"+roundSuffix(r), addr, pid, items, sk, true)
 		if err != nil && lost == nil {
 			lost = err
 		}
-		logf("sendguard mixed phase done: %s", rep.sendguard.summary())
+		logf("sendguard mixed phase done%s: %s", roundNote(o, r), cur.sendguard.summary())
 		if pid > 0 {
 			rep.rss = peakRSS(pid)
 		}
 		return nil
 	}
-	pfPhase := func() error {
+	pfPhase := func(r int) error {
 		switch why := postfixMissing(); {
 		case o.postfix == "off":
 			rep.postfixSkipped = "-postfix=off"
 		case why != "" && o.postfix == "auto":
 			rep.postfixSkipped = why
-			logf("Postfix comparison skipped: %s", why)
+			if r == 1 {
+				logf("Postfix comparison skipped: %s", why)
+			}
 		case why != "":
 			return errors.New(why)
 		default:
-			pf, err := startPostfix(sk.addr)
-			if err != nil {
-				return err
+			// One Postfix for every round, as one gateway.
+			var err error
+			if pf == nil {
+				if pf, err = startPostfix(sk.addr); err != nil {
+					return err
+				}
 			}
-			defer pf.Stop()
-			if err := warmUp(ctx, o, "wpf", pf.SMTPD, items, sk, false, logf); err != nil {
-				return err
+			if r == 1 {
+				if err := warmUp(ctx, o, "wpf", pf.SMTPD, items, sk, false, logf); err != nil {
+					return err
+				}
 			}
-			rep.postfix, err = measure(ctx, o, "pf", pf.SMTPD, 0, items, sk, false)
+			cur.postfix, err = measure(ctx, o, "pf"+roundSuffix(r), pf.SMTPD, 0, items, sk, false)
 			if err != nil && lost == nil {
 				lost = fmt.Errorf("postfix: %w", err)
 			}
-			logf("postfix mixed phase done: %s", rep.postfix.summary())
+			logf("postfix mixed phase done%s: %s", roundNote(o, r), cur.postfix.summary())
 		}
 		return nil
 	}
 	// Each relay's phase can leave the machine busy for the next (write
-	// back, freed files): -postfix-first swaps the order to check.
-	phases := []func() error{sgPhase, pfPhase}
-	if o.postfixFirst {
-		phases[0], phases[1] = pfPhase, sgPhase
-	}
-	for _, ph := range phases {
-		if err := ph(); err != nil {
+	// back, freed files): -postfix-first swaps the order to check, and
+	// every second round swaps it again.
+	for r := 1; r <= o.rounds; r++ {
+		cur = round{postfixFirst: o.postfixFirst != (r%2 == 0)}
+		phases := []func(int) error{sgPhase, pfPhase}
+		if cur.postfixFirst {
+			phases[0], phases[1] = pfPhase, sgPhase
+		}
+		var err error
+		for _, ph := range phases {
+			if err = ph(r); err != nil {
+				break
+			}
+		}
+		if cur.sendguard != nil {
+			rep.rounds = append(rep.rounds, cur)
+		}
+		if len(rep.rounds) > 0 {
+			med := rep.rounds[medianRound(rep.rounds)]
+			rep.sendguard, rep.postfix = med.sendguard, med.postfix
+		}
+		if err != nil {
 			return rep, err
 		}
 	}
@@ -341,6 +382,52 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		rep.rss = peakRSS(pid)
 	}
 	return rep, lost
+}
+
+// round is one mixed phase of each relay.
+type round struct {
+	sendguard, postfix *phase
+	postfixFirst       bool
+}
+
+// ratio is the round's completed msg/s against Postfix's (0 without it).
+func (r round) ratio() float64 {
+	if r.postfix == nil || r.postfix.rate() == 0 {
+		return 0
+	}
+	return r.sendguard.rate() / r.postfix.rate()
+}
+
+// medianRound is the index of the round with the median ratio (the lower
+// of the middle two for an even count; by the gateway's msg/s when there
+// is no Postfix): the report's table shows that round whole.
+func medianRound(rs []round) int {
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) float64 {
+		if v := rs[i].ratio(); v > 0 {
+			return v
+		}
+		return rs[i].sendguard.rate()
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(key(a), key(b)) })
+	return idx[(len(idx)-1)/2]
+}
+
+func roundSuffix(r int) string {
+	if r == 1 {
+		return ""
+	}
+	return strconv.Itoa(r)
+}
+
+func roundNote(o options, r int) string {
+	if o.rounds == 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (round %d of %d)", r, o.rounds)
 }
 
 // warmUp sends the first -warmup items of the corpus under their own

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 func TestParseStat(t *testing.T) {
@@ -103,12 +104,48 @@ func TestParseDiskStat(t *testing.T) {
 }
 
 func TestFlagsRefused(t *testing.T) {
-	for _, args := range [][]string{{"-n", "0"}, {"-sessions", "0"}, {"-class-n", "-1"}, {"-warmup", "-5"}} {
+	for _, args := range [][]string{{"-n", "0"}, {"-sessions", "0"}, {"-class-n", "-1"}, {"-warmup", "-5"}, {"-rounds", "0"}, {"-rounds", "101"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v accepted", args)
 		}
 	}
 	if o, err := parseFlags([]string{"-warmup", "10", "-postfix-first"}); err != nil || o.warmup != 10 || !o.postfixFirst {
 		t.Errorf("-warmup 10 -postfix-first: %+v, %v", o, err)
+	}
+}
+
+// TestMedianRound: the table shows the round with the median ratio (the
+// lower middle one for an even count), by the gateway's rate without
+// Postfix; median averages the middle two.
+func TestMedianRound(t *testing.T) {
+	ph := func(rate float64) *phase {
+		start := time.Unix(0, 0)
+		return &phase{n: int(rate * 10), send: &sendResult{start: start}, done: start.Add(10 * time.Second)}
+	}
+	rd := func(sg, pf float64) round {
+		r := round{sendguard: ph(sg)}
+		if pf > 0 {
+			r.postfix = ph(pf)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		rounds []round
+		want   int
+	}{
+		{[]round{rd(100, 200)}, 0},
+		{[]round{rd(300, 100), rd(90, 100), rd(100, 200)}, 1},             // ratios 3, 0.9, 0.5
+		{[]round{rd(300, 100), rd(90, 100), rd(100, 200), rd(80, 80)}, 1}, // 3, 0.9, 0.5, 1
+		{[]round{rd(50, 0), rd(70, 0), rd(60, 0)}, 2},
+	} {
+		if got := medianRound(tc.rounds); got != tc.want {
+			t.Errorf("medianRound = %d, want %d", got, tc.want)
+		}
+	}
+	if m := median([]float64{3, 1, 2, 10}); m != 2.5 {
+		t.Errorf("median = %v, want 2.5", m)
+	}
+	if m := median([]float64{0.9}); m != 0.9 {
+		t.Errorf("median = %v", m)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -12,8 +13,9 @@ type report struct {
 	load           string
 	classCount     [numClasses]int
 	bytes          int64
-	sendguard      *phase
+	sendguard      *phase // of the median round
 	postfix        *phase
+	rounds         []round
 	postfixSkipped string
 	rss            int64
 	classCPU       [numClasses]float64 // with the extraction workers
@@ -40,6 +42,9 @@ func (r *report) print(w io.Writer) {
 		return
 	}
 	sg, pf := r.sendguard, r.postfix
+	if len(r.rounds) > 1 {
+		r.printRounds(w)
+	}
 	fmt.Fprintln(w, "| mixed corpus | sendguard | Postfix relay | sendguard / Postfix |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	row := func(name string, a, b float64, format string, better string) {
@@ -120,4 +125,51 @@ func sizeString(n int64) string {
 		return fmt.Sprintf("%dKB", n>>10)
 	}
 	return fmt.Sprint(n)
+}
+
+// printRounds lists each round's throughput and their median, then says
+// which round the full table below is.
+func (r *report) printRounds(w io.Writer) {
+	fmt.Fprintln(w, "| round | first | sendguard completed msg/s | Postfix completed msg/s | sendguard / Postfix | machine CPU per message, sendguard / Postfix |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|")
+	var rates, ratios, cpus []float64
+	for i, rd := range r.rounds {
+		first := "sendguard"
+		if rd.postfixFirst {
+			first = "Postfix"
+		}
+		sgRate := rd.sendguard.rate()
+		rates = append(rates, sgRate)
+		pfRate, rat, cpu := "-", "-", "-"
+		if pf := rd.postfix; pf != nil {
+			pfRate = fmt.Sprintf("%.1f", pf.rate())
+			rat = fmt.Sprintf("%.2f", rd.ratio())
+			ratios = append(ratios, rd.ratio())
+			if pf.machineCPU > 0 && rd.sendguard.machineCPU > 0 {
+				c := (rd.sendguard.machineCPU / float64(rd.sendguard.n)) / (pf.machineCPU / float64(pf.n))
+				cpu = fmt.Sprintf("%.2f", c)
+				cpus = append(cpus, c)
+			}
+		}
+		fmt.Fprintf(w, "| %d | %s | %.1f | %s | %s | %s |\n", i+1, first, sgRate, pfRate, rat, cpu)
+	}
+	opt := func(v []float64) string {
+		if len(v) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", median(v))
+	}
+	fmt.Fprintf(w, "| median | | %.1f | | %s | %s |\n\n", median(rates), opt(ratios), opt(cpus))
+	fmt.Fprintf(w, "The table below is round %d, the one with the median ratio.\n\n", medianRound(r.rounds)+1)
+}
+
+// median of v (the mean of the middle two for an even count).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
