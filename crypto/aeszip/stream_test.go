@@ -149,3 +149,66 @@ func TestStreamedReadError(t *testing.T) {
 		t.Fatalf("Close after a broken entry: %v", err)
 	}
 }
+
+// failingDest is a patchable destination that fails its writes once it
+// holds failAfter bytes, or every WriteAt.
+type failingDest struct {
+	*spillbuf.Buffer
+	failAfter int64 // < 0: writes never fail
+	failPatch bool
+	err       error
+}
+
+func (d *failingDest) Write(p []byte) (int, error) {
+	if d.failAfter >= 0 && d.Size()+int64(len(p)) > d.failAfter {
+		return 0, d.err
+	}
+	return d.Buffer.Write(p)
+}
+
+func (d *failingDest) WriteAt(p []byte, off int64) (int, error) {
+	if d.failPatch {
+		return 0, d.err
+	}
+	return d.Buffer.WriteAt(p, off)
+}
+
+// TestStreamedWriteError: a destination that fails while a streamed entry
+// is written, or when its sizes are written into its header, breaks the
+// writer with that error: no later entry is added and Close reports it.
+func TestStreamedWriteError(t *testing.T) {
+	mod := time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)
+	s := directSamples()
+	big := s[len(s)-2] // random(directMax + 1): stored, so its bytes reach the destination as they are read
+	for _, tc := range []struct {
+		name      string
+		failAfter int64
+		failPatch bool
+	}{
+		{"at the header", 1, false},
+		{"in the data", directMax / 2, false},
+		{"writing the sizes", -1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			boom := errors.New("disk full")
+			d := &failingDest{Buffer: spillbuf.New(t.TempDir(), "test"), failAfter: tc.failAfter, failPatch: tc.failPatch, err: boom}
+			defer d.Close()
+			zw, err := NewWriter(d, Options{Password: "Kx7-ab9QwErT", TempDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if zw.patch == nil {
+				t.Fatal("the destination was not taken as patchable")
+			}
+			if _, err := zw.Add("list.csv", mod, bytes.NewReader(big)); !errors.Is(err, boom) {
+				t.Fatalf("Add: %v, want %v", err, boom)
+			}
+			if _, err := zw.Add("after.txt", mod, bytes.NewReader([]byte("x"))); !errors.Is(err, boom) {
+				t.Fatalf("Add after a failed write: %v", err)
+			}
+			if err := zw.Close(); !errors.Is(err, boom) {
+				t.Fatalf("Close after a failed write: %v", err)
+			}
+		})
+	}
+}

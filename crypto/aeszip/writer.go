@@ -182,9 +182,7 @@ func (w *Writer) nameEntry(fh *zip.FileHeader, name string, modified time.Time) 
 // otherwise cost in a temp file. Once the header is out, any error
 // breaks the Writer: the archive holds part of the entry.
 func (w *Writer) streamEntry(fh *zip.FileHeader, name string, modified time.Time, r io.Reader) (string, error) {
-	if w.buf == nil {
-		w.buf, w.cbuf = getBuf(), getBuf()
-	}
+	w.getBufs()
 	var entryName string
 	var off int64 // where the local header starts
 	started := false
@@ -227,9 +225,7 @@ func (w *Writer) streamEntry(fh *zip.FileHeader, name string, modified time.Time
 func (w *Writer) prepareTemp() error {
 	if w.ent == nil {
 		w.ent = spillbuf.New(w.opt.TempDir, "zip")
-		if w.buf == nil {
-			w.buf, w.cbuf = getBuf(), getBuf()
-		}
+		w.getBufs()
 		w.bw = getBufWriter(w.ent)
 		return nil
 	}
@@ -238,6 +234,14 @@ func (w *Writer) prepareTemp() error {
 	}
 	w.bw.Reset(w.ent)
 	return nil
+}
+
+// getBufs takes the read and cipher buffers from their pool for the
+// Writer's life (Close gives them back): both entry paths use them.
+func (w *Writer) getBufs() {
+	if w.buf == nil {
+		w.buf, w.cbuf = getBuf(), getBuf()
+	}
 }
 
 // encryptToTemp compresses (or, for data that does not compress, stores)
@@ -309,7 +313,9 @@ func (w *Writer) encryptEntry(fh *zip.FileHeader, r io.Reader, open func() (io.W
 		return 0, 0, fmt.Errorf("aeszip: write entry: %w", err)
 	}
 	out := &countWriter{w: dst}
-	out.Write(head)
+	if _, err := out.Write(head); err != nil {
+		return 0, 0, fmt.Errorf("aeszip: write entry: %w", err)
+	}
 	var (
 		sink   io.Writer
 		finish = func() error { return nil }
