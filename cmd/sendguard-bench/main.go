@@ -398,6 +398,15 @@ func (r round) ratio() float64 {
 	return r.sendguard.rate() / r.postfix.rate()
 }
 
+// cpuRatio is the machine's CPU per message in the gateway's phase against
+// Postfix's (0 when either is unknown).
+func (r round) cpuRatio() float64 {
+	if r.postfix == nil || r.postfix.machineCPU <= 0 || r.sendguard.machineCPU <= 0 {
+		return 0
+	}
+	return (r.sendguard.machineCPU / float64(r.sendguard.n)) / (r.postfix.machineCPU / float64(r.postfix.n))
+}
+
 // medianRound is the index of the round with the median ratio (the lower
 // of the middle two for an even count; by the gateway's msg/s when there
 // is no Postfix): the report's table shows that round whole.

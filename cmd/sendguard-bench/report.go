@@ -145,8 +145,7 @@ func (r *report) printRounds(w io.Writer) {
 			pfRate = fmt.Sprintf("%.1f", pf.rate())
 			rat = fmt.Sprintf("%.2f", rd.ratio())
 			ratios = append(ratios, rd.ratio())
-			if pf.machineCPU > 0 && rd.sendguard.machineCPU > 0 {
-				c := (rd.sendguard.machineCPU / float64(rd.sendguard.n)) / (pf.machineCPU / float64(pf.n))
+			if c := rd.cpuRatio(); c > 0 {
 				cpu = fmt.Sprintf("%.2f", c)
 				cpus = append(cpus, c)
 			}
