@@ -79,7 +79,8 @@ type instance struct {
 	cfgPath string
 	smtp    string
 	web     string
-	bin     string // the sendguard binary ("": this package's, built once)
+	bin     string   // the sendguard binary ("": this package's, built once)
+	env     []string // the process's environment (nil: this one's)
 	cmd     *exec.Cmd
 	logf    *os.File
 	done    chan error
@@ -128,6 +129,7 @@ func (in *instance) start() {
 	}
 	in.logf = logf
 	in.cmd = exec.Command(bin, "serve", "-config", in.cfgPath)
+	in.cmd.Env = in.env
 	in.cmd.Stdout, in.cmd.Stderr = logf, logf
 	if err := in.cmd.Start(); err != nil {
 		in.t.Fatal(err)

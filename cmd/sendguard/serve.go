@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -45,6 +46,7 @@ func serve(args []string) error {
 		return err
 	}
 	log, level := newLogger(cfg.Log)
+	setProcs(os.Getenv)
 	if *cfgPath == "" {
 		log.Warn("running on the embedded demo configuration: loopback only, data in " + cfg.DataDir)
 	}
@@ -206,7 +208,8 @@ func (n *node) serve(ctx context.Context) error {
 	})
 	goRun("admin", func() error { return n.adminSrv.Serve(adminLn) })
 	log.Info("sendguard started", "version", version, "smtp", smtpLn.Addr().String(),
-		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir)
+		"web", webLn.Addr().String(), "next_hop", nextHopName(cfg), "data_dir", cfg.DataDir,
+		"gomaxprocs", runtime.GOMAXPROCS(0))
 
 	var runErr error
 	select {

@@ -2,7 +2,6 @@ package disposition
 
 import (
 	"log/slog"
-	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -31,9 +30,9 @@ func lowerPriority(log *slog.Logger) {
 // tick. The spare P makes that wait the kernel's call, which favours the
 // sessions' nice-0 threads over the worker's.
 //
-// Setting GOMAXPROCS turns off the runtime's own updates of it (to a
-// changed CPU quota of the container); giving the P back turns them on
-// again unless GOMAXPROCS was set in the environment, which then stands.
+// Giving the P back restores the count found when the first was added:
+// `sendguard serve` sets its own (see cmd/sendguard's setProcs), which the
+// runtime's default must not replace.
 func spareProc() (restore func()) {
 	s := &spareProcs
 	s.Lock()
@@ -47,11 +46,7 @@ func spareProc() (restore func()) {
 		s.Lock()
 		defer s.Unlock()
 		if s.n--; s.n == 0 {
-			if os.Getenv("GOMAXPROCS") == "" {
-				runtime.SetDefaultGOMAXPROCS()
-			} else {
-				runtime.GOMAXPROCS(s.base)
-			}
+			runtime.GOMAXPROCS(s.base)
 		}
 	})
 }

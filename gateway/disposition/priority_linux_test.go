@@ -8,7 +8,8 @@ import (
 
 // TestSpareProc: a step worker adds one P to GOMAXPROCS while it runs steps
 // and gives it back when they end; two workers at once still add only
-// one, and a worker told not to adds none.
+// one, a worker told not to adds none, and the count given back is the
+// one found.
 func TestSpareProc(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	base := runtime.GOMAXPROCS(0)
@@ -48,5 +49,17 @@ func TestSpareProc(t *testing.T) {
 	})
 	if n := runtime.GOMAXPROCS(0); n != base {
 		t.Errorf("after both ended: GOMAXPROCS %d, want %d", n, base)
+	}
+	// A count the program set (sendguard serve sets its own) is what the
+	// worker gives back, not the runtime's default.
+	defer runtime.GOMAXPROCS(base)
+	runtime.GOMAXPROCS(base + 3)
+	run(true, func() {
+		if n := runtime.GOMAXPROCS(0); n != base+4 {
+			t.Errorf("with a count set: GOMAXPROCS %d, want %d", n, base+4)
+		}
+	})
+	if n := runtime.GOMAXPROCS(0); n != base+3 {
+		t.Errorf("with a count set, after the worker: GOMAXPROCS %d, want %d", n, base+3)
 	}
 }
