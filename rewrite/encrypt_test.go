@@ -267,12 +267,20 @@ func decodeAttachments(in []byte) ([][]byte, error) {
 		if err != nil {
 			return err
 		}
-		ct, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
+		ct, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+		if err != nil && err != mime.ErrInvalidMediaParameter {
+			// A type that does not parse but names one ("mul=ipart/x",
+			// "application/pdf junk") is still that type, so a part
+			// under a mixed container goes into the zip, not out in
+			// clear; one without a slash is text/plain (RFC 2045 §5.2).
+			ct, _, _ = strings.Cut(h.Get("Content-Type"), ";")
+			ct = strings.ToLower(strings.TrimSpace(ct))
+		}
 		if ct == "" || !strings.Contains(ct, "/") {
 			ct = "text/plain"
 		}
-		if ct == "multipart/report" {
-			return nil // kept whole
+		if ct == "multipart/report" || protectedTypes[ct] {
+			return nil // kept whole: a report, a signature, encrypted data
 		}
 		if strings.HasPrefix(ct, "multipart/") {
 			mr := textproto.NewMultipartReader(r, params["boundary"])
