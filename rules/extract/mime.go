@@ -35,7 +35,15 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 		if strings.TrimSpace(ctRaw) != "" {
 			w.errorf(sc.bodyLoc, "malformed Content-Type %s; read as text/plain", quoteShort(ctRaw))
 		}
-		mt, ctp = "text/plain", map[string]string{"charset": ctp["charset"]}
+		// The type falls back to text/plain (RFC 2045 §5.2), but a file
+		// name it gives still makes the part a file, as mail clients
+		// (and the rewrite) take it: dropping it sent a named document
+		// out unread as "text". go-message reads no name there, so the
+		// sent record reads the message itself.
+		if ctp["name"] != "" && std != nil {
+			w.notHashed()
+		}
+		mt, ctp = "text/plain", map[string]string{"charset": ctp["charset"], "name": ctp["name"]}
 	}
 	if strings.HasPrefix(mt, "multipart/") {
 		if b := ctp["boundary"]; b != "" && nesting < maxMIMENesting {

@@ -1,0 +1,37 @@
+package extract
+
+import (
+	"encoding/base64"
+	"testing"
+)
+
+// TestMalformedTypeKeepsName: a part whose Content-Type does not parse is
+// text/plain, but the file name it gives still makes it a file, read by
+// the file readers, not passed over as body text; without a name it stays
+// body text. Either way the walk reports the malformed type.
+func TestMalformedTypeKeepsName(t *testing.T) {
+	csv := base64.StdEncoding.EncodeToString([]byte("氏名,電話番号\r\n山田太郎,090-1234-5678\r\n"))
+	msg := func(ct string) []byte {
+		return []byte("From: a@example.com\r\nTo: b@partner.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n" +
+			"--b\r\nContent-Type: " + ct + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + csv + "\r\n--b--\r\n")
+	}
+	for _, ct := range []string{`applic ation; name="list.csv"`, `application; name="list.csv"`, `; name="list.csv"`} {
+		m, parts := walkBytes(t, msg(ct), DefaultLimits())
+		wantError(t, m, "malformed Content-Type")
+		wantLocations(t, parts, "body", "attachment:list.csv")
+		p := part(t, parts, "attachment:list.csv", 0)
+		if p.Attachment == nil || p.Attachment.Name != "list.csv" {
+			t.Errorf("%s: attachment %+v", ct, p.Attachment)
+		}
+		wantText(t, p, "090-1234-5678")
+		if m.AttachmentsHashed {
+			t.Errorf("%s: hashes vouched for although go-message names no file here", ct)
+		}
+	}
+	m, parts := walkBytes(t, msg("applic ation"), DefaultLimits())
+	wantError(t, m, "malformed Content-Type")
+	wantLocations(t, parts, "body", "body")
+	wantText(t, parts[1], "090-1234-5678") // read, as body text
+}
