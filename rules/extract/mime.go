@@ -66,6 +66,21 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 	}
 	loc := sc.bodyLoc
 	attach := disp == "attachment" || name != "" || !strings.HasPrefix(mt, "text/")
+	dec, problem := transferDecoder(h.Get("Content-Transfer-Encoding"), body)
+	var src io.Reader = dec
+	if !attach {
+		// A document declared as text (a client's or a person's doing)
+		// is still a document a recipient can save and open: read it as
+		// a file, or its text would go out unread.
+		pk := &peekReader{r: dec}
+		src = pk
+		if pk.fill(); isDocumentHead(pk.head[:pk.n]) {
+			attach = true
+			if std != nil {
+				w.notHashed() // go-message names no file here
+			}
+		}
+	}
 	if attach {
 		name = w.cleanName(name, mt)
 		loc = sc.attachmentLoc(name)
@@ -73,11 +88,10 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 	if err := w.enter(loc); err != nil {
 		return err
 	}
-	dec, problem := transferDecoder(h.Get("Content-Transfer-Encoding"), body)
 	if problem != "" {
 		w.errorf(loc, "%s", problem)
 	}
-	rr := &recordingReader{r: dec}
+	rr := &recordingReader{r: src}
 	if std != nil && std.multipart {
 		w.notHashed() // go-message walks into what is read here as one part
 	} else if std != nil && std.name != "" {
@@ -292,4 +306,40 @@ func (p *preamble) done() {
 		}
 		p.buf = nil
 	}
+}
+
+// peekReader reads the first bytes of a part's decoded body ahead, to see
+// what it holds, and then hands them out before the rest.
+type peekReader struct {
+	r      io.Reader
+	head   [8]byte
+	n, off int
+	err    error // of the read ahead, handed out after the head
+}
+
+func (p *peekReader) fill() {
+	p.n, p.err = io.ReadFull(p.r, p.head[:])
+	if p.err == io.ErrUnexpectedEOF {
+		p.err = io.EOF
+	}
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if p.off < p.n {
+		n := copy(b, p.head[p.off:p.n])
+		p.off += n
+		return n, nil
+	}
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.r.Read(b)
+}
+
+// isDocumentHead reports whether a body starts as a file the readers
+// extract text from does: a zip (Office Open XML, OpenDocument, zip), a
+// PDF or an OLE compound file (.doc, .xls, .ppt, .msg).
+func isDocumentHead(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("%PDF-")) ||
+		bytes.HasPrefix(b, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
 }
