@@ -1,6 +1,11 @@
 package rewrite
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime/quotedprintable"
 	"strings"
 )
 
@@ -112,4 +117,44 @@ func usableBoundary(b string) bool {
 		}
 	}
 	return true
+}
+
+// documentInside returns the type of the document a text leaf holds when
+// its body, decoded, begins as a zip, a PDF or an OLE file, else "". The
+// inspection reads such a part as the file it is (rules/extract), so the
+// rewrite treats it as an attachment too: a document pasted into a
+// text/plain part must not leave in clear when the mail is encrypted. Only
+// the first bytes are peeked; br is not consumed.
+func documentInside(h *rawHeader, p partInfo, br *bufio.Reader) string {
+	if p.kind != partKept || p.protected || !strings.HasPrefix(p.contentType, "text/") {
+		return ""
+	}
+	raw, _ := br.Peek(256)
+	var head []byte
+	switch strings.ToLower(strings.TrimSpace(h.get("Content-Transfer-Encoding"))) {
+	case "", "7bit", "8bit", "binary":
+		head = raw
+	case "base64":
+		var enc []byte
+		for _, c := range raw {
+			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				continue
+			}
+			if enc = append(enc, c); len(enc) == 12 {
+				break
+			}
+		}
+		head, _ = base64.StdEncoding.DecodeString(string(enc))
+	case "quoted-printable":
+		head, _ = io.ReadAll(io.LimitReader(quotedprintable.NewReader(bytes.NewReader(raw)), 8))
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "application/zip"
+	case bytes.HasPrefix(head, []byte("%PDF-")):
+		return "application/pdf"
+	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
+		return "application/x-ole-storage"
+	}
+	return ""
 }

@@ -75,6 +75,9 @@ func (rw *rewriter) parse(src io.Reader) error {
 	rw.top = h
 	rw.subject = decodeWords(h.get("Subject"))
 	p := classify(h, "mixed")
+	if ct := documentInside(h, p, br); ct != "" {
+		p.kind, p.contentType = partAttachment, ct
+	}
 	if p.protected {
 		return ErrSignedOrEncrypted
 	}
@@ -161,6 +164,9 @@ func (rw *rewriter) walk(s *partScanner, w *spillbuf.Buffer, depth int, lead boo
 			return written, fmt.Errorf("part %d: %w", s.parts, err)
 		}
 		p := classify(ph, class)
+		if ct := documentInside(ph, p, pbr); ct != "" {
+			p.kind, p.contentType = partAttachment, ct
+		}
 		if p.broken {
 			return written, fmt.Errorf("part %d: %w: multipart without a usable boundary", s.parts, ErrMalformed)
 		}
