@@ -18,6 +18,7 @@ import (
 type partScanner struct {
 	br        *bufio.Reader
 	dash      []byte // "--" + boundary
+	err       error  // a malformed structure, returned by every Read after
 	out       []byte // bytes of the current part ready to return
 	buf       []byte
 	eol       []byte // line ending read but not yet known to be content
@@ -99,6 +100,9 @@ func (s *partScanner) epilogue() ([]byte, error) {
 // made every reader above it (base64, the zip) run once per 76 characters.
 // A line is copied straight into p; only what does not fit waits in buf.
 func (s *partScanner) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
 	n := copy(p, s.out)
 	s.out = s.out[n:]
 	for n < len(p) {
@@ -127,6 +131,11 @@ func (s *partScanner) Read(p []byte) (int, error) {
 					s.closeRest = append([]byte(nil), line[len(s.dash)+2:]...)
 				}
 				continue
+			}
+			if s.ambiguous(line) {
+				// Sticky: a bufio.Reader above hands an error out once.
+				s.err = fmt.Errorf("%w: line %.40q could be read as a delimiter", ErrMalformed, line)
+				return n, s.err
 			}
 		}
 		// The pending line ending (copied: eolBuf takes this line's), then
@@ -209,6 +218,20 @@ func (s *partScanner) delimiter(line []byte) int {
 		return 0
 	}
 	return kind
+}
+
+// ambiguous reports whether a line that is not a delimiter here is one to
+// readers built on Go's mime/multipart, go-message's among them: they end
+// the part at the boundary when a space, a tab, a CR or "--" follows it,
+// and then fail on the rest of the line. Kept, such a line would make the
+// rewritten message read differently there (parts after it unseen, the zip
+// among them), so the rewrite refuses the message as malformed.
+func (s *partScanner) ambiguous(line []byte) bool {
+	if !bytes.HasPrefix(line, s.dash) {
+		return false
+	}
+	rest := line[len(s.dash):]
+	return bytes.HasPrefix(rest, []byte("--")) || len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r')
 }
 
 // splitEOL splits a trailing "\r\n" or "\n" off a line.

@@ -32,6 +32,9 @@ func (s *partScanner) refRead(p []byte) (int, error) {
 				}
 				return 0, io.EOF
 			}
+			if s.ambiguous(line) {
+				return 0, fmt.Errorf("%w: line %.40q could be read as a delimiter", ErrMalformed, line)
+			}
 		}
 		s.buf = append(s.buf[:0], s.eol...)
 		s.eol = nil
@@ -146,6 +149,33 @@ func TestPartScannerReadSizes(t *testing.T) {
 				(err == nil) != (wantErr == nil) || !errors.Is(err, ErrMalformed) && errors.Is(wantErr, ErrMalformed) {
 				t.Fatalf("body %d, reads of %d: %q %q %v, formerly: %q %q %v", i, n, got, rest, err, want, wantRest, wantErr)
 			}
+		}
+	}
+}
+
+// TestAmbiguousDelimiter: a line that Go's mime/multipart (and so
+// go-message) would take for the end of the part and then fail on makes
+// the message malformed for the rewrite; lines no reader takes for a
+// delimiter, and delimiters with transport padding, do not.
+func TestAmbiguousDelimiter(t *testing.T) {
+	msg := func(line string) string {
+		return "From: a@example.com\r\nTo: b@partner.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n" + line + "\r\nmore\r\n" +
+			"--b\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n"
+	}
+	for _, line := range []string{"--b x", "--b\tx", "--b\r0", "--b--x", "--b-- x"} {
+		_, err := EncryptAttachments(&bytes.Buffer{}, strings.NewReader(msg(line)), testOptions())
+		if !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v, want ErrMalformed", line, err)
+		}
+	}
+	for _, line := range []string{"--bx", "--b-x", "-- b", "x--b x"} {
+		var out bytes.Buffer
+		if _, err := EncryptAttachments(&out, strings.NewReader(msg(line)), testOptions()); err != nil {
+			t.Errorf("%q: %v", line, err)
+		} else if !strings.Contains(out.String(), "\r\n"+line+"\r\nmore\r\n") {
+			t.Errorf("%q: line not kept as text", line)
 		}
 	}
 }
