@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"fmt"
@@ -242,5 +243,46 @@ func TestUnencryptableHeldThenReleased(t *testing.T) {
 	m := waitMail(t, sk, "alice@example.com")
 	if !bytes.Contains(m.Data, []byte("multipart/signed")) || !bytes.Contains(m.Data, []byte("A-100,3,1200")) {
 		t.Fatalf("released mail changed:\n%.400s", m.Data)
+	}
+}
+
+// TestEncryptDocumentDeclaredAsText: a document sent as an unnamed
+// text/plain part (base64 of a zip) is found by the inspection and zipped
+// by the rewrite like any attachment: it does not leave in clear.
+func TestEncryptDocumentDeclaredAsText(t *testing.T) {
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	f, _ := zw.Create("quote.csv")
+	f.Write([]byte(csvBody))
+	zw.Close()
+	doc := base64.StdEncoding.EncodeToString(zb.Bytes())
+	msg := []byte("From: <alice@example.com>\r\nTo: <buyer@partner.test>\r\nSubject: quote\r\nMessage-ID: <doc1@test>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the quote attached.\r\n" +
+		"--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + doc + "\r\n--b1--\r\n")
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	in.start()
+	if err := sendMail(in.smtp, "alice@example.com", []string{"buyer@partner.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	m := waitMail(t, sk, "alice@example.com")
+	if bytes.Contains(m.Data, []byte(doc[:60])) {
+		t.Fatal("the document left in clear")
+	}
+	outer := zipOf(t, m.Data)
+	notice := waitNotice(t, sk, "alice@example.com", "Password:")
+	pw := passwordRE.FindStringSubmatch(notice)
+	if pw == nil {
+		t.Fatalf("no password in the sender's notice:\n%s", notice)
+	}
+	dir := t.TempDir()
+	zp := filepath.Join(dir, "a.zip")
+	os.WriteFile(zp, outer, 0o600)
+	if out, err := exec.Command(sevenZip(t), "x", "-y", "-p"+pw[1], "-o"+filepath.Join(dir, "x"), zp).CombinedOutput(); err != nil {
+		t.Fatalf("7z: %v\n%s", err, out)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "x", "attachment1.zip"))
+	if err != nil || !bytes.Equal(got, zb.Bytes()) {
+		t.Fatalf("the document in the zip: %v (%d bytes, want %d)", err, len(got), zb.Len())
 	}
 }
