@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"strings"
+
+	"github.com/sendguard/sendguard/internal/filemagic"
 )
 
 type partKind int
@@ -119,8 +121,8 @@ func usableBoundary(b string) bool {
 	return true
 }
 
-// documentInside returns the type of the document a text leaf holds when
-// its body, decoded, begins as a zip, a PDF or an OLE file, else "". The
+// documentInside returns the type of the file a text leaf holds when its
+// body, decoded, begins as one (see internal/filemagic), else "". The
 // inspection reads such a part as the file it is (rules/extract), so the
 // rewrite treats it as an attachment too: a document pasted into a
 // text/plain part must not leave in clear when the mail is encrypted. Only
@@ -135,26 +137,19 @@ func documentInside(h *rawHeader, p partInfo, br *bufio.Reader) string {
 	case "", "7bit", "8bit", "binary":
 		head = raw
 	case "base64":
+		const n = (filemagic.HeadLen + 2) / 3 * 4
 		var enc []byte
 		for _, c := range raw {
 			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 				continue
 			}
-			if enc = append(enc, c); len(enc) == 12 {
+			if enc = append(enc, c); len(enc) == n {
 				break
 			}
 		}
 		head, _ = base64.StdEncoding.DecodeString(string(enc))
 	case "quoted-printable":
-		head, _ = io.ReadAll(io.LimitReader(quotedprintable.NewReader(bytes.NewReader(raw)), 8))
+		head, _ = io.ReadAll(io.LimitReader(quotedprintable.NewReader(bytes.NewReader(raw)), filemagic.HeadLen))
 	}
-	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return "application/zip"
-	case bytes.HasPrefix(head, []byte("%PDF-")):
-		return "application/pdf"
-	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
-		return "application/x-ole-storage"
-	}
-	return ""
+	return filemagic.Type(head)
 }

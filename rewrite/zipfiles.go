@@ -103,6 +103,18 @@ func extensionFor(ct string) string {
 		return ".pdf"
 	case "application/zip", "application/x-zip-compressed":
 		return ".zip"
+	case "application/x-7z-compressed":
+		return ".7z"
+	case "application/vnd.rar":
+		return ".rar"
+	case "application/gzip":
+		return ".gz"
+	case "application/x-xz":
+		return ".xz"
+	case "application/x-bzip2":
+		return ".bz2"
+	case "application/x-lzh-compressed":
+		return ".lzh"
 	case "image/png":
 		return ".png"
 	case "image/jpeg":

@@ -70,6 +70,13 @@ func TestDocumentDeclaredAsText(t *testing.T) {
 			t.Errorf("%s: hashes vouched for although go-message names no file here", ct)
 		}
 	}
+	// An archive the readers cannot open is a file too: unscannable, which
+	// the policy holds, not text.
+	_, parts := walkBytes(t, msg("text/plain", "base64", base64.StdEncoding.EncodeToString([]byte("7z\xbc\xaf\x27\x1c\x00\x04 rest of it"))), DefaultLimits())
+	wantLocations(t, parts, "body", "attachment:part-1")
+	if p := parts[1]; p.Unscannable == "" {
+		t.Errorf("7z declared as text: not unscannable (%+v)", p.Attachment)
+	}
 	for _, body := range []string{"PK\r\nhello 090-1234-5678", "%PDF", ""} {
 		_, parts := walkBytes(t, msg("text/plain", "7bit", body), DefaultLimits())
 		wantLocations(t, parts, "body", "body")

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/sendguard/sendguard/internal/filemagic"
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/extract/worker"
 )
@@ -69,12 +70,13 @@ func (w *walker) entity(h textproto.Header, body io.Reader, sc scope, nesting in
 	dec, problem := transferDecoder(h.Get("Content-Transfer-Encoding"), body)
 	var src io.Reader = dec
 	if !attach {
-		// A document declared as text (a client's or a person's doing)
-		// is still a document a recipient can save and open: read it as
-		// a file, or its text would go out unread.
+		// A document or an archive declared as text (a client's or a
+		// person's doing) is still a file a recipient can save and open:
+		// read it as a file (an archive it cannot read is unscannable),
+		// or its content would go out unread.
 		pk := &peekReader{r: dec}
 		src = pk
-		if pk.fill(); isDocumentHead(pk.head[:pk.n]) {
+		if pk.fill(); filemagic.Type(pk.head[:pk.n]) != "" {
 			attach = true
 			if std != nil {
 				w.notHashed() // go-message names no file here
@@ -312,7 +314,7 @@ func (p *preamble) done() {
 // what it holds, and then hands them out before the rest.
 type peekReader struct {
 	r      io.Reader
-	head   [8]byte
+	head   [filemagic.HeadLen]byte
 	n, off int
 	err    error // of the read ahead, handed out after the head
 }
@@ -334,12 +336,4 @@ func (p *peekReader) Read(b []byte) (int, error) {
 		return 0, p.err
 	}
 	return p.r.Read(b)
-}
-
-// isDocumentHead reports whether a body starts as a file the readers
-// extract text from does: a zip (Office Open XML, OpenDocument, zip), a
-// PDF or an OLE compound file (.doc, .xls, .ppt, .msg).
-func isDocumentHead(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("%PDF-")) ||
-		bytes.HasPrefix(b, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
 }
