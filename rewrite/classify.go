@@ -3,11 +3,10 @@ package rewrite
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"io"
-	"mime/quotedprintable"
 	"strings"
 
+	"github.com/sendguard/sendguard/internal/b64"
 	"github.com/sendguard/sendguard/internal/filemagic"
 )
 
@@ -131,25 +130,16 @@ func documentInside(h *rawHeader, p partInfo, br *bufio.Reader) string {
 	if p.kind != partKept || p.protected || !strings.HasPrefix(p.contentType, "text/") {
 		return ""
 	}
+	// 256 bytes hold the first base64 or quoted-printable lines whole.
 	raw, _ := br.Peek(256)
-	var head []byte
-	switch strings.ToLower(strings.TrimSpace(h.get("Content-Transfer-Encoding"))) {
-	case "", "7bit", "8bit", "binary":
-		head = raw
-	case "base64":
-		const n = (filemagic.HeadLen + 2) / 3 * 4
-		var enc []byte
-		for _, c := range raw {
-			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-				continue
-			}
-			if enc = append(enc, c); len(enc) == n {
-				break
-			}
-		}
-		head, _ = base64.StdEncoding.DecodeString(string(enc))
-	case "quoted-printable":
-		head, _ = io.ReadAll(io.LimitReader(quotedprintable.NewReader(bytes.NewReader(raw)), filemagic.HeadLen))
+	dec, err := decodeBody(h.get("Content-Transfer-Encoding"), bytes.NewReader(raw))
+	if err != nil {
+		return "" // an unknown encoding: the part is kept as it is
 	}
-	return filemagic.Type(head)
+	if b, ok := dec.(*b64.Reader); ok {
+		defer b.Release()
+	}
+	var head [filemagic.HeadLen]byte
+	n, _ := io.ReadFull(dec, head[:])
+	return filemagic.Type(head[:n])
 }

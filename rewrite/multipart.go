@@ -132,10 +132,9 @@ func (s *partScanner) Read(p []byte) (int, error) {
 				}
 				continue
 			}
-			if s.ambiguous(line) {
-				// Sticky: a bufio.Reader above hands an error out once.
-				s.err = fmt.Errorf("%w: line %.40q could be read as a delimiter", ErrMalformed, line)
-				return n, s.err
+			if err := s.ambiguity(line); err != nil {
+				s.err = err // sticky: a bufio.Reader above hands an error out once
+				return n, err
 			}
 		}
 		// The pending line ending (copied: eolBuf takes this line's), then
@@ -220,18 +219,21 @@ func (s *partScanner) delimiter(line []byte) int {
 	return kind
 }
 
-// ambiguous reports whether a line that is not a delimiter here is one to
-// readers built on Go's mime/multipart, go-message's among them: they end
-// the part at the boundary when a space, a tab, a CR or "--" follows it,
-// and then fail on the rest of the line. Kept, such a line would make the
-// rewritten message read differently there (parts after it unseen, the zip
-// among them), so the rewrite refuses the message as malformed.
-func (s *partScanner) ambiguous(line []byte) bool {
+// ambiguity returns ErrMalformed for a line that is not a delimiter here
+// but is one to readers built on Go's mime/multipart, go-message's among
+// them: they end the part at the boundary when a space, a tab, a CR or
+// "--" follows it, and then fail on the rest of the line. Kept, such a
+// line would make the rewritten message read differently there (parts
+// after it unseen, the zip among them), so the rewrite refuses it.
+func (s *partScanner) ambiguity(line []byte) error {
 	if !bytes.HasPrefix(line, s.dash) {
-		return false
+		return nil
 	}
 	rest := line[len(s.dash):]
-	return bytes.HasPrefix(rest, []byte("--")) || len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r')
+	if bytes.HasPrefix(rest, []byte("--")) || len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r') {
+		return fmt.Errorf("%w: line %.40q could be read as a delimiter", ErrMalformed, line)
+	}
+	return nil
 }
 
 // splitEOL splits a trailing "\r\n" or "\n" off a line.

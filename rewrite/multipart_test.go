@@ -32,8 +32,8 @@ func (s *partScanner) refRead(p []byte) (int, error) {
 				}
 				return 0, io.EOF
 			}
-			if s.ambiguous(line) {
-				return 0, fmt.Errorf("%w: line %.40q could be read as a delimiter", ErrMalformed, line)
+			if err := s.ambiguity(line); err != nil {
+				return 0, err
 			}
 		}
 		s.buf = append(s.buf[:0], s.eol...)

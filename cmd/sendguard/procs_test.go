@@ -12,7 +12,7 @@ import (
 
 // defaultProcs is the runtime's GOMAXPROCS default for this machine (CPU
 // affinity and cgroup quota included), which a child process shares.
-func defaultProcs(t *testing.T) int {
+func defaultProcs() int {
 	old := runtime.GOMAXPROCS(0)
 	runtime.SetDefaultGOMAXPROCS()
 	d := runtime.GOMAXPROCS(0)
@@ -25,7 +25,7 @@ func defaultProcs(t *testing.T) int {
 func TestSetProcs(t *testing.T) {
 	old := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(old)
-	d := defaultProcs(t)
+	d := defaultProcs()
 	noEnv := func(string) string { return "" }
 	for i := 0; i < 2; i++ {
 		if n := setProcs(noEnv); n != procsPerCore*d || runtime.GOMAXPROCS(0) != n {
@@ -58,7 +58,7 @@ func TestServeProcs(t *testing.T) {
 		env  []string
 		want int
 	}{
-		{base, procsPerCore * defaultProcs(t)},
+		{base, procsPerCore * defaultProcs()},
 		{append(base[:len(base):len(base)], "GOMAXPROCS=3"), 3},
 	} {
 		in := newInstance(t, "", "")

@@ -12,43 +12,34 @@ import "bytes"
 const HeadLen = 16
 
 var magics = []struct {
-	prefix string
 	off    int
+	prefix string
 	typ    string
+	more   func(head []byte) bool // what must follow the prefix, if anything
 }{
-	{"PK\x03\x04", 0, "application/zip"},
-	{"%PDF-", 0, "application/pdf"},
-	{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "application/x-ole-storage"},
-	{"7z\xbc\xaf\x27\x1c", 0, "application/x-7z-compressed"},
-	{"Rar!\x1a\x07", 0, "application/vnd.rar"},
-	{"\x1f\x8b\x08", 0, "application/gzip"},
-	{"\xfd7zXZ\x00", 0, "application/x-xz"},
-	{"BZh", 0, "application/x-bzip2"}, // and a digit, then the block magic: see Type
-	{"-lh", 2, "application/x-lzh-compressed"},
+	{0, "PK\x03\x04", "application/zip", nil},
+	{0, "%PDF-", "application/pdf", nil},
+	{0, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage", nil},
+	{0, "7z\xbc\xaf\x27\x1c", "application/x-7z-compressed", nil},
+	{0, "Rar!\x1a\x07", "application/vnd.rar", nil},
+	{0, "\x1f\x8b\x08", "application/gzip", nil},
+	{0, "\xfd7zXZ\x00", "application/x-xz", nil},
+	// "BZh" starts words too: the level digit and the block magic (the
+	// digits of pi) must follow.
+	{0, "BZh", "application/x-bzip2", func(h []byte) bool {
+		return len(h) >= 10 && h[3] >= '1' && h[3] <= '9' && string(h[4:10]) == "\x31\x41\x59\x26\x53\x59"
+	}},
+	// "-lh5-" and kin after the header's size and checksum bytes.
+	{2, "-lh", "application/x-lzh-compressed", func(h []byte) bool { return len(h) >= 7 && h[6] == '-' }},
 }
 
 // Type returns the media type of the file head begins, or "" when it
 // begins as none of them.
 func Type(head []byte) string {
 	for _, m := range magics {
-		if len(head) < m.off || !bytes.HasPrefix(head[m.off:], []byte(m.prefix)) {
-			continue
+		if len(head) >= m.off && bytes.HasPrefix(head[m.off:], []byte(m.prefix)) && (m.more == nil || m.more(head)) {
+			return m.typ
 		}
-		switch m.typ {
-		case "application/x-bzip2":
-			// "BZh" starts words too: the level digit and the block
-			// magic (the digits of pi) must follow.
-			if len(head) < 10 || head[3] < '1' || head[3] > '9' || string(head[4:10]) != "\x31\x41\x59\x26\x53\x59" {
-				continue
-			}
-		case "application/x-lzh-compressed":
-			// "-lh5-" and kin at offset 2, after the header size and
-			// checksum bytes.
-			if len(head) < 7 || head[6] != '-' {
-				continue
-			}
-		}
-		return m.typ
 	}
 	return ""
 }
