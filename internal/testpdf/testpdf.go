@@ -44,6 +44,47 @@ func WithContent(stream []byte, filter string) []byte {
 	return b.Bytes()
 }
 
+// WithImage builds a one-page PDF with one line of text and, to make it
+// large, an image XObject of the given pixels (8-bit gray, unfiltered),
+// the shape of a scanned or illustrated report. A text extractor reads the
+// line and never decodes the image.
+func WithImage(text string, pixels []byte) []byte {
+	side := 1
+	for side*side < len(pixels) {
+		side++
+	}
+	pixels = append(pixels, make([]byte, side*side-len(pixels))...)
+	content := fmt.Sprintf("BT /F1 12 Tf 72 720 Td (%s) Tj ET q 200 0 0 200 72 400 cm /Im1 Do Q", text)
+	var b bytes.Buffer
+	var offs []int
+	obj := func(body string, stream []byte) {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s", len(offs), body)
+		if stream != nil {
+			b.WriteString("\nstream\n")
+			b.Write(stream)
+			b.WriteString("\nendstream")
+		}
+		b.WriteString("\nendobj\n")
+	}
+	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", nil)
+	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "+
+		"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>", nil)
+	obj(fmt.Sprintf("<< /Length %d >>", len(content)), []byte(content))
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", nil)
+	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "+
+		"/BitsPerComponent 8 /Length %d >>", side, side, len(pixels)), pixels)
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return b.Bytes()
+}
+
 // BombInflated is how many bytes Bomb's content stream inflates to.
 const BombInflated = bombChunks * (1 << 20 / 7 * 7)
 

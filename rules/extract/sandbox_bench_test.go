@@ -8,12 +8,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sendguard/sendguard/internal/testpdf"
 	"github.com/sendguard/sendguard/rules/extract/worker"
 )
 
@@ -48,6 +50,7 @@ func BenchmarkPDFIsolated(b *testing.B) {
 		for _, c := range benchPDFs(b) {
 			b.Run(k.name+"/"+c.name, func(b *testing.B) {
 				bud := benchBudget()
+				bud.MaxIn = int64(len(c.data)) // as the gateway sends it
 				b.SetBytes(int64(len(c.data)))
 				benchRuns(b, func() {
 					a, err := sb.run(context.Background(), "pdf", bytes.NewReader(c.data), bud)
@@ -67,6 +70,7 @@ func BenchmarkWorkerStart(b *testing.B) {
 		sb := k.sandbox(1)
 		b.Run(k.name, func(b *testing.B) {
 			bud := benchBudget()
+			bud.MaxIn = int64(len("not a pdf"))
 			benchRuns(b, func() {
 				a, err := sb.run(context.Background(), "pdf", strings.NewReader("not a pdf"), bud)
 				if err != nil || a.Status != statusError {
@@ -117,8 +121,10 @@ type benchPDF struct {
 	data []byte
 }
 
-// benchPDFs: the Japanese fixture (CID fonts, one page) and a text-heavy
-// page of 20,000 lines (≈300 KB of text).
+// benchPDFs: the Japanese fixture (CID fonts, one page), a text-heavy
+// page of 20,000 lines (≈300 KB of text), and a report of one line with
+// an 8 MB picture (random pixels, as the load tool's corpus makes them):
+// little to parse, much to read.
 func benchPDFs(b *testing.B) []benchPDF {
 	var content strings.Builder
 	content.WriteString("BT /F1 10 Tf 12 TL\n")
@@ -130,8 +136,11 @@ func benchPDFs(b *testing.B) []benchPDF {
 	zw := zlib.NewWriter(&z)
 	io.WriteString(zw, content.String())
 	zw.Close()
+	pixels := make([]byte, 8<<20)
+	rand.NewChaCha8([32]byte{1}).Read(pixels)
 	return []benchPDF{
 		{"ja-fixture", fixtureAttachment(b, "pdf-ja.eml", "住民票.pdf")},
 		{"20k-lines", pdfWithContent(z.Bytes(), "FlateDecode")},
+		{"8MB-image", testpdf.WithImage("Monthly report No. 1001", pixels)},
 	}
 }

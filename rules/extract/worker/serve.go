@@ -35,8 +35,8 @@ func Serve(mode, spec string, in io.Reader, out io.Writer) int {
 	if err := confine(b); err != nil {
 		return ExitBadRequest
 	}
-	data, err := io.ReadAll(io.LimitReader(in, b.MaxIn+1))
-	if err != nil || int64(len(data)) > b.MaxIn {
+	data, err := readInput(in, b.MaxIn)
+	if err != nil {
 		return ExitBadRequest
 	}
 	a := func() (a Answer) {

@@ -1,0 +1,52 @@
+package worker
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"testing/iotest"
+)
+
+func TestReadInput(t *testing.T) {
+	data := make([]byte, 3<<20)
+	rand.NewChaCha8([32]byte{7}).Read(data)
+	for _, n := range []int{0, 1, 4096, hugeInput - 2, hugeInput, 1 << 20, 3 << 20} {
+		in := data[:n]
+		for name, r := range map[string]io.Reader{
+			"whole":   bytes.NewReader(in),
+			"onebyte": iotest.OneByteReader(bytes.NewReader(in[:min(n, 8192)])),
+			"half":    iotest.HalfReader(bytes.NewReader(in)),
+		} {
+			want := in
+			if name == "onebyte" {
+				want = in[:min(n, 8192)]
+			}
+			got, err := readInput(r, int64(len(want)))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%d bytes, %s: %d bytes back, %v", n, name, len(got), err)
+			}
+			if cap(got) != len(got) {
+				t.Fatalf("%d bytes, %s: capacity %d past the input", n, name, cap(got))
+			}
+		}
+		// a larger budget than the input, as an older parent sent it
+		if got, err := readInput(bytes.NewReader(in), int64(n)+12345); err != nil || !bytes.Equal(got, in) {
+			t.Fatalf("%d bytes under a larger budget: %d back, %v", n, len(got), err)
+		}
+		// one byte more than the budget is refused, not cut
+		if n > 0 {
+			if _, err := readInput(bytes.NewReader(in), int64(n-1)); !errors.Is(err, errInputTooLarge) {
+				t.Fatalf("%d bytes under a budget of %d: %v", n, n-1, err)
+			}
+		}
+	}
+	boom := errors.New("pipe broke")
+	if _, err := readInput(iotest.ErrReader(boom), 10); !errors.Is(err, boom) {
+		t.Fatalf("read error: %v", err)
+	}
+	if _, err := readInput(iotest.TimeoutReader(bytes.NewReader(data[:hugeInput*2])), hugeInput*2); err == nil {
+		t.Fatal("a read that fails midway was accepted")
+	}
+}
