@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +198,17 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("no CPU measured for class %s", class(c))
 		}
 	}
+	// latency by kind: every accepted message counted once, under its kind
+	byKind := 0
+	for k, d := range rep.sendguard.send.byKind {
+		byKind += len(d)
+		if !strings.Contains(out.String(), fmt.Sprintf("| accept latency p99 (ms), %s |", k)) {
+			t.Errorf("no p99 row for %q", k)
+		}
+	}
+	if byKind != rep.sendguard.send.accepted || len(rep.sendguard.send.byKind["plain text"]) == 0 {
+		t.Errorf("latency by kind: %d of %d accepted messages, kinds %v", byKind, rep.sendguard.send.accepted, slices.Collect(maps.Keys(rep.sendguard.send.byKind)))
+	}
 	if !strings.Contains(out.String(), "| completed msg/s") || !strings.Contains(out.String(), "| machine CPU per message") || rep.rss <= 0 {
 		t.Errorf("report incomplete:\n%s", out.String())
 	}
@@ -237,6 +251,9 @@ func TestCorpusAttachKind(t *testing.T) {
 			}
 			if it.class == classEncrypt && !bytes.Contains(b, []byte("Content-Type: "+suffix)) {
 				t.Errorf("%s: encrypt-class message %d has no %s attachment", kind, i, suffix)
+			}
+			if it.class == classEncrypt && it.kind != kind {
+				t.Errorf("%s: encrypt-class message %d counted as %q", kind, i, it.kind)
 			}
 		}
 	}

@@ -47,6 +47,7 @@ type item struct {
 	rcpts []string
 	path  string
 	size  int64
+	kind  string // what the message carries, for latency by kind: "text", an attachment's extension, "customer csv"
 }
 
 type corpusSpec struct {
@@ -170,6 +171,7 @@ func genItem(dir string, i int, c class, sp corpusSpec, rng *rand.Rand) (item, e
 			}
 		}
 		writeTextPart(&b, text, jis, true)
+		it.kind = "text"
 	case classEncrypt:
 		target := logUniform(rng, sp.minSize, sp.maxSize)
 		name, ctype, data, err := genAttachment(rng, target, i, sp.attach)
@@ -177,14 +179,17 @@ func genItem(dir string, i int, c class, sp corpusSpec, rng *rand.Rand) (item, e
 			return it, err
 		}
 		writeMultipart(&b, i, text, jis, name, ctype, data)
+		it.kind = strings.TrimPrefix(filepath.Ext(name), ".")
 	case classHold:
 		if rng.IntN(2) == 0 {
 			// a customer list: 50+ records with personal data
 			name, data := customerCSV(rng, 60+rng.IntN(100))
 			writeMultipart(&b, i, text, jis, name, "text/csv", data)
+			it.kind = "customer csv"
 		} else {
 			text += "\n申請者のマイナンバー（個人番号）は " + myNumber(rng) + " です。\n"
 			writeTextPart(&b, text, jis, true)
+			it.kind = "text"
 		}
 	}
 	if err := os.WriteFile(it.path, b.Bytes(), 0o600); err != nil {

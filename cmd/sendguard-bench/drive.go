@@ -26,6 +26,7 @@ type sendResult struct {
 	rejected  int // 5xx on purpose (none expected from the default policy)
 	failed    []string
 	latencies []time.Duration // end of DATA to the final reply, accepted messages
+	byKind    map[string][]time.Duration
 	start     time.Time
 	end       time.Time // last reply
 }
@@ -34,7 +35,7 @@ type sendResult struct {
 // connection (RSET between messages) as an MTA does. It returns when every
 // item got a final reply or ctx ends.
 func drive(ctx context.Context, addr, phase string, items []item, sessions int) *sendResult {
-	res := &sendResult{start: time.Now()}
+	res := &sendResult{start: time.Now(), byKind: map[string][]time.Duration{}}
 	work := make(chan item)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -73,6 +74,8 @@ func drive(ctx context.Context, addr, phase string, items []item, sessions int) 
 				case err == nil:
 					res.accepted++
 					res.latencies = append(res.latencies, lat)
+					k := it.class.String() + " " + it.kind
+					res.byKind[k] = append(res.byKind[k], lat)
 				case errors.As(err, &se) && se.Code >= 500:
 					res.rejected++
 					res.failed = append(res.failed, fmt.Sprintf("%s: %v", msgID(phase, it.idx), err))

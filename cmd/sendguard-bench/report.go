@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 )
@@ -72,6 +73,18 @@ func (r *report) print(w io.Writer) {
 	}
 	latRow("accept latency p50 (ms, end of DATA to reply)", sp50, pfP50)
 	latRow("accept latency p99 (ms)", sp99, pfP99)
+	// Which messages make the tail: the same quantiles by class and what
+	// the message carries.
+	kinds := slices.Sorted(maps.Keys(sg.send.byKind))
+	for _, k := range kinds {
+		d := sg.send.byKind[k]
+		var pd []time.Duration
+		if pf != nil {
+			pd = pf.send.byKind[k]
+		}
+		latRow(fmt.Sprintf("accept latency p50 (ms), %s: %d messages", k, len(d)), quantile(d, 0.5), quantile(pd, 0.5))
+		latRow(fmt.Sprintf("accept latency p99 (ms), %s", k), quantile(d, 0.99), quantile(pd, 0.99))
+	}
 	pfDeliv := "-"
 	if pf != nil {
 		pfDeliv = fmt.Sprintf("%d/%d", pf.delivered, pf.expected)
