@@ -22,10 +22,13 @@ type Extraction struct {
 	// else sendguard itself re-executed; "self" is always the latter; an
 	// absolute path names the program.
 	Worker string `yaml:"worker"`
+	// SpareWorkers is how many workers wait started ahead of the next PDF
+	// (its start off the sender's wait); 0 starts each for its file.
+	SpareWorkers int `yaml:"spare_workers"`
 }
 
 func defaultExtraction() Extraction {
-	return Extraction{PDFTimeout: 15 * time.Second, PDFCPU: 10 * time.Second, PDFMemoryMB: 1024}
+	return Extraction{PDFTimeout: 15 * time.Second, PDFCPU: 10 * time.Second, PDFMemoryMB: 1024, SpareWorkers: 1}
 }
 
 func (v *validator) checkExtraction(e *Extraction) {
@@ -40,6 +43,9 @@ func (v *validator) checkExtraction(e *Extraction) {
 	}
 	if e.MaxConcurrent < 0 || e.MaxConcurrent > 1024 {
 		v.add("extraction.max_concurrent", "must be between 0 (one per CPU) and 1024")
+	}
+	if e.SpareWorkers < 0 || e.SpareWorkers > 64 {
+		v.add("extraction.spare_workers", "must be between 0 and 64")
 	}
 	if e.Worker != "" && e.Worker != "self" && !filepath.IsAbs(e.Worker) {
 		v.add("extraction.worker", `must be "self" or an absolute path`)

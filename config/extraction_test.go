@@ -11,7 +11,7 @@ func TestExtractionDefaultsAndValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := c.Extraction; e.PDFCPU != 4*time.Second || e.PDFTimeout != 15*time.Second || e.PDFMemoryMB != 1024 || e.MaxConcurrent != 0 {
+	if e := c.Extraction; e.PDFCPU != 4*time.Second || e.PDFTimeout != 15*time.Second || e.PDFMemoryMB != 1024 || e.MaxConcurrent != 0 || e.SpareWorkers != 1 {
 		t.Fatalf("extraction = %+v", e)
 	}
 	_, err = Parse("t.yaml", []byte(`extraction:
@@ -20,12 +20,13 @@ func TestExtractionDefaultsAndValidation(t *testing.T) {
   pdf_memory_mb: 8
   max_concurrent: -1
   worker: bin/sendguard-extract
+  spare_workers: 65
 `))
 	if err == nil {
 		t.Fatal("accepted bad extraction budgets")
 	}
 	for _, want := range []string{"line 2: extraction.pdf_timeout", "line 3: extraction.pdf_cpu",
-		"line 4: extraction.pdf_memory_mb", "line 5: extraction.max_concurrent", "line 6: extraction.worker"} {
+		"line 4: extraction.pdf_memory_mb", "line 5: extraction.max_concurrent", "line 6: extraction.worker", "line 7: extraction.spare_workers"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

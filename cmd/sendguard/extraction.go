@@ -27,6 +27,7 @@ func extractionLimits(e config.Extraction) (extract.Limits, error) {
 	}
 	lim.Sandbox = extract.NewSandbox(e.MaxConcurrent)
 	lim.Sandbox.SetProgram(prog)
+	lim.Sandbox.SetSpares(e.SpareWorkers)
 	return lim, nil
 }
 

@@ -15,6 +15,15 @@ func TestExtractionLimitsFromConfig(t *testing.T) {
 	if err != nil || lim.PDFTimeout != 7*time.Second || lim.PDFCPU != 3*time.Second || lim.PDFMemory != 256<<20 || lim.Sandbox == nil {
 		t.Fatalf("limits = %+v", lim)
 	}
+	if lim.Sandbox.SparesWanted() != 0 {
+		t.Fatalf("spares %d, want none", lim.Sandbox.SparesWanted())
+	}
+	if two, err := extractionLimits(config.Extraction{SpareWorkers: 2}); err != nil || two.Sandbox.SparesWanted() != 2 {
+		t.Fatalf("spare_workers: 2 gave %d spares (%v)", two.Sandbox.SparesWanted(), err)
+	}
+	if d := config.Defaults().Extraction.SpareWorkers; d != 1 {
+		t.Fatalf("spare_workers defaults to %d, want 1", d)
+	}
 	// an unset section keeps extract's defaults
 	def := extract.DefaultLimits()
 	zero, err := extractionLimits(config.Extraction{})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -135,6 +134,12 @@ type Sandbox struct {
 	// lastPID is the last child started, for tests: a child that dies at
 	// once (a memory budget) can be gone before anyone sees it in /proc.
 	lastPID atomic.Int64
+
+	// spare workers started ahead (spare.go)
+	spares   int
+	spareMu  sync.Mutex
+	idle     []*child
+	starting int
 }
 
 // NewSandbox returns a Sandbox running at most maxConcurrent workers
@@ -231,41 +236,30 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b worker.B
 	defer cancel()
 	out := &capBuffer{max: int(b.MaxText) + worker.AnswerHeader + 1024}
 	errOut := &capBuffer{max: 4 << 10, quiet: true}
-	cmd := &exec.Cmd{
-		Path:        exe,
-		Args:        []string{"sendguard-extract-" + mode},
-		Env:         []string{worker.Env + "=" + mode, worker.BudgetEnv + "=" + b.Encode(), "GOMAXPROCS=1", "GOTRACEBACK=single"},
-		Dir:         "/",
-		Stdin:       in,
-		Stdout:      out,
-		Stderr:      errOut,
-		SysProcAttr: workerProcAttr(),
-		// pipes left open by a stray grandchild cannot hold Wait
-		WaitDelay: time.Second,
+	c := s.takeSpare(exe, mode)
+	if c != nil {
+		c.hand(in, b, out, errOut)
+	} else {
+		var err error
+		if c, err = startChild(exe, mode, b.Encode(), in, out, errOut); err != nil {
+			return nil, fmt.Errorf("start extraction worker: %w", err)
+		}
 	}
-	// PR_SET_PDEATHSIG fires when the forking thread exits: keep it until
-	// the child is reaped.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start extraction worker: %w", err)
-	}
+	s.refill(exe, mode)
 	s.running.Add(1)
 	defer s.running.Add(-1)
-	s.lastPID.Store(int64(cmd.Process.Pid))
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	s.lastPID.Store(int64(c.cmd.Process.Pid))
 	var werr error
 	killed := false
 	select {
-	case werr = <-waited:
+	case werr = <-c.waited:
 	case <-wctx.Done():
 		// the group, not just the child: nothing it started survives
-		killGroup(cmd.Process.Pid)
+		killGroup(c.cmd.Process.Pid)
 		killed = true
-		werr = <-waited
+		werr = <-c.waited
 	}
-	st := cmd.ProcessState
+	st := c.cmd.ProcessState
 	switch {
 	case killed && errors.Is(ctx.Err(), context.Canceled):
 		return nil, &stopError{reasonCancelled}

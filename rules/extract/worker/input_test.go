@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -48,5 +49,22 @@ func TestReadInput(t *testing.T) {
 	}
 	if _, err := readInput(iotest.TimeoutReader(bytes.NewReader(data[:hugeInput*2])), hugeInput*2); err == nil {
 		t.Fatal("a read that fails midway was accepted")
+	}
+}
+
+// A spare worker's request refused before the worker confines itself
+// (which, in this process, would confine the test binary): the requests
+// it serves run in real workers, in rules/extract's spare tests.
+func TestServeBudgetOnStdinRefused(t *testing.T) {
+	for _, tc := range []struct{ name, in string }{
+		{"no line", "not a pdf"},
+		{"empty", ""},
+		{"bad budget", "cpu=1\nnot a pdf"},
+		{"line too long", strings.Repeat("x", maxBudgetLine+1) + "\nnot a pdf"},
+	} {
+		var out bytes.Buffer
+		if code := Serve("pdf", BudgetOnStdin, strings.NewReader(tc.in), &out); code != ExitBadRequest || out.Len() != 0 {
+			t.Errorf("%s: exit %d, %d bytes out; want %d and none", tc.name, code, out.Len(), ExitBadRequest)
+		}
 	}
 }

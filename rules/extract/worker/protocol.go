@@ -1,6 +1,7 @@
 // Package worker is the child side of rules/extract's sandbox and the
 // protocol both sides speak: the request (the file on stdin, the budget in
-// the environment), the answer on stdout, the confinement a worker applies
+// the environment or, for a worker started ahead, on stdin before the
+// file), the answer on stdout, the confinement a worker applies
 // to itself, and the PDF text extraction it runs.
 //
 // It imports only the standard library and the PDF reader, so that the
@@ -23,8 +24,17 @@ import (
 // set is a worker: it serves one request and exits.
 const (
 	Env       = "SENDGUARD_EXTRACT_WORKER" // the mode ("pdf")
-	BudgetEnv = "SENDGUARD_EXTRACT_BUDGET" // Budget.Encode
+	BudgetEnv = "SENDGUARD_EXTRACT_BUDGET" // Budget.Encode, or BudgetOnStdin
 )
+
+// BudgetOnStdin in BudgetEnv starts a worker ahead of its file (a spare):
+// the budget comes as the first line of stdin, Encode's form and a
+// newline, before the file. The worker confines itself once it has the
+// budget, as a worker started for its file does at once.
+const BudgetOnStdin = "stdin"
+
+// maxBudgetLine bounds that line.
+const maxBudgetLine = 256
 
 // Budget is what one worker may use.
 type Budget struct {

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +23,12 @@ func Main() (code int, ok bool) {
 // Serve is the child side of the sandbox: confine, read the file, run the
 // parser of mode, answer. It returns the process exit code.
 func Serve(mode, spec string, in io.Reader, out io.Writer) int {
+	if spec == BudgetOnStdin {
+		var err error
+		if spec, in, err = budgetLine(in); err != nil {
+			return ExitBadRequest
+		}
+	}
 	b, err := ParseBudget(spec)
 	if err != nil {
 		return ExitBadRequest
@@ -51,6 +59,21 @@ func Serve(mode, spec string, in io.Reader, out io.Writer) int {
 		return ExitBadRequest
 	}
 	return 0
+}
+
+// budgetLine reads the budget a spare worker gets first on stdin, and
+// returns the rest of stdin, the file (through the same buffer: large
+// reads go past it straight to the pipe).
+func budgetLine(in io.Reader) (string, io.Reader, error) {
+	br := bufio.NewReaderSize(in, 4096)
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return "", nil, err
+	}
+	if len(line) > maxBudgetLine+1 {
+		return "", nil, errors.New("budget line too long")
+	}
+	return string(line[:len(line)-1]), br, nil
 }
 
 // shortErr is an error message cut for a reason line (as rules/extract
