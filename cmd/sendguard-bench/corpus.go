@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
+
+	"github.com/sendguard/sendguard/internal/testpdf"
 )
 
 // class is what the embedded default policy does with a corpus message.
@@ -488,50 +490,14 @@ func packWithPicture(rng *rand.Rand, files [][2]string, picName string, size int
 }
 
 // reportPDF is a one-page PDF with a text line and, for size, an image
-// XObject of incompressible gray pixels. Offsets in the xref are exact.
+// XObject of incompressible gray pixels (testpdf.WithImage).
 func reportPDF(rng *rand.Rand, size int64, i int) []byte {
 	text := fmt.Sprintf("Monthly report No. %d - sales summary and delivery schedule", 1000+i)
-	content := fmt.Sprintf("BT /F1 12 Tf 72 720 Td (%s) Tj ET", text)
-	side := int64(math.Sqrt(float64(max(size-1200, 1))))
-	pixels := side * side
 	if size < 4096 {
-		side, pixels = 0, 0
+		return testpdf.WithContent([]byte(fmt.Sprintf("BT /F1 12 Tf 72 720 Td (%s) Tj ET", text)), "")
 	}
-	if side > 0 {
-		content += " q 200 0 0 200 72 400 cm /Im1 Do Q"
-	}
-	var b bytes.Buffer
-	var offs []int
-	obj := func(body string, stream []byte) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s", len(offs), body)
-		if stream != nil {
-			b.WriteString("\nstream\n")
-			b.Write(stream)
-			b.WriteString("\nendstream")
-		}
-		b.WriteString("\nendobj\n")
-	}
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
-	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", nil)
-	res := "/Font << /F1 5 0 R >>"
-	if side > 0 {
-		res += " /XObject << /Im1 6 0 R >>"
-	}
-	obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << %s >> >>", res), nil)
-	obj(fmt.Sprintf("<< /Length %d >>", len(content)), []byte(content))
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", nil)
-	if side > 0 {
-		obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>", side, side, pixels), picture(rng, pixels))
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
+	side := int64(math.Sqrt(float64(max(size-1200, 1))))
+	return testpdf.WithImage(text, picture(rng, side*side))
 }
 
 // openItem returns the message with a Message-ID for this send prepended.

@@ -95,16 +95,19 @@ func TestPDFBombStoppedByBudget(t *testing.T) {
 	forEachWorker(t, func(t *testing.T, k workerKind) { testPDFBombStoppedByBudget(t, k, mail) })
 }
 
+// budgetCases stop the PDF bomb by each budget in turn.
+var budgetCases = []struct {
+	name   string
+	lim    Limits
+	reason string
+}{
+	{"cpu", Limits{PDFTimeout: 20 * time.Second, PDFCPU: time.Second}, "PDF text extraction exceeded its CPU budget"},
+	{"wall", Limits{PDFTimeout: 1500 * time.Millisecond, PDFCPU: 20 * time.Second}, "PDF text extraction exceeded its time budget"},
+	{"memory", Limits{PDFTimeout: 60 * time.Second, PDFCPU: 60 * time.Second, PDFMemory: 32 << 20}, "PDF text extraction exceeded its memory budget"},
+}
+
 func testPDFBombStoppedByBudget(t *testing.T, k workerKind, mail []byte) {
-	for _, tc := range []struct {
-		name   string
-		lim    Limits
-		reason string
-	}{
-		{"cpu", Limits{PDFTimeout: 20 * time.Second, PDFCPU: time.Second}, "PDF text extraction exceeded its CPU budget"},
-		{"wall", Limits{PDFTimeout: 1500 * time.Millisecond, PDFCPU: 20 * time.Second}, "PDF text extraction exceeded its time budget"},
-		{"memory", Limits{PDFTimeout: 60 * time.Second, PDFCPU: 60 * time.Second, PDFMemory: 32 << 20}, "PDF text extraction exceeded its memory budget"},
-	} {
+	for _, tc := range budgetCases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "memory" && raceEnabled && k.program == "" {
 				t.Skip("the race detector's shadow memory defeats a small address-space budget")

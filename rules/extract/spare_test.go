@@ -65,15 +65,7 @@ func TestSpareWorkers(t *testing.T) {
 			t.Fatalf("spare %d still alive after its file: a spare serves one file", spare)
 		}
 		// budgets bind a spare as they bind a worker started for its file
-		for _, tc := range []struct {
-			name   string
-			lim    Limits
-			reason string
-		}{
-			{"cpu", Limits{PDFTimeout: 20 * time.Second, PDFCPU: time.Second}, "PDF text extraction exceeded its CPU budget"},
-			{"wall", Limits{PDFTimeout: 1500 * time.Millisecond, PDFCPU: 20 * time.Second}, "PDF text extraction exceeded its time budget"},
-			{"memory", Limits{PDFTimeout: 60 * time.Second, PDFCPU: 60 * time.Second, PDFMemory: 32 << 20}, "PDF text extraction exceeded its memory budget"},
-		} {
+		for _, tc := range budgetCases {
 			if tc.name == "memory" && raceEnabled && k.program == "" {
 				continue // the race detector's shadow memory defeats a small address-space budget
 			}
