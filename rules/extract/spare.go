@@ -15,10 +15,11 @@ import (
 // the message's sender waits: on a virtual machine where a page fault costs
 // tens of microseconds, starting the dedicated program takes about 8 ms of
 // CPU, and much more wall time on a busy machine. A Sandbox can keep spare
-// workers started ahead (SetSpares): each waits on stdin, unconfined but
+// workers started ahead (SetSpares): each sets the limits that need no
+// budget (no core, no file written, 32 descriptors) and waits on stdin,
 // idle, until a file comes; it then reads the budget as the first line of
-// stdin (worker.BudgetOnStdin), confines itself and serves that one file
-// exactly as a worker started for it would. A spare is still one process
+// stdin (worker.BudgetOnStdin), sets the CPU and memory limits and serves
+// that one file exactly as a worker started for it would. A spare is still one process
 // per file, never reused; it only starts earlier. One left idle for
 // spareIdle is retired (its stdin closed, it exits), so that an upgraded
 // worker program is picked up and an idle gateway keeps no children.

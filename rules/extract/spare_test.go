@@ -30,7 +30,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// A spare worker is started ahead, waits unconfined and idle, serves
+// A spare worker is started ahead, waits idle with only the limits that
+// need no budget, serves
 // exactly one file under that file's budget, is replaced, and is retired
 // when left idle.
 func TestSpareWorkers(t *testing.T) {
@@ -50,8 +51,14 @@ func TestSpareWorkers(t *testing.T) {
 		}
 		waitFor(t, "a spare", func() bool { return sb.Spares() == 1 })
 		spare := sparePIDs(sb)[0]
-		if limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", spare)); err != nil || bytes.Contains(limits, []byte("Max open files            32")) {
-			t.Fatalf("the waiting spare is confined already or gone (%v)", err)
+		// it waits with the limits that need no budget, not the budget's
+		var limits []byte
+		waitFor(t, "the spare's first limits", func() bool {
+			limits, _ = os.ReadFile(fmt.Sprintf("/proc/%d/limits", spare))
+			return bytes.Contains(limits, []byte("Max open files            32"))
+		})
+		if !bytes.Contains(limits, []byte("Max cpu time              unlimited")) {
+			t.Fatalf("the waiting spare has a CPU limit before its budget:\n%s", limits)
 		}
 		// the next file goes to that spare, which confines itself and answers alike
 		_, parts = walkBytes(t, ja, lim)

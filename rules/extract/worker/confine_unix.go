@@ -14,30 +14,32 @@ import (
 // confine applies the budget to the worker itself, before it reads input.
 // The hard limits cannot be raised again by an unprivileged process.
 func confine(b Budget) error {
-	cpu := uint64(CPUSeconds(b.CPU))
-	limits := []struct {
+	if err := confineTo(prepared{}, b); err != nil {
+		return err
+	}
+	_, err := prepare()
+	return err
+}
+
+// prepared is what a worker sets up before it knows its budget.
+type prepared struct{}
+
+// prepare sets what does not depend on the budget: no core dumps, no file
+// written, few descriptors, and the SIGXCPU handler. A spare worker does
+// this while it waits, so its file does not wait for it.
+func prepare() (prepared, error) {
+	for _, l := range []struct {
 		res      int
 		cur, max uint64
 	}{
-		{syscall.RLIMIT_CPU, cpu, cpu + 1},
 		{syscall.RLIMIT_CORE, 0, 0},
 		{syscall.RLIMIT_FSIZE, 0, 0},
 		{syscall.RLIMIT_NOFILE, 32, 32},
-	}
-	if base := addressSpace(); base > 0 {
-		as := uint64(base + b.Memory)
-		limits = append(limits, struct {
-			res      int
-			cur, max uint64
-		}{syscall.RLIMIT_AS, as, as})
-	}
-	for _, l := range limits {
+	} {
 		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: l.cur, Max: l.max}); err != nil {
-			return err
+			return prepared{}, err
 		}
 	}
-	// collect hard before the address-space limit turns growth into a crash
-	debug.SetMemoryLimit(b.Memory * 3 / 4)
 	// SIGXCPU comes at the soft CPU limit: leave with a code the parent reads
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGXCPU)
@@ -45,6 +47,25 @@ func confine(b Budget) error {
 		<-c
 		os.Exit(ExitCPU)
 	}()
+	return prepared{}, nil
+}
+
+// confineTo applies the budget's own limits: CPU and memory.
+func confineTo(p prepared, b Budget) error {
+	cpu := uint64(CPUSeconds(b.CPU))
+	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: cpu, Max: cpu + 1}); err != nil {
+		return err
+	}
+	// the address space now, as the budget arrives: what the worker
+	// reserved while it waited is not the budget's
+	if base := addressSpace(); base > 0 {
+		as := uint64(base + b.Memory)
+		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: as, Max: as}); err != nil {
+			return err
+		}
+	}
+	// collect hard before the address-space limit turns growth into a crash
+	debug.SetMemoryLimit(b.Memory * 3 / 4)
 	return nil
 }
 
@@ -54,11 +75,19 @@ func confine(b Budget) error {
 // space at start (far more under the race detector), so the budget means
 // the same whichever program serves as the worker.
 func addressSpace() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
+	// read with plain system calls: os.ReadFile would start the runtime's
+	// poller (an epoll instance and an eventfd) for this one small read
+	fd, err := syscall.Open("/proc/self/statm", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0
 	}
-	f := bytes.Fields(b)
+	defer syscall.Close(fd)
+	var buf [128]byte
+	n, err := syscall.Read(fd, buf[:])
+	if err != nil || n <= 0 {
+		return 0
+	}
+	f := bytes.Fields(buf[:n])
 	if len(f) == 0 {
 		return 0
 	}

@@ -5,6 +5,9 @@ import (
 	"io"
 )
 
+// hugeInput is the smallest input read into huge pages (Linux).
+const hugeInput = 256 << 10
+
 // errInputTooLarge is input over the budget's MaxIn.
 var errInputTooLarge = errors.New("input over its budget")
 

@@ -2,9 +2,6 @@ package worker
 
 import "syscall"
 
-// hugeInput is the smallest input read into huge pages.
-const hugeInput = 256 << 10
-
 // inputBuffer is n bytes for the file. From hugeInput on, it is an
 // anonymous mapping in 2 MiB huge pages (madvise MADV_HUGEPAGE, which the
 // kernel's default transparent-huge-page mode "madvise" honours): the

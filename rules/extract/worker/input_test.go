@@ -52,19 +52,26 @@ func TestReadInput(t *testing.T) {
 	}
 }
 
-// A spare worker's request refused before the worker confines itself
-// (which, in this process, would confine the test binary): the requests
-// it serves run in real workers, in rules/extract's spare tests.
-func TestServeBudgetOnStdinRefused(t *testing.T) {
+// A spare worker's request: the budget line, then the file, read through
+// one buffer. (Serve itself, which confines the process it runs in, is
+// run in real workers by rules/extract's spare tests.)
+func TestBudgetLine(t *testing.T) {
+	b := Budget{CPU: 1e9, Memory: 1 << 30, MaxIn: 9, MaxText: 1000, Ratio: 100, Inflated: 1 << 20}
+	file := strings.Repeat("PDF bytes ", 1000)
+	spec, rest, err := budgetLine(iotest.HalfReader(strings.NewReader(b.Encode() + "\n" + file)))
+	if err != nil || spec != b.Encode() {
+		t.Fatalf("line %q, %v", spec, err)
+	}
+	if got, err := io.ReadAll(rest); err != nil || string(got) != file {
+		t.Fatalf("the file after the line: %d bytes, %v", len(got), err)
+	}
 	for _, tc := range []struct{ name, in string }{
 		{"no line", "not a pdf"},
 		{"empty", ""},
-		{"bad budget", "cpu=1\nnot a pdf"},
 		{"line too long", strings.Repeat("x", maxBudgetLine+1) + "\nnot a pdf"},
 	} {
-		var out bytes.Buffer
-		if code := Serve("pdf", BudgetOnStdin, strings.NewReader(tc.in), &out); code != ExitBadRequest || out.Len() != 0 {
-			t.Errorf("%s: exit %d, %d bytes out; want %d and none", tc.name, code, out.Len(), ExitBadRequest)
+		if _, _, err := budgetLine(strings.NewReader(tc.in)); err == nil {
+			t.Errorf("%s: accepted", tc.name)
 		}
 	}
 }

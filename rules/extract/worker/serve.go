@@ -23,16 +23,6 @@ func Main() (code int, ok bool) {
 // Serve is the child side of the sandbox: confine, read the file, run the
 // parser of mode, answer. It returns the process exit code.
 func Serve(mode, spec string, in io.Reader, out io.Writer) int {
-	if spec == BudgetOnStdin {
-		var err error
-		if spec, in, err = budgetLine(in); err != nil {
-			return ExitBadRequest
-		}
-	}
-	b, err := ParseBudget(spec)
-	if err != nil {
-		return ExitBadRequest
-	}
 	var work func([]byte, Budget) Answer
 	switch mode {
 	case "pdf":
@@ -40,8 +30,30 @@ func Serve(mode, spec string, in io.Reader, out io.Writer) int {
 	default:
 		return ExitBadRequest
 	}
-	if err := confine(b); err != nil {
-		return ExitBadRequest
+	var b Budget
+	if spec == BudgetOnStdin {
+		// a spare: what needs no budget now, then wait for the request
+		p, err := prepare()
+		if err != nil {
+			return ExitBadRequest
+		}
+		if spec, in, err = budgetLine(in); err != nil {
+			return ExitBadRequest
+		}
+		if b, err = ParseBudget(spec); err != nil {
+			return ExitBadRequest
+		}
+		if err := confineTo(p, b); err != nil {
+			return ExitBadRequest
+		}
+	} else {
+		var err error
+		if b, err = ParseBudget(spec); err != nil {
+			return ExitBadRequest
+		}
+		if err := confine(b); err != nil {
+			return ExitBadRequest
+		}
 	}
 	data, err := readInput(in, b.MaxIn)
 	if err != nil {
