@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sendguard/sendguard/gateway"
@@ -109,9 +110,24 @@ type limitConn struct {
 	mu       sync.Mutex
 	pool     *connLimiter // nil once released
 	released bool
+
+	// afterWrite, when set, runs once after the next write (or at Close):
+	// a DATA phase ends when its reply is written (session.Data).
+	afterWrite atomic.Pointer[func()]
+}
+
+func (c *limitConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if f := c.afterWrite.Swap(nil); f != nil {
+		(*f)()
+	}
+	return n, err
 }
 
 func (c *limitConn) Close() error {
+	if f := c.afterWrite.Swap(nil); f != nil {
+		defer (*f)()
+	}
 	c.mu.Lock()
 	if !c.released {
 		c.released = true

@@ -102,13 +102,28 @@ func (s *session) Data(r io.Reader) error {
 	if !s.srv.beginData() {
 		return errShuttingDown
 	}
-	defer s.srv.endData()
+	// The phase ends when its reply is written, which go-smtp does after
+	// Data returns: Shutdown closes every connection once the last phase
+	// has ended, and must not cut a 250 for a message already committed
+	// (the client would send it again).
+	ended := false
+	defer func() {
+		if !ended {
+			s.srv.endData()
+		}
+	}()
 	log := s.log.With("queue_id", tx.ID())
 	ir := &idleReader{r: r, conn: s.conn.Conn(), timeout: s.srv.cfg.SMTP.DataTimeout}
 	err := s.srv.receive(log, tx, s.info(), ir)
 	if errors.Is(err, errTimeout) {
 		// The rest of the body must never be read as commands.
 		s.conn.Conn().Close()
+		return err
+	}
+	if lc, _ := guardOf(s.conn.Conn()); lc != nil {
+		end := s.srv.endData
+		lc.afterWrite.Store(&end)
+		ended = true
 	}
 	return err
 }
