@@ -14,20 +14,16 @@ import (
 // confine applies the budget to the worker itself, before it reads input.
 // The hard limits cannot be raised again by an unprivileged process.
 func confine(b Budget) error {
-	if err := confineTo(prepared{}, b); err != nil {
+	if err := confineTo(b); err != nil {
 		return err
 	}
-	_, err := prepare()
-	return err
+	return prepare()
 }
-
-// prepared is what a worker sets up before it knows its budget.
-type prepared struct{}
 
 // prepare sets what does not depend on the budget: no core dumps, no file
 // written, few descriptors, and the SIGXCPU handler. A spare worker does
 // this while it waits, so its file does not wait for it.
-func prepare() (prepared, error) {
+func prepare() error {
 	for _, l := range []struct {
 		res      int
 		cur, max uint64
@@ -37,7 +33,7 @@ func prepare() (prepared, error) {
 		{syscall.RLIMIT_NOFILE, 32, 32},
 	} {
 		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: l.cur, Max: l.max}); err != nil {
-			return prepared{}, err
+			return err
 		}
 	}
 	// SIGXCPU comes at the soft CPU limit: leave with a code the parent reads
@@ -47,11 +43,11 @@ func prepare() (prepared, error) {
 		<-c
 		os.Exit(ExitCPU)
 	}()
-	return prepared{}, nil
+	return nil
 }
 
 // confineTo applies the budget's own limits: CPU and memory.
-func confineTo(p prepared, b Budget) error {
+func confineTo(b Budget) error {
 	cpu := uint64(CPUSeconds(b.CPU))
 	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: cpu, Max: cpu + 1}); err != nil {
 		return err

@@ -33,17 +33,17 @@ func Serve(mode, spec string, in io.Reader, out io.Writer) int {
 	var b Budget
 	if spec == BudgetOnStdin {
 		// a spare: what needs no budget now, then wait for the request
-		p, err := prepare()
-		if err != nil {
+		if err := prepare(); err != nil {
 			return ExitBadRequest
 		}
+		var err error
 		if spec, in, err = budgetLine(in); err != nil {
 			return ExitBadRequest
 		}
 		if b, err = ParseBudget(spec); err != nil {
 			return ExitBadRequest
 		}
-		if err := confineTo(p, b); err != nil {
+		if err := confineTo(b); err != nil {
 			return ExitBadRequest
 		}
 	} else {
