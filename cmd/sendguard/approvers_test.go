@@ -77,12 +77,14 @@ func TestApproversDeputyFromDirectory(t *testing.T) {
 	s := slapdtest.Start(t)
 	l, err := directory.NewLDAP(directory.Config{URL: s.URL, BindDN: slapdtest.BindDN, Password: slapdtest.Password,
 		BaseDN: slapdtest.BaseDN, GroupBaseDN: slapdtest.GroupDN, DeputyAttr: "secretary",
-		DialTimeout: time.Second, RequestTimeout: 2 * time.Second})
+		// generous: under go test -race ./... on two cores a lookup has
+		// taken over 2 s, and a timed-out lookup resolves to no deputy
+		DialTimeout: 10 * time.Second, RequestTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.Close)
-	dir := directory.New(l, directory.Options{Wait: 2 * time.Second, AbsentGroup: "不在",
+	dir := directory.New(l, directory.Options{Wait: 10 * time.Second, AbsentGroup: "不在",
 		Approvers: []string{"manager", "group"}, ApproverGroup: "cn=承認者,ou=groups,dc=example,dc=com"})
 	cfg := &config.Config{}
 	r := approverResolver{cfg: cfg, dir: dir, log: slog.New(slog.DiscardHandler)}
