@@ -209,6 +209,17 @@ func TestSmoke(t *testing.T) {
 	if byKind != rep.sendguard.send.accepted || len(rep.sendguard.send.byKind["plain text"]) == 0 {
 		t.Errorf("latency by kind: %d of %d accepted messages, kinds %v", byKind, rep.sendguard.send.accepted, slices.Collect(maps.Keys(rep.sendguard.send.byKind)))
 	}
+	// and by size: each accepted message in the bucket of its size
+	bySize := 0
+	for i, d := range rep.sendguard.send.bySize {
+		bySize += len(d)
+		if len(d) > 0 && !strings.Contains(out.String(), fmt.Sprintf("| accept latency p99 (ms), messages %s |", sizeBuckets[i].name)) {
+			t.Errorf("no p99 row for size %s", sizeBuckets[i].name)
+		}
+	}
+	if bySize != rep.sendguard.send.accepted || len(rep.sendguard.send.bySize[0]) == 0 {
+		t.Errorf("latency by size: %d of %d accepted messages", bySize, rep.sendguard.send.accepted)
+	}
 	if !strings.Contains(out.String(), "| completed msg/s") || !strings.Contains(out.String(), "| machine CPU per message") || rep.rss <= 0 {
 		t.Errorf("report incomplete:\n%s", out.String())
 	}
@@ -255,6 +266,17 @@ func TestCorpusAttachKind(t *testing.T) {
 			if it.class == classEncrypt && it.kind != kind {
 				t.Errorf("%s: encrypt-class message %d counted as %q", kind, i, it.kind)
 			}
+		}
+	}
+}
+
+func TestSizeBucket(t *testing.T) {
+	for _, c := range []struct {
+		size int64
+		want int
+	}{{0, 0}, {64 << 10, 0}, {64<<10 + 1, 1}, {1 << 20, 1}, {1<<20 + 1, 2}, {4 << 20, 2}, {4<<20 + 1, 3}, {10 << 20, 3}} {
+		if got := sizeBucket(c.size); got != c.want {
+			t.Errorf("sizeBucket(%d) = %d, want %d", c.size, got, c.want)
 		}
 	}
 }

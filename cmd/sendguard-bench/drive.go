@@ -27,6 +27,7 @@ type sendResult struct {
 	failed    []string
 	latencies []time.Duration // end of DATA to the final reply, accepted messages
 	byKind    map[string][]time.Duration
+	bySize    [numSizeBuckets][]time.Duration
 	start     time.Time
 	end       time.Time // last reply
 }
@@ -76,6 +77,8 @@ func drive(ctx context.Context, addr, phase string, items []item, sessions int) 
 					res.latencies = append(res.latencies, lat)
 					k := it.class.String() + " " + it.kind
 					res.byKind[k] = append(res.byKind[k], lat)
+					b := sizeBucket(it.size)
+					res.bySize[b] = append(res.bySize[b], lat)
 				case errors.As(err, &se) && se.Code >= 500:
 					res.rejected++
 					res.failed = append(res.failed, fmt.Sprintf("%s: %v", msgID(phase, it.idx), err))
@@ -104,6 +107,30 @@ feed:
 	close(work)
 	wg.Wait()
 	return res
+}
+
+// sizeBuckets bound the message sizes the report gives latency for: a
+// message's fsync and scan grow with its size, so the tail of a mixed
+// corpus is mostly its largest messages.
+var sizeBuckets = [numSizeBuckets]struct {
+	name string
+	max  int64 // inclusive upper bound
+}{
+	{"up to 64 KB", 64 << 10},
+	{"64 KB to 1 MB", 1 << 20},
+	{"1 to 4 MB", 4 << 20},
+	{"over 4 MB", 1<<63 - 1},
+}
+
+const numSizeBuckets = 4
+
+func sizeBucket(size int64) int {
+	for i, b := range sizeBuckets {
+		if size <= b.max {
+			return i
+		}
+	}
+	return len(sizeBuckets) - 1
 }
 
 func dial(addr string) (*smtp.Client, error) {

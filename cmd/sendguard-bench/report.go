@@ -85,6 +85,18 @@ func (r *report) print(w io.Writer) {
 		latRow(fmt.Sprintf("accept latency p50 (ms), %s: %d messages", k, len(d)), quantile(d, 0.5), quantile(pd, 0.5))
 		latRow(fmt.Sprintf("accept latency p99 (ms), %s", k), quantile(d, 0.99), quantile(pd, 0.99))
 	}
+	for i, b := range sizeBuckets {
+		d := sg.send.bySize[i]
+		if len(d) == 0 {
+			continue
+		}
+		var pd []time.Duration
+		if pf != nil {
+			pd = pf.send.bySize[i]
+		}
+		latRow(fmt.Sprintf("accept latency p50 (ms), messages %s: %d", b.name, len(d)), quantile(d, 0.5), quantile(pd, 0.5))
+		latRow(fmt.Sprintf("accept latency p99 (ms), messages %s", b.name), quantile(d, 0.99), quantile(pd, 0.99))
+	}
 	pfDeliv := "-"
 	if pf != nil {
 		pfDeliv = fmt.Sprintf("%d/%d", pf.delivered, pf.expected)
