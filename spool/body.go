@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"os"
+	"sync"
 
 	"github.com/sendguard/sendguard/internal/bufpool"
 )
@@ -179,21 +180,57 @@ func (b *BodyWriter) Commit() (string, error) {
 	if b.w == nil {
 		return "", fmt.Errorf("write spool file: %w", os.ErrClosed)
 	}
+	if err := b.flush(); err != nil {
+		return "", err
+	}
+	if err := b.syncClose(); err != nil {
+		return "", err
+	}
+	return b.sum(), nil
+}
+
+// CommitStart is Commit with the file's fsync on another goroutine: it
+// returns the SHA-256 once the bytes are written to the file (readable
+// through OpenBody, from the page cache), and wait returns the fsync's
+// error. The acceptance inspects a large message while its body goes to
+// the disk, instead of after. Until wait returns nil the body is not
+// durable; after an error (from CommitStart or wait) it is gone, as after
+// a failed Commit. wait must be called before the body is removed.
+func (b *BodyWriter) CommitStart() (sum string, wait func() error, err error) {
+	if b.mem != nil || b.w == nil {
+		sum, err := b.Commit()
+		return sum, func() error { return nil }, err
+	}
+	if err := b.flush(); err != nil {
+		return "", nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.syncClose() }()
+	return b.sum(), sync.OnceValue(func() error { return <-done }), nil
+}
+
+// flush writes out the buffered bytes and gives the buffer back.
+func (b *BodyWriter) flush() error {
 	err := b.w.Flush()
 	b.release()
 	if err != nil {
 		b.Abort()
-		return "", fmt.Errorf("write spool file: %w", err)
+		return fmt.Errorf("write spool file: %w", err)
 	}
+	return nil
+}
+
+// syncClose makes the flushed file durable and closes it.
+func (b *BodyWriter) syncClose() error {
 	if err := b.f.Sync(); err != nil {
 		b.Abort()
-		return "", fmt.Errorf("fsync spool file: %w", err)
+		return fmt.Errorf("fsync spool file: %w", err)
 	}
 	if err := b.f.Close(); err != nil {
 		os.Remove(b.path)
-		return "", fmt.Errorf("close spool file: %w", err)
+		return fmt.Errorf("close spool file: %w", err)
 	}
-	return b.sum(), nil
+	return nil
 }
 
 func (b *BodyWriter) sum() string {

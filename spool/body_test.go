@@ -3,6 +3,8 @@ package spool_test
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -147,5 +149,69 @@ func BenchmarkRemoveBodyBacklog(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		st.RemoveBody(ids[i])
+	}
+}
+
+// TestCommitStart: a received body is readable as soon as CommitStart
+// returns, with the SHA-256 Commit would give; wait reports the fsync, and
+// a body kept in memory (MaxInline) or a writer already closed behaves as
+// Commit does.
+func TestCommitStart(t *testing.T) {
+	st, err := spool.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, size := range []int{100, spool.MaxInline + 1, 3 << 20} {
+		data := make([]byte, size)
+		rand.Read(data)
+		id := spool.NewID()
+		bw, err := st.CreateMessage(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(data); off += 50000 {
+			bw.Write(data[off:min(off+50000, len(data))])
+		}
+		sum, wait, err := bw.CommitStart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sha256.Sum256(data); sum != hex.EncodeToString(want[:]) {
+			t.Errorf("%d bytes: sum %s", size, sum)
+		}
+		b, err := st.OpenBody(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(b)
+		b.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: read %d before the fsync ended: %v", size, len(got), err)
+		}
+		if err := wait(); err != nil {
+			t.Errorf("%d bytes: %v", size, err)
+		}
+		if err := wait(); err != nil {
+			t.Errorf("%d bytes, second wait: %v", size, err)
+		}
+		if inline := bw.Inline(); (size <= spool.MaxInline) != (inline != nil) {
+			t.Errorf("%d bytes: inline %d bytes", size, len(inline))
+		}
+		if size > spool.MaxInline {
+			if onDisk, err := os.ReadFile(st.BodyPath(id)); err != nil || !bytes.Equal(onDisk, data) {
+				t.Errorf("%d bytes: file has %d: %v", size, len(onDisk), err)
+			}
+		}
+	}
+
+	bw, err := st.Create(spool.NewID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write([]byte("x"))
+	bw.Abort()
+	if _, _, err := bw.CommitStart(); err == nil {
+		t.Error("CommitStart after Abort succeeded")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,5 +279,55 @@ func TestSizeBucket(t *testing.T) {
 		if got := sizeBucket(c.size); got != c.want {
 			t.Errorf("sizeBucket(%d) = %d, want %d", c.size, got, c.want)
 		}
+	}
+}
+
+// TestArrivals: offered arrivals are fixed by the seed, start at zero,
+// never go back, and average the asked rate.
+func TestArrivals(t *testing.T) {
+	if arrivals(10, 0, 1) != nil {
+		t.Fatal("rate 0 offers arrivals")
+	}
+	a, b := arrivals(20000, 250, 1), arrivals(20000, 250, 1)
+	if !slices.Equal(a, b) || slices.Equal(a, arrivals(20000, 250, 2)) {
+		t.Fatal("arrivals not fixed by the seed")
+	}
+	if a[0] != 0 || !slices.IsSorted(a) {
+		t.Fatal("arrivals not from zero in order")
+	}
+	if mean := a[len(a)-1].Seconds() / float64(len(a)-1); math.Abs(mean-1.0/250) > 0.05/250 {
+		t.Errorf("mean gap %.5fs, want %.5fs", mean, 1.0/250)
+	}
+}
+
+// TestDriveOffered drives the tool's own sink over loopback: at an offered
+// rate the phase lasts as long as the arrivals (not as long as the
+// sessions need), and a relay slower than the load shows as late messages.
+func TestDriveOffered(t *testing.T) {
+	sk, err := startSink("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.close()
+	items, err := genCorpus(t.TempDir(), corpusSpec{n: 40, seed: 5, minSize: 5 << 10, maxSize: 8 << 10, mix: [numClasses]float64{1, 0, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	at := arrivals(len(items), 100, 1) // about 0.4 s of arrivals
+	res := drive(ctx, sk.addr, "offered", items, 4, at)
+	if res.accepted != len(items) || len(res.failed) > 0 {
+		t.Fatalf("accepted %d of %d: %v", res.accepted, len(items), res.failed)
+	}
+	if took := res.end.Sub(res.start); took < at[len(at)-1] {
+		t.Errorf("phase took %v, before the last arrival at %v", took, at[len(at)-1])
+	}
+
+	// Every message offered at once to one session: all but the first wait.
+	res = drive(ctx, sk.addr, "burst", items, 1, make([]time.Duration, len(items)))
+	if res.accepted != len(items) || res.late < len(items)-2 || res.lateP99 <= 0 {
+		t.Errorf("burst on one session: accepted %d, late %d (p99 %v)", res.accepted, res.late, res.lateP99)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"sync"
@@ -28,14 +29,37 @@ type sendResult struct {
 	latencies []time.Duration // end of DATA to the final reply, accepted messages
 	byKind    map[string][]time.Duration
 	bySize    [numSizeBuckets][]time.Duration
-	start     time.Time
-	end       time.Time // last reply
+	// With offered arrivals: messages that found every session busy, and
+	// the p99 of how late they started (the relay fell behind the load).
+	late    int
+	lateP99 time.Duration
+	start   time.Time
+	end     time.Time // last reply
+}
+
+// arrivals returns n offsets from the start at which messages are offered
+// at a mean of rate per second, with exponential gaps (a Poisson process,
+// as independent senders make), or nil for rate 0.
+func arrivals(n int, rate float64, seed uint64) []time.Duration {
+	if rate <= 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xa771))
+	out := make([]time.Duration, n)
+	var t float64
+	for i := range out {
+		out[i] = time.Duration(t * float64(time.Second))
+		t += rng.ExpFloat64() / rate
+	}
+	return out
 }
 
 // drive sends items over sessions parallel SMTP sessions, each reusing its
-// connection (RSET between messages) as an MTA does. It returns when every
-// item got a final reply or ctx ends.
-func drive(ctx context.Context, addr, phase string, items []item, sessions int) *sendResult {
+// connection (RSET between messages) as an MTA does. With at (offsets from
+// the start, one per item) an item is offered at its time and taken by the
+// next free session; without, as soon as a session is free. It returns
+// when every item got a final reply or ctx ends.
+func drive(ctx context.Context, addr, phase string, items []item, sessions int, at []time.Duration) *sendResult {
 	res := &sendResult{start: time.Now(), byKind: map[string][]time.Duration{}}
 	work := make(chan item)
 	var mu sync.Mutex
@@ -96,8 +120,31 @@ func drive(ctx context.Context, addr, phase string, items []item, sessions int) 
 			}
 		}()
 	}
+	var lateness []time.Duration
 feed:
-	for _, it := range items {
+	for i, it := range items {
+		if at != nil {
+			due := res.start.Add(at[i])
+			if wait := time.Until(due); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					break feed
+				}
+			}
+			select {
+			case work <- it:
+				continue
+			default: // every session busy: the message waits, as in an MTA's queue
+			}
+			select {
+			case work <- it:
+				lateness = append(lateness, time.Since(due))
+			case <-ctx.Done():
+				break feed
+			}
+			continue
+		}
 		select {
 		case work <- it:
 		case <-ctx.Done():
@@ -106,6 +153,7 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	res.late, res.lateP99 = len(lateness), quantile(lateness, 0.99)
 	return res
 }
 

@@ -36,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -66,6 +67,7 @@ type options struct {
 	timeout             time.Duration
 	workDir             string
 	keep                bool
+	rate                float64 // offered messages per second; 0: as fast as the sessions go
 }
 
 func main() {
@@ -108,6 +110,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on each phase (sending plus draining)")
 	fs.StringVar(&o.workDir, "dir", "", "work directory for the corpus and the gateway's data (default: a temporary one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	fs.Float64Var(&o.rate, "rate", 0, "offer messages at this mean rate (msg/s, Poisson arrivals) instead of as fast as the sessions go: accept latency at a given load rather than at saturation (a message waits for a free session when all are busy)")
 	smoke := fs.Bool("smoke", false, "smoke run: 300 messages of at most 64 KB, 10 sessions, class phases of 30 (flags given explicitly win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -170,6 +173,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-class-n and -warmup must not be negative")
 	case o.minSize < 1024 || o.maxSize < o.minSize:
 		return o, errors.New("sizes: want 1KB <= -min-size <= -max-size")
+	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0):
+		return o, errors.New("-rate: want a finite number of messages per second, 0 for as fast as the sessions go")
 	case o.postfix != "auto" && o.postfix != "on" && o.postfix != "off":
 		return o, errors.New("-postfix: auto, on or off")
 	}
@@ -522,7 +527,7 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 	m0, mErr := machineCPU()
 	d0, dErr := diskStats()
 	t0, _, tErr := cpuTimes(os.Getpid())
-	p.send = drive(ctx, addr, name, items, o.sessions)
+	p.send = drive(ctx, addr, name, items, o.sessions, arrivals(len(items), o.rate, o.seed))
 	deadline, _ := ctx.Deadline()
 	sk.wait(deadline, func() bool {
 		return sk.delivered(ids) == len(ids) && sk.snapshot().passwords-before.passwords >= wantPasswords

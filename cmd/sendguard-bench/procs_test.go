@@ -104,7 +104,7 @@ func TestParseDiskStat(t *testing.T) {
 }
 
 func TestFlagsRefused(t *testing.T) {
-	for _, args := range [][]string{{"-n", "0"}, {"-sessions", "0"}, {"-class-n", "-1"}, {"-warmup", "-5"}, {"-rounds", "0"}, {"-rounds", "101"}} {
+	for _, args := range [][]string{{"-n", "0"}, {"-sessions", "0"}, {"-class-n", "-1"}, {"-warmup", "-5"}, {"-rounds", "0"}, {"-rounds", "101"}, {"-rate", "-1"}, {"-rate", "NaN"}, {"-rate", "+Inf"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v accepted", args)
 		}

@@ -39,6 +39,9 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "corpus: %d messages (%d plain, %d encrypt, %d hold), %.1f MB, %s-%s, %s attachments, seed %d; %d sessions; load average at start %s (shared machine: compare ratios, not absolute figures)\n\n",
 		o.n, r.classCount[classPlain], r.classCount[classEncrypt], r.classCount[classHold], float64(r.bytes)/1e6,
 		sizeString(o.minSize), sizeString(o.maxSize), cmp.Or(o.attach, "mixed"), o.seed, o.sessions, r.load)
+	if o.rate > 0 {
+		fmt.Fprintf(w, "offered load: %.1f msg/s (Poisson arrivals); the latency below is at that load, not at saturation\n\n", o.rate)
+	}
 	if r.sendguard == nil {
 		return
 	}
@@ -96,6 +99,16 @@ func (r *report) print(w io.Writer) {
 		}
 		latRow(fmt.Sprintf("accept latency p50 (ms), messages %s: %d", b.name, len(d)), quantile(d, 0.5), quantile(pd, 0.5))
 		latRow(fmt.Sprintf("accept latency p99 (ms), messages %s", b.name), quantile(d, 0.99), quantile(pd, 0.99))
+	}
+	if o.rate > 0 {
+		// A relay that cannot keep up with the offered load makes messages
+		// wait for a session: its accept latency alone would hide that.
+		pl, plp := "-", "-"
+		if pf != nil {
+			pl, plp = fmt.Sprint(pf.send.late), ms(pf.send.lateP99)
+		}
+		fmt.Fprintf(w, "| messages that found every session busy | %d | %s | |\n", sg.send.late, pl)
+		fmt.Fprintf(w, "| of those, p99 of how late they started (ms) | %s | %s | |\n", ms(sg.send.lateP99), plp)
 	}
 	pfDeliv := "-"
 	if pf != nil {

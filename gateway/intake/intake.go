@@ -190,7 +190,10 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 		return t.fail("receive message", err)
 	}
 	size := bw.Size()
-	sum, err := bw.Commit()
+	// The body's fsync runs while the message is inspected (which reads it
+	// from the page cache); nothing below answers the client or commits a
+	// record before it has succeeded.
+	sum, synced, err := bw.CommitStart()
 	if err != nil {
 		return t.fail("spool message", err)
 	}
@@ -215,8 +218,12 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 		v, err = inspect(t.insp, in)
 		t.inspectTime = time.Since(t0)
 		if err != nil {
+			synced()
 			return t.fail("inspect message", err)
 		}
+	}
+	if err := synced(); err != nil {
+		return t.fail("spool message", err) // removes what the inspection prepared too
 	}
 	t.verdict = v
 	t.facts = gateway.MessageFacts{MessageID: v.MessageID, From: env.MailFrom, Rcpts: len(env.Rcpts), External: v.External,
