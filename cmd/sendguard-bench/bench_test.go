@@ -331,3 +331,17 @@ func TestDriveOffered(t *testing.T) {
 		t.Errorf("burst on one session: accepted %d, late %d (p99 %v)", res.accepted, res.late, res.lateP99)
 	}
 }
+
+func TestSyncCorpus(t *testing.T) {
+	items, err := genCorpus(t.TempDir(), smallSpec(5, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syncCorpus(items); err != nil {
+		t.Fatal(err)
+	}
+	items = append(items, item{path: filepath.Join(t.TempDir(), "missing.eml")})
+	if err := syncCorpus(items); err == nil {
+		t.Error("a missing corpus file went unnoticed")
+	}
+}
