@@ -123,30 +123,25 @@ func drive(ctx context.Context, addr, phase string, items []item, sessions int, 
 	var lateness []time.Duration
 feed:
 	for i, it := range items {
+		var due time.Time
 		if at != nil {
-			due := res.start.Add(at[i])
-			if wait := time.Until(due); wait > 0 {
-				select {
-				case <-time.After(wait):
-				case <-ctx.Done():
-					break feed
-				}
+			due = res.start.Add(at[i])
+			select {
+			case <-time.After(time.Until(due)):
+			case <-ctx.Done():
+				break feed
 			}
 			select {
 			case work <- it:
 				continue
 			default: // every session busy: the message waits, as in an MTA's queue
 			}
-			select {
-			case work <- it:
-				lateness = append(lateness, time.Since(due))
-			case <-ctx.Done():
-				break feed
-			}
-			continue
 		}
 		select {
 		case work <- it:
+			if at != nil {
+				lateness = append(lateness, time.Since(due))
+			}
 		case <-ctx.Done():
 			break feed
 		}
