@@ -27,7 +27,8 @@ func (n *Notices) Add(o Notices) {
 }
 
 // Acceptance is everything that commits with an accepted message, all or
-// nothing: received → inspected → queued, or → held when Hold is set.
+// nothing: received → inspected → queued, → held when Hold is set, or →
+// released with a rewrite step when Rewrite is set.
 type Acceptance struct {
 	// Message is the record; its body is already committed in the spool.
 	Message *spool.Record
@@ -35,7 +36,11 @@ type Acceptance struct {
 	// audit event's reason.
 	Hold       *hold.Record
 	HoldReason string
-	Notices    Notices
+	// Rewrite, when set and Hold is not, accepts the message released
+	// with this step (spool.StepRewrite) instead of queued: its rewrites
+	// run after the reply, and the step queues it or holds it.
+	Rewrite *spool.Step
+	Notices Notices
 	// Report is the analysis kept for policy replay; nil keeps none.
 	Report *reports.Report
 	// Audit are events of the acceptance besides the hold's (a shadow
@@ -59,8 +64,12 @@ func (q *Queue) Accept(ctx context.Context, a Acceptance) error {
 	}
 	rec := a.Message
 	rec.State = spool.StateQueued
-	if a.Hold != nil {
+	switch {
+	case a.Hold != nil:
 		rec.State = spool.StateHeld
+	case a.Rewrite != nil:
+		rec.State = spool.StateReleased
+		rec.Steps = append(rec.Steps, *a.Rewrite)
 	}
 	accept := q.Spool.Accept
 	if wroteNoFile(a) {

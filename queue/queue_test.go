@@ -188,3 +188,71 @@ func TestParkedMessageCanBeDeleted(t *testing.T) {
 		t.Fatalf("state %s, want deleted", r.State)
 	}
 }
+
+// An acceptance with a rewrite step commits the message released with
+// that step; the step's result either queues it with its copies (and
+// their TLS requirements) or holds it, each in one transaction, and only
+// while it is still released with that step first.
+func TestAcceptWithRewriteStep(t *testing.T) {
+	ctx := context.Background()
+	q, _ := openTest(t)
+	acceptRewrite := func() string {
+		t.Helper()
+		id := spool.NewID()
+		rec := &spool.Record{ID: id, Kind: spool.KindMail, MailFrom: "alice@example.com", Inline: []byte("Subject: x\r\n\r\nb\r\n"),
+			Rcpts: []spool.Rcpt{{Addr: "B@Partner.test", Status: spool.RcptPending}, {Addr: "c@example.com", Status: spool.RcptPending}}}
+		step := &spool.Step{Kind: spool.StepRewrite, Actions: []string{"encrypt"}, PasswordDelivery: "recipient"}
+		if err := q.Accept(ctx, Acceptance{Message: rec, Rewrite: step}); err != nil {
+			t.Fatal(err)
+		}
+		r := state(t, q, id)
+		if r.State != spool.StateReleased || len(r.Steps) != 1 || r.Steps[0].Kind != spool.StepRewrite || r.Steps[0].PasswordDelivery != "recipient" {
+			t.Fatalf("accepted as %s with steps %+v", r.State, r.Steps)
+		}
+		if ids, _ := q.WithSteps(ctx, 10); len(ids) == 0 {
+			t.Fatal("the rewrite step is not in the steps index")
+		}
+		return id
+	}
+
+	id := acceptRewrite()
+	if err := q.FinishStep(ctx, id, spool.StepNotice, StepResult{}); !errors.Is(err, ErrStepStale) {
+		t.Fatalf("finishing a step of another kind: %v", err)
+	}
+	err := q.FinishStep(ctx, id, spool.StepRewrite, StepResult{Release: &Released{BodySuffix: "enc",
+		RequireTLS: map[string]bool{"b@partner.test": true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := state(t, q, id)
+	if r.State != spool.StateQueued || r.BodySuffix != "enc" || len(r.Steps) != 0 || !r.Rcpts[0].RequireTLS || r.Rcpts[1].RequireTLS {
+		t.Fatalf("after the rewrite: %s, copy %q, steps %v, rcpts %+v", r.State, r.BodySuffix, r.Steps, r.Rcpts)
+	}
+
+	id = acceptRewrite()
+	hr := &hold.Record{ID: id, Kind: hold.KindReview, Sender: "alice@example.com", Deadline: time.Now().Add(time.Hour),
+		Decision: hold.Decision{Actions: []string{"hold_review"}}}
+	held := &HeldStep{Hold: hr, Reason: "rewrite failed: disk full", Applied: []string{"hold_review"}}
+	if err := q.FinishStep(ctx, id, spool.StepRewrite, StepResult{Hold: held}); err != nil {
+		t.Fatal(err)
+	}
+	r = state(t, q, id)
+	if r.State != spool.StateHeld || len(r.Steps) != 0 || len(r.Applied) != 1 || r.Applied[0] != "hold_review" {
+		t.Fatalf("after a failed rewrite: %s, steps %v, applied %v", r.State, r.Steps, r.Applied)
+	}
+	got, err := q.Hold(ctx, id)
+	if err != nil || got.State != hold.StateHeld || got.Kind != hold.KindReview {
+		t.Fatalf("hold %+v, %v", got, err)
+	}
+	if evs, _ := q.Events(ctx, id); len(evs) != 1 || evs[0].Reason != held.Reason {
+		t.Fatalf("events %+v", evs)
+	}
+	// Held now, not released: a second result of the same step is stale.
+	if err := q.FinishStep(ctx, id, spool.StepRewrite, StepResult{Hold: held}); !errors.Is(err, ErrStepStale) {
+		t.Fatalf("a second result: %v", err)
+	}
+	// The hold can be decided like any other: it is one.
+	if _, err := q.Decide(ctx, id, hold.StateReleased, admin, "", ""); err != nil {
+		t.Fatal(err)
+	}
+}

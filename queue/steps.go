@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -27,6 +28,9 @@ type Released struct {
 	RcptBodies map[string]string
 	// Applied are the rewrites really done.
 	Applied []string
+	// RequireTLS marks recipients whose domain's protection profile
+	// requires TLS to the next hop (by address, as written or lowercased).
+	RequireTLS map[string]bool
 }
 
 // StepResult is what a finished step commits with its removal.
@@ -35,7 +39,19 @@ type StepResult struct {
 	// queued with these copies; nil drops the step without queueing (the
 	// message left released meanwhile).
 	Release *Released
+	// Hold, for a rewrite step that could not be done, moves the message
+	// from released to held in this hold instead of queueing it.
+	Hold    *HeldStep
 	Notices Notices
+}
+
+// HeldStep is a message held by its step: the hold (created with its
+// audit event), the reason that event gives, and the actions the message
+// record says were taken.
+type HeldStep struct {
+	Hold    *hold.Record
+	Reason  string
+	Applied []string
 }
 
 // WithSteps lists up to limit messages with recorded steps, oldest first.
@@ -65,8 +81,8 @@ func (q *Queue) Hold(ctx context.Context, id string) (*hold.Record, error) {
 
 // FinishStep removes the message's first step, which must be of kind k,
 // and commits its result in the same transaction. It returns ErrStepStale,
-// writing nothing, when that step is no longer first or a release's
-// message is no longer released.
+// writing nothing, when that step is no longer first or the message of a
+// release or hold result is no longer released.
 func (q *Queue) FinishStep(ctx context.Context, id string, k spool.StepKind, res StepResult) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -83,7 +99,21 @@ func (q *Queue) FinishStep(ctx context.Context, id string, k spool.StepKind, res
 			cur.BodySuffix = r.BodySuffix
 			cur.SetRcptBodies(r.RcptBodies)
 			cur.Applied = append(cur.Applied, r.Applied...)
+			for i := range cur.Rcpts {
+				if a := cur.Rcpts[i].Addr; r.RequireTLS[a] || r.RequireTLS[strings.ToLower(a)] {
+					cur.Rcpts[i].RequireTLS = true
+				}
+			}
 			cur.State, cur.NextAttempt = spool.StateQueued, q.opts.Now()
+		}
+		if h := res.Hold; h != nil {
+			if res.Release != nil || cur.State != spool.StateReleased {
+				return ErrStepStale
+			}
+			if err := q.Holds.CreateTx(tx, h.Hold, hold.System, h.Reason); err != nil {
+				return err
+			}
+			cur.State, cur.Applied = spool.StateHeld, h.Applied
 		}
 		return q.putNotices(tx, res.Notices)
 	})

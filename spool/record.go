@@ -158,6 +158,11 @@ const (
 	StepRelease StepKind = "release"
 	// StepNotice spools the sender's notice of a hold's outcome.
 	StepNotice StepKind = "notice"
+	// StepRewrite applies the rewrites of an accepted message that was
+	// not held (Bcc → link → encrypt) after its 250, then queues it; one
+	// that cannot be done holds the message for review instead. Only
+	// large messages take it (see disposition.Deferral).
+	StepRewrite StepKind = "rewrite"
 )
 
 // Step is one recorded side effect. Running it must be idempotent: it
@@ -171,6 +176,10 @@ type Step struct {
 	Actions []string `json:"actions,omitempty"`
 	// Notice is the outcome a notice reports (the hold state).
 	Notice string `json:"notice,omitempty"`
+	// PasswordDelivery is how a rewrite's zip password travels (the
+	// policy's encrypt_password: sender, recipient, preset); never a
+	// password.
+	PasswordDelivery string `json:"password_delivery,omitempty"`
 
 	Attempts    int       `json:"attempts,omitempty"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,7 @@ type node struct {
 
 	reports   *reports.Bolt
 	stepWake  disposition.Signal
+	deferral  *disposition.Deferral
 	history   *delivery.History
 	sentStore *sent.Store
 	q         *queue.Queue
@@ -302,8 +304,16 @@ func (n *node) buildDisposition() error {
 	}
 	n.rewriter = &disposition.Rewriter{Store: store, Internal: internal.Internal, Encryptor: encryptor, Linker: linker,
 		Profiles: profiles}
+	// A held message's wake-up also moves it to the shared held queue
+	// (storage.driver postgres): a deferred rewrite that fails holds it.
 	n.steps = &disposition.StepRunner{Queue: n.q, Store: store, Rewriter: n.rewriter, Notifier: n.notifier,
-		OnQueued: n.runner.Wake, Log: log.With("component", "steps"), Wakeup: n.stepWake}
+		OnQueued: n.shared.onQueued(n.runner.Wake), Log: log.With("component", "steps"), Wakeup: n.stepWake,
+		HoldExpiry: cfg.Hold.ExpireAfter}
+	// Shutdown cuts the deferred rewrites short before the store closes:
+	// each runs again after the restart.
+	deferCtx, stopDefer := context.WithCancel(context.Background())
+	n.deferral = disposition.NewDeferral(deferCtx, n.steps, disposition.DeferMinSize, max(2, runtime.GOMAXPROCS(0)))
+	n.onClose(func() { stopDefer(); n.deferral.Wait() })
 	// Senders' behaviour baselines: learned in memory at acceptance,
 	// written every few seconds and at shutdown (baseline package doc).
 	baselineStore := &baseline.Bolt{DB: store.DB()}
@@ -353,7 +363,7 @@ func (n *node) inspectorOf(u *unit) intake.Inspector {
 		Rewriter: n.rewriter, Expiry: cfg.Hold.ExpireAfter, ApprovalsRequired: u.cfg.Hold.ApprovalsRequired,
 		ResolveApprovers: approverResolver{cfg: u.cfg, dir: u.live.dir.directory(), log: log.With("component", "approvers")}.resolve,
 		Directory:        senderDirectory(u.live.dir.directory(), u.cfg), KeepReports: cfg.Reports.Retention > 0,
-		Baselines: n.baselines})
+		Baselines: n.baselines, Deferral: n.deferral})
 }
 
 func (n *node) buildIntake() error {

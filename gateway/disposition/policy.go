@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/sendguard/sendguard/rules"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
+	"github.com/sendguard/sendguard/spool"
 )
 
 // DefaultHoldExpiry is how long a held message waits for a decision.
@@ -51,6 +53,9 @@ type PolicyInspector struct {
 	// Baselines, when set, gives the policy the sender's usual behaviour
 	// and learns from each accepted message; nil: no behaviour signals.
 	Baselines Baselines
+	// Deferral, when set, runs the rewrites of large messages after their
+	// acceptance instead of before; nil runs every rewrite before.
+	Deferral *Deferral
 }
 
 // Baselines are the senders' behaviour baselines (baseline.Tracker; a
@@ -140,6 +145,13 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 		}
 		if p.Rewriter == nil {
 			err = errors.New("rewrites are not configured")
+		} else if release, ok := p.Deferral.take(in.Size); ok {
+			v.Rewrite = &spool.Step{Kind: spool.StepRewrite, Actions: slices.Clone(d.Actions),
+				PasswordDelivery: string(d.Params.EncryptPassword)}
+			id := in.Env.QueueID
+			v.Deferred = func() { p.Deferral.start(id, release) }
+			v.undefer = release
+			return v, nil
 		} else {
 			v.Applied, err = p.Rewriter.Apply(ctx, msg, rw, in.Arrival)
 		}
@@ -158,27 +170,9 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	if kind == hold.KindDelay {
 		deadline = in.Arrival.Add(time.Duration(max(d.Params.DelayMinutes, 1)) * time.Minute)
 	}
-	hr := &hold.Record{
-		ID: in.Env.QueueID, Kind: kind, CreatedAt: in.Arrival, Deadline: deadline,
-		Sender: in.Env.MailFrom, Subject: rep.Subject, Recipients: summarize(rep, in.Env),
-		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules},
-		Approvers: d.Params.Approvers, Report: repJSON,
-	}
+	hr := newHold(in.Env, rep, repJSON, d, kind, in.Arrival, deadline, p.Notifier)
 	if kind == hold.KindApprover {
 		p.approvers(hr, d.Params.Approvers, max(1, cmp.Or(d.Params.ApprovalsRequired, p.ApprovalsRequired)))
-	}
-	if p.Notifier != nil {
-		hr.Language = p.Notifier.Lang
-		if p.Notifier.LangOf != nil && hr.Sender != "" {
-			hr.Language = p.Notifier.LangOf(hr.Sender)
-		}
-	}
-	// The policy's own words, in the sender's language (Japanese when
-	// notices are bilingual: the pages add each rule's description in
-	// the reader's language).
-	hr.Decision.Reasons = reasonTexts(d, cmp.Or(hr.Language, "ja"))
-	for _, r := range d.Reasons {
-		hr.Decision.Localized = append(hr.Decision.Localized, hold.Reason{Rule: r.Rule, JA: r.JA, EN: r.EN})
 	}
 	v.Hold, v.HoldReason = hr, why
 	if p.Notifier != nil {
@@ -189,8 +183,38 @@ func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, e
 	return v, nil
 }
 
+// newHold is the hold of a message that decision d holds as kind: all but
+// its approvers, which the policy resolves.
+func newHold(env *gateway.Envelope, rep *rules.Report, repJSON json.RawMessage, d policy.Decision, kind hold.Kind,
+	created, deadline time.Time, n *Notifier) *hold.Record {
+	hr := &hold.Record{
+		ID: env.QueueID, Kind: kind, CreatedAt: created, Deadline: deadline,
+		Sender: env.MailFrom, Subject: rep.Subject, Recipients: summarize(rep, env),
+		Decision:  hold.Decision{Actions: d.Actions, Rules: d.Rules},
+		Approvers: d.Params.Approvers, Report: repJSON,
+	}
+	if n != nil {
+		hr.Language = n.Lang
+		if n.LangOf != nil && hr.Sender != "" {
+			hr.Language = n.LangOf(hr.Sender)
+		}
+	}
+	// The policy's own words, in the sender's language (Japanese when
+	// notices are bilingual: the pages add each rule's description in
+	// the reader's language).
+	hr.Decision.Reasons = reasonTexts(d, cmp.Or(hr.Language, "ja"))
+	for _, r := range d.Reasons {
+		hr.Decision.Localized = append(hr.Decision.Localized, hold.Reason{Rule: r.Rule, JA: r.JA, EN: r.EN})
+	}
+	return hr
+}
+
 // Discard implements Inspector.
 func (p *PolicyInspector) Discard(v *Verdict) {
+	if v.undefer != nil {
+		v.undefer()
+		v.undefer = nil
+	}
 	if p.Notifier != nil {
 		v.Notices.Discard(p.Notifier.Store)
 	}

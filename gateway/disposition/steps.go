@@ -2,15 +2,20 @@ package disposition
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
+	"github.com/sendguard/sendguard/gateway"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -47,9 +52,15 @@ type StepRunner struct {
 	// 1.32-1.42x idle against 1.45-1.52x with it, three same-run A/Bs);
 	// kept for A/B measurements.
 	SpareProc bool
+	// HoldExpiry is how long a message held by a rewrite step that failed
+	// waits for review (0: DefaultHoldExpiry).
+	HoldExpiry time.Duration
 	// Fault, if set (tests), is asked at each crash point; an error stops
 	// the step there as kill -9 would, without any cleanup.
 	Fault func(point string) error
+
+	mu   sync.Mutex
+	busy map[string]bool // messages whose steps a run has taken
 }
 
 // DefaultShare is StepRunner.Share when unset.
@@ -169,6 +180,9 @@ func (r *StepRunner) runOnce(ctx context.Context, worker bool) (next time.Time, 
 		if ctx.Err() != nil {
 			return next, ctx.Err()
 		}
+		if !r.claim(id) {
+			continue // a deferred rewrite is running it (RunNow)
+		}
 		// A message whose steps all ran moves on to its next one here.
 		for range 4 {
 			t0 := time.Now()
@@ -186,11 +200,50 @@ func (r *StepRunner) runOnce(ctx context.Context, worker bool) (next time.Time, 
 				break
 			}
 		}
+		r.unclaim(id)
 	}
 	if len(ids) == stepBatch && len(errs) == 0 {
 		next = r.now() // more to do
 	}
 	return next, errors.Join(errs...)
+}
+
+// RunNow runs message id's due steps on the caller's goroutine, at once,
+// unless another run has them; a failed step is recorded for the worker
+// to retry, and its error returned.
+func (r *StepRunner) RunNow(ctx context.Context, id string) error {
+	if !r.claim(id) {
+		return nil
+	}
+	defer r.unclaim(id)
+	for range 4 {
+		_, ran, err := r.runFirst(ctx, id)
+		if err != nil || !ran {
+			return err
+		}
+	}
+	return nil
+}
+
+// claim takes message id's steps for one run: two runs of the same step
+// would write the same derived files.
+func (r *StepRunner) claim(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.busy[id] {
+		return false
+	}
+	if r.busy == nil {
+		r.busy = map[string]bool{}
+	}
+	r.busy[id] = true
+	return true
+}
+
+func (r *StepRunner) unclaim(id string) {
+	r.mu.Lock()
+	delete(r.busy, id)
+	r.mu.Unlock()
 }
 
 // runFirst runs the first step of message id if it is due.
@@ -223,6 +276,8 @@ func (r *StepRunner) runFirst(ctx context.Context, id string) (retry time.Time, 
 		err = r.release(ctx, log, rec, st)
 	case spool.StepNotice:
 		err = r.notice(ctx, log, rec, st)
+	case spool.StepRewrite:
+		err = r.rewrite(ctx, log, rec, st)
 	default:
 		log.Error("unknown recorded step dropped", "kind", st.Kind)
 		err = r.Queue.FinishStep(ctx, id, st.Kind, queue.StepResult{})
@@ -257,7 +312,8 @@ func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.R
 		return err
 	}
 	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
-		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, Applied: ap.Actions},
+		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, Applied: ap.Actions,
+			RequireTLS: ap.RequireTLS},
 		Notices: ap.Notices.Queued()})
 	if err != nil {
 		r.Rewriter.Discard(ap)
@@ -269,6 +325,96 @@ func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.R
 	log.Info("released message queued", "applied", ap.Actions)
 	r.queued(rec.ID)
 	for _, n := range ap.Notices.Queued().Mails {
+		r.queued(n.ID)
+	}
+	return nil
+}
+
+// rewrite applies the rewrites an acceptance deferred (see Deferral) and
+// queues the message. Rewrites that cannot be done hold it for review, as
+// acceptance would have: the security team decides rather than the mail
+// leaving unprotected.
+func (r *StepRunner) rewrite(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step) error {
+	if rec.State != spool.StateReleased {
+		return r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{})
+	}
+	if err := r.Rewriter.DiscardStale(ctx, rec.ID); err != nil {
+		return fmt.Errorf("revoke links of an earlier attempt: %w", err)
+	}
+	rw := AcceptRewrites(st.Actions, rules.PasswordDelivery(st.PasswordDelivery))
+	msg := Message{ID: rec.ID, Sender: rec.MailFrom, Subject: rec.Subject}
+	for _, rc := range rec.Rcpts {
+		msg.Rcpts = append(msg.Rcpts, rc.Addr)
+	}
+	ap, err := r.Rewriter.Apply(ctx, msg, rw, r.now())
+	switch {
+	case err != nil && (IsFault(err) || ctx.Err() != nil):
+		return err
+	case err != nil:
+		return r.holdForReview(ctx, log, rec, st, err)
+	}
+	if err := r.crash("rewrite applied"); err != nil {
+		return err
+	}
+	// The decision's actions were recorded on the message at acceptance.
+	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
+		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, RequireTLS: ap.RequireTLS},
+		Notices: ap.Notices.Queued()})
+	if err != nil {
+		r.Rewriter.Discard(ap)
+		return err
+	}
+	if err := r.crash("rewrite committed"); err != nil {
+		return err
+	}
+	log.Info("rewritten message queued", "applied", ap.Actions)
+	r.queued(rec.ID)
+	for _, n := range ap.Notices.Queued().Mails {
+		r.queued(n.ID)
+	}
+	return nil
+}
+
+// holdForReview holds a message whose deferred rewrite failed with cause,
+// with the hold and notices acceptance would have made.
+func (r *StepRunner) holdForReview(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step, cause error) error {
+	var rep rules.Report
+	var d policy.Decision
+	if err := json.Unmarshal(rec.Report, &rep); err != nil || rep.Subject == "" {
+		rep.Subject = rec.Subject
+	}
+	if err := json.Unmarshal(rec.Decision, &d); err != nil {
+		log.Warn("decision of a held message unreadable", "err", err)
+	}
+	// A reviewer's release must not retry the rewrite that failed.
+	d.Actions = []string{rules.ActionHoldReview}
+	env := &gateway.Envelope{QueueID: rec.ID, MailFrom: rec.MailFrom, Rcpts: rec.Rcpts}
+	now := r.now()
+	expiry := r.HoldExpiry
+	if expiry <= 0 {
+		expiry = DefaultHoldExpiry
+	}
+	hr := newHold(env, &rep, rec.Report, d, hold.KindReview, rec.ReceivedAt, now.Add(expiry), r.Notifier)
+	notices := &Prepared{}
+	if r.Notifier != nil {
+		var err error
+		if notices, err = r.Notifier.ForHold(hr, &rep, now); err != nil {
+			return err
+		}
+		if err := r.Store.SyncDir(); err != nil {
+			notices.Discard(r.Store)
+			return err
+		}
+	}
+	err := r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{Notices: notices.Queued(),
+		Hold: &queue.HeldStep{Hold: hr, Reason: "rewrite failed: " + cause.Error(), Applied: d.Actions}})
+	if err != nil {
+		notices.Discard(r.Store)
+		return err
+	}
+	log.Warn("policy action could not be applied; holding for review", "err", cause)
+	r.queued(rec.ID)
+	for _, n := range notices.Queued().Mails {
 		r.queued(n.ID)
 	}
 	return nil

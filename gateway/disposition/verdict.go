@@ -41,6 +41,12 @@ type Verdict struct {
 	// Applied are the rewrites done before delivery (Bcc, links, zip): the
 	// copies to deliver instead of the body, and their notices.
 	Applied *Applied
+	// Rewrite, instead of Applied, defers the rewrites until after the
+	// acceptance: the message is accepted released with this step, and
+	// Deferred, called once it is committed, runs the step.
+	Rewrite  *spool.Step
+	Deferred func()
+	undefer  func() // gives back the deferral's slot if not committed
 
 	Actions   []string
 	Rules     []string // the policy rules that matched
@@ -65,7 +71,7 @@ type Verdict struct {
 func (v *Verdict) Acceptance(rec *spool.Record) queue.Acceptance {
 	rec.Subject, rec.MessageID, rec.Report, rec.Decision, rec.Applied = v.Subject, v.MessageID, v.Report, v.Decision, v.Actions
 	v.Applied.Record(rec)
-	a := queue.Acceptance{Message: rec, Hold: v.Hold, HoldReason: v.HoldReason, Report: v.Stored}
+	a := queue.Acceptance{Message: rec, Hold: v.Hold, HoldReason: v.HoldReason, Report: v.Stored, Rewrite: v.Rewrite}
 	for _, m := range v.Shadow {
 		// What the rule would have done, beside what was done: the
 		// console's badge and the audit trail of a rule being tried.

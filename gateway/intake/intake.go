@@ -261,12 +261,20 @@ func (t *Tx) Commit(ctx context.Context) Outcome {
 	if v.Learn != nil {
 		v.Learn()
 	}
+	if v.Deferred != nil {
+		v.Deferred() // its rewrites, now that the message is ours
+	}
 	kind := Accepted
-	if t.rec.State != spool.StateQueued {
+	if t.rec.State == spool.StateHeld {
 		kind = Held
 	}
 	f := t.facts
 	f.Status, f.Accept = string(t.rec.State), time.Since(t.start)
+	if t.rec.State == spool.StateReleased {
+		// Queued once its rewrites, deferred past this reply, are done;
+		// the step worker logs a hold if they cannot be.
+		f.Status = string(spool.StateQueued)
+	}
 	t.s.o.OnQueued(t.ID()) // notices of a hold are queued too
 	return Outcome{Kind: kind, QueueID: t.ID(), Facts: &f}
 }

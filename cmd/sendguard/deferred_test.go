@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// largeAttachmentMail is an external mail with a CSV of about 1.2 MB, past
+// the size from which the encryption runs after the 250
+// (disposition.DeferMinSize).
+func largeAttachmentMail(from, to, id string) []byte {
+	var csv strings.Builder
+	csv.WriteString("品番,数量,単価\r\n")
+	for i := 0; csv.Len() < 1200<<10; i++ {
+		fmt.Fprintf(&csv, "A-%07d,3,1200\r\n", i)
+	}
+	b64 := base64.StdEncoding.EncodeToString([]byte(csv.String()))
+	var lines strings.Builder
+	for len(b64) > 76 {
+		lines.WriteString(b64[:76] + "\r\n")
+		b64 = b64[76:]
+	}
+	lines.WriteString(b64)
+	return []byte(fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: quote %s\r\nMessage-ID: <%s@test>\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the quote attached.\r\n"+
+		"--b1\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Disposition: attachment; filename=\"quote.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n",
+		from, to, id, id, lines.String()))
+}
+
+// TestKillNineDeferredRewrites crashes the real binary with SIGKILL while
+// large encrypt-class messages are accepted and their deferred rewrites
+// run. Every message that got its 250 arrives, and none arrives with its
+// attachment in clear: a message killed between its reply and its rewrite
+// is rewritten after the restart.
+func TestKillNineDeferredRewrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	sk := startSink(t)
+	in := newInstance(t, sk.Addr, "")
+	const from, to = "alice@example.com", "buyer@partner.test"
+	var mu sync.Mutex
+	accepted := map[string]bool{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	interrupted, rounds := 0, 0
+	// Until a kill has fallen between a message's 250 and its rewrite
+	// (seen in the log), within bounds.
+	for rounds < 3 || rounds < 10 && rewritesAfterRestart(t, in) == 0 {
+		round := rounds
+		rounds++
+		in.start()
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					id := fmt.Sprintf("dk%d-%d", round, i)
+					if sendMail(in.smtp, from, []string{to}, largeAttachmentMail(from, to, id)) == nil {
+						mu.Lock()
+						accepted[id] = true
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		timer := time.AfterFunc(time.Duration(150+rng.IntN(350))*time.Millisecond, in.kill)
+		for i := range 60 {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if !timer.Stop() {
+			interrupted++
+		} else {
+			in.kill() // rewrites and deliveries still under way
+		}
+	}
+	if interrupted == 0 {
+		t.Fatal("no round was killed mid-flight; the test proves nothing")
+	}
+	in.start()
+	mu.Lock()
+	want := len(accepted)
+	mu.Unlock()
+	if want == 0 {
+		t.Fatal("no message was accepted at all")
+	}
+	idRE := regexp.MustCompile(`Message-ID: <([^@]+)@test>`)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got := map[string]bool{}
+		for _, m := range sk.Messages() {
+			if sm := idRE.FindSubmatch(m.Data); sm != nil && m.From == from {
+				got[string(sm[1])] = true
+			}
+		}
+		missing := 0
+		for id := range accepted {
+			if !got[id] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d accepted messages never arrived\n%s", missing, want, in.logs())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	mails, notices := 0, 0
+	for _, m := range sk.Messages() {
+		switch {
+		case m.From == from:
+			mails++
+			zipOf(t, m.Data) // the zip is there, the CSV is not
+		case m.From == "" && len(m.To) == 1 && m.To[0] == from && strings.Contains(noticeText(t, m.Data), "Password:"):
+			notices++
+		}
+	}
+	if notices < want {
+		t.Fatalf("%d password notices for %d accepted messages", notices, want)
+	}
+	after := rewritesAfterRestart(t, in)
+	t.Logf("%d accepted across %d kills (%d mid-flight), %d copies delivered, all encrypted; %d password notices; %d rewrites run after the restart that followed their 250",
+		want, rounds, interrupted, mails, notices, after)
+	if after == 0 {
+		t.Fatalf("no kill fell between a 250 and its rewrite in %d rounds: the restart path was not exercised", rounds)
+	}
+}
+
+var logQueueIDRE = regexp.MustCompile(`queue_id=(\S+)`)
+
+// rewritesAfterRestart counts the deferred rewrites the instance's log
+// shows done by a later run than the one that accepted their message.
+func rewritesAfterRestart(t testing.TB, in *instance) int {
+	b, err := os.ReadFile(filepath.Join(in.dir, "sendguard.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, n := 0, 0
+	acceptedIn := map[string]int{}
+	for _, l := range strings.Split(string(b), "\n") {
+		m := logQueueIDRE.FindStringSubmatch(l)
+		switch {
+		case strings.Contains(l, `msg="sendguard started"`):
+			run++
+		case m == nil:
+		case strings.Contains(l, "msg=message") && strings.Contains(l, "status=queued"):
+			acceptedIn[m[1]] = run
+		case strings.Contains(l, `msg="rewritten message queued"`):
+			if r, ok := acceptedIn[m[1]]; ok && r < run {
+				n++
+			}
+		}
+	}
+	return n
+}
