@@ -293,7 +293,11 @@ func (q *Queue) Delete(ctx context.Context, id string, actor hold.Actor, reason 
 		}
 		from := rec.State
 		rec.State, rec.FinishedAt = spool.StateDeleted, q.opts.Now()
-		rec.Steps = slices.DeleteFunc(rec.Steps, func(s spool.Step) bool { return s.Kind == spool.StepRelease })
+		// Nothing is left to rewrite and send; a notice of a decision
+		// still goes.
+		rec.Steps = slices.DeleteFunc(rec.Steps, func(s spool.Step) bool {
+			return s.Kind == spool.StepRelease || s.Kind == spool.StepRewrite
+		})
 		if _, err := q.Holds.AppendEventTx(tx, hold.Event{MessageID: id, Actor: actor, Action: hold.ActionDelete,
 			From: hold.State(from), To: hold.StateDeleted, Reason: reason}); err != nil {
 			return err

@@ -255,4 +255,16 @@ func TestAcceptWithRewriteStep(t *testing.T) {
 	if _, err := q.Decide(ctx, id, hold.StateReleased, admin, "", ""); err != nil {
 		t.Fatal(err)
 	}
+
+	// An admin's delete before the rewrite ran leaves nothing to run.
+	id = acceptRewrite()
+	if err := q.Delete(ctx, id, admin, "cleanup"); err != nil {
+		t.Fatal(err)
+	}
+	if r := state(t, q, id); r.State != spool.StateDeleted || len(r.Steps) != 0 {
+		t.Fatalf("deleted before its rewrite: %s, steps %v", r.State, r.Steps)
+	}
+	if err := q.FinishStep(ctx, id, spool.StepRewrite, StepResult{Release: &Released{BodySuffix: "enc"}}); !errors.Is(err, ErrStepStale) {
+		t.Fatalf("the rewrite's result after the delete: %v", err)
+	}
 }
