@@ -189,11 +189,30 @@ func TestDeferredRewriteAfterReply(t *testing.T) {
 // sender's notice; nothing leaves unprotected, and a reviewer's release
 // delivers it.
 func TestDeferredRewriteFailureHolds(t *testing.T) {
+	t.Run("error", func(t *testing.T) {
+		testDeferredRewriteFailure(t, nil, "encryption is not configured", func(p *pipe) {
+			p.steps.Rewriter.Encryptor = nil
+		})
+	})
+	// A rewrite that panics on a message: held and seen, not retried
+	// forever in the released state.
+	t.Run("panic", func(t *testing.T) {
+		panicky := func(point string) error {
+			if point == "zip written" {
+				panic("broken rewrite")
+			}
+			return nil
+		}
+		testDeferredRewriteFailure(t, panicky, "rewrite panic: broken rewrite", func(*pipe) {})
+	})
+}
+
+func testDeferredRewriteFailure(t *testing.T, fault func(string) error, reason string, breakIt func(*pipe)) {
 	rec := &recorder{}
-	p := openPipe(t, t.TempDir(), pipePolicy("encrypt"), rec, nil)
+	p := openPipe(t, t.TempDir(), pipePolicy("encrypt"), rec, fault)
 	defer p.close()
 	d := p.withDeferral(2)
-	p.steps.Rewriter.Encryptor = nil // "encryption is not configured"
+	breakIt(p)
 	id := p.send("f1")
 	d.Wait()
 	r, _ := p.store.Get(id)
@@ -211,7 +230,7 @@ func TestDeferredRewriteFailureHolds(t *testing.T) {
 		t.Fatalf("hold record %+v", hr)
 	}
 	evs, _ := p.q.Events(ctx, id)
-	if len(evs) == 0 || evs[0].Action != hold.ActionHold || !strings.Contains(evs[0].Reason, "encryption is not configured") {
+	if len(evs) == 0 || evs[0].Action != hold.ActionHold || !strings.Contains(evs[0].Reason, reason) {
 		t.Fatalf("audit events %+v", evs)
 	}
 	if err := p.drain(); err != nil {

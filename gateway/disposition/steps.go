@@ -346,7 +346,7 @@ func (r *StepRunner) rewrite(ctx context.Context, log *slog.Logger, rec *spool.R
 	for _, rc := range rec.Rcpts {
 		msg.Rcpts = append(msg.Rcpts, rc.Addr)
 	}
-	ap, err := r.Rewriter.Apply(ctx, msg, rw, r.now())
+	ap, err := r.applyRewrites(ctx, log, msg, rw)
 	switch {
 	case err != nil && (IsFault(err) || ctx.Err() != nil):
 		return err
@@ -373,6 +373,20 @@ func (r *StepRunner) rewrite(ctx context.Context, log *slog.Logger, rec *spool.R
 		r.queued(n.ID)
 	}
 	return nil
+}
+
+// applyRewrites is Apply with a panic turned into an error: a rewrite that
+// crashes on a message would otherwise leave it released and retried
+// forever, where before its reply it was refused with 451 and the
+// client's retries ended in a bounce. Held for review, it is seen.
+func (r *StepRunner) applyRewrites(ctx context.Context, log *slog.Logger, m Message, rw Rewrites) (ap *Applied, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic in a rewrite", "panic", p, "stack", string(debug.Stack()))
+			ap, err = nil, fmt.Errorf("rewrite panic: %v", p)
+		}
+	}()
+	return r.Rewriter.Apply(ctx, m, rw, r.now())
 }
 
 // holdForReview holds a message whose deferred rewrite failed with cause,
