@@ -29,6 +29,11 @@ func (s bboltSubject) Accept(ctx context.Context, rec *spool.Record, h *hold.Rec
 	return s.Queue.Accept(ctx, queue.Acceptance{Message: rec, Hold: h, HoldReason: "test"})
 }
 
+func (s bboltSubject) AcceptRewrite(ctx context.Context, rec *spool.Record, step spool.Step) error {
+	rec.Inline = []byte("Subject: x\r\n\r\nbody\r\n")
+	return s.Queue.Accept(ctx, queue.Acceptance{Message: rec, Rewrite: &step})
+}
+
 func (s bboltSubject) Message(_ context.Context, id string) (*spool.Record, error) {
 	r, err := s.Spool.Get(id)
 	if errors.Is(err, spool.ErrNotFound) {

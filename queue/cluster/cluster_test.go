@@ -48,6 +48,11 @@ func (s subject) Accept(ctx context.Context, rec *spool.Record, h *hold.Record) 
 	return s.Export(ctx, rec.ID)
 }
 
+func (s subject) AcceptRewrite(ctx context.Context, rec *spool.Record, step spool.Step) error {
+	rec.Inline = []byte("Subject: x\r\n\r\nbody " + rec.ID + "\r\n")
+	return s.Local.Accept(ctx, queue.Acceptance{Message: rec, Rewrite: &step})
+}
+
 func (s subject) WithSteps(context.Context) ([]string, error) { return s.Local.Spool.WithSteps(1000) }
 
 // sharedPool is a migrated database of its own for one test.
@@ -100,7 +105,12 @@ func TestPostgresClusterContract(t *testing.T) {
 // The workers run on the node that holds the message: steps and attempts
 // commit to its local queue.
 func (s subject) FinishStep(ctx context.Context, id string, k spool.StepKind, res queue.StepResult) error {
-	return s.Local.FinishStep(ctx, id, k, res)
+	if err := s.Local.FinishStep(ctx, id, k, res); err != nil || res.Hold == nil {
+		return err
+	}
+	// Held by its step: exported as the node's worker does once the step
+	// worker wakes it.
+	return s.Export(ctx, id)
 }
 
 func (s subject) FailStep(ctx context.Context, id string, cause error, backoff func(int) time.Duration) (time.Time, error) {

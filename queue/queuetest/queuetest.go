@@ -21,6 +21,9 @@ type Subject interface {
 	// Accept stores a message and, when h is not nil, its hold, in one
 	// transaction.
 	Accept(ctx context.Context, rec *spool.Record, h *hold.Record) error
+	// AcceptRewrite stores a message released with its rewrite step (an
+	// acceptance whose rewrites run after the reply).
+	AcceptRewrite(ctx context.Context, rec *spool.Record, step spool.Step) error
 	// Message reads a message's record; queue.ErrNotFound if none.
 	Message(ctx context.Context, id string) (*spool.Record, error)
 	Decide(ctx context.Context, id string, to hold.State, actor hold.Actor, reason string, mode hold.ReleaseMode) (*hold.Record, error)
@@ -55,6 +58,7 @@ func Run(t *testing.T, open func(testing.TB) Subject) {
 	t.Run("NofMConcurrent", func(t *testing.T) { testNofMConcurrent(t, open) })
 	t.Run("Steps", func(t *testing.T) { testSteps(t, open) })
 	t.Run("StepOfDeleted", func(t *testing.T) { testStepOfDeleted(t, open) })
+	t.Run("RewriteStep", func(t *testing.T) { testRewriteStep(t, open) })
 	t.Run("Attempts", func(t *testing.T) { testAttempts(t, open) })
 }
 

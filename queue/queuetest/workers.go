@@ -134,3 +134,78 @@ func testAttempts(t *testing.T, open func(testing.TB) Subject) {
 		t.Fatalf("parked as %+v", got)
 	}
 }
+
+// testRewriteStep: a message accepted with its rewrites still to run is
+// released with that step and nothing delivers it; the step's result
+// queues it with its copy, or holds it for review (a hold decided like
+// any other), and a delete leaves no step to run.
+func testRewriteStep(t *testing.T, open func(testing.TB) Subject) {
+	ctx := context.Background()
+	s := open(t)
+	acceptRewrite := func() string {
+		t.Helper()
+		id := spool.NewID()
+		rec := &spool.Record{ID: id, Kind: spool.KindMail, MailFrom: "alice@example.com",
+			Rcpts: []spool.Rcpt{{Addr: "b@partner.test", Status: spool.RcptPending}}, NextAttempt: time.Now()}
+		if err := s.AcceptRewrite(ctx, rec, spool.Step{Kind: spool.StepRewrite, Actions: []string{"encrypt"}}); err != nil {
+			t.Fatal(err)
+		}
+		if r := message(t, s, id); r.State != spool.StateReleased || len(r.Steps) != 1 || r.Steps[0].Kind != spool.StepRewrite {
+			t.Fatalf("accepted as %s with steps %+v", r.State, r.Steps)
+		}
+		return id
+	}
+	id := acceptRewrite()
+	// Nothing delivers it before its rewrite.
+	r := message(t, s, id)
+	r.Rcpts[0].Status, r.State = spool.RcptDelivered, spool.StateDelivered
+	if err := s.FinishAttempt(ctx, queue.Attempt{Message: r}); !errors.Is(err, queue.ErrStale) {
+		t.Fatalf("a delivery's result before the rewrite: %v", err)
+	}
+	if err := s.Retry(ctx, id); !errors.Is(err, queue.ErrIllegal) {
+		t.Fatalf("retry before the rewrite: %v", err)
+	}
+	if err := s.FinishStep(ctx, id, spool.StepRewrite, queue.StepResult{Release: &queue.Released{BodySuffix: "enc"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := message(t, s, id); r.State != spool.StateQueued || r.BodySuffix != "enc" || len(r.Steps) != 0 {
+		t.Fatalf("after the rewrite: %s, copy %q, steps %v", r.State, r.BodySuffix, r.Steps)
+	}
+
+	id = acceptRewrite()
+	hr := &hold.Record{ID: id, Kind: hold.KindReview, Sender: "alice@example.com", Deadline: time.Now().Add(time.Hour),
+		Decision: hold.Decision{Actions: []string{"hold_review"}}}
+	n := notice()
+	err := s.FinishStep(ctx, id, spool.StepRewrite, queue.StepResult{Notices: queue.Notices{Mails: []*spool.Record{n}},
+		Hold: &queue.HeldStep{Hold: hr, Reason: "rewrite failed: broken", Applied: []string{"hold_review"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := message(t, s, id); r.State != spool.StateHeld || len(r.Steps) != 0 {
+		t.Fatalf("after a failed rewrite: %s, steps %v", r.State, r.Steps)
+	}
+	if got := message(t, s, n.ID); got.Kind != spool.KindNotice || got.State != spool.StateQueued {
+		t.Fatalf("the hold's notice committed as %+v", got)
+	}
+	if _, err := s.Decide(ctx, id, hold.StateReleased, admin, "checked", ""); err != nil {
+		t.Fatal(err)
+	}
+	if r := message(t, s, id); r.State != spool.StateReleased || len(r.Steps) == 0 || r.Steps[0].Kind != spool.StepRelease {
+		t.Fatalf("released after review: %s, steps %+v", r.State, r.Steps)
+	}
+	evs, err := s.Events(ctx, id)
+	if err != nil || len(evs) < 2 || evs[0].Action != hold.ActionHold || evs[0].Reason != "rewrite failed: broken" {
+		t.Fatalf("events %+v, %v", evs, err)
+	}
+
+	id = acceptRewrite()
+	if err := s.Delete(ctx, id, admin, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if r := message(t, s, id); r.State != spool.StateDeleted || len(r.Steps) != 0 {
+		t.Fatalf("deleted before its rewrite: %s, steps %v", r.State, r.Steps)
+	}
+	if err := s.FinishStep(ctx, id, spool.StepRewrite, queue.StepResult{Release: &queue.Released{}}); !errors.Is(err, queue.ErrStepStale) {
+		t.Fatalf("the rewrite's result after the delete: %v", err)
+	}
+}
