@@ -3,7 +3,6 @@ package extract
 import (
 	"bytes"
 	"errors"
-	"io"
 	"strings"
 
 	"github.com/sendguard/sendguard/rules"
@@ -25,7 +24,7 @@ func (w *walker) pdfFile(att *rules.Attachment, sp *spilled) result {
 		Ratio:    w.lim.MaxRatio,
 		Inflated: max(w.lim.MaxInflated-w.inflated, 1),
 	}
-	a, err := w.lim.sandbox().run(w.ctx, "pdf", io.NewSectionReader(sp, 0, sp.size), b)
+	a, err := w.lim.sandbox().run(w.ctx, "pdf", sp.reader(), b)
 	if err != nil {
 		var se *stopError
 		if errors.As(err, &se) {

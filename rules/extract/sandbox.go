@@ -241,7 +241,7 @@ func (s *Sandbox) run(ctx context.Context, mode string, in io.Reader, b worker.B
 		c.hand(in, b, out, errOut)
 	} else {
 		var err error
-		if c, err = startChild(exe, mode, b.Encode(), in, out, errOut); err != nil {
+		if c, err = startChild(exe, mode, b.Encode(), workerInput{in}, out, errOut); err != nil {
 			return nil, fmt.Errorf("start extraction worker: %w", err)
 		}
 	}

@@ -63,6 +63,43 @@ func BenchmarkPDFIsolated(b *testing.B) {
 	}
 }
 
+// BenchmarkPDFPipe: the 8 MB picture PDF from the gateway's memory chunks
+// (spilled.reader) to the dedicated worker program, through a stdin pipe
+// of the kernel's default 64 KiB and one grown to workerPipe; -count
+// alternates them within one run.
+//
+//	go test ./rules/extract -run '^$' -bench PDFPipe -count 6
+func BenchmarkPDFPipe(b *testing.B) {
+	k := workerKinds(b)[0]
+	sb := k.sandbox(1)
+	pdf := benchPDFs(b)[2]
+	w := &walker{lim: DefaultLimits().withDefaults()}
+	sp, err := w.spill(bytes.NewReader(pdf.data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.close()
+	defer func(g bool) { growPipes = g }(growPipes)
+	for _, grow := range []bool{false, true} {
+		name := "pipe=64KiB"
+		if grow {
+			name = "pipe=1MiB"
+		}
+		b.Run(name, func(b *testing.B) {
+			growPipes = grow
+			bud := benchBudget()
+			bud.MaxIn = sp.size
+			b.SetBytes(sp.size)
+			benchRuns(b, func() {
+				a, err := sb.run(context.Background(), "pdf", sp.reader(), bud)
+				if err != nil || a.Status != statusText || len(a.Payload) == 0 {
+					b.Fatalf("%v", err)
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkWorkerStart is the fixed cost of one worker: start, confine,
 // answer "not a PDF", exit, reap.
 func BenchmarkWorkerStart(b *testing.B) {

@@ -4,6 +4,7 @@ package extract
 
 import (
 	"errors"
+	"io"
 	"os"
 	"syscall"
 )
@@ -22,3 +23,6 @@ func cpuKilled(*os.ProcessState) bool { return false }
 func workerProcAttr() *syscall.SysProcAttr { return nil }
 
 func executable(string) error { return errors.New("no extraction worker on this system") }
+
+// growPipe leaves the pipe as it is: only Linux resizes pipes.
+func growPipe(io.Writer) {}

@@ -177,6 +177,39 @@ func (l *lateReader) Read(p []byte) (int, error) {
 	return l.r.Read(p)
 }
 
+// WriteTo is how exec's stdin copier reads a spare's input: it grows the
+// pipe and lets the file write itself (workerInput).
+func (l *lateReader) WriteTo(w io.Writer) (int64, error) {
+	if l.r == nil {
+		if l.eo {
+			return 0, nil
+		}
+		if l.r = <-l.ch; l.r == nil {
+			l.eo = true
+			return 0, nil
+		}
+	}
+	growPipe(w)
+	return io.Copy(w, l.r)
+}
+
+// workerInput is the stdin of a worker started for its file, as exec's
+// copier reads it: WriteTo grows the pipe first, and an input that writes
+// itself (a spilled file, spilled.reader) hands over its chunks as they
+// are, without a copy through the copier's 32 KiB buffer.
+type workerInput struct{ r io.Reader }
+
+func (in workerInput) Read(p []byte) (int, error) { return in.r.Read(p) }
+
+func (in workerInput) WriteTo(w io.Writer) (int64, error) {
+	growPipe(w)
+	return io.Copy(w, in.r)
+}
+
+// growPipes is unset only by benchmarks, to measure workers' input through
+// pipes of the default size in the same run.
+var growPipes = true
+
 // lateWriter is a spare's stdout or stderr: what the worker writes before
 // it has a file is dropped; after, it goes to that file's buffer.
 type lateWriter struct {

@@ -90,6 +90,49 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 	return &spilled{ReaderAt: f, size: n + m, close: done}, nil
 }
 
+// reader reads the file from its start. From memory it writes itself in
+// its own chunks (WriteTo): a worker's stdin pipe gets them as they are.
+func (sp *spilled) reader() io.Reader {
+	if c, ok := sp.ReaderAt.(*chunks); ok {
+		return &chunkReader{c: c}
+	}
+	return io.NewSectionReader(sp, 0, sp.size)
+}
+
+// chunkReader reads chunks from off on.
+type chunkReader struct {
+	c   *chunks
+	off int64
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.off >= r.c.size {
+		return 0, io.EOF
+	}
+	n, err := r.c.ReadAt(p, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.off < r.c.size {
+		b := r.c.bufs[r.off/spillChunk]
+		i := int(r.off % spillChunk)
+		end := min(len(b), i+int(r.c.size-r.off))
+		n, err := w.Write(b[i:end])
+		r.off += int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // spillChunk is the size of the pooled chunks spill holds attachments in.
 const spillChunk = 256 << 10
 

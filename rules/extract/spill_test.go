@@ -127,6 +127,21 @@ func TestSpillChunks(t *testing.T) {
 		if got, err := io.ReadAll(io.NewSectionReader(sp, 0, sp.size)); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("size %d: read back differs (%v)", size, err)
 		}
+		// reader: by Read (short reads of odd sizes) and by WriteTo
+		if got, err := io.ReadAll(iotest.OneByteReader(io.LimitReader(sp.reader(), 1000))); err != nil || !bytes.Equal(got, data[:min(size, 1000)]) {
+			t.Fatalf("size %d: reader's Read differs (%v)", size, err)
+		}
+		var buf bytes.Buffer
+		r := sp.reader()
+		if _, ok := r.(io.WriterTo); !ok {
+			t.Fatalf("size %d: reader %T of chunks does not write itself", size, r)
+		}
+		if n, err := io.Copy(&buf, r); err != nil || n != int64(size) || !bytes.Equal(buf.Bytes(), data) {
+			t.Fatalf("size %d: reader's WriteTo wrote %d bytes (%v), differs: %v", size, n, err, !bytes.Equal(buf.Bytes(), data))
+		}
+		if n, err := io.Copy(io.Discard, r); n != 0 || err != nil {
+			t.Fatalf("size %d: a read-out reader wrote %d more (%v)", size, n, err)
+		}
 		sp.close()
 	}
 	if used := spillMem.Load() - before; used != 0 {
