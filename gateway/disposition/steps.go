@@ -299,30 +299,43 @@ func (r *StepRunner) release(ctx context.Context, log *slog.Logger, rec *spool.R
 			return fmt.Errorf("revoke links of an earlier attempt: %w", err)
 		}
 	}
-	msg := Message{ID: rec.ID, Sender: rec.MailFrom, Subject: rec.Subject}
-	for _, rc := range rec.Rcpts {
-		msg.Rcpts = append(msg.Rcpts, rc.Addr)
-	}
-	now := r.now()
-	ap, err := r.Rewriter.Apply(ctx, msg, rw, now)
+	ap, err := r.Rewriter.Apply(ctx, messageOf(rec), rw, r.now())
 	if err != nil {
 		return err
 	}
-	if err := r.crash("release applied"); err != nil {
+	return r.queueCopies(ctx, log, rec, st, ap, ap.Actions, "release", "released message queued")
+}
+
+// messageOf is what the rewrites need of a spooled message.
+func messageOf(rec *spool.Record) Message {
+	m := Message{ID: rec.ID, Sender: rec.MailFrom, Subject: rec.Subject}
+	for _, rc := range rec.Rcpts {
+		m.Rcpts = append(m.Rcpts, rc.Addr)
+	}
+	return m
+}
+
+// queueCopies commits what a release's or a deferred rewrite's step made
+// with the step's removal: the message goes from released to queued with
+// its copies (applied adds to its actions) and their notices. what names
+// the step in its crash points; done is the log line.
+func (r *StepRunner) queueCopies(ctx context.Context, log *slog.Logger, rec *spool.Record, st spool.Step, ap *Applied,
+	applied []string, what, done string) error {
+	if err := r.crash(what + " applied"); err != nil {
 		return err
 	}
-	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
-		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, Applied: ap.Actions,
+	err := r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
+		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, Applied: applied,
 			RequireTLS: ap.RequireTLS},
 		Notices: ap.Notices.Queued()})
 	if err != nil {
 		r.Rewriter.Discard(ap)
 		return err
 	}
-	if err := r.crash("release committed"); err != nil {
+	if err := r.crash(what + " committed"); err != nil {
 		return err
 	}
-	log.Info("released message queued", "applied", ap.Actions)
+	log.Info(done, "applied", ap.Actions)
 	r.queued(rec.ID)
 	for _, n := range ap.Notices.Queued().Mails {
 		r.queued(n.ID)
@@ -342,37 +355,15 @@ func (r *StepRunner) rewrite(ctx context.Context, log *slog.Logger, rec *spool.R
 		return fmt.Errorf("revoke links of an earlier attempt: %w", err)
 	}
 	rw := AcceptRewrites(st.Actions, rules.PasswordDelivery(st.PasswordDelivery))
-	msg := Message{ID: rec.ID, Sender: rec.MailFrom, Subject: rec.Subject}
-	for _, rc := range rec.Rcpts {
-		msg.Rcpts = append(msg.Rcpts, rc.Addr)
-	}
-	ap, err := r.applyRewrites(ctx, log, msg, rw)
+	ap, err := r.applyRewrites(ctx, log, messageOf(rec), rw)
 	switch {
 	case err != nil && (IsFault(err) || ctx.Err() != nil):
 		return err
 	case err != nil:
 		return r.holdForReview(ctx, log, rec, st, err)
 	}
-	if err := r.crash("rewrite applied"); err != nil {
-		return err
-	}
 	// The decision's actions were recorded on the message at acceptance.
-	err = r.Queue.FinishStep(ctx, rec.ID, st.Kind, queue.StepResult{
-		Release: &queue.Released{BodySuffix: ap.Suffix, RcptBodies: ap.RcptBodies, RequireTLS: ap.RequireTLS},
-		Notices: ap.Notices.Queued()})
-	if err != nil {
-		r.Rewriter.Discard(ap)
-		return err
-	}
-	if err := r.crash("rewrite committed"); err != nil {
-		return err
-	}
-	log.Info("rewritten message queued", "applied", ap.Actions)
-	r.queued(rec.ID)
-	for _, n := range ap.Notices.Queued().Mails {
-		r.queued(n.ID)
-	}
-	return nil
+	return r.queueCopies(ctx, log, rec, st, ap, nil, "rewrite", "rewritten message queued")
 }
 
 // applyRewrites is Apply with a panic turned into an error: a rewrite that
