@@ -111,14 +111,7 @@ func runDeferredCase(t *testing.T, actions, point string) {
 		}
 	}
 	if hasLink {
-		infos, _ := p.links.ByMessage(context.Background(), id)
-		live := 0
-		for _, in := range infos {
-			if in.RevokedAt.IsZero() {
-				live++
-			}
-		}
-		if live != 1 {
+		if live := p.liveLinks(id); live != 1 {
 			t.Fatalf("%d live link packages, want 1", live)
 		}
 	}

@@ -535,17 +535,22 @@ func runCase(t *testing.T, holdAction, rewrites, outcome, point string) {
 		}
 	}
 	if hasLink {
-		infos, _ := p.links.ByMessage(context.Background(), id)
-		live := 0
-		for _, in := range infos {
-			if in.RevokedAt.IsZero() {
-				live++
-			}
-		}
-		if live != 1 {
+		if live := p.liveLinks(id); live != 1 {
 			t.Fatalf("%d live link packages, want 1", live)
 		}
 	}
+}
+
+// liveLinks counts message id's link packages not revoked.
+func (p *pipe) liveLinks(id string) int {
+	infos, _ := p.links.ByMessage(context.Background(), id)
+	live := 0
+	for _, in := range infos {
+		if in.RevokedAt.IsZero() {
+			live++
+		}
+	}
+	return live
 }
 
 // decodeBodies undoes base64 and quoted-printable line by line enough to
