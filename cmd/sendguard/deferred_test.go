@@ -18,10 +18,13 @@ import (
 // (disposition.DeferMinSize); built once, as it is slow to build under
 // the race detector.
 var largeCSVPart = sync.OnceValue(func() string {
+	// Random figures: deflate works at them for a while (tens of
+	// milliseconds), which leaves a kill time to fall inside a rewrite.
 	var csv strings.Builder
 	csv.WriteString("品番,数量,単価\r\n")
+	rng := rand.New(rand.NewPCG(5, 6))
 	for i := 0; csv.Len() < 1200<<10; i++ {
-		fmt.Fprintf(&csv, "A-%07d,3,1200\r\n", i)
+		fmt.Fprintf(&csv, "A-%07d,%d,%d\r\n", i, rng.IntN(1000), rng.IntN(1000000))
 	}
 	b64 := base64.StdEncoding.EncodeToString([]byte(csv.String()))
 	var lines strings.Builder
@@ -57,14 +60,14 @@ func TestKillNineDeferredRewrites(t *testing.T) {
 	interrupted, rounds := 0, 0
 	// Until a kill has fallen between a message's 250 and its rewrite
 	// (seen in the log), within bounds.
-	for rounds < 3 || rounds < 10 && rewritesAfterRestart(t, in) == 0 {
+	for rounds < 3 || rounds < 12 && rewritesAfterRestart(t, in) == 0 {
 		round := rounds
 		rounds++
 		in.start()
-		// The kill follows the round's k-th 250 by up to 20 ms, whatever
-		// the machine's speed: a rewrite or two is then under way.
+		// The kill follows the round's k-th 250 at once, whatever the
+		// machine's speed: that message's rewrite, started just before
+		// its reply, is then most likely under way.
 		k := 2 + rng.IntN(5)
-		delay := time.Duration(rng.IntN(20)) * time.Millisecond
 		var once sync.Once
 		killed := make(chan struct{})
 		n := 0
@@ -83,7 +86,7 @@ func TestKillNineDeferredRewrites(t *testing.T) {
 					accepted[id] = true
 					n++
 					if n == k {
-						go once.Do(func() { time.Sleep(delay); in.kill(); close(killed) })
+						go once.Do(func() { in.kill(); close(killed) })
 					}
 					mu.Unlock()
 				}
