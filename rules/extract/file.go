@@ -70,7 +70,7 @@ func (w *walker) file(f file, r io.Reader) error {
 	case kindText, kindHTML, kindTabular:
 		res = w.textFile(f, src, k, att.Type)
 	case kindZip, kindPDF, kindOLE:
-		res, err = w.randomAccess(att, src, k)
+		res, err = w.randomAccess(att, src, k, f.std)
 	case kindMedia:
 		// images, audio, video, fonts: no text to read
 	case kindArchiveOther:

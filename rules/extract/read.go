@@ -29,7 +29,10 @@ func (r *recordingReader) Read(p []byte) (int, error) {
 		r.err = err
 	}
 	if r.std != nil {
-		_, _ = r.std.h.Write(p[:n])
+		if !r.std.paused {
+			_, _ = r.std.h.Write(p[:n])
+			r.std.n += int64(n)
+		}
 		r.std.eof = err == io.EOF && r.err == nil
 	}
 	return n, err

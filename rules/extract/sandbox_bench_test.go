@@ -100,6 +100,34 @@ func BenchmarkPDFPipe(b *testing.B) {
 	}
 }
 
+// BenchmarkPDFHashAsync: the walk of a mail carrying the 8 MB picture PDF
+// with its SHA-256 for the sent record taken before the worker runs, and
+// on a goroutine while it runs; -count alternates them within one run.
+//
+//	go test ./rules/extract -run '^$' -bench PDFHashAsync -count 6
+func BenchmarkPDFHashAsync(b *testing.B) {
+	sb := workerKinds(b)[0].sandbox(1)
+	mail := pdfMail("report.pdf", benchPDFs(b)[2].data)
+	defer func(a bool) { asyncHash = a }(asyncHash)
+	for _, async := range []bool{false, true} {
+		name := "hash=before"
+		if async {
+			name = "hash=beside"
+		}
+		b.Run(name, func(b *testing.B) {
+			asyncHash = async
+			lim := Limits{Sandbox: sb}
+			b.SetBytes(int64(len(mail)))
+			benchRuns(b, func() {
+				m, parts := walkBytes(b, mail, lim)
+				if !m.AttachmentsHashed || len(parts) < 2 {
+					b.Fatalf("hashed %v, %d parts", m.AttachmentsHashed, len(parts))
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkWorkerStart is the fixed cost of one worker: start, confine,
 // answer "not a PDF", exit, reap.
 func BenchmarkWorkerStart(b *testing.B) {

@@ -30,7 +30,13 @@ type spilled struct {
 // The memory is fixed-size pooled chunks, not one growing buffer: a large
 // attachment is neither copied as it grows nor allocated (and cleared)
 // anew for each file.
-func (w *walker) spill(r io.Reader) (*spilled, error) {
+func (w *walker) spill(r io.Reader) (*spilled, error) { return w.spillHashed(r, nil, 0) }
+
+// spillHashed is spill for a file whose hash was paused after from bytes
+// (stdHash.pause): going to a file, it hashes what it holds so far and
+// resumes the hash for the rest. In memory, the caller hashes the chunks
+// (stdHash.hashSpilled).
+func (w *walker) spillHashed(r io.Reader, std *stdHash, from int64) (*spilled, error) {
 	c := &chunks{}
 	limit := w.lim.MaxMemory + 1 // one more byte tells "larger than MaxMemory"
 	inMemory := false
@@ -59,6 +65,7 @@ func (w *walker) spill(r io.Reader) (*spilled, error) {
 		// nothing read from the chunks outlives close: readers copy out
 		return &spilled{ReaderAt: c, size: c.size, close: c.release}, nil
 	}
+	std.catchUp(c, from)
 	defer c.release()
 	f, err := os.CreateTemp(w.lim.TempDir, "sendguard-extract-*")
 	if err != nil {
@@ -200,8 +207,12 @@ func reserveSpill(n, total int64) bool {
 }
 
 // randomAccess buffers a zip, OOXML, PDF or OLE file and reads it.
-func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (result, error) {
-	sp, err := w.spill(r)
+// A file of the sent record (std) is hashed from the copy in memory while
+// it is parsed, not as it is read.
+func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind, std *stdHash) (result, error) {
+	from := std.pause()
+	defer std.resume() // whatever happened, reading hashes again
+	sp, err := w.spillHashed(r, std, from)
 	if err != nil {
 		var le *limitError
 		if errors.As(err, &le) {
@@ -209,7 +220,14 @@ func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind) (resul
 		}
 		return unscannablef("read: %s", shortErr(err)), nil
 	}
-	defer sp.close()
+	hashed := func() {}
+	if c, ok := sp.ReaderAt.(*chunks); ok {
+		hashed = std.hashSpilled(c, from)
+	}
+	defer func() {
+		hashed()
+		sp.close()
+	}()
 	switch k {
 	case kindZip:
 		return w.zipFile(att, sp)

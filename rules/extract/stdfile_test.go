@@ -62,6 +62,51 @@ func TestAttachmentHash(t *testing.T) {
 	}
 }
 
+// A file read for random access (Office, zip) is hashed from its copy:
+// in memory at once (small), on a goroutine while it is parsed (from
+// asyncHashMin on), or, spilled to disk, what memory held and then the
+// rest as it is copied. Each way the hash is that of the decoded bytes,
+// beside a second file read as a stream.
+func TestAttachmentHashSpilled(t *testing.T) {
+	csv := []byte(strings.Repeat("品番,数量\r\nA-100,3\r\n", 1000))
+	for _, c := range []struct {
+		name      string
+		size      int
+		maxMemory int64
+	}{
+		{"small in memory", 50 << 10, 0},
+		{"large in memory", 3 << 20, 0},
+		{"large on disk", 3 << 20, 1 << 20},
+		{"disk from the first chunk", 3 << 20, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := pictureXLSX(t, c.size)
+			mail := buildMail("Content-Type: text/plain\r\n\r\nhi", attachPart("a.xlsx", xlsxType, data),
+				attachPart("b.csv", "text/csv", csv))
+			lim := DefaultLimits()
+			lim.TempDir = t.TempDir()
+			if c.maxMemory > 0 {
+				lim.MaxMemory = c.maxMemory
+			}
+			m, parts := walkBytes(t, mail, lim)
+			want := map[string]string{}
+			for name, b := range map[string][]byte{"a.xlsx": data, "b.csv": csv} {
+				sum := sha256.Sum256(b)
+				want[name] = hex.EncodeToString(sum[:])
+			}
+			got := map[string]string{}
+			for _, p := range parts {
+				if p.Attachment != nil {
+					got[p.Attachment.Name] = p.Attachment.SHA256
+				}
+			}
+			if got["a.xlsx"] != want["a.xlsx"] || got["b.csv"] != want["b.csv"] || !m.AttachmentsHashed {
+				t.Fatalf("hashes %v, want %v; whole %v", got, want, m.AttachmentsHashed)
+			}
+		})
+	}
+}
+
 // base64Clean: input the strict decoder reads without error gives its
 // bytes, and clean input is recognised as such.
 func base64Clean(t *testing.T, in []byte) {
