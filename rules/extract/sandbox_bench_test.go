@@ -65,8 +65,8 @@ func BenchmarkPDFIsolated(b *testing.B) {
 
 // BenchmarkPDFPipe: the 8 MB picture PDF from the gateway's memory chunks
 // (spilled.reader) to the dedicated worker program, through a stdin pipe
-// of the kernel's default 64 KiB and one grown to workerPipe; -count
-// alternates them within one run.
+// of the kernel's default 64 KiB and one grown to workerPipe, both in one
+// run.
 //
 //	go test ./rules/extract -run '^$' -bench PDFPipe -count 6
 func BenchmarkPDFPipe(b *testing.B) {
@@ -102,7 +102,7 @@ func BenchmarkPDFPipe(b *testing.B) {
 
 // BenchmarkPDFHashAsync: the walk of a mail carrying the 8 MB picture PDF
 // with its SHA-256 for the sent record taken before the worker runs, and
-// on a goroutine while it runs; -count alternates them within one run.
+// on a goroutine while it runs, both in one run.
 //
 //	go test ./rules/extract -run '^$' -bench PDFHashAsync -count 6
 func BenchmarkPDFHashAsync(b *testing.B) {
