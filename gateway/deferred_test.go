@@ -183,7 +183,7 @@ func TestDeferredRewriteAfterReply(t *testing.T) {
 // delivers it.
 func TestDeferredRewriteFailureHolds(t *testing.T) {
 	t.Run("error", func(t *testing.T) {
-		testDeferredRewriteFailure(t, nil, "encryption is not configured", func(p *pipe) {
+		testDeferredRewriteFailure(t, nil, pipeMail("f1"), "encryption is not configured", func(p *pipe) {
 			p.steps.Rewriter.Encryptor = nil
 		})
 	})
@@ -196,17 +196,32 @@ func TestDeferredRewriteFailureHolds(t *testing.T) {
 			}
 			return nil
 		}
-		testDeferredRewriteFailure(t, panicky, "rewrite panic: broken rewrite", func(*pipe) {})
+		testDeferredRewriteFailure(t, panicky, pipeMail("f1"), "rewrite panic: broken rewrite", func(*pipe) {})
+	})
+	// Real input the zip cannot take: a signed message's attachment
+	// cannot be replaced without breaking the signature.
+	t.Run("signed", func(t *testing.T) {
+		testDeferredRewriteFailure(t, nil, signedMail("f1"), "signed or encrypted", func(*pipe) {})
 	})
 }
 
-func testDeferredRewriteFailure(t *testing.T, fault func(string) error, reason string, breakIt func(*pipe)) {
+// signedMail is pipeMail signed as a whole (multipart/signed, S/MIME).
+func signedMail(tag string) []byte {
+	m := string(pipeMail(tag))
+	head, body, _ := strings.Cut(m, "\r\n\r\n")
+	head = strings.Replace(head, "Content-Type: multipart/mixed; boundary=\"b1\"",
+		"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"s1\"", 1)
+	return []byte(head + "\r\n\r\n--s1\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" + body +
+		"--s1\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAA==\r\n--s1--\r\n")
+}
+
+func testDeferredRewriteFailure(t *testing.T, fault func(string) error, mail []byte, reason string, breakIt func(*pipe)) {
 	rec := &recorder{}
 	p := openPipe(t, t.TempDir(), pipePolicy("encrypt"), rec, fault)
 	defer p.close()
 	d := p.withDeferral(2)
 	breakIt(p)
-	id := p.send("f1")
+	id := p.sendData("f1", mail)
 	d.Wait()
 	r, _ := p.store.Get(id)
 	if r.State != spool.StateHeld || len(r.Steps) != 0 || strings.Join(r.Applied, ",") != "hold_review" {

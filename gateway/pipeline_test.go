@@ -271,6 +271,12 @@ func pipeMail(tag string) []byte {
 
 func (p *pipe) send(tag string) string {
 	p.t.Helper()
+	return p.sendData(tag, pipeMail(tag))
+}
+
+// sendData sends data, whose subject carries tag, and returns its queue ID.
+func (p *pipe) sendData(tag string, data []byte) string {
+	p.t.Helper()
 	c, err := smtp.Dial(p.addr)
 	if err != nil {
 		p.t.Fatal(err)
@@ -291,7 +297,7 @@ func (p *pipe) send(tag string) string {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	w.Write(pipeMail(tag))
+	w.Write(data)
 	if err := w.Close(); err != nil {
 		p.t.Fatal(err)
 	}
