@@ -163,16 +163,19 @@ type lateReader struct {
 
 func (l *lateReader) give(r io.Reader) { l.ch <- r }
 
+// given waits for the file and reports whether there is one.
+func (l *lateReader) given() bool {
+	if l.r == nil && !l.eo {
+		l.r = <-l.ch
+		l.eo = l.r == nil
+	}
+	return l.r != nil
+}
+
 // Read is called by exec's stdin copier only.
 func (l *lateReader) Read(p []byte) (int, error) {
-	if l.r == nil {
-		if l.eo {
-			return 0, io.EOF
-		}
-		if l.r = <-l.ch; l.r == nil {
-			l.eo = true
-			return 0, io.EOF
-		}
+	if !l.given() {
+		return 0, io.EOF
 	}
 	return l.r.Read(p)
 }
@@ -180,14 +183,8 @@ func (l *lateReader) Read(p []byte) (int, error) {
 // WriteTo is how exec's stdin copier reads a spare's input: it grows the
 // pipe and lets the file write itself (workerInput).
 func (l *lateReader) WriteTo(w io.Writer) (int64, error) {
-	if l.r == nil {
-		if l.eo {
-			return 0, nil
-		}
-		if l.r = <-l.ch; l.r == nil {
-			l.eo = true
-			return 0, nil
-		}
+	if !l.given() {
+		return 0, nil
 	}
 	growPipe(w)
 	return io.Copy(w, l.r)

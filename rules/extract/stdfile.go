@@ -120,9 +120,14 @@ func (s *stdHash) catchUp(c *chunks, from int64) {
 	if s == nil || !s.paused {
 		return
 	}
+	s.hashFrom(c, from)
+	s.resume()
+}
+
+// hashFrom hashes c from from on.
+func (s *stdHash) hashFrom(c *chunks, from int64) {
 	n, _ := (&chunkReader{c: c, off: from}).WriteTo(s.h)
 	s.n += n
-	s.resume()
 }
 
 // hashSpilled hashes the file held in c from from on: on a goroutine of
@@ -132,19 +137,15 @@ func (s *stdHash) hashSpilled(c *chunks, from int64) (wait func()) {
 	if s == nil || !s.paused {
 		return func() {}
 	}
-	hash := func() {
-		n, _ := (&chunkReader{c: c, off: from}).WriteTo(s.h)
-		s.n += n
-	}
 	if c.size-from < asyncHashMin || !asyncHash {
-		hash()
+		s.hashFrom(c, from)
 		s.resume()
 		return func() {}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		hash()
+		s.hashFrom(c, from)
 	}()
 	return func() {
 		<-done
