@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -26,16 +25,9 @@ var largeCSVPart = sync.OnceValue(func() string {
 	for i := 0; csv.Len() < 1200<<10; i++ {
 		fmt.Fprintf(&csv, "A-%07d,%d,%d\r\n", i, rng.IntN(1000), rng.IntN(1000000))
 	}
-	b64 := base64.StdEncoding.EncodeToString([]byte(csv.String()))
-	var lines strings.Builder
-	for len(b64) > 76 {
-		lines.WriteString(b64[:76] + "\r\n")
-		b64 = b64[76:]
-	}
-	lines.WriteString(b64)
 	return "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
 		"Please find the quote attached.\r\n--b1\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Disposition: attachment; filename=\"quote.csv\"\r\n" +
-		"Content-Transfer-Encoding: base64\r\n\r\n" + lines.String() + "\r\n--b1--\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n" + base64Lines([]byte(csv.String())) + "\r\n--b1--\r\n"
 })
 
 func largeAttachmentMail(from, to, id string) []byte {

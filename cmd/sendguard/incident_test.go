@@ -48,17 +48,22 @@ func customerCSV(n int) string {
 }
 
 func listMail(from string, to []string, csv string) []byte {
-	b64 := base64.StdEncoding.EncodeToString([]byte(csv))
+	return []byte(fmt.Sprintf("From: <%s>\r\nTo: %s\r\nSubject: 顧客リスト送付\r\nMessage-ID: <incident-list@test>\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nご確認ください。\r\n"+
+		"--b1\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Disposition: attachment; filename=\"customers.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n",
+		from, angleList(to), base64Lines([]byte(csv))))
+}
+
+// base64Lines is data in base64, in lines of 76 characters (RFC 2045).
+func base64Lines(data []byte) string {
+	b64 := base64.StdEncoding.EncodeToString(data)
 	var wrapped strings.Builder
 	for len(b64) > 76 {
 		wrapped.WriteString(b64[:76] + "\r\n")
 		b64 = b64[76:]
 	}
 	wrapped.WriteString(b64)
-	return []byte(fmt.Sprintf("From: <%s>\r\nTo: %s\r\nSubject: 顧客リスト送付\r\nMessage-ID: <incident-list@test>\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nご確認ください。\r\n"+
-		"--b1\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Disposition: attachment; filename=\"customers.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n",
-		from, angleList(to), wrapped.String()))
+	return wrapped.String()
 }
 
 // decodedLinks finds confirm links in a raw mail (quoted-printable soft
