@@ -23,7 +23,15 @@ type Storage struct {
 	// Node names this node in the shared queue: unique in the cluster and
 	// stable across restarts (default: the host name).
 	Node string `yaml:"node"`
+	// Sync is how the acceptance makes the spool files of a message it
+	// commits durable: group (default) makes every file of a group commit
+	// durable with one syncfs of data_dir's file system; file fsyncs each
+	// file, for a data_dir on a file system other programs write much to.
+	Sync string `yaml:"sync"`
 }
+
+// SyncEachFile reports storage.sync: file.
+func (s Storage) SyncEachFile() bool { return s.Sync == "file" }
 
 // Postgres reports whether the shared PostgreSQL store is configured.
 func (s Storage) Postgres() bool { return s.Driver == "postgres" }
@@ -41,6 +49,11 @@ func (s Storage) NodeName() string {
 }
 
 func (v *validator) checkStorage(s *Storage) {
+	switch s.Sync {
+	case "", "group", "file":
+	default:
+		v.add("storage.sync", "must be group or file, not %q", s.Sync)
+	}
 	switch s.Driver {
 	case "", "bbolt":
 		if s.DSN != "" || s.PasswordFile != "" {

@@ -21,6 +21,9 @@ func TestStorage(t *testing.T) {
 		{"storage: {driver: mysql}", "storage.driver"},
 		{"storage: {dsn: 'postgres://db/s'}", "storage.driver"},
 		{"storage: {driver: postgres, dsn: 'postgres://db/s', node: 'two words'}", "storage.node"},
+		{"storage: {sync: file}", ""},
+		{"storage: {sync: group}", ""},
+		{"storage: {sync: always}", "storage.sync"},
 	} {
 		_, err := Parse("t.yaml", []byte(c.yaml+"\n"))
 		switch {

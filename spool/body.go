@@ -36,7 +36,21 @@ type BodyWriter struct {
 	// (see writeback); synced is how far that has gone.
 	pace   int64
 	synced int64
+
+	// group: an acceptance's file, made durable by the syncfs of the
+	// group commit that records it (Store.groupSync) rather than by its
+	// own fsync while it is smaller than GroupSyncMax.
+	group bool
 }
+
+// GroupSyncMax is the size from which an acceptance's file has its own
+// fsync even with group sync: the fsync of a large body runs beside its
+// inspection (CommitStart), where in the group commit its writeback
+// would hold up every commit of the batch and those queued behind it.
+const GroupSyncMax = 1 << 20
+
+// ownSync reports whether the file is made durable by its own fsync.
+func (b *BodyWriter) ownSync() bool { return !b.group || b.n >= GroupSyncMax }
 
 // Create starts the body file for id. Call Commit to make it durable or
 // Abort to remove it.
@@ -57,7 +71,8 @@ func (s *Store) CreateMessage(id string) (*BodyWriter, error) {
 	if s.NoInline {
 		return s.Create(id)
 	}
-	return &BodyWriter{mem: new(bytes.Buffer), max: MaxInline, store: s, id: id, h: sha256.New(), path: s.BodyPath(id)}, nil
+	return &BodyWriter{mem: new(bytes.Buffer), max: MaxInline, store: s, id: id, h: sha256.New(), path: s.BodyPath(id),
+		group: s.groupSync()}, nil
 }
 
 // CreateDerived starts a file next to the message's body, e.g. a rewritten
@@ -126,7 +141,7 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 		b.h.Write(p[:n])
 	}
 	b.n += int64(n)
-	if err == nil && b.pace > 0 && b.n-b.synced >= b.pace {
+	if err == nil && b.pace > 0 && b.n-b.synced >= b.pace && b.ownSync() {
 		if err = b.w.Flush(); err == nil {
 			writeback(b.f, b.synced, b.n-b.synced)
 			b.synced = b.n
@@ -139,7 +154,7 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 func (b *BodyWriter) spill() error {
 	if b.suffix != "" {
 		b.store.addDerived(b.id, b.suffix) // before the file exists, as CreateDerived
-		b.pace = b.store.derivedPace()
+		b.pace = b.store.derivedPace()     // from GroupSyncMax on, with group sync
 	}
 	f, err := os.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -197,7 +212,7 @@ func (b *BodyWriter) Commit() (string, error) {
 // durable; after an error (from CommitStart or wait) it is gone, as after
 // a failed Commit. wait must be called before the body is removed.
 func (b *BodyWriter) CommitStart() (sum string, wait func() error, err error) {
-	if b.mem != nil || b.w == nil {
+	if b.mem != nil || b.w == nil || !b.ownSync() {
 		sum, err := b.Commit()
 		return sum, func() error { return nil }, err
 	}
@@ -220,9 +235,20 @@ func (b *BodyWriter) flush() error {
 	return nil
 }
 
-// syncClose makes the flushed file durable and closes it.
+// fileSync is a spool file's fsync (a variable for the tests to count).
+var fileSync = (*os.File).Sync
+
+// syncClose makes the flushed file durable and closes it; a group file
+// becomes durable with the commit that records it.
 func (b *BodyWriter) syncClose() error {
-	if err := b.f.Sync(); err != nil {
+	if !b.ownSync() {
+		if err := b.f.Close(); err != nil {
+			os.Remove(b.path)
+			return fmt.Errorf("close spool file: %w", err)
+		}
+		return nil
+	}
+	if err := fileSync(b.f); err != nil {
 		b.Abort()
 		return fmt.Errorf("fsync spool file: %w", err)
 	}
@@ -279,5 +305,5 @@ func (s *Store) RemoveDerived(id, suffix string) {
 // CreateDerived makes, from the first byte over max.
 func (s *Store) CreateDerivedInline(id, suffix string, max int) *BodyWriter {
 	return &BodyWriter{mem: new(bytes.Buffer), max: int64(min(max, MaxInline)), store: s, id: id, suffix: suffix,
-		path: s.BodyPath(id) + "." + suffix}
+		path: s.BodyPath(id) + "." + suffix, group: s.groupSync()}
 }

@@ -157,11 +157,20 @@ func BenchmarkRemoveBodyBacklog(b *testing.B) {
 // a body kept in memory (MaxInline) or a writer already closed behaves as
 // Commit does.
 func TestCommitStart(t *testing.T) {
+	for _, each := range []bool{false, true} {
+		t.Run(map[bool]string{false: "group sync", true: "sync each file"}[each], func(t *testing.T) {
+			testCommitStart(t, each)
+		})
+	}
+}
+
+func testCommitStart(t *testing.T, syncEach bool) {
 	st, err := spool.Open(t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	st.SyncEachFile = syncEach
 	for _, size := range []int{100, spool.MaxInline + 1, 3 << 20} {
 		data := make([]byte, size)
 		rand.Read(data)

@@ -64,7 +64,8 @@ func (s *Store) committer() {
 func (s *Store) runBatch(batch []*commitReq) {
 	for _, r := range batch {
 		if r.syncDir {
-			if err := syncDir(s.dir); err != nil {
+			err := s.syncFiles()
+			if err != nil {
 				for _, r := range batch {
 					r.done <- err
 				}
@@ -103,6 +104,19 @@ func syncDir(dir string) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("fsync spool dir: %w", err)
+	}
+	return nil
+}
+
+// syncFiles makes the batch's new spool files durable before the records
+// naming them commit: their names (fsync of the directory) and, with
+// group sync, their contents (one syncfs instead of their own fsyncs).
+func (s *Store) syncFiles() error {
+	if !s.groupSync() {
+		return syncDir(s.dir)
+	}
+	if err := syncFS(s.syncDirFD); err != nil {
+		return fmt.Errorf("syncfs spool: %w", err)
 	}
 	return nil
 }

@@ -76,6 +76,13 @@ type Store struct {
 	// before small ones were kept inline; for A/B measurements. Set it
 	// before use.
 	NoInline bool
+	// SyncEachFile makes every acceptance fsync its spool files one by
+	// one, as before group sync (see groupSync); for file systems shared
+	// with busy writers, and for A/B measurements. Set it before use.
+	SyncEachFile bool
+	// syncDirFD is the spool directory, open for the store's life: the
+	// group commit's syncfs goes through it (see syncFS).
+	syncDirFD *os.File
 
 	mu     sync.RWMutex
 	closed bool
@@ -149,21 +156,45 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("create staging dir: %w", err)
 	}
 	s := &Store{db: db, dir: dir, tmp: tmp, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
+	if groupSyncSupported {
+		if s.syncDirFD, err = os.Open(dir); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open spool dir: %w", err)
+		}
+	}
 	if err := s.reconcile(); err != nil {
+		s.closeSyncDir()
 		db.Close()
 		return nil, err
 	}
 	jpath := filepath.Join(dataDir, "delivered.journal")
 	if err := s.replayJournal(jpath); err != nil {
+		s.closeSyncDir()
 		db.Close()
 		return nil, err
 	}
 	if s.journal, err = openJournal(jpath); err != nil {
+		s.closeSyncDir()
 		db.Close()
 		return nil, err
 	}
 	go s.committer()
 	return s, nil
+}
+
+// groupSync reports whether the acceptance's spool files skip their own
+// fsync: the group commit that records them runs one syncfs(2) for the
+// whole batch instead (Accept), which makes their data, their inodes and
+// their names durable with a single cache flush. An fsync per file was
+// most of an attachment mail's kernel time (a 275 KB file: 270-450 µs of
+// CPU with its fsync, 85-100 µs without; eight such files and one syncfs:
+// 165 µs each), and two flushes per such message.
+func (s *Store) groupSync() bool { return s.syncDirFD != nil && !s.SyncEachFile }
+
+func (s *Store) closeSyncDir() {
+	if s.syncDirFD != nil {
+		s.syncDirFD.Close()
+	}
 }
 
 // DB is the shared database; other stores (hold, history) keep their
@@ -188,6 +219,7 @@ func (s *Store) Close() error {
 	close(s.commits)
 	s.mu.Unlock()
 	<-s.done
+	s.closeSyncDir()
 	jerr := s.journal.close()
 	if err := s.db.Close(); err != nil {
 		return err

@@ -117,6 +117,7 @@ func (n *node) openSpool() error {
 	if err != nil {
 		return err
 	}
+	store.SyncEachFile = cfg.Storage.SyncEachFile()
 	n.onClose(func() { store.Close() })
 	n.store = store
 
