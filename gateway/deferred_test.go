@@ -10,6 +10,7 @@ import (
 
 	"github.com/sendguard/sendguard/gateway/disposition"
 	"github.com/sendguard/sendguard/hold"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -117,24 +118,21 @@ func runDeferredCase(t *testing.T, actions, point string) {
 	}
 }
 
-// TestDeferredRewriteAfterReply: the client has its 250 while the zip is
-// still being written; the message is then released with its rewrite
-// step, and queued once the step commits. With the only slot taken, the
-// next message is rewritten before its reply, as without a deferral.
+// TestDeferredRewriteAfterReply: the client has its 250 while the
+// rewrite is still running; the message is then released with its
+// rewrite step, and queued once the step commits. With the only slot
+// taken, the next message is rewritten before its reply, as without a
+// deferral.
 func TestDeferredRewriteAfterReply(t *testing.T) {
 	rec := &recorder{}
 	gate := make(chan struct{})
-	var mu sync.Mutex
-	zips := 0
+	// Only the deferred step reaches "rewrite applied" (its zip written,
+	// its commit to come); the second message's rewrite before its reply
+	// does not. Blocking on its first "zip written" instead raced: when
+	// the second message's zip came first, that reply waited out the
+	// timeout and the step ran free.
 	fault := func(p string) error {
-		if p != "zip written" {
-			return nil
-		}
-		mu.Lock()
-		zips++
-		first := zips == 1
-		mu.Unlock()
-		if first {
+		if p == "rewrite applied" {
 			select {
 			case <-gate:
 			case <-time.After(10 * time.Second):
@@ -205,6 +203,61 @@ func TestDeferredRewriteFailureHolds(t *testing.T) {
 	})
 }
 
+// TestDeferredRewriteCounted: a deferred rewrite that queues its message
+// counts the decision's action when its step ends, and its report keeps
+// that action.
+func TestDeferredRewriteCounted(t *testing.T) {
+	p := openPipe(t, t.TempDir(), pipePolicy("encrypt"), &recorder{}, nil)
+	defer p.close()
+	p.insp.KeepReports = true
+	d := p.withDeferral(2)
+	id := p.sendData("c1", pipeMail("c1"))
+	d.Wait()
+	if r, _ := p.store.Get(id); r.State != spool.StateQueued && r.State != spool.StateDelivered {
+		t.Fatalf("state %s after the rewrite", r.State)
+	}
+	p.expectOutcome(t, id, "encrypt")
+}
+
+// expectOutcome checks that message id's stored report and the actions
+// metric both say action, and nothing else.
+func (p *pipe) expectOutcome(t *testing.T, id, action string) {
+	t.Helper()
+	var got []string
+	rs := &reports.Bolt{DB: p.store.DB()}
+	if _, err := rs.Scan(context.Background(), time.Time{}, func(r *reports.Report) error {
+		if r.QueueID == id {
+			got = append(got, strings.Join(r.Actions, "+"))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != action {
+		t.Errorf("stored reports of %s say %q, want [%s]", id, got, action)
+	}
+	mfs, err := p.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "sendguard_policy_actions_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "action" {
+					counted[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if len(counted) != 1 || counted[action] != 1 {
+		t.Errorf("sendguard_policy_actions_total %v, want %s once", counted, action)
+	}
+}
+
 // signedMail is pipeMail signed as a whole (multipart/signed, S/MIME).
 func signedMail(tag string) []byte {
 	m := string(pipeMail(tag))
@@ -219,6 +272,7 @@ func testDeferredRewriteFailure(t *testing.T, fault func(string) error, mail []b
 	rec := &recorder{}
 	p := openPipe(t, t.TempDir(), pipePolicy("encrypt"), rec, fault)
 	defer p.close()
+	p.insp.KeepReports = true
 	d := p.withDeferral(2)
 	breakIt(p)
 	id := p.sendData("f1", mail)
@@ -227,6 +281,9 @@ func testDeferredRewriteFailure(t *testing.T, fault func(string) error, mail []b
 	if r.State != spool.StateHeld || len(r.Steps) != 0 || strings.Join(r.Applied, ",") != "hold_review" {
 		t.Fatalf("state %s, steps %v, applied %v; want held for review", r.State, r.Steps, r.Applied)
 	}
+	// The report kept for policy replay and the actions metric say what
+	// was done, as for a rewrite that fails before the reply.
+	p.expectOutcome(t, id, "hold_review")
 	ctx := context.Background()
 	hr, err := p.q.Holds.Get(ctx, id)
 	if err != nil {

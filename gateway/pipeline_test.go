@@ -36,6 +36,7 @@ import (
 	"github.com/sendguard/sendguard/link"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/queue"
+	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
@@ -126,6 +127,7 @@ type pipe struct {
 	srv    *front.Server
 	intake *intake.Stage
 	insp   *disposition.PolicyInspector
+	reg    *prometheus.Registry
 	addr   string
 	ln     net.Listener
 	done   chan error
@@ -150,14 +152,17 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 	if p.store, err = spool.Open(dir, log); err != nil {
 		t.Fatal(err)
 	}
-	metrics := gateway.NewMetrics(prometheus.NewRegistry(), func() map[string]int { return nil })
+	p.reg = prometheus.NewRegistry()
+	metrics := gateway.NewMetrics(p.reg, func() map[string]int { return nil })
 	internal := func(d string) bool { return strings.EqualFold(d, "example.com") }
 	wake := disposition.NewSignal()
 	history, err := delivery.NewHistory(p.store.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify, Learner: history}); err != nil {
+	// Reports are kept when a test sets p.insp.KeepReports.
+	if p.q, err = queue.Open(p.store, queue.Options{OnStep: wake.Notify, Learner: history,
+		Reports: &reports.Bolt{DB: p.store.DB()}}); err != nil {
 		t.Fatal(err)
 	}
 	p.runner = delivery.NewRunner(cfg, p.store, p.q, rec.deliverWith(func() *spool.Store { return p.store }), nil, log, metrics)
@@ -184,7 +189,11 @@ func openPipe(t testing.TB, dir, policyYAML string, rec *recorder, fault func(st
 		Linker: &disposition.Linker{Store: p.store, Links: p.links, Pages: pages, Notices: builder,
 			TTL: 24 * time.Hour, Lifetime: time.Hour}}
 	p.steps = &disposition.StepRunner{Queue: p.q, Store: p.store, Rewriter: rw, Notifier: notifier,
-		Log: log, Fault: fault, Wakeup: wake, OnQueued: p.runner.Wake}
+		Log: log, Fault: fault, Wakeup: wake, OnQueued: p.runner.Wake, Counted: func(actions []string) {
+			for _, a := range actions {
+				metrics.Actions.WithLabelValues(a).Inc()
+			}
+		}}
 	ppath := filepath.Join(t.TempDir(), "policy.yaml")
 	os.WriteFile(ppath, []byte(policyYAML), 0o600)
 	pol, err := policy.Load(ppath)

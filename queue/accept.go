@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -53,6 +54,12 @@ type Acceptance struct {
 // one).
 type ReportStore interface {
 	PutTx(tx *bbolt.Tx, r *reports.Report) error
+}
+
+// ReportAmender is a ReportStore that can correct a stored report's live
+// actions (*reports.Bolt is one).
+type ReportAmender interface {
+	AmendActionsTx(tx *bbolt.Tx, accepted time.Time, qid string, actions []string) error
 }
 
 // Accept commits an accepted message with its hold, notices and report in

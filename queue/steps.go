@@ -114,6 +114,13 @@ func (q *Queue) FinishStep(ctx context.Context, id string, k spool.StepKind, res
 				return err
 			}
 			cur.State, cur.Applied = spool.StateHeld, h.Applied
+			// The report for policy replay says what was done, as when
+			// a rewrite fails before the reply.
+			if am, ok := q.opts.Reports.(ReportAmender); ok {
+				if err := am.AmendActionsTx(tx, cur.ReceivedAt, cur.ID, h.Applied); err != nil {
+					return err
+				}
+			}
 		}
 		return q.putNotices(tx, res.Notices)
 	})

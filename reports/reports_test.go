@@ -241,3 +241,33 @@ func TestREADMEShadowExample(t *testing.T) {
 		t.Fatalf("README shadow example: %+v", d)
 	}
 }
+
+// AmendActionsTx changes only the live actions of the one report it names,
+// and leaves a report that is not there (shipped, purged) alone.
+func TestAmendActions(t *testing.T) {
+	s := openDB(t)
+	at := time.Date(2026, 12, 7, 9, 0, 0, 123456789, time.UTC)
+	a := &Report{QueueID: "Q1", Time: at, Sender: "a@example.com", Size: 2 << 20, Actions: []string{"encrypt"},
+		Rules: []string{"protect-attachments"}, Attachments: []Attachment{{Ext: "xlsx"}}}
+	b := &Report{QueueID: "Q2", Time: at, Sender: "b@example.com", Actions: []string{"encrypt"}}
+	put(t, s, a, b)
+	err := s.DB.Update(func(tx *bbolt.Tx) error {
+		if err := s.AmendActionsTx(tx, at, "Q1", []string{"hold_review"}); err != nil {
+			return err
+		}
+		return s.AmendActionsTx(tx, at.Add(time.Nanosecond), "Q3", []string{"hold_review"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*Report{}
+	if _, err := s.Scan(context.Background(), time.Time{}, func(r *Report) error { got[r.QueueID] = r; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || strings.Join(got["Q1"].Actions, ",") != "hold_review" || strings.Join(got["Q2"].Actions, ",") != "encrypt" {
+		t.Fatalf("after the amend: %+v", got)
+	}
+	if r := got["Q1"]; r.Sender != a.Sender || r.Size != a.Size || len(r.Attachments) != 1 || strings.Join(r.Rules, ",") != "protect-attachments" {
+		t.Errorf("amend changed more than the actions: %+v", r)
+	}
+}

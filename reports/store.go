@@ -45,6 +45,28 @@ func (s *Bolt) PutTx(tx *bbolt.Tx, r *Report) error {
 	return b.Put(key(r.Time, r.QueueID), Marshal(r))
 }
 
+// AmendActionsTx sets the live actions of the report of message qid
+// accepted at t, in the caller's transaction: a rewrite deferred past the
+// reply that failed held the message for review instead. A report no
+// longer here (shipped to the shared store, purged, never kept) is left.
+func (s *Bolt) AmendActionsTx(tx *bbolt.Tx, t time.Time, qid string, actions []string) error {
+	b := tx.Bucket(bucket)
+	if b == nil {
+		return nil
+	}
+	k := key(t, qid)
+	raw := b.Get(k)
+	if raw == nil {
+		return nil
+	}
+	r, err := Unmarshal(raw)
+	if err != nil {
+		return fmt.Errorf("report of %s: %w", qid, err)
+	}
+	r.Actions = actions
+	return b.Put(k, Marshal(r))
+}
+
 // ScanRaw calls fn with each encoded report accepted at or after since (a
 // zero since: all), in time order; fn must not keep the slice. fn's error
 // stops the scan.

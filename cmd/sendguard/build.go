@@ -309,7 +309,11 @@ func (n *node) buildDisposition() error {
 	// (storage.driver postgres): a deferred rewrite that fails holds it.
 	n.steps = &disposition.StepRunner{Queue: n.q, Store: store, Rewriter: n.rewriter, Notifier: n.notifier,
 		OnQueued: n.shared.onQueued(n.runner.Wake), Log: log.With("component", "steps"), Wakeup: n.stepWake,
-		HoldExpiry: cfg.Hold.ExpireAfter}
+		HoldExpiry: cfg.Hold.ExpireAfter, Counted: func(actions []string) {
+			for _, a := range actions {
+				n.metrics.Actions.WithLabelValues(a).Inc()
+			}
+		}}
 	// Shutdown cuts the deferred rewrites short before the store closes:
 	// each runs again after the restart.
 	deferCtx, stopDefer := context.WithCancel(context.Background())

@@ -58,6 +58,10 @@ type StepRunner struct {
 	// Fault, if set (tests), is asked at each crash point; an error stops
 	// the step there as kill -9 would, without any cleanup.
 	Fault func(point string) error
+	// Counted, if set, counts the actions a deferred rewrite's step ended
+	// with (sendguard_policy_actions_total): the decision's when it
+	// queued the message, hold_review when it held it instead.
+	Counted func(actions []string)
 
 	mu   sync.Mutex
 	busy map[string]bool // messages whose steps a run has taken
@@ -360,10 +364,24 @@ func (r *StepRunner) rewrite(ctx context.Context, log *slog.Logger, rec *spool.R
 	case err != nil && (IsFault(err) || ctx.Err() != nil):
 		return err
 	case err != nil:
-		return r.holdForReview(ctx, log, rec, st, err)
+		if err := r.holdForReview(ctx, log, rec, st, err); err != nil {
+			return err
+		}
+		r.count([]string{rules.ActionHoldReview})
+		return nil
 	}
 	// The decision's actions were recorded on the message at acceptance.
-	return r.queueCopies(ctx, log, rec, st, ap, nil, "rewrite", "rewritten message queued")
+	if err := r.queueCopies(ctx, log, rec, st, ap, nil, "rewrite", "rewritten message queued"); err != nil {
+		return err
+	}
+	r.count(st.Actions)
+	return nil
+}
+
+func (r *StepRunner) count(actions []string) {
+	if r.Counted != nil {
+		r.Counted(actions)
+	}
 }
 
 // applyRewrites is Apply with a panic turned into an error: a rewrite that

@@ -254,8 +254,12 @@ func (t *Tx) Commit(ctx context.Context) Outcome {
 	m.Received.Inc()
 	m.ReceivedSize.Add(float64(t.rec.Size))
 	m.AcceptLat.Observe(time.Since(t.start).Seconds())
-	for _, a := range v.Actions {
-		m.Actions.WithLabelValues(a).Inc()
+	if v.Rewrite == nil {
+		// A deferred rewrite's actions are counted when its step ends:
+		// it may hold the message for review instead.
+		for _, a := range v.Actions {
+			m.Actions.WithLabelValues(a).Inc()
+		}
 	}
 	t.countShadow(v)
 	if v.Learn != nil {
