@@ -160,3 +160,17 @@ func TestGroupSyncFails(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelAtLeast(t *testing.T) {
+	for _, c := range []struct {
+		release string
+		want    bool
+	}{
+		{"6.18.44-fc-v1272", true}, {"5.8.0", true}, {"5.10.0-28-amd64", true}, {"5.7.19", false},
+		{"4.19.0-26-amd64", false}, {"5.8", true}, {"6.1-rc3", true}, {"5", false}, {"", false}, {"x.y", false},
+	} {
+		if got := kernelAtLeast(c.release, 5, 8); got != c.want {
+			t.Errorf("kernelAtLeast(%q, 5, 8) = %v", c.release, got)
+		}
+	}
+}

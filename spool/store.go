@@ -156,7 +156,7 @@ func Open(dataDir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("create staging dir: %w", err)
 	}
 	s := &Store{db: db, dir: dir, tmp: tmp, log: log, commits: make(chan *commitReq, 1024), done: make(chan struct{})}
-	if groupSyncSupported {
+	if groupSyncSupported() {
 		if s.syncDirFD, err = os.Open(dir); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open spool dir: %w", err)
