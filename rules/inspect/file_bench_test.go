@@ -1,9 +1,9 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
 	"os"
-	"strings"
 	"testing"
 )
 
@@ -24,7 +24,9 @@ func BenchmarkMailFile(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := in.Inspect(context.Background(), strings.NewReader(string(raw)), env); err != nil {
+		// A reader over the bytes read once: converting them to a string
+		// each round copied the whole mail inside the measurement.
+		if _, err := in.Inspect(context.Background(), bytes.NewReader(raw), env); err != nil {
 			b.Fatal(err)
 		}
 	}
