@@ -46,7 +46,7 @@ func warnFDLimit(cfg *config.Config, log *slog.Logger) {
 	}
 	need := uint64(cfg.SMTP.MaxConnections+cfg.SMTP.Untrusted.MaxConnections+cfg.Web.MaxConnections) +
 		uint64(cfg.Delivery.Workers) + fdReserve
-	if rl.Cur < need {
+	if uint64(rl.Cur) < need { // signed on FreeBSD
 		log.Warn("open-file limit is below what the connection caps allow: raise it (LimitNOFILE) or lower smtp.max_connections, smtp.untrusted.max_connections or web.max_connections",
 			"limit", rl.Cur, "needed", need)
 	}

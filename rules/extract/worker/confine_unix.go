@@ -32,7 +32,7 @@ func prepare() error {
 		{syscall.RLIMIT_FSIZE, 0, 0},
 		{syscall.RLIMIT_NOFILE, 32, 32},
 	} {
-		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: l.cur, Max: l.max}); err != nil {
+		if err := setrlimit(l.res, l.cur, l.max); err != nil {
 			return err
 		}
 	}
@@ -49,14 +49,14 @@ func prepare() error {
 // confineTo applies the budget's own limits: CPU and memory.
 func confineTo(b Budget) error {
 	cpu := uint64(CPUSeconds(b.CPU))
-	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: cpu, Max: cpu + 1}); err != nil {
+	if err := setrlimit(syscall.RLIMIT_CPU, cpu, cpu+1); err != nil {
 		return err
 	}
 	// the address space now, as the budget arrives: what the worker
 	// reserved while it waited is not the budget's
 	if base := addressSpace(); base > 0 {
 		as := uint64(base + b.Memory)
-		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: as, Max: as}); err != nil {
+		if err := setrlimit(rlimitAS, as, as); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,8 @@
+//go:build unix && !openbsd
+
+package worker
+
+import "syscall"
+
+// rlimitAS bounds the worker's address space.
+const rlimitAS = syscall.RLIMIT_AS
