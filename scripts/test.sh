@@ -48,6 +48,10 @@ forks="github.com/emersion/go-smtp"
 
 echo "== go vet"
 go vet ./... $forks
+# The gateway is built for Linux first; these keep the other Unix targets
+# compiling (their rlimit and syscall types differ).
+echo "== build for freebsd, darwin"
+for goos in freebsd darwin; do GOOS=$goos go build ./... || exit 1; done
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
