@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/sendguard/sendguard/internal/bufpool"
+	"github.com/sendguard/sendguard/internal/regfile"
 )
 
 // BodyWriter streams a message's bytes into its spool file while hashing.
@@ -108,7 +109,7 @@ func (s *Store) derivedPace() int64 {
 
 // createBody creates the file at path; hashed: Commit returns its SHA-256.
 func createBody(path string, hashed bool) (*BodyWriter, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := regfile.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
@@ -156,7 +157,7 @@ func (b *BodyWriter) spill() error {
 		b.store.addDerived(b.id, b.suffix) // before the file exists, as CreateDerived
 		b.pace = b.store.derivedPace()     // from GroupSyncMax on, with group sync
 	}
-	f, err := os.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := regfile.OpenFile(b.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create spool file: %w", err)
 	}

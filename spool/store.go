@@ -35,6 +35,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/sendguard/sendguard/internal/regfile"
 )
 
 var (
@@ -280,7 +282,7 @@ func (s *Store) OpenBody(id string) (Body, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	f, err := os.Open(s.BodyPath(id))
+	f, err := regfile.Open(s.BodyPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
@@ -302,7 +304,7 @@ func (s *Store) OpenDeliverable(rec *Record) (io.ReadCloser, error) {
 		return BytesBody(b), nil
 	}
 	if rec.BodySuffix != "" {
-		return os.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)
+		return regfile.Open(s.BodyPath(rec.ID) + "." + rec.BodySuffix)
 	}
 	return s.OpenBody(rec.ID)
 }
