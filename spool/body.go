@@ -247,6 +247,7 @@ func (b *BodyWriter) syncClose() error {
 			os.Remove(b.path)
 			return fmt.Errorf("close spool file: %w", err)
 		}
+		b.store.markUnsynced(b.id)
 		return nil
 	}
 	if err := fileSync(b.f); err != nil {

@@ -15,6 +15,7 @@ const maxBatch = 256
 type commitReq struct {
 	fn      func(tx *bbolt.Tx) error
 	syncDir bool
+	syncFS  bool // group sync: files of this commit were not fsynced
 	done    chan error
 }
 
@@ -62,9 +63,13 @@ func (s *Store) committer() {
 }
 
 func (s *Store) runBatch(batch []*commitReq) {
+	unsynced := false
+	for _, r := range batch {
+		unsynced = unsynced || r.syncFS
+	}
 	for _, r := range batch {
 		if r.syncDir {
-			err := s.syncFiles()
+			err := s.syncFiles(unsynced)
 			if err != nil {
 				for _, r := range batch {
 					r.done <- err
@@ -109,10 +114,11 @@ func syncDir(dir string) error {
 }
 
 // syncFiles makes the batch's new spool files durable before the records
-// naming them commit: their names (fsync of the directory) and, with
-// group sync, their contents (one syncfs instead of their own fsyncs).
-func (s *Store) syncFiles() error {
-	if !s.groupSync() {
+// naming them commit: their names (fsync of the directory) and, when some
+// were closed without their fsync (group sync), their contents too, with
+// one syncfs.
+func (s *Store) syncFiles(unsynced bool) error {
+	if !unsynced {
 		return syncDir(s.dir)
 	}
 	if err := syncFS(s.syncDirFD); err != nil {

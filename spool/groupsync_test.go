@@ -174,3 +174,39 @@ func TestKernelAtLeast(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupSyncOnlyWhenNeeded: an acceptance whose files all had their own
+// fsync (a body from GroupSyncMax on) commits after the directory's fsync
+// alone, not a syncfs, which would wait for every write in flight on the
+// file system (a large rewrite's copy after its reply).
+func TestGroupSyncOnlyWhenNeeded(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	files, fs := countSyncs(t, nil)
+	id := NewID()
+	bw, err := s.CreateMessage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Write(make([]byte, GroupSyncMax+10))
+	sum, wait, err := bw.CommitStart()
+	if err == nil {
+		err = wait()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &Record{ID: id, State: StateQueued, Size: GroupSyncMax + 10, SHA256: sum,
+		Rcpts: []Rcpt{{Addr: "a@example.net", Status: RcptPending}}, NextAttempt: time.Now()}
+	if err := s.Accept(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if files.Load() != 1 || fs.Load() != 0 {
+		t.Errorf("%d fsyncs of files and %d syncfs, want 1 and 0", files.Load(), fs.Load())
+	}
+	// A message whose files skipped their fsync gets the syncfs.
+	acceptWithFiles(t, s, 1)
+	if fs.Load() != 1 {
+		t.Errorf("%d syncfs for a message with files under GroupSyncMax, want 1", fs.Load())
+	}
+}
