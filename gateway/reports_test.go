@@ -19,6 +19,9 @@ import (
 type failingReports struct{}
 
 func (failingReports) PutTx(*bbolt.Tx, *reports.Report) error { return errors.New("disk full") }
+func (failingReports) AmendActionsTx(*bbolt.Tx, time.Time, string, []string) error {
+	return errors.New("disk full")
+}
 
 // The stored report commits with the message or not at all, and records
 // what acceptance did (the hold, its rule, the shadow match).

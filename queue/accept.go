@@ -54,11 +54,8 @@ type Acceptance struct {
 // one).
 type ReportStore interface {
 	PutTx(tx *bbolt.Tx, r *reports.Report) error
-}
-
-// ReportAmender is a ReportStore that can correct a stored report's live
-// actions (*reports.Bolt is one).
-type ReportAmender interface {
+	// AmendActionsTx corrects the live actions of a stored report (a
+	// deferred rewrite that held its message instead).
 	AmendActionsTx(tx *bbolt.Tx, accepted time.Time, qid string, actions []string) error
 }
 

@@ -116,8 +116,8 @@ func (q *Queue) FinishStep(ctx context.Context, id string, k spool.StepKind, res
 			cur.State, cur.Applied = spool.StateHeld, h.Applied
 			// The report for policy replay says what was done, as when
 			// a rewrite fails before the reply.
-			if am, ok := q.opts.Reports.(ReportAmender); ok {
-				if err := am.AmendActionsTx(tx, cur.ReceivedAt, cur.ID, h.Applied); err != nil {
+			if q.opts.Reports != nil {
+				if err := q.opts.Reports.AmendActionsTx(tx, cur.ReceivedAt, cur.ID, h.Applied); err != nil {
 					return err
 				}
 			}

@@ -242,21 +242,19 @@ var fileSync = (*os.File).Sync
 // syncClose makes the flushed file durable and closes it; a group file
 // becomes durable with the commit that records it.
 func (b *BodyWriter) syncClose() error {
-	if !b.ownSync() {
-		if err := b.f.Close(); err != nil {
-			os.Remove(b.path)
-			return fmt.Errorf("close spool file: %w", err)
+	own := b.ownSync()
+	if own {
+		if err := fileSync(b.f); err != nil {
+			b.Abort()
+			return fmt.Errorf("fsync spool file: %w", err)
 		}
-		b.store.markUnsynced(b.id)
-		return nil
-	}
-	if err := fileSync(b.f); err != nil {
-		b.Abort()
-		return fmt.Errorf("fsync spool file: %w", err)
 	}
 	if err := b.f.Close(); err != nil {
 		os.Remove(b.path)
 		return fmt.Errorf("close spool file: %w", err)
+	}
+	if !own {
+		b.store.markUnsynced(b.id)
 	}
 	return nil
 }

@@ -210,3 +210,26 @@ func TestGroupSyncOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("%d syncfs for a message with files under GroupSyncMax, want 1", fs.Load())
 	}
 }
+
+// A file closed without its fsync is made durable by the commit that
+// records it even when that commit was asked for without any sync
+// (AcceptInline, meant for acceptances that wrote no file): fail closed.
+func TestGroupSyncForcedByUnsyncedFiles(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	_, fs := countSyncs(t, nil)
+	id := NewID()
+	cw := s.CreateDerivedInline(id, "enc", MaxInline)
+	cw.Write(make([]byte, 2*MaxInline))
+	if _, err := cw.Commit(); err != nil || cw.Inline() != nil {
+		t.Fatalf("copy: %v, inline %d bytes", err, len(cw.Inline()))
+	}
+	rec := &Record{ID: id, State: StateQueued, Inline: []byte("Subject: x\r\n\r\nx\r\n"), BodySuffix: "enc",
+		Rcpts: []Rcpt{{Addr: "a@example.net", Status: RcptPending}}, NextAttempt: time.Now()}
+	if err := s.AcceptInline(rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fs.Load() != 1 {
+		t.Errorf("%d syncfs for a commit recording a file without its fsync, want 1", fs.Load())
+	}
+}

@@ -519,8 +519,10 @@ func (s *Store) AcceptInline(rec *Record, extra func(tx *bbolt.Tx) error) error 
 }
 
 func (s *Store) accept(rec *Record, syncDir bool, extra func(tx *bbolt.Tx) error) error {
-	syncFS := syncDir && s.takeUnsynced(rec.ID)
-	return s.submit(&commitReq{syncDir: syncDir, syncFS: syncFS, done: make(chan error, 1), fn: func(tx *bbolt.Tx) error {
+	// Files closed without their fsync are made durable by this commit's
+	// syncfs, whichever way it was asked for.
+	syncFS := s.takeUnsynced(rec.ID)
+	return s.submit(&commitReq{syncDir: syncDir || syncFS, syncFS: syncFS, done: make(chan error, 1), fn: func(tx *bbolt.Tx) error {
 		if err := PutTx(tx, rec); err != nil {
 			return err
 		}
