@@ -270,4 +270,22 @@ func TestAmendActions(t *testing.T) {
 	if r := got["Q1"]; r.Sender != a.Sender || r.Size != a.Size || len(r.Attachments) != 1 || strings.Join(r.Rules, ",") != "protect-attachments" {
 		t.Errorf("amend changed more than the actions: %+v", r)
 	}
+	// A report that does not decode is left as it is, without an error:
+	// the hold committing with the amend must not fail on it.
+	bad := []byte("\xff not a report")
+	err = s.DB.Update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bucket).Put(key(at, "Q4"), bad); err != nil {
+			return err
+		}
+		return s.AmendActionsTx(tx, at, "Q4", []string{"hold_review"})
+	})
+	if err != nil {
+		t.Fatalf("amend of an unreadable report: %v", err)
+	}
+	s.DB.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucket).Get(key(at, "Q4")); !bytes.Equal(v, bad) {
+			t.Errorf("unreadable report rewritten: %q", v)
+		}
+		return nil
+	})
 }

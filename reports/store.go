@@ -48,7 +48,10 @@ func (s *Bolt) PutTx(tx *bbolt.Tx, r *Report) error {
 // AmendActionsTx sets the live actions of the report of message qid
 // accepted at t, in the caller's transaction: a rewrite deferred past the
 // reply that failed held the message for review instead. A report no
-// longer here (shipped to the shared store, purged, never kept) is left.
+// longer here (shipped to the shared store, purged, never kept) is left,
+// and so is one that does not decode (a replay counts it as corrupt): the
+// hold this amends must commit all the same, or the message would stay
+// unseen with its step retried.
 func (s *Bolt) AmendActionsTx(tx *bbolt.Tx, t time.Time, qid string, actions []string) error {
 	b := tx.Bucket(bucket)
 	if b == nil {
@@ -61,7 +64,7 @@ func (s *Bolt) AmendActionsTx(tx *bbolt.Tx, t time.Time, qid string, actions []s
 	}
 	r, err := Unmarshal(raw)
 	if err != nil {
-		return fmt.Errorf("report of %s: %w", qid, err)
+		return nil
 	}
 	r.Actions = actions
 	return b.Put(k, Marshal(r))
