@@ -47,7 +47,9 @@ func WithContent(stream []byte, filter string) []byte {
 // WithImage builds a one-page PDF with one line of text and, to make it
 // large, an image XObject of the given pixels (8-bit gray, unfiltered),
 // the shape of a scanned or illustrated report. A text extractor reads the
-// line and never decodes the image.
+// line and never decodes the image. Like the files office programs write,
+// it has a document information dictionary (/Producer, /CreationDate)
+// after the image, named by the trailer.
 func WithImage(text string, pixels []byte) []byte {
 	side := 1
 	for side*side < len(pixels) {
@@ -76,12 +78,13 @@ func WithImage(text string, pixels []byte) []byte {
 	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", nil)
 	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "+
 		"/BitsPerComponent 8 /Length %d >>", side, side, len(pixels)), pixels)
+	obj("<< /Producer (Microsoft\xae Word for Microsoft 365) /CreationDate (D:20261201093000+09'00') >>", nil)
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
 	for _, o := range offs {
 		fmt.Fprintf(&b, "%010d 00000 n \n", o)
 	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, len(offs), xref)
 	return b.Bytes()
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -29,13 +30,21 @@ var (
 	xmlTags     = regexp.MustCompile(`<[^>]*>`)
 )
 
+// pdfWindows holds the windows' buffers. Two fresh 4 MiB buffers for a
+// large PDF cost more in page faults than the search itself.
+var pdfWindows = sync.Pool{New: func() any { return new([pdfMetaWindow]byte) }}
+
 // pdfProperties returns the PDF's titles, subjects and keywords, one per
-// line, or nil.
+// line, or nil. Nothing it returns refers to the windows.
 func pdfProperties(sp *spilled) []byte {
-	head := readWindow(sp, 0, min(sp.size, pdfMetaWindow))
+	hb := pdfWindows.Get().(*[pdfMetaWindow]byte)
+	defer pdfWindows.Put(hb)
+	head := readWindow(sp, 0, hb[:min(sp.size, pdfMetaWindow)])
 	tail := head
 	if sp.size > pdfMetaWindow {
-		tail = readWindow(sp, sp.size-pdfMetaWindow, pdfMetaWindow)
+		tw := pdfWindows.Get().(*[pdfMetaWindow]byte)
+		defer pdfWindows.Put(tw)
+		tail = readWindow(sp, sp.size-pdfMetaWindow, tw[:])
 	}
 	// The /Encrypt entry sits in the trailer or the cross-reference
 	// stream's dictionary, which are in these windows.
@@ -84,8 +93,7 @@ func pdfProperties(sp *spilled) []byte {
 	return bytes.Clone(tb.bytes())
 }
 
-func readWindow(r io.ReaderAt, off, n int64) []byte {
-	b := make([]byte, n)
+func readWindow(r io.ReaderAt, off int64, b []byte) []byte {
 	k, _ := r.ReadAt(b, off)
 	return b[:k]
 }
@@ -93,19 +101,70 @@ func readWindow(r io.ReaderAt, off, n int64) []byte {
 // pdfObject returns the bytes after "N G obj" (up to endobj) in either
 // window.
 func pdfObject(head, tail, num, gen []byte) []byte {
-	marker := regexp.MustCompile(`(?:^|[^0-9])` + string(num) + `\s+` + string(gen) + `\s+obj\b`)
 	for _, win := range [][]byte{tail, head} {
-		locs := marker.FindAllIndex(win, -1)
-		if len(locs) == 0 {
+		at := lastObjHeader(win, num, gen)
+		if at < 0 {
 			continue
 		}
-		obj := win[locs[len(locs)-1][1]:]
+		obj := win[at:]
 		if end := bytes.Index(obj, []byte("endobj")); end >= 0 {
 			obj = obj[:end]
 		}
 		return obj
 	}
 	return nil
+}
+
+// lastObjHeader returns the end of the last "num gen obj" header in win
+// (num and gen digits, each followed by PDF white space, num not preceded
+// by a digit, obj not followed by a word byte), or -1. It walks back from
+// each "obj": a regular expression without a literal prefix ran its
+// automaton over every byte of the 4 MiB windows, about 100 ms for a
+// large PDF.
+func lastObjHeader(win, num, gen []byte) int {
+	for end := len(win); ; {
+		i := bytes.LastIndex(win[:end], []byte("obj"))
+		if i < 0 {
+			return -1
+		}
+		end = i
+		after := i + 3
+		if after < len(win) && isWordByte(win[after]) {
+			continue
+		}
+		j := skipSpaceBack(win, i)
+		if j == i || !bytes.HasSuffix(win[:j], gen) {
+			continue
+		}
+		j -= len(gen)
+		k := skipSpaceBack(win, j)
+		if k == j || !bytes.HasSuffix(win[:k], num) {
+			continue
+		}
+		k -= len(num)
+		if k > 0 && win[k-1] >= '0' && win[k-1] <= '9' {
+			continue
+		}
+		return after
+	}
+}
+
+// skipSpaceBack returns the start of the run of white space (as \s in
+// Go's regular expressions) that ends at i.
+func skipSpaceBack(b []byte, i int) int {
+	for i > 0 {
+		switch b[i-1] {
+		case ' ', '\t', '\n', '\f', '\r':
+			i--
+			continue
+		}
+		break
+	}
+	return i
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // pdfDictString returns the decoded string value of key in a dictionary's

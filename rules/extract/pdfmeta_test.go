@@ -3,6 +3,9 @@ package extract
 import (
 	"bytes"
 	"encoding/hex"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -78,4 +81,150 @@ func FuzzPDFProperties(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = pdfProperties(spilledOf(b))
 	})
+}
+
+// chunksOf holds b as spill does in memory.
+func chunksOf(b []byte) *spilled {
+	c := &chunks{}
+	for len(b) > 0 {
+		c.grow(spillChunk)
+		n := copy(c.bufs[len(c.bufs)-1], b)
+		b = b[n:]
+		c.size += int64(n)
+	}
+	return &spilled{ReaderAt: c, size: c.size, close: func() {}}
+}
+
+// bigPDF is a PDF of about size bytes whose information dictionary, near
+// its end, has title; filler separates it from the header.
+func bigPDF(size int, title string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n2 0 obj << /Length 0 >> stream\n")
+	line := strings.Repeat("0123456789abcdef", 8) + "\n"
+	for b.Len() < size {
+		b.WriteString(line)
+	}
+	b.WriteString("endstream endobj\n")
+	if title != "" {
+		b.WriteString("5 0 obj << /Title (" + title + ") >> endobj\ntrailer << /Root 1 0 R /Info 5 0 R >>\n")
+	}
+	b.WriteString("%%EOF\n")
+	return b.Bytes()
+}
+
+// The windows are pooled: a PDF read after a larger one finds nothing of
+// the larger one's bytes, in memory or in a file, head or tail window.
+func TestPDFPropertiesPooledWindows(t *testing.T) {
+	big := bigPDF(pdfMetaWindow+pdfMetaWindow/2, "Larger one")
+	small := bigPDF(64<<10, "")
+	for name, of := range map[string]func([]byte) *spilled{"reader": spilledOf, "chunks": chunksOf} {
+		t.Run(name, func(t *testing.T) {
+			for range 3 {
+				if got := string(pdfProperties(of(big))); got != "Larger one\n" {
+					t.Fatalf("large PDF: properties %q", got)
+				}
+				if got := pdfProperties(of(small)); got != nil {
+					t.Fatalf("small PDF after a large one: properties %q", got)
+				}
+				// a title in the tail window of a PDF over the window size
+				tail := bigPDF(2*pdfMetaWindow, "秘 tail")
+				if got := string(pdfProperties(of(tail))); got != "秘 tail\n" {
+					t.Fatalf("tail window: properties %q", got)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPDFProperties: a 12 MB PDF held in memory as spill holds it.
+func BenchmarkPDFProperties(b *testing.B) {
+	sp := chunksOf(bigPDF(12<<20, "社外秘"))
+	b.SetBytes(sp.size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if pdfProperties(sp) == nil {
+			b.Fatal("no properties")
+		}
+	}
+}
+
+// objHeaderRegexp is how lastObjHeader's headers were found before: the
+// reference it must agree with.
+func objHeaderRegexp(win, num, gen []byte) int {
+	re := regexp.MustCompile(`(?:^|[^0-9])` + string(num) + `\s+` + string(gen) + `\s+obj\b`)
+	locs := re.FindAllIndex(win, -1)
+	if len(locs) == 0 {
+		return -1
+	}
+	return locs[len(locs)-1][1]
+}
+
+func TestLastObjHeader(t *testing.T) {
+	for _, tc := range []struct {
+		win, num, gen string
+		want          int
+	}{
+		{"5 0 obj", "5", "0", 7},
+		{"x 5 0 obj << >> endobj 5 0 obj (b)", "5", "0", 30},
+		{"15 0 obj", "5", "0", -1},
+		{"5 10 obj", "5", "0", -1},
+		{"5 0 objx", "5", "0", -1},
+		{"5 0 obj_", "5", "0", -1},
+		{"5 0 obj/", "5", "0", 7},
+		{"5\r\n\t0\f obj", "5", "0", 10},
+		{"50 obj", "5", "0", -1},
+		{"a5 0 obj", "5", "0", 8},
+		{"5 0 obj 5 0 endobj", "5", "0", 7},
+		{"5 0 objobj", "5", "0", -1},
+		{"5 0\vobj", "5", "0", -1}, // \v is not \s
+		{"", "5", "0", -1},
+	} {
+		got := lastObjHeader([]byte(tc.win), []byte(tc.num), []byte(tc.gen))
+		ref := objHeaderRegexp([]byte(tc.win), []byte(tc.num), []byte(tc.gen))
+		if got != tc.want || ref != tc.want {
+			t.Errorf("%q %s %s: got %d, regexp %d, want %d", tc.win, tc.num, tc.gen, got, ref, tc.want)
+		}
+	}
+}
+
+// FuzzLastObjHeader holds lastObjHeader to the regular expression it
+// replaced.
+func FuzzLastObjHeader(f *testing.F) {
+	f.Add([]byte("x 5 0 obj << >> endobj 15 0 obj"), uint32(5), uint16(0))
+	f.Add([]byte("1 0 obj\n12 3 obj 12\t3\nobj_ 12 3 obj"), uint32(12), uint16(3))
+	f.Fuzz(func(t *testing.T, win []byte, num uint32, gen uint16) {
+		n, g := []byte(strconv.FormatUint(uint64(num), 10)), []byte(strconv.FormatUint(uint64(gen), 10))
+		if got, want := lastObjHeader(win, n, g), objHeaderRegexp(win, n, g); got != want {
+			t.Fatalf("%q %s %s: got %d, regexp %d", win, n, g, got, want)
+		}
+	})
+}
+
+// Windows drawn from the bytes that matter (digits, white space, obj,
+// word bytes) hold lastObjHeader to the regular expression more densely
+// than random bytes do.
+func TestLastObjHeaderAgrees(t *testing.T) {
+	parts := []string{"5", "0", "1", "12", " ", "\n", "\r\n", "\v", "obj", "endobj", "x", "_", "/", "<<",
+		"5 0 obj", "12 1 obj", "1 12 obj", "5 0", "12 1", " obj", "\tobj"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	found := 0
+	for range 20000 {
+		var b []byte
+		for range rng.IntN(24) {
+			b = append(b, parts[rng.IntN(len(parts))]...)
+		}
+		for _, ng := range [][2]string{{"5", "0"}, {"12", "1"}, {"1", "12"}} {
+			got, want := lastObjHeader(b, []byte(ng[0]), []byte(ng[1])), objHeaderRegexp(b, []byte(ng[0]), []byte(ng[1]))
+			if want >= 0 {
+				found++
+			}
+			if got != want {
+				t.Fatalf("%q %s %s: got %d, regexp %d", b, ng[0], ng[1], got, want)
+			}
+		}
+	}
+	if found < 500 {
+		t.Fatalf("only %d windows with a header: the draw tests too little", found)
+	}
+	t.Logf("%d windows with a header", found)
 }
