@@ -182,22 +182,8 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 	// Each part's text goes through the detectors and exact data match as
 	// it is decoded, a window at a time, never held whole (the addressee
 	// check, when configured, still reads it whole).
-	var sinks []*partSink
-	defer func() {
-		// a walk that ended early leaves no scanning goroutine behind
-		var first any
-		for _, s := range sinks {
-			if p := s.scan.stop(); p != nil && first == nil {
-				first = p
-			}
-		}
-		if first != nil {
-			panic(first)
-		}
-	}()
 	open := func(loc string, tabular bool) io.Writer {
-		s := newPartSink(in.det.NewDocument(tabular))
-		sinks = append(sinks, s)
+		s := &partSink{doc: in.det.NewDocument(tabular)}
 		if in.edm != nil {
 			s.edm = in.edm.NewStream(tabular)
 		}
@@ -227,7 +213,6 @@ func (in *Inspector) Analyze(ctx context.Context, r io.Reader, env Envelope) (*r
 				Reason: fmt.Sprintf("only the first %d bytes of text were scanned", in.lim.MaxPartText)})
 		}
 		if s, ok := p.Sink.(*partSink); ok {
-			s.finish()
 			if s.edm != nil || s.keep != nil {
 				whole := *p
 				if s.keep != nil {
@@ -321,31 +306,14 @@ type partSink struct {
 	doc  *detect.Document
 	edm  *edm.Stream
 	keep *bytes.Buffer
-	scan asyncWriter // to write, from asyncFrom bytes on a goroutine (asyncsink.go)
-}
-
-func newPartSink(doc *detect.Document) *partSink {
-	s := &partSink{doc: doc}
-	s.scan.write = s.write
-	return s
 }
 
 func (s *partSink) Write(p []byte) (int, error) {
-	s.scan.Write(p)
-	return len(p), nil
-}
-
-// write passes p on. A Document refuses writes only after its Result,
-// which the walk takes once the part has ended (finish).
-func (s *partSink) write(p []byte) {
 	if s.keep != nil {
 		s.keep.Write(p)
 	}
 	if s.edm != nil {
 		s.edm.Write(p)
 	}
-	s.doc.Write(p)
+	return s.doc.Write(p)
 }
-
-// finish waits for the part's writes; then its results can be read.
-func (s *partSink) finish() { s.scan.finish() }
