@@ -232,49 +232,10 @@ func (w *walker) randomAccess(att *rules.Attachment, r io.Reader, k kind, std *s
 	case kindZip:
 		return w.zipFile(att, sp)
 	case kindPDF:
-		// The properties (pdfmeta.go: the bytes, not the extractor) are
-		// searched while the worker extracts the text: it waits on a
-		// child process, and a large PDF's windows take milliseconds.
-		props := goValue(func() []byte { return pdfProperties(sp) })
-		defer props.wait() // before sp.close, deferred above
 		res := w.pdfFile(att, sp)
-		res.properties = props.value()
+		res.properties = pdfProperties(sp) // pdfmeta.go: the bytes, not the extractor
 		return res, nil
 	default:
 		return w.oleFile(att, sp), nil
 	}
 }
-
-// background is a value computed on its own goroutine (goValue).
-type background[T any] struct {
-	done  chan struct{}
-	v     T
-	panic any
-}
-
-// goValue runs f on its own goroutine.
-func goValue[T any](f func() T) *background[T] {
-	b := &background[T]{done: make(chan struct{})}
-	go func() {
-		defer func() {
-			b.panic = recover()
-			close(b.done)
-		}()
-		b.v = f()
-	}()
-	return b
-}
-
-// value waits for f's result. A panic in f is raised again here, in the
-// analysis's goroutine, where its recovery sees it.
-func (b *background[T]) value() T {
-	<-b.done
-	if b.panic != nil {
-		panic(b.panic)
-	}
-	return b.v
-}
-
-// wait waits for f to end, whatever its outcome: what f reads must not be
-// released before.
-func (b *background[T]) wait() { <-b.done }

@@ -175,18 +175,3 @@ func BenchmarkSpill(b *testing.B) {
 		})
 	}
 }
-
-func TestGoValue(t *testing.T) {
-	if v := goValue(func() int { return 7 }).value(); v != 7 {
-		t.Fatalf("value %d", v)
-	}
-	b := goValue(func() int { panic("parser bug") })
-	b.wait() // waits without raising it
-	defer func() {
-		if p := recover(); p != "parser bug" {
-			t.Fatalf("recovered %v, want the goroutine's panic", p)
-		}
-	}()
-	b.value()
-	t.Fatal("value did not raise the panic")
-}
