@@ -136,15 +136,27 @@ func TestPDFPropertiesPooledWindows(t *testing.T) {
 	}
 }
 
-// BenchmarkPDFProperties: a 12 MB PDF held in memory as spill holds it.
+// BenchmarkPDFProperties: a 12 MB PDF held in memory as spill holds it,
+// its information object near the end (where most producers write it) or
+// near the start (linearized files), named by the trailer at the end.
 func BenchmarkPDFProperties(b *testing.B) {
-	sp := chunksOf(bigPDF(12<<20, "社外秘"))
-	b.SetBytes(sp.size)
-	b.ReportAllocs()
-	for b.Loop() {
-		if pdfProperties(sp) == nil {
-			b.Fatal("no properties")
-		}
+	atStart := bigPDF(12<<20, "")
+	atStart = bytes.Replace(atStart, []byte("%PDF-1.7\n"), []byte("%PDF-1.7\n5 0 obj << /Title (社外秘) >> endobj\n"), 1)
+	atStart = bytes.Replace(atStart, []byte("%%EOF\n"), []byte("trailer << /Root 1 0 R /Info 5 0 R >>\n%%EOF\n"), 1)
+	for _, c := range []struct {
+		name string
+		pdf  []byte
+	}{{"info-at-end", bigPDF(12<<20, "社外秘")}, {"info-at-start", atStart}} {
+		b.Run(c.name, func(b *testing.B) {
+			sp := chunksOf(c.pdf)
+			b.SetBytes(sp.size)
+			b.ReportAllocs()
+			for b.Loop() {
+				if string(pdfProperties(sp)) != "社外秘\n" {
+					b.Fatal("no properties")
+				}
+			}
+		})
 	}
 }
 
