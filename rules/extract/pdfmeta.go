@@ -117,14 +117,10 @@ func pdfObject(head, tail, num, gen []byte) []byte {
 
 // lastObjHeader returns the end of the last "num gen obj" header in win
 // (num and gen digits, each followed by PDF white space, num not preceded
-// by a digit, obj not followed by a word byte), or -1. A regular
+// by a digit, obj not followed by a word byte), or -1. It finds each "obj"
+// with bytes.Index and checks the header back from it: a regular
 // expression without a literal prefix ran its automaton over every byte
-// of the 4 MiB windows, about 100 ms for a large PDF; this looks for each
-// "obj" with bytes.Index and checks the header back from it. It goes
-// forwards, through the whole window: bytes.LastIndex, which would stop at
-// the last header, reads about twenty times slower than bytes.Index, so
-// walking back from the end was the slower way whenever the object was
-// not near it.
+// of the window, and bytes.LastIndex reads about twenty times slower.
 func lastObjHeader(win, num, gen []byte) int {
 	last := -1
 	for from := 0; ; {
@@ -159,16 +155,11 @@ func objHeaderBefore(win []byte, i int, num, gen []byte) bool {
 	return k == 0 || win[k-1] < '0' || win[k-1] > '9'
 }
 
-// skipSpaceBack returns the start of the run of white space (as \s in
-// Go's regular expressions) that ends at i.
+// skipSpaceBack returns the start of the run of white space (isSpace, as
+// \s in Go's regular expressions) that ends at i.
 func skipSpaceBack(b []byte, i int) int {
-	for i > 0 {
-		switch b[i-1] {
-		case ' ', '\t', '\n', '\f', '\r':
-			i--
-			continue
-		}
-		break
+	for i > 0 && isSpace(b[i-1]) {
+		i--
 	}
 	return i
 }

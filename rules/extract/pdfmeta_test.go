@@ -83,16 +83,18 @@ func FuzzPDFProperties(f *testing.F) {
 	})
 }
 
-// chunksOf holds b as spill does in memory.
-func chunksOf(b []byte) *spilled {
-	c := &chunks{}
-	for len(b) > 0 {
-		c.grow(spillChunk)
-		n := copy(c.bufs[len(c.bufs)-1], b)
-		b = b[n:]
-		c.size += int64(n)
+// chunksOf holds b in memory chunks, through spill.
+func chunksOf(tb testing.TB, b []byte) *spilled {
+	w := &walker{lim: Limits{MaxMemory: 64 << 20, MaxMemoryTotal: 256 << 20, TempDir: tb.TempDir()}.withDefaults()}
+	sp, err := w.spill(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return &spilled{ReaderAt: c, size: c.size, close: func() {}}
+	if _, ok := sp.ReaderAt.(*chunks); !ok {
+		tb.Fatalf("held as %T, not in memory", sp.ReaderAt)
+	}
+	tb.Cleanup(sp.close)
+	return sp
 }
 
 // bigPDF is a PDF of about size bytes whose information dictionary, near
@@ -117,7 +119,7 @@ func bigPDF(size int, title string) []byte {
 func TestPDFPropertiesPooledWindows(t *testing.T) {
 	big := bigPDF(pdfMetaWindow+pdfMetaWindow/2, "Larger one")
 	small := bigPDF(64<<10, "")
-	for name, of := range map[string]func([]byte) *spilled{"reader": spilledOf, "chunks": chunksOf} {
+	for name, of := range map[string]func([]byte) *spilled{"reader": spilledOf, "chunks": func(b []byte) *spilled { return chunksOf(t, b) }} {
 		t.Run(name, func(t *testing.T) {
 			for range 3 {
 				if got := string(pdfProperties(of(big))); got != "Larger one\n" {
@@ -148,7 +150,7 @@ func BenchmarkPDFProperties(b *testing.B) {
 		pdf  []byte
 	}{{"info-at-end", bigPDF(12<<20, "社外秘")}, {"info-at-start", atStart}} {
 		b.Run(c.name, func(b *testing.B) {
-			sp := chunksOf(c.pdf)
+			sp := chunksOf(b, c.pdf)
 			b.SetBytes(sp.size)
 			b.ReportAllocs()
 			for b.Loop() {
