@@ -42,6 +42,8 @@ type BodyWriter struct {
 	// group commit that records it (Store.groupSync) rather than by its
 	// own fsync while it is smaller than GroupSyncMax.
 	group bool
+
+	tail *tail // a reader follows the file as it is written (Tail)
 }
 
 // GroupSyncMax is the size from which an acceptance's file has its own
@@ -199,6 +201,7 @@ func (b *BodyWriter) Commit() (string, error) {
 	if err := b.flush(); err != nil {
 		return "", err
 	}
+	b.endTail(nil)
 	if err := b.syncClose(); err != nil {
 		return "", err
 	}
@@ -220,6 +223,7 @@ func (b *BodyWriter) CommitStart() (sum string, wait func() error, err error) {
 	if err := b.flush(); err != nil {
 		return "", nil, err
 	}
+	b.endTail(nil)
 	done := make(chan error, 1)
 	go func() { done <- b.syncClose() }()
 	return b.sum(), sync.OnceValue(func() error { return <-done }), nil
@@ -276,6 +280,7 @@ func (b *BodyWriter) release() {
 
 // Abort discards the file.
 func (b *BodyWriter) Abort() {
+	b.endTail(errBodyAborted)
 	if b.store != nil && b.f == nil {
 		b.mem = nil
 		if b.suffix == "" {
