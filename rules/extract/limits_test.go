@@ -371,3 +371,66 @@ func TestZipNamesAndNestedMessage(t *testing.T) {
 		wantText(t, parts[3], "Subject: 注文")
 	}
 }
+
+// arrivingReader is a message still arriving: complete closes once its
+// last byte has been read.
+type arrivingReader struct {
+	slowReader
+	complete chan struct{}
+}
+
+func (a *arrivingReader) Read(p []byte) (int, error) {
+	n, err := a.slowReader.Read(p)
+	if err == io.EOF {
+		select {
+		case <-a.complete:
+		default:
+			close(a.complete)
+		}
+	}
+	return n, err
+}
+
+// A message read as it arrives (ArrivingInput) has its time limit counted
+// from its last byte: a slow transfer is not the analysis's time.
+func TestLimitTimeoutCountsFromArrival(t *testing.T) {
+	data := buildMail(attachPart("a.txt", "text/plain", digits(64<<10)), attachPart("b.txt", "text/plain", digits(64<<10)))
+	lim := DefaultLimits()
+	lim.Timeout = 100 * time.Millisecond
+	walk := func(ctx context.Context, r io.Reader) *Message {
+		t.Helper()
+		m, err := Walk(ctx, r, lim, func(*Part) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	a := &arrivingReader{slowReader: slowReader{r: bytes.NewReader(data), delay: 2 * time.Millisecond},
+		complete: make(chan struct{})}
+	start := time.Now()
+	m := walk(ArrivingInput(context.Background(), a.complete), a)
+	if time.Since(start) <= lim.Timeout {
+		t.Fatalf("the transfer took %v, not longer than the limit: the test shows nothing", time.Since(start))
+	}
+	if m.Incomplete || m.Size != int64(len(data)) || len(m.Errors) != 0 {
+		t.Errorf("arriving input: incomplete %v, size %d of %d, errors %q", m.Incomplete, m.Size, len(data), m.Errors)
+	}
+
+	// Once the input is complete the limit runs: a walk that is slow
+	// after the last byte still stops.
+	done := make(chan struct{})
+	close(done)
+	m = walk(ArrivingInput(context.Background(), done), &slowReader{r: bytes.NewReader(data), delay: 2 * time.Millisecond})
+	if !m.Incomplete {
+		t.Error("a complete input read past the limit was not stopped")
+	}
+	wantError(t, m, "time limit exceeded")
+
+	// The caller's cancellation is an error, as without ArrivingInput.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Walk(ArrivingInput(ctx, make(chan struct{})), bytes.NewReader(data), lim, func(*Part) error { return nil }); err == nil {
+		t.Error("a cancelled walk of an arriving input returned no error")
+	}
+}

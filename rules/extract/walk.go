@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -132,7 +133,7 @@ var msgReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<
 
 func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p *Part) error) (*Message, error) {
 	lim = lim.withDefaults()
-	wctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	wctx, cancel := walkContext(ctx, lim.Timeout)
 	defer cancel()
 	w := &walker{ctx: wctx, lim: lim, fn: fn, open: open, msg: &Message{}, seen: map[string]bool{}, seenText: map[uint64]bool{},
 		stdMiss: !hashFiles}
@@ -175,6 +176,42 @@ func walk(ctx context.Context, r io.Reader, lim Limits, open OpenFunc, fn func(p
 	}
 	w.msg.AttachmentsHashed = !w.stdMiss && !w.broken && !w.msg.Incomplete
 	return w.msg, nil
+}
+
+// arrivingKey marks a context whose walk reads a message still arriving.
+type arrivingKey struct{}
+
+// ArrivingInput marks ctx for the walk of a message that is still
+// arriving, read as it is written: the walk's Timeout counts from the
+// moment complete is closed (the last byte is in), not from its start, so
+// that a slow sender's transfer is not charged to the analysis.
+func ArrivingInput(ctx context.Context, complete <-chan struct{}) context.Context {
+	return context.WithValue(ctx, arrivingKey{}, complete)
+}
+
+// walkContext is the walk's context, which ends at its time limit: timeout
+// from now, or from the end of an arriving input (ArrivingInput).
+func walkContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	complete, ok := ctx.Value(arrivingKey{}).(<-chan struct{})
+	if !ok {
+		return context.WithTimeout(ctx, timeout)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-complete:
+		case <-wctx.Done():
+			return
+		}
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel() // the parent is not done: read as the time limit
+		case <-wctx.Done():
+		}
+	}()
+	return wctx, cancel
 }
 
 // walker is the state of one Walk.
