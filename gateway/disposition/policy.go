@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/reports"
 	"github.com/sendguard/sendguard/rules"
+	"github.com/sendguard/sendguard/rules/extract"
 	"github.com/sendguard/sendguard/rules/inspect"
 	"github.com/sendguard/sendguard/rules/policy"
 	"github.com/sendguard/sendguard/spool"
@@ -89,21 +91,90 @@ func (p *PolicyInspector) approvers(hr *hold.Record, named []string, need int) {
 	}
 }
 
+// analyze runs the rules over the message read from body: the report and
+// the policy's decision.
+func (p *PolicyInspector) analyze(ctx context.Context, mailFrom string, rcpts []string, arrival time.Time,
+	body io.Reader) (*inspect.Result, error) {
+	env := inspect.Envelope{MailFrom: mailFrom, Rcpts: rcpts}
+	if p.Directory != nil && mailFrom != "" {
+		env.Directory = p.Directory(ctx, mailFrom)
+	}
+	if p.Baselines != nil && mailFrom != "" {
+		env.Behaviour = p.Baselines.Lookup(ctx, mailFrom, arrival)
+	}
+	return p.Rules.Inspect(ctx, body, env)
+}
+
+// Begin starts the analysis of a message whose body is still arriving,
+// read from body as it is written (spool.BodyWriter.Tail), so that it
+// overlaps the transfer; Inspect with in.Early set finishes it. Its time
+// limits count from the last byte (extract.ArrivingInput).
+func (p *PolicyInspector) Begin(in *Inbound, body *spool.TailReader) *Early {
+	ctx, cancel := context.WithCancel(context.Background())
+	body.StopOn(ctx.Done())
+	ctx = extract.ArrivingInput(ctx, body.Complete())
+	e := &Early{cancel: cancel, done: make(chan struct{})}
+	mailFrom, rcpts, arrival := in.Env.MailFrom, in.Env.Addresses(), in.Arrival
+	go func() {
+		defer close(e.done)
+		defer body.Close()
+		defer func() {
+			if r := recover(); r != nil {
+				e.err = fmt.Errorf("inspector panic: %v", r)
+			}
+		}()
+		e.res, e.err = p.analyze(ctx, mailFrom, rcpts, arrival, body)
+		if err := body.Err(); err != nil && e.err == nil {
+			// The walk reads a failing reader as a cut message; a
+			// discarded body has no verdict.
+			e.res, e.err = nil, fmt.Errorf("analyse message: %w", err)
+		}
+	}()
+	return e
+}
+
+// Early is an analysis begun while the body arrived (Begin).
+type Early struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	res    *inspect.Result
+	err    error
+}
+
+// wait returns the analysis once done; when ctx ends first, the analysis
+// is stopped.
+func (e *Early) wait(ctx context.Context) (*inspect.Result, error) {
+	select {
+	case <-e.done:
+		return e.res, e.err
+	case <-ctx.Done():
+		e.Stop()
+		return nil, fmt.Errorf("analyse message: %w", ctx.Err())
+	}
+}
+
+// Stop ends the analysis and waits for it (a message not accepted after
+// all). It may be called more than once.
+func (e *Early) Stop() {
+	e.cancel()
+	<-e.done
+}
+
 // Inspect implements Inspector.
 func (p *PolicyInspector) Inspect(ctx context.Context, in *Inbound) (*Verdict, error) {
-	f, err := in.Store.OpenBody(in.Env.QueueID)
-	if err != nil {
-		return nil, fmt.Errorf("open spooled message: %w", err)
+	var res *inspect.Result
+	var err error
+	if in.Early != nil {
+		res, err = in.Early.wait(ctx)
+	} else {
+		var f spool.Body
+		f, err = in.Store.OpenBody(in.Env.QueueID)
+		if err != nil {
+			return nil, fmt.Errorf("open spooled message: %w", err)
+		}
+		res, err = p.analyze(ctx, in.Env.MailFrom, in.Env.Addresses(), in.Arrival, f)
+		f.Close()
 	}
-	defer f.Close()
-	env := inspect.Envelope{MailFrom: in.Env.MailFrom, Rcpts: in.Env.Addresses()}
-	if p.Directory != nil && in.Env.MailFrom != "" {
-		env.Directory = p.Directory(ctx, in.Env.MailFrom)
-	}
-	if p.Baselines != nil && in.Env.MailFrom != "" {
-		env.Behaviour = p.Baselines.Lookup(ctx, in.Env.MailFrom, in.Arrival)
-	}
-	res, err := p.Rules.Inspect(ctx, f, env)
 	if err != nil {
 		return nil, err
 	}

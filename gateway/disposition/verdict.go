@@ -21,6 +21,10 @@ type Inbound struct {
 	Client  string // client IP
 	Auth    string // authenticated user
 	Arrival time.Time
+	// Early, if set, is the analysis begun while the body arrived
+	// (PolicyInspector.Begin): Inspect finishes it instead of reading the
+	// body again.
+	Early *Early
 }
 
 // Verdict is the plan for one message: what acceptance does with it and

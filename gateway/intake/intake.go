@@ -137,6 +137,9 @@ type Tx struct {
 	spooled     bool // the body file exists
 	done        bool
 	inspectTime time.Duration
+	// early is the analysis begun as the body arrived, until Inspect
+	// takes it over.
+	early *disposition.Early
 }
 
 // Start begins a transaction for the envelope (its recipients, if any,
@@ -170,7 +173,15 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 		return t.fail("create spool file", err)
 	}
 	io.WriteString(bw, receivedHeader(t.s.o.Hostname, c, &t.env, t.start))
-	chk := newDataChecker(bw, t.s.o.NormalizeBareLF, t.s.o.MaxLineLength)
+	// One unit per message: a reload during the analysis changes the next
+	// message, not this one.
+	t.insp = t.s.currentInspector()
+	dst := io.Writer(bw)
+	if ei, ok := t.insp.(EarlyInspector); ok {
+		in := &disposition.Inbound{Env: &t.env, Store: store, Client: c.IP.String(), Auth: c.User, Arrival: t.start}
+		dst = &earlyStart{bw: bw, begin: func(tr *spool.TailReader) { t.early = ei.Begin(in, tr) }}
+	}
+	chk := newDataChecker(dst, t.s.o.NormalizeBareLF, t.s.o.MaxLineLength)
 	src := &sourceReader{r: r}
 	_, err = bufpool.Copy(chk, src)
 	chk.release()
@@ -179,6 +190,7 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 	}
 	if err != nil {
 		bw.Abort()
+		t.stopEarly()
 		t.done = true
 		var de *dataError
 		switch {
@@ -207,13 +219,11 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 		AuthUser: c.User, DSNRet: env.DSNRet, DSNEnvID: env.DSNEnvID, UTF8: env.UTF8, EightBit: env.EightBit,
 		Inline: bw.Inline(),
 	}
-	// One unit per message: a reload during the analysis changes the next
-	// message, not this one.
-	t.insp = t.s.currentInspector()
 	v := &disposition.Verdict{}
 	if t.insp != nil {
 		in := &disposition.Inbound{Env: env, Store: store, Size: size,
-			Client: c.IP.String(), Auth: c.User, Arrival: t.start}
+			Client: c.IP.String(), Auth: c.User, Arrival: t.start, Early: t.early}
+		t.early = nil // Inspect finishes it
 		t0 := time.Now()
 		v, err = inspect(t.insp, in)
 		t.inspectTime = time.Since(t0)
@@ -294,6 +304,7 @@ func (t *Tx) Abort() {
 
 func (t *Tx) abort() {
 	t.done = true
+	t.stopEarly()
 	if t.spooled {
 		t.s.o.Store.RemoveBody(t.ID())
 		t.spooled = false
@@ -302,6 +313,45 @@ func (t *Tx) abort() {
 		t.insp.Discard(t.verdict)
 	}
 	t.verdict = nil
+}
+
+// stopEarly stops an analysis begun as the body arrived that nothing
+// will finish.
+func (t *Tx) stopEarly() {
+	if t.early != nil {
+		t.early.Stop()
+		t.early = nil
+	}
+}
+
+// EarlyInspector is an Inspector that can start a message's analysis
+// while its body is still arriving, reading the spool file as it is
+// written; Inspect then finishes it (disposition.Inbound.Early). A large
+// message's analysis so overlaps its transfer: the client waits after
+// the last byte for what is left of it, not for all of it.
+type EarlyInspector interface {
+	Inspector
+	Begin(in *disposition.Inbound, body *spool.TailReader) *disposition.Early
+}
+
+// earlyStart writes DATA to the body and, once the body outgrows memory
+// for its file (spool.MaxInline), starts the analysis on its tail. A
+// smaller message is analysed after its last byte, from memory.
+type earlyStart struct {
+	bw      *spool.BodyWriter
+	begin   func(*spool.TailReader)
+	started bool
+}
+
+func (e *earlyStart) Write(p []byte) (int, error) {
+	n, err := e.bw.Write(p)
+	if err == nil && !e.started && e.bw.OnFile() {
+		e.started = true
+		if tr, terr := e.bw.Tail(); terr == nil {
+			e.begin(tr)
+		} // else the analysis reads the body after its last byte
+	}
+	return n, err
 }
 
 // fail ends the transaction with a temporary failure.
