@@ -317,7 +317,7 @@ func TestDriveOffered(t *testing.T) {
 	defer cancel()
 
 	at := arrivals(len(items), 100, 1) // about 0.4 s of arrivals
-	res := drive(ctx, sk.addr, "offered", items, 4, at)
+	res := drive(ctx, sk.addr, "offered", items, 4, at, 0)
 	if res.accepted != len(items) || len(res.failed) > 0 {
 		t.Fatalf("accepted %d of %d: %v", res.accepted, len(items), res.failed)
 	}
@@ -329,9 +329,36 @@ func TestDriveOffered(t *testing.T) {
 	// Not every one need count as late: on a loaded machine the session
 	// can finish a message and wait for work before the feeder, put off,
 	// offers the next (CI under the race detector: 37 of 40).
-	res = drive(ctx, sk.addr, "burst", items, 1, make([]time.Duration, len(items)))
+	res = drive(ctx, sk.addr, "burst", items, 1, make([]time.Duration, len(items)), 0)
 	if res.accepted != len(items) || res.late < len(items)/2 || res.lateP99 <= 0 {
 		t.Errorf("burst on one session: accepted %d, late %d (p99 %v)", res.accepted, res.late, res.lateP99)
+	}
+}
+
+// TestDriveLink: with -link each session sends no faster than its link.
+func TestDriveLink(t *testing.T) {
+	sk, err := startSink("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.close()
+	items, err := genCorpus(t.TempDir(), corpusSpec{n: 4, seed: 5, minSize: 40 << 10, maxSize: 40 << 10, mix: [numClasses]float64{1, 0, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, it := range items {
+		total += it.size
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const link = 1e6 // bytes a second
+	res := drive(ctx, sk.addr, "link", items, 1, make([]time.Duration, len(items)), link)
+	if res.accepted != len(items) || len(res.failed) > 0 {
+		t.Fatalf("accepted %d of %d: %v", res.accepted, len(items), res.failed)
+	}
+	if took, least := res.end.Sub(res.start), time.Duration(float64(total)/link*float64(time.Second)); took < least {
+		t.Errorf("%d bytes sent in %v on a link of 1 MB/s, at least %v", total, took, least)
 	}
 }
 

@@ -59,7 +59,7 @@ func arrivals(n int, rate float64, seed uint64) []time.Duration {
 // the start, one per item) an item is offered at its time and taken by the
 // next free session; without, as soon as a session is free. It returns
 // when every item got a final reply or ctx ends.
-func drive(ctx context.Context, addr, phase string, items []item, sessions int, at []time.Duration) *sendResult {
+func drive(ctx context.Context, addr, phase string, items []item, sessions int, at []time.Duration, link float64) *sendResult {
 	res := &sendResult{start: time.Now(), byKind: map[string][]time.Duration{}}
 	work := make(chan item)
 	var mu sync.Mutex
@@ -84,7 +84,7 @@ func drive(ctx context.Context, addr, phase string, items []item, sessions int, 
 							continue
 						}
 					}
-					lat, err = sendOne(c, it, msgID(phase, it.idx))
+					lat, err = sendOne(c, it, msgID(phase, it.idx), link)
 					var se *smtp.SMTPError
 					if err == nil || errors.As(err, &se) {
 						break
@@ -192,8 +192,10 @@ func dial(addr string) (*smtp.Client, error) {
 }
 
 // sendOne runs one transaction and times the end of DATA: from the moment
-// the terminating dot is written to the server's final reply.
-func sendOne(c *smtp.Client, it item, id string) (time.Duration, error) {
+// the terminating dot is written to the server's final reply. With link >
+// 0 the message's bytes go out at link bytes a second, as from a sending
+// MTA on a real network.
+func sendOne(c *smtp.Client, it item, id string, link float64) (time.Duration, error) {
 	if err := c.Mail(it.from, nil); err != nil {
 		return 0, err
 	}
@@ -211,7 +213,11 @@ func sendOne(c *smtp.Client, it item, id string) (time.Duration, error) {
 		w.Close()
 		return 0, err
 	}
-	_, err = io.Copy(w, body)
+	if link > 0 {
+		_, err = io.Copy(&pacedWriter{w: w, rate: link, start: time.Now()}, body)
+	} else {
+		_, err = io.Copy(w, body)
+	}
 	body.Close()
 	if err != nil {
 		w.Close()
@@ -220,6 +226,30 @@ func sendOne(c *smtp.Client, it item, id string) (time.Duration, error) {
 	t0 := time.Now()
 	err = w.Close()
 	return time.Since(t0), err
+}
+
+// pacedWriter writes at rate bytes a second from start, 64 KiB at a time.
+type pacedWriter struct {
+	w     io.Writer
+	rate  float64
+	start time.Time
+	n     int64
+}
+
+func (p *pacedWriter) Write(b []byte) (int, error) {
+	var done int
+	for len(b) > 0 {
+		k := min(len(b), 64<<10)
+		n, err := p.w.Write(b[:k])
+		done += n
+		p.n += int64(n)
+		if err != nil {
+			return done, err
+		}
+		b = b[k:]
+		time.Sleep(time.Until(p.start.Add(time.Duration(float64(p.n) / p.rate * float64(time.Second)))))
+	}
+	return done, nil
 }
 
 // quantile of sorted durations (nearest rank).

@@ -68,6 +68,7 @@ type options struct {
 	workDir             string
 	keep                bool
 	rate                float64 // offered messages per second; 0: as fast as the sessions go
+	link                float64 // each session's DATA in bytes a second; 0: as fast as loopback goes
 }
 
 func main() {
@@ -111,6 +112,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.workDir, "dir", "", "work directory for the corpus and the gateway's data (default: a temporary one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	fs.Float64Var(&o.rate, "rate", 0, "offer messages at this mean rate (msg/s, Poisson arrivals) instead of as fast as the sessions go: accept latency at a given load rather than at saturation (a message waits for a free session when all are busy)")
+	mbits := fs.Float64("link", 0, "send each message's bytes at this many Mbit/s per session, as a sending MTA on a real network does (0: as fast as loopback goes); accept latency still counts from the end of DATA")
 	smoke := fs.Bool("smoke", false, "smoke run: 300 messages of at most 64 KB, 10 sessions, class phases of 30 (flags given explicitly win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -118,6 +120,10 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if *mbits < 0 {
+		return o, fmt.Errorf("-link: %v Mbit/s", *mbits)
+	}
+	o.link = *mbits * 1e6 / 8
 	var err error
 	if o.minSize, err = parseSize(*minSize); err != nil {
 		return o, fmt.Errorf("-min-size: %w", err)
@@ -530,7 +536,7 @@ func measure(ctx context.Context, o options, name, addr string, pid int, items [
 	m0, mErr := machineCPU()
 	d0, dErr := diskStats()
 	t0, _, tErr := cpuTimes(os.Getpid())
-	p.send = drive(ctx, addr, name, items, o.sessions, arrivals(len(items), o.rate, o.seed))
+	p.send = drive(ctx, addr, name, items, o.sessions, arrivals(len(items), o.rate, o.seed), o.link)
 	deadline, _ := ctx.Deadline()
 	sk.wait(deadline, func() bool {
 		return sk.delivered(ids) == len(ids) && sk.snapshot().passwords-before.passwords >= wantPasswords

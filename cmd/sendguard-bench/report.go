@@ -42,6 +42,9 @@ func (r *report) print(w io.Writer) {
 	if o.rate > 0 {
 		fmt.Fprintf(w, "offered load: %.1f msg/s (Poisson arrivals); the latency below is at that load, not at saturation\n\n", o.rate)
 	}
+	if o.link > 0 {
+		fmt.Fprintf(w, "link: each session sends at %.0f Mbit/s, as over a real network\n\n", o.link*8/1e6)
+	}
 	if r.sendguard == nil {
 		return
 	}
