@@ -68,16 +68,14 @@ func largeMails(t *testing.T) map[string][]byte {
 	}
 }
 
-// The analysis begun on the tail of a body still being written decides as
-// the analysis of the whole body after its last byte does: the same report
-// and decision, for every fixture of the rules and large messages, written
-// in chunks of random size with pauses that make the reader wait.
-func TestEarlyAnalysisMatchesAnalysisAfter(t *testing.T) {
+// newDefaultInspector is a spool and the default policy's inspector.
+func newDefaultInspector(t *testing.T) (*spool.Store, *PolicyInspector) {
+	t.Helper()
 	store, err := spool.Open(t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	pol, err := policy.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +84,15 @@ func TestEarlyAnalysisMatchesAnalysisAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &PolicyInspector{Rules: rules, Log: slog.New(slog.DiscardHandler)}
+	return store, &PolicyInspector{Rules: rules, Log: slog.New(slog.DiscardHandler)}
+}
+
+// The analysis begun on the tail of a body still being written decides as
+// the analysis of the whole body after its last byte does: the same report
+// and decision, for every fixture of the rules and large messages, written
+// in chunks of random size with pauses that make the reader wait.
+func TestEarlyAnalysisMatchesAnalysisAfter(t *testing.T) {
+	store, p := newDefaultInspector(t)
 	mails := largeMails(t)
 	files, _ := filepath.Glob("../../testdata/rules/*.eml")
 	if len(files) < 10 {
@@ -177,20 +183,7 @@ func mustReport(t *testing.T, p *PolicyInspector, store *spool.Store, data []byt
 // An early analysis stops when the body is discarded, and when the wait
 // for it ends first.
 func TestEarlyAnalysisStops(t *testing.T) {
-	store, err := spool.Open(t.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	pol, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := inspect.New(inspect.Config{InternalDomains: []string{"example.com"}, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &PolicyInspector{Rules: rules, Log: slog.New(slog.DiscardHandler)}
+	store, p := newDefaultInspector(t)
 	start := func() (*spool.BodyWriter, *Inbound) {
 		id := spool.NewID()
 		bw, err := store.Create(id)
