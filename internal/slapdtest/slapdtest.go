@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -91,6 +92,27 @@ access to * by dn.exact="cn=sendguard,ou=services,dc=example,dc=com" read by * n
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Require(t)
+	// slapd binds ports found free a moment before; another test's socket
+	// (a listener, or an outgoing connection's local port) can take one
+	// in between, and slapd then exits: try again on fresh ports.
+	for attempt := 1; ; attempt++ {
+		s := prepare(t)
+		err := s.launch(bin)
+		if err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+		if attempt == 3 || !errors.Is(err, errExited) {
+			t.Fatal(err)
+		}
+		t.Logf("%v; again on other ports", err)
+	}
+}
+
+// prepare makes a server's ports, certificates, configuration and
+// database, loaded with the company tree.
+func prepare(t testing.TB) *Server {
+	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
 	tlsPort := freePort(t)
@@ -115,19 +137,28 @@ func Start(t testing.TB) *Server {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
-	s.start(bin)
-	t.Cleanup(s.Stop)
 	return s
 }
 
+// errExited: slapd ended before it listened.
+var errExited = errors.New("slapd exited")
+
 func (s *Server) start(bin string) {
 	s.t.Helper()
+	if err := s.launch(bin); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// launch starts slapd and waits until it listens.
+func (s *Server) launch(bin string) error {
 	// -d 0 keeps slapd in the foreground so the test owns and reaps it.
 	s.cmd = exec.Command(bin, "-d", "0", "-h", s.URL+"/ "+s.LDAPSURL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
 	var logBuf bytes.Buffer
 	s.cmd.Stdout, s.cmd.Stderr = &logBuf, &logBuf
 	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
+		s.cmd = nil
+		return err
 	}
 	s.done = make(chan struct{})
 	go func() { s.cmd.Wait(); close(s.done) }()
@@ -136,15 +167,17 @@ func (s *Server) start(bin string) {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		select {
 		case <-s.done:
-			s.t.Fatalf("slapd exited: %s", logBuf.String())
+			s.cmd = nil
+			return fmt.Errorf("%w: %s", errExited, logBuf.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("slapd did not listen: %s", logBuf.String())
+			s.Stop()
+			return fmt.Errorf("slapd did not listen: %s", logBuf.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
