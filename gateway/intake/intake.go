@@ -176,9 +176,11 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 	// One unit per message: a reload during the analysis changes the next
 	// message, not this one.
 	t.insp = t.s.currentInspector()
+	// What the analysis knows before the body; Size and Early are set at
+	// its end.
+	in := &disposition.Inbound{Env: &t.env, Store: store, Client: c.IP.String(), Auth: c.User, Arrival: t.start}
 	dst := io.Writer(bw)
 	if ei, ok := t.insp.(EarlyInspector); ok {
-		in := &disposition.Inbound{Env: &t.env, Store: store, Client: c.IP.String(), Auth: c.User, Arrival: t.start}
 		dst = &earlyStart{bw: bw, begin: func(tr *spool.TailReader) { t.early = ei.Begin(in, tr) }}
 	}
 	chk := newDataChecker(dst, t.s.o.NormalizeBareLF, t.s.o.MaxLineLength)
@@ -221,8 +223,7 @@ func (t *Tx) Body(c Client, r io.Reader) *Outcome {
 	}
 	v := &disposition.Verdict{}
 	if t.insp != nil {
-		in := &disposition.Inbound{Env: env, Store: store, Size: size,
-			Client: c.IP.String(), Auth: c.User, Arrival: t.start, Early: t.early}
+		in.Size, in.Early = size, t.early
 		t.early = nil // Inspect finishes it
 		t0 := time.Now()
 		v, err = inspect(t.insp, in)
