@@ -27,16 +27,23 @@ func tailBody(t *testing.T, s *Store) (*BodyWriter, []byte) {
 	return bw, first
 }
 
-// A reader on the tail gets every byte as written, waits for the ones
-// not yet written, ends with io.EOF at the commit and can seek back.
-func TestTailFollowsTheWriter(t *testing.T) {
-	s := openTest(t, t.TempDir())
-	bw, want := tailBody(t, s)
+// followed is a body on file with a reader on its tail, closed at the
+// test's end.
+func followed(t *testing.T) (*BodyWriter, []byte, *TailReader) {
+	t.Helper()
+	bw, first := tailBody(t, openTest(t, t.TempDir()))
 	tr, err := bw.Tail()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
+	t.Cleanup(func() { tr.Close() })
+	return bw, first, tr
+}
+
+// A reader on the tail gets every byte as written, waits for the ones
+// not yet written, ends with io.EOF at the commit and can seek back.
+func TestTailFollowsTheWriter(t *testing.T) {
+	bw, want, tr := followed(t)
 	type result struct {
 		b   []byte
 		err error
@@ -99,13 +106,7 @@ func TestTailFollowsTheWriter(t *testing.T) {
 // A discarded body ends its reader with an error, never io.EOF: an
 // analysis must not decide on a cut message.
 func TestTailEndsWithErrorOnAbort(t *testing.T) {
-	s := openTest(t, t.TempDir())
-	bw, _ := tailBody(t, s)
-	tr, err := bw.Tail()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	bw, _, tr := followed(t)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := io.ReadAll(tr)
@@ -125,14 +126,8 @@ func TestTailEndsWithErrorOnAbort(t *testing.T) {
 
 // StopOn ends a read that waits for bytes (a cancelled analysis).
 func TestTailStopOn(t *testing.T) {
-	s := openTest(t, t.TempDir())
-	bw, first := tailBody(t, s)
+	bw, first, tr := followed(t)
 	defer bw.Abort()
-	tr, err := bw.Tail()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
 	stop := make(chan struct{})
 	tr.StopOn(stop)
 	errc := make(chan error, 1)
